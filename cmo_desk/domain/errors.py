@@ -1,0 +1,45 @@
+"""Errors a user can cause and understand. Each message says what is wrong and what to do."""
+
+from __future__ import annotations
+
+
+class CmoDeskError(Exception):
+    """A problem the user can act on. The CLI prints ``str(err)`` as one line and exits 2."""
+
+    exit_code = 2
+
+
+class ProjectError(CmoDeskError):
+    """The project file cannot be used (missing, damaged, wrong kind, too new)."""
+
+
+class NewerProjectError(ProjectError):
+    """The file was written by a newer, incompatible version of CMO Desk."""
+
+
+class DamagedProjectError(ProjectError):
+    """The file failed an integrity check or is not a CMO Desk project."""
+
+
+class WrongProjectError(ProjectError):
+    """A file to merge belongs to a different project."""
+
+
+class ReadOnlyError(ProjectError):
+    """The project is open read-only (another desk has it open)."""
+
+
+class ValidationError(CmoDeskError):
+    """A value or template is not acceptable."""
+
+
+class ImportFailed(CmoDeskError):
+    """A file could not be imported; nothing was written."""
+
+
+class PasswordRequired(ImportFailed):
+    """An encrypted PDF needs its password."""
+
+
+class Cancelled(CmoDeskError):
+    """The user cancelled a long operation; nothing was written."""

@@ -1,0 +1,316 @@
+"""Immutable snapshots of the project's records, handed to services, exporters and the UI.
+
+Every slot may be empty: coders assemble fragments over time. Field names match
+``cmo_desk.domain.schema.ENTITIES`` so that the store can build records generically.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field, fields
+from enum import Enum
+from typing import Any, TypeVar
+
+
+class Role(str, Enum):
+    CONTEXT = "context"
+    MECHANISM = "mechanism"
+    OUTCOME = "outcome"
+    INTERVENTION = "intervention"
+    OTHER = "other"
+
+
+class CodeKind(str, Enum):
+    CONTEXT = "context"
+    MECHANISM = "mechanism"
+    OUTCOME = "outcome"
+    INTERVENTION = "intervention"
+    OTHER = "other"
+
+
+class Direction(str, Enum):
+    POSITIVE = "+"
+    NEGATIVE = "-"
+    MIXED = "mixed"
+
+
+class Intended(str, Enum):
+    INTENDED = "intended"
+    UNINTENDED = "unintended"
+
+
+class Confidence(str, Enum):
+    HIGH = "high"
+    MODERATE = "moderate"
+    LOW = "low"
+
+
+class CmocStatus(str, Enum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RECONCILED = "reconciled"
+    SET_ASIDE = "set_aside"
+
+
+class Resolution(str, Enum):
+    AGREED = "agreed"
+    MERGED = "merged"
+    A = "a"
+    B = "b"
+    UNRESOLVED = "unresolved"
+
+
+class TheoryRelation(str, Enum):
+    SUPPORTS = "supports"
+    REFUTES = "refutes"
+    REFINES = "refines"
+    NEW = "new"
+
+
+class AssignmentStatus(str, Enum):
+    ASSIGNED = "assigned"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    deleted: bool = False
+
+    @classmethod
+    def from_mapping(cls: type[R], data: dict[str, Any]) -> R:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+R = TypeVar("R", bound=Record)
+
+
+@dataclass(frozen=True)
+class Project(Record):
+    title: str | None = None
+    description: str | None = None
+    template: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Coder(Record):
+    name: str | None = None
+    initials: str | None = None
+    role: str | None = None
+    color: str | None = None
+
+
+@dataclass(frozen=True)
+class Study(Record):
+    label: str | None = None
+    authors: list[str] | None = None
+    year: int | None = None
+    title: str | None = None
+    journal: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    url: str | None = None
+    abstract: str | None = None
+    reference_type: str | None = None
+    extra: dict[str, Any] | None = None
+    created_by: str | None = None
+    merged_into: str | None = None
+
+    def citation(self) -> str:
+        """A short reference-list entry: Authors (year). Title. Journal vol(issue):pages. doi."""
+        parts: list[str] = []
+        authors = self.authors or []
+        if authors:
+            shown = authors if len(authors) <= 6 else [*authors[:6], "et al."]
+            parts.append(", ".join(shown))
+        if self.year:
+            parts.append(f"({self.year}).")
+        elif parts:
+            parts[-1] += "."
+        if self.title:
+            parts.append(self.title.rstrip(".") + ".")
+        src = self.journal or ""
+        if self.volume:
+            src += f" {self.volume}"
+            if self.issue:
+                src += f"({self.issue})"
+        if self.pages:
+            src += f":{self.pages}"
+        if src.strip():
+            parts.append(src.strip() + ".")
+        if self.doi:
+            parts.append(f"doi:{self.doi}")
+        return " ".join(parts) or (self.label or "")
+
+
+@dataclass(frozen=True)
+class Document(Record):
+    study_id: str | None = None
+    filename: str | None = None
+    media_type: str | None = None
+    sha256: str | None = None
+    has_original: bool | None = None
+    text: str | None = None
+    page_starts: list[int] | None = None
+    extractor: str | None = None
+    warnings: list[str] | None = None
+    needs_ocr: bool | None = None
+    created_by: str | None = None
+
+    def page_at(self, offset: int) -> int:
+        """1-based page number of a character offset (1 when the text has no page breaks)."""
+        starts = self.page_starts or [0]
+        return max(1, bisect.bisect_right(starts, offset))
+
+    @property
+    def page_count(self) -> int:
+        return len(self.page_starts or [0])
+
+
+@dataclass(frozen=True)
+class Excerpt(Record):
+    document_id: str | None = None
+    study_id: str | None = None
+    start: int | None = None
+    end: int | None = None
+    quote: str | None = None
+    before: str | None = None
+    after: str | None = None
+    page: int | None = None
+    role: str | None = None
+    memo: str | None = None
+    owner_id: str | None = None
+    code_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Code(Record):
+    name: str | None = None
+    kind: str | None = None
+    parent_id: str | None = None
+    definition: str | None = None
+    include_notes: str | None = None
+    exclude_notes: str | None = None
+    color: str | None = None
+    sort_order: int | None = None
+    merged_into: str | None = None
+    created_by: str | None = None
+
+
+@dataclass(frozen=True)
+class CmocLinks:
+    code_ids: tuple[str, ...] = ()
+    excerpt_ids: tuple[str, ...] = ()
+    #: (theory id, relation)
+    theories: tuple[tuple[str, str | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class Cmoc(Record):
+    study_id: str | None = None
+    intervention: str | None = None
+    actor: str | None = None
+    context: str | None = None
+    mechanism_resource: str | None = None
+    mechanism_reasoning: str | None = None
+    outcome: str | None = None
+    outcome_direction: str | None = None
+    outcome_intended: str | None = None
+    statement: str | None = None
+    confidence: str | None = None
+    status: str | None = None
+    memo: str | None = None
+    set_aside_reason: str | None = None
+    sort_order: int | None = None
+    owner_id: str | None = None
+    code_ids: tuple[str, ...] = ()
+    excerpt_ids: tuple[str, ...] = ()
+    theories: tuple[tuple[str, str | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class Consensus(Record):
+    study_id: str | None = None
+    intervention: str | None = None
+    actor: str | None = None
+    context: str | None = None
+    mechanism_resource: str | None = None
+    mechanism_reasoning: str | None = None
+    outcome: str | None = None
+    outcome_direction: str | None = None
+    outcome_intended: str | None = None
+    statement: str | None = None
+    confidence: str | None = None
+    resolution: str | None = None
+    note: str | None = None
+    reconciled_by: str | None = None
+    sort_order: int | None = None
+    source_ids: tuple[str, ...] = ()
+    code_ids: tuple[str, ...] = ()
+    excerpt_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Theory(Record):
+    label: str | None = None
+    statement: str | None = None
+    version: str | None = None
+    status: str | None = None
+    previous_id: str | None = None
+
+
+@dataclass(frozen=True)
+class FormValue(Record):
+    study_id: str | None = None
+    coder_id: str | None = None
+    key: str | None = None
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Assignment(Record):
+    study_id: str | None = None
+    coder_id: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class ConflictValue:
+    value: Any
+    coder_id: str | None
+    coder_name: str | None
+    wall_ms: int
+    change_id: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    entity_type: str
+    entity_id: str
+    field: str
+    #: The value shown provisionally.
+    shown: Any
+    values: tuple[ConflictValue, ...]
+    #: The value(s) the concurrent writers started from (None when the record was new).
+    ancestors: tuple[Any, ...] = ()
+    kind: str = "edit"  # "edit" or "edit_vs_delete"
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What a unit of work changed: the UI refreshes from this."""
+
+    #: entity type -> ids written (created, edited, deleted or restored)
+    entities: dict[str, frozenset[str]] = field(default_factory=dict)
+    change_count: int = 0
+
+    def touched(self, entity_type: str) -> frozenset[str]:
+        return self.entities.get(entity_type, frozenset())
+
+    def __bool__(self) -> bool:
+        return self.change_count > 0
