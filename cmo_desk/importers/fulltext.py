@@ -1,0 +1,748 @@
+"""Full texts -> plain text with page boundaries, keeping the original bytes.
+
+Pages are joined with a blank line ("\\n\\n") rather than a form feed: a form feed is illegal in
+XML, and the text ends up in Word and QDPX exports. ``page_starts[i]`` is the character offset at
+which page ``i + 1`` begins, so ``Document.page_at(offset)`` can cite pages.
+
+Heavy libraries (pypdfium2, lxml, charset-normalizer) are imported inside the functions that need
+them, so that opening the desk does not pay for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cmo_desk.domain.errors import Cancelled, ImportFailed, PasswordRequired
+from cmo_desk.domain.i18n import tr
+from cmo_desk.importers.textnorm import (
+    clean_text,
+    find_doi,
+    hyphenated_vocabulary,
+    strip_controls,
+)
+
+ProgressCallback = Callable[[int, int], None]
+CancelCallback = Callable[[], bool]
+
+PAGE_SEPARATOR = "\n\n"
+
+#: Zip containers (DOCX, ODT) larger than this once unpacked are refused: real articles are far
+#: smaller, and a zip bomb would exhaust an old laptop's memory.
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+#: A member this big that compresses better than MAX_RATIO:1 is treated as a bomb.
+BIG_MEMBER_BYTES = 10 * 1024 * 1024
+MAX_RATIO = 100
+MAX_FILE_BYTES = 1024 * 1024 * 1024
+#: Roughly one printed page: where a DOI of the document itself would appear.
+FIRST_PAGE_CHARS = 6000
+
+MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".txt": "text/plain",
+    ".text": "text/plain",
+    ".md": "text/plain",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".xhtml": "text/html",
+}
+SUPPORTED_EXTENSIONS = (".pdf", ".docx", ".odt", ".txt", ".html", ".htm")
+
+_FILENAME_LIKE_TITLE = re.compile(
+    r"(^microsoft (word|powerpoint) - )|(\.(docx?|pdf|txt|tex|dvi|rtf|odt|indd|qxd|ps)$)|"
+    r"^(untitled|title|document\d*|doi:.*|\s*)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ExtractedText:
+    text: str
+    page_starts: list[int]
+    media_type: str
+    #: Library name and version, e.g. "pypdfium2 5.1".
+    extractor: str
+    warnings: list[str] = field(default_factory=list)
+    needs_ocr: bool = False
+    title: str | None = None
+    doi: str | None = None
+    original: bytes = b""
+    sha256: str = ""
+
+    @property
+    def page_count(self) -> int:
+        return len(self.page_starts)
+
+
+def supported_extensions() -> tuple[str, ...]:
+    return SUPPORTED_EXTENSIONS
+
+
+def extract_file(
+    path: str | os.PathLike[str],
+    password: str | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCallback | None = None,
+) -> ExtractedText:
+    """Read a full-text file. Raises ImportFailed (or PasswordRequired, Cancelled) with a message
+    saying what is wrong and what to do."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ImportFailed(
+                tr("{name} is larger than 1 GB; split it or import a smaller copy.").format(
+                    name=path.name
+                )
+            )
+        data = path.read_bytes()
+    except ImportFailed:
+        raise
+    except OSError as err:
+        raise ImportFailed(
+            tr("Cannot read {name}: {reason}. Check that the file exists and is not open elsewhere.").format(
+                name=path.name, reason=err.strerror or err
+            )
+        ) from None
+    if not suffix and data[:1024].lstrip().startswith(b"%PDF"):
+        suffix = ".pdf"
+    return extract_bytes(data, path.name, suffix, password=password, progress=progress, cancel=cancel)
+
+
+def extract_bytes(
+    data: bytes,
+    filename: str,
+    suffix: str | None = None,
+    password: str | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCallback | None = None,
+) -> ExtractedText:
+    """As :func:`extract_file`, for bytes already in memory (``suffix`` defaults to the filename's)."""
+    suffix = (suffix or Path(filename).suffix).lower()
+    if suffix == ".pdf":
+        result = _extract_pdf(data, filename, password, progress, cancel)
+    elif suffix == ".docx":
+        result = _extract_docx(data, filename, progress, cancel)
+    elif suffix == ".odt":
+        result = _extract_odt(data, filename, progress, cancel)
+    elif suffix in (".txt", ".text", ".md"):
+        result = _extract_txt(data, filename)
+    elif suffix in (".html", ".htm", ".xhtml"):
+        result = _extract_html(data, filename)
+    elif suffix in (".doc", ".rtf", ".wpd"):
+        raise ImportFailed(
+            tr("{name}: old Word/RTF files cannot be read. Save it as .docx or PDF and import that.").format(
+                name=filename
+            )
+        )
+    else:
+        raise ImportFailed(
+            tr("{name}: this kind of file cannot be imported as a full text. Supported: {types}.").format(
+                name=filename, types=", ".join(SUPPORTED_EXTENSIONS)
+            )
+        )
+    if progress and suffix != ".pdf":
+        progress(1, 1)
+    return result
+
+
+def _finish(
+    pages: list[str],
+    media_type: str,
+    extractor: str,
+    data: bytes,
+    warnings: list[str],
+    title: str | None,
+    doi: str | None,
+    needs_ocr: bool = False,
+) -> ExtractedText:
+    page_starts: list[int] = []
+    offset = 0
+    for index, page in enumerate(pages):
+        if index:
+            offset += len(PAGE_SEPARATOR)
+        page_starts.append(offset)
+        offset += len(page)
+    text = PAGE_SEPARATOR.join(pages)
+    if doi is None and media_type != "application/pdf":
+        # Only the opening of the text: a DOI further down is usually in the reference list.
+        doi = find_doi(text[:FIRST_PAGE_CHARS])
+    if not page_starts:
+        page_starts = [0]
+    return ExtractedText(
+        text=text,
+        page_starts=page_starts,
+        media_type=media_type,
+        extractor=extractor,
+        warnings=warnings,
+        needs_ocr=needs_ocr,
+        title=_usable_title(title),
+        doi=doi,
+        original=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _usable_title(title: str | None) -> str | None:
+    if not title:
+        return None
+    title = " ".join(strip_controls(title).split())
+    if len(title) < 4 or _FILENAME_LIKE_TITLE.search(title):
+        return None
+    return title
+
+
+def _check_cancel(cancel: CancelCallback | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled(tr("Import cancelled; nothing was written."))
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def _extract_pdf(
+    data: bytes,
+    filename: str,
+    password: str | None,
+    progress: ProgressCallback | None,
+    cancel: CancelCallback | None,
+) -> ExtractedText:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_raw
+
+    warnings: list[str] = []
+    head = data[:1024]
+    if b"%PDF" not in head:
+        looks_html = b"<html" in head.lower() or b"<!doctype" in head.lower()
+        raise ImportFailed(
+            (
+                tr("{name} is a web page saved with a .pdf name, not a PDF. Download the article's PDF again.")
+                if looks_html
+                else tr("{name} is not a PDF (it has no PDF header). Check the file or download it again.")
+            ).format(name=filename)
+        )
+    try:
+        document = pdfium.PdfDocument(data, password=password)
+    except pdfium.PdfiumError as err:
+        code = getattr(err, "err_code", None)
+        if code == pdfium_raw.FPDF_ERR_PASSWORD:
+            if password is None:
+                raise PasswordRequired(
+                    tr("{name} is protected by a password. Import it again with its password (use --password).").format(
+                        name=filename
+                    )
+                ) from None
+            raise ImportFailed(
+                tr("{name}: the password is wrong. Check it and import the file again.").format(name=filename)
+            ) from None
+        if code == pdfium_raw.FPDF_ERR_SECURITY:
+            raise ImportFailed(
+                tr("{name} uses an encryption scheme that cannot be opened. Save an unprotected copy and import that.").format(
+                    name=filename
+                )
+            ) from None
+        raise ImportFailed(
+            tr("{name} is damaged and cannot be read as a PDF. Download it again or re-save it from a PDF viewer.").format(
+                name=filename
+            )
+        ) from None
+
+    try:
+        if b"%%EOF" not in data[-2048:]:
+            warnings.append(
+                tr("The file looks truncated (no end-of-file marker); some pages or text may be missing.")
+            )
+        total = len(document)
+        raw_pages: list[str] = []
+        unreadable: list[int] = []
+        for index in range(total):
+            _check_cancel(cancel)
+            try:
+                page = document[index]
+                textpage = page.get_textpage()
+                raw_pages.append(textpage.get_text_range())
+                textpage.close()
+                page.close()
+            except pdfium.PdfiumError:
+                unreadable.append(index + 1)
+                raw_pages.append("")
+            if progress:
+                progress(index + 1, total)
+        metadata = {}
+        try:
+            metadata = document.get_metadata_dict()
+        except pdfium.PdfiumError:
+            pass
+    finally:
+        document.close()
+
+    if unreadable:
+        warnings.append(
+            tr("Pages {pages} could not be read; the file may be damaged.").format(pages=_page_list(unreadable))
+        )
+    # The join mark U+FFFE sits where pdfium removed a line-end hyphen; decide like a line-end
+    # hyphen whether it was a real hyphen, using the words the document hyphenates elsewhere.
+    joined_raw = "\n".join(raw_pages)
+    vocabulary = hyphenated_vocabulary(joined_raw.replace("\ufffe", " "))
+    pages = [clean_text(page.replace("\ufffe", "-\n"), vocabulary) for page in raw_pages]
+
+    visible = sum(len("".join(page.split())) for page in pages)
+    needs_ocr = total == 0 or visible < 10 * total
+    if needs_ocr:
+        warnings.append(tr("No text layer — needs OCR before coding."))
+    else:
+        empty = [i + 1 for i, page in enumerate(pages) if not page.strip() and i + 1 not in unreadable]
+        if empty:
+            warnings.append(
+                tr("Pages {pages} have no text (scanned or blank).").format(pages=_page_list(empty))
+            )
+
+    title = metadata.get("Title") or None
+    doi = None
+    for key in ("Subject", "Keywords", "Title"):
+        doi = find_doi(metadata.get(key) or "")
+        if doi:
+            break
+    if doi is None:
+        doi = find_doi("\n".join(pages[:2]))
+    extractor = f"pypdfium2 {_version('pypdfium2')}"
+    return _finish(pages, "application/pdf", extractor, data, warnings, title, doi, needs_ocr)
+
+
+def _page_list(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:20])
+    return shown + (" …" if len(numbers) > 20 else "")
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "?"
+
+
+# --- zip containers (DOCX, ODT) --------------------------------------------------------------
+
+
+def _open_zip(data: bytes, filename: str, kind: str) -> zipfile.ZipFile:
+    import io
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ImportFailed(
+            tr("{name} is damaged or is not a real {kind} file. Open it in a word processor and save it again.").format(
+                name=filename, kind=kind
+            )
+        ) from None
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if total > MAX_UNZIPPED_BYTES or (info.file_size > BIG_MEMBER_BYTES and ratio > MAX_RATIO):
+            archive.close()
+            raise ImportFailed(
+                tr("{name} unpacks to an implausibly large size and was refused as unsafe. Re-save it from a word processor.").format(
+                    name=filename
+                )
+            )
+    return archive
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, filename: str, kind: str) -> bytes | None:
+    try:
+        return archive.read(name)
+    except KeyError:
+        return None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
+        raise ImportFailed(
+            tr("{name} is damaged or is not a real {kind} file. Open it in a word processor and save it again.").format(
+                name=filename, kind=kind
+            )
+        ) from None
+
+
+def _parse_xml(raw: bytes, filename: str, kind: str) -> Any:
+    from lxml import etree
+
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True, load_dtd=False
+    )
+    try:
+        return etree.fromstring(raw, parser)
+    except etree.XMLSyntaxError:
+        raise ImportFailed(
+            tr("{name} is damaged or is not a real {kind} file. Open it in a word processor and save it again.").format(
+                name=filename, kind=kind
+            )
+        ) from None
+
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
+
+
+class _DocxWriter:
+    """Walks WordprocessingML in reading order, emitting paragraphs and table rows as lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def block(self, element: Any) -> None:
+        for child in element:
+            tag = child.tag
+            if tag == W + "p":
+                self.lines.append(self.paragraph(child))
+            elif tag == W + "tbl":
+                self.table(child)
+            elif tag in (W + "sdt", W + "sdtContent", W + "customXml", W + "ins", W + "smartTag"):
+                self.block(child)
+
+    def paragraph(self, element: Any) -> str:
+        parts: list[str] = []
+        self._runs(element, parts)
+        return "".join(parts)
+
+    def _runs(self, element: Any, parts: list[str]) -> None:
+        for child in element:
+            tag = child.tag
+            if not isinstance(tag, str) or tag == MC_FALLBACK or tag in (W + "del", W + "moveFrom"):
+                continue
+            if tag == W + "t":
+                parts.append(child.text or "")
+            elif tag == W + "tab" or tag == W + "ptab":
+                parts.append("\t")
+            elif tag in (W + "br", W + "cr"):
+                parts.append("\n")
+            elif tag == W + "noBreakHyphen":
+                parts.append("-")
+            elif tag in (W + "footnoteReference", W + "endnoteReference"):
+                parts.append(f"[{child.get(W + 'id', '')}]")
+            elif tag == W + "txbxContent":
+                inner = _DocxWriter()
+                inner.block(child)
+                text = " ".join(line for line in inner.lines if line.strip())
+                if text:
+                    parts.append(" " + text + " ")
+            elif tag in (W + "instrText", W + "delText", W + "rPr", W + "pPr"):
+                continue
+            else:
+                self._runs(child, parts)
+
+    def cell_text(self, cell: Any) -> str:
+        inner = _DocxWriter()
+        inner.block(cell)
+        return " ".join(line.strip() for line in inner.lines if line.strip())
+
+    def table(self, element: Any) -> None:
+        for row in element.iter(W + "tr"):
+            if row.getparent() is not element and row.getparent().tag != W + "sdtContent":
+                continue  # rows of nested tables are read as part of their cell
+            cells: list[str] = []
+            for cell in row:
+                if cell.tag == W + "sdt":
+                    cell = next(cell.iter(W + "tc"), None)
+                    if cell is None:
+                        continue
+                if cell.tag != W + "tc":
+                    continue
+                merge = cell.find(f"{W}tcPr/{W}vMerge")
+                if merge is not None and merge.get(W + "val") in (None, "continue"):
+                    continue  # continuation of a vertically merged cell: its text is above
+                cells.append(self.cell_text(cell))
+            if any(cells):
+                self.lines.append(" | ".join(c for c in cells))
+
+
+def _extract_docx(
+    data: bytes, filename: str, progress: ProgressCallback | None, cancel: CancelCallback | None
+) -> ExtractedText:
+    kind = "Word (.docx)"
+    with _open_zip(data, filename, kind) as archive:
+        body_xml = _read_member(archive, "word/document.xml", filename, kind)
+        if body_xml is None:
+            # Some writers use a different part name; the package relationships say which.
+            rels = _read_member(archive, "_rels/.rels", filename, kind)
+            target = None
+            if rels:
+                match = re.search(rb'Target="/?([^"]+)"[^>]*officeDocument|officeDocument"[^>]*Target="/?([^"]+)"', rels)
+                if match:
+                    target = (match.group(1) or match.group(2)).decode("utf-8", "replace")
+            body_xml = _read_member(archive, target, filename, kind) if target else None
+        if body_xml is None:
+            raise ImportFailed(
+                tr("{name} is damaged or is not a real {kind} file. Open it in a word processor and save it again.").format(
+                    name=filename, kind=kind
+                )
+            )
+        _check_cancel(cancel)
+        notes = {
+            "footnotes": _read_member(archive, "word/footnotes.xml", filename, kind),
+            "endnotes": _read_member(archive, "word/endnotes.xml", filename, kind),
+        }
+        core = _read_member(archive, "docProps/core.xml", filename, kind)
+
+    root = _parse_xml(body_xml, filename, kind)
+    body = root.find(W + "body")
+    writer = _DocxWriter()
+    if body is not None:
+        writer.block(body)
+    lines = writer.lines
+    labels = {"footnotes": tr("Footnotes"), "endnotes": tr("Endnotes")}
+    for part, raw in notes.items():
+        if not raw:
+            continue
+        _check_cancel(cancel)
+        note_root = _parse_xml(raw, filename, kind)
+        note_lines: list[str] = []
+        for note in note_root:
+            if note.get(W + "type") in ("separator", "continuationSeparator", "continuationNotice"):
+                continue
+            inner = _DocxWriter()
+            inner.block(note)
+            text = " ".join(line.strip() for line in inner.lines if line.strip())
+            if text:
+                note_lines.append(f"[{note.get(W + 'id', '')}] {text}")
+        if note_lines:
+            lines += ["", labels[part], *note_lines]
+    title = None
+    if core:
+        try:
+            title_el = _parse_xml(core, filename, kind).find(DC_TITLE)
+            title = title_el.text if title_el is not None else None
+        except ImportFailed:
+            title = None
+    text = clean_text(_join_lines(lines))
+    warnings: list[str] = []
+    if not text.strip():
+        warnings.append(tr("The document has no text."))
+    return _finish([text], MEDIA_TYPES[".docx"], f"lxml {_version('lxml')} (docx)", data, warnings, title, None)
+
+
+def _join_lines(lines: list[str]) -> str:
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _odt_inline(element: Any, parts: list[str], notes: list[str]) -> None:
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        tag = child.tag
+        if tag == TEXT_NS + "s":
+            parts.append(" " * int(child.get(TEXT_NS + "c", "1") or 1))
+        elif tag == TEXT_NS + "tab":
+            parts.append("\t")
+        elif tag == TEXT_NS + "line-break":
+            parts.append("\n")
+        elif tag == TEXT_NS + "note":
+            citation = child.findtext(TEXT_NS + "note-citation") or str(len(notes) + 1)
+            body = child.find(TEXT_NS + "note-body")
+            note_parts: list[str] = []
+            if body is not None:
+                for para in body.iter(TEXT_NS + "p"):
+                    _odt_inline(para, note_parts, notes)
+                    note_parts.append(" ")
+            notes.append(f"[{citation}] {''.join(note_parts).strip()}")
+            parts.append(f"[{citation}]")
+        elif tag in (TEXT_NS + "tracked-changes", "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}annotation"):
+            pass
+        elif isinstance(tag, str):
+            _odt_inline(child, parts, notes)
+        if child.tail:
+            parts.append(child.tail)
+
+
+def _odt_block(element: Any, lines: list[str], notes: list[str]) -> None:
+    for child in element:
+        tag = child.tag
+        if tag in (TEXT_NS + "p", TEXT_NS + "h"):
+            parts: list[str] = []
+            _odt_inline(child, parts, notes)
+            lines.append("".join(parts))
+        elif tag == TABLE_NS + "table":
+            for row in child.iter(TABLE_NS + "table-row"):
+                cells = []
+                for cell in row:
+                    if cell.tag != TABLE_NS + "table-cell":
+                        continue
+                    inner: list[str] = []
+                    _odt_block(cell, inner, notes)
+                    cells.append(" ".join(s.strip() for s in inner if s.strip()))
+                if any(cells):
+                    lines.append(" | ".join(cells))
+        elif tag == TEXT_NS + "tracked-changes":
+            continue
+        elif isinstance(tag, str):
+            _odt_block(child, lines, notes)
+
+
+def _extract_odt(
+    data: bytes, filename: str, progress: ProgressCallback | None, cancel: CancelCallback | None
+) -> ExtractedText:
+    kind = "OpenDocument (.odt)"
+    with _open_zip(data, filename, kind) as archive:
+        content = _read_member(archive, "content.xml", filename, kind)
+        meta = _read_member(archive, "meta.xml", filename, kind)
+    if content is None:
+        raise ImportFailed(
+            tr("{name} is damaged or is not a real {kind} file. Open it in a word processor and save it again.").format(
+                name=filename, kind=kind
+            )
+        )
+    _check_cancel(cancel)
+    root = _parse_xml(content, filename, kind)
+    body = root.find(f"{OFFICE_NS}body/{OFFICE_NS}text")
+    lines: list[str] = []
+    notes: list[str] = []
+    if body is not None:
+        _odt_block(body, lines, notes)
+    if notes:
+        lines += ["", tr("Notes"), *notes]
+    title = None
+    if meta:
+        try:
+            title = _parse_xml(meta, filename, kind).findtext(f".//{DC_TITLE}")
+        except ImportFailed:
+            title = None
+    text = clean_text(_join_lines(lines))
+    warnings = [] if text.strip() else [tr("The document has no text.")]
+    return _finish([text], MEDIA_TYPES[".odt"], f"lxml {_version('lxml')} (odt)", data, warnings, title, None)
+
+
+# --- plain text and HTML ---------------------------------------------------------------------
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def decode_text(data: bytes, filename: str) -> tuple[str, list[str]]:
+    """Decode bytes of unknown encoding: BOM, then UTF-8, then a guess (with a warning)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            body = data[len(bom):] if encoding != "utf-8-sig" else data
+            return body.decode(encoding, errors="replace"), []
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:2_000_000]).best()
+    if best is None or best.encoding is None:
+        raise ImportFailed(
+            tr("{name} is not readable text (it looks like binary data). Check that it is the right file.").format(
+                name=filename
+            )
+        )
+    encoding = best.encoding
+    text = data.decode(encoding, errors="replace")
+    warning = tr("The file is not UTF-8; it was read as {encoding} (a guess). Check accented letters.").format(
+        encoding=encoding
+    )
+    return text, [warning]
+
+
+def _extract_txt(data: bytes, filename: str) -> ExtractedText:
+    text, warnings = decode_text(data, filename)
+    if "\x00" in text[:4096] and text.count("\x00") > len(text) // 10:
+        raise ImportFailed(
+            tr("{name} is not readable text (it looks like binary data). Check that it is the right file.").format(
+                name=filename
+            )
+        )
+    text = clean_text(text)
+    if not text.strip():
+        warnings.append(tr("The document has no text."))
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), None)
+    title = first_line if first_line and len(first_line) <= 300 else None
+    return _finish([text], "text/plain", "cmo-desk text", data, warnings, title, None)
+
+
+_BLOCK_TAGS = frozenset(
+    "p div section article header footer aside nav main h1 h2 h3 h4 h5 h6 ul ol li dl dt dd table "
+    "thead tbody tfoot tr blockquote pre figure figcaption address hr form fieldset caption".split()
+)
+_SKIP_TAGS = frozenset("script style noscript template head svg math iframe object button select".split())
+
+
+def _extract_html(data: bytes, filename: str) -> ExtractedText:
+    import lxml.html
+    from lxml import etree
+
+    warnings: list[str] = []
+    try:
+        root = lxml.html.document_fromstring(data)
+    except (etree.ParserError, ValueError, etree.XMLSyntaxError):
+        text, warnings = decode_text(data, filename)
+        try:
+            root = lxml.html.document_fromstring(text)
+        except (etree.ParserError, ValueError, etree.XMLSyntaxError):
+            raise ImportFailed(
+                tr("{name} could not be read as a web page. Save it as PDF or text and import that.").format(
+                    name=filename
+                )
+            ) from None
+    title = root.findtext(".//title")
+    parts: list[str] = []
+
+    def walk(element: Any, preformatted: bool) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        tag = tag.lower()
+        if tag in _SKIP_TAGS:
+            if element.tail:
+                parts.append(_html_space(element.tail, preformatted))
+            return
+        block = tag in _BLOCK_TAGS
+        pre = preformatted or tag == "pre"
+        if block:
+            parts.append("\n\n")
+        elif tag == "br":
+            parts.append("\n")
+        elif tag in ("td", "th"):
+            parts.append(" | ")
+        if element.text and tag:
+            parts.append(_html_space(element.text, pre))
+        for child in element:
+            walk(child, pre)
+        if block:
+            parts.append("\n\n")
+        if element.tail:
+            parts.append(_html_space(element.tail, preformatted))
+
+    body = root.find("body")
+    walk(body if body is not None else root, False)
+    text = "".join(parts)
+    text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)
+    text = re.sub(r"\n(\s*\|\s*)", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    text = clean_text(text)
+    if not text:
+        warnings.append(tr("The document has no text."))
+    return _finish([text], "text/html", f"lxml {_version('lxml')} (html)", data, warnings, title, None)
+
+
+def _html_space(text: str, preformatted: bool) -> str:
+    return text if preformatted else re.sub(r"\s+", " ", text)

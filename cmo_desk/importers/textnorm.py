@@ -1,0 +1,105 @@
+"""Small text helpers shared by the importers: cleaning extracted text, DOIs, titles."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: Typographic ligatures that PDF fonts and some Word documents carry as single code points. Only
+#: these are compatibility-decomposed: NFKC over the whole text would fold full-width CJK punctuation
+#: and Arabic presentation forms that coders quote verbatim.
+_LIGATURES = {chr(cp): unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFB00, 0xFB07)}
+_LIGATURE_RE = re.compile("[" + "".join(_LIGATURES) + "]")
+
+#: C0/C1 control characters except tab and newline, plus the non-characters U+FFFE/U+FFFF, which
+#: are illegal in XML and would break the Word and QDPX exports.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+_TRAILING_SPACE_RE = re.compile(r"[ \t\u00a0]+\n")
+_LINE_END_HYPHEN_RE = re.compile(r"(\w+)-\n(\w+)")
+_SOFT_HYPHEN_BREAK_RE = re.compile("\u00ad[ \t]*\n[ \t]*")
+
+DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>{}]+)", re.IGNORECASE)
+_DOI_PREFIX_RE = re.compile(
+    r"^\s*(?:doi\s*:\s*|https?://(?:dx\.)?doi\.org/|doi\.org/)+", re.IGNORECASE
+)
+_SHORT_DOI_RE = re.compile(r"^10/[a-z0-9]+$", re.IGNORECASE)
+
+
+def fix_ligatures(text: str) -> str:
+    return _LIGATURE_RE.sub(lambda m: _LIGATURES[m.group()], text)
+
+
+def strip_controls(text: str) -> str:
+    return _CONTROL_RE.sub("", text)
+
+
+def clean_text(text: str, hyphenated_words: frozenset[str] = frozenset()) -> str:
+    """Normalise extracted text without changing what a reader sees as the words.
+
+    Line endings become LF; soft hyphens vanish (joining the word when they sit at a line end);
+    a word broken with a hyphen at a line end is rejoined unless the document elsewhere writes it
+    with a hyphen (``hyphenated_words``, lower case, e.g. ``"dual-encoder"``).
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SOFT_HYPHEN_BREAK_RE.sub("", text).replace("\u00ad", "")
+    text = fix_ligatures(text)
+    text = strip_controls(text)
+    text = _TRAILING_SPACE_RE.sub("\n", text)
+
+    def join(match: re.Match[str]) -> str:
+        left, right = match.group(1), match.group(2)
+        if not (left[-1].isalpha() and right[0].isalpha() and right[0].islower()):
+            return match.group(0)
+        if f"{left}-{right}".lower() in hyphenated_words:
+            return f"{left}-{right}"
+        return left + right
+
+    return _LINE_END_HYPHEN_RE.sub(join, text)
+
+
+def hyphenated_vocabulary(text: str) -> frozenset[str]:
+    """Hyphenated words written on one line: evidence that a hyphen at a line break is real."""
+    return frozenset(m.group(0).lower() for m in re.finditer(r"\w+-\w+", text))
+
+
+def normalise_doi(value: str | None) -> str | None:
+    """Lower-case DOI without resolver prefix; shortDOIs (``10/abc``) are kept as they are."""
+    if not value:
+        return None
+    doi = _DOI_PREFIX_RE.sub("", str(value).strip())
+    doi = doi.strip().rstrip(".,;)]").strip()
+    if not doi:
+        return None
+    if not doi.startswith("10.") and not _SHORT_DOI_RE.match(doi):
+        match = DOI_RE.search(doi)
+        if not match:
+            return None
+        doi = match.group(1).rstrip(".,;)]")
+    return doi.lower()
+
+
+def find_doi(text: str) -> str | None:
+    """The first DOI written in a piece of text."""
+    match = DOI_RE.search(text)
+    if not match:
+        return None
+    doi = match.group(1)
+    # A DOI printed at a line end may carry the sentence's punctuation or a closing bracket.
+    while doi and doi[-1] in ".,;:)]}'\u2019\u201d":
+        if doi[-1] == ")" and doi.count("(") > doi.count(")") - 1 and "(" in doi:
+            break
+        doi = doi[:-1]
+    return normalise_doi(doi)
+
+
+def normalise_title(title: str | None) -> str:
+    """Case-, accent-, punctuation- and space-insensitive key for comparing titles."""
+    if not title:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", title.casefold())
+    return "".join(
+        ch
+        for ch in decomposed
+        if not unicodedata.combining(ch)
+        and unicodedata.category(ch)[0] in ("L", "N")
+    )
