@@ -1,0 +1,259 @@
+"""The change log's pure core: changes, the hybrid logical clock, and projection.
+
+A project's state is a set of changes, one per field write. Merging two projects is the union of
+their sets; the visible records are a pure function of the set (``project_entity``), so merge order
+and repetition cannot matter. See MERGE.md for the guarantees this gives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cmo_desk.domain.schema import ENTITIES, EXISTS, EntitySpec
+
+#: An incoming clock this far ahead of ours is reported: the sender's laptop clock is wrong.
+FUTURE_WARNING_MS = 24 * 3600 * 1000
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Change:
+    change_id: str
+    entity_type: str
+    entity_id: str
+    field: str
+    value: Any
+    wall: int
+    counter: int
+    site_id: str
+    coder_id: str | None
+    parents: tuple[str, ...] = ()
+    #: For deletes: the heads of the entity's other fields that the deleter had seen.
+    seen: tuple[str, ...] = ()
+
+    @property
+    def order_key(self) -> tuple[int, int, str, str]:
+        """Total order used only to choose the value shown provisionally in a conflict."""
+        return (self.wall, self.counter, self.site_id, self.change_id)
+
+
+def change_id_for(
+    entity_type: str,
+    entity_id: str,
+    field_name: str,
+    value: Any,
+    wall: int,
+    counter: int,
+    site_id: str,
+    coder_id: str | None,
+    parents: Iterable[str],
+    seen: Iterable[str] = (),
+) -> str:
+    payload = canonical_json(
+        [
+            entity_type,
+            entity_id,
+            field_name,
+            value,
+            wall,
+            counter,
+            site_id,
+            coder_id,
+            sorted(parents),
+            sorted(seen),
+        ]
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def make_change(
+    entity_type: str,
+    entity_id: str,
+    field_name: str,
+    value: Any,
+    wall: int,
+    counter: int,
+    site_id: str,
+    coder_id: str | None,
+    parents: Iterable[str] = (),
+    seen: Iterable[str] = (),
+) -> Change:
+    parents_t = tuple(sorted(set(parents)))
+    seen_t = tuple(sorted(set(seen)))
+    cid = change_id_for(
+        entity_type, entity_id, field_name, value, wall, counter, site_id, coder_id, parents_t, seen_t
+    )
+    return Change(
+        cid, entity_type, entity_id, field_name, value, wall, counter, site_id, coder_id,
+        parents_t, seen_t,
+    )
+
+
+class HybridClock:
+    """Hybrid logical clock: (wall ms, counter), monotonic even when the laptop's clock jumps back."""
+
+    def __init__(
+        self, wall: int = 0, counter: int = 0, now: Callable[[], int] | None = None
+    ) -> None:
+        self.wall = wall
+        self.counter = counter
+        self._now = now or (lambda: int(time.time() * 1000))
+
+    def tick(self) -> tuple[int, int]:
+        physical = self._now()
+        if physical > self.wall:
+            self.wall, self.counter = physical, 0
+        else:
+            self.counter += 1
+        return self.wall, self.counter
+
+    def observe(self, wall: int, counter: int) -> None:
+        """Move past a clock seen in another file, so our next change sorts after it."""
+        if (wall, counter) > (self.wall, self.counter):
+            self.wall, self.counter = wall, counter
+
+    def is_far_future(self, wall: int) -> bool:
+        return wall - self._now() > FUTURE_WARNING_MS
+
+
+@dataclass
+class FieldConflict:
+    field: str
+    kind: str  # "edit" | "edit_vs_delete"
+    heads: list[Change]
+    ancestors: list[Change]
+    shown: Any
+
+
+@dataclass
+class EntityState:
+    entity_type: str
+    entity_id: str
+    exists: bool
+    values: dict[str, Any]
+    heads: dict[str, list[Change]] = field(default_factory=dict)
+    conflicts: list[FieldConflict] = field(default_factory=list)
+
+
+def heads_of(changes: Iterable[Change]) -> list[Change]:
+    """The changes of one field that no other change of that field replaced."""
+    items = list(changes)
+    replaced: set[str] = set()
+    for c in items:
+        replaced.update(c.parents)
+    return sorted((c for c in items if c.change_id not in replaced), key=lambda c: c.order_key)
+
+
+def _ancestors(head: Change, by_id: dict[str, Change]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(head.parents)
+    while stack:
+        cid = stack.pop()
+        if cid in seen or cid not in by_id:
+            continue
+        seen.add(cid)
+        stack.extend(by_id[cid].parents)
+    return seen
+
+
+def _common_ancestors(heads: list[Change], by_id: dict[str, Change]) -> list[Change]:
+    sets = [_ancestors(h, by_id) for h in heads]
+    common = set.intersection(*sets) if sets else set()
+    # Keep only the latest common ancestors (those no other common ancestor descends from).
+    older: set[str] = set()
+    for cid in common:
+        older |= _ancestors(by_id[cid], by_id)
+    latest = [by_id[c] for c in common - older]
+    return sorted(latest, key=lambda c: c.order_key)
+
+
+def _values_equal(changes: list[Change]) -> bool:
+    first = canonical_json(changes[0].value)
+    return all(canonical_json(c.value) == first for c in changes[1:])
+
+
+def project_entity(
+    entity_type: str, entity_id: str, changes: Iterable[Change]
+) -> EntityState | None:
+    """The visible state of one entity from all of its changes (None if it was never created).
+
+    Pure and order-independent: the same set of changes always gives the same state.
+    Fields the registry does not know (written by a newer version) are ignored here but stay in
+    the log, so they are passed on by merges.
+    """
+    spec: EntitySpec | None = ENTITIES.get(entity_type)
+    if spec is None:
+        return None
+    by_field: dict[str, list[Change]] = {}
+    for c in changes:
+        by_field.setdefault(c.field, []).append(c)
+    exists_changes = by_field.get(EXISTS)
+    if not exists_changes:
+        return None
+    state = EntityState(entity_type, entity_id, exists=True, values={})
+    for fs in spec.fields:
+        items = by_field.get(fs.name)
+        if not items:
+            state.values[fs.name] = None
+            continue
+        if fs.immutable:
+            first = min(items, key=lambda c: c.order_key)
+            state.values[fs.name] = first.value
+            state.heads[fs.name] = heads_of(items)
+            continue
+        heads = heads_of(items)
+        state.heads[fs.name] = heads
+        shown = max(heads, key=lambda c: c.order_key)
+        state.values[fs.name] = shown.value
+        if len(heads) > 1 and not _values_equal(heads):
+            by_id = {c.change_id: c for c in items}
+            state.conflicts.append(
+                FieldConflict(fs.name, "edit", heads, _common_ancestors(heads, by_id), shown.value)
+            )
+
+    ex_heads = heads_of(exists_changes)
+    state.heads[EXISTS] = ex_heads
+    shown_exists = max(ex_heads, key=lambda c: c.order_key)
+    if len(ex_heads) > 1 and not _values_equal(ex_heads):
+        # A delete and a restore made without seeing each other: deletions stick until resolved.
+        state.exists = False
+        by_id = {c.change_id: c for c in exists_changes}
+        state.conflicts.append(
+            FieldConflict(EXISTS, "delete_vs_restore", ex_heads,
+                          _common_ancestors(ex_heads, by_id), False)
+        )
+    else:
+        state.exists = bool(shown_exists.value)
+    if not state.exists:
+        seen: set[str] = set()
+        for h in ex_heads:
+            if not h.value:
+                seen.update(h.seen)
+        unseen = [
+            h
+            for name, hs in state.heads.items()
+            if name != EXISTS and not spec.field(name).immutable
+            for h in hs
+            if h.change_id not in seen
+        ]
+        if unseen:
+            deletes = [h for h in ex_heads if not h.value]
+            state.conflicts.append(
+                FieldConflict(
+                    EXISTS,
+                    "edit_vs_delete",
+                    sorted(deletes + unseen, key=lambda c: c.order_key),
+                    [],
+                    False,
+                )
+            )
+    state.conflicts.sort(key=lambda fc: fc.field)
+    return state

@@ -1,0 +1,152 @@
+"""Merging another copy of the project: the union of two change logs, then re-projection.
+
+Union is commutative, associative and idempotent, and the projection is a pure function of the
+log, so merge order and repetition cannot matter. The other file is only read.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import text
+
+from cmo_desk.domain.errors import ProjectError, WrongProjectError
+from cmo_desk.store.project_store import (
+    FORMAT_VERSION,
+    MergeStats,
+    ProjectStore,
+    _fsync_path,
+    check_compatible,
+    inspect_file,
+    reproject_many,
+)
+
+_COLUMNS = "change_id, entity_type, entity_id, field, value, wall, counter, site_id, coder_id, " \
+    "parents, seen"
+
+
+def check_mergeable(store: ProjectStore, other: Path) -> dict[str, str]:
+    other = Path(other)
+    if other.resolve() == store.path.resolve():
+        raise ProjectError(f"{other.name} is the project itself; choose another coder's copy.")
+    meta = inspect_file(other)
+    check_compatible(meta, other)
+    if meta["project_id"] != store.project_id:
+        raise WrongProjectError(
+            f"{other.name} belongs to a different project (id {meta['project_id'][:8]}…, this "
+            f"project is {store.project_id[:8]}…). Nothing was merged. Merge only copies of "
+            "this project.")
+    return meta
+
+
+def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> MergeStats:
+    """Bring every change (and document bytes) of ``other`` into ``store`` in one transaction."""
+    check_mergeable(store, other)
+    before = store.conflict_count()
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("ATTACH DATABASE ? AS other", (str(Path(other).resolve()),))
+        conn.commit()
+        try:
+            has_blobs = bool(conn.exec_driver_sql(
+                "SELECT count(*) FROM other.sqlite_master WHERE name='blobs'").scalar())
+            conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
+            conn.exec_driver_sql(
+                f"CREATE TEMP TABLE incoming AS SELECT {_COLUMNS} FROM other.changes o "
+                "WHERE NOT EXISTS (SELECT 1 FROM main.changes m WHERE m.change_id = o.change_id)")
+            new_changes = int(conn.exec_driver_sql("SELECT count(*) FROM incoming").scalar())
+            arrived: dict[tuple[str | None, str], int] = {}
+            for coder, etype, n in conn.exec_driver_sql(
+                "SELECT coder_id, entity_type, count(DISTINCT entity_id) FROM incoming "
+                "GROUP BY coder_id, entity_type"
+            ).all():
+                arrived[(coder, etype)] = int(n)
+            top = conn.exec_driver_sql(
+                "SELECT wall, counter FROM incoming ORDER BY wall DESC, counter DESC LIMIT 1"
+            ).first()
+            far_future = 0
+            if top:
+                far_future = int(conn.execute(
+                    text("SELECT count(*) FROM incoming WHERE wall > :lim"),
+                    {"lim": store.clock._now() + 24 * 3600 * 1000}).scalar() or 0)
+            new_blobs = 0
+            if has_blobs:
+                new_blobs = int(conn.exec_driver_sql(
+                    "SELECT count(*) FROM other.blobs o WHERE NOT EXISTS "
+                    "(SELECT 1 FROM main.blobs m WHERE m.sha256 = o.sha256)").scalar())
+            touched = [
+                (t, i) for t, i in conn.exec_driver_sql(
+                    "SELECT DISTINCT entity_type, entity_id FROM incoming "
+                    "ORDER BY entity_type, entity_id").all()
+            ]
+            if dry_run or (not new_changes and not new_blobs):
+                conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
+                conn.commit()
+                return MergeStats(new_changes, new_blobs, arrived, len(touched), before, before,
+                                  far_future, dry_run)
+            conn.exec_driver_sql(f"INSERT INTO main.changes ({_COLUMNS}) "
+                                 f"SELECT {_COLUMNS} FROM incoming")
+            if has_blobs:
+                conn.exec_driver_sql(
+                    "INSERT INTO main.blobs (sha256, size, data) SELECT sha256, size, data "
+                    "FROM other.blobs o WHERE NOT EXISTS "
+                    "(SELECT 1 FROM main.blobs m WHERE m.sha256 = o.sha256)")
+            reproject_many(conn, touched)
+            conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.exec_driver_sql("DETACH DATABASE other")
+    if top:
+        store.clock.observe(int(top[0]), int(top[1]))
+    return MergeStats(new_changes, new_blobs, arrived, len(touched), before,
+                      store.conflict_count(), far_future, False)
+
+
+def write_bundle(store: ProjectStore, dest: Path) -> int:
+    """A small file with the change log but no document bytes; it merges like the full file."""
+    dest = Path(dest)
+    if dest.exists():
+        raise ProjectError(f"{dest} already exists. Choose another name.")
+    tmp = dest.with_name(dest.name + ".partial")
+    tmp.unlink(missing_ok=True)
+    src = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
+    try:
+        schema = [
+            r[0] for r in src.execute(
+                "SELECT sql FROM sqlite_master WHERE type IN ('table','index') AND sql IS NOT NULL "
+                "AND name IN ('meta','changes','blobs','alembic_version','ix_changes_entity',"
+                "'ix_changes_clock')")
+        ]
+        src.close()
+        out = sqlite3.connect(tmp)
+        try:
+            for sql in schema:
+                out.execute(sql)
+            out.execute("ATTACH DATABASE ? AS src", (str(store.path.resolve()),))
+            out.execute("INSERT INTO meta SELECT * FROM src.meta")
+            out.execute("INSERT INTO alembic_version SELECT * FROM src.alembic_version")
+            out.execute(f"INSERT INTO changes ({_COLUMNS}) SELECT {_COLUMNS} FROM src.changes")
+            n = out.execute("SELECT count(*) FROM changes").fetchone()[0]
+            out.commit()
+            out.execute("DETACH DATABASE src")
+        finally:
+            out.close()
+        _fsync_path(tmp)
+        tmp.replace(dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        try:
+            src.close()
+        except sqlite3.Error:
+            pass
+    return int(n)
+
+
+def bundle_format() -> str:
+    return json.dumps({"format_version": FORMAT_VERSION})

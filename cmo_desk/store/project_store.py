@@ -1,0 +1,939 @@
+"""A project: one SQLite file holding the change log, its projection, and document bytes.
+
+Every write goes through ``UnitOfWork``: it appends changes to the log and re-projects the touched
+records in the same transaction, so the visible tables can always be rebuilt from the log.
+SQLite-specific SQL (pragmas, FTS5, ATTACH for merging) stays in this module and ``merging.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from cmo_desk import __version__
+from cmo_desk.domain import records as rec
+from cmo_desk.domain.changelog import (
+    Change,
+    EntityState,
+    HybridClock,
+    canonical_json,
+    heads_of,
+    make_change,
+    project_entity,
+)
+from cmo_desk.domain.errors import (
+    DamagedProjectError,
+    NewerProjectError,
+    ProjectError,
+    ReadOnlyError,
+    ValidationError,
+)
+from cmo_desk.domain.ids import link_id, new_id
+from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER, EXISTS
+from cmo_desk.domain.snapshot import ProjectSnapshot
+from cmo_desk.domain.textsearch import fts_query, index_text
+from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
+from cmo_desk.store.site import Site
+
+#: Version of the file format (change log + meta). A file with a larger number is refused.
+FORMAT_VERSION = 1
+#: The newest Alembic revision this version ships.
+HEAD_REVISION = "0001"
+KNOWN_REVISIONS = ("0001",)
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+RECORD_CLASSES: dict[str, type[rec.Record]] = {
+    "project": rec.Project,
+    "coder": rec.Coder,
+    "study": rec.Study,
+    "document": rec.Document,
+    "excerpt": rec.Excerpt,
+    "code": rec.Code,
+    "cmoc": rec.Cmoc,
+    "consensus": rec.Consensus,
+    "theory": rec.Theory,
+    "form_value": rec.FormValue,
+    "assignment": rec.Assignment,
+}
+
+#: Link types folded into records: (link type, owner field, other field, record attribute).
+FOLDED_LINKS: dict[str, list[tuple[str, str, str, str]]] = {
+    "excerpt": [("excerpt_code", "excerpt_id", "code_id", "code_ids")],
+    "cmoc": [
+        ("cmoc_code", "cmoc_id", "code_id", "code_ids"),
+        ("cmoc_excerpt", "cmoc_id", "excerpt_id", "excerpt_ids"),
+        ("cmoc_theory", "cmoc_id", "theory_id", "theories"),
+    ],
+    "consensus": [
+        ("consensus_source", "consensus_id", "cmoc_id", "source_ids"),
+        ("consensus_code", "consensus_id", "code_id", "code_ids"),
+        ("consensus_excerpt", "consensus_id", "excerpt_id", "excerpt_ids"),
+    ],
+}
+
+ORDER_BY: dict[str, tuple[str, ...]] = {
+    "study": ("label", "id"),
+    "document": ("filename", "id"),
+    "excerpt": ("start", "end", "id"),
+    "code": ("sort_order", "name", "id"),
+    "cmoc": ("sort_order", "id"),
+    "consensus": ("sort_order", "id"),
+    "coder": ("name", "id"),
+    "theory": ("label", "version", "id"),
+}
+
+
+def _row_to_change(row: Any) -> Change:
+    return Change(
+        row.change_id,
+        row.entity_type,
+        row.entity_id,
+        row.field,
+        json.loads(row.value),
+        row.wall,
+        row.counter,
+        row.site_id,
+        row.coder_id,
+        tuple(json.loads(row.parents)),
+        tuple(json.loads(row.seen)),
+    )
+
+
+def _change_to_row(c: Change) -> dict[str, Any]:
+    return {
+        "change_id": c.change_id,
+        "entity_type": c.entity_type,
+        "entity_id": c.entity_id,
+        "field": c.field,
+        "value": canonical_json(c.value),
+        "wall": c.wall,
+        "counter": c.counter,
+        "site_id": c.site_id,
+        "coder_id": c.coder_id,
+        "parents": json.dumps(list(c.parents)),
+        "seen": json.dumps(list(c.seen)),
+    }
+
+
+def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def _make_engine(path: Path, read_only: bool = False) -> Engine:
+    if read_only:
+        uri = f"file:{path}?mode=ro"
+        engine = create_engine(
+            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
+        )
+    else:
+        engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _set_pragmas)
+    if not read_only:
+        def _wal(dbapi_conn: sqlite3.Connection, _r: object) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            # FULL: a commit reported to the user survives a power cut, not only a crash.
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.close()
+
+        event.listen(engine, "connect", _wal)
+    return engine
+
+
+def read_header(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16)
+    except OSError as err:
+        raise ProjectError(f"Cannot read {path}: {err.strerror}. Check the path and try again.")
+
+
+def inspect_file(path: Path) -> dict[str, str]:
+    """Read a project's meta table without opening it for writing; refuse what is not a project."""
+    path = Path(path)
+    if not path.exists():
+        raise ProjectError(f"{path} does not exist. Check the path, or create it with 'cmo-desk new'.")
+    if path.is_dir():
+        raise ProjectError(f"{path} is a folder, not a project file (*.cmo).")
+    header = read_header(path)
+    if header != SQLITE_HEADER:
+        if not header:
+            raise DamagedProjectError(
+                f"{path} is empty: it is not a CMO Desk project. Restore a backup with "
+                "'cmo-desk backups'.")
+        raise DamagedProjectError(
+            f"{path} is not a CMO Desk project (it is not an SQLite file). "
+            "Choose a .cmo file, or restore a backup with 'cmo-desk backups'.")
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            try:
+                rev = con.execute("SELECT version_num FROM alembic_version").fetchone()
+            except sqlite3.DatabaseError:
+                rev = None
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as err:
+        if "no such table" in str(err):
+            raise DamagedProjectError(
+                f"{path} is an SQLite file but not a CMO Desk project (no project record).")
+        raise DamagedProjectError(
+            f"{path} is damaged ({err}). Restore the latest good backup with 'cmo-desk backups'.")
+    if "project_id" not in rows:
+        raise DamagedProjectError(f"{path} is not a CMO Desk project (no project id).")
+    rows["revision"] = rev[0] if rev else ""
+    return rows
+
+
+def check_compatible(meta: dict[str, str], path: Path) -> None:
+    try:
+        fmt = int(meta.get("format_version", "1"))
+    except ValueError:
+        fmt = 999
+    if fmt > FORMAT_VERSION or (meta.get("revision") and meta["revision"] not in KNOWN_REVISIONS):
+        made_by = meta.get("app_version", "a newer version")
+        raise NewerProjectError(
+            f"{path.name} was saved by CMO Desk {made_by}, which is newer than this version "
+            f"({__version__}). Install the newer CMO Desk to open it; the file was not changed.")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    study_id: str
+    study_label: str
+    document_id: str
+    page: int
+    snippet: str
+
+
+@dataclass(frozen=True)
+class MergeStats:
+    new_changes: int
+    new_blobs: int
+    #: (coder id or None, entity type) -> number of records that arrived or changed
+    arrived: dict[tuple[str | None, str], int]
+    touched: int
+    conflicts_before: int
+    conflicts_after: int
+    far_future: int
+    dry_run: bool
+
+
+class ProjectStore:
+    """An open project file. Not thread-safe: each worker thread opens its own store."""
+
+    def __init__(self, path: Path, engine: Engine, site: Site, read_only: bool) -> None:
+        self.path = path
+        self.engine = engine
+        self.site = site
+        self.read_only = read_only
+        self.clock = HybridClock(site.wall, site.counter)
+        with engine.connect() as conn:
+            meta = dict(conn.execute(select(Meta.key, Meta.value)).all())
+            self.project_id: str = meta["project_id"]
+            self.meta = meta
+            row = conn.execute(
+                select(ChangeRow.wall, ChangeRow.counter)
+                .order_by(ChangeRow.wall.desc(), ChangeRow.counter.desc())
+                .limit(1)
+            ).first()
+        if row:
+            self.clock.observe(row[0], row[1])
+
+    # -- opening and creating -------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        *,
+        title: str | None = None,
+        template: dict[str, Any] | None = None,
+        site: Site | None = None,
+        coder_id: str | None = None,
+        project_id: str | None = None,
+    ) -> ProjectStore:
+        path = Path(path)
+        if path.exists():
+            raise ProjectError(f"{path} already exists. Choose another name or open it instead.")
+        if not path.parent.exists():
+            raise ProjectError(f"The folder {path.parent} does not exist. Create it first.")
+        tmp = path.with_name(path.name + ".creating")
+        tmp.unlink(missing_ok=True)
+        pid = project_id or str(uuid.uuid4())
+        engine = _make_engine(tmp)
+        try:
+            with engine.begin() as conn:
+                _run_migrations(conn)
+                conn.execute(
+                    insert(Meta),
+                    [
+                        {"key": "project_id", "value": pid},
+                        {"key": "format_version", "value": str(FORMAT_VERSION)},
+                        {"key": "app_version", "value": __version__},
+                        {"key": "created", "value": datetime.now(timezone.utc).isoformat()},
+                    ],
+                )
+            store = cls(tmp, engine, site or Site.load(), read_only=False)
+            with store.unit_of_work(coder_id) as uow:
+                uow.create("project", {"title": title, "template": template}, id=pid)
+            store.close()
+            _fsync_path(tmp)
+            tmp.replace(path)
+        except BaseException:
+            engine.dispose()
+            for p in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
+                p.unlink(missing_ok=True)
+            raise
+        return cls.open(path, site=site)
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        site: Site | None = None,
+        read_only: bool = False,
+        upgrade_backup_dir: Path | None = None,
+    ) -> ProjectStore:
+        path = Path(path)
+        meta = inspect_file(path)
+        check_compatible(meta, path)
+        if not read_only and meta.get("revision") != HEAD_REVISION:
+            backup = (upgrade_backup_dir or path.parent) / (
+                f"{path.stem}.before-upgrade-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
+            backup_file(path, backup)
+            engine = _make_engine(path)
+            with engine.begin() as conn:
+                _run_migrations(conn)
+                conn.execute(
+                    Meta.__table__.update().where(Meta.key == "app_version").values(
+                        value=__version__))
+            engine.dispose()
+        try:
+            engine = _make_engine(path, read_only=read_only)
+            return cls(path, engine, site or Site.load(), read_only)
+        except (DatabaseError, OperationalError) as err:
+            raise DamagedProjectError(
+                f"{path} could not be opened ({err.orig}). Restore a backup with 'cmo-desk backups'."
+            ) from None
+
+    def close(self) -> None:
+        self.site.wall, self.site.counter = max(
+            (self.site.wall, self.site.counter), (self.clock.wall, self.clock.counter))
+        try:
+            self.site.save()
+        except OSError:
+            pass
+        if not self.read_only:
+            try:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            except (DatabaseError, OperationalError):
+                pass
+        self.engine.dispose()
+
+    def __enter__(self) -> ProjectStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------------------
+
+    def unit_of_work(self, coder_id: str | None) -> UnitOfWork:
+        if self.read_only:
+            raise ReadOnlyError(
+                "This project is open read-only, so changes cannot be saved. "
+                "Close the other desk that has it open, then reopen it.")
+        return UnitOfWork(self, coder_id)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def connect(self) -> Connection:
+        return self.engine.connect()
+
+    def _fold_links(self, conn: Connection, etype: str, rows: list[dict[str, Any]]) -> None:
+        links = FOLDED_LINKS.get(etype)
+        if not links or not rows:
+            return
+        ids = [r["id"] for r in rows]
+        for link_type, own, other, attr in links:
+            table = ROW_CLASSES[link_type].__table__
+            found: dict[str, list[Any]] = {}
+            for chunk_start in range(0, len(ids), 500):
+                chunk = ids[chunk_start:chunk_start + 500]
+                q = select(table).where(table.c[own].in_(chunk), table.c.deleted.is_(False))
+                for row in conn.execute(q).mappings():
+                    item = (row[other], row["relation"]) if attr == "theories" else row[other]
+                    found.setdefault(row[own], []).append(item)
+            for r in rows:
+                r[attr] = tuple(sorted(found.get(r["id"], []), key=lambda x: str(x)))
+
+    def _select_rows(
+        self, conn: Connection, etype: str, include_deleted: bool, filters: dict[str, Any],
+        columns: Iterable[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        table = ROW_CLASSES[etype].__table__
+        cols = [table.c[c] for c in ("id", "deleted", *columns)] if columns else [table]
+        q = select(*cols)
+        if not include_deleted:
+            q = q.where(table.c.deleted.is_(False))
+        for key, value in filters.items():
+            if isinstance(value, (list, tuple, set, frozenset)):
+                q = q.where(table.c[key].in_(list(value)))
+            elif value is None:
+                q = q.where(table.c[key].is_(None))
+            else:
+                q = q.where(table.c[key] == value)
+        q = q.order_by(*(table.c[c] for c in ORDER_BY.get(etype, ("id",))))
+        return [dict(r) for r in conn.execute(q).mappings()]
+
+    def list(
+        self, etype: str, *, include_deleted: bool = False, columns: Iterable[str] | None = None,
+        **filters: Any,
+    ) -> list[Any]:
+        """Records of a type (live ones unless ``include_deleted``), filtered by field equality."""
+        with self.connect() as conn:
+            rows = self._select_rows(conn, etype, include_deleted, filters, columns)
+            cls = RECORD_CLASSES.get(etype)
+            if cls is None:
+                return rows
+            self._fold_links(conn, etype, rows)
+        return [cls.from_mapping(r) for r in rows]
+
+    def get(self, etype: str, entity_id: str, include_deleted: bool = False) -> Any:
+        found = self.list(etype, include_deleted=include_deleted, id=entity_id)
+        return found[0] if found else None
+
+    def links(self, link_type: str, **filters: Any) -> list[dict[str, Any]]:
+        with self.connect() as conn:
+            return self._select_rows(conn, link_type, False, filters)
+
+    def project(self) -> rec.Project:
+        return self.get("project", self.project_id) or rec.Project(id=self.project_id)
+
+    def count(self, etype: str, **filters: Any) -> int:
+        table = ROW_CLASSES[etype].__table__
+        q = select(func.count()).select_from(table).where(table.c.deleted.is_(False))
+        for key, value in filters.items():
+            q = q.where(table.c[key] == value)
+        with self.connect() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def get_blob(self, sha256: str | None) -> bytes | None:
+        if not sha256:
+            return None
+        with self.connect() as conn:
+            return conn.execute(select(Blob.data).where(Blob.sha256 == sha256)).scalar()
+
+    def snapshot(self) -> ProjectSnapshot:
+        def live(etype: str) -> tuple[Any, ...]:
+            return tuple(self.list(etype))
+
+        return ProjectSnapshot(
+            project=self.project(),
+            coders=live("coder"),
+            studies=live("study"),
+            documents=live("document"),
+            excerpts=live("excerpt"),
+            codes=live("code"),
+            cmocs=live("cmoc"),
+            consensus=live("consensus"),
+            theories=live("theory"),
+            form_values=live("form_value"),
+            assignments=live("assignment"),
+            get_blob=self.get_blob,
+        )
+
+    def changes_for(self, etype: str, entity_id: str) -> list[Change]:
+        with self.connect() as conn:
+            rows = conn.execute(
+                select(ChangeRow.__table__).where(
+                    ChangeRow.entity_type == etype, ChangeRow.entity_id == entity_id)
+            )
+            return [_row_to_change(r) for r in rows]
+
+    def change(self, change_id: str) -> Change | None:
+        with self.connect() as conn:
+            row = conn.execute(
+                select(ChangeRow.__table__).where(ChangeRow.change_id == change_id)).first()
+            return _row_to_change(row) if row else None
+
+    def conflicts(self) -> list[rec.Conflict]:
+        with self.connect() as conn:
+            rows = conn.execute(
+                select(ConflictRow.__table__).order_by(
+                    ConflictRow.entity_type, ConflictRow.entity_id, ConflictRow.field)
+            ).all()
+            names = {r.id: r.name for r in (rec.Coder.from_mapping(d) for d in
+                                              self._select_rows(conn, "coder", True, {}))}
+            out = []
+            for row in rows:
+                head_ids = json.loads(row.heads)
+                anc_ids = json.loads(row.ancestors)
+                wanted = head_ids + anc_ids
+                changes = {
+                    c.change_id: _row_to_change(c)
+                    for c in conn.execute(
+                        select(ChangeRow.__table__).where(ChangeRow.change_id.in_(wanted)))
+                }
+                heads = [changes[h] for h in head_ids if h in changes]
+                values = tuple(
+                    rec.ConflictValue(h.value, h.coder_id, names.get(h.coder_id or ""), h.wall,
+                                      h.change_id)
+                    for h in heads
+                )
+                shown = max(heads, key=lambda c: c.order_key).value if heads else None
+                if row.field == EXISTS:
+                    shown = False
+                out.append(rec.Conflict(
+                    row.entity_type, row.entity_id, row.field, shown, values,
+                    tuple(changes[a].value for a in anc_ids if a in changes), row.kind))
+            return out
+
+    def conflict_count(self) -> int:
+        with self.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(ConflictRow)).scalar_one())
+
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Pages whose text has every word of ``query`` (CJK words found inside longer runs)."""
+        q = fts_query(query)
+        if not q:
+            return []
+        sql = text(
+            "SELECT document_id, study_id, page FROM search_pages WHERE search_pages MATCH :q "
+            "ORDER BY rank LIMIT :n"
+        )
+        doc_table = ROW_CLASSES["document"].__table__
+        study_table = ROW_CLASSES["study"].__table__
+        with self.connect() as conn:
+            try:
+                rows = conn.execute(sql, {"q": q, "n": limit}).all()
+            except OperationalError as err:
+                raise ValidationError(
+                    f"The search '{query}' could not be understood ({err.orig}). "
+                    "Use plain words.") from None
+            doc_ids = sorted({r[0] for r in rows})
+            docs = {
+                d.id: (d.text or "", list(d.page_starts or [0]))
+                for d in conn.execute(select(doc_table.c.id, doc_table.c.text,
+                                             doc_table.c.page_starts)
+                                      .where(doc_table.c.id.in_(doc_ids)))
+            }
+            labels = dict(conn.execute(select(study_table.c.id, study_table.c.label)).all())
+        hits = []
+        for did, sid, page in rows:
+            body, starts = docs.get(did, ("", [0]))
+            page = int(page)
+            a = starts[page - 1] if 0 < page <= len(starts) else 0
+            b = starts[page] if page < len(starts) else len(body)
+            hits.append(SearchHit(sid, labels.get(sid) or "", did, page,
+                                  make_snippet(body[a:b], query)))
+        return hits
+
+    def info(self) -> dict[str, Any]:
+        coders = self.list("coder")
+        return {
+            "project_id": self.project_id,
+            "title": self.project().title,
+            "schema_version": HEAD_REVISION,
+            "format_version": FORMAT_VERSION,
+            "studies": self.count("study"),
+            "documents": self.count("document"),
+            "excerpts": self.count("excerpt"),
+            "cmocs": self.count("cmoc"),
+            "consensus_cmocs": self.count("consensus"),
+            "codes": self.count("code"),
+            "theories": self.count("theory"),
+            "coders": [c.name for c in coders],
+            "conflicts": self.conflict_count(),
+            "changes": self.change_count(),
+        }
+
+    def change_count(self) -> int:
+        with self.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(ChangeRow)).scalar_one())
+
+    def dump(self) -> dict[str, Any]:
+        """Canonical visible state: stable order, no machine-local data."""
+        out: dict[str, Any] = {"project_id": self.project_id, "format_version": FORMAT_VERSION}
+        with self.connect() as conn:
+            for etype in ENTITY_ORDER:
+                table = ROW_CLASSES[etype].__table__
+                rows = conn.execute(select(table).order_by(table.c.id)).mappings()
+                live, deleted = [], []
+                for r in rows:
+                    d = {k: r[k] for k in ("id", *ENTITIES[etype].field_names)}
+                    (deleted if r["deleted"] else live).append(d)
+                out[etype] = live
+                out[etype + "_deleted"] = [d["id"] for d in deleted]
+            out["conflicts"] = [
+                {"entity_type": c.entity_type, "entity_id": c.entity_id, "field": c.field,
+                 "kind": c.kind, "heads": json.loads(c.heads)}
+                for c in conn.execute(select(ConflictRow.__table__).order_by(
+                    ConflictRow.entity_type, ConflictRow.entity_id, ConflictRow.field))
+            ]
+            out["blobs"] = sorted(conn.execute(select(Blob.sha256)).scalars())
+        return out
+
+    def dump_json(self) -> str:
+        return json.dumps(self.dump(), sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+
+    def rebuild(self) -> int:
+        """Throw the visible tables away and project them again from the log."""
+        with self.engine.begin() as conn:
+            for etype in ENTITY_ORDER:
+                conn.execute(delete(ROW_CLASSES[etype].__table__))
+            conn.execute(delete(ConflictRow.__table__))
+            _clear_search(conn)
+            entities = conn.execute(
+                select(ChangeRow.entity_type, ChangeRow.entity_id).distinct()).all()
+            reproject_many(conn, [(t, i) for t, i in entities])
+            return len(entities)
+
+    def integrity_check(self) -> list[str]:
+        with self.connect() as conn:
+            rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
+        return [] if rows == ["ok"] else rows
+
+    def backup(self, dest: Path) -> Path:
+        """A consistent copy of the project (safe while it is open)."""
+        backup_file(self.path, dest)
+        return dest
+
+
+def make_snippet(page_text: str, query: str, width: int = 90) -> str:
+    """The page text around the first word of the query found in it, with the word in [ ]."""
+    folded = page_text.casefold()
+    best = -1
+    word = ""
+    for token in query.replace('"', " ").split():
+        pos = folded.find(token.casefold())
+        if pos >= 0 and (best < 0 or pos < best):
+            best, word = pos, page_text[pos:pos + len(token)]
+    flat = " ".join
+    if best < 0:
+        return flat(page_text[:width * 2].split())
+    start = max(0, best - width)
+    end = min(len(page_text), best + len(word) + width)
+    before = flat(page_text[start:best].split())
+    after = flat(page_text[best + len(word):end].split())
+    return (("…" if start > 0 else "") + before + (" " if page_text[best - 1:best].isspace() else "")
+            + f"[{word}]" + (" " if page_text[best + len(word):best + len(word) + 1].isspace() else "")
+            + after + ("…" if end < len(page_text) else ""))
+
+
+def backup_file(src: Path, dest: Path) -> None:
+    """Copy a project with SQLite's online backup, to a temp name first so no half-copy remains."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".partial")
+    tmp.unlink(missing_ok=True)
+    try:
+        s = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+        d = sqlite3.connect(tmp)
+        try:
+            s.backup(d)
+            d.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            d.close()
+            s.close()
+        _fsync_path(tmp)
+        tmp.replace(dest)
+    except sqlite3.DatabaseError:
+        tmp.unlink(missing_ok=True)
+        shutil.copy2(src, dest)
+
+
+def _fsync_path(path: Path) -> None:
+    try:
+        with open(path, "rb+") as fh:
+            import os
+
+            os.fsync(fh.fileno())
+    except OSError:
+        pass
+
+
+def _run_migrations(conn: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def _clear_search(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("DELETE FROM search_pages")
+
+
+def _index_document(conn: Connection, state: EntityState) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    conn.execute(text("DELETE FROM search_pages WHERE document_id = :d"), {"d": state.entity_id})
+    body = state.values.get("text")
+    if not state.exists or not body:
+        return
+    starts = list(state.values.get("page_starts") or [0])
+    if not starts or starts[0] != 0:
+        starts = [0, *starts]
+    bounds = [*starts[1:], len(body)]
+    rows = [
+        {"d": state.entity_id, "s": state.values.get("study_id"), "p": i + 1,
+         "b": index_text(body[a:b])}
+        for i, (a, b) in enumerate(zip(starts, bounds))
+        if body[a:b].strip()
+    ]
+    if rows:
+        conn.execute(
+            text("INSERT INTO search_pages (document_id, study_id, page, body) "
+                 "VALUES (:d, :s, :p, :b)"), rows)
+
+
+def write_projection(conn: Connection, etype: str, eid: str, state: EntityState | None) -> None:
+    """Replace one record's row and conflicts with its state projected from the log."""
+    row_cls = ROW_CLASSES.get(etype)
+    if row_cls is None:
+        return  # an entity type from a newer version: kept in the log only
+    table = row_cls.__table__
+    conn.execute(delete(table).where(table.c.id == eid))
+    conn.execute(delete(ConflictRow.__table__).where(
+        ConflictRow.entity_type == etype, ConflictRow.entity_id == eid))
+    if state is None:
+        return
+    conn.execute(insert(table).values(id=eid, deleted=not state.exists, **state.values))
+    if state.conflicts:
+        conn.execute(insert(ConflictRow.__table__), [
+            {"entity_type": etype, "entity_id": eid, "field": fc.field, "kind": fc.kind,
+             "heads": json.dumps([h.change_id for h in fc.heads]),
+             "ancestors": json.dumps([a.change_id for a in fc.ancestors])}
+            for fc in state.conflicts
+        ])
+    if etype == "document":
+        _index_document(conn, state)
+
+
+def reproject_many(conn: Connection, entities: list[tuple[str, str]]) -> None:
+    """Re-project many records, reading their changes in batches."""
+    for start in range(0, len(entities), 400):
+        batch = entities[start:start + 400]
+        by_type: dict[str, list[str]] = {}
+        for t, i in batch:
+            by_type.setdefault(t, []).append(i)
+        for etype, ids in by_type.items():
+            grouped: dict[str, list[Change]] = {i: [] for i in ids}
+            rows = conn.execute(select(ChangeRow.__table__).where(
+                ChangeRow.entity_type == etype, ChangeRow.entity_id.in_(ids)))
+            for r in rows:
+                grouped[r.entity_id].append(_row_to_change(r))
+            for eid, changes in grouped.items():
+                write_projection(conn, etype, eid, project_entity(etype, eid, changes))
+
+
+class UnitOfWork:
+    """One transaction: changes are appended to the log and projected before it commits."""
+
+    def __init__(self, store: ProjectStore, coder_id: str | None) -> None:
+        self.store = store
+        self.coder_id = coder_id
+        self._conn: Connection | None = None
+        self._cache: dict[tuple[str, str], list[Change]] = {}
+        self._touched: dict[str, set[str]] = {}
+        self._count = 0
+        self.changed = rec.Changed()
+
+    def __enter__(self) -> UnitOfWork:
+        self._conn = self.store.engine.connect()
+        self._conn.begin()
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        conn = self._conn
+        assert conn is not None
+        try:
+            if exc_type is None:
+                for etype, ids in self._touched.items():
+                    for eid in ids:
+                        changes = self._cache[(etype, eid)]
+                        write_projection(conn, etype, eid, project_entity(etype, eid, changes))
+                conn.commit()
+                self.changed = rec.Changed(
+                    {t: frozenset(ids) for t, ids in self._touched.items()}, self._count)
+            else:
+                conn.rollback()
+        finally:
+            conn.close()
+            self._conn = None
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("UnitOfWork used outside 'with'")
+        return self._conn
+
+    # -- internals --
+
+    def _changes(self, etype: str, eid: str) -> list[Change]:
+        key = (etype, eid)
+        if key not in self._cache:
+            rows = self.conn.execute(select(ChangeRow.__table__).where(
+                ChangeRow.entity_type == etype, ChangeRow.entity_id == eid))
+            self._cache[key] = [_row_to_change(r) for r in rows]
+        return self._cache[key]
+
+    def _heads(self, etype: str, eid: str, field_name: str) -> list[Change]:
+        return heads_of(c for c in self._changes(etype, eid) if c.field == field_name)
+
+    def _append(self, etype: str, eid: str, field_name: str, value: Any,
+                parents: Iterable[str], seen: Iterable[str] = ()) -> Change:
+        wall, counter = self.store.clock.tick()
+        change = make_change(etype, eid, field_name, value, wall, counter,
+                             self.store.site.site_id, self.coder_id, parents, seen)
+        self.conn.execute(insert(ChangeRow.__table__).values(**_change_to_row(change)))
+        self._changes(etype, eid).append(change)
+        self._touched.setdefault(etype, set()).add(eid)
+        self._count += 1
+        return change
+
+    def _state(self, etype: str, eid: str) -> EntityState | None:
+        return project_entity(etype, eid, self._changes(etype, eid))
+
+    def _check_values(self, etype: str, values: dict[str, Any]) -> None:
+        spec = ENTITIES.get(etype)
+        if spec is None:
+            raise ValidationError(f"Unknown record type {etype!r}.")
+        for key in values:
+            if key not in spec.field_names:
+                raise ValidationError(f"A {etype} has no field {key!r}.")
+
+    # -- the write API --
+
+    def create(self, etype: str, values: dict[str, Any] | None = None, id: str | None = None) -> str:
+        values = values or {}
+        self._check_values(etype, values)
+        eid = id or new_id()
+        state = self._state(etype, eid)
+        if state is not None and state.exists:
+            raise ValidationError(f"A {etype} with id {eid} already exists.")
+        self._append(etype, eid, EXISTS, True,
+                     [h.change_id for h in self._heads(etype, eid, EXISTS)])
+        for key, value in values.items():
+            if value is None and state is None:
+                continue
+            self._write_field(etype, eid, key, value, force=state is None)
+        return eid
+
+    def _write_field(self, etype: str, eid: str, key: str, value: Any, force: bool = False) -> bool:
+        spec = ENTITIES[etype].field(key)
+        heads = self._heads(etype, eid, key)
+        if spec.immutable and heads:
+            return False  # fixed at creation (owner, link ends, extracted text)
+        if not force and len(heads) == 1 and canonical_json(heads[0].value) == canonical_json(value):
+            return False
+        if not force and not heads and value is None:
+            return False
+        self._append(etype, eid, key, value, [h.change_id for h in heads])
+        return True
+
+    def update(self, etype: str, eid: str, values: dict[str, Any]) -> bool:
+        """Write fields of a live record. Returns whether anything changed."""
+        self._check_values(etype, values)
+        state = self._state(etype, eid)
+        if state is None:
+            raise ValidationError(f"There is no {etype} with id {eid}.")
+        if not state.exists:
+            raise ValidationError(
+                f"This {etype} has been deleted; restore it before editing it.")
+        changed = False
+        for key, value in values.items():
+            changed |= self._write_field(etype, eid, key, value)
+        return changed
+
+    def delete(self, etype: str, eid: str) -> bool:
+        state = self._state(etype, eid)
+        if state is None or not state.exists:
+            return False
+        seen = [h.change_id for name, hs in state.heads.items() if name != EXISTS for h in hs]
+        self._append(etype, eid, EXISTS, False,
+                     [h.change_id for h in state.heads.get(EXISTS, [])], seen)
+        return True
+
+    def restore(self, etype: str, eid: str) -> bool:
+        state = self._state(etype, eid)
+        if state is None or state.exists:
+            return False
+        seen = [h.change_id for name, hs in state.heads.items() if name != EXISTS for h in hs]
+        self._append(etype, eid, EXISTS, True,
+                     [h.change_id for h in state.heads.get(EXISTS, [])], seen)
+        return True
+
+    def link(self, link_type: str, **values: Any) -> str:
+        """Create (or restore) a link row; its id is derived from what it links."""
+        spec = ENTITIES[link_type]
+        lid = link_id(link_type, *(str(values[k]) for k in spec.key))
+        state = self._state(link_type, lid)
+        if state is None:
+            self.create(link_type, values, id=lid)
+        else:
+            if not state.exists:
+                self.restore(link_type, lid)
+            extra = {k: v for k, v in values.items() if k not in spec.key}
+            if extra:
+                self.update(link_type, lid, extra)
+        return lid
+
+    def unlink(self, link_type: str, **keys: Any) -> bool:
+        spec = ENTITIES[link_type]
+        lid = link_id(link_type, *(str(keys[k]) for k in spec.key))
+        return self.delete(link_type, lid)
+
+    def resolve(self, etype: str, eid: str, field_name: str, value: Any) -> None:
+        """Write one value that supersedes every concurrent value of a field."""
+        state = self._state(etype, eid)
+        if state is None:
+            raise ValidationError(f"There is no {etype} with id {eid}.")
+        if field_name == EXISTS:
+            seen = [h.change_id for name, hs in state.heads.items() if name != EXISTS for h in hs]
+            self._append(etype, eid, EXISTS, bool(value),
+                         [h.change_id for h in state.heads.get(EXISTS, [])], seen)
+            return
+        self._check_values(etype, {field_name: value})
+        self._append(etype, eid, field_name, value,
+                     [h.change_id for h in state.heads.get(field_name, [])])
+
+    def put_blob(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        exists = self.conn.execute(select(Blob.sha256).where(Blob.sha256 == sha)).scalar()
+        if not exists:
+            self.conn.execute(insert(Blob.__table__).values(sha256=sha, size=len(data), data=data))
+        return sha
+
+    def current(self, etype: str, eid: str) -> dict[str, Any] | None:
+        """The record's values as this unit of work sees them (including its own writes)."""
+        state = self._state(etype, eid)
+        return None if state is None else {"id": eid, "deleted": not state.exists, **state.values}
+
+
+def iter_chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
