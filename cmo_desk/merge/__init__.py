@@ -1,0 +1,1 @@
+"""Merging coders' change logs, and agreement between coders. Pure: no database, no Qt."""

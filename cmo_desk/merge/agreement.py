@@ -1,0 +1,555 @@
+"""Agreement between coders: Cohen's kappa, Krippendorff's alpha and character overlap.
+
+The headline figures treat every (study, code) pair as a unit and ask whether each coder applied the
+code anywhere in that study. The diagnostic figures compare, per code and document, which characters
+two coders marked, computed the way NVivo does. Everything is computed from the coders' own excerpts
+and CMOCs: consensus records are the outcome of discussion, so counting them would measure the
+team against itself.
+
+Undefined statistics are ``None``, never 0 or 1: when both coders gave the same single answer to
+every unit (say, neither ever applied a code) kappa and alpha divide 0 by 0, and the honest report
+is "undefined" next to the percent agreement, which is then 100 %.
+
+Percent agreement is always a percentage (0-100), kappa and alpha are on their usual -1..1 scale.
+
+QualCoder's "kappa" is deliberately not reproduced: it divides by coded characters only and so
+ignores the characters both coders left alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from itertools import combinations
+from typing import Any
+
+from cmo_desk.domain.errors import ValidationError
+from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.records import AssignmentStatus, Code, Coder
+from cmo_desk.domain.snapshot import ProjectSnapshot
+
+# --------------------------------------------------------------------------------------------
+# Two raters, nominal
+
+
+def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
+    """Cohen's kappa for two raters who rated the same units on a nominal scale.
+
+    ``a[i]`` and ``b[i]`` are the two ratings of unit ``i`` (booleans or any hashable category).
+    Returns None when kappa is undefined: no units, or chance agreement is already certain because
+    both raters used one and the same category throughout (then percent agreement is 100 %).
+    """
+    if len(a) != len(b):
+        raise ValidationError(
+            tr("Cannot compare two coders who rated a different number of units ({a} and {b}); give both coders' ratings for the same units.").format(a=len(a), b=len(b))
+        )
+    n = len(a)
+    if n == 0:
+        return None
+    observed = sum(1 for x, y in zip(a, b) if x == y) / n
+    counts_a = Counter(a)
+    counts_b = Counter(b)
+    expected = sum(counts_a[c] * counts_b.get(c, 0) for c in counts_a) / (n * n)
+    if math.isclose(expected, 1.0, rel_tol=0.0, abs_tol=1e-12):
+        return None
+    return (observed - expected) / (1.0 - expected)
+
+
+def percent_agreement(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
+    """Share of units on which two raters gave the same rating, in percent (None without units)."""
+    if len(a) != len(b):
+        raise ValidationError(
+            tr("Cannot compare two coders who rated a different number of units ({a} and {b}); give both coders' ratings for the same units.").format(a=len(a), b=len(b))
+        )
+    if not a:
+        return None
+    return 100.0 * sum(1 for x, y in zip(a, b) if x == y) / len(a)
+
+
+# --------------------------------------------------------------------------------------------
+# Any number of raters, nominal, missing values allowed
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _alpha_from_weighted_units(units: Iterable[tuple[Mapping[Hashable, int], int]]) -> float | None:
+    """Krippendorff's nominal alpha from the value counts of each unit.
+
+    Each item is (value -> number of coders who gave it in that unit, how many such units). Working
+    from counts lets the character-overlap alpha treat a million identical characters at once.
+    Coincidence-matrix form: alpha = 1 - (n - 1) * sum_u D_u / sum_{c != k} n_c n_k, where
+    D_u = (m_u^2 - sum_c n_uc^2) / (m_u - 1) is unit u's share of off-diagonal coincidences.
+    """
+    value_totals: Counter[Hashable] = Counter()
+    observed_disagreement = 0.0
+    for counts, weight in units:
+        if weight <= 0:
+            continue
+        m = sum(counts.values())
+        if m < 2:
+            continue  # a value nobody else rated cannot be paired with anything
+        squares = sum(c * c for c in counts.values())
+        observed_disagreement += weight * (m * m - squares) / (m - 1)
+        for value, c in counts.items():
+            value_totals[value] += weight * c
+    n = sum(value_totals.values())
+    expected_pairs = n * n - sum(c * c for c in value_totals.values())
+    if n < 2 or expected_pairs <= 0:
+        return None
+    return 1.0 - (n - 1) * observed_disagreement / expected_pairs
+
+
+def krippendorff_alpha_nominal(units: Sequence[Sequence[Hashable | None]]) -> float | None:
+    """Krippendorff's alpha for nominal data, any number of coders, missing values allowed.
+
+    ``units[u]`` holds the values the coders gave unit ``u``; None (or NaN) means that coder did not
+    rate it. Units with fewer than two values are ignored, as the coefficient requires. Returns None
+    when alpha is undefined: fewer than two pairable values, or only one category was ever used.
+    """
+    weighted = []
+    for unit in units:
+        counts = Counter(v for v in unit if not _is_missing(v))
+        if sum(counts.values()) >= 2:
+            weighted.append((counts, 1))
+    return _alpha_from_weighted_units(weighted)
+
+
+# --------------------------------------------------------------------------------------------
+# Character overlap (NVivo's coding comparison)
+
+
+@dataclass(frozen=True)
+class OverlapResult:
+    """How two coders' marks on one text compare, character by character.
+
+    ``percent`` is (both + neither) / length in percent; ``kappa`` is NVivo's
+    (TA - sum EF) / (TU - sum EF); ``alpha_binary`` is Krippendorff's alpha with every character as
+    a unit and "marked / not marked" as the values. All three are None when the text is empty;
+    kappa and alpha are also None when undefined (both coders marked nothing, or everything).
+    """
+
+    percent: float | None
+    kappa: float | None
+    alpha_binary: float | None
+    a_chars: int
+    b_chars: int
+    both: int
+    neither: int
+    length: int = 0
+
+
+Span = tuple[int | None, int | None]
+
+
+def union_spans(spans: Iterable[Span], length: int) -> list[tuple[int, int]]:
+    """Merge (start, end) half-open spans into sorted disjoint ones, clipped to 0..length.
+
+    Spans that are empty, reversed or lack an end are dropped: they mark no characters.
+    """
+    clipped = []
+    for start, end in spans:
+        if start is None or end is None:
+            continue
+        s, e = max(0, int(start)), min(length, int(end))
+        if s < e:
+            clipped.append((s, e))
+    clipped.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in clipped:
+        if merged and s <= merged[-1][1]:
+            if e > merged[-1][1]:
+                merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _intersection_size(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
+    i = j = total = 0
+    while i < len(a) and j < len(b):
+        lo = max(a[i][0], b[j][0])
+        hi = min(a[i][1], b[j][1])
+        if lo < hi:
+            total += hi - lo
+        if a[i][1] <= b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return total
+
+
+def _size(spans: list[tuple[int, int]]) -> int:
+    return sum(e - s for s, e in spans)
+
+
+def char_overlap(length: int, a_spans: Iterable[Span], b_spans: Iterable[Span]) -> OverlapResult:
+    """Compare two coders' marked character ranges on a text of ``length`` characters.
+
+    Spans are (start, end) offsets, end exclusive; a coder's overlapping spans count each character
+    once. Worked check: 1000 characters, A marks 150, B marks 100, 50 of them shared -> 85 %,
+    kappa 0.318, binary alpha 0.315.
+    """
+    if length is None or length < 0:
+        raise ValidationError(
+            tr("A text length cannot be negative ({length}); use the length of the document's text.")
+            .format(length=length)
+        )
+    a = union_spans(a_spans, length)
+    b = union_spans(b_spans, length)
+    a_chars, b_chars = _size(a), _size(b)
+    both = _intersection_size(a, b)
+    neither = length - (a_chars + b_chars - both)
+    if length == 0:
+        return OverlapResult(None, None, None, 0, 0, 0, 0, 0)
+    total_agreement = both + neither
+    percent = 100.0 * total_agreement / length
+    expected = a_chars * b_chars / length + (length - a_chars) * (length - b_chars) / length
+    denominator = length - expected
+    kappa = None if math.isclose(denominator, 0.0, abs_tol=1e-9) else (total_agreement - expected) / denominator
+    alpha = _alpha_from_weighted_units(
+        [
+            ({True: 2}, both),
+            ({False: 2}, neither),
+            ({True: 1, False: 1}, a_chars - both),
+            ({True: 1, False: 1}, b_chars - both),
+        ]
+    )
+    return OverlapResult(percent, kappa, alpha, a_chars, b_chars, both, neither, length)
+
+
+# --------------------------------------------------------------------------------------------
+# Study x code agreement over a project
+
+
+@dataclass(frozen=True)
+class CodeAgreement:
+    """Agreement on one code (or, with ``code_id`` None, on all codes pooled).
+
+    ``units`` counts (study, code) pairs rated by at least two of the chosen coders; ``applied``
+    says in how many of those units each coder applied the code, in coder order.
+    """
+
+    code_id: str | None
+    code_name: str
+    units: int
+    kappa: float | None
+    alpha: float | None
+    percent: float | None
+    applied: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentOverlap:
+    """Character overlap of two coders' excerpts for one code in one document."""
+
+    coder_a: str
+    coder_b: str
+    code_id: str
+    code_name: str
+    document_id: str
+    document_name: str
+    study_id: str
+    study_label: str
+    result: OverlapResult
+
+
+@dataclass(frozen=True)
+class AgreementReport:
+    coder_ids: tuple[str, ...]
+    coder_names: tuple[str, ...]
+    studies_total: int
+    studies_double_coded: int
+    #: studies_double_coded / studies_total, as a fraction 0..1 (None for a project without studies)
+    double_coded_share: float | None
+    #: studies each chosen coder coded, in coder order
+    studies_coded: tuple[int, ...]
+    per_code: tuple[CodeAgreement, ...]
+    pooled: CodeAgreement
+    overlaps: tuple[DocumentOverlap, ...] = ()
+    #: codes in the codebook that none of the chosen coders applied in a double-coded study
+    codes_unused: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: what ``--json`` prints and what the report exporter reads."""
+        names = dict(zip(self.coder_ids, self.coder_names))
+
+        def code_row(row: CodeAgreement) -> dict[str, Any]:
+            data = asdict(row)
+            data["applied"] = dict(zip(self.coder_ids, row.applied))
+            return data
+
+        return {
+            "coders": [{"id": c, "name": n} for c, n in zip(self.coder_ids, self.coder_names)],
+            "studies_total": self.studies_total,
+            "studies_double_coded": self.studies_double_coded,
+            "double_coded_share": self.double_coded_share,
+            "studies_coded": dict(zip(self.coder_ids, self.studies_coded)),
+            "codes_unused": self.codes_unused,
+            "pooled": code_row(self.pooled),
+            "per_code": [code_row(r) for r in self.per_code],
+            "overlaps": [
+                {
+                    "coder_a": o.coder_a,
+                    "coder_a_name": names.get(o.coder_a, ""),
+                    "coder_b": o.coder_b,
+                    "coder_b_name": names.get(o.coder_b, ""),
+                    "code_id": o.code_id,
+                    "code_name": o.code_name,
+                    "document_id": o.document_id,
+                    "document_name": o.document_name,
+                    "study_id": o.study_id,
+                    "study_label": o.study_label,
+                    **asdict(o.result),
+                }
+                for o in self.overlaps
+            ],
+            "notes": list(self.notes),
+        }
+
+
+def report_to_dict(report: AgreementReport) -> dict[str, Any]:
+    """JSON-ready form of an agreement report (``json.dumps`` accepts it as is)."""
+    return report.to_dict()
+
+
+def _follow(target_of: Mapping[str, str | None], start: str, live: Mapping[str, object]) -> str | None:
+    """Follow merged_into links to the record that survives; None when the chain ends nowhere live."""
+    seen = set()
+    current = start
+    while current in live:
+        nxt = target_of.get(current)
+        if not nxt or nxt in seen or nxt == current:
+            return current
+        seen.add(current)
+        current = nxt
+    return None
+
+
+def resolve_coder_ids(snapshot: ProjectSnapshot, names: Iterable[str]) -> tuple[str, ...]:
+    """Turn what a user typed (ids, names or initials, any case) into coder ids, in the given order."""
+    chosen: list[str] = []
+    for raw in names:
+        token = raw.strip()
+        if not token:
+            continue
+        folded = " ".join(token.split()).casefold()
+        matches = [
+            c for c in snapshot.coders
+            if c.id == token
+            or " ".join((c.name or "").split()).casefold() == folded
+            or (c.initials or "").casefold() == folded
+        ]
+        ids = sorted({c.id for c in matches})
+        if not ids:
+            known = ", ".join(c.name or c.id for c in snapshot.coders) or tr("none")
+            raise ValidationError(
+                tr("No coder called \"{name}\" in this project; choose among: {known}.")
+                .format(name=token, known=known)
+            )
+        if len(ids) > 1:
+            raise ValidationError(
+                tr("\"{name}\" matches more than one coder; give the full name instead.").format(name=token)
+            )
+        if ids[0] not in chosen:
+            chosen.append(ids[0])
+    return tuple(chosen)
+
+
+def study_code_agreement(
+    snapshot: ProjectSnapshot, coder_ids: Sequence[str] | None = None
+) -> AgreementReport:
+    """Study x code agreement between coders, per code and pooled, plus character overlap.
+
+    A study counts as coded by a coder when the coder owns an excerpt or CMOC on it, or submitted
+    its assignment. A unit is a (study, code) pair for a study coded by two or more chosen coders;
+    each coder's value is whether they applied the code there (through their own excerpts or
+    CMOCs). Codes that none of them applied in any such study are left out and counted in
+    ``codes_unused``: a code nobody used in the sample says nothing about agreement and would only
+    inflate percent agreement. Codes merged into another count as their target; studies merged into
+    another count as theirs. Consensus records are never read.
+
+    Kappa is given only for exactly two coders; alpha for any number. With three or more coders,
+    percent agreement is the share of units on which every coder who rated it gave the same answer.
+    ``coder_ids`` default: every coder with at least one own record, in the project's coder order.
+    """
+    live_codes: dict[str, Code] = {c.id: c for c in snapshot.codes}
+    code_target = {c.id: c.merged_into for c in snapshot.codes}
+    live_studies = {s.id: s for s in snapshot.studies}
+    study_target = {s.id: s.merged_into for s in snapshot.studies}
+    documents = {d.id: d for d in snapshot.documents}
+
+    def study_of(study_id: str | None) -> str | None:
+        return _follow(study_target, study_id, live_studies) if study_id else None
+
+    def codes_of(code_ids: Iterable[str]) -> set[str]:
+        out = set()
+        for cid in code_ids:
+            target = _follow(code_target, cid, live_codes)
+            if target is not None:
+                out.add(target)
+        return out
+
+    def excerpt_study(ex: Any) -> str | None:
+        sid = ex.study_id
+        if not sid and ex.document_id in documents:
+            sid = documents[ex.document_id].study_id
+        return study_of(sid)
+
+    # what each coder did, from their own records only
+    coded: dict[str, set[str]] = {}
+    applied: dict[tuple[str, str], set[str]] = {}
+    for ex in snapshot.excerpts:
+        sid = excerpt_study(ex)
+        if ex.owner_id and sid:
+            coded.setdefault(ex.owner_id, set()).add(sid)
+            applied.setdefault((ex.owner_id, sid), set()).update(codes_of(ex.code_ids))
+    for cm in snapshot.cmocs:
+        sid = study_of(cm.study_id)
+        if cm.owner_id and sid:
+            coded.setdefault(cm.owner_id, set()).add(sid)
+            applied.setdefault((cm.owner_id, sid), set()).update(codes_of(cm.code_ids))
+    for asg in snapshot.assignments:
+        sid = study_of(asg.study_id)
+        if asg.coder_id and sid and asg.status == AssignmentStatus.SUBMITTED.value:
+            coded.setdefault(asg.coder_id, set()).add(sid)
+
+    coders_by_id: dict[str, Coder] = {c.id: c for c in snapshot.coders}
+    if coder_ids is None:
+        order = [c.id for c in snapshot.coders if c.id in coded]
+        order += sorted(set(coded) - set(order))
+        chosen = tuple(order)
+    else:
+        chosen = tuple(dict.fromkeys(coder_ids))
+        unknown = [c for c in chosen if c not in coders_by_id and c not in coded]
+        if unknown:
+            raise ValidationError(
+                tr("No coder with id {ids} in this project; list the coders and choose among them.")
+                .format(ids=", ".join(unknown))
+            )
+        if len(chosen) < 2:
+            raise ValidationError(
+                tr("Agreement needs at least two coders; choose two or more coders.")
+            )
+    names = tuple(coders_by_id[c].name or c if c in coders_by_id else c for c in chosen)
+
+    canonical_studies = [s for s in snapshot.studies if study_of(s.id) == s.id]
+    study_order = {s.id: i for i, s in enumerate(snapshot.studies)}
+    coded_by = {sid: [c for c in chosen if sid in coded.get(c, ())] for sid in live_studies}
+    double = sorted(
+        (sid for sid, who in coded_by.items() if len(who) >= 2), key=lambda s: study_order[s]
+    )
+
+    used_codes: set[str] = set()
+    for sid in double:
+        for c in coded_by[sid]:
+            used_codes |= applied.get((c, sid), set())
+    canonical_codes = [c for c in snapshot.codes if _follow(code_target, c.id, live_codes) == c.id]
+    code_order = [c for c in canonical_codes if c.id in used_codes]
+    unused = len(canonical_codes) - len(code_order)
+
+    def ratings(code_id: str) -> list[list[bool | None]]:
+        rows = []
+        for sid in double:
+            rows.append(
+                [
+                    (code_id in applied.get((c, sid), set())) if sid in coded.get(c, ()) else None
+                    for c in chosen
+                ]
+            )
+        return rows
+
+    def summarise(code_id: str | None, code_name: str, rows: list[list[bool | None]]) -> CodeAgreement:
+        alpha = krippendorff_alpha_nominal(rows)
+        kappa = None
+        if len(chosen) == 2:
+            kappa = cohen_kappa([r[0] for r in rows], [r[1] for r in rows])
+        agreeing = sum(1 for r in rows if len({v for v in r if v is not None}) == 1)
+        percent = 100.0 * agreeing / len(rows) if rows else None
+        counts = tuple(sum(1 for r in rows if r[i]) for i in range(len(chosen)))
+        return CodeAgreement(code_id, code_name, len(rows), kappa, alpha, percent, counts)
+
+    per_code = []
+    pooled_rows: list[list[bool | None]] = []
+    for code in code_order:
+        rows = ratings(code.id)
+        pooled_rows.extend(rows)
+        per_code.append(summarise(code.id, code.name or "", rows))
+    pooled = summarise(None, tr("All codes (pooled)"), pooled_rows)
+
+    overlaps = _document_overlaps(snapshot, chosen, coded, study_of, codes_of, live_codes, live_studies)
+
+    notes = []
+    if len(chosen) < 2:
+        notes.append(tr("Fewer than two coders have coded anything yet; merge the other coders' files first."))
+    elif not double:
+        notes.append(tr("No study has been coded by two of these coders yet; assign some studies to two coders."))
+    if len(chosen) > 2:
+        notes.append(tr("Cohen's kappa is for two coders; with more, read Krippendorff's alpha."))
+
+    total = len(canonical_studies)
+    return AgreementReport(
+        coder_ids=chosen,
+        coder_names=names,
+        studies_total=total,
+        studies_double_coded=len(double),
+        double_coded_share=(len(double) / total) if total else None,
+        studies_coded=tuple(len(coded.get(c, ())) for c in chosen),
+        per_code=tuple(per_code),
+        pooled=pooled,
+        overlaps=overlaps,
+        codes_unused=unused,
+        notes=tuple(notes),
+    )
+
+
+def _document_overlaps(
+    snapshot: ProjectSnapshot,
+    chosen: tuple[str, ...],
+    coded: Mapping[str, set[str]],
+    study_of: Any,
+    codes_of: Any,
+    live_codes: Mapping[str, Code],
+    live_studies: Mapping[str, Any],
+) -> tuple[DocumentOverlap, ...]:
+    """Per pair of coders, per document of a study both coded, per code either marked there."""
+    spans_by_document: dict[str, dict[tuple[str, str], list[Span]]] = {}
+    for ex in snapshot.excerpts:
+        if ex.owner_id not in chosen or not ex.document_id:
+            continue
+        marks = spans_by_document.setdefault(ex.document_id, {})
+        for cid in codes_of(ex.code_ids):
+            marks.setdefault((ex.owner_id, cid), []).append((ex.start, ex.end))
+    code_rank = {c.id: i for i, c in enumerate(snapshot.codes)}
+    out = []
+    for doc in snapshot.documents:
+        sid = study_of(doc.study_id)
+        marks = spans_by_document.get(doc.id)
+        if sid is None or doc.text is None or not marks:
+            continue
+        length = len(doc.text)
+        study = live_studies[sid]
+        for a, b in combinations(chosen, 2):
+            if sid not in coded.get(a, ()) or sid not in coded.get(b, ()):
+                continue
+            codes = {cid for owner, cid in marks if owner in (a, b)}
+            for cid in sorted(codes, key=lambda c: code_rank.get(c, 0)):
+                result = char_overlap(length, marks.get((a, cid), ()), marks.get((b, cid), ()))
+                out.append(
+                    DocumentOverlap(
+                        coder_a=a,
+                        coder_b=b,
+                        code_id=cid,
+                        code_name=live_codes[cid].name or "",
+                        document_id=doc.id,
+                        document_name=doc.filename or "",
+                        study_id=sid,
+                        study_label=study.label or study.title or "",
+                        result=result,
+                    )
+                )
+    return tuple(out)
