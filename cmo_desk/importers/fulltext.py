@@ -293,7 +293,7 @@ def _extract_pdf(
     # hyphen whether it was a real hyphen, using the words the document hyphenates elsewhere.
     joined_raw = "\n".join(raw_pages)
     vocabulary = hyphenated_vocabulary(joined_raw.replace("\ufffe", " "))
-    pages = [clean_text(page.replace("\ufffe", "-\n"), vocabulary) for page in raw_pages]
+    pages = [clean_text(_PDFIUM_JOIN_RE.sub(_pdfium_join, page), vocabulary) for page in raw_pages]
 
     visible = sum(len("".join(page.split())) for page in pages)
     needs_ocr = total == 0 or visible < 10 * total
@@ -316,6 +316,15 @@ def _extract_pdf(
         doi = find_doi("\n".join(pages[:2]))
     extractor = f"pypdfium2 {_version('pypdfium2')}"
     return _finish(pages, "application/pdf", extractor, data, warnings, title, doi, needs_ocr)
+
+
+_PDFIUM_JOIN_RE = re.compile("\ufffe(?=(.?))", re.S)
+
+
+def _pdfium_join(match: re.Match[str]) -> str:
+    # Before a lower-case letter the break may have split one word: let clean_text decide as for
+    # any line-end hyphen. Otherwise ("Lucene-BM25") the hyphen is part of the text.
+    return "-\n" if match.group(1).islower() else "-"
 
 
 def _page_list(numbers: list[int]) -> str:

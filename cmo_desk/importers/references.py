@@ -1,0 +1,805 @@
+"""Reference-manager exports -> Study records: RIS, BibTeX/BibLaTeX, PubMed MEDLINE (.nbib),
+EndNote XML and CSL-JSON.
+
+Damaged records are skipped with a warning naming the record; a file that holds no readable
+reference at all raises ImportFailed. Third-party parsers raise all sorts of exceptions on damaged
+input, so each record is converted inside its own guard.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from cmo_desk.domain.errors import ImportFailed
+from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.ids import new_id
+from cmo_desk.domain.records import Study
+from cmo_desk.importers.latex import decode_latex
+from cmo_desk.importers.textnorm import normalise_doi, strip_controls
+
+FORMATS = ("ris", "bibtex", "medline", "endnote-xml", "csl-json")
+FORMAT_NAMES = "RIS, BibTeX/BibLaTeX, PubMed MEDLINE (.nbib), EndNote XML, CSL-JSON"
+
+_EXTENSIONS = {
+    ".ris": "ris",
+    ".bib": "bibtex",
+    ".bibtex": "bibtex",
+    ".biblatex": "bibtex",
+    ".nbib": "medline",
+    ".medline": "medline",
+    ".xml": "endnote-xml",
+    ".json": "csl-json",
+}
+
+_YEAR_RE = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?!\d)")
+_MAX_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ParsedReferences:
+    records: list[Study]
+    warnings: list[str] = field(default_factory=list)
+    format: str = ""
+
+
+def parse_references(source: str | os.PathLike[str] | bytes, filename: str | None = None) -> ParsedReferences:
+    """Parse a reference file (path or bytes). ``filename`` names the file in messages and helps
+    detect the format; it defaults to the path's name."""
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+        name = filename or "references"
+    else:
+        path = Path(source)
+        name = filename or path.name
+        try:
+            if path.stat().st_size > _MAX_BYTES:
+                raise ImportFailed(
+                    tr("{name} is larger than 200 MB; export the references in smaller batches.").format(name=name)
+                )
+            data = path.read_bytes()
+        except OSError as err:
+            raise ImportFailed(
+                tr("Cannot read {name}: {reason}. Check that the file exists and is not open elsewhere.").format(
+                    name=name, reason=err.strerror or err
+                )
+            ) from None
+    text, warnings = _decode(data, name)
+    fmt = detect_format(text, name)
+    if fmt is None:
+        raise ImportFailed(
+            tr("{name} is not a reference file this program reads. Export the references as one of: {formats}.").format(
+                name=name, formats=FORMAT_NAMES
+            )
+        )
+    parser = _PARSERS[fmt]
+    try:
+        records, record_warnings = parser(text, name)
+    except ImportFailed:
+        raise
+    except RecursionError:
+        raise _damaged(name, fmt) from None
+    except Exception:  # noqa: BLE001 - a damaged file must give a message, not a traceback
+        raise _damaged(name, fmt) from None
+    warnings += record_warnings
+    if not records:
+        if warnings:
+            raise ImportFailed(
+                tr("No readable references in {name}: {problems}").format(name=name, problems="; ".join(warnings[:5]))
+            )
+        raise ImportFailed(
+            tr("No references found in {name}. Check that it is an export in one of: {formats}.").format(
+                name=name, formats=FORMAT_NAMES
+            )
+        )
+    return ParsedReferences(records=assign_labels(records), warnings=warnings, format=fmt)
+
+
+def _damaged(name: str, fmt: str) -> ImportFailed:
+    return ImportFailed(
+        tr("{name} looks like {format} but is too damaged to read. Export it again from the reference manager.").format(
+            name=name, format=fmt
+        )
+    )
+
+
+def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
+    from cmo_desk.importers.fulltext import decode_text
+
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportFailed(
+            tr("{name} is not a reference file this program reads. Export the references as one of: {formats}.").format(
+                name=name, formats=FORMAT_NAMES
+            )
+        )
+    text, warnings = decode_text(data, name)
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return text, warnings
+
+
+def detect_format(text: str, filename: str = "") -> str | None:
+    """The format of a reference export: sniffed from the content first, then the extension."""
+    head = text.lstrip("\ufeff \t\n")[:4000]
+    lower_name = filename.lower()
+    if re.match(r"(\d+\.\s*\n\s*)?TY  -", head) or re.search(r"^TY  - ", head[:2000], re.M):
+        return "ris"
+    if re.match(r"PMID- ", head) or re.search(r"^PMID- ", head, re.M):
+        return "medline"
+    if head.startswith("<") and ("<record" in head or "<records" in head or "<xml" in head[:200]):
+        return "endnote-xml"
+    if head[:1] in "[{" and (lower_name.endswith(".json") or '"title"' in head or '"type"' in head):
+        return "csl-json"
+    if re.search(r"^\s*@\s*[A-Za-z]+\s*[{(]", head, re.M):
+        return "bibtex"
+    suffix = Path(lower_name).suffix
+    if lower_name.endswith(".csl.json"):
+        return "csl-json"
+    if suffix in _EXTENSIONS:
+        fmt = _EXTENSIONS[suffix]
+        # A RIS file damaged at the top (no TY line) is still recognisably RIS by its tag lines.
+        if fmt == "ris" and not re.search(r"^[A-Z][A-Z0-9]  - ", head, re.M):
+            return None
+        return fmt
+    if re.search(r"^[A-Z][A-Z0-9]  - ", head, re.M) and re.search(r"^ER  -", text, re.M):
+        return "ris"
+    return None
+
+
+# --- building studies ---------------------------------------------------------------------------
+
+
+def _clean(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        value = " ".join(str(v) for v in value if v is not None)
+    text = " ".join(strip_controls(str(value)).split())
+    return text or None
+
+
+def _year(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if -9999 < value < 10000 else None
+    match = _YEAR_RE.search(str(value))
+    return int(match.group(1)) if match else None
+
+
+def _study(fields: dict[str, Any], extra: dict[str, Any] | None = None) -> Study:
+    authors = [a for a in (_clean(a) for a in fields.get("authors") or []) if a]
+    extra = {k: v for k, v in (extra or {}).items() if v not in (None, "", [], {})}
+    return Study(
+        id=new_id(),
+        authors=authors or None,
+        year=fields.get("year"),
+        title=_clean(fields.get("title")),
+        journal=_clean(fields.get("journal")),
+        volume=_clean(fields.get("volume")),
+        issue=_clean(fields.get("issue")),
+        pages=_clean(fields.get("pages")),
+        doi=normalise_doi(_clean(fields.get("doi"))),
+        pmid=_clean(fields.get("pmid")),
+        url=_clean(fields.get("url")),
+        abstract=_clean(fields.get("abstract")),
+        reference_type=_clean(fields.get("reference_type")),
+        extra=extra or None,
+    )
+
+
+def _usable(study: Study) -> bool:
+    return bool(study.title or study.authors or study.doi or study.pmid)
+
+
+def _pages(start: str | None, end: str | None) -> str | None:
+    # "SP - No / EP - Specified" is Ovid's way of saying there are no page numbers.
+    start, end = (v if v and re.search(r"\d", v) else None for v in (_clean(start), _clean(end)))
+    if start and end and end != start:
+        return f"{start}–{end}"
+    return start or end
+
+
+def surname(author: str) -> str:
+    """The family name of an author as written in reference files ("Booth, A." / "A Booth" /
+    "Booth A" / a literal organisation or CJK name)."""
+    author = author.strip()
+    if "," in author:
+        return author.split(",", 1)[0].strip()
+    parts = author.split()
+    if len(parts) <= 1:
+        return author
+    # MEDLINE style "Booth A" / "Booth AJ": trailing initials.
+    if re.fullmatch(r"(?:[A-Z]\.?-?){1,4}", parts[-1]):
+        return " ".join(parts[:-1])
+    return parts[-1]
+
+
+def make_label(study: Study) -> str:
+    """"Surname Year" ("Booth 2016"); "Anon" / "n.d." when unknown."""
+    name = surname(study.authors[0]) if study.authors else ""
+    if not name:
+        name = tr("Anon")
+    if len(name) > 40:
+        name = name[:40].rstrip()
+    return f"{name} {study.year if study.year is not None else tr('n.d.')}"
+
+
+def _suffix(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(ord("a") + rem) + letters
+    return letters
+
+
+def assign_labels(studies: Iterable[Study], taken: Iterable[str] = ()) -> list[Study]:
+    """Give each study a "Surname Year" label, with a/b/c... suffixes where two would read the
+    same, also against ``taken`` (labels already in the project)."""
+    studies = list(studies)
+    taken_set = {t.casefold() for t in taken}
+    bases = [make_label(s) for s in studies]
+    counts = Counter(b.casefold() for b in bases)
+    used: set[str] = set(taken_set)
+    next_suffix: Counter[str] = Counter()
+    result: list[Study] = []
+    for study, base in zip(studies, bases):
+        key = base.casefold()
+        if counts[key] == 1 and key not in taken_set:
+            label = base
+        else:
+            while True:
+                label = base + _suffix(next_suffix[key])
+                next_suffix[key] += 1
+                if label.casefold() not in used:
+                    break
+        used.add(label.casefold())
+        result.append(replace(study, label=label))
+    return result
+
+
+def _guarded(
+    items: Iterable[Any], convert: Callable[[Any], Study | None], describe: Callable[[int, Any], str]
+) -> tuple[list[Study], list[str]]:
+    studies: list[Study] = []
+    warnings: list[str] = []
+    for index, item in enumerate(items):
+        try:
+            study = convert(item)
+        except Exception:  # noqa: BLE001 - one damaged record must not lose the others
+            study = None
+        if study is None or not _usable(study):
+            warnings.append(
+                tr("Record {record} has no readable title, author or identifier; skipped.").format(
+                    record=describe(index, item)
+                )
+            )
+            continue
+        studies.append(study)
+    return studies, warnings
+
+
+# --- RIS ----------------------------------------------------------------------------------------
+
+_RIS_TAG_RE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
+_RIS_IDENTIFYING_TAGS = frozenset({"TI", "T1", "CT", "BT", "AU", "A1", "DO"})
+
+
+def _ris_records(text: str) -> tuple[list[dict[str, list[str]]], list[str]]:
+    """Split RIS into records of tag -> values. Tolerates a missing TY line, junk between records
+    (Ovid writes links after ER) and continuation lines."""
+    import rispy
+
+    records: list[dict[str, list[str]]] = []
+    warnings: list[str] = []
+    cleaned: list[str] = []
+    # Tag lines outside a TY...ER record: some exports append stray tags after ER (Ovid), and a
+    # damaged file may have lost its TY line. Such a group is kept only if it holds a reference.
+    orphan: list[str] = []
+    in_record = False
+    started_without_type = 0
+
+    def flush_orphan() -> None:
+        nonlocal started_without_type
+        if any(line[:2] in _RIS_IDENTIFYING_TAGS for line in orphan):
+            started_without_type += 1
+            cleaned.extend(["TY  - GEN", *orphan, "ER  - "])
+        orphan.clear()
+
+    for line in text.split("\n"):
+        match = _RIS_TAG_RE.match(line.rstrip())
+        if match:
+            tag = match.group(1)
+            value_line = f"{tag}  - {match.group(2) or ''}".rstrip()
+            if tag == "TY":
+                flush_orphan()
+                in_record = True
+                cleaned.append(value_line)
+            elif tag == "ER":
+                if in_record:
+                    cleaned.append("ER  - ")
+                else:
+                    flush_orphan()
+                in_record = False
+            elif in_record:
+                cleaned.append(value_line)
+            else:
+                orphan.append(value_line)
+        elif line.strip():
+            target = cleaned if in_record else orphan
+            if target and not target[-1].startswith("TY  -") and not target[-1].startswith("ER  -"):
+                # A continuation of the previous value.
+                target[-1] += " " + line.strip()
+    if in_record:
+        cleaned.append("ER  - ")
+    flush_orphan()
+    if started_without_type:
+        warnings.append(
+            tr("{count} record(s) had no TY (type) line; read as generic references. Check them.").format(
+                count=started_without_type
+            )
+        )
+    all_tags = sorted(set(rispy.TAG_KEY_MAPPING) | {m.group(1) for m in (_RIS_TAG_RE.match(c) for c in cleaned) if m})
+    parser = rispy.RisParser(
+        mapping={tag: tag for tag in all_tags},
+        list_tags=[t for t in all_tags if t not in ("TY", "ER")],
+        skip_unknown_tags=False,
+    )
+    for entry in parser.parse("\n".join(cleaned) + "\n"):
+        merged: dict[str, list[str]] = {}
+        for key, value in entry.items():
+            if key == "unknown_tag" and isinstance(value, dict):
+                for tag, values in value.items():
+                    merged.setdefault(tag, []).extend(str(v) for v in values)
+            elif isinstance(value, list):
+                merged.setdefault(key, []).extend(str(v) for v in value)
+            elif value is not None:
+                merged.setdefault(key, []).append(str(value))
+        records.append(merged)
+    return records, warnings
+
+
+def _first(record: dict[str, list[str]], *tags: str) -> str | None:
+    for tag in tags:
+        for value in record.get(tag, ()):
+            if value and value.strip():
+                return value.strip()
+    return None
+
+
+def _ris_study(record: dict[str, list[str]]) -> Study:
+    authors = record.get("AU") or record.get("A1") or []
+    doi = _first(record, "DO", "DI")
+    if not doi:
+        for url in record.get("UR", []) + record.get("L2", []) + record.get("M3", []):
+            if "doi.org/10." in url or url.lower().startswith("doi:") or url.startswith("10."):
+                doi = url
+                break
+    pmid = None
+    an = _first(record, "AN")
+    database = " ".join(record.get("DB", []) + record.get("DP", [])).lower()
+    if an and an.isdigit() and ("pubmed" in database or "medline" in database):
+        pmid = an
+    for note in record.get("C2", []) + record.get("N1", []) + record.get("M2", []):
+        match = re.search(r"PMID:?\s*(\d{4,9})", note)
+        if match and not pmid:
+            pmid = match.group(1)
+    fields = {
+        "authors": authors,
+        "title": _first(record, "TI", "T1", "CT", "BT"),
+        "year": _year(_first(record, "PY", "Y1", "DA", "Y2")),
+        "journal": _first(record, "JF", "T2", "JO", "JA", "J2", "J1"),
+        "volume": _first(record, "VL"),
+        "issue": _first(record, "IS", "CP"),
+        "pages": _pages(_first(record, "SP"), _first(record, "EP")),
+        "doi": doi,
+        "pmid": pmid,
+        "url": _first(record, "UR", "L2"),
+        "abstract": _first(record, "AB", "N2"),
+        "reference_type": _first(record, "TY"),
+    }
+    extra = {
+        "keywords": record.get("KW"),
+        "issn": _first(record, "SN"),
+        "publisher": _first(record, "PB"),
+        "language": _first(record, "LA"),
+        "source_id": _first(record, "ID"),
+    }
+    return _study(fields, extra)
+
+
+def _parse_ris(text: str, name: str) -> tuple[list[Study], list[str]]:
+    records, warnings = _ris_records(text)
+    studies, record_warnings = _guarded(records, _ris_study, lambda i, r: str(i + 1))
+    return studies, warnings + record_warnings
+
+
+# --- BibTeX / BibLaTeX --------------------------------------------------------------------------
+
+
+def split_bibtex_names(value: str) -> list[str]:
+    """Split an author field on " and " outside braces; braces protect literal names."""
+    names: list[str] = []
+    depth = 0
+    start = 0
+    lowered = value
+    i = 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(0, depth - 1)
+        elif depth == 0 and lowered[i : i + 5].lower() == " and " :
+            names.append(value[start:i])
+            start = i + 5
+            i += 5
+            continue
+        elif depth == 0 and ch in "\n\t" and lowered[i + 1 : i + 5].lower() == "and " :
+            names.append(value[start:i])
+            start = i + 5
+            i += 5
+            continue
+        i += 1
+    names.append(value[start:])
+    result = []
+    for raw in names:
+        name = decode_latex(raw.strip())
+        if name and name.lower() != "others":
+            result.append(_bibtex_name(raw.strip(), name))
+        elif name.lower() == "others":
+            result.append("et al.")
+    return result
+
+
+def _bibtex_name(raw: str, decoded: str) -> str:
+    """"First von Last" -> "von Last, First"; "Last, First" kept; a wholly braced name is literal."""
+    if raw.startswith("{") and raw.endswith("}") and _balanced_outer(raw):
+        return decoded
+    if "," in decoded:
+        return decoded
+    parts = decoded.split()
+    if len(parts) < 2:
+        return decoded
+    # A braced group written as the last word ("Jean {de la Fontaine}") is the surname.
+    return f"{parts[-1]}, {' '.join(parts[:-1])}"
+
+
+def _balanced_outer(raw: str) -> bool:
+    depth = 0
+    for i, ch in enumerate(raw):
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth == 0 and i < len(raw) - 1:
+            return False
+    return True
+
+
+_BIB_TYPES = {
+    "article": "JOUR",
+    "book": "BOOK",
+    "incollection": "CHAP",
+    "inbook": "CHAP",
+    "inproceedings": "CONF",
+    "conference": "CONF",
+    "phdthesis": "THES",
+    "mastersthesis": "THES",
+    "thesis": "THES",
+    "techreport": "RPRT",
+    "report": "RPRT",
+    "online": "ELEC",
+    "misc": "GEN",
+    "unpublished": "UNPB",
+}
+
+
+def _bib_study(entry: Any) -> Study:
+    values: dict[str, str] = {}
+    for fld in entry.fields:
+        value = fld.value
+        if isinstance(value, str):
+            values[fld.key.lower()] = value
+        elif value is not None:
+            values[fld.key.lower()] = str(value)
+
+    def get(*keys: str) -> str | None:
+        for key in keys:
+            if values.get(key):
+                return decode_latex(values[key])
+        return None
+
+    authors = split_bibtex_names(values.get("author") or values.get("editor") or "")
+    pages = get("pages")
+    doi = get("doi")
+    url = get("url")
+    if not doi and url and "doi.org/10." in url:
+        doi = url
+    fields = {
+        "authors": authors,
+        "title": get("title"),
+        "year": _year(values.get("year") or values.get("date")),
+        "journal": get("journal", "journaltitle", "booktitle", "publisher", "school", "institution"),
+        "volume": get("volume"),
+        "issue": get("number", "issue"),
+        "pages": pages,
+        "doi": doi,
+        "pmid": get("pmid"),
+        "url": url,
+        "abstract": get("abstract"),
+        "reference_type": _BIB_TYPES.get(entry.entry_type.lower(), entry.entry_type.upper()),
+    }
+    extra = {
+        "citation_key": entry.key,
+        "keywords": get("keywords"),
+        "issn": get("issn"),
+        "isbn": get("isbn"),
+        "language": get("langid", "language"),
+    }
+    return _study(fields, extra)
+
+
+def _parse_bibtex(text: str, name: str) -> tuple[list[Study], list[str]]:
+    import bibtexparser
+
+    library = bibtexparser.parse_string(text)
+    warnings: list[str] = []
+    if library.failed_blocks:
+        shown = ", ".join(
+            str(getattr(block, "start_line", "?") + 1) if isinstance(getattr(block, "start_line", None), int) else "?"
+            for block in library.failed_blocks[:10]
+        )
+        warnings.append(
+            tr("{count} damaged entries were skipped (near lines {lines}).").format(
+                count=len(library.failed_blocks), lines=shown
+            )
+        )
+    studies, record_warnings = _guarded(
+        library.entries, _bib_study, lambda i, e: getattr(e, "key", None) or str(i + 1)
+    )
+    return studies, warnings + record_warnings
+
+
+# --- PubMed MEDLINE -----------------------------------------------------------------------------
+
+_MEDLINE_TAG_RE = re.compile(r"^([A-Z][A-Z0-9]{0,3}) {0,3}- (.*)$")
+
+
+def medline_records(text: str) -> list[dict[str, list[str]]]:
+    """MEDLINE display format: "TAG - value" lines (tag padded to four characters), continuation
+    lines indented by six spaces, records separated by blank lines or starting at PMID."""
+    records: list[dict[str, list[str]]] = []
+    current: dict[str, list[str]] | None = None
+    last_tag: str | None = None
+    for line in text.split("\n"):
+        match = _MEDLINE_TAG_RE.match(line)
+        if match and len(line) >= 6 and line[4] == "-":
+            tag, value = match.group(1), match.group(2).strip()
+            if tag == "PMID" or current is None:
+                if current:
+                    records.append(current)
+                current = {}
+            current.setdefault(tag, []).append(value)
+            last_tag = tag
+        elif line.startswith("      ") and current is not None and last_tag:
+            current[last_tag][-1] += " " + line.strip()
+        elif not line.strip():
+            if current:
+                records.append(current)
+            current = None
+            last_tag = None
+    if current:
+        records.append(current)
+    return records
+
+
+def _medline_study(record: dict[str, list[str]]) -> Study:
+    doi = None
+    for value in record.get("LID", []) + record.get("AID", []):
+        if value.endswith("[doi]"):
+            doi = value[: -len("[doi]")].strip()
+            break
+    pmid = _first(record, "PMID")
+    fields = {
+        "authors": record.get("FAU") or record.get("AU") or record.get("CN") or [],
+        "title": _first(record, "TI", "BTI"),
+        "year": _year(_first(record, "DP", "DEP", "DA")),
+        "journal": _first(record, "JT", "TA"),
+        "volume": _first(record, "VI"),
+        "issue": _first(record, "IP"),
+        "pages": _first(record, "PG"),
+        "doi": doi,
+        "pmid": pmid if pmid and pmid.isdigit() else None,
+        "url": f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid and pmid.isdigit() else None,
+        "abstract": _first(record, "AB"),
+        "reference_type": _first(record, "PT"),
+    }
+    extra = {
+        "keywords": (record.get("MH") or []) + (record.get("OT") or []) or None,
+        "issn": _first(record, "IS"),
+        "language": _first(record, "LA"),
+        "pmc": _first(record, "PMC"),
+    }
+    return _study(fields, extra)
+
+
+def _parse_medline(text: str, name: str) -> tuple[list[Study], list[str]]:
+    return _guarded(medline_records(text), _medline_study, lambda i, r: _first(r, "PMID") or str(i + 1))
+
+
+# --- EndNote XML --------------------------------------------------------------------------------
+
+
+def _xml_text(element: Any) -> str | None:
+    if element is None:
+        return None
+    return _clean("".join(element.itertext()))
+
+
+def _endnote_study(record: Any) -> Study:
+    def text(path: str) -> str | None:
+        return _xml_text(record.find(path))
+
+    authors = [a for a in (_xml_text(el) for el in record.iterfind("contributors/authors/author")) if a]
+    ref_type = record.find("ref-type")
+    doi = text("electronic-resource-num")
+    urls = [u for u in (_xml_text(el) for el in record.iterfind("urls/related-urls/url")) if u]
+    if doi and not normalise_doi(doi):
+        doi = None
+    if not doi:
+        for url in urls:
+            if "doi.org/10." in url:
+                doi = url
+                break
+    accession = text("accession-num")
+    fields = {
+        "authors": authors,
+        "title": text("titles/title"),
+        "year": _year(text("dates/year") or text("dates/pub-dates/date")),
+        "journal": text("titles/secondary-title") or text("periodical/full-title"),
+        "volume": text("volume"),
+        "issue": text("number") or text("issue"),
+        "pages": text("pages"),
+        "doi": doi,
+        "pmid": accession if accession and accession.isdigit() else None,
+        "url": urls[0] if urls else None,
+        "abstract": text("abstract"),
+        "reference_type": (ref_type.get("name") if ref_type is not None else None),
+    }
+    extra = {
+        "keywords": [k for k in (_xml_text(el) for el in record.iterfind("keywords/keyword")) if k] or None,
+        "label": text("label"),
+        "short_title": text("titles/short-title"),
+        "isbn": text("isbn"),
+        "language": text("language"),
+    }
+    return _study(fields, extra)
+
+
+def _parse_endnote(text: str, name: str) -> tuple[list[Study], list[str]]:
+    from lxml import etree
+
+    warnings: list[str] = []
+    raw = text.encode("utf-8")
+    raw = re.sub(rb"^\s*<\?xml[^>]*\?>", b"", raw)
+    safe = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
+    try:
+        root = etree.fromstring(raw, etree.XMLParser(**safe))
+    except etree.XMLSyntaxError:
+        root = etree.fromstring(raw, etree.XMLParser(recover=True, **safe))
+        warnings.append(tr("The file is damaged; only the records that could be read were imported."))
+    if root is None:
+        raise _damaged(name, "EndNote XML")
+    records = list(root.iter("record"))
+    return_ = _guarded(records, _endnote_study, lambda i, r: _xml_text(r.find("rec-number")) or str(i + 1))
+    return return_[0], warnings + return_[1]
+
+
+# --- CSL-JSON -----------------------------------------------------------------------------------
+
+
+def _csl_name(person: Any) -> str | None:
+    if isinstance(person, str):
+        return person
+    if not isinstance(person, dict):
+        return None
+    if person.get("literal"):
+        return str(person["literal"])
+    family = " ".join(str(p) for p in (person.get("non-dropping-particle"), person.get("family")) if p)
+    given = str(person.get("given") or "")
+    if family and given:
+        return f"{family}, {given}"
+    return family or given or None
+
+
+def _csl_year(issued: Any) -> int | None:
+    if isinstance(issued, dict):
+        parts = issued.get("date-parts")
+        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+            try:
+                year = int(str(parts[0][0]).strip())
+            except ValueError:
+                year = None
+            if year:
+                return year
+        for key in ("raw", "literal", "edtf"):
+            if issued.get(key):
+                return _edtf_year(str(issued[key]))
+        return None
+    if isinstance(issued, (str, int)):
+        return _edtf_year(str(issued))
+    return None
+
+
+def _edtf_year(value: str) -> int | None:
+    match = re.match(r"\s*(-?\d{1,4})", value)
+    if match:
+        year = int(match.group(1))
+        return year or None
+    return _year(value)
+
+
+def _csl_study(item: Any) -> Study | None:
+    if not isinstance(item, dict):
+        return None
+
+    def get(key: str) -> str | None:
+        value = item.get(key)
+        return _clean(value) if value is not None and not isinstance(value, (dict, list)) else None
+
+    authors = item.get("author") or item.get("editor") or []
+    if not isinstance(authors, list):
+        authors = []
+    doi = get("DOI")
+    url = get("URL")
+    if not doi and url and "doi.org/10." in url:
+        doi = url
+    fields = {
+        "authors": [n for n in (_csl_name(p) for p in authors) if n],
+        "title": get("title"),
+        "year": _csl_year(item.get("issued")),
+        "journal": get("container-title"),
+        "volume": get("volume"),
+        "issue": get("issue"),
+        "pages": get("page"),
+        "doi": doi,
+        "pmid": get("PMID"),
+        "url": url,
+        "abstract": get("abstract"),
+        "reference_type": get("type"),
+    }
+    extra = {
+        "citation_key": get("citation-key") or get("id"),
+        "issn": get("ISSN"),
+        "isbn": get("ISBN"),
+        "language": get("language"),
+        "keywords": get("keyword"),
+        "pmcid": get("PMCID"),
+    }
+    return _study(fields, extra)
+
+
+def _parse_csl(text: str, name: str) -> tuple[list[Study], list[str]]:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise _damaged(name, "CSL-JSON") from None
+    if isinstance(data, dict):
+        data = data.get("items", [data]) if "items" in data or "title" in data else []
+    if not isinstance(data, list):
+        raise _damaged(name, "CSL-JSON")
+    return _guarded(data, _csl_study, lambda i, item: str(item.get("id")) if isinstance(item, dict) and item.get("id") else str(i + 1))
+
+
+_PARSERS: dict[str, Callable[[str, str], tuple[list[Study], list[str]]]] = {
+    "ris": _parse_ris,
+    "bibtex": _parse_bibtex,
+    "medline": _parse_medline,
+    "endnote-xml": _parse_endnote,
+    "csl-json": _parse_csl,
+}
