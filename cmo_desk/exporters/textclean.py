@@ -1,0 +1,44 @@
+"""Make any stored text safe for Word, Excel and CSV.
+
+Text pasted or extracted from PDFs carries characters that XML 1.0 forbids (NUL, most C0 controls,
+U+FFFE that pypdfium2 leaves where it rejoined a hyphenated word, lone surrogates). lxml and
+openpyxl refuse them outright, so one stray byte would otherwise abort a whole export.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: Vertical tab and form feed are how PDFs and Word mark line and page breaks: keep the break.
+_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\u2028": "\n", "\u2029": "\n"})
+
+_ILLEGAL = re.compile(
+    "["
+    "\x00-\x08\x0e-\x1f\x7f"  # C0 controls except tab, newline, CR (handled below) and DEL
+    "\x80-\x9f"  # C1 controls: legal in XML 1.0 but invisible garbage from mis-decoded text
+    "\ud800-\udfff"  # lone surrogates cannot be encoded as UTF-8
+    "\ufdd0-\ufdef\ufffe\uffff"  # Unicode noncharacters; U+FFFE marks pypdfium2's hyphen joins
+    "]"
+)
+_NONCHAR_PLANES = re.compile("[\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0010fffe\U0010ffff]")
+
+
+def clean_text(value: Any) -> str:
+    """Return ``value`` as a string that every export format accepts, with line breaks as ``\\n``.
+
+    None becomes "". Tabs are kept; CR/LF pairs and lone CRs become ``\\n``.
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if text.isascii() and text.isprintable():
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_BREAKS)
+    text = _ILLEGAL.sub("", text)
+    return _NONCHAR_PLANES.sub("", text)
+
+
+def one_line(value: Any) -> str:
+    """Cleaned text with runs of whitespace (including line breaks) folded to single spaces."""
+    return " ".join(clean_text(value).split())

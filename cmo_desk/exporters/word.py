@@ -1,0 +1,353 @@
+"""Write an evidence table as a Word document a journal would accept as it is.
+
+Landscape A4 with narrow margins, a title block, one table per group under a heading, the header
+row repeated on every page, rows free to break across pages, and the included studies' reference
+list at the end. python-docx keeps the document model (styles, sections, footer); table bodies
+are written as WordprocessingML directly because its per-cell API costs seconds on thousands of rows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+from cmo_desk.domain.errors import Cancelled
+from cmo_desk.domain.i18n import tr
+from cmo_desk.exporters import ExportFailed, atomic_target
+from cmo_desk.exporters.evidence import Column, Table
+from cmo_desk.exporters.textclean import clean_text, one_line
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+#: Fonts: Latin/Cyrillic text, Chinese (present on every Chinese Windows; LibreOffice substitutes
+#: Noto/WenQuanYi elsewhere), and the complex-script font Word uses for Arabic.
+LATIN_FONT = "Calibri"
+EAST_ASIAN_FONT = "SimSun"
+COMPLEX_SCRIPT_FONT = "Arial"
+
+TABLE_STYLE_ID = "CMOTableText"
+_FONT_HALF_POINTS = 18  # 9 pt
+_PAGE_WIDTH_MM = 297.0
+_PAGE_HEIGHT_MM = 210.0
+_MARGIN_MM = 12.7  # Word's "Narrow" margins
+_TWIPS_PER_MM = 1440 / 25.4
+_CANCEL_CHECK_ROWS = 200
+
+# First strong character decides a paragraph's direction, as the Unicode bidi algorithm does.
+_STRONG = re.compile(
+    "[A-Za-z\u00c0-\u024f\u0370-\u052f\u3040-\u9fff\uac00-\ud7af"
+    "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]"
+)
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def write_docx(
+    table: Table,
+    path: str | os.PathLike[str],
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> Path:
+    """Write ``table`` to ``path`` (.docx). Replaces an existing file only once writing succeeded.
+
+    ``progress(done_rows, total_rows)`` is called as groups are written; when ``cancel()`` returns
+    True the export stops with ``Cancelled`` and no file is written.
+    """
+    target = Path(path)
+    total = table.row_count
+    done = 0
+
+    def check_cancel() -> None:
+        if cancel is not None and cancel():
+            raise Cancelled(tr("Export cancelled; no file was written."))
+
+    check_cancel()
+    doc = _new_document(table)
+    writer = _TableXml(table)
+    body = doc.element.body
+    sect_pr = body.sectPr
+    for group in table.groups:
+        check_cancel()
+        if group.heading:
+            heading = doc.add_heading(level=2)
+            _add_text_run(heading, group.heading, table.lang)
+        if group.rows:
+            body_xml = writer.table_xml(group.rows, check_cancel)
+            sect_pr.addprevious(_parse(body_xml))
+        else:
+            doc.add_paragraph(tr("No records to show.", table.lang))
+        done += len(group.rows)
+        if progress is not None:
+            progress(done, total)
+    if not table.groups:
+        doc.add_paragraph(tr("No records to show.", table.lang))
+    _add_references(doc, table)
+    check_cancel()
+    with atomic_target(target) as tmp:
+        try:
+            doc.save(str(tmp))
+        except OSError as err:
+            raise ExportFailed(
+                tr("Cannot write {path}: {reason}. Check the disk has free space and try again.",
+                   table.lang).format(path=target, reason=err.strerror or err)
+            ) from err
+        check_cancel()
+    if progress is not None:
+        progress(total, total)
+    return target
+
+
+def _parse(xml: str) -> Any:
+    from docx.oxml import parse_xml
+
+    return parse_xml(xml)
+
+
+def _new_document(table: Table) -> DocxDocument:
+    import docx
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Mm, Pt, RGBColor
+
+    doc = docx.Document()
+    lang = table.lang
+    block = table.title_block
+    props = doc.core_properties
+    props.title = f"{block.title} — {block.project_title}"
+    props.author = ", ".join(block.coders)
+    props.last_modified_by = ""
+    props.comments = ""
+    props.keywords = "realist review; CMOC"
+
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width = Mm(_PAGE_WIDTH_MM)
+    section.page_height = Mm(_PAGE_HEIGHT_MM)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(_MARGIN_MM))
+    section.header_distance = Mm(6)
+    section.footer_distance = Mm(6)
+
+    styles = doc.styles
+    normal = styles["Normal"]
+    normal.font.name = LATIN_FONT
+    normal.font.size = Pt(10)
+    _style_fonts(normal, lang)
+    normal.paragraph_format.space_after = Pt(3)
+    for name, size in (("Heading 1", 15), ("Heading 2", 11)):
+        style = styles[name]
+        style.font.name = LATIN_FONT
+        style.font.size = Pt(size)
+        style.font.color.rgb = RGBColor(0, 0, 0)
+        _style_fonts(style, lang)
+        style.paragraph_format.space_before = Pt(10 if name == "Heading 2" else 0)
+        style.paragraph_format.space_after = Pt(4)
+        style.paragraph_format.keep_with_next = True
+    from docx.enum.style import WD_STYLE_TYPE
+
+    cell_style = styles.add_style("CMO Table Text", WD_STYLE_TYPE.PARAGRAPH)
+    cell_style.element.set(f"{{{W_NS}}}styleId", TABLE_STYLE_ID)
+    cell_style.base_style = normal
+    cell_style.font.size = Pt(_FONT_HALF_POINTS / 2)
+    _style_fonts(cell_style, lang)
+    fmt = cell_style.paragraph_format
+    fmt.space_before = Pt(0)
+    fmt.space_after = Pt(1)
+    fmt.line_spacing = 1.0
+
+    heading = doc.add_heading(level=1)
+    _add_text_run(heading, block.title, lang)
+    for label, value in (
+        (table.labels.get("project", "Project"), block.project_title),
+        (table.labels.get("date", "Date"), block.date),
+        (table.labels.get("coders", "Coders"), ", ".join(block.coders)),
+    ):
+        if value:
+            para = doc.add_paragraph()
+            _add_text_run(para, f"{label}: ", lang).bold = True
+            _add_text_run(para, value, lang)
+    counts = " · ".join(f"{label}: {number}" for label, number in block.counts)
+    if counts:
+        _add_text_run(doc.add_paragraph(), counts, lang)
+    for note in block.notes:
+        para = doc.add_paragraph()
+        _add_text_run(para, note, lang).italic = True
+
+    _add_footer(doc, table)
+    return doc
+
+
+def _style_fonts(style: Any, lang: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    rpr = style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attr), None)
+    fonts.set(qn("w:ascii"), LATIN_FONT)
+    fonts.set(qn("w:hAnsi"), LATIN_FONT)
+    fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
+    fonts.set(qn("w:cs"), COMPLEX_SCRIPT_FONT)
+    lang_el = rpr.find(qn("w:lang"))
+    if lang_el is None:
+        lang_el = OxmlElement("w:lang")
+        rpr.append(lang_el)
+    lang_el.set(qn("w:val"), "zh-CN" if lang == "zh_CN" else "en-GB")
+    lang_el.set(qn("w:eastAsia"), "zh-CN")
+    lang_el.set(qn("w:bidi"), "ar-SA")
+
+
+def _add_text_run(paragraph: Any, text: str, lang: str) -> Any:
+    """Add cleaned ``text`` as a run with the East Asian font named and right-to-left marked."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    text = clean_text(text).replace("\n", " ")
+    run = paragraph.add_run(text)
+    rpr = run._r.get_or_add_rPr()
+    fonts = OxmlElement("w:rFonts")
+    fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
+    if lang == "zh_CN":
+        fonts.set(qn("w:hint"), "eastAsia")
+    rpr.insert(0, fonts)
+    if _is_rtl(text):
+        rpr.append(OxmlElement("w:rtl"))
+        ppr = paragraph._p.get_or_add_pPr()
+        if ppr.find(qn("w:bidi")) is None:
+            ppr.append(OxmlElement("w:bidi"))
+    return run
+
+
+def _add_footer(doc: DocxDocument, table: Table) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    footer = doc.sections[0].footer
+    para = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
+    block = table.title_block
+    _add_text_run(para, f"{block.project_title} — {block.title} — {table.labels.get('page', 'Page')} ",
+                  table.lang)
+    run = para.add_run()
+    for kind, text in (("begin", None), (None, "PAGE"), ("separate", None), (None, None), ("end", None)):
+        if kind:
+            fld = OxmlElement("w:fldChar")
+            fld.set(qn("w:fldCharType"), kind)
+            run._r.append(fld)
+        elif text:
+            instr = OxmlElement("w:instrText")
+            instr.set(qn("xml:space"), "preserve")
+            instr.text = f" {text} "
+            run._r.append(instr)
+        else:
+            shown = OxmlElement("w:t")
+            shown.text = "1"
+            run._r.append(shown)
+
+
+def _add_references(doc: DocxDocument, table: Table) -> None:
+    from docx.shared import Mm
+
+    if not table.studies:
+        return
+    heading = doc.add_heading(level=2)
+    _add_text_run(heading, table.references_heading or "References", table.lang)
+    for study in table.studies:
+        para = doc.add_paragraph()
+        para.paragraph_format.left_indent = Mm(8)
+        para.paragraph_format.first_line_indent = Mm(-8)
+        label = one_line(study.label)
+        citation = one_line(study.citation())
+        if label and label != citation:
+            _add_text_run(para, f"[{label}] ", table.lang).bold = True
+        _add_text_run(para, citation or label, table.lang)
+
+
+def _is_rtl(text: str) -> bool:
+    first = _STRONG.search(text)
+    return bool(first and _RTL.match(first.group()))
+
+
+class _TableXml:
+    """WordprocessingML for one table per group, as text: one parse per table, not per cell."""
+
+    def __init__(self, table: Table) -> None:
+        self.columns: list[Column] = list(table.columns)
+        usable = (_PAGE_WIDTH_MM - 2 * _MARGIN_MM) * _TWIPS_PER_MM
+        weights = [max(c.width_weight, 0.1) for c in self.columns] or [1.0]
+        total = sum(weights)
+        self.widths = [int(usable * w / total) for w in weights]
+        hint = ' w:hint="eastAsia"' if table.lang == "zh_CN" else ""
+        self.fonts = f'<w:rFonts w:eastAsia="{EAST_ASIAN_FONT}"{hint}/>'
+        grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in self.widths)
+        border = '<w:{side} w:val="single" w:sz="4" w:space="0" w:color="{color}"/>'
+        borders = "".join(
+            border.format(side=side, color=color)
+            for side, color in (
+                ("top", "404040"),
+                ("left", "BFBFBF"),
+                ("bottom", "404040"),
+                ("right", "BFBFBF"),
+                ("insideH", "A6A6A6"),
+                ("insideV", "BFBFBF"),
+            )
+        )
+        self.head = (
+            f'<w:tbl xmlns:w="{W_NS}"><w:tblPr><w:tblStyle w:val="TableGrid"/>'
+            f'<w:tblW w:w="{sum(self.widths)}" w:type="dxa"/>'
+            f"<w:tblBorders>{borders}</w:tblBorders>"
+            '<w:tblLayout w:type="fixed"/>'
+            '<w:tblCellMar><w:top w:w="28" w:type="dxa"/><w:left w:w="68" w:type="dxa"/>'
+            '<w:bottom w:w="28" w:type="dxa"/><w:right w:w="68" w:type="dxa"/></w:tblCellMar>'
+            '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="0" '
+            'w:lastColumn="0" w:noHBand="1" w:noVBand="1"/>'
+            f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
+        )
+        header_cells = "".join(
+            self._cell(column.heading, width, bold=True, shade=True)
+            for column, width in zip(self.columns, self.widths, strict=False)
+        )
+        # tblHeader repeats the row at the top of every page; no cantSplit, so a long row may break.
+        self.header_row = f"<w:tr><w:trPr><w:tblHeader/></w:trPr>{header_cells}</w:tr>"
+
+    def table_xml(self, rows: list[dict[str, str]], check_cancel: Callable[[], None]) -> str:
+        parts = [self.head, self.header_row]
+        keys = [c.key for c in self.columns]
+        cell = self._cell
+        widths = self.widths
+        for n, row in enumerate(rows, 1):
+            parts.append("<w:tr>")
+            for key, width in zip(keys, widths, strict=False):
+                parts.append(cell(row.get(key, ""), width))
+            parts.append("</w:tr>")
+            if n % _CANCEL_CHECK_ROWS == 0:
+                check_cancel()
+        parts.append("</w:tbl>")
+        return "".join(parts)
+
+    def _cell(self, text: str, width: int, bold: bool = False, shade: bool = False) -> str:
+        shading = '<w:shd w:val="clear" w:color="auto" w:fill="E7E6E6"/>' if shade else ""
+        props = f'<w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{shading}</w:tcPr>'
+        lines = clean_text(text).split("\n") if text else [""]
+        paragraphs = "".join(self._paragraph(line, bold) for line in lines)
+        return f"<w:tc>{props}{paragraphs}</w:tc>"
+
+    def _paragraph(self, line: str, bold: bool) -> str:
+        rtl = _is_rtl(line)
+        ppr = f'<w:pPr><w:pStyle w:val="{TABLE_STYLE_ID}"/>{"<w:bidi/>" if rtl else ""}</w:pPr>'
+        if not line:
+            return f"<w:p>{ppr}</w:p>"
+        rpr = f"<w:rPr>{self.fonts}{'<w:b/><w:bCs/>' if bold else ''}{'<w:rtl/>' if rtl else ''}</w:rPr>"
+        segments = line.split("\t")
+        body = "<w:tab/>".join(
+            f'<w:t xml:space="preserve">{escape(seg)}</w:t>' if seg else "" for seg in segments
+        )
+        return f"<w:p>{ppr}<w:r>{rpr}{body}</w:r></w:p>"
