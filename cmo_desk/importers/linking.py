@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from cmo_desk.domain.records import Study
-from cmo_desk.importers.dedupe import title_words, similar_title
+from cmo_desk.importers.dedupe import similar_title, title_words
 from cmo_desk.importers.fulltext import ExtractedText
 from cmo_desk.importers.textnorm import normalise_doi
 
@@ -69,17 +69,17 @@ def link_files(
     by_doi = {normalise_doi(s.doi): s.id for s in studies if normalise_doi(s.doi)}
     decisions: list[LinkDecision | None] = [None] * len(extracted)
     title_scores: list[tuple[float, int, str]] = []
-    studytitle_words = [set(title_words(s.title or "")) for s in studies]
+    study_words = [set(title_words(s.title or "")) for s in studies]
     for index, (path, text) in enumerate(extracted):
         doi = normalise_doi(text.doi)
         if doi and doi in by_doi:
             decisions[index] = LinkDecision(str(path), by_doi[doi], "doi", 1.0, doi=doi)
             continue
         candidates = _candidate_titles(text)
-        openingtitle_words = set(title_words(" ".join(candidates)))
-        for study, words in zip(studies, studytitle_words):
+        opening_words = set(title_words(" ".join(candidates)))
+        for study, words in zip(studies, study_words):
             # Cheap filter first: most of the title's words must appear in the file's opening.
-            if not words or len(words & openingtitle_words) < 0.7 * len(words):
+            if not words or len(words & opening_words) < 0.7 * len(words):
                 continue
             best = max((similar_title(study.title, c) for c in candidates), default=0.0)
             if best >= TITLE_THRESHOLD:
