@@ -124,6 +124,7 @@ class RefiImport:
     #: One line per thing that had no place in CMO Desk, for the import summary.
     skipped: list[str] = field(default_factory=list)
     project_name: str | None = None
+    project_description: str | None = None
     origin: str | None = None
 
 
@@ -548,6 +549,7 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
     reader = _Reader(label)
     result = reader.result
     result.project_name = root.get("name")
+    result.project_description = _kid_text(root, "Description")
     result.origin = root.get("origin")
     from_cmo_desk = (result.origin or "").startswith("CMO Desk")
 
@@ -688,8 +690,8 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
                 )
             )
 
-    def text_of(el: ET.Element, what: str) -> tuple[str | None, list[str]]:
-        """Text of a TextSource-like element (inline or a file in sources/), or None if missing."""
+    def text_of(el: ET.Element, what: str, name: str, selections: int) -> tuple[str | None, list[str]]:
+        """Text of a TextSource-like element (inline or a file in sources/); None when missing."""
         inline = _kid_text(el, "PlainTextContent")
         if inline is not None:
             return inline, []
@@ -697,9 +699,10 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
         member = archive.lookup(path)
         if member is None:
             reader.skip(
-                tr("{what} \u201c{name}\u201d was not imported: its text ({path}) is not in the file.").format(
-                    what=what, name=el.get("name") or "?", path=path or "?"
-                )
+                tr(
+                    "{what} \u201c{name}\u201d and its {count} coded passages were not imported: its text "
+                    "({path}) is not in the file."
+                ).format(what=what, name=name, count=selections, path=path or "?")
             )
             return None, []
         text, replaced = _decode_text(archive.read(member))
@@ -716,11 +719,9 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
         if _kids(source, "Coding"):
             reader.count(tr("{count} codings of whole sources were not imported (CMO Desk codes passages)."))
         if kind == "TextSource":
-            text, warnings = text_of(source, tr("Text source"))
+            selections = _kids(source, "PlainTextSelection")
+            text, warnings = text_of(source, tr("Text source"), name, len(selections))
             if text is None:
-                n = len(_kids(source, "PlainTextSelection"))
-                if n:
-                    reader.skip(tr("{count} coded passages of it were not imported.").format(count=n))
                 continue
             add_document(
                 source, text, _TEXT_MEDIA_TYPE, None, [0], "refi-qda", warnings, _kids(source, "PlainTextSelection")
@@ -741,11 +742,9 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
                     ).format(count=len(area), name=name)
                 )
             if rep is not None:
-                text, warnings = text_of(rep, tr("Text of PDF"))
+                selections = _kids(rep, "PlainTextSelection")
+                text, warnings = text_of(rep, tr("PDF"), name, len(selections))
                 if text is None:
-                    n = len(_kids(rep, "PlainTextSelection"))
-                    if n:
-                        reader.skip(tr("{count} coded passages of it were not imported.").format(count=n))
                     continue
                 add_document(
                     source,
@@ -755,7 +754,7 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
                     [0],
                     "refi-qda",
                     warnings,
-                    _kids(rep, "PlainTextSelection"),
+                    selections,
                 )
             elif original is not None:
                 try:

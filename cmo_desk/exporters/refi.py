@@ -1,0 +1,503 @@
+"""REFI-QDA 1.0 export: a project as ``.qdpx`` (NVivo, ATLAS.ti, MAXQDA, QualCoder) or its codebook
+as ``.qdc``.
+
+How CMO Desk's records map onto the standard, chosen so that the other programs *show* them:
+
+- Each document is a ``TextSource`` whose plain text is ``sources/<guid>.txt``. When the original
+  PDF was kept it is a ``PDFSource`` instead, with the same text as its ``Representation``: the
+  codings hang on the text, because PDF selections in REFI are page rectangles, which CMO Desk
+  does not have.
+- Every excerpt is a ``PlainTextSelection`` (offsets in code points, which Python string indices
+  are) with one ``Coding`` per code; its coder is the selection's and codings' ``creatingUser``;
+  its memo is the selection's ``Description`` (ATLAS.ti shows it as the quotation comment).
+- An excerpt's role (context / mechanism / outcome / intervention) is a coding with a code under a
+  non-codable parent named "CMO role". Codes are what every one of these programs lists, counts,
+  filters and colours; a selection's description is shown by few and queried by none.
+- A code's kind is membership of a code set named "CMO kind: Context" (and so on): code sets are
+  ATLAS.ti code groups and MAXQDA code sets, visible without changing the code tree.
+- A code's definition is its ``Description``; inclusion and exclusion notes follow it as lines
+  starting "Include:" and "Exclude:", so coders in the other program read them beside the
+  definition.
+- Each CMOC is a ``Note`` holding its slots as labelled lines, referenced (``NoteRef``) from each of
+  its excerpts' selections, and a ``Set`` of its codes, its sources and that note. REFI 1.0 sets
+  cannot hold selections, hence the note.
+- Each study with documents is a ``Case`` referring to its sources, so a study with a main report
+  and an appendix stays one unit.
+
+GUIDs are the records' own UUIDs; objects CMO Desk does not store (role codes, kind sets, CMOC
+notes, representations) get ``uuid5`` of a fixed namespace and the record id, so two exports of the
+same project carry the same GUIDs. Dates are left out and zip entries carry a fixed timestamp, so
+the same project exports to the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from lxml import etree
+
+import cmo_desk
+from cmo_desk.domain.errors import ValidationError
+from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.records import Cmoc, Code, Document, Excerpt, Role, Study
+from cmo_desk.domain.snapshot import ProjectSnapshot
+from cmo_desk.exporters import atomic_target
+
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+PROJECT_SCHEMA_URL = "http://schema.qdasoftware.org/versions/Project/v1.0/Project.xsd"
+CODEBOOK_SCHEMA_URL = "http://schema.qdasoftware.org/versions/Codebook/v1.0/Codebook.xsd"
+
+#: Fixed namespace for the GUIDs of objects derived from records. Never change it: other programs
+#: recognise re-imported objects by GUID.
+REFI_NAMESPACE = uuid.UUID("3d0f5a52-8d0b-4c43-9a0e-2b6f7c1e5d91")
+
+ORIGIN = f"CMO Desk {cmo_desk.__version__}"
+ROLE_GROUP_NAME = "CMO role"
+KIND_SET_PREFIX = "CMO kind: "
+CMOC_NOTE_HEADER = "CMOC (CMO Desk)"
+#: Slot labels of a CMOC note, in order. The importer parses these exact words back.
+CMOC_NOTE_LABELS: tuple[tuple[str, str], ...] = (
+    ("intervention", "Intervention"),
+    ("actor", "Actor"),
+    ("context", "Context"),
+    ("mechanism_resource", "Mechanism (resource)"),
+    ("mechanism_reasoning", "Mechanism (reasoning)"),
+    ("outcome", "Outcome"),
+    ("outcome_direction", "Outcome direction"),
+    ("outcome_intended", "Outcome intended"),
+    ("statement", "Statement"),
+    ("confidence", "Confidence"),
+    ("status", "Status"),
+    ("memo", "Memo"),
+)
+_ROLE_LABELS: tuple[tuple[str, str], ...] = (
+    (Role.CONTEXT.value, "Context"),
+    (Role.MECHANISM.value, "Mechanism"),
+    (Role.OUTCOME.value, "Outcome"),
+    (Role.INTERVENTION.value, "Intervention"),
+)
+_KIND_LABELS = dict(_ROLE_LABELS)
+
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: Characters XML 1.0 cannot carry at all (pypdfium2 leaves U+FFFE at rejoined hyphens).
+_XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_COLOR_RE = re.compile(r"^#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
+PDF_MEDIA_TYPE = "application/pdf"
+
+
+def derived_guid(kind: str, *parts: str) -> str:
+    """The GUID of an object made for the export, the same in every export of the project."""
+    return str(uuid.uuid5(REFI_NAMESPACE, kind + "\x1f" + "\x1f".join(parts))).upper()
+
+
+def record_guid(record_id: str) -> str:
+    """A record's id as a REFI GUID (ids are UUIDs already; anything else is hashed stably)."""
+    if _GUID_RE.match(record_id):
+        return record_id.upper()
+    return derived_guid("record", record_id)
+
+
+def _xml_text(value: str | None) -> str:
+    return _XML_ILLEGAL_RE.sub("\ufffd", value or "")
+
+
+def _short(text: str | None, limit: int = 60) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _color(value: str | None) -> str | None:
+    if not value or not _COLOR_RE.match(value.strip()):
+        return None
+    value = value.strip().upper()
+    if len(value) == 4:  # #RGB: some programs read only #RRGGBB
+        value = "#" + "".join(ch * 2 for ch in value[1:])
+    return value
+
+
+def code_description(code: Code) -> str:
+    """Definition, then inclusion and exclusion notes as labelled lines."""
+    parts = [code.definition.strip()] if code.definition and code.definition.strip() else []
+    extra = []
+    if code.include_notes and code.include_notes.strip():
+        extra.append("Include: " + " ".join(code.include_notes.split()))
+    if code.exclude_notes and code.exclude_notes.strip():
+        extra.append("Exclude: " + " ".join(code.exclude_notes.split()))
+    if extra:
+        parts.append("\n".join(extra))
+    return "\n\n".join(parts)
+
+
+def cmoc_note_text(cmoc: Cmoc) -> str:
+    lines = [CMOC_NOTE_HEADER]
+    for field, label in CMOC_NOTE_LABELS:
+        value = getattr(cmoc, field)
+        if value is None or str(value).strip() == "":
+            continue
+        # Continuation lines are indented so a value can never start a new label.
+        lines.append(f"{label}: " + str(value).strip().replace("\n", "\n  "))
+    return "\n".join(lines)
+
+
+def cmoc_title(cmoc: Cmoc) -> str:
+    for text in (cmoc.statement, cmoc.outcome, cmoc.mechanism_reasoning, cmoc.context):
+        if text and text.strip():
+            return "CMOC: " + _short(text, 80)
+    return "CMOC " + cmoc.id[:8]
+
+
+class _Tree:
+    """The codes to export: live, not merged away, parents before children, cycles broken."""
+
+    def __init__(self, codes: Iterable[Code]) -> None:
+        self.by_id = {c.id: c for c in codes}
+        self.target: dict[str, str] = {}
+        for code in self.by_id.values():
+            self.target[code.id] = self._final(code.id)
+        self.exported = {cid for cid, final in self.target.items() if final == cid}
+        self.children: dict[str | None, list[Code]] = {}
+        for cid in self.exported:
+            code = self.by_id[cid]
+            parent = self._parent(code)
+            self.children.setdefault(parent, []).append(code)
+        for siblings in self.children.values():
+            siblings.sort(key=lambda c: (c.sort_order is None, c.sort_order or 0, (c.name or "").casefold(), c.id))
+
+    def _final(self, code_id: str) -> str:
+        seen = set()
+        current = code_id
+        while current in self.by_id and self.by_id[current].merged_into and current not in seen:
+            seen.add(current)
+            nxt = self.by_id[current].merged_into
+            if nxt not in self.by_id:
+                break
+            current = nxt  # type: ignore[assignment]
+        return current
+
+    def _parent(self, code: Code) -> str | None:
+        parent = self.target.get(code.parent_id or "", None)
+        if parent is None or parent == code.id:
+            return None
+        # A parent chain that loops back makes the code a top-level code.
+        seen = {code.id}
+        walk: str | None = parent
+        while walk is not None:
+            if walk in seen:
+                return None
+            seen.add(walk)
+            p = self.by_id[walk].parent_id
+            walk = self.target.get(p or "", None)
+        return parent
+
+    def resolve(self, code_id: str) -> str | None:
+        final = self.target.get(code_id)
+        return final if final in self.exported else None
+
+    def walk(self) -> Iterable[tuple[Code, str | None]]:
+        stack: list[tuple[Code, str | None]] = [(c, None) for c in reversed(self.children.get(None, []))]
+        while stack:
+            code, parent = stack.pop()
+            yield code, parent
+            stack.extend((c, code.id) for c in reversed(self.children.get(code.id, [])))
+
+
+def _code_elements(ns: str, tree: _Tree, parent_el: etree._Element, parent_id: str | None) -> None:
+    for code in tree.children.get(parent_id, []):
+        el = etree.SubElement(parent_el, f"{{{ns}}}Code")
+        el.set("guid", record_guid(code.id))
+        el.set("name", _xml_text(code.name) or tr("(unnamed code)"))
+        el.set("isCodable", "true")
+        color = _color(code.color)
+        if color:
+            el.set("color", color)
+        description = code_description(code)
+        if description:
+            etree.SubElement(el, f"{{{ns}}}Description").text = _xml_text(description)
+        _code_elements(ns, tree, el, code.id)
+
+
+def _kind_sets(ns: str, tree: _Tree, member_tag: str, member_attr: str) -> list[etree._Element]:
+    sets = []
+    for kind, label in _ROLE_LABELS:
+        members = [c for c, _ in tree.walk() if (c.kind or "") == kind]
+        if not members:
+            continue
+        el = etree.Element(f"{{{ns}}}Set")
+        el.set("guid", derived_guid("code-kind", kind))
+        el.set("name", KIND_SET_PREFIX + label)
+        etree.SubElement(el, f"{{{ns}}}Description").text = f"Codes of kind {kind} in CMO Desk"
+        for code in members:
+            etree.SubElement(el, f"{{{ns}}}{member_tag}").set(member_attr, record_guid(code.id))
+        sets.append(el)
+    return sets
+
+
+def _is_pdf(doc: Document, original: bytes | None) -> bool:
+    return bool(doc.has_original and original and (doc.media_type or "").lower() == PDF_MEDIA_TYPE)
+
+
+def _write_zip(path: str | os.PathLike[str], entries: list[tuple[str, bytes]]) -> None:
+    with atomic_target(path) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, data in entries:
+                info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, data)
+
+
+def _xml_bytes(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+def build_project_xml(snapshot: ProjectSnapshot) -> tuple[bytes, list[tuple[str, bytes]], list[str]]:
+    """The ``project.qde`` bytes, the ``sources/`` entries, and lines about what was left out."""
+    ns = PROJECT_NS
+    warnings: list[str] = []
+    root = etree.Element(f"{{{ns}}}Project", nsmap={None: ns, "xsi": XSI_NS})
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{ns} {PROJECT_SCHEMA_URL}")
+    root.set("name", _xml_text(snapshot.project.title) or "CMO Desk project")
+    root.set("origin", ORIGIN)
+
+    coder_guids = {c.id: record_guid(c.id) for c in snapshot.coders}
+    if snapshot.coders:
+        users = etree.SubElement(root, f"{{{ns}}}Users")
+        for coder in snapshot.coders:
+            user = etree.SubElement(users, f"{{{ns}}}User")
+            user.set("guid", coder_guids[coder.id])
+            user.set("name", _xml_text(coder.name) or coder.id)
+
+    tree = _Tree(snapshot.codes)
+    used_roles = sorted({e.role for e in snapshot.excerpts if e.role in _KIND_LABELS})
+    role_guids = {role: derived_guid("role-code", role) for role in used_roles}
+    if tree.exported or used_roles:
+        codes_el = etree.SubElement(etree.SubElement(root, f"{{{ns}}}CodeBook"), f"{{{ns}}}Codes")
+        _code_elements(ns, tree, codes_el, None)
+        if used_roles:
+            group = etree.SubElement(codes_el, f"{{{ns}}}Code")
+            group.set("guid", derived_guid("role-group"))
+            group.set("name", ROLE_GROUP_NAME)
+            group.set("isCodable", "false")
+            etree.SubElement(group, f"{{{ns}}}Description").text = (
+                "The role CMO Desk coders gave each excerpt in a context-mechanism-outcome configuration"
+            )
+            for role, label in _ROLE_LABELS:
+                if role in role_guids:
+                    el = etree.SubElement(group, f"{{{ns}}}Code")
+                    el.set("guid", role_guids[role])
+                    el.set("name", label)
+                    el.set("isCodable", "true")
+
+    # CMOC notes first: selections refer to them.
+    cmoc_notes: dict[str, str] = {c.id: derived_guid("cmoc-note", c.id) for c in snapshot.cmocs}
+    notes_by_excerpt: dict[str, list[str]] = {}
+    for cmoc in snapshot.cmocs:
+        for eid in cmoc.excerpt_ids:
+            notes_by_excerpt.setdefault(eid, []).append(cmoc_notes[cmoc.id])
+
+    excerpts_by_doc: dict[str, list[Excerpt]] = {}
+    for excerpt in snapshot.excerpts:
+        excerpts_by_doc.setdefault(excerpt.document_id or "", []).append(excerpt)
+    for group_list in excerpts_by_doc.values():
+        group_list.sort(key=lambda e: (e.start or 0, e.end or 0, e.id))
+    known_docs = {d.id for d in snapshot.documents}
+    orphaned = sum(len(v) for k, v in excerpts_by_doc.items() if k not in known_docs)
+    if orphaned:
+        warnings.append(
+            tr("{count} excerpts were left out because their document is not in the project.").format(count=orphaned)
+        )
+
+    entries: list[tuple[str, bytes]] = []
+    studies = {s.id: s for s in snapshot.studies}
+    docs_by_study: dict[str, list[str]] = {}
+
+    def add_selections(parent: etree._Element, doc: Document, text: str) -> None:
+        for excerpt in excerpts_by_doc.get(doc.id, []):
+            start, end = excerpt.start, excerpt.end
+            if start is None or end is None or not (0 <= start <= end <= len(text)):
+                warnings.append(
+                    tr("An excerpt of {document} was left out: its position does not fit the text.").format(
+                        document=doc.filename or doc.id
+                    )
+                )
+                continue
+            sel = etree.SubElement(parent, f"{{{ns}}}PlainTextSelection")
+            sel.set("guid", record_guid(excerpt.id))
+            sel.set("name", _xml_text(_short(excerpt.quote or text[start:end])) or " ")
+            sel.set("startPosition", str(start))
+            sel.set("endPosition", str(end))
+            owner = coder_guids.get(excerpt.owner_id or "")
+            if owner:
+                sel.set("creatingUser", owner)
+            if excerpt.memo and excerpt.memo.strip():
+                etree.SubElement(sel, f"{{{ns}}}Description").text = _xml_text(excerpt.memo)
+            targets: list[tuple[str, str]] = []
+            for cid in excerpt.code_ids:
+                final = tree.resolve(cid)
+                if final and all(t[1] != final for t in targets):
+                    targets.append((_coding_guid(excerpt.id, final), final))
+            for coding_guid, final in targets:
+                _coding(sel, coding_guid, record_guid(final), owner)
+            if excerpt.role in role_guids:
+                _coding(
+                    sel, derived_guid("role-coding", excerpt.id), role_guids[excerpt.role], owner  # type: ignore[index]
+                )
+            for note_guid in notes_by_excerpt.get(excerpt.id, []):
+                etree.SubElement(sel, f"{{{ns}}}NoteRef").set("targetGUID", note_guid)
+
+    sources_el: etree._Element | None = None
+    for doc in snapshot.documents:
+        if sources_el is None:
+            sources_el = etree.SubElement(root, f"{{{ns}}}Sources")
+        text = doc.text or ""
+        text_bytes = text.encode("utf-8", "replace")
+        guid = record_guid(doc.id)
+        study = studies.get(doc.study_id or "")
+        name = _xml_text(doc.filename or (study.label if study else None) or doc.id)
+        original = snapshot.get_blob(doc.sha256) if doc.has_original and doc.sha256 else None
+        if doc.study_id:
+            docs_by_study.setdefault(doc.study_id, []).append(guid)
+        if _is_pdf(doc, original):
+            source = etree.SubElement(sources_el, f"{{{ns}}}PDFSource")
+            source.set("guid", guid)
+            source.set("name", name)
+            source.set("path", f"internal://{guid}.pdf")
+            entries.append((f"sources/{guid}.pdf", original))  # type: ignore[arg-type]
+            _source_description(ns, source, study)
+            rep_guid = derived_guid("representation", doc.id)
+            rep = etree.SubElement(source, f"{{{ns}}}Representation")
+            rep.set("guid", rep_guid)
+            rep.set("name", name)
+            rep.set("plainTextPath", f"internal://{rep_guid}.txt")
+            entries.append((f"sources/{rep_guid}.txt", text_bytes))
+            add_selections(rep, doc, text)
+        else:
+            source = etree.SubElement(sources_el, f"{{{ns}}}TextSource")
+            source.set("guid", guid)
+            source.set("name", name)
+            source.set("plainTextPath", f"internal://{guid}.txt")
+            entries.append((f"sources/{guid}.txt", text_bytes))
+            _source_description(ns, source, study)
+            add_selections(source, doc, text)
+
+    # Cases come before Sources in the schema's sequence.
+    cases = [(studies[sid], guids) for sid, guids in docs_by_study.items() if sid in studies]
+    if cases:
+        cases_el = etree.Element(f"{{{ns}}}Cases")
+        for study, guids in cases:
+            case = etree.SubElement(cases_el, f"{{{ns}}}Case")
+            case.set("guid", record_guid(study.id))
+            case.set("name", _xml_text(study.label) or _xml_text(study.title) or study.id)
+            citation = study.citation()
+            if citation:
+                etree.SubElement(case, f"{{{ns}}}Description").text = _xml_text(citation)
+            for g in guids:
+                etree.SubElement(case, f"{{{ns}}}SourceRef").set("targetGUID", g)
+        if sources_el is not None:
+            sources_el.addprevious(cases_el)
+
+    if snapshot.cmocs:
+        notes_el = etree.SubElement(root, f"{{{ns}}}Notes")
+        for cmoc in snapshot.cmocs:
+            note = etree.SubElement(notes_el, f"{{{ns}}}Note")
+            note.set("guid", cmoc_notes[cmoc.id])
+            note.set("name", _xml_text(cmoc_title(cmoc)))
+            owner = coder_guids.get(cmoc.owner_id or "")
+            if owner:
+                note.set("creatingUser", owner)
+            etree.SubElement(note, f"{{{ns}}}PlainTextContent").text = _xml_text(cmoc_note_text(cmoc))
+
+    set_elements = _kind_sets(ns, tree, "MemberCode", "targetGUID")
+    excerpt_docs = {e.id: e.document_id for e in snapshot.excerpts}
+    for cmoc in snapshot.cmocs:
+        el = etree.Element(f"{{{ns}}}Set")
+        el.set("guid", record_guid(cmoc.id))
+        el.set("name", _xml_text(cmoc_title(cmoc)))
+        etree.SubElement(el, f"{{{ns}}}Description").text = _xml_text(cmoc_note_text(cmoc))
+        seen_codes: list[str] = []
+        for cid in cmoc.code_ids:
+            final = tree.resolve(cid)
+            if final and final not in seen_codes:
+                seen_codes.append(final)
+                etree.SubElement(el, f"{{{ns}}}MemberCode").set("targetGUID", record_guid(final))
+        seen_docs: list[str] = []
+        for eid in cmoc.excerpt_ids:
+            did = excerpt_docs.get(eid)
+            if did in known_docs and did not in seen_docs:
+                seen_docs.append(did)  # type: ignore[arg-type]
+                etree.SubElement(el, f"{{{ns}}}MemberSource").set("targetGUID", record_guid(did))  # type: ignore[arg-type]
+        etree.SubElement(el, f"{{{ns}}}MemberNote").set("targetGUID", cmoc_notes[cmoc.id])
+        set_elements.append(el)
+    if set_elements:
+        sets_el = etree.SubElement(root, f"{{{ns}}}Sets")
+        for el in set_elements:
+            sets_el.append(el)
+
+    if snapshot.project.description and snapshot.project.description.strip():
+        etree.SubElement(root, f"{{{ns}}}Description").text = _xml_text(snapshot.project.description)
+    return _xml_bytes(root), entries, warnings
+
+
+def _coding_guid(excerpt_id: str, code_id: str) -> str:
+    return derived_guid("coding", excerpt_id, code_id)
+
+
+def _coding(parent: etree._Element, guid: str, code_guid: str, owner: str | None) -> None:
+    coding = etree.SubElement(parent, f"{{{PROJECT_NS}}}Coding")
+    coding.set("guid", guid)
+    if owner:
+        coding.set("creatingUser", owner)
+    etree.SubElement(coding, f"{{{PROJECT_NS}}}CodeRef").set("targetGUID", code_guid)
+
+
+def _source_description(ns: str, source: etree._Element, study: Study | None) -> None:
+    if study is None:
+        return
+    citation = study.citation()
+    if citation:
+        etree.SubElement(source, f"{{{ns}}}Description").text = _xml_text(citation)
+
+
+def write_qdpx(snapshot: ProjectSnapshot, path: str | os.PathLike[str]) -> list[str]:
+    """Write the whole project as a REFI-QDA 1.0 project; returns lines about what was left out.
+
+    The file appears complete or not at all (written beside the target, then moved over it).
+    """
+    qde, sources, warnings = build_project_xml(snapshot)
+    _write_zip(path, [("project.qde", qde), *sorted(sources)])
+    return warnings
+
+
+def build_codebook_xml(snapshot: ProjectSnapshot) -> bytes:
+    ns = CODEBOOK_NS
+    tree = _Tree(snapshot.codes)
+    if not tree.exported:
+        raise ValidationError(
+            tr("The project has no codes, so there is no codebook to export. Add codes first.")
+        )
+    root = etree.Element(f"{{{ns}}}CodeBook", nsmap={None: ns, "xsi": XSI_NS})
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{ns} {CODEBOOK_SCHEMA_URL}")
+    root.set("origin", ORIGIN)
+    codes_el = etree.SubElement(root, f"{{{ns}}}Codes")
+    _code_elements(ns, tree, codes_el, None)
+    sets = _kind_sets(ns, tree, "MemberCode", "guid")
+    if sets:
+        sets_el = etree.SubElement(root, f"{{{ns}}}Sets")
+        for el in sets:
+            sets_el.append(el)
+    return _xml_bytes(root)
+
+
+def write_qdc(snapshot: ProjectSnapshot, path: str | os.PathLike[str]) -> None:
+    """Write the project's codebook as a REFI-QDA 1.0 ``.qdc`` file (XML, not zipped)."""
+    data = build_codebook_xml(snapshot)
+    with atomic_target(path) as tmp:
+        Path(tmp).write_bytes(data)
