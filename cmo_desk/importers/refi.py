@@ -709,6 +709,15 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
         warnings = [tr("Some characters of the text could not be decoded and were replaced.")] if replaced else []
         return text, warnings
 
+    def report_unsupported(el: ET.Element, name: str) -> None:
+        odd = [c for c in el if _local(c.tag).endswith("Selection") and _local(c.tag) != "PlainTextSelection"]
+        if odd:
+            reader.skip(
+                tr("{count} selections of an unsupported kind ({kinds}) in \u201c{name}\u201d were not imported.").format(
+                    count=len(odd), kinds=", ".join(sorted({_local(c.tag) for c in odd})), name=name
+                )
+            )
+
     def count_codings(el: ET.Element) -> int:
         return sum(1 for x in el.iter() if _local(x.tag) == "Coding")
 
@@ -719,6 +728,7 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
         if _kids(source, "Coding"):
             reader.count(tr("{count} codings of whole sources were not imported (CMO Desk codes passages)."))
         if kind == "TextSource":
+            report_unsupported(source, name)
             selections = _kids(source, "PlainTextSelection")
             text, warnings = text_of(source, tr("Text source"), name, len(selections))
             if text is None:
@@ -742,6 +752,7 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
                     ).format(count=len(area), name=name)
                 )
             if rep is not None:
+                report_unsupported(rep, name)
                 selections = _kids(rep, "PlainTextSelection")
                 text, warnings = text_of(rep, tr("PDF"), name, len(selections))
                 if text is None:
