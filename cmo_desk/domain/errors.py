@@ -43,3 +43,7 @@ class PasswordRequired(ImportFailed):
 
 class Cancelled(CmoDeskError):
     """The user cancelled a long operation; nothing was written."""
+
+
+class ExportFailed(CmoDeskError):
+    """A file could not be written; any earlier file of that name is untouched."""

@@ -1,0 +1,1 @@
+"""The command line: the headless path through every use case."""

@@ -1,0 +1,75 @@
+"""new, demo, info, dump: creating and looking at a project."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cmo_desk.cli.common import add_project_arg, open_session
+from cmo_desk.cli.output import print_json
+from cmo_desk.domain.templates import load_template
+from cmo_desk.services.demo import build_demo
+from cmo_desk.services.projects import new_project
+
+
+def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("new", parents=[parent], help="create an empty project")
+    p.add_argument("project", metavar="PROJECT", type=Path)
+    p.add_argument("--template", type=Path, help="per-study form template (JSON)")
+    p.add_argument("--title", help="the review's title")
+    p.add_argument("--no-codebook", action="store_true", help="start without the starter codebook")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("demo", parents=[parent], help="create the illustrative demo project")
+    p.add_argument("project", metavar="PROJECT", type=Path)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("info", parents=[parent], help="summarise a project")
+    add_project_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("dump", parents=[parent],
+                       help="print the project's content as canonical JSON")
+    add_project_arg(p)
+    p.set_defaults(func=cmd_dump)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    template = load_template(args.template) if args.template else None
+    session = new_project(args.project, coder=args.coder, title=args.title, template=template,
+                          codebook=not args.no_codebook)
+    info = session.store.info()
+    session.close()
+    print(f"Created {args.project} ({info['codes']} codes).")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    session = build_demo(args.project)
+    info = session.store.info()
+    session.close()
+    print(f"Created the demo project {args.project}: {info['studies']} studies, "
+          f"{info['excerpts']} excerpts, {info['cmocs']} CMOCs by {', '.join(info['coders'])}.")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    with open_session(args, read_only=True) as session:
+        info = session.store.info()
+    if args.json:
+        print_json(info)
+        return 0
+    print(f"{info['title'] or args.project.name}  ({info['project_id']})")
+    for key in ("studies", "documents", "excerpts", "cmocs", "consensus_cmocs", "codes",
+                "theories", "conflicts"):
+        print(f"  {key.replace('_', ' ')}: {info[key]}")
+    print(f"  coders: {', '.join(info['coders']) or '-'}")
+    return 0
+
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    with open_session(args, read_only=True) as session:
+        sys.stdout.write(session.store.dump_json())
+    return 0

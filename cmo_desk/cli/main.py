@@ -1,0 +1,63 @@
+"""``cmo-desk SUBCOMMAND ...``: argument parsing, the coder option, and error reporting.
+
+A user's mistake prints one line to stderr and exits non-zero; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from cmo_desk import __version__
+from cmo_desk.cli import commands
+from cmo_desk.domain.errors import CmoDeskError
+from cmo_desk.domain.i18n import set_language
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not the usage block
+        self.exit(2, f"cmo-desk: {message} (see 'cmo-desk {self.prog.split()[-1]} --help')\n"
+                  if " " in self.prog else f"cmo-desk: {message} (see 'cmo-desk --help')\n")
+
+
+def common_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--coder", metavar="NAME",
+                        help="who is working (default: $CMO_DESK_CODER)")
+    parent.add_argument("--lang", metavar="LANG", help="language of messages: en or zh_CN")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cmo-desk", description="CMO Desk: realist review coding.")
+    parser.add_argument("--version", action="version", version=f"cmo-desk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parent = common_options()
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register:
+            register(sub, parent)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    set_language(getattr(args, "lang", None))
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except CmoDeskError as err:
+        print(f"cmo-desk: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("cmo-desk: interrupted; nothing more was written.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,1 @@
+"""Use cases shared by the desk and the command line. Each returns what it changed."""
