@@ -1,0 +1,181 @@
+"""The table model: which records appear, how they are grouped and what each cell says."""
+
+import datetime as dt
+
+import pytest
+
+from cmo_desk.domain.errors import ValidationError
+from cmo_desk.exporters.evidence import ExportOptions, build_table
+
+from .conftest import DIRTY_CLEAN, ZH_QUOTE, make_snapshot
+
+
+def rows_by_id(table):
+    return {row["cmoc_id"]: row for _, row in table.iter_rows()}
+
+
+def test_consensus_where_reconciled_else_each_coders_own(snapshot):
+    table = build_table(snapshot)
+    rows = rows_by_id(table)
+    # Booth has a consensus CMOC: only it is shown. Zhang and Amin were not reconciled.
+    assert set(rows) == {"x-booth", "m-zhang-li", "m-amin-ana"}
+    assert rows["x-booth"]["recorded_by"] == "Consensus (agreed)"
+    assert rows["x-booth"]["record_type"] == "consensus"
+    assert rows["m-zhang-li"]["recorded_by"] == "Li Wei"
+    assert rows["m-zhang-li"]["record_type"] == "coder"
+    assert dict(table.title_block.counts)["CMOCs in this table"] == 3
+
+
+def test_coders_and_all_records_leave_out_set_aside(snapshot):
+    coders = rows_by_id(build_table(snapshot, ExportOptions(records="coders")))
+    assert set(coders) == {"m-booth-ana", "m-booth-li", "m-zhang-li", "m-amin-ana", "m-dup"}
+    everything = rows_by_id(build_table(snapshot, ExportOptions(records="all")))
+    assert set(everything) == set(coders) | {"x-booth"}
+    assert "m-amin-gone" not in everything
+
+
+def test_cmoc_of_a_merged_duplicate_study_moves_to_the_kept_study(snapshot):
+    row = rows_by_id(build_table(snapshot, ExportOptions(records="coders")))["m-dup"]
+    assert row["study_id"] == "s-booth"
+    assert row["study_label"] == "Booth 2016"
+
+
+def test_group_by_study_headings_name_the_study_and_citation(snapshot):
+    table = build_table(snapshot)
+    headings = [g.heading for g in table.groups]
+    assert headings[0].startswith("Amin 2020 — Amin N (2020)")
+    assert any(h.startswith("Booth 2016 — Booth RE et al. (2016)") for h in headings)
+    assert all(row["group"] == g.heading for g in table.groups for row in g.rows)
+
+
+def test_outcome_direction_quotes_and_pages(snapshot):
+    rows = rows_by_id(build_table(snapshot))
+    booth = rows["x-booth"]
+    assert booth["outcome_shown"] == "Lower HIV incidence (+)"
+    # e2 has no stored page: it is found from the document's page boundaries (offset 210 -> p. 3)
+    assert booth["quotes"].split("\n") == [
+        "“Peers were trusted because they had been there.” (p. 4)",
+        "“Incidence fell in the intervention arm.” (p. 3)",
+    ]
+    assert booth["pages"] == "4; 3"
+    amin = rows["m-amin-ana"]
+    assert amin["outcome_shown"] == DIRTY_CLEAN + " (−) [unintended]"
+    assert rows["m-zhang-li"]["outcome_shown"].endswith("(mixed)")
+    assert ZH_QUOTE in rows["m-zhang-li"]["quotes"]
+
+
+def test_appraisal_says_whose_value_when_coders_disagree(snapshot):
+    rows = rows_by_id(build_table(snapshot, ExportOptions(records="all")))
+    # Agreed rigour (no coder) is shown plainly; relevance differs between coders.
+    assert rows["x-booth"]["appraisal"] == "Relevance: high (AP); moderate (LW)\nRigour: high"
+    # A coder's own row shows that coder's value.
+    assert rows["m-booth-li"]["appraisal"] == "Relevance: moderate\nRigour: high"
+    assert rows["m-zhang-li"]["appraisal"] == "Confidence: Moderate"
+
+
+def test_group_by_code_lists_a_cmoc_under_each_code(snapshot):
+    table = build_table(snapshot, ExportOptions(group_by="code", records="all"))
+    groups = {g.heading: [r["cmoc_id"] for r in g.rows] for g in table.groups}
+    assert groups["Mechanism – reasoning › Trust"] == ["x-booth", "m-booth-ana", "m-booth-li"]
+    assert groups["HIV incidence"] == ["x-booth"]
+    assert set(groups["Uncoded"]) == {"m-zhang-li", "m-amin-ana", "m-dup"}
+    assert list(groups)[-1] == "Uncoded"
+    # A CMOC under two codes is still one CMOC in the counts.
+    assert dict(table.title_block.counts)["CMOCs in this table"] == 6
+
+
+def test_group_by_theory_shows_relation_and_consensus_inherits_theory(snapshot):
+    table = build_table(snapshot, ExportOptions(group_by="theory"))
+    assert [c.key for c in table.columns][-2] == "theory_relation"
+    first, rest = table.groups
+    assert first.heading.startswith("PT1 (v2): Peers who are 'one of us'")
+    assert [(r["cmoc_id"], r["theory_relation"]) for r in first.rows] == [("x-booth", "Supports")]
+    assert rest.heading == "No programme theory"
+
+
+def test_studies_table_follows_the_template():
+    template = {
+        "id": "t", "title": "T",
+        "sections": [
+            {"key": "place", "title": "Place", "fields": [
+                {"key": "countries", "label": "Countries", "label_zh_CN": "国家", "type": "list"},
+                {"key": "income_group", "label": "Income", "type": "choice", "options": ["x"]},
+                {"key": "income_fiscal_year", "label": "FY", "type": "text", "in_table": False},
+                {"key": "income_basis", "label": "Basis", "type": "text", "in_table": False},
+            ]},
+            {"key": "appraisal", "title": "Appraisal", "fields": [
+                {"key": "relevance", "label": "Relevance", "type": "ordinal",
+                 "options": ["high"], "justification": True},
+            ]},
+        ],
+    }
+    table = build_table(make_snapshot(template), ExportOptions(table="studies"))
+    assert [c.key for c in table.columns] == [
+        "study_label", "citation", "countries", "income_group", "relevance"]
+    assert table.data_keys == ["study_id", "study_label", "citation", "countries",
+                               "income_group", "relevance"]
+    booth = next(r for _, r in table.iter_rows() if r["study_id"] == "s-booth")
+    assert booth["countries"] == "Ukraine; Crimea"
+    assert booth["income_group"] == "lower-middle (FY2016; at time of study)"
+    assert booth["relevance"] == (
+        "high (AP); moderate (LW) — Peer outreach arm described in detail")
+    assert booth["citation"].startswith("Booth RE, Davis JM, Dvoryak S (2016).")
+    # The merged duplicate is not a study of its own.
+    assert [r["study_label"] for _, r in table.iter_rows()] == ["Amin 2020", "Booth 2016", "张 2019"]
+    zh = build_table(make_snapshot(template), ExportOptions(table="studies", lang="zh_CN"))
+    assert [c.heading for c in zh.columns][:3] == ["研究", "文献", "国家"]
+
+
+def test_studies_table_without_template_uses_the_review_defaults(snapshot):
+    keys = [c.key for c in build_table(snapshot, ExportOptions(table="studies")).columns]
+    for key in ("countries", "income_group", "setting", "population", "peer_role", "design",
+                "relevance", "rigour", "richness"):
+        assert key in keys
+    assert "income_basis" not in keys
+
+
+def test_excerpts_table_one_row_per_excerpt(snapshot):
+    table = build_table(snapshot, ExportOptions(table="excerpts"))
+    rows = [r for _, r in table.iter_rows()]
+    assert len(rows) == 5
+    e1 = next(r for r in rows if r["excerpt_id"] == "e1")
+    assert (e1["page"], e1["role_shown"], e1["codes"], e1["coder"], e1["memo"]) == (
+        "4", "Mechanism", "Mechanism – reasoning › Trust", "Ana Petrova", "key passage")
+
+
+def test_chinese_headings_and_labels():
+    table = build_table(make_snapshot(), ExportOptions(lang="zh_CN"), today=dt.date(2025, 3, 1))
+    assert table.title_block.title == "CMOC 证据表"
+    assert [c.heading for c in table.columns] == [
+        "研究", "情境", "机制：资源", "机制：推理", "结果", "“如果……那么……因为……”陈述",
+        "支持性引文", "评价", "编码员或共识"]
+    assert table.title_block.date == "2025-03-01"
+    rows = rows_by_id(table)
+    assert rows["x-booth"]["recorded_by"] == "共识（一致同意）"
+    assert "（第4页）" in rows["x-booth"]["quotes"]
+    for options in (ExportOptions(lang="zh_CN", group_by="code", records="all"),
+                    ExportOptions(lang="zh_CN", group_by="theory"),
+                    ExportOptions(lang="zh_CN", table="excerpts")):
+        zh = build_table(make_snapshot(), options)
+        en = build_table(make_snapshot(), ExportOptions(options.table, options.group_by,
+                                                         options.records, "en"))
+        for zc, ec in zip(zh.columns, en.columns, strict=True):
+            assert zc.heading != ec.heading
+        assert zh.title_block.notes == () or zh.title_block.notes != en.title_block.notes
+
+
+@pytest.mark.parametrize("bad", [{"table": "charts"}, {"group_by": "year"},
+                                 {"records": "mine"}, {"lang": "fr"}])
+def test_unknown_options_are_refused_with_the_choices(bad):
+    with pytest.raises(ValidationError, match="choose"):
+        ExportOptions(**bad)
+
+
+def test_empty_project_gives_an_empty_table():
+    from cmo_desk.domain.records import Project
+    from cmo_desk.domain.snapshot import ProjectSnapshot
+
+    for kind in ("evidence", "studies", "excerpts"):
+        table = build_table(ProjectSnapshot(project=Project("p")), ExportOptions(table=kind))
+        assert table.row_count == 0
+        assert table.title_block.project_title == "Untitled project"

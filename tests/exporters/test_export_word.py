@@ -1,0 +1,176 @@
+"""Read the Word files back with python-docx and check what a reader sees."""
+
+import docx
+import pytest
+from docx.enum.section import WD_ORIENT
+from docx.oxml.ns import qn
+
+from cmo_desk.domain.errors import Cancelled, ValidationError
+from cmo_desk.exporters import ExportFailed, write_table
+from cmo_desk.exporters.evidence import ExportOptions, build_table
+from cmo_desk.exporters.word import write_docx
+
+from .conftest import AR_QUOTE, DIRTY_CLEAN, RU_QUOTE, ZH_QUOTE, make_snapshot
+
+
+def export(tmp_path, name="out.docx", **options):
+    path = tmp_path / name
+    write_docx(build_table(make_snapshot(), ExportOptions(**options)), path)
+    return docx.Document(str(path))
+
+
+def data_rows(document):
+    return [row for table in document.tables for row in table.rows[1:]]
+
+
+def headings(document, level=2):
+    return [p.text for p in document.paragraphs if p.style.name == f"Heading {level}"]
+
+
+def test_landscape_a4_narrow_margins(tmp_path):
+    section = export(tmp_path).sections[0]
+    assert section.orientation == WD_ORIENT.LANDSCAPE
+    assert section.page_width > section.page_height
+    assert round(section.page_width.mm) == 297 and round(section.page_height.mm) == 210
+    assert round(section.left_margin.mm, 1) == 12.7
+
+
+def test_header_row_repeats_and_rows_may_break_across_pages(tmp_path):
+    document = export(tmp_path)
+    assert len(document.tables) == 3  # one per study with CMOCs
+    for table in document.tables:
+        first = table.rows[0]._tr
+        assert first.trPr is not None and first.trPr.find(qn("w:tblHeader")) is not None
+        assert [c.text for c in table.rows[0].cells][:2] == ["Study", "Context"]
+        for row in table.rows[1:]:
+            assert row._tr.trPr is None or row._tr.trPr.find(qn("w:tblHeader")) is None
+        assert not table._tbl.xpath(".//w:cantSplit")
+
+
+def test_one_row_per_cmoc_under_study_headings(tmp_path):
+    document = export(tmp_path)
+    rows = data_rows(document)
+    assert len(rows) == 3
+    assert [h.split(" — ")[0] for h in headings(document)] == [
+        "Amin 2020", "Booth 2016", "张 2019", "References: included studies"]
+    assert [r.cells[0].text for r in rows] == ["Amin 2020", "Booth 2016", "张 2019"]
+    assert [r.cells[-1].text for r in rows] == ["Ana Petrova", "Consensus (agreed)", "Li Wei"]
+
+
+def test_grouping_by_code_repeats_a_cmoc_under_each_code(tmp_path):
+    document = export(tmp_path, group_by="code", records="all")
+    assert headings(document)[:3] == ["Mechanism – reasoning › Trust", "HIV incidence", "Uncoded"]
+    assert [len(t.rows) - 1 for t in document.tables] == [3, 1, 3]
+
+
+def test_quotes_with_pages_and_scripts_intact(tmp_path):
+    document = export(tmp_path)
+    amin, booth, zhang = data_rows(document)
+    quotes = booth.cells[6].text.split("\n")
+    assert quotes == ["“Peers were trusted because they had been there.” (p. 4)",
+                      "“Incidence fell in the intervention arm.” (p. 3)"]
+    assert zhang.cells[1].text == "社区对吸毒者的歧视"
+    assert zhang.cells[6].text == f"“{ZH_QUOTE}” (p. 7)"
+    assert amin.cells[1].text == AR_QUOTE
+    assert amin.cells[2].text == RU_QUOTE
+    # Control characters from a PDF are gone; the vertical tab became a line break.
+    assert amin.cells[4].text == DIRTY_CLEAN + " (−) [unintended]"
+
+
+def test_runs_name_the_east_asian_font_and_arabic_is_right_to_left(tmp_path):
+    document = export(tmp_path)
+    amin, _booth, zhang = data_rows(document)
+    run = zhang.cells[1].paragraphs[0].runs[0]
+    assert run._r.rPr.rFonts.get(qn("w:eastAsia"))
+    arabic = amin.cells[1].paragraphs[0]
+    assert arabic._p.pPr.find(qn("w:bidi")) is not None
+    assert arabic.runs[0]._r.rPr.find(qn("w:rtl")) is not None
+    assert amin.cells[2].paragraphs[0]._p.pPr.find(qn("w:bidi")) is None
+
+
+def test_title_block_and_reference_list(tmp_path):
+    document = export(tmp_path)
+    texts = [p.text for p in document.paragraphs]
+    assert texts[0] == "CMOC evidence table"
+    assert "Project: Peer involvement in harm reduction" in texts
+    assert "Coders: Ana Petrova, Li Wei" in texts
+    assert any("Studies: 3" in t and "CMOCs in this table: 3" in t for t in texts)
+    references = texts[texts.index("References: included studies") + 1:]
+    assert references == [
+        "[Amin 2020] Amin N (2020). Peer outreach.",
+        "[Booth 2016] Booth RE, Davis JM, Dvoryak S (2016). HIV incidence among people who "
+        "inject drugs in Ukraine. Drug Alcohol Depend 162:24-32.",
+        "[张 2019] 张伟 (2019). 同伴教育对注射吸毒者美沙酮维持治疗的影响. 中国艾滋病性病.",
+    ]
+
+
+def test_chinese_export_translates_headings(tmp_path):
+    document = export(tmp_path, lang="zh_CN", group_by="theory")
+    assert document.paragraphs[0].text == "CMOC 证据表"
+    header = [c.text for c in document.tables[0].rows[0].cells]
+    assert header[:3] == ["研究", "情境", "机制：资源"]
+    assert "与理论的关系" in header
+    assert headings(document)[-2:] == ["无项目理论", "参考文献：纳入的研究"]
+    assert "（第4页）" in document.tables[0].rows[1].cells[6].text
+
+
+def test_study_characteristics_table(tmp_path):
+    document = export(tmp_path, table="studies")
+    assert len(document.tables) == 1
+    table = document.tables[0]
+    header = [c.text for c in table.rows[0].cells]
+    assert header[:3] == ["Study", "Citation", "Countries"]
+    assert len(table.rows) == 4
+    booth = table.rows[2].cells
+    assert booth[2].text == "Ukraine; Crimea"
+    assert table.rows[3].cells[2].text == "中国"
+
+
+def test_column_widths_follow_weights(tmp_path):
+    table = export(tmp_path).tables[0]
+    widths = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+    assert len(widths) == 9
+    assert widths[6] > 2 * widths[0]  # quotes get more room than the study label
+    usable_twips = (297 - 2 * 12.7) * 1440 / 25.4
+    assert abs(sum(widths) - usable_twips) < 20
+
+
+def test_cancel_leaves_no_file_and_old_file_survives(tmp_path):
+    table = build_table(make_snapshot())
+    target = tmp_path / "out.docx"
+    target.write_bytes(b"previous export")
+    with pytest.raises(Cancelled):
+        write_docx(table, target, progress=lambda done, total: None, cancel=lambda: True)
+    assert target.read_bytes() == b"previous export"
+    calls = []
+    with pytest.raises(Cancelled):
+        write_docx(table, target, progress=lambda d, t: calls.append(d),
+                   cancel=lambda: len(calls) >= 1)
+    assert target.read_bytes() == b"previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.docx"]
+
+
+def test_progress_reaches_the_total(tmp_path):
+    seen = []
+    write_docx(build_table(make_snapshot()), tmp_path / "o.docx", progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (3, 3)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_bad_targets_give_clear_errors(tmp_path):
+    table = build_table(make_snapshot())
+    with pytest.raises(ExportFailed, match="folder does not exist"):
+        write_table(table, tmp_path / "missing" / "out.docx")
+    with pytest.raises(ValidationError, match=r"\.docx, \.xlsx or \.csv"):
+        write_table(table, tmp_path / "out.pdf")
+
+
+def test_empty_project_still_makes_a_readable_document(tmp_path):
+    from cmo_desk.domain.records import Project
+    from cmo_desk.domain.snapshot import ProjectSnapshot
+
+    path = write_table(build_table(ProjectSnapshot(project=Project("p", title="Empty"))),
+                       tmp_path / "e.docx")
+    document = docx.Document(str(path))
+    assert document.tables == []
+    assert "No records to show." in [p.text for p in document.paragraphs]
