@@ -659,14 +659,22 @@ def decode_text(data: bytes, filename: str) -> tuple[str, list[str]]:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:2_000_000]).best()
-    if best is None or best.encoding is None:
+    sample = data[:2_000_000]
+    controls = sum(1 for byte in sample[:65536] if byte < 9 or 13 < byte < 32)
+    if controls > len(sample[:65536]) // 50:
         raise ImportFailed(
             tr("{name} is not readable text (it looks like binary data). Check that it is the right file.").format(
                 name=filename
             )
         )
-    encoding = best.encoding
+    matches = list(from_bytes(sample))
+    encoding = "cp1252"
+    if matches:
+        best = matches[0]
+        tied = [m.encoding for m in matches if m.chaos <= best.chaos and m.coherence >= best.coherence - 0.01]
+        # Western European text decodes equally well as cp1250 and cp1252; cp1252 is far more
+        # common for it, and the letters differ (è vs č).
+        encoding = "cp1252" if "cp1252" in tied else best.encoding
     text = data.decode(encoding, errors="replace")
     warning = tr("The file is not UTF-8; it was read as {encoding} (a guess). Check accented letters.").format(
         encoding=encoding
