@@ -466,7 +466,8 @@ def _find_qde(safezip: SafeZip, label: str) -> str:
         )
     if len(top) > 1:
         raise ImportFailed(
-            tr("{file} holds several project files ({names}), so it is unclear which to import.").format(
+            tr("{file} holds several project files ({names}), so it is unclear which to import. "
+                "Export the project again, or remove the extra .qde file.").format(
                 file=label, names=", ".join(sorted(top))
             )
         )
@@ -482,7 +483,10 @@ def read_qdpx(path: str | os.PathLike[str], limits: ZipLimits = DEFAULT_LIMITS) 
         root = parse_xml(data, f"{qde_name} ({label})")
         if _local(root.tag) != "Project":
             raise ImportFailed(
-                tr("{file} is XML but not a REFI-QDA project (its top element is {tag}).").format(
+                tr(
+                    "{file} is XML but not a REFI-QDA project (its top element is {tag}). Choose a .qdpx "
+                    "exported by a qualitative analysis program."
+                ).format(
                     file=label, tag=_local(root.tag) or "?"
                 )
             )
@@ -525,7 +529,10 @@ def read_qdc(path: str | os.PathLike[str]) -> RefiImport:
         )
     if _local(root.tag) != "CodeBook":
         raise ImportFailed(
-            tr("{file} is XML but not a REFI-QDA codebook (its top element is {tag}).").format(
+            tr(
+                "{file} is XML but not a REFI-QDA codebook (its top element is {tag}). Choose a .qdc "
+                "exported by a qualitative analysis program."
+            ).format(
                 file=label, tag=_local(root.tag) or "?"
             )
         )
@@ -698,12 +705,14 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
         path = el.get("plainTextPath")
         member = archive.lookup(path)
         if member is None:
-            reader.skip(
-                tr(
+            if selections:
+                message = tr(
                     "{what} \u201c{name}\u201d and its {count} coded passages were not imported: its text "
                     "({path}) is not in the file."
-                ).format(what=what, name=name, count=selections, path=path or "?")
-            )
+                )
+            else:
+                message = tr("{what} \u201c{name}\u201d was not imported: its text ({path}) is not in the file.")
+            reader.skip(message.format(what=what, name=name, count=selections, path=path or "?"))
             return None, []
         text, replaced = _decode_text(archive.read(member))
         warnings = [tr("Some characters of the text could not be decoded and were replaced.")] if replaced else []
@@ -791,11 +800,13 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
                 "VideoSource": tr("Video"),
             }[kind]
             n = count_codings(source)
-            reader.skip(
-                tr("{what} \u201c{name}\u201d was not imported (CMO Desk works on text), with {count} codings.").format(
-                    what=what, name=name, count=n
+            if n:
+                message = tr(
+                    "{what} \u201c{name}\u201d and its {count} codings were not imported (CMO Desk works on text)."
                 )
-            )
+            else:
+                message = tr("{what} \u201c{name}\u201d was not imported (CMO Desk works on text).")
+            reader.skip(message.format(what=what, name=name, count=n))
         elif kind:
             reader.skip(tr("Source \u201c{name}\u201d of an unknown kind ({kind}) was not imported.").format(
                 name=name, kind=kind

@@ -299,3 +299,28 @@ def test_codebook_from_another_program_with_plain_sets(tmp_path):
     attendance = next(c for c in result.codes if c.name == "Attendance")
     assert (attendance.kind, attendance.definition) == ("outcome", "Turned up.")
     assert any("Important" in line for line in result.skipped)
+
+
+def test_messages_are_translated_for_chinese_users(tmp_path):
+    import ast
+    import json
+
+    from cmo_desk.domain import i18n
+
+    repo = Path(__file__).resolve().parents[2]
+    catalogue = json.loads((repo / "resources" / "i18n" / "zh_CN" / "refi.json").read_text(encoding="utf-8"))
+    for module in ("exporters/refi.py", "importers/refi.py", "importers/safezip.py"):
+        tree = ast.parse((repo / "cmo_desk" / module).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr" and node.args:
+                literal = node.args[0]
+                assert isinstance(literal, ast.Constant) and catalogue.get(literal.value), (module, literal)
+    path = tmp_path / "p.qdpx"
+    path.write_text("not a zip")
+    previous = i18n.current_language()
+    i18n.set_language("zh_CN")
+    try:
+        with pytest.raises(ImportFailed, match="不是 zip 压缩包"):
+            read_qdpx(path)
+    finally:
+        i18n.set_language(previous)
