@@ -16,6 +16,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -332,6 +333,7 @@ def _page_list(numbers: list[int]) -> str:
     return shown + (" …" if len(numbers) > 20 else "")
 
 
+@lru_cache(maxsize=None)
 def _version(distribution: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
