@@ -11,7 +11,12 @@ import re
 from typing import Any
 
 #: Vertical tab and form feed are how PDFs and Word mark line and page breaks: keep the break.
-_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\u2028": "\n", "\u2029": "\n"})
+_BREAKS = re.compile("[\r\x0b\x0c\u2028\u2029]")
+#: Anything clean_text would change; most text has none, and searching is far cheaper than fixing.
+_SUSPECT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    "\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0010fffe\U0010ffff]"
+)
 
 _ILLEGAL = re.compile(
     "["
@@ -32,9 +37,9 @@ def clean_text(value: Any) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    if text.isascii() and text.isprintable():
+    if not _SUSPECT.search(text):
         return text
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_BREAKS)
+    text = _BREAKS.sub("\n", text.replace("\r\n", "\n"))
     text = _ILLEGAL.sub("", text)
     return _NONCHAR_PLANES.sub("", text)
 

@@ -69,24 +69,28 @@ def write_docx(
 
     check_cancel()
     doc = _new_document(table)
-    writer = _TableXml(table)
-    body = doc.element.body
-    sect_pr = body.sectPr
+    writer = _TableXml(table, heading_style=doc.styles["Heading 2"].style_id)
+    # All groups go into one fragment, parsed once: per-paragraph python-docx calls (style
+    # lookups especially) cost more than the whole table body.
+    chunks: list[str] = []
     for group in table.groups:
         check_cancel()
         if group.heading:
-            heading = doc.add_heading(level=2)
-            _add_text_run(heading, group.heading, table.lang)
+            chunks.append(writer.heading_xml(group.heading))
         if group.rows:
-            body_xml = writer.table_xml(group.rows, check_cancel)
-            sect_pr.addprevious(_parse(body_xml))
+            chunks.append(writer.table_xml(group.rows, check_cancel))
         else:
-            doc.add_paragraph(tr("No records to show.", table.lang))
+            chunks.append(writer.paragraph_xml(tr("No records to show.", table.lang)))
         done += len(group.rows)
         if progress is not None:
             progress(done, total)
     if not table.groups:
-        doc.add_paragraph(tr("No records to show.", table.lang))
+        chunks.append(writer.paragraph_xml(tr("No records to show.", table.lang)))
+    fragment = _parse(f'<w:body xmlns:w="{W_NS}">{"".join(chunks)}</w:body>')
+    del chunks
+    sect_pr = doc.element.body.sectPr
+    for element in list(fragment):
+        sect_pr.addprevious(element)
     _add_references(doc, table)
     check_cancel()
     with atomic_target(target) as tmp:
@@ -279,7 +283,8 @@ def _is_rtl(text: str) -> bool:
 class _TableXml:
     """WordprocessingML for one table per group, as text: one parse per table, not per cell."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, heading_style: str = "Heading2") -> None:
+        self.heading_style = heading_style
         self.columns: list[Column] = list(table.columns)
         usable = (_PAGE_WIDTH_MM - 2 * _MARGIN_MM) * _TWIPS_PER_MM
         weights = [max(c.width_weight, 0.1) for c in self.columns] or [1.0]
@@ -318,6 +323,12 @@ class _TableXml:
         # tblHeader repeats the row at the top of every page; no cantSplit, so a long row may break.
         self.header_row = f"<w:tr><w:trPr><w:tblHeader/></w:trPr>{header_cells}</w:tr>"
 
+    def heading_xml(self, text: str) -> str:
+        return self._paragraph(one_line(text), bold=False, style=self.heading_style)
+
+    def paragraph_xml(self, text: str) -> str:
+        return self._paragraph(one_line(text), bold=False, style=None)
+
     def table_xml(self, rows: list[dict[str, str]], check_cancel: Callable[[], None]) -> str:
         parts = [self.head, self.header_row]
         keys = [c.key for c in self.columns]
@@ -340,9 +351,10 @@ class _TableXml:
         paragraphs = "".join(self._paragraph(line, bold) for line in lines)
         return f"<w:tc>{props}{paragraphs}</w:tc>"
 
-    def _paragraph(self, line: str, bold: bool) -> str:
+    def _paragraph(self, line: str, bold: bool, style: str | None = TABLE_STYLE_ID) -> str:
         rtl = _is_rtl(line)
-        ppr = f'<w:pPr><w:pStyle w:val="{TABLE_STYLE_ID}"/>{"<w:bidi/>" if rtl else ""}</w:pPr>'
+        style_xml = f'<w:pStyle w:val="{style}"/>' if style else ""
+        ppr = f'<w:pPr>{style_xml}{"<w:bidi/>" if rtl else ""}</w:pPr>'
         if not line:
             return f"<w:p>{ppr}</w:p>"
         rpr = f"<w:rPr>{self.fonts}{'<w:b/><w:bCs/>' if bold else ''}{'<w:rtl/>' if rtl else ''}</w:rPr>"
