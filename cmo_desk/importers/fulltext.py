@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -346,12 +347,17 @@ def _version(distribution: str) -> str:
 # --- zip containers (DOCX, ODT) --------------------------------------------------------------
 
 
-def _open_zip(data: bytes, filename: str, kind: str) -> zipfile.ZipFile:
+#: What zipfile raises on damaged archives (bad headers, unknown methods, bad CRC, bad deflate data).
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error, KeyError)
+
+
+def open_zip_checked(data: bytes, filename: str, kind: str) -> zipfile.ZipFile:
+    """Open a zip container, refusing archives that would unpack to an unsafe size."""
     import io
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except _ZIP_ERRORS:
         raise ImportFailed(
             tr("{name} is damaged or is not a real {kind} file. Open it in a word processor and save it again.").format(
                 name=filename, kind=kind
@@ -372,11 +378,11 @@ def _open_zip(data: bytes, filename: str, kind: str) -> zipfile.ZipFile:
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, filename: str, kind: str) -> bytes | None:
+    if name not in archive.NameToInfo:
+        return None
     try:
         return archive.read(name)
-    except KeyError:
-        return None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
+    except _ZIP_ERRORS:
         raise ImportFailed(
             tr("{name} is damaged or is not a real {kind} file. Open it in a word processor and save it again.").format(
                 name=filename, kind=kind
@@ -481,7 +487,7 @@ def _extract_docx(
     data: bytes, filename: str, progress: ProgressCallback | None, cancel: CancelCallback | None
 ) -> ExtractedText:
     kind = "Word (.docx)"
-    with _open_zip(data, filename, kind) as archive:
+    with open_zip_checked(data, filename, kind) as archive:
         body_xml = _read_member(archive, "word/document.xml", filename, kind)
         if body_xml is None:
             # Some writers use a different part name; the package relationships say which.
@@ -609,7 +615,7 @@ def _extract_odt(
     data: bytes, filename: str, progress: ProgressCallback | None, cancel: CancelCallback | None
 ) -> ExtractedText:
     kind = "OpenDocument (.odt)"
-    with _open_zip(data, filename, kind) as archive:
+    with open_zip_checked(data, filename, kind) as archive:
         content = _read_member(archive, "content.xml", filename, kind)
         meta = _read_member(archive, "meta.xml", filename, kind)
     if content is None:

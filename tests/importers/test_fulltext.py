@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cmo_desk.domain.errors import Cancelled, ImportFailed, PasswordRequired
 from cmo_desk.domain.records import Document
@@ -219,3 +221,31 @@ def test_unsupported_types_name_what_is_supported(write_file):
         extract_file(write_file("old.doc", b"x"))
     with pytest.raises(ImportFailed, match="Cannot read"):
         extract_file(write_file("a.pdf", b"x").with_name("missing.pdf"))
+
+
+def _sample_docx() -> bytes:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Managers listened to staff.")
+    document.add_table(rows=2, cols=2).rows[0].cells[0].text = "cell"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+_DOCX = _sample_docx()
+
+
+@settings(max_examples=50, deadline=2000)
+@given(flips=st.lists(st.tuples(st.integers(0, len(_DOCX) - 1), st.integers(0, 255)), min_size=1, max_size=10))
+def test_damaged_docx_is_read_or_refused_never_crashes(flips):
+    damaged = bytearray(_DOCX)
+    for position, value in flips:
+        damaged[position] = value
+    try:
+        extract_bytes(bytes(damaged), "damaged.docx")
+    except ImportFailed as err:
+        assert "damaged" in str(err) or "unsafe" in str(err)
