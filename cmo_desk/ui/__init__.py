@@ -1,0 +1,1 @@
+"""The coding desk: the only part of CMO Desk that uses Qt."""

@@ -1,0 +1,81 @@
+"""new / demo / info / dump through the command line, as a user types them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cmo_desk.cli.main import run
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cmo_desk", *args], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=120)
+
+
+def test_demo_then_info_shows_both_coders_and_their_work(tmp_path: Path) -> None:
+    path = tmp_path / "d.cmo"
+    assert cli("demo", str(path)).returncode == 0
+    result = cli("info", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    for key in ("project_id", "schema_version", "studies", "documents", "excerpts", "cmocs",
+                "consensus_cmocs", "codes", "coders", "conflicts"):
+        assert key in info
+    assert sorted(info["coders"]) == ["Lan Nguyen", "Sam Okafor"]
+    assert 4 <= info["studies"] <= 6 and info["documents"] == info["studies"]
+    assert info["excerpts"] > 10 and info["cmocs"] >= 6 and info["consensus_cmocs"] >= 1
+    assert info["conflicts"] == 0
+
+
+def test_dump_is_byte_identical_across_runs(demo_path: Path) -> None:
+    first = cli("dump", str(demo_path))
+    second = cli("dump", str(demo_path))
+    assert first.returncode == 0 and first.stdout == second.stdout
+    data = json.loads(first.stdout)
+    assert len(data["cmoc"]) >= 6
+
+
+def test_new_with_coder_and_title(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "review.cmo"
+    assert run(["new", str(path), "--title", "Peer review", "--coder", "Ana"]) == 0
+    assert run(["info", str(path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert info["title"] == "Peer review" and info["coders"] == ["Ana"] and info["codes"] > 40
+
+
+@pytest.mark.parametrize("args, words", [
+    (["info", "{tmp}/missing.cmo"], "does not exist"),
+    (["new", "{tmp}/nofolder/x.cmo"], "does not exist"),
+    (["new", "{tmp}/t.cmo", "--template", "{tmp}/bad.json"], "not valid JSON"),
+    (["new", "{tmp}/t.cmo", "--coder", "  "], "coder name is empty"),
+    (["info", "{tmp}/bad.json"], "not a CMO Desk project"),
+])
+def test_bad_input_is_one_line_no_traceback_and_writes_nothing(
+        tmp_path: Path, args: list[str], words: str) -> None:
+    (tmp_path / "bad.json").write_text("{oops", encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = cli(*(a.format(tmp=tmp_path) for a in args))
+    assert result.returncode != 0
+    assert words in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_existing_project_is_not_overwritten(demo_path: Path) -> None:
+    before = demo_path.read_bytes()
+    result = cli("new", str(demo_path))
+    assert result.returncode != 0 and "already exists" in result.stderr
+    assert demo_path.read_bytes() == before
+
+
+def test_coder_from_environment(tmp_path: Path) -> None:
+    path = tmp_path / "p.cmo"
+    assert cli("new", str(path), env={"CMO_DESK_CODER": "Wei Zhang"}).returncode == 0
+    assert json.loads(cli("info", str(path), "--json").stdout)["coders"] == ["Wei Zhang"]

@@ -1,0 +1,46 @@
+"""Shared fixtures: every test gets its own config folder, i.e. its own 'laptop'."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _own_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("CMO_DESK_CONFIG_DIR", str(cfg))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(cfg))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.delenv("CMO_DESK_CODER", raising=False)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo project, built once per test run; copy it before changing it."""
+    from cmo_desk.services.demo import build_demo
+
+    old = os.environ.get("CMO_DESK_CONFIG_DIR")
+    os.environ["CMO_DESK_CONFIG_DIR"] = str(tmp_path_factory.mktemp("democfg"))
+    path = tmp_path_factory.mktemp("demo") / "demo.cmo"
+    build_demo(path).close()
+    if old is None:
+        os.environ.pop("CMO_DESK_CONFIG_DIR")
+    else:
+        os.environ["CMO_DESK_CONFIG_DIR"] = old
+    return path
+
+
+@pytest.fixture
+def demo_path(demo_template: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    dest = tmp_path / "demo.cmo"
+    shutil.copy(demo_template, dest)
+    return dest
