@@ -20,7 +20,8 @@ How CMO Desk's records map onto the standard, chosen so that the other programs 
   definition.
 - Each CMOC is a ``Note`` holding its slots as labelled lines, referenced (``NoteRef``) from each of
   its excerpts' selections, and a ``Set`` of its codes, its sources and that note. REFI 1.0 sets
-  cannot hold selections, hence the note.
+  cannot hold selections, hence the note. Consensus CMOCs get the same note and set (without the
+  references from selections, so they never read as an excerpt's memo).
 - Each study with documents is a ``Case`` referring to its sources, so a study with a main report
   and an appendix stays one unit.
 
@@ -44,7 +45,7 @@ from lxml import etree
 import cmo_desk
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.domain.records import Cmoc, Code, Document, Excerpt, Role, Study
+from cmo_desk.domain.records import Cmoc, Code, Consensus, Document, Excerpt, Role, Study
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters import atomic_target
 
@@ -76,6 +77,12 @@ CMOC_NOTE_LABELS: tuple[tuple[str, str], ...] = (
     ("confidence", "Confidence"),
     ("status", "Status"),
     ("memo", "Memo"),
+)
+CONSENSUS_NOTE_HEADER = "Consensus CMOC (CMO Desk)"
+CONSENSUS_NOTE_LABELS: tuple[tuple[str, str], ...] = (
+    *(pair for pair in CMOC_NOTE_LABELS if pair[0] not in ("status", "memo")),
+    ("resolution", "Resolution"),
+    ("note", "Note"),
 )
 _ROLE_LABELS: tuple[tuple[str, str], ...] = (
     (Role.CONTEXT.value, "Context"),
@@ -136,10 +143,11 @@ def code_description(code: Code) -> str:
     return "\n\n".join(parts)
 
 
-def cmoc_note_text(cmoc: Cmoc) -> str:
-    lines = [CMOC_NOTE_HEADER]
-    for field, label in CMOC_NOTE_LABELS:
-        value = getattr(cmoc, field)
+def cmoc_note_text(cmoc: Cmoc | Consensus, header: str = CMOC_NOTE_HEADER) -> str:
+    lines = [header]
+    labels = CMOC_NOTE_LABELS if isinstance(cmoc, Cmoc) else CONSENSUS_NOTE_LABELS
+    for field, label in labels:
+        value = getattr(cmoc, field, None)
         if value is None or str(value).strip() == "":
             continue
         # Continuation lines are indented so a value can never start a new label.
@@ -147,7 +155,7 @@ def cmoc_note_text(cmoc: Cmoc) -> str:
     return "\n".join(lines)
 
 
-def cmoc_title(cmoc: Cmoc) -> str:
+def cmoc_title(cmoc: Cmoc | Consensus) -> str:
     for text in (cmoc.statement, cmoc.outcome, cmoc.mechanism_reasoning, cmoc.context):
         if text and text.strip():
             return "CMOC: " + _short(text, 80)
@@ -404,37 +412,52 @@ def build_project_xml(snapshot: ProjectSnapshot) -> tuple[bytes, list[tuple[str,
         if sources_el is not None:
             sources_el.addprevious(cases_el)
 
-    if snapshot.cmocs:
+    # CMOCs and consensus CMOCs alike: a note with their slots and a set of their codes and sources.
+    configurations: list[tuple[str, str, str, str, str | None, tuple[str, ...], tuple[str, ...]]] = []
+    for cmoc in snapshot.cmocs:
+        configurations.append(
+            (cmoc_notes[cmoc.id], record_guid(cmoc.id), cmoc_title(cmoc), cmoc_note_text(cmoc),
+             cmoc.owner_id, cmoc.code_ids, cmoc.excerpt_ids)
+        )
+    for consensus in snapshot.consensus:
+        # No NoteRef from the selections: on import these come back as memos, not as excerpt memos.
+        configurations.append(
+            (derived_guid("consensus-note", consensus.id), record_guid(consensus.id),
+             "Consensus " + cmoc_title(consensus),
+             cmoc_note_text(consensus, CONSENSUS_NOTE_HEADER),
+             consensus.reconciled_by, consensus.code_ids, consensus.excerpt_ids)
+        )
+    if configurations:
         notes_el = etree.SubElement(root, f"{{{ns}}}Notes")
-        for cmoc in snapshot.cmocs:
+        for note_guid, _set_guid, title, text, owner_id, _codes, _excerpts in configurations:
             note = etree.SubElement(notes_el, f"{{{ns}}}Note")
-            note.set("guid", cmoc_notes[cmoc.id])
-            note.set("name", _xml_text(cmoc_title(cmoc)))
-            owner = coder_guids.get(cmoc.owner_id or "")
+            note.set("guid", note_guid)
+            note.set("name", _xml_text(title))
+            owner = coder_guids.get(owner_id or "")
             if owner:
                 note.set("creatingUser", owner)
-            etree.SubElement(note, f"{{{ns}}}PlainTextContent").text = _xml_text(cmoc_note_text(cmoc))
+            etree.SubElement(note, f"{{{ns}}}PlainTextContent").text = _xml_text(text)
 
     set_elements = _kind_sets(ns, tree, "MemberCode", "targetGUID")
     excerpt_docs = {e.id: e.document_id for e in snapshot.excerpts}
-    for cmoc in snapshot.cmocs:
+    for note_guid, set_guid, title, text, _owner, code_ids, excerpt_ids in configurations:
         el = etree.Element(f"{{{ns}}}Set")
-        el.set("guid", record_guid(cmoc.id))
-        el.set("name", _xml_text(cmoc_title(cmoc)))
-        etree.SubElement(el, f"{{{ns}}}Description").text = _xml_text(cmoc_note_text(cmoc))
+        el.set("guid", set_guid)
+        el.set("name", _xml_text(title))
+        etree.SubElement(el, f"{{{ns}}}Description").text = _xml_text(text)
         seen_codes: list[str] = []
-        for cid in cmoc.code_ids:
+        for cid in code_ids:
             final = tree.resolve(cid)
             if final and final not in seen_codes:
                 seen_codes.append(final)
                 etree.SubElement(el, f"{{{ns}}}MemberCode").set("targetGUID", record_guid(final))
         seen_docs: list[str] = []
-        for eid in cmoc.excerpt_ids:
+        for eid in excerpt_ids:
             did = excerpt_docs.get(eid)
-            if did in known_docs and did not in seen_docs:
-                seen_docs.append(did)  # type: ignore[arg-type]
-                etree.SubElement(el, f"{{{ns}}}MemberSource").set("targetGUID", record_guid(did))  # type: ignore[arg-type]
-        etree.SubElement(el, f"{{{ns}}}MemberNote").set("targetGUID", cmoc_notes[cmoc.id])
+            if did and did in known_docs and did not in seen_docs:
+                seen_docs.append(did)
+                etree.SubElement(el, f"{{{ns}}}MemberSource").set("targetGUID", record_guid(did))
+        etree.SubElement(el, f"{{{ns}}}MemberNote").set("targetGUID", note_guid)
         set_elements.append(el)
     if set_elements:
         sets_el = etree.SubElement(root, f"{{{ns}}}Sets")

@@ -16,7 +16,7 @@ Rules worth knowing:
   Outcome or Intervention (singular or plural, any case); otherwise it is "other".
 - Codes under a parent named "CMO role" set the excerpts' role instead of becoming codes.
 - Notes that begin "CMOC (CMO Desk)" become CMOCs; other notes referenced by a selection become
-  that excerpt's memo, and the rest come back as ``memos``.
+  that excerpt's memo, and the rest (consensus CMOCs among them) come back as ``memos``.
 - Users become coders with ``coder_id(name)``, so a user with the name of an existing coder is that
   coder.
 
@@ -61,6 +61,7 @@ CONTEXT_CHARS = 40
 ROLE_GROUP_NAME = "cmo role"
 KIND_SET_PREFIX = "cmo kind:"
 CMOC_NOTE_HEADER = "CMOC (CMO Desk)"
+CONSENSUS_NOTE_HEADER = "Consensus CMOC (CMO Desk)"
 #: Must match the labels the exporter writes (a round-trip test holds them together).
 _CMOC_LABELS: dict[str, str] = {
     "intervention": "intervention",
@@ -454,6 +455,10 @@ class _Archive:
     def read(self, name: str) -> bytes:
         return self.zip.read(name, MAX_TEXT_BYTES)
 
+    def read_original(self, name: str) -> bytes:
+        # Scanned PDFs can be far larger than any text; they get the archive's per-member cap.
+        return self.zip.read(name)
+
 
 def _find_qde(safezip: SafeZip, label: str) -> str:
     top = [n for n in safezip.names() if "/" not in n.replace("\\", "/") and n.lower().endswith(".qde")]
@@ -569,6 +574,7 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
     # Notes first: CMOC notes decide what a selection's NoteRef means.
     notes: dict[str, tuple[str, str, str | None]] = {}  # guid -> (name, text, creator)
     cmoc_notes: set[str] = set()
+    consensus_notes: set[str] = set()  # come back as memos; their sets need no mention
     notes_el = _kid(root, "Notes")
     for note in _kids(notes_el, "Note") if notes_el is not None else []:
         guid = _guid(note)
@@ -578,6 +584,8 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
             text = _decode_text(archive.read(member))[0] if member else ""
         if guid and text.lstrip().startswith(CMOC_NOTE_HEADER):
             cmoc_notes.add(guid)
+        elif guid and text.lstrip().startswith(CONSENSUS_NOTE_HEADER):
+            consensus_notes.add(guid)
         description = _kid_text(note, "Description")
         if description and description.strip():
             text = description.strip() + ("\n\n" + text if text.strip() else "")
@@ -748,7 +756,7 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
         elif kind == "PDFSource":
             rep = _kid(source, "Representation")
             member = archive.lookup(source.get("path"))
-            original = archive.read(member) if member else None
+            original = archive.read_original(member) if member else None
             rep_guids: set[str] = set()
             if rep is not None:
                 rep_guids = {g for g in (_guid(s) for s in _kids(rep, "PlainTextSelection")) if g}
@@ -820,6 +828,9 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
         if set_name.casefold().startswith(KIND_SET_PREFIX):
             continue
         members = [g for g in (_guid(m, "targetGUID") for m in _kids(s, "MemberNote")) if g in cmoc_notes]
+        note_refs = {_guid(m, "targetGUID") for m in _kids(s, "MemberNote")}
+        if note_refs & consensus_notes:
+            continue
         if members:
             codes = [reader.codes[g] for g in (_guid(m, "targetGUID") for m in _kids(s, "MemberCode")) if g in reader.codes]
             for g in members:

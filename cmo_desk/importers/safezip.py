@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -46,6 +47,12 @@ def _size(n: int) -> str:
 def check_member_name(name: str, archive: str) -> None:
     """Refuse a member name that is absolute or climbs out of the archive's folder."""
     unified = name.replace("\\", "/")
+    if not unified.strip("/"):
+        raise ImportFailed(
+            tr("{archive} contains a file without a name; it is damaged and was not imported. Export it again.").format(
+                archive=archive
+            )
+        )
     if unified.startswith("/") or _DRIVE_RE.match(unified):
         raise ImportFailed(
             tr("{archive} contains a file with an absolute path ({name}); such archives are unsafe and are not imported. Ask for a fresh export.").format(
@@ -74,7 +81,15 @@ class SafeZip:
             raise ImportFailed(
                 tr("{archive} does not exist. Check the file name.").format(archive=self._label)
             ) from err
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as err:
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            ValueError,
+            EOFError,
+            IndexError,
+            struct.error,
+            NotImplementedError,  # an impossible "zip version" in a damaged header
+        ) as err:
             raise ImportFailed(
                 tr("{archive} is not a zip archive (or it is damaged). Export the file again from the program that made it.").format(
                     archive=self._label

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from cmo_desk.domain.ids import coder_id
-from cmo_desk.domain.records import Cmoc, Code, Coder, Document, Excerpt, Project, Study
+from cmo_desk.domain.records import Cmoc, Code, Coder, Consensus, Document, Excerpt, Project, Study
 from cmo_desk.domain.snapshot import ProjectSnapshot
 
 REPO = Path(__file__).resolve().parents[2]
@@ -111,6 +111,11 @@ def make_snapshot() -> ProjectSnapshot:
              outcome="等待时间缩短", owner_id=BEN, status="draft",
              excerpt_ids=(excerpts[3].id, excerpts[4].id)),
     )
+    consensus = (
+        Consensus(id="d1000000-0000-4000-8000-000000000001", study_id=S_EN, context="Trusted leaders",
+                  outcome="Patients wait less", resolution="agreed", reconciled_by=ANNA,
+                  source_ids=(cmocs[0].id,), code_ids=(C_TRUST,), excerpt_ids=(excerpts[0].id,)),
+    )
     blobs = {"sha-en": pdf_bytes}
     return ProjectSnapshot(
         project=Project(id="9f000000-0000-4000-8000-000000000001", title="Nurse training review",
@@ -127,6 +132,7 @@ def make_snapshot() -> ProjectSnapshot:
         excerpts=excerpts,
         codes=codes,
         cmocs=cmocs,
+        consensus=consensus,
         get_blob=blobs.get,
     )
 

@@ -84,7 +84,7 @@ def test_roles_cmocs_and_kinds_are_visible_as_codes_notes_and_sets(tmp_path, sna
     assert role_group.get("isCodable") == "false"
     assert [c.get("name") for c in role_group.findall("q:Code", NS)] == ["Context", "Mechanism", "Outcome"]
     notes = root.findall("q:Notes/q:Note", NS)
-    assert len(notes) == 2
+    assert len(notes) == 3  # two CMOCs and one consensus CMOC
     text = notes[0].find("q:PlainTextContent", NS).text
     assert "Context: Trusted leaders" in text and "Outcome: Patients wait less" in text
     # Each of the CMOC's excerpts points at its note.

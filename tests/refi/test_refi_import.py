@@ -73,6 +73,10 @@ def test_round_trip_keeps_codes_excerpts_coders_and_cmocs(tmp_path, snapshot):
     assert sorted(codes[c] for c in cmoc.code_ids) == ["Feeling supported", "Shorter waits", "Trust in leaders"]
     assert len(cmoc.excerpt_ids) == 3
     assert imported.project_description == "A realist review of nurse training."
+    # The consensus CMOC comes back as a memo, not as a coder's CMOC nor as an excerpt memo.
+    (memo,) = imported.memos
+    assert memo.title.startswith("Consensus CMOC") and "Resolution: agreed" in memo.text
+    assert memo.owner_id == ANNA
 
 
 def test_codebook_round_trip(tmp_path, snapshot):
