@@ -1,0 +1,309 @@
+"""merge, bundle, conflicts, resolve, duplicates, agreement, assign, submit: working as a team."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from cmo_desk.cli.common import add_project_arg, open_session
+from cmo_desk.cli.output import print_json
+from cmo_desk.domain.errors import ValidationError
+from cmo_desk.domain.i18n import current_language, tr
+from cmo_desk.services import agreement as agreement_service
+from cmo_desk.services import coding
+from cmo_desk.services import duplicates as duplicate_service
+from cmo_desk.services import merging
+from cmo_desk.services.session import Session
+
+
+def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("merge", parents=[parent],
+                       help="merge other coders' copies (or bundles) into a project")
+    add_project_arg(p)
+    p.add_argument("others", metavar="OTHER", type=Path, nargs="+",
+                   help="copies of the project (*.cmo) or bundles (*.cmobundle)")
+    p.add_argument("--dry-run", action="store_true", help="only say what would arrive")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser("bundle", parents=[parent],
+                       help="write a small file with the changes but no document bytes")
+    add_project_arg(p)
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    p.set_defaults(func=cmd_bundle)
+
+    p = sub.add_parser("conflicts", parents=[parent], help="list fields that coders changed "
+                       "at the same time")
+    add_project_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_conflicts)
+
+    p = sub.add_parser("resolve", parents=[parent], help="settle a conflict with one value")
+    add_project_arg(p)
+    p.add_argument("--entity", required=True, metavar="TYPE:ID",
+                   help="the record, as listed by 'cmo-desk conflicts'")
+    p.add_argument("--field", help="the field in conflict")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--value", metavar="JSON_OR_TEXT", help="the value to keep")
+    how.add_argument("--pick", type=int, metavar="N", help="keep the N-th listed value")
+    how.add_argument("--keep-deleted", action="store_true", help="keep the record deleted")
+    how.add_argument("--restore", action="store_true", help="keep the record")
+    p.set_defaults(func=cmd_resolve)
+
+    p = sub.add_parser("duplicates", parents=[parent],
+                       help="studies and codes added twice by different coders")
+    add_project_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--accept", type=int, metavar="N", help="merge the N-th proposal")
+    which.add_argument("--accept-all", action="store_true", help="merge every proposal")
+    p.set_defaults(func=cmd_duplicates)
+
+    p = sub.add_parser("agreement", parents=[parent], help="agreement between coders")
+    add_project_arg(p)
+    p.add_argument("--coders", metavar="A,B", help="coders to compare (names, initials or ids)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("-o", "--output", type=Path, metavar="OUT", help="write a .docx or .csv report")
+    p.set_defaults(func=cmd_agreement)
+
+    p = sub.add_parser("assign", parents=[parent], help="assign a study to coders")
+    add_project_arg(p)
+    p.add_argument("study", metavar="STUDY_LABEL")
+    p.add_argument("--coders", required=True, metavar="A,B")
+    p.set_defaults(func=cmd_assign)
+
+    p = sub.add_parser("submit", parents=[parent],
+                       help="hand in a study: your coding of it is locked")
+    add_project_arg(p)
+    p.add_argument("study", metavar="STUDY_LABEL")
+    p.set_defaults(func=cmd_submit)
+
+
+# -- merge and bundle ----------------------------------------------------------------------
+
+
+def _print_merge(report: merging.MergeReport) -> None:
+    if report.dry_run:
+        print(tr("{name} would bring {n} changes:").format(name=report.source.name,
+                                                            n=report.new_changes))
+    elif report.changed_nothing:
+        print(tr("{name}: nothing new; the project is unchanged.").format(
+            name=report.source.name))
+        return
+    else:
+        print(tr("Merged {name}: {n} changes.").format(name=report.source.name,
+                                                        n=report.new_changes))
+    for who, types in report.arrived.items():
+        parts = ", ".join(f"{etype} {n}" for etype, n in types.items())
+        print(f"  {who or tr('(no coder)')}: {parts}")
+    if report.new_blobs:
+        print("  " + tr("document files: {n}").format(n=report.new_blobs))
+    print("  " + tr("new conflicts: {n} ({total} open)").format(n=report.new_conflicts,
+                                                                total=report.conflicts_total))
+    if report.backup:
+        print("  " + tr("backup: {path}").format(path=report.backup))
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    with open_session(args) as session:
+        reports = merging.merge_projects(session, args.others, dry_run=args.dry_run)
+    for r in reports:
+        if r.far_future:
+            print(tr("cmo-desk: warning: {n} changes in {name} are dated more than a day in the "
+                     "future; the clock of the laptop that made them is wrong. The merge is "
+                     "still correct.").format(n=r.far_future, name=r.source.name),
+                  file=sys.stderr)
+    if args.json:
+        print_json([r.to_dict() for r in reports])
+        return 0
+    for r in reports:
+        _print_merge(r)
+    if any(r.new_conflicts for r in reports) and not args.dry_run:
+        print(tr("See them with 'cmo-desk conflicts {project}'.").format(project=args.project))
+    return 0
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    with open_session(args, read_only=True) as session:
+        dest, n = merging.make_bundle(session, args.output)
+    print(tr("Wrote {path} ({n} changes, no document files).").format(path=dest, n=n))
+    return 0
+
+
+# -- conflicts -----------------------------------------------------------------------------
+
+
+def _show_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    with open_session(args, read_only=True) as session:
+        found = merging.list_conflicts(session)
+    if args.json:
+        print_json([c.to_dict() for c in found])
+        return 0
+    if not found:
+        print(tr("No conflicts."))
+        return 0
+    for c in found:
+        print(f"{c.number}. {c.entity_type} \u00ab{c.label}\u00bb  [{c.entity_type}:{c.entity_id}]")
+        field = tr("exists (deleted or kept)") if c.field == "exists" else c.field
+        print("   " + tr("field: {field} ({kind})").format(field=field, kind=c.kind))
+        for i, v in enumerate(c.values, start=1):
+            data = c.to_dict()["values"][i - 1]
+            print(f"   [{i}] {_show_value(v.value)}  \u2014 {data['coder'] or tr('(no coder)')}, "
+                  f"{data['time']}")
+        if c.ancestors:
+            started = "; ".join(_show_value(a) for a in c.ancestors)
+            print("   " + tr("started from: {value}").format(value=started))
+    return 0
+
+
+def _parse_entity(text: str) -> tuple[str, str]:
+    etype, sep, eid = text.partition(":")
+    if not sep or not etype or not eid:
+        raise ValidationError(tr("Give the record as TYPE:ID, as listed by 'cmo-desk conflicts'."))
+    return etype.strip(), eid.strip()
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    etype, eid = _parse_entity(args.entity)
+    with open_session(args) as session:
+        if args.keep_deleted or args.restore:
+            merging.resolve_exists(session, etype, eid, keep=bool(args.restore))
+        else:
+            if not args.field:
+                raise ValidationError(tr("Say which field with --field."))
+            if args.pick is not None:
+                merging.resolve_pick(session, etype, eid, args.field, args.pick)
+            else:
+                merging.resolve_with_value(session, etype, eid, args.field,
+                                           _parse_value(args.value))
+        left = len(merging.list_conflicts(session))
+    print(tr("Resolved. {n} conflicts left.").format(n=left))
+    return 0
+
+
+# -- duplicates ----------------------------------------------------------------------------
+
+
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    with open_session(args, read_only=not (args.accept or args.accept_all)) as session:
+        proposals = duplicate_service.find_duplicates(session)
+        accepted: list[duplicate_service.DuplicateProposal] = []
+        if args.accept is not None:
+            if not 1 <= args.accept <= len(proposals):
+                raise ValidationError(tr("Choose a proposal between 1 and {n}.").format(
+                    n=len(proposals)))
+            accepted = [proposals[args.accept - 1]]
+        elif args.accept_all:
+            accepted = proposals
+        for prop in accepted:
+            duplicate_service.accept_duplicate(session, prop)
+    if args.json:
+        print_json({"proposals": [p.to_dict() for p in proposals],
+                    "accepted": [p.number for p in accepted]})
+        return 0
+    if accepted:
+        for p in accepted:
+            print(tr("Merged {dup} into {keep}.").format(dup=p.duplicate_label,
+                                                        keep=p.keep_label))
+        return 0
+    if not proposals:
+        print(tr("No duplicates found."))
+        return 0
+    for p in proposals:
+        print(f"{p.number}. {p.kind}: \u00ab{p.duplicate_label}\u00bb \u2192 "
+              f"\u00ab{p.keep_label}\u00bb  ({p.reason})")
+    print(tr("Accept one with --accept N, or all with --accept-all."))
+    return 0
+
+
+# -- agreement -----------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "\u2014" if value is None else f"{value:.{digits}f}"
+
+
+def _pct(value: float | None) -> str:
+    return "\u2014" if value is None else f"{value:.1f} %"
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    coders = [c for c in (args.coders or "").split(",") if c.strip()] or None
+    with open_session(args, read_only=True) as session:
+        report = agreement_service.agreement_report(session, coders)
+    if args.output:
+        path = agreement_service.export_agreement(report, args.output, current_language())
+        print(tr("Wrote {path}.").format(path=path), file=sys.stderr if args.json else sys.stdout)
+    data = report.to_dict()
+    if args.json:
+        print_json(data)
+        return 0
+    print(tr("Coders: {names}").format(names=", ".join(report.coder_names)))
+    share = report.double_coded_share
+    print(tr("Studies double-coded: {n} of {total} ({share})").format(
+        n=report.studies_double_coded, total=report.studies_total,
+        share=_pct(share * 100 if share is not None else None)))
+    header = (f"{tr('Code'):<40} {tr('units'):>6} {'kappa':>7} {'alpha':>7} {tr('agree'):>8}")
+    print(header)
+    for row in (*report.per_code, report.pooled):
+        name = row.code_name if len(row.code_name) <= 40 else row.code_name[:39] + "\u2026"
+        print(f"{name:<40} {row.units:>6} {_fmt(row.kappa):>7} {_fmt(row.alpha):>7} "
+              f"{_pct(row.percent):>8}")
+    if report.codes_unused:
+        print(tr("{n} codes were not applied by these coders in double-coded studies.").format(
+            n=report.codes_unused))
+    for note in report.notes:
+        print(note)
+    return 0
+
+
+# -- assignments ---------------------------------------------------------------------------
+
+
+def _study_by_label(session: Session, label: str) -> str:
+    wanted = " ".join(label.split()).casefold()
+    studies = session.store.list("study")
+    found = [s for s in studies if " ".join((s.label or "").split()).casefold() == wanted]
+    if not found:
+        found = [s for s in studies if s.id == label.strip()]
+    if len(found) != 1:
+        raise ValidationError(
+            tr("No single study labelled \"{label}\"; see the labels with 'cmo-desk info'.")
+            .format(label=label) if not found else
+            tr("Several studies are labelled \"{label}\"; give the study id instead.")
+            .format(label=label))
+    return found[0].id
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    with open_session(args) as session:
+        study_id = _study_by_label(session, args.study)
+        coder_ids = agreement_service.coder_ids_from_names(
+            session, [c for c in args.coders.split(",") if c.strip()])
+        coding.assign(session, study_id, coder_ids)
+    print(tr("Assigned {study} to {n} coders.").format(study=args.study, n=len(coder_ids)))
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    with open_session(args) as session:
+        study_id = _study_by_label(session, args.study)
+        coding.submit_study(session, study_id)
+    print(tr("Submitted {study}; your coding of it is now locked.").format(study=args.study))
+    return 0

@@ -1,0 +1,172 @@
+"""The same study or code added independently by two coders: proposals and their acceptance.
+
+Accepting a proposal is written as data (``merged_into`` on the duplicate, and its records moved
+to the study or code that is kept), so the decision merges into other coders' files like any
+other edit. Of each pair the record with the larger id is the duplicate, so two coordinators who
+accept the same proposal on different laptops make the same decision.
+
+A study merged into another stays in the project (not deleted): a coder who keeps working on it
+before receiving the decision still has their work counted, by following ``merged_into``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+from cmo_desk.domain import records as rec
+from cmo_desk.domain.i18n import tr
+from cmo_desk.importers.dedupe import similar_title
+from cmo_desk.importers.textnorm import normalise_doi, normalise_title
+from cmo_desk.services import coding
+from cmo_desk.services.session import Session
+
+#: Titles at least this similar (0..1) and from the same year are proposed as one study.
+TITLE_SIMILARITY = 0.93
+#: Shorter normalised titles ("Editorial") are too generic to prove anything.
+MIN_TITLE_CHARS = 12
+
+
+@dataclass(frozen=True)
+class DuplicateProposal:
+    number: int
+    kind: str  # "study" | "code"
+    keep_id: str
+    duplicate_id: str
+    keep_label: str
+    duplicate_label: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "kind": self.kind, "keep": self.keep_id,
+                "duplicate": self.duplicate_id, "keep_label": self.keep_label,
+                "duplicate_label": self.duplicate_label, "reason": self.reason}
+
+
+def _study_label(s: rec.Study) -> str:
+    return s.label or (s.title or s.id)[:60]
+
+
+def _norm_pmid(value: str | None) -> str | None:
+    digits = "".join(ch for ch in str(value or "") if ch.isdigit())
+    return digits.lstrip("0") or None
+
+
+def _study_pairs(studies: list[rec.Study],
+                 hashes: dict[str, set[str]]) -> list[tuple[rec.Study, rec.Study, str]]:
+    found: dict[tuple[str, str], str] = {}
+
+    def note(a: rec.Study, b: rec.Study, reason: str) -> None:
+        key = (min(a.id, b.id), max(a.id, b.id))
+        found.setdefault(key, reason)
+
+    def by_key(key_of: Any, reason: str) -> None:
+        groups: dict[str, list[rec.Study]] = {}
+        for s in studies:
+            k = key_of(s)
+            if k:
+                groups.setdefault(k, []).append(s)
+        for group in groups.values():
+            for a, b in combinations(group, 2):
+                note(a, b, reason)
+
+    by_key(lambda s: normalise_doi(s.doi), tr("same DOI"))
+    by_key(lambda s: _norm_pmid(s.pmid), tr("same PMID"))
+    by_sha: dict[str, list[rec.Study]] = {}
+    for s in studies:
+        for sha in hashes.get(s.id, ()):
+            by_sha.setdefault(sha, []).append(s)
+    for group in by_sha.values():
+        for a, b in combinations(group, 2):
+            note(a, b, tr("same full-text file"))
+    by_year: dict[Any, list[rec.Study]] = {}
+    for s in studies:
+        if len(normalise_title(s.title)) >= MIN_TITLE_CHARS:
+            by_year.setdefault(s.year, []).append(s)
+    for group in by_year.values():
+        for a, b in combinations(group, 2):
+            key = (min(a.id, b.id), max(a.id, b.id))
+            if key in found:
+                continue
+            da, db = normalise_doi(a.doi), normalise_doi(b.doi)
+            if da and db and da != db:
+                continue  # e.g. a conference paper and its journal version
+            if similar_title(a.title, b.title) >= TITLE_SIMILARITY:
+                note(a, b, tr("near-identical title, same year"))
+    by_id = {s.id: s for s in studies}
+    return [(by_id[k], by_id[d], reason) for (k, d), reason in sorted(found.items())]
+
+
+def _code_key(code: rec.Code) -> tuple[str, str] | None:
+    name = " ".join((code.name or "").split()).casefold()
+    return (name, code.kind or "") if name else None
+
+
+def find_duplicates(session: Session) -> list[DuplicateProposal]:
+    """Studies, then codes, that look like the same thing added twice; numbered from 1."""
+    store = session.store
+    studies = [s for s in store.list("study") if not s.merged_into]
+    live_ids = {s.id for s in studies}
+    hashes: dict[str, set[str]] = {}
+    for d in store.list("document", columns=("study_id", "sha256")):
+        if d.study_id in live_ids and d.sha256:
+            hashes.setdefault(d.study_id, set()).add(d.sha256)
+    out: list[DuplicateProposal] = []
+    for keep, dup, reason in _study_pairs(studies, hashes):
+        out.append(DuplicateProposal(len(out) + 1, "study", keep.id, dup.id, _study_label(keep),
+                                     _study_label(dup), reason))
+    groups: dict[tuple[str, str], list[rec.Code]] = {}
+    for code in store.list("code"):
+        key = _code_key(code)
+        if key and not code.merged_into:
+            groups.setdefault(key, []).append(code)
+    for group in sorted(groups.values(), key=lambda g: min(c.id for c in g)):
+        ordered = sorted(group, key=lambda c: c.id)
+        keep = ordered[0]
+        for dup in ordered[1:]:
+            out.append(DuplicateProposal(len(out) + 1, "code", keep.id, dup.id, keep.name or "",
+                                         dup.name or "", tr("same name and kind")))
+    return out
+
+
+def accept_duplicate(session: Session, proposal: DuplicateProposal) -> rec.Changed:
+    """Record that the duplicate is the kept record and move everything attached to it."""
+    if proposal.kind == "code":
+        return coding.merge_codes(session, proposal.duplicate_id, proposal.keep_id)
+    return merge_studies(session, proposal.duplicate_id, proposal.keep_id)
+
+
+def merge_studies(session: Session, duplicate_id: str, keep_id: str) -> rec.Changed:
+    """Fold one study into another: documents, excerpts, CMOCs, consensus CMOCs, form values and
+    assignments move over, and the duplicate records ``merged_into``."""
+    store = session.store
+    with session.write(need_coder=False) as uow:
+        for etype in ("document", "excerpt", "cmoc", "consensus"):
+            for item in store.list(etype, study_id=duplicate_id, columns=("study_id",)):
+                uow.update(etype, item.id, {"study_id": keep_id})
+        kept_forms = {(fv["coder_id"], fv["key"]) for fv in store.links("form_value",
+                                                                        study_id=keep_id)}
+        for fv in store.links("form_value", study_id=duplicate_id):
+            if (fv["coder_id"], fv["key"]) not in kept_forms:
+                uow.link("form_value", study_id=keep_id, coder_id=fv["coder_id"], key=fv["key"],
+                         value=fv["value"])
+            uow.delete("form_value", fv["id"])
+        kept_assigned = {a["coder_id"] for a in store.links("assignment", study_id=keep_id)}
+        for a in store.links("assignment", study_id=duplicate_id):
+            if a["coder_id"] not in kept_assigned:
+                uow.link("assignment", study_id=keep_id, coder_id=a["coder_id"],
+                         status=a["status"])
+            uow.delete("assignment", a["id"])
+        uow.update("study", duplicate_id, {"merged_into": keep_id})
+    return uow.changed
+
+
+def accept_all(session: Session, proposals: Iterable[DuplicateProposal]) -> int:
+    n = 0
+    for p in proposals:
+        accept_duplicate(session, p)
+        n += 1
+    return n
+

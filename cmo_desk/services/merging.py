@@ -1,0 +1,285 @@
+"""Merging coders' copies of a project, bundles, and the conflicts a merge leaves behind.
+
+Every other file is checked before anything is written, so a wrong file in a list of several
+leaves the project exactly as it was. Each merge runs after a backup of the project.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from cmo_desk.domain import records as rec
+from cmo_desk.domain.errors import ValidationError
+from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.schema import ENTITIES, EXISTS
+from cmo_desk.services import coding
+from cmo_desk.services.session import Session
+from cmo_desk.store.merging import check_mergeable, merge_file, write_bundle
+from cmo_desk.store.project_store import MergeStats, ProjectStore
+from cmo_desk.store.site import Site
+
+BUNDLE_SUFFIX = ".cmobundle"
+LABEL_CHARS = 60
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    """What one merged file brought."""
+
+    source: Path
+    backup: Path | None
+    new_changes: int
+    new_blobs: int
+    #: coder name (or "" for changes made without a coder) -> record type -> records touched
+    arrived: dict[str, dict[str, int]]
+    new_conflicts: int
+    conflicts_total: int
+    far_future: int
+    dry_run: bool
+
+    @property
+    def changed_nothing(self) -> bool:
+        return self.new_changes == 0 and self.new_blobs == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": str(self.source),
+            "backup": str(self.backup) if self.backup else None,
+            "new_changes": self.new_changes,
+            "new_blobs": self.new_blobs,
+            "arrived": self.arrived,
+            "new_conflicts": self.new_conflicts,
+            "conflicts_total": self.conflicts_total,
+            "far_future_changes": self.far_future,
+            "dry_run": self.dry_run,
+        }
+
+
+def backup_before_merge(store: ProjectStore) -> Path:
+    """A copy of the project in ``backups/`` beside it, named after the time of the merge."""
+    try:
+        from cmo_desk.services import backups  # type: ignore[attr-defined]
+
+        make = getattr(backups, "backup_before", None)
+    except ImportError:
+        make = None
+    if make is not None:
+        return Path(make(store, "merge"))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder = store.path.parent / "backups"
+    dest = folder / f"{store.path.stem}.before-merge-{stamp}{store.path.suffix}"
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = folder / f"{store.path.stem}.before-merge-{stamp}-{n}{store.path.suffix}"
+    return store.backup(dest)
+
+
+def _coder_names(store: ProjectStore, other: Path, wanted: Iterable[str | None],
+                 names: dict[str, str]) -> None:
+    """Fill in coder id -> name for the coders whose work arrives, from the project or the file.
+
+    Names are read from the change log so that bundles (which have no visible tables) and dry
+    runs (where the coder is not in the project yet) show names too.
+    """
+    missing = [c for c in wanted if c and c not in names]
+    for c in store.list("coder", include_deleted=True):
+        names.setdefault(c.id, c.name or c.id)
+    missing = [c for c in missing if c not in names]
+    if not missing:
+        return
+    peek = ProjectStore.open(other, site=Site(site_id=store.site.site_id), read_only=True)
+    try:
+        for cid in missing:
+            found = [ch for ch in peek.changes_for("coder", cid) if ch.field == "name"]
+            if found:
+                names[cid] = str(min(found, key=lambda ch: ch.order_key).value)
+    finally:
+        peek.engine.dispose()
+
+
+def _report(source: Path, backup: Path | None, stats: MergeStats,
+            names: dict[str, str]) -> MergeReport:
+    arrived: dict[str, dict[str, int]] = {}
+    for (coder_id, etype), n in sorted(stats.arrived.items(), key=lambda kv: (str(kv[0][0]),
+                                                                                kv[0][1])):
+        who = names.get(coder_id or "", coder_id or "")
+        arrived.setdefault(who, {})[etype] = arrived.get(who, {}).get(etype, 0) + n
+    return MergeReport(source, backup, stats.new_changes, stats.new_blobs, arrived,
+                       max(0, stats.conflicts_after - stats.conflicts_before),
+                       stats.conflicts_after, stats.far_future, stats.dry_run)
+
+
+def merge_projects(session: Session, others: Sequence[str | Path],
+                   dry_run: bool = False) -> list[MergeReport]:
+    """Merge each file into the project, in the given order; each merge is one transaction.
+
+    All files are checked first (same project, not from a newer version, not the project itself),
+    so a refused file leaves the project unchanged. Before each merge that would write anything,
+    the project is backed up.
+    """
+    store = session.store
+    paths = [Path(p) for p in others]
+    if not paths:
+        raise ValidationError(tr("Give at least one coder's copy of the project to merge."))
+    for p in paths:
+        check_mergeable(store, p)
+    names: dict[str, str] = {}
+    reports = []
+    for p in paths:
+        preview = merge_file(store, p, dry_run=True)
+        _coder_names(store, p, (c for c, _ in preview.arrived), names)
+        backup = None
+        if dry_run or (preview.new_changes == 0 and preview.new_blobs == 0):
+            stats = preview
+        else:
+            backup = backup_before_merge(store)
+            stats = merge_file(store, p)
+        reports.append(_report(p, backup, stats, names))
+    return reports
+
+
+def make_bundle(session: Session, dest: str | Path) -> tuple[Path, int]:
+    """Write the change log without document bytes; returns the file and how many changes."""
+    dest = Path(dest)
+    if not dest.suffix:
+        dest = dest.with_suffix(BUNDLE_SUFFIX)
+    if not dest.parent.exists():
+        raise ValidationError(tr("The folder {folder} does not exist. Create it first.")
+                              .format(folder=dest.parent))
+    return dest, write_bundle(session.store, dest)
+
+
+# -- conflicts -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    """A conflict as people read it: which record, which field, who wrote what and when."""
+
+    number: int
+    entity_type: str
+    entity_id: str
+    label: str
+    field: str
+    kind: str
+    shown: Any
+    values: tuple[rec.ConflictValue, ...]
+    ancestors: tuple[Any, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "entity": f"{self.entity_type}:{self.entity_id}",
+            "entity_type": self.entity_type,
+            "entity_id": self.entity_id,
+            "label": self.label,
+            "field": self.field,
+            "kind": self.kind,
+            "shown": self.shown,
+            "values": [
+                {"value": v.value, "coder": v.coder_name or v.coder_id, "time": iso_time(v.wall_ms),
+                 "change_id": v.change_id}
+                for v in self.values
+            ],
+            "ancestors": list(self.ancestors),
+        }
+
+
+def iso_time(wall_ms: int) -> str:
+    return datetime.fromtimestamp(wall_ms / 1000, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def _short(text: Any) -> str:
+    flat = " ".join(str(text).split()) if text is not None else ""
+    return flat if len(flat) <= LABEL_CHARS else flat[:LABEL_CHARS - 1] + "…"
+
+
+def record_label(store: ProjectStore, etype: str, eid: str) -> str:
+    """A few words a person recognises a record by (study label, start of a CMOC statement…)."""
+    item = store.get(etype, eid, include_deleted=True) if etype in ENTITIES else None
+    if item is None:
+        links = store.links(etype, id=eid) if etype in ENTITIES else []
+        return _short(", ".join(f"{k}={v}" for k, v in links[0].items()
+                                if k not in ("id", "deleted"))) if links else eid[:8]
+    study_label = ""
+    study_id = getattr(item, "study_id", None)
+    if study_id:
+        study = store.get("study", study_id, include_deleted=True)
+        study_label = (study.label or _short(study.title)) if study else ""
+    if etype == "study":
+        text = item.label or item.title
+    elif etype in ("cmoc", "consensus"):
+        text = item.statement or item.outcome or item.context or item.mechanism_reasoning
+    elif etype == "excerpt":
+        text = item.quote
+    elif etype == "code":
+        text = item.name
+    elif etype == "document":
+        text = item.filename
+    elif etype == "coder":
+        text = item.name
+    elif etype == "theory":
+        text = item.label
+    elif etype == "form_value":
+        text = item.key
+    else:
+        text = getattr(item, "name", None) or getattr(item, "label", None)
+    text = _short(text) if text else eid[:8]
+    return f"{study_label}: {text}" if study_label and etype != "study" else text
+
+
+def list_conflicts(session: Session) -> list[ConflictView]:
+    """Every open conflict, numbered from 1 in a stable order."""
+    store = session.store
+    out = []
+    for n, c in enumerate(store.conflicts(), start=1):
+        out.append(ConflictView(n, c.entity_type, c.entity_id,
+                                record_label(store, c.entity_type, c.entity_id), c.field, c.kind,
+                                c.shown, c.values, c.ancestors))
+    return out
+
+
+def find_conflict(session: Session, entity_type: str, entity_id: str,
+                  field_name: str | None = None) -> ConflictView:
+    matches = [c for c in list_conflicts(session)
+               if c.entity_type == entity_type and c.entity_id == entity_id
+               and (field_name is None or c.field == field_name)]
+    if not matches:
+        raise ValidationError(
+            tr("There is no conflict on {entity} {field}; list them with 'cmo-desk conflicts'.")
+            .format(entity=f"{entity_type}:{entity_id}", field=field_name or ""))
+    return matches[0]
+
+
+def resolve_with_value(session: Session, entity_type: str, entity_id: str, field_name: str,
+                       value: Any) -> rec.Changed:
+    """Write one value that supersedes every value in conflict on this field."""
+    conflict = find_conflict(session, entity_type, entity_id, field_name)
+    if conflict.field == EXISTS:
+        raise ValidationError(tr(
+            "This conflict is between a deletion and an edit; choose --keep-deleted or --restore."))
+    return coding.resolve_conflict(session, entity_type, entity_id, field_name, value)
+
+
+def resolve_pick(session: Session, entity_type: str, entity_id: str, field_name: str,
+                 number: int) -> rec.Changed:
+    """Keep the N-th listed value (from 1)."""
+    conflict = find_conflict(session, entity_type, entity_id, field_name)
+    if not 1 <= number <= len(conflict.values):
+        raise ValidationError(tr("Choose a value between 1 and {n}.").format(
+            n=len(conflict.values)))
+    return resolve_with_value(session, entity_type, entity_id, field_name,
+                              conflict.values[number - 1].value)
+
+
+def resolve_exists(session: Session, entity_type: str, entity_id: str,
+                   keep: bool) -> rec.Changed:
+    """Settle a deletion that met an edit or a restore: keep the record (True) or its deletion."""
+    find_conflict(session, entity_type, entity_id, EXISTS)
+    return coding.resolve_conflict(session, entity_type, entity_id, EXISTS, keep)
