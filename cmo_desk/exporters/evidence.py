@@ -619,7 +619,7 @@ def _theory_heading(ctx: _Context, theory: Theory) -> str:
 
 
 def _studies_table(ctx: _Context) -> tuple[list[Column], list[Group], list[str], str]:
-    columns = [Column("study_label", ctx.t("Study"), 0.8), Column("citation", ctx.t("Citation"), 2.2)]
+    columns = [Column("study_label", ctx.t("Study"), 0.8), Column("citation", ctx.t("Citation"), 2.0)]
     # key -> (fields appended in parentheses, whether a justification is recorded beside it)
     shown: dict[str, tuple[list[str], bool]] = {}
     for section in _sections(ctx.template):
@@ -639,8 +639,8 @@ def _studies_table(ctx: _Context) -> tuple[list[Column], list[Group], list[str],
                 and "_" in key and g is not f
             ]
             shown[key] = (companions, bool(f.get("justification")))
-            weight = 1.6 if str(f.get("type", "")).lower() in _LONG_FIELD_TYPES else 1.0
-            columns.append(Column(key, ctx.field_label(f), weight))
+            label = ctx.field_label(f)
+            columns.append(Column(key, label, _field_weight(f, label)))
     rows = []
     for study in sorted(ctx.studies, key=_label_sort_key):
         row = {
@@ -757,6 +757,19 @@ def _excerpts_table(
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+
+
+def _field_weight(f: dict[str, Any], label: str) -> float:
+    """Room for a characteristics column: long text and justified ratings need more, and a
+    heading's longest word must fit on one line (a column is about nine characters wide)."""
+    kind = str(f.get("type", "")).lower()
+    weight = 1.0
+    if kind in _LONG_FIELD_TYPES or f.get("justification"):
+        weight = 1.5
+    elif kind in ("list", "multi_choice"):
+        weight = 1.2
+    longest = max((len(word) for word in label.split()), default=0)
+    return max(weight, (longest + 1) / 9)
 
 
 def _default_template() -> dict[str, Any]:

@@ -34,6 +34,8 @@ COMPLEX_SCRIPT_FONT = "Arial"
 
 TABLE_STYLE_ID = "CMOTableText"
 _FONT_HALF_POINTS = 18  # 9 pt
+_WIDE_TABLE_FONT_HALF_POINTS = 16  # 8 pt, so that words still fit in a table of many columns
+_WIDE_TABLE_COLUMNS = 10
 _PAGE_WIDTH_MM = 297.0
 _PAGE_HEIGHT_MM = 210.0
 _MARGIN_MM = 12.7  # Word's "Narrow" margins
@@ -157,7 +159,8 @@ def _new_document(table: Table) -> DocxDocument:
     cell_style = styles.add_style("CMO Table Text", WD_STYLE_TYPE.PARAGRAPH)
     cell_style.element.set(f"{{{W_NS}}}styleId", TABLE_STYLE_ID)
     cell_style.base_style = normal
-    cell_style.font.size = Pt(_FONT_HALF_POINTS / 2)
+    wide = len(table.columns) > _WIDE_TABLE_COLUMNS
+    cell_style.font.size = Pt((_WIDE_TABLE_FONT_HALF_POINTS if wide else _FONT_HALF_POINTS) / 2)
     _style_fonts(cell_style, lang)
     fmt = cell_style.paragraph_format
     fmt.space_before = Pt(0)
@@ -205,7 +208,9 @@ def _style_fonts(style: Any, lang: str) -> None:
     if lang_el is None:
         lang_el = OxmlElement("w:lang")
         rpr.append(lang_el)
-    lang_el.set(qn("w:val"), "zh-CN" if lang == "zh_CN" else "en-GB")
+    # w:val is the language of Latin-script text; marking it Chinese makes LibreOffice break
+    # English words at any letter. Chinese text is covered by w:eastAsia.
+    lang_el.set(qn("w:val"), "en-GB")
     lang_el.set(qn("w:eastAsia"), "zh-CN")
     lang_el.set(qn("w:bidi"), "ar-SA")
 
@@ -220,8 +225,6 @@ def _add_text_run(paragraph: Any, text: str, lang: str) -> Any:
     rpr = run._r.get_or_add_rPr()
     fonts = OxmlElement("w:rFonts")
     fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
-    if lang == "zh_CN":
-        fonts.set(qn("w:hint"), "eastAsia")
     rpr.insert(0, fonts)
     if _is_rtl(text):
         rpr.append(OxmlElement("w:rtl"))
@@ -290,8 +293,9 @@ class _TableXml:
         weights = [max(c.width_weight, 0.1) for c in self.columns] or [1.0]
         total = sum(weights)
         self.widths = [int(usable * w / total) for w in weights]
-        hint = ' w:hint="eastAsia"' if table.lang == "zh_CN" else ""
-        self.fonts = f'<w:rFonts w:eastAsia="{EAST_ASIAN_FONT}"{hint}/>'
+        # No w:hint="eastAsia": it makes Latin words in Chinese exports wrap like CJK text,
+        # breaking them at any letter.
+        self.fonts = f'<w:rFonts w:eastAsia="{EAST_ASIAN_FONT}"/>'
         grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in self.widths)
         border = '<w:{side} w:val="single" w:sz="4" w:space="0" w:color="{color}"/>'
         borders = "".join(
