@@ -179,3 +179,26 @@ def test_empty_project_gives_an_empty_table():
         table = build_table(ProjectSnapshot(project=Project("p")), ExportOptions(table=kind))
         assert table.row_count == 0
         assert table.title_block.project_title == "Untitled project"
+
+
+def test_every_string_the_table_translates_has_chinese():
+    import ast
+    from pathlib import Path
+
+    from cmo_desk.domain.i18n import catalogue
+    from cmo_desk.exporters import evidence
+
+    source = Path(evidence.__file__).read_text(encoding="utf-8")
+    literals = {
+        node.args[0].value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "t" and node.args and isinstance(node.args[0], ast.Constant)
+    }
+    literals |= {heading for _, heading, _ in evidence._EVIDENCE_COLUMNS}
+    literals |= set(evidence._RESOLUTION.values()) | set(evidence._RECORDS_NOTE.values())
+    literals |= {evidence._FORM_NOTE, "(mixed)", "Supports", "Refutes", "Refines", "New",
+                 "High", "Moderate", "Low", "Context", "Mechanism", "Outcome"}
+    zh = catalogue("zh_CN")
+    assert len(literals) > 40
+    assert sorted(s for s in literals if s not in zh) == []
