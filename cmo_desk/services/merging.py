@@ -104,7 +104,7 @@ def _coder_names(store: ProjectStore, other: Path, wanted: Iterable[str | None],
 
 
 def _report(source: Path, backup: Path | None, stats: MergeStats,
-            names: dict[str, str]) -> MergeReport:
+            names: dict[str, str], dry_run: bool) -> MergeReport:
     arrived: dict[str, dict[str, int]] = {}
     for (coder_id, etype), n in sorted(stats.arrived.items(), key=lambda kv: (str(kv[0][0]),
                                                                                 kv[0][1])):
@@ -112,7 +112,7 @@ def _report(source: Path, backup: Path | None, stats: MergeStats,
         arrived.setdefault(who, {})[etype] = arrived.get(who, {}).get(etype, 0) + n
     return MergeReport(source, backup, stats.new_changes, stats.new_blobs, arrived,
                        max(0, stats.conflicts_after - stats.conflicts_before),
-                       stats.conflicts_after, stats.far_future, stats.dry_run)
+                       stats.conflicts_after, stats.far_future, dry_run)
 
 
 def merge_projects(session: Session, others: Sequence[str | Path],
@@ -140,7 +140,7 @@ def merge_projects(session: Session, others: Sequence[str | Path],
         else:
             backup = backup_before_merge(store)
             stats = merge_file(store, p)
-        reports.append(_report(p, backup, stats, names))
+        reports.append(_report(p, backup, stats, names, dry_run))
     return reports
 
 
@@ -250,6 +250,11 @@ def find_conflict(session: Session, entity_type: str, entity_id: str,
     matches = [c for c in list_conflicts(session)
                if c.entity_type == entity_type and c.entity_id == entity_id
                and (field_name is None or c.field == field_name)]
+    if not matches and field_name not in (None, EXISTS) and any(
+            c.field == EXISTS for c in list_conflicts(session)
+            if c.entity_type == entity_type and c.entity_id == entity_id):
+        raise ValidationError(tr(
+            "This conflict is between a deletion and an edit; choose --keep-deleted or --restore."))
     if not matches:
         raise ValidationError(
             tr("There is no conflict on {entity} {field}; list them with 'cmo-desk conflicts'.")
