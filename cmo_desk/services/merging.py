@@ -6,7 +6,6 @@ leaves the project exactly as it was. Each merge runs after a backup of the proj
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,7 +16,7 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import ENTITIES, EXISTS
-from cmo_desk.services import coding
+from cmo_desk.services import backups, coding
 from cmo_desk.services.session import Session
 from cmo_desk.store.merging import check_mergeable, merge_file, write_bundle
 from cmo_desk.store.project_store import MergeStats, ProjectStore
@@ -60,24 +59,9 @@ class MergeReport:
         }
 
 
-def backup_before_merge(store: ProjectStore) -> Path:
-    """A copy of the project in ``backups/`` beside it, named after the time of the merge."""
-    try:
-        from cmo_desk.services import backups  # type: ignore[attr-defined]
-
-        make = getattr(backups, "backup_before", None)
-    except ImportError:
-        make = None
-    if make is not None:
-        return Path(make(store, "merge"))
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    folder = store.path.parent / "backups"
-    dest = folder / f"{store.path.stem}.before-merge-{stamp}{store.path.suffix}"
-    n = 1
-    while dest.exists():
-        n += 1
-        dest = folder / f"{store.path.stem}.before-merge-{stamp}-{n}{store.path.suffix}"
-    return store.backup(dest)
+def backup_before_merge(session: Session) -> Path:
+    """A copy of the project, kept with its other backups, made just before a merge."""
+    return backups.backup_before(session, "merge")
 
 
 def _coder_names(store: ProjectStore, other: Path, wanted: Iterable[str | None],
@@ -138,7 +122,7 @@ def merge_projects(session: Session, others: Sequence[str | Path],
         if dry_run or (preview.new_changes == 0 and preview.new_blobs == 0):
             stats = preview
         else:
-            backup = backup_before_merge(store)
+            backup = backup_before_merge(session)
             stats = merge_file(store, p)
         reports.append(_report(p, backup, stats, names, dry_run))
     return reports

@@ -11,6 +11,7 @@ import pytest
 from cmo_desk.cli.main import run
 from cmo_desk.domain.ids import coder_id
 from cmo_desk.services import coding
+from cmo_desk.services.backups import list_backups
 from cmo_desk.services.session import Session
 from cmo_desk.store.project_store import ProjectStore
 
@@ -20,6 +21,10 @@ from .conftest import study_id
 def dump(path: Path) -> str:
     with ProjectStore.open(path, read_only=True) as store:
         return store.dump_json()
+
+
+def merge_backups(project: Path) -> list[Path]:
+    return [b.path for b in list_backups(project) if b.reason == "merge"]
 
 
 def cli_dump(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
@@ -67,9 +72,8 @@ def test_merge_makes_a_backup_beside_the_project(copies, capsys) -> None:
     code(b, "Sam Okafor", "Brown 2021", "Outreach builds trust")
     before = dump(a)
     assert run(["merge", str(a), str(b)]) == 0
-    backups = list((a.parent / "backups").glob("review.before-merge-*.cmo"))
-    assert len(backups) == 1
-    assert dump(backups[0]) == before
+    (backup,) = merge_backups(a)
+    assert dump(backup) == before
 
 
 def test_merging_an_empty_copy_changes_nothing(copies, capsys) -> None:
@@ -78,7 +82,7 @@ def test_merging_an_empty_copy_changes_nothing(copies, capsys) -> None:
     before = dump(a)
     assert run(["merge", str(a), str(b)]) == 0
     assert dump(a) == before
-    assert not (a.parent / "backups").exists()
+    assert merge_backups(a) == []
 
 
 def test_dry_run_changes_nothing_and_names_the_coder(copies, capsys) -> None:
@@ -123,7 +127,7 @@ def test_wrong_files_are_refused_and_change_nothing(copies, tmp_path, capsys, ki
     assert "Traceback" not in err[0]
     assert dump(a) == before
     assert a.read_bytes() == before_bytes
-    assert not (a.parent / "backups").exists()
+    assert merge_backups(a) == []
 
 
 def test_bundle_merges_like_the_full_file(copies, capsys) -> None:
