@@ -1,0 +1,92 @@
+"""Damage and crashes: checking a project, finding the latest good backup, keeping the lock alive.
+
+The desk opens a project with ``Session.open``; on ``DamagedProjectError`` the message already names
+the latest good backup, and :func:`latest_good_backup` gives it to offer a "Restore" button that
+calls ``services.backups.restore_backup``. Nothing here ever writes to a damaged file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cmo_desk.domain.errors import ProjectError
+from cmo_desk.domain.i18n import tr
+from cmo_desk.services.session import Session
+from cmo_desk.store import backups as files
+from cmo_desk.store import locking
+from cmo_desk.store.backups import BackupInfo
+
+__all__ = ["CheckReport", "check_project", "latest_good_backup", "lock_holder", "refresh_lock",
+           "release_lock"]
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    project: Path
+    problems: list[str] = field(default_factory=list)
+    latest_backup: BackupInfo | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        if self.ok:
+            return tr("{name}: no damage found.").format(name=self.project.name)
+        shown = "; ".join(self.problems[:5]) + ("; …" if len(self.problems) > 5 else "")
+        if str(self.project) in shown or shown.startswith(self.project.name):
+            text = shown  # the message already names the file
+        else:
+            text = tr("{name} is damaged: {problems}").format(name=self.project.name,
+                                                              problems=shown)
+        if self.latest_backup is not None:
+            text += " " + tr("Restore the latest good backup with: cmo-desk restore \"{project}\" "
+                             "\"{backup}\"").format(project=self.project,
+                                                    backup=self.latest_backup.path.name)
+        else:
+            text += " " + tr("No good backup of it was found.")
+        return text
+
+
+def check_project(path: str | os.PathLike[str], projection: bool = True) -> CheckReport:
+    """Integrity check, foreign keys, and (unless ``projection`` is False) that the visible
+    records match the change log. Read-only: the file is never changed."""
+    path = Path(path)
+    try:
+        problems = files.full_check(path, projection=projection)
+    except ProjectError as err:
+        if not path.exists() or path.is_dir():
+            raise
+        problems = [str(err).split(" Restore")[0].split(" The file was left")[0]]
+    return CheckReport(path, problems, latest_good_backup(path) if problems else None)
+
+
+def latest_good_backup(path: str | os.PathLike[str]) -> BackupInfo | None:
+    """The newest backup of the project that passes SQLite's quick check, or None."""
+    return files.latest_good(Path(path))
+
+
+def refresh_lock(session: Session) -> bool:
+    """For the desk's timer (every minute or so): keep this desk's lock fresh so other laptops
+    do not take it for abandoned. False means the lock was lost (another machine cleared it):
+    the desk should tell the user and reopen the project."""
+    lock = session.store.lock
+    return True if lock is None else locking.heartbeat(lock)
+
+
+def release_lock(session: Session) -> None:
+    """Give up the lock early (closing the session does this too)."""
+    if session.store.lock is not None:
+        locking.release(session.store.lock)
+
+
+def lock_holder(path: str | os.PathLike[str]) -> str | None:
+    """Who has the project open for editing, in words, or None when nobody (or a stale lock)."""
+    path = Path(path)
+    info = locking.read_lock(path)
+    lock_file = locking.lock_path_for(path)
+    if not lock_file.exists() or locking.is_stale(info, lock_file):
+        return None
+    return info.describe() if info else tr("another program")
