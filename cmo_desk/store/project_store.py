@@ -45,8 +45,13 @@ from cmo_desk.domain.ids import link_id, new_id
 from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER, EXISTS
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.domain.textsearch import fts_query, index_text
+from cmo_desk.domain.i18n import tr
+from cmo_desk.store import backups, locking
 from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
 from cmo_desk.store.site import Site
+
+#: A backup on opening is skipped when the newest backup is younger than this.
+OPEN_BACKUP_EVERY = 30 * 60
 
 #: Version of the file format (change log + meta). A file with a larger number is refused.
 FORMAT_VERSION = 1
@@ -214,6 +219,38 @@ def check_compatible(meta: dict[str, str], path: Path) -> None:
             f"({__version__}). Install the newer CMO Desk to open it; the file was not changed.")
 
 
+def damaged_with_backup_hint(path: Path, message: str) -> DamagedProjectError:
+    """A DamagedProjectError naming the latest good backup (also as ``err.latest_backup``)."""
+    good = backups.latest_good(path)
+    message = message.rstrip()
+    if good is not None:
+        message = message.split(" Restore")[0].split(" Choose a .cmo")[0]
+        message += " " + tr(
+            "The file was left as it is. The latest good backup is {backup} (saved {when}); "
+            "restore it with: cmo-desk restore \"{project}\" \"{backup}\"").format(
+            backup=good.path.name, when=good.created.strftime("%Y-%m-%d %H:%M"), project=path)
+    elif "backup" not in message:
+        message += " " + tr("The file was left as it is, and no backup of it was found.")
+    err = DamagedProjectError(message)
+    err.latest_backup = good.path if good else None  # type: ignore[attr-defined]
+    return err
+
+
+def _backup_on_open(path: Path, meta: dict[str, str]) -> str | None:
+    try:
+        created = datetime.fromisoformat(meta.get("created", ""))
+        if (datetime.now(timezone.utc) - created).total_seconds() < OPEN_BACKUP_EVERY:
+            return None  # a project this new has nothing a backup would save
+    except (ValueError, TypeError):
+        pass
+    try:
+        backups.backup_if_due(path, "open", OPEN_BACKUP_EVERY)
+    except (OSError, sqlite3.Error) as err:
+        return tr("No backup could be made when opening ({detail}). "
+                  "Check the free space on the disk.").format(detail=err)
+    return None
+
+
 @dataclass(frozen=True)
 class SearchHit:
     study_id: str
@@ -244,6 +281,13 @@ class ProjectStore:
         self.engine = engine
         self.site = site
         self.read_only = read_only
+        #: The lock this store holds (write opens), or who holds it when opened read-only.
+        self.lock: locking.Lock | None = None
+        self.locked_by: locking.LockedBy | None = None
+        #: Why a write open ended read-only, in words for the user; None when it did not.
+        self.read_only_reason: str | None = None
+        #: Why the backup on opening failed (disk full...), in words; None when it did not.
+        self.backup_warning: str | None = None
         self.clock = HybridClock(site.wall, site.counter)
         with engine.connect() as conn:
             meta = dict(conn.execute(select(Meta.key, Meta.value)).all())
@@ -312,28 +356,69 @@ class ProjectStore:
         site: Site | None = None,
         read_only: bool = False,
         upgrade_backup_dir: Path | None = None,
+        coder: str | None = None,
     ) -> ProjectStore:
+        """Open a project. A write open takes the project's lock; when another desk holds it the
+        store opens read-only and ``locked_by`` says who. ``coder`` names this desk in the lock."""
         path = Path(path)
-        meta = inspect_file(path)
-        check_compatible(meta, path)
-        if not read_only and meta.get("revision") != HEAD_REVISION:
-            backup = (upgrade_backup_dir or path.parent) / (
-                f"{path.stem}.before-upgrade-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
-            backup_file(path, backup)
-            engine = _make_engine(path)
-            with engine.begin() as conn:
-                _run_migrations(conn)
-                conn.execute(
-                    Meta.__table__.update().where(Meta.key == "app_version").values(
-                        value=__version__))
-            engine.dispose()
         try:
-            engine = _make_engine(path, read_only=read_only)
-            return cls(path, engine, site or Site.load(), read_only)
-        except (DatabaseError, OperationalError) as err:
-            raise DamagedProjectError(
-                f"{path} could not be opened ({err.orig}). Restore a backup with 'cmo-desk backups'."
-            ) from None
+            meta = inspect_file(path)
+        except DamagedProjectError as err:
+            raise damaged_with_backup_hint(path, str(err)) from None
+        check_compatible(meta, path)
+        lock: locking.Lock | None = None
+        locked_by: locking.LockedBy | None = None
+        reason: str | None = None
+        if not read_only:
+            try:
+                outcome = locking.acquire(path, coder)
+            except OSError:
+                outcome = None
+                reason = tr("{name} is in a folder that cannot be written to, so it was opened "
+                            "read-only. Copy it to a folder of your own to make changes.").format(
+                    name=path.name)
+            if isinstance(outcome, locking.Lock):
+                lock = outcome
+            else:
+                locked_by = outcome
+                reason = outcome.message() if outcome else reason
+                read_only = True
+        try:
+            problems = backups.quick_check(path)
+            if problems:
+                raise damaged_with_backup_hint(path, tr(
+                    "{path} is damaged ({detail}).").format(path=path, detail=problems[0]))
+            backup_warning = None
+            if lock is not None:
+                backup_warning = _backup_on_open(path, meta)
+            if not read_only and meta.get("revision") != HEAD_REVISION:
+                if upgrade_backup_dir is not None:
+                    backup_file(path, upgrade_backup_dir / (
+                        f"{path.stem}.before-upgrade-{time.strftime('%Y%m%d-%H%M%S')}"
+                        f"{path.suffix}"))
+                else:
+                    backups.make_backup(path, "upgrade")
+                engine = _make_engine(path)
+                with engine.begin() as conn:
+                    _run_migrations(conn)
+                    conn.execute(
+                        Meta.__table__.update().where(Meta.key == "app_version").values(
+                            value=__version__))
+                engine.dispose()
+            try:
+                engine = _make_engine(path, read_only=read_only)
+                store = cls(path, engine, site or Site.load(), read_only)
+            except (DatabaseError, OperationalError) as err:
+                raise damaged_with_backup_hint(path, tr(
+                    "{path} could not be opened ({detail}).").format(
+                    path=path, detail=err.orig)) from None
+        except BaseException:
+            if lock is not None:
+                locking.release(lock)
+            raise
+        store.lock, store.locked_by, store.read_only_reason = lock, locked_by, reason
+        store.backup_warning = backup_warning
+        return store
 
     def close(self) -> None:
         self.site.wall, self.site.counter = max(
@@ -349,6 +434,8 @@ class ProjectStore:
             except (DatabaseError, OperationalError):
                 pass
         self.engine.dispose()
+        if self.lock is not None:
+            locking.release(self.lock)
 
     def __enter__(self) -> ProjectStore:
         return self
@@ -360,9 +447,9 @@ class ProjectStore:
 
     def unit_of_work(self, coder_id: str | None) -> UnitOfWork:
         if self.read_only:
-            raise ReadOnlyError(
+            raise ReadOnlyError(self.read_only_reason or (
                 "This project is open read-only, so changes cannot be saved. "
-                "Close the other desk that has it open, then reopen it.")
+                "Close the other desk that has it open, then reopen it."))
         return UnitOfWork(self, coder_id)
 
     # -- reading --------------------------------------------------------------------------
@@ -712,25 +799,41 @@ def _index_document(conn: Connection, state: EntityState) -> None:
 
 def write_projection(conn: Connection, etype: str, eid: str, state: EntityState | None) -> None:
     """Replace one record's row and conflicts with its state projected from the log."""
+    write_projections(conn, etype, {eid: state})
+
+
+def write_projections(
+    conn: Connection, etype: str, states: dict[str, EntityState | None]
+) -> None:
+    """Replace records' rows and conflicts with their states projected from the log, in bulk."""
     row_cls = ROW_CLASSES.get(etype)
-    if row_cls is None:
+    if row_cls is None or not states:
         return  # an entity type from a newer version: kept in the log only
     table = row_cls.__table__
-    conn.execute(delete(table).where(table.c.id == eid))
-    conn.execute(delete(ConflictRow.__table__).where(
-        ConflictRow.entity_type == etype, ConflictRow.entity_id == eid))
-    if state is None:
-        return
-    conn.execute(insert(table).values(id=eid, deleted=not state.exists, **state.values))
-    if state.conflicts:
-        conn.execute(insert(ConflictRow.__table__), [
-            {"entity_type": etype, "entity_id": eid, "field": fc.field, "kind": fc.kind,
-             "heads": json.dumps([h.change_id for h in fc.heads]),
-             "ancestors": json.dumps([a.change_id for a in fc.ancestors])}
-            for fc in state.conflicts
-        ])
+    ids = list(states)
+    for chunk in iter_chunks(ids, 500):
+        conn.execute(delete(table).where(table.c.id.in_(chunk)))
+        conn.execute(delete(ConflictRow.__table__).where(
+            ConflictRow.entity_type == etype, ConflictRow.entity_id.in_(chunk)))
+    rows = [{"id": eid, "deleted": not st.exists, **st.values}
+            for eid, st in states.items() if st is not None]
+    if rows:
+        conn.execute(insert(table), rows)
+    conflicts = [
+        {"entity_type": etype, "entity_id": eid, "field": fc.field, "kind": fc.kind,
+         "heads": json.dumps([h.change_id for h in fc.heads]),
+         "ancestors": json.dumps([a.change_id for a in fc.ancestors])}
+        for eid, st in states.items() if st is not None
+        for fc in st.conflicts
+    ]
+    if conflicts:
+        conn.execute(insert(ConflictRow.__table__), conflicts)
     if etype == "document":
-        _index_document(conn, state)
+        for eid, st in states.items():
+            if st is not None:
+                _index_document(conn, st)
+            elif conn.dialect.name == "sqlite":
+                conn.execute(text("DELETE FROM search_pages WHERE document_id = :d"), {"d": eid})
 
 
 def reproject_many(conn: Connection, entities: list[tuple[str, str]]) -> None:
@@ -746,8 +849,8 @@ def reproject_many(conn: Connection, entities: list[tuple[str, str]]) -> None:
                 ChangeRow.entity_type == etype, ChangeRow.entity_id.in_(ids)))
             for r in rows:
                 grouped[r.entity_id].append(_row_to_change(r))
-            for eid, changes in grouped.items():
-                write_projection(conn, etype, eid, project_entity(etype, eid, changes))
+            write_projections(conn, etype, {
+                eid: project_entity(etype, eid, changes) for eid, changes in grouped.items()})
 
 
 class UnitOfWork:
@@ -759,6 +862,7 @@ class UnitOfWork:
         self._conn: Connection | None = None
         self._cache: dict[tuple[str, str], list[Change]] = {}
         self._touched: dict[str, set[str]] = {}
+        self._pending: list[dict[str, Any]] = []
         self._count = 0
         self.changed = rec.Changed()
 
@@ -772,10 +876,13 @@ class UnitOfWork:
         assert conn is not None
         try:
             if exc_type is None:
+                if self._pending:
+                    conn.execute(insert(ChangeRow.__table__), self._pending)
+                    self._pending = []
                 for etype, ids in self._touched.items():
-                    for eid in ids:
-                        changes = self._cache[(etype, eid)]
-                        write_projection(conn, etype, eid, project_entity(etype, eid, changes))
+                    write_projections(conn, etype, {
+                        eid: project_entity(etype, eid, self._cache[(etype, eid)])
+                        for eid in sorted(ids)})
                 conn.commit()
                 self.changed = rec.Changed(
                     {t: frozenset(ids) for t, ids in self._touched.items()}, self._count)
@@ -809,8 +916,8 @@ class UnitOfWork:
         wall, counter = self.store.clock.tick()
         change = make_change(etype, eid, field_name, value, wall, counter,
                              self.store.site.site_id, self.coder_id, parents, seen)
-        self.conn.execute(insert(ChangeRow.__table__).values(**_change_to_row(change)))
         self._changes(etype, eid).append(change)
+        self._pending.append(_change_to_row(change))
         self._touched.setdefault(etype, set()).add(eid)
         self._count += 1
         return change
@@ -831,7 +938,11 @@ class UnitOfWork:
     def create(self, etype: str, values: dict[str, Any] | None = None, id: str | None = None) -> str:
         values = values or {}
         self._check_values(etype, values)
-        eid = id or new_id()
+        if id is None:
+            eid = new_id()
+            self._cache[(etype, eid)] = []  # a fresh random id has no history to read
+        else:
+            eid = id
         state = self._state(etype, eid)
         if state is not None and state.exists:
             raise ValidationError(f"A {etype} with id {eid} already exists.")
