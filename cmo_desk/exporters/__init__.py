@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cmo_desk.domain.errors import CmoDeskError, ValidationError
+from cmo_desk.domain.errors import ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
 
 if TYPE_CHECKING:
@@ -22,9 +22,7 @@ if TYPE_CHECKING:
 
 FORMATS: tuple[str, ...] = (".docx", ".xlsx", ".csv")
 
-
-class ExportFailed(CmoDeskError):
-    """The export file could not be written; any earlier file at that path is unchanged."""
+__all__ = ["FORMATS", "ExportFailed", "atomic_target", "write_table"]
 
 
 @contextlib.contextmanager

@@ -15,12 +15,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cmo_desk.domain.errors import CmoDeskError, ValidationError
+from cmo_desk.domain.errors import ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
-
-
-class ExportFailed(CmoDeskError):
-    """A report could not be written; any earlier file at that path is untouched."""
 
 
 CSV_COLUMNS = (
