@@ -1,0 +1,171 @@
+"""import, import-cmocs, search: bringing studies in and finding words in their texts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from cmo_desk.cli.common import add_project_arg, open_session
+from cmo_desk.cli.output import Progress, print_json
+from cmo_desk.domain.errors import ImportFailed
+from cmo_desk.domain.i18n import tr
+from cmo_desk.services.importing import (
+    CmocImportSummary,
+    ImportSummary,
+    import_cmoc_sheet,
+    import_paths,
+    import_refi_file,
+    is_refi_file,
+)
+
+#: Lines of a list (duplicates, links) printed before "... and N more".
+SHOWN = 20
+
+
+def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("import", parents=[parent],
+                       help="import reference exports and full texts (files or folders)")
+    add_project_arg(p)
+    p.add_argument("paths", metavar="FILE_OR_FOLDER", type=Path, nargs="+",
+                   help="RIS, BibTeX, MEDLINE, EndNote XML, CSL-JSON, PDF, DOCX, ODT, TXT, "
+                        "HTML; or a REFI-QDA project (.qdpx, .qdc) on its own")
+    p.add_argument("--password", metavar="P", help="password of encrypted PDFs")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("import-cmocs", parents=[parent],
+                       help="import CMOCs from a spreadsheet (.csv or .xlsx), one per row")
+    add_project_arg(p)
+    p.add_argument("sheet", metavar="SHEET", type=Path)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_import_cmocs)
+
+    p = sub.add_parser("search", parents=[parent], help="find words in the studies' full texts")
+    add_project_arg(p)
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="at most N pages (50)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_search)
+
+
+def _more(items: list[Any]) -> list[Any]:
+    return items[:SHOWN]
+
+
+def _print_more(count: int) -> None:
+    if count > SHOWN:
+        print("  " + tr("... and {count} more").format(count=count - SHOWN))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    refi = [p for p in args.paths if is_refi_file(p)]
+    if refi:
+        if len(args.paths) > 1:
+            raise ImportFailed(tr("Import a REFI-QDA project (.qdpx, .qdc) on its own, "
+                                  "without other files."))
+        with open_session(args) as session:
+            result = import_refi_file(session, refi[0], Progress(tr("Importing")))
+        to_dict = getattr(result, "to_dict", None)
+        if args.json:
+            print_json(to_dict() if to_dict else result)
+        elif result is not None:
+            print(result)
+        return 0
+    with open_session(args) as session:
+        summary = import_paths(session, args.paths, password=args.password,
+                               progress=Progress(tr("Importing")))
+    if args.json:
+        print_json(summary.to_dict())
+    else:
+        _print_import(summary)
+    return 0
+
+
+def _print_import(summary: ImportSummary) -> None:
+    print(tr("Studies added: {n}").format(n=summary.studies_added))
+    print(tr("Documents added: {n}").format(n=summary.documents_added))
+    print(tr("Duplicates skipped: {n} ({refs} references, {files} files)").format(
+        n=summary.duplicates_skipped, refs=len(summary.duplicate_references),
+        files=len(summary.duplicate_files)))
+    how_words = {"doi": tr("by DOI"), "title": tr("by title"), "new": tr("new study")}
+    if summary.linked:
+        print(tr("Full texts:"))
+        for link in _more(summary.linked):
+            print(f"  {link.file} -> {link.study_label} ({how_words.get(link.how, link.how)})")
+        _print_more(len(summary.linked))
+    if summary.duplicate_files:
+        print(tr("Files already in the project:"))
+        for dup in _more(summary.duplicate_files):
+            print(f"  {dup.file}" + (f" ({dup.study_label})" if dup.study_label else ""))
+        _print_more(len(summary.duplicate_files))
+    if summary.needs_ocr:
+        print(tr("No text layer — needs OCR before coding: {files}").format(
+            files=", ".join(summary.needs_ocr)))
+    if summary.warnings:
+        print(tr("Warnings:"))
+        for file, messages in summary.warnings.items():
+            for message in messages[:5]:
+                print(f"  {file}: {message}")
+            if len(messages) > 5:
+                print("  " + tr("{file}: {count} more warnings").format(
+                    file=file, count=len(messages) - 5))
+    if summary.skipped:
+        print(tr("Not imported (not a kind of file this reads): {files}").format(
+            files=", ".join(summary.skipped[:SHOWN]) + (" ..." if len(summary.skipped) > SHOWN
+                                                         else "")))
+    if summary.errors:
+        print(tr("Could not be imported:"))
+        for file, message in summary.errors.items():
+            print(f"  {file}: {message}")
+
+
+def cmd_import_cmocs(args: argparse.Namespace) -> int:
+    with open_session(args) as session:
+        summary = import_cmoc_sheet(session, args.sheet, progress=Progress(tr("Importing")))
+    if args.json:
+        print_json(summary.to_dict())
+    else:
+        _print_cmocs(summary)
+    if summary.cmocs_added == 0 and not summary.duplicate_rows:
+        print(tr("cmo-desk: no CMOC was imported from {name}: no row matched a study. Check "
+                 "the 'study' column.").format(name=args.sheet.name), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_cmocs(summary: CmocImportSummary) -> None:
+    print(tr("CMOCs added: {n}").format(n=summary.cmocs_added) + (
+        " (" + ", ".join(f"{name}: {n}" for name, n in sorted(summary.by_coder.items())) + ")"
+        if summary.by_coder else ""))
+    print(tr("Excerpts anchored in the texts: {n}").format(n=summary.excerpts_added))
+    if summary.codes_created:
+        print(tr("New codes created: {codes}").format(codes=", ".join(summary.codes_created)))
+    for title, problems in ((tr("Rows not imported:"), summary.unmatched_rows),
+                            (tr("Quotes not found (kept in the CMOC memo):"),
+                             summary.quotes_not_found),
+                            (tr("Rows already imported:"), summary.duplicate_rows)):
+        if problems:
+            print(title)
+            for problem in problems:
+                print("  " + tr("row {row}: {message}").format(row=problem.row,
+                                                              message=problem.message))
+    for warning in summary.warnings:
+        print(tr("Warning: {message}").format(message=warning))
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with open_session(args, read_only=True) as session:
+        hits = session.store.search(args.query, limit=max(1, args.limit))
+    if args.json:
+        print_json([{"study_id": h.study_id, "study_label": h.study_label,
+                     "document_id": h.document_id, "page": h.page, "snippet": h.snippet}
+                    for h in hits])
+        return 0
+    if not hits:
+        print(tr("No page contains '{query}'.").format(query=args.query))
+        return 0
+    for hit in hits:
+        print(f"{hit.study_label}  p.{hit.page}  {hit.snippet}")
+    return 0
