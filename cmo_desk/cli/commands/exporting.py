@@ -1,0 +1,50 @@
+"""export: evidence tables (.docx, .xlsx, .csv) and REFI-QDA files (.qdpx, .qdc)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cmo_desk.cli.common import add_project_arg, open_session
+from cmo_desk.cli.output import Progress, print_json
+from cmo_desk.domain.i18n import current_language, tr
+from cmo_desk.exporters.evidence import GROUPINGS, RECORD_CHOICES, TABLES, ExportOptions
+from cmo_desk.services.exporting import FORMATS, export_format, export_project
+
+
+def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "export", parents=[parent],
+        help="write an evidence table (.docx, .xlsx, .csv) or a REFI-QDA file (.qdpx, .qdc)",
+        description="Write the project to OUT; the format follows the extension ("
+        + ", ".join(FORMATS) + "). --lang also sets the language of the table.",
+    )
+    add_project_arg(p)
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
+                   help="the file to write: " + ", ".join(FORMATS))
+    p.add_argument("--table", choices=TABLES, default="evidence",
+                   help="which table (default: evidence)")
+    p.add_argument("--group-by", choices=GROUPINGS, default="study",
+                   help="headings that group the rows (default: study)")
+    p.add_argument("--records", choices=RECORD_CHOICES, default="consensus",
+                   help="consensus CMOCs where they exist, else the coders' (default); "
+                   "only the coders'; or all")
+    p.add_argument("--json", action="store_true", help="print what was written as JSON")
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    # Refuse a wrong name before opening the project: the mistake is in the command.
+    export_format(args.output)
+    options = ExportOptions(
+        table=args.table, group_by=args.group_by, records=args.records,
+        lang=args.lang or current_language(),
+    )
+    with open_session(args, read_only=True) as session:
+        result = export_project(session, args.output, options,
+                                progress=Progress(tr("Exporting")))
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        print("\n".join(result.lines()))
+    return 0

@@ -1,0 +1,182 @@
+"""Exporting a project: evidence tables (.docx, .xlsx, .csv) and REFI-QDA exchange files (.qdpx, .qdc).
+
+``export_project`` is the one entry point for the command line and the desk's Export dialog. It
+reads one snapshot of the project and writes one file; it takes ``progress(done, total)`` and
+``cancel()`` callbacks so the desk can run it in the background. ``preview_table`` builds the
+same table without writing, for the dialog's preview of columns and groups.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cmo_desk.domain.errors import Cancelled, ExportFailed, ValidationError
+from cmo_desk.domain.i18n import tr
+from cmo_desk.exporters.evidence import ExportOptions, Table, build_table
+from cmo_desk.services.session import Session
+
+Progress = Callable[[int, int], None]
+Cancel = Callable[[], bool]
+
+TABLE_FORMATS: tuple[str, ...] = (".docx", ".xlsx", ".csv")
+REFI_FORMATS: tuple[str, ...] = (".qdpx", ".qdc")
+FORMATS: tuple[str, ...] = TABLE_FORMATS + REFI_FORMATS
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote, for the command's summary and the desk's status line."""
+
+    path: Path
+    #: "docx", "xlsx", "csv", "qdpx" or "qdc".
+    format: str
+    #: The table written ("evidence", "studies", "excerpts"); None for REFI-QDA files.
+    table: str | None = None
+    group_by: str | None = None
+    records: str | None = None
+    lang: str | None = None
+    #: Distinct records in the table (a CMOC listed under two codes counts once).
+    rows: int = 0
+    #: Rows as printed, counting a record once per group it appears in.
+    table_rows: int = 0
+    groups: int = 0
+    #: REFI-QDA files: how many of each kind of record went into the file.
+    counts: dict[str, int] = field(default_factory=dict)
+    #: Lines about what was left out of the file.
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "format": self.format,
+            "table": self.table,
+            "group_by": self.group_by,
+            "records": self.records,
+            "lang": self.lang,
+            "rows": self.rows,
+            "table_rows": self.table_rows,
+            "groups": self.groups,
+            "counts": dict(self.counts),
+            "notes": list(self.notes),
+        }
+
+    def lines(self) -> list[str]:
+        if self.table is None:
+            what = ", ".join(f"{n} {_COUNT_LABELS.get(k, k)()}" for k, n in self.counts.items())
+            out = [tr("Wrote {path}: {what}.").format(path=self.path, what=what or tr("no records"))]
+        else:
+            grouping = {
+                "study": tr("by study"),
+                "code": tr("by code"),
+                "theory": tr("by programme theory"),
+            }.get(self.group_by or "", self.group_by or "")
+            if self.table == "studies":
+                line = tr("Wrote {path}: {rows} studies.")
+            elif self.table == "excerpts":
+                line = tr("Wrote {path}: {rows} excerpts in {groups} groups ({grouping}).")
+            else:
+                line = tr("Wrote {path}: {rows} CMOCs in {groups} groups ({grouping}).")
+            out = [line.format(path=self.path, rows=self.rows, groups=self.groups, grouping=grouping)]
+        out += [f"  {note}" for note in self.notes]
+        return out
+
+
+# Translated when printed, so the labels follow the language chosen at run time.
+_COUNT_LABELS: dict[str, Callable[[], str]] = {
+    "coders": lambda: tr("coders"),
+    "studies": lambda: tr("studies"),
+    "documents": lambda: tr("documents"),
+    "codes": lambda: tr("codes"),
+    "excerpts": lambda: tr("excerpts"),
+    "cmocs": lambda: tr("CMOCs"),
+    "consensus": lambda: tr("consensus CMOCs"),
+}
+
+
+def export_format(out: str | os.PathLike[str]) -> str:
+    """The format named by the file's extension; a clear error for any other name."""
+    suffix = Path(out).suffix.lower()
+    if suffix not in FORMATS:
+        raise ValidationError(
+            tr("Cannot export to {name}: choose a file name ending in {formats}.").format(
+                name=Path(out).name or str(out), formats=", ".join(FORMATS)
+            )
+        )
+    return suffix[1:]
+
+
+def preview_table(session: Session, options: ExportOptions | None = None) -> Table:
+    """The table an export with these options would write (columns, groups, rows), unwritten."""
+    return build_table(session.store.snapshot(), options or ExportOptions())
+
+
+def export_project(
+    session: Session,
+    out: str | os.PathLike[str],
+    options: ExportOptions | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> ExportResult:
+    """Write the project to ``out`` in the format its extension names.
+
+    The file appears complete or not at all; an earlier file of that name is replaced only once
+    the new one is written. ``options`` apply to tables; REFI-QDA files always hold the whole
+    project (.qdpx) or its codebook (.qdc).
+    """
+    options = options or ExportOptions()
+    target = Path(out)
+    fmt = export_format(target)
+    _check_folder(target)
+    _check_cancel(cancel)
+    snapshot = session.store.snapshot()
+    _check_cancel(cancel)
+    if fmt in ("qdpx", "qdc"):
+        from cmo_desk.services.refi_exchange import export_refi
+
+        return export_refi(snapshot, target, progress=progress, cancel=cancel)
+
+    from cmo_desk.exporters import write_table
+
+    table = build_table(snapshot, options)
+    _check_cancel(cancel)
+    if progress is not None:
+        progress(0, table.row_count)
+    write_table(table, target, progress=progress, cancel=cancel)
+    if progress is not None:
+        progress(table.row_count, table.row_count)
+    return ExportResult(
+        path=target,
+        format=fmt,
+        table=options.table,
+        group_by=options.group_by,
+        records=options.records if options.table == "evidence" else None,
+        lang=options.lang,
+        rows=len({row["row_id"] for _group, row in table.iter_rows()}),
+        table_rows=table.row_count,
+        groups=sum(1 for g in table.groups if g.rows),
+    )
+
+
+def _check_folder(target: Path) -> None:
+    # Before reading the project: a wrong folder should fail at once, not after a long build.
+    if target.is_dir():
+        raise ExportFailed(
+            tr("{path} is a folder. Give a file name, for example {example}.").format(
+                path=target, example=target / f"evidence{TABLE_FORMATS[0]}"
+            )
+        )
+    if not target.parent.is_dir():
+        raise ExportFailed(
+            tr("Cannot write {path}: the folder does not exist. Choose an existing folder.").format(
+                path=target
+            )
+        )
+
+
+def _check_cancel(cancel: Cancel | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled(tr("Export cancelled; no file was written."))
