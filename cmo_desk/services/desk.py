@@ -1,0 +1,92 @@
+"""Queries the coding desk needs in one go, so a screen refresh costs a handful of reads."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from cmo_desk.domain import records as rec
+from cmo_desk.domain.records import AssignmentStatus
+from cmo_desk.services.session import Session
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    id: str
+    label: str
+    year: int | None
+    countries: tuple[str, ...]
+    #: coder id -> 'assigned', 'draft' (has coding) or 'submitted'
+    status: dict[str, str] = field(default_factory=dict)
+    has_text: bool = False
+
+
+def study_rows(session: Session) -> list[StudyRow]:
+    """Every study with its countries (from any coder's form) and each coder's progress."""
+    store = session.store
+    studies: list[rec.Study] = store.list("study", columns=("label", "year"))
+    countries: dict[str, list[str]] = {}
+    for fv in store.list("form_value", key="countries"):
+        values = fv.value if isinstance(fv.value, list) else [fv.value] if fv.value else []
+        seen = countries.setdefault(fv.study_id, [])
+        seen.extend(str(v) for v in values if v and str(v) not in seen)
+    status: dict[str, dict[str, str]] = {}
+    for a in store.links("assignment"):
+        status.setdefault(a["study_id"], {})[a["coder_id"]] = (
+            a["status"] or AssignmentStatus.ASSIGNED.value)
+    for ex in store.list("excerpt", columns=("owner_id", "study_id")):
+        per = status.setdefault(ex.study_id, {})
+        if ex.owner_id and per.get(ex.owner_id) in (None, AssignmentStatus.ASSIGNED.value):
+            per[ex.owner_id] = AssignmentStatus.DRAFT.value
+    with_text = {d.study_id for d in store.list("document", columns=("study_id",))}
+    rows = [StudyRow(s.id, s.label or "", s.year, tuple(countries.get(s.id, ())),
+                     status.get(s.id, {}), s.id in with_text) for s in studies]
+    rows.sort(key=lambda r: r.label.casefold())
+    return rows
+
+
+def study_document(session: Session, study_id: str) -> rec.Document | None:
+    """The study's full text (the first document when there are several)."""
+    docs: list[rec.Document] = session.store.list("document", study_id=study_id)
+    docs.sort(key=lambda d: (d.filename or "", d.id))
+    return docs[0] if docs else None
+
+
+def code_usage(session: Session) -> Counter[str]:
+    """How many excerpts each code marks (shown beside the codebook)."""
+    return Counter(row["code_id"] for row in session.store.links("excerpt_code"))
+
+
+def cmoc_evidence(session: Session, cmoc_id: str) -> list[tuple[rec.Excerpt, str | None]]:
+    """The excerpts linked to a CMOC, each with the slot it supports, in reading order."""
+    links = session.store.links("cmoc_excerpt", cmoc_id=cmoc_id)
+    out = []
+    for link in links:
+        ex = session.store.get("excerpt", link["excerpt_id"])
+        if ex is not None:
+            out.append((ex, link.get("slot")))
+    out.sort(key=lambda pair: (pair[0].start or 0, pair[0].id))
+    return out
+
+
+def cmocs_of_excerpts(session: Session, excerpt_ids: list[str]) -> list[str]:
+    """Ids of the CMOCs that cite any of these excerpts."""
+    found: list[str] = []
+    for eid in excerpt_ids:
+        for link in session.store.links("cmoc_excerpt", excerpt_id=eid):
+            if link["cmoc_id"] not in found:
+                found.append(link["cmoc_id"])
+    return found
+
+
+def is_locked(session: Session, study_id: str | None) -> bool:
+    """The coder submitted this study, so their coding of it is read-only."""
+    if not study_id or not session.coder_id:
+        return False
+    found = session.store.links("assignment", study_id=study_id, coder_id=session.coder_id)
+    return bool(found and found[0]["status"] == AssignmentStatus.SUBMITTED.value)
+
+
+def theories(session: Session) -> list[Any]:
+    return sorted(session.store.list("theory"), key=lambda t: (t.label or "").casefold())

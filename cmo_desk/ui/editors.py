@@ -1,0 +1,85 @@
+"""Small editing widgets that save themselves: a text box that saves after a pause in typing."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFocusEvent
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+from cmo_desk.ui.models import EXCERPT_MIME, excerpt_ids_from_mime
+
+SAVE_DELAY_MS = 400
+
+class AutoSaveText(QPlainTextEdit):
+    """Multi-line text saved ~400 ms after typing stops, and at once when focus leaves."""
+
+    committed = Signal(str)
+    excerpts_dropped = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None, lines: int = 3,
+                 accepts_excerpts: bool = False) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SAVE_DELAY_MS)
+        self._timer.timeout.connect(self.flush)
+        self._saved = ""
+        self._loading = False
+        self.textChanged.connect(self._on_changed)
+        line = self.fontMetrics().lineSpacing()
+        self.setFixedHeight(int(line * lines + 14))
+        self.setAcceptDrops(accepts_excerpts)
+        self._accepts_excerpts = accepts_excerpts
+
+    def set_saved_text(self, text: str | None) -> None:
+        """Show the stored value, unless the user is typing into this box right now."""
+        text = text or ""
+        if self._timer.isActive():
+            return
+        self._saved = text
+        if self.toPlainText() != text:
+            self._loading = True
+            self.setPlainText(text)
+            self._loading = False
+
+    def _on_changed(self) -> None:
+        if self._loading or self.isReadOnly():
+            return
+        self._timer.start()
+
+    def flush(self) -> None:
+        self._timer.stop()
+        text = self.toPlainText()
+        if text.strip() != self._saved.strip():
+            self._saved = text
+            self.committed.emit(text)
+
+    def has_pending(self) -> bool:
+        return self._timer.isActive()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        if self._timer.isActive():
+            self.flush()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._accepts_excerpts and event.mimeData().hasFormat(EXCERPT_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragEnterEvent) -> None:  # type: ignore[override]
+        if self._accepts_excerpts and event.mimeData().hasFormat(EXCERPT_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        ids = excerpt_ids_from_mime(event.mimeData())
+        if self._accepts_excerpts and ids:
+            event.acceptProposedAction()
+            self.excerpts_dropped.emit(ids)
+        else:
+            super().dropEvent(event)
+

@@ -1,0 +1,879 @@
+"""The coding desk: studies on the left, the full text in the middle, the coding panel on the right."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QAbstractItemView, QDockWidget, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMainWindow,
+    QPushButton, QSplitter, QTableView, QTabWidget, QToolButton, QVBoxLayout, QWidget,
+)
+
+from cmo_desk.domain import records as rec
+from cmo_desk.domain.i18n import current_language, tr
+from cmo_desk.services import coding, desk
+from cmo_desk.services.session import Session
+from cmo_desk.services.settings import Settings
+from cmo_desk.ui.cmoc_panel import CmocPanel
+from cmo_desk.ui.codebook import CodebookPanel
+from cmo_desk.ui.dialogs import Dialogs, SearchDialog
+from cmo_desk.ui.document_view import MARK_SHORTCUTS, DocumentView, Highlight
+from cmo_desk.ui.editors import AutoSaveText
+from cmo_desk.ui.excerpt_panel import ExcerptPanel
+from cmo_desk.ui.models import ID_ROLE, StudyFilterModel, StudyTableModel
+from cmo_desk.ui.page_image import PageImageView
+from cmo_desk.ui.study_form import StudyForm
+from cmo_desk.ui.theme import ROLE_COLORS, role_label
+from cmo_desk.ui.undo import CodingActions
+from cmo_desk.ui.workers import BackgroundRunner, run_with_progress
+
+LOCK_REFRESH_MS = 60_000
+BACKUP_CHECK_MS = 5 * 60_000
+
+
+class FindBar(QWidget):
+    """Ctrl+F: find words in the open study's text."""
+
+    def __init__(self, view: DocumentView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = view
+        self.matches: list[tuple[int, int]] = []
+        self.index = -1
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(6, 3, 6, 3)
+        self.query = QLineEdit()
+        self.query.setPlaceholderText(tr("Find in this study"))
+        self.query.setClearButtonEnabled(True)
+        self.count = QLabel("")
+        self.count.setObjectName("hint")
+        prev_b, next_b, close_b = QToolButton(), QToolButton(), QToolButton()
+        prev_b.setText("↑")
+        next_b.setText("↓")
+        close_b.setText("✕")
+        prev_b.setToolTip(tr("Previous (Shift+Enter)"))
+        next_b.setToolTip(tr("Next (Enter)"))
+        for w in (self.query, self.count, prev_b, next_b, close_b):
+            lay.addWidget(w)
+        lay.setStretch(0, 1)
+        self.query.textChanged.connect(self.search)
+        self.query.returnPressed.connect(self.next)
+        next_b.clicked.connect(self.next)
+        prev_b.clicked.connect(self.previous)
+        close_b.clicked.connect(self.close_bar)
+
+    def keyPressEvent(self, event: Any) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.close_bar()
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
+                event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.previous()
+        else:
+            super().keyPressEvent(event)
+
+    def open_bar(self) -> None:
+        self.show()
+        self.query.setFocus()
+        self.query.selectAll()
+        self.search(self.query.text())
+
+    def close_bar(self) -> None:
+        self.hide()
+        self.view.set_find_matches([])
+        self.view.setFocus()
+
+    def search(self, text: str) -> None:
+        text = text.strip()
+        self.matches = [m.span() for m in re.finditer(re.escape(text), self.view.text(),
+                                                      re.IGNORECASE)] if text else []
+        self.view.set_find_matches(self.matches)
+        self.index = -1
+        self.count.setText(tr("{n} found").format(n=len(self.matches)) if text else "")
+        if self.matches:
+            self.next()
+
+    def next(self) -> None:
+        self._go(1)
+
+    def previous(self) -> None:
+        self._go(-1)
+
+    def _go(self, step: int) -> None:
+        if not self.matches:
+            return
+        self.index = (self.index + step) % len(self.matches)
+        a, b = self.matches[self.index]
+        self.view.show_offset(a)
+        self.count.setText(tr("{i} of {n}").format(i=self.index + 1, n=len(self.matches)))
+
+
+class MainWindow(QMainWindow):
+    study_opened = Signal(str)
+    excerpt_created = Signal(str)
+
+    def __init__(self, session: Session, settings: Settings,
+                 dialogs: Dialogs | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.settings = settings
+        self.dialogs = dialogs or Dialogs(self)
+        self.undo_stack = QUndoStack(self)
+        self.actions = CodingActions(session, self.undo_stack, self.report_error)
+        self.runner = BackgroundRunner(self)
+        self.show_others = bool(settings.show_other_coders)
+        self.study_id: str | None = None
+        self.document: rec.Document | None = None
+        self.codes: dict[str, rec.Code] = {}
+        self.coders: dict[str, rec.Coder] = {}
+        self.excerpts: list[rec.Excerpt] = []
+        self.locked = False
+        self._last_error = ""
+        self.setWindowTitle(self._title())
+        self.resize(1366, 768)
+        self._build()
+        self._build_menus()
+        session.listeners.append(self._on_changed)
+        self._timers = []
+        if not session.read_only:
+            self._timers.append(self._every(LOCK_REFRESH_MS, self._refresh_lock))
+            self._timers.append(self._every(BACKUP_CHECK_MS, self._maybe_backup))
+        self.refresh_all()
+
+    def _title(self) -> str:
+        project = self.session.store.project().title or self.session.path.stem
+        return f"{project} — CMO Desk"
+
+    def _every(self, ms: int, fn: Any) -> QTimer:
+        timer = QTimer(self)
+        timer.setInterval(ms)
+        timer.timeout.connect(fn)
+        timer.start()
+        return timer
+
+    # -- building ------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        # Studies dock
+        studies = QWidget()
+        lay = QVBoxLayout(studies)
+        lay.setContentsMargins(4, 4, 4, 4)
+        self.study_filter = QLineEdit()
+        self.study_filter.setPlaceholderText(tr("Filter studies…"))
+        self.study_filter.setClearButtonEnabled(True)
+        lay.addWidget(self.study_filter)
+        self.study_model = StudyTableModel(self)
+        self.study_proxy = StudyFilterModel(self)
+        self.study_proxy.setSourceModel(self.study_model)
+        self.study_view = QTableView()
+        self.study_view.setModel(self.study_proxy)
+        self.study_view.setSortingEnabled(True)
+        self.study_view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.study_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.study_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.study_view.verticalHeader().hide()
+        self.study_view.verticalHeader().setDefaultSectionSize(24)
+        self.study_view.setShowGrid(False)
+        self.study_view.setAlternatingRowColors(True)
+        self.study_view.setWordWrap(False)
+        head = self.study_view.horizontalHeader()
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            head.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        lay.addWidget(self.study_view)
+        self.study_filter.textChanged.connect(self.study_proxy.setFilterFixedString)
+        self.study_view.selectionModel().currentRowChanged.connect(self._on_study_row)
+        self.studies_dock = QDockWidget(tr("Studies"), self)
+        self.studies_dock.setObjectName("studiesDock")
+        self.studies_dock.setWidget(studies)
+        self.studies_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.studies_dock)
+
+        # Codebook dock
+        self.codebook = CodebookPanel(self.actions, self.dialogs)
+        self.codebook.mark_with_code.connect(self.mark_with_code)
+        self.codebook_dock = QDockWidget(tr("Codebook"), self)
+        self.codebook_dock.setObjectName("codebookDock")
+        self.codebook_dock.setWidget(self.codebook)
+        self.codebook_dock.setFeatures(self.studies_dock.features())
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.codebook_dock)
+        self.splitDockWidget(self.studies_dock, self.codebook_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([self.studies_dock], [330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.studies_dock, self.codebook_dock], [300, 340],
+                         Qt.Orientation.Vertical)
+
+        # Centre: full text
+        centre = QWidget()
+        c_lay = QVBoxLayout(centre)
+        c_lay.setContentsMargins(0, 0, 0, 0)
+        c_lay.setSpacing(0)
+        header = QWidget()
+        header.setStyleSheet("background: white; border-bottom: 1px solid #e0e4ea;")
+        h_lay = QVBoxLayout(header)
+        h_lay.setContentsMargins(14, 8, 14, 8)
+        h_lay.setSpacing(2)
+        self.study_title = QLabel(tr("Choose a study on the left"))
+        self.study_title.setObjectName("studyTitle")
+        self.study_title.setWordWrap(True)
+        self.study_meta = QLabel("")
+        self.study_meta.setObjectName("studyMeta")
+        self.study_meta.setWordWrap(True)
+        h_lay.addWidget(self.study_title)
+        h_lay.addWidget(self.study_meta)
+        marks = QHBoxLayout()
+        marks.setSpacing(6)
+        self.mark_buttons: dict[str, QPushButton] = {}
+        for role in ("context", "mechanism", "outcome", "other"):
+            b = QPushButton(f"{role_label(role)}  {MARK_SHORTCUTS[role].replace('Ctrl+', '⌃')}")
+            color = ROLE_COLORS[role]
+            b.setStyleSheet(
+                f"QPushButton {{ border: 1px solid {color}; color: {color}; background: white;"
+                f" border-radius: 11px; padding: 2px 10px; font-weight: 600; }}"
+                f"QPushButton:hover {{ background: {color}; color: white; }}"
+                f"QPushButton:disabled {{ border-color: #cfd8dc; color: #b0bec5; }}")
+            b.setToolTip(tr("Mark the selected passage as {role} ({key})").format(
+                role=role_label(role), key=MARK_SHORTCUTS[role]))
+            b.clicked.connect(lambda _=False, r=role: self.mark_selection(r))
+            self.mark_buttons[role] = b
+            marks.addWidget(b)
+        self.with_codes_button = QPushButton(tr("With codes…"))
+        self.with_codes_button.setToolTip(tr("Mark the selected passage and choose its codes "
+                                             "(Ctrl+5)"))
+        self.with_codes_button.clicked.connect(lambda: self.mark_selection(None, True))
+        marks.addWidget(self.with_codes_button)
+        marks.addStretch(1)
+        self.banner = QLabel("")
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        h_lay.addLayout(marks)
+        h_lay.addWidget(self.banner)
+        c_lay.addWidget(header)
+
+        self.doc_tabs = QTabWidget()
+        self.doc_tabs.setDocumentMode(True)
+        self.doc_view = DocumentView()
+        self.doc_view.mark_requested.connect(lambda role, codes: self.mark_selection(role, codes))
+        self.doc_view.excerpts_clicked.connect(self.on_excerpts_clicked)
+        self.doc_view.selectionChanged.connect(self._update_mark_buttons)
+        self.page_view = PageImageView()
+        self.doc_tabs.addTab(self.doc_view, tr("Full text"))
+        self.doc_tabs.addTab(self.page_view, tr("Page image"))
+        self.doc_tabs.currentChanged.connect(self._on_doc_tab)
+        c_lay.addWidget(self.doc_tabs, 1)
+        self.find_bar = FindBar(self.doc_view)
+        self.find_bar.hide()
+        c_lay.addWidget(self.find_bar)
+
+        # Right: coding panel
+        self.coding_tabs = QTabWidget()
+        self.form_holder = QWidget()
+        QVBoxLayout(self.form_holder).setContentsMargins(0, 0, 0, 0)
+        self.study_form: StudyForm | None = None
+        self.cmoc_panel = CmocPanel(self.actions, self.dialogs)
+        self.excerpt_panel = ExcerptPanel(self.actions, self.dialogs)
+        self.coding_tabs.addTab(self.form_holder, tr("Study form"))
+        self.coding_tabs.addTab(self.cmoc_panel, tr("CMOCs"))
+        self.coding_tabs.addTab(self.excerpt_panel, tr("Excerpts"))
+        self.coding_tabs.setCurrentWidget(self.cmoc_panel)
+        self.excerpt_panel.selection_changed.connect(self._on_excerpt_selection)
+        self.excerpt_panel.excerpt_activated.connect(self.show_excerpt)
+        self.excerpt_panel.add_to_cmoc_requested.connect(self.add_to_cmoc)
+        self.excerpt_panel.new_cmoc_button.clicked.connect(self.new_cmoc_from_selection)
+        self.cmoc_panel.evidence_activated.connect(self.show_excerpt)
+        self.cmoc_panel.cmoc_selected.connect(self._on_cmoc_selected)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(centre)
+        split.addWidget(self.coding_tabs)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([560, 440])
+        split.setChildrenCollapsible(False)
+        self.setCentralWidget(split)
+
+        # Status bar
+        self.saved_label = QLabel(tr("All changes saved"))
+        self.coder_label = QLabel("")
+        self.path_label = QLabel(str(self.session.path))
+        self.path_label.setObjectName("hint")
+        self.statusBar().addWidget(self.saved_label)
+        self.statusBar().addPermanentWidget(self.coder_label)
+        self.statusBar().addPermanentWidget(self.path_label)
+        coder = self.session.coder_name or tr("no coder name")
+        self.coder_label.setText(tr("Coding as {name}").format(name=coder))
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None,
+                checkable: bool = False) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.setCheckable(checkable)
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu(tr("&File"))
+        self._action(file, tr("New project…"), self.new_project, QKeySequence.StandardKey.New)
+        self._action(file, tr("Open project…"), self.open_project, QKeySequence.StandardKey.Open)
+        self.recent_menu = file.addMenu(tr("Open recent"))
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file.addSeparator()
+        self.import_action = self._action(file, tr("Import files…"), self.import_files,
+                                          "Ctrl+I")
+        self._action(file, tr("Import a folder…"), self.import_folder)
+        self.export_action = self._action(file, tr("Export…"), self.export_project, "Ctrl+E")
+        self.merge_action = self._action(file, tr("Merge a coder's copy…"), self.merge_projects)
+        have = lambda name: importlib.util.find_spec(f"cmo_desk.services.{name}") is not None  # noqa: E731
+        self.import_action.setEnabled(have("importing"))
+        self.export_action.setEnabled(have("exporting"))
+        self.merge_action.setEnabled(have("merging"))
+        file.addSeparator()
+        self._action(file, tr("Preferences…"), self.preferences, QKeySequence.StandardKey.Preferences)
+        file.addSeparator()
+        self._action(file, tr("Quit"), self.close, QKeySequence.StandardKey.Quit)
+
+        edit = bar.addMenu(tr("&Edit"))
+        self.undo_action = self._action(edit, tr("Undo"), self.undo, QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action(edit, tr("Redo"), self.redo, QKeySequence.StandardKey.Redo)
+        self.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
+        self.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+        edit.addSeparator()
+        self._action(edit, tr("Find in study"), self.find_bar.open_bar, QKeySequence.StandardKey.Find)
+        self._action(edit, tr("Search all studies…"), self.search_project, "Ctrl+Shift+F")
+
+        code = bar.addMenu(tr("&Code"))
+        for role in ("context", "mechanism", "outcome", "other"):
+            self._action(code, tr("Mark as {role}").format(role=role_label(role)),
+                         lambda _=False, r=role: self.mark_selection(r), MARK_SHORTCUTS[role])
+        self._action(code, tr("Mark with codes…"), lambda: self.mark_selection(None, True),
+                     "Ctrl+5")
+        code.addSeparator()
+        self._action(code, tr("New CMOC"), self.new_cmoc_from_selection, "Ctrl+Shift+N")
+        self._action(code, tr("Add selected excerpts to a CMOC…"),
+                     lambda: self.add_to_cmoc(self.excerpt_panel.selected_ids()))
+        code.addSeparator()
+        self._action(code, tr("Submit this study…"), self.submit_study)
+
+        view = bar.addMenu(tr("&View"))
+        self.others_action = self._action(view, tr("Show other coders' work"),
+                                          self.toggle_others, "Ctrl+Shift+O", checkable=True)
+        self.others_action.setChecked(self.show_others)
+        view.addSeparator()
+        view.addAction(self.studies_dock.toggleViewAction())
+        view.addAction(self.codebook_dock.toggleViewAction())
+        self._action(view, tr("Next study"), lambda: self._step_study(1), "Ctrl+PgDown")
+        self._action(view, tr("Previous study"), lambda: self._step_study(-1), "Ctrl+PgUp")
+
+        help_menu = bar.addMenu(tr("&Help"))
+        self._action(help_menu, tr("Keyboard shortcuts"), self.show_shortcuts, "F1")
+
+    # -- refreshing ----------------------------------------------------------------------
+
+    def refresh_all(self) -> None:
+        self.coders = {c.id: c for c in self.session.coders()}
+        self.refresh_codebook()
+        self.refresh_studies()
+        if self.study_id:
+            self.refresh_study()
+
+    def refresh_codebook(self) -> None:
+        codes = self.session.store.list("code")
+        self.codes = {c.id: c for c in codes}
+        self.codebook.set_codes(codes, dict(desk.code_usage(self.session)))
+
+    def refresh_studies(self) -> None:
+        current = self.study_id
+        rows = desk.study_rows(self.session)
+        self.study_model.set_rows(rows, list(self.coders.values()))
+        if current:
+            self._select_study_row(current)
+
+    def _select_study_row(self, study_id: str) -> None:
+        row = self.study_model.row_of(study_id)
+        if row < 0:
+            return
+        ix = self.study_proxy.mapFromSource(self.study_model.index(row, 0))
+        if ix.isValid():
+            self.study_view.blockSignals(True)
+            self.study_view.selectionModel().blockSignals(True)
+            self.study_view.setCurrentIndex(ix)
+            self.study_view.selectionModel().blockSignals(False)
+            self.study_view.blockSignals(False)
+            self.study_view.scrollTo(ix)
+
+    def _on_changed(self, changed: rec.Changed) -> None:
+        self.saved_label.setText(tr("✓ Saved at {time}").format(time=time.strftime("%H:%M:%S")))
+        if changed.touched("coder"):
+            self.coders = {c.id: c for c in self.session.coders()}
+        if changed.touched("code") or changed.touched("excerpt"):
+            self.refresh_codebook()
+        if changed.touched("excerpt") or changed.touched("assignment") or \
+                changed.touched("form_value") or changed.touched("study"):
+            self.refresh_studies()
+        if self.study_id:
+            self.refresh_study(reload_form=False)
+
+    def refresh_study(self, reload_form: bool = True) -> None:
+        sid = self.study_id
+        if not sid:
+            return
+        self.locked = desk.is_locked(self.session, sid)
+        self.excerpts = coding.visible_excerpts(self.session, study_id=sid,
+                                                show_others=self.show_others)
+        own = self.session.coder_id
+        highlights = [
+            Highlight(e.id, e.start or 0, e.end or 0, e.role,
+                      None if e.owner_id == own else (
+                          self.coders[e.owner_id].color if e.owner_id in self.coders else "#777"))
+            for e in self.excerpts
+            if self.document and e.document_id == self.document.id and e.start is not None]
+        self.doc_view.set_highlights(highlights)
+        self.excerpt_panel.set_excerpts(self.excerpts, self.codes, self.coders, own, self.locked)
+        cmocs = coding.visible_cmocs(self.session, sid, show_others=self.show_others)
+        self.cmoc_panel.set_study(sid, cmocs, self.coders, own, self.codes,
+                                  desk.theories(self.session), self.locked)
+        self.doc_view.can_mark = self._can_code()
+        self._update_banner()
+        self._update_mark_buttons()
+        if reload_form and self.study_form is not None:
+            self.study_form.set_values(coding.form_values(self.session, sid))
+            self.study_form.set_editable(self._can_code())
+
+    def _can_code(self) -> bool:
+        return bool(self.study_id) and not self.locked and not self.session.read_only \
+            and self.document is not None
+
+    def _update_banner(self) -> None:
+        text = ""
+        if self.session.read_only:
+            text = getattr(self.session.store, "read_only_reason", None) or tr(
+                "This project is open read-only; changes cannot be saved.")
+        elif self.locked:
+            text = tr("You submitted this study, so your coding of it is locked. Ask the "
+                      "coordinator to reopen it.")
+        elif self.study_id and self.document is None:
+            text = tr("This study has no full text yet. Import its PDF or Word file "
+                      "(File → Import files…) to code it.")
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+
+    def _update_mark_buttons(self) -> None:
+        enabled = self._can_code() and self.doc_view.textCursor().hasSelection()
+        for b in self.mark_buttons.values():
+            b.setEnabled(enabled)
+        self.with_codes_button.setEnabled(enabled)
+
+    # -- studies -------------------------------------------------------------------------
+
+    def _on_study_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            sid = current.data(ID_ROLE) or self.study_proxy.index(current.row(), 0).data(ID_ROLE)
+            if sid and sid != self.study_id:
+                self.open_study(sid)
+
+    def _step_study(self, step: int) -> None:
+        row = self.study_view.currentIndex().row() + step
+        if 0 <= row < self.study_proxy.rowCount():
+            self.study_view.setCurrentIndex(self.study_proxy.index(row, 0))
+
+    def flush_edits(self) -> None:
+        """Save whatever is being typed before the screen changes under it."""
+        for box in self.findChildren(AutoSaveText):
+            if box.has_pending():
+                box.flush()
+        focus = self.focusWidget()
+        if isinstance(focus, QLineEdit) and focus.isModified():
+            focus.editingFinished.emit()
+
+    def open_study(self, study_id: str, page: int | None = None) -> bool:
+        study: rec.Study | None = self.session.store.get("study", study_id)
+        if study is None:
+            return False
+        self.flush_edits()
+        self.study_id = study_id
+        self.document = desk.study_document(self.session, study_id)
+        self.study_title.setText(study.title or study.label or "")
+        meta = [study.label or ""]
+        if study.authors:
+            meta.append(", ".join(study.authors[:3]) + (" et al." if len(study.authors) > 3
+                                                         else ""))
+        if study.journal:
+            meta.append(study.journal)
+        self.study_meta.setText(" · ".join(m for m in meta if m))
+        self.doc_view.set_document(self.document, tr("This study has no full text yet."))
+        is_pdf = bool(self.document and self.document.media_type == "application/pdf"
+                      and self.document.has_original)
+        self.doc_tabs.setTabEnabled(1, is_pdf)
+        self.page_view.set_pdf(self.session.store.get_blob(self.document.sha256)
+                               if is_pdf and self.document else None)
+        if not is_pdf:
+            self.doc_tabs.setCurrentIndex(0)
+        self._build_form()
+        self.refresh_study()
+        self._select_study_row(study_id)
+        if page:
+            self.doc_view.show_page(page)
+        self.study_opened.emit(study_id)
+        return True
+
+    def open_study_by_label(self, label: str) -> bool:
+        for s in self.session.store.list("study", columns=("label",)):
+            if (s.label or "").casefold() == label.casefold():
+                return self.open_study(s.id)
+        return False
+
+    def _build_form(self) -> None:
+        if self.study_form is None:
+            self.study_form = StudyForm(self.session.template(), self._save_form_value)
+            self.form_holder.layout().addWidget(self.study_form)
+
+    def _save_form_value(self, key: str, old: Any, new: Any) -> None:
+        if self.study_id:
+            if not self.actions.set_form_value(self.study_id, key, old, new):
+                self.refresh_study()
+
+    def _on_doc_tab(self, index: int) -> None:
+        if index == 1:
+            self.page_view.show_page(self.doc_view.current_page())
+
+    # -- coding --------------------------------------------------------------------------
+
+    def mark_selection(self, role: str | None, with_codes: bool = False,
+                       code_ids: list[str] | None = None) -> str | None:
+        span = self.doc_view.selection_span()
+        if span is None or self.document is None:
+            self.statusBar().showMessage(tr("Select a passage in the text first."), 4000)
+            return None
+        codes = list(code_ids or [])
+        if with_codes:
+            chosen = self.dialogs.choose_codes(list(self.codes.values()), codes,
+                                               tr("Codes for this passage"))
+            if chosen is None:
+                return None
+            codes = chosen
+            if role is None:
+                kinds = {self.codes[c].kind for c in codes if c in self.codes}
+                kinds &= {"context", "mechanism", "outcome", "intervention"}
+                role = kinds.pop() if len(kinds) == 1 else "other"
+        eid = self.actions.add_excerpt(self.document.id, span[0], span[1], role or "other", codes)
+        if eid:
+            cur = self.doc_view.textCursor()
+            cur.clearSelection()
+            self.doc_view.setTextCursor(cur)
+            self.excerpt_panel.select([eid])
+            self.doc_view.set_current({eid})
+            self.excerpt_created.emit(eid)
+        return eid
+
+    def mark_with_code(self, code_id: str) -> None:
+        code = self.codes.get(code_id)
+        if code is None:
+            return
+        role = code.kind if code.kind in ROLE_COLORS else "other"
+        self.mark_selection(role, code_ids=[code_id])
+
+    def on_excerpts_clicked(self, ids: list[str]) -> None:
+        self.doc_view.set_current(set(ids))
+        if not ids:
+            return
+        self.excerpt_panel.select(ids)
+        cmocs = desk.cmocs_of_excerpts(self.session, ids)
+        shown = [c for c in cmocs if self.cmoc_panel.model.row_of(c) >= 0]
+        if shown:
+            self.cmoc_panel.select_cmoc(shown[0])
+        ex = next((e for e in self.excerpts if e.id == ids[0]), None)
+        if ex:
+            self.statusBar().showMessage(
+                tr("{role} excerpt on page {page}; cited by {n} CMOC(s)").format(
+                    role=role_label(ex.role), page=ex.page or "?", n=len(shown)), 5000)
+
+    def _on_excerpt_selection(self, ids: list[str]) -> None:
+        self.doc_view.set_current(set(ids))
+        self.cmoc_panel.selected_excerpts = list(ids)
+
+    def _on_cmoc_selected(self, cmoc_id: str) -> None:
+        cmoc = self.cmoc_panel.cmoc
+        if cmoc is not None and not self.excerpt_panel.selected_ids():
+            self.doc_view.set_current(set(cmoc.excerpt_ids))
+
+    def show_excerpt(self, excerpt_id: str) -> None:
+        ex = next((e for e in self.excerpts if e.id == excerpt_id), None)
+        if ex is None or ex.start is None:
+            return
+        self.doc_tabs.setCurrentIndex(0)
+        self.doc_view.show_offset(ex.start)
+        self.doc_view.set_current({excerpt_id})
+
+    def new_cmoc_from_selection(self) -> str | None:
+        if not self.study_id:
+            return None
+        ids = self.excerpt_panel.selected_ids()
+        own = {e.id for e in self.excerpts}
+        cid = self.actions.create_cmoc(self.study_id, [i for i in ids if i in own])
+        if cid:
+            self.coding_tabs.setCurrentWidget(self.cmoc_panel)
+            self.cmoc_panel.select_cmoc(cid)
+            self.cmoc_panel.texts["statement"].setFocus()
+        return cid
+
+    def add_to_cmoc(self, excerpt_ids: list[str]) -> None:
+        if not excerpt_ids:
+            return
+        own = self.session.coder_id
+        choices = []
+        for row in range(self.cmoc_panel.model.rowCount()):
+            cmoc = self.cmoc_panel.model.cmoc(row)
+            if cmoc and cmoc.owner_id == own:
+                choices.append((cmoc.id, self.cmoc_panel.model.index(row, 0).data()))
+        if not choices:
+            self.new_cmoc_from_selection()
+            return
+        cid = self.dialogs.choose_item(tr("Add to CMOC"), tr("Cite the selected excerpts in:"),
+                                       choices)
+        if cid:
+            self.actions.link_excerpts(cid, excerpt_ids, None)
+            self.coding_tabs.setCurrentWidget(self.cmoc_panel)
+            self.cmoc_panel.select_cmoc(cid)
+
+    def submit_study(self) -> None:
+        if self.study_id and self.dialogs.confirm(tr(
+                "Submit your coding of this study? It becomes read-only for you until the "
+                "coordinator reopens it.")):
+            self.actions.submit_study(self.study_id)
+            self.refresh_study()
+
+    def undo(self) -> None:
+        self.flush_edits()
+        self.undo_stack.undo()
+        self.refresh_study()
+
+    def redo(self) -> None:
+        self.undo_stack.redo()
+        self.refresh_study()
+
+    def toggle_others(self, on: bool) -> None:
+        self.show_others = bool(on)
+        self.settings.show_other_coders = self.show_others
+        try:
+            self.settings.save()
+        except OSError:
+            pass
+        self.refresh_study()
+
+    def report_error(self, message: str) -> None:
+        self._last_error = message
+        self.statusBar().showMessage(message, 8000)
+        self.dialogs.error(message)
+
+    # -- project search ------------------------------------------------------------------
+
+    def search_project(self) -> None:
+        dlg = SearchDialog(self.session.store.search, self)
+        dlg.hit_chosen.connect(lambda sid, page: self.open_study(sid, page))
+        dlg.show()
+        self._search_dialog = dlg
+
+    # -- files and background work -------------------------------------------------------
+
+    def new_project(self) -> None:
+        path = self.dialogs.save_path(tr("New project"), tr("CMO Desk projects (*.cmo)"))
+        if not path:
+            return
+        if not path.endswith(".cmo"):
+            path += ".cmo"
+        from cmo_desk.services.projects import new_project
+
+        ok, session = self.actions.run(lambda: new_project(path, coder=self.session.coder_name))
+        if ok:
+            self._switch_to(session)
+
+    def open_project(self) -> None:
+        paths = self.dialogs.open_paths(tr("Open project"), tr("CMO Desk projects (*.cmo)"))
+        if paths:
+            self.open_path(paths[0])
+
+    def open_path(self, path: str) -> None:
+        ok, session = self.actions.run(
+            lambda: Session.open(path, coder=self.session.coder_name))
+        if ok:
+            self._switch_to(session)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for p in self.settings.recent:
+            self.recent_menu.addAction(p, lambda path=p: self.open_path(path))
+        if not self.settings.recent:
+            self.recent_menu.addAction(tr("(none yet)")).setEnabled(False)
+
+    def _switch_to(self, session: Session) -> None:
+        """Replace this window with one on another project."""
+        self.settings.add_recent(session.path)
+        try:
+            self.settings.save()
+        except OSError:
+            pass
+        window = MainWindow(session, self.settings)
+        window.owns_session = True
+        window.show()
+        rows = window.study_model.rowCount()
+        if rows:
+            window.study_view.setCurrentIndex(window.study_proxy.index(0, 0))
+        self._successor = window
+        self.close()
+
+    def _worker_session(self) -> Session:
+        return Session.open(self.session.path, coder=self.session.coder_name)
+
+    def run_task(self, title: str, work: Any, on_success: Any) -> Any:
+        """Run ``work(session, progress, cancelled)`` in the background with its own session."""
+        path, coder = self.session.path, self.session.coder_name
+
+        def job(progress: Any, cancelled: Any) -> Any:
+            with Session.open(path, coder=coder) as session:
+                return work(session, progress, cancelled)
+
+        def done(result: Any) -> None:
+            self.refresh_all()
+            on_success(result)
+
+        task, dialog = run_with_progress(
+            self.runner, self, title, job, done, self.report_error,
+            lambda: self.statusBar().showMessage(tr("Cancelled; nothing was changed."), 6000))
+        self._progress_dialog = dialog
+        return task
+
+    def import_files(self) -> None:
+        paths = self.dialogs.open_paths(tr("Import references and full texts"), tr(
+            "References and full texts (*.ris *.bib *.nbib *.txt *.xml *.json *.pdf *.docx "
+            "*.odt *.html *.htm);;All files (*)"))
+        if paths:
+            self.start_import(paths)
+
+    def import_folder(self) -> None:
+        folder = self.dialogs.open_folder(tr("Import a folder of references and full texts"))
+        if folder:
+            self.start_import([folder])
+
+    def start_import(self, paths: list[str]) -> Any:
+        from cmo_desk.services import importing
+
+        def work(session: Session, progress: Any, cancelled: Any) -> Any:
+            return importing.import_paths(session, paths, progress=progress, cancel=cancelled)
+
+        def done(summary: Any) -> None:
+            lines = []
+            to_dict = getattr(summary, "to_dict", None)
+            if to_dict:
+                info = to_dict()
+                for key, value in info.items():
+                    if isinstance(value, (int, str)) and value:
+                        lines.append(f"{key}: {value}")
+                    elif isinstance(value, (list, dict)) and value:
+                        lines.append(f"{key}: {len(value)}")
+            self.statusBar().showMessage(tr("Import finished. ") + "; ".join(lines[:6]), 10000)
+
+        return self.run_task(tr("Importing"), work, done)
+
+    def export_project(self) -> None:
+        path = self.dialogs.save_path(tr("Export"), tr(
+            "Word (*.docx);;Excel (*.xlsx);;CSV (*.csv);;REFI-QDA project (*.qdpx)"),
+            str(self.session.path.with_suffix(".docx")))
+        if not path:
+            return
+        from cmo_desk.services import exporting
+
+        def work(session: Session, progress: Any, cancelled: Any) -> Any:
+            return exporting.export_project(session, path, progress=progress, cancel=cancelled)
+
+        self.run_task(tr("Exporting"), work, lambda r: self.statusBar().showMessage(
+            tr("Exported to {path}").format(path=path), 10000))
+
+    def merge_projects(self) -> None:
+        paths = self.dialogs.open_paths(tr("Merge coders' copies"),
+                                        tr("CMO Desk projects (*.cmo)"))
+        if not paths:
+            return
+        from cmo_desk.services import merging
+
+        def work(session: Session, progress: Any, cancelled: Any) -> Any:
+            return merging.merge_projects(session, paths)
+
+        self.run_task(tr("Merging"), work, lambda r: self.statusBar().showMessage(
+            tr("Merged {n} file(s).").format(n=len(r)), 10000))
+
+    def preferences(self) -> None:
+        answer = self.dialogs.preferences(self.settings.coder_name or "",
+                                          self.settings.language or current_language())
+        if answer:
+            name, lang = answer
+            self.settings.coder_name = name or self.settings.coder_name
+            self.settings.language = lang
+            try:
+                self.settings.save()
+            except OSError as err:
+                self.report_error(str(err))
+            self.statusBar().showMessage(tr("Saved. Restart CMO Desk to use the new settings."),
+                                         8000)
+
+    def show_shortcuts(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        rows = [
+            ("Ctrl+1 / 2 / 3 / 4", tr("Mark the selected passage as Context / Mechanism / "
+                                      "Outcome / Other")),
+            ("Ctrl+5", tr("Mark with codes…")),
+            ("Ctrl+Shift+N", tr("New CMOC from the selected excerpts")),
+            ("Ctrl+Z / Ctrl+Shift+Z", tr("Undo / redo a coding action")),
+            ("Ctrl+F", tr("Find in this study")),
+            ("Ctrl+Shift+F", tr("Search all studies")),
+            ("Ctrl+PgUp / PgDown", tr("Previous / next study")),
+            ("Ctrl+Shift+O", tr("Show or hide other coders' work")),
+        ]
+        html = "<table cellpadding=4>" + "".join(
+            f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>"
+        QMessageBox.information(self, tr("Keyboard shortcuts"), html)
+
+    # -- lifetime ------------------------------------------------------------------------
+
+    def _refresh_lock(self) -> None:
+        from cmo_desk.services import recovery
+
+        try:
+            if not recovery.refresh_lock(self.session):
+                self.report_error(tr("Another desk took over this project. Close and reopen it "
+                                     "before coding further."))
+        except Exception:  # noqa: BLE001 - a network share hiccup must not close the desk
+            pass
+
+    def _maybe_backup(self) -> None:
+        from cmo_desk.services import backups
+
+        backups.maybe_backup(self.session)
+
+    def shutdown(self) -> None:
+        """Save pending edits, stop timers and background work; leave the session open."""
+        self.flush_edits()
+        for t in self._timers:
+            t.stop()
+        self.runner.cancel_all()
+        self.runner.wait()
+        self.page_view.close_pdf()
+        if self._on_changed in self.session.listeners:
+            self.session.listeners.remove(self._on_changed)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        if getattr(self, "owns_session", False):
+            self.session.close()
+        super().closeEvent(event)

@@ -1,0 +1,133 @@
+"""Long work off the UI thread: a pure function with progress and cancel callbacks.
+
+The function has the shape ``fn(progress, cancelled) -> result`` where ``progress(done, total)``
+reports and ``cancelled()`` says whether to stop (it then raises ``Cancelled``). It must open its
+own Session: a project connection belongs to the thread that made it.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from cmo_desk.domain.errors import Cancelled, CmoDeskError
+from cmo_desk.domain.i18n import tr
+
+Progress = Callable[[int, int], None]
+IsCancelled = Callable[[], bool]
+Work = Callable[[Progress, IsCancelled], Any]
+
+
+class TaskSignals(QObject):
+    progressed = Signal(int, int)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    ended = Signal()
+
+
+class Task(QRunnable):
+    """One run of a work function on a pool thread; signals arrive on the UI thread."""
+
+    def __init__(self, work: Work) -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self.work = work
+        self.signals = TaskSignals()
+        self._stop = threading.Event()
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    def is_cancelled(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self) -> None:
+        try:
+            result = self.work(self.signals.progressed.emit, self._stop.is_set)
+        except Cancelled:
+            self.signals.cancelled.emit()
+        except CmoDeskError as err:
+            self.signals.failed.emit(str(err))
+        except Exception as err:  # noqa: BLE001 - a bug must reach the user, not kill the thread
+            traceback.print_exc()
+            self.signals.failed.emit(tr("Something went wrong: {error}. Nothing was lost; "
+                                        "please report this.").format(error=err))
+        else:
+            if self._stop.is_set():
+                self.signals.cancelled.emit()
+            else:
+                self.signals.succeeded.emit(result)
+        finally:
+            self.signals.ended.emit()
+
+
+class BackgroundRunner(QObject):
+    """Runs tasks on its own pool so the window (and tests) can wait for them to finish."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._tasks: list[Task] = []
+
+    def start(self, work: Work) -> Task:
+        task = Task(work)
+        self._tasks.append(task)
+        task.signals.ended.connect(lambda t=task: self._forget(t),
+                                   Qt.ConnectionType.QueuedConnection)
+        self.pool.start(task)
+        return task
+
+    def _forget(self, task: Task) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
+
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    def cancel_all(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+
+    def wait(self, msecs: int = -1) -> bool:
+        return self.pool.waitForDone(msecs)
+
+
+def run_with_progress(
+    runner: BackgroundRunner, parent: QWidget | None, title: str, work: Work,
+    on_success: Callable[[Any], None], on_failure: Callable[[str], None],
+    on_cancel: Callable[[], None] | None = None,
+) -> tuple[Task, QProgressDialog]:
+    """Start ``work`` with a progress dialog whose Cancel button asks it to stop."""
+    dialog = QProgressDialog(title, tr("Cancel"), 0, 0, parent)
+    dialog.setWindowTitle(title)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(300)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+    task = runner.start(work)
+
+    def progressed(done: int, total: int) -> None:
+        if total > 0:
+            dialog.setMaximum(total)
+            dialog.setValue(min(done, total))
+            dialog.setLabelText(tr("{title} — {done} of {total}").format(
+                title=title, done=done, total=total))
+
+    def finish() -> None:
+        dialog.reset()
+        dialog.hide()
+        dialog.deleteLater()
+
+    task.signals.progressed.connect(progressed)
+    task.signals.succeeded.connect(lambda r: (finish(), on_success(r)))
+    task.signals.failed.connect(lambda m: (finish(), on_failure(m)))
+    task.signals.cancelled.connect(lambda: (finish(), on_cancel() if on_cancel else None))
+    dialog.canceled.connect(task.cancel)
+    return task, dialog
