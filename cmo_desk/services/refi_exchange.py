@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import Cancelled, ImportFailed
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import LANGUAGES, tr
 from cmo_desk.domain.schema import CMOC_SLOTS, ENTITIES
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.importers.refi import RefiImport, RefiMemo, read_qdc, read_qdpx
@@ -428,8 +428,11 @@ class _Writer:
             return
         project = self.store.project()
         description = project.description or ""
-        block = _memo_block(self.summary.path.name, memos, self._coder_names())
-        if block in description:
+        names = self._coder_names()
+        block = _memo_block(self.summary.path.name, memos, names)
+        # The heading follows the interface language; an import made in another language counts.
+        if any(_memo_block(self.summary.path.name, memos, names, lang) in description
+               for lang in LANGUAGES):
             self.summary.memos_existing = len(memos)
         else:
             uow.update("project", project.id, {
@@ -464,10 +467,12 @@ def _cmoc_key(cmoc: rec.Cmoc, study_id: str | None, owner: str | None) -> tuple[
     return (study_id, owner, *(" ".join((getattr(cmoc, s) or "").split()) for s in CMOC_SLOTS))
 
 
-def _memo_block(file_name: str, memos: list[RefiMemo], coder_names: dict[str, str]) -> str:
-    parts = [tr("Memos imported from {file}").format(file=file_name)]
+def _memo_block(
+    file_name: str, memos: list[RefiMemo], coder_names: dict[str, str], lang: str | None = None
+) -> str:
+    parts = [tr("Memos imported from {file}", lang).format(file=file_name)]
     for memo in memos:
-        title = " ".join((memo.title or "").split()) or tr("Memo")
+        title = " ".join((memo.title or "").split()) or tr("Memo", lang)
         who = coder_names.get(memo.owner_id or "", "")
         parts.append(f"## {title}" + (f" ({who})" if who else "") + "\n" + (memo.text or "").strip())
     return "\n\n".join(parts)
