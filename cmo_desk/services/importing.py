@@ -9,7 +9,6 @@ its own Session.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -410,9 +409,12 @@ def import_refi_file(
 ) -> Any:
     """A REFI-QDA project (.qdpx) or codebook (.qdc), read by the REFI-QDA exchange service."""
     module_name = "cmo_desk.services.refi_exchange"
-    if importlib.util.find_spec(module_name) is None:
-        raise ImportFailed(tr("REFI-QDA import is not available in this version"))
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name != module_name:
+            raise
+        raise ImportFailed(tr("REFI-QDA import is not available in this version")) from None
     return module.import_refi(session, Path(path), progress, cancel)
 
 
