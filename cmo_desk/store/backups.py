@@ -121,6 +121,7 @@ def list_backups(project: str | os.PathLike[str], with_counts: bool = True) -> l
     project = Path(project)
     pattern = _pattern(project)
     found: dict[Path, BackupInfo] = {}
+    written: dict[Path, int] = {}
     for folder in (beside_dir(project), fallback_dir(project)):
         if not folder.is_dir():
             continue
@@ -130,12 +131,15 @@ def list_backups(project: str | os.PathLike[str], with_counts: bool = True) -> l
                 continue
             try:
                 created = datetime.strptime(m.group(1), _STAMP)
-                size = entry.stat().st_size
+                stat = entry.stat()
+                size, written[entry] = stat.st_size, stat.st_mtime_ns
             except (ValueError, OSError):
                 continue
             counts, changes, readable = _counts(entry) if with_counts else ({}, None, True)
             found[entry] = BackupInfo(entry, created, m.group(3), size, counts, changes, readable)
-    return sorted(found.values(), key=lambda b: (b.created, b.path.name), reverse=True)
+    # within one second, the file written last is the newest
+    return sorted(found.values(), key=lambda b: (b.created, written[b.path], b.path.name),
+                  reverse=True)
 
 
 def _new_name(folder: Path, project: Path, reason: str) -> Path:

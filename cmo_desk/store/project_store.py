@@ -222,14 +222,14 @@ def check_compatible(meta: dict[str, str], path: Path) -> None:
 def damaged_with_backup_hint(path: Path, message: str) -> DamagedProjectError:
     """A DamagedProjectError naming the latest good backup (also as ``err.latest_backup``)."""
     good = backups.latest_good(path)
-    message = message.rstrip()
+    # the generic advice in inspect_file's messages is replaced by the precise one
+    message = message.rstrip().split(" Restore")[0].split(" Choose a .cmo")[0]
     if good is not None:
-        message = message.split(" Restore")[0].split(" Choose a .cmo")[0]
         message += " " + tr(
             "The file was left as it is. The latest good backup is {backup} (saved {when}); "
             "restore it with: cmo-desk restore \"{project}\" \"{backup}\"").format(
             backup=good.path.name, when=good.created.strftime("%Y-%m-%d %H:%M"), project=path)
-    elif "backup" not in message:
+    else:
         message += " " + tr("The file was left as it is, and no backup of it was found.")
     err = DamagedProjectError(message)
     err.latest_backup = good.path if good else None  # type: ignore[attr-defined]
