@@ -25,7 +25,12 @@ from cmo_desk.importers.cmoc_sheet import CmocRow, QuoteLocator, read_cmoc_sheet
 from cmo_desk.importers.dedupe import DuplicateIndex
 from cmo_desk.importers.fulltext import ExtractedText, decode_text, extract_file
 from cmo_desk.importers.linking import link_files
-from cmo_desk.importers.references import assign_labels, detect_format, parse_references
+from cmo_desk.importers.references import (
+    assign_labels,
+    detect_format,
+    parse_references,
+    surname,
+)
 from cmo_desk.importers.textnorm import normalise_doi, normalise_title
 from cmo_desk.services.session import CODER_COLORS, Session, initials_of, resolve_coder_name
 from cmo_desk.store.project_store import UnitOfWork
@@ -261,6 +266,7 @@ def import_paths(
 
     # References: parse all, then drop duplicates within the import and against the project.
     index = DuplicateIndex(existing)
+    citations = {_citation_key(s): s.id for s in existing}
     new_studies: list[rec.Study] = []
     for name, path in references:
         _check_cancel(cancel)
@@ -274,12 +280,13 @@ def import_paths(
         for warning in parsed.warnings:
             summary.warn(name, warning)
         for study in parsed.records:
-            match = index.find(study)
+            match = index.find(study) or citations.get(_citation_key(study))
             if match is not None:
                 summary.duplicate_references.append(Duplicate(
                     name, study.title or study.label or "", match, None))
                 continue
             index.add(study)
+            citations.setdefault(_citation_key(study), study.id)
             new_studies.append(study)
         step()
     new_studies = assign_labels(new_studies, taken=[s.label for s in existing if s.label])
@@ -385,6 +392,17 @@ def _distinctive_title(title: str | None) -> bool:
     if any("\u2e80" <= ch <= "\uffef" for ch in key):
         return len(key) >= 6  # CJK titles carry a word in every character or two
     return len(key) >= 12 and (len((title or "").split()) >= 3 or len(key) >= 25)
+
+
+def _citation_key(study: rec.Study) -> tuple[Any, ...]:
+    """The whole citation, normalised. Short titles ("A Random Book", many CJK titles) give no
+    title key to the duplicate index, yet the same record imported twice must still be found."""
+    if not (study.title or study.authors):
+        return (study.id,)
+    return (normalise_title(study.title), study.year,
+            tuple(normalise_title(surname(a)) for a in study.authors or ()),
+            normalise_title(study.journal), study.volume, study.issue, study.pages,
+            normalise_doi(study.doi), study.pmid)
 
 
 def _unique_label(base: str, taken: set[str]) -> str:

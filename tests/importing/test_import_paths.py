@@ -210,3 +210,12 @@ def test_korean_text_is_found_by_search(project, tmp_path):
     assert "[신뢰]" in hits[0].snippet and hits[0].page == 1
     assert project.store.search("동료상담가")
     assert project.store.search("존재하지않는말") == []
+
+
+def test_records_with_short_titles_are_found_again(project, tmp_path):
+    (tmp_path / "cjk.bib").write_text(
+        "@book{a, author = {肖发民}, title = {法医学图谱}}\n"
+        "@book{b, author = {Smith, John}, title = {A Random Book}}\n", encoding="utf-8")
+    assert import_paths(project, [tmp_path / "cjk.bib"]).studies_added == 2
+    again = import_paths(project, [tmp_path / "cjk.bib"])
+    assert again.studies_added == 0 and len(again.duplicate_references) == 2
