@@ -129,8 +129,7 @@ def export_project(
     """
     options = options or ExportOptions()
     target = Path(out)
-    fmt = export_format(target)
-    _check_folder(target)
+    fmt = check_target(target)
     _check_cancel(cancel)
     snapshot = session.store.snapshot()
     _check_cancel(cancel)
@@ -161,8 +160,13 @@ def export_project(
     )
 
 
-def _check_folder(target: Path) -> None:
-    # Before reading the project: a wrong folder should fail at once, not after a long build.
+def check_target(out: str | os.PathLike[str]) -> str:
+    """The export format for ``out``, once its name and folder are known to be usable.
+
+    Checked before the project is read, so a mistake in the name fails at once.
+    """
+    target = Path(out)
+    fmt = export_format(target)
     if target.is_dir():
         raise ExportFailed(
             tr("{path} is a folder. Give a file name, for example {example}.").format(
@@ -175,6 +179,7 @@ def _check_folder(target: Path) -> None:
                 path=target
             )
         )
+    return fmt
 
 
 def _check_cancel(cancel: Cancel | None) -> None:

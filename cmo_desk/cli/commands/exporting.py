@@ -9,7 +9,7 @@ from cmo_desk.cli.common import add_project_arg, open_session
 from cmo_desk.cli.output import Progress, print_json
 from cmo_desk.domain.i18n import current_language, tr
 from cmo_desk.exporters.evidence import GROUPINGS, RECORD_CHOICES, TABLES, ExportOptions
-from cmo_desk.services.exporting import FORMATS, export_format, export_project
+from cmo_desk.services.exporting import FORMATS, check_target, export_project
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -34,8 +34,8 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    # Refuse a wrong name before opening the project: the mistake is in the command.
-    export_format(args.output)
+    # Refuse a wrong name or folder before opening the project: the mistake is in the command.
+    check_target(args.output)
     options = ExportOptions(
         table=args.table, group_by=args.group_by, records=args.records,
         lang=args.lang or current_language(),
