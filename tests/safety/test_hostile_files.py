@@ -1,0 +1,180 @@
+"""Hostile and broken files: every importer ends in success or ImportFailed, quickly, in bounded
+memory, and nothing reaches the project when it fails."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cmo_desk.domain.errors import ImportFailed
+from cmo_desk.importers import fulltext, references
+
+FUZZ = settings(max_examples=50, deadline=3000, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                       HealthCheck.too_slow])
+
+
+def _pdf(text: str = "Peer workers were trusted by clients.") -> bytes:
+    """A small valid PDF written by hand (one page, one line of text)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+              % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def _docx() -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Clients trusted peers who had injected drugs themselves.")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text = "NSP contacts"
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+PDF = _pdf()
+DOCX = _docx()
+RIS = (b"TY  - JOUR\nAU  - Booth, Robert E.\nTI  - Peer outreach and HIV risk\nPY  - 2016\n"
+       b"JO  - AIDS Care\nER  - \n\nTY  - JOUR\nAU  - Nguyen, Lan\nTI  - Trust\nPY  - 2019\nER  - \n")
+BIB = (b"@article{booth2016, author = {Booth, Robert E. and Lehman, W.}, title = {Peer "
+       b"outreach}, journal = {AIDS Care}, year = {2016}}\n@book{x, title={{N}ested {\\\"u}}, "
+       b"year=2001}\n")
+ENDNOTE = (b'<?xml version="1.0" encoding="UTF-8"?><xml><records><record><ref-type name="Journal'
+           b' Article">17</ref-type><contributors><authors><author>Booth, R</author></authors>'
+           b'</contributors><titles><title>Peer outreach</title></titles><dates><year>2016</year>'
+           b'</dates></record></records></xml>')
+
+
+def test_fixtures_are_readable() -> None:
+    assert "trusted" in fulltext.extract_bytes(PDF, "a.pdf").text
+    assert "trusted" in fulltext.extract_bytes(DOCX, "a.docx").text
+    for data, name in ((RIS, "r.ris"), (BIB, "r.bib"), (ENDNOTE, "r.xml")):
+        assert references.parse_references(data, name).records
+
+
+def _ends_cleanly(call) -> None:
+    try:
+        call()
+    except ImportFailed as err:
+        assert str(err).strip() and "Traceback" not in str(err)
+
+
+def _mutate(data: bytes, cut: int, flips: list[tuple[int, int]]) -> bytes:
+    out = bytearray(data[: max(1, cut % (len(data) + 1))])
+    for pos, value in flips:
+        if out:
+            out[pos % len(out)] = value
+    return bytes(out)
+
+
+MUTATIONS = dict(cut=st.integers(0, 10**7),
+                 flips=st.lists(st.tuples(st.integers(0, 10**7), st.integers(0, 255)),
+                                max_size=8))
+
+
+@FUZZ
+@given(**MUTATIONS)
+def test_truncated_or_damaged_pdf(cut: int, flips: list[tuple[int, int]]) -> None:
+    _ends_cleanly(lambda: fulltext.extract_bytes(_mutate(PDF, cut, flips), "study.pdf"))
+
+
+@FUZZ
+@given(**MUTATIONS)
+def test_truncated_or_damaged_docx(cut: int, flips: list[tuple[int, int]]) -> None:
+    _ends_cleanly(lambda: fulltext.extract_bytes(_mutate(DOCX, cut, flips), "study.docx"))
+
+
+@FUZZ
+@given(which=st.sampled_from([(RIS, "refs.ris"), (BIB, "refs.bib"), (ENDNOTE, "refs.xml")]),
+       **MUTATIONS)
+def test_damaged_reference_files(which: tuple[bytes, str], cut: int,
+                                 flips: list[tuple[int, int]]) -> None:
+    data, name = which
+    _ends_cleanly(lambda: references.parse_references(_mutate(data, cut, flips), name))
+
+
+@FUZZ
+@given(data=st.binary(max_size=4096),
+       name=st.sampled_from(["x.pdf", "x.docx", "x.odt", "x.txt", "x.html"]))
+def test_random_bytes_as_full_text(data: bytes, name: str) -> None:
+    _ends_cleanly(lambda: fulltext.extract_bytes(data, name))
+
+
+@FUZZ
+@given(data=st.binary(max_size=4096),
+       name=st.sampled_from(["x.ris", "x.bib", "x.xml", "x.nbib", "x.json", "x.txt"]))
+def test_random_bytes_as_references(data: bytes, name: str) -> None:
+    _ends_cleanly(lambda: references.parse_references(data, name))
+
+
+def test_truncated_pdf_file_on_disk(tmp_path: Path) -> None:
+    for cut in (10, len(PDF) // 3, len(PDF) - 20):
+        path = tmp_path / f"cut{cut}.pdf"
+        path.write_bytes(PDF[:cut])
+        _ends_cleanly(lambda: fulltext.extract_file(path))
+
+
+BOMB_PROBE = Path(__file__).with_name("bomb_probe.py")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="resource limits are POSIX")
+def test_zip_and_xml_bombs_are_refused_in_bounded_time_and_memory() -> None:
+    out = subprocess.run([sys.executable, str(BOMB_PROBE)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = dict((line.split("|")[0], line.split("|")[1:]) for line in out.stdout.splitlines())
+    assert rows["zip bomb"][0] == "refused"
+    assert rows["ratio bomb"][0] == "refused"
+    assert rows["lying header"][0] == "refused"
+    assert rows["billion laughs"][0] == "refused" or "lol" not in rows["billion laughs"][0]
+    assert rows["external entity"][0] == "refused" or "root:" not in rows["external entity"][0]
+    assert rows["endnote bomb"][0] == "refused"
+    for name in ("zip bomb", "ratio bomb", "lying header", "billion laughs", "external entity", "endnote bomb"):
+        assert float(rows[name][1]) < 10, (name, rows[name])
+    assert int(rows["maxrss"][0]) < 250, rows
+
+
+def test_failed_import_writes_nothing(demo_path: Path, tmp_path: Path) -> None:
+    importing = pytest.importorskip("cmo_desk.services.importing")
+    from cmo_desk.services.session import Session
+
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(PDF[: len(PDF) // 2])
+    with Session.open(demo_path, coder="Ana") as s:
+        before = s.store.dump_json()
+        changes = s.store.change_count()
+        study = s.store.list("study")[0]
+        attach = getattr(importing, "import_fulltext", None) or getattr(
+            importing, "attach_fulltext", None)
+        if attach is None:
+            pytest.skip("no full-text import service yet")
+        with pytest.raises(ImportFailed):
+            attach(s, study.id, bad)
+        assert s.store.change_count() == changes and s.store.dump_json() == before
