@@ -44,7 +44,7 @@ def fill_code_tree(tree: QTreeWidget, codes: Iterable[rec.Code], checked: set[st
             if counts is not None and tree.columnCount() > 1:
                 n = counts.get(c.id, 0)
                 item.setText(1, str(n) if n else "")
-                item.setTextAlignment(1, int(Qt.AlignmentFlag.AlignRight))
+                item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
             if checked is not None:
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(0, Qt.CheckState.Checked if c.id in checked

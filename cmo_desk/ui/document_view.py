@@ -5,9 +5,9 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor, QContextMenuEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent, QPen,
+    QColor, QContextMenuEvent, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent, QPen,
     QResizeEvent, QTextCharFormat, QTextCursor,
 )
 from PySide6.QtWidgets import QMenu, QPlainTextEdit, QTextEdit, QWidget
@@ -208,6 +208,30 @@ class DocumentView(QPlainTextEdit):
         return [h.excerpt_id for h in hits]
 
     # -- interaction --
+
+    def _mark_key(self, event: QKeyEvent) -> tuple[str | None, bool] | None:
+        if event.modifiers() != Qt.KeyboardModifier.ControlModifier:
+            return None
+        return {Qt.Key.Key_1: ("context", False), Qt.Key.Key_2: ("mechanism", False),
+                Qt.Key.Key_3: ("outcome", False), Qt.Key.Key_4: ("other", False),
+                Qt.Key.Key_5: (None, True)}.get(Qt.Key(event.key()))
+
+    def event(self, event: QEvent) -> bool:
+        # The text claims its marking keys so they work even when the window's menu
+        # shortcuts cannot fire (no active window, a dock floated elsewhere).
+        if event.type() == QEvent.Type.ShortcutOverride and self._mark_key(event):  # type: ignore[arg-type]
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        mark = self._mark_key(event)
+        if mark is not None:
+            role, with_codes = mark
+            self.mark_requested.emit(role or "", with_codes)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         super().mouseReleaseEvent(event)

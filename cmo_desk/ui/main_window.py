@@ -259,7 +259,8 @@ class MainWindow(QMainWindow):
         self.doc_tabs = QTabWidget()
         self.doc_tabs.setDocumentMode(True)
         self.doc_view = DocumentView()
-        self.doc_view.mark_requested.connect(lambda role, codes: self.mark_selection(role, codes))
+        self.doc_view.mark_requested.connect(
+            lambda role, codes: self.mark_selection(role or None, codes))
         self.doc_view.excerpts_clicked.connect(self.on_excerpts_clicked)
         self.doc_view.selectionChanged.connect(self._update_mark_buttons)
         self.page_view = PageImageView()
