@@ -64,6 +64,9 @@ class ExportResult:
             "notes": list(self.notes),
         }
 
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
     def lines(self) -> list[str]:
         if self.table is None:
             what = ", ".join(f"{n} {_COUNT_LABELS.get(k, k)()}" for k, n in self.counts.items())

@@ -76,6 +76,9 @@ class RefiImportSummary:
         data["path"] = str(self.path)
         return data
 
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
     def lines(self) -> list[str]:
         name = self.path.name
         if self.kind == "codebook":

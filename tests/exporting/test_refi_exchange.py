@@ -1,0 +1,300 @@
+"""REFI-QDA through the command line: export the demo, validate, import into a fresh project."""
+
+from __future__ import annotations
+
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from cmo_desk.domain.errors import Cancelled, ImportFailed, ValidationError
+from cmo_desk.domain.snapshot import ProjectSnapshot
+from cmo_desk.services import coding
+from cmo_desk.services.refi_exchange import import_refi
+from cmo_desk.services.session import Session
+
+from .conftest import QDPX_DIR, SCHEMAS
+
+
+def import_file(cli, project: Path, source: Path, *extra: str) -> tuple[int, str, str]:
+    """`cmo-desk import PROJECT FILE` when that command is present, else the service it calls."""
+    from cmo_desk.cli.main import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    if "import" in commands:
+        return cli("import", project, source, *extra)
+    coder = extra[extra.index("--coder") + 1] if "--coder" in extra else None
+    try:
+        with Session.open(project, coder=coder) as session:
+            summary = import_refi(session, source)
+    except (ImportFailed, ValidationError) as err:
+        return 2, "", f"cmo-desk: {err}\n"
+    return 0, "\n".join(summary.lines()) + "\n", ""
+
+
+def snapshot_of(project: Path) -> ProjectSnapshot:
+    with Session.open(project, read_only=True) as session:
+        return session.store.snapshot()
+
+
+def code_tree(snap: ProjectSnapshot) -> set[tuple[str, str, str]]:
+    names = {c.id: c.name for c in snap.codes}
+    return {(c.name, c.kind, names.get(c.parent_id or "", "")) for c in snap.codes if not c.merged_into}
+
+
+def excerpts_seen(snap: ProjectSnapshot) -> Counter:
+    codes = {c.id: c.name for c in snap.codes}
+    coders = {c.id: c.name for c in snap.coders}
+    return Counter(
+        (e.quote, e.start, e.end, coders.get(e.owner_id or ""), frozenset(codes[c] for c in e.code_ids))
+        for e in snap.excerpts
+    )
+
+
+@pytest.fixture
+def demo_qdpx(cli, demo_path, tmp_path) -> Path:
+    out = tmp_path / "demo.qdpx"
+    code, stdout, stderr = cli("export", demo_path, "-o", out)
+    assert code == 0, stderr
+    assert "27 excerpts" in stdout
+    return out
+
+
+def test_export_validates_against_the_official_schema(demo_qdpx):
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "Project-mrt2019.xsd")))
+    with zipfile.ZipFile(demo_qdpx) as zf:
+        qde = etree.fromstring(zf.read("project.qde"))
+        names = zf.namelist()
+    assert schema.validate(qde), schema.error_log
+    assert sum(n.lower().startswith("sources/") for n in names) == 5
+
+
+def test_round_trip_into_a_fresh_project_keeps_codes_excerpts_and_coders(cli, demo_path, demo_qdpx, tmp_path):
+    fresh = tmp_path / "fresh.cmo"
+    assert cli("new", fresh)[0] == 0
+    code, stdout, stderr = import_file(cli, fresh, demo_qdpx)
+    assert code == 0, stderr
+    assert "27 excerpts" in stdout
+
+    before, after = snapshot_of(demo_path), snapshot_of(fresh)
+    assert code_tree(after) == code_tree(before)
+    assert len([c for c in after.codes if not c.merged_into]) == len(before.codes)
+    assert sorted(c.name for c in after.coders) == sorted(c.name for c in before.coders)
+    assert excerpts_seen(after) == excerpts_seen(before)
+    texts = {d.id: d.text for d in after.documents}
+    for excerpt in after.excerpts:
+        assert texts[excerpt.document_id][excerpt.start : excerpt.end] == excerpt.quote
+    assert sorted(d.text for d in after.documents) == sorted(d.text for d in before.documents)
+    assert sorted(s.label for s in after.studies) == sorted(s.label for s in before.studies)
+    # Coders' CMOCs come back with their wording, owner and cited passages.
+    coders = {c.id: c.name for c in after.coders}
+    quotes = {e.id: e.quote for e in after.excerpts}
+    old_coders = {c.id: c.name for c in before.coders}
+    old_quotes = {e.id: e.quote for e in before.excerpts}
+    assert sorted(
+        (c.statement, coders[c.owner_id], tuple(sorted(quotes[e] for e in c.excerpt_ids))) for c in after.cmocs
+    ) == sorted(
+        (c.statement, old_coders[c.owner_id], tuple(sorted(old_quotes[e] for e in c.excerpt_ids)))
+        for c in before.cmocs
+    )
+    # The consensus CMOC has no record of its own here: it is kept in the project description.
+    assert "Consensus CMOC" in (after.project.description or "")
+
+
+def test_importing_twice_adds_nothing_the_second_time(cli, demo_qdpx, tmp_path):
+    fresh = tmp_path / "fresh.cmo"
+    assert cli("new", fresh)[0] == 0
+    assert import_file(cli, fresh, demo_qdpx)[0] == 0
+    first = snapshot_of(fresh)
+    code, stdout, _ = import_file(cli, fresh, demo_qdpx)
+    assert code == 0
+    second = snapshot_of(fresh)
+    for kind in ("codes", "coders", "studies", "documents", "excerpts", "cmocs"):
+        assert len(getattr(second, kind)) == len(getattr(first, kind)), kind
+    assert second.project.description == first.project.description
+    assert "0 new codes" in stdout
+
+
+def test_codebook_round_trip_merges_without_duplicates(cli, demo_path, tmp_path):
+    qdc = tmp_path / "codes.qdc"
+    code, stdout, _ = cli("export", demo_path, "-o", qdc)
+    assert code == 0 and "codes" in stdout
+    bare = tmp_path / "bare.cmo"
+    assert cli("new", bare, "--no-codebook")[0] == 0
+    code, stdout, stderr = import_file(cli, bare, qdc)
+    assert code == 0, stderr
+    assert code_tree(snapshot_of(bare)) == code_tree(snapshot_of(demo_path))
+    # Into a project that already has the same codebook: every code merges, none is added.
+    starter = tmp_path / "starter.cmo"
+    assert cli("new", starter)[0] == 0
+    count = len(snapshot_of(starter).codes)
+    for _ in range(2):
+        assert import_file(cli, starter, qdc)[0] == 0
+        assert len(snapshot_of(starter).codes) == count
+    # A codebook import brings codes only.
+    after = snapshot_of(bare)
+    assert (after.studies, after.excerpts, after.cmocs) == ((), (), ())
+
+
+CODEBOOK = """<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="NVivo 14">
+  <Codes>
+    <Code guid="11111111-1111-4111-8111-111111111111" name="  peer   SUPPORT " isCodable="true" color="#00aa00">
+      <Description>Help from someone who shares the experience.</Description>
+      <Code guid="22222222-2222-4222-8222-222222222222" name="Trust" isCodable="true"/>
+    </Code>
+  </Codes>
+</CodeBook>
+"""
+
+
+def test_codes_merge_by_name_ignoring_case_and_spacing(cli, tmp_path):
+    project = tmp_path / "p.cmo"
+    assert cli("new", project, "--no-codebook", "--coder", "Ana Diaz")[0] == 0
+    with Session.open(project, coder="Ana Diaz") as session:
+        existing, _ = coding.add_code(session, "Peer support", "other")
+    qdc = tmp_path / "nvivo.qdc"
+    qdc.write_text(CODEBOOK, encoding="utf-8")
+    code, stdout, stderr = import_file(cli, project, qdc)
+    assert code == 0, stderr
+    snap = snapshot_of(project)
+    assert sorted(c.name for c in snap.codes) == ["Peer support", "Trust"]
+    peer = next(c for c in snap.codes if c.name == "Peer support")
+    trust = next(c for c in snap.codes if c.name == "Trust")
+    assert peer.id == existing and trust.parent_id == existing
+    # Gaps are filled; what the team wrote is kept.
+    assert peer.definition == "Help from someone who shares the experience." and peer.color.lower() == "#00aa00"
+    assert "1 new codes" in stdout and "1 merged" in stdout
+
+
+PROJECT_XML = """<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="Interviews" origin="QualCoder 3.5">
+  <CodeBook><Codes>
+    <Code guid="22222222-2222-4222-8222-222222222222" name="Mechanisms" isCodable="true">
+      <Code guid="33333333-3333-4333-8333-333333333333" name="Peer support" isCodable="true"/>
+    </Code>
+  </Codes></CodeBook>
+  <Sources>
+    <TextSource guid="44444444-4444-4444-8444-444444444444" name="Interview 1" plainTextPath="internal://t.txt">
+      <PlainTextSelection guid="55555555-5555-4555-8555-555555555555" startPosition="4" endPosition="16">
+        <Coding guid="66666666-6666-4666-8666-666666666666">
+          <CodeRef targetGUID="33333333-3333-4333-8333-333333333333"/></Coding>
+      </PlainTextSelection>
+    </TextSource>
+    <PictureSource guid="77777777-7777-4777-8777-777777777777" name="photo.jpg" path="internal://p.jpg"/>
+  </Sources>
+  <Notes>
+    <Note guid="88888888-8888-4888-8888-888888888888" name="Research plan">
+      <PlainTextContent>Interview peers first.</PlainTextContent>
+    </Note>
+  </Notes>
+</Project>
+"""
+TEXT = "The peer worker helped me stay."
+
+
+def _qdpx(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", PROJECT_XML)
+        zf.writestr("sources/t.txt", TEXT)
+    return path
+
+
+def test_passages_without_a_user_belong_to_the_importing_coder(cli, tmp_path):
+    source = _qdpx(tmp_path / "qualcoder.qdpx")
+    project = tmp_path / "p.cmo"
+    assert cli("new", project)[0] == 0
+    code, _, stderr = import_file(cli, project, source)
+    assert code != 0 and "--coder" in stderr and len(stderr.strip().splitlines()) == 1
+    assert snapshot_of(project).excerpts == ()
+
+    code, stdout, stderr = import_file(cli, project, source, "--coder", "Ana Diaz")
+    assert code == 0, stderr
+    snap = snapshot_of(project)
+    (excerpt,) = snap.excerpts
+    assert excerpt.quote == TEXT[4:16] == "peer worker "
+    assert {c.id: c.name for c in snap.coders}[excerpt.owner_id] == "Ana Diaz"
+    assert [c.name for c in snap.codes if c.id in excerpt.code_ids] == ["Peer support"]
+    # What had no place is said, not dropped.
+    assert "photo.jpg" in stdout
+    assert "Interview peers first." in (snap.project.description or "")
+
+
+def test_a_refused_file_writes_nothing(cli, tmp_path):
+    evil = tmp_path / "evil.qdpx"
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("project.qde", PROJECT_XML)
+        zf.writestr("../../escape.txt", TEXT)
+    project = tmp_path / "p.cmo"
+    assert cli("new", project, "--coder", "Ana Diaz")[0] == 0
+    before = snapshot_of(project)
+    code, _, stderr = import_file(cli, project, evil, "--coder", "Ana Diaz")
+    assert code != 0 and len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
+    after = snapshot_of(project)
+    assert (len(after.codes), after.documents, after.excerpts) == (len(before.codes), (), ())
+    assert not (tmp_path.parent / "escape.txt").exists()
+
+
+def test_a_cancelled_import_writes_nothing(cli, demo_qdpx, tmp_path):
+    project = tmp_path / "p.cmo"
+    assert cli("new", project)[0] == 0
+    calls = iter(range(1000))
+    with Session.open(project) as session:
+        with pytest.raises(Cancelled):
+            # Let the file be read, then cancel in the middle of writing.
+            import_refi(session, demo_qdpx, cancel=lambda: next(calls) >= 2)
+    snap = snapshot_of(project)
+    assert (snap.documents, snap.excerpts, snap.coders) == ((), (), ())
+
+
+def test_the_summary_is_plain_data_too(demo_qdpx, tmp_path):
+    project = tmp_path / "p.cmo"
+    Session.create(project).close()
+    with Session.open(project) as session:
+        summary = import_refi(session, demo_qdpx)
+    data = summary.to_dict()
+    assert data["kind"] == "project" and data["excerpts_added"] == 27 and data["coders_added"] == 2
+    assert data["path"] == str(demo_qdpx) and isinstance(data["skipped"], list)
+
+
+# --- real exports from other programs -----------------------------------------------------------
+
+
+def _corpus(name: str) -> Path:
+    path = QDPX_DIR / name
+    if not path.exists():
+        pytest.skip(f"corpus file {name} is not available")
+    return path
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    ("name", "coders", "codes", "memos", "skipped_mentions"),
+    [
+        ("atlasti23-target-atlas-project.qdpx", 2, 3, 0, []),
+        ("atlasti23-blank-atlas-project.qdpx", 2, 0, 0, []),
+        ("atlasti8-refi-standard-project-NO-SOURCES.qdpx", 3, 14, 2,
+         ["Simon.docx", "cornflakes-n-milk.jpg", "Jeanine's Breakfast.m4a"]),
+    ],
+)
+def test_corpus_exports_import_through_the_command(cli, tmp_path, name, coders, codes, memos, skipped_mentions):
+    source = _corpus(name)
+    project = tmp_path / "p.cmo"
+    assert cli("new", project, "--no-codebook")[0] == 0
+    code, stdout, stderr = import_file(cli, project, source)
+    assert code == 0, stderr
+    snap = snapshot_of(project)
+    assert len(snap.coders) == coders
+    assert len(snap.codes) == codes
+    assert snap.documents == () and snap.excerpts == ()
+    for mention in skipped_mentions:
+        assert mention in stdout
+    if memos:
+        assert f"project description: {memos}" in stdout
+    # Importing the same file again adds nothing.
+    assert import_file(cli, project, source)[0] == 0
+    again = snapshot_of(project)
+    assert (len(again.coders), len(again.codes)) == (coders, codes)
+    assert again.project.description == snap.project.description
