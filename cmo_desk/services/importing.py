@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from cmo_desk.domain import records as rec
-from cmo_desk.domain.errors import Cancelled, CmoDeskError, ImportFailed, ValidationError
+from cmo_desk.domain.errors import (
+    Cancelled,
+    CmoDeskError,
+    ImportFailed,
+    ReadOnlyError,
+    ValidationError,
+)
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import coder_id as coder_id_for
 from cmo_desk.domain.ids import new_id
@@ -147,6 +153,14 @@ class CmocImportSummary:
 # -- finding files -------------------------------------------------------------------------------
 
 
+def _check_writable(session: Session) -> None:
+    """Refuse before reading any file, not after minutes of extracting text."""
+    if session.read_only:
+        raise ReadOnlyError(session.store.read_only_reason or tr(
+            "This project is open read-only, so nothing can be imported into it. Close the other "
+            "desk that has it open, then try again."))
+
+
 def _check_cancel(cancel: CancelCallback | None) -> None:
     if cancel is not None and cancel():
         raise Cancelled(tr("Import cancelled; nothing was written."))
@@ -215,6 +229,7 @@ def import_paths(
     from the file. Nothing is written until every file has been read; a bad file is reported in
     the summary and does not stop the others. Raises ImportFailed when no file could be read,
     Cancelled when ``cancel()`` returns True."""
+    _check_writable(session)
     summary = ImportSummary()
     references: list[tuple[str, Path]] = []
     fulltexts: list[tuple[str, Path]] = []
@@ -501,6 +516,7 @@ def import_cmoc_sheet(
     CMOC; one not found is kept in the CMOC's memo and reported. Unknown codes are created (kind
     "other") and reported; rows naming no single study are reported and skipped. Everything is
     written in one unit of work."""
+    _check_writable(session)
     rows, warnings = read_cmoc_sheet(path)
     summary = CmocImportSummary(warnings=list(warnings), rows_read=len(rows))
     if not rows:

@@ -219,3 +219,12 @@ def test_records_with_short_titles_are_found_again(project, tmp_path):
     assert import_paths(project, [tmp_path / "cjk.bib"]).studies_added == 2
     again = import_paths(project, [tmp_path / "cjk.bib"])
     assert again.studies_added == 0 and len(again.duplicate_references) == 2
+
+
+def test_a_read_only_project_is_refused_before_reading(project, sources):
+    from cmo_desk.domain.errors import ReadOnlyError
+    from cmo_desk.services.session import Session
+
+    with Session.open(project.path, read_only=True) as viewer:
+        with pytest.raises(ReadOnlyError, match="read-only"):
+            import_paths(viewer, [sources])
