@@ -23,10 +23,10 @@ from cmo_desk.ui.undo import CodingActions
 
 # (field, label, role colour, lines) for the text slots, in the order a realist reads them.
 TEXT_SLOTS = (
-    ("context", "Context", "context", 2),
-    ("mechanism_resource", "Mechanism — resource", "mechanism", 2),
-    ("mechanism_reasoning", "Mechanism — reasoning", "mechanism", 2),
-    ("outcome", "Outcome", "outcome", 2),
+    ("context", "Context", "context", 1),
+    ("mechanism_resource", "Mechanism — resource", "mechanism", 1),
+    ("mechanism_reasoning", "Mechanism — reasoning", "mechanism", 1),
+    ("outcome", "Outcome", "outcome", 1),
 )
 SLOT_ROLE = {"context": "context", "mechanism_resource": "mechanism",
              "mechanism_reasoning": "mechanism", "outcome": "outcome",
@@ -111,6 +111,8 @@ class CmocPanel(QWidget):
         self.list.setMinimumHeight(60)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setUniformItemSizes(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         split.addWidget(self.list)
 
         self.editor = self._build_editor()
@@ -120,7 +122,7 @@ class CmocPanel(QWidget):
         split.addWidget(scroll)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 5)
-        split.setSizes([96, 600])
+        split.setSizes([72, 620])
         lay.addWidget(split, 1)
 
         self.new_button.clicked.connect(self.new_cmoc)

@@ -328,10 +328,12 @@ class DocumentView(QPlainTextEdit):
                 continue
             label = tr("— page {n} —").format(n=n)
             tw = p.fontMetrics().horizontalAdvance(label) + 12
+            # Drawn in the blank line that separates pages, so no text is covered.
+            mid = y - self.fontMetrics().lineSpacing() // 2
             p.setPen(pen)
-            p.drawLine(12, y - 3, width - tw - 16, y - 3)
+            p.drawLine(12, mid, width - tw - 16, mid)
             p.setPen(QColor("#8a96a3"))
-            p.drawText(QRect(width - tw - 12, y - 11, tw, 16),
+            p.drawText(QRect(width - tw - 12, mid - 8, tw, 16),
                        int(Qt.AlignmentFlag.AlignCenter), label)
         p.end()
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFocusEvent
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFocusEvent, QResizeEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from cmo_desk.ui.models import EXCERPT_MIME, excerpt_ids_from_mime
@@ -27,10 +27,26 @@ class AutoSaveText(QPlainTextEdit):
         self._saved = ""
         self._loading = False
         self.textChanged.connect(self._on_changed)
-        line = self.fontMetrics().lineSpacing()
-        self.setFixedHeight(int(line * lines + 14))
+        self._min_lines, self._max_lines = lines, lines + 5
+        self._fit_height()
+        self.textChanged.connect(self._fit_height)
         self.setAcceptDrops(accepts_excerpts)
         self._accepts_excerpts = accepts_excerpts
+
+    def _fit_height(self) -> None:
+        # Grow with the text up to a limit, so short slots stay compact and long ones readable.
+        width = max(40, self.viewport().width() - 2 * int(self.document().documentMargin()))
+        text = self.toPlainText()
+        line = self.fontMetrics().lineSpacing()
+        shown = 0
+        if text:
+            rect = self.fontMetrics().boundingRect(0, 0, width, 100_000,
+                                                   int(Qt.TextFlag.TextWordWrap), text)
+            shown = -(-rect.height() // line)
+        lines = max(self._min_lines, min(self._max_lines, shown))
+        height = int(line * lines + 14)
+        if self.height() != height:
+            self.setFixedHeight(height)
 
     def set_saved_text(self, text: str | None) -> None:
         """Show the stored value, unless the user is typing into this box right now."""
@@ -57,6 +73,10 @@ class AutoSaveText(QPlainTextEdit):
 
     def has_pending(self) -> bool:
         return self._timer.isActive()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)

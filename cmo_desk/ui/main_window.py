@@ -182,8 +182,14 @@ class MainWindow(QMainWindow):
         self.study_view.setWordWrap(False)
         head = self.study_view.horizontalHeader()
         head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2, 3):
-            head.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        head.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        head.resizeSection(2, 84)
+        self.study_view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        small = self.study_view.font()
+        small.setPointSizeF(small.pointSizeF() * 0.92)
+        self.study_view.setFont(small)
         lay.addWidget(self.study_view)
         self.study_filter.textChanged.connect(self.study_proxy.setFilterFixedString)
         self.study_view.selectionModel().currentRowChanged.connect(self._on_study_row)
@@ -204,7 +210,7 @@ class MainWindow(QMainWindow):
         self.codebook_dock.setFeatures(self.studies_dock.features())
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.codebook_dock)
         self.splitDockWidget(self.studies_dock, self.codebook_dock, Qt.Orientation.Vertical)
-        self.resizeDocks([self.studies_dock], [330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.studies_dock], [380], Qt.Orientation.Horizontal)
         self.resizeDocks([self.studies_dock, self.codebook_dock], [300, 340],
                          Qt.Orientation.Vertical)
 
@@ -470,7 +476,8 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(bool(text))
 
     def _update_mark_buttons(self) -> None:
-        enabled = self._can_code() and self.doc_view.textCursor().hasSelection()
+        # Enabled without a selection too: a click then explains what to do.
+        enabled = self._can_code()
         for b in self.mark_buttons.values():
             b.setEnabled(enabled)
         self.with_codes_button.setEnabled(enabled)
@@ -773,16 +780,16 @@ class MainWindow(QMainWindow):
             return importing.import_paths(session, paths, progress=progress, cancel=cancelled)
 
         def done(summary: Any) -> None:
-            lines = []
-            to_dict = getattr(summary, "to_dict", None)
-            if to_dict:
-                info = to_dict()
-                for key, value in info.items():
-                    if isinstance(value, (int, str)) and value:
-                        lines.append(f"{key}: {value}")
-                    elif isinstance(value, (list, dict)) and value:
-                        lines.append(f"{key}: {len(value)}")
-            self.statusBar().showMessage(tr("Import finished. ") + "; ".join(lines[:6]), 10000)
+            self.statusBar().showMessage(tr(
+                "Import finished: {studies} new studies, {documents} full texts, {duplicates} "
+                "duplicates skipped, {errors} files not imported.").format(
+                studies=getattr(summary, "studies_added", 0),
+                documents=getattr(summary, "documents_added", 0),
+                duplicates=getattr(summary, "duplicates_skipped", 0),
+                errors=len(getattr(summary, "errors", {}) or {})), 15000)
+            problems = list((getattr(summary, "errors", {}) or {}).items())
+            if problems:
+                self.dialogs.error("\n".join(f"{name}: {why}" for name, why in problems[:10]))
 
         return self.run_task(tr("Importing"), work, done)
 

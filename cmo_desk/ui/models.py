@@ -71,7 +71,7 @@ class StudyTableModel(QAbstractTableModel):
             coder = self._coders.get(cid)
             initials = (coder.initials if coder else None) or "?"
             marks.append(f"{initials}{STATUS_MARK.get(status, '')}")
-        return "  ".join(marks)
+        return " ".join(marks)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
