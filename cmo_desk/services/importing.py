@@ -8,6 +8,7 @@ its own Session.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 from collections.abc import Callable, Iterable
@@ -313,6 +314,7 @@ def import_paths(
     known_hashes = {d.sha256: d for d in store.list("document", columns=("sha256", "study_id"))
                     if d.sha256}
     extracted: list[tuple[str, ExtractedText]] = []
+    source_of: dict[str, Path] = {}
     seen_hashes: dict[str, str] = {}
     for name, path in fulltexts:
         _check_cancel(cancel)
@@ -347,7 +349,10 @@ def import_paths(
             summary.warn(name, warning)
         if text.needs_ocr:
             summary.needs_ocr.append(name)
-        extracted.append((name, text))
+        # The bytes are read again when written: a folder of PDFs held in memory at once would
+        # not fit on an old laptop.
+        extracted.append((name, replace(text, original=b"")))
+        source_of[name] = path
 
     if summary.files_read == 0:
         raise ImportFailed(next(iter(summary.errors.values())))
@@ -375,7 +380,7 @@ def import_paths(
             values = {k: getattr(study, k) for k in _STUDY_FIELDS}
             uow.create("study", {**values, "created_by": session.coder_id}, id=study.id)
         for (name, text), study_id in zip(extracted, document_study):
-            sha = uow.put_blob(text.original)
+            sha = uow.put_blob(_original_bytes(source_of[name], name, text.sha256))
             uow.create("document", {
                 "study_id": study_id, "filename": Path(name).name, "media_type": text.media_type,
                 "sha256": sha, "has_original": True, "text": text.text,
@@ -407,6 +412,21 @@ def _distinctive_title(title: str | None) -> bool:
     if any("\u2e80" <= ch <= "\uffef" for ch in key):
         return len(key) >= 6  # CJK titles carry a word in every character or two
     return len(key) >= 12 and (len((title or "").split()) >= 3 or len(key) >= 25)
+
+
+def _original_bytes(path: Path, name: str, sha256: str) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        data = b""
+        reason = err.strerror or str(err)
+    else:
+        reason = ""
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ImportFailed(tr(
+            "{name} changed or disappeared while it was being imported{reason}. Nothing was "
+            "written; import again.").format(name=name, reason=f" ({reason})" if reason else ""))
+    return data
 
 
 def _citation_key(study: rec.Study) -> tuple[Any, ...]:

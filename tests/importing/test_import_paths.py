@@ -228,3 +228,15 @@ def test_a_read_only_project_is_refused_before_reading(project, sources):
     with Session.open(project.path, read_only=True) as viewer:
         with pytest.raises(ReadOnlyError, match="read-only"):
             import_paths(viewer, [sources])
+
+
+def test_a_file_changed_during_the_import_writes_nothing(project, sources):
+    changes = project.store.change_count()
+
+    def change_a_file_late(done: int, total: int) -> None:
+        if done == total - 1:  # every file read, nothing written yet
+            (sources / "okafor.pdf").write_bytes(b"%PDF-1.4 overwritten")
+
+    with pytest.raises(ImportFailed, match="okafor.pdf changed"):
+        import_paths(project, [sources], progress=change_a_file_late)
+    assert project.store.change_count() == changes
