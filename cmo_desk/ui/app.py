@@ -75,6 +75,9 @@ def run_desk(argv: list[str]) -> int:
     app.setApplicationName("CMO Desk")
     app.setOrganizationName("cmo-desk")
     apply_theme(app)  # type: ignore[arg-type]
+    from cmo_desk.ui import none_guard
+
+    none_guard.install()
 
     try:
         session, first_run = _open_session(args, settings, interactive=not headless)

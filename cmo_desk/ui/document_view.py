@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMenu, QPlainTextEdit, QTextEdit, QWidget
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import tr
+from cmo_desk.ui.none_guard import top_up
 from cmo_desk.ui.theme import ROLE_ORDER, reading_font, role_color, role_label, tinted
 
 MARK_SHORTCUTS = {"context": "Ctrl+1", "mechanism": "Ctrl+2", "outcome": "Ctrl+3",
@@ -168,6 +169,7 @@ class DocumentView(QPlainTextEdit):
             sel.format = fmt  # type: ignore[attr-defined]
             selections.append(sel)
         self.setExtraSelections(selections)
+        top_up()
 
     # -- positions --
 
