@@ -10,13 +10,22 @@ def _is_cli(argv: list[str]) -> bool:
         return False
     if argv[0] in ("-h", "--help", "--version"):
         return True
-    if argv[0].startswith("-"):
+    # The first word that is not an option (or the value of --coder/--lang) names a subcommand.
+    words = iter(argv)
+    first = None
+    for word in words:
+        if word in ("--coder", "--lang"):
+            next(words, None)
+        elif not word.startswith("-"):
+            first = word
+            break
+    if first is None:
         return False
     from cmo_desk.cli.main import build_parser
 
     choices = next(
         (a.choices for a in build_parser()._actions if getattr(a, "choices", None)), {})
-    return argv[0] in choices
+    return first in choices
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,17 +23,22 @@ class _Parser(argparse.ArgumentParser):
                   if " " in self.prog else f"cmo-desk: {message} (see 'cmo-desk --help')\n")
 
 
-def common_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--coder", metavar="NAME",
+def common_options(parser: argparse.ArgumentParser | None = None,
+                   suppress: bool = True) -> argparse.ArgumentParser:
+    """--coder and --lang, accepted before or after the subcommand."""
+    parent = parser or argparse.ArgumentParser(add_help=False)
+    default = argparse.SUPPRESS if suppress else None
+    parent.add_argument("--coder", metavar="NAME", default=default,
                         help="who is working (default: $CMO_DESK_CODER)")
-    parent.add_argument("--lang", metavar="LANG", help="language of messages: en or zh_CN")
+    parent.add_argument("--lang", metavar="LANG", default=default,
+                        help="language of messages: en or zh_CN")
     return parent
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cmo-desk", description="CMO Desk: realist review coding.")
     parser.add_argument("--version", action="version", version=f"cmo-desk {__version__}")
+    common_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parent = common_options()
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
