@@ -283,6 +283,68 @@ def _is_rtl(text: str) -> bool:
     return bool(first and _RTL.match(first.group()))
 
 
+# Runs a line cannot break inside: anything but spaces, hyphens and CJK characters
+# (which break between any two characters).
+_UNBREAKABLE = re.compile(
+    "[^\\s\\-\u2010-\u2015\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+"
+)
+#: Average advance of a character in em, generous enough for the wide fonts LibreOffice
+#: substitutes for Calibri; a longer word than this allows would be split mid-word.
+_EM_PER_CHAR = 0.7
+_BOLD_EM_PER_CHAR = 0.76
+_CELL_PADDING_TWIPS = 2 * 68 + 40
+#: Tokens longer than this (URLs, DOIs) break whatever the width; they do not size columns.
+_MAX_WORD_CHARS = 20
+
+
+def _longest_words(table: Table) -> list[tuple[int, int]]:
+    """Per column: (longest unbreakable run in the heading, longest in any cell)."""
+    out = []
+    for column in table.columns:
+        heading = max((len(w) for w in _UNBREAKABLE.findall(column.heading)), default=0)
+        longest = 0
+        seen: set[str] = set()
+        for _group, row in table.iter_rows():
+            text = row.get(column.key, "")
+            if not text or text in seen:
+                continue
+            seen.add(text)
+            for word in _UNBREAKABLE.findall(text):
+                if longest < len(word) <= _MAX_WORD_CHARS:
+                    longest = len(word)
+        out.append((min(heading, _MAX_WORD_CHARS), longest))
+    return out
+
+
+def _fit_longest_words(
+    widths: list[int], longest: list[tuple[int, int]], size_pt: float, usable: int
+) -> list[int]:
+    """Widen columns whose longest word would be split, taking the room from columns with spare."""
+    twips_per_em = size_pt * 20
+    # Calibri needs about 0.5 em a character, the wide substitutes up to 0.7: allow for the
+    # widest font whose words still all fit, so that Word and LibreOffice alike keep them whole.
+    for scale in (1.0, 0.9, 0.8, 0.72):
+        needed = [
+            int(max(h * _BOLD_EM_PER_CHAR, c * _EM_PER_CHAR) * scale * twips_per_em)
+            + _CELL_PADDING_TWIPS
+            for h, c in longest
+        ]
+        if sum(needed) < usable:
+            break
+    else:
+        # No layout fits every word: share the page in proportion to what each column needs.
+        return [int(usable * n / sum(needed)) for n in needed]
+    short = sum(max(0, n - w) for n, w in zip(needed, widths, strict=True))
+    if short == 0:
+        return widths
+    spare = [max(0, w - n) for n, w in zip(needed, widths, strict=True)]
+    total_spare = sum(spare)
+    return [
+        max(w, n) if n >= w else w - int(short * s / total_spare)
+        for n, w, s in zip(needed, widths, spare, strict=True)
+    ]
+
+
 class _TableXml:
     """WordprocessingML for one table per group, as text: one parse per table, not per cell."""
 
@@ -293,6 +355,10 @@ class _TableXml:
         weights = [max(c.width_weight, 0.1) for c in self.columns] or [1.0]
         total = sum(weights)
         self.widths = [int(usable * w / total) for w in weights]
+        if self.columns:
+            wide = len(self.columns) > _WIDE_TABLE_COLUMNS
+            size = (_WIDE_TABLE_FONT_HALF_POINTS if wide else _FONT_HALF_POINTS) / 2
+            self.widths = _fit_longest_words(self.widths, _longest_words(table), size, int(usable))
         # No w:hint="eastAsia": it makes Latin words in Chinese exports wrap like CJK text,
         # breaking them at any letter.
         self.fonts = f'<w:rFonts w:eastAsia="{EAST_ASIAN_FONT}"/>'
