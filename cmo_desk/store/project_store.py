@@ -166,25 +166,28 @@ def read_header(path: Path) -> bytes:
         with open(path, "rb") as fh:
             return fh.read(16)
     except OSError as err:
-        raise ProjectError(f"Cannot read {path}: {err.strerror}. Check the path and try again.")
+        raise ProjectError(tr("Cannot read {path}: {reason}. Check the path and try again.").format(
+            path=path, reason=err.strerror))
 
 
 def inspect_file(path: Path) -> dict[str, str]:
     """Read a project's meta table without opening it for writing; refuse what is not a project."""
     path = Path(path)
     if not path.exists():
-        raise ProjectError(f"{path} does not exist. Check the path, or create it with 'cmo-desk new'.")
+        raise ProjectError(tr(
+            "{path} does not exist. Check the path, or create it with 'cmo-desk new'.").format(
+            path=path))
     if path.is_dir():
-        raise ProjectError(f"{path} is a folder, not a project file (*.cmo).")
+        raise ProjectError(tr("{path} is a folder, not a project file (*.cmo).").format(path=path))
     header = read_header(path)
     if header != SQLITE_HEADER:
         if not header:
-            raise DamagedProjectError(
-                f"{path} is empty: it is not a CMO Desk project. Restore a backup with "
-                "'cmo-desk backups'.")
-        raise DamagedProjectError(
-            f"{path} is not a CMO Desk project (it is not an SQLite file). "
-            "Choose a .cmo file, or restore a backup with 'cmo-desk backups'.")
+            raise DamagedProjectError(tr(
+                "{path} is empty: it is not a CMO Desk project. Restore a backup with "
+                "'cmo-desk backups'.").format(path=path))
+        raise DamagedProjectError(tr(
+            "{path} is not a CMO Desk project (it is not an SQLite file). "
+            "Choose a .cmo file, or restore a backup with 'cmo-desk backups'.").format(path=path))
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
@@ -197,12 +200,15 @@ def inspect_file(path: Path) -> dict[str, str]:
             con.close()
     except sqlite3.DatabaseError as err:
         if "no such table" in str(err):
-            raise DamagedProjectError(
-                f"{path} is an SQLite file but not a CMO Desk project (no project record).")
-        raise DamagedProjectError(
-            f"{path} is damaged ({err}). Restore the latest good backup with 'cmo-desk backups'.")
+            raise DamagedProjectError(tr(
+                "{path} is an SQLite file but not a CMO Desk project (no project record)."
+            ).format(path=path)) from None
+        raise DamagedProjectError(tr(
+            "{path} is damaged ({detail}). Restore the latest good backup with "
+            "'cmo-desk backups'.").format(path=path, detail=err)) from None
     if "project_id" not in rows:
-        raise DamagedProjectError(f"{path} is not a CMO Desk project (no project id).")
+        raise DamagedProjectError(tr(
+            "{path} is not a CMO Desk project (no project id).").format(path=path))
     rows["revision"] = rev[0] if rev else ""
     return rows
 
@@ -214,9 +220,10 @@ def check_compatible(meta: dict[str, str], path: Path) -> None:
         fmt = 999
     if fmt > FORMAT_VERSION or (meta.get("revision") and meta["revision"] not in KNOWN_REVISIONS):
         made_by = meta.get("app_version", "a newer version")
-        raise NewerProjectError(
-            f"{path.name} was saved by CMO Desk {made_by}, which is newer than this version "
-            f"({__version__}). Install the newer CMO Desk to open it; the file was not changed.")
+        raise NewerProjectError(tr(
+            "{name} was saved by CMO Desk {made_by}, which is newer than this version "
+            "({version}). Install the newer CMO Desk to open it; the file was not changed."
+        ).format(name=path.name, made_by=made_by, version=__version__))
 
 
 def damaged_with_backup_hint(path: Path, message: str) -> DamagedProjectError:
@@ -319,9 +326,12 @@ class ProjectStore:
     ) -> ProjectStore:
         path = Path(path)
         if path.exists():
-            raise ProjectError(f"{path} already exists. Choose another name or open it instead.")
+            raise ProjectError(tr(
+                "{path} already exists. Choose another name or open it instead.").format(
+                path=path))
         if not path.parent.exists():
-            raise ProjectError(f"The folder {path.parent} does not exist. Create it first.")
+            raise ProjectError(tr("The folder {folder} does not exist. Create it first.").format(
+                folder=path.parent))
         tmp = path.with_name(path.name + ".creating")
         tmp.unlink(missing_ok=True)
         pid = project_id or str(uuid.uuid4())
@@ -450,7 +460,7 @@ class ProjectStore:
 
     def unit_of_work(self, coder_id: str | None) -> UnitOfWork:
         if self.read_only:
-            raise ReadOnlyError(self.read_only_reason or (
+            raise ReadOnlyError(self.read_only_reason or tr(
                 "This project is open read-only, so changes cannot be saved. "
                 "Close the other desk that has it open, then reopen it."))
         return UnitOfWork(self, coder_id)
@@ -636,9 +646,9 @@ class ProjectStore:
             try:
                 rows = conn.execute(sql, {"q": q, "n": limit}).all()
             except OperationalError as err:
-                raise ValidationError(
-                    f"The search '{query}' could not be understood ({err.orig}). "
-                    "Use plain words.") from None
+                raise ValidationError(tr(
+                    "The search '{query}' could not be understood ({detail}). "
+                    "Use plain words.").format(query=query, detail=err.orig)) from None
             doc_ids = sorted({r[0] for r in rows})
             docs = {
                 d.id: (d.text or "", list(d.page_starts or [0]))
@@ -871,32 +881,9 @@ def reproject_many(conn: Connection, entities: list[tuple[str, str]]) -> None:
                 ChangeRow.entity_type == etype, ChangeRow.entity_id.in_(ids)))
             for r in rows:
                 grouped[r.entity_id].append(_row_to_change(r))
-            states = {eid: project_entity(etype, eid, changes)
-                      for eid, changes in grouped.items()}
-            if row_cls is None:
-                continue  # an entity type from a newer version: kept in the log only
-            if etype == "document":
-                for eid, state in states.items():
-                    write_projection(conn, etype, eid, state)
-                continue
-            # One statement per batch instead of three per record: merges touch many records.
-            table = row_cls.__table__
-            conn.execute(delete(table).where(table.c.id.in_(ids)))
-            conn.execute(delete(ConflictRow.__table__).where(
-                ConflictRow.entity_type == etype, ConflictRow.entity_id.in_(ids)))
-            values = [{"id": eid, "deleted": not st.exists, **st.values}
-                      for eid, st in states.items() if st is not None]
-            if values:
-                conn.execute(insert(table), values)
-            conflicts = [
-                {"entity_type": etype, "entity_id": eid, "field": fc.field, "kind": fc.kind,
-                 "heads": json.dumps([h.change_id for h in fc.heads]),
-                 "ancestors": json.dumps([a.change_id for a in fc.ancestors])}
-                for eid, st in states.items() if st is not None
-                for fc in st.conflicts
-            ]
-            if conflicts:
-                conn.execute(insert(ConflictRow.__table__), conflicts)
+            if row_cls is not None:
+                write_projections(conn, etype, {eid: project_entity(etype, eid, changes)
+                                                for eid, changes in grouped.items()})
 
 
 class UnitOfWork:
@@ -1017,8 +1004,8 @@ class UnitOfWork:
         if state is None:
             raise ValidationError(f"There is no {etype} with id {eid}.")
         if not state.exists:
-            raise ValidationError(
-                f"This {etype} has been deleted; restore it before editing it.")
+            raise ValidationError(tr(
+                "This record has been deleted; restore it before editing it."))
         changed = False
         for key, value in values.items():
             changed |= self._write_field(etype, eid, key, value)

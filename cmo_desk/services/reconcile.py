@@ -1,0 +1,91 @@
+"""Reconciling a double-coded study: two coders' CMOCs side by side, then consensus.
+
+Pairs come from ``merge.pairing`` (shared excerpts and codes). Nothing here changes a coder's
+own wording: a consensus CMOC has its own, and unpaired CMOCs are promoted or set aside with a
+reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cmo_desk.domain import records as rec
+from cmo_desk.domain.errors import ValidationError
+from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.schema import CMOC_SLOTS
+from cmo_desk.merge.pairing import Pair, pair_cmocs
+from cmo_desk.services import coding
+from cmo_desk.services.session import Session
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    study_id: str
+    coder_a: str
+    coder_b: str
+    pairs: tuple[Pair, ...]
+    consensus: tuple[rec.Consensus, ...]
+
+    @property
+    def unpaired(self) -> tuple[rec.Cmoc, ...]:
+        return tuple((p.a or p.b) for p in self.pairs if (p.a is None) != (p.b is None)
+                     and (p.a or p.b) is not None)
+
+
+def coders_of_study(session: Session, study_id: str) -> list[str]:
+    """Coders who own CMOCs on the study, in the project's coder order."""
+    owners = {c.owner_id for c in session.store.list("cmoc", study_id=study_id) if c.owner_id}
+    order = [c.id for c in session.coders() if c.id in owners]
+    return order + sorted(owners - set(order))
+
+
+def reconciliation(session: Session, study_id: str, coder_a: str | None = None,
+                   coder_b: str | None = None) -> Reconciliation:
+    """The two coders' CMOCs on a study, paired, with the consensus CMOCs made so far."""
+    store = session.store
+    if store.get("study", study_id) is None:
+        raise ValidationError(tr("That study no longer exists."))
+    if coder_a is None or coder_b is None:
+        found = coders_of_study(session, study_id)
+        if len(found) < 2:
+            raise ValidationError(tr(
+                "This study has CMOCs from fewer than two coders; nothing to reconcile yet."))
+        coder_a = coder_a or found[0]
+        coder_b = coder_b or next(c for c in found if c != coder_a)
+    cmocs_a = store.list("cmoc", study_id=study_id, owner_id=coder_a)
+    cmocs_b = store.list("cmoc", study_id=study_id, owner_id=coder_b)
+    excerpts = {e.id: e for e in store.list("excerpt", study_id=study_id)}
+    alias = {c.id: c.merged_into for c in store.list("code", include_deleted=True)
+             if c.merged_into}
+    pairs = pair_cmocs(cmocs_a, cmocs_b, excerpts, alias)
+    return Reconciliation(study_id, coder_a, coder_b, tuple(pairs),
+                          tuple(store.list("consensus", study_id=study_id)))
+
+
+def consensus_from(session: Session, study_id: str, source_ids: Iterable[str],
+                   values: dict[str, Any] | None = None, resolution: str = "agreed",
+                   note: str | None = None) -> tuple[str, rec.Changed]:
+    """A consensus CMOC from coders' CMOCs; its wording defaults to the first source's."""
+    sources = [session.store.get("cmoc", s) for s in source_ids]
+    sources = [s for s in sources if s is not None]
+    if not sources:
+        raise ValidationError(tr("Choose at least one CMOC to reconcile."))
+    if values is None:
+        values = {s: getattr(sources[0], s) for s in CMOC_SLOTS}
+    return coding.create_consensus(session, study_id, values, [s.id for s in sources],
+                                   resolution, note)
+
+
+def promote(session: Session, cmoc_id: str, note: str | None = None) -> tuple[str, rec.Changed]:
+    """An unpaired CMOC the team keeps: a consensus CMOC with its wording."""
+    cmoc = session.store.get("cmoc", cmoc_id)
+    if cmoc is None:
+        raise ValidationError(tr("That CMOC no longer exists."))
+    return consensus_from(session, cmoc.study_id, [cmoc.id], None,
+                          rec.Resolution.AGREED.value, note)
+
+
+def set_aside(session: Session, cmoc_id: str, reason: str) -> rec.Changed:
+    return coding.set_aside(session, cmoc_id, reason)

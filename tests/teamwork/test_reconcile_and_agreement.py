@@ -1,0 +1,104 @@
+"""Reconciliation, duplicates, agreement and assignments on the demo project and small copies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cmo_desk.cli.main import run
+from cmo_desk.domain.ids import coder_id
+from cmo_desk.services import coding, duplicates, reconcile
+from cmo_desk.services.demo import build_demo
+from cmo_desk.services.session import Session
+
+from .conftest import study_id
+
+
+def test_two_coders_cmocs_are_paired_and_reconciled(tmp_path: Path) -> None:
+    build_demo(tmp_path / "demo.cmo").close()
+    with Session.open(tmp_path / "demo.cmo", coder="Coordinator") as s:
+        odessa = next(st.id for st in s.store.list("study") if "Odessa" in (st.label or ""))
+        view = reconcile.reconciliation(s, odessa)
+        assert view.coder_a != view.coder_b
+        both = [p for p in view.pairs if p.a and p.b]
+        assert both and all(p.a.owner_id == view.coder_a and p.b.owner_id == view.coder_b
+                            for p in both)
+        pair = both[-1]
+        cid, _ = reconcile.consensus_from(s, odessa, [pair.a.id, pair.b.id],
+                                          {"statement": "Agreed wording"}, "merged", "discussed")
+        made = s.store.get("consensus", cid)
+        assert made.statement == "Agreed wording" and set(made.source_ids) == {pair.a.id,
+                                                                              pair.b.id}
+        # the coders' own CMOCs keep their wording and owner
+        assert s.store.get("cmoc", pair.a.id).statement == pair.a.statement
+        assert s.store.get("cmoc", pair.a.id).owner_id == view.coder_a
+
+
+def test_agreement_cli_on_the_demo(tmp_path: Path, capsys) -> None:
+    build_demo(tmp_path / "demo.cmo").close()
+    assert run(["agreement", str(tmp_path / "demo.cmo")]) == 0
+    text = capsys.readouterr().out
+    assert "Lan Nguyen, Sam Okafor" in text and "All codes (pooled)" in text
+    assert "Studies double-coded: 2 of 5 (40.0 %)" in text
+    assert run(["agreement", str(tmp_path / "demo.cmo"), "--json", "--coders", "LN,Sam Okafor",
+                "-o", str(tmp_path / "a.csv")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["studies_double_coded"] == 2 and (tmp_path / "a.csv").exists()
+    assert data["pooled"]["units"] == sum(r["units"] for r in data["per_code"])
+    assert run(["agreement", str(tmp_path / "demo.cmo"), "--coders", "Nobody,LN"]) != 0
+    assert "No coder called" in capsys.readouterr().err
+
+
+def test_same_study_and_code_from_two_coders_are_proposed_and_merged(copies, capsys) -> None:
+    a, b = copies("lan"), copies("sam")
+    for path, coder in ((a, "Lan Nguyen"), (b, "Sam Okafor")):
+        with Session.open(path, coder=coder) as s:
+            sid, _ = coding.add_study(s, {"label": f"Cruz 2020 ({coder})", "year": 2020,
+                                          "title": "Peer-led outreach for people who inject drugs",
+                                          "doi": "https://doi.org/10.1000/XYZ" if coder[0] == "L"
+                                          else "10.1000/xyz"})
+            code_id, _ = coding.add_code(s, " Peer  credibility", "mechanism")
+            coding.set_form_value(s, sid, "setting", coder)
+            doc = s.store.list("document")[0]
+            coding.add_excerpt(s, doc.id, 0, 10, "mechanism", [code_id])
+            coding.create_cmoc(s, sid, {"statement": coder}, code_ids=[code_id])
+    assert run(["merge", str(a), str(b)]) == 0
+    capsys.readouterr()
+    assert run(["duplicates", str(a), "--json"]) == 0
+    proposals = json.loads(capsys.readouterr().out)["proposals"]
+    assert sorted(p["kind"] for p in proposals) == ["code", "study"]
+    study = next(p for p in proposals if p["kind"] == "study")
+    assert study["reason"] == "same DOI" and study["keep"] < study["duplicate"]
+
+    assert run(["duplicates", str(a), "--accept-all", "--coder", "Coordinator"]) == 0
+    capsys.readouterr()
+    with Session.open(a) as s:
+        assert s.store.get("study", study["duplicate"]).merged_into == study["keep"]
+        cmocs = s.store.list("cmoc")
+        assert {c.study_id for c in cmocs} == {study["keep"]}
+        forms = s.store.links("form_value", study_id=study["keep"])
+        assert {f["coder_id"] for f in forms} == {coder_id("Lan Nguyen"), coder_id("Sam Okafor")}
+        assert duplicates.find_duplicates(s) == []
+    # the decision is data: it travels to Sam's copy with a merge
+    assert run(["merge", str(b), str(a)]) == 0
+    with Session.open(b) as s:
+        assert s.store.get("study", study["duplicate"]).merged_into == study["keep"]
+
+
+def test_assign_and_submit_lock_a_coders_work(copies, capsys) -> None:
+    a = copies("lan")
+    assert run(["assign", str(a), "ahmed 2019", "--coders", "Lan Nguyen,Sam Okafor"]) == 0
+    assert run(["submit", str(a), "Ahmed 2019", "--coder", "Lan Nguyen"]) == 0
+    with Session.open(a, coder="Lan Nguyen") as s:
+        sid = study_id(s, "Ahmed 2019")
+        status = coding.study_status(s, sid)
+        assert status[coder_id("Lan Nguyen")] == "submitted"
+        assert status[coder_id("Sam Okafor")] == "assigned"
+        try:
+            coding.create_cmoc(s, sid, {"statement": "late"})
+        except Exception as err:  # noqa: BLE001
+            assert "locked" in str(err)
+        else:
+            raise AssertionError("a submitted study must be locked")
+    assert run(["submit", str(a), "Nobody 1999", "--coder", "Lan Nguyen"]) != 0
+    assert "No single study" in capsys.readouterr().err
