@@ -241,8 +241,9 @@ def _add_footer(doc: DocxDocument, table: Table) -> None:
     footer = doc.sections[0].footer
     para = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
     block = table.title_block
-    _add_text_run(para, f"{block.project_title} — {block.title} — {table.labels.get('page', 'Page')} ",
-                  table.lang)
+    # The page number is a field; the words around it follow the language ("Page 3", "第 3 页").
+    before, _, after = tr("Page {page}", table.lang).partition("{page}")
+    _add_text_run(para, f"{block.project_title} — {block.title} — {before}", table.lang)
     run = para.add_run()
     for kind, text in (("begin", None), (None, "PAGE"), ("separate", None), (None, None), ("end", None)):
         if kind:
@@ -258,6 +259,8 @@ def _add_footer(doc: DocxDocument, table: Table) -> None:
             shown = OxmlElement("w:t")
             shown.text = "1"
             run._r.append(shown)
+    if after:
+        _add_text_run(para, after, table.lang)
 
 
 def _add_references(doc: DocxDocument, table: Table) -> None:
