@@ -1,0 +1,137 @@
+"""Merging three coders' copies of a 500-study project, then merging the same file again.
+
+Usage: python benchmarks/bench_merge.py [--studies N] [--keep DIR]
+Targets: the three merges together <= 10 s; the repeated merge <= 2 s and nothing added.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cmo_desk.domain.ids import coder_id
+from cmo_desk.store.merging import merge_file
+from cmo_desk.store.project_store import ProjectStore
+from cmo_desk.store.site import Site
+
+WORDS = ("peer", "trust", "service", "outreach", "stigma", "police", "clinic", "worker",
+         "harm", "reduction", "network", "support", "access", "testing", "housing", "fear")
+TEXT_CHARS = 60_000
+EXCERPTS = 20
+CMOCS = 5
+
+
+def text_for(rng: random.Random) -> str:
+    words = []
+    size = 0
+    while size < TEXT_CHARS:
+        w = rng.choice(WORDS)
+        words.append(w)
+        size += len(w) + 1
+    return " ".join(words)[:TEXT_CHARS]
+
+
+def build_base(path: Path, studies: int) -> tuple[list[tuple[str, str]], list[str]]:
+    rng = random.Random(1)
+    store = ProjectStore.create(path, title="Benchmark", site=Site(site_id=str(coder_id("base"))))
+    docs: list[tuple[str, str]] = []
+    codes: list[str] = []
+    with store.unit_of_work(None) as uow:
+        for k in range(40):
+            codes.append(uow.create("code", {"name": f"Code {k}", "kind": "mechanism"}))
+        for n in range(studies):
+            sid = uow.create("study", {"label": f"Study {n:03d}", "year": 2000 + n % 20,
+                                       "title": f"A study of {rng.choice(WORDS)} number {n}"})
+            did = uow.create("document", {"study_id": sid, "filename": f"s{n}.pdf",
+                                          "text": text_for(rng), "page_starts": [0]})
+            docs.append((sid, did))
+    store.close()
+    return docs, codes
+
+
+def code_copy(path: Path, coder: str, docs: list[tuple[str, str]], codes: list[str]) -> None:
+    rng = random.Random(coder)
+    cid = coder_id(coder)
+    store = ProjectStore.open(path, site=Site(site_id=str(coder_id("site " + coder))))
+    with store.unit_of_work(cid) as uow:
+        uow.create("coder", {"name": coder}, id=cid)
+        for sid, did in docs:
+            excerpts = []
+            for _ in range(EXCERPTS):
+                start = rng.randrange(0, TEXT_CHARS - 400)
+                end = start + rng.randrange(50, 400)
+                eid = uow.create("excerpt", {"document_id": did, "study_id": sid, "start": start,
+                                             "end": end, "quote": "q" * (end - start),
+                                             "role": "mechanism", "owner_id": cid})
+                uow.link("excerpt_code", excerpt_id=eid, code_id=rng.choice(codes))
+                excerpts.append(eid)
+            for k in range(CMOCS):
+                cm = uow.create("cmoc", {"study_id": sid, "statement": f"{coder} CMOC {k}",
+                                         "context": "c", "outcome": "o", "owner_id": cid,
+                                         "status": "draft"})
+                uow.link("cmoc_code", cmoc_id=cm, code_id=rng.choice(codes))
+                for eid in rng.sample(excerpts, 2):
+                    uow.link("cmoc_excerpt", cmoc_id=cm, excerpt_id=eid, slot="mechanism")
+    store.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--studies", type=int, default=500)
+    parser.add_argument("--keep", type=Path, help="keep the files in this folder")
+    args = parser.parse_args()
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-merge-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("CMO_DESK_CONFIG_DIR", str(folder / "config"))
+    try:
+        t = time.perf_counter()
+        base = folder / "base.cmo"
+        docs, codes = build_base(base, args.studies)
+        print(f"base project: {args.studies} studies in {time.perf_counter() - t:.1f} s, "
+              f"{base.stat().st_size / 1e6:.1f} MB")
+        copies = []
+        for coder in ("Coder A", "Coder B", "Coder C"):
+            t = time.perf_counter()
+            dest = folder / f"{coder.replace(' ', '_')}.cmo"
+            shutil.copyfile(base, dest)
+            code_copy(dest, coder, docs, codes)
+            copies.append(dest)
+            print(f"{coder}: coded in {time.perf_counter() - t:.1f} s, "
+                  f"{dest.stat().st_size / 1e6:.1f} MB")
+        target = folder / "coordinator.cmo"
+        shutil.copyfile(base, target)
+        store = ProjectStore.open(target, site=Site(site_id=str(coder_id("site coordinator"))))
+        t = time.perf_counter()
+        total = 0
+        for c in copies:
+            s0 = time.perf_counter()
+            stats = merge_file(store, c)
+            total += stats.new_changes
+            print(f"  merge {c.name}: {stats.new_changes} changes, {stats.touched} records, "
+                  f"{time.perf_counter() - s0:.2f} s")
+        three = time.perf_counter() - t
+        t = time.perf_counter()
+        again = merge_file(store, copies[1])
+        repeat = time.perf_counter() - t
+        info = store.info()
+        store.close()
+        print(f"merging three copies: {three:.2f} s ({total} changes; target <= 10 s)")
+        print(f"merging one again: {repeat:.2f} s, {again.new_changes} changes added "
+              f"(target <= 2 s, 0 added)")
+        print(f"result: {info['excerpts']} excerpts, {info['cmocs']} CMOCs, "
+              f"{info['conflicts']} conflicts")
+        ok = three <= 10 and repeat <= 2 and again.new_changes == 0
+        return 0 if ok else 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
