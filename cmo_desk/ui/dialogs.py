@@ -279,3 +279,17 @@ class Dialogs:
     def preferences(self, coder_name: str, language: str) -> tuple[str, str] | None:
         dlg = PreferencesDialog(coder_name, language, self.parent)
         return dlg.values() if dlg.exec() == QDialog.DialogCode.Accepted else None
+
+    def run_dialog(self, dialog: QDialog) -> int:
+        """Show a prepared dialog modally; its result code (Accepted, Rejected or custom)."""
+        return int(dialog.exec())
+
+    def ask_restore(self, message: str, backup_name: str) -> bool:
+        """A damaged project: offer its latest good backup. True to restore it."""
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("CMO Desk"), message,
+                          QMessageBox.StandardButton.NoButton, self.parent)
+        restore = box.addButton(tr("Restore latest good backup ({name})").format(
+            name=backup_name), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(tr("Close"), QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return box.clickedButton() is restore

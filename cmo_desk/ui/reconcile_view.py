@@ -1,0 +1,633 @@
+"""Reconciling a double-coded study: two coders' CMOCs side by side, and consensus made from them.
+
+Each pair (or unpaired CMOC) is a card: slot by slot, A's wording beside B's, differing slots on a
+soft background, with the codes they share and the passages both cite. The coders' own CMOCs are
+never edited here; a consensus CMOC gets its own wording and remembers its sources.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QDialogButtonBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
+    QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
+)
+
+from cmo_desk.domain import records as rec
+from cmo_desk.domain.errors import CmoDeskError
+from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.schema import CMOC_SLOTS
+from cmo_desk.merge.pairing import Pair
+from cmo_desk.services import reconcile
+from cmo_desk.services.session import Session
+from cmo_desk.ui.dialogs import Dialogs
+from cmo_desk.ui.theme import ROLE_COLORS
+
+DIFFERENT_BG = "#fff3e0"
+SAME_BG = "#ffffff"
+QUOTE_CHARS = 90
+
+#: Slots whose values come from a short list; edited with a drop-down, not free text.
+CHOICE_SLOTS = {
+    "outcome_direction": (None, "+", "-", "mixed"),
+    "outcome_intended": (None, "intended", "unintended"),
+    "confidence": (None, "high", "moderate", "low"),
+}
+SLOT_ROLE = {"context": "context", "mechanism_resource": "mechanism",
+             "mechanism_reasoning": "mechanism", "outcome": "outcome",
+             "intervention": "intervention"}
+
+
+def slot_titles() -> dict[str, str]:
+    return {
+        "statement": tr("If … then … because …"),
+        "intervention": tr("Intervention"),
+        "actor": tr("Actor"),
+        "context": tr("Context"),
+        "mechanism_resource": tr("Mechanism — resource"),
+        "mechanism_reasoning": tr("Mechanism — reasoning"),
+        "outcome": tr("Outcome"),
+        "outcome_direction": tr("Outcome direction"),
+        "outcome_intended": tr("Intended?"),
+        "confidence": tr("Confidence"),
+    }
+
+
+def resolution_titles() -> dict[str, str]:
+    return {
+        rec.Resolution.AGREED.value: tr("Agreed"),
+        rec.Resolution.MERGED.value: tr("Merged wording"),
+        rec.Resolution.A.value: tr("A's wording"),
+        rec.Resolution.B.value: tr("B's wording"),
+        rec.Resolution.UNRESOLVED.value: tr("Unresolved"),
+    }
+
+
+#: Slots in the order a realist reads a CMOC: the statement first, then C, M, O.
+SLOT_ORDER = ("statement", "intervention", "actor", "context", "mechanism_resource",
+              "mechanism_reasoning", "outcome", "outcome_direction", "outcome_intended",
+              "confidence")
+assert set(SLOT_ORDER) == set(CMOC_SLOTS)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _short(text: str | None, limit: int = QUOTE_CHARS) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
+
+
+def _cell(text: str, different: bool, bold: bool = False) -> QLabel:
+    label = QLabel(text or "—")
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    bg = DIFFERENT_BG if different else SAME_BG
+    weight = "font-weight: 600;" if bold else ""
+    colour = "#9aa3ad" if not text else "#1c2733"
+    label.setStyleSheet(f"background: {bg}; border-radius: 3px; padding: 4px 6px; "
+                        f"color: {colour}; {weight}")
+    return label
+
+
+def _slot_heading(slot: str) -> QLabel:
+    label = QLabel(slot_titles()[slot])
+    color = ROLE_COLORS.get(SLOT_ROLE.get(slot, ""), "#37474f")
+    label.setStyleSheet(f"font-weight: 600; color: {color}; padding: 4px 4px 0 0;")
+    label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+    label.setWordWrap(True)
+    return label
+
+
+class ConsensusEditor(QDialog):
+    """The consensus wording, prefilled with A's; each slot can take A's or B's, or be edited."""
+
+    def __init__(self, pair: Pair, name_a: str, name_b: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pair = pair
+        self.setWindowTitle(tr("Make a consensus CMOC"))
+        self.resize(900, 680)
+        self._resolution_chosen = False
+        self._filling = False
+        outer = QVBoxLayout(self)
+        intro = QLabel(tr("The consensus CMOC gets its own wording; {a}'s and {b}'s CMOCs stay "
+                          "as they are and are kept as its sources.").format(a=name_a, b=name_b))
+        intro.setWordWrap(True)
+        intro.setObjectName("hint")
+        outer.addWidget(intro)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        body = QWidget()
+        grid = QGridLayout(body)
+        grid.setColumnStretch(1, 1)
+        self.editors: dict[str, QPlainTextEdit | QComboBox] = {}
+        self.use_a_buttons: dict[str, QPushButton] = {}
+        self.use_b_buttons: dict[str, QPushButton] = {}
+        different = set(pair.differences)
+        row = 0
+        for slot in SLOT_ORDER:
+            a_val = getattr(pair.a, slot, None) if pair.a else None
+            b_val = getattr(pair.b, slot, None) if pair.b else None
+            grid.addWidget(_slot_heading(slot), row, 0)
+            editor: QPlainTextEdit | QComboBox
+            if slot in CHOICE_SLOTS:
+                editor = QComboBox()
+                for choice in CHOICE_SLOTS[slot]:
+                    editor.addItem(choice or "", choice)
+                editor.currentIndexChanged.connect(self._suggest_resolution)
+            else:
+                editor = QPlainTextEdit()
+                editor.setFixedHeight(74 if slot == "statement" else 48)
+                editor.textChanged.connect(self._suggest_resolution)
+            self.editors[slot] = editor
+            cell = QVBoxLayout()
+            cell.setSpacing(2)
+            cell.addWidget(editor)
+            if slot in different:
+                # B's wording stays in view while A's prefilled wording is edited
+                other = QLabel(tr("{name}: {text}").format(name=name_b,
+                                                          text=_text(b_val) or tr("(empty)")))
+                other.setWordWrap(True)
+                other.setStyleSheet(f"background: {DIFFERENT_BG}; color: #5d4037; "
+                                    "padding: 2px 6px; border-radius: 3px;")
+                cell.addWidget(other)
+            grid.addLayout(cell, row, 1)
+            buttons = QHBoxLayout()
+            use_a = QPushButton(tr("{name}'s").format(name=name_a))
+            use_b = QPushButton(tr("{name}'s").format(name=name_b))
+            use_a.setToolTip(tr("Use {name}'s wording: {text}").format(
+                name=name_a, text=_text(a_val) or tr("(empty)")))
+            use_b.setToolTip(tr("Use {name}'s wording: {text}").format(
+                name=name_b, text=_text(b_val) or tr("(empty)")))
+            use_a.clicked.connect(lambda _=False, s=slot: self.use_a(s))
+            use_b.clicked.connect(lambda _=False, s=slot: self.use_b(s))
+            for b in (use_a, use_b):
+                b.setEnabled(slot in different)
+                buttons.addWidget(b)
+            self.use_a_buttons[slot], self.use_b_buttons[slot] = use_a, use_b
+            grid.addLayout(buttons, row, 2, Qt.AlignmentFlag.AlignTop)
+            row += 1
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+
+        form = QGridLayout()
+        form.addWidget(QLabel(tr("Resolution")), 0, 0)
+        self.resolution = QComboBox()
+        titles = resolution_titles()
+        titles[rec.Resolution.A.value] = tr("{name}'s wording (A)").format(name=name_a)
+        titles[rec.Resolution.B.value] = tr("{name}'s wording (B)").format(name=name_b)
+        for value, title in titles.items():
+            self.resolution.addItem(title, value)
+        self.resolution.activated.connect(self._resolution_touched)
+        form.addWidget(self.resolution, 0, 1)
+        form.addWidget(QLabel(tr("Note")), 1, 0, Qt.AlignmentFlag.AlignTop)
+        self.note = QPlainTextEdit()
+        self.note.setPlaceholderText(tr("Why the team settled on this wording (optional)"))
+        self.note.setFixedHeight(54)
+        form.addWidget(self.note, 1, 1)
+        form.setColumnStretch(1, 1)
+        outer.addLayout(form)
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                               | QDialogButtonBox.StandardButton.Cancel)
+        box.button(QDialogButtonBox.StandardButton.Ok).setText(tr("Create consensus CMOC"))
+        box.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Cancel"))
+        box.accepted.connect(self.accept)
+        box.rejected.connect(self.reject)
+        outer.addWidget(box)
+
+        self._filling = True
+        first = pair.a or pair.b
+        for slot in SLOT_ORDER:
+            self._set(slot, getattr(first, slot, None))
+        self._filling = False
+        self._suggest_resolution()
+
+    def _set(self, slot: str, value: Any) -> None:
+        editor = self.editors[slot]
+        if isinstance(editor, QComboBox):
+            index = editor.findData(value)
+            if index < 0 and value:
+                editor.addItem(str(value), value)
+                index = editor.count() - 1
+            editor.setCurrentIndex(max(0, index))
+        else:
+            editor.setPlainText(_text(value))
+
+    def use_a(self, slot: str) -> None:
+        self._set(slot, getattr(self.pair.a, slot, None) if self.pair.a else None)
+
+    def use_b(self, slot: str) -> None:
+        self._set(slot, getattr(self.pair.b, slot, None) if self.pair.b else None)
+
+    def set_text(self, slot: str, text: str) -> None:
+        self._set(slot, text)
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for slot, editor in self.editors.items():
+            if isinstance(editor, QComboBox):
+                out[slot] = editor.currentData()
+            else:
+                out[slot] = editor.toPlainText().strip() or None
+        return out
+
+    def resolution_value(self) -> str:
+        return str(self.resolution.currentData())
+
+    def set_resolution(self, value: str) -> None:
+        self.resolution.setCurrentIndex(self.resolution.findData(value))
+        self._resolution_chosen = True
+
+    def note_text(self) -> str | None:
+        return self.note.toPlainText().strip() or None
+
+    def _resolution_touched(self, _index: int) -> None:
+        self._resolution_chosen = True
+
+    def _suggest_resolution(self, *_: Any) -> None:
+        """Until the user picks one, the resolution follows what the wording says it is."""
+        if self._filling or self._resolution_chosen:
+            return
+        norm = lambda v: " ".join(_text(v).split())  # noqa: E731
+        mine = {s: norm(v) for s, v in self.values().items()}
+        same_a = self.pair.a is not None and all(
+            mine[s] == norm(getattr(self.pair.a, s, None)) for s in SLOT_ORDER)
+        same_b = self.pair.b is not None and all(
+            mine[s] == norm(getattr(self.pair.b, s, None)) for s in SLOT_ORDER)
+        if same_a and same_b:
+            value = rec.Resolution.AGREED.value
+        elif same_a:
+            value = rec.Resolution.A.value
+        elif same_b:
+            value = rec.Resolution.B.value
+        else:
+            value = rec.Resolution.MERGED.value
+        self.resolution.setCurrentIndex(self.resolution.findData(value))
+
+
+class PairCard(QFrame):
+    """One row of the reconciliation: A's CMOC beside B's (or one of them alone)."""
+
+    def __init__(self, view: ReconcileView, number: int, pair: Pair) -> None:
+        super().__init__()
+        self.view = view
+        self.pair = pair
+        self.setObjectName("pairCard")
+        self.setStyleSheet("QFrame#pairCard { background: white; border: 1px solid #d5dae1; "
+                           "border-radius: 6px; }")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 8, 10, 10)
+        head = QHBoxLayout()
+        names = view.names
+        if pair.a and pair.b:
+            title = tr("Pair {n} · match {score} %").format(n=number,
+                                                            score=round(pair.score * 100))
+            if not pair.differences:
+                title += " · " + tr("same wording")
+            else:
+                title += " · " + tr("{n} slots differ").format(n=len(pair.differences))
+        else:
+            owner = names.get((pair.a or pair.b).owner_id or "", "?")  # type: ignore[union-attr]
+            title = tr("{n} · only {name}").format(n=number, name=owner)
+        heading = QLabel(title)
+        heading.setStyleSheet("font-weight: 700; color: #37474f;")
+        head.addWidget(heading)
+        head.addStretch(1)
+        self.consensus_button: QPushButton | None = None
+        self.promote_button: QPushButton | None = None
+        self.set_aside_button: QPushButton | None = None
+        if pair.a and pair.b:
+            self.consensus_button = QPushButton(tr("Make consensus…"))
+            self.consensus_button.setObjectName("primary")
+            self.consensus_button.clicked.connect(lambda: view.make_consensus(pair))
+            head.addWidget(self.consensus_button)
+        else:
+            self.promote_button = QPushButton(tr("Promote"))
+            self.promote_button.setToolTip(tr("Keep this CMOC as a consensus CMOC, as worded"))
+            self.promote_button.clicked.connect(lambda: view.promote(pair))
+            self.set_aside_button = QPushButton(tr("Set aside…"))
+            self.set_aside_button.clicked.connect(lambda: view.set_aside(pair))
+            head.addWidget(self.promote_button)
+            head.addWidget(self.set_aside_button)
+        lay.addLayout(head)
+
+        status = self._status_line()
+        if status:
+            note = QLabel(status)
+            note.setObjectName("hint")
+            note.setWordWrap(True)
+            lay.addWidget(note)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(4)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(2, 1)
+        grid.setColumnMinimumWidth(0, 120)
+        grid.addWidget(QLabel(""), 0, 0)
+        for col, side in ((1, pair.a), (2, pair.b)):
+            who = names.get(view.view.coder_a if col == 1 else view.view.coder_b, "")  # type: ignore[union-attr]
+            label = QLabel(who if side is not None else tr("{name}: no matching CMOC").format(
+                name=who))
+            label.setStyleSheet("font-weight: 700; color: #1a237e; padding: 2px 6px;")
+            grid.addWidget(label, 0, col)
+        different = set(pair.differences)
+        self.different_cells: dict[str, tuple[QLabel, QLabel]] = {}
+        row = 1
+        for slot in SLOT_ORDER:
+            a_text = _text(getattr(pair.a, slot, None)) if pair.a else ""
+            b_text = _text(getattr(pair.b, slot, None)) if pair.b else ""
+            if not a_text and not b_text:
+                continue
+            diff = slot in different
+            grid.addWidget(_slot_heading(slot), row, 0)
+            a_cell = _cell(a_text, diff, slot == "statement") if pair.a else QLabel("")
+            b_cell = _cell(b_text, diff, slot == "statement") if pair.b else QLabel("")
+            grid.addWidget(a_cell, row, 1)
+            grid.addWidget(b_cell, row, 2)
+            if diff:
+                self.different_cells[slot] = (a_cell, b_cell)
+            row += 1
+        lay.addLayout(grid)
+
+        extra = []
+        if pair.shared_code_ids:
+            extra.append("<b>" + tr("Shared codes:") + "</b> " + ", ".join(
+                view.code_name(c) for c in pair.shared_code_ids))
+        if pair.overlapping_excerpt_ids:
+            quotes = []
+            for eid in pair.overlapping_excerpt_ids:
+                ex = view.session.store.get("excerpt", eid)
+                if ex is not None:
+                    who = names.get(ex.owner_id or "", "")
+                    where = tr("p. {page}").format(page=ex.page) if ex.page else ""
+                    quotes.append(f"“{_short(ex.quote)}” <span style='color:#78909c'>"
+                                  f"({', '.join(x for x in (who, where) if x)})</span>")
+            if quotes:
+                extra.append("<b>" + tr("Overlapping passages:") + "</b><br>"
+                             + "<br>".join(quotes))
+        if extra:
+            info = QLabel("<br>".join(extra))
+            info.setWordWrap(True)
+            info.setTextFormat(Qt.TextFormat.RichText)
+            info.setStyleSheet("color: #37474f; padding: 4px 2px 0 2px;")
+            lay.addWidget(info)
+
+    def _status_line(self) -> str:
+        parts = []
+        for cmoc in (self.pair.a, self.pair.b):
+            if cmoc is None:
+                continue
+            who = self.view.names.get(cmoc.owner_id or "", "")
+            if cmoc.status == rec.CmocStatus.RECONCILED.value:
+                parts.append(tr("{name}'s CMOC is already a source of a consensus CMOC.")
+                             .format(name=who))
+            elif cmoc.status == rec.CmocStatus.SET_ASIDE.value:
+                parts.append(tr("{name}'s CMOC was set aside: {reason}").format(
+                    name=who, reason=cmoc.set_aside_reason or ""))
+        return " ".join(parts)
+
+
+class ConsensusCard(QFrame):
+    def __init__(self, view: ReconcileView, item: rec.Consensus) -> None:
+        super().__init__()
+        self.item = item
+        self.setObjectName("consensusCard")
+        self.setStyleSheet("QFrame#consensusCard { background: #f1f8e9; border: 1px solid "
+                           "#c5e1a5; border-radius: 6px; }")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 8)
+        text = item.statement or item.outcome or item.context or tr("(no wording)")
+        head = QLabel(f"<b>{_escape(text)}</b>")
+        head.setWordWrap(True)
+        lay.addWidget(head)
+        sources = []
+        for sid in item.source_ids:
+            src = view.session.store.get("cmoc", sid, include_deleted=True)
+            if src is not None:
+                sources.append(view.names.get(src.owner_id or "", "?"))
+        meta = tr("Resolution: {resolution}").format(
+            resolution=resolution_titles().get(item.resolution or "", item.resolution or ""))
+        if sources:
+            meta += " · " + tr("from {sources}").format(sources=", ".join(sources))
+        if item.note:
+            meta += " · " + tr("Note: {note}").format(note=item.note)
+        label = QLabel(meta)
+        label.setWordWrap(True)
+        label.setObjectName("hint")
+        lay.addWidget(label)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class ReconcileView(QDialog):
+    """A study's double coding side by side, with the consensus made so far."""
+
+    def __init__(self, session: Session, study_id: str, dialogs: Dialogs,
+                 parent: QWidget | None = None, report_error: Any = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.study_id = study_id
+        self.dialogs = dialogs
+        self._report = report_error or dialogs.error
+        self.setWindowTitle(tr("Reconcile study"))
+        self.resize(1180, 780)
+        self.names: dict[str, str] = {}
+        self.codes: dict[str, str] = {}
+        self.view: reconcile.Reconciliation | None = None
+        self.cards: list[PairCard] = []
+        self.consensus_cards: list[ConsensusCard] = []
+        outer = QVBoxLayout(self)
+        study = session.store.get("study", study_id)
+        self.title = QLabel(tr("Reconcile {study}").format(
+            study=(study.label or study.title or "") if study else ""))
+        self.title.setObjectName("studyTitle")
+        outer.addWidget(self.title)
+        coders_row = QHBoxLayout()
+        self.coder_a_box = QComboBox()
+        self.coder_b_box = QComboBox()
+        coders_row.addWidget(QLabel(tr("Coder A")))
+        coders_row.addWidget(self.coder_a_box)
+        coders_row.addSpacing(16)
+        coders_row.addWidget(QLabel(tr("Coder B")))
+        coders_row.addWidget(self.coder_b_box)
+        coders_row.addSpacing(16)
+        self.summary = QLabel("")
+        self.summary.setObjectName("hint")
+        coders_row.addWidget(self.summary, 1)
+        outer.addLayout(coders_row)
+        legend = QLabel(tr("Slots on a tinted background are worded differently by the two "
+                           "coders."))
+        legend.setObjectName("hint")
+        outer.addWidget(legend)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        outer.addWidget(self.scroll, 1)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.button(QDialogButtonBox.StandardButton.Close).setText(tr("Close"))
+        close.rejected.connect(self.reject)
+        outer.addWidget(close)
+        self._fill_coder_boxes()
+        self.coder_a_box.activated.connect(lambda _: self.refresh())
+        self.coder_b_box.activated.connect(lambda _: self.refresh())
+        self.refresh()
+
+    # -- data -----------------------------------------------------------------------------
+
+    def _fill_coder_boxes(self) -> None:
+        self.names = {c.id: c.name or c.id for c in self.session.store.list(
+            "coder", include_deleted=True)}
+        found = reconcile.coders_of_study(self.session, self.study_id)
+        for box, default in ((self.coder_a_box, 0), (self.coder_b_box, 1)):
+            box.clear()
+            for cid in found:
+                box.addItem(self.names.get(cid, cid), cid)
+            if len(found) > default:
+                box.setCurrentIndex(default)
+            # with only two coders there is nothing to choose
+            box.setEnabled(len(found) > 2)
+
+    def code_name(self, code_id: str) -> str:
+        if not self.codes:
+            self.codes = {c.id: c.name or c.id for c in self.session.store.list(
+                "code", include_deleted=True)}
+        return tr(self.codes.get(code_id, code_id[:8]))
+
+    def set_coders(self, coder_a: str, coder_b: str) -> None:
+        self.coder_a_box.setCurrentIndex(self.coder_a_box.findData(coder_a))
+        self.coder_b_box.setCurrentIndex(self.coder_b_box.findData(coder_b))
+        self.refresh()
+
+    def refresh(self) -> None:
+        a, b = self.coder_a_box.currentData(), self.coder_b_box.currentData()
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setSpacing(10)
+        self.cards, self.consensus_cards = [], []
+        try:
+            if a and b and a == b:
+                raise CmoDeskError(tr("Choose two different coders."))
+            self.view = reconcile.reconciliation(self.session, self.study_id, a, b)
+        except CmoDeskError as err:
+            self.view = None
+            message = QLabel(str(err))
+            message.setWordWrap(True)
+            lay.addWidget(message)
+            lay.addStretch(1)
+            self.summary.setText("")
+            self.scroll.setWidget(body)
+            return
+        pairs = self.view.pairs
+        both = sum(1 for p in pairs if p.a and p.b)
+        self.summary.setText(tr("Pairs: {pairs} · without a partner: {alone} · consensus "
+                                "CMOCs so far: {done}").format(
+            pairs=both, alone=len(pairs) - both, done=len(self.view.consensus)))
+        for n, pair in enumerate(pairs, start=1):
+            card = PairCard(self, n, pair)
+            self.cards.append(card)
+            lay.addWidget(card)
+        if not pairs:
+            lay.addWidget(QLabel(tr("Neither coder has CMOCs on this study.")))
+        heading = QLabel(tr("Consensus CMOCs of this study"))
+        heading.setObjectName("sectionTitle")
+        lay.addWidget(heading)
+        for item in self.view.consensus:
+            card = ConsensusCard(self, item)
+            self.consensus_cards.append(card)
+            lay.addWidget(card)
+        if not self.view.consensus:
+            none = QLabel(tr("None yet."))
+            none.setObjectName("hint")
+            lay.addWidget(none)
+        lay.addStretch(1)
+        old = self.scroll.verticalScrollBar().value()
+        self.scroll.setWidget(body)
+        self.scroll.verticalScrollBar().setValue(old)
+
+    # -- actions --------------------------------------------------------------------------
+
+    def _attempt(self, fn: Any) -> bool:
+        try:
+            fn()
+        except CmoDeskError as err:
+            self._report(str(err))
+            return False
+        self.refresh()
+        return True
+
+    def make_consensus(self, pair: Pair) -> bool:
+        if self.view is None or pair.a is None or pair.b is None:
+            return False
+        editor = ConsensusEditor(pair, self.names.get(self.view.coder_a, "A"),
+                                 self.names.get(self.view.coder_b, "B"), self)
+        try:
+            if self.dialogs.run_dialog(editor) != QDialog.DialogCode.Accepted:
+                return False
+            values, resolution, note = (editor.values(), editor.resolution_value(),
+                                        editor.note_text())
+        finally:
+            editor.deleteLater()
+        return self._attempt(lambda: reconcile.consensus_from(
+            self.session, self.study_id, [pair.a.id, pair.b.id],  # type: ignore[union-attr]
+            values, resolution, note))
+
+    def promote(self, pair: Pair) -> bool:
+        cmoc = pair.a or pair.b
+        if cmoc is None:
+            return False
+        return self._attempt(lambda: reconcile.promote(self.session, cmoc.id))
+
+    def set_aside(self, pair: Pair) -> bool:
+        cmoc = pair.a or pair.b
+        if cmoc is None:
+            return False
+        reason = self.dialogs.ask_text(tr("Set aside"), tr(
+            "Why is this CMOC set aside? The reason is kept with it."),
+            cmoc.set_aside_reason or "")
+        if reason is None:
+            return False
+        return self._attempt(lambda: reconcile.set_aside(self.session, cmoc.id, reason))
+
+
+def double_coded_studies(session: Session) -> list[tuple[str, str]]:
+    """(id, label) of studies with CMOCs from at least two coders, by label."""
+    owners: dict[str, set[str]] = {}
+    for c in session.store.list("cmoc", columns=("study_id", "owner_id")):
+        if c.owner_id:
+            owners.setdefault(c.study_id or "", set()).add(c.owner_id)
+    studies = {s.id: s.label or s.title or s.id
+               for s in session.store.list("study", columns=("label", "title"))}
+    found = [(sid, studies[sid]) for sid, who in owners.items() if len(who) > 1 and sid in studies]
+    return sorted(found, key=lambda t: t[1].casefold())
+
+
+def open_reconciliation(window: Any, study_id: str | None = None) -> ReconcileView | None:
+    """Team → Reconcile study…: the current study when it is double-coded, else a choice."""
+    session: Session = window.session
+    candidates = double_coded_studies(session)
+    if not candidates:
+        window.report_error(tr("No study has CMOCs from two coders yet. Merge the coders' "
+                               "copies first (File → Merge…)."))
+        return None
+    study_id = study_id or window.study_id
+    if study_id not in {sid for sid, _ in candidates}:
+        study_id = window.dialogs.choose_item(tr("Reconcile study"),
+                                              tr("Studies coded by two or more coders:"),
+                                              candidates)
+        if not study_id:
+            return None
+    view = ReconcileView(session, study_id, window.dialogs, window, window.report_error)
+    view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    view.show()
+    window._reconcile_view = view
+    return view
+
+
+__all__ = ["ConsensusEditor", "ReconcileView", "double_coded_studies", "open_reconciliation"]
