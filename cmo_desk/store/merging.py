@@ -11,10 +11,13 @@ import sqlite3
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from cmo_desk.domain.errors import ProjectError, WrongProjectError
+from cmo_desk.store.models import ROW_CLASSES
 from cmo_desk.store.project_store import (
     FORMAT_VERSION,
+    HEAD_REVISION,
     MergeStats,
     ProjectStore,
     _fsync_path,
@@ -43,7 +46,7 @@ def check_mergeable(store: ProjectStore, other: Path) -> dict[str, str]:
 
 def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> MergeStats:
     """Bring every change (and document bytes) of ``other`` into ``store`` in one transaction."""
-    check_mergeable(store, other)
+    other_meta = check_mergeable(store, other)
     before = store.conflict_count()
     with store.engine.connect() as conn:
         conn.exec_driver_sql("ATTACH DATABASE ? AS other", (str(Path(other).resolve()),))
@@ -92,7 +95,8 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
                     "INSERT INTO main.blobs (sha256, size, data) SELECT sha256, size, data "
                     "FROM other.blobs o WHERE NOT EXISTS "
                     "(SELECT 1 FROM main.blobs m WHERE m.sha256 = o.sha256)")
-            reproject_many(conn, touched)
+            copied = _copy_projections(conn, other_meta) if touched else set()
+            reproject_many(conn, [key for key in touched if key not in copied])
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
             conn.commit()
         except BaseException:
@@ -104,6 +108,72 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
         store.clock.observe(int(top[0]), int(top[1]))
     return MergeStats(new_changes, new_blobs, arrived, len(touched), before,
                       store.conflict_count(), far_future, False)
+
+
+def _copy_projections(conn: Connection, other_meta: dict[str, str]) -> set[tuple[str, str]]:
+    """Take the other file's projected rows for records whose changes here are all there too.
+
+    For such a record the merged change set *is* the other file's set, and projection is a pure
+    function of the set, so its rows there are exactly what re-projecting here would give. This
+    avoids re-projecting in Python what a coder's copy already projected. Only a file of the same
+    schema revision with its visible tables (not a bundle) is used this way; every other record
+    is re-projected from the log.
+    """
+    if other_meta.get("revision") != HEAD_REVISION:
+        return set()
+    names = {r[0] for r in conn.exec_driver_sql(
+        "SELECT name FROM other.sqlite_master WHERE type IN ('table')").all()}
+    if not set(ROW_CLASSES) <= names or "conflicts" not in names:
+        return set()
+    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
+    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.copyset")
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE touched AS SELECT DISTINCT entity_type, entity_id FROM temp.incoming")
+    # Records with a change here that the other file lacks need a real re-projection.
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE copyset (entity_type TEXT, entity_id TEXT, "
+        "PRIMARY KEY (entity_type, entity_id))")
+    conn.exec_driver_sql(
+        "INSERT INTO temp.copyset SELECT t.entity_type, t.entity_id FROM temp.touched t "
+        "WHERE NOT EXISTS (SELECT 1 FROM main.changes m WHERE m.entity_type = t.entity_type "
+        "AND m.entity_id = t.entity_id AND NOT EXISTS "
+        "(SELECT 1 FROM other.changes o WHERE o.change_id = m.change_id))")
+    copied: set[tuple[str, str]] = set()
+    for etype, row_cls in ROW_CLASSES.items():
+        table = row_cls.__table__.name
+        cols = ", ".join(f'"{c}"' for c in row_cls.__table__.columns.keys())
+        # Only records the other file really has a row for (a damaged copy falls back).
+        conn.exec_driver_sql(
+            f"DELETE FROM temp.copyset WHERE entity_type = ? AND entity_id NOT IN "
+            f"(SELECT id FROM other.\"{table}\")", (etype,))
+        ids = "(SELECT entity_id FROM temp.copyset WHERE entity_type = ?)"
+        n = conn.exec_driver_sql(
+            f"SELECT count(*) FROM temp.copyset WHERE entity_type = ?", (etype,)).scalar()
+        if not n:
+            continue
+        conn.exec_driver_sql(f"DELETE FROM main.\"{table}\" WHERE id IN {ids}", (etype,))
+        conn.exec_driver_sql(
+            f"INSERT INTO main.\"{table}\" ({cols}) SELECT {cols} FROM other.\"{table}\" "
+            f"WHERE id IN {ids}", (etype,))
+        conn.exec_driver_sql(
+            f"DELETE FROM main.conflicts WHERE entity_type = ? AND entity_id IN {ids}",
+            (etype, etype))
+        conn.exec_driver_sql(
+            "INSERT INTO main.conflicts (entity_type, entity_id, field, kind, heads, ancestors) "
+            "SELECT entity_type, entity_id, field, kind, heads, ancestors FROM other.conflicts "
+            f"WHERE entity_type = ? AND entity_id IN {ids}", (etype, etype))
+        if etype == "document" and conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"DELETE FROM main.search_pages WHERE document_id IN {ids}",
+                                 (etype,))
+            conn.exec_driver_sql(
+                "INSERT INTO main.search_pages (document_id, study_id, page, body) "
+                "SELECT document_id, study_id, page, body FROM other.search_pages "
+                f"WHERE document_id IN {ids}", (etype,))
+        copied.update((etype, i) for (i,) in conn.exec_driver_sql(
+            "SELECT entity_id FROM temp.copyset WHERE entity_type = ?", (etype,)).all())
+    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
+    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.copyset")
+    return copied
 
 
 def write_bundle(store: ProjectStore, dest: Path) -> int:
