@@ -52,7 +52,7 @@ def _pick_coder(args_coder: str | None, settings: object, interactive: bool,
 
 
 def run_desk(argv: list[str]) -> int:
-    from cmo_desk.domain.errors import CmoDeskError
+    from cmo_desk.domain.errors import Cancelled, CmoDeskError
     from cmo_desk.domain.i18n import set_language
     from cmo_desk.services.settings import Settings
 
@@ -81,6 +81,8 @@ def run_desk(argv: list[str]) -> int:
 
     try:
         session, first_run = _open_session(args, settings, interactive=not headless)
+    except Cancelled:
+        return 2  # the user saw the problem and chose to leave the damaged file alone
     except CmoDeskError as err:
         if headless:
             print(str(err), file=sys.stderr)
@@ -144,6 +146,14 @@ def _open_first_study(window: object) -> None:
         view.setCurrentIndex(proxy.index(0, 0))
 
 
+def _open_or_rescue(path: Path, interactive: bool) -> object:
+    """Open a project; a damaged one is offered its latest good backup when someone is there."""
+    from cmo_desk.ui.backups_view import open_with_recovery
+    from cmo_desk.ui.dialogs import Dialogs
+
+    return open_with_recovery(path, None, Dialogs(None) if interactive else None)
+
+
 def _open_session(args: argparse.Namespace, settings: object,
                   interactive: bool) -> tuple[object, bool]:
     from cmo_desk.services.demo import build_demo
@@ -154,7 +164,7 @@ def _open_session(args: argparse.Namespace, settings: object,
     if args.project:
         path = Path(args.project)
         if path.exists():
-            probe = Session.open(path)
+            probe = _open_or_rescue(path, interactive)
             coders = [c.name for c in probe.coders() if c.name]
             probe.close()
             name = _pick_coder(args.coder, settings, interactive, coders)

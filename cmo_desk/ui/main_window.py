@@ -340,7 +340,8 @@ class MainWindow(QMainWindow):
                                           "Ctrl+I")
         self._action(file, tr("Import a folder…"), self.import_folder)
         self.export_action = self._action(file, tr("Export…"), self.export_project, "Ctrl+E")
-        self.merge_action = self._action(file, tr("Merge a coder's copy…"), self.merge_projects)
+        self.merge_action = self._action(file, tr("Merge coders' copies…"), self.merge_projects)
+        self._action(file, tr("Backups…"), self.show_backups)
         have = lambda name: importlib.util.find_spec(f"cmo_desk.services.{name}") is not None  # noqa: E731
         self.import_action.setEnabled(have("importing"))
         self.export_action.setEnabled(have("exporting"))
@@ -374,6 +375,8 @@ class MainWindow(QMainWindow):
         code.addSeparator()
         self._action(code, tr("Submit this study…"), self.submit_study)
 
+        self._build_team_menu(bar)
+
         view = bar.addMenu(tr("&View"))
         self.others_action = self._action(view, tr("Show other coders' work"),
                                           self.toggle_others, "Ctrl+Shift+O", checkable=True)
@@ -386,6 +389,25 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu(tr("&Help"))
         self._action(help_menu, tr("Keyboard shortcuts"), self.show_shortcuts, "F1")
+
+    def _build_team_menu(self, bar: Any) -> None:
+        def later(module: str, function: str) -> Any:
+            # the team windows load their services only when first used, to keep start-up light
+            return lambda: getattr(importlib.import_module(f"cmo_desk.ui.{module}"), function)(self)
+
+        team = bar.addMenu(tr("&Team"))
+        self._action(team, tr("Reconcile study…"), later("reconcile_view", "open_reconciliation"))
+        self._action(team, tr("Conflicts…"), later("conflicts_view", "open_conflicts"))
+        self._action(team, tr("Duplicates…"), later("duplicates_view", "open_duplicates"))
+        self._action(team, tr("Agreement…"), later("agreement_view", "open_agreement"))
+        team.addSeparator()
+        self._action(team, tr("Assign this study…"), later("reconcile_view", "assign_study"))
+        self._action(team, tr("Submit my coding of this study…"), self.submit_study)
+
+    def show_backups(self) -> None:
+        from cmo_desk.ui.backups_view import open_backups
+
+        open_backups(self)
 
     # -- refreshing ----------------------------------------------------------------------
 
@@ -714,8 +736,10 @@ class MainWindow(QMainWindow):
             self.open_path(paths[0])
 
     def open_path(self, path: str) -> None:
+        from cmo_desk.ui.backups_view import open_with_recovery
+
         ok, session = self.actions.run(
-            lambda: Session.open(path, coder=self.session.coder_name))
+            lambda: open_with_recovery(path, self.session.coder_name, self.dialogs))
         if ok:
             self._switch_to(session)
 
@@ -810,17 +834,9 @@ class MainWindow(QMainWindow):
             tr("Exported to {path}").format(path=path), 10000))
 
     def merge_projects(self) -> None:
-        paths = self.dialogs.open_paths(tr("Merge coders' copies"),
-                                        tr("CMO Desk projects (*.cmo)"))
-        if not paths:
-            return
-        from cmo_desk.services import merging
+        from cmo_desk.ui.merge_flow import choose_and_merge
 
-        def work(session: Session, progress: Any, cancelled: Any) -> Any:
-            return merging.merge_projects(session, paths)
-
-        self.run_task(tr("Merging"), work, lambda r: self.statusBar().showMessage(
-            tr("Merged {n} file(s).").format(n=len(r)), 10000))
+        choose_and_merge(self)
 
     def preferences(self) -> None:
         answer = self.dialogs.preferences(self.settings.coder_name or "",

@@ -1,0 +1,175 @@
+"""Team → Agreement…: how well the coders agree, per code and pooled, from their own records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+    QSplitter, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from cmo_desk.domain.errors import CmoDeskError
+from cmo_desk.domain.i18n import current_language, tr
+from cmo_desk.merge.agreement import AgreementReport, CodeAgreement
+from cmo_desk.services import agreement
+from cmo_desk.ui.conflicts_view import RowsTableModel, table_view
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} %"
+
+
+class AgreementView(QDialog):
+    def __init__(self, window: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.window = window
+        self.session = window.session
+        self.report: AgreementReport | None = None
+        self.setWindowTitle(tr("Agreement between coders"))
+        self.resize(980, 620)
+        lay = QVBoxLayout(self)
+        intro = QLabel(tr("Computed from each coder's own excerpts and CMOCs, never from "
+                          "consensus CMOCs. Cohen's κ compares two coders; Krippendorff's α "
+                          "(nominal) works for any number."))
+        intro.setWordWrap(True)
+        intro.setObjectName("hint")
+        lay.addWidget(intro)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_lay = QVBoxLayout(left)
+        left_lay.setContentsMargins(0, 0, 0, 0)
+        left_lay.addWidget(QLabel(tr("Coders")))
+        self.coder_list = QListWidget()
+        for c in self.session.coders():
+            item = QListWidgetItem(c.name or c.id)
+            item.setData(Qt.ItemDataRole.UserRole, c.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+            self.coder_list.addItem(item)
+        left_lay.addWidget(self.coder_list, 1)
+        self.compute_button = QPushButton(tr("Compute"))
+        self.compute_button.setObjectName("primary")
+        left_lay.addWidget(self.compute_button)
+        split.addWidget(left)
+        right = QWidget()
+        right_lay = QVBoxLayout(right)
+        right_lay.setContentsMargins(0, 0, 0, 0)
+        self.headline = QLabel("")
+        self.headline.setWordWrap(True)
+        right_lay.addWidget(self.headline)
+        self.tabs = QTabWidget()
+        self.codes_model = RowsTableModel([tr("Code"), tr("Units"), tr("κ"), tr("α"),
+                                           tr("Agreement"), tr("Applied by each coder")], self)
+        self.codes_model.right_aligned = {1, 2, 3, 4}
+        self.codes_table = table_view(self.codes_model, stretch=0)
+        self.tabs.addTab(self.codes_table, tr("Study × code"))
+        self.overlap_model = RowsTableModel([tr("Study"), tr("Document"), tr("Code"),
+                                             tr("Coders"), tr("Agreement"), tr("κ")], self)
+        self.overlap_model.right_aligned = {4, 5}
+        self.overlap_table = table_view(self.overlap_model, stretch=1)
+        self.tabs.addTab(self.overlap_table, tr("Character overlap"))
+        right_lay.addWidget(self.tabs, 1)
+        self.notes = QLabel("")
+        self.notes.setWordWrap(True)
+        self.notes.setObjectName("hint")
+        right_lay.addWidget(self.notes)
+        split.addWidget(right)
+        split.setSizes([200, 760])
+        lay.addWidget(split, 1)
+        buttons = QHBoxLayout()
+        self.save_button = QPushButton(tr("Save as .docx or .csv…"))
+        buttons.addWidget(self.save_button)
+        buttons.addStretch(1)
+        lay.addLayout(buttons)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.button(QDialogButtonBox.StandardButton.Close).setText(tr("Close"))
+        close.rejected.connect(self.reject)
+        lay.addWidget(close)
+        self.compute_button.clicked.connect(self.compute)
+        self.save_button.clicked.connect(self.save)
+        self.compute()
+
+    def chosen_coders(self) -> list[str]:
+        out = []
+        for row in range(self.coder_list.count()):
+            item = self.coder_list.item(row)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(str(item.data(Qt.ItemDataRole.UserRole)))
+        return out
+
+    def compute(self) -> AgreementReport | None:
+        chosen = self.chosen_coders()
+        everyone = self.coder_list.count()
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.report = agreement.agreement_report(
+                self.session, None if len(chosen) == everyone else chosen)
+        except CmoDeskError as err:
+            self.report = None
+            self.headline.setText(str(err))
+            self.codes_model.set_rows([])
+            self.overlap_model.set_rows([])
+            self.notes.setText("")
+            return None
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self._show(self.report)
+        return self.report
+
+    def _code_row(self, row: CodeAgreement, title: str | None = None) -> tuple[tuple[str, ...],
+                                                                                   Any]:
+        applied = ", ".join(f"{n}" for n in row.applied)
+        return ((title or tr(row.code_name), str(row.units), number(row.kappa),
+                 number(row.alpha), percent(row.percent), applied), row)
+
+    def _show(self, report: AgreementReport) -> None:
+        share = percent(report.double_coded_share * 100) if report.double_coded_share is not None \
+            else "—"
+        self.headline.setText(
+            "<b>" + tr("Coders: {names}").format(names=", ".join(report.coder_names)) + "</b><br>"
+            + tr("Studies double-coded: {n} of {total} ({share})").format(
+                n=report.studies_double_coded, total=report.studies_total, share=share))
+        rows = [self._code_row(report.pooled, tr("All codes (pooled)"))]
+        rows += [self._code_row(r) for r in report.per_code]
+        self.codes_model.set_rows(rows)
+        names = dict(zip(report.coder_ids, report.coder_names))
+        self.overlap_model.set_rows([
+            ((o.study_label, o.document_name, tr(o.code_name),
+              f"{names.get(o.coder_a, '?')} · {names.get(o.coder_b, '?')}",
+              percent(o.result.percent), number(o.result.kappa)), o)
+            for o in report.overlaps])
+        self.notes.setText("\n".join(report.notes))
+
+    def save(self) -> str | None:
+        if self.report is None:
+            return None
+        path = self.window.dialogs.save_path(
+            tr("Save agreement report"), tr("Word (*.docx);;CSV (*.csv)"),
+            str(self.session.path.with_name(self.session.path.stem + "-agreement.docx")))
+        if not path:
+            return None
+        try:
+            written = agreement.export_agreement(self.report, path, current_language())
+        except CmoDeskError as err:
+            self.window.report_error(str(err))
+            return None
+        self.window.statusBar().showMessage(tr("Saved {path}").format(path=written), 10000)
+        return str(written)
+
+
+def open_agreement(window: Any) -> AgreementView:
+    view = AgreementView(window, window)
+    view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    view.show()
+    window._agreement_view = view
+    return view
+
+
+__all__ = ["AgreementView", "open_agreement"]

@@ -1,0 +1,167 @@
+"""File → Merge…: coders' copies merged in the background, then a summary of what arrived.
+
+Every file is checked and previewed before anything is written, and Cancel is honoured up to
+that point, so a cancelled merge leaves the project exactly as it was. Once writing has begun the
+merge is allowed to finish (each file is one short transaction) and the summary says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog, QDialogButtonBox, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget,
+)
+
+from cmo_desk.domain.errors import Cancelled
+from cmo_desk.domain.i18n import tr
+from cmo_desk.services import merging
+from cmo_desk.services.session import Session
+from cmo_desk.ui.workers import Task, run_with_progress
+
+#: Result code of the summary dialog when the user asks to see the conflicts.
+OPEN_CONFLICTS = 2
+
+
+def record_type_titles() -> dict[str, str]:
+    return {
+        "study": tr("studies"), "document": tr("full texts"), "excerpt": tr("excerpts"),
+        "cmoc": tr("CMOCs"), "consensus": tr("consensus CMOCs"), "code": tr("codes"),
+        "theory": tr("theories"), "form_value": tr("study form answers"),
+        "coder": tr("coders"), "assignment": tr("assignments"), "project": tr("project details"),
+        "excerpt_code": tr("codes on excerpts"), "cmoc_code": tr("codes on CMOCs"),
+        "cmoc_excerpt": tr("excerpts cited by CMOCs"), "cmoc_theory": tr("theory links"),
+        "consensus_source": tr("consensus sources"), "consensus_code": tr("codes on consensus"),
+        "consensus_excerpt": tr("excerpts cited by consensus"),
+    }
+
+
+def summary_html(reports: Sequence[merging.MergeReport], written_after_cancel: bool = False) -> str:
+    titles = record_type_titles()
+    parts = []
+    if written_after_cancel:
+        parts.append("<p><b>" + escape(tr(
+            "Cancel came after writing had begun, so the merge was completed.")) + "</b></p>")
+    for r in reports:
+        head = f"<h3>{escape(r.source.name)}</h3>"
+        if r.changed_nothing:
+            parts.append(head + "<p>" + escape(tr(
+                "Nothing new: everything in this file was already in the project.")) + "</p>")
+            continue
+        rows = []
+        for coder, per_type in r.arrived.items():
+            who = coder or tr("no coder (project set-up)")
+            what = ", ".join(f"{n} {titles.get(t, t)}" for t, n in sorted(
+                per_type.items(), key=lambda kv: (-kv[1], kv[0])))
+            rows.append(f"<tr><td style='padding-right:12px'><b>{escape(who)}</b></td>"
+                        f"<td>{escape(what)}</td></tr>")
+        body = (f"<table cellpadding=2>{''.join(rows)}</table>" if rows else "")
+        notes = [tr("{n} changes arrived.").format(n=r.new_changes)]
+        if r.new_blobs:
+            notes.append(tr("{n} document files arrived.").format(n=r.new_blobs))
+        if r.new_conflicts:
+            notes.append(tr("{n} new conflicts to settle.").format(n=r.new_conflicts))
+        if r.far_future:
+            notes.append(tr("{n} changes carry a clock far in the future; check that laptop's "
+                            "date.").format(n=r.far_future))
+        if r.backup:
+            notes.append(tr("The project was backed up first: {name}").format(
+                name=r.backup.name))
+        parts.append(head + body + "<p>" + "<br>".join(escape(n) for n in notes) + "</p>")
+    total = reports[-1].conflicts_total if reports else 0
+    parts.append("<p>" + escape(tr("Open conflicts in the project: {n}").format(n=total))
+                 + "</p>")
+    return "".join(parts)
+
+
+class MergeSummary(QDialog):
+    def __init__(self, reports: Sequence[merging.MergeReport], written_after_cancel: bool = False,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.reports = list(reports)
+        self.setWindowTitle(tr("Merge finished"))
+        self.resize(620, 460)
+        lay = QVBoxLayout(self)
+        self.text = QLabel(summary_html(self.reports, written_after_cancel))
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        holder = QWidget()
+        QVBoxLayout(holder).addWidget(self.text)
+        holder.layout().addStretch(1)
+        scroll.setWidget(holder)
+        lay.addWidget(scroll, 1)
+        box = QDialogButtonBox()
+        self.conflicts_button: QPushButton | None = None
+        if self.reports and self.reports[-1].conflicts_total:
+            self.conflicts_button = QPushButton(tr("Open conflicts…"))
+            self.conflicts_button.setObjectName("primary")
+            box.addButton(self.conflicts_button, QDialogButtonBox.ButtonRole.ActionRole)
+            self.conflicts_button.clicked.connect(lambda: self.done(OPEN_CONFLICTS))
+        close = box.addButton(QDialogButtonBox.StandardButton.Close)
+        close.setText(tr("Close"))
+        box.rejected.connect(self.reject)
+        lay.addWidget(box)
+
+
+def choose_and_merge(window: Any) -> Task | None:
+    paths = window.dialogs.open_paths(tr("Merge coders' copies"), tr(
+        "CMO Desk projects and bundles (*.cmo *.cmobundle);;All files (*)"))
+    return start_merge(window, paths) if paths else None
+
+
+def start_merge(window: Any, paths: Sequence[str | Path]) -> Task | None:
+    """Merge ``paths`` into the window's project in the background; the summary follows."""
+    if not paths:
+        return None
+    if window.session.read_only:
+        window.report_error(window.session.store.read_only_reason or tr(
+            "This project is open read-only; nothing can be merged into it."))
+        return None
+    window.flush_edits()
+    path, coder = window.session.path, window.session.coder_name
+    files = [str(p) for p in paths]
+    state: dict[str, Any] = {"reports": None}
+
+    def work(progress: Any, cancelled: Any) -> Any:
+        with Session.open(path, coder=coder) as session:
+            progress(0, 0)
+            # the dry run checks every file (right project, compatible version) and writes nothing
+            merging.merge_projects(session, files, dry_run=True)
+            if cancelled():
+                raise Cancelled(tr("Cancelled; nothing was merged."))
+            state["writing"] = True
+            state["reports"] = merging.merge_projects(session, files)
+            return state["reports"]
+
+    def finished(reports: Any, after_cancel: bool = False) -> None:
+        window.refresh_all()
+        summary = MergeSummary(reports, after_cancel, window)
+        window._merge_summary = summary
+        try:
+            if window.dialogs.run_dialog(summary) == OPEN_CONFLICTS:
+                from cmo_desk.ui.conflicts_view import open_conflicts
+
+                open_conflicts(window)
+        finally:
+            summary.deleteLater()
+
+    def cancelled() -> None:
+        if state["reports"] is not None:
+            finished(state["reports"], True)
+        else:
+            window.statusBar().showMessage(tr("Merge cancelled; nothing was merged."), 8000)
+
+    task, dialog = run_with_progress(window.runner, window, tr("Merging"), work, finished,
+                                     window.report_error, cancelled)
+    window._progress_dialog = dialog
+    window._merge_task = task
+    return task
+
+
+__all__ = ["MergeSummary", "OPEN_CONFLICTS", "choose_and_merge", "start_merge", "summary_html"]
