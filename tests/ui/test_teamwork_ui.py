@@ -1,0 +1,421 @@
+"""Team work in the desk: reconciliation, merging coders' copies, conflicts, duplicates, agreement,
+assignments, backups and rescuing a damaged project."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QDialog
+
+from cmo_desk.domain import records as rec
+from cmo_desk.domain.errors import Cancelled
+from cmo_desk.domain.ids import coder_id
+from cmo_desk.services import backups, coding, merging
+from cmo_desk.services.demo import CODER_A, CODER_B
+from cmo_desk.services.session import Session
+from cmo_desk.ui import merge_flow, reconcile_view
+from cmo_desk.ui.agreement_view import open_agreement
+from cmo_desk.ui.backups_view import open_backups, open_with_recovery
+from cmo_desk.ui.conflicts_view import open_conflicts
+from cmo_desk.ui.duplicates_view import open_duplicates
+
+from .conftest import ScriptedDialogs
+
+
+class TeamDialogs(ScriptedDialogs):
+    """Also answers the team windows: prepared dialogs, file choices and the rescue question."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: list[QDialog] = []
+        self.answer_dialog: Callable[[QDialog], int] = lambda d: QDialog.DialogCode.Rejected
+        self.paths: list[str] = []
+        self.save_answer: str | None = None
+        self.restore_answer = True
+        self.restore_offers: list[tuple[str, str]] = []
+
+    def run_dialog(self, dialog: QDialog) -> int:
+        self.shown.append(dialog)
+        return int(self.answer_dialog(dialog))
+
+    def open_paths(self, title: str, filters: str) -> list[str]:
+        return self.paths
+
+    def save_path(self, title: str, filters: str, default: str = "") -> str | None:
+        return self.save_answer
+
+    def ask_restore(self, message: str, backup_name: str) -> bool:
+        self.restore_offers.append((message, backup_name))
+        return self.restore_answer
+
+
+@pytest.fixture
+def dialogs() -> TeamDialogs:
+    return TeamDialogs()
+
+
+def _study(session: Session, label: str) -> str:
+    return next(s.id for s in session.store.list("study") if s.label == label)
+
+
+def _pair(view: reconcile_view.ReconcileView) -> Any:
+    return next(c for c in view.cards if c.pair.a and c.pair.b)
+
+
+def test_reconciliation_shows_both_coders_side_by_side(open_window: Any) -> None:
+    window = open_window(study="Demo: Hanoi 2019")
+    view = reconcile_view.open_reconciliation(window)
+    assert view is not None
+    names = {view.coder_a_box.currentText(), view.coder_b_box.currentText()}
+    assert names == {CODER_A, CODER_B}
+    card = _pair(view)
+    pair = card.pair
+    assert pair.a.owner_id != pair.b.owner_id
+    # the slots worded differently are the ones tinted; the same "+" direction is not
+    assert "context" in pair.differences and "outcome_direction" not in pair.differences
+    assert set(card.different_cells) == {s for s in pair.differences
+                                         if getattr(pair.a, s) or getattr(pair.b, s)}
+    a_cell, b_cell = card.different_cells["context"]
+    assert reconcile_view.DIFFERENT_BG in a_cell.styleSheet()
+    assert a_cell.text() == pair.a.context and b_cell.text() == pair.b.context
+    shared = [window.codes[c].name for c in pair.shared_code_ids]
+    assert shared and shared[0] in card.findChildren(type(a_cell))[-1].text()
+    alone = [c for c in view.cards if (c.pair.a is None) != (c.pair.b is None)]
+    assert alone and all(c.promote_button and c.set_aside_button for c in alone)
+    assert card.consensus_button is not None and card.promote_button is None
+    view.close()
+
+
+def test_consensus_takes_the_chosen_wording_and_keeps_its_sources(open_window: Any,
+                                                                 dialogs: TeamDialogs) -> None:
+    window = open_window(study="Demo: Hanoi 2019")
+    view = reconcile_view.open_reconciliation(window)
+    pair = _pair(view).pair
+    suggested = []
+
+    def answer(editor: reconcile_view.ConsensusEditor) -> int:
+        assert editor.values()["context"] == pair.a.context  # prefilled with A's wording
+        for slot in pair.differences:
+            editor.use_b_buttons[slot].click()
+        suggested.append(editor.resolution_value())
+        editor.set_text("statement", "If clinic staff stigmatise women, then a peer navigator "
+                                     "helps them start ART, because they feel safe with her.")
+        suggested.append(editor.resolution_value())
+        editor.note.setPlainText("Kept Sam's wording, with a fuller statement.")
+        return QDialog.DialogCode.Accepted
+
+    dialogs.answer_dialog = answer
+    assert view.make_consensus(pair)
+    assert suggested == ["b", "merged"]
+    made = [c for c in window.session.store.list("consensus", study_id=view.study_id)]
+    assert len(made) == 1
+    consensus = made[0]
+    assert consensus.context == pair.b.context and consensus.outcome == pair.b.outcome
+    assert consensus.statement.startswith("If clinic staff stigmatise women, then a peer")
+    assert set(consensus.source_ids) == {pair.a.id, pair.b.id}
+    assert consensus.resolution == "merged" and consensus.note.startswith("Kept Sam's")
+    assert set(consensus.code_ids) >= set(pair.shared_code_ids)
+    # the coders' own CMOCs keep their wording and are marked as reconciled
+    a_now = window.session.store.get("cmoc", pair.a.id)
+    assert a_now.context == pair.a.context and a_now.status == rec.CmocStatus.RECONCILED.value
+    assert len(view.consensus_cards) == 1
+
+    dialogs.answer_dialog = lambda d: QDialog.DialogCode.Rejected
+    assert not view.make_consensus(_pair(view).pair)
+    assert window.session.store.count("consensus", study_id=view.study_id) == 1
+    view.close()
+
+
+def test_set_aside_keeps_the_reason_and_promote_makes_a_consensus(open_window: Any,
+                                                                  dialogs: TeamDialogs) -> None:
+    window = open_window(study="Demo: Hanoi 2019")
+    view = reconcile_view.open_reconciliation(window)
+    alone = next(c for c in view.cards if (c.pair.a is None) != (c.pair.b is None))
+    cmoc = alone.pair.a or alone.pair.b
+
+    dialogs.text_answer = "   "
+    assert not view.set_aside(alone.pair)
+    assert dialogs.errors and "reason" in dialogs.errors[-1]
+    dialogs.text_answer = "About staff support, outside this review's question"
+    alone.set_aside_button.click()
+    now = window.session.store.get("cmoc", cmoc.id)
+    assert now.status == rec.CmocStatus.SET_ASIDE.value
+    assert now.set_aside_reason == "About staff support, outside this review's question"
+    assert now.statement == cmoc.statement
+    shown = next(c for c in view.cards if (c.pair.a or c.pair.b).id == cmoc.id)
+    assert any("outside this review" in lbl.text() for lbl in shown.findChildren(type(
+        view.summary)))
+
+    window.open_study_by_label("Demo: Odessa 2017")
+    odessa = reconcile_view.open_reconciliation(window)
+    before = window.session.store.count("consensus", study_id=odessa.study_id)
+    lone = next(c for c in odessa.cards if (c.pair.a is None) != (c.pair.b is None))
+    lone.promote_button.click()
+    after = window.session.store.list("consensus", study_id=odessa.study_id)
+    assert len(after) == before + 1
+    new = next(c for c in after if lone.pair.a and lone.pair.a.id in c.source_ids
+               or lone.pair.b and lone.pair.b.id in c.source_ids)
+    assert new.statement == (lone.pair.a or lone.pair.b).statement
+    view.close()
+    odessa.close()
+
+
+def test_reconcile_offers_a_choice_when_the_open_study_has_one_coder(
+        open_window: Any, dialogs: TeamDialogs) -> None:
+    window = open_window(study="Demo: Kunming 2016")
+    dialogs.item_answer = _study(window.session, "Demo: Odessa 2017")
+    view = reconcile_view.open_reconciliation(window)
+    assert view is not None and view.study_id == dialogs.item_answer
+    assert "Odessa" in view.title.text()
+    view.close()
+
+
+def _coder_copy(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                edit: Callable[[Session], None]) -> Path:
+    """Sam's laptop: a copy of the project edited under its own site id."""
+    folder = tmp_path / "sam"
+    folder.mkdir()
+    copy = folder / "project.cmo"
+    shutil.copyfile(project, copy)
+    here = str(tmp_path / "config")
+    monkeypatch.setenv("CMO_DESK_CONFIG_DIR", str(tmp_path / "sam-config"))
+    try:
+        with Session.open(copy, coder=CODER_B) as sam:
+            edit(sam)
+    finally:
+        monkeypatch.setenv("CMO_DESK_CONFIG_DIR", here)
+    return copy
+
+
+def test_merge_brings_a_coders_copy_and_conflicts_are_settled(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    def sam_works(sam: Session) -> None:
+        kunming = _study(sam, "Demo: Kunming 2016")
+        coding.create_cmoc(sam, kunming, {"statement": "Sam's reading of Kunming"})
+        coding.update_study(sam, kunming, {"journal": "Sam's journal"})
+
+    copy = _coder_copy(project, tmp_path, monkeypatch, sam_works)
+    window = open_window(study="Demo: Kunming 2016")
+    kunming = _study(window.session, "Demo: Kunming 2016")
+    coding.update_study(window.session, kunming, {"journal": "Lan's journal"})
+
+    dialogs.paths = [str(copy)]
+    dialogs.answer_dialog = lambda d: merge_flow.OPEN_CONFLICTS
+    window.merge_projects()
+    qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=15000)
+    assert window.runner.wait(5000)
+    summary = dialogs.shown[-1]
+    assert isinstance(summary, merge_flow.MergeSummary)
+    text = summary.text.text()
+    assert CODER_B in text and "CMOCs" in text and "1 new conflicts" in text
+    assert summary.conflicts_button is not None
+    assert any(c.statement == "Sam's reading of Kunming"
+               for c in window.session.store.list("cmoc", study_id=kunming))
+    assert summary.reports[0].backup is not None and summary.reports[0].backup.exists()
+
+    conflicts = window._conflicts_view  # opened from the summary's button
+    assert len(conflicts.conflicts) == 1
+    c = conflicts.conflicts[0]
+    assert c.field == "journal" and "Kunming" in c.label
+    assert conflicts.model.rowCount() == 1
+    values = [conflicts.values.item(i).text() for i in range(conflicts.values.count())]
+    sams = next(i for i, v in enumerate(values) if "Sam's journal" in v)
+    assert CODER_B in values[sams]
+    conflicts.values.setCurrentRow(sams)
+    conflicts.keep_button.click()
+    assert window.session.store.get("study", kunming).journal == "Sam's journal"
+    assert conflicts.conflicts == [] and conflicts.model.rowCount() == 0
+    conflicts.close()
+
+
+def test_deleted_versus_edited_is_settled_by_keeping_or_restoring(
+        open_window: Any, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with Session.open(project, coder=CODER_A) as lan:
+        ex = lan.store.list("excerpt", owner_id=coder_id(CODER_A))[0]
+    copy = _coder_copy(project, tmp_path, monkeypatch,
+                       lambda sam: None)
+    monkeypatch.setenv("CMO_DESK_CONFIG_DIR", str(tmp_path / "lan2"))
+    with Session.open(copy, coder=CODER_A) as lan_laptop:
+        coding.update_excerpt(lan_laptop, ex.id, {"memo": "still needed"})
+    monkeypatch.setenv("CMO_DESK_CONFIG_DIR", str(tmp_path / "config"))
+    with Session.open(project, coder=CODER_A) as lan:
+        coding.delete_excerpt(lan, ex.id)
+        merging.merge_projects(lan, [copy])
+    window = open_window(study=None)
+    view = open_conflicts(window)
+    exists = [c for c in view.conflicts if c.field == "exists"]
+    if not exists:
+        pytest.skip("this edit and deletion did not conflict")
+    view.select(exists[0].number)
+    assert view.restore_button.isEnabled() and not view.keep_button.isVisible()
+    view.restore_button.click()
+    assert window.session.store.get("excerpt", ex.id) is not None
+    view.close()
+
+
+def test_cancelled_merge_changes_nothing_and_a_wrong_file_is_refused(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    copy = _coder_copy(project, tmp_path, monkeypatch, lambda sam: coding.create_cmoc(
+        sam, _study(sam, "Demo: Kunming 2016"), {"statement": "should not arrive"}))
+    window = open_window(study=None)
+    before = window.session.store.count("cmoc")
+    release = threading.Event()
+    real = merging.merge_projects
+
+    def slow(session: Session, others: Any, dry_run: bool = False) -> Any:
+        out = real(session, others, dry_run)
+        if dry_run:
+            release.wait(10)
+        return out
+
+    monkeypatch.setattr(merging, "merge_projects", slow)
+    task = merge_flow.start_merge(window, [copy])
+    with qtbot.waitSignal(task.signals.cancelled, timeout=15000):
+        task.cancel()
+        release.set()
+    assert window.runner.wait(5000)
+    assert window.session.store.count("cmoc") == before
+    assert not dialogs.shown and not dialogs.errors
+
+    other = tmp_path / "other.cmo"
+    Session.create(other, coder="Someone", title="Another review").close()
+    task = merge_flow.start_merge(window, [other])
+    with qtbot.waitSignal(task.signals.failed, timeout=15000):
+        pass
+    assert window.runner.wait(5000)
+    assert dialogs.errors and "other.cmo" in dialogs.errors[-1]
+    assert window.session.store.count("cmoc") == before and not dialogs.shown
+
+
+def test_duplicates_are_listed_and_accepted(open_window: Any) -> None:
+    window = open_window(study=None)
+    s = window.session
+    nairobi = next(st for st in s.store.list("study") if st.label == "Demo: Nairobi 2021")
+    coding.update_study(s, nairobi.id, {"doi": "10.1000/demo.nairobi"})
+    twin, _ = coding.add_study(s, {"label": "Nairobi again", "title": nairobi.title,
+                                   "year": nairobi.year, "doi": "10.1000/DEMO.NAIROBI"})
+    view = open_duplicates(window)
+    rows = [view.model.item(r) for r in range(view.model.rowCount())]
+    mine = next(p for p in rows if {p.keep_id, p.duplicate_id} == {nairobi.id, twin})
+    view.table.selectRow(rows.index(mine))
+    assert view.accept_selected()
+    gone = s.store.get("study", mine.duplicate_id)
+    assert gone.merged_into == mine.keep_id
+    assert all({p.keep_id, p.duplicate_id} != {nairobi.id, twin}
+               for p in (view.model.item(r) for r in range(view.model.rowCount())))
+    view.close()
+
+
+def test_agreement_report_in_a_table_and_saved(open_window: Any, dialogs: TeamDialogs,
+                                               tmp_path: Path) -> None:
+    window = open_window(study=None)
+    view = open_agreement(window)
+    assert "2 of 5" in view.headline.text()
+    pooled = [view.codes_model.index(0, c).data() for c in range(view.codes_model.columnCount())]
+    assert pooled[0] == "All codes (pooled)" and int(pooled[1]) > 0
+    assert view.codes_model.rowCount() == 1 + len(view.report.per_code)
+    assert view.overlap_model.rowCount() == len(view.report.overlaps)
+    dialogs.save_answer = str(tmp_path / "agreement.csv")
+    assert view.save() == str(tmp_path / "agreement.csv")
+    lines = (tmp_path / "agreement.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert sum(line.startswith("code,") for line in lines) == len(view.report.per_code)
+    assert sum(line.startswith("pooled,") for line in lines) == 1
+    dialogs.save_answer = str(tmp_path / "agreement.txt")
+    assert view.save() is None and ".docx or .csv" in dialogs.errors[-1]
+    view.coder_list.item(1).setCheckState(view.coder_list.item(1).checkState().Unchecked)
+    assert view.compute() is None and "two" in view.headline.text()
+    view.close()
+
+
+def test_assigning_a_study_to_coders(open_window: Any, dialogs: TeamDialogs) -> None:
+    window = open_window(study="Demo: Nairobi 2021")
+
+    def answer(dialog: reconcile_view.AssignDialog) -> int:
+        dialog.check(CODER_B)
+        dialog.new_names.setText("Mei Chen")
+        return QDialog.DialogCode.Accepted
+
+    dialogs.answer_dialog = answer
+    assert reconcile_view.assign_study(window)
+    status = coding.study_status(window.session, window.study_id)
+    assert status[coder_id(CODER_B)] == "assigned" and status[coder_id("Mei Chen")] == "assigned"
+    assert any(c.name == "Mei Chen" for c in window.session.coders())
+
+
+def test_backups_view_restores_and_keeps_the_current_file(open_window: Any, qtbot: Any) -> None:
+    window = open_window(study=None)
+    view = open_backups(window)
+    made = view.back_up_now()
+    assert made is not None and view.model.rowCount() >= 1
+    assert view.model.item(0).path == made
+    s = window.session
+    kunming = _study(s, "Demo: Kunming 2016")
+    coding.update_study(s, kunming, {"journal": "Edited after the backup"})
+    successor = view.restore_selected()
+    assert successor is not None
+    qtbot.addWidget(successor)
+    try:
+        assert successor.session.store.get("study", kunming).journal != "Edited after the backup"
+        kept = [b for b in backups.list_backups(successor.session.path)
+                if b.reason == "before-restore"]
+        assert kept
+        with Session.open(kept[0].path, read_only=True) as old:
+            assert old.store.get("study", kunming).journal == "Edited after the backup"
+        assert "Restored" in successor.statusBar().currentMessage()
+    finally:
+        successor.close()
+        assert successor.runner.pool.activeThreadCount() == 0
+
+
+def test_a_damaged_project_is_offered_its_latest_good_backup(
+        project: Path, dialogs: TeamDialogs) -> None:
+    backups.backup_before(project, "manual")
+    data = project.read_bytes()
+    project.write_bytes(data[: len(data) // 2])
+    damaged = project.read_bytes()
+
+    dialogs.restore_answer = False
+    with pytest.raises(Cancelled):
+        open_with_recovery(project, CODER_A, dialogs)
+    assert project.read_bytes() == damaged
+    message, name = dialogs.restore_offers[-1]
+    assert "damaged" in message and name.endswith(".cmo")
+
+    dialogs.restore_answer = True
+    session = open_with_recovery(project, CODER_A, dialogs)
+    try:
+        assert session.store.count("study") == 5
+    finally:
+        session.close()
+    kept = [b for b in backups.list_backups(project) if b.reason == "damaged"]
+    assert kept and kept[0].path.read_bytes() == damaged
+
+
+def test_damaged_project_without_backup_says_so(project: Path, dialogs: TeamDialogs) -> None:
+    project.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
+    with pytest.raises(Exception, match="no backup"):
+        open_with_recovery(project, CODER_A, dialogs)
+    assert not dialogs.restore_offers
+
+
+def test_team_tables_pass_qt_model_tests(open_window: Any, qtmodeltester: Any) -> None:
+    window = open_window(study=None)
+    agreement = open_agreement(window)
+    backups_view = open_backups(window)
+    backups_view.back_up_now()
+    conflicts = open_conflicts(window)
+    duplicates = open_duplicates(window)
+    for model in (agreement.codes_model, agreement.overlap_model, backups_view.model,
+                  conflicts.model, duplicates.model):
+        qtmodeltester.check(model)
+    assert agreement.codes_model.rowCount() > 1 and backups_view.model.rowCount() >= 1
+    for view in (agreement, backups_view, conflicts, duplicates):
+        view.close()
