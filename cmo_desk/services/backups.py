@@ -44,6 +44,7 @@ def maybe_backup(session: Session, every_minutes: float = TIMER_EVERY_MINUTES) -
     failed backup must not stop the coder working (the error is returned as ``None``)."""
     if session.read_only:
         return None
+    session.store.wait_for_backup()
     try:
         return files.backup_if_due(session.path, "timer", every_minutes * 60)
     except (OSError, sqlite3.Error):
@@ -53,6 +54,8 @@ def maybe_backup(session: Session, every_minutes: float = TIMER_EVERY_MINUTES) -
 def backup_before(session_or_path: Session | str | os.PathLike[str], reason: str = "merge") -> Path:
     """A backup right now, before a merge, an import or an upgrade (``reason`` names it)."""
     path = session_or_path.path if isinstance(session_or_path, Session) else Path(session_or_path)
+    if isinstance(session_or_path, Session):
+        session_or_path.store.wait_for_backup()
     if reason not in files.REASONS:
         raise ValidationError(f"Unknown backup reason {reason!r}.")
     try:

@@ -53,8 +53,9 @@ class Session:
 
     @classmethod
     def open(cls, path: str | Path, coder: str | None = None, read_only: bool = False) -> Session:
-        store = ProjectStore.open(path, read_only=read_only)
-        return cls(store, resolve_coder_name(coder))
+        name = resolve_coder_name(coder)
+        store = ProjectStore.open(path, read_only=read_only, coder=name)
+        return cls(store, name)
 
     @classmethod
     def create(

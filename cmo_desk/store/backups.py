@@ -246,15 +246,40 @@ def last_modified(project: Path) -> float:
     return max(times, default=0.0)
 
 
-def quick_check(path: Path) -> list[str]:
-    """Problems found by SQLite's quick check and a look at the meta table; empty when fine."""
+def _truncated(path: Path) -> bool:
+    """Whether the file is shorter than the database its header describes (a cut-off copy)."""
+    with open(path, "rb") as fh:
+        header = fh.read(100)
+    if len(header) < 100:
+        return True
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The header's page count is only trustworthy when it was written with the current content.
+    if pages == 0 or header[24:28] != header[92:96]:
+        return False
+    return path.stat().st_size < pages * page_size
+
+
+#: Files up to this size get SQLite's full quick check on opening; larger ones a cheaper check,
+#: so that opening a big project stays fast (``cmo-desk check`` always checks everything).
+THOROUGH_OPEN_CHECK_BYTES = 64 * 1024 * 1024
+
+
+def quick_check(path: Path, thorough: bool = True) -> list[str]:
+    """Problems found by SQLite's quick check and a look at the meta table; empty when fine.
+
+    With ``thorough=False`` the page-by-page check is replaced by a test for truncation.
+    """
     try:
         if read_header(path) != SQLITE_HEADER:
             return [tr("It is not an SQLite file.")]
+        if _truncated(path):
+            return [tr("The file is shorter than it should be: it was cut off while copying.")]
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            rows = [str(r[0]).replace("\n", "; ") for r in
-                    con.execute("PRAGMA quick_check").fetchall()]
+            rows = ["ok"] if not thorough else [
+                str(r[0]).replace("\n", "; ") for r in con.execute("PRAGMA quick_check").fetchall()]
             if rows != ["ok"]:
                 return rows[:10]
             if not con.execute("SELECT value FROM meta WHERE key='project_id'").fetchone():

@@ -78,26 +78,30 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
                 new_blobs = int(conn.exec_driver_sql(
                     "SELECT count(*) FROM other.blobs o WHERE NOT EXISTS "
                     "(SELECT 1 FROM main.blobs m WHERE m.sha256 = o.sha256)").scalar())
-            touched = [
-                (t, i) for t, i in conn.exec_driver_sql(
-                    "SELECT DISTINCT entity_type, entity_id FROM incoming "
-                    "ORDER BY entity_type, entity_id").all()
-            ]
+            conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
+            conn.exec_driver_sql(
+                "CREATE TEMP TABLE touched AS SELECT DISTINCT entity_type, entity_id "
+                "FROM temp.incoming ORDER BY entity_type, entity_id")
+            touched = [(t, i) for t, i in conn.exec_driver_sql(
+                "SELECT entity_type, entity_id FROM temp.touched").all()]
             if dry_run or (not new_changes and not new_blobs):
                 conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
                 conn.commit()
                 return MergeStats(new_changes, new_blobs, arrived, len(touched), before, before,
                                   far_future, dry_run)
+            # Decided before the new changes land, while "ours" still means only ours.
+            copyable = _plan_copy(conn, other_meta)
             conn.exec_driver_sql(f"INSERT INTO main.changes ({_COLUMNS}) "
-                                 f"SELECT {_COLUMNS} FROM incoming")
+                                 f"SELECT {_COLUMNS} FROM incoming ORDER BY change_id")
             if has_blobs:
                 conn.exec_driver_sql(
                     "INSERT INTO main.blobs (sha256, size, data) SELECT sha256, size, data "
                     "FROM other.blobs o WHERE NOT EXISTS "
                     "(SELECT 1 FROM main.blobs m WHERE m.sha256 = o.sha256)")
-            copied = _copy_projections(conn, other_meta) if touched else set()
+            copied = _copy_projections(conn) if copyable else set()
             reproject_many(conn, [key for key in touched if key not in copied])
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
+            conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
             conn.commit()
         except BaseException:
             conn.rollback()
@@ -110,26 +114,22 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
                       store.conflict_count(), far_future, False)
 
 
-def _copy_projections(conn: Connection, other_meta: dict[str, str]) -> set[tuple[str, str]]:
-    """Take the other file's projected rows for records whose changes here are all there too.
+def _plan_copy(conn: Connection, other_meta: dict[str, str]) -> bool:
+    """Choose the records whose projected rows can be taken from the other file as they are.
 
-    For such a record the merged change set *is* the other file's set, and projection is a pure
-    function of the set, so its rows there are exactly what re-projecting here would give. This
-    avoids re-projecting in Python what a coder's copy already projected. Only a file of the same
-    schema revision with its visible tables (not a bundle) is used this way; every other record
-    is re-projected from the log.
+    For a record with no change here that the other file lacks, the merged change set *is* the
+    other file's set, and projection is a pure function of the set, so its rows there are exactly
+    what re-projecting here would give. This avoids re-projecting in Python what a coder's copy
+    already projected. Only a file of the same schema revision with its visible tables (not a
+    bundle) is used this way; every other record is re-projected from the log.
     """
     if other_meta.get("revision") != HEAD_REVISION:
-        return set()
+        return False
     names = {r[0] for r in conn.exec_driver_sql(
         "SELECT name FROM other.sqlite_master WHERE type IN ('table')").all()}
     if not set(ROW_CLASSES) <= names or "conflicts" not in names:
-        return set()
-    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
+        return False
     conn.exec_driver_sql("DROP TABLE IF EXISTS temp.copyset")
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE touched AS SELECT DISTINCT entity_type, entity_id FROM temp.incoming")
-    # Records with a change here that the other file lacks need a real re-projection.
     conn.exec_driver_sql(
         "CREATE TEMP TABLE copyset (entity_type TEXT, entity_id TEXT, "
         "PRIMARY KEY (entity_type, entity_id))")
@@ -138,6 +138,11 @@ def _copy_projections(conn: Connection, other_meta: dict[str, str]) -> set[tuple
         "WHERE NOT EXISTS (SELECT 1 FROM main.changes m WHERE m.entity_type = t.entity_type "
         "AND m.entity_id = t.entity_id AND NOT EXISTS "
         "(SELECT 1 FROM other.changes o WHERE o.change_id = m.change_id))")
+    return True
+
+
+def _copy_projections(conn: Connection) -> set[tuple[str, str]]:
+    """Copy the planned records' rows, conflicts and search pages from the other file."""
     copied: set[tuple[str, str]] = set()
     for etype, row_cls in ROW_CLASSES.items():
         table = row_cls.__table__.name
@@ -171,7 +176,6 @@ def _copy_projections(conn: Connection, other_meta: dict[str, str]) -> set[tuple
                 f"WHERE document_id IN {ids}", (etype,))
         copied.update((etype, i) for (i,) in conn.exec_driver_sql(
             "SELECT entity_id FROM temp.copyset WHERE entity_type = ?", (etype,)).all())
-    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
     conn.exec_driver_sql("DROP TABLE IF EXISTS temp.copyset")
     return copied
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -245,6 +246,24 @@ def damaged_with_backup_hint(path: Path, message: str) -> DamagedProjectError:
     return err
 
 
+class _BackupOnOpen(threading.Thread):
+    """The backup taken on opening, made beside the work so that opening stays fast.
+
+    SQLite's backup reads a consistent snapshot while the desk goes on writing (WAL).
+    ``close()`` waits for it, so a short command still leaves its backup behind.
+    """
+
+    def __init__(self, path: Path, meta: dict[str, str]) -> None:
+        super().__init__(name="cmo-desk-open-backup", daemon=True)
+        self.path, self.meta = path, meta
+        self.store: ProjectStore | None = None
+
+    def run(self) -> None:
+        warning = _backup_on_open(self.path, self.meta)
+        if warning and self.store is not None:
+            self.store.backup_warning = warning
+
+
 def _backup_on_open(path: Path, meta: dict[str, str]) -> str | None:
     try:
         created = datetime.fromisoformat(meta.get("created", ""))
@@ -297,6 +316,7 @@ class ProjectStore:
         self.read_only_reason: str | None = None
         #: Why the backup on opening failed (disk full...), in words; None when it did not.
         self.backup_warning: str | None = None
+        self._backup_thread: threading.Thread | None = None
         self.clock = HybridClock(site.wall, site.counter)
         #: Recently edited records' change lists, topped up by rowid: an edit then reads only the
         #: rows added since (a field typed into many times would otherwise reload its history).
@@ -399,13 +419,14 @@ class ProjectStore:
                 reason = outcome.message() if outcome else reason
                 read_only = True
         try:
-            problems = backups.quick_check(path)
+            problems = backups.quick_check(
+                path, thorough=path.stat().st_size <= backups.THOROUGH_OPEN_CHECK_BYTES)
             if problems:
                 raise damaged_with_backup_hint(path, tr(
                     "{path} is damaged ({detail}).").format(path=path, detail=problems[0]))
-            backup_warning = None
+            backup_thread = None
             if lock is not None:
-                backup_warning = _backup_on_open(path, meta)
+                backup_thread = _BackupOnOpen(path, meta)
             if not read_only and meta.get("revision") != HEAD_REVISION:
                 if upgrade_backup_dir is not None:
                     backup_file(path, upgrade_backup_dir / (
@@ -432,10 +453,20 @@ class ProjectStore:
                 locking.release(lock)
             raise
         store.lock, store.locked_by, store.read_only_reason = lock, locked_by, reason
-        store.backup_warning = backup_warning
+        if backup_thread is not None:
+            store._backup_thread = backup_thread
+            backup_thread.store = store
+            backup_thread.start()
         return store
 
+    def wait_for_backup(self) -> None:
+        """Wait for the backup taken on opening (if it is still being written)."""
+        if self._backup_thread is not None:
+            self._backup_thread.join()
+            self._backup_thread = None
+
     def close(self) -> None:
+        self.wait_for_backup()
         self.site.wall, self.site.counter = max(
             (self.site.wall, self.site.counter), (self.clock.wall, self.clock.counter))
         try:
