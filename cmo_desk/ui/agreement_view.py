@@ -125,7 +125,8 @@ class AgreementView(QDialog):
 
     def _code_row(self, row: CodeAgreement, title: str | None = None) -> tuple[tuple[str, ...],
                                                                                    Any]:
-        applied = ", ".join(f"{n}" for n in row.applied)
+        names = self.report.coder_names if self.report else ()
+        applied = " · ".join(f"{name}: {n}" for name, n in zip(names, row.applied))
         return ((title or tr(row.code_name), str(row.units), number(row.kappa),
                  number(row.alpha), percent(row.percent), applied), row)
 

@@ -20,7 +20,7 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.services import backups, recovery
 from cmo_desk.services.backups import BackupInfo
 from cmo_desk.services.session import Session
-from cmo_desk.ui.conflicts_view import RowsTableModel, selected_row, table_view
+from cmo_desk.ui.conflicts_view import RowsTableModel, primary_button, selected_row, table_view
 from cmo_desk.ui.dialogs import Dialogs
 
 
@@ -69,8 +69,7 @@ class BackupsView(QDialog):
         lay.addWidget(self.table, 1)
         buttons = QHBoxLayout()
         self.backup_button = QPushButton(tr("Back up now"))
-        self.restore_button = QPushButton(tr("Restore…"))
-        self.restore_button.setObjectName("primary")
+        self.restore_button = primary_button(tr("Restore…"))
         buttons.addWidget(self.backup_button)
         buttons.addStretch(1)
         buttons.addWidget(self.restore_button)

@@ -102,6 +102,15 @@ def table_view(model: RowsTableModel, stretch: int | None = None) -> QTableView:
     return view
 
 
+def primary_button(text: str) -> QPushButton:
+    """The main action of a window, visibly greyed out while it cannot be used."""
+    button = QPushButton(text)
+    button.setObjectName("primary")
+    button.setStyleSheet("QPushButton#primary:disabled { background: #c5cae9; "
+                         "border-color: #c5cae9; color: white; }")
+    return button
+
+
 def selected_row(view: QTableView) -> int:
     rows = view.selectionModel().selectedRows() if view.selectionModel() else []
     if rows:
@@ -167,8 +176,7 @@ class ConflictsView(QDialog):
         self.values.setAlternatingRowColors(True)
         low.addWidget(self.values)
         buttons = QHBoxLayout()
-        self.keep_button = QPushButton(tr("Keep this value"))
-        self.keep_button.setObjectName("primary")
+        self.keep_button = primary_button(tr("Keep this value"))
         self.keep_deleted_button = QPushButton(tr("Keep it deleted"))
         self.restore_button = QPushButton(tr("Restore it"))
         for b in (self.keep_button, self.keep_deleted_button, self.restore_button):
@@ -287,4 +295,5 @@ def open_conflicts(window: Any) -> ConflictsView:
     return view
 
 
-__all__ = ["ConflictsView", "RowsTableModel", "open_conflicts", "selected_row", "table_view"]
+__all__ = ["ConflictsView", "RowsTableModel", "open_conflicts", "primary_button", "selected_row",
+           "table_view"]

@@ -9,13 +9,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
+    QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget,
 )
 
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.services import duplicates
-from cmo_desk.ui.conflicts_view import RowsTableModel, selected_row, table_view
+from cmo_desk.ui.conflicts_view import RowsTableModel, primary_button, selected_row, table_view
 
 
 class DuplicatesView(QDialog):
@@ -40,8 +40,7 @@ class DuplicatesView(QDialog):
         self.summary = QLabel("")
         self.summary.setObjectName("hint")
         row.addWidget(self.summary, 1)
-        self.accept_button = QPushButton(tr("Accept"))
-        self.accept_button.setObjectName("primary")
+        self.accept_button = primary_button(tr("Accept"))
         row.addWidget(self.accept_button)
         lay.addLayout(row)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
