@@ -208,6 +208,18 @@ ENTITIES: dict[str, EntitySpec] = {
             key=("study_id", "coder_id"),
         ),
         EntitySpec(
+            # A coordinator's answer to a proposed duplicate (study or code), kept as data so
+            # that it merges; "rejected" stops the pair being proposed again.
+            "duplicate_decision",
+            (
+                _t("kind", immutable=True),
+                _t("kept_id", immutable=True),
+                _t("duplicate_id", immutable=True),
+                _t("decision"),
+            ),
+            key=("kind", "kept_id", "duplicate_id"),
+        ),
+        EntitySpec(
             "excerpt_code",
             (_ref("excerpt_id", "excerpt", True), _ref("code_id", "code", True)),
             key=("excerpt_id", "code_id"),

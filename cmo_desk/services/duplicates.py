@@ -1,6 +1,7 @@
 """The same study or code added independently by two coders: proposals and their acceptance.
 
-Accepting a proposal is written as data (``merged_into`` on the duplicate, and its records moved
+Accepting or rejecting a proposal is written as data (a ``duplicate_decision``; accepting also
+sets ``merged_into`` on the duplicate and moves its records
 to the study or code that is kept), so the decision merges into other coders' files like any
 other edit. Of each pair the record with the larger id is the duplicate, so two coordinators who
 accept the same proposal on different laptops make the same decision.
@@ -113,8 +114,12 @@ def find_duplicates(session: Session) -> list[DuplicateProposal]:
     for d in store.list("document", columns=("study_id", "sha256")):
         if d.study_id in live_ids and d.sha256:
             hashes.setdefault(d.study_id, set()).add(d.sha256)
+    decided = {(d["kind"], d["kept_id"], d["duplicate_id"])
+               for d in store.links("duplicate_decision")}
     out: list[DuplicateProposal] = []
     for keep, dup, reason in _study_pairs(studies, hashes):
+        if ("study", keep.id, dup.id) in decided:
+            continue
         out.append(DuplicateProposal(len(out) + 1, "study", keep.id, dup.id, _study_label(keep),
                                      _study_label(dup), reason))
     groups: dict[tuple[str, str], list[rec.Code]] = {}
@@ -126,6 +131,8 @@ def find_duplicates(session: Session) -> list[DuplicateProposal]:
         ordered = sorted(group, key=lambda c: c.id)
         keep = ordered[0]
         for dup in ordered[1:]:
+            if ("code", keep.id, dup.id) in decided:
+                continue
             out.append(DuplicateProposal(len(out) + 1, "code", keep.id, dup.id, keep.name or "",
                                          dup.name or "", tr("same name and kind")))
     return out
@@ -134,8 +141,23 @@ def find_duplicates(session: Session) -> list[DuplicateProposal]:
 def accept_duplicate(session: Session, proposal: DuplicateProposal) -> rec.Changed:
     """Record that the duplicate is the kept record and move everything attached to it."""
     if proposal.kind == "code":
-        return coding.merge_codes(session, proposal.duplicate_id, proposal.keep_id)
-    return merge_studies(session, proposal.duplicate_id, proposal.keep_id)
+        changed = coding.merge_codes(session, proposal.duplicate_id, proposal.keep_id)
+    else:
+        changed = merge_studies(session, proposal.duplicate_id, proposal.keep_id)
+    _decide(session, proposal, "accepted")
+    return changed
+
+
+def reject_duplicate(session: Session, proposal: DuplicateProposal) -> rec.Changed:
+    """Record that the two are different records; the pair is not proposed again anywhere."""
+    return _decide(session, proposal, "rejected")
+
+
+def _decide(session: Session, proposal: DuplicateProposal, decision: str) -> rec.Changed:
+    with session.write(need_coder=False) as uow:
+        uow.link("duplicate_decision", kind=proposal.kind, kept_id=proposal.keep_id,
+                 duplicate_id=proposal.duplicate_id, decision=decision)
+    return uow.changed
 
 
 def merge_studies(session: Session, duplicate_id: str, keep_id: str) -> rec.Changed:

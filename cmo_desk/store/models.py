@@ -272,6 +272,16 @@ class AssignmentRow(Base):
     )
 
 
+class DuplicateDecisionRow(Base):
+    __tablename__ = "duplicate_decision"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    kind: Mapped[str | None] = mapped_column(Text, nullable=True)
+    kept_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    duplicate_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decision: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class ExcerptCodeRow(Base):
     __tablename__ = "excerpt_code"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -377,6 +387,7 @@ ROW_CLASSES: dict[str, type[Base]] = {
     "theory": TheoryRow,
     "form_value": FormValueRow,
     "assignment": AssignmentRow,
+    "duplicate_decision": DuplicateDecisionRow,
     "excerpt_code": ExcerptCodeRow,
     "cmoc_code": CmocCodeRow,
     "cmoc_excerpt": CmocExcerptRow,

@@ -11,6 +11,7 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import tempfile
 import threading
 import time
 import uuid
@@ -57,8 +58,8 @@ OPEN_BACKUP_EVERY = 30 * 60
 #: Version of the file format (change log + meta). A file with a larger number is refused.
 FORMAT_VERSION = 1
 #: The newest Alembic revision this version ships.
-HEAD_REVISION = "0001"
-KNOWN_REVISIONS = ("0001",)
+HEAD_REVISION = "0002"
+KNOWN_REVISIONS = ("0001", "0002")
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 RECORD_CLASSES: dict[str, type[rec.Record]] = {
@@ -441,8 +442,17 @@ class ProjectStore:
                         Meta.__table__.update().where(Meta.key == "app_version").values(
                             value=__version__))
                 engine.dispose()
+            data_path = path
+            if read_only and meta.get("revision") != HEAD_REVISION:
+                # Reading an older project must not change it: read an upgraded copy instead.
+                data_path = Path(tempfile.mkdtemp(prefix="cmo-desk-read-")) / path.name
+                backup_file(path, data_path)
+                engine = _make_engine(data_path)
+                with engine.begin() as conn:
+                    _run_migrations(conn)
+                engine.dispose()
             try:
-                engine = _make_engine(path, read_only=read_only)
+                engine = _make_engine(data_path, read_only=read_only)
                 store = cls(path, engine, site or Site.load(), read_only)
             except (DatabaseError, OperationalError) as err:
                 raise damaged_with_backup_hint(path, tr(

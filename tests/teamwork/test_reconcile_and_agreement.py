@@ -102,3 +102,23 @@ def test_assign_and_submit_lock_a_coders_work(copies, capsys) -> None:
             raise AssertionError("a submitted study must be locked")
     assert run(["submit", str(a), "Nobody 1999", "--coder", "Lan Nguyen"]) != 0
     assert "No single study" in capsys.readouterr().err
+
+
+def test_rejected_duplicate_is_not_proposed_again_even_after_merging(copies, capsys) -> None:
+    a, b = copies("lan"), copies("sam")
+    for path, coder in ((a, "Lan Nguyen"), (b, "Sam Okafor")):
+        with Session.open(path, coder=coder) as s:
+            coding.add_code(s, "Peer credibility", "mechanism")
+    assert run(["merge", str(a), str(b)]) == 0
+    capsys.readouterr()
+    assert run(["duplicates", str(a), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["proposals"]) == 1
+    assert run(["duplicates", str(a), "--reject", "1", "--coder", "Coordinator"]) == 0
+    assert "will not be proposed again" in capsys.readouterr().out
+    with Session.open(a) as s:
+        assert duplicates.find_duplicates(s) == []
+        assert len([c for c in s.store.list("code") if c.name == "Peer credibility"]) == 2
+    # Sam's laptop learns the decision with the next merge.
+    assert run(["merge", str(b), str(a)]) == 0
+    with Session.open(b) as s:
+        assert duplicates.find_duplicates(s) == []

@@ -60,6 +60,8 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     which = p.add_mutually_exclusive_group()
     which.add_argument("--accept", type=int, metavar="N", help="merge the N-th proposal")
     which.add_argument("--accept-all", action="store_true", help="merge every proposal")
+    which.add_argument("--reject", type=int, metavar="N",
+                       help="record that the N-th proposal is two different records")
     p.set_defaults(func=cmd_duplicates)
 
     p = sub.add_parser("agreement", parents=[parent], help="agreement between coders")
@@ -201,21 +203,34 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
-    with open_session(args, read_only=not (args.accept or args.accept_all)) as session:
+    writing = bool(args.accept or args.accept_all or args.reject)
+    with open_session(args, read_only=not writing) as session:
         proposals = duplicate_service.find_duplicates(session)
         accepted: list[duplicate_service.DuplicateProposal] = []
-        if args.accept is not None:
-            if not 1 <= args.accept <= len(proposals):
+        rejected: list[duplicate_service.DuplicateProposal] = []
+        for number in (args.accept, args.reject):
+            if number is not None and not 1 <= number <= len(proposals):
                 raise ValidationError(tr("Choose a proposal between 1 and {n}.").format(
                     n=len(proposals)))
+        if args.accept is not None:
             accepted = [proposals[args.accept - 1]]
         elif args.accept_all:
             accepted = proposals
+        elif args.reject is not None:
+            rejected = [proposals[args.reject - 1]]
         for prop in accepted:
             duplicate_service.accept_duplicate(session, prop)
+        for prop in rejected:
+            duplicate_service.reject_duplicate(session, prop)
     if args.json:
         print_json({"proposals": [p.to_dict() for p in proposals],
-                    "accepted": [p.number for p in accepted]})
+                    "accepted": [p.number for p in accepted],
+                    "rejected": [p.number for p in rejected]})
+        return 0
+    if rejected:
+        for p in rejected:
+            print(tr("Kept {dup} and {keep} apart; they will not be proposed again.").format(
+                dup=p.duplicate_label, keep=p.keep_label))
         return 0
     if accepted:
         for p in accepted:
@@ -228,7 +243,8 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     for p in proposals:
         print(f"{p.number}. {p.kind}: \u00ab{p.duplicate_label}\u00bb \u2192 "
               f"\u00ab{p.keep_label}\u00bb  ({p.reason})")
-    print(tr("Accept one with --accept N, or all with --accept-all."))
+    print(tr("Accept one with --accept N, or all with --accept-all; "
+             "reject one with --reject N."))
     return 0
 
 
