@@ -419,3 +419,58 @@ def test_team_tables_pass_qt_model_tests(open_window: Any, qtmodeltester: Any) -
     assert agreement.codes_model.rowCount() > 1 and backups_view.model.rowCount() >= 1
     for view in (agreement, backups_view, conflicts, duplicates):
         view.close()
+
+
+def test_with_three_coders_the_pair_of_coders_can_be_chosen(open_window: Any,
+                                                            project: Path) -> None:
+    window = open_window(study="Demo: Hanoi 2019")
+    hanoi = window.study_id
+    mei = Session(window.session.store, "Mei Chen")
+    coding.create_cmoc(mei, hanoi, {"statement": "Mei's reading of Hanoi"})
+    view = reconcile_view.open_reconciliation(window)
+    assert view.coder_a_box.isEnabled() and view.coder_a_box.count() == 3
+    view.set_coders(coder_id(CODER_A), coder_id("Mei Chen"))
+    owners = {(c.pair.a or c.pair.b).owner_id for c in view.cards}
+    assert owners == {coder_id(CODER_A), coder_id("Mei Chen")}
+    assert any(c.pair.b and c.pair.b.statement == "Mei's reading of Hanoi" for c in view.cards)
+    view.set_coders(coder_id("Mei Chen"), coder_id("Mei Chen"))
+    assert view.cards == [] and view.view is None
+    view.close()
+
+
+def test_opening_a_damaged_project_from_the_desk_leaves_it_alone_when_declined(
+        open_window: Any, dialogs: TeamDialogs, tmp_path: Path) -> None:
+    window = open_window(study=None)
+    other = tmp_path / "other.cmo"
+    shutil.copyfile(window.session.path, other)
+    backups.backup_before(other, "manual")
+    other.write_bytes(other.read_bytes()[:5000])
+    damaged = other.read_bytes()
+    dialogs.restore_answer = False
+    window.open_path(str(other))
+    assert dialogs.restore_offers and "left as it is" in dialogs.errors[-1]
+    assert other.read_bytes() == damaged and window.isVisible()
+
+
+def test_a_project_open_elsewhere_opens_read_only_and_says_who_has_it(
+        open_window: Any, project: Path) -> None:
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys\n"
+         "from cmo_desk.store.project_store import ProjectStore\n"
+         f"s = ProjectStore.open({str(project)!r}, coder='Sam Okafor')\n"
+         "print('ready', flush=True)\n"
+         "sys.stdin.readline()\n"
+         "s.close()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        window = open_window(study="Demo: Hanoi 2019")
+        assert window.session.read_only
+        assert window.banner.isVisible() and "Sam Okafor" in window.banner.text()
+        assert not window.doc_view.can_mark
+    finally:
+        holder.communicate("\n", timeout=30)
