@@ -50,6 +50,9 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
     before = store.conflict_count()
     with store.engine.connect() as conn:
         conn.exec_driver_sql("ATTACH DATABASE ? AS other", (str(Path(other).resolve()),))
+        # A merge is atomic either way; skipping the final fsync only means that a power cut in
+        # the next moments could undo the whole merge (the copy and the backup are still there).
+        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
         conn.commit()
         try:
             has_blobs = bool(conn.exec_driver_sql(
@@ -82,12 +85,11 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
             conn.exec_driver_sql(
                 "CREATE TEMP TABLE touched AS SELECT DISTINCT entity_type, entity_id "
                 "FROM temp.incoming ORDER BY entity_type, entity_id")
-            touched = [(t, i) for t, i in conn.exec_driver_sql(
-                "SELECT entity_type, entity_id FROM temp.touched").all()]
+            touched = int(conn.exec_driver_sql("SELECT count(*) FROM temp.touched").scalar())
             if dry_run or (not new_changes and not new_blobs):
                 conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
                 conn.commit()
-                return MergeStats(new_changes, new_blobs, arrived, len(touched), before, before,
+                return MergeStats(new_changes, new_blobs, arrived, touched, before, before,
                                   far_future, dry_run)
             # Decided before the new changes land, while "ours" still means only ours.
             copyable = _plan_copy(conn, other_meta)
@@ -98,8 +100,16 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
                     "INSERT INTO main.blobs (sha256, size, data) SELECT sha256, size, data "
                     "FROM other.blobs o WHERE NOT EXISTS "
                     "(SELECT 1 FROM main.blobs m WHERE m.sha256 = o.sha256)")
-            copied = _copy_projections(conn) if copyable else set()
-            reproject_many(conn, [key for key in touched if key not in copied])
+            if copyable:
+                _copy_projections(conn)
+                rest = conn.exec_driver_sql(
+                    "SELECT entity_type, entity_id FROM temp.touched t WHERE NOT EXISTS "
+                    "(SELECT 1 FROM temp.copyset c WHERE c.entity_type = t.entity_type "
+                    "AND c.entity_id = t.entity_id)").all()
+                conn.exec_driver_sql("DROP TABLE IF EXISTS temp.copyset")
+            else:
+                rest = conn.exec_driver_sql("SELECT entity_type, entity_id FROM temp.touched").all()
+            reproject_many(conn, [(t, i) for t, i in rest])
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
             conn.commit()
@@ -108,9 +118,10 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
             raise
         finally:
             conn.exec_driver_sql("DETACH DATABASE other")
+            conn.exec_driver_sql("PRAGMA synchronous=FULL")
     if top:
         store.clock.observe(int(top[0]), int(top[1]))
-    return MergeStats(new_changes, new_blobs, arrived, len(touched), before,
+    return MergeStats(new_changes, new_blobs, arrived, touched, before,
                       store.conflict_count(), far_future, False)
 
 
@@ -141,9 +152,8 @@ def _plan_copy(conn: Connection, other_meta: dict[str, str]) -> bool:
     return True
 
 
-def _copy_projections(conn: Connection) -> set[tuple[str, str]]:
+def _copy_projections(conn: Connection) -> None:
     """Copy the planned records' rows, conflicts and search pages from the other file."""
-    copied: set[tuple[str, str]] = set()
     for etype, row_cls in ROW_CLASSES.items():
         table = row_cls.__table__.name
         cols = ", ".join(f'"{c}"' for c in row_cls.__table__.columns.keys())
@@ -174,10 +184,6 @@ def _copy_projections(conn: Connection) -> set[tuple[str, str]]:
                 "INSERT INTO main.search_pages (document_id, study_id, page, body) "
                 "SELECT document_id, study_id, page, body FROM other.search_pages "
                 f"WHERE document_id IN {ids}", (etype,))
-        copied.update((etype, i) for (i,) in conn.exec_driver_sql(
-            "SELECT entity_id FROM temp.copyset WHERE entity_type = ?", (etype,)).all())
-    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.copyset")
-    return copied
 
 
 def write_bundle(store: ProjectStore, dest: Path) -> int:
