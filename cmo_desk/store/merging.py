@@ -52,7 +52,8 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
         conn.exec_driver_sql("ATTACH DATABASE ? AS other", (str(Path(other).resolve()),))
         # A merge is atomic either way; skipping the final fsync only means that a power cut in
         # the next moments could undo the whole merge (the copy and the backup are still there).
-        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        sync = int(conn.exec_driver_sql("PRAGMA synchronous").scalar())
+        conn.exec_driver_sql(f"PRAGMA synchronous={min(sync, 1)}")
         conn.commit()
         try:
             has_blobs = bool(conn.exec_driver_sql(
@@ -118,7 +119,7 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
             raise
         finally:
             conn.exec_driver_sql("DETACH DATABASE other")
-            conn.exec_driver_sql("PRAGMA synchronous=FULL")
+            conn.exec_driver_sql(f"PRAGMA synchronous={sync}")
     if top:
         store.clock.observe(int(top[0]), int(top[1]))
     return MergeStats(new_changes, new_blobs, arrived, touched, before,
