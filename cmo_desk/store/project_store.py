@@ -141,6 +141,7 @@ def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     cur.execute("PRAGMA busy_timeout=5000")
     # A larger page cache keeps merges of big logs (random-key index inserts) off the disk.
     cur.execute("PRAGMA cache_size=-32768")
+    cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 
 
