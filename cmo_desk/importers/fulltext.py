@@ -381,7 +381,21 @@ def _read_member(archive: zipfile.ZipFile, name: str, filename: str, kind: str) 
     if name not in archive.NameToInfo:
         return None
     try:
-        return archive.read(name)
+        # Read through a cap rather than trusting the size the archive declares: a crafted
+        # header can claim kilobytes for a member that unpacks to gigabytes.
+        chunks: list[bytes] = []
+        total = 0
+        with archive.open(name) as fh:
+            while chunk := fh.read(1 << 20):
+                total += len(chunk)
+                if total > MAX_UNZIPPED_BYTES:
+                    raise ImportFailed(
+                        tr("{name} unpacks to an implausibly large size and was refused as unsafe. Re-save it from a word processor.").format(
+                            name=filename
+                        )
+                    )
+                chunks.append(chunk)
+        return b"".join(chunks)
     except _ZIP_ERRORS:
         raise ImportFailed(
             tr("{name} is damaged or is not a real {kind} file. Open it in a word processor and save it again.").format(
