@@ -106,17 +106,20 @@ class BackupsView(QDialog):
         info = self.model.item(selected_row(self.table))
         if info is None:
             return None
-        self.accept()
-        return restore_into_window(self.window, info)
+        return restore_into_window(self.window, info, before=self.accept)
 
 
-def restore_into_window(window: Any, info: BackupInfo) -> Any:
-    """Restore a backup over the window's project and reopen it; returns the new window."""
+def restore_into_window(window: Any, info: BackupInfo, before: Any = None) -> Any:
+    """Restore a backup over the window's project and reopen it; returns the new window.
+
+    ``before`` runs once the user has confirmed (the backups list closes itself with it)."""
     if not window.dialogs.confirm(tr(
             "Restore the backup saved {when} ({contents})? The project as it is now is kept as "
             "a backup too, and the project is reopened.").format(
             when=info.created.strftime("%Y-%m-%d %H:%M"), contents=contents_text(info))):
         return None
+    if before is not None:
+        before()
     path, coder = window.session.path, window.session.coder_name
     # the service refuses while this desk holds the project open, so let go of it first
     window.shutdown()
