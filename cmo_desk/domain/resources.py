@@ -15,7 +15,7 @@ def _roots() -> tuple[Path, ...]:
     if frozen:
         roots.append(Path(frozen))
     roots.append(here.parent)  # source checkout / editable install: resources/ beside cmo_desk/
-    roots.append(here / "_data")  # wheel: copied into the package at build time
+    roots.append(Path(sys.prefix) / "share" / "cmo-desk")  # a wheel's data files
     return tuple(roots)
 
 
