@@ -206,18 +206,23 @@ def test_merge_brings_a_coders_copy_and_conflicts_are_settled(
     coding.update_study(window.session, kunming, {"journal": "Lan's journal"})
 
     dialogs.paths = [str(copy)]
-    dialogs.answer_dialog = lambda d: merge_flow.OPEN_CONFLICTS
+    seen: list[tuple[str, bool, list[merging.MergeReport]]] = []
+
+    def answer(summary: merge_flow.MergeSummary) -> int:
+        # the summary is read while shown: the desk disposes of it afterwards
+        seen.append((summary.text.text(), summary.conflicts_button is not None, summary.reports))
+        return merge_flow.OPEN_CONFLICTS
+
+    dialogs.answer_dialog = answer
     window.merge_projects()
-    qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=15000)
+    qtbot.waitUntil(lambda: bool(seen), timeout=15000)
     assert window.runner.wait(5000)
-    summary = dialogs.shown[-1]
-    assert isinstance(summary, merge_flow.MergeSummary)
-    text = summary.text.text()
+    text, has_conflicts_button, reports = seen[-1]
     assert CODER_B in text and "CMOCs" in text and "1 new conflicts" in text
-    assert summary.conflicts_button is not None
+    assert has_conflicts_button
     assert any(c.statement == "Sam's reading of Kunming"
                for c in window.session.store.list("cmoc", study_id=kunming))
-    assert summary.reports[0].backup is not None and summary.reports[0].backup.exists()
+    assert reports[0].backup is not None and reports[0].backup.exists()
 
     conflicts = window._conflicts_view  # opened from the summary's button
     assert len(conflicts.conflicts) == 1
