@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget,
+    QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
 )
 
 from cmo_desk.domain.errors import CmoDeskError
@@ -40,6 +40,9 @@ class DuplicatesView(QDialog):
         self.summary = QLabel("")
         self.summary.setObjectName("hint")
         row.addWidget(self.summary, 1)
+        self.reject_button = QPushButton(tr("Not the same"))
+        self.reject_button.setToolTip(tr("Keep both; this pair is not proposed again"))
+        row.addWidget(self.reject_button)
         self.accept_button = primary_button(tr("Accept"))
         row.addWidget(self.accept_button)
         lay.addLayout(row)
@@ -48,6 +51,7 @@ class DuplicatesView(QDialog):
         close.rejected.connect(self.reject)
         lay.addWidget(close)
         self.accept_button.clicked.connect(self.accept_selected)
+        self.reject_button.clicked.connect(self.reject_selected)
         self.refresh()
 
     def refresh(self) -> None:
@@ -64,6 +68,7 @@ class DuplicatesView(QDialog):
         if self.proposals:
             self.table.selectRow(0)
         self.accept_button.setEnabled(bool(self.proposals) and not self.session.read_only)
+        self.reject_button.setEnabled(self.accept_button.isEnabled())
 
     def accept_selected(self) -> bool:
         proposal = self.model.item(selected_row(self.table))
@@ -78,6 +83,18 @@ class DuplicatesView(QDialog):
             dup=proposal.duplicate_label, keep=proposal.keep_label), 8000)
         self.refresh()
         self.window.refresh_all()
+        return True
+
+    def reject_selected(self) -> bool:
+        proposal = self.model.item(selected_row(self.table))
+        if proposal is None:
+            return False
+        try:
+            duplicates.reject_duplicate(self.session, proposal)
+        except CmoDeskError as err:
+            self.window.report_error(str(err))
+            return False
+        self.refresh()
         return True
 
 

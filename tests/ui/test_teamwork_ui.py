@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QDialog
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import Cancelled
 from cmo_desk.domain.ids import coder_id
-from cmo_desk.services import backups, coding, merging
+from cmo_desk.services import backups, coding, duplicates, merging
 from cmo_desk.services.demo import CODER_A, CODER_B
 from cmo_desk.services.session import Session
 from cmo_desk.ui import merge_flow, reconcile_view
@@ -316,6 +316,16 @@ def test_duplicates_are_listed_and_accepted(open_window: Any) -> None:
     assert gone.merged_into == mine.keep_id
     assert all({p.keep_id, p.duplicate_id} != {nairobi.id, twin}
                for p in (view.model.item(r) for r in range(view.model.rowCount())))
+
+    coding.add_code(s, "Trust", "mechanism")
+    view.refresh()
+    rows = [view.model.item(r) for r in range(view.model.rowCount())]
+    twin_code = next(p for p in rows if p.kind == "code")
+    view.table.selectRow(rows.index(twin_code))
+    assert view.reject_selected()
+    assert all({p.keep_id, p.duplicate_id} != {twin_code.keep_id, twin_code.duplicate_id}
+               for p in duplicates.find_duplicates(s))
+    assert s.store.get("code", twin_code.duplicate_id).merged_into is None
     view.close()
 
 
