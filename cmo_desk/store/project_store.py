@@ -805,22 +805,9 @@ def make_snippet(page_text: str, query: str, width: int = 90) -> str:
 
 def backup_file(src: Path, dest: Path) -> None:
     """Copy a project with SQLite's online backup, to a temp name first so no half-copy remains."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".partial")
-    tmp.unlink(missing_ok=True)
     try:
-        s = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
-        d = sqlite3.connect(tmp)
-        try:
-            s.backup(d)
-            d.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            d.close()
-            s.close()
-        _fsync_path(tmp)
-        tmp.replace(dest)
+        backups.copy_database(src, dest)
     except sqlite3.DatabaseError:
-        tmp.unlink(missing_ok=True)
         shutil.copy2(src, dest)
 
 
