@@ -819,19 +819,10 @@ class MainWindow(QMainWindow):
 
         return self.run_task(tr("Importing"), work, done)
 
-    def export_project(self) -> None:
-        path = self.dialogs.save_path(tr("Export"), tr(
-            "Word (*.docx);;Excel (*.xlsx);;CSV (*.csv);;REFI-QDA project (*.qdpx)"),
-            str(self.session.path.with_suffix(".docx")))
-        if not path:
-            return
-        from cmo_desk.services import exporting
+    def export_project(self) -> Any:
+        from cmo_desk.ui.export_dialog import open_export
 
-        def work(session: Session, progress: Any, cancelled: Any) -> Any:
-            return exporting.export_project(session, path, progress=progress, cancel=cancelled)
-
-        self.run_task(tr("Exporting"), work, lambda r: self.statusBar().showMessage(
-            tr("Exported to {path}").format(path=path), 10000))
+        return open_export(self)
 
     def merge_projects(self) -> None:
         from cmo_desk.ui.merge_flow import choose_and_merge
