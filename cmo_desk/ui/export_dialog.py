@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -498,18 +497,11 @@ def _offer_folder(window: Any, path: Path) -> None:
         # A permanent widget: ordinary ones are hidden while a message shows.
         bar.addPermanentWidget(button)
         bar.messageChanged.connect(lambda text, b=button: b.setVisible(bool(text)))
+        button.clicked.connect(lambda _=False, b=button: reveal_folder(Path(b.property("target"))))
         window.open_export_folder_button = button
-    _reconnect(button.clicked, lambda: reveal_folder(path))
+    button.setProperty("target", str(path))
     button.setToolTip(str(path.parent))
     button.setVisible(True)
-
-
-def _reconnect(signal: Any, slot: Callable[[], None]) -> None:
-    try:
-        signal.disconnect()
-    except (RuntimeError, TypeError):
-        pass
-    signal.connect(slot)
 
 
 __all__ = ["ExportChoices", "ExportDialog", "open_export", "remembered_choices", "reveal_folder",

@@ -1,0 +1,252 @@
+"""File → Export…: the dialog's choices, its live preview, and the export it starts in the background."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from PySide6.QtWidgets import QDialog
+
+from cmo_desk.domain.i18n import tr
+from cmo_desk.exporters.evidence import ExportOptions
+from cmo_desk.services.demo import CODER_A
+from cmo_desk.services.exporting import preview_table
+from cmo_desk.services.session import Session
+from cmo_desk.ui import export_dialog
+from cmo_desk.ui.export_dialog import ExportDialog
+
+from .conftest import ScriptedDialogs
+
+
+class ExportDialogs(ScriptedDialogs):
+    """Fills in the Export dialog as a person would, then presses Export (or Cancel)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fill: Callable[[ExportDialog], None] = lambda d: None
+        self.shown: list[ExportDialog] = []
+        self.save_answer: str | None = None
+
+    def run_dialog(self, dialog: QDialog) -> int:
+        assert isinstance(dialog, ExportDialog)
+        self.shown.append(dialog)
+        self.fill(dialog)
+        dialog.try_accept()
+        return int(dialog.result())
+
+    def save_path(self, title: str, filters: str, default: str = "") -> str | None:
+        return self.save_answer
+
+
+@pytest.fixture
+def dialogs() -> ExportDialogs:
+    return ExportDialogs()
+
+
+@pytest.fixture
+def session(project: Path) -> Iterator[Session]:
+    with Session.open(project, coder=CODER_A) as opened:
+        yield opened
+
+
+@pytest.fixture
+def make_dialog(qtbot: Any, session: Session, dialogs: ExportDialogs) -> Iterator[Any]:
+    made: list[ExportDialog] = []
+
+    def make() -> ExportDialog:
+        dialog = ExportDialog(session, dialogs)
+        qtbot.addWidget(dialog)
+        made.append(dialog)
+        return dialog
+
+    yield make
+    for dialog in made:
+        dialog.done(QDialog.DialogCode.Rejected)
+        assert dialog.runner.pool.activeThreadCount() == 0
+
+
+def choose(combo: Any, value: str) -> None:
+    index = combo.findData(value)
+    assert index >= 0, value
+    combo.setCurrentIndex(index)
+
+
+def groups_of(session: Session, **options: str) -> list[tuple[str, int]]:
+    return [(g.heading, len(g.rows)) for g in preview_table(session, ExportOptions(**options)).groups]
+
+
+def expected_statements(path: Path) -> list[str]:
+    """Statements the default evidence table shows: consensus where a study has it, else coders'."""
+    with Session.open(path, read_only=True) as opened:
+        snap = opened.store.snapshot()
+    out: list[str] = []
+    for study in snap.studies:
+        agreed = [c.statement for c in snap.consensus if c.study_id == study.id]
+        own = [c.statement for c in snap.cmocs if c.study_id == study.id and c.status != "set_aside"]
+        out += agreed or own
+    return out
+
+
+def test_changing_group_by_updates_the_preview_groups(qtbot, make_dialog, session):
+    dialog = make_dialog()
+    by_study = groups_of(session, group_by="study", lang="en")
+    assert dialog.preview_groups() == by_study
+    assert dialog.tree.topLevelItemCount() == len(by_study)
+
+    choose(dialog.group_combo, "code")
+    # The preview waits for the choices to settle before it rebuilds.
+    assert dialog.preview_groups() == by_study
+    by_code = groups_of(session, group_by="code", lang="en")
+    assert by_code != by_study
+    qtbot.waitUntil(lambda: dialog.preview_groups() == by_code, timeout=2000)
+    shown = [dialog.tree.topLevelItem(i).text(0) for i in range(dialog.tree.topLevelItemCount())]
+    assert len(shown) == len(by_code)
+    for (heading, _rows), text in zip(by_code, shown):
+        assert text.startswith(heading[:40])
+    # Each group lists its first rows by study label.
+    first = dialog.tree.topLevelItem(0)
+    assert first.childCount() >= 1 and first.child(0).text(0).startswith("Demo: ")
+
+
+def test_chinese_shows_chinese_column_headings(qtbot, make_dialog):
+    dialog = make_dialog()
+    choose(dialog.lang_combo, "en")
+    dialog.refresh_preview()
+    assert "Supporting quotes" in dialog.columns_label.text()
+
+    choose(dialog.lang_combo, "zh_CN")
+    wanted = [tr(h, "zh_CN") for h in ("Study", "Context", "Supporting quotes", "Appraisal")]
+    assert all(w not in ("Study", "Context", "Supporting quotes", "Appraisal") for w in wanted)
+    qtbot.waitUntil(lambda: all(w in dialog.columns_label.text() for w in wanted), timeout=2000)
+    assert "Supporting quotes" not in dialog.columns_label.text()
+    assert tr("CMOC evidence table", "zh_CN") in dialog.summary.text()
+
+
+def test_export_writes_the_word_table_in_the_background(qtbot, open_window, dialogs, project,
+                                                        tmp_path, monkeypatch):
+    out = tmp_path / "evidence.docx"
+
+    def fill(dialog: ExportDialog) -> None:
+        choose(dialog.table_combo, "evidence")
+        choose(dialog.group_combo, "study")
+        choose(dialog.records_combo, "consensus")
+        choose(dialog.lang_combo, "en")
+        choose(dialog.format_combo, ".docx")
+        dialog.path_edit.setText(str(out))
+
+    dialogs.fill = fill
+    window = open_window()
+    task = window.export_project()
+    assert task is not None
+    qtbot.waitUntil(lambda: out.exists() and not window.runner.busy(), timeout=15000)
+    assert window.runner.wait(5000)
+    assert not dialogs.errors
+
+    document = docx.Document(str(out))
+    rows = [row for table in document.tables for row in table.rows[1:]]
+    statements = expected_statements(project)
+    assert len(rows) == len(statements)
+    texts = [cell.text for row in rows for cell in row.cells]
+    for statement in statements:
+        assert sum(statement in t for t in texts) == 1, statement
+
+    qtbot.waitUntil(lambda: "evidence.docx" in window.statusBar().currentMessage(), timeout=2000)
+    button = window.open_export_folder_button
+    assert button.isVisible()
+    opened: list[Path] = []
+    monkeypatch.setattr(export_dialog, "reveal_folder", lambda path: opened.append(path))
+    button.click()
+    assert opened == [out]
+
+
+def test_bad_extension_shows_the_reason_and_writes_nothing(qtbot, open_window, dialogs, tmp_path):
+    target = tmp_path / "evidence.txt"
+    dialogs.fill = lambda d: d.path_edit.setText(str(target))
+    window = open_window()
+    before = sorted(tmp_path.iterdir())
+
+    assert window.export_project() is None
+    dialog = dialogs.shown[-1]
+    assert dialog.result() == QDialog.DialogCode.Rejected
+    assert dialog.message.isVisibleTo(dialog)
+    assert "evidence.txt" in dialog.message.text() and ".docx" in dialog.message.text()
+    assert not window.runner.busy()
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_missing_folder_is_refused_before_anything_runs(qtbot, make_dialog, tmp_path):
+    dialog = make_dialog()
+    dialog.path_edit.setText(str(tmp_path / "no such folder" / "evidence.docx"))
+    dialog.try_accept()
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    assert "folder does not exist" in dialog.message.text()
+    assert not (tmp_path / "no such folder").exists()
+
+
+def test_refi_formats_turn_off_the_table_options(qtbot, make_dialog, tmp_path):
+    dialog = make_dialog()
+    dialog.path_edit.setText(str(tmp_path / "review.docx"))
+    table_options = (dialog.table_combo, dialog.group_combo, dialog.records_combo,
+                     dialog.lang_combo)
+    assert all(c.isEnabled() for c in table_options)
+
+    choose(dialog.format_combo, ".qdpx")
+    assert not any(c.isEnabled() for c in table_options)
+    assert dialog.path() == str(tmp_path / "review.qdpx")
+    dialog.refresh_preview()
+    assert dialog.preview_groups() == [] and dialog.tree.isHidden()
+
+    choose(dialog.format_combo, ".qdc")
+    assert not any(c.isEnabled() for c in table_options)
+    # Typing a table format's name brings the options back.
+    dialog.path_edit.textEdited.emit(str(tmp_path / "review.xlsx"))
+    assert dialog.suffix() == ".xlsx"
+    assert all(c.isEnabled() for c in table_options)
+
+
+def test_study_table_has_no_grouping_or_record_choice(qtbot, make_dialog):
+    dialog = make_dialog()
+    choose(dialog.table_combo, "studies")
+    assert not dialog.group_combo.isEnabled() and not dialog.records_combo.isEnabled()
+    choose(dialog.table_combo, "excerpts")
+    assert dialog.group_combo.isEnabled() and not dialog.records_combo.isEnabled()
+
+
+def test_browse_fills_the_path_and_follows_its_format(qtbot, make_dialog, dialogs, tmp_path):
+    dialog = make_dialog()
+    dialogs.save_answer = str(tmp_path / "for-r.csv")
+    dialog.browse()
+    assert dialog.path() == str(tmp_path / "for-r.csv")
+    assert dialog.suffix() == ".csv"
+    dialogs.save_answer = str(tmp_path / "no-extension")
+    dialog.browse()
+    assert dialog.path() == str(tmp_path / "no-extension.csv")
+
+
+def test_last_choices_come_back_in_the_same_session(qtbot, open_window, dialogs, tmp_path):
+    def fill(dialog: ExportDialog) -> None:
+        choose(dialog.group_combo, "theory")
+        choose(dialog.lang_combo, "zh_CN")
+        dialog.path_edit.setText(str(tmp_path / "missing" / "x.docx"))
+
+    dialogs.fill = fill
+    window = open_window()
+    window.export_project()
+    dialogs.fill = lambda d: None
+    window.export_project()
+    again = dialogs.shown[-1]
+    assert again.group_combo.currentData() == "theory"
+    assert again.lang_combo.currentData() == "zh_CN"
+    assert again.path() == str(tmp_path / "missing" / "x.docx")
+
+
+def test_slow_projects_preview_in_the_background(qtbot, make_dialog, session):
+    dialog = make_dialog()
+    dialog.slow_preview = True
+    choose(dialog.group_combo, "theory")
+    by_theory = groups_of(session, group_by="theory", lang=dialog.lang_combo.currentData())
+    qtbot.waitUntil(lambda: dialog.preview_groups() == by_theory, timeout=5000)
+    assert dialog.runner.wait(5000)
