@@ -21,11 +21,9 @@ def _is_cli(argv: list[str]) -> bool:
             break
     if first is None:
         return False
-    from cmo_desk.cli.main import build_parser
+    from cmo_desk.cli import COMMAND_NAMES
 
-    choices = next(
-        (a.choices for a in build_parser()._actions if getattr(a, "choices", None)), {})
-    return first in choices
+    return first in COMMAND_NAMES
 
 
 def main(argv: list[str] | None = None) -> int:

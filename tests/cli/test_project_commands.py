@@ -79,3 +79,12 @@ def test_coder_from_environment(tmp_path: Path) -> None:
     path = tmp_path / "p.cmo"
     assert cli("new", str(path), env={"CMO_DESK_CODER": "Wei Zhang"}).returncode == 0
     assert json.loads(cli("info", str(path), "--json").stdout)["coders"] == ["Wei Zhang"]
+
+
+def test_the_desk_knows_every_subcommand_without_loading_them() -> None:
+    from cmo_desk.cli import COMMAND_NAMES
+    from cmo_desk.cli.main import build_parser
+
+    parser = build_parser()
+    registered = next(a.choices for a in parser._actions if getattr(a, "choices", None))
+    assert set(registered) == COMMAND_NAMES
