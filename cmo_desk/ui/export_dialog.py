@@ -146,8 +146,8 @@ class ExportDialog(QDialog):
         outer.addLayout(body, 1)
 
         left = QWidget()
-        left.setMinimumWidth(380)
-        left.setMaximumWidth(460)
+        left.setMinimumWidth(420)
+        left.setMaximumWidth(480)
         form = QFormLayout(left)
         form.setContentsMargins(0, 0, 8, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -188,12 +188,14 @@ class ExportDialog(QDialog):
         self.columns_label = QLabel("")
         self.columns_label.setWordWrap(True)
         self.columns_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.notes_label = QLabel("")
+        self.notes_label.setObjectName("hint")
+        self.notes_label.setWordWrap(True)
         self.tree = QTreeWidget()
         self.tree.setColumnCount(2)
         self.tree.setHeaderLabels([tr("Group / study"), tr("Text")])
         self.tree.setRootIsDecorated(True)
         self.tree.setWordWrap(False)
-        self.tree.setUniformRowHeights(True)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         head = self.tree.header()
         head.setStretchLastSection(True)
@@ -204,9 +206,12 @@ class ExportDialog(QDialog):
         self.refi_label.setWordWrap(True)
         self.refi_label.hide()
         p_lay.addWidget(self.summary)
-        p_lay.addWidget(self.columns_label)
-        p_lay.addWidget(self.tree, 1)
         p_lay.addWidget(self.refi_label)
+        p_lay.addWidget(self.columns_label)
+        p_lay.addWidget(self.notes_label)
+        p_lay.addWidget(self.tree, 1)
+        # Holds the text at the top while the tree is hidden (REFI-QDA formats).
+        p_lay.addStretch(0)
         body.addWidget(box, 1)
 
         self.buttons = QDialogButtonBox()
@@ -366,6 +371,7 @@ class ExportDialog(QDialog):
         self.tree.clear()
         self.tree.hide()
         self.columns_label.hide()
+        self.notes_label.hide()
         self.summary.setText(format_titles()[self.suffix()])
         if self.suffix() == ".qdc":
             text = tr("The codebook only: every code with its definition and place in the "
@@ -386,10 +392,11 @@ class ExportDialog(QDialog):
         self.refi_label.hide()
         self.tree.show()
         self.columns_label.show()
+        self.notes_label.setText(" ".join(table.title_block.notes))
+        self.notes_label.setVisible(bool(table.title_block.notes))
         lang = table.lang
-        shown = table.title_block.counts[-1][1] if table.title_block.counts else table.row_count
         self.summary.setText(tr("{title}: {rows} rows in {groups} groups").format(
-            title=table.title_block.title, rows=shown,
+            title=table.title_block.title, rows=table.row_count,
             groups=sum(1 for g in table.groups if g.rows)))
         self.columns_label.setText(tr("Columns: {names}").format(
             names=" · ".join(c.heading for c in table.columns)))
@@ -400,7 +407,8 @@ class ExportDialog(QDialog):
             heading = group.heading or tr("All studies", lang)
             count = tr("1 row") if len(group.rows) == 1 else tr("{n} rows").format(
                 n=len(group.rows))
-            top = QTreeWidgetItem(self.tree, [f"{_short(heading, 95)}  ({count})"])
+            # The count goes first so that eliding a long citation never hides it.
+            top = QTreeWidgetItem(self.tree, [f"{count} · {heading}"])
             top.setFirstColumnSpanned(True)
             top.setToolTip(0, heading)
             font = top.font(0)
