@@ -245,10 +245,34 @@ def test_last_choices_come_back_in_the_same_session(qtbot, open_window, dialogs,
     assert again.path() == str(tmp_path / "missing" / "x.docx")
 
 
-def test_slow_projects_preview_in_the_background(qtbot, make_dialog, session):
+def test_large_projects_preview_in_the_background(qtbot, make_dialog, session, monkeypatch):
+    monkeypatch.setattr(export_dialog, "LARGE_PROJECT_RECORDS", 1)
     dialog = make_dialog()
-    dialog.slow_preview = True
+    assert dialog.slow_preview and dialog.table is None
+    lang = dialog.lang_combo.currentData()
+    qtbot.waitUntil(lambda: dialog.preview_groups() == groups_of(session, lang=lang),
+                    timeout=5000)
+    # Quick changes while a preview is being built: only the last one is shown.
+    choose(dialog.group_combo, "code")
+    dialog.refresh_preview()
     choose(dialog.group_combo, "theory")
-    by_theory = groups_of(session, group_by="theory", lang=dialog.lang_combo.currentData())
-    qtbot.waitUntil(lambda: dialog.preview_groups() == by_theory, timeout=5000)
+    dialog.refresh_preview()
+    by_theory = groups_of(session, group_by="theory", lang=lang)
+    qtbot.waitUntil(lambda: dialog.preview_groups() == by_theory and not dialog.runner.busy(),
+                    timeout=5000)
     assert dialog.runner.wait(5000)
+    assert dialog.preview_groups() == by_theory
+
+
+def test_cancelled_export_leaves_no_file(qtbot, open_window, dialogs, tmp_path):
+    out = tmp_path / "cancelled.docx"
+    dialogs.fill = lambda d: d.path_edit.setText(str(out))
+    window = open_window()
+    task = window.export_project()
+    task.cancel()
+    qtbot.waitUntil(lambda: not window.runner.busy(), timeout=15000)
+    assert window.runner.wait(5000)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("cancelled")]
+    assert window.statusBar().currentMessage() == tr("Cancelled; nothing was changed.")
+    assert not dialogs.errors
