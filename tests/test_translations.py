@@ -47,3 +47,19 @@ def test_placeholders_survive_translation() -> None:
 def test_tr_switches_language() -> None:
     assert tr("A code needs a name.", "en") == "A code needs a name."
     assert tr("A code needs a name.", "zh_CN") != "A code needs a name."
+
+
+def test_one_translation_per_string_across_areas() -> None:
+    """Each area of the program has its own file; a string shared by two must read the same."""
+    import json
+
+    from cmo_desk.domain.resources import resource_path
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for path in sorted(resource_path("i18n", "zh_CN").glob("*.json")):
+        for source, target in json.loads(path.read_text(encoding="utf-8")).items():
+            if source in seen and seen[source][1] != target:
+                clashes.append((source, seen[source], (path.name, target)))
+            seen.setdefault(source, (path.name, target))
+    assert not clashes, clashes
