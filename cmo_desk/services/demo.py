@@ -22,7 +22,7 @@ CODER_B = "Sam Okafor"
 
 # (study label, coder, [(quote, role, [code names])], [CMOC dict with 'quotes' and 'codes'])
 CODING: list[tuple[str, str, list[tuple[str, str, list[str]]], list[dict[str, Any]]]] = [
-    ("Demo: Odessa 2017", CODER_A, [
+    ("Odessa 2017", CODER_A, [
         ("police stop people who carry syringes and register them as drug users", "context",
          ["Harassment or arrest of peers or clients", "Drug-user registries"]),
         ("all with their own history of injecting", "mechanism", ["Lived experience ('one of us')"]),
@@ -51,7 +51,7 @@ CODING: list[tuple[str, str, list[tuple[str, str, list[str]]], list[dict[str, An
          "confidence": "moderate", "quotes": [0, 4],
          "codes": ["Outcomes for peer workers", "Criminalisation and policing"]},
     ]),
-    ("Demo: Odessa 2017", CODER_B, [
+    ("Odessa 2017", CODER_B, [
         ("Many people who inject drugs avoid pharmacies and clinics because registration can "
          "cost them their job or their children", "context", ["Drug-user registries"]),
         ("Clients described the outreach workers as \"one of us\"", "mechanism",
@@ -70,7 +70,7 @@ CODING: list[tuple[str, str, list[tuple[str, str, list[str]]], list[dict[str, An
                       "testing, because clients trust peers who are 'one of us'.",
          "confidence": "high", "quotes": [0, 1, 2], "codes": ["Trust", "Testing"]},
     ]),
-    ("Demo: Hanoi 2019", CODER_A, [
+    ("Hanoi 2019", CODER_A, [
         ("Women who use drugs face stigma at HIV clinics", "context", ["In health services"]),
         ("With her beside me the nurse spoke to me like a person. I was not afraid any more.",
          "mechanism", ["Bridge (less fear of services and police)"]),
@@ -88,7 +88,7 @@ CODING: list[tuple[str, str, list[tuple[str, str, list[str]]], list[dict[str, An
          "confidence": "high", "quotes": [0, 1, 2, 3],
          "codes": ["Bridge (less fear of services and police)", "ART"]},
     ]),
-    ("Demo: Hanoi 2019", CODER_B, [
+    ("Hanoi 2019", CODER_B, [
         ("staff comment on their drug use, their sex work or their children", "context",
          ["Intersecting HIV, sex-work and gender stigma"]),
         ("With her beside me the nurse spoke to me like a person.", "mechanism",
@@ -114,7 +114,7 @@ CODING: list[tuple[str, str, list[tuple[str, str, list[str]]], list[dict[str, An
                       "because care depends on one person.",
          "confidence": "low", "quotes": [2, 3], "codes": ["Role strain and burnout"]},
     ]),
-    ("Demo: Kunming 2016", CODER_A, [
+    ("Kunming 2016", CODER_A, [
         ("很多人担心去美沙酮门诊会被警察盯上", "context", ["Drug-user registries"]),
         ("同伴懂我们的难处，他不会看不起我。", "mechanism", ["Feeling understood (empathy)"]),
         ("参加支持小组的服药者的保持率为 71%", "outcome", ["OAT"]),
@@ -128,7 +128,7 @@ CODING: list[tuple[str, str, list[tuple[str, str, list[str]]], list[dict[str, An
          "confidence": "moderate", "quotes": [0, 1, 2],
          "codes": ["Feeling understood (empathy)", "OAT"]},
     ]),
-    ("Demo: Nairobi 2021", CODER_A, [
+    ("Nairobi 2021", CODER_A, [
         ("Ambulances rarely enter the settlements, and residents fear that calling for help "
          "brings the police", "context", ["Criminalisation and policing", "Staff shortages"]),
         ("we are the ones who are there at night", "mechanism", ["Credibility"]),
@@ -144,7 +144,7 @@ CODING: list[tuple[str, str, list[tuple[str, str, list[str]]], list[dict[str, An
                       "reverses overdoses, because peers are the ones present when they happen.",
          "confidence": "moderate", "quotes": [0, 1, 2], "codes": ["Overdose"]},
     ]),
-    ("Demo: Tbilisi 2018", CODER_B, [
+    ("Tbilisi 2018", CODER_B, [
         ("When international donors announced their withdrawal", "context",
          ["Donor dependency and transition"]),
         ("Members used what they knew of their communities", "mechanism",
@@ -236,7 +236,7 @@ def build_demo(path: str | Path) -> Session:
             owner = sessions[CODER_A] if cm.owner_id == session.coder_id else other
             coding.link_theory(owner, cm.id, tid, "supports")
     # Both coders submitted Odessa; the team reconciled it into one consensus CMOC.
-    odessa = study_ids["Demo: Odessa 2017"]
+    odessa = study_ids["Odessa 2017"]
     coding.assign(session, odessa, [session.coder_id or "", other.coder_id or ""])
     coding.submit_study(session, odessa)
     coding.submit_study(other, odessa)

@@ -27,9 +27,9 @@ def _studies(session: Session) -> dict[str, tuple]:
 
 def _rows(session: Session) -> list[list[str]]:
     studies = _studies(session)
-    odessa, odessa_doc = studies["Demo: Odessa 2017"]
-    kunming, kunming_doc = studies["Demo: Kunming 2016"]
-    hanoi, _ = studies["Demo: Hanoi 2019"]
+    odessa, odessa_doc = studies["Odessa 2017"]
+    kunming, kunming_doc = studies["Kunming 2016"]
+    hanoi, _ = studies["Hanoi 2019"]
     # Quotes as people paste them: other spacing, other case, curly quotes.
     page2 = odessa_doc.text[odessa_doc.page_starts[1]:]
     quote = page2[page2.index("He has been where I am"):][:60]
@@ -38,7 +38,7 @@ def _rows(session: Session) -> list[list[str]]:
     assert chinese in kunming_doc.text
     return [
         HEADER,
-        ["demo: odessa 2017", "Fear of police registration", "Peers with lived experience",
+        ["odessa 2017", "Fear of police registration", "Peers with lived experience",
          "Clients trust peers", "More NSP contacts", "", pasted, "2",
          "trust; Brand-new code", "Reviewer C"],
         [kunming.title, "Stigma from family", "Support groups", "同伴理解服药者",
@@ -71,7 +71,7 @@ def test_sheet_round_trips_into_cmocs_with_anchored_excerpts(demo_path, tmp_path
         (new_code,) = [c for c in session.store.list("code") if c.name == "Brand-new code"]
         assert new_code.kind == "other"
 
-        odessa, odessa_doc = studies["Demo: Odessa 2017"]
+        odessa, odessa_doc = studies["Odessa 2017"]
         (cmoc,) = session.store.list("cmoc", study_id=odessa.id, owner_id=coder_id("Reviewer C"))
         assert cmoc.context == "Fear of police registration"
         assert cmoc.status == "draft"
@@ -84,14 +84,14 @@ def test_sheet_round_trips_into_cmocs_with_anchored_excerpts(demo_path, tmp_path
         code_names = {session.store.get("code", c).name for c in cmoc.code_ids}
         assert code_names == {"Trust", "Brand-new code"}
 
-        kunming, kunming_doc = studies["Demo: Kunming 2016"]
+        kunming, kunming_doc = studies["Kunming 2016"]
         (cn,) = session.store.list("cmoc", study_id=kunming.id, owner_id=coder_id("Reviewer D"))
         cn_excerpt = session.store.get("excerpt", cn.excerpt_ids[0])
         assert cn_excerpt.quote == "同伴懂我们的难处"
         assert kunming_doc.text[cn_excerpt.start:cn_excerpt.end] == cn_excerpt.quote
         assert new_code.id in cn.code_ids
 
-        hanoi, _ = studies["Demo: Hanoi 2019"]
+        hanoi, _ = studies["Hanoi 2019"]
         (missing,) = session.store.list("cmoc", study_id=hanoi.id, owner_id=coder_id("Reviewer C"))
         assert missing.excerpt_ids == ()
         assert "A sentence that is nowhere in the study" in missing.memo
@@ -126,10 +126,10 @@ def test_xlsx_through_the_cli_owned_by_the_given_coder(demo_path, tmp_path, caps
 
 def test_rows_that_match_nothing_are_reported_not_guessed(demo_path, tmp_path, capsys):
     sheet = _write_csv(tmp_path / "cmocs.csv", [
-        HEADER, ["Demo: Odessa", "near miss", "", "", "", "", "", "", "", "Reviewer C"]])
+        HEADER, ["Odessa", "near miss", "", "", "", "", "", "", "", "Reviewer C"]])
     assert run(["import-cmocs", str(demo_path), str(sheet)]) == 1
     captured = capsys.readouterr()
-    assert "No study matches 'Demo: Odessa'" in captured.out
+    assert "No study matches 'Odessa'" in captured.out
     assert "no row matched a study" in captured.err
 
 

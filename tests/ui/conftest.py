@@ -85,7 +85,7 @@ def open_window(qtbot: Any, project: Path, dialogs: ScriptedDialogs) -> Iterator
 
     opened: list[tuple[Any, Session]] = []
 
-    def make(path: Path = project, study: str | None = "Demo: Hanoi 2019") -> Any:
+    def make(path: Path = project, study: str | None = "Hanoi 2019") -> Any:
         session = Session.open(path, coder=CODER_A)
         window = MainWindow(session, Settings.load(), dialogs=dialogs)
         qtbot.addWidget(window)

@@ -172,7 +172,7 @@ def test_blind_mode_hides_the_other_coder(open_window: Any) -> None:
 
 
 def test_submitted_study_cannot_be_marked(open_window: Any) -> None:
-    window = open_window(study="Demo: Odessa 2017")
+    window = open_window(study="Odessa 2017")
     start = 0
     window.doc_view.select_span(start, start + 20)
     assert window.mark_selection("context") is None or window.locked

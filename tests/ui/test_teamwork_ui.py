@@ -68,7 +68,7 @@ def _pair(view: reconcile_view.ReconcileView) -> Any:
 
 
 def test_reconciliation_shows_both_coders_side_by_side(open_window: Any) -> None:
-    window = open_window(study="Demo: Hanoi 2019")
+    window = open_window(study="Hanoi 2019")
     view = reconcile_view.open_reconciliation(window)
     assert view is not None
     names = {view.coder_a_box.currentText(), view.coder_b_box.currentText()}
@@ -93,7 +93,7 @@ def test_reconciliation_shows_both_coders_side_by_side(open_window: Any) -> None
 
 def test_consensus_takes_the_chosen_wording_and_keeps_its_sources(open_window: Any,
                                                                  dialogs: TeamDialogs) -> None:
-    window = open_window(study="Demo: Hanoi 2019")
+    window = open_window(study="Hanoi 2019")
     view = reconcile_view.open_reconciliation(window)
     pair = _pair(view).pair
     suggested = []
@@ -133,7 +133,7 @@ def test_consensus_takes_the_chosen_wording_and_keeps_its_sources(open_window: A
 
 def test_set_aside_keeps_the_reason_and_promote_makes_a_consensus(open_window: Any,
                                                                   dialogs: TeamDialogs) -> None:
-    window = open_window(study="Demo: Hanoi 2019")
+    window = open_window(study="Hanoi 2019")
     view = reconcile_view.open_reconciliation(window)
     alone = next(c for c in view.cards if (c.pair.a is None) != (c.pair.b is None))
     cmoc = alone.pair.a or alone.pair.b
@@ -151,7 +151,7 @@ def test_set_aside_keeps_the_reason_and_promote_makes_a_consensus(open_window: A
     assert any("outside this review" in lbl.text() for lbl in shown.findChildren(type(
         view.summary)))
 
-    window.open_study_by_label("Demo: Odessa 2017")
+    window.open_study_by_label("Odessa 2017")
     odessa = reconcile_view.open_reconciliation(window)
     before = window.session.store.count("consensus", study_id=odessa.study_id)
     lone = next(c for c in odessa.cards if (c.pair.a is None) != (c.pair.b is None))
@@ -167,8 +167,8 @@ def test_set_aside_keeps_the_reason_and_promote_makes_a_consensus(open_window: A
 
 def test_reconcile_offers_a_choice_when_the_open_study_has_one_coder(
         open_window: Any, dialogs: TeamDialogs) -> None:
-    window = open_window(study="Demo: Kunming 2016")
-    dialogs.item_answer = _study(window.session, "Demo: Odessa 2017")
+    window = open_window(study="Kunming 2016")
+    dialogs.item_answer = _study(window.session, "Odessa 2017")
     view = reconcile_view.open_reconciliation(window)
     assert view is not None and view.study_id == dialogs.item_answer
     assert "Odessa" in view.title.text()
@@ -196,13 +196,13 @@ def test_merge_brings_a_coders_copy_and_conflicts_are_settled(
         open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
     def sam_works(sam: Session) -> None:
-        kunming = _study(sam, "Demo: Kunming 2016")
+        kunming = _study(sam, "Kunming 2016")
         coding.create_cmoc(sam, kunming, {"statement": "Sam's reading of Kunming"})
         coding.update_study(sam, kunming, {"journal": "Sam's journal"})
 
     copy = _coder_copy(project, tmp_path, monkeypatch, sam_works)
-    window = open_window(study="Demo: Kunming 2016")
-    kunming = _study(window.session, "Demo: Kunming 2016")
+    window = open_window(study="Kunming 2016")
+    kunming = _study(window.session, "Kunming 2016")
     coding.update_study(window.session, kunming, {"journal": "Lan's journal"})
 
     dialogs.paths = [str(copy)]
@@ -269,7 +269,7 @@ def test_cancelled_merge_changes_nothing_and_a_wrong_file_is_refused(
         open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
     copy = _coder_copy(project, tmp_path, monkeypatch, lambda sam: coding.create_cmoc(
-        sam, _study(sam, "Demo: Kunming 2016"), {"statement": "should not arrive"}))
+        sam, _study(sam, "Kunming 2016"), {"statement": "should not arrive"}))
     window = open_window(study=None)
     before = window.session.store.count("cmoc")
     release = threading.Event()
@@ -303,7 +303,7 @@ def test_cancelled_merge_changes_nothing_and_a_wrong_file_is_refused(
 def test_duplicates_are_listed_and_accepted(open_window: Any) -> None:
     window = open_window(study=None)
     s = window.session
-    nairobi = next(st for st in s.store.list("study") if st.label == "Demo: Nairobi 2021")
+    nairobi = next(st for st in s.store.list("study") if st.label == "Nairobi 2021")
     coding.update_study(s, nairobi.id, {"doi": "10.1000/demo.nairobi"})
     twin, _ = coding.add_study(s, {"label": "Nairobi again", "title": nairobi.title,
                                    "year": nairobi.year, "doi": "10.1000/DEMO.NAIROBI"})
@@ -351,7 +351,7 @@ def test_agreement_report_in_a_table_and_saved(open_window: Any, dialogs: TeamDi
 
 
 def test_assigning_a_study_to_coders(open_window: Any, dialogs: TeamDialogs) -> None:
-    window = open_window(study="Demo: Nairobi 2021")
+    window = open_window(study="Nairobi 2021")
 
     def answer(dialog: reconcile_view.AssignDialog) -> int:
         dialog.check(CODER_B)
@@ -372,7 +372,7 @@ def test_backups_view_restores_and_keeps_the_current_file(open_window: Any, qtbo
     assert made is not None and view.model.rowCount() >= 1
     assert view.model.item(0).path == made
     s = window.session
-    kunming = _study(s, "Demo: Kunming 2016")
+    kunming = _study(s, "Kunming 2016")
     coding.update_study(s, kunming, {"journal": "Edited after the backup"})
     successor = view.restore_selected()
     assert successor is not None
@@ -438,7 +438,7 @@ def test_team_tables_pass_qt_model_tests(open_window: Any, qtmodeltester: Any) -
 
 def test_with_three_coders_the_pair_of_coders_can_be_chosen(open_window: Any,
                                                             project: Path) -> None:
-    window = open_window(study="Demo: Hanoi 2019")
+    window = open_window(study="Hanoi 2019")
     hanoi = window.study_id
     mei = Session(window.session.store, "Mei Chen")
     coding.create_cmoc(mei, hanoi, {"statement": "Mei's reading of Hanoi"})
@@ -483,7 +483,7 @@ def test_a_project_open_elsewhere_opens_read_only_and_says_who_has_it(
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
-        window = open_window(study="Demo: Hanoi 2019")
+        window = open_window(study="Hanoi 2019")
         assert window.session.read_only
         assert window.banner.isVisible() and "Sam Okafor" in window.banner.text()
         assert not window.doc_view.can_mark
