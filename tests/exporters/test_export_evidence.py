@@ -148,7 +148,7 @@ def test_chinese_headings_and_labels():
     assert table.title_block.title == "CMOC 证据表"
     assert [c.heading for c in table.columns] == [
         "研究", "情境", "机制：资源", "机制：推理", "结果", "“如果……那么……因为……”陈述",
-        "支持性引文", "评价", "编码员或共识"]
+        "支持性引文", "评价", "编码者或共识"]
     assert table.title_block.date == "2025-03-01"
     rows = rows_by_id(table)
     assert rows["x-booth"]["recorded_by"] == "共识（一致同意）"
