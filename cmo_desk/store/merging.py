@@ -101,7 +101,7 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
             # Decided before the new changes land, while "ours" still means only ours.
             copyable = _plan_copy(conn, other_meta)
             conn.exec_driver_sql(f"INSERT INTO main.changes ({_COLUMNS}) "
-                                 f"SELECT {_COLUMNS} FROM incoming ORDER BY change_id")
+                                 f"SELECT {_COLUMNS} FROM incoming")
             if has_blobs:
                 conn.exec_driver_sql(
                     "INSERT INTO main.blobs (sha256, size, data) SELECT sha256, size, data "
