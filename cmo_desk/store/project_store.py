@@ -224,11 +224,18 @@ def check_compatible(meta: dict[str, str], path: Path) -> None:
     except ValueError:
         fmt = 999
     if fmt > FORMAT_VERSION or (meta.get("revision") and meta["revision"] not in KNOWN_REVISIONS):
-        made_by = meta.get("app_version", "a newer version")
+        made_by = meta.get("app_version") or "?"
+        if made_by != __version__:
+            raise NewerProjectError(tr(
+                "{name} was saved by CMO Desk {made_by}, which is newer than this version "
+                "({version}). Install the newer CMO Desk to open it; the file was not changed."
+            ).format(name=path.name, made_by=made_by, version=__version__))
+        # Same version number, newer file layout: a development build wrote it.
         raise NewerProjectError(tr(
-            "{name} was saved by CMO Desk {made_by}, which is newer than this version "
-            "({version}). Install the newer CMO Desk to open it; the file was not changed."
-        ).format(name=path.name, made_by=made_by, version=__version__))
+            "{name} uses a newer file layout ({revision}) than this CMO Desk {version} "
+            "understands. Install the CMO Desk that saved it to open it; the file was not "
+            "changed.").format(name=path.name, revision=meta.get("revision") or fmt,
+                               version=__version__))
 
 
 def damaged_with_backup_hint(path: Path, message: str) -> DamagedProjectError:
