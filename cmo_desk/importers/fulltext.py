@@ -211,6 +211,17 @@ def _check_cancel(cancel: CancelCallback | None) -> None:
 # --- PDF -------------------------------------------------------------------------------------
 
 
+def _copying_allowed(document: Any) -> bool:
+    """Whether the PDF's permission flags allow copying text (bit 5 of the P entry)."""
+    try:
+        import pypdfium2.raw as pdfium_c
+
+        flags = pdfium_c.FPDF_GetDocPermissions(document.raw) & 0xFFFFFFFF
+    except Exception:  # an older pypdfium2 without the raw call: say nothing rather than guess
+        return True
+    return bool(flags & 0x10)
+
+
 def _extract_pdf(
     data: bytes,
     filename: str,
@@ -262,6 +273,11 @@ def _extract_pdf(
         if b"%%EOF" not in data[-2048:]:
             warnings.append(
                 tr("The file looks truncated (no end-of-file marker); some pages or text may be missing.")
+            )
+        if not _copying_allowed(document):
+            # The text is still read (quoting for research is the user's call), but they are told.
+            warnings.append(
+                tr("The PDF's owner restricted copying its text; check the licence before quoting it in an export.")
             )
         total = len(document)
         raw_pages: list[str] = []

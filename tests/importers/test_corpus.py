@@ -56,6 +56,10 @@ def test_corpus_pdf_details(corpus):
     assert any("needs OCR" in w for w in scanned.warnings)
     corrupted = extract_file(corpus / "pdf" / "corrupted-zlib-stream.pdf")
     assert corrupted.title is None  # "zen_of_python.txt" is a file name, not a title
+    protected = extract_file(corpus / "pdf" / "encrypted-owner-pw-copy-protected.pdf")
+    assert "LayoutParser" in protected.text
+    assert any("restricted copying" in w for w in protected.warnings)
+    assert not any("restricted copying" in w for w in jtmo.warnings)
 
 
 def test_corpus_docx_and_txt(corpus):
