@@ -138,13 +138,20 @@ def add_excerpt(
     return eid, uow.changed
 
 
+def _owned(session: Session, etype: str, entity_id: str, what: str,
+           include_deleted: bool = False) -> Any:
+    """A coder's own excerpt or CMOC, checked before it is changed: it exists, it is theirs,
+    and they have not submitted its study."""
+    record = session.store.get(etype, entity_id, include_deleted=include_deleted)
+    if record is None:
+        raise ValidationError(tr("That {what} no longer exists.").format(what=tr(what)))
+    _guard_owner(session, record.owner_id, what)
+    _guard_unlocked(session, record.study_id)
+    return record
+
+
 def _own_excerpt(session: Session, excerpt_id: str, include_deleted: bool = False) -> rec.Excerpt:
-    ex = session.store.get("excerpt", excerpt_id, include_deleted=include_deleted)
-    if ex is None:
-        raise ValidationError("That excerpt no longer exists.")
-    _guard_owner(session, ex.owner_id, "excerpt")
-    _guard_unlocked(session, ex.study_id)
-    return ex
+    return _owned(session, "excerpt", excerpt_id, "excerpt", include_deleted)
 
 
 def update_excerpt(session: Session, excerpt_id: str, values: dict[str, Any]) -> rec.Changed:
@@ -245,12 +252,7 @@ def create_cmoc(
 
 
 def _own_cmoc(session: Session, cmoc_id: str, include_deleted: bool = False) -> rec.Cmoc:
-    cmoc = session.store.get("cmoc", cmoc_id, include_deleted=include_deleted)
-    if cmoc is None:
-        raise ValidationError("That CMOC no longer exists.")
-    _guard_owner(session, cmoc.owner_id, "CMOC")
-    _guard_unlocked(session, cmoc.study_id)
-    return cmoc
+    return _owned(session, "cmoc", cmoc_id, "CMOC", include_deleted)
 
 
 def update_cmoc(session: Session, cmoc_id: str, values: dict[str, Any]) -> rec.Changed:
