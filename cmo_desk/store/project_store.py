@@ -326,6 +326,8 @@ class ProjectStore:
         #: Why the backup on opening failed (disk full...), in words; None when it did not.
         self.backup_warning: str | None = None
         self._backup_thread: threading.Thread | None = None
+        #: An upgraded copy read in place of an older project opened read-only; removed on close.
+        self._read_copy: Path | None = None
         self.clock = HybridClock(site.wall, site.counter)
         #: Recently edited records' change lists, topped up by rowid: an edit then reads only the
         #: rows added since (a field typed into many times would otherwise reload its history).
@@ -462,6 +464,8 @@ class ProjectStore:
             try:
                 engine = _make_engine(data_path, read_only=read_only)
                 store = cls(path, engine, site or Site.load(), read_only)
+                if data_path != path:
+                    store._read_copy = data_path
             except (DatabaseError, OperationalError) as err:
                 raise damaged_with_backup_hint(path, tr(
                     "{path} could not be opened ({detail}).").format(
@@ -498,6 +502,9 @@ class ProjectStore:
             except (DatabaseError, OperationalError):
                 pass
         self.engine.dispose()
+        if self._read_copy is not None:
+            shutil.rmtree(self._read_copy.parent, ignore_errors=True)
+            self._read_copy = None
         if self.lock is not None:
             locking.release(self.lock)
 

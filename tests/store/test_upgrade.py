@@ -63,3 +63,13 @@ def test_reading_an_older_project_leaves_it_unchanged(tmp_path: Path) -> None:
         assert store.info()["studies"] == 1
         assert store.links("duplicate_decision") == []
     assert path.read_bytes() == before
+
+
+def test_the_upgraded_copy_read_in_place_of_an_old_project_is_removed(tmp_path: Path) -> None:
+    path = tmp_path / "old.cmo"
+    _make_revision_0001(path)
+    store = ProjectStore.open(path, read_only=True)
+    copy = store._read_copy
+    assert copy is not None and copy.exists() and copy != path
+    store.close()
+    assert not copy.exists()
