@@ -12,7 +12,7 @@ from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView, QDockWidget, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMainWindow,
-    QPushButton, QSplitter, QTableView, QTabWidget, QToolButton, QVBoxLayout, QWidget,
+    QMenu, QPushButton, QSplitter, QTableView, QTabWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
 from cmo_desk.domain import records as rec
@@ -195,6 +195,8 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.study_view)
         self.study_filter.textChanged.connect(self.study_proxy.setFilterFixedString)
         self.study_view.selectionModel().currentRowChanged.connect(self._on_study_row)
+        self.study_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.study_view.customContextMenuRequested.connect(self._show_study_menu)
         self.studies_dock = QDockWidget(tr("Studies"), self)
         self.studies_dock.setObjectName("studiesDock")
         self.studies_dock.setWidget(studies)
@@ -557,6 +559,70 @@ class MainWindow(QMainWindow):
         if page:
             self.doc_view.show_page(page)
         self.study_opened.emit(study_id)
+        return True
+
+    def _show_study_menu(self, pos: Any) -> None:
+        index = self.study_view.indexAt(pos)
+        if not index.isValid():
+            return
+        sid = self.study_proxy.index(index.row(), 0).data(ID_ROLE)
+        menu = self.study_menu(sid) if sid else None
+        if menu is not None:
+            menu.exec(self.study_view.viewport().mapToGlobal(pos))
+            menu.deleteLater()
+
+    def study_menu(self, study_id: str) -> QMenu | None:
+        """The right-click menu of a study; the study is opened so every action applies to it."""
+        if study_id != self.study_id and not self.open_study(study_id):
+            return None
+        from cmo_desk.services import reconcile
+        from cmo_desk.ui import reconcile_view
+
+        menu = QMenu(self)
+        reconcile_act = menu.addAction(
+            tr("Reconcile this study…"),
+            lambda: reconcile_view.open_reconciliation(self, study_id))
+        reconcile_act.setEnabled(len(reconcile.coders_of_study(self.session, study_id)) >= 2)
+        assign_act = menu.addAction(tr("Assign coders…"),
+                                    lambda: reconcile_view.assign_study(self))
+        menu.addSeparator()
+        submit_act = menu.addAction(tr("Submit my coding of this study"), self.submit_study)
+        reopen_act = menu.addAction(tr("Reopen for editing…"),
+                                    lambda: self.reopen_study(study_id))
+        writable = not self.session.read_only
+        assign_act.setEnabled(writable)
+        submit_act.setEnabled(writable and bool(self.session.coder_id) and not self.locked)
+        reopen_act.setEnabled(writable and bool(self._submitted_coders(study_id)))
+        return menu
+
+    def _submitted_coders(self, study_id: str) -> list[tuple[str, str]]:
+        """(coder id, name) of the coders who handed this study in, by name."""
+        found = [(cid, (self.coders[cid].name if cid in self.coders else None) or cid)
+                 for cid, status in coding.study_status(self.session, study_id).items()
+                 if status == rec.AssignmentStatus.SUBMITTED.value]
+        return sorted(found, key=lambda pair: pair[1].casefold())
+
+    def reopen_study(self, study_id: str) -> bool:
+        """Unlock one coder's submitted coding of a study so they can edit it again."""
+        submitted = self._submitted_coders(study_id)
+        if not submitted:
+            self.report_error(tr("Nobody has submitted this study, so there is nothing to "
+                                 "reopen."))
+            return False
+        coder = self.dialogs.choose_item(tr("Reopen for editing"),
+                                         tr("Whose submitted coding should be reopened?"),
+                                         submitted)
+        if not coder:
+            return False
+        ok, _ = self.actions.run(lambda: coding.reopen_study(self.session, study_id, coder))
+        if not ok:
+            return False
+        name = dict(submitted).get(coder, coder)
+        self.refresh_studies()
+        if study_id == self.study_id:
+            self.refresh_study()
+        self.statusBar().showMessage(tr("Reopened the study for {name}.").format(name=name),
+                                     8000)
         return True
 
     def open_study_by_label(self, label: str) -> bool:
