@@ -15,6 +15,7 @@ from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import current_language, tr
 from cmo_desk.merge.agreement import AgreementReport, CodeAgreement
 from cmo_desk.services import agreement
+from cmo_desk.services.session import Session
 from cmo_desk.ui.conflicts_view import RowsTableModel, table_view
 
 
@@ -27,11 +28,17 @@ def percent(value: float | None) -> str:
 
 
 class AgreementView(QDialog):
+    # Up to this many studies the report takes a blink, and a "Computing…" flash would be noise;
+    # beyond it the report is computed in the background so the desk stays responsive.
+    INLINE_STUDIES = 40
+
     def __init__(self, window: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.window = window
         self.session = window.session
         self.report: AgreementReport | None = None
+        self.computing = False
+        self._task: Any = None
         self.setWindowTitle(tr("Agreement between coders"))
         self.resize(980, 620)
         lay = QVBoxLayout(self)
@@ -92,9 +99,86 @@ class AgreementView(QDialog):
         close.button(QDialogButtonBox.StandardButton.Close).setText(tr("Close"))
         close.rejected.connect(self.reject)
         lay.addWidget(close)
-        self.compute_button.clicked.connect(self.compute)
+        self.compute_button.clicked.connect(self.refresh)
         self.save_button.clicked.connect(self.save)
-        self.compute()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Compute for the ticked coders: at once for a small project, else in the background."""
+        studies = len(self.session.store.list("study", columns=("label",)))
+        if studies > self.INLINE_STUDIES:
+            self.compute_in_background()
+        else:
+            self.compute()
+
+    def _coder_filter(self) -> list[str] | None:
+        chosen = self.chosen_coders()
+        return None if len(chosen) == self.coder_list.count() else chosen
+
+    def compute_in_background(self) -> Any:
+        """Start computing the report on the window's runner; the tables fill when it is done."""
+        self._cancel_pending()
+        coders = self._coder_filter()
+        path, coder = self.session.path, self.session.coder_name
+
+        def job(_progress: Any, cancelled: Any) -> AgreementReport | None:
+            if cancelled():
+                return None
+            with Session.open(path, coder=coder) as session:
+                return agreement.agreement_report(session, coders)
+
+        self._set_computing(True)
+        task = self.window.runner.start(job)
+        task.signals.succeeded.connect(self._computed)
+        task.signals.failed.connect(self._failed)
+        self._task = task
+        return task
+
+    def _cancel_pending(self) -> None:
+        if self._task is not None:
+            # a superseded run reports "cancelled" instead of overwriting the newer result
+            for signal, slot in ((self._task.signals.succeeded, self._computed),
+                                 (self._task.signals.failed, self._failed)):
+                try:
+                    signal.disconnect(slot)
+                except (RuntimeError, TypeError):
+                    pass
+            self._task.cancel()
+            self._task = None
+
+    def _set_computing(self, on: bool) -> None:
+        self.computing = on
+        self.compute_button.setEnabled(not on)
+        self.save_button.setEnabled(not on)
+        if on:
+            self.headline.setText(tr("Computing…"))
+
+    def _computed(self, report: AgreementReport | None) -> None:
+        self._task = None
+        self._set_computing(False)
+        if report is not None:
+            self.report = report
+            self._show(report)
+
+    def _failed(self, message: str) -> None:
+        self._task = None
+        self._set_computing(False)
+        self._show_error(message)
+
+    def _show_error(self, message: str) -> None:
+        self.report = None
+        self.headline.setText(message)
+        self.codes_model.set_rows([])
+        self.overlap_model.set_rows([])
+        self.notes.setText("")
+
+    def done(self, result: int) -> None:
+        self._cancel_pending()
+        super().done(result)
+
+    def closeEvent(self, event: Any) -> None:
+        self._cancel_pending()
+        super().closeEvent(event)
 
     def chosen_coders(self) -> list[str]:
         out = []
@@ -105,18 +189,14 @@ class AgreementView(QDialog):
         return out
 
     def compute(self) -> AgreementReport | None:
-        chosen = self.chosen_coders()
-        everyone = self.coder_list.count()
+        """Compute the report now, on this thread, and show it."""
+        self._cancel_pending()
+        self._set_computing(False)
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            self.report = agreement.agreement_report(
-                self.session, None if len(chosen) == everyone else chosen)
+            self.report = agreement.agreement_report(self.session, self._coder_filter())
         except CmoDeskError as err:
-            self.report = None
-            self.headline.setText(str(err))
-            self.codes_model.set_rows([])
-            self.overlap_model.set_rows([])
-            self.notes.setText("")
+            self._show_error(str(err))
             return None
         finally:
             QGuiApplication.restoreOverrideCursor()

@@ -98,3 +98,81 @@ def test_cancelling_reopen_changes_nothing(open_window: Any, dialogs: PolishDial
     assert window.locked
     status = coding.study_status(window.session, window.study_id)
     assert set(status.values()) == {"submitted"}
+
+
+# -- 2. agreement computed in the background -------------------------------------------------
+
+
+@pytest.fixture
+def slow_agreement(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every agreement view works in the background, and the report waits for a go-ahead."""
+    import threading
+
+    from cmo_desk.services import agreement
+    from cmo_desk.ui.agreement_view import AgreementView
+
+    monkeypatch.setattr(AgreementView, "INLINE_STUDIES", 0)
+    go = threading.Event()
+    real = agreement.agreement_report
+
+    def waiting(session: Any, coders: Any = None) -> Any:
+        assert go.wait(10), "the test never let the report finish"
+        return real(session, coders)
+
+    monkeypatch.setattr(agreement, "agreement_report", waiting)
+    return go
+
+
+def test_agreement_is_computed_without_freezing_the_desk(open_window: Any, qtbot: Any,
+                                                         slow_agreement: Any) -> None:
+    from cmo_desk.ui.agreement_view import open_agreement
+
+    window = open_window(study=None)
+    view = open_agreement(window)
+    assert view.computing and view.headline.text() == "Computing…"
+    assert not view.compute_button.isEnabled() and not view.save_button.isEnabled()
+    # the desk still answers while the report is being worked out
+    assert window.open_study_by_label("Hanoi 2019")
+    assert view.computing and window.runner.busy()
+    slow_agreement.set()
+    qtbot.waitUntil(lambda: not view.computing, timeout=10_000)
+    assert "2 of 5" in view.headline.text()
+    assert view.codes_model.index(0, 0).data() == "All codes (pooled)"
+    assert view.codes_model.rowCount() == 1 + len(view.report.per_code)
+    assert view.overlap_model.rowCount() == len(view.report.overlaps)
+    assert view.compute_button.isEnabled() and view.save_button.isEnabled()
+    view.close()
+    assert window.runner.wait(5000)
+
+
+def test_agreement_in_the_background_explains_a_bad_choice(open_window: Any, qtbot: Any,
+                                                           slow_agreement: Any) -> None:
+    from cmo_desk.ui.agreement_view import open_agreement
+
+    window = open_window(study=None)
+    slow_agreement.set()
+    view = open_agreement(window)
+    qtbot.waitUntil(lambda: not view.computing, timeout=10_000)
+    assert view.codes_model.rowCount() > 1
+    view.coder_list.item(1).setCheckState(Qt.CheckState.Unchecked)
+    view.compute_button.click()
+    assert view.computing
+    qtbot.waitUntil(lambda: not view.computing, timeout=10_000)
+    assert view.report is None and "two" in view.headline.text()
+    assert view.codes_model.rowCount() == 0
+    view.close()
+    assert window.runner.wait(5000)
+
+
+def test_closing_the_agreement_window_mid_computation_is_safe(open_window: Any, qtbot: Any,
+                                                             slow_agreement: Any) -> None:
+    from cmo_desk.ui.agreement_view import open_agreement
+
+    window = open_window(study=None)
+    view = open_agreement(window)
+    assert view.computing
+    view.close()
+    slow_agreement.set()
+    assert window.runner.wait(5000)
+    qtbot.waitUntil(lambda: not window.runner.busy(), timeout=5000)
+    assert window.isVisible() and not window.dialogs.errors
