@@ -7,19 +7,19 @@ from typing import Any
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListView,
-    QListWidget, QListWidgetItem, QPushButton, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout,
-    QWidget,
+    QAbstractItemView, QComboBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+    QListView, QListWidget, QListWidgetItem, QPushButton, QScrollArea, QSizePolicy, QSplitter,
+    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import tr
-from cmo_desk.services import desk
+from cmo_desk.services import coding, desk
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.editors import AutoSaveText
 from cmo_desk.ui.models import ID_ROLE, CmocListModel, excerpt_ids_from_mime, EXCERPT_MIME
 from cmo_desk.ui.theme import ROLE_COLORS, role_color, role_label, swatch
-from cmo_desk.ui.undo import CodingActions
+from cmo_desk.ui.undo import CodingActions, ServiceCommand
 
 # (field, label, role colour, lines) for the text slots, in the order a realist reads them.
 TEXT_SLOTS = (
@@ -39,6 +39,13 @@ CHOICES = {
     "status": (("draft", "draft"), ("submitted", "submitted"), ("reconciled", "reconciled"),
                ("set_aside", "set aside")),
 }
+# How a CMOC bears on a programme theory: (stored value, label).
+RELATIONS = (
+    (rec.TheoryRelation.SUPPORTS.value, "supports"),
+    (rec.TheoryRelation.REFUTES.value, "refutes"),
+    (rec.TheoryRelation.REFINES.value, "refines"),
+    (rec.TheoryRelation.NEW.value, "suggests a new theory"),
+)
 
 
 def slot_label(text: str, role: str | None) -> QLabel:
@@ -220,8 +227,16 @@ class CmocPanel(QWidget):
 
         g.addWidget(slot_label("Programme theories", None), row, 0, 1, 2)
         row += 1
-        self.theories = QListWidget()
-        self.theories.setMaximumHeight(70)
+        self.theories = QTreeWidget()
+        self.theories.setColumnCount(2)
+        self.theories.setHeaderHidden(True)
+        self.theories.setRootIsDecorated(False)
+        self.theories.setMaximumHeight(120)
+        head = self.theories.header()
+        head.setStretchLastSection(False)
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.relation_boxes: dict[str, QComboBox] = {}
         self.theories.itemChanged.connect(self._theory_toggled)
         g.addWidget(self.theories, row, 0, 1, 2)
         row += 1
@@ -334,14 +349,25 @@ class CmocPanel(QWidget):
     def _fill_theories(self, cmoc: rec.Cmoc | None) -> None:
         self.theories.blockSignals(True)
         self.theories.clear()
-        linked = {t for t, _ in (cmoc.theories if cmoc else ())}
+        self.relation_boxes = {}
+        linked = dict(cmoc.theories if cmoc else ())
         for t in getattr(self, "_theory_records", []):
-            item = QListWidgetItem(t.label or "")
-            item.setToolTip(t.statement or "")
-            item.setData(Qt.ItemDataRole.UserRole, t.id)
+            item = QTreeWidgetItem(self.theories, [t.label or ""])
+            item.setToolTip(0, t.statement or "")
+            item.setData(0, Qt.ItemDataRole.UserRole, t.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if t.id in linked else Qt.CheckState.Unchecked)
-            self.theories.addItem(item)
+            item.setCheckState(0, Qt.CheckState.Checked if t.id in linked
+                               else Qt.CheckState.Unchecked)
+            if t.id in linked:
+                combo = QComboBox()
+                for value, text in RELATIONS:
+                    combo.addItem(tr(text), value)
+                combo.setCurrentIndex(max(0, combo.findData(linked[t.id])))
+                combo.setToolTip(tr("How this CMOC bears on the theory"))
+                combo.activated.connect(
+                    lambda _i, tid=t.id, c=combo: self.set_relation(tid, c.currentData()))
+                self.theories.setItemWidget(item, 1, combo)
+                self.relation_boxes[t.id] = combo
         self.theories.blockSignals(False)
 
     # -- editing --
@@ -391,11 +417,49 @@ class CmocPanel(QWidget):
         if chosen is not None and set(chosen) != set(self.cmoc.code_ids):
             self.actions.set_cmoc_codes(self.cmoc.id, list(self.cmoc.code_ids), chosen)
 
-    def _theory_toggled(self, item: QListWidgetItem) -> None:
-        if self._loading or self.cmoc is None:
+    def _theory_toggled(self, item: QTreeWidgetItem, column: int = 0) -> None:
+        if self._loading or self.cmoc is None or column != 0:
             return
-        self.actions.set_theory(self.cmoc.id, item.data(Qt.ItemDataRole.UserRole),
-                                item.checkState() == Qt.CheckState.Checked)
+        theory_id = item.data(0, Qt.ItemDataRole.UserRole)
+        if item.checkState(0) != Qt.CheckState.Checked:
+            self.actions.set_theory(self.cmoc.id, theory_id, False)
+            return
+        relation = self.dialogs.choose_item(
+            tr("Link programme theory"),
+            tr("How does this CMOC bear on {theory}?").format(theory=item.text(0)),
+            [(value, tr(text)) for value, text in RELATIONS])
+        if relation is None:
+            self._fill_theories(self.cmoc)  # cancelled: the tick goes away again
+            return
+        self._push_theory_link(theory_id, relation, None, tr("Link theory"))
+
+    def set_relation(self, theory_id: str, relation: str) -> bool:
+        """Change how this CMOC bears on a theory it is linked to; Ctrl+Z undoes it."""
+        if self._loading or self.cmoc is None:
+            return False
+        old = dict(self.cmoc.theories).get(theory_id)
+        if old == relation:
+            return False
+        # a link saved without a relation counted as support, so undo goes back to that
+        return self._push_theory_link(theory_id, relation,
+                                      old or rec.TheoryRelation.SUPPORTS.value,
+                                      tr("Change theory relation"))
+
+    def _push_theory_link(self, theory_id: str, relation: str, old: str | None,
+                          text: str) -> bool:
+        """Link with ``relation`` now; undo restores ``old`` or, when None, unlinks."""
+        session, cmoc_id = self.actions.session, self.cmoc.id  # type: ignore[union-attr]
+
+        def linking(value: str) -> Any:
+            return lambda: coding.link_theory(session, cmoc_id, theory_id, value)
+
+        undo = linking(old) if old else (
+            lambda: coding.unlink_theory(session, cmoc_id, theory_id))
+        ok, _ = self.actions.run(linking(relation))
+        if ok:
+            self.actions.stack.push(ServiceCommand(text, linking(relation), undo,
+                                                   self.actions.report))
+        return ok
 
     def current_id(self) -> str | None:
         return self.cmoc.id if self.cmoc else None

@@ -176,3 +176,95 @@ def test_closing_the_agreement_window_mid_computation_is_safe(open_window: Any, 
     assert window.runner.wait(5000)
     qtbot.waitUntil(lambda: not window.runner.busy(), timeout=5000)
     assert window.isVisible() and not window.dialogs.errors
+
+
+# -- 3. a theory's relation to a CMOC ---------------------------------------------------------
+
+
+def _own_cmoc_with_theories(window: Any) -> Any:
+    panel = window.cmoc_panel
+    own = next(panel.model.cmoc(r) for r in range(panel.model.rowCount())
+               if panel.model.cmoc(r).owner_id == window.session.coder_id)
+    panel.select_cmoc(own.id)
+    assert panel.theories.topLevelItemCount() >= 1
+    return panel
+
+
+def _theory_item(panel: Any, theory_id: str) -> Any:
+    for i in range(panel.theories.topLevelItemCount()):
+        item = panel.theories.topLevelItem(i)
+        if item.data(0, Qt.ItemDataRole.UserRole) == theory_id:
+            return item
+    raise AssertionError("theory not listed")
+
+
+def _relation(window: Any, cmoc_id: str, theory_id: str) -> str | None:
+    return dict(window.session.store.get("cmoc", cmoc_id).theories).get(theory_id)
+
+
+def test_linking_a_theory_asks_its_relation_and_shows_it(open_window: Any,
+                                                         dialogs: PolishDialogs) -> None:
+    window = open_window(study="Hanoi 2019")
+    panel = _own_cmoc_with_theories(window)
+    cmoc_id = panel.cmoc.id
+    unlinked = next(t.id for t in panel._theory_records
+                    if t.id not in dict(panel.cmoc.theories))
+    dialogs.item_answer = "refutes"
+    _theory_item(panel, unlinked).setCheckState(0, Qt.CheckState.Checked)
+    assert [v for v, _ in dialogs.offered[-1]] == ["supports", "refutes", "refines", "new"]
+    assert _relation(window, cmoc_id, unlinked) == "refutes"
+    combo = panel.relation_boxes[unlinked]
+    assert combo.currentData() == "refutes" and combo.currentText() == "refutes"
+    assert panel.theories.itemWidget(_theory_item(panel, unlinked), 1) is combo
+    window.undo()
+    assert _relation(window, cmoc_id, unlinked) is None
+    assert unlinked not in panel.relation_boxes
+    assert _theory_item(panel, unlinked).checkState(0) == Qt.CheckState.Unchecked
+
+
+def test_cancelling_the_relation_leaves_the_theory_unlinked(open_window: Any,
+                                                            dialogs: PolishDialogs) -> None:
+    window = open_window(study="Hanoi 2019")
+    panel = _own_cmoc_with_theories(window)
+    unlinked = next(t.id for t in panel._theory_records
+                    if t.id not in dict(panel.cmoc.theories))
+    dialogs.choose_item = lambda *args: None  # type: ignore[method-assign]
+    _theory_item(panel, unlinked).setCheckState(0, Qt.CheckState.Checked)
+    assert _relation(window, panel.cmoc.id, unlinked) is None
+    assert _theory_item(panel, unlinked).checkState(0) == Qt.CheckState.Unchecked
+
+
+def test_the_relation_of_a_linked_theory_can_be_changed_and_undone(open_window: Any) -> None:
+    window = open_window(study="Hanoi 2019")
+    panel = _own_cmoc_with_theories(window)
+    cmoc_id = panel.cmoc.id
+    theory = next(t.id for t in panel._theory_records)
+    if theory not in panel.relation_boxes:
+        _theory_item(panel, theory).setCheckState(0, Qt.CheckState.Checked)  # answered: supports
+    combo = panel.relation_boxes[theory]
+    assert combo.currentData() == "supports"
+    combo.setCurrentIndex(combo.findData("refines"))
+    combo.activated.emit(combo.currentIndex())
+    assert _relation(window, cmoc_id, theory) == "refines"
+    assert panel.relation_boxes[theory].currentData() == "refines"
+    window.undo()
+    assert _relation(window, cmoc_id, theory) == "supports"
+    assert panel.relation_boxes[theory].currentData() == "supports"
+    window.redo()
+    assert _relation(window, cmoc_id, theory) == "refines"
+
+
+def test_another_coders_theory_links_are_shown_but_not_changeable(open_window: Any) -> None:
+    from cmo_desk.services.session import Session
+
+    window = open_window(study="Hanoi 2019")
+    sam = Session(window.session.store, CODER_B)
+    theirs = next(c for c in window.session.store.list("cmoc", study_id=window.study_id)
+                  if c.owner_id == sam.coder_id)
+    theory = window.cmoc_panel._theory_records[0].id
+    coding.link_theory(sam, theirs.id, theory, "refines")
+    window.others_action.trigger()
+    panel = window.cmoc_panel
+    panel.select_cmoc(theirs.id)
+    assert panel.relation_boxes[theory].currentData() == "refines"
+    assert not panel.theories.isEnabled()
