@@ -456,6 +456,9 @@ class MainWindow(QMainWindow):
             self.refresh_studies()
         if self.study_id:
             self.refresh_study(reload_form=False)
+            if changed.touched("form_value") and self.study_form is not None:
+                # undo and redo change form values without the form knowing
+                self.study_form.refresh_values(coding.form_values(self.session, self.study_id))
 
     def refresh_study(self, reload_form: bool = True) -> None:
         sid = self.study_id

@@ -205,5 +205,18 @@ class StudyForm(QScrollArea):
         finally:
             self._loading = False
 
+    def refresh_values(self, values: dict[str, Any]) -> None:
+        """Show values changed behind the form's back (undo, redo) and leave every other field
+        alone, so text still being typed elsewhere in the form is not overwritten."""
+        self._loading = True
+        try:
+            for key, setter in self._setters.items():
+                value = values.get(key)
+                if value != self._values.get(key):
+                    self._values[key] = value
+                    setter(value)
+        finally:
+            self._loading = False
+
     def set_editable(self, editable: bool) -> None:
         self.widget().setEnabled(editable)

@@ -268,3 +268,43 @@ def test_another_coders_theory_links_are_shown_but_not_changeable(open_window: A
     panel.select_cmoc(theirs.id)
     assert panel.relation_boxes[theory].currentData() == "refines"
     assert not panel.theories.isEnabled()
+
+
+# -- 4. the study form after undo and redo ------------------------------------------------------
+
+
+def _type_into(qtbot: Any, edit: QLineEdit, text: str) -> None:
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClicks(edit, text)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+
+def test_undo_and_redo_show_the_restored_form_value(open_window: Any, qtbot: Any) -> None:
+    window = open_window()
+    window.coding_tabs.setCurrentWidget(window.form_holder)
+    edit = window.study_form.findChild(QLineEdit, "field_region")
+    before = edit.text()
+    _type_into(qtbot, edit, "Haiphong")
+    assert coding.form_values(window.session, window.study_id)["region"] == "Haiphong"
+    # the undo command itself, as Edit → Undo or an undo history would run it
+    window.undo_stack.undo()
+    assert coding.form_values(window.session, window.study_id).get("region") in (before, None)
+    assert edit.text() == before
+    window.undo_stack.redo()
+    assert edit.text() == "Haiphong"
+
+
+def test_refreshing_the_form_leaves_other_fields_alone(open_window: Any, qtbot: Any) -> None:
+    window = open_window()
+    window.coding_tabs.setCurrentWidget(window.form_holder)
+    region = window.study_form.findChild(QLineEdit, "field_region")
+    _type_into(qtbot, region, "Haiphong")
+    others = [e for e in window.study_form.findChildren(QLineEdit)
+              if e.objectName().startswith("field_") and e is not region]
+    assert others
+    other = others[0]
+    other.setText("half-typed, not yet saved")
+    window.undo_stack.undo()
+    assert other.text() == "half-typed, not yet saved"
+    assert region.text() != "Haiphong"
