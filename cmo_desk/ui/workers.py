@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from cmo_desk.domain.errors import Cancelled, CmoDeskError
@@ -75,14 +75,23 @@ class BackgroundRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self._tasks: list[Task] = []
+        self._queued: list[Task] = []
 
     def start(self, work: Work) -> Task:
+        """Queue ``work``; it begins once control returns to the event loop, so the caller can
+        connect to ``task.signals`` first without missing a quick task's signals."""
         task = Task(work)
         self._tasks.append(task)
         task.signals.ended.connect(lambda t=task: self._forget(t),
                                    Qt.ConnectionType.QueuedConnection)
-        self.pool.start(task)
+        self._queued.append(task)
+        QTimer.singleShot(0, lambda: self._launch(task))
         return task
+
+    def _launch(self, task: Task) -> None:
+        if task in self._queued:
+            self._queued.remove(task)
+            self.pool.start(task)
 
     def _forget(self, task: Task) -> None:
         if task in self._tasks:
@@ -96,6 +105,8 @@ class BackgroundRunner(QObject):
             t.cancel()
 
     def wait(self, msecs: int = -1) -> bool:
+        for task in list(self._queued):  # not begun yet: begin now, so waiting means finished
+            self._launch(task)
         return self.pool.waitForDone(msecs)
 
 
