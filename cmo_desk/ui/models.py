@@ -28,7 +28,36 @@ def status_text(status: str) -> str:
             "assigned": tr("assigned")}.get(status, status)
 
 
-class StudyTableModel(QAbstractTableModel):
+class _RecordTable(QAbstractTableModel):
+    """A table of immutable records (``_rows``) with translated column headings."""
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Any] = []
+
+    def record(self, row: int) -> Any:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, record_id: str) -> int:
+        return next((i for i, r in enumerate(self._rows) if r.id == record_id), -1)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(self.COLUMNS)):
+            return tr(self.COLUMNS[section])
+        return None
+
+
+class StudyTableModel(_RecordTable):
     """Studies: label, year, countries and each coder's progress."""
 
     COLUMNS = ("Study", "Year", "Countries", "Coders")
@@ -44,24 +73,8 @@ class StudyTableModel(QAbstractTableModel):
         self._coders = {c.id: c for c in coders}
         self.endResetModel()
 
-    def row_of(self, study_id: str) -> int:
-        return next((i for i, r in enumerate(self._rows) if r.id == study_id), -1)
-
     def study(self, row: int) -> StudyRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.COLUMNS)):
-            return tr(self.COLUMNS[section])
-        return None
+        return self.record(row)
 
     def _coder_marks(self, row: StudyRow) -> str:
         marks = []
@@ -111,7 +124,7 @@ class StudyFilterModel(QSortFilterProxyModel):
         self.setFilterKeyColumn(-1)
 
 
-class ExcerptTableModel(QAbstractTableModel):
+class ExcerptTableModel(_RecordTable):
     """A study's excerpts: role, page, quote, codes and memo; rows can be dragged onto a CMOC."""
 
     COLUMNS = ("Role", "Page", "Quote", "Codes", "Memo")
@@ -131,23 +144,7 @@ class ExcerptTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def excerpt(self, row: int) -> rec.Excerpt | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def row_of(self, excerpt_id: str) -> int:
-        return next((i for i, e in enumerate(self._rows) if e.id == excerpt_id), -1)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.COLUMNS)):
-            return tr(self.COLUMNS[section])
-        return None
+        return self.record(row)
 
     def code_names(self, ex: rec.Excerpt) -> str:
         return ", ".join(tr(self._codes[c].name or "") for c in ex.code_ids if c in self._codes)
