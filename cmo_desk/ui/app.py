@@ -16,7 +16,7 @@ QUIT_WHEN_SHOWN = "CMO_DESK_QUIT_WHEN_SHOWN"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cmo_desk.domain.i18n import tr
+    from cmo_desk.domain.i18n import LANGUAGES, tr
 
     p = argparse.ArgumentParser(prog="cmo-desk", description=tr(
         "The CMO Desk coding desk. Without a project, the demo project opens."))
@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="OUT.png",
                    help=tr("render the window to a PNG file and exit"))
     p.add_argument("--study", metavar="LABEL", help=tr("open this study first"))
-    p.add_argument("--lang", help=tr("language of the desk: en or zh_CN"))
+    p.add_argument("--lang", help=tr("language of the desk: {languages}").format(
+        languages=", ".join(LANGUAGES)))
     return p
 
 

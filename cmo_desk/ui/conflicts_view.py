@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from cmo_desk.domain.errors import CmoDeskError
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.domain.schema import EXISTS
 from cmo_desk.services import merging
 from cmo_desk.services.session import Session
@@ -215,7 +215,8 @@ class ConflictsView(QDialog):
             ancestor = ", ".join(value_text(c.field, a) for a in c.ancestors) or tr("(new record)")
             rows.append(((str(c.number), c.label, field_title(c.field), values, ancestor), c))
         self.model.set_rows(rows)
-        self.summary.setText(tr("{n} open conflicts").format(n=len(self.conflicts))
+        self.summary.setText(trn("{n} open conflict", "{n} open conflicts",
+                                 len(self.conflicts)).format(n=len(self.conflicts))
                              if self.conflicts else tr("No conflicts."))
         if self.conflicts:
             self.table.selectRow(0)
