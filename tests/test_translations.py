@@ -14,7 +14,7 @@ from cmo_desk.domain import catalogues, i18n
 from cmo_desk.domain.i18n import catalogue, normalise_language, system_language, tr, trn
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cmo_desk"
-NEW_LANGUAGES = ["ru"]
+NEW_LANGUAGES = ["es", "fr", "pt_BR", "ru"]
 TRANSLATED = ["zh_CN", *NEW_LANGUAGES]
 
 
@@ -135,6 +135,10 @@ def test_russian_has_three_plural_forms(n: int, form: int) -> None:
 def test_english_and_other_plurals() -> None:
     assert trn("{n} page found", "{n} pages found", 1, "en").format(n=1) == "1 page found"
     assert trn("{n} page found", "{n} pages found", 0, "en").format(n=0) == "0 pages found"
+    one = trn("{n} page found", "{n} pages found", 1, "fr")
+    assert one == trn("{n} page found", "{n} pages found", 0, "fr")  # French counts 0 as singular
+    assert one != trn("{n} page found", "{n} pages found", 2, "fr")
+    assert trn("{n} page found", "{n} pages found", 1, "es") != trn("{n} page found", "{n} pages found", 0, "es")
     assert trn("{n} page found", "{n} pages found", 1, "zh_CN") == trn(
         "{n} page found", "{n} pages found", 7, "zh_CN")
     # a count nobody translated still speaks grammatical English

@@ -26,6 +26,9 @@ DOMAIN = "cmo_desk"
 LANGUAGES: dict[str, str] = {
     "en": "English",
     "zh_CN": "简体中文",
+    "es": "Español",
+    "fr": "Français",
+    "pt_BR": "Português (Brasil)",
     "ru": "Русский",
 }
 # Languages whose text needs a CJK font to show as anything but boxes.
