@@ -1,0 +1,114 @@
+"""The desk starts in the computer's language, Qt's own dialogs follow it, and a missing CJK font is named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QLocale, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
+
+from cmo_desk.domain import i18n
+from cmo_desk.services.demo import CODER_A
+from cmo_desk.services.importing import import_paths
+from cmo_desk.services.session import Session
+from cmo_desk.ui import language
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.delenv("CMO_DESK_LANG", raising=False)
+    yield
+    i18n.set_language("en")
+    QLocale.setDefault(QLocale("en_US"))
+
+
+def test_first_run_takes_the_system_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(QLocale, "system", staticmethod(lambda: QLocale("ru_RU")))
+    assert language.choose_language(None, None) == "ru" == i18n.current_language()
+    monkeypatch.setattr(QLocale, "system", staticmethod(lambda: QLocale("pt_PT")))
+    assert language.choose_language(None, None) == "pt_BR"
+    monkeypatch.setattr(QLocale, "system", staticmethod(lambda: QLocale("de_DE")))
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    assert language.choose_language(None, None) == "en"
+    # a choice made in Preferences, or given on the command line, wins over the system
+    monkeypatch.setattr(QLocale, "system", staticmethod(lambda: QLocale("ru_RU")))
+    assert language.choose_language(None, "es") == "es"
+    assert language.choose_language("fr", "es") == "fr"
+
+
+def test_preferences_show_the_language_in_use(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cmo_desk.ui.dialogs import PreferencesDialog
+
+    monkeypatch.setattr(QLocale, "system", staticmethod(lambda: QLocale("es_MX")))
+    lang = language.choose_language(None, None)
+    dialog = PreferencesDialog("Lan", lang)
+    qtbot.addWidget(dialog)
+    assert dialog.language.currentText() == "Español"
+    assert {dialog.language.itemData(i) for i in range(dialog.language.count())} == set(i18n.LANGUAGES)
+
+
+@pytest.mark.parametrize(("lang", "cancel"), [("ru", "Отмена"), ("es", "Cancelar"), ("fr", "Annuler"),
+                                              ("pt_BR", "Cancelar"), ("zh_CN", "取消")])
+def test_qt_standard_buttons_speak_the_desk_language(qtbot: Any, lang: str, cancel: str) -> None:
+    app = QApplication.instance()
+    translator = language.install_qt_translations(app, lang)
+    try:
+        assert translator is not None
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        qtbot.addWidget(box)
+        assert box.button(QDialogButtonBox.StandardButton.Cancel).text().replace("&", "") == cancel
+        assert QLocale().name().startswith(lang.split("_")[0])
+    finally:
+        if translator is not None:
+            app.removeTranslator(translator)
+    assert language.install_qt_translations(app, "en") is None
+
+
+def test_cjk_text_is_detected() -> None:
+    assert language.needs_cjk("同伴导航员")
+    assert language.needs_cjk("ピア") and language.needs_cjk("동료")
+    assert not language.needs_cjk("Женщины, употребляющие наркотики · café · عربى")
+
+
+def _hint(window: Any) -> QLabel:
+    return window.statusBar().findChild(QLabel, language.HINT_OBJECT)
+
+
+def test_no_cjk_font_is_named_when_the_desk_speaks_chinese(open_window: Any, capsys: Any) -> None:
+    i18n.set_language("zh_CN")
+    window = open_window()
+    language.watch_cjk_fonts(window, font_present=False)
+    hint = _hint(window)
+    assert hint.isVisible() and "fonts-noto-cjk" in hint.text()
+    assert "fonts-noto-cjk" in capsys.readouterr().err
+
+
+def test_no_cjk_font_is_named_when_a_study_is_chinese(open_window: Any, project: Path, tmp_path: Path,
+                                                       qtbot: Any) -> None:
+    text = tmp_path / "同伴导航研究.txt"
+    text.write_text("女性吸毒者在艾滋病诊所面临歧视。同伴导航员陪同她们就诊。\n", encoding="utf-8")
+    with Session.open(project, coder=CODER_A) as session:
+        import_paths(session, [text])
+    window = open_window()
+    hint = language.watch_cjk_fonts(window, font_present=False)
+    assert not hint.isVisible()  # the demo study is in English
+    proxy, view = window.study_proxy, window.study_view
+    row = next(r for r in range(proxy.rowCount())
+               if "同伴" in str(proxy.index(r, 0).data()) + str(proxy.index(r, 0).data(Qt.ItemDataRole.ToolTipRole)))
+    rect = view.visualRect(proxy.index(row, 0))
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: "女性" in window.doc_view.text())
+    assert hint.isVisible() and "fonts-noto-cjk" in hint.text()
+
+
+def test_nothing_is_said_when_a_cjk_font_is_present(open_window: Any) -> None:
+    i18n.set_language("zh_CN")
+    window = open_window()
+    hint = language.watch_cjk_fonts(window, font_present=True)
+    assert not hint.isVisible()
