@@ -15,6 +15,7 @@ import gettext
 import json
 import locale
 import os
+import re
 from collections.abc import Mapping
 from functools import cache
 
@@ -140,3 +141,31 @@ def trn(singular: str, plural: str, n: int, lang: str | None = None) -> str:
 
     Returns the template; the caller fills it, e.g. ``trn("{n} page found", "{n} pages found", n).format(n=n)``."""
     return _translations(normalise_language(lang) if lang else _current).ngettext(singular, plural, n)
+
+
+# A paragraph's direction is that of its first strong character, as in the Unicode bidi algorithm
+# (rule P2): Hebrew, Arabic, Syriac, Thaana and N'Ko letters make it right-to-left.
+_STRONG = re.compile(
+    "[A-Za-z\u00c0-\u024f\u0370-\u052f\u3040-\u9fff\uac00-\ud7af"
+    "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]"
+)
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def is_rtl(text: str) -> bool:
+    """Whether a paragraph of ``text`` reads right-to-left."""
+    first = _STRONG.search(text)
+    return bool(first and _RTL.match(first.group()))
+
+
+def mostly_rtl(text: str, paragraphs: int = 200) -> bool:
+    """Whether most of the first ``paragraphs`` non-empty paragraphs of ``text`` read right-to-left."""
+    seen = rtl = 0
+    for line in text.split("\n"):
+        if not _STRONG.search(line):
+            continue
+        seen += 1
+        rtl += is_rtl(line)
+        if seen >= paragraphs:
+            break
+    return seen > 0 and rtl * 2 > seen

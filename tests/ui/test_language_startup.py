@@ -112,3 +112,65 @@ def test_nothing_is_said_when_a_cjk_font_is_present(open_window: Any) -> None:
     window = open_window()
     hint = language.watch_cjk_fonts(window, font_present=True)
     assert not hint.isVisible()
+
+
+AR_PARAGRAPH = "النساء اللواتي يتعاطين المخدرات يواجهن الوصمة."
+EN_PARAGRAPH = "Women who use drugs face stigma."
+
+
+def _shown(qtbot: Any, text: str) -> Any:
+    from cmo_desk.domain import records as rec
+    from cmo_desk.ui.document_view import DocumentView
+
+    view = DocumentView()
+    qtbot.addWidget(view)
+    view.resize(700, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_document(rec.Document(id="d", text=text, page_starts=[0]))
+    QApplication.processEvents()
+    return view
+
+
+def _block_edges(view: Any, number: int) -> tuple[int, int]:
+    """Left and right x of the first line of paragraph ``number`` as drawn."""
+    from PySide6.QtGui import QTextCursor
+
+    block = view.document().findBlockByNumber(number)
+    start, end = QTextCursor(block), QTextCursor(block)
+    end.movePosition(QTextCursor.MoveOperation.EndOfBlock)
+    xs = (view.cursorRect(start).x(), view.cursorRect(end).x())
+    return min(xs), max(xs)
+
+
+def test_an_arabic_study_reads_right_to_left_in_the_full_text(qtbot: Any) -> None:
+    view = _shown(qtbot, f"{AR_PARAGRAPH}\n\n{EN_PARAGRAPH}\n\n{AR_PARAGRAPH}")
+    width = view.viewport().width()
+    left, right = _block_edges(view, 0)
+    assert right > width - 40 and left > width / 3  # short Arabic line hugs the right edge
+    start = view.cursorRect(QTextCursor_at(view, 0)).x()
+    assert start == right  # its first letter is at the right: it reads right-to-left
+    assert view.document().toPlainText() == f"{AR_PARAGRAPH}\n\n{EN_PARAGRAPH}\n\n{AR_PARAGRAPH}"
+
+
+def test_an_english_study_quoting_arabic_stays_left_aligned(qtbot: Any) -> None:
+    view = _shown(qtbot, f"{EN_PARAGRAPH}\n\n{AR_PARAGRAPH}\n\n{EN_PARAGRAPH}")
+    left, _ = _block_edges(view, 0)
+    assert left < 40
+    ar_left, ar_right = _block_edges(view, 2)
+    assert view.cursorRect(QTextCursor_at(view, 2)).x() == ar_right  # the quote still reads right-to-left
+
+
+def QTextCursor_at(view: Any, number: int) -> Any:  # noqa: N802 - reads like the Qt class it returns
+    from PySide6.QtGui import QTextCursor
+
+    return QTextCursor(view.document().findBlockByNumber(number))
+
+
+def test_paragraph_direction_rule() -> None:
+    assert i18n.is_rtl(AR_PARAGRAPH) and i18n.is_rtl("« " + AR_PARAGRAPH)
+    assert i18n.is_rtl("שלום עולם") and not i18n.is_rtl("123 " + EN_PARAGRAPH + AR_PARAGRAPH)
+    assert not i18n.is_rtl("") and not i18n.is_rtl("2024 — 15 %")
+    assert i18n.mostly_rtl(f"{AR_PARAGRAPH}\n{EN_PARAGRAPH}\n{AR_PARAGRAPH}\n\n42")
+    assert not i18n.mostly_rtl(f"{EN_PARAGRAPH}\n{AR_PARAGRAPH}\n{EN_PARAGRAPH}")
+    assert not i18n.mostly_rtl("")
