@@ -23,6 +23,7 @@ from cmo_desk.domain.schema import EXISTS
 from cmo_desk.services import merging
 from cmo_desk.services.session import Session
 from cmo_desk.ui.dialogs import Dialogs
+from cmo_desk.ui.language import local_datetime
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 VALUE_CHARS = 160
@@ -137,7 +138,7 @@ def value_text(field: str, value: Any) -> str:
 
 
 def when(wall_ms: int) -> str:
-    return datetime.fromtimestamp(wall_ms / 1000).strftime("%Y-%m-%d %H:%M")
+    return local_datetime(datetime.fromtimestamp(wall_ms / 1000))
 
 
 class ConflictsView(QDialog):

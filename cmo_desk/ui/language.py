@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+from datetime import datetime
 
-from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
+from PySide6.QtCore import QDate, QDateTime, QLibraryInfo, QLocale, Qt, QTime, QTranslator
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
@@ -36,7 +37,10 @@ def install_qt_translations(app: QApplication, lang: str | None = None) -> QTran
     """Translate Qt's own texts (standard buttons, file dialogs) and use the language's number and date
     conventions; returns the installed translator (kept on the application), or None for English."""
     lang = lang or current_language()
-    QLocale.setDefault(QLocale(lang))
+    system = QLocale.system()
+    # English in Nairobi or Manila keeps the system's dates; otherwise the desk language's conventions.
+    same = system.name().split("_")[0] == lang.split("_")[0] and lang != "pt_BR" or system.name() == lang
+    QLocale.setDefault(system if same else QLocale("en_GB" if lang == "en" else lang))
     if lang == "en":
         return None
     translator = QTranslator(app)
@@ -92,3 +96,15 @@ def watch_cjk_fonts(window: QMainWindow, font_present: bool | None = None) -> QL
         opened.connect(check)
     check()
     return label
+
+
+def local_datetime(moment: datetime, seconds: bool = False, date: bool = True) -> str:
+    """``moment`` written the way the desk's locale writes dates and times (e.g. 29.11.2026 18:40)."""
+    loc = QLocale()
+    time_format = loc.timeFormat(QLocale.FormatType.ShortFormat)
+    if seconds and "s" not in time_format:
+        time_format = time_format.replace("mm", "mm:ss", 1)
+    pattern = (loc.dateFormat(QLocale.FormatType.ShortFormat) + " " if date else "") + time_format
+    when = QDateTime(QDate(moment.year, moment.month, moment.day),
+                     QTime(moment.hour, moment.minute, moment.second))
+    return loc.toString(when, pattern)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from cmo_desk.ui.dialogs import Dialogs, SearchDialog
 from cmo_desk.ui.document_view import MARK_SHORTCUTS, DocumentView, Highlight
 from cmo_desk.ui.editors import AutoSaveText
 from cmo_desk.ui.excerpt_panel import ExcerptPanel
+from cmo_desk.ui.language import local_datetime
 from cmo_desk.ui.models import ID_ROLE, StudyFilterModel, StudyTableModel
 from cmo_desk.ui.page_image import PageImageView
 from cmo_desk.ui.study_form import StudyForm
@@ -446,7 +447,8 @@ class MainWindow(QMainWindow):
             self.study_view.scrollTo(ix)
 
     def _on_changed(self, changed: rec.Changed) -> None:
-        self.saved_label.setText(tr("✓ Saved at {time}").format(time=time.strftime("%H:%M:%S")))
+        self.saved_label.setText(tr("✓ Saved at {time}").format(
+            time=local_datetime(datetime.now(), seconds=True, date=False)))
         if changed.touched("coder"):
             self.coders = {c.id: c for c in self.session.coders()}
         if changed.touched("code") or changed.touched("excerpt"):

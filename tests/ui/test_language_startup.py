@@ -20,9 +20,10 @@ from cmo_desk.ui import language
 @pytest.fixture(autouse=True)
 def english_afterwards(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.delenv("CMO_DESK_LANG", raising=False)
+    before = QLocale()
     yield
     i18n.set_language("en")
-    QLocale.setDefault(QLocale("en_US"))
+    QLocale.setDefault(before)
 
 
 def test_first_run_takes_the_system_language(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,3 +175,29 @@ def test_paragraph_direction_rule() -> None:
     assert i18n.mostly_rtl(f"{AR_PARAGRAPH}\n{EN_PARAGRAPH}\n{AR_PARAGRAPH}\n\n42")
     assert not i18n.mostly_rtl(f"{EN_PARAGRAPH}\n{AR_PARAGRAPH}\n{EN_PARAGRAPH}")
     assert not i18n.mostly_rtl("")
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("ru", "29.11.2026 18:40"), ("fr", "29/11/2026 18:40"),
+                                                ("pt_BR", "29/11/2026 18:40"), ("zh_CN", "2026/11/29 18:40")])
+def test_dates_follow_the_desk_language(lang: str, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime
+
+    monkeypatch.setattr(QLocale, "system", staticmethod(lambda: QLocale("C")))
+    translator = language.install_qt_translations(QApplication.instance(), lang)
+    try:
+        assert language.local_datetime(datetime(2026, 11, 29, 18, 40, 5)) == expected
+        assert language.local_datetime(datetime(2026, 11, 29, 18, 40, 5), seconds=True, date=False) == "18:40:05"
+    finally:
+        if translator is not None:
+            QApplication.instance().removeTranslator(translator)
+
+
+def test_english_keeps_an_english_system_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime
+
+    monkeypatch.setattr(QLocale, "system", staticmethod(lambda: QLocale("en_KE")))
+    language.install_qt_translations(QApplication.instance(), "en")
+    assert QLocale().name() == "en_KE"
+    monkeypatch.setattr(QLocale, "system", staticmethod(lambda: QLocale("ru_RU")))
+    language.install_qt_translations(QApplication.instance(), "en")
+    assert language.local_datetime(datetime(2026, 11, 29, 18, 40)) == "29/11/2026 18:40"
