@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from cmo_desk.domain import records as rec
-from cmo_desk.domain.i18n import current_language, tr
+from cmo_desk.domain.i18n import current_language, tr, trn
 from cmo_desk.services import coding, desk
 from cmo_desk.services.session import Session
 from cmo_desk.services.settings import Settings
@@ -698,7 +698,8 @@ class MainWindow(QMainWindow):
         ex = next((e for e in self.excerpts if e.id == ids[0]), None)
         if ex:
             self.statusBar().showMessage(
-                tr("{role} excerpt on page {page}; cited by {n} CMOC(s)").format(
+                trn("{role} excerpt on page {page}; cited by {n} CMOC",
+                    "{role} excerpt on page {page}; cited by {n} CMOCs", len(shown)).format(
                     role=role_label(ex.role), page=ex.page or "?", n=len(shown)), 5000)
 
     def _on_excerpt_selection(self, ids: list[str]) -> None:
