@@ -210,3 +210,22 @@ def test_po_round_trip_keeps_awkward_text() -> None:
     assert catalogues.nplurals(header) == 3
     with pytest.raises(ValueError, match=":3"):
         catalogues.parse_po('msgid ""\nmsgstr ""\nmsgid unquoted\nmsgstr ""\n')
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_study_form_template_reads_in_every_language(lang: str) -> None:
+    """The shipped study form's section titles, field labels and choices are in every catalogue."""
+    from cmo_desk.domain.resources import schema_path
+    from cmo_desk.domain.templates import field_label
+
+    template = json.loads(schema_path("peer-involvement-review.json").read_text(encoding="utf-8"))
+    wanted = []
+    for section in template["sections"]:
+        wanted.append(section["title"])
+        for f in section.get("fields", []):
+            wanted.append(f["label"])
+            expected = f["label_zh_CN"] if lang == "zh_CN" and f.get("label_zh_CN") else tr(f["label"], lang)
+            assert field_label(f, lang) == expected
+            wanted += [o for o in f.get("options") or [] if isinstance(o, str)]
+    missing = sorted({w for w in wanted if w not in catalogue(lang)})
+    assert not missing, missing

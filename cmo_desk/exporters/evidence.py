@@ -331,7 +331,9 @@ class _Context:
             return "; ".join(t for t in (self.format_value(v) for v in value) if t)
         if isinstance(value, dict):
             return self._format_mapping(value)
-        return clean_text(value).strip()
+        # A form's choice values ("high", "urban", "Kenya") read in the table's language; free text
+        # has no catalogue entry and stays as written.
+        return self.t(clean_text(value).strip())
 
     def _format_mapping(self, value: dict[str, Any]) -> str:
         # Ratings: {"rating": "high", "justification": "..."} -> "high — ...";
