@@ -112,7 +112,7 @@ def test_compiled_catalogue_matches_its_po(lang: str) -> None:
 def test_template_lists_every_string() -> None:
     _, template = catalogues.read_po(catalogues.i18n_dir() / "cmo_desk.pot")
     listed = {e.key for e in template}
-    assert set(catalogues.extract(PACKAGE)) <= listed
+    assert set(catalogues.extract(PACKAGE)) - listed - _pending_in_areas() == set()
     assert not any(e.translated for e in template)
 
 
