@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from cmo_desk import __version__
 from cmo_desk.cli import commands
 from cmo_desk.domain.errors import CmoDeskError
-from cmo_desk.domain.i18n import set_language
+from cmo_desk.domain.i18n import LANGUAGES, set_language
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,7 +31,7 @@ def common_options(parser: argparse.ArgumentParser | None = None,
     parent.add_argument("--coder", metavar="NAME", default=default,
                         help="who is working (default: $CMO_DESK_CODER)")
     parent.add_argument("--lang", metavar="LANG", default=default,
-                        help="language of messages: en or zh_CN")
+                        help="language of messages: " + ", ".join(LANGUAGES))
     return parent
 
 

@@ -1,39 +1,100 @@
 """Translations for every user-visible string, in the desk, the CLI and the Word exports.
 
-Strings are written in English in the code and wrapped in ``tr()``; the JSON files in ``resources/i18n/<lang>/``
-(one per area of the program) map them to another language. Qt-free, so exporters and the CLI translate the same way as the desk.
-A test checks that every ``tr("...")`` literal in the package has a Simplified Chinese entry.
+Strings are written in English in the code and wrapped in ``tr()`` (or ``trn()`` when a count decides the
+form). Each language's gettext catalogue, ``resources/i18n/<lang>/cmo_desk.po`` compiled to ``cmo_desk.mo``,
+maps them to that language and is read with the standard ``gettext`` module. Area files
+``resources/i18n/<lang>/<area>.json`` (English text to translation) are read as well, for strings not yet
+folded into the catalogue (``python -m cmo_desk.domain.catalogues fold FILE.json`` folds one).
+Qt-free, so exporters and the CLI translate the same way as the desk. Tests check that every ``tr("...")``
+literal has an entry in every language.
 """
 
 from __future__ import annotations
 
+import gettext
 import json
+import locale
 import os
+import re
+from collections.abc import Mapping
 from functools import cache
 
 from cmo_desk.domain.resources import resource_path
 
-LANGUAGES: dict[str, str] = {"en": "English", "zh_CN": "简体中文"}
+DOMAIN = "cmo_desk"
+
+# Shown in the language picker in each language's own name.
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "zh_CN": "简体中文",
+    "es": "Español",
+    "fr": "Français",
+    "pt_BR": "Português (Brasil)",
+    "ru": "Русский",
+}
+# Languages whose text needs a CJK font to show as anything but boxes.
+CJK_LANGUAGES = frozenset({"zh_CN"})
 
 _current = "en"
 
 
 def normalise_language(lang: str | None) -> str:
+    """The shipped language closest to a locale name such as ``ru_RU.UTF-8``, ``pt-PT`` or ``zh_TW``."""
     if not lang:
         return "en"
-    lang = lang.replace("-", "_")
+    lang = lang.replace("-", "_").split(".")[0].split("@")[0]
     if lang in LANGUAGES:
         return lang
-    if lang.lower().startswith("zh"):
+    low = lang.lower()
+    if low.startswith("zh"):
         return "zh_CN"
+    if low.startswith("pt"):
+        return "pt_BR"  # the one Portuguese catalogue; better than English for pt_PT, pt_AO, pt_MZ
+    base = low.split("_")[0]
+    for code in LANGUAGES:
+        if code.lower() == base:
+            return code
+    return "en"
+
+
+def system_language(env: Mapping[str, str] | None = None, names: tuple[str, ...] = ()) -> str:
+    """The language of this computer: the first of ``names`` (e.g. Qt's ``QLocale.uiLanguages()``) that
+    CMO Desk speaks, else the locale variables, else the C library's locale; English when none fits."""
+    env = os.environ if env is None else env
+    candidates = list(names)
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(var)
+        if value:
+            candidates += value.split(":") if var == "LANGUAGE" else [value]
+    if not env:
+        try:
+            candidates.append(locale.getlocale()[0] or "")
+        except ValueError:
+            pass
+    for name in candidates:
+        if name and name not in ("C", "POSIX") and not name.startswith("C."):
+            found = normalise_language(name)
+            if found != "en" or name.lower().startswith("en"):
+                return found
     return "en"
 
 
 @cache
-def catalogue(lang: str) -> dict[str, str]:
-    if lang == "en":
-        return {}
-    merged: dict[str, str] = {}
+def _translations(lang: str) -> gettext.NullTranslations:
+    path = resource_path("i18n", lang, f"{DOMAIN}.mo")
+    if lang != "en" and path.is_file():
+        try:
+            with open(path, "rb") as fh:
+                return gettext.GNUTranslations(fh)
+        except (OSError, ValueError):
+            pass
+    return gettext.NullTranslations()
+
+
+@cache
+def area_files(lang: str) -> dict[str, dict[str, str]]:
+    """Strings from ``resources/i18n/<lang>/*.json`` area files, by file name."""
+    areas: dict[str, dict[str, str]] = {}
     folder = resource_path("i18n", lang)
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
         try:
@@ -41,7 +102,22 @@ def catalogue(lang: str) -> dict[str, str]:
                 data = json.load(fh)
         except (OSError, ValueError):
             continue
-        merged.update({k: v for k, v in data.items() if isinstance(v, str) and v})
+        if isinstance(data, dict):
+            areas[path.name] = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str) and v}
+    return areas
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """Every singular string ``lang`` translates: the compiled catalogue, then area files for the rest."""
+    if lang == "en":
+        return {}
+    merged: dict[str, str] = {}
+    raw = getattr(_translations(lang), "_catalog", {})
+    merged.update({k: v for k, v in raw.items() if isinstance(k, str) and k and v})
+    for strings in area_files(lang).values():
+        for k, v in strings.items():
+            merged.setdefault(k, v)
     return merged
 
 
@@ -58,3 +134,38 @@ def current_language() -> str:
 def tr(text: str, lang: str | None = None) -> str:
     """Translate ``text`` into ``lang`` (default: the current language). Unknown text is kept."""
     return catalogue(normalise_language(lang) if lang else _current).get(text, text)
+
+
+def trn(singular: str, plural: str, n: int, lang: str | None = None) -> str:
+    """The form of a counted message that fits ``n`` in ``lang`` (Russian has three, Chinese one).
+
+    Returns the template; the caller fills it, e.g. ``trn("{n} page found", "{n} pages found", n).format(n=n)``."""
+    return _translations(normalise_language(lang) if lang else _current).ngettext(singular, plural, n)
+
+
+# A paragraph's direction is that of its first strong character, as in the Unicode bidi algorithm
+# (rule P2): Hebrew, Arabic, Syriac, Thaana and N'Ko letters make it right-to-left.
+_STRONG = re.compile(
+    "[A-Za-z\u00c0-\u024f\u0370-\u052f\u3040-\u9fff\uac00-\ud7af"
+    "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]"
+)
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def is_rtl(text: str) -> bool:
+    """Whether a paragraph of ``text`` reads right-to-left."""
+    first = _STRONG.search(text)
+    return bool(first and _RTL.match(first.group()))
+
+
+def mostly_rtl(text: str, paragraphs: int = 200) -> bool:
+    """Whether most of the first ``paragraphs`` non-empty paragraphs of ``text`` read right-to-left."""
+    seen = rtl = 0
+    for line in text.split("\n"):
+        if not _STRONG.search(line):
+            continue
+        seen += 1
+        rtl += is_rtl(line)
+        if seen >= paragraphs:
+            break
+    return seen > 0 and rtl * 2 > seen

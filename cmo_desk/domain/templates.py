@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cmo_desk.domain.errors import ValidationError
+from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.resources import schema_path
 
 FIELD_TYPES = ("text", "long_text", "number", "bool", "choice", "multi_choice", "list", "ordinal")
@@ -123,4 +124,5 @@ def template_fields(template: dict[str, Any] | None) -> list[dict[str, Any]]:
 def field_label(field: dict[str, Any], lang: str) -> str:
     if lang == "zh_CN" and field.get("label_zh_CN"):
         return str(field["label_zh_CN"])
-    return str(field.get("label", field.get("key", "")))
+    label = str(field.get("label", field.get("key", "")))
+    return tr(label, lang) if lang != "en" else label

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cmo_desk.domain.errors import ValidationError
-from cmo_desk.domain.i18n import normalise_language, tr
+from cmo_desk.domain.i18n import LANGUAGES, normalise_language, tr
 from cmo_desk.domain.records import Cmoc, Code, Consensus, Excerpt, Study, Theory
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters.textclean import clean_text, one_line
@@ -94,7 +94,8 @@ class ExportOptions:
         lang = normalise_language(self.lang)
         if lang == "en" and not str(self.lang or "en").lower().startswith("en"):
             raise ValidationError(
-                tr("Unknown language {value!r}: choose en or zh_CN.").format(value=self.lang)
+                tr("Unknown language {value!r}: choose one of {languages}.").format(
+                    value=self.lang, languages=", ".join(LANGUAGES))
             )
         object.__setattr__(self, "lang", lang)
 
@@ -330,7 +331,9 @@ class _Context:
             return "; ".join(t for t in (self.format_value(v) for v in value) if t)
         if isinstance(value, dict):
             return self._format_mapping(value)
-        return clean_text(value).strip()
+        # A form's choice values ("high", "urban", "Kenya") read in the table's language; free text
+        # has no catalogue entry and stays as written.
+        return self.t(clean_text(value).strip())
 
     def _format_mapping(self, value: dict[str, Any]) -> str:
         # Ratings: {"rating": "high", "justification": "..."} -> "high — ...";

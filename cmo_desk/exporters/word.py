@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from cmo_desk.domain.errors import Cancelled
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import is_rtl, tr
 from cmo_desk.exporters import ExportFailed, atomic_target
 from cmo_desk.exporters.evidence import Column, Table
 from cmo_desk.exporters.textclean import clean_text, one_line
@@ -41,14 +41,6 @@ _PAGE_HEIGHT_MM = 210.0
 _MARGIN_MM = 12.7  # Word's "Narrow" margins
 _TWIPS_PER_MM = 1440 / 25.4
 _CANCEL_CHECK_ROWS = 200
-
-# First strong character decides a paragraph's direction, as the Unicode bidi algorithm does.
-_STRONG = re.compile(
-    "[A-Za-z\u00c0-\u024f\u0370-\u052f\u3040-\u9fff\uac00-\ud7af"
-    "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]"
-)
-_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
-
 
 def write_docx(
     table: Table,
@@ -226,7 +218,7 @@ def _add_text_run(paragraph: Any, text: str, lang: str) -> Any:
     fonts = OxmlElement("w:rFonts")
     fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
     rpr.insert(0, fonts)
-    if _is_rtl(text):
+    if is_rtl(text):
         rpr.append(OxmlElement("w:rtl"))
         ppr = paragraph._p.get_or_add_pPr()
         if ppr.find(qn("w:bidi")) is None:
@@ -279,11 +271,6 @@ def _add_references(doc: DocxDocument, table: Table) -> None:
         if label and label != citation:
             _add_text_run(para, f"[{label}] ", table.lang).bold = True
         _add_text_run(para, citation or label, table.lang)
-
-
-def _is_rtl(text: str) -> bool:
-    first = _STRONG.search(text)
-    return bool(first and _RTL.match(first.group()))
 
 
 # Runs a line cannot break inside: anything but spaces, hyphens and CJK characters
@@ -425,7 +412,7 @@ class _TableXml:
         return f"<w:tc>{props}{paragraphs}</w:tc>"
 
     def _paragraph(self, line: str, bold: bool, style: str | None = TABLE_STYLE_ID) -> str:
-        rtl = _is_rtl(line)
+        rtl = is_rtl(line)
         style_xml = f'<w:pStyle w:val="{style}"/>' if style else ""
         ppr = f'<w:pPr>{style_xml}{"<w:bidi/>" if rtl else ""}</w:pPr>'
         if not line:

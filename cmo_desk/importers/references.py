@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cmo_desk.domain.errors import ImportFailed
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.domain.ids import new_id
 from cmo_desk.domain.records import Study
 from cmo_desk.importers.latex import decode_latex
@@ -341,7 +341,9 @@ def _ris_records(text: str) -> tuple[list[dict[str, list[str]]], list[str]]:
     flush_orphan()
     if started_without_type:
         warnings.append(
-            tr("{count} record(s) had no TY (type) line; read as generic references. Check them.").format(
+            trn("{count} record had no TY (type) line; read as a generic reference. Check it.",
+                "{count} records had no TY (type) line; read as generic references. Check them.",
+                started_without_type).format(
                 count=started_without_type
             )
         )

@@ -16,7 +16,7 @@ QUIT_WHEN_SHOWN = "CMO_DESK_QUIT_WHEN_SHOWN"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cmo_desk.domain.i18n import tr
+    from cmo_desk.domain.i18n import LANGUAGES, tr
 
     p = argparse.ArgumentParser(prog="cmo-desk", description=tr(
         "The CMO Desk coding desk. Without a project, the demo project opens."))
@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="OUT.png",
                    help=tr("render the window to a PNG file and exit"))
     p.add_argument("--study", metavar="LABEL", help=tr("open this study first"))
-    p.add_argument("--lang", help=tr("language of the desk: en or zh_CN"))
+    p.add_argument("--lang", help=tr("language of the desk: {languages}").format(
+        languages=", ".join(LANGUAGES)))
     return p
 
 
@@ -53,14 +54,14 @@ def _pick_coder(args_coder: str | None, settings: object, interactive: bool,
 
 def run_desk(argv: list[str]) -> int:
     from cmo_desk.domain.errors import Cancelled, CmoDeskError
-    from cmo_desk.domain.i18n import set_language
     from cmo_desk.services.settings import Settings
+    from cmo_desk.ui import language
 
     settings = Settings.load()
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--lang")
     known, _ = pre.parse_known_args(argv)
-    set_language(known.lang or settings.language)
+    language.choose_language(known.lang, settings.language)
     args = build_parser().parse_args(argv)
     headless = bool(args.screenshot) or bool(os.environ.get(QUIT_WHEN_SHOWN))
     if args.screenshot and "QT_QPA_PLATFORM" not in os.environ:
@@ -74,6 +75,7 @@ def run_desk(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "cmo-desk"])
     app.setApplicationName("CMO Desk")
     app.setOrganizationName("cmo-desk")
+    language.install_qt_translations(app)  # type: ignore[arg-type]
     apply_theme(app)  # type: ignore[arg-type]
     from cmo_desk.ui import none_guard
 
@@ -94,6 +96,7 @@ def run_desk(argv: list[str]) -> int:
 
     window = MainWindow(session, settings)
     window.owns_session = True
+    language.watch_cjk_fonts(window)
     if not (args.study and window.open_study_by_label(args.study)):
         _open_first_study(window)
     if not headless:

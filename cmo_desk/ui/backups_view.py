@@ -22,6 +22,7 @@ from cmo_desk.services.backups import BackupInfo
 from cmo_desk.services.session import Session
 from cmo_desk.ui.conflicts_view import RowsTableModel, primary_button, selected_row, table_view
 from cmo_desk.ui.dialogs import Dialogs
+from cmo_desk.ui.language import local_datetime
 
 
 def reason_title(reason: str) -> str:
@@ -87,7 +88,7 @@ class BackupsView(QDialog):
     def refresh(self) -> None:
         self.backups = backups.list_backups(self.project)
         self.model.set_rows([
-            ((b.created.strftime("%Y-%m-%d %H:%M:%S"), reason_title(b.reason), size_text(b.size),
+            ((local_datetime(b.created, seconds=True), reason_title(b.reason), size_text(b.size),
               contents_text(b), b.path.name), b) for b in self.backups])
         if self.backups:
             self.table.selectRow(0)
@@ -116,7 +117,7 @@ def restore_into_window(window: Any, info: BackupInfo, before: Any = None) -> An
     if not window.dialogs.confirm(tr(
             "Restore the backup saved {when} ({contents})? The project as it is now is kept as "
             "a backup too, and the project is reopened.").format(
-            when=info.created.strftime("%Y-%m-%d %H:%M"), contents=contents_text(info))):
+            when=local_datetime(info.created), contents=contents_text(info))):
         return None
     if before is not None:
         before()

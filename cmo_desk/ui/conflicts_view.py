@@ -18,11 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from cmo_desk.domain.errors import CmoDeskError
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.domain.schema import EXISTS
 from cmo_desk.services import merging
 from cmo_desk.services.session import Session
 from cmo_desk.ui.dialogs import Dialogs
+from cmo_desk.ui.language import local_datetime
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 VALUE_CHARS = 160
@@ -137,7 +138,7 @@ def value_text(field: str, value: Any) -> str:
 
 
 def when(wall_ms: int) -> str:
-    return datetime.fromtimestamp(wall_ms / 1000).strftime("%Y-%m-%d %H:%M")
+    return local_datetime(datetime.fromtimestamp(wall_ms / 1000))
 
 
 class ConflictsView(QDialog):
@@ -215,7 +216,8 @@ class ConflictsView(QDialog):
             ancestor = ", ".join(value_text(c.field, a) for a in c.ancestors) or tr("(new record)")
             rows.append(((str(c.number), c.label, field_title(c.field), values, ancestor), c))
         self.model.set_rows(rows)
-        self.summary.setText(tr("{n} open conflicts").format(n=len(self.conflicts))
+        self.summary.setText(trn("{n} open conflict", "{n} open conflicts",
+                                 len(self.conflicts)).format(n=len(self.conflicts))
                              if self.conflicts else tr("No conflicts."))
         if self.conflicts:
             self.table.selectRow(0)

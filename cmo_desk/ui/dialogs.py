@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from cmo_desk.domain import records as rec
-from cmo_desk.domain.i18n import LANGUAGES, tr
+from cmo_desk.domain.i18n import LANGUAGES, tr, trn
 from cmo_desk.ui.theme import ROLE_COLORS, swatch
 
 
@@ -209,7 +209,7 @@ class SearchDialog(QDialog):
             item = QListWidgetItem(f"{h.study_label} · p. {h.page}\n{h.snippet}")
             item.setData(Qt.ItemDataRole.UserRole, (h.study_id, h.page))
             self.results.addItem(item)
-        self.summary.setText(tr("{n} pages found").format(n=len(hits)))
+        self.summary.setText(trn("{n} page found", "{n} pages found", len(hits)).format(n=len(hits)))
 
     def _open(self, item: QListWidgetItem) -> None:
         sid, page = item.data(Qt.ItemDataRole.UserRole)

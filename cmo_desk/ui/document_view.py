@@ -13,7 +13,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QMenu, QPlainTextEdit, QTextEdit, QWidget
 
 from cmo_desk.domain import records as rec
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import mostly_rtl, tr
 from cmo_desk.ui.none_guard import top_up
 from cmo_desk.ui.theme import ROLE_ORDER, reading_font, role_color, role_label, tinted
 
@@ -112,6 +112,12 @@ class DocumentView(QPlainTextEdit):
         self.setExtraSelections([])
         self.setPlaceholderText(placeholder)
         self.setPlainText(self._text)
+        # Each paragraph already reads in its own direction; a mostly Arabic or Hebrew text is also
+        # aligned to the right (a plain-text layout aligns the whole document one way).
+        option = self.document().defaultTextOption()
+        option.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute
+                            if mostly_rtl(self._text) else Qt.AlignmentFlag.AlignLeft)
+        self.document().setDefaultTextOption(option)
         self.moveCursor(QTextCursor.MoveOperation.Start)
 
     def text(self) -> str:

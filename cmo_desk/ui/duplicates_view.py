@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from cmo_desk.domain.errors import CmoDeskError
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.services import duplicates
 from cmo_desk.ui.conflicts_view import RowsTableModel, primary_button, selected_row, table_view
 
@@ -63,7 +63,8 @@ class DuplicatesView(QDialog):
         kinds = {"study": tr("study"), "code": tr("code")}
         self.model.set_rows([((kinds.get(p.kind, p.kind), p.keep_label, p.duplicate_label,
                                p.reason), p) for p in self.proposals])
-        self.summary.setText(tr("{n} proposals").format(n=len(self.proposals))
+        self.summary.setText(trn("{n} proposal", "{n} proposals",
+                                 len(self.proposals)).format(n=len(self.proposals))
                              if self.proposals else tr("No duplicates found."))
         if self.proposals:
             self.table.selectRow(0)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from cmo_desk.domain.errors import CmoDeskError
-from cmo_desk.domain.i18n import LANGUAGES, current_language, tr
+from cmo_desk.domain.i18n import LANGUAGES, current_language, tr, trn
 from cmo_desk.exporters.evidence import ExportOptions, Table
 from cmo_desk.services import exporting
 from cmo_desk.services.session import Session
@@ -434,8 +434,7 @@ class ExportDialog(QDialog):
         self.tree.clear()
         for group in table.groups:
             heading = group.heading or tr("All studies", lang)
-            count = tr("1 row") if len(group.rows) == 1 else tr("{n} rows").format(
-                n=len(group.rows))
+            count = trn("{n} row", "{n} rows", len(group.rows)).format(n=len(group.rows))
             # The count goes first so that eliding a long citation never hides it.
             top = QTreeWidgetItem(self.tree, [f"{count} · {heading}"])
             top.setFirstColumnSpanned(True)

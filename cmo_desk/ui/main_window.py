@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from cmo_desk.domain import records as rec
-from cmo_desk.domain.i18n import current_language, tr
+from cmo_desk.domain.i18n import current_language, tr, trn
 from cmo_desk.services import coding, desk
 from cmo_desk.services.session import Session
 from cmo_desk.services.settings import Settings
@@ -27,6 +27,7 @@ from cmo_desk.ui.dialogs import Dialogs, SearchDialog
 from cmo_desk.ui.document_view import MARK_SHORTCUTS, DocumentView, Highlight
 from cmo_desk.ui.editors import AutoSaveText
 from cmo_desk.ui.excerpt_panel import ExcerptPanel
+from cmo_desk.ui.language import local_datetime
 from cmo_desk.ui.models import ID_ROLE, StudyFilterModel, StudyTableModel
 from cmo_desk.ui.page_image import PageImageView
 from cmo_desk.ui.study_form import StudyForm
@@ -446,7 +447,8 @@ class MainWindow(QMainWindow):
             self.study_view.scrollTo(ix)
 
     def _on_changed(self, changed: rec.Changed) -> None:
-        self.saved_label.setText(tr("✓ Saved at {time}").format(time=time.strftime("%H:%M:%S")))
+        self.saved_label.setText(tr("✓ Saved at {time}").format(
+            time=local_datetime(datetime.now(), seconds=True, date=False)))
         if changed.touched("coder"):
             self.coders = {c.id: c for c in self.session.coders()}
         if changed.touched("code") or changed.touched("excerpt"):
@@ -696,7 +698,8 @@ class MainWindow(QMainWindow):
         ex = next((e for e in self.excerpts if e.id == ids[0]), None)
         if ex:
             self.statusBar().showMessage(
-                tr("{role} excerpt on page {page}; cited by {n} CMOC(s)").format(
+                trn("{role} excerpt on page {page}; cited by {n} CMOC",
+                    "{role} excerpt on page {page}; cited by {n} CMOCs", len(shown)).format(
                     role=role_label(ex.role), page=ex.page or "?", n=len(shown)), 5000)
 
     def _on_excerpt_selection(self, ids: list[str]) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from cmo_desk.domain.errors import Cancelled
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.services import merging
 from cmo_desk.services.session import Session
 from cmo_desk.ui.workers import Task, run_with_progress
@@ -60,11 +60,13 @@ def summary_html(reports: Sequence[merging.MergeReport], written_after_cancel: b
             rows.append(f"<tr><td style='padding-right:12px'><b>{escape(who)}</b></td>"
                         f"<td>{escape(what)}</td></tr>")
         body = (f"<table cellpadding=2>{''.join(rows)}</table>" if rows else "")
-        notes = [tr("{n} changes arrived.").format(n=r.new_changes)]
+        notes = [trn("{n} change arrived.", "{n} changes arrived.", r.new_changes).format(n=r.new_changes)]
         if r.new_blobs:
-            notes.append(tr("{n} document files arrived.").format(n=r.new_blobs))
+            notes.append(trn("{n} document file arrived.", "{n} document files arrived.",
+                             r.new_blobs).format(n=r.new_blobs))
         if r.new_conflicts:
-            notes.append(tr("{n} new conflicts to settle.").format(n=r.new_conflicts))
+            notes.append(trn("{n} new conflict to settle.", "{n} new conflicts to settle.",
+                             r.new_conflicts).format(n=r.new_conflicts))
         if r.far_future:
             notes.append(tr("{n} changes carry a clock far in the future; check that laptop's "
                             "date.").format(n=r.far_future))

@@ -42,7 +42,7 @@ class StudyForm(QScrollArea):
             fields_by_section.setdefault(f["section"], []).append(f)
         for section in template.get("sections", []):
             title = section.get("title_zh_CN") if lang == "zh_CN" and section.get(
-                "title_zh_CN") else section["title"]
+                "title_zh_CN") else tr(section["title"])
             head = QLabel(title)
             head.setObjectName("sectionTitle")
             outer.addWidget(head)

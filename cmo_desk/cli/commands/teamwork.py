@@ -11,7 +11,7 @@ from typing import Any
 from cmo_desk.cli.common import add_project_arg, open_session
 from cmo_desk.cli.output import print_json
 from cmo_desk.domain.errors import ValidationError
-from cmo_desk.domain.i18n import current_language, tr
+from cmo_desk.domain.i18n import current_language, tr, trn
 from cmo_desk.services import agreement as agreement_service
 from cmo_desk.services import coding
 from cmo_desk.services import duplicates as duplicate_service
@@ -89,15 +89,15 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
 
 def _print_merge(report: merging.MergeReport) -> None:
     if report.dry_run:
-        print(tr("{name} would bring {n} changes:").format(name=report.source.name,
-                                                            n=report.new_changes))
+        print(trn("{name} would bring {n} change:", "{name} would bring {n} changes:",
+                  report.new_changes).format(name=report.source.name, n=report.new_changes))
     elif report.changed_nothing:
         print(tr("{name}: nothing new; the project is unchanged.").format(
             name=report.source.name))
         return
     else:
-        print(tr("Merged {name}: {n} changes.").format(name=report.source.name,
-                                                        n=report.new_changes))
+        print(trn("Merged {name}: {n} change.", "Merged {name}: {n} changes.",
+                  report.new_changes).format(name=report.source.name, n=report.new_changes))
     for who, types in report.arrived.items():
         parts = ", ".join(f"{etype} {n}" for etype, n in types.items())
         print(f"  {who or tr('(no coder)')}: {parts}")
@@ -195,7 +195,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
                 merging.resolve_with_value(session, etype, eid, args.field,
                                            _parse_value(args.value))
         left = len(merging.list_conflicts(session))
-    print(tr("Resolved. {n} conflicts left.").format(n=left))
+    print(trn("Resolved. {n} conflict left.", "Resolved. {n} conflicts left.", left).format(n=left))
     return 0
 
 
