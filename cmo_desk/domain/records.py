@@ -161,6 +161,8 @@ class Document(Record):
     warnings: list[str] | None = None
     needs_ocr: bool | None = None
     created_by: str | None = None
+    #: For recognised (OCR) text, the engine's confidence for each page (0-1).
+    ocr_confidence: list[float] | None = None
 
     def page_at(self, offset: int) -> int:
         """1-based page number of a character offset (1 when the text has no page breaks)."""

@@ -122,6 +122,8 @@ ENTITIES: dict[str, EntitySpec] = {
                 FieldSpec("warnings", "json"),
                 FieldSpec("needs_ocr", "bool"),
                 _ref("created_by", "coder", immutable=True),
+                # Recognised (OCR) text: the engine's confidence for each page, 0-1.
+                FieldSpec("ocr_confidence", "json", immutable=True),
             ),
         ),
         EntitySpec(

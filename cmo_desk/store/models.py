@@ -131,6 +131,7 @@ class DocumentRow(Base):
     warnings: Mapped[Any | None] = mapped_column(JSON, nullable=True)
     needs_ocr: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    ocr_confidence: Mapped[Any | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
         Index("ix_document_study_id", "study_id"),

@@ -58,8 +58,8 @@ OPEN_BACKUP_EVERY = 30 * 60
 #: Version of the file format (change log + meta). A file with a larger number is refused.
 FORMAT_VERSION = 1
 #: The newest Alembic revision this version ships.
-HEAD_REVISION = "0002"
-KNOWN_REVISIONS = ("0001", "0002")
+HEAD_REVISION = "0003"
+KNOWN_REVISIONS = ("0001", "0002", "0003")
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 RECORD_CLASSES: dict[str, type[rec.Record]] = {

@@ -594,6 +594,13 @@ class MainWindow(QMainWindow):
         submit_act = menu.addAction(tr("Submit my coding of this study"), self.submit_study)
         reopen_act = menu.addAction(tr("Reopen for editing…"),
                                     lambda: self.reopen_study(study_id))
+        menu.addSeparator()
+        from cmo_desk.ui import recognition_flow
+
+        ocr_act = menu.addAction(tr("Recognise text (OCR)…"),
+                                 lambda: recognition_flow.recognise_study(self, study_id))
+        ocr_act.setEnabled(not self.session.read_only and bool(
+            recognition_flow.documents_to_recognise(self.session, study_id)))
         writable = not self.session.read_only
         assign_act.setEnabled(writable)
         submit_act.setEnabled(writable and bool(self.session.coder_id) and not self.locked)

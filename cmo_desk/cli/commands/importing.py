@@ -32,6 +32,10 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
                    help="RIS, BibTeX, MEDLINE, EndNote XML, CSL-JSON, PDF, DOCX, ODT, TXT, "
                         "HTML; or a REFI-QDA project (.qdpx, .qdc) on its own")
     p.add_argument("--password", metavar="P", help="password of encrypted PDFs")
+    p.add_argument("--ocr", action="store_true",
+                   help="recognise the text of scanned PDFs (OCR, no network needed)")
+    p.add_argument("--ocr-lang", metavar="LANGS", default=None,
+                   help="languages to recognise, e.g. eng+rus or chi_sim")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_import)
 
@@ -80,6 +84,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         print_json(summary.to_dict())
     else:
         _print_import(summary)
+    if args.ocr and summary.needs_ocr:
+        from cmo_desk.cli.commands.recognising import recognise_needing_ocr
+
+        recognise_needing_ocr(args)
     return 0
 
 

@@ -1,0 +1,25 @@
+"""recognised text: a document keeps the OCR engine's confidence for each page
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("document") as batch:
+        batch.add_column(sa.Column("ocr_confidence", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("document") as batch:
+        batch.drop_column("ocr_confidence")
