@@ -51,3 +51,7 @@ class ExportFailed(CmoDeskError):
 
 class HubError(CmoDeskError):
     """The team hub cannot be reached or refused a request; nothing local was lost."""
+
+
+class HubPasswordNeeded(HubError):
+    """The hub asked for a password (or refused the one given)."""

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
-from cmo_desk.domain.errors import Cancelled, HubError
+from cmo_desk.domain.errors import Cancelled, HubError, HubPasswordNeeded
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store.project_store import MergeStats, ProjectStore
 
@@ -118,6 +118,10 @@ class Hub:
             with self.engine.connect() as conn:
                 yield conn
         except OperationalError as err:
+            if "password" in _first_line(err):
+                raise HubPasswordNeeded(tr(
+                    "The hub at {url} needs your password (or refused the one given).").format(
+                    url=self.public_url)) from None
             raise HubError(tr(
                 "The hub at {url} cannot be reached ({reason}). Your work is safe on this "
                 "laptop; sync again when the connection is back.").format(

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,13 +56,27 @@ class PgServer:
         return name
 
 
+class NoServer(Exception):
+    """No PostgreSQL server can be started here; the message says why."""
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     pytest.importorskip("psycopg", reason="psycopg (the PostgreSQL driver) is not installed")
+    try:
+        with throwaway_server() as server:
+            yield server
+    except NoServer as why:
+        pytest.skip(str(why))
+
+
+@contextmanager
+def throwaway_server() -> Iterator[PgServer]:
+    """Start a server in a temporary folder, on a free loopback port; stop and remove it after."""
     bindir = _bindir()
     if bindir is None:
-        pytest.skip("no PostgreSQL server binaries (initdb) on this machine; install Debian's "
-                    "postgresql package")
+        raise NoServer("no PostgreSQL server binaries (initdb) on this machine; install Debian's "
+                       "postgresql package")
     root = Path(tempfile.mkdtemp(prefix="cmo-pg-"))
     data, sock = root / "data", root / "sock"
     sock.mkdir()
@@ -84,7 +99,7 @@ def pg_server() -> Iterator[PgServer]:
                        check=True, capture_output=True)
     except subprocess.CalledProcessError as err:
         shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"could not start a PostgreSQL server: {err.stderr.decode()[-300:]}")
+        raise NoServer(f"could not start a PostgreSQL server: {err.stderr.decode()[-300:]}") from None
     server = PgServer(port)
     for _ in range(50):
         try:
