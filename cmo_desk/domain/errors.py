@@ -47,3 +47,11 @@ class Cancelled(CmoDeskError):
 
 class ExportFailed(CmoDeskError):
     """A file could not be written; any earlier file of that name is untouched."""
+
+
+class HubError(CmoDeskError):
+    """The team hub cannot be reached or refused a request; nothing local was lost."""
+
+
+class HubPasswordNeeded(HubError):
+    """The hub asked for a password (or refused the one given)."""

@@ -744,6 +744,18 @@ class ProjectStore:
             "changes": self.change_count(),
         }
 
+    def meta_value(self, key: str) -> str | None:
+        """This file's own bookkeeping (not project content, not in the change log)."""
+        with self.connect() as conn:
+            return conn.execute(select(Meta.value).where(Meta.key == key)).scalar()
+
+    def set_meta_value(self, key: str, value: str) -> None:
+        if self.read_only:
+            raise ReadOnlyError(tr("The project is open read-only; nothing was changed."))
+        with self.engine.begin() as conn:
+            conn.execute(delete(Meta).where(Meta.key == key))
+            conn.execute(insert(Meta), [{"key": key, "value": value}])
+
     def change_count(self) -> int:
         with self.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(ChangeRow)).scalar_one())

@@ -317,6 +317,12 @@ class MainWindow(QMainWindow):
         self.path_label.setObjectName("hint")
         self.statusBar().addWidget(self.saved_label)
         self.statusBar().addPermanentWidget(self.coder_label)
+        self.hub_label = QLabel("")
+        self.hub_label.setObjectName("hint")
+        from cmo_desk.ui.hub_flow import last_sync_text
+
+        self.hub_label.setText(last_sync_text(self.session))
+        self.statusBar().addPermanentWidget(self.hub_label)
         self.statusBar().addPermanentWidget(self.path_label)
         coder = self.session.coder_name or tr("no coder name")
         self.coder_label.setText(tr("Coding as {name}").format(name=coder))
@@ -344,6 +350,7 @@ class MainWindow(QMainWindow):
         self._action(file, tr("Import a folder…"), self.import_folder)
         self.export_action = self._action(file, tr("Export…"), self.export_project, "Ctrl+E")
         self.merge_action = self._action(file, tr("Merge coders' copies…"), self.merge_projects)
+        self.sync_action = self._action(file, tr("Sync with hub…"), self.sync_with_hub)
         self._action(file, tr("Backups…"), self.show_backups)
         have = lambda name: importlib.util.find_spec(f"cmo_desk.services.{name}") is not None  # noqa: E731
         self.import_action.setEnabled(have("importing"))
@@ -902,6 +909,11 @@ class MainWindow(QMainWindow):
         from cmo_desk.ui.export_dialog import open_export
 
         return open_export(self)
+
+    def sync_with_hub(self) -> Any:
+        from cmo_desk.ui.hub_flow import sync_with_hub
+
+        return sync_with_hub(self)
 
     def merge_projects(self) -> None:
         from cmo_desk.ui.merge_flow import choose_and_merge
