@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import HubError, ValidationError
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.domain.ids import coder_id as coder_id_of
 from cmo_desk.services.session import Session
 
@@ -45,11 +45,14 @@ class SyncReport:
                   "{conflicts} new conflicts.").format(
             url=self.url, sent=self.sent, received=self.received, conflicts=self.new_conflicts)
         if self.not_ours:
-            line += " " + tr("{n} changes by other coders were not sent; they reach the hub when "
-                             "their authors sync.").format(n=self.not_ours)
+            line += " " + trn("{n} change by another coder was not sent; it reaches the hub when "
+                              "its author syncs.",
+                              "{n} changes by other coders were not sent; they reach the hub when "
+                              "their authors sync.", self.not_ours).format(n=self.not_ours)
         if self.refused:
-            line += " " + tr("{n} changes from the hub failed verification and were not "
-                             "merged.").format(n=self.refused)
+            line += " " + trn("{n} change from the hub failed verification and was not merged.",
+                              "{n} changes from the hub failed verification and were not "
+                              "merged.", self.refused).format(n=self.refused)
         return line
 
     def to_dict(self) -> dict[str, object]:
@@ -110,7 +113,7 @@ def sync(session: Session, url: str | None = None, password: str | None = None,
         url=public_url(url), sent=pushed.sent, received=stats.new_changes if stats else 0,
         not_ours=pushed.not_ours, blobs_sent=pushed.blobs, blobs_received=pulled.blobs,
         new_conflicts=max(0, stats.conflicts_after - stats.conflicts_before) if stats else 0,
-        refused=getattr(stats, "refused", 0) if stats else 0, when=when)
+        refused=getattr(stats, "rejected", 0) if stats else 0, when=when)
     if stats and stats.new_changes:
         report.changed = rec.Changed({}, stats.new_changes)
     return report

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.anchoring import find_anchor
 from cmo_desk.domain.errors import ValidationError
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.domain.ids import new_id
 from cmo_desk.importers.fulltext import PAGE_SEPARATOR
 from cmo_desk.importers.ocr import (  # noqa: F401  (the desk asks these through services)
@@ -57,13 +57,20 @@ class RecognitionResult:
     changed: rec.Changed = field(default_factory=rec.Changed)
 
     def summary(self) -> str:
-        line = tr("Recognised {pages} pages with {engine}; mean confidence {confidence:.0%}.").format(
+        line = trn("Recognised {pages} page with {engine}; mean confidence {confidence:.0%}.",
+                   "Recognised {pages} pages with {engine}; mean confidence {confidence:.0%}.",
+                   self.pages).format(
             pages=self.pages, engine=self.engine, confidence=self.confidence)
         if self.moved:
-            line += " " + tr("{n} excerpts were found again in the new text.").format(n=self.moved)
+            line += " " + trn("{n} excerpt was found again in the new text.",
+                              "{n} excerpts were found again in the new text.",
+                              self.moved).format(n=self.moved)
         if self.unplaced:
-            line += " " + tr("{n} excerpts could not be found in the new text and stay on the "
-                             "earlier text; check them.").format(n=len(self.unplaced))
+            line += " " + trn("{n} excerpt could not be found in the new text and stays on the "
+                              "earlier text; check it.",
+                              "{n} excerpts could not be found in the new text and stay on the "
+                              "earlier text; check them.", len(self.unplaced)).format(
+                n=len(self.unplaced))
         return line
 
 

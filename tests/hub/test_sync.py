@@ -174,10 +174,13 @@ def test_a_tampered_change_on_the_hub_is_not_merged(team: dict[str, object],
     _sync(team, "lan")
     pg_server.sql("UPDATE cmo_hub.change SET value = '\"forged memo\"' WHERE field = 'memo'",
                   database=team["db"])  # type: ignore[arg-type]
-    _sync(team, "sam")
+    report = _sync(team, "sam")
     with Session.open(tmp / "sam.cmo", read_only=True) as s:
         memos = [c.memo for c in s.store.list("cmoc")]
     assert "forged memo" not in memos
+    assert "honest memo" not in memos  # left out whole, not half-applied
+    assert report.refused == 1  # type: ignore[attr-defined]
+    assert "failed verification" in report.summary()  # type: ignore[attr-defined]
 
 
 def test_an_unreachable_hub_is_one_line_and_loses_nothing(team: dict[str, object],

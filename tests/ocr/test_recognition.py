@@ -141,7 +141,7 @@ def test_command_line_imports_and_recognises(tmp_path: Path) -> None:
     out = subprocess.run([*run, "import", str(project), str(pdf), "--ocr", "--ocr-lang", "eng",
                           "--coder", "Ana"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert "Recognised 1 pages" in out.stdout or "Recognised 1 page" in out.stdout
+    assert "Recognised 1 page with" in out.stdout
     bad = subprocess.run([*run, "recognise", str(project), "--again", "--ocr-lang", "klingon",
                           "--coder", "Ana"], capture_output=True, text=True)
     assert bad.returncode != 0

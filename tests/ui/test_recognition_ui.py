@@ -28,7 +28,7 @@ def test_recognise_text_from_the_study_menu(open_window: Any, project: Path, tmp
     action = actions["Recognise text (OCR)…"]
     assert action.isEnabled()
     action.trigger()
-    qtbot.waitUntil(lambda: "Recognised 1 pages" in window.statusBar().currentMessage(),
+    qtbot.waitUntil(lambda: "Recognised 1 page with" in window.statusBar().currentMessage(),
                     timeout=60000)
     assert "evening outreach" in window.doc_view.toPlainText()
     again = {a.text(): a for a in window.study_menu(window.study_id).actions() if a.text()}
