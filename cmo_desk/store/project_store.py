@@ -614,6 +614,71 @@ class ProjectStore:
         with self.connect() as conn:
             return int(conn.execute(q).scalar_one())
 
+    # -- aggregates: what a screen shows, counted in SQL instead of from every record ------
+
+    def coding_progress(self, study_ids: Iterable[str] | None = None) -> set[tuple[str, str]]:
+        """(study id, coder id) for each coder with a live excerpt in a study (of ``study_ids``
+        when given)."""
+        table = ROW_CLASSES["excerpt"].__table__
+        q = select(table.c.study_id, table.c.owner_id).distinct().where(
+            table.c.deleted.is_(False), table.c.owner_id.is_not(None),
+            table.c.study_id.is_not(None))
+        return self._pairs(q, table.c.study_id, study_ids)
+
+    def studies_with_text(self, study_ids: Iterable[str] | None = None) -> set[str]:
+        """Ids of studies (of ``study_ids`` when given) with a live document."""
+        table = ROW_CLASSES["document"].__table__
+        q = select(table.c.study_id).distinct().where(
+            table.c.deleted.is_(False), table.c.study_id.is_not(None))
+        return {row[0] for row in self._pairs(q, table.c.study_id, study_ids)}
+
+    def link_counts(self, link_type: str, column: str) -> dict[str, int]:
+        """Live links of a type counted per value of ``column`` (e.g. excerpts per code)."""
+        table = ROW_CLASSES[link_type].__table__
+        q = (select(table.c[column], func.count()).where(table.c.deleted.is_(False))
+             .group_by(table.c[column]))
+        with self.connect() as conn:
+            return {key: int(n) for key, n in conn.execute(q) if key is not None}
+
+    def values_of(self, etype: str, ids: Iterable[str], column: str = "study_id") -> set[str]:
+        """One column of the records of a type with these ids, deleted records included (a
+        deleted excerpt still changes its study's row): e.g. the studies they belong to."""
+        table = ROW_CLASSES[etype].__table__
+        found: set[str] = set()
+        with self.connect() as conn:
+            for chunk in iter_chunks(sorted(set(ids)), 500):
+                found.update(value for (value,) in conn.execute(
+                    select(table.c[column]).where(table.c.id.in_(chunk))) if value)
+        return found
+
+    def log_mark(self) -> int:
+        """A mark in the change log: ``changed_since(mark)`` names what was written after it."""
+        with self.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(text("rowid")), 0))
+                                    .select_from(ChangeRow)).scalar_one())
+
+    def changed_since(self, mark: int) -> rec.Changed:
+        """Every record written after ``mark``, by any path (unit of work, merge, exchange)."""
+        table = ChangeRow.__table__
+        entities: dict[str, set[str]] = {}
+        count = 0
+        with self.connect() as conn:
+            for etype, eid in conn.execute(
+                    select(table.c.entity_type, table.c.entity_id)
+                    .where(text("rowid > :mark").bindparams(mark=mark))):
+                entities.setdefault(etype, set()).add(eid)
+                count += 1
+        return rec.Changed({t: frozenset(ids) for t, ids in entities.items()}, count)
+
+    def _pairs(self, q: Any, study_column: Any, study_ids: Iterable[str] | None) -> set[Any]:
+        with self.connect() as conn:
+            if study_ids is None:
+                return {tuple(r) for r in conn.execute(q)}
+            found: set[Any] = set()
+            for chunk in iter_chunks(sorted(set(study_ids)), 500):
+                found.update(tuple(r) for r in conn.execute(q.where(study_column.in_(chunk))))
+            return found
+
     def get_blob(self, sha256: str | None) -> bytes | None:
         if not sha256:
             return None

@@ -82,7 +82,6 @@ class DuplicatesView(QDialog):
         self.window.statusBar().showMessage(tr("Merged {dup} into {keep}.").format(
             dup=proposal.duplicate_label, keep=proposal.keep_label), 8000)
         self.refresh()
-        self.window.refresh_all()
         return True
 
     def reject_selected(self) -> bool:

@@ -73,6 +73,19 @@ class StudyTableModel(_RecordTable):
         self._coders = {c.id: c for c in coders}
         self.endResetModel()
 
+    def update_rows(self, rows: list[StudyRow]) -> bool:
+        """Replace the rows of these studies in place; False when one is not listed (the list
+        must then be read again)."""
+        where = {r.id: i for i, r in enumerate(self._rows)}
+        if any(r.id not in where for r in rows):
+            return False
+        for new in rows:
+            i = where[new.id]
+            if self._rows[i] != new:
+                self._rows[i] = new
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
+        return True
+
     def study(self, row: int) -> StudyRow | None:
         return self.record(row)
 
