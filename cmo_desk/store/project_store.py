@@ -49,7 +49,7 @@ from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.domain.textsearch import fts_query, index_text
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store import backups, locking
-from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
+from cmo_desk.store.models import Base, Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
 from cmo_desk.store.site import Site
 
 #: A backup on opening is skipped when the newest backup is younger than this.
@@ -371,7 +371,7 @@ class ProjectStore:
         engine = _make_engine(tmp)
         try:
             with engine.begin() as conn:
-                _run_migrations(conn)
+                _create_schema(conn)
                 conn.execute(
                     insert(Meta),
                     [
@@ -898,6 +898,28 @@ def _fsync_path(path: Path) -> None:
             os.fsync(fh.fileno())
     except OSError:
         pass
+
+
+#: The full-text index over document pages (CJK text is indexed one character per token); the
+#: same statement as in migration 0001, which a test compares.
+SEARCH_TABLE_DDL = (
+    "CREATE VIRTUAL TABLE search_pages USING fts5("
+    "document_id UNINDEXED, study_id UNINDEXED, page UNINDEXED, body, "
+    "tokenize = 'unicode61 remove_diacritics 2')")
+
+
+def _create_schema(conn: Connection) -> None:
+    """The head schema of a new project, written straight from the models: creating a file does
+    not load Alembic (and Mako) just to replay every migration on an empty database. A test
+    checks that it equals the schema the migrations build."""
+    Base.metadata.create_all(conn)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(SEARCH_TABLE_DDL)
+    conn.exec_driver_sql(
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+        "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")
+    conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                 {"v": HEAD_REVISION})
 
 
 def _run_migrations(conn: Connection) -> None:
