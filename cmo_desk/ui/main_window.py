@@ -192,6 +192,8 @@ class MainWindow(QMainWindow):
         head.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
         head.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         head.resizeSection(2, 84)
+        # Columns fitted to their contents measure at most this many rows, not every study.
+        head.setResizeContentsPrecision(100)
         self.study_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         small = self.study_view.font()
         small.setPointSizeF(small.pointSizeF() * 0.92)
