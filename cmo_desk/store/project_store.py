@@ -814,7 +814,8 @@ class ProjectStore:
             return int(conn.execute(select(func.count()).select_from(ChangeRow)).scalar_one())
 
     def dump(self) -> dict[str, Any]:
-        """Canonical visible state: stable order, no machine-local data."""
+        """Canonical visible state: stable order, no machine-local data (``iter_dump_json`` writes
+        the same as text without holding it)."""
         out: dict[str, Any] = {"project_id": self.project_id, "format_version": FORMAT_VERSION}
         with self.connect() as conn:
             for etype in ENTITY_ORDER:
@@ -836,7 +837,47 @@ class ProjectStore:
         return out
 
     def dump_json(self) -> str:
-        return json.dumps(self.dump(), sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+        return "".join(self.iter_dump_json())
+
+    def iter_dump_json(self) -> Iterator[str]:
+        """``dump()`` as canonical JSON text, piece by piece: the same text as
+        ``json.dumps(dump(), sort_keys=True, ensure_ascii=False, indent=1)`` plus a newline, but
+        one record at a time, so that a large project is never held in memory whole."""
+        def one(value: Any, depth: int) -> str:
+            text = json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1)
+            return text.replace("\n", "\n" + " " * depth)
+
+        with self.connect() as conn:
+            parts: dict[str, Any] = {"project_id": self.project_id,
+                                     "format_version": FORMAT_VERSION}
+            for etype in ENTITY_ORDER:
+                table = ROW_CLASSES[etype].__table__
+                names = ("id", *ENTITIES[etype].field_names)
+                parts[etype] = (lambda t=table, n=names: (
+                    {k: r[k] for k in n} for r in conn.execute(
+                        select(t).where(t.c.deleted.is_(False)).order_by(t.c.id)).mappings()))
+                parts[etype + "_deleted"] = (lambda t=table: conn.execute(
+                    select(t.c.id).where(t.c.deleted.is_(True)).order_by(t.c.id)).scalars())
+            parts["conflicts"] = lambda: (
+                {"entity_type": c.entity_type, "entity_id": c.entity_id, "field": c.field,
+                 "kind": c.kind, "heads": json.loads(c.heads)}
+                for c in conn.execute(select(ConflictRow.__table__).order_by(
+                    ConflictRow.entity_type, ConflictRow.entity_id, ConflictRow.field)))
+            parts["blobs"] = lambda: conn.execute(
+                select(Blob.sha256).order_by(Blob.sha256)).scalars()
+            yield "{"
+            for n, key in enumerate(sorted(parts)):
+                yield ("," if n else "") + "\n " + json.dumps(key, ensure_ascii=False) + ": "
+                value = parts[key]
+                if not callable(value):
+                    yield one(value, 1)
+                    continue
+                empty = True
+                for item in value():
+                    yield ("[" if empty else ",") + "\n  " + one(item, 2)
+                    empty = False
+                yield "[]" if empty else "\n ]"
+            yield "\n}\n"
 
     def rebuild(self) -> int:
         """Throw the visible tables away and project them again from the log."""
