@@ -16,6 +16,7 @@ from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.services import duplicates
 from cmo_desk.ui.conflicts_view import RowsTableModel, primary_button, selected_row, table_view
+from cmo_desk.ui.workers import follow_changes
 
 
 class DuplicatesView(QDialog):
@@ -100,6 +101,8 @@ class DuplicatesView(QDialog):
 def open_duplicates(window: Any) -> DuplicatesView:
     view = DuplicatesView(window, window)
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    follow_changes(view, window.session, view.refresh,
+                   lambda changed: bool(changed.touched("study") or changed.touched("code")))
     view.show()
     window._duplicates_view = view
     return view

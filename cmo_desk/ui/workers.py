@@ -141,6 +141,26 @@ class ProjectWork:
         return changed
 
 
+def follow_changes(widget: QWidget, session: Any, refresh: Callable[[], None],
+                   wanted: Callable[[rec.Changed], bool] = lambda changed: True) -> None:
+    """Keep an open window current: ``refresh()`` runs after every write to the session that
+    ``wanted`` says concerns it (whoever made it: the desk, a background import, a merge), for
+    as long as the window exists."""
+    alive = [True]
+
+    def heard(changed: rec.Changed) -> None:
+        if alive[0] and wanted(changed) and widget.isVisible():
+            refresh()
+
+    def gone() -> None:
+        alive[0] = False
+        if heard in session.listeners:
+            session.listeners.remove(heard)
+
+    session.listeners.append(heard)
+    widget.destroyed.connect(lambda *_: gone())
+
+
 def run_with_progress(
     runner: BackgroundRunner, parent: QWidget | None, title: str, work: Work,
     on_success: Callable[[Any], None], on_failure: Callable[[str], None],

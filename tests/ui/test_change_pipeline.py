@@ -193,3 +193,30 @@ def test_a_failed_background_task_still_reports_what_it_wrote(
     assert window.runner.wait(5000)
     assert heard[-1].touched("study") == set(made)
     assert any(r.label == "Half-way study" for r in shown_rows(window))
+
+
+def test_an_open_conflicts_window_shows_what_a_merge_brings(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    from cmo_desk.ui.conflicts_view import open_conflicts
+
+    def sam_works(sam: Session) -> None:
+        kunming = next(s.id for s in sam.store.list("study") if s.label == "Kunming 2016")
+        coding.update_study(sam, kunming, {"journal": "Sam's journal"})
+
+    copy = _coder_copy(project, tmp_path, monkeypatch, sam_works)
+    window = open_window(study="Kunming 2016")
+    kunming = next(r.id for r in shown_rows(window) if r.label == "Kunming 2016")
+    coding.update_study(window.session, kunming, {"journal": "Lan's journal"})
+    conflicts = open_conflicts(window)
+    assert conflicts.model.rowCount() == 0
+    heard = listen(window.session)
+    dialogs.answer_dialog = lambda d: QDialog.DialogCode.Rejected
+    merge_flow.start_merge(window, [copy])
+    qtbot.waitUntil(lambda: bool(heard), timeout=20_000)
+    assert window.runner.wait(5000)
+    # the window was open before the merge and nobody asked it to reload
+    assert conflicts.model.rowCount() == 1
+    assert conflicts.conflicts[0].field == "journal"
+    conflicts.close()
+    qtbot.waitUntil(lambda: len(window.session.listeners) <= 2, timeout=5000)
