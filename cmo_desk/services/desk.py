@@ -74,6 +74,12 @@ def studies_touched(session: Session, changed: rec.Changed) -> set[str] | None:
     return found
 
 
+def full_text_changed(session: Session, changed: rec.Changed, study_id: str) -> bool:
+    """A document of this study was added, changed or removed."""
+    docs = changed.touched("document")
+    return bool(docs) and study_id in session.store.values_of("document", docs)
+
+
 #: Records that carry a study_id; and links that reach a study through one of them.
 _STUDY_PARTS = ("excerpt", "document", "form_value", "assignment", "cmoc", "consensus")
 _LINKS_TO_PARTS = (("excerpt_code", "excerpt", "excerpt_id"),

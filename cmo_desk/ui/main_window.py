@@ -463,8 +463,11 @@ class MainWindow(QMainWindow):
             self.refresh_studies()
         elif studies and not self.study_model.update_rows(desk.study_rows(self.session, studies)):
             self.refresh_studies()
-        if self.study_id and (studies is None or self.study_id in studies or any(
-                changed.touched(t) for t in _STUDY_VIEW_SHARED)):
+        mine = bool(self.study_id) and (studies is None or self.study_id in studies)
+        if mine and desk.full_text_changed(self.session, changed, self.study_id or ""):
+            # the open study's full text arrived (or went): show it
+            self.open_study(self.study_id or "")
+        elif self.study_id and (mine or any(changed.touched(t) for t in _STUDY_VIEW_SHARED)):
             self.refresh_study(reload_form=False)
             if changed.touched("form_value") and self.study_form is not None:
                 # undo and redo change form values without the form knowing

@@ -220,3 +220,18 @@ def test_an_open_conflicts_window_shows_what_a_merge_brings(
     assert conflicts.conflicts[0].field == "journal"
     conflicts.close()
     qtbot.waitUntil(lambda: len(window.session.listeners) <= 2, timeout=5000)
+
+
+def test_a_full_text_arriving_for_the_open_study_is_shown(open_window: Any) -> None:
+    window = open_window()
+    sid, _ = coding.add_study(window.session, {"label": "Awaiting text 2024"})
+    assert window.open_study(sid)
+    assert window.document is None and window.banner.isVisibleTo(window)
+    body = "Outreach workers carried naloxone to every meeting."
+    with window.session.write(need_coder=False) as uow:
+        uow.create("document", {"study_id": sid, "text": body, "page_starts": [0],
+                                "filename": "awaiting.txt", "media_type": "text/plain"})
+    assert window.document is not None and window.doc_view.text() == body
+    assert not window.banner.isVisibleTo(window)
+    row = window.study_model.study(window.study_model.row_of(sid))
+    assert row.has_text
