@@ -203,7 +203,7 @@ def inspect_file(path: Path) -> dict[str, str]:
                 rev = None
         finally:
             con.close()
-    except sqlite3.DatabaseError as err:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as err:  # a scribbled meta row
         if "no such table" in str(err):
             raise DamagedProjectError(tr(
                 "{path} is an SQLite file but not a CMO Desk project (no project record)."
