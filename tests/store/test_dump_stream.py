@@ -38,7 +38,7 @@ def test_an_empty_project_dumps_the_same_text(tmp_path: Path) -> None:
         assert json.loads(text)["blobs"] == [] and json.loads(text)["conflicts"] == []
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.text(min_size=1, max_size=40).filter(lambda t: t.strip()),
        st.lists(st.text(max_size=12), max_size=4))
 def test_awkward_text_dumps_the_same(demo_template: Path, tmp_path_factory, label: str,
