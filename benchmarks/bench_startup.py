@@ -58,6 +58,28 @@ def fmt(label: str, wall: float, rss: float | None = None, shown: float | None =
     print(f"{label:<48} {wall:6.2f} s{mem}{extra}")
 
 
+def compare(label: str, wall: float, floor: float, target: str, ok: bool) -> None:
+    """One figure beside its floor (measured in the same run) and its target."""
+    print(f"{label:<44} {wall:6.2f} s  floor {floor:5.2f} s  = {wall / floor:4.1f}x  "
+          f"target {target:<16} {'ok' if ok else 'OVER'}")
+
+
+BARE_WINDOW = (
+    "from PySide6.QtCore import QTimer\n"
+    "from PySide6.QtWidgets import QApplication, QMainWindow\n"
+    "app = QApplication([])\n"
+    "w = QMainWindow(); w.resize(1366, 768); w.show()\n"
+    "QTimer.singleShot(0, app.quit)\n"
+    "app.exec()\n")
+
+BARE_INFO = (
+    "import sqlite3, sys\n"
+    "con = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)\n"
+    "tables = [t for (t,) in con.execute(\"SELECT name FROM sqlite_master WHERE type='table' \"\n"
+    "                                   \"AND name NOT LIKE 'search_pages%'\")]\n"
+    "print({t: con.execute(f'SELECT count(*) FROM \"{t}\"').fetchone()[0] for t in tables})\n")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
@@ -73,16 +95,36 @@ def main() -> int:
     demo = work / "demo.cmo"
     subprocess.run([py, "-m", "cmo_desk", "demo", str(demo)], env=env, check=True,
                    capture_output=True)
+    rounds = args.rounds
 
-    print(f"CMO Desk start-up, median of {args.rounds} rounds "
-          f"({os.cpu_count()} cores, Python {sys.version.split()[0]})")
-    wall, _, _ = median_of(args.rounds, [py, "-c", "import cmo_desk.cli.main"], env)
-    base, _, _ = median_of(args.rounds, [py, "-c", "pass"], env)
-    fmt("import cmo_desk.cli.main (minus bare python)", wall - base)
-    wall, rss, _ = median_of(args.rounds, [py, "-m", "cmo_desk", "info", str(demo)], env)
-    fmt("cmo-desk info DEMO (installed package)", wall, rss)
-    wall, rss, shown = median_of(args.rounds, [py, "-m", "cmo_desk", str(demo)], env)
-    fmt("first window, demo (installed package)", wall, rss, shown)
+    def timed(cmd: list[str]) -> tuple[float, float, float | None]:
+        return median_of(rounds, cmd, env)
+
+    print(f"CMO Desk start-up, median of {rounds} rounds "
+          f"({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
+          f"Python {sys.version.split()[0]})")
+    bare, _, _ = timed([py, "-c", "pass"])
+    wall, _, _ = timed([py, "-m", "cmo_desk", "--version"])
+    compare("cmo-desk --version", wall, bare, "<= 0.15 s", wall <= 0.15)
+    floor, _, _ = timed([py, "-c", BARE_INFO, str(demo)])
+    wall, rss, _ = timed([py, "-m", "cmo_desk", "info", str(demo)])
+    compare("cmo-desk info DEMO (floor: sqlite3 counts)", wall, floor, "<= 8x", wall <= 8 * floor)
+    made: list[Path] = []
+
+    def new_path() -> str:
+        made.append(work / f"new-{len(made)}.cmo")
+        return str(made[-1])
+
+    walls = []
+    for _ in range(rounds):
+        walls.append(run_measured([py, "-m", "cmo_desk", "new", new_path()], env)[0])
+    wall = statistics.median(walls)
+    compare("cmo-desk new (floor: bare python)", wall, bare, "(report)", True)
+    window, _, _ = timed([py, "-c", BARE_WINDOW])
+    wall, rss, shown = timed([py, "-m", "cmo_desk", str(demo)])
+    compare("first window, demo (floor: bare window)", wall, window, "<= 2.5x",
+            wall <= 2.5 * window)
+    fmt("  of which", wall, rss, shown)
     if args.binary.exists():
         wall, rss, _ = median_of(args.rounds, [str(args.binary), "--version"], env)
         fmt("built program --version", wall, rss)
@@ -102,7 +144,8 @@ def main() -> int:
             if cmd[0] == str(args.binary) and not args.binary.exists():
                 continue
             wall, rss, shown = median_of(args.rounds, cmd, env)
-            fmt(label, wall, rss, shown)
+            compare(label, wall, window, "<= 3x", wall <= 3 * window)
+            fmt("  of which", wall, rss, shown)
         sys.path.insert(0, str(ROOT))
         from cmo_desk.store import backups, locking
 

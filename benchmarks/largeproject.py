@@ -13,6 +13,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from cmo_desk.domain.ids import coder_id
 from cmo_desk.services.projects import new_project
@@ -43,9 +44,37 @@ def _text(rnd: random.Random, chars: int) -> tuple[str, list[int]]:
     return "".join(parts), starts
 
 
+def _code_study(uow: Any, rnd: random.Random, coder: str | None, sid: str, did: str, text: str,
+                codes: list[str], excerpts: int, cmocs: int) -> None:
+    ex_ids = []
+    for _ in range(excerpts):
+        a = rnd.randrange(0, len(text) - 400)
+        b = a + rnd.randint(40, 300)
+        eid = uow.create("excerpt", {
+            "document_id": did, "study_id": sid, "start": a, "end": b,
+            "quote": text[a:b], "before": text[max(0, a - 40):a],
+            "after": text[b:b + 40], "page": 1 + a // 3000,
+            "role": rnd.choice(["context", "mechanism", "outcome"]),
+            "owner_id": coder})
+        uow.link("excerpt_code", excerpt_id=eid, code_id=rnd.choice(codes))
+        ex_ids.append(eid)
+    for k in range(cmocs):
+        cid = uow.create("cmoc", {
+            "study_id": sid, "owner_id": coder, "status": "draft",
+            "context": " ".join(rnd.choice(WORDS) for _ in range(12)),
+            "mechanism_resource": " ".join(rnd.choice(WORDS) for _ in range(8)),
+            "mechanism_reasoning": " ".join(rnd.choice(WORDS) for _ in range(10)),
+            "outcome": " ".join(rnd.choice(WORDS) for _ in range(8)),
+            "outcome_direction": "+", "sort_order": k + 1,
+            "statement": " ".join(rnd.choice(WORDS) for _ in range(30))})
+        for eid in rnd.sample(ex_ids, 3):
+            uow.link("cmoc_excerpt", cmoc_id=cid, excerpt_id=eid)
+        uow.link("cmoc_code", cmoc_id=cid, code_id=rnd.choice(codes))
+
+
 def build_large_project(path: Path, studies: int = 500, coders: int = 3, chars: int = 60_000,
                         excerpts: int = 20, cmocs: int = 5, seed: int = 7,
-                        verbose: bool = True) -> Path:
+                        verbose: bool = True, batch: int = 25) -> Path:
     rnd = random.Random(seed)
     names = [f"Coder {chr(65 + i)}" for i in range(coders)]
     session = new_project(path, coder=names[0], title="Benchmark project")
@@ -54,43 +83,28 @@ def build_large_project(path: Path, studies: int = 500, coders: int = 3, chars: 
         s.ensure_coder()
     codes = [c.id for c in session.store.list("code")]
     t0 = time.perf_counter()
-    for i in range(studies):
-        text, starts = _text(rnd, chars)
+    # Writes are batched: one unit of work per coder per BATCH studies, not one per study.
+    for first in range(0, studies, batch):
+        numbers = range(first, min(studies, first + batch))
+        made: list[tuple[str, str, str]] = []
         with session.write() as uow:
-            sid = uow.create("study", {"label": f"Study {i:03d}", "year": 2000 + i % 24,
-                                       "title": f"Benchmark study number {i}",
-                                       "doi": f"10.9999/bench.{i}"})
-            did = uow.create("document", {"study_id": sid, "text": text, "page_starts": starts,
-                                          "filename": f"study{i}.txt",
-                                          "media_type": "text/plain"})
+            for i in numbers:
+                text, starts = _text(rnd, chars)
+                sid = uow.create("study", {"label": f"Study {i:03d}", "year": 2000 + i % 24,
+                                           "title": f"Benchmark study number {i}",
+                                           "doi": f"10.9999/bench.{i}"})
+                did = uow.create("document", {"study_id": sid, "text": text,
+                                              "page_starts": starts,
+                                              "filename": f"study{i}.txt",
+                                              "media_type": "text/plain"})
+                made.append((sid, did, text))
         for s in sessions:
             with s.write() as uow:
-                ex_ids = []
-                for _ in range(excerpts):
-                    a = rnd.randrange(0, len(text) - 400)
-                    b = a + rnd.randint(40, 300)
-                    eid = uow.create("excerpt", {
-                        "document_id": did, "study_id": sid, "start": a, "end": b,
-                        "quote": text[a:b], "before": text[max(0, a - 40):a],
-                        "after": text[b:b + 40], "page": 1 + a // 3000,
-                        "role": rnd.choice(["context", "mechanism", "outcome"]),
-                        "owner_id": s.coder_id})
-                    uow.link("excerpt_code", excerpt_id=eid, code_id=rnd.choice(codes))
-                    ex_ids.append(eid)
-                for k in range(cmocs):
-                    cid = uow.create("cmoc", {
-                        "study_id": sid, "owner_id": s.coder_id, "status": "draft",
-                        "context": " ".join(rnd.choice(WORDS) for _ in range(12)),
-                        "mechanism_resource": " ".join(rnd.choice(WORDS) for _ in range(8)),
-                        "mechanism_reasoning": " ".join(rnd.choice(WORDS) for _ in range(10)),
-                        "outcome": " ".join(rnd.choice(WORDS) for _ in range(8)),
-                        "outcome_direction": "+", "sort_order": k + 1,
-                        "statement": " ".join(rnd.choice(WORDS) for _ in range(30))})
-                    for eid in rnd.sample(ex_ids, 3):
-                        uow.link("cmoc_excerpt", cmoc_id=cid, excerpt_id=eid)
-                    uow.link("cmoc_code", cmoc_id=cid, code_id=rnd.choice(codes))
-        if verbose and (i + 1) % 50 == 0:
-            print(f"  generated {i + 1}/{studies} studies ({time.perf_counter() - t0:.0f} s)",
+                for sid, did, text in made:
+                    _code_study(uow, rnd, s.coder_id, sid, did, text, codes, excerpts, cmocs)
+        done = numbers[-1] + 1
+        if verbose and (done % 50 == 0 or done == studies):
+            print(f"  generated {done}/{studies} studies ({time.perf_counter() - t0:.0f} s)",
                   file=sys.stderr)
     session.close()
     return path

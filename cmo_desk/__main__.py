@@ -10,19 +10,11 @@ def _is_cli(argv: list[str]) -> bool:
         return False
     if argv[0] in ("-h", "--help", "--version"):
         return True
-    # The first word that is not an option (or the value of --coder/--lang) names a subcommand.
-    words = iter(argv)
-    first = None
-    for word in words:
-        if word in ("--coder", "--lang"):
-            next(words, None)
-        elif not word.startswith("-"):
-            first = word
-            break
+    from cmo_desk.cli import COMMAND_NAMES, command_word
+
+    first = command_word(argv)
     if first is None:
         return False
-    from cmo_desk.cli import COMMAND_NAMES
-
     return first in COMMAND_NAMES
 
 

@@ -6,8 +6,18 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Property tests: about 100 examples in the everyday run; benchmark scripts and long soaks pick a
+# bigger profile with HYPOTHESIS_PROFILE=soak (10,000 examples). No deadline: the suite runs on
+# busy two-core machines where one slow example says nothing about the code.
+settings.register_profile("default", max_examples=100, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("soak", max_examples=10_000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 

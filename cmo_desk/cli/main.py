@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from cmo_desk import __version__
-from cmo_desk.cli import commands
+from cmo_desk.cli import COMMAND_MODULES, command_word, commands
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import LANGUAGES, set_language
 
@@ -35,22 +34,36 @@ def common_options(parser: argparse.ArgumentParser | None = None,
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand, or with only those of the command modules named in
+    ``only`` (a command imports its services only when it is the one given)."""
     parser = _Parser(prog="cmo-desk", description="CMO Desk: realist review coding.")
     parser.add_argument("--version", action="version", version=f"cmo-desk {__version__}")
     common_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parent = common_options()
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+    names = sorted(set(COMMAND_MODULES.values()) if only is None else set(only))
+    for name in names:
+        module = importlib.import_module(f"{commands.__name__}.{name}")
         register = getattr(module, "register", None)
         if register:
             register(sub, parent)
     return parser
 
 
+def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """Only the module of the command given; every module for help without a command."""
+    word = command_word(list(argv))
+    if word in COMMAND_MODULES:
+        return build_parser([COMMAND_MODULES[word]])
+    if word is None and not {"-h", "--help"} & set(argv):
+        return build_parser([])  # --version, or no command: usage only
+    return build_parser()
+
+
 def run(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = parser_for(argv)
     args = parser.parse_args(argv)
     set_language(getattr(args, "lang", None))
     if not getattr(args, "func", None):

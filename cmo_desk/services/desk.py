@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,28 +23,72 @@ class StudyRow:
     has_text: bool = False
 
 
-def study_rows(session: Session) -> list[StudyRow]:
-    """Every study with its countries (from any coder's form) and each coder's progress."""
+def study_rows(session: Session, study_ids: Iterable[str] | None = None) -> list[StudyRow]:
+    """Every study (or those of ``study_ids``) with its countries (from any coder's form) and
+    each coder's progress; counted in SQL, so the cost does not grow with the excerpts."""
     store = session.store
-    studies: list[rec.Study] = store.list("study", columns=("label", "year"))
+    wanted = None if study_ids is None else sorted(set(study_ids))
+    if wanted is None:
+        studies: list[rec.Study] = store.list("study", columns=("label", "year"))
+        countries_of = store.list("form_value", key="countries")
+        assignments = store.links("assignment")
+    else:
+        studies = store.list("study", columns=("label", "year"), id=wanted)
+        countries_of = store.list("form_value", key="countries", study_id=wanted)
+        assignments = store.links("assignment", study_id=wanted)
     countries: dict[str, list[str]] = {}
-    for fv in store.list("form_value", key="countries"):
+    for fv in countries_of:
         values = fv.value if isinstance(fv.value, list) else [fv.value] if fv.value else []
         seen = countries.setdefault(fv.study_id, [])
         seen.extend(str(v) for v in values if v and str(v) not in seen)
     status: dict[str, dict[str, str]] = {}
-    for a in store.links("assignment"):
+    for a in assignments:
         status.setdefault(a["study_id"], {})[a["coder_id"]] = (
             a["status"] or AssignmentStatus.ASSIGNED.value)
-    for ex in store.list("excerpt", columns=("owner_id", "study_id")):
-        per = status.setdefault(ex.study_id, {})
-        if ex.owner_id and per.get(ex.owner_id) in (None, AssignmentStatus.ASSIGNED.value):
-            per[ex.owner_id] = AssignmentStatus.DRAFT.value
-    with_text = {d.study_id for d in store.list("document", columns=("study_id",))}
+    for study_id, owner_id in sorted(store.coding_progress(wanted)):
+        per = status.setdefault(study_id, {})
+        if per.get(owner_id) in (None, AssignmentStatus.ASSIGNED.value):
+            per[owner_id] = AssignmentStatus.DRAFT.value
+    with_text = store.studies_with_text(wanted)
     rows = [StudyRow(s.id, s.label or "", s.year, tuple(countries.get(s.id, ())),
                      status.get(s.id, {}), s.id in with_text) for s in studies]
     rows.sort(key=lambda r: r.label.casefold())
     return rows
+
+
+def studies_touched(session: Session, changed: rec.Changed) -> set[str] | None:
+    """The studies whose list row (or open view) a change may alter; None when studies were
+    added, removed or renamed, so the whole list must be read again."""
+    if changed.touched("study"):
+        return None
+    found: set[str] = set()
+    for etype in _STUDY_PARTS:
+        ids = changed.touched(etype)
+        if ids:
+            found |= session.store.values_of(etype, ids)
+    for link_type, etype, column in _LINKS_TO_PARTS:
+        ids = changed.touched(link_type)
+        if ids:
+            owners = session.store.values_of(link_type, ids, column)
+            found |= session.store.values_of(etype, owners)
+    return found
+
+
+def full_text_changed(session: Session, changed: rec.Changed, study_id: str) -> bool:
+    """A document of this study was added, changed or removed."""
+    docs = changed.touched("document")
+    return bool(docs) and study_id in session.store.values_of("document", docs)
+
+
+#: Records that carry a study_id; and links that reach a study through one of them.
+_STUDY_PARTS = ("excerpt", "document", "form_value", "assignment", "cmoc", "consensus")
+_LINKS_TO_PARTS = (("excerpt_code", "excerpt", "excerpt_id"),
+                   ("cmoc_code", "cmoc", "cmoc_id"),
+                   ("cmoc_excerpt", "cmoc", "cmoc_id"),
+                   ("cmoc_theory", "cmoc", "cmoc_id"),
+                   ("consensus_code", "consensus", "consensus_id"),
+                   ("consensus_source", "consensus", "consensus_id"),
+                   ("consensus_excerpt", "consensus", "consensus_id"))
 
 
 def study_document(session: Session, study_id: str) -> rec.Document | None:
@@ -55,7 +100,7 @@ def study_document(session: Session, study_id: str) -> rec.Document | None:
 
 def code_usage(session: Session) -> Counter[str]:
     """How many excerpts each code marks (shown beside the codebook)."""
-    return Counter(row["code_id"] for row in session.store.links("excerpt_code"))
+    return Counter(session.store.link_counts("excerpt_code", "code_id"))
 
 
 def cmoc_evidence(session: Session, cmoc_id: str) -> list[tuple[rec.Excerpt, str | None]]:

@@ -111,10 +111,21 @@ class Session:
             if self.coder_id:
                 self._ensure_coder(uow)
             yield uow
-        if uow.changed:
-            for listener in list(self.listeners):
-                listener(uow.changed)
+        self.announce(uow.changed)
         self.last_changed = uow.changed
+
+    def announce(self, changed: rec.Changed) -> None:
+        """Tell every listener what changed: after this session's own writes, and for writes
+        made elsewhere on the same file (a background import or merge, with its own session)."""
+        if changed:
+            for listener in list(self.listeners):
+                listener(changed)
+
+    def log_mark(self) -> int:
+        return self.store.log_mark()
+
+    def changed_since(self, mark: int) -> rec.Changed:
+        return self.store.changed_since(mark)
 
     def _ensure_coder(self, uow: UnitOfWork) -> None:
         assert self.coder_id and self.coder_name

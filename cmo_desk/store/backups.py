@@ -112,7 +112,7 @@ def _counts(path: Path) -> tuple[dict[str, int], int | None, bool]:
         finally:
             con.close()
         return counts, changes, True
-    except (OSError, sqlite3.DatabaseError):
+    except (OSError, sqlite3.DatabaseError, UnicodeDecodeError):
         return {}, None, False
 
 
@@ -286,7 +286,8 @@ def quick_check(path: Path, thorough: bool = True) -> list[str]:
                 return [tr("It has no project id.")]
         finally:
             con.close()
-    except (OSError, sqlite3.DatabaseError) as err:
+    except (OSError, sqlite3.DatabaseError, UnicodeDecodeError) as err:
+        # (a damaged page can make even SQLite's own report undecodable)
         return [str(err)]
     return []
 
@@ -316,7 +317,7 @@ def project_id_of(path: Path) -> str | None:
         finally:
             con.close()
         return row[0] if row else None
-    except (OSError, sqlite3.DatabaseError):
+    except (OSError, sqlite3.DatabaseError, UnicodeDecodeError):  # damaged meta row: unknown
         return None
 
 

@@ -49,7 +49,7 @@ from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.domain.textsearch import fts_query, index_text
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store import backups, locking
-from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
+from cmo_desk.store.models import Base, Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
 from cmo_desk.store.site import Site
 
 #: A backup on opening is skipped when the newest backup is younger than this.
@@ -203,7 +203,7 @@ def inspect_file(path: Path) -> dict[str, str]:
                 rev = None
         finally:
             con.close()
-    except sqlite3.DatabaseError as err:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as err:  # a scribbled meta row
         if "no such table" in str(err):
             raise DamagedProjectError(tr(
                 "{path} is an SQLite file but not a CMO Desk project (no project record)."
@@ -371,7 +371,7 @@ class ProjectStore:
         engine = _make_engine(tmp)
         try:
             with engine.begin() as conn:
-                _run_migrations(conn)
+                _create_schema(conn)
                 conn.execute(
                     insert(Meta),
                     [
@@ -614,6 +614,71 @@ class ProjectStore:
         with self.connect() as conn:
             return int(conn.execute(q).scalar_one())
 
+    # -- aggregates: what a screen shows, counted in SQL instead of from every record ------
+
+    def coding_progress(self, study_ids: Iterable[str] | None = None) -> set[tuple[str, str]]:
+        """(study id, coder id) for each coder with a live excerpt in a study (of ``study_ids``
+        when given)."""
+        table = ROW_CLASSES["excerpt"].__table__
+        q = select(table.c.study_id, table.c.owner_id).distinct().where(
+            table.c.deleted.is_(False), table.c.owner_id.is_not(None),
+            table.c.study_id.is_not(None))
+        return self._pairs(q, table.c.study_id, study_ids)
+
+    def studies_with_text(self, study_ids: Iterable[str] | None = None) -> set[str]:
+        """Ids of studies (of ``study_ids`` when given) with a live document."""
+        table = ROW_CLASSES["document"].__table__
+        q = select(table.c.study_id).distinct().where(
+            table.c.deleted.is_(False), table.c.study_id.is_not(None))
+        return {row[0] for row in self._pairs(q, table.c.study_id, study_ids)}
+
+    def link_counts(self, link_type: str, column: str) -> dict[str, int]:
+        """Live links of a type counted per value of ``column`` (e.g. excerpts per code)."""
+        table = ROW_CLASSES[link_type].__table__
+        q = (select(table.c[column], func.count()).where(table.c.deleted.is_(False))
+             .group_by(table.c[column]))
+        with self.connect() as conn:
+            return {key: int(n) for key, n in conn.execute(q) if key is not None}
+
+    def values_of(self, etype: str, ids: Iterable[str], column: str = "study_id") -> set[str]:
+        """One column of the records of a type with these ids, deleted records included (a
+        deleted excerpt still changes its study's row): e.g. the studies they belong to."""
+        table = ROW_CLASSES[etype].__table__
+        found: set[str] = set()
+        with self.connect() as conn:
+            for chunk in iter_chunks(sorted(set(ids)), 500):
+                found.update(value for (value,) in conn.execute(
+                    select(table.c[column]).where(table.c.id.in_(chunk))) if value)
+        return found
+
+    def log_mark(self) -> int:
+        """A mark in the change log: ``changed_since(mark)`` names what was written after it."""
+        with self.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(text("rowid")), 0))
+                                    .select_from(ChangeRow)).scalar_one())
+
+    def changed_since(self, mark: int) -> rec.Changed:
+        """Every record written after ``mark``, by any path (unit of work, merge, exchange)."""
+        table = ChangeRow.__table__
+        entities: dict[str, set[str]] = {}
+        count = 0
+        with self.connect() as conn:
+            for etype, eid in conn.execute(
+                    select(table.c.entity_type, table.c.entity_id)
+                    .where(text("rowid > :mark").bindparams(mark=mark))):
+                entities.setdefault(etype, set()).add(eid)
+                count += 1
+        return rec.Changed({t: frozenset(ids) for t, ids in entities.items()}, count)
+
+    def _pairs(self, q: Any, study_column: Any, study_ids: Iterable[str] | None) -> set[Any]:
+        with self.connect() as conn:
+            if study_ids is None:
+                return {tuple(r) for r in conn.execute(q)}
+            found: set[Any] = set()
+            for chunk in iter_chunks(sorted(set(study_ids)), 500):
+                found.update(tuple(r) for r in conn.execute(q.where(study_column.in_(chunk))))
+            return found
+
     def get_blob(self, sha256: str | None) -> bytes | None:
         if not sha256:
             return None
@@ -761,7 +826,8 @@ class ProjectStore:
             return int(conn.execute(select(func.count()).select_from(ChangeRow)).scalar_one())
 
     def dump(self) -> dict[str, Any]:
-        """Canonical visible state: stable order, no machine-local data."""
+        """Canonical visible state: stable order, no machine-local data (``iter_dump_json`` writes
+        the same as text without holding it)."""
         out: dict[str, Any] = {"project_id": self.project_id, "format_version": FORMAT_VERSION}
         with self.connect() as conn:
             for etype in ENTITY_ORDER:
@@ -783,7 +849,47 @@ class ProjectStore:
         return out
 
     def dump_json(self) -> str:
-        return json.dumps(self.dump(), sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+        return "".join(self.iter_dump_json())
+
+    def iter_dump_json(self) -> Iterator[str]:
+        """``dump()`` as canonical JSON text, piece by piece: the same text as
+        ``json.dumps(dump(), sort_keys=True, ensure_ascii=False, indent=1)`` plus a newline, but
+        one record at a time, so that a large project is never held in memory whole."""
+        def one(value: Any, depth: int) -> str:
+            text = json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1)
+            return text.replace("\n", "\n" + " " * depth)
+
+        with self.connect() as conn:
+            parts: dict[str, Any] = {"project_id": self.project_id,
+                                     "format_version": FORMAT_VERSION}
+            for etype in ENTITY_ORDER:
+                table = ROW_CLASSES[etype].__table__
+                names = ("id", *ENTITIES[etype].field_names)
+                parts[etype] = (lambda t=table, n=names: (
+                    {k: r[k] for k in n} for r in conn.execute(
+                        select(t).where(t.c.deleted.is_(False)).order_by(t.c.id)).mappings()))
+                parts[etype + "_deleted"] = (lambda t=table: conn.execute(
+                    select(t.c.id).where(t.c.deleted.is_(True)).order_by(t.c.id)).scalars())
+            parts["conflicts"] = lambda: (
+                {"entity_type": c.entity_type, "entity_id": c.entity_id, "field": c.field,
+                 "kind": c.kind, "heads": json.loads(c.heads)}
+                for c in conn.execute(select(ConflictRow.__table__).order_by(
+                    ConflictRow.entity_type, ConflictRow.entity_id, ConflictRow.field)))
+            parts["blobs"] = lambda: conn.execute(
+                select(Blob.sha256).order_by(Blob.sha256)).scalars()
+            yield "{"
+            for n, key in enumerate(sorted(parts)):
+                yield ("," if n else "") + "\n " + json.dumps(key, ensure_ascii=False) + ": "
+                value = parts[key]
+                if not callable(value):
+                    yield one(value, 1)
+                    continue
+                empty = True
+                for item in value():
+                    yield ("[" if empty else ",") + "\n  " + one(item, 2)
+                    empty = False
+                yield "[]" if empty else "\n ]"
+            yield "\n}\n"
 
     def rebuild(self) -> int:
         """Throw the visible tables away and project them again from the log."""
@@ -845,6 +951,28 @@ def _fsync_path(path: Path) -> None:
             os.fsync(fh.fileno())
     except OSError:
         pass
+
+
+#: The full-text index over document pages (CJK text is indexed one character per token); the
+#: same statement as in migration 0001, which a test compares.
+SEARCH_TABLE_DDL = (
+    "CREATE VIRTUAL TABLE search_pages USING fts5("
+    "document_id UNINDEXED, study_id UNINDEXED, page UNINDEXED, body, "
+    "tokenize = 'unicode61 remove_diacritics 2')")
+
+
+def _create_schema(conn: Connection) -> None:
+    """The head schema of a new project, written straight from the models: creating a file does
+    not load Alembic (and Mako) just to replay every migration on an empty database. A test
+    checks that it equals the schema the migrations build."""
+    Base.metadata.create_all(conn)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(SEARCH_TABLE_DDL)
+    conn.exec_driver_sql(
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+        "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")
+    conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                 {"v": HEAD_REVISION})
 
 
 def _run_migrations(conn: Connection) -> None:

@@ -97,8 +97,11 @@ def run_desk(argv: list[str]) -> int:
     window = MainWindow(session, settings)
     window.owns_session = True
     language.watch_cjk_fonts(window)
-    if not (args.study and window.open_study_by_label(args.study)):
-        _open_first_study(window)
+
+    def open_first() -> None:
+        if not (args.study and window.open_study_by_label(args.study)):
+            _open_first_study(window)
+
     if not headless:
         settings.add_recent(session.path)
         try:
@@ -107,6 +110,7 @@ def run_desk(argv: list[str]) -> int:
             pass
 
     if args.screenshot:
+        open_first()
         window.resize(1366, 768)
         window.show()
         for _ in range(3):
@@ -115,13 +119,21 @@ def run_desk(argv: list[str]) -> int:
         app.exec()
         return 0 if Path(args.screenshot).exists() else 1
 
+    # Paint the window and its lists first; the first study's text follows a moment later.
     window.show()
-    if os.environ.get(QUIT_WHEN_SHOWN):
-        def report() -> None:
-            print(f"window_shown_s={time.perf_counter() - _STARTED:.3f}")
+    quit_when_shown = bool(os.environ.get(QUIT_WHEN_SHOWN))
+    if quit_when_shown:
+        QTimer.singleShot(0, lambda: print(
+            f"window_shown_s={time.perf_counter() - _STARTED:.3f}", flush=True))
+
+    def then_study() -> None:
+        open_first()
+        if quit_when_shown:
+            print(f"study_shown_s={time.perf_counter() - _STARTED:.3f}", flush=True)
             window.close()
             app.quit()
-        QTimer.singleShot(0, report)
+
+    QTimer.singleShot(0, then_study)
     return int(app.exec())
 
 
@@ -149,12 +161,12 @@ def _open_first_study(window: object) -> None:
         view.setCurrentIndex(proxy.index(0, 0))
 
 
-def _open_or_rescue(path: Path, interactive: bool) -> object:
+def _open_or_rescue(path: Path, interactive: bool, coder: str | None = None) -> object:
     """Open a project; a damaged one is offered its latest good backup when someone is there."""
     from cmo_desk.ui.backups_view import open_with_recovery
     from cmo_desk.ui.dialogs import Dialogs
 
-    return open_with_recovery(path, None, Dialogs(None) if interactive else None)
+    return open_with_recovery(path, coder, Dialogs(None) if interactive else None)
 
 
 def _open_session(args: argparse.Namespace, settings: object,
@@ -167,11 +179,17 @@ def _open_session(args: argparse.Namespace, settings: object,
     if args.project:
         path = Path(args.project)
         if path.exists():
-            probe = _open_or_rescue(path, interactive)
-            coders = [c.name for c in probe.coders() if c.name]
-            probe.close()
-            name = _pick_coder(args.coder, settings, interactive, coders)
-            session = Session.open(path, coder=name)
+            from cmo_desk.services.session import resolve_coder_name
+
+            name = resolve_coder_name(args.coder) or getattr(settings, "coder_name", None)
+            if name:  # who is coding is known: open the file once
+                session = _open_or_rescue(path, interactive, name)
+            else:
+                probe = _open_or_rescue(path, interactive)
+                coders = [c.name for c in probe.coders() if c.name]
+                probe.close()
+                name = _pick_coder(args.coder, settings, interactive, coders)
+                session = Session.open(path, coder=name)
         else:
             name = _pick_coder(args.coder, settings, interactive, [])
             session = new_project(path, coder=name)

@@ -24,6 +24,7 @@ from cmo_desk.services import merging
 from cmo_desk.services.session import Session
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.language import local_datetime
+from cmo_desk.ui.workers import follow_changes
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 VALUE_CHARS = 160
@@ -292,6 +293,7 @@ class ConflictsView(QDialog):
 def open_conflicts(window: Any) -> ConflictsView:
     view = ConflictsView(window.session, window.dialogs, window, window.report_error)
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    follow_changes(view, window.session, view.refresh)  # a merge brings new conflicts
     view.show()
     window._conflicts_view = view
     return view

@@ -16,6 +16,7 @@ from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.services import duplicates
 from cmo_desk.ui.conflicts_view import RowsTableModel, primary_button, selected_row, table_view
+from cmo_desk.ui.workers import follow_changes
 
 
 class DuplicatesView(QDialog):
@@ -83,7 +84,6 @@ class DuplicatesView(QDialog):
         self.window.statusBar().showMessage(tr("Merged {dup} into {keep}.").format(
             dup=proposal.duplicate_label, keep=proposal.keep_label), 8000)
         self.refresh()
-        self.window.refresh_all()
         return True
 
     def reject_selected(self) -> bool:
@@ -102,6 +102,8 @@ class DuplicatesView(QDialog):
 def open_duplicates(window: Any) -> DuplicatesView:
     view = DuplicatesView(window, window)
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    follow_changes(view, window.session, view.refresh,
+                   lambda changed: bool(changed.touched("study") or changed.touched("code")))
     view.show()
     window._duplicates_view = view
     return view

@@ -38,8 +38,6 @@ def sync_with_hub(window: Any, password: str | None = None, url: str | None = No
             window.hub_label.setText(tr("Hub not reached — working offline"))
             window.statusBar().showMessage(str(result), 30000)
             return
-        if window.study_id:
-            window.open_study(window.study_id)  # a document may have arrived for it
         window.hub_label.setText(last_sync_text(window.session))
         window.statusBar().showMessage(result.summary(), 30000)
 

@@ -33,7 +33,7 @@ from cmo_desk.ui.page_image import PageImageView
 from cmo_desk.ui.study_form import StudyForm
 from cmo_desk.ui.theme import ROLE_COLORS, role_label
 from cmo_desk.ui.undo import CodingActions
-from cmo_desk.ui.workers import BackgroundRunner, run_with_progress
+from cmo_desk.ui.workers import BackgroundRunner, ProjectWork, run_with_progress
 
 LOCK_REFRESH_MS = 60_000
 BACKUP_CHECK_MS = 5 * 60_000
@@ -114,6 +114,10 @@ class FindBar(QWidget):
         self.count.setText(tr("{i} of {n}").format(i=self.index + 1, n=len(self.matches)))
 
 
+#: Records that the open study's panes show whichever study they belong to.
+_STUDY_VIEW_SHARED = ("code", "theory", "coder")
+
+
 class MainWindow(QMainWindow):
     study_opened = Signal(str)
     excerpt_created = Signal(str)
@@ -189,6 +193,8 @@ class MainWindow(QMainWindow):
         head.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
         head.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         head.resizeSection(2, 84)
+        # Columns fitted to their contents measure at most this many rows, not every study.
+        head.setResizeContentsPrecision(100)
         self.study_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         small = self.study_view.font()
         small.setPointSizeF(small.pointSizeF() * 0.92)
@@ -454,20 +460,35 @@ class MainWindow(QMainWindow):
             self.study_view.scrollTo(ix)
 
     def _on_changed(self, changed: rec.Changed) -> None:
+        """Each pane reads again only its slice of what changed."""
         self.saved_label.setText(tr("✓ Saved at {time}").format(
             time=local_datetime(datetime.now(), seconds=True, date=False)))
         if changed.touched("coder"):
             self.coders = {c.id: c for c in self.session.coders()}
-        if changed.touched("code") or changed.touched("excerpt"):
+        if changed.touched("code") or changed.touched("excerpt_code"):
             self.refresh_codebook()
-        if changed.touched("excerpt") or changed.touched("assignment") or \
-                changed.touched("form_value") or changed.touched("study"):
+        studies = desk.studies_touched(self.session, changed)
+        if studies is None or changed.touched("coder"):
             self.refresh_studies()
-        if self.study_id:
+        elif studies and not self.study_model.update_rows(desk.study_rows(self.session, studies)):
+            self.refresh_studies()
+        mine = bool(self.study_id) and (studies is None or self.study_id in studies)
+        if mine and desk.full_text_changed(self.session, changed, self.study_id or ""):
+            # the open study's full text arrived (or went): show it
+            self.open_study(self.study_id or "")
+        elif self.study_id and (mine or any(changed.touched(t) for t in _STUDY_VIEW_SHARED)):
             self.refresh_study(reload_form=False)
             if changed.touched("form_value") and self.study_form is not None:
                 # undo and redo change form values without the form knowing
                 self.study_form.refresh_values(coding.form_values(self.session, self.study_id))
+
+    def publish(self, work: ProjectWork) -> None:
+        """Tell every open view what background work wrote to the project."""
+        changed = work.take_changed()
+        if changed is None:
+            self.refresh_all()
+        else:
+            self.session.announce(changed)
 
     def refresh_study(self, reload_form: bool = True) -> None:
         sid = self.study_id
@@ -857,19 +878,21 @@ class MainWindow(QMainWindow):
 
     def run_task(self, title: str, work: Any, on_success: Any) -> Any:
         """Run ``work(session, progress, cancelled)`` in the background with its own session."""
-        path, coder = self.session.path, self.session.coder_name
-
-        def job(progress: Any, cancelled: Any) -> Any:
-            with Session.open(path, coder=coder) as session:
-                return work(session, progress, cancelled)
+        job = ProjectWork(self.session.path, self.session.coder_name, work)
 
         def done(result: Any) -> None:
-            self.refresh_all()
+            self.publish(job)
             on_success(result)
 
-        task, dialog = run_with_progress(
-            self.runner, self, title, job, done, self.report_error,
-            lambda: self.statusBar().showMessage(tr("Cancelled; nothing was changed."), 6000))
+        def failed(message: str) -> None:
+            self.publish(job)
+            self.report_error(message)
+
+        def cancelled() -> None:
+            self.publish(job)
+            self.statusBar().showMessage(tr("Cancelled; nothing was changed."), 6000)
+
+        task, dialog = run_with_progress(self.runner, self, title, job, done, failed, cancelled)
         self._progress_dialog = dialog
         return task
 

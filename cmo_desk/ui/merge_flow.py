@@ -21,7 +21,7 @@ from cmo_desk.domain.errors import Cancelled
 from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.services import merging
 from cmo_desk.services.session import Session
-from cmo_desk.ui.workers import Task, run_with_progress
+from cmo_desk.ui.workers import ProjectWork, Task, run_with_progress
 
 #: Result code of the summary dialog when the user asks to see the conflicts.
 OPEN_CONFLICTS = 2
@@ -130,19 +130,20 @@ def start_merge(window: Any, paths: Sequence[str | Path]) -> Task | None:
     files = [str(p) for p in paths]
     state: dict[str, Any] = {"reports": None}
 
-    def work(progress: Any, cancelled: Any) -> Any:
-        with Session.open(path, coder=coder) as session:
-            progress(0, 0)
-            # the dry run checks every file (right project, compatible version) and writes nothing
-            merging.merge_projects(session, files, dry_run=True)
-            if cancelled():
-                raise Cancelled(tr("Cancelled; nothing was merged."))
-            state["writing"] = True
-            state["reports"] = merging.merge_projects(session, files)
-            return state["reports"]
+    def merge(session: Session, progress: Any, cancelled: Any) -> Any:
+        progress(0, 0)
+        # the dry run checks every file (right project, compatible version) and writes nothing
+        merging.merge_projects(session, files, dry_run=True)
+        if cancelled():
+            raise Cancelled(tr("Cancelled; nothing was merged."))
+        state["writing"] = True
+        state["reports"] = merging.merge_projects(session, files)
+        return state["reports"]
+
+    work = ProjectWork(path, coder, merge)
 
     def finished(reports: Any, after_cancel: bool = False) -> None:
-        window.refresh_all()
+        window.publish(work)
         summary = MergeSummary(reports, after_cancel, window)
         window._merge_summary = summary
         try:
@@ -157,10 +158,15 @@ def start_merge(window: Any, paths: Sequence[str | Path]) -> Task | None:
         if state["reports"] is not None:
             finished(state["reports"], True)
         else:
+            window.publish(work)
             window.statusBar().showMessage(tr("Merge cancelled; nothing was merged."), 8000)
 
+    def failed(message: str) -> None:
+        window.publish(work)
+        window.report_error(message)
+
     task, dialog = run_with_progress(window.runner, window, tr("Merging"), work, finished,
-                                     window.report_error, cancelled)
+                                     failed, cancelled)
     window._progress_dialog = dialog
     window._merge_task = task
     return task

@@ -66,17 +66,40 @@ class StudyTableModel(_RecordTable):
         super().__init__(parent)
         self._rows: list[StudyRow] = []
         self._coders: dict[str, rec.Coder] = {}
+        self._marks: dict[str, str] = {}
 
     def set_rows(self, rows: list[StudyRow], coders: list[rec.Coder]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self._coders = {c.id: c for c in coders}
+        self._marks = {}
         self.endResetModel()
+
+    def update_rows(self, rows: list[StudyRow]) -> bool:
+        """Replace the rows of these studies in place; False when one is not listed (the list
+        must then be read again)."""
+        where = {r.id: i for i, r in enumerate(self._rows)}
+        if any(r.id not in where for r in rows):
+            return False
+        for new in rows:
+            i = where[new.id]
+            if self._rows[i] != new:
+                self._rows[i] = new
+                self._marks.pop(new.id, None)
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
+        return True
 
     def study(self, row: int) -> StudyRow | None:
         return self.record(row)
 
     def _coder_marks(self, row: StudyRow) -> str:
+        # asked for on every paint and every sort comparison: worked out once per row
+        found = self._marks.get(row.id)
+        if found is None:
+            found = self._marks[row.id] = self._work_out_marks(row)
+        return found
+
+    def _work_out_marks(self, row: StudyRow) -> str:
         marks = []
         for cid, status in sorted(row.status.items(),
                                   key=lambda kv: (self._coders.get(kv[0]) or rec.Coder(kv[0])).name

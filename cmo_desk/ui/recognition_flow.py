@@ -57,8 +57,6 @@ def recognise_study(window: Any, study_id: str) -> Any:
                 for doc_id in ids]
 
     def done(results: list[recognition.RecognitionResult]) -> None:
-        if window.study_id == study_id:
-            window.open_study(study_id)  # the study's text is a new document now
         window.statusBar().showMessage(" ".join(r.summary() for r in results), 20000)
         unplaced = sum(len(r.unplaced) for r in results)
         if unplaced:

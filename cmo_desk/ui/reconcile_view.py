@@ -702,7 +702,6 @@ def assign_study(window: Any) -> bool:
         return False
     window.statusBar().showMessage(tr("Assigned {study} to {n} coders.").format(
         study=study.label if study else "", n=len(ids)), 8000)
-    window.refresh_all()
     return True
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import Cancelled, CmoDeskError
 from cmo_desk.domain.i18n import tr
 
@@ -108,6 +109,56 @@ class BackgroundRunner(QObject):
         for task in list(self._queued):  # not begun yet: begin now, so waiting means finished
             self._launch(task)
         return self.pool.waitForDone(msecs)
+
+
+class ProjectWork:
+    """Work on a project from a pool thread, ``work(session, progress, cancelled)``, with its own
+    Session; it remembers what it wrote, whichever way it ended, so that the UI thread can tell
+    every open view (``take_changed``) instead of reloading everything."""
+
+    def __init__(self, path: Any, coder: str | None,
+                 work: Callable[[Any, Progress, IsCancelled], Any]) -> None:
+        self.path, self.coder, self.work = path, coder, work
+        self._changed: rec.Changed | None = rec.Changed()
+
+    def __call__(self, progress: Progress, cancelled: IsCancelled) -> Any:
+        from cmo_desk.services.session import Session
+
+        with Session.open(self.path, coder=self.coder) as session:
+            mark = session.log_mark()
+            try:
+                return self.work(session, progress, cancelled)
+            finally:
+                try:
+                    self._changed = session.changed_since(mark)
+                except Exception:  # noqa: BLE001 - unknown: the views must read everything
+                    self._changed = None
+
+    def take_changed(self) -> rec.Changed | None:
+        """What the work wrote (once; an empty Changed afterwards), or None when it is not
+        known and every view must read the project again."""
+        changed, self._changed = self._changed, rec.Changed()
+        return changed
+
+
+def follow_changes(widget: QWidget, session: Any, refresh: Callable[[], None],
+                   wanted: Callable[[rec.Changed], bool] = lambda changed: True) -> None:
+    """Keep an open window current: ``refresh()`` runs after every write to the session that
+    ``wanted`` says concerns it (whoever made it: the desk, a background import, a merge), for
+    as long as the window exists."""
+    alive = [True]
+
+    def heard(changed: rec.Changed) -> None:
+        if alive[0] and wanted(changed) and widget.isVisible():
+            refresh()
+
+    def gone() -> None:
+        alive[0] = False
+        if heard in session.listeners:
+            session.listeners.remove(heard)
+
+    session.listeners.append(heard)
+    widget.destroyed.connect(lambda *_: gone())
 
 
 def run_with_progress(

@@ -88,3 +88,10 @@ def test_the_desk_knows_every_subcommand_without_loading_them() -> None:
     parser = build_parser()
     registered = next(a.choices for a in parser._actions if getattr(a, "choices", None))
     assert set(registered) == COMMAND_NAMES
+    # each command is registered by the module the table names, so it alone is imported
+    from cmo_desk.cli import COMMAND_MODULES
+
+    for module in set(COMMAND_MODULES.values()):
+        parser = build_parser([module])
+        registered = next(a.choices for a in parser._actions if getattr(a, "choices", None))
+        assert set(registered) == {c for c, m in COMMAND_MODULES.items() if m == module}

@@ -162,19 +162,18 @@ def test_zip_and_xml_bombs_are_refused_in_bounded_time_and_memory() -> None:
 
 
 def test_failed_import_writes_nothing(demo_path: Path, tmp_path: Path) -> None:
-    importing = pytest.importorskip("cmo_desk.services.importing")
+    from cmo_desk.services import importing
     from cmo_desk.services.session import Session
 
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(PDF[: len(PDF) // 2])
+    empty = tmp_path / "empty.ris"
+    empty.write_bytes(b"")
     with Session.open(demo_path, coder="Ana") as s:
         before = s.store.dump_json()
         changes = s.store.change_count()
-        study = s.store.list("study")[0]
-        attach = getattr(importing, "import_fulltext", None) or getattr(
-            importing, "attach_fulltext", None)
-        if attach is None:
-            pytest.skip("no full-text import service yet")
-        with pytest.raises(ImportFailed):
-            attach(s, study.id, bad)
-        assert s.store.change_count() == changes and s.store.dump_json() == before
+        for given in ([bad], [bad, empty]):
+            with pytest.raises(ImportFailed) as failed:
+                importing.import_paths(s, given)
+            assert "broken.pdf" in str(failed.value) or "empty.ris" in str(failed.value)
+            assert s.store.change_count() == changes and s.store.dump_json() == before

@@ -46,3 +46,27 @@ def test_desk_module_does_not_load_heavy_libraries() -> None:
     if probe.returncode != 0:
         pytest.skip("the desk is not there yet")
     assert _heavy_after("import cmo_desk.ui.app") == []
+
+
+def _modules_after_cli(*argv: str, prefixes: tuple[str, ...]) -> list[str]:
+    code = ("import sys\n"
+            "from cmo_desk.__main__ import main\n"
+            "try:\n"
+            f"    main({list(argv)!r})\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            f"print(sorted(m for m in sys.modules if m.startswith({prefixes!r})))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return eval(out.stdout.strip().splitlines()[-1])  # a printed list of names
+
+
+def test_version_loads_no_database_library() -> None:
+    assert _modules_after_cli("--version", prefixes=("sqlalchemy", "alembic", "cmo_desk.cli.commands.",
+                                                     "cmo_desk.services")) == []
+
+
+def test_a_command_loads_only_its_own_module(demo_path: Path) -> None:
+    loaded = _modules_after_cli("info", str(demo_path), prefixes=("cmo_desk.cli.commands.",
+                                                                  "alembic"))
+    assert loaded == ["cmo_desk.cli.commands.project"]

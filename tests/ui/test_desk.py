@@ -171,12 +171,25 @@ def test_blind_mode_hides_the_other_coder(open_window: Any) -> None:
     assert all(e.owner_id == window.session.coder_id for e in window.excerpts)
 
 
-def test_submitted_study_cannot_be_marked(open_window: Any) -> None:
+def test_submitted_study_cannot_be_marked(open_window: Any, qtbot: Any,
+                                          dialogs: Any) -> None:
     window = open_window(study="Odessa 2017")
-    start = 0
-    window.doc_view.select_span(start, start + 20)
-    assert window.mark_selection("context") is None or window.locked
-    assert window.banner.isVisibleTo(window)
+    assert window.locked and window.banner.isVisibleTo(window)
+    store = window.session.store
+    mine = len(store.list("excerpt", study_id=window.study_id, owner_id=window.session.coder_id))
+    total = store.count("excerpt")
+    window.doc_view.select_span(0, 20)
+    window.activateWindow()
+    qtbot.waitActive(window)
+    window.doc_view.setFocus()
+    qtbot.keyClick(window.doc_view, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    # Even when the request reaches the desk's own path, the submission guard refuses it.
+    window.doc_view.select_span(0, 20)
+    assert window.mark_selection("context") is None
+    assert store.count("excerpt") == total
+    assert len(store.list("excerpt", study_id=window.study_id,
+                          owner_id=window.session.coder_id)) == mine
+    assert any("submitted" in m for m in dialogs.errors), dialogs.errors
 
 
 def test_study_form_saves_a_field(open_window: Any, qtbot: Any) -> None:
@@ -250,7 +263,6 @@ def _write_texts(folder: Path, n: int) -> list[str]:
 
 
 def test_import_runs_in_the_background(open_window: Any, qtbot: Any, tmp_path: Path) -> None:
-    pytest.importorskip("cmo_desk.services.importing")
     window = open_window()
     before = window.session.store.count("study")
     steps: list[tuple[int, int]] = []
@@ -264,7 +276,6 @@ def test_import_runs_in_the_background(open_window: Any, qtbot: Any, tmp_path: P
 
 
 def test_cancelled_import_changes_nothing(open_window: Any, qtbot: Any, tmp_path: Path) -> None:
-    pytest.importorskip("cmo_desk.services.importing")
     window = open_window()
     before = window.session.store.count("study")
     gate = threading.Event()

@@ -103,7 +103,7 @@ def test_changing_group_by_updates_the_preview_groups(qtbot, make_dialog, sessio
     assert dialog.preview_groups() == by_study
     by_code = groups_of(session, group_by="code", lang="en")
     assert by_code != by_study
-    qtbot.waitUntil(lambda: dialog.preview_groups() == by_code, timeout=2000)
+    qtbot.waitUntil(lambda: dialog.preview_groups() == by_code, timeout=20_000)
     shown = [dialog.tree.topLevelItem(i).text(0) for i in range(dialog.tree.topLevelItemCount())]
     assert len(shown) == len(by_code)
     for (heading, rows), text in zip(by_code, shown):
@@ -124,7 +124,8 @@ def test_chinese_shows_chinese_column_headings(qtbot, make_dialog):
     choose(dialog.lang_combo, "zh_CN")
     wanted = [tr(h, "zh_CN") for h in ("Study", "Context", "Supporting quotes", "Appraisal")]
     assert all(w not in ("Study", "Context", "Supporting quotes", "Appraisal") for w in wanted)
-    qtbot.waitUntil(lambda: all(w in dialog.columns_label.text() for w in wanted), timeout=2000)
+    qtbot.waitUntil(lambda: all(w in dialog.columns_label.text() for w in wanted),
+                    timeout=20_000)
     assert "Supporting quotes" not in dialog.columns_label.text()
     assert tr("CMOC evidence table", "zh_CN") in dialog.summary.text()
 
@@ -157,7 +158,8 @@ def test_export_writes_the_word_table_in_the_background(qtbot, open_window, dial
     for statement in statements:
         assert sum(statement in t for t in texts) == 1, statement
 
-    qtbot.waitUntil(lambda: "evidence.docx" in window.statusBar().currentMessage(), timeout=2000)
+    qtbot.waitUntil(lambda: "evidence.docx" in window.statusBar().currentMessage(),
+                    timeout=20_000)
     button = window.open_export_folder_button
     assert button.isVisible()
     opened: list[Path] = []
@@ -253,7 +255,7 @@ def test_large_projects_preview_in_the_background(qtbot, make_dialog, session, m
     assert dialog.slow_preview and dialog.table is None
     lang = dialog.lang_combo.currentData()
     qtbot.waitUntil(lambda: dialog.preview_groups() == groups_of(session, lang=lang),
-                    timeout=5000)
+                    timeout=20_000)
     # Quick changes while a preview is being built: only the last one is shown.
     choose(dialog.group_combo, "code")
     dialog.refresh_preview()
@@ -261,7 +263,7 @@ def test_large_projects_preview_in_the_background(qtbot, make_dialog, session, m
     dialog.refresh_preview()
     by_theory = groups_of(session, group_by="theory", lang=lang)
     qtbot.waitUntil(lambda: dialog.preview_groups() == by_theory and not dialog.runner.busy(),
-                    timeout=5000)
+                    timeout=20_000)
     assert dialog.runner.wait(5000)
     assert dialog.preview_groups() == by_theory
 

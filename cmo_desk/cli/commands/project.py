@@ -71,5 +71,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_dump(args: argparse.Namespace) -> int:
     with open_session(args, read_only=True) as session:
-        sys.stdout.write(session.store.dump_json())
+        for piece in session.store.iter_dump_json():
+            sys.stdout.write(piece)
     return 0
