@@ -140,6 +140,9 @@ class Table:
     references_heading: str = ""
     #: Translated labels used by the Word writer around the table body.
     labels: dict[str, str] = field(default_factory=dict)
+    #: Evidence tables: how many records of each kind the rows show, and how many were left out
+    #: (keys "consensus", "coder_reconciled", "coder_not_reconciled", "set_aside_left_out").
+    summary: dict[str, int] = field(default_factory=dict)
 
     @property
     def lang(self) -> str:
@@ -171,15 +174,21 @@ def build_table(
         shown_label = ctx.t("Excerpts in this table")
     else:
         columns, groups, data_keys, title = _evidence_table(ctx, options)
-        notes = [ctx.t(_RECORDS_NOTE[options.records]), ctx.t(_FORM_NOTE)]
+        summary = _evidence_summary(ctx, groups)
+        notes = [ctx.t(_RECORDS_NOTE[options.records]), summary_note(summary, ctx.lang),
+                 ctx.t(_FORM_NOTE)]
         shown_label = ctx.t("CMOCs in this table")
     # A row listed under two codes or theories is still one record.
     shown = len({row["row_id"] for g in groups for row in g.rows})
-    counts = (
+    counts: tuple[tuple[str, int], ...] = (
         (ctx.t("Studies"), len(ctx.studies)),
         (ctx.t("Excerpts"), len(snapshot.excerpts)),
         (shown_label, shown),
     )
+    if options.table == "evidence":
+        counts += tuple(
+            (ctx.t(label), summary[key]) for key, label in _SUMMARY_LABELS if summary[key]
+        )
     block = TitleBlock(
         title=title,
         project_title=one_line(snapshot.project.title) or ctx.t("Untitled project"),
@@ -190,6 +199,7 @@ def build_table(
     )
     return Table(
         options=options,
+        summary=summary if options.table == "evidence" else {},
         title_block=block,
         columns=columns,
         groups=groups,
@@ -211,11 +221,48 @@ _FORM_NOTE = (
 )
 
 _RECORDS_NOTE = {
-    "consensus": "Rows show consensus CMOCs where a study has been reconciled, otherwise each "
-    "coder's own CMOCs with the coder named. CMOCs set aside are left out.",
+    "consensus": "Rows show consensus CMOCs and every coder's CMOC that no consensus CMOC was "
+    "built from, marked “not reconciled”. CMOCs set aside are left out.",
     "coders": "Rows show each coder's own CMOCs, with the coder named. CMOCs set aside are left out.",
     "all": "Rows show consensus CMOCs and every coder's own CMOCs. CMOCs set aside are left out.",
 }
+
+
+_SUMMARY_LABELS: tuple[tuple[str, str], ...] = (
+    ("consensus", "Consensus CMOCs"),
+    ("coder_reconciled", "Coders' CMOCs a consensus was built from"),
+    ("coder_not_reconciled", "Coders' CMOCs not reconciled"),
+    ("set_aside_left_out", "CMOCs set aside, left out"),
+)
+
+
+def _evidence_summary(ctx: _Context, groups: Sequence[Group]) -> dict[str, int]:
+    """Distinct records shown, by kind, and the set-aside CMOCs the table leaves out."""
+    seen: dict[str, str] = {}
+    for group in groups:
+        for row in group.rows:
+            if row["record_type"] == "consensus":
+                kind = "consensus"
+            elif row["consensus_ids"]:
+                kind = "coder_reconciled"
+            else:
+                kind = "coder_not_reconciled"
+            seen[row["row_id"]] = kind
+    summary = {key: 0 for key, _ in _SUMMARY_LABELS}
+    for kind in seen.values():
+        summary[kind] += 1
+    summary["set_aside_left_out"] = sum(1 for c in ctx.snapshot.cmocs if c.status == "set_aside")
+    return summary
+
+
+def summary_note(summary: dict[str, int], lang: str | None = None) -> str:
+    """One sentence saying how many rows of each kind an evidence table shows and leaves out."""
+    return tr(
+        "This table shows {consensus} consensus CMOCs, {coder_reconciled} coders' CMOCs a "
+        "consensus was built from and {coder_not_reconciled} coders' CMOCs not reconciled; "
+        "{set_aside_left_out} CMOCs set aside are left out.",
+        lang,
+    ).format(**summary)
 
 
 class _Context:
@@ -239,6 +286,11 @@ class _Context:
         self.code_by_id = {c.id: c for c in self.codes}
         self.theory_by_id = {t.id: t for t in snapshot.theories}
         self.cmoc_by_id = {c.id: c for c in snapshot.cmocs}
+        #: coder CMOC id -> ids of the consensus CMOCs built from it
+        self.covered: dict[str, list[str]] = {}
+        for agreed in snapshot.consensus:
+            for source_id in agreed.source_ids:
+                self.covered.setdefault(source_id, []).append(agreed.id)
         # study id -> key -> [(coder id, value)]
         self.form: dict[str, dict[str, list[tuple[str | None, Any]]]] = {}
         for fv in snapshot.form_values:
@@ -423,6 +475,7 @@ EVIDENCE_DATA_KEYS: tuple[str, ...] = (
     "excerpt_ids",
     "appraisal",
     "source_cmoc_ids",
+    "consensus_ids",
     "memo",
 )
 
@@ -438,7 +491,11 @@ _RESOLUTION = {
 def _evidence_records(
     ctx: _Context, records: str
 ) -> list[tuple[Cmoc | Consensus, str]]:
-    """(record, "consensus"|"coder") in study order, then sort order, then snapshot order."""
+    """(record, "consensus"|"coder") in study order, then sort order, then snapshot order.
+
+    ``records="consensus"`` lists each study's consensus CMOCs and then every coder CMOC that no
+    consensus CMOC was built from: reconciling part of a study never hides the rest of it.
+    """
     snap = ctx.snapshot
     by_study_consensus: dict[str, list[Consensus]] = {}
     for c in snap.consensus:
@@ -454,11 +511,13 @@ def _evidence_records(
     for sid in study_order + sorted(strays):
         agreed = sorted(by_study_consensus.get(sid, []), key=_sort_order)
         own = sorted(by_study_cmoc.get(sid, []), key=_sort_order)
+        own.sort(key=lambda c: ctx.coder_name.get(c.owner_id or "", "").casefold())
         if records in ("consensus", "all"):
             out += [(c, "consensus") for c in agreed]
-        if records == "coders" or records == "all" or (records == "consensus" and not agreed):
-            own.sort(key=lambda c: ctx.coder_name.get(c.owner_id or "", "").casefold())
+        if records in ("coders", "all"):
             out += [(c, "coder") for c in own]
+        elif records == "consensus":
+            out += [(c, "coder") for c in own if c.id not in ctx.covered]
     return out
 
 
@@ -471,7 +530,9 @@ def _evidence_table(
     appraisal_keys = ctx.appraisal_keys()
     base_rows: list[tuple[dict[str, str], Cmoc | Consensus]] = []
     for record, record_type in _evidence_records(ctx, options.records):
-        base_rows.append((_evidence_row(ctx, record, record_type, appraisal_keys), record))
+        base_rows.append(
+            (_evidence_row(ctx, record, record_type, appraisal_keys, options.records), record)
+        )
     groups = _group_rows(ctx, base_rows, options.group_by)
     return columns, groups, list(EVIDENCE_DATA_KEYS), ctx.t("CMOC evidence table")
 
@@ -481,6 +542,7 @@ def _evidence_row(
     record: Cmoc | Consensus,
     record_type: str,
     appraisal_keys: Sequence[tuple[str, str]],
+    records: str = "consensus",
 ) -> dict[str, str]:
     sid = ctx.study_id(record.study_id)
     if isinstance(record, Consensus):
@@ -494,6 +556,8 @@ def _evidence_row(
         coder_id = record.owner_id
         coder = ctx.coder_name.get(coder_id or "", "")
         recorded_by = coder or ctx.t("Unknown coder")
+        if records != "coders" and record.id not in ctx.covered:
+            recorded_by = ctx.t("{coder} (not reconciled)").format(coder=recorded_by)
         status = record.status or ""
         sources = ""
         memo = clean_text(record.memo)
@@ -549,6 +613,7 @@ def _evidence_row(
         "excerpt_ids": " ".join(e.id for e in excerpts),
         "appraisal": "\n".join(appraisal_parts),
         "source_cmoc_ids": sources,
+        "consensus_ids": " ".join(ctx.covered.get(record.id, ())) if record_type == "coder" else "",
         "memo": memo,
     }
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from cmo_desk.domain.errors import Cancelled, ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.exporters.evidence import ExportOptions, Table, build_table
+from cmo_desk.exporters.evidence import ExportOptions, Table, build_table, summary_note
 from cmo_desk.services.session import Session
 
 Progress = Callable[[int, int], None]
@@ -160,6 +160,8 @@ def export_project(
         rows=len({row["row_id"] for _group, row in table.iter_rows()}),
         table_rows=table.row_count,
         groups=sum(1 for g in table.groups if g.rows),
+        counts=dict(table.summary),
+        notes=[summary_note(table.summary)] if table.summary else [],
     )
 
 

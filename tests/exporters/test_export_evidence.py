@@ -17,13 +17,51 @@ def rows_by_id(table):
 def test_consensus_where_reconciled_else_each_coders_own(snapshot):
     table = build_table(snapshot)
     rows = rows_by_id(table)
-    # Booth has a consensus CMOC: only it is shown. Zhang and Amin were not reconciled.
-    assert set(rows) == {"x-booth", "m-zhang-li", "m-amin-ana"}
+    # Booth has a consensus CMOC built from both Booth CMOCs; the duplicate study's CMOC (now
+    # Booth's) was never reconciled and stays. Zhang and Amin were not reconciled at all.
+    assert set(rows) == {"x-booth", "m-dup", "m-zhang-li", "m-amin-ana"}
     assert rows["x-booth"]["recorded_by"] == "Consensus (agreed)"
     assert rows["x-booth"]["record_type"] == "consensus"
-    assert rows["m-zhang-li"]["recorded_by"] == "Li Wei"
+    assert rows["m-zhang-li"]["recorded_by"] == "Li Wei (not reconciled)"
     assert rows["m-zhang-li"]["record_type"] == "coder"
-    assert dict(table.title_block.counts)["CMOCs in this table"] == 3
+    assert rows["m-zhang-li"]["consensus_ids"] == ""
+    assert dict(table.title_block.counts)["CMOCs in this table"] == 4
+
+
+def test_a_partly_reconciled_study_keeps_every_cmoc_no_consensus_covers():
+    """Reconciling one CMOC of a study must not hide the coders' other CMOCs of that study."""
+    import dataclasses
+
+    from cmo_desk.domain.records import Cmoc
+
+    base = make_snapshot()
+    extra = Cmoc("m-booth-syringe", study_id="s-booth", owner_id="c-li", status="submitted",
+                 context="If policing targets people carrying syringes")
+    snap = dataclasses.replace(base, cmocs=base.cmocs + (extra,))
+    table = build_table(snap)
+    rows = rows_by_id(table)
+    assert "m-booth-syringe" in rows
+    assert rows["m-booth-syringe"]["recorded_by"] == "Li Wei (not reconciled)"
+    assert "m-booth-ana" not in rows and "m-booth-li" not in rows
+    booth = next(g for g in table.groups if g.key == "s-booth")
+    assert [r["cmoc_id"] for r in booth.rows] == ["x-booth", "m-dup", "m-booth-syringe"]
+    assert table.summary == {"consensus": 1, "coder_reconciled": 0, "coder_not_reconciled": 4,
+                             "set_aside_left_out": 1}
+    note = " ".join(table.title_block.notes)
+    assert ("1 consensus CMOCs, 0 coders' CMOCs a consensus was built from and 4 coders' CMOCs "
+            "not reconciled; 1 CMOCs set aside are left out") in note
+    counts = dict(table.title_block.counts)
+    assert counts["Coders' CMOCs not reconciled"] == 4
+    assert counts["CMOCs set aside, left out"] == 1
+
+
+def test_all_records_say_which_coder_cmocs_a_consensus_covers(snapshot):
+    rows = rows_by_id(build_table(snapshot, ExportOptions(records="all")))
+    assert rows["m-booth-ana"]["consensus_ids"] == "x-booth"
+    assert rows["m-booth-ana"]["recorded_by"] == "Ana Petrova"
+    assert rows["m-zhang-li"]["recorded_by"] == "Li Wei (not reconciled)"
+    coders = rows_by_id(build_table(snapshot, ExportOptions(records="coders")))
+    assert coders["m-zhang-li"]["recorded_by"] == "Li Wei"
 
 
 def test_coders_and_all_records_leave_out_set_aside(snapshot):

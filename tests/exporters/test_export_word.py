@@ -50,11 +50,13 @@ def test_header_row_repeats_and_rows_may_break_across_pages(tmp_path):
 def test_one_row_per_cmoc_under_study_headings(tmp_path):
     document = export(tmp_path)
     rows = data_rows(document)
-    assert len(rows) == 3
+    assert len(rows) == 4
     assert [h.split(" — ")[0] for h in headings(document)] == [
         "Amin 2020", "Booth 2016", "张 2019", "References: included studies"]
-    assert [r.cells[0].text for r in rows] == ["Amin 2020", "Booth 2016", "张 2019"]
-    assert [r.cells[-1].text for r in rows] == ["Ana Petrova", "Consensus (agreed)", "Li Wei"]
+    assert [r.cells[0].text for r in rows] == ["Amin 2020", "Booth 2016", "Booth 2016", "张 2019"]
+    assert [r.cells[-1].text for r in rows] == [
+        "Ana Petrova (not reconciled)", "Consensus (agreed)", "Ana Petrova (not reconciled)",
+        "Li Wei (not reconciled)"]
 
 
 def test_grouping_by_code_repeats_a_cmoc_under_each_code(tmp_path):
@@ -65,7 +67,7 @@ def test_grouping_by_code_repeats_a_cmoc_under_each_code(tmp_path):
 
 def test_quotes_with_pages_and_scripts_intact(tmp_path):
     document = export(tmp_path)
-    amin, booth, zhang = data_rows(document)
+    amin, booth, _dup, zhang = data_rows(document)
     quotes = booth.cells[6].text.split("\n")
     assert quotes == ["“Peers were trusted because they had been there.” (p. 4)",
                       "“Incidence fell in the intervention arm.” (p. 3)"]
@@ -79,7 +81,7 @@ def test_quotes_with_pages_and_scripts_intact(tmp_path):
 
 def test_runs_name_the_east_asian_font_and_arabic_is_right_to_left(tmp_path):
     document = export(tmp_path)
-    amin, _booth, zhang = data_rows(document)
+    amin, _booth, _dup, zhang = data_rows(document)
     run = zhang.cells[1].paragraphs[0].runs[0]
     assert run._r.rPr.rFonts.get(qn("w:eastAsia"))
     arabic = amin.cells[1].paragraphs[0]
@@ -94,7 +96,7 @@ def test_title_block_and_reference_list(tmp_path):
     assert texts[0] == "CMOC evidence table"
     assert "Project: Peer involvement in harm reduction" in texts
     assert "Coders: Ana Petrova, Li Wei" in texts
-    assert any("Studies: 3" in t and "CMOCs in this table: 3" in t for t in texts)
+    assert any("Studies: 3" in t and "CMOCs in this table: 4" in t for t in texts)
     references = texts[texts.index("References: included studies") + 1:]
     assert references == [
         "[Amin 2020] Amin N (2020). Peer outreach.",
@@ -153,7 +155,7 @@ def test_cancel_leaves_no_file_and_old_file_survives(tmp_path):
 def test_progress_reaches_the_total(tmp_path):
     seen = []
     write_docx(build_table(make_snapshot()), tmp_path / "o.docx", progress=lambda d, t: seen.append((d, t)))
-    assert seen[-1] == (3, 3)
+    assert seen[-1] == (4, 4)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 

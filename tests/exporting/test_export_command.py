@@ -25,14 +25,17 @@ KUNMING_QUOTE = "同伴懂我们的难处，他不会看不起我。"
 
 
 def expected_rows(project: Path) -> dict[str, list[str]]:
-    """Study label -> statements of the CMOCs the default table shows: consensus where it exists."""
+    """Study label -> statements of the CMOCs the default table shows: consensus CMOCs and every
+    coder CMOC no consensus CMOC was built from."""
     with Session.open(project, read_only=True) as session:
         snap = session.store.snapshot()
+    covered = {source for c in snap.consensus for source in c.source_ids}
     out: dict[str, list[str]] = {}
     for study in snap.studies:
         agreed = [c.statement for c in snap.consensus if c.study_id == study.id]
-        own = [c.statement for c in snap.cmocs if c.study_id == study.id and c.status != "set_aside"]
-        out[study.label] = agreed or own
+        own = [c.statement for c in snap.cmocs if c.study_id == study.id
+               and c.status != "set_aside" and c.id not in covered]
+        out[study.label] = agreed + own
     return out
 
 
@@ -59,7 +62,11 @@ def test_evidence_table_in_word_reads_like_a_published_table(cli, demo_path, tmp
     assert code == 0, stderr
     expected = expected_rows(demo_path)
     total = sum(len(v) for v in expected.values())
-    assert stdout.strip() == f"Wrote {out}: {total} CMOCs in {len(expected)} groups (by study)."
+    first, note = stdout.strip().split("\n")
+    assert first == f"Wrote {out}: {total} CMOCs in {len(expected)} groups (by study)."
+    assert note.strip() == (
+        "This table shows 1 consensus CMOCs, 0 coders' CMOCs a consensus was built from and "
+        f"{total - 1} coders' CMOCs not reconciled; 0 CMOCs set aside are left out.")
 
     document = docx.Document(str(out))
     assert all(s.orientation == WD_ORIENT.LANDSCAPE for s in document.sections)
@@ -76,8 +83,11 @@ def test_evidence_table_in_word_reads_like_a_published_table(cli, demo_path, tmp
         assert any(label in h for h in shown), label
         for statement in statements:
             assert sum(statement in t for t in cell_texts(document)) == 1, statement
+    # Odessa: the consensus CMOC, and the CMOC no consensus covers, marked as not reconciled.
     odessa = [r for r in rows if "Odessa" in r.cells[0].text]
-    assert len(odessa) == 1 and "Consensus" in odessa[0].cells[-1].text
+    assert len(odessa) == 2 and "Consensus" in odessa[0].cells[-1].text
+    assert "If policing targets people carrying syringes" in odessa[1].cells[5].text
+    assert odessa[1].cells[-1].text.endswith("(not reconciled)")
     texts = "\n".join(cell_texts(document))
     # Quotes carry their page: the demo documents have pages.
     assert re.search(r"“[^”]+” \(p\. \d+\)", texts)
@@ -254,4 +264,4 @@ def test_a_cancelled_export_writes_nothing_and_progress_is_reported(demo_path, t
         result = export_project(session, tmp_path / "e.docx", progress=lambda d, t: seen.append((d, t)))
     assert written(tmp_path) == ["e.docx"]
     assert seen and seen[-1] == (result.table_rows, result.table_rows)
-    assert result.to_dict()["rows"] == result.rows == 7
+    assert result.to_dict()["rows"] == result.rows == 8

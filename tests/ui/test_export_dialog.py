@@ -80,15 +80,17 @@ def groups_of(session: Session, **options: str) -> list[tuple[str, int]]:
 
 
 def expected_statements(path: Path) -> list[str]:
-    """Statements the default evidence table shows: consensus where a study has it, else coders'."""
+    """Statements the default evidence table shows: consensus CMOCs and every coder CMOC that no
+    consensus CMOC was built from."""
     with Session.open(path, read_only=True) as opened:
         snap = opened.store.snapshot()
+    covered = {source for c in snap.consensus for source in c.source_ids}
     out: list[str] = []
     for study in snap.studies:
         agreed = [c.statement for c in snap.consensus if c.study_id == study.id]
         own = [c.statement for c in snap.cmocs
-               if c.study_id == study.id and c.status != "set_aside"]
-        out += agreed or own
+               if c.study_id == study.id and c.status != "set_aside" and c.id not in covered]
+        out += agreed + own
     return out
 
 
