@@ -99,8 +99,103 @@ def test_round_trip_into_a_fresh_project_keeps_codes_excerpts_and_coders(cli, de
         (c.statement, old_coders[c.owner_id], tuple(sorted(old_quotes[e] for e in c.excerpt_ids)))
         for c in before.cmocs
     )
-    # The consensus CMOC has no record of its own here: it is kept in the project description.
-    assert "Consensus CMOC" in (after.project.description or "")
+    # The consensus CMOC comes back as a consensus record, not as a memo in the description.
+    assert "Consensus CMOC" not in (after.project.description or "")
+    assert len(after.consensus) == len(before.consensus) == 1
+
+
+def _content(snap: ProjectSnapshot) -> dict[str, object]:
+    """Everything a review reports, by content rather than by id."""
+    import json
+
+    coders = {c.id: c.name for c in snap.coders}
+    studies = {s.id: s.label for s in snap.studies}
+    docs = {d.id: d for d in snap.documents}
+    quotes = {e.id: (e.quote, e.start, e.end) for e in snap.excerpts}
+    statements = {c.id: c.statement for c in snap.cmocs}
+    theories = {t.id: t.label for t in snap.theories}
+    codes = {c.id: c.name for c in snap.codes}
+
+    def page(e):
+        doc = docs.get(e.document_id or "")
+        return e.page or (doc.page_at(e.start) if doc and doc.page_starts and e.start is not None
+                          else None)
+
+    return {
+        "coders": sorted((c.name, c.initials, c.color, c.role) for c in snap.coders),
+        "studies": sorted(
+            (s.label, tuple(s.authors or ()), s.year, s.title, s.journal, s.volume, s.issue,
+             s.pages, s.doi, s.pmid, s.url, s.abstract, s.reference_type) for s in snap.studies),
+        "page_starts": sorted((d.text, tuple(d.page_starts or ())) for d in snap.documents),
+        "excerpt_pages": sorted((e.quote, e.start, e.end, page(e)) for e in snap.excerpts),
+        "theories": sorted((t.label, t.statement, t.version, t.status) for t in snap.theories),
+        "cmoc_theories": sorted((c.statement, theories[t], r) for c in snap.cmocs
+                                for t, r in c.theories),
+        "cmocs": sorted((c.statement, c.status, coders.get(c.owner_id or ""), studies.get(
+            c.study_id or "")) for c in snap.cmocs),
+        "consensus": sorted(
+            (c.statement, c.resolution, c.note, studies.get(c.study_id or ""),
+             coders.get(c.reconciled_by or ""),
+             tuple(sorted(statements[x] for x in c.source_ids)),
+             tuple(sorted(quotes[x] for x in c.excerpt_ids)),
+             tuple(sorted(codes[x] for x in c.code_ids))) for c in snap.consensus),
+        "form_values": sorted((studies[f.study_id], coders.get(f.coder_id or ""), f.key,
+                               json.dumps(f.value, sort_keys=True)) for f in snap.form_values),
+        "assignments": sorted((studies[a.study_id], coders[a.coder_id], a.status)
+                              for a in snap.assignments),
+        "template": json.dumps(snap.project.template, sort_keys=True),
+    }
+
+
+def test_cmo_desk_to_qdpx_to_cmo_desk_loses_nothing(cli, demo_path, tmp_path):
+    """Pages, theories and their links, form values, consensus, assignments and citations all
+    come back; compared by content, not by counts."""
+    with Session.open(demo_path, coder="Ana Petrova") as session:
+        snap = session.store.snapshot()
+        study = snap.studies[0]
+        with session.write() as uow:
+            uow.update("study", study.id, {"doi": "10.1000/xyz-ü", "volume": "12", "issue": "3",
+                                           "pages": "1–9", "pmid": "123", "abstract": "Ab 🧪"})
+    out = tmp_path / "demo.qdpx"
+    code, stdout, stderr = cli("export", demo_path, "-o", out)
+    assert code == 0, stderr
+    assert "Other programs will not show: page boundaries of 3 documents; 2 programme theories" \
+        in stdout
+    fresh = tmp_path / "fresh.cmo"
+    assert cli("new", fresh)[0] == 0
+    code, stdout, stderr = import_file(cli, fresh, out)
+    assert code == 0, stderr
+    assert "Also added: 2 programme theories, 1 consensus CMOCs, 113 form values, " \
+        "2 study assignments." in stdout
+    before, after = _content(snapshot_of(demo_path)), _content(snapshot_of(fresh))
+    for key, value in before.items():
+        assert after[key] == value, key
+    # Pages are really there: more than page 1 is cited.
+    assert {p for *_, p in after["excerpt_pages"]} - {1, None}
+
+
+def test_case_variables_carry_citations_and_study_characteristics(demo_qdpx):
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "Project-mrt2019.xsd")))
+    with zipfile.ZipFile(demo_qdpx) as zf:
+        qde = etree.fromstring(zf.read("project.qde"))
+    assert schema.validate(qde), schema.error_log
+    ns = {"q": "urn:QDA-XML:project:1.0"}
+    names = {v.get("guid"): v.get("name") for v in qde.findall("q:Variables/q:Variable", ns)}
+    assert {"Authors", "Year", "Title", "Journal", "countries"} <= set(names.values())
+    hanoi = next(c for c in qde.findall("q:Cases/q:Case", ns) if c.get("name") == "Hanoi 2019")
+    values = {names[v.find("q:VariableRef", ns).get("targetGUID")]: v[1].text
+              for v in hanoi.findall("q:VariableValue", ns)}
+    assert values["Year"] == "2019"
+    assert values["Authors"] == "Example, B.; Sample, C."
+    assert values["countries"]
+
+
+def test_a_foreign_pdf_without_known_pages_cites_no_page(tmp_path):
+    """A PDF whose text another program wrote has no known page boundaries: no page is made up."""
+    from cmo_desk.importers.refi import _pdf_pages_of
+
+    assert _pdf_pages_of(None, "text") is None
+    assert _pdf_pages_of(b"not a pdf", "text") is None
 
 
 def test_importing_twice_adds_nothing_the_second_time(cli, demo_qdpx, tmp_path):
