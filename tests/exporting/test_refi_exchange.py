@@ -15,7 +15,7 @@ from cmo_desk.services import coding
 from cmo_desk.services.refi_exchange import import_refi
 from cmo_desk.services.session import Session
 
-from .conftest import QDPX_DIR, SCHEMAS
+from .conftest import CORPUS, QDPX_DIR, SCHEMAS
 
 
 def import_file(cli, project: Path, source: Path, *extra: str) -> tuple[int, str, str]:
@@ -188,6 +188,31 @@ def test_case_variables_carry_citations_and_study_characteristics(demo_qdpx):
     assert values["Year"] == "2019"
     assert values["Authors"] == "Example, B.; Sample, C."
     assert values["countries"]
+
+
+CORPUS_PDF = CORPUS / "pdf"
+
+
+@pytest.mark.skipif(not CORPUS_PDF.is_dir(), reason="the shared corpus of real files is absent")
+def test_real_pdfs_keep_every_page_boundary_through_qdpx(cli, tmp_path):
+    pdfs = [CORPUS_PDF / n for n in ("hindawi-rrp-2010-heart-failure-qualitative.pdf",
+                                     "jtmo-2010-dvt-systematic-review.pdf")]
+    if not all(p.is_file() for p in pdfs):
+        pytest.skip("the corpus PDFs are absent")
+    first, second, out = tmp_path / "a.cmo", tmp_path / "b.cmo", tmp_path / "a.qdpx"
+    assert cli("new", first)[0] == 0 and cli("new", second)[0] == 0
+    assert cli("import", first, *pdfs, "--coder", "Ana")[0] == 0
+    with Session.open(first, coder="Ana") as session:
+        doc = max(session.store.snapshot().documents, key=lambda d: len(d.page_starts or ()))
+        start = doc.page_starts[-1] + 10
+        coding.add_excerpt(session, doc.id, start, start + 30)
+    assert cli("export", first, "-o", out)[0] == 0
+    assert cli("import", second, out, "--coder", "Ana")[0] == 0
+    before, after = _content(snapshot_of(first)), _content(snapshot_of(second))
+    assert after["page_starts"] == before["page_starts"]
+    assert sum(len(p) for _, p in after["page_starts"]) >= 10
+    assert after["excerpt_pages"] == before["excerpt_pages"]
+    assert [p for *_, p in after["excerpt_pages"]] == [len(doc.page_starts)]
 
 
 def test_a_foreign_pdf_without_known_pages_cites_no_page(tmp_path):
