@@ -8,6 +8,7 @@ carry stable snake_case fields (ids, plain outcome, direction...) that the sprea
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -66,6 +67,8 @@ FALLBACK_TEMPLATE: dict[str, Any] = {
     ],
 }
 
+_NO_PAGE = "–"
+_HYPHEN_BREAK = re.compile(r"(?<=\w)-[ \t]*\n[ \t]*(?=\w)")
 _DIRECTION_MARK = {"+": "(+)", "-": "(−)", "−": "(−)", "mixed": "(mixed)"}
 _LONG_FIELD_TYPES = {"long_text", "textarea", "memo", "paragraph"}
 _REASON_KEYS = ("justification", "reason", "note", "notes", "comment")
@@ -281,6 +284,7 @@ class _Context:
         }
         self.excerpt_by_id = {e.id: e for e in snapshot.excerpts}
         self.document_by_id = {d.id: d for d in snapshot.documents}
+        self.document_order = {d.id: i for i, d in enumerate(snapshot.documents)}
         self._code_target = {c.id: c.merged_into for c in snapshot.codes if c.merged_into}
         self.codes = [c for c in snapshot.codes if not c.merged_into]
         self.code_by_id = {c.id: c for c in self.codes}
@@ -341,8 +345,15 @@ class _Context:
             return doc.page_at(excerpt.start)
         return None
 
+    def text_order(self, excerpt: Excerpt) -> tuple[int, bool, int, int, str]:
+        """Where an excerpt stands in its study's texts: document, then offset (page when the
+        excerpt has no offset)."""
+        return (self.document_order.get(excerpt.document_id or "", len(self.document_order)),
+                excerpt.start is None, excerpt.start or 0, self.page_of(excerpt) or 0, excerpt.id)
+
     def quote_line(self, excerpt: Excerpt) -> str:
-        quote = clean_text(excerpt.quote).strip()
+        """The quote as one paragraph: the PDF's line ends are layout, not the author's breaks."""
+        quote = quote_text(excerpt.quote)
         if not quote:
             return ""
         page = self.page_of(excerpt)
@@ -561,9 +572,12 @@ def _evidence_row(
         status = record.status or ""
         sources = ""
         memo = clean_text(record.memo)
-    excerpts = [ctx.excerpt_by_id[e] for e in record.excerpt_ids if e in ctx.excerpt_by_id]
-    quotes = [q for q in (ctx.quote_line(e) for e in excerpts) if q]
-    pages = [str(p) for p in (ctx.page_of(e) for e in excerpts) if p is not None]
+    # Text order, whatever order the excerpts were linked in; one quote line, one page and one id
+    # per excerpt, in the same order, so the three columns can be matched.
+    excerpts = sorted((ctx.excerpt_by_id[e] for e in dict.fromkeys(record.excerpt_ids)
+                       if e in ctx.excerpt_by_id), key=ctx.text_order)
+    quotes = [ctx.quote_line(e) or "“”" for e in excerpts]
+    pages = [_NO_PAGE if p is None else str(p) for p in (ctx.page_of(e) for e in excerpts)]
     outcome = clean_text(record.outcome).strip()
     direction = (record.outcome_direction or "").strip()
     marks = []
@@ -794,7 +808,7 @@ def _excerpts_table(
             "role": one_line(e.role),
             "role_shown": ctx.t(one_line(e.role).capitalize()) if e.role else "",
             "codes": "; ".join(ctx.code_path(c) for c in codes if c is not None),
-            "quote": clean_text(e.quote).strip(),
+            "quote": quote_text(e.quote),
             "coder": ctx.coder_name.get(e.owner_id or "", ""),
             "memo": clean_text(e.memo).strip(),
             "start": "" if e.start is None else str(e.start),
@@ -822,6 +836,15 @@ def _excerpts_table(
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+
+
+def quote_text(value: Any) -> str:
+    """A quote as one paragraph: line breaks from the PDF's layout become spaces; a word broken
+    with a hyphen at a line end keeps its hyphen (it may be a compound) and loses the break."""
+    text = clean_text(value).strip()
+    if "\n" not in text:
+        return text
+    return one_line(_HYPHEN_BREAK.sub("-", text))
 
 
 def _field_weight(f: dict[str, Any], label: str) -> float:

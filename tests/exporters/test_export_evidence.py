@@ -240,3 +240,44 @@ def test_every_string_the_table_translates_has_chinese():
     zh = catalogue("zh_CN")
     assert len(literals) > 40
     assert sorted(s for s in literals if s not in zh) == []
+
+
+def test_quotes_are_one_paragraph_in_text_order_and_match_their_pages():
+    """Linked in the order p. 1, 3, 9, 4, 2, 7; shown in text order, one line and page each."""
+    import dataclasses
+
+    from cmo_desk.domain.records import Cmoc, Document, Excerpt
+
+    text = "".join(f"Page {n} text. " * 10 for n in range(1, 11))
+    starts = [text.index(f"Page {n} ") for n in range(1, 11)]
+    doc = Document("d-long", study_id="s-amin", text=text, page_starts=starts,
+                   media_type="application/pdf")
+    linked = (1, 3, 9, 4, 2, 7)
+    excerpts = tuple(
+        Excerpt(f"ex{p}", document_id="d-long", study_id="s-amin", start=starts[p - 1] + 2,
+                end=starts[p - 1] + 40, owner_id="c-ana",
+                quote=f"peers on page {p} said\nthey were treat-\nment  partners\n\nand friends")
+        for p in linked
+    )
+    no_page = Excerpt("ex-nopage", study_id="s-amin", quote="a quote with no page", owner_id="c-ana")
+    cmoc = Cmoc("m-pages", study_id="s-amin", owner_id="c-ana", status="submitted",
+                excerpt_ids=tuple(f"ex{p}" for p in linked) + ("ex-nopage",))
+    base = make_snapshot()
+    snap = dataclasses.replace(base, documents=base.documents + (doc,),
+                               excerpts=base.excerpts + excerpts + (no_page,), cmocs=(cmoc,),
+                               consensus=())
+    row = rows_by_id(build_table(snap, ExportOptions(records="coders")))["m-pages"]
+    quotes = row["quotes"].split("\n")
+    pages = row["pages"].split("; ")
+    ids = row["excerpt_ids"].split(" ")
+    assert len(quotes) == len(pages) == len(ids) == 7
+    assert pages == ["1", "2", "3", "4", "7", "9", "–"]
+    assert ids == ["ex1", "ex2", "ex3", "ex4", "ex7", "ex9", "ex-nopage"]
+    assert quotes[1] == ("“peers on page 2 said they were treat-ment partners and friends” (p. 2)")
+    assert quotes[-1] == "“a quote with no page”"
+    for quote, page in zip(quotes[:-1], pages[:-1]):
+        assert f"page {page} said" in quote and quote.endswith(f"(p. {page})")
+    # The excerpts table gives the same one-paragraph quote.
+    table = build_table(snap, ExportOptions(table="excerpts"))
+    by_id = {r["excerpt_id"]: r for _, r in table.iter_rows()}
+    assert by_id["ex2"]["quote"] == "peers on page 2 said they were treat-ment partners and friends"
