@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import normalise_language, tr
+from cmo_desk.domain.initials import unique_initials
 from cmo_desk.domain.records import Cmoc, Code, Consensus, Excerpt, Study, Theory
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters.textclean import clean_text, one_line
@@ -127,6 +128,8 @@ class TitleBlock:
     counts: tuple[tuple[str, int], ...]
     #: Sentences telling the reader which records and appraisal values the table shows.
     notes: tuple[str, ...] = ()
+    #: What the table's marks and abbreviations mean: coders' initials, (+)/(−), empty slots.
+    legend: tuple[str, ...] = ()
 
 
 @dataclass
@@ -199,6 +202,7 @@ def build_table(
         coders=tuple(one_line(c.name) for c in snapshot.coders if c.name),
         counts=counts,
         notes=tuple(n for n in notes if n),
+        legend=_legend(ctx, options.table),
     )
     return Table(
         options=options,
@@ -268,6 +272,20 @@ def summary_note(summary: dict[str, int], lang: str | None = None) -> str:
     ).format(**summary)
 
 
+def _legend(ctx: _Context, table: str) -> tuple[str, ...]:
+    lines = []
+    named = sorted((ctx.coder_initials[c.id], one_line(c.name)) for c in ctx.snapshot.coders
+                   if c.id in ctx.coder_initials)
+    if named:
+        lines.append(ctx.t("Coders' initials: {pairs}.").format(
+            pairs="; ".join(f"{initials} = {name or '?'}" for initials, name in named)))
+    if table == "evidence":
+        lines.append(ctx.t(
+            "Outcome marks: (+) positive outcome; (−) negative outcome; (mixed) positive and "
+            "negative; [unintended] an outcome the programme did not intend."))
+    return tuple(lines)
+
+
 class _Context:
     """Lookups over one snapshot, built once per export."""
 
@@ -279,9 +297,7 @@ class _Context:
         self.studies = [s for s in snapshot.studies if not s.merged_into]
         self.study_by_id = {s.id: s for s in self.studies}
         self.coder_name = {c.id: one_line(c.name) for c in snapshot.coders}
-        self.coder_initials = {
-            c.id: one_line(c.initials) or _initials(c.name or "") for c in snapshot.coders
-        }
+        self.coder_initials = unique_initials(snapshot.coders)
         self.excerpt_by_id = {e.id: e for e in snapshot.excerpts}
         self.document_by_id = {d.id: d for d in snapshot.documents}
         self.document_order = {d.id: i for i, d in enumerate(snapshot.documents)}
@@ -899,10 +915,6 @@ def _label_sort_key(study: Study) -> tuple[str, int, str]:
 
 def _citation_sort_key(study: Study) -> tuple[str, str]:
     return (one_line(study.citation()).casefold(), study.id)
-
-
-def _initials(name: str) -> str:
-    return "".join(part[0] for part in name.split() if part)[:4].upper()
 
 
 def _short_citation(study: Study | None) -> str:

@@ -105,6 +105,7 @@ def write_xlsx(table: Table, path: str | os.PathLike[str]) -> Path:
         ("records", table.options.records),
         *((label, str(number)) for label, number in block.counts),
         *(("note", note) for note in block.notes),
+        *(("legend", line) for line in block.legend),
     ]
     for key, value in lines:
         about.append([text_cell(key, header=True), text_cell(value)])

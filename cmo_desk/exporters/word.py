@@ -181,7 +181,7 @@ def _new_document(table: Table) -> DocxDocument:
     counts = " · ".join(f"{label}: {number}" for label, number in block.counts)
     if counts:
         _add_text_run(doc.add_paragraph(), counts, lang)
-    for note in block.notes:
+    for note in (*block.notes, *block.legend):
         para = doc.add_paragraph()
         _add_text_run(para, note, lang).italic = True
 

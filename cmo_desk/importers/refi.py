@@ -41,6 +41,7 @@ from defusedxml.ElementTree import fromstring as _safe_fromstring
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import coder_id, new_id
+from cmo_desk.domain.initials import initials_of
 from cmo_desk.domain.records import (
     Assignment,
     CmocStatus,
@@ -218,15 +219,6 @@ def parse_xml(data: bytes, label: str) -> ET.Element:
 # --- small helpers ---------------------------------------------------------------------------
 
 
-def _initials(name: str) -> str:
-    parts = [p for p in re.split(r"[\s.\-_]+", name) if p]
-    if not parts:
-        return ""
-    if len(parts) == 1:
-        return parts[0][:2].upper()
-    return "".join(p[0] for p in parts[:3]).upper()
-
-
 def _color(value: str | None) -> str | None:
     if not value or not _COLOR_RE.match(value.strip()):
         return None
@@ -352,7 +344,7 @@ class _Reader:
                 self.users[guid] = cid
             if cid not in seen:
                 seen.add(cid)
-                self.result.coders.append(Coder(id=cid, name=name, initials=_initials(name)))
+                self.result.coders.append(Coder(id=cid, name=name, initials=initials_of(name)))
 
     def coder(self, guid: str | None) -> str | None:
         return self.users.get(guid) if guid else None

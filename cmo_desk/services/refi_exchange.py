@@ -31,7 +31,8 @@ from cmo_desk.domain.i18n import LANGUAGES, tr
 from cmo_desk.domain.schema import CMOC_SLOTS, ENTITIES
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.importers.refi import RefiImport, RefiMemo, read_qdc, read_qdpx
-from cmo_desk.services.session import CODER_COLORS, Session, initials_of
+from cmo_desk.domain.initials import initials_of
+from cmo_desk.services.session import CODER_COLORS, Session
 from cmo_desk.store.project_store import UnitOfWork
 
 if TYPE_CHECKING:
