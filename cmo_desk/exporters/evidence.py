@@ -82,6 +82,8 @@ class ExportOptions:
     group_by: GroupBy = "study"
     records: Records = "consensus"
     lang: str = "en"
+    #: Blind coding: the coder whose own work alone the export shows (None: everyone's).
+    only_coder: str | None = None
 
     def __post_init__(self) -> None:
         for name, value, allowed in (

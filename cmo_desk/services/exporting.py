@@ -8,6 +8,7 @@ same table without writing, for the dialog's preview of columns and groups.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 from cmo_desk.domain.errors import Cancelled, ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.exporters.evidence import ExportOptions, Table, build_table, summary_note
+from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.services.session import Session
 
 Progress = Callable[[int, int], None]
@@ -114,7 +116,27 @@ def export_format(out: str | os.PathLike[str]) -> str:
 
 def preview_table(session: Session, options: ExportOptions | None = None) -> Table:
     """The table an export with these options would write (columns, groups, rows), unwritten."""
-    return build_table(session.store.snapshot(), options or ExportOptions())
+    options = options or ExportOptions()
+    return build_table(_snapshot(session, options), options)
+
+
+def _snapshot(session: Session, options: ExportOptions) -> ProjectSnapshot:
+    snapshot = session.store.snapshot()
+    return own_work(snapshot, options.only_coder) if options.only_coder else snapshot
+
+
+def own_work(snapshot: ProjectSnapshot, coder_id: str) -> ProjectSnapshot:
+    """The project as one coder coding blind may see it: their own excerpts, CMOCs, form values
+    and assignments, and no consensus (it is built from the other coders' CMOCs)."""
+    return dataclasses.replace(
+        snapshot,
+        coders=tuple(c for c in snapshot.coders if c.id == coder_id),
+        excerpts=tuple(e for e in snapshot.excerpts if e.owner_id == coder_id),
+        cmocs=tuple(c for c in snapshot.cmocs if c.owner_id == coder_id),
+        consensus=(),
+        form_values=tuple(f for f in snapshot.form_values if f.coder_id == coder_id),
+        assignments=tuple(a for a in snapshot.assignments if a.coder_id == coder_id),
+    )
 
 
 def export_project(
@@ -134,7 +156,7 @@ def export_project(
     target = Path(out)
     fmt = check_target(target)
     _check_cancel(cancel)
-    snapshot = session.store.snapshot()
+    snapshot = _snapshot(session, options)
     _check_cancel(cancel)
     if fmt in ("qdpx", "qdc"):
         from cmo_desk.services.refi_exchange import export_refi

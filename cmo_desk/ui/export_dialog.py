@@ -117,9 +117,12 @@ class ExportDialog(QDialog):
 
     def __init__(self, session: Session, dialogs: Dialogs, parent: QWidget | None = None,
                  choices: ExportChoices | None = None,
-                 runner: BackgroundRunner | None = None) -> None:
+                 runner: BackgroundRunner | None = None, blind: bool = False) -> None:
         super().__init__(parent)
         self.session = session
+        #: Coding blind (other coders' work hidden): the preview and the file hold only this
+        #: coder's own work.
+        self.only_coder = session.coder_id if blind else None
         self.dialogs = dialogs
         self.setWindowTitle(tr("Export"))
         self.resize(1000, 600)
@@ -259,6 +262,7 @@ class ExportDialog(QDialog):
             group_by=self.group_combo.currentData(),
             records=self.records_combo.currentData(),
             lang=self.lang_combo.currentData(),
+            only_coder=self.only_coder,
         )
 
     def suffix(self) -> str:
@@ -279,7 +283,7 @@ class ExportDialog(QDialog):
         self.table_combo.setEnabled(not refi)
         self.lang_combo.setEnabled(not refi)
         self.group_combo.setEnabled(not refi and table != "studies")
-        self.records_combo.setEnabled(not refi and table == "evidence")
+        self.records_combo.setEnabled(not refi and table == "evidence" and not self.only_coder)
         if refi:
             self.options_note.setText(tr("REFI-QDA files carry the project itself for other "
                                          "analysis programs; the table options do not apply."))
@@ -290,6 +294,10 @@ class ExportDialog(QDialog):
             self.options_note.setText(tr("One row per coded excerpt."))
         else:
             self.options_note.setText(tr("One row per CMOC."))
+        if self.only_coder:
+            self.options_note.setText(self.options_note.text() + " " + tr(
+                "Other coders' work is hidden (blind coding): only your own CMOCs, excerpts and "
+                "form values are shown and exported."))
 
     def _options_changed(self) -> None:
         if self._syncing:
@@ -497,7 +505,8 @@ def open_export(window: Any) -> Any:
     """File → Export…: ask, then export in the background. The task, or None when cancelled."""
     session: Session = window.session
     dialog = ExportDialog(session, window.dialogs, window, remembered_choices(session),
-                          runner=window.runner)
+                          runner=window.runner,
+                          blind=not getattr(window, "show_others", True))
     try:
         if window.dialogs.run_dialog(dialog) != QDialog.DialogCode.Accepted:
             _remembered[session] = dialog.chosen()

@@ -8,6 +8,8 @@ from typing import Any
 
 import docx
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog
 
 from cmo_desk.domain.i18n import tr
@@ -145,6 +147,12 @@ def test_export_writes_the_word_table_in_the_background(qtbot, open_window, dial
 
     dialogs.fill = fill
     window = open_window()
+    # Everyone's work is shown (View → Show other coders' work), so everyone's is exported.
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    QTest.keyClick(window.focusWidget() or window, Qt.Key.Key_O,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.show_others
     task = window.export_project()
     assert task is not None
     qtbot.waitUntil(lambda: out.exists() and not window.runner.busy(), timeout=15000)
@@ -280,3 +288,39 @@ def test_cancelled_export_leaves_no_file(qtbot, open_window, dialogs, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("cancelled")]
     assert window.statusBar().currentMessage() == tr("Cancelled; nothing was changed.")
     assert not dialogs.errors
+
+
+def test_coding_blind_the_preview_and_the_file_hold_only_my_own_work(qtbot, open_window, dialogs,
+                                                                     project, tmp_path):
+    out = tmp_path / "mine.csv"
+    seen: dict[str, Any] = {}
+
+    def fill(dialog: ExportDialog) -> None:
+        choose(dialog.table_combo, "evidence")
+        choose(dialog.format_combo, ".csv")
+        dialog.path_edit.setText(str(out))
+        dialog.refresh_preview()
+        seen["rows"] = [row for _, row in dialog.table.iter_rows()]
+        seen["note"] = dialog.options_note.text()
+        seen["records_enabled"] = dialog.records_combo.isEnabled()
+
+    dialogs.fill = fill
+    window = open_window()
+    assert not window.show_others  # other coders' work is hidden: coding blind
+    with Session.open(project, read_only=True) as opened:
+        snap = opened.store.snapshot()
+    me = next(c.id for c in snap.coders if c.name == CODER_A)
+    mine = {c.statement for c in snap.cmocs if c.owner_id == me and c.status != "set_aside"}
+    theirs = {c.statement for c in snap.cmocs if c.owner_id != me} | {
+        c.statement for c in snap.consensus}
+    assert mine and theirs
+    assert window.export_project() is not None
+    qtbot.waitUntil(lambda: out.exists() and not window.runner.busy(), timeout=15000)
+    assert {r["statement"] for r in seen["rows"]} == mine
+    assert "blind coding" in seen["note"] and not seen["records_enabled"]
+    import pandas as pd
+
+    written = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert set(written["statement"]) == mine
+    assert not set(written["statement"]) & (theirs - mine)
+    assert set(written["record_type"]) == {"coder"}
