@@ -120,8 +120,9 @@ def preview_table(session: Session, options: ExportOptions | None = None) -> Tab
     return build_table(_snapshot(session, options), options)
 
 
-def _snapshot(session: Session, options: ExportOptions) -> ProjectSnapshot:
-    snapshot = session.store.snapshot()
+def _snapshot(session: Session, options: ExportOptions, refi: bool = False) -> ProjectSnapshot:
+    """What the export needs: tables do without the documents' full texts; REFI files carry them."""
+    snapshot = session.store.snapshot(document_text=refi)
     return own_work(snapshot, options.only_coder) if options.only_coder else snapshot
 
 
@@ -156,7 +157,7 @@ def export_project(
     target = Path(out)
     fmt = check_target(target)
     _check_cancel(cancel)
-    snapshot = _snapshot(session, options)
+    snapshot = _snapshot(session, options, refi=fmt in ("qdpx", "qdc"))
     _check_cancel(cancel)
     if fmt in ("qdpx", "qdc"):
         from cmo_desk.services.refi_exchange import export_refi

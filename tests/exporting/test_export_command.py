@@ -265,3 +265,29 @@ def test_a_cancelled_export_writes_nothing_and_progress_is_reported(demo_path, t
     assert written(tmp_path) == ["e.docx"]
     assert seen and seen[-1] == (result.table_rows, result.table_rows)
     assert result.to_dict()["rows"] == result.rows == 8
+
+
+def test_tables_are_built_without_the_documents_full_texts(demo_path, tmp_path, monkeypatch):
+    """Full texts are most of a project's size; tables need only page boundaries."""
+    import dataclasses
+
+    from cmo_desk.store.project_store import ProjectStore
+
+    asked: list[bool] = []
+    original = ProjectStore.snapshot
+
+    def spy(self, *, document_text=True):
+        asked.append(document_text)
+        return original(self, document_text=document_text)
+
+    monkeypatch.setattr(ProjectStore, "snapshot", spy)
+    with Session.open(demo_path, read_only=True) as session:
+        full, lean = original(session.store), original(session.store, document_text=False)
+        assert [dataclasses.replace(d, text=None) for d in full.documents] == list(lean.documents)
+        assert all(d.page_starts for d in lean.documents)
+        export_project(session, tmp_path / "t.csv")
+        export_project(session, tmp_path / "t.qdpx")
+    assert asked == [False, True]
+    # Pages still come out right without the texts.
+    frame = pd.read_csv(tmp_path / "t.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert {p for cell in frame["pages"] for p in cell.split("; ")} - {"1", "–", ""}
