@@ -8,9 +8,12 @@ are written as WordprocessingML directly because its per-cell API costs seconds 
 
 from __future__ import annotations
 
+import io
 import os
 import re
-from collections.abc import Callable
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
@@ -72,32 +75,36 @@ def write_docx(
     check_cancel()
     doc = _new_document(table)
     writer = _TableXml(table, heading_style=doc.styles["Heading 2"].style_id)
-    # All groups go into one fragment, parsed once: per-paragraph python-docx calls (style
-    # lookups especially) cost more than the whole table body.
-    chunks: list[str] = []
-    for group in table.groups:
-        check_cancel()
-        if group.heading:
-            chunks.append(writer.heading_xml(group.heading))
-        if group.rows:
-            chunks.append(writer.table_xml(group.rows, check_cancel))
-        else:
-            chunks.append(writer.paragraph_xml(tr("No records to show.", table.lang)))
-        done += len(group.rows)
-        if progress is not None:
-            progress(done, total)
-    if not table.groups:
-        chunks.append(writer.paragraph_xml(tr("No records to show.", table.lang)))
-    fragment = _parse(f'<w:body xmlns:w="{W_NS}">{"".join(chunks)}</w:body>')
-    del chunks
-    sect_pr = doc.element.body.sectPr
-    for element in list(fragment):
-        sect_pr.addprevious(element)
+    # python-docx keeps the document model (styles, title block, footer, references); the table
+    # body is streamed into word/document.xml group by group where a marker paragraph stands,
+    # so neither the body's XML nor its element tree is ever held whole in memory.
+    marker = f"CMO-DESK-TABLE-BODY-{uuid.uuid4().hex}"
+    doc.add_paragraph(marker)
     _add_references(doc, table)
     check_cancel()
+    model = io.BytesIO()
+    doc.save(model)
+    del doc
+
+    def body() -> Iterator[str]:
+        nonlocal done
+        for group in table.groups:
+            check_cancel()
+            if group.heading:
+                yield writer.heading_xml(group.heading)
+            if group.rows:
+                yield from writer.table_chunks(group.rows, check_cancel)
+            else:
+                yield writer.paragraph_xml(tr("No records to show.", table.lang))
+            done += len(group.rows)
+            if progress is not None:
+                progress(done, total)
+        if not table.groups:
+            yield writer.paragraph_xml(tr("No records to show.", table.lang))
+
     with atomic_target(target) as tmp:
         try:
-            doc.save(str(tmp))
+            _write_with_body(model, tmp, marker, body())
         except OSError as err:
             raise ExportFailed(
                 tr("Cannot write {path}: {reason}. Check the disk has free space and try again.",
@@ -109,10 +116,35 @@ def write_docx(
     return target
 
 
-def _parse(xml: str) -> Any:
-    from docx.oxml import parse_xml
+_DOCUMENT_PART = "word/document.xml"
+_FLUSH_CHARS = 1 << 20
 
-    return parse_xml(xml)
+
+def _write_with_body(model: io.BytesIO, out: Path, marker: str, body: Iterator[str]) -> None:
+    """Copy the .docx in ``model`` to ``out``, putting ``body`` where the marker paragraph is."""
+    with zipfile.ZipFile(model) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
+        for info in source.infolist():
+            if info.filename != _DOCUMENT_PART:
+                dest.writestr(info, source.read(info))
+                continue
+            xml = source.read(info).decode("utf-8")
+            at = xml.index(marker)
+            start = max(xml.rfind("<w:p>", 0, at), xml.rfind("<w:p ", 0, at))
+            end = xml.index("</w:p>", at) + len("</w:p>")
+            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with dest.open(entry, "w") as stream:
+                stream.write(xml[:start].encode("utf-8"))
+                pending: list[str] = []
+                size = 0
+                for chunk in body:
+                    pending.append(chunk)
+                    size += len(chunk)
+                    if size >= _FLUSH_CHARS:
+                        stream.write("".join(pending).encode("utf-8"))
+                        pending, size = [], 0
+                stream.write("".join(pending).encode("utf-8"))
+                stream.write(xml[end:].encode("utf-8"))
 
 
 def _new_document(table: Table) -> DocxDocument:
@@ -402,20 +434,21 @@ class _TableXml:
     def paragraph_xml(self, text: str) -> str:
         return self._paragraph(one_line(text), bold=False, style=None)
 
-    def table_xml(self, rows: list[dict[str, str]], check_cancel: Callable[[], None]) -> str:
-        parts = [self.head, self.header_row]
+    def table_chunks(
+        self, rows: list[dict[str, str]], check_cancel: Callable[[], None]
+    ) -> Iterator[str]:
+        """One table: its head, then one string per row, then its end."""
+        yield self.head + self.header_row
         keys = [c.key for c in self.columns]
         cell = self._cell
         widths = self.widths
         for n, row in enumerate(rows, 1):
-            parts.append("<w:tr>")
-            for key, width in zip(keys, widths, strict=False):
-                parts.append(cell(row.get(key, ""), width))
-            parts.append("</w:tr>")
+            yield "<w:tr>" + "".join(
+                cell(row.get(key, ""), width) for key, width in zip(keys, widths, strict=False)
+            ) + "</w:tr>"
             if n % _CANCEL_CHECK_ROWS == 0:
                 check_cancel()
-        parts.append("</w:tbl>")
-        return "".join(parts)
+        yield "</w:tbl>"
 
     def _cell(self, text: str, width: int, bold: bool = False, shade: bool = False) -> str:
         shading = '<w:shd w:val="clear" w:color="auto" w:fill="E7E6E6"/>' if shade else ""
