@@ -84,6 +84,9 @@ class ExportOptions:
     lang: str = "en"
     #: Blind coding: the coder whose own work alone the export shows (None: everyone's).
     only_coder: str | None = None
+    #: Also write the tidy companions (studies, CMOCs, CMOC–excerpt pages, form values) beside a
+    #: .csv or .xlsx table.
+    tidy: bool = False
 
     def __post_init__(self) -> None:
         for name, value, allowed in (

@@ -166,11 +166,22 @@ def export_project(
 
     from cmo_desk.exporters import write_table
 
+    if options.tidy and fmt not in ("csv", "xlsx"):
+        raise ValidationError(
+            tr("Tidy companions are spreadsheets: export to a .csv or .xlsx file to get them."))
     table = build_table(snapshot, options)
     _check_cancel(cancel)
     if progress is not None:
         progress(0, table.row_count)
     write_table(table, target, progress=progress, cancel=cancel)
+    notes = [summary_note(table.summary)] if table.summary else []
+    if options.tidy:
+        from cmo_desk.exporters.tidy import write_tidy
+
+        _check_cancel(cancel)
+        written = write_tidy(snapshot, target)
+        notes.append(tr("Tidy companions: {files}.").format(
+            files=", ".join(p.name for p in written)))
     if progress is not None:
         progress(table.row_count, table.row_count)
     return ExportResult(
@@ -184,8 +195,38 @@ def export_project(
         table_rows=table.row_count,
         groups=sum(1 for g in table.groups if g.rows),
         counts=dict(table.summary),
-        notes=[summary_note(table.summary)] if table.summary else [],
+        notes=notes,
     )
+
+
+#: Which command-line choices apply to which exports.
+_APPLIES: dict[str, Callable[[str, str], bool]] = {
+    "table": lambda fmt, table: fmt not in ("qdpx", "qdc"),
+    "group_by": lambda fmt, table: fmt not in ("qdpx", "qdc") and table != "studies",
+    "records": lambda fmt, table: fmt not in ("qdpx", "qdc") and table == "evidence",
+    "lang": lambda fmt, table: True,
+    "tidy": lambda fmt, table: fmt in ("csv", "xlsx"),
+}
+_OPTION_NAMES = {"table": "--table", "group_by": "--group-by", "records": "--records",
+                 "tidy": "--tidy", "lang": "--lang"}
+
+
+def refuse_options_that_do_not_apply(out: str | os.PathLike[str], table: str,
+                                     given: set[str]) -> None:
+    """A clear error for a choice the export would ignore (``given``: the options named)."""
+    fmt = export_format(out)
+    for name in sorted(given):
+        if name in _APPLIES and not _APPLIES[name](fmt, table):
+            if fmt in ("qdpx", "qdc"):
+                why = tr("REFI-QDA files carry the whole project, not a table")
+            elif name == "group_by":
+                why = tr("the studies table has one row per study and no groups")
+            elif name == "records":
+                why = tr("only the evidence table chooses between consensus and coders' CMOCs")
+            else:
+                why = tr("tidy companions are written beside .csv and .xlsx tables")
+            raise ValidationError(tr("{option} does not apply here: {why}. Leave it out.").format(
+                option=_OPTION_NAMES[name], why=why))
 
 
 def check_target(out: str | os.PathLike[str]) -> str:

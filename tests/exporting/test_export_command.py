@@ -291,3 +291,33 @@ def test_tables_are_built_without_the_documents_full_texts(demo_path, tmp_path, 
     # Pages still come out right without the texts.
     frame = pd.read_csv(tmp_path / "t.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert {p for cell in frame["pages"] for p in cell.split("; ")} - {"1", "–", ""}
+
+
+@pytest.mark.parametrize("out, extra, option", [
+    ("s.docx", ("--table", "studies", "--group-by", "code"), "--group-by"),
+    ("s.csv", ("--table", "excerpts", "--records", "all"), "--records"),
+    ("p.qdpx", ("--table", "evidence"), "--table"),
+    ("e.docx", ("--tidy",), "--tidy"),
+])
+def test_options_that_do_not_apply_are_refused(cli, demo_path, tmp_path, out, extra, option):
+    code, stdout, stderr = cli("export", demo_path, "-o", tmp_path / out, *extra)
+    assert code == 2
+    assert stderr.startswith(f"cmo-desk: {option} does not apply here:")
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert written(tmp_path) == []
+
+
+def test_tidy_companions_beside_the_csv(cli, demo_path, tmp_path):
+    out = tmp_path / "evidence.csv"
+    code, stdout, stderr = cli("export", demo_path, "-o", out, "--tidy", "--lang", "zh_CN")
+    assert code == 0, stderr
+    assert written(tmp_path) == sorted(["evidence.csv", "evidence.studies.csv", "evidence.cmocs.csv",
+                                        "evidence.cmoc_excerpts.csv", "evidence.form_values.csv"])
+    cmocs = pd.read_csv(tmp_path / "evidence.cmocs.csv", dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig")
+    with Session.open(demo_path, read_only=True) as session:
+        snap = session.store.snapshot()
+    assert sorted(cmocs["statement"]) == sorted(
+        c.statement or "" for c in (*snap.cmocs, *snap.consensus))
+    # Machine values whatever the language: statuses as stored, not translated.
+    assert set(cmocs["status"]) <= {"draft", "submitted", "reconciled", "set_aside", ""}
