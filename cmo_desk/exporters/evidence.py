@@ -27,6 +27,20 @@ Records = Literal["consensus", "coders", "all"]
 TABLES: tuple[str, ...] = ("evidence", "studies", "excerpts")
 GROUPINGS: tuple[str, ...] = ("study", "code", "theory")
 RECORD_CHOICES: tuple[str, ...] = ("consensus", "coders", "all")
+#: Evidence-table columns a reader may add: (key, heading, width, placed before this column).
+_OPTIONAL: tuple[tuple[str, str, float, str], ...] = (
+    ("intervention", "Intervention", 1.1, "context"),
+    ("actor", "Actor", 0.9, "context"),
+    ("codes", "Codes", 1.1, "appraisal"),
+    ("theories", "Programme theories", 1.1, "appraisal"),
+)
+OPTIONAL_COLUMNS: tuple[str, ...] = tuple(k for k, *_ in _OPTIONAL)
+EMPTY_CHOICES: tuple[str, ...] = ("blank", "NR", "dash")
+#: CMOC slots whose emptiness the Word table marks when asked (never the data columns).
+SLOT_COLUMNS: frozenset[str] = frozenset({
+    "intervention", "actor", "context", "mechanism_resource", "mechanism_reasoning",
+    "outcome_shown", "statement",
+})
 
 #: Form keys read as the study's appraisal (RAMESES items 9-11), in display order.
 APPRAISAL_KEYS: tuple[str, ...] = ("relevance", "rigour", "rigor", "richness")
@@ -87,6 +101,12 @@ class ExportOptions:
     #: Also write the tidy companions (studies, CMOCs, CMOC–excerpt pages, form values) beside a
     #: .csv or .xlsx table.
     tidy: bool = False
+    #: Optional evidence-table columns, from ``OPTIONAL_COLUMNS``.
+    columns: tuple[str, ...] = ()
+    #: What an empty CMOC slot shows in Word: "blank", "NR" (not reported) or "dash".
+    empty: str = "blank"
+    #: The table's caption in Word; None: "Table S1" in the table's language; "" for none.
+    caption: str | None = None
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
@@ -100,6 +120,16 @@ class ExportOptions:
                         name=name, value=value, allowed=", ".join(allowed)
                     )
                 )
+        unknown = [c for c in self.columns if c not in OPTIONAL_COLUMNS]
+        if unknown or self.empty not in EMPTY_CHOICES:
+            name, value, allowed = (("columns", ",".join(unknown), OPTIONAL_COLUMNS) if unknown
+                                    else ("empty", self.empty, EMPTY_CHOICES))
+            raise ValidationError(
+                tr("Unknown {name} {value!r}: choose one of {allowed}.").format(
+                    name=name, value=value, allowed=", ".join(allowed)
+                )
+            )
+        object.__setattr__(self, "columns", tuple(dict.fromkeys(self.columns)))
         lang = normalise_language(self.lang)
         if lang == "en" and not str(self.lang or "en").lower().startswith("en"):
             raise ValidationError(
@@ -135,6 +165,8 @@ class TitleBlock:
     notes: tuple[str, ...] = ()
     #: What the table's marks and abbreviations mean: coders' initials, (+)/(−), empty slots.
     legend: tuple[str, ...] = ()
+    #: "Table S1" and the like; shown before the title in Word.
+    caption: str = ""
 
 
 @dataclass
@@ -175,6 +207,7 @@ def build_table(
     """Build the table the options ask for. Pure: reads the snapshot, writes nothing."""
     options = options or ExportOptions()
     ctx = _Context(snapshot, options.lang)
+    ctx.empty = options.empty
     if options.table == "studies":
         columns, groups, data_keys, title = _studies_table(ctx)
         notes = [ctx.t(_FORM_NOTE)]
@@ -201,6 +234,7 @@ def build_table(
             (ctx.t(label), summary[key]) for key, label in _SUMMARY_LABELS if summary[key]
         )
     block = TitleBlock(
+        caption=ctx.t("Table S1") if options.caption is None else one_line(options.caption),
         title=title,
         project_title=one_line(snapshot.project.title) or ctx.t("Untitled project"),
         date=(today or _dt.date.today()).isoformat(),
@@ -288,6 +322,10 @@ def _legend(ctx: _Context, table: str) -> tuple[str, ...]:
         lines.append(ctx.t(
             "Outcome marks: (+) positive outcome; (−) negative outcome; (mixed) positive and "
             "negative; [unintended] an outcome the programme did not intend."))
+        if ctx.empty == "NR":
+            lines.append(ctx.t("NR: not reported in the study or not recorded by the coder."))
+        elif ctx.empty == "dash":
+            lines.append(ctx.t("–: not reported in the study or not recorded by the coder."))
     return tuple(lines)
 
 
@@ -297,6 +335,7 @@ class _Context:
     def __init__(self, snapshot: ProjectSnapshot, lang: str) -> None:
         self.snapshot = snapshot
         self.lang = lang
+        self.empty = "blank"
         self.template = snapshot.project.template or _default_template()
         self._study_target = {s.id: s.merged_into for s in snapshot.studies if s.merged_into}
         self.studies = [s for s in snapshot.studies if not s.merged_into]
@@ -557,6 +596,10 @@ def _evidence_table(
     ctx: _Context, options: ExportOptions
 ) -> tuple[list[Column], list[Group], list[str], str]:
     columns = [Column(k, ctx.t(h), w) for k, h, w in _EVIDENCE_COLUMNS]
+    for key, heading, weight, before in _OPTIONAL:
+        if key in options.columns:
+            at = next(i for i, c in enumerate(columns) if c.key == before)
+            columns.insert(at, Column(key, ctx.t(heading), weight))
     if options.group_by == "theory":
         columns.insert(-1, Column("theory_relation", ctx.t("Relation to theory"), 0.7))
     appraisal_keys = ctx.appraisal_keys()

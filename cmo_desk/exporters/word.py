@@ -8,6 +8,7 @@ are written as WordprocessingML directly because its per-cell API costs seconds 
 
 from __future__ import annotations
 
+import datetime as _dt
 import io
 import os
 import re
@@ -21,7 +22,7 @@ from xml.sax.saxutils import escape
 from cmo_desk.domain.errors import Cancelled
 from cmo_desk.domain.i18n import tr
 from cmo_desk.exporters import ExportFailed, atomic_target
-from cmo_desk.exporters.evidence import Column, Table
+from cmo_desk.exporters.evidence import SLOT_COLUMNS, Column, Table
 from cmo_desk.exporters.textclean import clean_text, one_line
 
 if TYPE_CHECKING:
@@ -36,6 +37,10 @@ EAST_ASIAN_FONT = "SimSun"
 COMPLEX_SCRIPT_FONT = "Arial"
 
 TABLE_STYLE_ID = "CMOTableText"
+TABLE_STYLE_NAME = "CMO Evidence Table"
+TABLE_STYLE_NAME_ID = "CMOEvidenceTable"
+#: Estimated lines below which a row is kept on one page; a longer row may break.
+_KEEP_WHOLE_LINES = 18
 _FONT_HALF_POINTS = 18  # 9 pt
 _WIDE_TABLE_FONT_HALF_POINTS = 16  # 8 pt, so that words still fit in a table of many columns
 _WIDE_TABLE_COLUMNS = 10
@@ -117,6 +122,23 @@ def write_docx(
 
 
 _DOCUMENT_PART = "word/document.xml"
+_APP_PART = "docProps/app.xml"
+
+
+def _app_xml() -> bytes:
+    """Extended properties naming the program that wrote the file (the template's name Word for
+    Mac, version 14)."""
+    import cmo_desk
+
+    return (
+        "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'extended-properties">'
+        f"<Application>CMO Desk {escape(cmo_desk.__version__)}</Application>"
+        "<DocSecurity>0</DocSecurity><ScaleCrop>false</ScaleCrop>"
+        "<LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
+        "<HyperlinksChanged>false</HyperlinksChanged></Properties>"
+    ).encode("utf-8")
 _FLUSH_CHARS = 1 << 20
 
 
@@ -124,6 +146,9 @@ def _write_with_body(model: io.BytesIO, out: Path, marker: str, body: Iterator[s
     """Copy the .docx in ``model`` to ``out``, putting ``body`` where the marker paragraph is."""
     with zipfile.ZipFile(model) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
         for info in source.infolist():
+            if info.filename == _APP_PART:
+                dest.writestr(info, _app_xml())
+                continue
             if info.filename != _DOCUMENT_PART:
                 dest.writestr(info, source.read(info))
                 continue
@@ -161,6 +186,14 @@ def _new_document(table: Table) -> DocxDocument:
     props.last_modified_by = ""
     props.comments = ""
     props.keywords = "realist review; CMOC"
+    # python-docx's template says it was made in 2013 in Word for Mac; say when and how it was.
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    props.created = now
+    props.modified = now
+    props.last_printed = now
+    props.revision = 1
+    props.subject = block.project_title
+    props.category = ""
 
     section = doc.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -198,9 +231,10 @@ def _new_document(table: Table) -> DocxDocument:
     fmt.space_before = Pt(0)
     fmt.space_after = Pt(1)
     fmt.line_spacing = 1.0
+    _add_table_style(doc)
 
     heading = doc.add_heading(level=1)
-    _add_text_run(heading, block.title, lang)
+    _add_text_run(heading, f"{block.caption}. {block.title}" if block.caption else block.title, lang)
     for label, value in (
         (table.labels.get("project", "Project"), block.project_title),
         (table.labels.get("date", "Date"), block.date),
@@ -219,6 +253,34 @@ def _new_document(table: Table) -> DocxDocument:
 
     _add_footer(doc, table)
     return doc
+
+
+def _add_table_style(doc: DocxDocument) -> None:
+    """The named table style every evidence table uses: borders, cell margins, a shaded and
+    repeated header row. A journal's editor can restyle all tables by changing this one style."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    style = doc.styles.add_style(TABLE_STYLE_NAME, WD_STYLE_TYPE.TABLE)
+    element = style.element
+    element.set(f"{{{W_NS}}}styleId", TABLE_STYLE_NAME_ID)
+    border = '<w:{side} w:val="single" w:sz="4" w:space="0" w:color="{color}"/>'
+    borders = "".join(
+        border.format(side=side, color=color)
+        for side, color in (("top", "404040"), ("left", "BFBFBF"), ("bottom", "404040"),
+                            ("right", "BFBFBF"), ("insideH", "A6A6A6"), ("insideV", "BFBFBF"))
+    )
+    xml = (
+        f'<w:root xmlns:w="{W_NS}"><w:tblPr><w:tblBorders>{borders}</w:tblBorders>'
+        '<w:tblCellMar><w:top w:w="28" w:type="dxa"/><w:left w:w="68" w:type="dxa"/>'
+        '<w:bottom w:w="28" w:type="dxa"/><w:right w:w="68" w:type="dxa"/></w:tblCellMar>'
+        '</w:tblPr><w:tblStylePr w:type="firstRow"><w:rPr><w:b/><w:bCs/></w:rPr>'
+        '<w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="E7E6E6"/></w:tcPr>'
+        "</w:tblStylePr></w:root>"
+    )
+    from docx.oxml import parse_xml
+
+    for child in parse_xml(xml):
+        element.append(child)
 
 
 def _style_fonts(style: Any, lang: str) -> None:
@@ -398,31 +460,23 @@ class _TableXml:
         # breaking them at any letter.
         self.fonts = f'<w:rFonts w:eastAsia="{EAST_ASIAN_FONT}"/>'
         grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in self.widths)
-        border = '<w:{side} w:val="single" w:sz="4" w:space="0" w:color="{color}"/>'
-        borders = "".join(
-            border.format(side=side, color=color)
-            for side, color in (
-                ("top", "404040"),
-                ("left", "BFBFBF"),
-                ("bottom", "404040"),
-                ("right", "BFBFBF"),
-                ("insideH", "A6A6A6"),
-                ("insideV", "BFBFBF"),
-            )
-        )
+        # Borders, margins and the header's look come from the named table style.
         self.head = (
-            f'<w:tbl xmlns:w="{W_NS}"><w:tblPr><w:tblStyle w:val="TableGrid"/>'
+            f'<w:tbl xmlns:w="{W_NS}"><w:tblPr><w:tblStyle w:val="{TABLE_STYLE_NAME_ID}"/>'
             f'<w:tblW w:w="{sum(self.widths)}" w:type="dxa"/>'
-            f"<w:tblBorders>{borders}</w:tblBorders>"
             '<w:tblLayout w:type="fixed"/>'
-            '<w:tblCellMar><w:top w:w="28" w:type="dxa"/><w:left w:w="68" w:type="dxa"/>'
-            '<w:bottom w:w="28" w:type="dxa"/><w:right w:w="68" w:type="dxa"/></w:tblCellMar>'
             '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="0" '
             'w:lastColumn="0" w:noHBand="1" w:noVBand="1"/>'
             f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
         )
+        size = (_WIDE_TABLE_FONT_HALF_POINTS if len(self.columns) > _WIDE_TABLE_COLUMNS
+                else _FONT_HALF_POINTS) / 2
+        #: Characters a line of each column holds, roughly (for keeping short rows whole).
+        self.line_chars = [max(4, int((w - _CELL_PADDING_TWIPS) / (size * 20 * 0.55)))
+                           for w in self.widths]
+        self.empty_mark = {"NR": "NR", "dash": "–"}.get(table.options.empty, "")
         header_cells = "".join(
-            self._cell(column.heading, width, bold=True, shade=True)
+            self._cell(column.heading, width, bold=True)
             for column, width in zip(self.columns, self.widths, strict=False)
         )
         # tblHeader repeats the row at the top of every page; no cantSplit, so a long row may break.
@@ -442,17 +496,23 @@ class _TableXml:
         keys = [c.key for c in self.columns]
         cell = self._cell
         widths = self.widths
+        slots = [key in SLOT_COLUMNS and bool(self.empty_mark) for key in keys]
         for n, row in enumerate(rows, 1):
-            yield "<w:tr>" + "".join(
-                cell(row.get(key, ""), width) for key, width in zip(keys, widths, strict=False)
+            texts = [row.get(key, "") or (self.empty_mark if slot else "")
+                     for key, slot in zip(keys, slots, strict=False)]
+            # A short row stays on one page; a long one may break rather than leave a gap.
+            lines = max((sum(1 + len(part) // chars for part in text.split("\n"))
+                         for text, chars in zip(texts, self.line_chars, strict=False)), default=1)
+            props = "<w:trPr><w:cantSplit/></w:trPr>" if lines <= _KEEP_WHOLE_LINES else ""
+            yield f"<w:tr>{props}" + "".join(
+                cell(text, width) for text, width in zip(texts, widths, strict=False)
             ) + "</w:tr>"
             if n % _CANCEL_CHECK_ROWS == 0:
                 check_cancel()
         yield "</w:tbl>"
 
-    def _cell(self, text: str, width: int, bold: bool = False, shade: bool = False) -> str:
-        shading = '<w:shd w:val="clear" w:color="auto" w:fill="E7E6E6"/>' if shade else ""
-        props = f'<w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{shading}</w:tcPr>'
+    def _cell(self, text: str, width: int, bold: bool = False) -> str:
+        props = f'<w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
         lines = clean_text(text).split("\n") if text else [""]
         paragraphs = "".join(self._paragraph(line, bold) for line in lines)
         return f"<w:tc>{props}{paragraphs}</w:tc>"

@@ -206,9 +206,13 @@ _APPLIES: dict[str, Callable[[str, str], bool]] = {
     "records": lambda fmt, table: fmt not in ("qdpx", "qdc") and table == "evidence",
     "lang": lambda fmt, table: True,
     "tidy": lambda fmt, table: fmt in ("csv", "xlsx"),
+    "columns": lambda fmt, table: fmt not in ("qdpx", "qdc") and table == "evidence",
+    "empty": lambda fmt, table: fmt == "docx" and table == "evidence",
+    "caption": lambda fmt, table: fmt == "docx",
 }
 _OPTION_NAMES = {"table": "--table", "group_by": "--group-by", "records": "--records",
-                 "tidy": "--tidy", "lang": "--lang"}
+                 "tidy": "--tidy", "lang": "--lang", "columns": "--columns", "empty": "--empty",
+                 "caption": "--caption"}
 
 
 def refuse_options_that_do_not_apply(out: str | os.PathLike[str], table: str,
@@ -223,6 +227,10 @@ def refuse_options_that_do_not_apply(out: str | os.PathLike[str], table: str,
                 why = tr("the studies table has one row per study and no groups")
             elif name == "records":
                 why = tr("only the evidence table chooses between consensus and coders' CMOCs")
+            elif name == "columns":
+                why = tr("only the evidence table has optional columns")
+            elif name in ("empty", "caption"):
+                why = tr("it changes only how a Word evidence table looks")
             else:
                 why = tr("tidy companions are written beside .csv and .xlsx tables")
             raise ValidationError(tr("{option} does not apply here: {why}. Leave it out.").format(

@@ -298,6 +298,8 @@ def test_tables_are_built_without_the_documents_full_texts(demo_path, tmp_path, 
     ("s.csv", ("--table", "excerpts", "--records", "all"), "--records"),
     ("p.qdpx", ("--table", "evidence"), "--table"),
     ("e.docx", ("--tidy",), "--tidy"),
+    ("e.csv", ("--empty", "NR"), "--empty"),
+    ("s.docx", ("--table", "studies", "--columns", "actor"), "--columns"),
 ])
 def test_options_that_do_not_apply_are_refused(cli, demo_path, tmp_path, out, extra, option):
     code, stdout, stderr = cli("export", demo_path, "-o", tmp_path / out, *extra)
@@ -321,3 +323,16 @@ def test_tidy_companions_beside_the_csv(cli, demo_path, tmp_path):
         c.statement or "" for c in (*snap.cmocs, *snap.consensus))
     # Machine values whatever the language: statuses as stored, not translated.
     assert set(cmocs["status"]) <= {"draft", "submitted", "reconciled", "set_aside", ""}
+
+
+def test_word_choices_from_the_command_line(cli, demo_path, tmp_path):
+    out = tmp_path / "e.docx"
+    code, _, stderr = cli("export", demo_path, "-o", out, "--columns", "intervention,theories",
+                          "--empty", "dash", "--caption", "Table S2")
+    assert code == 0, stderr
+    document = docx.Document(str(out))
+    assert document.paragraphs[0].text == "Table S2. CMOC evidence table"
+    header = [c.text for c in document.tables[0].rows[0].cells]
+    assert "Intervention" in header and "Programme theories" in header
+    code, _, stderr = cli("export", demo_path, "-o", out, "--columns", "colour")
+    assert code == 2 and "colour" in stderr and "intervention, actor, codes, theories" in stderr
