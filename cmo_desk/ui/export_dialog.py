@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
     QLineEdit, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -60,10 +60,23 @@ def grouping_titles() -> dict[str, str]:
 
 def record_titles() -> dict[str, str]:
     return {
-        "consensus": tr("Consensus where it exists, else coders' own"),
+        "consensus": tr("Consensus, and coders' CMOCs no consensus covers"),
         "coders": tr("Coders' own only"),
         "all": tr("All (consensus and coders' own)"),
     }
+
+
+def column_titles() -> dict[str, str]:
+    return {
+        "intervention": tr("Intervention"),
+        "actor": tr("Actor"),
+        "codes": tr("Codes"),
+        "theories": tr("Programme theories"),
+    }
+
+
+def empty_titles() -> dict[str, str]:
+    return {"blank": tr("Left blank"), "NR": tr("NR (not reported)"), "dash": tr("– (dash)")}
 
 
 def format_titles() -> dict[str, str]:
@@ -143,7 +156,8 @@ class ExportDialog(QDialog):
         self._debounce.setInterval(PREVIEW_DELAY_MS)
         self._debounce.timeout.connect(self.refresh_preview)
         self.set_choices(choices or remembered_choices(session))
-        for combo in (self.table_combo, self.group_combo, self.records_combo, self.lang_combo):
+        for combo in (self.table_combo, self.group_combo, self.records_combo, self.lang_combo,
+                      self.empty_combo):
             combo.currentIndexChanged.connect(self._options_changed)
         self.format_combo.currentIndexChanged.connect(self._format_changed)
         self.path_edit.textEdited.connect(self._path_edited)
@@ -173,6 +187,21 @@ class ExportDialog(QDialog):
         form.addRow(tr("Group by"), self.group_combo)
         form.addRow(tr("Records"), self.records_combo)
         form.addRow(tr("Language"), self.lang_combo)
+        columns_row = QHBoxLayout()
+        self.column_boxes: dict[str, QCheckBox] = {}
+        for key, title in column_titles().items():
+            box = QCheckBox(title)
+            box.toggled.connect(self._options_changed)
+            self.column_boxes[key] = box
+            columns_row.addWidget(box)
+        columns_row.addStretch(1)
+        form.addRow(tr("Extra columns"), columns_row)
+        self.empty_combo = self._combo(empty_titles())
+        form.addRow(tr("Empty slots"), self.empty_combo)
+        self.tidy_box = QCheckBox(tr("Also write tidy data for analysis (studies, CMOCs, "
+                                     "excerpt pages, form values)"))
+        self.tidy_box.toggled.connect(self._options_changed)
+        form.addRow(self.tidy_box)
         path_row = QHBoxLayout()
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText(tr("Where to save the file"))
@@ -251,6 +280,10 @@ class ExportDialog(QDialog):
                                  (self.records_combo, o.records), (self.lang_combo, o.lang),
                                  (self.format_combo, choices.suffix)):
                 combo.setCurrentIndex(max(0, combo.findData(value)))
+            self.empty_combo.setCurrentIndex(max(0, self.empty_combo.findData(o.empty)))
+            for key, box in self.column_boxes.items():
+                box.setChecked(key in o.columns)
+            self.tidy_box.setChecked(o.tidy)
             self.path_edit.setText(choices.path)
         finally:
             self._syncing = False
@@ -263,6 +296,10 @@ class ExportDialog(QDialog):
             records=self.records_combo.currentData(),
             lang=self.lang_combo.currentData(),
             only_coder=self.only_coder,
+            columns=tuple(k for k, box in self.column_boxes.items()
+                          if box.isChecked() and box.isEnabled()),
+            empty=self.empty_combo.currentData() if self.empty_combo.isEnabled() else "blank",
+            tidy=self.tidy_box.isChecked() and self.tidy_box.isEnabled(),
         )
 
     def suffix(self) -> str:
@@ -284,6 +321,10 @@ class ExportDialog(QDialog):
         self.lang_combo.setEnabled(not refi)
         self.group_combo.setEnabled(not refi and table != "studies")
         self.records_combo.setEnabled(not refi and table == "evidence" and not self.only_coder)
+        for box in self.column_boxes.values():
+            box.setEnabled(not refi and table == "evidence")
+        self.empty_combo.setEnabled(self.suffix() == ".docx" and table == "evidence")
+        self.tidy_box.setEnabled(self.suffix() in (".csv", ".xlsx"))
         if refi:
             self.options_note.setText(tr("REFI-QDA files carry the project itself for other "
                                          "analysis programs; the table options do not apply."))

@@ -324,3 +324,26 @@ def test_coding_blind_the_preview_and_the_file_hold_only_my_own_work(qtbot, open
     assert set(written["statement"]) == mine
     assert not set(written["statement"]) & (theirs - mine)
     assert set(written["record_type"]) == {"coder"}
+
+
+def test_columns_empty_slots_and_tidy_data_are_chosen_with_the_mouse(qtbot, make_dialog,
+                                                                     tmp_path):
+    from PySide6.QtCore import QPoint
+
+    dialog = make_dialog()
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    choose(dialog.table_combo, "evidence")
+    choose(dialog.format_combo, ".docx")
+    box = dialog.column_boxes["theories"]
+    QTest.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert box.isChecked()
+    qtbot.waitUntil(lambda: "Programme theories" in dialog.columns_label.text(), timeout=2000)
+    assert dialog.empty_combo.isEnabled() and not dialog.tidy_box.isEnabled()
+    choose(dialog.empty_combo, "NR")
+    assert dialog.options().columns == ("theories",) and dialog.options().empty == "NR"
+    choose(dialog.format_combo, ".csv")
+    assert dialog.tidy_box.isEnabled() and not dialog.empty_combo.isEnabled()
+    tidy = dialog.tidy_box
+    QTest.mouseClick(tidy, Qt.MouseButton.LeftButton, pos=QPoint(8, tidy.height() // 2))
+    assert dialog.options().tidy and dialog.options().empty == "blank"
