@@ -337,6 +337,12 @@ class _Context:
         self.lang = lang
         self.empty = "blank"
         self.template = snapshot.project.template or _default_template()
+        #: The template's choice options: stored in English, shown in the table's language
+        #: (as the study form shows them).
+        self.option_values = {
+            o for section in _sections(self.template) for f in _fields(section)
+            for o in (f.get("options") or []) if isinstance(o, str)
+        }
         self._study_target = {s.id: s.merged_into for s in snapshot.studies if s.merged_into}
         self.studies = [s for s in snapshot.studies if not s.merged_into]
         self.study_by_id = {s.id: s for s in self.studies}
@@ -453,6 +459,8 @@ class _Context:
             return "; ".join(t for t in (self.format_value(v) for v in value) if t)
         if isinstance(value, dict):
             return self._format_mapping(value)
+        if isinstance(value, str) and value in self.option_values:
+            return self.t(value)
         return clean_text(value).strip()
 
     def _format_mapping(self, value: dict[str, Any]) -> str:

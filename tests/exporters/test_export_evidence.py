@@ -281,3 +281,15 @@ def test_quotes_are_one_paragraph_in_text_order_and_match_their_pages():
     table = build_table(snap, ExportOptions(table="excerpts"))
     by_id = {r["excerpt_id"]: r for _, r in table.iter_rows()}
     assert by_id["ex2"]["quote"] == "peers on page 2 said they were treat-ment partners and friends"
+
+
+def test_chinese_tables_translate_the_forms_choices_not_only_headings():
+    from cmo_desk.domain.templates import default_template
+
+    snap = make_snapshot(template=default_template())
+    zh = build_table(snap, ExportOptions(table="studies", lang="zh_CN"))
+    booth = next(r for _, r in zh.iter_rows() if r["study_id"] == "s-booth")
+    assert booth["rigour"] == "高"
+    assert booth["income_group"].startswith("中低")
+    en = build_table(snap, ExportOptions(table="studies", lang="en"))
+    assert next(r for _, r in en.iter_rows() if r["study_id"] == "s-booth")["rigour"] == "high"
