@@ -123,6 +123,7 @@ def write_docx(
 
 _DOCUMENT_PART = "word/document.xml"
 _APP_PART = "docProps/app.xml"
+_FONT_TABLE_PART = "word/fontTable.xml"
 
 
 def _app_xml() -> bytes:
@@ -148,6 +149,10 @@ def _write_with_body(model: io.BytesIO, out: Path, marker: str, body: Iterator[s
         for info in source.infolist():
             if info.filename == _APP_PART:
                 dest.writestr(info, _app_xml())
+                continue
+            if info.filename == _FONT_TABLE_PART:
+                table_xml = source.read(info).decode("utf-8")
+                dest.writestr(info, _UNUSED_TEMPLATE_FONTS.sub("", table_xml).encode("utf-8"))
                 continue
             if info.filename != _DOCUMENT_PART:
                 dest.writestr(info, source.read(info))
@@ -232,6 +237,7 @@ def _new_document(table: Table) -> DocxDocument:
     fmt.space_after = Pt(1)
     fmt.line_spacing = 1.0
     _add_table_style(doc)
+    _one_east_asian_font(doc)
 
     heading = doc.add_heading(level=1)
     _add_text_run(heading, f"{block.caption}. {block.title}" if block.caption else block.title, lang)
@@ -281,6 +287,23 @@ def _add_table_style(doc: DocxDocument) -> None:
 
     for child in parse_xml(xml):
         element.append(child)
+
+
+def _one_east_asian_font(doc: DocxDocument) -> None:
+    """Every style names the same Chinese font: python-docx's template points many styles at
+    theme fonts that Word resolves to Japanese ones (MS Mincho, MS Gothic), so a heading and the
+    text beneath it would show Chinese in two different typefaces."""
+    from docx.oxml.ns import qn
+
+    for fonts in doc.styles.element.iter(qn("w:rFonts")):
+        if fonts.get(qn("w:eastAsiaTheme")) is not None or fonts.get(qn("w:eastAsia")):
+            fonts.attrib.pop(qn("w:eastAsiaTheme"), None)
+            fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
+
+
+#: Fonts of python-docx's template that no part of an export uses once every style names
+#: ``EAST_ASIAN_FONT``; listing them would make Word substitute them for nothing.
+_UNUSED_TEMPLATE_FONTS = re.compile(r'<w:font w:name="(?:ＭＳ 明朝|ＭＳ ゴシック)">.*?</w:font>', re.S)
 
 
 def _style_fonts(style: Any, lang: str) -> None:

@@ -257,3 +257,21 @@ def test_a_long_row_may_break_across_pages(tmp_path):
 def test_unknown_column_or_empty_mark_is_refused(bad):
     with pytest.raises(ValidationError, match="choose one of"):
         ExportOptions(**bad)
+
+
+def test_one_chinese_font_family_throughout(tmp_path):
+    import zipfile
+
+    path = tmp_path / "zh.docx"
+    write_docx(build_table(make_snapshot(), ExportOptions(lang="zh_CN")), path)
+    with zipfile.ZipFile(path) as zf:
+        styles = zf.read("word/styles.xml").decode()
+        body = zf.read("word/document.xml").decode()
+        fonts = zf.read("word/fontTable.xml").decode()
+    assert "eastAsiaTheme" not in styles
+    import re
+
+    named = set(re.findall(r'w:eastAsia="([^"]+)"', styles + body)) - {"zh-CN", "en-US"}
+    assert named == {"SimSun"}
+    assert "ＭＳ 明朝" not in fonts and "ＭＳ ゴシック" not in fonts
+    assert docx.Document(str(path)).paragraphs[0].text.startswith("表 S1")
