@@ -84,3 +84,12 @@ def unique_initials(coders: Iterable[Coder]) -> dict[str, str]:
         result.update(chosen)
         taken |= {v.casefold() for v in chosen.values()}
     return result
+
+
+def with_unique_initials(coders: Iterable[Coder]) -> list[Coder]:
+    """The coders, each carrying the initials ``unique_initials`` gives them, for display."""
+    import dataclasses
+
+    listed = list(coders)
+    unique = unique_initials(listed)
+    return [dataclasses.replace(c, initials=unique[c.id]) for c in listed]

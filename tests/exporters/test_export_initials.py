@@ -68,3 +68,14 @@ def test_table_uses_unique_initials_and_explains_them_in_a_legend():
     assert "APe = Ana Petrova" in legend and "APa = Anna Pavlova" in legend
     evidence = build_table(snap)
     assert any("(+)" in line for line in evidence.title_block.legend)
+
+
+def test_the_desk_lists_show_the_same_unique_initials(qtbot):
+    from cmo_desk.domain.records import Cmoc
+    from cmo_desk.ui.models import CmocListModel
+
+    coders = {"1": Coder("1", name="Lan Nguyen", initials="LN"),
+              "2": Coder("2", name="Lena Nowak", initials="LN")}
+    model = CmocListModel()
+    model.set_rows([Cmoc("m1", owner_id="2", statement="If peers then trust")], coders, "1")
+    assert model.data(model.index(0, 0)).startswith("[LeN] ")
