@@ -951,15 +951,34 @@ def _apply_extension(result: RefiImport, ext: dict, refs: dict[str, str]) -> set
             return None
         return list(values)
 
+    def items(key: str) -> list[dict]:
+        value = ext.get(key)
+        return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+    def mapping(value: object) -> dict:
+        return value if isinstance(value, dict) else {}
+
+    def typed(fields: dict) -> dict:
+        """Only values of the type the record stores: a wrong one is left out, not guessed."""
+        def fits(key: str, value: object) -> bool:
+            if key == "authors":
+                return isinstance(value, list) and all(isinstance(a, str) for a in value)
+            if key in ("year", "sort_order"):
+                return isinstance(value, int) and not isinstance(value, bool)
+            if key == "extra":
+                return isinstance(value, dict)
+            return isinstance(value, str)
+        return {k: v for k, v in fields.items() if fits(k, v)}
+
     def own_id(entry: dict) -> str:
         value = entry.get("id")
         return value if isinstance(value, str) and value else new_id()
 
     if isinstance(ext.get("template"), dict):
         result.template = ext["template"]
-    coders = ext.get("coders") if isinstance(ext.get("coders"), dict) else {}
+    coders = mapping(ext.get("coders"))
     result.coders = [
-        dataclasses.replace(c, **{k: v for k, v in (coders.get(g) or {}).items()
+        dataclasses.replace(c, **{k: v for k, v in mapping(coders.get(g)).items()
                                   if k in ("initials", "role", "color") and isinstance(v, str)})
         if (g := next((g for g, cid in refs.items() if cid == c.id and g in coders), None)) else c
         for c in result.coders
@@ -967,35 +986,39 @@ def _apply_extension(result: RefiImport, ext: dict, refs: dict[str, str]) -> set
     # Studies: citation fields back on the studies made from cases; the rest made anew.
     studies = {s.id: s for s in result.studies}
     study_fields = {f.name for f in dataclasses.fields(Study)} - {"id", "deleted"}
-    for entry in ext.get("studies") or []:
-        if not isinstance(entry, dict) or not isinstance(entry.get("guid"), str):
+    for entry in items("studies"):
+        if not isinstance(entry.get("guid"), str):
             continue
-        fields = {k: v for k, v in (entry.get("fields") or {}).items() if k in study_fields}
+        fields = typed({k: v for k, v in mapping(entry.get("fields")).items() if k in study_fields})
         sid = ref(entry["guid"])
         if sid is None:
             sid = own_id(entry)
             refs[entry["guid"]] = sid
-            studies[sid] = Study(id=sid)
+            studies.setdefault(sid, Study(id=sid))
+        if sid not in studies:
+            continue  # the GUID belongs to something else in the file
         try:
             studies[sid] = dataclasses.replace(studies[sid], **fields)
         except TypeError:
             continue
-    for entry in ext.get("studies") or []:
-        if isinstance(entry, dict) and (sid := ref(entry.get("guid"))) and ref(entry.get("merged_into")):
+    for entry in items("studies"):
+        if (sid := ref(entry.get("guid"))) and ref(entry.get("merged_into")) and sid in studies:
             studies[sid] = dataclasses.replace(studies[sid], merged_into=ref(entry["merged_into"]))
     result.studies = list(studies.values())
     # Page boundaries and pages.
-    documents = ext.get("documents") if isinstance(ext.get("documents"), dict) else {}
+    documents = mapping(ext.get("documents"))
     by_doc = {ref(g): v for g, v in documents.items() if ref(g) and isinstance(v, dict)}
     result.documents = [
         dataclasses.replace(d, page_starts=ints(by_doc[d.id].get("page_starts")),
-                            extractor=by_doc[d.id].get("extractor") or d.extractor,
-                            needs_ocr=by_doc[d.id].get("needs_ocr"),
+                            extractor=typed({"x": by_doc[d.id].get("extractor")}).get("x")
+                            or d.extractor,
+                            needs_ocr=by_doc[d.id].get("needs_ocr")
+                            if isinstance(by_doc[d.id].get("needs_ocr"), bool) else d.needs_ocr,
                             warnings=strs(by_doc[d.id].get("warnings")) or d.warnings)
         if d.id in by_doc else d
         for d in result.documents
     ]
-    pages = ext.get("excerpts") if isinstance(ext.get("excerpts"), dict) else {}
+    pages = mapping(ext.get("excerpts"))
     by_excerpt = {ref(g): v.get("page") for g, v in pages.items() if ref(g) and isinstance(v, dict)}
     result.excerpts = [
         dataclasses.replace(e, page=by_excerpt[e.id])
@@ -1003,18 +1026,18 @@ def _apply_extension(result: RefiImport, ext: dict, refs: dict[str, str]) -> set
         for e in result.excerpts
     ]
     # Programme theories, then the CMOCs' links to them.
-    for entry in ext.get("theories") or []:
-        if isinstance(entry, dict) and isinstance(entry.get("guid"), str):
+    for entry in items("theories"):
+        if isinstance(entry.get("guid"), str):
             refs[entry["guid"]] = own_id(entry)
-    for entry in ext.get("theories") or []:
-        if isinstance(entry, dict) and isinstance(entry.get("guid"), str):
+    for entry in items("theories"):
+        if isinstance(entry.get("guid"), str):
             result.theories.append(Theory(
                 id=refs[entry["guid"]],
                 **{k: entry.get(k) for k in ("label", "statement", "version", "status")
                    if isinstance(entry.get(k), str)},
                 previous_id=ref(entry.get("previous")),
             ))
-    cmocs = ext.get("cmocs") if isinstance(ext.get("cmocs"), dict) else {}
+    cmocs = mapping(ext.get("cmocs"))
     by_cmoc = {ref(g): v for g, v in cmocs.items() if ref(g) and isinstance(v, dict)}
     updated = []
     for c in result.cmocs:
@@ -1022,9 +1045,10 @@ def _apply_extension(result: RefiImport, ext: dict, refs: dict[str, str]) -> set
         if entry is None:
             updated.append(c)
             continue
+        pairs = entry.get("theories") if isinstance(entry.get("theories"), list) else []
         links = tuple(
             (ref(pair[0]), pair[1] if isinstance(pair[1], str) else None)
-            for pair in entry.get("theories") or []
+            for pair in pairs
             if isinstance(pair, list) and len(pair) == 2 and ref(pair[0])
         )
         extra: dict = {"theories": links}
@@ -1039,12 +1063,11 @@ def _apply_extension(result: RefiImport, ext: dict, refs: dict[str, str]) -> set
     # Consensus CMOCs with what they were built from; their notes are not memos.
     used: set[str] = set()
     consensus_fields = {f.name for f in dataclasses.fields(Consensus)}
-    for entry in ext.get("consensus") or []:
-        if not isinstance(entry, dict):
-            continue
-        fields = {k: v for k, v in (entry.get("fields") or {}).items()
-                  if k in consensus_fields and k not in ("id", "deleted", "study_id", "reconciled_by",
-                                                         "source_ids", "code_ids", "excerpt_ids")}
+    for entry in items("consensus"):
+        fields = typed({k: v for k, v in mapping(entry.get("fields")).items()
+                        if k in consensus_fields and k not in (
+                            "id", "deleted", "study_id", "reconciled_by", "source_ids", "code_ids",
+                            "excerpt_ids")})
         result.consensus.append(Consensus(
             id=own_id(entry),
             study_id=ref(entry.get("study")),
@@ -1056,8 +1079,8 @@ def _apply_extension(result: RefiImport, ext: dict, refs: dict[str, str]) -> set
         ))
         if isinstance(entry.get("note"), str):
             used.add(entry["note"])
-    for entry in ext.get("form_values") or []:
-        if isinstance(entry, dict) and ref(entry.get("study")) and isinstance(entry.get("key"), str):
+    for entry in items("form_values"):
+        if ref(entry.get("study")) and isinstance(entry.get("key"), str):
             coder = entry.get("coder")
             if coder is not None and ref(coder) is None:
                 continue  # a coder's value must never come back as the agreed one
@@ -1066,8 +1089,8 @@ def _apply_extension(result: RefiImport, ext: dict, refs: dict[str, str]) -> set
                 coder_id=ref(coder) if coder is not None else None,
                 key=entry["key"], value=entry.get("value"),
             ))
-    for entry in ext.get("assignments") or []:
-        if isinstance(entry, dict) and ref(entry.get("study")) and ref(entry.get("coder")):
+    for entry in items("assignments"):
+        if ref(entry.get("study")) and ref(entry.get("coder")):
             result.assignments.append(Assignment(
                 id=new_id(), study_id=ref(entry["study"]), coder_id=ref(entry["coder"]),
                 status=entry.get("status") if isinstance(entry.get("status"), str) else None,

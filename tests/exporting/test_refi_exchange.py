@@ -7,6 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from cmo_desk.domain.errors import Cancelled, ImportFailed, ValidationError
@@ -418,3 +420,62 @@ def test_corpus_exports_import_through_the_command(cli, tmp_path, name, coders, 
     again = snapshot_of(project)
     assert (len(again.coders), len(again.codes)) == (coders, codes)
     assert again.project.description == snap.project.description
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                 max_size=4),
+    max_leaves=12,
+)
+EXTENSION_KEYS = ("template", "coders", "studies", "documents", "excerpts", "theories", "cmocs",
+                  "consensus", "form_values", "assignments")
+
+
+guids = st.sampled_from(["G1", "G2", "G3", 7, None])
+entry = st.fixed_dictionaries({"guid": guids, "study": guids, "coder": guids, "id": guids}, optional={
+    "fields": st.dictionaries(st.sampled_from(["title", "year", "authors", "context", "sort_order",
+                                               "extra", "label", "resolution"]), json_values),
+    "key": st.text(max_size=4) | st.integers(), "value": json_values,
+    "sources": st.lists(guids, max_size=3), "theories": json_values, "merged_into": guids,
+})
+extension = st.fixed_dictionaries({}, optional={
+    **{k: json_values | st.lists(entry, max_size=3) for k in EXTENSION_KEYS},
+    "documents": st.dictionaries(st.sampled_from(["G1", "G2"]), json_values | st.fixed_dictionaries(
+        {"page_starts": json_values, "needs_ocr": json_values, "extractor": json_values})),
+})
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(extension,
+       st.dictionaries(st.sampled_from(["G1", "G2", ""]), st.sampled_from(["a", "b"]), min_size=1))
+@example({"studies": [{"guid": "G1", "fields": {"title": "t"}}]}, {"G1": "a"})
+@example({"studies": [{"guid": "G3", "id": "G3", "merged_into": "G3"}]}, {"G1": "a"})
+def test_a_damaged_extension_never_stops_an_import(ext, refs):
+    """Whatever records.json holds, reading it back leaves out what is wrong and goes on."""
+    from cmo_desk.importers.refi import RefiImport, _apply_extension
+
+    result = RefiImport()
+    used = _apply_extension(result, {"format": "cmo-desk-refi-extension", **ext}, dict(refs))
+    assert isinstance(used, set)
+    for fv in result.form_values:
+        assert fv.study_id and isinstance(fv.key, str)
+    for study in result.studies:
+        assert study.year is None or isinstance(study.year, int)
+        assert study.title is None or isinstance(study.title, str)
+    for agreed in result.consensus:
+        assert agreed.context is None or isinstance(agreed.context, str)
+        assert agreed.sort_order is None or isinstance(agreed.sort_order, int)
+
+
+def test_an_unreadable_extension_is_ignored_and_the_rest_imports(cli, demo_qdpx, tmp_path):
+    broken = tmp_path / "broken.qdpx"
+    with zipfile.ZipFile(demo_qdpx) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, data[: len(data) // 2] if info.filename.endswith(".json") else data)
+    fresh = tmp_path / "fresh.cmo"
+    assert cli("new", fresh)[0] == 0
+    code, stdout, stderr = import_file(cli, fresh, broken)
+    assert code == 0, stderr
+    assert "27 excerpts" in stdout and "Also added" not in stdout
