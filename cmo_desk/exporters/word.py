@@ -41,6 +41,9 @@ TABLE_STYLE_NAME = "CMO Evidence Table"
 TABLE_STYLE_NAME_ID = "CMOEvidenceTable"
 #: Estimated lines below which a row is kept on one page; a longer row may break.
 _KEEP_WHOLE_LINES = 18
+#: Lines of 9-point text a landscape A4 page holds under the title and the header row, roughly:
+#: a row longer than this continues in a row of its own.
+_PAGE_LINES = 34
 _FONT_HALF_POINTS = 18  # 9 pt
 _WIDE_TABLE_FONT_HALF_POINTS = 16  # 8 pt, so that words still fit in a table of many columns
 _WIDE_TABLE_COLUMNS = 10
@@ -498,6 +501,7 @@ class _TableXml:
         self.line_chars = [max(4, int((w - _CELL_PADDING_TWIPS) / (size * 20 * 0.55)))
                            for w in self.widths]
         self.empty_mark = {"NR": "NR", "dash": "–"}.get(table.options.empty, "")
+        self.continued = tr("{label}, cont.", table.lang)
         header_cells = "".join(
             self._cell(column.heading, width, bold=True)
             for column, width in zip(self.columns, self.widths, strict=False)
@@ -523,16 +527,52 @@ class _TableXml:
         for n, row in enumerate(rows, 1):
             texts = [row.get(key, "") or (self.empty_mark if slot else "")
                      for key, slot in zip(keys, slots, strict=False)]
-            # A short row stays on one page; a long one may break rather than leave a gap.
-            lines = max((sum(1 + len(part) // chars for part in text.split("\n"))
-                         for text, chars in zip(texts, self.line_chars, strict=False)), default=1)
-            props = "<w:trPr><w:cantSplit/></w:trPr>" if lines <= _KEEP_WHOLE_LINES else ""
-            yield f"<w:tr>{props}" + "".join(
-                cell(text, width) for text, width in zip(texts, widths, strict=False)
-            ) + "</w:tr>"
+            # A short row stays on one page. A row longer than a page continues in rows of its
+            # own whose first cell says "(continued)", so a reader on the next page knows whose
+            # evidence it is; a paragraph longer than a page may still break.
+            parts = self._parts(texts)
+            # A part of a split row is at most about a page: keep it whole too.
+            keep = _PAGE_LINES if len(parts) > 1 else _KEEP_WHOLE_LINES
+            for part in parts:
+                props = "<w:trPr><w:cantSplit/></w:trPr>" if self._lines(part) <= keep else ""
+                yield f"<w:tr>{props}" + "".join(
+                    cell(text, width) for text, width in zip(part, widths, strict=False)
+                ) + "</w:tr>"
             if n % _CANCEL_CHECK_ROWS == 0:
                 check_cancel()
         yield "</w:tbl>"
+
+    def _lines(self, texts: list[str]) -> int:
+        """Lines the tallest cell needs, roughly."""
+        return max((sum(1 + len(p) // chars for p in text.split("\n"))
+                    for text, chars in zip(texts, self.line_chars, strict=False)), default=1)
+
+    def _parts(self, texts: list[str]) -> list[list[str]]:
+        """The row as one or more rows of at most about a page each, split between paragraphs."""
+        if self._lines(texts) <= _PAGE_LINES:
+            return [texts]
+        columns: list[list[str]] = []
+        for text, chars in zip(texts, self.line_chars, strict=False):
+            pieces: list[str] = []
+            current: list[str] = []
+            used = 0
+            for paragraph in text.split("\n"):
+                need = 1 + len(paragraph) // chars
+                if current and used + need > _PAGE_LINES:
+                    pieces.append("\n".join(current))
+                    current, used = [], 0
+                current.append(paragraph)
+                used += need
+            pieces.append("\n".join(current))
+            columns.append(pieces)
+        count = max(len(p) for p in columns)
+        if count == 1:
+            return [texts]
+        parts = [[p[i] if i < len(p) else "" for p in columns] for i in range(count)]
+        label = one_line(texts[0]) if texts else ""
+        for part in parts[1:]:
+            part[0] = self.continued.format(label=label)
+        return parts
 
     def _cell(self, text: str, width: int, bold: bool = False) -> str:
         props = f'<w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'

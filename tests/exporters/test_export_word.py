@@ -253,6 +253,32 @@ def test_a_long_row_may_break_across_pages(tmp_path):
     assert row._tr.trPr is None or row._tr.trPr.find(qn("w:cantSplit")) is None
 
 
+def test_a_row_longer_than_a_page_continues_in_rows_marked_cont(tmp_path):
+    import dataclasses
+
+    from cmo_desk.domain.records import Excerpt
+
+    base = make_snapshot()
+    quotes = tuple(Excerpt(f"q{i}", study_id="s-amin", owner_id="c-ana", page=i,
+                           quote=f"Quote number {i}: " + "peers were there for us. " * 6)
+                   for i in range(1, 41))
+    cmoc = dataclasses.replace(base.cmocs[3], excerpt_ids=tuple(q.id for q in quotes))
+    snap = dataclasses.replace(base, excerpts=base.excerpts + quotes, cmocs=(cmoc,), consensus=())
+    path = tmp_path / "long.docx"
+    write_docx(build_table(snap, ExportOptions(records="coders")), path)
+    rows = data_rows(docx.Document(str(path)))
+    assert len(rows) >= 2
+    assert rows[0].cells[0].text == "Amin 2020"
+    assert all(r.cells[0].text == "Amin 2020, cont." for r in rows[1:])
+    # Each part is at most about a page, so each is kept whole.
+    assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in rows)
+    # Every quote is there once, in order, whatever row it landed in.
+    shown = [line for r in rows for line in r.cells[6].text.split("\n") if line]
+    assert [line.split(":")[0] for line in shown] == [f"“Quote number {i}" for i in range(1, 41)]
+    # The other cells are not repeated in the continuation rows.
+    assert rows[1].cells[1].text == ""
+
+
 @pytest.mark.parametrize("bad", [{"columns": ("colour",)}, {"empty": "N/A"}])
 def test_unknown_column_or_empty_mark_is_refused(bad):
     with pytest.raises(ValidationError, match="choose one of"):
