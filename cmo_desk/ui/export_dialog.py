@@ -198,8 +198,10 @@ class ExportDialog(QDialog):
         form.addRow(tr("Extra columns"), columns_row)
         self.empty_combo = self._combo(empty_titles())
         form.addRow(tr("Empty slots"), self.empty_combo)
-        self.tidy_box = QCheckBox(tr("Also write tidy data for analysis (studies, CMOCs, "
-                                     "excerpt pages, form values)"))
+        self.tidy_box = QCheckBox(tr("Also write tidy data for analysis"))
+        self.tidy_box.setToolTip(tr("Beside the spreadsheet: studies, CMOCs, each CMOC's excerpts "
+                                    "with pages and quotes, and every coder's form values, one "
+                                    "row per record."))
         self.tidy_box.toggled.connect(self._options_changed)
         form.addRow(self.tidy_box)
         path_row = QHBoxLayout()
