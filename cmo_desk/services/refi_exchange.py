@@ -454,13 +454,20 @@ class _Writer:
 
     def other_studies(self, uow: UnitOfWork) -> None:
         """Studies the file lists without documents (CMO Desk files only)."""
+        made: set[str] = set()
         for study in self.data.studies:
             if study.id in self.study_map:
                 continue
             if uow.current("study", study.id) is not None:
                 self.study_map[study.id] = study.id
             else:
-                self._study(uow, study)
+                made.add(self._study(uow, study) or "")
+        # A duplicate merged into another study stays merged, never comes back as a study.
+        for study in self.data.studies:
+            sid = self.study_map.get(study.id)
+            target = self.study_map.get(study.merged_into or "")
+            if sid in made and target and target != sid:
+                uow.update("study", sid, {"merged_into": target})
 
     def theories(self, uow: UnitOfWork) -> None:
         for theory in self.data.theories:

@@ -127,7 +127,8 @@ def _content(snap: ProjectSnapshot) -> dict[str, object]:
         "coders": sorted((c.name, c.initials, c.color, c.role) for c in snap.coders),
         "studies": sorted(
             (s.label, tuple(s.authors or ()), s.year, s.title, s.journal, s.volume, s.issue,
-             s.pages, s.doi, s.pmid, s.url, s.abstract, s.reference_type) for s in snap.studies),
+             s.pages, s.doi, s.pmid, s.url, s.abstract, s.reference_type,
+             studies.get(s.merged_into or "")) for s in snap.studies),
         "page_starts": sorted((d.text, tuple(d.page_starts or ())) for d in snap.documents),
         "excerpt_pages": sorted((e.quote, e.start, e.end, page(e)) for e in snap.excerpts),
         "theories": sorted((t.label, t.statement, t.version, t.status) for t in snap.theories),
@@ -158,6 +159,10 @@ def test_cmo_desk_to_qdpx_to_cmo_desk_loses_nothing(cli, demo_path, tmp_path):
         with session.write() as uow:
             uow.update("study", study.id, {"doi": "10.1000/xyz-ü", "volume": "12", "issue": "3",
                                            "pages": "1–9", "pmid": "123", "abstract": "Ab 🧪"})
+            # A duplicate already merged into that study, and a study without documents.
+            uow.create("study", {"label": "Hanoi 2019 (copy)", "year": 2019,
+                                 "merged_into": study.id})
+            uow.create("study", {"label": "Lima 2022", "authors": ["Quispe R"], "year": 2022})
     out = tmp_path / "demo.qdpx"
     code, stdout, stderr = cli("export", demo_path, "-o", out)
     assert code == 0, stderr
