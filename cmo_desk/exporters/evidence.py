@@ -407,9 +407,7 @@ class _Context:
         if excerpt.page:
             return excerpt.page
         doc = self.document_by_id.get(excerpt.document_id or "")
-        if doc is not None and excerpt.start is not None and doc.page_starts:
-            return doc.page_at(excerpt.start)
-        return None
+        return doc.known_page_at(excerpt.start) if doc is not None else None
 
     def text_order(self, excerpt: Excerpt) -> tuple[int, bool, int, int, str]:
         """Where an excerpt stands in its study's texts: document, then offset (page when the

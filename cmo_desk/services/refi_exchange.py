@@ -393,8 +393,8 @@ class _Writer:
             else:
                 doc = self.document_pages.get(did)
                 page = ex.page
-                if page is None and doc is not None and ex.start is not None and doc.page_starts:
-                    page = doc.page_at(ex.start)
+                if page is None and doc is not None:
+                    page = doc.known_page_at(ex.start)
                 eid = uow.create(
                     "excerpt",
                     _values(ex, "excerpt", document_id=did,

@@ -293,3 +293,26 @@ def test_chinese_tables_translate_the_forms_choices_not_only_headings():
     assert booth["income_group"].startswith("中低")
     en = build_table(snap, ExportOptions(table="studies", lang="en"))
     assert next(r for _, r in en.iter_rows() if r["study_id"] == "s-booth")["rigour"] == "high"
+
+
+def test_no_page_is_cited_that_the_document_does_not_have():
+    import dataclasses
+
+    from cmo_desk.domain.records import Cmoc, Document, Excerpt
+
+    docs = (
+        Document("d-docx", study_id="s-amin", text="x" * 200, page_starts=[0],
+                 media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        Document("d-pdf1", study_id="s-amin", text="y" * 200, page_starts=[0],
+                 media_type="application/pdf"),
+        Document("d-pdf?", study_id="s-amin", text="z" * 200, page_starts=None,
+                 media_type="application/pdf"),
+    )
+    excerpts = tuple(Excerpt(f"x-{d.id}", document_id=d.id, study_id="s-amin", start=10, end=20,
+                             quote=f"from {d.id}", owner_id="c-ana") for d in docs)
+    cmoc = Cmoc("m-p", study_id="s-amin", owner_id="c-ana", excerpt_ids=tuple(e.id for e in excerpts))
+    base = make_snapshot()
+    snap = dataclasses.replace(base, documents=docs, excerpts=excerpts, cmocs=(cmoc,), consensus=())
+    row = rows_by_id(build_table(snap, ExportOptions(records="coders")))["m-p"]
+    assert row["quotes"].split("\n") == ["“from d-docx”", "“from d-pdf1” (p. 1)", "“from d-pdf?”"]
+    assert row["pages"] == "–; 1; –"
