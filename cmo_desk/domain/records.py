@@ -173,6 +173,16 @@ class Document(Record):
     def page_count(self) -> int:
         return len(self.page_starts or [0])
 
+    def known_page_at(self, offset: int | None) -> int | None:
+        """The page to cite for an offset, or None when the document's pages are not known: a
+        text without page breaks (Word, HTML, plain text) has no page 1 to cite, and a PDF whose
+        text came without its page boundaries has none either."""
+        if offset is None or not self.page_starts:
+            return None
+        if len(self.page_starts) > 1 or (self.media_type or "").lower() == "application/pdf":
+            return self.page_at(offset)
+        return None
+
 
 @dataclass(frozen=True)
 class Excerpt(Record):

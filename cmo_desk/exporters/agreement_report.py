@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from cmo_desk.domain.errors import ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
+from cmo_desk.exporters.textclean import clean_text, csv_safe
 
 
 CSV_COLUMNS = (
@@ -37,12 +37,8 @@ CSV_COLUMNS = (
     "neither",
 )
 
-# XML 1.0 forbids these; text pasted from PDFs carries them and Word refuses the file.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _clean(text: object) -> str:
-    return _XML_ILLEGAL.sub("", "" if text is None else str(text))
+# XML 1.0 forbids control characters; text pasted from PDFs carries them and Word refuses the file.
+_clean = clean_text
 
 
 def _as_dict(report: Any) -> Mapping[str, Any]:
@@ -160,7 +156,7 @@ def _write_csv(data: Mapping[str, Any], tmp: Path) -> None:
         writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, restval="")
         writer.writeheader()
         for row in _csv_rows(data):
-            writer.writerow({k: _clean(v) if isinstance(v, str) else v for k, v in row.items()})
+            writer.writerow({k: csv_safe(v) if isinstance(v, str) else v for k, v in row.items()})
 
 
 def _write_docx(data: Mapping[str, Any], tmp: Path, lang: str) -> None:

@@ -8,12 +8,14 @@ carry stable snake_case fields (ids, plain outcome, direction...) that the sprea
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import LANGUAGES, normalise_language, tr
+from cmo_desk.domain.initials import unique_initials
 from cmo_desk.domain.records import Cmoc, Code, Consensus, Excerpt, Study, Theory
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters.textclean import clean_text, one_line
@@ -25,6 +27,20 @@ Records = Literal["consensus", "coders", "all"]
 TABLES: tuple[str, ...] = ("evidence", "studies", "excerpts")
 GROUPINGS: tuple[str, ...] = ("study", "code", "theory")
 RECORD_CHOICES: tuple[str, ...] = ("consensus", "coders", "all")
+#: Evidence-table columns a reader may add: (key, heading, width, placed before this column).
+_OPTIONAL: tuple[tuple[str, str, float, str], ...] = (
+    ("intervention", "Intervention", 1.1, "context"),
+    ("actor", "Actor", 0.9, "context"),
+    ("codes", "Codes", 1.1, "appraisal"),
+    ("theories", "Programme theories", 1.1, "appraisal"),
+)
+OPTIONAL_COLUMNS: tuple[str, ...] = tuple(k for k, *_ in _OPTIONAL)
+EMPTY_CHOICES: tuple[str, ...] = ("blank", "NR", "dash")
+#: CMOC slots whose emptiness the Word table marks when asked (never the data columns).
+SLOT_COLUMNS: frozenset[str] = frozenset({
+    "intervention", "actor", "context", "mechanism_resource", "mechanism_reasoning",
+    "outcome_shown", "statement",
+})
 
 #: Form keys read as the study's appraisal (RAMESES items 9-11), in display order.
 APPRAISAL_KEYS: tuple[str, ...] = ("relevance", "rigour", "rigor", "richness")
@@ -66,6 +82,8 @@ FALLBACK_TEMPLATE: dict[str, Any] = {
     ],
 }
 
+_NO_PAGE = "–"
+_HYPHEN_BREAK = re.compile(r"(?<=\w)-[ \t]*\n[ \t]*(?=\w)")
 _DIRECTION_MARK = {"+": "(+)", "-": "(−)", "−": "(−)", "mixed": "(mixed)"}
 _LONG_FIELD_TYPES = {"long_text", "textarea", "memo", "paragraph"}
 _REASON_KEYS = ("justification", "reason", "note", "notes", "comment")
@@ -78,6 +96,17 @@ class ExportOptions:
     group_by: GroupBy = "study"
     records: Records = "consensus"
     lang: str = "en"
+    #: Blind coding: the coder whose own work alone the export shows (None: everyone's).
+    only_coder: str | None = None
+    #: Also write the tidy companions (studies, CMOCs, CMOC–excerpt pages, form values) beside a
+    #: .csv or .xlsx table.
+    tidy: bool = False
+    #: Optional evidence-table columns, from ``OPTIONAL_COLUMNS``.
+    columns: tuple[str, ...] = ()
+    #: What an empty CMOC slot shows in Word: "blank", "NR" (not reported) or "dash".
+    empty: str = "blank"
+    #: The table's caption in Word; None: "Table S1" in the table's language; "" for none.
+    caption: str | None = None
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
@@ -91,6 +120,16 @@ class ExportOptions:
                         name=name, value=value, allowed=", ".join(allowed)
                     )
                 )
+        unknown = [c for c in self.columns if c not in OPTIONAL_COLUMNS]
+        if unknown or self.empty not in EMPTY_CHOICES:
+            name, value, allowed = (("columns", ",".join(unknown), OPTIONAL_COLUMNS) if unknown
+                                    else ("empty", self.empty, EMPTY_CHOICES))
+            raise ValidationError(
+                tr("Unknown {name} {value!r}: choose one of {allowed}.").format(
+                    name=name, value=value, allowed=", ".join(allowed)
+                )
+            )
+        object.__setattr__(self, "columns", tuple(dict.fromkeys(self.columns)))
         lang = normalise_language(self.lang)
         if lang == "en" and not str(self.lang or "en").lower().startswith("en"):
             raise ValidationError(
@@ -125,6 +164,10 @@ class TitleBlock:
     counts: tuple[tuple[str, int], ...]
     #: Sentences telling the reader which records and appraisal values the table shows.
     notes: tuple[str, ...] = ()
+    #: What the table's marks and abbreviations mean: coders' initials, (+)/(−), empty slots.
+    legend: tuple[str, ...] = ()
+    #: "Table S1" and the like; shown before the title in Word.
+    caption: str = ""
 
 
 @dataclass
@@ -141,6 +184,9 @@ class Table:
     references_heading: str = ""
     #: Translated labels used by the Word writer around the table body.
     labels: dict[str, str] = field(default_factory=dict)
+    #: Evidence tables: how many records of each kind the rows show, and how many were left out
+    #: (keys "consensus", "coder_reconciled", "coder_not_reconciled", "set_aside_left_out").
+    summary: dict[str, int] = field(default_factory=dict)
 
     @property
     def lang(self) -> str:
@@ -162,6 +208,7 @@ def build_table(
     """Build the table the options ask for. Pure: reads the snapshot, writes nothing."""
     options = options or ExportOptions()
     ctx = _Context(snapshot, options.lang)
+    ctx.empty = options.empty
     if options.table == "studies":
         columns, groups, data_keys, title = _studies_table(ctx)
         notes = [ctx.t(_FORM_NOTE)]
@@ -172,25 +219,34 @@ def build_table(
         shown_label = ctx.t("Excerpts in this table")
     else:
         columns, groups, data_keys, title = _evidence_table(ctx, options)
-        notes = [ctx.t(_RECORDS_NOTE[options.records]), ctx.t(_FORM_NOTE)]
+        summary = _evidence_summary(ctx, groups)
+        notes = [ctx.t(_RECORDS_NOTE[options.records]), summary_note(summary, ctx.lang),
+                 ctx.t(_FORM_NOTE)]
         shown_label = ctx.t("CMOCs in this table")
     # A row listed under two codes or theories is still one record.
     shown = len({row["row_id"] for g in groups for row in g.rows})
-    counts = (
+    counts: tuple[tuple[str, int], ...] = (
         (ctx.t("Studies"), len(ctx.studies)),
         (ctx.t("Excerpts"), len(snapshot.excerpts)),
         (shown_label, shown),
     )
+    if options.table == "evidence":
+        counts += tuple(
+            (ctx.t(label), summary[key]) for key, label in _SUMMARY_LABELS if summary[key]
+        )
     block = TitleBlock(
+        caption=ctx.t("Table S1") if options.caption is None else one_line(options.caption),
         title=title,
         project_title=one_line(snapshot.project.title) or ctx.t("Untitled project"),
         date=(today or _dt.date.today()).isoformat(),
         coders=tuple(one_line(c.name) for c in snapshot.coders if c.name),
         counts=counts,
         notes=tuple(n for n in notes if n),
+        legend=_legend(ctx, options.table),
     )
     return Table(
         options=options,
+        summary=summary if options.table == "evidence" else {},
         title_block=block,
         columns=columns,
         groups=groups,
@@ -212,11 +268,66 @@ _FORM_NOTE = (
 )
 
 _RECORDS_NOTE = {
-    "consensus": "Rows show consensus CMOCs where a study has been reconciled, otherwise each "
-    "coder's own CMOCs with the coder named. CMOCs set aside are left out.",
+    "consensus": "Rows show consensus CMOCs and every coder's CMOC that no consensus CMOC was "
+    "built from, marked “not reconciled”. CMOCs set aside are left out.",
     "coders": "Rows show each coder's own CMOCs, with the coder named. CMOCs set aside are left out.",
     "all": "Rows show consensus CMOCs and every coder's own CMOCs. CMOCs set aside are left out.",
 }
+
+
+_SUMMARY_LABELS: tuple[tuple[str, str], ...] = (
+    ("consensus", "Consensus CMOCs"),
+    ("coder_reconciled", "Coders' CMOCs a consensus was built from"),
+    ("coder_not_reconciled", "Coders' CMOCs not reconciled"),
+    ("set_aside_left_out", "CMOCs set aside, left out"),
+)
+
+
+def _evidence_summary(ctx: _Context, groups: Sequence[Group]) -> dict[str, int]:
+    """Distinct records shown, by kind, and the set-aside CMOCs the table leaves out."""
+    seen: dict[str, str] = {}
+    for group in groups:
+        for row in group.rows:
+            if row["record_type"] == "consensus":
+                kind = "consensus"
+            elif row["consensus_ids"]:
+                kind = "coder_reconciled"
+            else:
+                kind = "coder_not_reconciled"
+            seen[row["row_id"]] = kind
+    summary = {key: 0 for key, _ in _SUMMARY_LABELS}
+    for kind in seen.values():
+        summary[kind] += 1
+    summary["set_aside_left_out"] = sum(1 for c in ctx.snapshot.cmocs if c.status == "set_aside")
+    return summary
+
+
+def summary_note(summary: dict[str, int], lang: str | None = None) -> str:
+    """One sentence saying how many rows of each kind an evidence table shows and leaves out."""
+    return tr(
+        "This table shows {consensus} consensus CMOCs, {coder_reconciled} coders' CMOCs a "
+        "consensus was built from and {coder_not_reconciled} coders' CMOCs not reconciled; "
+        "{set_aside_left_out} CMOCs set aside are left out.",
+        lang,
+    ).format(**summary)
+
+
+def _legend(ctx: _Context, table: str) -> tuple[str, ...]:
+    lines = []
+    named = sorted((ctx.coder_initials[c.id], one_line(c.name)) for c in ctx.snapshot.coders
+                   if c.id in ctx.coder_initials)
+    if named:
+        lines.append(ctx.t("Coders' initials: {pairs}.").format(
+            pairs="; ".join(f"{initials} = {name or '?'}" for initials, name in named)))
+    if table == "evidence":
+        lines.append(ctx.t(
+            "Outcome marks: (+) positive outcome; (−) negative outcome; (mixed) positive and "
+            "negative; [unintended] an outcome the programme did not intend."))
+        if ctx.empty == "NR":
+            lines.append(ctx.t("NR: not reported in the study or not recorded by the coder."))
+        elif ctx.empty == "dash":
+            lines.append(ctx.t("–: not reported in the study or not recorded by the coder."))
+    return tuple(lines)
 
 
 class _Context:
@@ -225,21 +336,32 @@ class _Context:
     def __init__(self, snapshot: ProjectSnapshot, lang: str) -> None:
         self.snapshot = snapshot
         self.lang = lang
+        self.empty = "blank"
         self.template = snapshot.project.template or _default_template()
+        #: The template's choice options: stored in English, shown in the table's language
+        #: (as the study form shows them).
+        self.option_values = {
+            o for section in _sections(self.template) for f in _fields(section)
+            for o in (f.get("options") or []) if isinstance(o, str)
+        }
         self._study_target = {s.id: s.merged_into for s in snapshot.studies if s.merged_into}
         self.studies = [s for s in snapshot.studies if not s.merged_into]
         self.study_by_id = {s.id: s for s in self.studies}
         self.coder_name = {c.id: one_line(c.name) for c in snapshot.coders}
-        self.coder_initials = {
-            c.id: one_line(c.initials) or _initials(c.name or "") for c in snapshot.coders
-        }
+        self.coder_initials = unique_initials(snapshot.coders)
         self.excerpt_by_id = {e.id: e for e in snapshot.excerpts}
         self.document_by_id = {d.id: d for d in snapshot.documents}
+        self.document_order = {d.id: i for i, d in enumerate(snapshot.documents)}
         self._code_target = {c.id: c.merged_into for c in snapshot.codes if c.merged_into}
         self.codes = [c for c in snapshot.codes if not c.merged_into]
         self.code_by_id = {c.id: c for c in self.codes}
         self.theory_by_id = {t.id: t for t in snapshot.theories}
         self.cmoc_by_id = {c.id: c for c in snapshot.cmocs}
+        #: coder CMOC id -> ids of the consensus CMOCs built from it
+        self.covered: dict[str, list[str]] = {}
+        for agreed in snapshot.consensus:
+            for source_id in agreed.source_ids:
+                self.covered.setdefault(source_id, []).append(agreed.id)
         # study id -> key -> [(coder id, value)]
         self.form: dict[str, dict[str, list[tuple[str | None, Any]]]] = {}
         for fv in snapshot.form_values:
@@ -286,12 +408,17 @@ class _Context:
         if excerpt.page:
             return excerpt.page
         doc = self.document_by_id.get(excerpt.document_id or "")
-        if doc is not None and excerpt.start is not None and doc.page_starts:
-            return doc.page_at(excerpt.start)
-        return None
+        return doc.known_page_at(excerpt.start) if doc is not None else None
+
+    def text_order(self, excerpt: Excerpt) -> tuple[int, bool, int, int, str]:
+        """Where an excerpt stands in its study's texts: document, then offset (page when the
+        excerpt has no offset)."""
+        return (self.document_order.get(excerpt.document_id or "", len(self.document_order)),
+                excerpt.start is None, excerpt.start or 0, self.page_of(excerpt) or 0, excerpt.id)
 
     def quote_line(self, excerpt: Excerpt) -> str:
-        quote = clean_text(excerpt.quote).strip()
+        """The quote as one paragraph: the PDF's line ends are layout, not the author's breaks."""
+        quote = quote_text(excerpt.quote)
         if not quote:
             return ""
         page = self.page_of(excerpt)
@@ -331,9 +458,9 @@ class _Context:
             return "; ".join(t for t in (self.format_value(v) for v in value) if t)
         if isinstance(value, dict):
             return self._format_mapping(value)
-        # A form's choice values ("high", "urban", "Kenya") read in the table's language; free text
-        # has no catalogue entry and stays as written.
-        return self.t(clean_text(value).strip())
+        if isinstance(value, str) and value in self.option_values:
+            return self.t(value)
+        return clean_text(value).strip()
 
     def _format_mapping(self, value: dict[str, Any]) -> str:
         # Ratings: {"rating": "high", "justification": "..."} -> "high — ...";
@@ -426,6 +553,7 @@ EVIDENCE_DATA_KEYS: tuple[str, ...] = (
     "excerpt_ids",
     "appraisal",
     "source_cmoc_ids",
+    "consensus_ids",
     "memo",
 )
 
@@ -441,7 +569,11 @@ _RESOLUTION = {
 def _evidence_records(
     ctx: _Context, records: str
 ) -> list[tuple[Cmoc | Consensus, str]]:
-    """(record, "consensus"|"coder") in study order, then sort order, then snapshot order."""
+    """(record, "consensus"|"coder") in study order, then sort order, then snapshot order.
+
+    ``records="consensus"`` lists each study's consensus CMOCs and then every coder CMOC that no
+    consensus CMOC was built from: reconciling part of a study never hides the rest of it.
+    """
     snap = ctx.snapshot
     by_study_consensus: dict[str, list[Consensus]] = {}
     for c in snap.consensus:
@@ -457,11 +589,13 @@ def _evidence_records(
     for sid in study_order + sorted(strays):
         agreed = sorted(by_study_consensus.get(sid, []), key=_sort_order)
         own = sorted(by_study_cmoc.get(sid, []), key=_sort_order)
+        own.sort(key=lambda c: ctx.coder_name.get(c.owner_id or "", "").casefold())
         if records in ("consensus", "all"):
             out += [(c, "consensus") for c in agreed]
-        if records == "coders" or records == "all" or (records == "consensus" and not agreed):
-            own.sort(key=lambda c: ctx.coder_name.get(c.owner_id or "", "").casefold())
+        if records in ("coders", "all"):
             out += [(c, "coder") for c in own]
+        elif records == "consensus":
+            out += [(c, "coder") for c in own if c.id not in ctx.covered]
     return out
 
 
@@ -469,12 +603,18 @@ def _evidence_table(
     ctx: _Context, options: ExportOptions
 ) -> tuple[list[Column], list[Group], list[str], str]:
     columns = [Column(k, ctx.t(h), w) for k, h, w in _EVIDENCE_COLUMNS]
+    for key, heading, weight, before in _OPTIONAL:
+        if key in options.columns:
+            at = next(i for i, c in enumerate(columns) if c.key == before)
+            columns.insert(at, Column(key, ctx.t(heading), weight))
     if options.group_by == "theory":
         columns.insert(-1, Column("theory_relation", ctx.t("Relation to theory"), 0.7))
     appraisal_keys = ctx.appraisal_keys()
     base_rows: list[tuple[dict[str, str], Cmoc | Consensus]] = []
     for record, record_type in _evidence_records(ctx, options.records):
-        base_rows.append((_evidence_row(ctx, record, record_type, appraisal_keys), record))
+        base_rows.append(
+            (_evidence_row(ctx, record, record_type, appraisal_keys, options.records), record)
+        )
     groups = _group_rows(ctx, base_rows, options.group_by)
     return columns, groups, list(EVIDENCE_DATA_KEYS), ctx.t("CMOC evidence table")
 
@@ -484,6 +624,7 @@ def _evidence_row(
     record: Cmoc | Consensus,
     record_type: str,
     appraisal_keys: Sequence[tuple[str, str]],
+    records: str = "consensus",
 ) -> dict[str, str]:
     sid = ctx.study_id(record.study_id)
     if isinstance(record, Consensus):
@@ -497,12 +638,17 @@ def _evidence_row(
         coder_id = record.owner_id
         coder = ctx.coder_name.get(coder_id or "", "")
         recorded_by = coder or ctx.t("Unknown coder")
+        if records != "coders" and record.id not in ctx.covered:
+            recorded_by = ctx.t("{coder} (not reconciled)").format(coder=recorded_by)
         status = record.status or ""
         sources = ""
         memo = clean_text(record.memo)
-    excerpts = [ctx.excerpt_by_id[e] for e in record.excerpt_ids if e in ctx.excerpt_by_id]
-    quotes = [q for q in (ctx.quote_line(e) for e in excerpts) if q]
-    pages = [str(p) for p in (ctx.page_of(e) for e in excerpts) if p is not None]
+    # Text order, whatever order the excerpts were linked in; one quote line, one page and one id
+    # per excerpt, in the same order, so the three columns can be matched.
+    excerpts = sorted((ctx.excerpt_by_id[e] for e in dict.fromkeys(record.excerpt_ids)
+                       if e in ctx.excerpt_by_id), key=ctx.text_order)
+    quotes = [ctx.quote_line(e) or "“”" for e in excerpts]
+    pages = [_NO_PAGE if p is None else str(p) for p in (ctx.page_of(e) for e in excerpts)]
     outcome = clean_text(record.outcome).strip()
     direction = (record.outcome_direction or "").strip()
     marks = []
@@ -552,6 +698,7 @@ def _evidence_row(
         "excerpt_ids": " ".join(e.id for e in excerpts),
         "appraisal": "\n".join(appraisal_parts),
         "source_cmoc_ids": sources,
+        "consensus_ids": " ".join(ctx.covered.get(record.id, ())) if record_type == "coder" else "",
         "memo": memo,
     }
 
@@ -732,7 +879,7 @@ def _excerpts_table(
             "role": one_line(e.role),
             "role_shown": ctx.t(one_line(e.role).capitalize()) if e.role else "",
             "codes": "; ".join(ctx.code_path(c) for c in codes if c is not None),
-            "quote": clean_text(e.quote).strip(),
+            "quote": quote_text(e.quote),
             "coder": ctx.coder_name.get(e.owner_id or "", ""),
             "memo": clean_text(e.memo).strip(),
             "start": "" if e.start is None else str(e.start),
@@ -760,6 +907,15 @@ def _excerpts_table(
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+
+
+def quote_text(value: Any) -> str:
+    """A quote as one paragraph: line breaks from the PDF's layout become spaces; a word broken
+    with a hyphen at a line end keeps its hyphen (it may be a compound) and loses the break."""
+    text = clean_text(value).strip()
+    if "\n" not in text:
+        return text
+    return one_line(_HYPHEN_BREAK.sub("-", text))
 
 
 def _field_weight(f: dict[str, Any], label: str) -> float:
@@ -814,10 +970,6 @@ def _label_sort_key(study: Study) -> tuple[str, int, str]:
 
 def _citation_sort_key(study: Study) -> tuple[str, str]:
     return (one_line(study.citation()).casefold(), study.id)
-
-
-def _initials(name: str) -> str:
-    return "".join(part[0] for part in name.split() if part)[:4].upper()
 
 
 def _short_citation(study: Study | None) -> str:

@@ -25,6 +25,16 @@ How CMO Desk's records map onto the standard, chosen so that the other programs 
 - Each study with documents is a ``Case`` referring to its sources, so a study with a main report
   and an appendix stays one unit.
 
+- Each study's citation (authors, year, title, journal, DOI) and its characteristics and
+  appraisal are ``VariableValue``s of its case: REFI's place for attributes of a case (NVivo case
+  classifications, MAXQDA document variables, ATLAS.ti document groups).
+- What REFI has no place for travels in ``cmodesk/records.json`` inside the archive, which other
+  programs ignore: page boundaries of each text, excerpt pages, programme theories and CMOC–theory
+  links, consensus CMOCs with the CMOCs and excerpts they came from, every coder's form values,
+  assignments, coders' initials and the form template. CMO Desk reads it back, so a project
+  exported and imported again loses nothing. ``foreign_notes`` lists what other programs will not
+  show.
+
 GUIDs are the records' own UUIDs; objects CMO Desk does not store (role codes, kind sets, CMOC
 notes, representations) get ``uuid5`` of a fixed namespace and the record id, so two exports of the
 same project carry the same GUIDs. Dates are left out and zip entries carry a fixed timestamp, so
@@ -33,6 +43,7 @@ the same project exports to the same bytes.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import uuid
@@ -98,6 +109,27 @@ _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uff
 _GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _COLOR_RE = re.compile(r"^#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
 PDF_MEDIA_TYPE = "application/pdf"
+#: Zip entry with what REFI has no place for; other programs ignore files they do not know.
+EXTENSION_ENTRY = "cmodesk/records.json"
+EXTENSION_FORMAT = "cmo-desk-refi-extension"
+EXTENSION_VERSION = 1
+#: Citation fields written as case variables, (field, variable name, REFI type).
+_CITATION_VARIABLES: tuple[tuple[str, str, str], ...] = (
+    ("authors", "Authors", "Text"),
+    ("year", "Year", "Integer"),
+    ("title", "Title", "Text"),
+    ("journal", "Journal", "Text"),
+    ("doi", "DOI", "Text"),
+)
+_STUDY_FIELDS: tuple[str, ...] = (
+    "label", "authors", "year", "title", "journal", "volume", "issue", "pages", "doi", "pmid",
+    "url", "abstract", "reference_type", "extra",
+)
+_CONSENSUS_FIELDS: tuple[str, ...] = (
+    "intervention", "actor", "context", "mechanism_resource", "mechanism_reasoning", "outcome",
+    "outcome_direction", "outcome_intended", "statement", "confidence", "resolution", "note",
+    "sort_order",
+)
 
 
 def derived_guid(kind: str, *parts: str) -> str:
@@ -396,9 +428,10 @@ def build_project_xml(snapshot: ProjectSnapshot) -> tuple[bytes, list[tuple[str,
             _source_description(ns, source, study)
             add_selections(source, doc, text)
 
-    # Cases come before Sources in the schema's sequence.
+    # Cases come before Sources in the schema's sequence, and Variables before Cases.
     cases = [(studies[sid], guids) for sid, guids in docs_by_study.items() if sid in studies]
     if cases:
+        variables = _case_variables(snapshot, [study for study, _ in cases])
         cases_el = etree.Element(f"{{{ns}}}Cases")
         for study, guids in cases:
             case = etree.SubElement(cases_el, f"{{{ns}}}Case")
@@ -407,10 +440,22 @@ def build_project_xml(snapshot: ProjectSnapshot) -> tuple[bytes, list[tuple[str,
             citation = study.citation()
             if citation:
                 etree.SubElement(case, f"{{{ns}}}Description").text = _xml_text(citation)
+            for var_guid, kind, value in variables.values.get(study.id, []):
+                vv = etree.SubElement(case, f"{{{ns}}}VariableValue")
+                etree.SubElement(vv, f"{{{ns}}}VariableRef").set("targetGUID", var_guid)
+                etree.SubElement(vv, f"{{{ns}}}{kind}Value").text = _xml_text(value)
             for g in guids:
                 etree.SubElement(case, f"{{{ns}}}SourceRef").set("targetGUID", g)
         if sources_el is not None:
             sources_el.addprevious(cases_el)
+            if variables.declared:
+                vars_el = etree.Element(f"{{{ns}}}Variables")
+                for var_guid, name, kind in variables.declared:
+                    var = etree.SubElement(vars_el, f"{{{ns}}}Variable")
+                    var.set("guid", var_guid)
+                    var.set("name", _xml_text(name))
+                    var.set("typeOfVariable", kind)
+                cases_el.addprevious(vars_el)
 
     # CMOCs and consensus CMOCs alike: a note with their slots and a set of their codes and sources.
     configurations: list[tuple[str, str, str, str, str | None, tuple[str, ...], tuple[str, ...]]] = []
@@ -466,7 +511,134 @@ def build_project_xml(snapshot: ProjectSnapshot) -> tuple[bytes, list[tuple[str,
 
     if snapshot.project.description and snapshot.project.description.strip():
         etree.SubElement(root, f"{{{ns}}}Description").text = _xml_text(snapshot.project.description)
+    extension = build_extension(snapshot)
+    entries.append((EXTENSION_ENTRY, json.dumps(extension, ensure_ascii=False, sort_keys=True,
+                                                 indent=1).encode("utf-8")))
+    warnings += foreign_notes(snapshot)
     return _xml_bytes(root), entries, warnings
+
+
+class _Variables:
+    """Case variables: their declarations and each study's values."""
+
+    def __init__(self) -> None:
+        self.declared: list[tuple[str, str, str]] = []  # (guid, name, REFI type)
+        self.values: dict[str, list[tuple[str, str, str]]] = {}  # study id -> (guid, type, text)
+
+
+def _case_variables(snapshot: ProjectSnapshot, studies: list[Study]) -> _Variables:
+    """Citation fields and form values of the studies written as cases, as REFI variables.
+
+    A form field's value is the agreed one, or the value all coders gave; when coders differ,
+    each coder's value with their initials, as in the evidence tables.
+    """
+    from cmo_desk.exporters.evidence import _Context
+
+    out = _Variables()
+    ctx = _Context(snapshot, "en")
+    keys = list(dict.fromkeys(
+        fv.key for fv in snapshot.form_values if fv.key and ctx.study_id(fv.study_id) in ctx.form
+    ))
+    plan = [(f"citation:{f}", name, kind, f) for f, name, kind in _CITATION_VARIABLES]
+    plan += [(f"form:{k}", k, "Text", None) for k in keys]
+    used: set[str] = set()
+    for study in studies:
+        row: list[tuple[str, str, str]] = []
+        for var_key, _name, kind, citation_field in plan:
+            if citation_field is not None:
+                raw = getattr(study, citation_field, None)
+                value = "; ".join(raw) if isinstance(raw, list) else ("" if raw is None else str(raw))
+            else:
+                value = ctx.form_value(study.id, var_key[5:])
+            if value.strip():
+                row.append((derived_guid("variable", var_key), kind, value))
+                used.add(var_key)
+        out.values[study.id] = row
+    out.declared = [(derived_guid("variable", k), name, kind) for k, name, kind, _ in plan if k in used]
+    return out
+
+
+def build_extension(snapshot: ProjectSnapshot) -> dict[str, object]:
+    """What REFI has no place for, keyed by the GUIDs used in ``project.qde``."""
+
+    def guid(record_id: str | None) -> str | None:
+        return record_guid(record_id) if record_id else None
+
+    return {
+        "format": EXTENSION_FORMAT,
+        "version": EXTENSION_VERSION,
+        "template": snapshot.project.template,
+        "coders": {
+            record_guid(c.id): {"initials": c.initials, "role": c.role, "color": c.color}
+            for c in snapshot.coders
+        },
+        "studies": [
+            {"guid": record_guid(s.id), "id": s.id, "merged_into": guid(s.merged_into),
+             "created_by": guid(s.created_by),
+             "fields": {f: getattr(s, f) for f in _STUDY_FIELDS if getattr(s, f) is not None}}
+            for s in snapshot.studies
+        ],
+        "documents": {
+            record_guid(d.id): {"page_starts": d.page_starts, "extractor": d.extractor,
+                                "warnings": d.warnings, "needs_ocr": d.needs_ocr}
+            for d in snapshot.documents
+        },
+        "excerpts": {
+            record_guid(e.id): {"page": e.page} for e in snapshot.excerpts if e.page is not None
+        },
+        "theories": [
+            {"guid": record_guid(t.id), "id": t.id, "label": t.label, "statement": t.statement,
+             "version": t.version, "status": t.status, "previous": guid(t.previous_id)}
+            for t in snapshot.theories
+        ],
+        "cmocs": {
+            derived_guid("cmoc-note", c.id): {
+                "id": c.id,
+                "study": guid(c.study_id),
+                "sort_order": c.sort_order,
+                "set_aside_reason": c.set_aside_reason,
+                "theories": [[record_guid(t), relation] for t, relation in c.theories],
+            }
+            for c in snapshot.cmocs
+        },
+        "consensus": [
+            {"guid": record_guid(c.id), "id": c.id, "study": guid(c.study_id),
+             "reconciled_by": guid(c.reconciled_by),
+             "fields": {f: getattr(c, f) for f in _CONSENSUS_FIELDS if getattr(c, f) is not None},
+             "sources": [derived_guid("cmoc-note", x) for x in c.source_ids],
+             "codes": [record_guid(x) for x in c.code_ids],
+             "excerpts": [record_guid(x) for x in c.excerpt_ids],
+             "note": derived_guid("consensus-note", c.id)}
+            for c in snapshot.consensus
+        ],
+        "form_values": [
+            {"study": guid(f.study_id), "coder": guid(f.coder_id), "key": f.key, "value": f.value}
+            for f in snapshot.form_values if f.key
+        ],
+        "assignments": [
+            {"study": guid(a.study_id), "coder": guid(a.coder_id), "status": a.status}
+            for a in snapshot.assignments
+        ],
+    }
+
+
+def foreign_notes(snapshot: ProjectSnapshot) -> list[str]:
+    """Lines naming what NVivo, ATLAS.ti, MAXQDA or QualCoder will not show from this file."""
+    paged = sum(1 for d in snapshot.documents if d.page_starts and len(d.page_starts) > 1)
+    links = sum(len(c.theories) for c in snapshot.cmocs)
+    parts = [
+        (paged, tr("page boundaries of {count} documents")),
+        (len(snapshot.theories), tr("{count} programme theories")),
+        (links, tr("{count} links between CMOCs and programme theories")),
+        (len(snapshot.consensus), tr("which CMOCs and excerpts {count} consensus CMOCs came from")),
+        (len(snapshot.form_values), tr("{count} form values per coder (cases show the agreed ones)")),
+        (len(snapshot.assignments), tr("{count} study assignments")),
+    ]
+    shown = [text.format(count=n) for n, text in parts if n]
+    if not shown:
+        return []
+    return [tr("Other programs will not show: {what}. CMO Desk reads them back from the file.").format(
+        what="; ".join(shown))]
 
 
 def _coding_guid(excerpt_id: str, code_id: str) -> str:

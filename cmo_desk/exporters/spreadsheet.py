@@ -15,7 +15,7 @@ from typing import Any
 from cmo_desk.domain.i18n import tr
 from cmo_desk.exporters import ExportFailed, atomic_target
 from cmo_desk.exporters.evidence import Table
-from cmo_desk.exporters.textclean import clean_text
+from cmo_desk.exporters.textclean import clean_text, csv_safe
 
 #: Excel refuses cells longer than this; such text is cut and marked rather than making a file
 #: Excel has to "repair".
@@ -34,12 +34,17 @@ def tidy_rows(table: Table) -> list[list[str]]:
 
 
 def write_csv(table: Table, path: str | os.PathLike[str]) -> Path:
-    """UTF-8 with a byte-order mark, so Excel shows Chinese and Cyrillic correctly when opened."""
+    """UTF-8 with a byte-order mark, so Excel shows Chinese and Cyrillic correctly when opened.
+
+    A cell that a spreadsheet would run as a formula is written as text (see ``csv_safe``).
+    """
     target = Path(path)
     with atomic_target(target) as tmp:
         try:
             with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-                csv.writer(fh).writerows(tidy_rows(table))
+                csv.writer(fh).writerows(
+                    [csv_safe(cell) for cell in row] for row in tidy_rows(table)
+                )
         except OSError as err:
             raise _write_failed(target, err) from err
     return target
@@ -100,6 +105,7 @@ def write_xlsx(table: Table, path: str | os.PathLike[str]) -> Path:
         ("records", table.options.records),
         *((label, str(number)) for label, number in block.counts),
         *(("note", note) for note in block.notes),
+        *(("legend", line) for line in block.legend),
     ]
     for key, value in lines:
         about.append([text_cell(key, header=True), text_cell(value)])

@@ -47,3 +47,23 @@ def clean_text(value: Any) -> str:
 def one_line(value: Any) -> str:
     """Cleaned text with runs of whitespace (including line breaks) folded to single spaces."""
     return " ".join(clean_text(value).split())
+
+
+#: Characters that make Excel, LibreOffice and Google Sheets read a CSV cell as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+
+
+def csv_safe(value: Any) -> str:
+    """Cleaned text for a CSV cell that a spreadsheet will show, never run.
+
+    Text from PDFs, imported sheets or another coder's file may start with ``=``, ``+``, ``-`` or
+    ``@`` (for instance ``=HYPERLINK(...)``); such a cell gets a leading apostrophe, the usual
+    sign for "text", so it is shown as typed. Plain numbers such as ``-2.5`` and a lone ``+`` or
+    ``-`` (an outcome direction) cannot run and are left alone.
+    """
+    text = clean_text(value)
+    if (text.startswith(_FORMULA_START) and text not in ("+", "-")
+            and not _PLAIN_NUMBER.fullmatch(text)):
+        return "'" + text
+    return text

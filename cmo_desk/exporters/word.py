@@ -8,9 +8,13 @@ are written as WordprocessingML directly because its per-cell API costs seconds 
 
 from __future__ import annotations
 
+import datetime as _dt
+import io
 import os
 import re
-from collections.abc import Callable
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
@@ -18,7 +22,7 @@ from xml.sax.saxutils import escape
 from cmo_desk.domain.errors import Cancelled
 from cmo_desk.domain.i18n import is_rtl, tr
 from cmo_desk.exporters import ExportFailed, atomic_target
-from cmo_desk.exporters.evidence import Column, Table
+from cmo_desk.exporters.evidence import SLOT_COLUMNS, Column, Table
 from cmo_desk.exporters.textclean import clean_text, one_line
 
 if TYPE_CHECKING:
@@ -33,6 +37,13 @@ EAST_ASIAN_FONT = "SimSun"
 COMPLEX_SCRIPT_FONT = "Arial"
 
 TABLE_STYLE_ID = "CMOTableText"
+TABLE_STYLE_NAME = "CMO Evidence Table"
+TABLE_STYLE_NAME_ID = "CMOEvidenceTable"
+#: Estimated lines below which a row is kept on one page; a longer row may break.
+_KEEP_WHOLE_LINES = 18
+#: Lines of 9-point text a landscape A4 page holds under the title and the header row, roughly:
+#: a row longer than this continues in a row of its own.
+_PAGE_LINES = 34
 _FONT_HALF_POINTS = 18  # 9 pt
 _WIDE_TABLE_FONT_HALF_POINTS = 16  # 8 pt, so that words still fit in a table of many columns
 _WIDE_TABLE_COLUMNS = 10
@@ -64,32 +75,36 @@ def write_docx(
     check_cancel()
     doc = _new_document(table)
     writer = _TableXml(table, heading_style=doc.styles["Heading 2"].style_id)
-    # All groups go into one fragment, parsed once: per-paragraph python-docx calls (style
-    # lookups especially) cost more than the whole table body.
-    chunks: list[str] = []
-    for group in table.groups:
-        check_cancel()
-        if group.heading:
-            chunks.append(writer.heading_xml(group.heading))
-        if group.rows:
-            chunks.append(writer.table_xml(group.rows, check_cancel))
-        else:
-            chunks.append(writer.paragraph_xml(tr("No records to show.", table.lang)))
-        done += len(group.rows)
-        if progress is not None:
-            progress(done, total)
-    if not table.groups:
-        chunks.append(writer.paragraph_xml(tr("No records to show.", table.lang)))
-    fragment = _parse(f'<w:body xmlns:w="{W_NS}">{"".join(chunks)}</w:body>')
-    del chunks
-    sect_pr = doc.element.body.sectPr
-    for element in list(fragment):
-        sect_pr.addprevious(element)
+    # python-docx keeps the document model (styles, title block, footer, references); the table
+    # body is streamed into word/document.xml group by group where a marker paragraph stands,
+    # so neither the body's XML nor its element tree is ever held whole in memory.
+    marker = f"CMO-DESK-TABLE-BODY-{uuid.uuid4().hex}"
+    doc.add_paragraph(marker)
     _add_references(doc, table)
     check_cancel()
+    model = io.BytesIO()
+    doc.save(model)
+    del doc
+
+    def body() -> Iterator[str]:
+        nonlocal done
+        for group in table.groups:
+            check_cancel()
+            if group.heading:
+                yield writer.heading_xml(group.heading)
+            if group.rows:
+                yield from writer.table_chunks(group.rows, check_cancel)
+            else:
+                yield writer.paragraph_xml(tr("No records to show.", table.lang))
+            done += len(group.rows)
+            if progress is not None:
+                progress(done, total)
+        if not table.groups:
+            yield writer.paragraph_xml(tr("No records to show.", table.lang))
+
     with atomic_target(target) as tmp:
         try:
-            doc.save(str(tmp))
+            _write_with_body(model, tmp, marker, body())
         except OSError as err:
             raise ExportFailed(
                 tr("Cannot write {path}: {reason}. Check the disk has free space and try again.",
@@ -101,10 +116,60 @@ def write_docx(
     return target
 
 
-def _parse(xml: str) -> Any:
-    from docx.oxml import parse_xml
+_DOCUMENT_PART = "word/document.xml"
+_APP_PART = "docProps/app.xml"
+_FONT_TABLE_PART = "word/fontTable.xml"
 
-    return parse_xml(xml)
+
+def _app_xml() -> bytes:
+    """Extended properties naming the program that wrote the file (the template's name Word for
+    Mac, version 14)."""
+    import cmo_desk
+
+    return (
+        "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'extended-properties">'
+        f"<Application>CMO Desk {escape(cmo_desk.__version__)}</Application>"
+        "<DocSecurity>0</DocSecurity><ScaleCrop>false</ScaleCrop>"
+        "<LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
+        "<HyperlinksChanged>false</HyperlinksChanged></Properties>"
+    ).encode("utf-8")
+_FLUSH_CHARS = 1 << 20
+
+
+def _write_with_body(model: io.BytesIO, out: Path, marker: str, body: Iterator[str]) -> None:
+    """Copy the .docx in ``model`` to ``out``, putting ``body`` where the marker paragraph is."""
+    with zipfile.ZipFile(model) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
+        for info in source.infolist():
+            if info.filename == _APP_PART:
+                dest.writestr(info, _app_xml())
+                continue
+            if info.filename == _FONT_TABLE_PART:
+                table_xml = source.read(info).decode("utf-8")
+                dest.writestr(info, _UNUSED_TEMPLATE_FONTS.sub("", table_xml).encode("utf-8"))
+                continue
+            if info.filename != _DOCUMENT_PART:
+                dest.writestr(info, source.read(info))
+                continue
+            xml = source.read(info).decode("utf-8")
+            at = xml.index(marker)
+            start = max(xml.rfind("<w:p>", 0, at), xml.rfind("<w:p ", 0, at))
+            end = xml.index("</w:p>", at) + len("</w:p>")
+            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with dest.open(entry, "w") as stream:
+                stream.write(xml[:start].encode("utf-8"))
+                pending: list[str] = []
+                size = 0
+                for chunk in body:
+                    pending.append(chunk)
+                    size += len(chunk)
+                    if size >= _FLUSH_CHARS:
+                        stream.write("".join(pending).encode("utf-8"))
+                        pending, size = [], 0
+                stream.write("".join(pending).encode("utf-8"))
+                stream.write(xml[end:].encode("utf-8"))
 
 
 def _new_document(table: Table) -> DocxDocument:
@@ -121,6 +186,14 @@ def _new_document(table: Table) -> DocxDocument:
     props.last_modified_by = ""
     props.comments = ""
     props.keywords = "realist review; CMOC"
+    # python-docx's template says it was made in 2013 in Word for Mac; say when and how it was.
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    props.created = now
+    props.modified = now
+    props.last_printed = now
+    props.revision = 1
+    props.subject = block.project_title
+    props.category = ""
 
     section = doc.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -158,9 +231,11 @@ def _new_document(table: Table) -> DocxDocument:
     fmt.space_before = Pt(0)
     fmt.space_after = Pt(1)
     fmt.line_spacing = 1.0
+    _add_table_style(doc)
+    _one_east_asian_font(doc)
 
     heading = doc.add_heading(level=1)
-    _add_text_run(heading, block.title, lang)
+    _add_text_run(heading, f"{block.caption}. {block.title}" if block.caption else block.title, lang)
     for label, value in (
         (table.labels.get("project", "Project"), block.project_title),
         (table.labels.get("date", "Date"), block.date),
@@ -173,12 +248,57 @@ def _new_document(table: Table) -> DocxDocument:
     counts = " · ".join(f"{label}: {number}" for label, number in block.counts)
     if counts:
         _add_text_run(doc.add_paragraph(), counts, lang)
-    for note in block.notes:
+    for note in (*block.notes, *block.legend):
         para = doc.add_paragraph()
         _add_text_run(para, note, lang).italic = True
 
     _add_footer(doc, table)
     return doc
+
+
+def _add_table_style(doc: DocxDocument) -> None:
+    """The named table style every evidence table uses: borders, cell margins, a shaded and
+    repeated header row. A journal's editor can restyle all tables by changing this one style."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    style = doc.styles.add_style(TABLE_STYLE_NAME, WD_STYLE_TYPE.TABLE)
+    element = style.element
+    element.set(f"{{{W_NS}}}styleId", TABLE_STYLE_NAME_ID)
+    border = '<w:{side} w:val="single" w:sz="4" w:space="0" w:color="{color}"/>'
+    borders = "".join(
+        border.format(side=side, color=color)
+        for side, color in (("top", "404040"), ("left", "BFBFBF"), ("bottom", "404040"),
+                            ("right", "BFBFBF"), ("insideH", "A6A6A6"), ("insideV", "BFBFBF"))
+    )
+    xml = (
+        f'<w:root xmlns:w="{W_NS}"><w:tblPr><w:tblBorders>{borders}</w:tblBorders>'
+        '<w:tblCellMar><w:top w:w="28" w:type="dxa"/><w:left w:w="68" w:type="dxa"/>'
+        '<w:bottom w:w="28" w:type="dxa"/><w:right w:w="68" w:type="dxa"/></w:tblCellMar>'
+        '</w:tblPr><w:tblStylePr w:type="firstRow"><w:rPr><w:b/><w:bCs/></w:rPr>'
+        '<w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="E7E6E6"/></w:tcPr>'
+        "</w:tblStylePr></w:root>"
+    )
+    from docx.oxml import parse_xml
+
+    for child in parse_xml(xml):
+        element.append(child)
+
+
+def _one_east_asian_font(doc: DocxDocument) -> None:
+    """Every style names the same Chinese font: python-docx's template points many styles at
+    theme fonts that Word resolves to Japanese ones (MS Mincho, MS Gothic), so a heading and the
+    text beneath it would show Chinese in two different typefaces."""
+    from docx.oxml.ns import qn
+
+    for fonts in doc.styles.element.iter(qn("w:rFonts")):
+        if fonts.get(qn("w:eastAsiaTheme")) is not None or fonts.get(qn("w:eastAsia")):
+            fonts.attrib.pop(qn("w:eastAsiaTheme"), None)
+            fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
+
+
+#: Fonts of python-docx's template that no part of an export uses once every style names
+#: ``EAST_ASIAN_FONT``; listing them would make Word substitute them for nothing.
+_UNUSED_TEMPLATE_FONTS = re.compile(r'<w:font w:name="(?:ＭＳ 明朝|ＭＳ ゴシック)">.*?</w:font>', re.S)
 
 
 def _style_fonts(style: Any, lang: str) -> None:
@@ -353,31 +473,24 @@ class _TableXml:
         # breaking them at any letter.
         self.fonts = f'<w:rFonts w:eastAsia="{EAST_ASIAN_FONT}"/>'
         grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in self.widths)
-        border = '<w:{side} w:val="single" w:sz="4" w:space="0" w:color="{color}"/>'
-        borders = "".join(
-            border.format(side=side, color=color)
-            for side, color in (
-                ("top", "404040"),
-                ("left", "BFBFBF"),
-                ("bottom", "404040"),
-                ("right", "BFBFBF"),
-                ("insideH", "A6A6A6"),
-                ("insideV", "BFBFBF"),
-            )
-        )
+        # Borders, margins and the header's look come from the named table style.
         self.head = (
-            f'<w:tbl xmlns:w="{W_NS}"><w:tblPr><w:tblStyle w:val="TableGrid"/>'
+            f'<w:tbl xmlns:w="{W_NS}"><w:tblPr><w:tblStyle w:val="{TABLE_STYLE_NAME_ID}"/>'
             f'<w:tblW w:w="{sum(self.widths)}" w:type="dxa"/>'
-            f"<w:tblBorders>{borders}</w:tblBorders>"
             '<w:tblLayout w:type="fixed"/>'
-            '<w:tblCellMar><w:top w:w="28" w:type="dxa"/><w:left w:w="68" w:type="dxa"/>'
-            '<w:bottom w:w="28" w:type="dxa"/><w:right w:w="68" w:type="dxa"/></w:tblCellMar>'
             '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="0" '
             'w:lastColumn="0" w:noHBand="1" w:noVBand="1"/>'
             f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
         )
+        size = (_WIDE_TABLE_FONT_HALF_POINTS if len(self.columns) > _WIDE_TABLE_COLUMNS
+                else _FONT_HALF_POINTS) / 2
+        #: Characters a line of each column holds, roughly (for keeping short rows whole).
+        self.line_chars = [max(4, int((w - _CELL_PADDING_TWIPS) / (size * 20 * 0.55)))
+                           for w in self.widths]
+        self.empty_mark = {"NR": "NR", "dash": "–"}.get(table.options.empty, "")
+        self.continued = tr("{label}, cont.", table.lang)
         header_cells = "".join(
-            self._cell(column.heading, width, bold=True, shade=True)
+            self._cell(column.heading, width, bold=True)
             for column, width in zip(self.columns, self.widths, strict=False)
         )
         # tblHeader repeats the row at the top of every page; no cantSplit, so a long row may break.
@@ -389,24 +502,67 @@ class _TableXml:
     def paragraph_xml(self, text: str) -> str:
         return self._paragraph(one_line(text), bold=False, style=None)
 
-    def table_xml(self, rows: list[dict[str, str]], check_cancel: Callable[[], None]) -> str:
-        parts = [self.head, self.header_row]
+    def table_chunks(
+        self, rows: list[dict[str, str]], check_cancel: Callable[[], None]
+    ) -> Iterator[str]:
+        """One table: its head, then one string per row, then its end."""
+        yield self.head + self.header_row
         keys = [c.key for c in self.columns]
         cell = self._cell
         widths = self.widths
+        slots = [key in SLOT_COLUMNS and bool(self.empty_mark) for key in keys]
         for n, row in enumerate(rows, 1):
-            parts.append("<w:tr>")
-            for key, width in zip(keys, widths, strict=False):
-                parts.append(cell(row.get(key, ""), width))
-            parts.append("</w:tr>")
+            texts = [row.get(key, "") or (self.empty_mark if slot else "")
+                     for key, slot in zip(keys, slots, strict=False)]
+            # A short row stays on one page. A row longer than a page continues in rows of its
+            # own whose first cell says "(continued)", so a reader on the next page knows whose
+            # evidence it is; a paragraph longer than a page may still break.
+            parts = self._parts(texts)
+            # A part of a split row is at most about a page: keep it whole too.
+            keep = _PAGE_LINES if len(parts) > 1 else _KEEP_WHOLE_LINES
+            for part in parts:
+                props = "<w:trPr><w:cantSplit/></w:trPr>" if self._lines(part) <= keep else ""
+                yield f"<w:tr>{props}" + "".join(
+                    cell(text, width) for text, width in zip(part, widths, strict=False)
+                ) + "</w:tr>"
             if n % _CANCEL_CHECK_ROWS == 0:
                 check_cancel()
-        parts.append("</w:tbl>")
-        return "".join(parts)
+        yield "</w:tbl>"
 
-    def _cell(self, text: str, width: int, bold: bool = False, shade: bool = False) -> str:
-        shading = '<w:shd w:val="clear" w:color="auto" w:fill="E7E6E6"/>' if shade else ""
-        props = f'<w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{shading}</w:tcPr>'
+    def _lines(self, texts: list[str]) -> int:
+        """Lines the tallest cell needs, roughly."""
+        return max((sum(1 + len(p) // chars for p in text.split("\n"))
+                    for text, chars in zip(texts, self.line_chars, strict=False)), default=1)
+
+    def _parts(self, texts: list[str]) -> list[list[str]]:
+        """The row as one or more rows of at most about a page each, split between paragraphs."""
+        if self._lines(texts) <= _PAGE_LINES:
+            return [texts]
+        columns: list[list[str]] = []
+        for text, chars in zip(texts, self.line_chars, strict=False):
+            pieces: list[str] = []
+            current: list[str] = []
+            used = 0
+            for paragraph in text.split("\n"):
+                need = 1 + len(paragraph) // chars
+                if current and used + need > _PAGE_LINES:
+                    pieces.append("\n".join(current))
+                    current, used = [], 0
+                current.append(paragraph)
+                used += need
+            pieces.append("\n".join(current))
+            columns.append(pieces)
+        count = max(len(p) for p in columns)
+        if count == 1:
+            return [texts]
+        parts = [[p[i] if i < len(p) else "" for p in columns] for i in range(count)]
+        label = one_line(texts[0]) if texts else ""
+        for part in parts[1:]:
+            part[0] = self.continued.format(label=label)
+        return parts
+
+    def _cell(self, text: str, width: int, bold: bool = False) -> str:
+        props = f'<w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
         lines = clean_text(text).split("\n") if text else [""]
         paragraphs = "".join(self._paragraph(line, bold) for line in lines)
         return f"<w:tc>{props}{paragraphs}</w:tc>"

@@ -41,16 +41,21 @@ from defusedxml.ElementTree import fromstring as _safe_fromstring
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import coder_id, new_id
+from cmo_desk.domain.initials import initials_of
 from cmo_desk.domain.records import (
+    Assignment,
     CmocStatus,
     Cmoc,
     Code,
     CodeKind,
     Coder,
+    Consensus,
     Document,
     Excerpt,
+    FormValue,
     Role,
     Study,
+    Theory,
 )
 from cmo_desk.importers.safezip import DEFAULT_LIMITS, MiB, SafeZip, ZipLimits
 
@@ -62,6 +67,9 @@ ROLE_GROUP_NAME = "cmo role"
 KIND_SET_PREFIX = "cmo kind:"
 CMOC_NOTE_HEADER = "CMOC (CMO Desk)"
 CONSENSUS_NOTE_HEADER = "Consensus CMOC (CMO Desk)"
+#: What CMO Desk's export carries beside project.qde (must match exporters/refi.py).
+EXTENSION_ENTRY = "cmodesk/records.json"
+EXTENSION_FORMAT = "cmo-desk-refi-extension"
 #: Must match the labels the exporter writes (a round-trip test holds them together).
 _CMOC_LABELS: dict[str, str] = {
     "intervention": "intervention",
@@ -127,6 +135,15 @@ class RefiImport:
     project_name: str | None = None
     project_description: str | None = None
     origin: str | None = None
+    #: Records only CMO Desk's own files carry (``cmodesk/records.json``). Theories, consensus
+    #: CMOCs, form values and assignments keep their ids in the exporting project, so importing
+    #: the same file twice finds them; their links point at ids of this import.
+    theories: list[Theory] = field(default_factory=list)
+    consensus: list[Consensus] = field(default_factory=list)
+    form_values: list[FormValue] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+    #: The exporting project's form template, when the file carries one.
+    template: dict | None = None
 
 
 # --- XML -------------------------------------------------------------------------------------
@@ -200,15 +217,6 @@ def parse_xml(data: bytes, label: str) -> ET.Element:
 
 
 # --- small helpers ---------------------------------------------------------------------------
-
-
-def _initials(name: str) -> str:
-    parts = [p for p in re.split(r"[\s.\-_]+", name) if p]
-    if not parts:
-        return ""
-    if len(parts) == 1:
-        return parts[0][:2].upper()
-    return "".join(p[0] for p in parts[:3]).upper()
 
 
 def _color(value: str | None) -> str | None:
@@ -336,7 +344,7 @@ class _Reader:
                 self.users[guid] = cid
             if cid not in seen:
                 seen.add(cid)
-                self.result.coders.append(Coder(id=cid, name=name, initials=_initials(name)))
+                self.result.coders.append(Coder(id=cid, name=name, initials=initials_of(name)))
 
     def coder(self, guid: str | None) -> str | None:
         return self.users.get(guid) if guid else None
@@ -613,6 +621,8 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
             )
         )
     study_for_case: dict[str, str] = {}
+    #: GUID in the file -> id of the record made from it (cases, sources, selections, CMOC notes).
+    refs: dict[str, str] = {}
 
     def study_for(source_guid: str | None, name: str, creator: str | None) -> str:
         case = case_of_source.get(source_guid or "")
@@ -622,6 +632,7 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
         result.studies.append(Study(id=sid, label=(case[1] if case else "") or name, created_by=creator))
         if case:
             study_for_case[case[0]] = sid
+            refs[case[0]] = sid
         return sid
 
     def add_document(
@@ -629,7 +640,7 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
         text: str,
         media_type: str,
         original: bytes | None,
-        page_starts: list[int],
+        page_starts: list[int] | None,
         extractor: str,
         warnings: list[str],
         selections: list[ET.Element],
@@ -638,6 +649,7 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
         creator = reader.coder(_guid(source, "creatingUser"))
         sid = study_for(_guid(source), name, creator)
         did = new_id()
+        refs[_guid(source) or did] = did
         if original is not None:
             sha = hashlib.sha256(original).hexdigest()
             result.originals[sha] = original
@@ -679,6 +691,8 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
                     reader.count(tr("{count} codings referring to codes not in the codebook were not imported."))
             memo_parts = [sel.description.strip()] if sel.description and sel.description.strip() else []
             eid = new_id()
+            if sel.guid:
+                refs[sel.guid] = eid
             for g in sel.note_guids:
                 if g in cmoc_notes:
                     cmoc_excerpts[g].append(eid)
@@ -779,7 +793,7 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
                     text,
                     _PDF_MEDIA_TYPE,
                     original,
-                    [0],
+                    _pdf_pages_of(original, text) if not from_cmo_desk else None,
                     "refi-qda",
                     warnings,
                     selections,
@@ -850,9 +864,10 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
         status = slots.pop("status", None)
         if status not in {s.value for s in CmocStatus}:
             status = CmocStatus.DRAFT.value
+        refs[guid] = new_id()
         result.cmocs.append(
             Cmoc(
-                id=new_id(),
+                id=refs[guid],
                 study_id=cmoc_study.get(guid),
                 status=status,
                 sort_order=order,
@@ -862,6 +877,11 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
                 **slots,
             )
         )
+    extension = _read_extension(archive) if from_cmo_desk else None
+    if extension is not None:
+        refs.update(reader.codes)
+        refs.update(reader.users)
+        notes_used |= _apply_extension(result, extension, refs)
     for guid, (name, text, creator) in notes.items():
         if guid not in notes_used:
             result.memos.append(RefiMemo(id=new_id(), title=name, text=text, owner_id=reader.coder(creator)))
@@ -869,7 +889,7 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
     for what, tag in (("Variables", "Variables"), ("Links", "Links"), ("Graphs", "Graphs")):
         el = _kid(root, tag)
         n = len(list(el)) if el is not None else 0
-        if n:
+        if n and not (tag == "Variables" and extension is not None):
             reader.skip(
                 {
                     "Variables": tr("{count} variables were not imported (CMO Desk has no variables)."),
@@ -879,6 +899,203 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
             )
     reader.flush_counts()
     return result
+
+
+def _pdf_pages_of(original: bytes | None, text: str) -> list[int] | None:
+    """Page starts of a PDF whose own text is exactly ``text``; None when they are not known.
+
+    A representation written by another program is one long text: its page boundaries are
+    known only when reading the PDF gives the very same text.
+    """
+    if original is None:
+        return None
+    try:
+        extracted, starts = _extract_pdf_text(original)
+    except ImportFailed:
+        return None
+    return starts if extracted == text else None
+
+
+def _read_extension(archive: _Archive) -> dict | None:
+    """``cmodesk/records.json`` of a file CMO Desk wrote, or None when absent or unreadable."""
+    import json
+
+    name = archive.by_key.get(EXTENSION_ENTRY.casefold())
+    if name is None:
+        return None
+    try:
+        data = json.loads(archive.read(name).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != EXTENSION_FORMAT:
+        return None
+    return data
+
+
+def _apply_extension(result: RefiImport, ext: dict, refs: dict[str, str]) -> set[str]:
+    """Put back what CMO Desk's export carried beside project.qde; returns the note GUIDs used.
+
+    ``refs`` maps the file's GUIDs to the ids of records this import made. A value of the wrong
+    type is left out rather than guessed.
+    """
+    import dataclasses
+
+    def ref(guid: object) -> str | None:
+        return refs.get(guid) if isinstance(guid, str) else None
+
+    def strs(values: object) -> list[str]:
+        return [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+
+    def ints(values: object) -> list[int] | None:
+        if not isinstance(values, list) or not all(isinstance(v, int) for v in values):
+            return None
+        return list(values)
+
+    def items(key: str) -> list[dict]:
+        value = ext.get(key)
+        return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+    def mapping(value: object) -> dict:
+        return value if isinstance(value, dict) else {}
+
+    def typed(fields: dict) -> dict:
+        """Only values of the type the record stores: a wrong one is left out, not guessed."""
+        def fits(key: str, value: object) -> bool:
+            if key == "authors":
+                return isinstance(value, list) and all(isinstance(a, str) for a in value)
+            if key in ("year", "sort_order"):
+                return isinstance(value, int) and not isinstance(value, bool)
+            if key == "extra":
+                return isinstance(value, dict)
+            return isinstance(value, str)
+        return {k: v for k, v in fields.items() if fits(k, v)}
+
+    def own_id(entry: dict) -> str:
+        value = entry.get("id")
+        return value if isinstance(value, str) and value else new_id()
+
+    if isinstance(ext.get("template"), dict):
+        result.template = ext["template"]
+    coders = mapping(ext.get("coders"))
+    result.coders = [
+        dataclasses.replace(c, **{k: v for k, v in mapping(coders.get(g)).items()
+                                  if k in ("initials", "role", "color") and isinstance(v, str)})
+        if (g := next((g for g, cid in refs.items() if cid == c.id and g in coders), None)) else c
+        for c in result.coders
+    ]
+    # Studies: citation fields back on the studies made from cases; the rest made anew.
+    studies = {s.id: s for s in result.studies}
+    study_fields = {f.name for f in dataclasses.fields(Study)} - {"id", "deleted"}
+    for entry in items("studies"):
+        if not isinstance(entry.get("guid"), str):
+            continue
+        fields = typed({k: v for k, v in mapping(entry.get("fields")).items() if k in study_fields})
+        sid = ref(entry["guid"])
+        if sid is None:
+            sid = own_id(entry)
+            refs[entry["guid"]] = sid
+            studies.setdefault(sid, Study(id=sid))
+        if sid not in studies:
+            continue  # the GUID belongs to something else in the file
+        try:
+            studies[sid] = dataclasses.replace(studies[sid], **fields)
+        except TypeError:
+            continue
+    for entry in items("studies"):
+        if (sid := ref(entry.get("guid"))) and ref(entry.get("merged_into")) and sid in studies:
+            studies[sid] = dataclasses.replace(studies[sid], merged_into=ref(entry["merged_into"]))
+    result.studies = list(studies.values())
+    # Page boundaries and pages.
+    documents = mapping(ext.get("documents"))
+    by_doc = {ref(g): v for g, v in documents.items() if ref(g) and isinstance(v, dict)}
+    result.documents = [
+        dataclasses.replace(d, page_starts=ints(by_doc[d.id].get("page_starts")),
+                            extractor=typed({"x": by_doc[d.id].get("extractor")}).get("x")
+                            or d.extractor,
+                            needs_ocr=by_doc[d.id].get("needs_ocr")
+                            if isinstance(by_doc[d.id].get("needs_ocr"), bool) else d.needs_ocr,
+                            warnings=strs(by_doc[d.id].get("warnings")) or d.warnings)
+        if d.id in by_doc else d
+        for d in result.documents
+    ]
+    pages = mapping(ext.get("excerpts"))
+    by_excerpt = {ref(g): v.get("page") for g, v in pages.items() if ref(g) and isinstance(v, dict)}
+    result.excerpts = [
+        dataclasses.replace(e, page=by_excerpt[e.id])
+        if isinstance(by_excerpt.get(e.id), int) else e
+        for e in result.excerpts
+    ]
+    # Programme theories, then the CMOCs' links to them.
+    for entry in items("theories"):
+        if isinstance(entry.get("guid"), str):
+            refs[entry["guid"]] = own_id(entry)
+    for entry in items("theories"):
+        if isinstance(entry.get("guid"), str):
+            result.theories.append(Theory(
+                id=refs[entry["guid"]],
+                **{k: entry.get(k) for k in ("label", "statement", "version", "status")
+                   if isinstance(entry.get(k), str)},
+                previous_id=ref(entry.get("previous")),
+            ))
+    cmocs = mapping(ext.get("cmocs"))
+    by_cmoc = {ref(g): v for g, v in cmocs.items() if ref(g) and isinstance(v, dict)}
+    updated = []
+    for c in result.cmocs:
+        entry = by_cmoc.get(c.id)
+        if entry is None:
+            updated.append(c)
+            continue
+        pairs = entry.get("theories") if isinstance(entry.get("theories"), list) else []
+        links = tuple(
+            (ref(pair[0]), pair[1] if isinstance(pair[1], str) else None)
+            for pair in pairs
+            if isinstance(pair, list) and len(pair) == 2 and ref(pair[0])
+        )
+        extra: dict = {"theories": links}
+        if isinstance(entry.get("sort_order"), int):
+            extra["sort_order"] = entry["sort_order"]
+        if isinstance(entry.get("set_aside_reason"), str):
+            extra["set_aside_reason"] = entry["set_aside_reason"]
+        if c.study_id is None and ref(entry.get("study")):
+            extra["study_id"] = ref(entry["study"])
+        updated.append(dataclasses.replace(c, **extra))
+    result.cmocs = updated
+    # Consensus CMOCs with what they were built from; their notes are not memos.
+    used: set[str] = set()
+    consensus_fields = {f.name for f in dataclasses.fields(Consensus)}
+    for entry in items("consensus"):
+        fields = typed({k: v for k, v in mapping(entry.get("fields")).items()
+                        if k in consensus_fields and k not in (
+                            "id", "deleted", "study_id", "reconciled_by", "source_ids", "code_ids",
+                            "excerpt_ids")})
+        result.consensus.append(Consensus(
+            id=own_id(entry),
+            study_id=ref(entry.get("study")),
+            reconciled_by=ref(entry.get("reconciled_by")),
+            source_ids=tuple(x for x in map(ref, strs(entry.get("sources"))) if x),
+            code_ids=tuple(x for x in map(ref, strs(entry.get("codes"))) if x),
+            excerpt_ids=tuple(x for x in map(ref, strs(entry.get("excerpts"))) if x),
+            **fields,
+        ))
+        if isinstance(entry.get("note"), str):
+            used.add(entry["note"])
+    for entry in items("form_values"):
+        if ref(entry.get("study")) and isinstance(entry.get("key"), str):
+            coder = entry.get("coder")
+            if coder is not None and ref(coder) is None:
+                continue  # a coder's value must never come back as the agreed one
+            result.form_values.append(FormValue(
+                id=new_id(), study_id=ref(entry["study"]),
+                coder_id=ref(coder) if coder is not None else None,
+                key=entry["key"], value=entry.get("value"),
+            ))
+    for entry in items("assignments"):
+        if ref(entry.get("study")) and ref(entry.get("coder")):
+            result.assignments.append(Assignment(
+                id=new_id(), study_id=ref(entry["study"]), coder_id=ref(entry["coder"]),
+                status=entry.get("status") if isinstance(entry.get("status"), str) else None,
+            ))
+    return used
 
 
 def parse_cmoc_note(text: str) -> dict[str, str]:

@@ -10,7 +10,8 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import coder_id as coder_id_for
 from cmo_desk.exporters.agreement_report import write_agreement
 from cmo_desk.merge.agreement import AgreementReport, resolve_coder_ids, study_code_agreement
-from cmo_desk.services.session import Session, initials_of
+from cmo_desk.domain.initials import initials_of
+from cmo_desk.services.session import Session
 
 
 def agreement_report(session: Session, coders: Sequence[str] | None = None) -> AgreementReport:

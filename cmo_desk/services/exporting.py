@@ -8,6 +8,7 @@ same table without writing, for the dialog's preview of columns and groups.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from typing import Any
 
 from cmo_desk.domain.errors import Cancelled, ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.exporters.evidence import ExportOptions, Table, build_table
+from cmo_desk.exporters.evidence import ExportOptions, Table, build_table, summary_note
+from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.services.session import Session
 
 Progress = Callable[[int, int], None]
@@ -114,7 +116,28 @@ def export_format(out: str | os.PathLike[str]) -> str:
 
 def preview_table(session: Session, options: ExportOptions | None = None) -> Table:
     """The table an export with these options would write (columns, groups, rows), unwritten."""
-    return build_table(session.store.snapshot(), options or ExportOptions())
+    options = options or ExportOptions()
+    return build_table(_snapshot(session, options), options)
+
+
+def _snapshot(session: Session, options: ExportOptions, refi: bool = False) -> ProjectSnapshot:
+    """What the export needs: tables do without the documents' full texts; REFI files carry them."""
+    snapshot = session.store.snapshot(document_text=refi)
+    return own_work(snapshot, options.only_coder) if options.only_coder else snapshot
+
+
+def own_work(snapshot: ProjectSnapshot, coder_id: str) -> ProjectSnapshot:
+    """The project as one coder coding blind may see it: their own excerpts, CMOCs, form values
+    and assignments, and no consensus (it is built from the other coders' CMOCs)."""
+    return dataclasses.replace(
+        snapshot,
+        coders=tuple(c for c in snapshot.coders if c.id == coder_id),
+        excerpts=tuple(e for e in snapshot.excerpts if e.owner_id == coder_id),
+        cmocs=tuple(c for c in snapshot.cmocs if c.owner_id == coder_id),
+        consensus=(),
+        form_values=tuple(f for f in snapshot.form_values if f.coder_id == coder_id),
+        assignments=tuple(a for a in snapshot.assignments if a.coder_id == coder_id),
+    )
 
 
 def export_project(
@@ -134,7 +157,7 @@ def export_project(
     target = Path(out)
     fmt = check_target(target)
     _check_cancel(cancel)
-    snapshot = session.store.snapshot()
+    snapshot = _snapshot(session, options, refi=fmt in ("qdpx", "qdc"))
     _check_cancel(cancel)
     if fmt in ("qdpx", "qdc"):
         from cmo_desk.services.refi_exchange import export_refi
@@ -143,11 +166,22 @@ def export_project(
 
     from cmo_desk.exporters import write_table
 
+    if options.tidy and fmt not in ("csv", "xlsx"):
+        raise ValidationError(
+            tr("Tidy companions are spreadsheets: export to a .csv or .xlsx file to get them."))
     table = build_table(snapshot, options)
     _check_cancel(cancel)
     if progress is not None:
         progress(0, table.row_count)
     write_table(table, target, progress=progress, cancel=cancel)
+    notes = [summary_note(table.summary)] if table.summary else []
+    if options.tidy:
+        from cmo_desk.exporters.tidy import write_tidy
+
+        _check_cancel(cancel)
+        written = write_tidy(snapshot, target)
+        notes.append(tr("Tidy companions: {files}.").format(
+            files=", ".join(p.name for p in written)))
     if progress is not None:
         progress(table.row_count, table.row_count)
     return ExportResult(
@@ -160,7 +194,47 @@ def export_project(
         rows=len({row["row_id"] for _group, row in table.iter_rows()}),
         table_rows=table.row_count,
         groups=sum(1 for g in table.groups if g.rows),
+        counts=dict(table.summary),
+        notes=notes,
     )
+
+
+#: Which command-line choices apply to which exports.
+_APPLIES: dict[str, Callable[[str, str], bool]] = {
+    "table": lambda fmt, table: fmt not in ("qdpx", "qdc"),
+    "group_by": lambda fmt, table: fmt not in ("qdpx", "qdc") and table != "studies",
+    "records": lambda fmt, table: fmt not in ("qdpx", "qdc") and table == "evidence",
+    "lang": lambda fmt, table: True,
+    "tidy": lambda fmt, table: fmt in ("csv", "xlsx"),
+    "columns": lambda fmt, table: fmt not in ("qdpx", "qdc") and table == "evidence",
+    "empty": lambda fmt, table: fmt == "docx" and table == "evidence",
+    "caption": lambda fmt, table: fmt == "docx",
+}
+_OPTION_NAMES = {"table": "--table", "group_by": "--group-by", "records": "--records",
+                 "tidy": "--tidy", "lang": "--lang", "columns": "--columns", "empty": "--empty",
+                 "caption": "--caption"}
+
+
+def refuse_options_that_do_not_apply(out: str | os.PathLike[str], table: str,
+                                     given: set[str]) -> None:
+    """A clear error for a choice the export would ignore (``given``: the options named)."""
+    fmt = export_format(out)
+    for name in sorted(given):
+        if name in _APPLIES and not _APPLIES[name](fmt, table):
+            if fmt in ("qdpx", "qdc"):
+                why = tr("REFI-QDA files carry the whole project, not a table")
+            elif name == "group_by":
+                why = tr("the studies table has one row per study and no groups")
+            elif name == "records":
+                why = tr("only the evidence table chooses between consensus and coders' CMOCs")
+            elif name == "columns":
+                why = tr("only the evidence table has optional columns")
+            elif name in ("empty", "caption"):
+                why = tr("it changes only how a Word evidence table looks")
+            else:
+                why = tr("tidy companions are written beside .csv and .xlsx tables")
+            raise ValidationError(tr("{option} does not apply here: {why}. Leave it out.").format(
+                option=_OPTION_NAMES[name], why=why))
 
 
 def check_target(out: str | os.PathLike[str]) -> str:

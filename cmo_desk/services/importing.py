@@ -39,7 +39,8 @@ from cmo_desk.importers.references import (
     surname,
 )
 from cmo_desk.importers.textnorm import normalise_doi, normalise_title
-from cmo_desk.services.session import CODER_COLORS, Session, initials_of, resolve_coder_name
+from cmo_desk.domain.initials import initials_of
+from cmo_desk.services.session import CODER_COLORS, Session, resolve_coder_name
 from cmo_desk.store.project_store import UnitOfWork
 
 ProgressCallback = Callable[[int, int], None]

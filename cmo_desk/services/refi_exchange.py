@@ -31,7 +31,8 @@ from cmo_desk.domain.i18n import LANGUAGES, tr
 from cmo_desk.domain.schema import CMOC_SLOTS, ENTITIES
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.importers.refi import RefiImport, RefiMemo, read_qdc, read_qdpx
-from cmo_desk.services.session import CODER_COLORS, Session, initials_of
+from cmo_desk.domain.initials import initials_of
+from cmo_desk.services.session import CODER_COLORS, Session
 from cmo_desk.store.project_store import UnitOfWork
 
 if TYPE_CHECKING:
@@ -66,6 +67,12 @@ class RefiImportSummary:
     cmocs_added: int = 0
     cmocs_existing: int = 0
     memos_in_description: int = 0
+    #: Records only CMO Desk's own files carry (programme theories, consensus CMOCs, form values,
+    #: study assignments), added to the project.
+    theories_added: int = 0
+    consensus_added: int = 0
+    form_values_added: int = 0
+    assignments_added: int = 0
     #: Memos found in the project description from an earlier import of the same file.
     memos_existing: int = 0
     #: One line per thing in the file that had no place in the project.
@@ -104,6 +111,14 @@ class RefiImportSummary:
                        "{excerpts} excerpts, {cmocs} CMOCs.").format(
                         documents=self.documents_existing, excerpts=self.excerpts_existing,
                         cmocs=self.cmocs_existing)
+                )
+            if self.theories_added or self.consensus_added or self.form_values_added \
+                    or self.assignments_added:
+                out.append(
+                    tr("Also added: {theories} programme theories, {consensus} consensus CMOCs, "
+                       "{forms} form values, {assignments} study assignments.").format(
+                        theories=self.theories_added, consensus=self.consensus_added,
+                        forms=self.form_values_added, assignments=self.assignments_added)
                 )
             if self.memos_in_description:
                 out.append(
@@ -199,7 +214,8 @@ class _Writer:
         self.cancel = cancel
         self.total = (
             len(data.coders) + len(data.codes) + len(data.documents) + len(data.excerpts)
-            + len(data.cmocs) + len(data.memos)
+            + len(data.cmocs) + len(data.memos) + len(data.theories) + len(data.consensus)
+            + len(data.form_values) + len(data.assignments)
         )
         self.done = 0
         self.code_map: dict[str, str] = {}
@@ -207,6 +223,8 @@ class _Writer:
         self.document_map: dict[str, str] = {}
         self.excerpt_map: dict[str, str] = {}
         self.document_pages: dict[str, rec.Document] = {}
+        self.cmoc_map: dict[str, str] = {}
+        self.theory_map: dict[str, str] = {}
 
     def step(self, n: int = 1) -> None:
         self.done += n
@@ -222,7 +240,11 @@ class _Writer:
         self.codes(uow)
         self.documents(uow)
         self.excerpts(uow)
+        self.other_studies(uow)
+        self.theories(uow)
         self.cmocs(uow)
+        self.consensus(uow)
+        self.study_forms(uow)
         self.memos(uow)
         _check_cancel(self.cancel)
         if self.progress is not None:
@@ -235,12 +257,12 @@ class _Writer:
         for coder in self.data.coders:
             current = uow.current("coder", coder.id)
             if current is None:
-                uow.create(
-                    "coder",
-                    {"name": coder.name, "initials": coder.initials or initials_of(coder.name or ""),
-                     "color": coder.color or CODER_COLORS[count % len(CODER_COLORS)]},
-                    id=coder.id,
-                )
+                values = {"name": coder.name,
+                          "initials": coder.initials or initials_of(coder.name or ""),
+                          "color": coder.color or CODER_COLORS[count % len(CODER_COLORS)]}
+                if coder.role:
+                    values["role"] = coder.role
+                uow.create("coder", values, id=coder.id)
                 count += 1
                 self.summary.coders_added += 1
             else:
@@ -371,8 +393,8 @@ class _Writer:
             else:
                 doc = self.document_pages.get(did)
                 page = ex.page
-                if page is None and doc is not None and ex.start is not None and doc.page_starts:
-                    page = doc.page_at(ex.start)
+                if page is None and doc is not None:
+                    page = doc.known_page_at(ex.start)
                 eid = uow.create(
                     "excerpt",
                     _values(ex, "excerpt", document_id=did,
@@ -415,12 +437,94 @@ class _Writer:
                 next_order[sid] += 1
                 existing[key] = cid
                 self.summary.cmocs_added += 1
+            self.cmoc_map[cmoc.id] = cid
+            for theory_id, relation in cmoc.theories:
+                if theory_id in self.theory_map:
+                    uow.link("cmoc_theory", cmoc_id=cid, theory_id=self.theory_map[theory_id],
+                             relation=relation)
             for code in dict.fromkeys(self.code_map[c] for c in cmoc.code_ids if c in self.code_map):
                 uow.link("cmoc_code", cmoc_id=cid, code_id=code)
             for ex_id in cmoc.excerpt_ids:
                 if ex_id in self.excerpt_map:
                     uow.link("cmoc_excerpt", cmoc_id=cid, excerpt_id=self.excerpt_map[ex_id],
                              slot=roles.get(ex_id))
+            self.step()
+
+    # what only CMO Desk's own files carry
+
+    def other_studies(self, uow: UnitOfWork) -> None:
+        """Studies the file lists without documents (CMO Desk files only)."""
+        made: set[str] = set()
+        for study in self.data.studies:
+            if study.id in self.study_map:
+                continue
+            if uow.current("study", study.id) is not None:
+                self.study_map[study.id] = study.id
+            else:
+                made.add(self._study(uow, study) or "")
+        # A duplicate merged into another study stays merged, never comes back as a study.
+        for study in self.data.studies:
+            sid = self.study_map.get(study.id)
+            target = self.study_map.get(study.merged_into or "")
+            if sid in made and target and target != sid:
+                uow.update("study", sid, {"merged_into": target})
+
+    def theories(self, uow: UnitOfWork) -> None:
+        for theory in self.data.theories:
+            if uow.current("theory", theory.id) is None:
+                uow.create("theory", _values(theory, "theory", previous_id=None), id=theory.id)
+                self.summary.theories_added += 1
+            self.theory_map[theory.id] = theory.id
+            self.step()
+        for theory in self.data.theories:
+            if theory.previous_id in self.theory_map and self.summary.theories_added:
+                current = uow.current("theory", theory.id) or {}
+                if not current.get("previous_id"):
+                    uow.update("theory", theory.id, {"previous_id": theory.previous_id})
+
+    def consensus(self, uow: UnitOfWork) -> None:
+        for agreed in self.data.consensus:
+            if uow.current("consensus", agreed.id) is None:
+                coder = agreed.reconciled_by
+                cid = uow.create(
+                    "consensus",
+                    _values(agreed, "consensus", study_id=self.study_map.get(agreed.study_id or ""),
+                            reconciled_by=coder if coder and uow.current("coder", coder) else None),
+                    id=agreed.id,
+                )
+                for source in agreed.source_ids:
+                    if source in self.cmoc_map:
+                        uow.link("consensus_source", consensus_id=cid, cmoc_id=self.cmoc_map[source])
+                for code in dict.fromkeys(self.code_map[c] for c in agreed.code_ids
+                                          if c in self.code_map):
+                    uow.link("consensus_code", consensus_id=cid, code_id=code)
+                for ex_id in agreed.excerpt_ids:
+                    if ex_id in self.excerpt_map:
+                        uow.link("consensus_excerpt", consensus_id=cid,
+                                 excerpt_id=self.excerpt_map[ex_id])
+                self.summary.consensus_added += 1
+            self.step()
+
+    def study_forms(self, uow: UnitOfWork) -> None:
+        """Form values and assignments; a value already in the project is never overwritten."""
+        project = self.store.project()
+        if self.data.template and not project.template:
+            uow.update("project", project.id, {"template": self.data.template})
+        for fv in self.data.form_values:
+            sid = self.study_map.get(fv.study_id or "")
+            if sid is not None and not self.store.links(
+                "form_value", study_id=sid, coder_id=fv.coder_id, key=fv.key
+            ):
+                uow.link("form_value", study_id=sid, coder_id=fv.coder_id, key=fv.key,
+                         value=fv.value)
+                self.summary.form_values_added += 1
+            self.step()
+        for a in self.data.assignments:
+            sid = self.study_map.get(a.study_id or "")
+            if sid is not None and not self.store.links("assignment", study_id=sid,
+                                                         coder_id=a.coder_id):
+                uow.link("assignment", study_id=sid, coder_id=a.coder_id, status=a.status)
+                self.summary.assignments_added += 1
             self.step()
 
     # memos

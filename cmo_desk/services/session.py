@@ -12,6 +12,7 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.ids import coder_id as coder_id_for
 from cmo_desk.domain.templates import default_template, validate_template
+from cmo_desk.domain.initials import initials_of
 from cmo_desk.store.project_store import ProjectStore, UnitOfWork
 
 CODER_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
@@ -28,15 +29,6 @@ def resolve_coder_name(name: str | None) -> str | None:
     if len(name) > 80:
         raise ValidationError("The coder name is longer than 80 characters. Use a shorter name.")
     return name
-
-
-def initials_of(name: str) -> str:
-    parts = [p for p in name.replace("-", " ").split() if p]
-    if not parts:
-        return "?"
-    if len(parts) == 1:
-        return parts[0][:2].upper()
-    return (parts[0][0] + parts[-1][0]).upper()
 
 
 class Session:

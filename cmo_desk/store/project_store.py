@@ -685,15 +685,22 @@ class ProjectStore:
         with self.connect() as conn:
             return conn.execute(select(Blob.data).where(Blob.sha256 == sha256)).scalar()
 
-    def snapshot(self) -> ProjectSnapshot:
+    def snapshot(self, *, document_text: bool = True) -> ProjectSnapshot:
+        """Every live record. ``document_text=False`` leaves the documents' full texts out (their
+        page boundaries stay): what tables need, at a fraction of the memory."""
         def live(etype: str) -> tuple[Any, ...]:
             return tuple(self.list(etype))
 
+        if document_text:
+            documents = live("document")
+        else:
+            columns = [f for f in ENTITIES["document"].field_names if f != "text"]
+            documents = tuple(self.list("document", columns=columns))
         return ProjectSnapshot(
             project=self.project(),
             coders=live("coder"),
             studies=live("study"),
-            documents=live("document"),
+            documents=documents,
             excerpts=live("excerpt"),
             codes=live("code"),
             cmocs=live("cmoc"),

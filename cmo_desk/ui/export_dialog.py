@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
     QLineEdit, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -60,10 +60,23 @@ def grouping_titles() -> dict[str, str]:
 
 def record_titles() -> dict[str, str]:
     return {
-        "consensus": tr("Consensus where it exists, else coders' own"),
+        "consensus": tr("Consensus, and coders' CMOCs no consensus covers"),
         "coders": tr("Coders' own only"),
         "all": tr("All (consensus and coders' own)"),
     }
+
+
+def column_titles() -> dict[str, str]:
+    return {
+        "intervention": tr("Intervention"),
+        "actor": tr("Actor"),
+        "codes": tr("Codes"),
+        "theories": tr("Programme theories"),
+    }
+
+
+def empty_titles() -> dict[str, str]:
+    return {"blank": tr("Left blank"), "NR": tr("NR (not reported)"), "dash": tr("– (dash)")}
 
 
 def format_titles() -> dict[str, str]:
@@ -117,9 +130,12 @@ class ExportDialog(QDialog):
 
     def __init__(self, session: Session, dialogs: Dialogs, parent: QWidget | None = None,
                  choices: ExportChoices | None = None,
-                 runner: BackgroundRunner | None = None) -> None:
+                 runner: BackgroundRunner | None = None, blind: bool = False) -> None:
         super().__init__(parent)
         self.session = session
+        #: Coding blind (other coders' work hidden): the preview and the file hold only this
+        #: coder's own work.
+        self.only_coder = session.coder_id if blind else None
         self.dialogs = dialogs
         self.setWindowTitle(tr("Export"))
         self.resize(1000, 600)
@@ -140,7 +156,8 @@ class ExportDialog(QDialog):
         self._debounce.setInterval(PREVIEW_DELAY_MS)
         self._debounce.timeout.connect(self.refresh_preview)
         self.set_choices(choices or remembered_choices(session))
-        for combo in (self.table_combo, self.group_combo, self.records_combo, self.lang_combo):
+        for combo in (self.table_combo, self.group_combo, self.records_combo, self.lang_combo,
+                      self.empty_combo):
             combo.currentIndexChanged.connect(self._options_changed)
         self.format_combo.currentIndexChanged.connect(self._format_changed)
         self.path_edit.textEdited.connect(self._path_edited)
@@ -170,6 +187,23 @@ class ExportDialog(QDialog):
         form.addRow(tr("Group by"), self.group_combo)
         form.addRow(tr("Records"), self.records_combo)
         form.addRow(tr("Language"), self.lang_combo)
+        columns_row = QHBoxLayout()
+        self.column_boxes: dict[str, QCheckBox] = {}
+        for key, title in column_titles().items():
+            box = QCheckBox(title)
+            box.toggled.connect(self._options_changed)
+            self.column_boxes[key] = box
+            columns_row.addWidget(box)
+        columns_row.addStretch(1)
+        form.addRow(tr("Extra columns"), columns_row)
+        self.empty_combo = self._combo(empty_titles())
+        form.addRow(tr("Empty slots"), self.empty_combo)
+        self.tidy_box = QCheckBox(tr("Also write tidy data for analysis"))
+        self.tidy_box.setToolTip(tr("Beside the spreadsheet: studies, CMOCs, each CMOC's excerpts "
+                                    "with pages and quotes, and every coder's form values, one "
+                                    "row per record."))
+        self.tidy_box.toggled.connect(self._options_changed)
+        form.addRow(self.tidy_box)
         path_row = QHBoxLayout()
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText(tr("Where to save the file"))
@@ -248,6 +282,10 @@ class ExportDialog(QDialog):
                                  (self.records_combo, o.records), (self.lang_combo, o.lang),
                                  (self.format_combo, choices.suffix)):
                 combo.setCurrentIndex(max(0, combo.findData(value)))
+            self.empty_combo.setCurrentIndex(max(0, self.empty_combo.findData(o.empty)))
+            for key, box in self.column_boxes.items():
+                box.setChecked(key in o.columns)
+            self.tidy_box.setChecked(o.tidy)
             self.path_edit.setText(choices.path)
         finally:
             self._syncing = False
@@ -259,6 +297,11 @@ class ExportDialog(QDialog):
             group_by=self.group_combo.currentData(),
             records=self.records_combo.currentData(),
             lang=self.lang_combo.currentData(),
+            only_coder=self.only_coder,
+            columns=tuple(k for k, box in self.column_boxes.items()
+                          if box.isChecked() and box.isEnabled()),
+            empty=self.empty_combo.currentData() if self.empty_combo.isEnabled() else "blank",
+            tidy=self.tidy_box.isChecked() and self.tidy_box.isEnabled(),
         )
 
     def suffix(self) -> str:
@@ -279,7 +322,11 @@ class ExportDialog(QDialog):
         self.table_combo.setEnabled(not refi)
         self.lang_combo.setEnabled(not refi)
         self.group_combo.setEnabled(not refi and table != "studies")
-        self.records_combo.setEnabled(not refi and table == "evidence")
+        self.records_combo.setEnabled(not refi and table == "evidence" and not self.only_coder)
+        for box in self.column_boxes.values():
+            box.setEnabled(not refi and table == "evidence")
+        self.empty_combo.setEnabled(self.suffix() == ".docx" and table == "evidence")
+        self.tidy_box.setEnabled(self.suffix() in (".csv", ".xlsx"))
         if refi:
             self.options_note.setText(tr("REFI-QDA files carry the project itself for other "
                                          "analysis programs; the table options do not apply."))
@@ -290,6 +337,10 @@ class ExportDialog(QDialog):
             self.options_note.setText(tr("One row per coded excerpt."))
         else:
             self.options_note.setText(tr("One row per CMOC."))
+        if self.only_coder:
+            self.options_note.setText(self.options_note.text() + " " + tr(
+                "Other coders' work is hidden (blind coding): only your own CMOCs, excerpts and "
+                "form values are shown and exported."))
 
     def _options_changed(self) -> None:
         if self._syncing:
@@ -496,7 +547,8 @@ def open_export(window: Any) -> Any:
     """File → Export…: ask, then export in the background. The task, or None when cancelled."""
     session: Session = window.session
     dialog = ExportDialog(session, window.dialogs, window, remembered_choices(session),
-                          runner=window.runner)
+                          runner=window.runner,
+                          blind=not getattr(window, "show_others", True))
     try:
         if window.dialogs.run_dialog(dialog) != QDialog.DialogCode.Accepted:
             _remembered[session] = dialog.chosen()

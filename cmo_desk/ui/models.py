@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QFont
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.initials import with_unique_initials
 from cmo_desk.services.desk import StudyRow
 from cmo_desk.ui.theme import role_color, role_label, swatch
 
@@ -71,7 +72,7 @@ class StudyTableModel(_RecordTable):
     def set_rows(self, rows: list[StudyRow], coders: list[rec.Coder]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
-        self._coders = {c.id: c for c in coders}
+        self._coders = {c.id: c for c in with_unique_initials(coders)}
         self._marks = {}
         self.endResetModel()
 
@@ -251,7 +252,8 @@ class CmocListModel(QAbstractListModel):
         self.beginResetModel()
         self._rows = sorted(cmocs, key=lambda c: (c.owner_id != own_coder, c.owner_id or "",
                                                   c.sort_order or 0, c.id))
-        self._coders, self._own = coders, own_coder
+        self._coders = {c.id: c for c in with_unique_initials(coders.values())}
+        self._own = own_coder
         self.endResetModel()
 
     def cmoc(self, row: int) -> rec.Cmoc | None:

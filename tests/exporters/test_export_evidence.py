@@ -17,13 +17,51 @@ def rows_by_id(table):
 def test_consensus_where_reconciled_else_each_coders_own(snapshot):
     table = build_table(snapshot)
     rows = rows_by_id(table)
-    # Booth has a consensus CMOC: only it is shown. Zhang and Amin were not reconciled.
-    assert set(rows) == {"x-booth", "m-zhang-li", "m-amin-ana"}
+    # Booth has a consensus CMOC built from both Booth CMOCs; the duplicate study's CMOC (now
+    # Booth's) was never reconciled and stays. Zhang and Amin were not reconciled at all.
+    assert set(rows) == {"x-booth", "m-dup", "m-zhang-li", "m-amin-ana"}
     assert rows["x-booth"]["recorded_by"] == "Consensus (agreed)"
     assert rows["x-booth"]["record_type"] == "consensus"
-    assert rows["m-zhang-li"]["recorded_by"] == "Li Wei"
+    assert rows["m-zhang-li"]["recorded_by"] == "Li Wei (not reconciled)"
     assert rows["m-zhang-li"]["record_type"] == "coder"
-    assert dict(table.title_block.counts)["CMOCs in this table"] == 3
+    assert rows["m-zhang-li"]["consensus_ids"] == ""
+    assert dict(table.title_block.counts)["CMOCs in this table"] == 4
+
+
+def test_a_partly_reconciled_study_keeps_every_cmoc_no_consensus_covers():
+    """Reconciling one CMOC of a study must not hide the coders' other CMOCs of that study."""
+    import dataclasses
+
+    from cmo_desk.domain.records import Cmoc
+
+    base = make_snapshot()
+    extra = Cmoc("m-booth-syringe", study_id="s-booth", owner_id="c-li", status="submitted",
+                 context="If policing targets people carrying syringes")
+    snap = dataclasses.replace(base, cmocs=base.cmocs + (extra,))
+    table = build_table(snap)
+    rows = rows_by_id(table)
+    assert "m-booth-syringe" in rows
+    assert rows["m-booth-syringe"]["recorded_by"] == "Li Wei (not reconciled)"
+    assert "m-booth-ana" not in rows and "m-booth-li" not in rows
+    booth = next(g for g in table.groups if g.key == "s-booth")
+    assert [r["cmoc_id"] for r in booth.rows] == ["x-booth", "m-dup", "m-booth-syringe"]
+    assert table.summary == {"consensus": 1, "coder_reconciled": 0, "coder_not_reconciled": 4,
+                             "set_aside_left_out": 1}
+    note = " ".join(table.title_block.notes)
+    assert ("1 consensus CMOCs, 0 coders' CMOCs a consensus was built from and 4 coders' CMOCs "
+            "not reconciled; 1 CMOCs set aside are left out") in note
+    counts = dict(table.title_block.counts)
+    assert counts["Coders' CMOCs not reconciled"] == 4
+    assert counts["CMOCs set aside, left out"] == 1
+
+
+def test_all_records_say_which_coder_cmocs_a_consensus_covers(snapshot):
+    rows = rows_by_id(build_table(snapshot, ExportOptions(records="all")))
+    assert rows["m-booth-ana"]["consensus_ids"] == "x-booth"
+    assert rows["m-booth-ana"]["recorded_by"] == "Ana Petrova"
+    assert rows["m-zhang-li"]["recorded_by"] == "Li Wei (not reconciled)"
+    coders = rows_by_id(build_table(snapshot, ExportOptions(records="coders")))
+    assert coders["m-zhang-li"]["recorded_by"] == "Li Wei"
 
 
 def test_coders_and_all_records_leave_out_set_aside(snapshot):
@@ -202,3 +240,79 @@ def test_every_string_the_table_translates_has_chinese():
     zh = catalogue("zh_CN")
     assert len(literals) > 40
     assert sorted(s for s in literals if s not in zh) == []
+
+
+def test_quotes_are_one_paragraph_in_text_order_and_match_their_pages():
+    """Linked in the order p. 1, 3, 9, 4, 2, 7; shown in text order, one line and page each."""
+    import dataclasses
+
+    from cmo_desk.domain.records import Cmoc, Document, Excerpt
+
+    text = "".join(f"Page {n} text. " * 10 for n in range(1, 11))
+    starts = [text.index(f"Page {n} ") for n in range(1, 11)]
+    doc = Document("d-long", study_id="s-amin", text=text, page_starts=starts,
+                   media_type="application/pdf")
+    linked = (1, 3, 9, 4, 2, 7)
+    excerpts = tuple(
+        Excerpt(f"ex{p}", document_id="d-long", study_id="s-amin", start=starts[p - 1] + 2,
+                end=starts[p - 1] + 40, owner_id="c-ana",
+                quote=f"peers on page {p} said\nthey were treat-\nment  partners\n\nand friends")
+        for p in linked
+    )
+    no_page = Excerpt("ex-nopage", study_id="s-amin", quote="a quote with no page", owner_id="c-ana")
+    cmoc = Cmoc("m-pages", study_id="s-amin", owner_id="c-ana", status="submitted",
+                excerpt_ids=tuple(f"ex{p}" for p in linked) + ("ex-nopage",))
+    base = make_snapshot()
+    snap = dataclasses.replace(base, documents=base.documents + (doc,),
+                               excerpts=base.excerpts + excerpts + (no_page,), cmocs=(cmoc,),
+                               consensus=())
+    row = rows_by_id(build_table(snap, ExportOptions(records="coders")))["m-pages"]
+    quotes = row["quotes"].split("\n")
+    pages = row["pages"].split("; ")
+    ids = row["excerpt_ids"].split(" ")
+    assert len(quotes) == len(pages) == len(ids) == 7
+    assert pages == ["1", "2", "3", "4", "7", "9", "–"]
+    assert ids == ["ex1", "ex2", "ex3", "ex4", "ex7", "ex9", "ex-nopage"]
+    assert quotes[1] == ("“peers on page 2 said they were treat-ment partners and friends” (p. 2)")
+    assert quotes[-1] == "“a quote with no page”"
+    for quote, page in zip(quotes[:-1], pages[:-1]):
+        assert f"page {page} said" in quote and quote.endswith(f"(p. {page})")
+    # The excerpts table gives the same one-paragraph quote.
+    table = build_table(snap, ExportOptions(table="excerpts"))
+    by_id = {r["excerpt_id"]: r for _, r in table.iter_rows()}
+    assert by_id["ex2"]["quote"] == "peers on page 2 said they were treat-ment partners and friends"
+
+
+def test_chinese_tables_translate_the_forms_choices_not_only_headings():
+    from cmo_desk.domain.templates import default_template
+
+    snap = make_snapshot(template=default_template())
+    zh = build_table(snap, ExportOptions(table="studies", lang="zh_CN"))
+    booth = next(r for _, r in zh.iter_rows() if r["study_id"] == "s-booth")
+    assert booth["rigour"] == "高"
+    assert booth["income_group"].startswith("中低")
+    en = build_table(snap, ExportOptions(table="studies", lang="en"))
+    assert next(r for _, r in en.iter_rows() if r["study_id"] == "s-booth")["rigour"] == "high"
+
+
+def test_no_page_is_cited_that_the_document_does_not_have():
+    import dataclasses
+
+    from cmo_desk.domain.records import Cmoc, Document, Excerpt
+
+    docs = (
+        Document("d-docx", study_id="s-amin", text="x" * 200, page_starts=[0],
+                 media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        Document("d-pdf1", study_id="s-amin", text="y" * 200, page_starts=[0],
+                 media_type="application/pdf"),
+        Document("d-pdf?", study_id="s-amin", text="z" * 200, page_starts=None,
+                 media_type="application/pdf"),
+    )
+    excerpts = tuple(Excerpt(f"x-{d.id}", document_id=d.id, study_id="s-amin", start=10, end=20,
+                             quote=f"from {d.id}", owner_id="c-ana") for d in docs)
+    cmoc = Cmoc("m-p", study_id="s-amin", owner_id="c-ana", excerpt_ids=tuple(e.id for e in excerpts))
+    base = make_snapshot()
+    snap = dataclasses.replace(base, documents=docs, excerpts=excerpts, cmocs=(cmoc,), consensus=())
+    row = rows_by_id(build_table(snap, ExportOptions(records="coders")))["m-p"]
+    assert row["quotes"].split("\n") == ["“from d-docx”", "“from d-pdf1” (p. 1)", "“from d-pdf?”"]
+    assert row["pages"] == "–; 1; –"

@@ -35,7 +35,7 @@ def test_landscape_a4_narrow_margins(tmp_path):
     assert round(section.left_margin.mm, 1) == 12.7
 
 
-def test_header_row_repeats_and_rows_may_break_across_pages(tmp_path):
+def test_header_row_repeats_and_short_rows_are_kept_whole(tmp_path):
     document = export(tmp_path)
     assert len(document.tables) == 3  # one per study with CMOCs
     for table in document.tables:
@@ -44,17 +44,20 @@ def test_header_row_repeats_and_rows_may_break_across_pages(tmp_path):
         assert [c.text for c in table.rows[0].cells][:2] == ["Study", "Context"]
         for row in table.rows[1:]:
             assert row._tr.trPr is None or row._tr.trPr.find(qn("w:tblHeader")) is None
-        assert not table._tbl.xpath(".//w:cantSplit")
+            # These rows are short: each stays on one page.
+            assert row._tr.trPr is not None and row._tr.trPr.find(qn("w:cantSplit")) is not None
 
 
 def test_one_row_per_cmoc_under_study_headings(tmp_path):
     document = export(tmp_path)
     rows = data_rows(document)
-    assert len(rows) == 3
+    assert len(rows) == 4
     assert [h.split(" — ")[0] for h in headings(document)] == [
         "Amin 2020", "Booth 2016", "张 2019", "References: included studies"]
-    assert [r.cells[0].text for r in rows] == ["Amin 2020", "Booth 2016", "张 2019"]
-    assert [r.cells[-1].text for r in rows] == ["Ana Petrova", "Consensus (agreed)", "Li Wei"]
+    assert [r.cells[0].text for r in rows] == ["Amin 2020", "Booth 2016", "Booth 2016", "张 2019"]
+    assert [r.cells[-1].text for r in rows] == [
+        "Ana Petrova (not reconciled)", "Consensus (agreed)", "Ana Petrova (not reconciled)",
+        "Li Wei (not reconciled)"]
 
 
 def test_grouping_by_code_repeats_a_cmoc_under_each_code(tmp_path):
@@ -65,7 +68,7 @@ def test_grouping_by_code_repeats_a_cmoc_under_each_code(tmp_path):
 
 def test_quotes_with_pages_and_scripts_intact(tmp_path):
     document = export(tmp_path)
-    amin, booth, zhang = data_rows(document)
+    amin, booth, _dup, zhang = data_rows(document)
     quotes = booth.cells[6].text.split("\n")
     assert quotes == ["“Peers were trusted because they had been there.” (p. 4)",
                       "“Incidence fell in the intervention arm.” (p. 3)"]
@@ -79,7 +82,7 @@ def test_quotes_with_pages_and_scripts_intact(tmp_path):
 
 def test_runs_name_the_east_asian_font_and_arabic_is_right_to_left(tmp_path):
     document = export(tmp_path)
-    amin, _booth, zhang = data_rows(document)
+    amin, _booth, _dup, zhang = data_rows(document)
     run = zhang.cells[1].paragraphs[0].runs[0]
     assert run._r.rPr.rFonts.get(qn("w:eastAsia"))
     arabic = amin.cells[1].paragraphs[0]
@@ -91,10 +94,10 @@ def test_runs_name_the_east_asian_font_and_arabic_is_right_to_left(tmp_path):
 def test_title_block_and_reference_list(tmp_path):
     document = export(tmp_path)
     texts = [p.text for p in document.paragraphs]
-    assert texts[0] == "CMOC evidence table"
+    assert texts[0] == "Table S1. CMOC evidence table"
     assert "Project: Peer involvement in harm reduction" in texts
     assert "Coders: Ana Petrova, Li Wei" in texts
-    assert any("Studies: 3" in t and "CMOCs in this table: 3" in t for t in texts)
+    assert any("Studies: 3" in t and "CMOCs in this table: 4" in t for t in texts)
     references = texts[texts.index("References: included studies") + 1:]
     assert references == [
         "[Amin 2020] Amin N (2020). Peer outreach.",
@@ -106,7 +109,7 @@ def test_title_block_and_reference_list(tmp_path):
 
 def test_chinese_export_translates_headings(tmp_path):
     document = export(tmp_path, lang="zh_CN", group_by="theory")
-    assert document.paragraphs[0].text == "CMOC 证据表"
+    assert document.paragraphs[0].text == "表 S1. CMOC 证据表"
     header = [c.text for c in document.tables[0].rows[0].cells]
     assert header[:3] == ["研究", "情境", "机制：资源"]
     assert "与理论的关系" in header
@@ -153,7 +156,7 @@ def test_cancel_leaves_no_file_and_old_file_survives(tmp_path):
 def test_progress_reaches_the_total(tmp_path):
     seen = []
     write_docx(build_table(make_snapshot()), tmp_path / "o.docx", progress=lambda d, t: seen.append((d, t)))
-    assert seen[-1] == (3, 3)
+    assert seen[-1] == (4, 4)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
@@ -174,3 +177,127 @@ def test_empty_project_still_makes_a_readable_document(tmp_path):
     document = docx.Document(str(path))
     assert document.tables == []
     assert "No records to show." in [p.text for p in document.paragraphs]
+
+
+# --- what review authors expect of a Word table --------------------------------------------
+
+
+def test_tables_use_one_named_style_not_direct_borders(tmp_path):
+    document = export(tmp_path)
+    style = document.styles["CMO Evidence Table"]
+    assert style.element.find(qn("w:tblPr")).find(qn("w:tblBorders")) is not None
+    for table in document.tables:
+        props = table._tbl.tblPr
+        assert props.find(qn("w:tblStyle")).get(qn("w:val")) == "CMOEvidenceTable"
+        assert props.find(qn("w:tblBorders")) is None
+        assert not table._tbl.xpath(".//w:tcPr/w:shd")
+
+
+def test_document_properties_are_truthful(tmp_path):
+    import datetime as dt
+    import zipfile
+
+    path = tmp_path / "out.docx"
+    write_docx(build_table(make_snapshot()), path)
+    props = docx.Document(str(path)).core_properties
+    now = dt.datetime.now(dt.timezone.utc)
+    assert abs((props.created.replace(tzinfo=dt.timezone.utc) - now).total_seconds()) < 3600
+    assert props.modified == props.created
+    assert props.author == "Ana Petrova, Li Wei"
+    assert "python-docx" not in (props.comments or "") and props.revision == 1
+    with zipfile.ZipFile(path) as zf:
+        app = zf.read("docProps/app.xml").decode()
+    assert "<Application>CMO Desk " in app and "Microsoft" not in app
+
+
+def test_caption_columns_and_empty_slots_are_the_authors_choice(tmp_path):
+    document = export(tmp_path, records="coders", columns=("intervention", "actor", "codes",
+                                                            "theories"), empty="NR",
+                      caption="Table S3")
+    assert document.paragraphs[0].text == "Table S3. CMOC evidence table"
+    header = [c.text for c in document.tables[0].rows[0].cells]
+    assert header[:4] == ["Study", "Intervention", "Actor", "Context"]
+    assert header[-4:-1] == ["Codes", "Programme theories", "Appraisal"]
+    rows = {r.cells[3].text: [c.text for c in r.cells] for r in data_rows(document)}
+    booth_li = rows["Police harassment"]
+    assert booth_li[1] == "NR" and booth_li[2] == "NR"  # no intervention, no actor recorded
+    assert booth_li[header.index("Mechanism: resource")] == "NR"
+    assert booth_li[header.index("Codes")] == "Mechanism – reasoning › Trust"
+    assert booth_li[header.index("Supporting quotes")] != "NR"  # only CMOC slots are marked
+    ana = rows["Criminalisation and police harassment"]
+    assert ana[header.index("Programme theories")] == "PT1 (v2)"
+    texts = [p.text for p in document.paragraphs]
+    assert "NR: not reported in the study or not recorded by the coder." in texts
+    assert any(t.startswith("Coders' initials: AP = Ana Petrova; LW = Li Wei") for t in texts)
+    none = export(tmp_path, name="plain.docx", caption="")
+    assert none.paragraphs[0].text == "CMOC evidence table"
+
+
+def test_empty_slot_marks_never_reach_the_data(tmp_path):
+    import pandas as pd
+
+    table = build_table(make_snapshot(), ExportOptions(records="coders", empty="NR"))
+    frame = pd.read_csv(write_table(table, tmp_path / "d.csv"), dtype=str, keep_default_na=False)
+    assert "NR" not in set(frame["intervention"]) and "" in set(frame["intervention"])
+
+
+def test_a_long_row_may_break_across_pages(tmp_path):
+    import dataclasses
+
+    base = make_snapshot()
+    long_cmoc = dataclasses.replace(base.cmocs[0], id="m-long", context="Policing. " * 600)
+    snap = dataclasses.replace(base, cmocs=(long_cmoc,), consensus=())
+    path = tmp_path / "long.docx"
+    write_docx(build_table(snap, ExportOptions(records="coders")), path)
+    (row,) = data_rows(docx.Document(str(path)))
+    assert row._tr.trPr is None or row._tr.trPr.find(qn("w:cantSplit")) is None
+
+
+def test_a_row_longer_than_a_page_continues_in_rows_marked_cont(tmp_path):
+    import dataclasses
+
+    from cmo_desk.domain.records import Excerpt
+
+    base = make_snapshot()
+    quotes = tuple(Excerpt(f"q{i}", study_id="s-amin", owner_id="c-ana", page=i,
+                           quote=f"Quote number {i}: " + "peers were there for us. " * 6)
+                   for i in range(1, 41))
+    cmoc = dataclasses.replace(base.cmocs[3], excerpt_ids=tuple(q.id for q in quotes))
+    snap = dataclasses.replace(base, excerpts=base.excerpts + quotes, cmocs=(cmoc,), consensus=())
+    path = tmp_path / "long.docx"
+    write_docx(build_table(snap, ExportOptions(records="coders")), path)
+    rows = data_rows(docx.Document(str(path)))
+    assert len(rows) >= 2
+    assert rows[0].cells[0].text == "Amin 2020"
+    assert all(r.cells[0].text == "Amin 2020, cont." for r in rows[1:])
+    # Each part is at most about a page, so each is kept whole.
+    assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in rows)
+    # Every quote is there once, in order, whatever row it landed in.
+    shown = [line for r in rows for line in r.cells[6].text.split("\n") if line]
+    assert [line.split(":")[0] for line in shown] == [f"“Quote number {i}" for i in range(1, 41)]
+    # The other cells are not repeated in the continuation rows.
+    assert rows[1].cells[1].text == ""
+
+
+@pytest.mark.parametrize("bad", [{"columns": ("colour",)}, {"empty": "N/A"}])
+def test_unknown_column_or_empty_mark_is_refused(bad):
+    with pytest.raises(ValidationError, match="choose one of"):
+        ExportOptions(**bad)
+
+
+def test_one_chinese_font_family_throughout(tmp_path):
+    import zipfile
+
+    path = tmp_path / "zh.docx"
+    write_docx(build_table(make_snapshot(), ExportOptions(lang="zh_CN")), path)
+    with zipfile.ZipFile(path) as zf:
+        styles = zf.read("word/styles.xml").decode()
+        body = zf.read("word/document.xml").decode()
+        fonts = zf.read("word/fontTable.xml").decode()
+    assert "eastAsiaTheme" not in styles
+    import re
+
+    named = set(re.findall(r'w:eastAsia="([^"]+)"', styles + body)) - {"zh-CN", "en-US"}
+    assert named == {"SimSun"}
+    assert "ＭＳ 明朝" not in fonts and "ＭＳ ゴシック" not in fonts
+    assert docx.Document(str(path)).paragraphs[0].text.startswith("表 S1")

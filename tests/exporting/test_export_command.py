@@ -25,14 +25,17 @@ KUNMING_QUOTE = "同伴懂我们的难处，他不会看不起我。"
 
 
 def expected_rows(project: Path) -> dict[str, list[str]]:
-    """Study label -> statements of the CMOCs the default table shows: consensus where it exists."""
+    """Study label -> statements of the CMOCs the default table shows: consensus CMOCs and every
+    coder CMOC no consensus CMOC was built from."""
     with Session.open(project, read_only=True) as session:
         snap = session.store.snapshot()
+    covered = {source for c in snap.consensus for source in c.source_ids}
     out: dict[str, list[str]] = {}
     for study in snap.studies:
         agreed = [c.statement for c in snap.consensus if c.study_id == study.id]
-        own = [c.statement for c in snap.cmocs if c.study_id == study.id and c.status != "set_aside"]
-        out[study.label] = agreed or own
+        own = [c.statement for c in snap.cmocs if c.study_id == study.id
+               and c.status != "set_aside" and c.id not in covered]
+        out[study.label] = agreed + own
     return out
 
 
@@ -59,7 +62,11 @@ def test_evidence_table_in_word_reads_like_a_published_table(cli, demo_path, tmp
     assert code == 0, stderr
     expected = expected_rows(demo_path)
     total = sum(len(v) for v in expected.values())
-    assert stdout.strip() == f"Wrote {out}: {total} CMOCs in {len(expected)} groups (by study)."
+    first, note = stdout.strip().split("\n")
+    assert first == f"Wrote {out}: {total} CMOCs in {len(expected)} groups (by study)."
+    assert note.strip() == (
+        "This table shows 1 consensus CMOCs, 0 coders' CMOCs a consensus was built from and "
+        f"{total - 1} coders' CMOCs not reconciled; 0 CMOCs set aside are left out.")
 
     document = docx.Document(str(out))
     assert all(s.orientation == WD_ORIENT.LANDSCAPE for s in document.sections)
@@ -76,8 +83,11 @@ def test_evidence_table_in_word_reads_like_a_published_table(cli, demo_path, tmp
         assert any(label in h for h in shown), label
         for statement in statements:
             assert sum(statement in t for t in cell_texts(document)) == 1, statement
+    # Odessa: the consensus CMOC, and the CMOC no consensus covers, marked as not reconciled.
     odessa = [r for r in rows if "Odessa" in r.cells[0].text]
-    assert len(odessa) == 1 and "Consensus" in odessa[0].cells[-1].text
+    assert len(odessa) == 2 and "Consensus" in odessa[0].cells[-1].text
+    assert "If policing targets people carrying syringes" in odessa[1].cells[5].text
+    assert odessa[1].cells[-1].text.endswith("(not reconciled)")
     texts = "\n".join(cell_texts(document))
     # Quotes carry their page: the demo documents have pages.
     assert re.search(r"“[^”]+” \(p\. \d+\)", texts)
@@ -254,4 +264,75 @@ def test_a_cancelled_export_writes_nothing_and_progress_is_reported(demo_path, t
         result = export_project(session, tmp_path / "e.docx", progress=lambda d, t: seen.append((d, t)))
     assert written(tmp_path) == ["e.docx"]
     assert seen and seen[-1] == (result.table_rows, result.table_rows)
-    assert result.to_dict()["rows"] == result.rows == 7
+    assert result.to_dict()["rows"] == result.rows == 8
+
+
+def test_tables_are_built_without_the_documents_full_texts(demo_path, tmp_path, monkeypatch):
+    """Full texts are most of a project's size; tables need only page boundaries."""
+    import dataclasses
+
+    from cmo_desk.store.project_store import ProjectStore
+
+    asked: list[bool] = []
+    original = ProjectStore.snapshot
+
+    def spy(self, *, document_text=True):
+        asked.append(document_text)
+        return original(self, document_text=document_text)
+
+    monkeypatch.setattr(ProjectStore, "snapshot", spy)
+    with Session.open(demo_path, read_only=True) as session:
+        full, lean = original(session.store), original(session.store, document_text=False)
+        assert [dataclasses.replace(d, text=None) for d in full.documents] == list(lean.documents)
+        assert all(d.page_starts for d in lean.documents)
+        export_project(session, tmp_path / "t.csv")
+        export_project(session, tmp_path / "t.qdpx")
+    assert asked == [False, True]
+    # Pages still come out right without the texts.
+    frame = pd.read_csv(tmp_path / "t.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert {p for cell in frame["pages"] for p in cell.split("; ")} - {"1", "–", ""}
+
+
+@pytest.mark.parametrize("out, extra, option", [
+    ("s.docx", ("--table", "studies", "--group-by", "code"), "--group-by"),
+    ("s.csv", ("--table", "excerpts", "--records", "all"), "--records"),
+    ("p.qdpx", ("--table", "evidence"), "--table"),
+    ("e.docx", ("--tidy",), "--tidy"),
+    ("e.csv", ("--empty", "NR"), "--empty"),
+    ("s.docx", ("--table", "studies", "--columns", "actor"), "--columns"),
+])
+def test_options_that_do_not_apply_are_refused(cli, demo_path, tmp_path, out, extra, option):
+    code, stdout, stderr = cli("export", demo_path, "-o", tmp_path / out, *extra)
+    assert code == 2
+    assert stderr.startswith(f"cmo-desk: {option} does not apply here:")
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert written(tmp_path) == []
+
+
+def test_tidy_companions_beside_the_csv(cli, demo_path, tmp_path):
+    out = tmp_path / "evidence.csv"
+    code, stdout, stderr = cli("export", demo_path, "-o", out, "--tidy", "--lang", "zh_CN")
+    assert code == 0, stderr
+    assert written(tmp_path) == sorted(["evidence.csv", "evidence.studies.csv", "evidence.cmocs.csv",
+                                        "evidence.cmoc_excerpts.csv", "evidence.form_values.csv"])
+    cmocs = pd.read_csv(tmp_path / "evidence.cmocs.csv", dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig")
+    with Session.open(demo_path, read_only=True) as session:
+        snap = session.store.snapshot()
+    assert sorted(cmocs["statement"]) == sorted(
+        c.statement or "" for c in (*snap.cmocs, *snap.consensus))
+    # Machine values whatever the language: statuses as stored, not translated.
+    assert set(cmocs["status"]) <= {"draft", "submitted", "reconciled", "set_aside", ""}
+
+
+def test_word_choices_from_the_command_line(cli, demo_path, tmp_path):
+    out = tmp_path / "e.docx"
+    code, _, stderr = cli("export", demo_path, "-o", out, "--columns", "intervention,theories",
+                          "--empty", "dash", "--caption", "Table S2")
+    assert code == 0, stderr
+    document = docx.Document(str(out))
+    assert document.paragraphs[0].text == "Table S2. CMOC evidence table"
+    header = [c.text for c in document.tables[0].rows[0].cells]
+    assert "Intervention" in header and "Programme theories" in header
+    code, _, stderr = cli("export", demo_path, "-o", out, "--columns", "colour")
+    assert code == 2 and "colour" in stderr and "intervention, actor, codes, theories" in stderr

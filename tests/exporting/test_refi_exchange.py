@@ -7,6 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from cmo_desk.domain.errors import Cancelled, ImportFailed, ValidationError
@@ -15,7 +17,7 @@ from cmo_desk.services import coding
 from cmo_desk.services.refi_exchange import import_refi
 from cmo_desk.services.session import Session
 
-from .conftest import QDPX_DIR, SCHEMAS
+from .conftest import CORPUS, QDPX_DIR, SCHEMAS
 
 
 def import_file(cli, project: Path, source: Path, *extra: str) -> tuple[int, str, str]:
@@ -99,8 +101,133 @@ def test_round_trip_into_a_fresh_project_keeps_codes_excerpts_and_coders(cli, de
         (c.statement, old_coders[c.owner_id], tuple(sorted(old_quotes[e] for e in c.excerpt_ids)))
         for c in before.cmocs
     )
-    # The consensus CMOC has no record of its own here: it is kept in the project description.
-    assert "Consensus CMOC" in (after.project.description or "")
+    # The consensus CMOC comes back as a consensus record, not as a memo in the description.
+    assert "Consensus CMOC" not in (after.project.description or "")
+    assert len(after.consensus) == len(before.consensus) == 1
+
+
+def _content(snap: ProjectSnapshot) -> dict[str, object]:
+    """Everything a review reports, by content rather than by id."""
+    import json
+
+    coders = {c.id: c.name for c in snap.coders}
+    studies = {s.id: s.label for s in snap.studies}
+    docs = {d.id: d for d in snap.documents}
+    quotes = {e.id: (e.quote, e.start, e.end) for e in snap.excerpts}
+    statements = {c.id: c.statement for c in snap.cmocs}
+    theories = {t.id: t.label for t in snap.theories}
+    codes = {c.id: c.name for c in snap.codes}
+
+    def page(e):
+        doc = docs.get(e.document_id or "")
+        return e.page or (doc.page_at(e.start) if doc and doc.page_starts and e.start is not None
+                          else None)
+
+    return {
+        "coders": sorted((c.name, c.initials, c.color, c.role) for c in snap.coders),
+        "studies": sorted(
+            (s.label, tuple(s.authors or ()), s.year, s.title, s.journal, s.volume, s.issue,
+             s.pages, s.doi, s.pmid, s.url, s.abstract, s.reference_type,
+             studies.get(s.merged_into or "")) for s in snap.studies),
+        "page_starts": sorted((d.text, tuple(d.page_starts or ())) for d in snap.documents),
+        "excerpt_pages": sorted((e.quote, e.start, e.end, page(e)) for e in snap.excerpts),
+        "theories": sorted((t.label, t.statement, t.version, t.status) for t in snap.theories),
+        "cmoc_theories": sorted((c.statement, theories[t], r) for c in snap.cmocs
+                                for t, r in c.theories),
+        "cmocs": sorted((c.statement, c.status, coders.get(c.owner_id or ""), studies.get(
+            c.study_id or "")) for c in snap.cmocs),
+        "consensus": sorted(
+            (c.statement, c.resolution, c.note, studies.get(c.study_id or ""),
+             coders.get(c.reconciled_by or ""),
+             tuple(sorted(statements[x] for x in c.source_ids)),
+             tuple(sorted(quotes[x] for x in c.excerpt_ids)),
+             tuple(sorted(codes[x] for x in c.code_ids))) for c in snap.consensus),
+        "form_values": sorted((studies[f.study_id], coders.get(f.coder_id or ""), f.key,
+                               json.dumps(f.value, sort_keys=True)) for f in snap.form_values),
+        "assignments": sorted((studies[a.study_id], coders[a.coder_id], a.status)
+                              for a in snap.assignments),
+        "template": json.dumps(snap.project.template, sort_keys=True),
+    }
+
+
+def test_cmo_desk_to_qdpx_to_cmo_desk_loses_nothing(cli, demo_path, tmp_path):
+    """Pages, theories and their links, form values, consensus, assignments and citations all
+    come back; compared by content, not by counts."""
+    with Session.open(demo_path, coder="Ana Petrova") as session:
+        snap = session.store.snapshot()
+        study = snap.studies[0]
+        with session.write() as uow:
+            uow.update("study", study.id, {"doi": "10.1000/xyz-ü", "volume": "12", "issue": "3",
+                                           "pages": "1–9", "pmid": "123", "abstract": "Ab 🧪"})
+            # A duplicate already merged into that study, and a study without documents.
+            uow.create("study", {"label": "Hanoi 2019 (copy)", "year": 2019,
+                                 "merged_into": study.id})
+            uow.create("study", {"label": "Lima 2022", "authors": ["Quispe R"], "year": 2022})
+    out = tmp_path / "demo.qdpx"
+    code, stdout, stderr = cli("export", demo_path, "-o", out)
+    assert code == 0, stderr
+    assert "Other programs will not show: page boundaries of 3 documents; 2 programme theories" \
+        in stdout
+    fresh = tmp_path / "fresh.cmo"
+    assert cli("new", fresh)[0] == 0
+    code, stdout, stderr = import_file(cli, fresh, out)
+    assert code == 0, stderr
+    assert "Also added: 2 programme theories, 1 consensus CMOCs, 113 form values, " \
+        "2 study assignments." in stdout
+    before, after = _content(snapshot_of(demo_path)), _content(snapshot_of(fresh))
+    for key, value in before.items():
+        assert after[key] == value, key
+    # Pages are really there: more than page 1 is cited.
+    assert {p for *_, p in after["excerpt_pages"]} - {1, None}
+
+
+def test_case_variables_carry_citations_and_study_characteristics(demo_qdpx):
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "Project-mrt2019.xsd")))
+    with zipfile.ZipFile(demo_qdpx) as zf:
+        qde = etree.fromstring(zf.read("project.qde"))
+    assert schema.validate(qde), schema.error_log
+    ns = {"q": "urn:QDA-XML:project:1.0"}
+    names = {v.get("guid"): v.get("name") for v in qde.findall("q:Variables/q:Variable", ns)}
+    assert {"Authors", "Year", "Title", "Journal", "countries"} <= set(names.values())
+    hanoi = next(c for c in qde.findall("q:Cases/q:Case", ns) if c.get("name") == "Hanoi 2019")
+    values = {names[v.find("q:VariableRef", ns).get("targetGUID")]: v[1].text
+              for v in hanoi.findall("q:VariableValue", ns)}
+    assert values["Year"] == "2019"
+    assert values["Authors"] == "Example, B.; Sample, C."
+    assert values["countries"]
+
+
+CORPUS_PDF = CORPUS / "pdf"
+
+
+@pytest.mark.skipif(not CORPUS_PDF.is_dir(), reason="the shared corpus of real files is absent")
+def test_real_pdfs_keep_every_page_boundary_through_qdpx(cli, tmp_path):
+    pdfs = [CORPUS_PDF / n for n in ("hindawi-rrp-2010-heart-failure-qualitative.pdf",
+                                     "jtmo-2010-dvt-systematic-review.pdf")]
+    if not all(p.is_file() for p in pdfs):
+        pytest.skip("the corpus PDFs are absent")
+    first, second, out = tmp_path / "a.cmo", tmp_path / "b.cmo", tmp_path / "a.qdpx"
+    assert cli("new", first)[0] == 0 and cli("new", second)[0] == 0
+    assert cli("import", first, *pdfs, "--coder", "Ana")[0] == 0
+    with Session.open(first, coder="Ana") as session:
+        doc = max(session.store.snapshot().documents, key=lambda d: len(d.page_starts or ()))
+        start = doc.page_starts[-1] + 10
+        coding.add_excerpt(session, doc.id, start, start + 30)
+    assert cli("export", first, "-o", out)[0] == 0
+    assert cli("import", second, out, "--coder", "Ana")[0] == 0
+    before, after = _content(snapshot_of(first)), _content(snapshot_of(second))
+    assert after["page_starts"] == before["page_starts"]
+    assert sum(len(p) for _, p in after["page_starts"]) >= 10
+    assert after["excerpt_pages"] == before["excerpt_pages"]
+    assert [p for *_, p in after["excerpt_pages"]] == [len(doc.page_starts)]
+
+
+def test_a_foreign_pdf_without_known_pages_cites_no_page(tmp_path):
+    """A PDF whose text another program wrote has no known page boundaries: no page is made up."""
+    from cmo_desk.importers.refi import _pdf_pages_of
+
+    assert _pdf_pages_of(None, "text") is None
+    assert _pdf_pages_of(b"not a pdf", "text") is None
 
 
 def test_importing_twice_adds_nothing_the_second_time(cli, demo_qdpx, tmp_path):
@@ -298,3 +425,62 @@ def test_corpus_exports_import_through_the_command(cli, tmp_path, name, coders, 
     again = snapshot_of(project)
     assert (len(again.coders), len(again.codes)) == (coders, codes)
     assert again.project.description == snap.project.description
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                 max_size=4),
+    max_leaves=12,
+)
+EXTENSION_KEYS = ("template", "coders", "studies", "documents", "excerpts", "theories", "cmocs",
+                  "consensus", "form_values", "assignments")
+
+
+guids = st.sampled_from(["G1", "G2", "G3", 7, None])
+entry = st.fixed_dictionaries({"guid": guids, "study": guids, "coder": guids, "id": guids}, optional={
+    "fields": st.dictionaries(st.sampled_from(["title", "year", "authors", "context", "sort_order",
+                                               "extra", "label", "resolution"]), json_values),
+    "key": st.text(max_size=4) | st.integers(), "value": json_values,
+    "sources": st.lists(guids, max_size=3), "theories": json_values, "merged_into": guids,
+})
+extension = st.fixed_dictionaries({}, optional={
+    **{k: json_values | st.lists(entry, max_size=3) for k in EXTENSION_KEYS},
+    "documents": st.dictionaries(st.sampled_from(["G1", "G2"]), json_values | st.fixed_dictionaries(
+        {"page_starts": json_values, "needs_ocr": json_values, "extractor": json_values})),
+})
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(extension,
+       st.dictionaries(st.sampled_from(["G1", "G2", ""]), st.sampled_from(["a", "b"]), min_size=1))
+@example({"studies": [{"guid": "G1", "fields": {"title": "t"}}]}, {"G1": "a"})
+@example({"studies": [{"guid": "G3", "id": "G3", "merged_into": "G3"}]}, {"G1": "a"})
+def test_a_damaged_extension_never_stops_an_import(ext, refs):
+    """Whatever records.json holds, reading it back leaves out what is wrong and goes on."""
+    from cmo_desk.importers.refi import RefiImport, _apply_extension
+
+    result = RefiImport()
+    used = _apply_extension(result, {"format": "cmo-desk-refi-extension", **ext}, dict(refs))
+    assert isinstance(used, set)
+    for fv in result.form_values:
+        assert fv.study_id and isinstance(fv.key, str)
+    for study in result.studies:
+        assert study.year is None or isinstance(study.year, int)
+        assert study.title is None or isinstance(study.title, str)
+    for agreed in result.consensus:
+        assert agreed.context is None or isinstance(agreed.context, str)
+        assert agreed.sort_order is None or isinstance(agreed.sort_order, int)
+
+
+def test_an_unreadable_extension_is_ignored_and_the_rest_imports(cli, demo_qdpx, tmp_path):
+    broken = tmp_path / "broken.qdpx"
+    with zipfile.ZipFile(demo_qdpx) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, data[: len(data) // 2] if info.filename.endswith(".json") else data)
+    fresh = tmp_path / "fresh.cmo"
+    assert cli("new", fresh)[0] == 0
+    code, stdout, stderr = import_file(cli, fresh, broken)
+    assert code == 0, stderr
+    assert "27 excerpts" in stdout and "Also added" not in stdout

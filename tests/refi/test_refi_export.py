@@ -27,7 +27,10 @@ def _qde(path: Path) -> etree._Element:
 
 def test_export_validates_against_the_project_schema(tmp_path, snapshot, project_schema):
     out = tmp_path / "review.qdpx"
-    assert write_qdpx(snapshot, out) == []
+    notes = write_qdpx(snapshot, out)
+    # Nothing left out; one line on what only CMO Desk will read back.
+    assert notes == ["Other programs will not show: which CMOCs and excerpts 1 consensus CMOCs came "
+                     "from. CMO Desk reads them back from the file."]
     root = _qde(out)
     assert project_schema.validate(root), project_schema.error_log
 
@@ -138,7 +141,8 @@ def test_excerpts_whose_offsets_do_not_fit_are_reported_not_exported(tmp_path, s
     shot = dataclasses.replace(snapshot, excerpts=(*snapshot.excerpts[:3], broken))
     out = tmp_path / "r.qdpx"
     warnings = write_qdpx(shot, out)
-    assert len(warnings) == 1 and "wang2021.txt" in warnings[0]
+    assert len(warnings) == 2 and "wang2021.txt" in warnings[0]
+    assert warnings[1].startswith("Other programs will not show:")
     assert project_schema.validate(_qde(out))
 
 

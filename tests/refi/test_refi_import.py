@@ -73,10 +73,16 @@ def test_round_trip_keeps_codes_excerpts_coders_and_cmocs(tmp_path, snapshot):
     assert sorted(codes[c] for c in cmoc.code_ids) == ["Feeling supported", "Shorter waits", "Trust in leaders"]
     assert len(cmoc.excerpt_ids) == 3
     assert imported.project_description == "A realist review of nurse training."
-    # The consensus CMOC comes back as a memo, not as a coder's CMOC nor as an excerpt memo.
-    (memo,) = imported.memos
-    assert memo.title.startswith("Consensus CMOC") and "Resolution: agreed" in memo.text
-    assert memo.owner_id == ANNA
+    # The consensus CMOC comes back as a consensus CMOC, with what it was built from; not as a
+    # memo, a coder's CMOC nor an excerpt memo.
+    assert imported.memos == []
+    (agreed,) = imported.consensus
+    assert (agreed.context, agreed.outcome, agreed.resolution) == (
+        "Trusted leaders", "Patients wait less", "agreed")
+    assert agreed.reconciled_by == ANNA and agreed.source_ids == (cmoc.id,)
+    assert [codes[c] for c in agreed.code_ids] == ["Trust in leaders"]
+    assert len(agreed.excerpt_ids) == 1
+    assert {s.label: s.title for s in imported.studies}["Smith 2019"] == "Training nurses"
 
 
 def test_codebook_round_trip(tmp_path, snapshot):

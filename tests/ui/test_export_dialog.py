@@ -8,6 +8,8 @@ from typing import Any
 
 import docx
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog
 
 from cmo_desk.domain.i18n import tr
@@ -80,15 +82,17 @@ def groups_of(session: Session, **options: str) -> list[tuple[str, int]]:
 
 
 def expected_statements(path: Path) -> list[str]:
-    """Statements the default evidence table shows: consensus where a study has it, else coders'."""
+    """Statements the default evidence table shows: consensus CMOCs and every coder CMOC that no
+    consensus CMOC was built from."""
     with Session.open(path, read_only=True) as opened:
         snap = opened.store.snapshot()
+    covered = {source for c in snap.consensus for source in c.source_ids}
     out: list[str] = []
     for study in snap.studies:
         agreed = [c.statement for c in snap.consensus if c.study_id == study.id]
         own = [c.statement for c in snap.cmocs
-               if c.study_id == study.id and c.status != "set_aside"]
-        out += agreed or own
+               if c.study_id == study.id and c.status != "set_aside" and c.id not in covered]
+        out += agreed + own
     return out
 
 
@@ -144,6 +148,12 @@ def test_export_writes_the_word_table_in_the_background(qtbot, open_window, dial
 
     dialogs.fill = fill
     window = open_window()
+    # Everyone's work is shown (View → Show other coders' work), so everyone's is exported.
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    QTest.keyClick(window.focusWidget() or window, Qt.Key.Key_O,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.show_others
     task = window.export_project()
     assert task is not None
     qtbot.waitUntil(lambda: out.exists() and not window.runner.busy(), timeout=15000)
@@ -280,3 +290,62 @@ def test_cancelled_export_leaves_no_file(qtbot, open_window, dialogs, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("cancelled")]
     assert window.statusBar().currentMessage() == tr("Cancelled; nothing was changed.")
     assert not dialogs.errors
+
+
+def test_coding_blind_the_preview_and_the_file_hold_only_my_own_work(qtbot, open_window, dialogs,
+                                                                     project, tmp_path):
+    out = tmp_path / "mine.csv"
+    seen: dict[str, Any] = {}
+
+    def fill(dialog: ExportDialog) -> None:
+        choose(dialog.table_combo, "evidence")
+        choose(dialog.format_combo, ".csv")
+        dialog.path_edit.setText(str(out))
+        dialog.refresh_preview()
+        seen["rows"] = [row for _, row in dialog.table.iter_rows()]
+        seen["note"] = dialog.options_note.text()
+        seen["records_enabled"] = dialog.records_combo.isEnabled()
+
+    dialogs.fill = fill
+    window = open_window()
+    assert not window.show_others  # other coders' work is hidden: coding blind
+    with Session.open(project, read_only=True) as opened:
+        snap = opened.store.snapshot()
+    me = next(c.id for c in snap.coders if c.name == CODER_A)
+    mine = {c.statement for c in snap.cmocs if c.owner_id == me and c.status != "set_aside"}
+    theirs = {c.statement for c in snap.cmocs if c.owner_id != me} | {
+        c.statement for c in snap.consensus}
+    assert mine and theirs
+    assert window.export_project() is not None
+    qtbot.waitUntil(lambda: out.exists() and not window.runner.busy(), timeout=15000)
+    assert {r["statement"] for r in seen["rows"]} == mine
+    assert "blind coding" in seen["note"] and not seen["records_enabled"]
+    import pandas as pd
+
+    written = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert set(written["statement"]) == mine
+    assert not set(written["statement"]) & (theirs - mine)
+    assert set(written["record_type"]) == {"coder"}
+
+
+def test_columns_empty_slots_and_tidy_data_are_chosen_with_the_mouse(qtbot, make_dialog,
+                                                                     tmp_path):
+    from PySide6.QtCore import QPoint
+
+    dialog = make_dialog()
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    choose(dialog.table_combo, "evidence")
+    choose(dialog.format_combo, ".docx")
+    box = dialog.column_boxes["theories"]
+    QTest.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert box.isChecked()
+    qtbot.waitUntil(lambda: "Programme theories" in dialog.columns_label.text(), timeout=2000)
+    assert dialog.empty_combo.isEnabled() and not dialog.tidy_box.isEnabled()
+    choose(dialog.empty_combo, "NR")
+    assert dialog.options().columns == ("theories",) and dialog.options().empty == "NR"
+    choose(dialog.format_combo, ".csv")
+    assert dialog.tidy_box.isEnabled() and not dialog.empty_combo.isEnabled()
+    tidy = dialog.tidy_box
+    QTest.mouseClick(tidy, Qt.MouseButton.LeftButton, pos=QPoint(8, tidy.height() // 2))
+    assert dialog.options().tidy and dialog.options().empty == "blank"
