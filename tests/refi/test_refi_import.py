@@ -307,12 +307,11 @@ def test_codebook_from_another_program_with_plain_sets(tmp_path):
 
 def test_messages_are_translated_for_chinese_users(tmp_path):
     import ast
-    import json
 
     from cmo_desk.domain import i18n
 
     repo = Path(__file__).resolve().parents[2]
-    catalogue = json.loads((repo / "resources" / "i18n" / "zh_CN" / "refi.json").read_text(encoding="utf-8"))
+    catalogue = i18n.catalogue("zh_CN")
     for module in ("exporters/refi.py", "importers/refi.py", "importers/safezip.py"):
         tree = ast.parse((repo / "cmo_desk" / module).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
@@ -328,3 +327,94 @@ def test_messages_are_translated_for_chinese_users(tmp_path):
             read_qdpx(path)
     finally:
         i18n.set_language(previous)
+
+
+# --- selection positions: UTF-16 code units (NVivo) or code points (CMO Desk, QualCoder) -------
+
+EMOJI_TEXT = (
+    "Interjú 1 \U0001F600\U0001F600\n"
+    "Senkit nem lehet kényszeríteni \U0001F64F arra, hogy abbahagyja. "
+    "A társak \U0001F91D segítettek neki, és a nővér \U0001F469\u200D\u2695\uFE0F meghallgatta."
+)
+
+
+def _u16(text: str, index: int) -> int:
+    """The UTF-16 code-unit offset of code point ``index``."""
+    return len(text[:index].encode("utf-16-le")) // 2
+
+
+def _emoji_project(quotes: list[str], unit: str, named: bool, origin: str = "NVivo") -> str:
+    sels = []
+    for n, quote in enumerate(quotes):
+        start = EMOJI_TEXT.index(quote)
+        end = start + len(quote)
+        if unit == "utf16":
+            start, end = _u16(EMOJI_TEXT, start), _u16(EMOJI_TEXT, end)
+        name = f' name="{quote[:12]}"' if named else ""
+        sels.append(
+            f'<PlainTextSelection guid="55555555-5555-5555-5555-{n:012d}"{name} '
+            f'startPosition="{start}" endPosition="{end}"/>'
+        )
+    return f"""<Project xmlns="urn:QDA-XML:project:1.0" name="p" origin="{origin}"><Sources>
+      <TextSource guid="44444444-4444-4444-4444-444444444444" name="Interjú 1" plainTextPath="internal://t.txt">
+      {''.join(sels)}</TextSource></Sources></Project>"""
+
+
+EMOJI_QUOTES = ["Senkit nem lehet", "abbahagyja", "A társak", "segítettek neki", "meghallgatta"]
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_nvivo_utf16_positions_anchor_the_selected_words(tmp_path, named):
+    xml = _emoji_project(EMOJI_QUOTES, "utf16", named)
+    path = _zip(tmp_path / "nvivo.qdpx", {"project.qde": xml, "sources/t.txt": EMOJI_TEXT.encode("utf-8")})
+    result = read_qdpx(path)
+    assert [e.quote for e in result.excerpts] == EMOJI_QUOTES
+    for e in result.excerpts:
+        assert EMOJI_TEXT[e.start : e.end] == e.quote
+    assert not [line for line in result.skipped if "position" in line]
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_code_point_positions_still_anchor_the_selected_words(tmp_path, named):
+    xml = _emoji_project(EMOJI_QUOTES, "cp", named, origin="QualCoder 3.5")
+    path = _zip(tmp_path / "qc.qdpx", {"project.qde": xml, "sources/t.txt": EMOJI_TEXT.encode("utf-8")})
+    assert [e.quote for e in read_qdpx(path).excerpts] == EMOJI_QUOTES
+
+
+def test_positions_that_fit_neither_unit_are_reported(tmp_path):
+    # Names that match nothing and positions inside words in both readings.
+    sels = "".join(
+        f'<PlainTextSelection guid="55555555-5555-5555-5555-{n:012d}" name="zzz{n}" '
+        f'startPosition="{s}" endPosition="{s + 5}"/>'
+        for n, s in enumerate((40, 52, 70, 83))
+    )
+    xml = f"""<Project xmlns="urn:QDA-XML:project:1.0" name="p" origin="NVivo"><Sources>
+      <TextSource guid="44444444-4444-4444-4444-444444444444" name="Interjú 1" plainTextPath="internal://t.txt">
+      {sels}</TextSource></Sources></Project>"""
+    path = _zip(tmp_path / "odd.qdpx", {"project.qde": xml, "sources/t.txt": EMOJI_TEXT.encode("utf-8")})
+    result = read_qdpx(path)
+    (line,) = [line for line in result.skipped if "Interjú 1" in line and "positions" in line]
+    assert "4" in line and "check" in line.lower()
+
+
+def test_cmo_desk_export_with_emoji_round_trips(tmp_path, snapshot):
+    from dataclasses import replace
+
+    from cmo_desk.domain.records import Document, Excerpt
+
+    doc = Document(id="7e1d9b3c-3333-4e2a-b5f6-0000000000ee", study_id=snapshot.studies[0].id,
+                   filename="emoji.txt", media_type="text/plain", sha256="x", text=EMOJI_TEXT,
+                   page_starts=[0])
+    quotes = EMOJI_QUOTES
+    excerpts = tuple(
+        Excerpt(id=f"9e1d9b3c-3333-4e2a-b5f6-0000000000{n:02d}", document_id=doc.id,
+                study_id=doc.study_id, start=EMOJI_TEXT.index(q), end=EMOJI_TEXT.index(q) + len(q),
+                quote=q, owner_id=ANNA)
+        for n, q in enumerate(quotes)
+    )
+    snap = replace(snapshot, documents=(*snapshot.documents, doc), excerpts=(*snapshot.excerpts, *excerpts))
+    out = tmp_path / "emoji.qdpx"
+    write_qdpx(snap, out)
+    imported = read_qdpx(out)
+    got = [e.quote for e in imported.excerpts if e.quote in quotes]
+    assert sorted(got) == sorted(quotes)
