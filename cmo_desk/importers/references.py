@@ -9,6 +9,7 @@ input, so each record is converted inside its own guard.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections import Counter
@@ -112,13 +113,20 @@ def _damaged(name: str, fmt: str) -> ImportFailed:
 def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
     from cmo_desk.importers.fulltext import decode_text
 
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFailed(
-            tr("{name} is not a reference file this program reads. Export the references as one of: {formats}.").format(
-                name=name, formats=FORMAT_NAMES
+    try:
+        text, warnings = decode_text(data, name)
+    except ImportFailed:
+        text, warnings = "\x00", []  # binary data
+    nuls = text.count("\x00")
+    if nuls:
+        if nuls > len(text) // 20:
+            raise ImportFailed(
+                tr("{name} is not a reference file this program reads. Export the references as one of: {formats}.").format(
+                    name=name, formats=FORMAT_NAMES
+                )
             )
-        )
-    text, warnings = decode_text(data, name)
+        text = text.replace("\x00", "")
+        warnings.append(tr("{count} NUL bytes (damage) were removed from the file.").format(count=nuls))
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     return text, warnings
 
@@ -129,7 +137,7 @@ def detect_format(text: str, filename: str = "") -> str | None:
     lower_name = filename.lower()
     if re.match(r"(\d+\.\s*\n\s*)?TY  -", head) or re.search(r"^TY  - ", head[:2000], re.M):
         return "ris"
-    if re.match(r"PMID- ", head) or re.search(r"^PMID- ", head, re.M):
+    if re.search(r"^PMID- ?\d", head, re.M):
         return "medline"
     if head.startswith("<") and ("<record" in head or "<records" in head or "<xml" in head[:200]):
         return "endnote-xml"
@@ -384,7 +392,8 @@ def _ris_study(record: dict[str, list[str]]) -> Study:
     pmid = None
     an = _first(record, "AN")
     database = " ".join(record.get("DB", []) + record.get("DP", [])).lower()
-    if an and an.isdigit() and ("pubmed" in database or "medline" in database):
+    # EndNote and Zotero libraries fed from PubMed write "DP  - NLM" (the data provider).
+    if an and an.isdigit() and ("pubmed" in database or "medline" in database or "nlm" in database.split()):
         pmid = an
     for note in record.get("C2", []) + record.get("N1", []) + record.get("M2", []):
         match = re.search(r"PMID:?\s*(\d{4,9})", note)
@@ -546,28 +555,84 @@ def _bib_study(entry: Any) -> Study:
 
 def _parse_bibtex(text: str, name: str) -> tuple[list[Study], list[str]]:
     import bibtexparser
+    from bibtexparser.model import DuplicateBlockKeyBlock
 
+    # bibtexparser logs each damaged block; its raw messages must not reach the terminal. What was
+    # not read is said below, entry by entry.
+    logger = logging.getLogger("bibtexparser")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    logger.propagate = False
     library = bibtexparser.parse_string(text)
     warnings: list[str] = []
-    if library.failed_blocks:
-        shown = ", ".join(
-            str(getattr(block, "start_line", "?") + 1) if isinstance(getattr(block, "start_line", None), int) else "?"
-            for block in library.failed_blocks[:10]
+    entries = list(library.entries)
+    damaged: list[str] = []
+    for block in library.failed_blocks:
+        if isinstance(block, DuplicateBlockKeyBlock) and block.ignore_error_block is not None:
+            # A second entry with a key already used (Mendeley writes "@article{," for every
+            # entry without one) is a work of its own: it gets a key of its own below.
+            entries.append(block.ignore_error_block)
+            continue
+        line = block.start_line + 1 if isinstance(getattr(block, "start_line", None), int) else "?"
+        key = re.match(r"\s*@\s*\w+\s*[{(]\s*([^,\s]*)", getattr(block, "raw", "") or "")
+        damaged.append(
+            tr("{key} (line {line})").format(key=key.group(1), line=line)
+            if key and key.group(1)
+            else tr("line {line}").format(line=line)
         )
+    if damaged:
         warnings.append(
-            tr("{count} damaged entries were skipped (near lines {lines}).").format(
-                count=len(library.failed_blocks), lines=shown
-            )
+            tr("{count} damaged entries could not be read and were not imported: {entries}. Fix them in the "
+               "reference manager and import them again.").format(count=len(damaged), entries=", ".join(damaged))
         )
+    entries.sort(key=lambda e: e.start_line if isinstance(getattr(e, "start_line", None), int) else 0)
     studies, record_warnings = _guarded(
-        library.entries, _bib_study, lambda i, e: getattr(e, "key", None) or str(i + 1)
+        entries, _bib_study, lambda i, e: getattr(e, "key", None) or str(i + 1)
     )
-    return studies, warnings + record_warnings
+    return _own_citation_keys(studies, warnings), warnings + record_warnings
+
+
+def _own_citation_keys(studies: list[Study], warnings: list[str]) -> list[Study]:
+    """Give every study a citation key of its own ("Smith2018", "Smith2018a"), as Zotero and
+    JabRef do; a re-keyed entry keeps the key it had under ``original_citation_key``."""
+    used: set[str] = set()
+    result: list[Study] = []
+    rekeyed = 0
+    for study in studies:
+        extra = dict(study.extra or {})
+        key = str(extra.get("citation_key") or "").strip()
+        if key and key not in used:
+            used.add(key)
+            result.append(study)
+            continue
+        base = key or _generated_key(study)
+        candidate, n = base, 0
+        while candidate in used:
+            candidate = base + _suffix(n)
+            n += 1
+        used.add(candidate)
+        if key:
+            extra["original_citation_key"] = key
+        extra["citation_key"] = candidate
+        rekeyed += 1
+        result.append(replace(study, extra=extra))
+    if rekeyed:
+        warnings.append(
+            tr("{count} entries had an empty citation key or one used by another entry; each was imported "
+               "with a key of its own.").format(count=rekeyed)
+        )
+    return result
+
+
+def _generated_key(study: Study) -> str:
+    name = re.sub(r"\W+", "", surname(study.authors[0])) if study.authors else ""
+    return f"{name or 'anon'}{study.year or ''}"
 
 
 # --- PubMed MEDLINE -----------------------------------------------------------------------------
 
-_MEDLINE_TAG_RE = re.compile(r"^([A-Z][A-Z0-9]{0,3}) {0,3}- (.*)$")
+#: "TAG - value"; PubMed also writes "PMID-22664220" with no space after the dash.
+_MEDLINE_TAG_RE = re.compile(r"^([A-Z][A-Z0-9]{0,3}) {0,3}- ?(.*)$")
 
 
 def medline_records(text: str) -> list[dict[str, list[str]]]:
