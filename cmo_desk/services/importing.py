@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -64,8 +64,21 @@ class LinkedFile:
     file: str
     study_id: str
     study_label: str
-    #: "doi", "title" or "new" (a study made from the file)
+    #: "doi", "title", "confirmed" (a proposed link the user accepted) or "new" (a study made
+    #: from the file)
     how: str
+
+
+@dataclass(frozen=True)
+class ProposedLink:
+    """A study a file may belong to that was not linked automatically: the file went to a study of
+    its own. Pass ``{file: study_id}`` as ``accept_links`` to link it instead."""
+
+    file: str
+    study_id: str
+    study_label: str
+    #: Why the link was not made automatically (titles differ, year or first author not found...).
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,13 @@ class ImportSummary:
     duplicate_references: list[Duplicate] = field(default_factory=list)
     duplicate_files: list[Duplicate] = field(default_factory=list)
     linked: list[LinkedFile] = field(default_factory=list)
+    #: Links to confirm: files that resemble a study but lacked the evidence to be linked.
+    proposed_links: list[ProposedLink] = field(default_factory=list)
+    #: Identifiers (PMID, DOI) copied from a skipped duplicate onto the study it duplicates:
+    #: (study label, field, value).
+    identifiers_added: list[tuple[str, str, str]] = field(default_factory=list)
+    #: True when nothing was written (a dry run to review the proposed links first).
+    dry_run: bool = False
     #: file -> warnings about it (records skipped, pages without text, no text layer...)
     warnings: dict[str, list[str]] = field(default_factory=dict)
     #: file -> why it was not imported
@@ -109,6 +129,9 @@ class ImportSummary:
             "duplicate_references": [asdict(d) for d in self.duplicate_references],
             "duplicate_files": [asdict(d) for d in self.duplicate_files],
             "linked": [asdict(link) for link in self.linked],
+            "proposed_links": [asdict(p) for p in self.proposed_links],
+            "identifiers_added": [list(i) for i in self.identifiers_added],
+            "dry_run": self.dry_run,
             "warnings": self.warnings,
             "errors": self.errors,
             "skipped": self.skipped,
@@ -222,14 +245,20 @@ def import_paths(
     password: str | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelCallback | None = None,
+    accept_links: Mapping[str, str] | None = None,
+    dry_run: bool = False,
 ) -> ImportSummary:
     """Import reference exports and full texts (files, or folders walked in name order).
 
-    References become studies (duplicates within the import and against the project skipped);
-    full texts become documents linked to a study by DOI, else by title, else to a new study made
-    from the file. Nothing is written until every file has been read; a bad file is reported in
-    the summary and does not stop the others. Raises ImportFailed when no file could be read,
-    Cancelled when ``cancel()`` returns True."""
+    References become studies (duplicates within the import and against the project skipped; a
+    skipped duplicate's PMID or DOI is copied onto the study it duplicates when that has none);
+    full texts become documents linked to a study by DOI, or by title when the year and first
+    author agree too, else to a new study made from the file, with any resembling study listed in
+    ``proposed_links``. ``accept_links`` ({file: study id}, files named as in the summary) links
+    proposed files to the given studies; ``dry_run`` reads and decides everything and writes
+    nothing, so the proposals can be shown first. Nothing is written until every file has been
+    read; a bad file is reported in the summary and does not stop the others. Raises ImportFailed
+    when no file could be read, Cancelled when ``cancel()`` returns True."""
     _check_writable(session)
     summary = ImportSummary()
     references: list[tuple[str, Path]] = []
@@ -284,6 +313,10 @@ def import_paths(
     index = DuplicateIndex(existing)
     citations = {_citation_key(s): s.id for s in existing}
     new_studies: list[rec.Study] = []
+    existing_by_id = {s.id: s for s in existing}
+    new_by_id: dict[str, int] = {}
+    #: study id -> identifiers to add to a study already in the project
+    identifier_updates: dict[str, dict[str, str]] = {}
     for name, path in references:
         _check_cancel(cancel)
         try:
@@ -300,9 +333,12 @@ def import_paths(
             if match is not None:
                 summary.duplicate_references.append(Duplicate(
                     name, study.title or study.label or "", match, None))
+                _copy_identifiers(study, match, new_studies, new_by_id, existing_by_id,
+                                  identifier_updates, index)
                 continue
             index.add(study)
             citations.setdefault(_citation_key(study), study.id)
+            new_by_id[study.id] = len(new_studies)
             new_studies.append(study)
         step()
     new_studies = assign_labels(new_studies, taken=[s.label for s in existing if s.label])
@@ -364,8 +400,17 @@ def import_paths(
     taken_labels = {label.casefold() for label in labels.values() if label}
     file_studies: list[rec.Study] = []
     document_study: list[str] = []
+    accepted = dict(accept_links or {})
+    known_ids = set(labels)
     for (name, text), decision in zip(extracted, decisions):
         study_id = decision.study_id
+        if study_id is None and accepted.get(name) in known_ids:
+            study_id = accepted[name]
+            decision = replace(decision, study_id=study_id, how="confirmed")
+        elif study_id is None and decision.proposed_study_id:
+            summary.proposed_links.append(ProposedLink(
+                name, decision.proposed_study_id, labels.get(decision.proposed_study_id, ""),
+                tuple(decision.reasons)))
         if study_id is None:
             label = _unique_label(Path(name).stem, taken_labels)
             study = rec.Study(id=new_id(), label=label, title=decision.title, doi=decision.doi)
@@ -375,10 +420,19 @@ def import_paths(
         document_study.append(study_id)
         summary.linked.append(LinkedFile(name, study_id, labels.get(study_id, ""), decision.how))
 
+    summary.identifiers_added = [
+        (labels.get(sid, ""), key, value) for sid, values in identifier_updates.items()
+        for key, value in values.items()]
+    if dry_run:
+        summary.dry_run = True
+        return summary
     with session.write(need_coder=False) as uow:
         for study in [*new_studies, *file_studies]:
             values = {k: getattr(study, k) for k in _STUDY_FIELDS}
             uow.create("study", {**values, "created_by": session.coder_id}, id=study.id)
+        for study_id, values in identifier_updates.items():
+            if study_id not in new_by_id:  # new studies were written with them
+                uow.update("study", study_id, values)
         for (name, text), study_id in zip(extracted, document_study):
             sha = uow.put_blob(_original_bytes(source_of[name], name, text.sha256))
             uow.create("document", {
@@ -412,6 +466,37 @@ def _distinctive_title(title: str | None) -> bool:
     if any("\u2e80" <= ch <= "\uffef" for ch in key):
         return len(key) >= 6  # CJK titles carry a word in every character or two
     return len(key) >= 12 and (len((title or "").split()) >= 3 or len(key) >= 25)
+
+
+_IDENTIFIERS = ("pmid", "doi")
+
+
+def _copy_identifiers(duplicate: rec.Study, match: str, new_studies: list[rec.Study],
+                      new_by_id: dict[str, int], existing: dict[str, rec.Study],
+                      updates: dict[str, dict[str, str]], index: DuplicateIndex) -> None:
+    """A skipped duplicate may carry an identifier the kept record lacks (the PubMed export has
+    the PMID, the Zotero one the DOI): copy it, never overwrite one. ``updates`` collects what
+    was copied, per study id."""
+    if match in new_by_id:
+        kept = new_studies[new_by_id[match]]
+        missing = {k: getattr(duplicate, k) for k in _IDENTIFIERS
+                   if getattr(duplicate, k) and not getattr(kept, k)}
+        if missing:
+            kept = replace(kept, **missing)
+            new_studies[new_by_id[match]] = kept
+            index.add(kept)
+            updates.setdefault(match, {}).update(missing)
+        return
+    study = existing.get(match)
+    if study is None:
+        return
+    pending = updates.setdefault(match, {})
+    for key in _IDENTIFIERS:
+        value = getattr(duplicate, key)
+        if value and not getattr(study, key) and key not in pending:
+            pending[key] = value
+    if not pending:
+        del updates[match]
 
 
 def _original_bytes(path: Path, name: str, sha256: str) -> bytes:
