@@ -244,7 +244,14 @@ def _extract_pdf(
             ).format(name=filename)
         )
     try:
-        document = pdfium.PdfDocument(data, password=password)
+        try:
+            # Without the password first: a PDF with only an owner password (copy or print
+            # restrictions) opens without one, and giving it one it does not have fails.
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as err:
+            if password is None or getattr(err, "err_code", None) != pdfium_raw.FPDF_ERR_PASSWORD:
+                raise
+            document = pdfium.PdfDocument(data, password=password)
     except pdfium.PdfiumError as err:
         code = getattr(err, "err_code", None)
         if code == pdfium_raw.FPDF_ERR_PASSWORD:

@@ -21,6 +21,7 @@ from cmo_desk.domain.errors import (
     Cancelled,
     CmoDeskError,
     ImportFailed,
+    PasswordRequired,
     ReadOnlyError,
     ValidationError,
 )
@@ -104,6 +105,8 @@ class ImportSummary:
     identifiers_added: list[tuple[str, str, str]] = field(default_factory=list)
     #: True when nothing was written (a dry run to review the proposed links first).
     dry_run: bool = False
+    #: Encrypted PDFs that need a password they were not given (also in ``errors``).
+    passwords_needed: list[str] = field(default_factory=list)
     #: file -> warnings about it (records skipped, pages without text, no text layer...)
     warnings: dict[str, list[str]] = field(default_factory=dict)
     #: file -> why it was not imported
@@ -132,6 +135,7 @@ class ImportSummary:
             "proposed_links": [asdict(p) for p in self.proposed_links],
             "identifiers_added": [list(i) for i in self.identifiers_added],
             "dry_run": self.dry_run,
+            "passwords_needed": self.passwords_needed,
             "warnings": self.warnings,
             "errors": self.errors,
             "skipped": self.skipped,
@@ -247,6 +251,7 @@ def import_paths(
     cancel: CancelCallback | None = None,
     accept_links: Mapping[str, str] | None = None,
     dry_run: bool = False,
+    passwords: Mapping[str, str] | None = None,
 ) -> ImportSummary:
     """Import reference exports and full texts (files, or folders walked in name order).
 
@@ -258,7 +263,11 @@ def import_paths(
     proposed files to the given studies; ``dry_run`` reads and decides everything and writes
     nothing, so the proposals can be shown first. Nothing is written until every file has been
     read; a bad file is reported in the summary and does not stop the others. Raises ImportFailed
-    when no file could be read, Cancelled when ``cancel()`` returns True."""
+    when no file could be read, Cancelled when ``cancel()`` returns True.
+
+    PDFs are opened without a password first; ``passwords`` ({file: password}, files named as in
+    the summary) gives one per file, ``password`` one for the rest. Files that need a password
+    they were not given are listed in ``passwords_needed`` (and in ``errors``)."""
     _check_writable(session)
     summary = ImportSummary()
     references: list[tuple[str, Path]] = []
@@ -355,9 +364,14 @@ def import_paths(
     for name, path in fulltexts:
         _check_cancel(cancel)
         try:
-            text = extract_file(path, password=password, cancel=cancel)
+            text = extract_file(path, password=(passwords or {}).get(name, password), cancel=cancel)
         except Cancelled:
             raise
+        except PasswordRequired as err:
+            summary.errors[name] = str(err)
+            summary.passwords_needed.append(name)
+            step()
+            continue
         except CmoDeskError as err:
             summary.errors[name] = str(err)
             step()
@@ -391,7 +405,9 @@ def import_paths(
         source_of[name] = path
 
     if summary.files_read == 0:
-        raise ImportFailed(next(iter(summary.errors.values())))
+        failure = ImportFailed(next(iter(summary.errors.values())))
+        failure.summary = summary  # type: ignore[attr-defined]  # which files need a password
+        raise failure
     _check_cancel(cancel)
 
     candidates = [s if _distinctive_title(s.title) else replace(s, title=None)

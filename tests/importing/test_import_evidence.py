@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from cmo_desk.cli.main import run
+from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.services.importing import import_paths
 
 from .conftest import make_pdf
@@ -108,3 +111,26 @@ def test_cli_lists_proposed_links(tmp_path, capsys):
     assert run(["import", str(target), str(pdf)]) == 0
     out = capsys.readouterr().out
     assert "Banda 2019" in out and "not linked" in out
+
+
+def test_a_batch_password_does_not_break_files_that_open_without_one(project, tmp_path):
+    owner_only = tmp_path / "restricted.pdf"
+    owner_only.write_bytes(make_pdf([["Peer workers and copy restrictions in Harare"]], user_password=""))
+    locked = tmp_path / "locked.pdf"
+    locked.write_bytes(make_pdf([["Confidential evaluation of peer navigation"]], user_password="s3cret"))
+    summary = import_paths(project, [owner_only, locked], password="s3cret")
+    assert summary.documents_added == 2 and not summary.errors
+
+
+def test_a_password_per_file(project, tmp_path):
+    first = tmp_path / "a.pdf"
+    first.write_bytes(make_pdf([["First confidential report on outreach"]], user_password="alpha"))
+    second = tmp_path / "b.pdf"
+    second.write_bytes(make_pdf([["Second confidential report on outreach"]], user_password="beta"))
+    with pytest.raises(ImportFailed) as raised:
+        import_paths(project, [first, second])
+    # Nothing could be read: the desk still learns which files to ask a password for.
+    assert raised.value.summary.passwords_needed == [str(first), str(second)]
+    summary = import_paths(project, [first, second], passwords={str(first): "alpha", str(second): "beta"},
+                           password="wrong")
+    assert summary.documents_added == 2 and not summary.errors
