@@ -571,9 +571,81 @@ def _find_qde(safezip: SafeZip, label: str) -> str:
     return top[0]
 
 
+_SNIFF_BYTES = 4096
+#: The top element of a REFI-QDA XML file, after the declaration, comments and any DOCTYPE.
+_XML_ROOT_RE = re.compile(
+    rb"(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*<(?:[A-Za-z_][\w.-]*:)?(Project|CodeBook)[\s>/]", re.S
+)
+
+
+def sniff_refi(path: str | os.PathLike[str]) -> str | None:
+    """"project" or "codebook" when the file is a REFI-QDA one by its content, whatever its name
+    (mail systems and MAXQDA users save projects as ``.zip``; a ``project.qde`` may come bare)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return None
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            import zipfile
+
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, IndexError, NotImplementedError):
+            return None
+        top = [n for n in names if "/" not in n.replace("\\", "/") and n.lower().endswith(".qde")]
+        return "project" if top else None
+    match = _XML_ROOT_RE.match(head.removeprefix(b"\xef\xbb\xbf"))
+    if match is None:
+        return None
+    return "project" if match.group(1) == b"Project" else "codebook"
+
+
+class _NoArchive:
+    """The sources of a bare ``project.qde``: none are in the file."""
+
+    def lookup(self, path: str | None) -> str | None:
+        return None
+
+    def read(self, name: str) -> bytes:  # pragma: no cover - lookup never finds a member
+        raise KeyError(name)
+
+    read_original = read
+
+
+def _read_bare_qde(path: Path, label: str) -> RefiImport:
+    try:
+        if path.stat().st_size > MAX_XML_BYTES:
+            raise ImportFailed(
+                tr("{file} is larger than any project file ({size} MiB); it is not imported.").format(
+                    file=label, size=path.stat().st_size // MiB
+                )
+            )
+        data = path.read_bytes()
+    except OSError as err:
+        raise ImportFailed(
+            tr("Cannot read {file}: {reason}. Check that the file is readable.").format(
+                file=label, reason=err.strerror or err
+            )
+        ) from err
+    root = parse_xml(data, label)
+    if _local(root.tag) != "Project":
+        raise ImportFailed(
+            tr(
+                "{file} is XML but not a REFI-QDA project (its top element is {tag}). Choose a .qdpx "
+                "exported by a qualitative analysis program."
+            ).format(file=label, tag=_local(root.tag) or "?")
+        )
+    return _read_project(root, _NoArchive(), label)  # type: ignore[arg-type]
+
+
 def read_qdpx(path: str | os.PathLike[str], limits: ZipLimits = DEFAULT_LIMITS) -> RefiImport:
-    """Read a REFI-QDA project (``.qdpx``, or the same zip named ``.zip``)."""
+    """Read a REFI-QDA project (``.qdpx``, the same zip under any name, or a bare ``.qde``: its
+    codebook, users and notes come in, and every source is listed as missing)."""
     label = Path(path).name
+    if sniff_refi(path) == "project" and not _is_zip(path):
+        return _read_bare_qde(Path(path), label)
     with SafeZip(path, limits) as safezip:
         qde_name = _find_qde(safezip, label)
         data = safezip.read(qde_name, MAX_XML_BYTES)
@@ -588,6 +660,14 @@ def read_qdpx(path: str | os.PathLike[str], limits: ZipLimits = DEFAULT_LIMITS) 
                 )
             )
         return _read_project(root, _Archive(safezip), label)
+
+
+def _is_zip(path: str | os.PathLike[str]) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def read_qdc(path: str | os.PathLike[str]) -> RefiImport:

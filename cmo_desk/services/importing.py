@@ -33,6 +33,7 @@ from cmo_desk.importers.cmoc_sheet import CmocRow, QuoteLocator, read_cmoc_sheet
 from cmo_desk.importers.dedupe import DuplicateIndex
 from cmo_desk.importers.fulltext import ExtractedText, decode_text, extract_file
 from cmo_desk.importers.linking import link_files
+from cmo_desk.importers.refi import sniff_refi
 from cmo_desk.importers.references import (
     assign_labels,
     detect_format,
@@ -219,7 +220,7 @@ def _looks_like_references(path: Path) -> bool:
 
 def _kind(path: Path) -> str | None:
     suffix = path.suffix.lower()
-    if suffix in REFI_EXTENSIONS:
+    if suffix in REFI_EXTENSIONS or (suffix not in FULLTEXT_EXTENSIONS and sniff_refi(path)):
         return "refi"
     if suffix == ".txt":
         return "references" if _looks_like_references(path) else "fulltext"
@@ -552,7 +553,9 @@ def _unique_label(base: str, taken: set[str]) -> str:
 
 
 def is_refi_file(path: str | os.PathLike[str]) -> bool:
-    return Path(path).suffix.lower() in REFI_EXTENSIONS
+    """A REFI-QDA project or codebook, by its name or, whatever the name, by its content."""
+    target = Path(path)
+    return target.suffix.lower() in REFI_EXTENSIONS or (target.is_file() and sniff_refi(target) is not None)
 
 
 def import_refi_file(

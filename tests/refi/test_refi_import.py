@@ -268,7 +268,7 @@ def test_ambiguous_or_foreign_archives_are_refused(tmp_path, entries, message):
 
 def test_a_file_that_is_not_a_zip_is_refused(tmp_path):
     path = tmp_path / "p.qdpx"
-    path.write_text(PROJECT_XML)
+    path.write_text("Interview notes, not a project")
     with pytest.raises(ImportFailed, match="not a zip"):
         read_qdpx(path)
     with pytest.raises(ImportFailed, match="does not exist"):
@@ -418,3 +418,40 @@ def test_cmo_desk_export_with_emoji_round_trips(tmp_path, snapshot):
     imported = read_qdpx(out)
     got = [e.quote for e in imported.excerpts if e.quote in quotes]
     assert sorted(got) == sorted(quotes)
+
+
+# --- recognised by content, whatever the name ------------------------------------------------
+
+
+@pytest.mark.parametrize("file_name", ["project.zip", "Anhang 1", "export.QDPX.zip", "p.dat"])
+def test_a_refi_zip_is_recognised_by_content(tmp_path, file_name):
+    from cmo_desk.importers.refi import sniff_refi
+    from cmo_desk.services.refi_exchange import read_refi
+
+    path = _zip(tmp_path / file_name, {"project.qde": PROJECT_XML, "sources/t.txt": "Ana: peers helped her."})
+    assert sniff_refi(path) == "project"
+    data, kind = read_refi(path)
+    assert kind == "project" and [e.quote for e in data.excerpts] == ["peers"]
+
+
+def test_a_bare_qde_imports_its_codebook_and_names_the_missing_sources(tmp_path):
+    from cmo_desk.importers.refi import sniff_refi
+    from cmo_desk.services.refi_exchange import read_refi
+
+    path = tmp_path / "project.qde"
+    path.write_text(PROJECT_XML, encoding="utf-8")
+    assert sniff_refi(path) == "project"
+    data, kind = read_refi(path)
+    assert kind == "project" and {c.name for c in data.codes} == {"Mechanisms", "Peer support"}
+    assert any("Interview 1" in line and "not in the file" in line for line in data.skipped)
+
+
+def test_a_codebook_with_another_name_is_recognised(tmp_path):
+    from cmo_desk.importers.refi import sniff_refi
+
+    path = tmp_path / "codes.xml"
+    path.write_text('<?xml version="1.0"?>\n<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes/></CodeBook>')
+    assert sniff_refi(path) == "codebook"
+    other = tmp_path / "refs.zip"
+    _zip(other, {"readme.txt": "hello"})
+    assert sniff_refi(other) is None
