@@ -595,13 +595,26 @@ TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
 
+#: Most spaces one ``<text:s text:c="N"/>`` gives: a page is never wider; a crafted file asks
+#: for two thousand million (gigabytes of spaces).
+MAX_ODT_SPACES = 200
+
+
+def _space_count(value: str | None) -> int:
+    try:
+        count = int(value or 1)
+    except ValueError:
+        count = 1
+    return max(1, min(count, MAX_ODT_SPACES))
+
+
 def _odt_inline(element: Any, parts: list[str], notes: list[str]) -> None:
     if element.text:
         parts.append(element.text)
     for child in element:
         tag = child.tag
         if tag == TEXT_NS + "s":
-            parts.append(" " * int(child.get(TEXT_NS + "c", "1") or 1))
+            parts.append(" " * _space_count(child.get(TEXT_NS + "c")))
         elif tag == TEXT_NS + "tab":
             parts.append("\t")
         elif tag == TEXT_NS + "line-break":

@@ -180,25 +180,49 @@ def _year(value: Any) -> int | None:
     return int(match.group(1)) if match else None
 
 
+#: Longest field kept, in characters. Real titles stay under 1,000 and abstracts under 20,000; a
+#: 10 MB "title" (damage, or a crafted file) would make every comparison of it take seconds.
+FIELD_LIMITS = {"abstract": 100_000, "title": 4_000, "author": 1_000, "other": 4_000}
+_TRUNCATED = "\x00truncated"
+
+
+def _capped(value: str | None, kind: str, cut: list[str]) -> str | None:
+    limit = FIELD_LIMITS[kind]
+    if value is None or len(value) <= limit:
+        return value
+    cut.append(kind)
+    return value[:limit].rstrip() + "\u2026"
+
+
 def _study(fields: dict[str, Any], extra: dict[str, Any] | None = None) -> Study:
-    authors = [a for a in (_clean(a) for a in fields.get("authors") or []) if a]
+    cut: list[str] = []
+    raw_authors = fields.get("authors") or []
+    authors = [_capped(a, "author", cut) for a in (_clean(a) for a in raw_authors) if a]
     extra = {k: v for k, v in (extra or {}).items() if v not in (None, "", [], {})}
-    return Study(
+    extra = {k: (_capped(v, "other", cut) if isinstance(v, str) else v) for k, v in extra.items()}
+
+    def short(key: str) -> str | None:
+        return _capped(_clean(fields.get(key)), "other", cut)
+
+    study = Study(
         id=new_id(),
         authors=authors or None,
         year=fields.get("year"),
-        title=_clean(fields.get("title")),
-        journal=_clean(fields.get("journal")),
-        volume=_clean(fields.get("volume")),
-        issue=_clean(fields.get("issue")),
-        pages=_clean(fields.get("pages")),
-        doi=normalise_doi(_clean(fields.get("doi"))),
-        pmid=_clean(fields.get("pmid")),
-        url=_clean(fields.get("url")),
-        abstract=_clean(fields.get("abstract")),
-        reference_type=_clean(fields.get("reference_type")),
+        title=_capped(_clean(fields.get("title")), "title", cut),
+        journal=short("journal"),
+        volume=short("volume"),
+        issue=short("issue"),
+        pages=short("pages"),
+        doi=normalise_doi(short("doi")),
+        pmid=short("pmid"),
+        url=short("url"),
+        abstract=_capped(_clean(fields.get("abstract")), "abstract", cut),
+        reference_type=short("reference_type"),
         extra=extra or None,
     )
+    if cut:
+        study = replace(study, extra={**(study.extra or {}), _TRUNCATED: sorted(set(cut))})
+    return study
 
 
 def _usable(study: Study) -> bool:
@@ -289,6 +313,19 @@ def _guarded(
                 )
             )
             continue
+        if study.extra and _TRUNCATED in study.extra:
+            extra = dict(study.extra)
+            fields = extra.pop(_TRUNCATED)
+            study = replace(study, extra=extra or None)
+            warnings.append(
+                tr("Record {record}: its {fields} was too long and was cut to {limit} characters; check "
+                   "it against the original.").format(
+                    record=describe(index, item),
+                    fields=", ".join({"title": tr("title"), "author": tr("an author's name"),
+                                      "abstract": tr("abstract"), "other": tr("another field")}[f]
+                                     for f in fields),
+                    limit=max(FIELD_LIMITS[f] for f in fields))
+            )
         studies.append(study)
     return studies, warnings
 

@@ -15,7 +15,10 @@ _LIGATURE_RE = re.compile("[" + "".join(_LIGATURES) + "]")
 #: are illegal in XML and would break the Word and QDPX exports.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 _TRAILING_SPACE_RE = re.compile(r"[ \t\u00a0]+\n")
-_LINE_END_HYPHEN_RE = re.compile(r"(\w+)-\n(\w+)")
+#: ``(?<!\w)`` makes each word a single attempt: without it a run of letters with no hyphen
+#: (40,000 in a row, or Chinese without punctuation) is retried from every letter, in quadratic time.
+_LINE_END_HYPHEN_RE = re.compile(r"(?<!\w)(\w+)-\n(\w+)")
+_HYPHENATED_RE = re.compile(r"(?<!\w)\w+-\w+")
 _SOFT_HYPHEN_BREAK_RE = re.compile("\u00ad[ \t]*\n[ \t]*")
 
 DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>{}]+)", re.IGNORECASE)
@@ -59,7 +62,7 @@ def clean_text(text: str, hyphenated_words: frozenset[str] = frozenset()) -> str
 
 def hyphenated_vocabulary(text: str) -> frozenset[str]:
     """Hyphenated words written on one line: evidence that a hyphen at a line break is real."""
-    return frozenset(m.group(0).lower() for m in re.finditer(r"\w+-\w+", text))
+    return frozenset(m.group(0).lower() for m in _HYPHENATED_RE.finditer(text))
 
 
 def normalise_doi(value: str | None) -> str | None:

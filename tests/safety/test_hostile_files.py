@@ -178,3 +178,69 @@ def test_failed_import_writes_nothing(demo_path: Path, tmp_path: Path) -> None:
         with pytest.raises(ImportFailed):
             attach(s, study.id, bad)
         assert s.store.change_count() == changes and s.store.dump_json() == before
+
+
+HOSTILE_PROBE = Path(__file__).with_name("hostile_probe.py")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="resource limits are POSIX")
+def test_crafted_runs_fields_sheets_and_spaces_end_in_seconds_and_bounded_memory() -> None:
+    out = subprocess.run([sys.executable, str(HOSTILE_PROBE)], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr[-2000:]
+    rows = {line.split("|")[0]: line.split("|")[1:] for line in out.stdout.splitlines()}
+    for name in ("letters txt", "chinese txt", "letters html", "letters docx", "letters odt"):
+        assert rows[name][0] == "read" and int(rows[name][2]) >= 20_000, rows[name]
+    # Two thousand million spaces asked for, a handful given.
+    assert rows["odt spaces"][0] == "read" and int(rows["odt spaces"][2]) < 1000
+    for name in ("huge ris field", "huge bibtex field", "huge csl field", "huge medline field"):
+        assert rows[name][0] == "read" and int(rows[name][2]) <= 4001, rows[name]
+    assert rows["far cell xlsx"][0] == "refused"
+    for name, row in rows.items():
+        if name != "maxrss":
+            assert float(row[1]) < 15, (name, row)  # generous: CI machines are busy
+    assert int(rows["maxrss"][0]) < 600, rows
+
+
+def _xlsx() -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["study", "context", "mechanism_reasoning", "outcome", "quote", "page"])
+    sheet.append(["Banda 2019", "rural clinics", "felt understood", "stayed in care", "We felt seen", 4])
+    sheet.append(["Phiri 2020", "prison release", "trusted peers", "attended", None, "p. 2"])
+    buf = io.BytesIO()
+    workbook.save(buf)
+    return buf.getvalue()
+
+
+XLSX = _xlsx()
+
+
+@FUZZ
+@given(**MUTATIONS)
+def test_damaged_cmoc_spreadsheets_end_in_a_message(tmp_path_factory, cut: int,
+                                                    flips: list[tuple[int, int]]) -> None:
+    from cmo_desk.importers.cmoc_sheet import read_cmoc_sheet
+
+    path = tmp_path_factory.mktemp("sheet") / "cmocs.xlsx"
+    path.write_bytes(_mutate(XLSX, cut, flips))
+    _ends_cleanly(lambda: read_cmoc_sheet(path))
+
+
+def test_damaged_sheet_xml_inside_a_sound_zip_ends_in_a_message(tmp_path: Path) -> None:
+    from cmo_desk.importers.cmoc_sheet import read_cmoc_sheet
+
+    source = zipfile.ZipFile(io.BytesIO(XLSX))
+    for damage in (b"<row r=", b"<c r=\"A2\" t=\"n\"><v>not a number</v></c>", b"\x00\x01"):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as out:
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data = data.replace(b"</sheetData>", damage + b"</sheetData>")
+                out.writestr(item.filename, data)
+        path = tmp_path / "damaged.xlsx"
+        path.write_bytes(buf.getvalue())
+        _ends_cleanly(lambda: read_cmoc_sheet(path))
