@@ -127,3 +127,22 @@ def test_an_empty_text_file_is_refused_not_made_a_study():
     for data in (b"", b"  \n\n\t\n", b"\xef\xbb\xbf\n"):
         with pytest.raises(ImportFailed, match="empty"):
             extract_bytes(data, "notes.txt")
+
+
+# --- LaTeX in titles -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("latex", "text"), [
+    (r"Input\slash output of peer work", "Input/output of peer work"),
+    (r"Ga$\cdot$N films", "Ga·N films"),
+    (r"Ga$_{1-x}$In$_x$N diodes", "Ga₁₋ₓInₓN diodes"),
+    (r"CO\textsubscript{2} and H\textsuperscript{+} levels", "CO₂ and H⁺ levels"),
+    (r"An {\em in vivo\/} study", "An in vivo study"),
+    (r"Har\-m re\-duc\-tion", "Harm reduction"),
+    (r"Drug use in \AA rhus", "Drug use in Århus"),
+    (r"$\alpha$-synuclein and {{GaN}} --- a review", "α-synuclein and GaN — a review"),
+])
+def test_latex_in_bibtex_titles_becomes_plain_text(latex, text):
+    bib = "@article{k,\n  title = {" + latex + "},\n  author = {Banda, C.},\n  year = {2019}\n}\n"
+    (study,) = parse_references(bib.encode(), "refs.bib").records
+    assert study.title == text
