@@ -13,7 +13,7 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,7 @@ def parse_references(source: str | os.PathLike[str] | bytes, filename: str | Non
                 )
             ) from None
     text, warnings = _decode(data, name)
+    del data  # a 50 MB export need not be held twice while it is parsed
     fmt = detect_format(text, name)
     if fmt is None:
         raise ImportFailed(
@@ -127,7 +128,9 @@ def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
             )
         text = text.replace("\x00", "")
         warnings.append(tr("{count} NUL bytes (damage) were removed from the file.").format(count=nuls))
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = text.lstrip("\ufeff")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text, warnings
 
 
@@ -273,15 +276,16 @@ def _suffix(index: int) -> str:
 
 def assign_labels(studies: Iterable[Study], taken: Iterable[str] = ()) -> list[Study]:
     """Give each study a "Surname Year" label, with a/b/c... suffixes where two would read the
-    same, also against ``taken`` (labels already in the project)."""
-    studies = list(studies)
+    same, also against ``taken`` (labels already in the project). A list is relabelled in place
+    (each study is replaced as it is labelled, so seventy thousand are never held twice)."""
+    if not isinstance(studies, list):
+        studies = list(studies)
     taken_set = {t.casefold() for t in taken}
     bases = [make_label(s) for s in studies]
     counts = Counter(b.casefold() for b in bases)
     used: set[str] = set(taken_set)
     next_suffix: Counter[str] = Counter()
-    result: list[Study] = []
-    for study, base in zip(studies, bases):
+    for index, (study, base) in enumerate(zip(studies, bases)):
         key = base.casefold()
         if counts[key] == 1 and key not in taken_set:
             label = base
@@ -292,8 +296,8 @@ def assign_labels(studies: Iterable[Study], taken: Iterable[str] = ()) -> list[S
                 if label.casefold() not in used:
                     break
         used.add(label.casefold())
-        result.append(replace(study, label=label))
-    return result
+        studies[index] = replace(study, label=label)
+    return studies
 
 
 def _guarded(
@@ -336,78 +340,73 @@ _RIS_TAG_RE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 _RIS_IDENTIFYING_TAGS = frozenset({"TI", "T1", "CT", "BT", "AU", "A1", "DO"})
 
 
-def _ris_records(text: str) -> tuple[list[dict[str, list[str]]], list[str]]:
-    """Split RIS into records of tag -> values. Tolerates a missing TY line, junk between records
-    (Ovid writes links after ER) and continuation lines."""
-    import rispy
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time (``io.StringIO`` would copy it at four bytes a
+    character; ``splitlines`` would hold every line at once)."""
+    start, end_of_text = 0, len(text)
+    while start < end_of_text:
+        end = text.find("\n", start)
+        if end < 0:
+            end = end_of_text
+        yield text[start:end]
+        start = end + 1
 
-    records: list[dict[str, list[str]]] = []
-    warnings: list[str] = []
-    cleaned: list[str] = []
-    # Tag lines outside a TY...ER record: some exports append stray tags after ER (Ovid), and a
-    # damaged file may have lost its TY line. Such a group is kept only if it holds a reference.
-    orphan: list[str] = []
-    in_record = False
-    started_without_type = 0
 
-    def flush_orphan() -> None:
-        nonlocal started_without_type
-        if any(line[:2] in _RIS_IDENTIFYING_TAGS for line in orphan):
-            started_without_type += 1
-            cleaned.extend(["TY  - GEN", *orphan, "ER  - "])
-        orphan.clear()
+def _ris_record_stream(text: str) -> tuple[Iterator[dict[str, list[str]]], list[int]]:
+    """Records one at a time, in a single pass over the lines, holding one record at a time (a
+    50 MB export is not copied line by line). The list counts groups of tag lines found outside a
+    TY...ER record that held a reference and were read as generic references; it is complete once
+    the records are consumed."""
+    without_type = [0]
 
-    for line in text.split("\n"):
-        match = _RIS_TAG_RE.match(line.rstrip())
-        if match:
-            tag = match.group(1)
-            value_line = f"{tag}  - {match.group(2) or ''}".rstrip()
-            if tag == "TY":
-                flush_orphan()
-                in_record = True
-                cleaned.append(value_line)
-            elif tag == "ER":
-                if in_record:
-                    cleaned.append("ER  - ")
+    def records() -> Iterator[dict[str, list[str]]]:
+        current: dict[str, list[str]] | None = None  # inside TY...ER
+        orphan: dict[str, list[str]] = {}  # tag lines outside a record
+        last: list[str] | None = None  # the value list a continuation line extends
+
+        def orphan_record() -> dict[str, list[str]] | None:
+            # Some exports append stray tags after ER (Ovid), and a damaged file may have lost
+            # its TY line: such a group is kept only if it holds a reference.
+            if any(tag in _RIS_IDENTIFYING_TAGS for tag in orphan):
+                without_type[0] += 1
+                return {"TY": ["GEN"], **orphan}
+            return None
+
+        for raw in _lines(text):
+            line = raw.rstrip()
+            match = _RIS_TAG_RE.match(line)
+            if match:
+                tag, value = match.group(1), (match.group(2) or "").strip()
+                if tag == "TY":
+                    found = orphan_record()
+                    orphan, last = {}, None
+                    if found:
+                        yield found
+                    if current is not None:
+                        yield current
+                    current = {"TY": [value]}
+                elif tag == "ER":
+                    if current is not None:
+                        yield current
+                    else:
+                        found = orphan_record()
+                        if found:
+                            yield found
+                    current, orphan, last = None, {}, None
                 else:
-                    flush_orphan()
-                in_record = False
-            elif in_record:
-                cleaned.append(value_line)
-            else:
-                orphan.append(value_line)
-        elif line.strip():
-            target = cleaned if in_record else orphan
-            if target and not target[-1].startswith("TY  -") and not target[-1].startswith("ER  -"):
+                    target = current if current is not None else orphan
+                    last = target.setdefault(tag, [])
+                    last.append(value)
+            elif line.strip() and last is not None:
                 # A continuation of the previous value.
-                target[-1] += " " + line.strip()
-    if in_record:
-        cleaned.append("ER  - ")
-    flush_orphan()
-    if started_without_type:
-        warnings.append(
-            tr("{count} record(s) had no TY (type) line; read as generic references. Check them.").format(
-                count=started_without_type
-            )
-        )
-    all_tags = sorted(set(rispy.TAG_KEY_MAPPING) | {m.group(1) for m in (_RIS_TAG_RE.match(c) for c in cleaned) if m})
-    parser = rispy.RisParser(
-        mapping={tag: tag for tag in all_tags},
-        list_tags=[t for t in all_tags if t not in ("TY", "ER")],
-        skip_unknown_tags=False,
-    )
-    for entry in parser.parse("\n".join(cleaned) + "\n"):
-        merged: dict[str, list[str]] = {}
-        for key, value in entry.items():
-            if key == "unknown_tag" and isinstance(value, dict):
-                for tag, values in value.items():
-                    merged.setdefault(tag, []).extend(str(v) for v in values)
-            elif isinstance(value, list):
-                merged.setdefault(key, []).extend(str(v) for v in value)
-            elif value is not None:
-                merged.setdefault(key, []).append(str(value))
-        records.append(merged)
-    return records, warnings
+                last[-1] = (last[-1] + " " + line.strip()).strip()
+        if current is not None:
+            yield current
+        found = orphan_record()
+        if found:
+            yield found
+
+    return records(), without_type
 
 
 def _first(record: dict[str, list[str]], *tags: str) -> str | None:
@@ -461,8 +460,15 @@ def _ris_study(record: dict[str, list[str]]) -> Study:
 
 
 def _parse_ris(text: str, name: str) -> tuple[list[Study], list[str]]:
-    records, warnings = _ris_records(text)
+    records, without_type = _ris_record_stream(text)
     studies, record_warnings = _guarded(records, _ris_study, lambda i, r: str(i + 1))
+    warnings: list[str] = []
+    if without_type[0]:
+        warnings.append(
+            tr("{count} record(s) had no TY (type) line; read as generic references. Check them.").format(
+                count=without_type[0]
+            )
+        )
     return studies, warnings + record_warnings
 
 
@@ -678,7 +684,7 @@ def medline_records(text: str) -> list[dict[str, list[str]]]:
     records: list[dict[str, list[str]]] = []
     current: dict[str, list[str]] | None = None
     last_tag: str | None = None
-    for line in text.split("\n"):
+    for line in _lines(text):
         match = _MEDLINE_TAG_RE.match(line)
         if match and len(line) >= 6 and line[4] == "-":
             tag, value = match.group(1), match.group(2).strip()

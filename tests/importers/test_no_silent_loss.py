@@ -146,3 +146,40 @@ def test_latex_in_bibtex_titles_becomes_plain_text(latex, text):
     bib = "@article{k,\n  title = {" + latex + "},\n  author = {Banda, C.},\n  year = {2019}\n}\n"
     (study,) = parse_references(bib.encode(), "refs.bib").records
     assert study.title == text
+
+
+# --- RIS read in one pass: every record, every field, as written ------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_WORD = st.text(st.characters(categories=("L", "N"), exclude_characters="\x00"), min_size=1, max_size=12)
+_VALUE = st.lists(_WORD, min_size=1, max_size=8).map(" ".join)
+_RECORD = st.fixed_dictionaries({
+    "title": _VALUE,
+    "authors": st.lists(_VALUE, min_size=1, max_size=4),
+    "year": st.integers(1900, 2030),
+    "abstract": st.one_of(st.none(), _VALUE),
+})
+
+
+@settings(max_examples=100, deadline=None)
+@given(records=st.lists(_RECORD, min_size=1, max_size=12), crlf=st.booleans(), junk=st.booleans())
+def test_ris_records_come_back_whole(records, crlf, junk):
+    lines = []
+    for r in records:
+        lines += ["TY  - JOUR", *(f"AU  - {a}" for a in r["authors"]), f"TI  - {r['title']}",
+                  f"PY  - {r['year']}"]
+        if r["abstract"]:
+            # Long values wrap onto continuation lines in many exports.
+            words = r["abstract"].split(" ")
+            lines += [f"AB  - {' '.join(words[:2])}"] + ([" ".join(words[2:])] if words[2:] else [])
+        lines.append("ER  - ")
+        if junk:
+            lines += ["", "Link to the Ovid Full Text or citation:", "L2  - http://example.org/x"]
+    text = ("\r\n" if crlf else "\n").join(lines) + "\n"
+    parsed = parse_references(text.encode("utf-8"), "refs.ris")
+    got = [(s.title, s.authors, s.year, s.abstract) for s in parsed.records]
+    want = [(" ".join(r["title"].split()), [" ".join(a.split()) for a in r["authors"]], r["year"],
+             " ".join(r["abstract"].split()) if r["abstract"] else None) for r in records]
+    assert got == want
