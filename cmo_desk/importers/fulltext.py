@@ -448,16 +448,50 @@ MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fall
 DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
 
 
+#: Where a hard page break sat, until the text is split into pages (never left in the text).
+_PAGE_MARK = "\x0c"
+
+
+def _roman(number: int) -> str:
+    out = ""
+    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+                           (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while number >= value:
+            out += letters
+            number -= value
+    return out
+
+
+class _NoteLabels:
+    """Footnotes numbered 1, 2, 3 and endnotes i, ii, iii in the order they are referenced, as
+    Word shows them (the XML ids are neither)."""
+
+    def __init__(self) -> None:
+        self.labels: dict[str, dict[str, str]] = {"footnotes": {}, "endnotes": {}}
+
+    def label(self, part: str, note_id: str) -> str:
+        known = self.labels[part]
+        if note_id not in known:
+            n = len(known) + 1
+            known[note_id] = str(n) if part == "footnotes" else _roman(n)
+        return known[note_id]
+
+
 class _DocxWriter:
     """Walks WordprocessingML in reading order, emitting paragraphs and table rows as lines."""
 
-    def __init__(self) -> None:
+    def __init__(self, notes: _NoteLabels | None = None) -> None:
         self.lines: list[str] = []
+        self.notes = notes or _NoteLabels()
 
     def block(self, element: Any) -> None:
         for child in element:
             tag = child.tag
             if tag == W + "p":
+                if child.find(f"{W}pPr/{W}pageBreakBefore") is not None and child.find(
+                    f"{W}pPr/{W}pageBreakBefore"
+                ).get(W + "val") not in ("0", "false", "off"):
+                    self.lines.append(_PAGE_MARK)
                 self.lines.append(self.paragraph(child))
             elif tag == W + "tbl":
                 self.table(child)
@@ -478,16 +512,19 @@ class _DocxWriter:
                 parts.append(child.text or "")
             elif tag == W + "tab" or tag == W + "ptab":
                 parts.append("\t")
+            elif tag == W + "br" and child.get(W + "type") == "page":
+                parts.append("\n" + _PAGE_MARK + "\n")
             elif tag in (W + "br", W + "cr"):
                 parts.append("\n")
             elif tag == W + "noBreakHyphen":
                 parts.append("-")
             elif tag in (W + "footnoteReference", W + "endnoteReference"):
-                parts.append(f"[{child.get(W + 'id', '')}]")
+                part = "footnotes" if tag == W + "footnoteReference" else "endnotes"
+                parts.append(f"[{self.notes.label(part, child.get(W + 'id', ''))}]")
             elif tag == W + "txbxContent":
-                inner = _DocxWriter()
+                inner = _DocxWriter(self.notes)
                 inner.block(child)
-                text = " ".join(line for line in inner.lines if line.strip())
+                text = " ".join(line.replace(_PAGE_MARK, " ") for line in inner.lines if line.strip())
                 if text:
                     parts.append(" " + text + " ")
             elif tag in (W + "instrText", W + "delText", W + "rPr", W + "pPr"):
@@ -496,9 +533,10 @@ class _DocxWriter:
                 self._runs(child, parts)
 
     def cell_text(self, cell: Any) -> str:
-        inner = _DocxWriter()
+        inner = _DocxWriter(self.notes)
         inner.block(cell)
-        return " ".join(line.strip() for line in inner.lines if line.strip())
+        return " ".join(line.replace(_PAGE_MARK, " ").strip() for line in inner.lines
+                        if line.replace(_PAGE_MARK, " ").strip())
 
     def table(self, element: Any) -> None:
         for row in element.iter(W + "tr"):
@@ -554,6 +592,7 @@ def _extract_docx(
     if body is not None:
         writer.block(body)
     lines = writer.lines
+    labels_of = writer.notes
     labels = {"footnotes": tr("Footnotes"), "endnotes": tr("Endnotes")}
     for part, raw in notes.items():
         if not raw:
@@ -564,11 +603,12 @@ def _extract_docx(
         for note in note_root:
             if note.get(W + "type") in ("separator", "continuationSeparator", "continuationNotice"):
                 continue
-            inner = _DocxWriter()
+            inner = _DocxWriter(labels_of)
             inner.block(note)
-            text = " ".join(line.strip() for line in inner.lines if line.strip())
+            text = " ".join(line.replace(_PAGE_MARK, " ").strip() for line in inner.lines
+                            if line.replace(_PAGE_MARK, " ").strip())
             if text:
-                note_lines.append(f"[{note.get(W + 'id', '')}] {text}")
+                note_lines.append(f"[{labels_of.label(part, note.get(W + 'id', ''))}] {text}")
         if note_lines:
             lines += ["", labels[part], *note_lines]
     title = None
@@ -578,11 +618,14 @@ def _extract_docx(
             title = title_el.text if title_el is not None else None
         except ImportFailed:
             title = None
-    text = clean_text(_join_lines(lines))
+    # Hard page breaks make pages, so that an excerpt cites the page a reader finds it on.
+    pages = [clean_text(_join_lines(chunk.split("\n"))) for chunk in "\n".join(lines).split(_PAGE_MARK)]
+    while len(pages) > 1 and not pages[-1].strip():
+        pages.pop()  # a break at the very end starts no page
     warnings: list[str] = []
-    if not text.strip():
+    if not any(page.strip() for page in pages):
         warnings.append(tr("The document has no text."))
-    return _finish([text], MEDIA_TYPES[".docx"], f"lxml {_version('lxml')} (docx)", data, warnings, title, None)
+    return _finish(pages, MEDIA_TYPES[".docx"], f"lxml {_version('lxml')} (docx)", data, warnings, title, None)
 
 
 def _join_lines(lines: list[str]) -> str:

@@ -26,9 +26,14 @@ _MATH_RE = re.compile(r"(?<!\\)\$([^$]*)(?<!\\)\$")
 def _script(kind: str, body: str) -> str:
     table = _SUB if kind in ("_", "sub") else _SUP
     plain = body.replace(" ", "")
-    if plain and all(ch in table for ch in plain):
-        return "".join(table[ch] for ch in plain)
+    for candidate in (plain, plain.lower()):
+        if candidate and all(ch in table for ch in candidate):
+            return "".join(table[ch] for ch in candidate)
     return body
+
+
+#: A script left as literal text (Zotero escapes "Al_{x}" as "Al\_\{x\}").
+_LITERAL_SCRIPT_RE = re.compile(r"([_^])\{([^{}]*)\}")
 
 
 def _scripts_in_math(match: re.Match[str]) -> str:
@@ -84,5 +89,7 @@ def decode_latex(text: str) -> str:
             text = converter.nodelist_to_text(nodes)
         except Exception:  # noqa: BLE001 - damaged LaTeX: keep the value readable as it is
             text = text.replace("{", "").replace("}", "")
+        if "{" in text:
+            text = _LITERAL_SCRIPT_RE.sub(lambda m: _script(m.group(1), m.group(2)), text)
     text = text.replace("\u00ad", "")
     return " ".join(text.replace("\u00a0", " ").split())
