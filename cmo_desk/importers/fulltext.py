@@ -198,9 +198,72 @@ def _usable_title(title: str | None) -> str | None:
     if not title:
         return None
     title = " ".join(strip_controls(title).split())
-    if len(title) < 4 or _FILENAME_LIKE_TITLE.search(title):
+    if len(title) < 4 or _FILENAME_LIKE_TITLE.search(title) or looks_like_junk_title(title):
         return None
     return title
+
+
+#: Lines at the top of a first page, or PDF metadata, that are not a study's title.
+_JUNK_TITLE_RE = re.compile(
+    r"publishing corporation|^(hindawi|elsevier|springer|biomed central|bmc|wiley|plos one|frontiers)\b|"
+    r"^(research|original|review|short|brief)( article| report| communication)?$|open access$|"
+    r"^arxiv:|\d{8,}|\d\s*\.\.\s*\d|^(volume|vol\.)\s*\d|^page \d|^\d+$",
+    re.IGNORECASE,
+)
+_ARTICLE_TYPE_PREFIX_RE = re.compile(
+    r"^(research|original|review|short|brief)( article| report| communication)?\s+(?=[A-Z])", re.IGNORECASE
+)
+
+
+def looks_like_junk_title(text: str) -> bool:
+    """Publisher boilerplate, identifiers and page ranges ("Hindawi Publishing Corporation",
+    "6489122611071476 1..10"), or a line that is mostly not letters."""
+    text = " ".join(text.split())
+    letters = sum(ch.isalpha() for ch in text)
+    return bool(_JUNK_TITLE_RE.search(text)) or letters < max(4, len(text.replace(" ", "")) // 2)
+
+
+def _largest_text(document: Any) -> str | None:
+    """The first page's text set in the largest type that reads as a title (three words or more,
+    not boilerplate): the whole title block, whatever its line breaks."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_raw
+
+    if len(document) == 0:
+        return None
+    page = document[0]
+    textpage = page.get_textpage()
+    try:
+        rect = pdfium_raw.FS_RECTF()
+        groups: dict[int, list[list[str]]] = {}
+        size: int | None = None
+        run: list[str] = []
+        for index in range(min(textpage.count_chars(), 20_000)):
+            ch = chr(pdfium_raw.FPDFText_GetUnicode(textpage.raw, index))
+            if ch.isspace() or ch in "\x02\ufffe\x00":
+                run.append(" ")
+                continue
+            if pdfium_raw.FPDFText_GetLooseCharBox(textpage.raw, index, ctypes.byref(rect)):
+                this = round(abs(rect.top - rect.bottom))
+            else:
+                this = size or 0
+            if this != size and run:
+                groups.setdefault(size or 0, []).append(run)
+                run = []
+            size = this
+            run.append(ch)
+        if run:
+            groups.setdefault(size or 0, []).append(run)
+    finally:
+        textpage.close()
+        page.close()
+    for _, runs in sorted(groups.items(), reverse=True):
+        text = " ".join(" ".join("".join(r).split()) for r in runs)
+        text = _ARTICLE_TYPE_PREFIX_RE.sub("", text).strip()
+        if len(text.split()) >= 3 and not looks_like_junk_title(text):
+            return text[:300]
+    return None
 
 
 def _check_cancel(cancel: CancelCallback | None) -> None:
@@ -307,6 +370,16 @@ def _extract_pdf(
             metadata = document.get_metadata_dict()
         except pdfium.PdfiumError:
             pass
+        largest = None
+        if _usable_title(metadata.get("Title")) is None and raw_pages:
+            first_line = next((line.strip() for line in raw_pages[0].splitlines() if line.strip()), "")
+            if not first_line or looks_like_junk_title(first_line):
+                # Junk metadata and a boilerplate first line: the title is the first page's
+                # largest text.
+                try:
+                    largest = _largest_text(document)
+                except pdfium.PdfiumError:
+                    largest = None
     finally:
         document.close()
 
@@ -331,7 +404,7 @@ def _extract_pdf(
                 tr("Pages {pages} have no text (scanned or blank).").format(pages=_page_list(empty))
             )
 
-    title = metadata.get("Title") or None
+    title = _usable_title(metadata.get("Title")) or largest
     doi = None
     for key in ("Subject", "Keywords", "Title"):
         doi = find_doi(metadata.get(key) or "")

@@ -13,7 +13,7 @@ from typing import Literal
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import Study
 from cmo_desk.importers.dedupe import similar_title, title_words
-from cmo_desk.importers.fulltext import ExtractedText
+from cmo_desk.importers.fulltext import ExtractedText, looks_like_junk_title
 from cmo_desk.importers.references import surname
 from cmo_desk.importers.textnorm import normalise_doi, normalise_title
 
@@ -47,7 +47,7 @@ def title_from_file(path: str | os.PathLike[str], extracted: ExtractedText) -> s
         return extracted.title
     for line in extracted.text[:TITLE_SEARCH_CHARS].splitlines():
         line = " ".join(line.split())
-        if len(line) >= 4:
+        if len(line) >= 4 and not looks_like_junk_title(line):
             return line[:300]
     return Path(path).stem.replace("_", " ")
 
