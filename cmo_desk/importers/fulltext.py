@@ -42,6 +42,8 @@ MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 BIG_MEMBER_BYTES = 10 * 1024 * 1024
 MAX_RATIO = 100
 MAX_FILE_BYTES = 1024 * 1024 * 1024
+#: More pages than any report or book a review codes; a crafted file lists 200,000.
+MAX_PDF_PAGES = 5_000
 #: Roughly one printed page: where a DOI of the document itself would appear.
 FIRST_PAGE_CHARS = 6000
 
@@ -350,6 +352,12 @@ def _extract_pdf(
                 tr("The PDF's owner restricted copying its text; check the licence before quoting it in an export.")
             )
         total = len(document)
+        if total > MAX_PDF_PAGES:
+            raise ImportFailed(
+                tr("{name} has {pages} pages, more than the {limit} a study's full text can have; it is not "
+                   "imported. Import the chapters or the part the review needs.").format(
+                    name=filename, pages=f"{total:,}", limit=f"{MAX_PDF_PAGES:,}")
+            )
         raw_pages: list[str] = []
         unreadable: list[int] = []
         for index in range(total):

@@ -55,7 +55,25 @@ def far_xlsx() -> bytes:
     return buf.getvalue()
 
 
+def pdf_with_pages(count: int) -> bytes:
+    """A 1 MB PDF whose page tree lists one page object ``count`` times."""
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = [out.tell()]
+    out.write(b"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n")
+    offsets.append(out.tell())
+    kids = b" ".join(b"3 0 R" for _ in range(count))
+    out.write(b"2 0 obj << /Type /Pages /Kids [" + kids + b"] /Count %d >> endobj\n" % count)
+    offsets.append(out.tell())
+    out.write(b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >> endobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets))
+    out.write(b"trailer << /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
+
 fulltexts = {
+    "200,000 pages pdf": (pdf_with_pages(200_000), "a.pdf"),
     "letters txt": (LETTERS.encode(), "a.txt"),
     "chinese txt": (CHINESE.encode(), "a.txt"),
     "letters html": (f"<html><body><p>{LETTERS}</p></body></html>".encode(), "a.html"),

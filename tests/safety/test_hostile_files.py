@@ -196,6 +196,7 @@ def test_crafted_runs_fields_sheets_and_spaces_end_in_seconds_and_bounded_memory
     for name in ("huge ris field", "huge bibtex field", "huge csl field", "huge medline field"):
         assert rows[name][0] == "read" and int(rows[name][2]) <= 4001, rows[name]
     assert rows["far cell xlsx"][0] == "refused"
+    assert rows["200,000 pages pdf"][0] == "refused"
     for name, row in rows.items():
         if name != "maxrss":
             assert float(row[1]) < 15, (name, row)  # generous: CI machines are busy
