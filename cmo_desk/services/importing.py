@@ -31,9 +31,10 @@ from cmo_desk.domain.ids import new_id
 from cmo_desk.domain.records import CmocStatus, CodeKind
 from cmo_desk.importers.cmoc_sheet import CmocRow, QuoteLocator, read_cmoc_sheet
 from cmo_desk.importers.dedupe import DuplicateIndex
-from cmo_desk.importers.fulltext import ExtractedText, decode_text, extract_file
+from cmo_desk.importers.fulltext import ExtractedText, decode_text
 from cmo_desk.importers.linking import link_files
 from cmo_desk.importers.refi import sniff_refi
+from cmo_desk.importers.sandbox import SafeReader
 from cmo_desk.importers.references import (
     assign_labels,
     detect_format,
@@ -362,48 +363,52 @@ def import_paths(
     extracted: list[tuple[str, ExtractedText]] = []
     source_of: dict[str, Path] = {}
     seen_hashes: dict[str, str] = {}
-    for name, path in fulltexts:
-        _check_cancel(cancel)
-        try:
-            text = extract_file(path, password=(passwords or {}).get(name, password), cancel=cancel)
-        except Cancelled:
-            raise
-        except PasswordRequired as err:
-            summary.errors[name] = str(err)
-            summary.passwords_needed.append(name)
+    # Each file is read in a child process with memory and time limits: a crafted file that
+    # would exhaust memory or crash the PDF engine is refused, and the desk keeps running.
+    with SafeReader() as reader:
+        for name, path in fulltexts:
+            _check_cancel(cancel)
+            try:
+                text = reader.read(path, password=(passwords or {}).get(name, password),
+                                   cancel=cancel)
+            except Cancelled:
+                raise
+            except PasswordRequired as err:
+                summary.errors[name] = str(err)
+                summary.passwords_needed.append(name)
+                step()
+                continue
+            except CmoDeskError as err:
+                summary.errors[name] = str(err)
+                step()
+                continue
+            except Exception as err:  # noqa: BLE001 - one unreadable file must not stop the others
+                summary.errors[name] = tr(
+                    "{name} could not be read ({detail}). Check the file or save it again."
+                ).format(name=Path(name).name, detail=type(err).__name__)
+                step()
+                continue
+            summary.files_read += 1
             step()
-            continue
-        except CmoDeskError as err:
-            summary.errors[name] = str(err)
-            step()
-            continue
-        except Exception as err:  # noqa: BLE001 - one unreadable file must not stop the others
-            summary.errors[name] = tr(
-                "{name} could not be read ({detail}). Check the file or save it again."
-            ).format(name=Path(name).name, detail=type(err).__name__)
-            step()
-            continue
-        summary.files_read += 1
-        step()
-        if text.sha256 in known_hashes:
-            doc = known_hashes[text.sha256]
-            summary.duplicate_files.append(Duplicate(
-                name, Path(name).name, doc.study_id, labels.get(doc.study_id or "")))
-            continue
-        if text.sha256 in seen_hashes:
-            summary.duplicate_files.append(Duplicate(name, Path(name).name, None, None))
-            summary.warn(name, tr("The same file as {other}; imported once.").format(
-                other=seen_hashes[text.sha256]))
-            continue
-        seen_hashes[text.sha256] = name
-        for warning in text.warnings:
-            summary.warn(name, warning)
-        if text.needs_ocr:
-            summary.needs_ocr.append(name)
-        # The bytes are read again when written: a folder of PDFs held in memory at once would
-        # not fit on an old laptop.
-        extracted.append((name, replace(text, original=b"")))
-        source_of[name] = path
+            if text.sha256 in known_hashes:
+                doc = known_hashes[text.sha256]
+                summary.duplicate_files.append(Duplicate(
+                    name, Path(name).name, doc.study_id, labels.get(doc.study_id or "")))
+                continue
+            if text.sha256 in seen_hashes:
+                summary.duplicate_files.append(Duplicate(name, Path(name).name, None, None))
+                summary.warn(name, tr("The same file as {other}; imported once.").format(
+                    other=seen_hashes[text.sha256]))
+                continue
+            seen_hashes[text.sha256] = name
+            for warning in text.warnings:
+                summary.warn(name, warning)
+            if text.needs_ocr:
+                summary.needs_ocr.append(name)
+            # The bytes are read again when written: a folder of PDFs held in memory at once would
+            # not fit on an old laptop.
+            extracted.append((name, text))
+            source_of[name] = path
 
     if summary.files_read == 0:
         failure = ImportFailed(next(iter(summary.errors.values())))
