@@ -390,6 +390,23 @@ class _Selection:
     name: str | None = None
 
 
+#: Deepest code tree read: real codebooks nest a handful of levels; a crafted one 20,000.
+MAX_CODE_DEPTH = 100
+
+
+def _check_code_depth(codes_el: ET.Element, label: str) -> None:
+    stack = [(el, 1) for el in _kids(codes_el, "Code")]
+    while stack:
+        el, depth = stack.pop()
+        if depth > MAX_CODE_DEPTH:
+            raise ImportFailed(
+                tr("{file} nests codes more than {limit} levels deep, which no codebook needs; it is not "
+                   "imported. Export it again from the program that made it.").format(
+                    file=label, limit=MAX_CODE_DEPTH)
+            )
+        stack.extend((child, depth + 1) for child in _kids(el, "Code"))
+
+
 class _Reader:
     def __init__(self, label: str) -> None:
         self.label = label
@@ -451,6 +468,7 @@ class _Reader:
                     if guid:
                         explicit_kind[guid] = kind
         # Iterative walk: a hostile file may nest codes deeper than Python's recursion allows.
+        _check_code_depth(codes_el, self.label)
         stack: list[tuple[ET.Element, str | None, str | None, bool]] = [
             (el, None, None, False) for el in reversed(_kids(codes_el, "Code"))
         ]

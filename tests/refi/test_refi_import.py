@@ -455,3 +455,18 @@ def test_a_codebook_with_another_name_is_recognised(tmp_path):
     other = tmp_path / "refs.zip"
     _zip(other, {"readme.txt": "hello"})
     assert sniff_refi(other) is None
+
+
+def test_a_codebook_nested_thousands_deep_is_refused_quickly(tmp_path):
+    depth = 20_000
+    codes = "".join(
+        f'<Code guid="{i:08d}-0000-0000-0000-000000000000" name="c{i}" isCodable="true">' for i in range(depth)
+    ) + "</Code>" * depth
+    qdc = tmp_path / "deep.qdc"
+    qdc.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{codes}</Codes></CodeBook>')
+    with pytest.raises(ImportFailed, match="more than 100 levels"):
+        read_qdc(qdc)
+    # A deep but plausible tree still comes in.
+    codes = "".join(f'<Code guid="{i:08d}-0000-0000-0000-000000000000" name="c{i}">' for i in range(12))
+    qdc.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{codes}{"</Code>" * 12}</Codes></CodeBook>')
+    assert len(read_qdc(qdc).codes) == 12
