@@ -27,6 +27,8 @@ from cmo_desk.importers.textnorm import (
     clean_text,
     find_doi,
     hyphenated_vocabulary,
+    join_letter_spacing,
+    reflow,
     strip_controls,
 )
 
@@ -399,7 +401,12 @@ def _extract_pdf(
     # hyphen whether it was a real hyphen, using the words the document hyphenates elsewhere.
     joined_raw = "\n".join(raw_pages)
     vocabulary = hyphenated_vocabulary(joined_raw.replace("\ufffe", " "))
-    pages = [clean_text(_PDFIUM_JOIN_RE.sub(_pdfium_join, page), vocabulary) for page in raw_pages]
+    # Paragraphs read as paragraphs: lines the layout broke inside a sentence are joined, and
+    # headings set in spaced capitals closed up; each page on its own, so page starts stay true.
+    pages = [
+        reflow(join_letter_spacing(clean_text(_PDFIUM_JOIN_RE.sub(_pdfium_join, page), vocabulary)))
+        for page in raw_pages
+    ]
 
     visible = sum(len("".join(page.split())) for page in pages)
     needs_ocr = total == 0 or visible < 10 * total
