@@ -565,12 +565,98 @@ class _NoteLabels:
         return known[note_id]
 
 
+def _letters(number: int) -> str:
+    out = ""
+    while number > 0:
+        number, rem = divmod(number - 1, 26)
+        out = chr(ord("a") + rem) + out
+    return out
+
+
+_NUMBER_FORMATS: dict[str, Callable[[int], str]] = {
+    "decimal": str,
+    "decimalZero": lambda n: f"{n:02d}",
+    "lowerLetter": _letters,
+    "upperLetter": lambda n: _letters(n).upper(),
+    "lowerRoman": _roman,
+    "upperRoman": lambda n: _roman(n).upper(),
+}
+#: Levels read per list and lists per document: far more than any document has.
+_MAX_LIST_LEVELS = 9
+
+
+class _Numbering:
+    """List numbers as Word shows them ("I.", "A.", "1.", "a)", "•"), from ``numbering.xml``."""
+
+    def __init__(self, root: Any | None = None) -> None:
+        self.levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId -> ilvl -> (start, fmt, text)
+        self.counters: dict[str, list[int]] = {}
+        if root is None:
+            return
+        abstract: dict[str, dict[int, tuple[int, str, str]]] = {}
+        for node in root.iter(W + "abstractNum"):
+            levels: dict[int, tuple[int, str, str]] = {}
+            for lvl in node.iter(W + "lvl"):
+                level = _int_attr(lvl, "ilvl")
+                if level is None or not 0 <= level < _MAX_LIST_LEVELS:
+                    continue
+                start = lvl.find(W + "start")
+                fmt = lvl.find(W + "numFmt")
+                text = lvl.find(W + "lvlText")
+                levels[level] = (
+                    _int_attr(start, "val") if start is not None and _int_attr(start, "val") is not None else 1,
+                    fmt.get(W + "val", "decimal") if fmt is not None else "decimal",
+                    text.get(W + "val", "") if text is not None else "",
+                )
+            abstract[node.get(W + "abstractNumId", "")] = levels
+        for num in root.iter(W + "num"):
+            ref = num.find(W + "abstractNumId")
+            levels = dict(abstract.get(ref.get(W + "val", "") if ref is not None else "", {}))
+            for override in num.iter(W + "lvlOverride"):
+                level = _int_attr(override, "ilvl")
+                start = override.find(W + "startOverride")
+                if level in levels and start is not None and _int_attr(start, "val") is not None:
+                    levels[level] = (_int_attr(start, "val") or 0, *levels[level][1:])
+            self.levels[num.get(W + "numId", "")] = levels
+
+    def label(self, num_id: str, level: int) -> str:
+        levels = self.levels.get(num_id)
+        if not levels or level not in levels:
+            return ""
+        counters = self.counters.setdefault(num_id, [0] * _MAX_LIST_LEVELS)
+        start, fmt, _ = levels[level]
+        counters[level] = counters[level] + 1 if counters[level] else start
+        for deeper in range(level + 1, _MAX_LIST_LEVELS):
+            counters[deeper] = 0
+        if fmt == "bullet":
+            return "\u2022"
+        if fmt == "none":
+            return ""
+
+        def value(match: re.Match[str]) -> str:
+            k = int(match.group(1)) - 1
+            if not 0 <= k < _MAX_LIST_LEVELS or k not in levels:
+                return ""
+            n = counters[k] or levels[k][0]
+            return _NUMBER_FORMATS.get(levels[k][1], str)(n)
+
+        return re.sub(r"%([1-9])", value, levels[level][2]).strip()
+
+
+def _int_attr(element: Any, name: str) -> int | None:
+    try:
+        return int(element.get(W + name))
+    except (TypeError, ValueError):
+        return None
+
+
 class _DocxWriter:
     """Walks WordprocessingML in reading order, emitting paragraphs and table rows as lines."""
 
-    def __init__(self, notes: _NoteLabels | None = None) -> None:
+    def __init__(self, notes: _NoteLabels | None = None, numbering: _Numbering | None = None) -> None:
         self.lines: list[str] = []
         self.notes = notes or _NoteLabels()
+        self.numbering = numbering or _Numbering()
 
     def block(self, element: Any) -> None:
         for child in element:
@@ -589,7 +675,17 @@ class _DocxWriter:
     def paragraph(self, element: Any) -> str:
         parts: list[str] = []
         self._runs(element, parts)
-        return "".join(parts)
+        text = "".join(parts)
+        num = element.find(f"{W}pPr/{W}numPr")
+        if num is not None:
+            num_id, level = num.find(W + "numId"), num.find(W + "ilvl")
+            label = self.numbering.label(
+                num_id.get(W + "val", "") if num_id is not None else "",
+                (_int_attr(level, "val") or 0) if level is not None else 0,
+            )
+            if label and text.strip():
+                text = f"{label} {text}"
+        return text
 
     def _runs(self, element: Any, parts: list[str]) -> None:
         for child in element:
@@ -610,7 +706,7 @@ class _DocxWriter:
                 part = "footnotes" if tag == W + "footnoteReference" else "endnotes"
                 parts.append(f"[{self.notes.label(part, child.get(W + 'id', ''))}]")
             elif tag == W + "txbxContent":
-                inner = _DocxWriter(self.notes)
+                inner = _DocxWriter(self.notes, self.numbering)
                 inner.block(child)
                 text = " ".join(line.replace(_PAGE_MARK, " ") for line in inner.lines if line.strip())
                 if text:
@@ -621,7 +717,7 @@ class _DocxWriter:
                 self._runs(child, parts)
 
     def cell_text(self, cell: Any) -> str:
-        inner = _DocxWriter(self.notes)
+        inner = _DocxWriter(self.notes, self.numbering)
         inner.block(cell)
         return " ".join(line.replace(_PAGE_MARK, " ").strip() for line in inner.lines
                         if line.replace(_PAGE_MARK, " ").strip())
@@ -673,10 +769,15 @@ def _extract_docx(
             "endnotes": _read_member(archive, "word/endnotes.xml", filename, kind),
         }
         core = _read_member(archive, "docProps/core.xml", filename, kind)
+        numbering_xml = _read_member(archive, "word/numbering.xml", filename, kind)
 
     root = _parse_xml(body_xml, filename, kind)
     body = root.find(W + "body")
-    writer = _DocxWriter()
+    try:
+        numbering = _Numbering(_parse_xml(numbering_xml, filename, kind) if numbering_xml else None)
+    except ImportFailed:
+        numbering = _Numbering()  # damaged list definitions: the text without its numbers
+    writer = _DocxWriter(numbering=numbering)
     if body is not None:
         writer.block(body)
     lines = writer.lines

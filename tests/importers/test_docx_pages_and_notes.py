@@ -70,3 +70,38 @@ def test_footnote_and_endnote_markers_differ_as_in_word():
     assert "Outcomes improved[2]" in text
     assert "[1] Interview 3." in text and "[2] Table 2." in text
     assert "[i] See protocol." in text and "[ii] Unused." in text
+
+
+def _docx_with_lists() -> bytes:
+    def item(text: str, num: int, level: int) -> str:
+        return (f'<w:p><w:pPr><w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{num}"/></w:numPr></w:pPr>'
+                f'<w:r><w:t>{text}</w:t></w:r></w:p>')
+
+    body = (f'<w:document {W}><w:body>'
+            + item("Peers", 1, 0) + item("trusted", 1, 1) + item("listened", 1, 1) + item("Clinics", 1, 0)
+            + item("first step", 2, 0) + item("second step", 2, 0) + item("a bullet", 3, 0)
+            + '</w:body></w:document>')
+
+    def lvl(level: int, fmt: str, text: str, start: int = 1) -> str:
+        return (f'<w:lvl w:ilvl="{level}"><w:start w:val="{start}"/><w:numFmt w:val="{fmt}"/>'
+                f'<w:lvlText w:val="{text}"/></w:lvl>')
+
+    numbering = (f'<w:numbering {W}>'
+                 f'<w:abstractNum w:abstractNumId="0">{lvl(0, "upperRoman", "%1.")}{lvl(1, "lowerLetter", "%1.%2)")}</w:abstractNum>'
+                 f'<w:abstractNum w:abstractNumId="1">{lvl(0, "decimal", "Step %1:", start=3)}</w:abstractNum>'
+                 f'<w:abstractNum w:abstractNumId="2">{lvl(0, "bullet", "x")}</w:abstractNum>'
+                 '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>'
+                 '<w:num w:numId="2"><w:abstractNumId w:val="1"/></w:num>'
+                 '<w:num w:numId="3"><w:abstractNumId w:val="2"/></w:num></w:numbering>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", body)
+        z.writestr("word/numbering.xml", numbering)
+    return buf.getvalue()
+
+
+def test_list_numbers_are_kept_as_word_shows_them():
+    lines = extract_bytes(_docx_with_lists(), "lists.docx").text.split("\n")
+    assert lines == ["I. Peers", "I.a) trusted", "I.b) listened", "II. Clinics", "Step 3: first step",
+                     "Step 4: second step", "\u2022 a bullet"]
