@@ -48,6 +48,9 @@ class ParsedReferences:
     records: list[Study]
     warnings: list[str] = field(default_factory=list)
     format: str = ""
+    #: Records found in the file, read or not (damaged entries, records without a title, author
+    #: or identifier): ``len(records)`` of ``found`` were read.
+    found: int = 0
 
 
 def parse_references(source: str | os.PathLike[str] | bytes, filename: str | None = None) -> ParsedReferences:
@@ -82,7 +85,7 @@ def parse_references(source: str | os.PathLike[str] | bytes, filename: str | Non
         )
     parser = _PARSERS[fmt]
     try:
-        records, record_warnings = parser(text, name)
+        records, record_warnings, found = parser(text, name)
     except ImportFailed:
         raise
     except RecursionError:
@@ -100,7 +103,7 @@ def parse_references(source: str | os.PathLike[str] | bytes, filename: str | Non
                 name=name, formats=FORMAT_NAMES
             )
         )
-    return ParsedReferences(records=assign_labels(records), warnings=warnings, format=fmt)
+    return ParsedReferences(records=assign_labels(records), warnings=warnings, format=fmt, found=found)
 
 
 def _damaged(name: str, fmt: str) -> ImportFailed:
@@ -302,9 +305,11 @@ def assign_labels(studies: Iterable[Study], taken: Iterable[str] = ()) -> list[S
 
 def _guarded(
     items: Iterable[Any], convert: Callable[[Any], Study | None], describe: Callable[[int, Any], str]
-) -> tuple[list[Study], list[str]]:
+) -> tuple[list[Study], list[str], int]:
+    """The studies converted from ``items``, a warning per item skipped, and how many items."""
     studies: list[Study] = []
     warnings: list[str] = []
+    index = -1
     for index, item in enumerate(items):
         try:
             study = convert(item)
@@ -331,7 +336,7 @@ def _guarded(
                     limit=max(FIELD_LIMITS[f] for f in fields))
             )
         studies.append(study)
-    return studies, warnings
+    return studies, warnings, index + 1
 
 
 # --- RIS ----------------------------------------------------------------------------------------
@@ -459,9 +464,9 @@ def _ris_study(record: dict[str, list[str]]) -> Study:
     return _study(fields, extra)
 
 
-def _parse_ris(text: str, name: str) -> tuple[list[Study], list[str]]:
+def _parse_ris(text: str, name: str) -> tuple[list[Study], list[str], int]:
     records, without_type = _ris_record_stream(text)
-    studies, record_warnings = _guarded(records, _ris_study, lambda i, r: str(i + 1))
+    studies, record_warnings, found = _guarded(records, _ris_study, lambda i, r: str(i + 1))
     warnings: list[str] = []
     if without_type[0]:
         warnings.append(
@@ -469,7 +474,7 @@ def _parse_ris(text: str, name: str) -> tuple[list[Study], list[str]]:
                 count=without_type[0]
             )
         )
-    return studies, warnings + record_warnings
+    return studies, warnings + record_warnings, found
 
 
 # --- BibTeX / BibLaTeX --------------------------------------------------------------------------
@@ -596,7 +601,7 @@ def _bib_study(entry: Any) -> Study:
     return _study(fields, extra)
 
 
-def _parse_bibtex(text: str, name: str) -> tuple[list[Study], list[str]]:
+def _parse_bibtex(text: str, name: str) -> tuple[list[Study], list[str], int]:
     import bibtexparser
     from bibtexparser.model import DuplicateBlockKeyBlock
 
@@ -629,10 +634,10 @@ def _parse_bibtex(text: str, name: str) -> tuple[list[Study], list[str]]:
                "reference manager and import them again.").format(count=len(damaged), entries=", ".join(damaged))
         )
     entries.sort(key=lambda e: e.start_line if isinstance(getattr(e, "start_line", None), int) else 0)
-    studies, record_warnings = _guarded(
+    studies, record_warnings, found = _guarded(
         entries, _bib_study, lambda i, e: getattr(e, "key", None) or str(i + 1)
     )
-    return _own_citation_keys(studies, warnings), warnings + record_warnings
+    return _own_citation_keys(studies, warnings), warnings + record_warnings, found + len(damaged)
 
 
 def _own_citation_keys(studies: list[Study], warnings: list[str]) -> list[Study]:
@@ -736,7 +741,7 @@ def _medline_study(record: dict[str, list[str]]) -> Study:
     return _study(fields, extra)
 
 
-def _parse_medline(text: str, name: str) -> tuple[list[Study], list[str]]:
+def _parse_medline(text: str, name: str) -> tuple[list[Study], list[str], int]:
     return _guarded(medline_records(text), _medline_study, lambda i, r: _first(r, "PMID") or str(i + 1))
 
 
@@ -789,7 +794,7 @@ def _endnote_study(record: Any) -> Study:
     return _study(fields, extra)
 
 
-def _parse_endnote(text: str, name: str) -> tuple[list[Study], list[str]]:
+def _parse_endnote(text: str, name: str) -> tuple[list[Study], list[str], int]:
     from lxml import etree
 
     warnings: list[str] = []
@@ -805,7 +810,7 @@ def _parse_endnote(text: str, name: str) -> tuple[list[Study], list[str]]:
         raise _damaged(name, "EndNote XML")
     records = list(root.iter("record"))
     return_ = _guarded(records, _endnote_study, lambda i, r: _xml_text(r.find("rec-number")) or str(i + 1))
-    return return_[0], warnings + return_[1]
+    return return_[0], warnings + return_[1], return_[2]
 
 
 # --- CSL-JSON -----------------------------------------------------------------------------------
@@ -892,7 +897,7 @@ def _csl_study(item: Any) -> Study | None:
     return _study(fields, extra)
 
 
-def _parse_csl(text: str, name: str) -> tuple[list[Study], list[str]]:
+def _parse_csl(text: str, name: str) -> tuple[list[Study], list[str], int]:
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
@@ -904,7 +909,7 @@ def _parse_csl(text: str, name: str) -> tuple[list[Study], list[str]]:
     return _guarded(data, _csl_study, lambda i, item: str(item.get("id")) if isinstance(item, dict) and item.get("id") else str(i + 1))
 
 
-_PARSERS: dict[str, Callable[[str, str], tuple[list[Study], list[str]]]] = {
+_PARSERS: dict[str, Callable[[str, str], tuple[list[Study], list[str], int]]] = {
     "ris": _parse_ris,
     "bibtex": _parse_bibtex,
     "medline": _parse_medline,

@@ -115,6 +115,8 @@ class ImportSummary:
     errors: dict[str, str] = field(default_factory=dict)
     #: files in the given folders that are not of a kind this import reads
     skipped: list[str] = field(default_factory=list)
+    #: reference file -> (records read, records found in the file)
+    records: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: documents imported without a text layer
     needs_ocr: list[str] = field(default_factory=list)
     files_read: int = 0
@@ -141,6 +143,7 @@ class ImportSummary:
             "warnings": self.warnings,
             "errors": self.errors,
             "skipped": self.skipped,
+            "records": {k: list(v) for k, v in self.records.items()},
             "needs_ocr": self.needs_ocr,
             "files_read": self.files_read,
         }
@@ -337,6 +340,7 @@ def import_paths(
             step()
             continue
         summary.files_read += 1
+        summary.records[name] = (len(parsed.records), max(parsed.found, len(parsed.records)))
         for warning in parsed.warnings:
             summary.warn(name, warning)
         for study in parsed.records:

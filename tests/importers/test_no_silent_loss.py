@@ -183,3 +183,11 @@ def test_ris_records_come_back_whole(records, crlf, junk):
     want = [(" ".join(r["title"].split()), [" ".join(a.split()) for a in r["authors"]], r["year"],
              " ".join(r["abstract"].split()) if r["abstract"] else None) for r in records]
     assert got == want
+
+
+def test_a_file_says_how_many_records_it_held_and_how_many_were_read():
+    parsed = parse_references(MENDELEY.encode(), "mendeley.bib")
+    assert (len(parsed.records), parsed.found) == (5, 6)  # the damaged entry is counted, not read
+    ris = "TY  - JOUR\nTI  - Peer support\nER  - \nTY  - JOUR\nPY  - 2019\nER  - \n"
+    parsed = parse_references(ris.encode(), "refs.ris")
+    assert (len(parsed.records), parsed.found) == (1, 2)

@@ -134,3 +134,9 @@ def test_a_password_per_file(project, tmp_path):
     summary = import_paths(project, [first, second], passwords={str(first): "alpha", str(second): "beta"},
                            password="wrong")
     assert summary.documents_added == 2 and not summary.errors
+
+
+def test_the_summary_says_records_read_per_file(project, tmp_path):
+    (tmp_path / "b.ris").write_text(PUBMED_RIS + "TY  - JOUR\nPY  - 2019\nER  - \n", encoding="utf-8")
+    summary = import_paths(project, [tmp_path / "b.ris"])
+    assert summary.records == {str(tmp_path / "b.ris"): (1, 2)}

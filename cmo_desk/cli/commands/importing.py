@@ -95,6 +95,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _print_import(summary: ImportSummary) -> None:
+    for file, (read, found) in summary.records.items():
+        print(tr("{file}: {read} of {found} records read").format(file=file, read=read, found=found))
     print(tr("Studies added: {n}").format(n=summary.studies_added))
     print(tr("Documents added: {n}").format(n=summary.documents_added))
     print(tr("Duplicates skipped: {n} ({refs} references, {files} files)").format(
