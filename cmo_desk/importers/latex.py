@@ -77,19 +77,64 @@ def decode_latex(text: str) -> str:
     if not text:
         return text
     if _LATEX_MARKS.search(text):
-        text = _TEXT_SCRIPT_RE.sub(lambda m: "{" + _script(m.group(1), m.group(2)) + "}", text)
-        if "$" in text:
-            text = _MATH_RE.sub(_scripts_in_math, text)
-        converter, context = _converter()
-        from pylatexenc.latexwalker import LatexWalker
-
-        try:
-            walker = LatexWalker(text, latex_context=context, tolerant_parsing=True)
-            nodes = walker.get_latex_nodes()[0]
-            text = converter.nodelist_to_text(nodes)
-        except Exception:  # noqa: BLE001 - damaged LaTeX: keep the value readable as it is
-            text = text.replace("{", "").replace("}", "")
-        if "{" in text:
-            text = _LITERAL_SCRIPT_RE.sub(lambda m: _script(m.group(1), m.group(2)), text)
+        text = "".join(
+            _decode_group(chunk) if special else chunk for special, chunk in _groups(text)
+        )
     text = text.replace("\u00ad", "")
     return " ".join(text.replace("\u00a0", " ").split())
+
+
+_CONTROL_WORD_END_RE = re.compile(r"\\[A-Za-z]+$")
+
+
+def _groups(text: str) -> list[tuple[bool, str]]:
+    """``text`` cut into runs of plain words and runs that carry LaTeX, so the converter (about a
+    millisecond a title) sees only the few words that need it. A cut falls only on a space outside
+    braces and math, and never after a control word (``\\AA rhus``: LaTeX eats that space)."""
+    chunks: list[str] = []
+    depth, math, start = 0, False, 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(0, depth - 1)
+        elif ch == "$":
+            math = not math
+        elif ch == " " and depth == 0 and not math and not _CONTROL_WORD_END_RE.search(text[start:i]):
+            chunks.append(text[start : i + 1])
+            start = i + 1
+        i += 1
+    chunks.append(text[start:])
+    groups: list[tuple[bool, str]] = []
+    for chunk in chunks:
+        special = bool(_LATEX_MARKS.search(chunk))
+        if groups and groups[-1][0] == special:
+            groups[-1] = (special, groups[-1][1] + chunk)
+        else:
+            groups.append((special, chunk))
+    return groups
+
+
+@lru_cache(maxsize=8192)
+def _decode_group(text: str) -> str:
+    trailing = text[len(text.rstrip(" ")) :]
+    text = text.rstrip(" ")
+    text = _TEXT_SCRIPT_RE.sub(lambda m: "{" + _script(m.group(1), m.group(2)) + "}", text)
+    if "$" in text:
+        text = _MATH_RE.sub(_scripts_in_math, text)
+    converter, context = _converter()
+    from pylatexenc.latexwalker import LatexWalker
+
+    try:
+        walker = LatexWalker(text, latex_context=context, tolerant_parsing=True)
+        text = converter.nodelist_to_text(walker.get_latex_nodes()[0])
+    except Exception:  # noqa: BLE001 - damaged LaTeX: keep the value readable as it is
+        text = text.replace("{", "").replace("}", "")
+    if "{" in text:
+        text = _LITERAL_SCRIPT_RE.sub(lambda m: _script(m.group(1), m.group(2)), text)
+    return text + trailing
