@@ -29,6 +29,9 @@ COLUMNS = (
     "coder",
 )
 REQUIRED = ("study",)
+#: Limits on what is read of a spreadsheet: far beyond any CMOC sheet, far below what exhausts memory.
+MAX_ROWS = 50_000
+MAX_COLUMNS = 64
 
 #: Other headings teams use for the same columns (compared after normalising case and spacing).
 _ALIASES = {
@@ -150,7 +153,28 @@ def _read_xlsx(data: bytes, name: str) -> list[list[Any]]:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             return []
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        # The sheet's declared size may be absurd (one cell at XFD1048576 in a 5 KB file would
+        # make openpyxl fill in seventeen thousand million empty cells): read within limits.
+        rows: list[list[Any]] = []
+        for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS):
+            values = list(row)
+            while values and values[-1] is None:
+                values.pop()
+            rows.append(values)
+        if len(rows) > MAX_ROWS:
+            raise ImportFailed(
+                tr("{name} has more than {rows} rows; a CMOC sheet that long is not read. Split it into "
+                   "smaller sheets.").format(name=name, rows=f"{MAX_ROWS:,}")
+            )
+        return rows[:MAX_ROWS]
+    except ImportFailed:
+        raise
+    except Exception:  # noqa: BLE001 - rows are parsed lazily: damage shows up while reading them
+        raise ImportFailed(
+            tr("{name} is damaged or is not a real Excel file. Open it in Excel or LibreOffice and save it again.").format(
+                name=name
+            )
+        ) from None
     finally:
         workbook.close()
 

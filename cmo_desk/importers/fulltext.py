@@ -27,6 +27,8 @@ from cmo_desk.importers.textnorm import (
     clean_text,
     find_doi,
     hyphenated_vocabulary,
+    join_letter_spacing,
+    reflow,
     strip_controls,
 )
 
@@ -42,6 +44,8 @@ MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 BIG_MEMBER_BYTES = 10 * 1024 * 1024
 MAX_RATIO = 100
 MAX_FILE_BYTES = 1024 * 1024 * 1024
+#: More pages than any report or book a review codes; a crafted file lists 200,000.
+MAX_PDF_PAGES = 5_000
 #: Roughly one printed page: where a DOI of the document itself would appear.
 FIRST_PAGE_CHARS = 6000
 
@@ -198,9 +202,72 @@ def _usable_title(title: str | None) -> str | None:
     if not title:
         return None
     title = " ".join(strip_controls(title).split())
-    if len(title) < 4 or _FILENAME_LIKE_TITLE.search(title):
+    if len(title) < 4 or _FILENAME_LIKE_TITLE.search(title) or looks_like_junk_title(title):
         return None
     return title
+
+
+#: Lines at the top of a first page, or PDF metadata, that are not a study's title.
+_JUNK_TITLE_RE = re.compile(
+    r"publishing corporation|^(hindawi|elsevier|springer|biomed central|bmc|wiley|plos one|frontiers)\b|"
+    r"^(research|original|review|short|brief)( article| report| communication)?$|open access$|"
+    r"^arxiv:|\d{8,}|\d\s*\.\.\s*\d|^(volume|vol\.)\s*\d|^page \d|^\d+$",
+    re.IGNORECASE,
+)
+_ARTICLE_TYPE_PREFIX_RE = re.compile(
+    r"^(research|original|review|short|brief)( article| report| communication)?\s+(?=[A-Z])", re.IGNORECASE
+)
+
+
+def looks_like_junk_title(text: str) -> bool:
+    """Publisher boilerplate, identifiers and page ranges ("Hindawi Publishing Corporation",
+    "6489122611071476 1..10"), or a line that is mostly not letters."""
+    text = " ".join(text.split())
+    letters = sum(ch.isalpha() for ch in text)
+    return bool(_JUNK_TITLE_RE.search(text)) or letters < max(4, len(text.replace(" ", "")) // 2)
+
+
+def _largest_text(document: Any) -> str | None:
+    """The first page's text set in the largest type that reads as a title (three words or more,
+    not boilerplate): the whole title block, whatever its line breaks."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_raw
+
+    if len(document) == 0:
+        return None
+    page = document[0]
+    textpage = page.get_textpage()
+    try:
+        rect = pdfium_raw.FS_RECTF()
+        groups: dict[int, list[list[str]]] = {}
+        size: int | None = None
+        run: list[str] = []
+        for index in range(min(textpage.count_chars(), 20_000)):
+            ch = chr(pdfium_raw.FPDFText_GetUnicode(textpage.raw, index))
+            if ch.isspace() or ch in "\x02\ufffe\x00":
+                run.append(" ")
+                continue
+            if pdfium_raw.FPDFText_GetLooseCharBox(textpage.raw, index, ctypes.byref(rect)):
+                this = round(abs(rect.top - rect.bottom))
+            else:
+                this = size or 0
+            if this != size and run:
+                groups.setdefault(size or 0, []).append(run)
+                run = []
+            size = this
+            run.append(ch)
+        if run:
+            groups.setdefault(size or 0, []).append(run)
+    finally:
+        textpage.close()
+        page.close()
+    for _, runs in sorted(groups.items(), reverse=True):
+        text = " ".join(" ".join("".join(r).split()) for r in runs)
+        text = _ARTICLE_TYPE_PREFIX_RE.sub("", text).strip()
+        if len(text.split()) >= 3 and not looks_like_junk_title(text):
+            return text[:300]
+    return None
 
 
 def _check_cancel(cancel: CancelCallback | None) -> None:
@@ -244,7 +311,14 @@ def _extract_pdf(
             ).format(name=filename)
         )
     try:
-        document = pdfium.PdfDocument(data, password=password)
+        try:
+            # Without the password first: a PDF with only an owner password (copy or print
+            # restrictions) opens without one, and giving it one it does not have fails.
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as err:
+            if password is None or getattr(err, "err_code", None) != pdfium_raw.FPDF_ERR_PASSWORD:
+                raise
+            document = pdfium.PdfDocument(data, password=password)
     except pdfium.PdfiumError as err:
         code = getattr(err, "err_code", None)
         if code == pdfium_raw.FPDF_ERR_PASSWORD:
@@ -280,6 +354,12 @@ def _extract_pdf(
                 tr("The PDF's owner restricted copying its text; check the licence before quoting it in an export.")
             )
         total = len(document)
+        if total > MAX_PDF_PAGES:
+            raise ImportFailed(
+                tr("{name} has {pages} pages, more than the {limit} a study's full text can have; it is not "
+                   "imported. Import the chapters or the part the review needs.").format(
+                    name=filename, pages=f"{total:,}", limit=f"{MAX_PDF_PAGES:,}")
+            )
         raw_pages: list[str] = []
         unreadable: list[int] = []
         for index in range(total):
@@ -300,6 +380,16 @@ def _extract_pdf(
             metadata = document.get_metadata_dict()
         except pdfium.PdfiumError:
             pass
+        largest = None
+        if _usable_title(metadata.get("Title")) is None and raw_pages:
+            first_line = next((line.strip() for line in raw_pages[0].splitlines() if line.strip()), "")
+            if not first_line or looks_like_junk_title(first_line):
+                # Junk metadata and a boilerplate first line: the title is the first page's
+                # largest text.
+                try:
+                    largest = _largest_text(document)
+                except pdfium.PdfiumError:
+                    largest = None
     finally:
         document.close()
 
@@ -311,7 +401,12 @@ def _extract_pdf(
     # hyphen whether it was a real hyphen, using the words the document hyphenates elsewhere.
     joined_raw = "\n".join(raw_pages)
     vocabulary = hyphenated_vocabulary(joined_raw.replace("\ufffe", " "))
-    pages = [clean_text(_PDFIUM_JOIN_RE.sub(_pdfium_join, page), vocabulary) for page in raw_pages]
+    # Paragraphs read as paragraphs: lines the layout broke inside a sentence are joined, and
+    # headings set in spaced capitals closed up; each page on its own, so page starts stay true.
+    pages = [
+        reflow(join_letter_spacing(clean_text(_PDFIUM_JOIN_RE.sub(_pdfium_join, page), vocabulary)))
+        for page in raw_pages
+    ]
 
     visible = sum(len("".join(page.split())) for page in pages)
     needs_ocr = total == 0 or visible < 10 * total
@@ -324,7 +419,7 @@ def _extract_pdf(
                 tr("Pages {pages} have no text (scanned or blank).").format(pages=_page_list(empty))
             )
 
-    title = metadata.get("Title") or None
+    title = _usable_title(metadata.get("Title")) or largest
     doi = None
     for key in ("Subject", "Keywords", "Title"):
         doi = find_doi(metadata.get(key) or "")
@@ -441,16 +536,136 @@ MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fall
 DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
 
 
+#: Where a hard page break sat, until the text is split into pages (never left in the text).
+_PAGE_MARK = "\x0c"
+
+
+def _roman(number: int) -> str:
+    out = ""
+    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+                           (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while number >= value:
+            out += letters
+            number -= value
+    return out
+
+
+class _NoteLabels:
+    """Footnotes numbered 1, 2, 3 and endnotes i, ii, iii in the order they are referenced, as
+    Word shows them (the XML ids are neither)."""
+
+    def __init__(self) -> None:
+        self.labels: dict[str, dict[str, str]] = {"footnotes": {}, "endnotes": {}}
+
+    def label(self, part: str, note_id: str) -> str:
+        known = self.labels[part]
+        if note_id not in known:
+            n = len(known) + 1
+            known[note_id] = str(n) if part == "footnotes" else _roman(n)
+        return known[note_id]
+
+
+def _letters(number: int) -> str:
+    out = ""
+    while number > 0:
+        number, rem = divmod(number - 1, 26)
+        out = chr(ord("a") + rem) + out
+    return out
+
+
+_NUMBER_FORMATS: dict[str, Callable[[int], str]] = {
+    "decimal": str,
+    "decimalZero": lambda n: f"{n:02d}",
+    "lowerLetter": _letters,
+    "upperLetter": lambda n: _letters(n).upper(),
+    "lowerRoman": _roman,
+    "upperRoman": lambda n: _roman(n).upper(),
+}
+#: Levels read per list and lists per document: far more than any document has.
+_MAX_LIST_LEVELS = 9
+
+
+class _Numbering:
+    """List numbers as Word shows them ("I.", "A.", "1.", "a)", "•"), from ``numbering.xml``."""
+
+    def __init__(self, root: Any | None = None) -> None:
+        self.levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId -> ilvl -> (start, fmt, text)
+        self.counters: dict[str, list[int]] = {}
+        if root is None:
+            return
+        abstract: dict[str, dict[int, tuple[int, str, str]]] = {}
+        for node in root.iter(W + "abstractNum"):
+            levels: dict[int, tuple[int, str, str]] = {}
+            for lvl in node.iter(W + "lvl"):
+                level = _int_attr(lvl, "ilvl")
+                if level is None or not 0 <= level < _MAX_LIST_LEVELS:
+                    continue
+                start = lvl.find(W + "start")
+                fmt = lvl.find(W + "numFmt")
+                text = lvl.find(W + "lvlText")
+                levels[level] = (
+                    _int_attr(start, "val") if start is not None and _int_attr(start, "val") is not None else 1,
+                    fmt.get(W + "val", "decimal") if fmt is not None else "decimal",
+                    text.get(W + "val", "") if text is not None else "",
+                )
+            abstract[node.get(W + "abstractNumId", "")] = levels
+        for num in root.iter(W + "num"):
+            ref = num.find(W + "abstractNumId")
+            levels = dict(abstract.get(ref.get(W + "val", "") if ref is not None else "", {}))
+            for override in num.iter(W + "lvlOverride"):
+                level = _int_attr(override, "ilvl")
+                start = override.find(W + "startOverride")
+                if level in levels and start is not None and _int_attr(start, "val") is not None:
+                    levels[level] = (_int_attr(start, "val") or 0, *levels[level][1:])
+            self.levels[num.get(W + "numId", "")] = levels
+
+    def label(self, num_id: str, level: int) -> str:
+        levels = self.levels.get(num_id)
+        if not levels or level not in levels:
+            return ""
+        counters = self.counters.setdefault(num_id, [0] * _MAX_LIST_LEVELS)
+        start, fmt, _ = levels[level]
+        counters[level] = counters[level] + 1 if counters[level] else start
+        for deeper in range(level + 1, _MAX_LIST_LEVELS):
+            counters[deeper] = 0
+        if fmt == "bullet":
+            return "\u2022"
+        if fmt == "none":
+            return ""
+
+        def value(match: re.Match[str]) -> str:
+            k = int(match.group(1)) - 1
+            if not 0 <= k < _MAX_LIST_LEVELS or k not in levels:
+                return ""
+            n = counters[k] or levels[k][0]
+            return _NUMBER_FORMATS.get(levels[k][1], str)(n)
+
+        return re.sub(r"%([1-9])", value, levels[level][2]).strip()
+
+
+def _int_attr(element: Any, name: str) -> int | None:
+    try:
+        return int(element.get(W + name))
+    except (TypeError, ValueError):
+        return None
+
+
 class _DocxWriter:
     """Walks WordprocessingML in reading order, emitting paragraphs and table rows as lines."""
 
-    def __init__(self) -> None:
+    def __init__(self, notes: _NoteLabels | None = None, numbering: _Numbering | None = None) -> None:
         self.lines: list[str] = []
+        self.notes = notes or _NoteLabels()
+        self.numbering = numbering or _Numbering()
 
     def block(self, element: Any) -> None:
         for child in element:
             tag = child.tag
             if tag == W + "p":
+                if child.find(f"{W}pPr/{W}pageBreakBefore") is not None and child.find(
+                    f"{W}pPr/{W}pageBreakBefore"
+                ).get(W + "val") not in ("0", "false", "off"):
+                    self.lines.append(_PAGE_MARK)
                 self.lines.append(self.paragraph(child))
             elif tag == W + "tbl":
                 self.table(child)
@@ -460,7 +675,17 @@ class _DocxWriter:
     def paragraph(self, element: Any) -> str:
         parts: list[str] = []
         self._runs(element, parts)
-        return "".join(parts)
+        text = "".join(parts)
+        num = element.find(f"{W}pPr/{W}numPr")
+        if num is not None:
+            num_id, level = num.find(W + "numId"), num.find(W + "ilvl")
+            label = self.numbering.label(
+                num_id.get(W + "val", "") if num_id is not None else "",
+                (_int_attr(level, "val") or 0) if level is not None else 0,
+            )
+            if label and text.strip():
+                text = f"{label} {text}"
+        return text
 
     def _runs(self, element: Any, parts: list[str]) -> None:
         for child in element:
@@ -471,16 +696,19 @@ class _DocxWriter:
                 parts.append(child.text or "")
             elif tag == W + "tab" or tag == W + "ptab":
                 parts.append("\t")
+            elif tag == W + "br" and child.get(W + "type") == "page":
+                parts.append("\n" + _PAGE_MARK + "\n")
             elif tag in (W + "br", W + "cr"):
                 parts.append("\n")
             elif tag == W + "noBreakHyphen":
                 parts.append("-")
             elif tag in (W + "footnoteReference", W + "endnoteReference"):
-                parts.append(f"[{child.get(W + 'id', '')}]")
+                part = "footnotes" if tag == W + "footnoteReference" else "endnotes"
+                parts.append(f"[{self.notes.label(part, child.get(W + 'id', ''))}]")
             elif tag == W + "txbxContent":
-                inner = _DocxWriter()
+                inner = _DocxWriter(self.notes, self.numbering)
                 inner.block(child)
-                text = " ".join(line for line in inner.lines if line.strip())
+                text = " ".join(line.replace(_PAGE_MARK, " ") for line in inner.lines if line.strip())
                 if text:
                     parts.append(" " + text + " ")
             elif tag in (W + "instrText", W + "delText", W + "rPr", W + "pPr"):
@@ -489,9 +717,10 @@ class _DocxWriter:
                 self._runs(child, parts)
 
     def cell_text(self, cell: Any) -> str:
-        inner = _DocxWriter()
+        inner = _DocxWriter(self.notes, self.numbering)
         inner.block(cell)
-        return " ".join(line.strip() for line in inner.lines if line.strip())
+        return " ".join(line.replace(_PAGE_MARK, " ").strip() for line in inner.lines
+                        if line.replace(_PAGE_MARK, " ").strip())
 
     def table(self, element: Any) -> None:
         for row in element.iter(W + "tr"):
@@ -540,13 +769,19 @@ def _extract_docx(
             "endnotes": _read_member(archive, "word/endnotes.xml", filename, kind),
         }
         core = _read_member(archive, "docProps/core.xml", filename, kind)
+        numbering_xml = _read_member(archive, "word/numbering.xml", filename, kind)
 
     root = _parse_xml(body_xml, filename, kind)
     body = root.find(W + "body")
-    writer = _DocxWriter()
+    try:
+        numbering = _Numbering(_parse_xml(numbering_xml, filename, kind) if numbering_xml else None)
+    except ImportFailed:
+        numbering = _Numbering()  # damaged list definitions: the text without its numbers
+    writer = _DocxWriter(numbering=numbering)
     if body is not None:
         writer.block(body)
     lines = writer.lines
+    labels_of = writer.notes
     labels = {"footnotes": tr("Footnotes"), "endnotes": tr("Endnotes")}
     for part, raw in notes.items():
         if not raw:
@@ -557,11 +792,12 @@ def _extract_docx(
         for note in note_root:
             if note.get(W + "type") in ("separator", "continuationSeparator", "continuationNotice"):
                 continue
-            inner = _DocxWriter()
+            inner = _DocxWriter(labels_of)
             inner.block(note)
-            text = " ".join(line.strip() for line in inner.lines if line.strip())
+            text = " ".join(line.replace(_PAGE_MARK, " ").strip() for line in inner.lines
+                            if line.replace(_PAGE_MARK, " ").strip())
             if text:
-                note_lines.append(f"[{note.get(W + 'id', '')}] {text}")
+                note_lines.append(f"[{labels_of.label(part, note.get(W + 'id', ''))}] {text}")
         if note_lines:
             lines += ["", labels[part], *note_lines]
     title = None
@@ -571,11 +807,14 @@ def _extract_docx(
             title = title_el.text if title_el is not None else None
         except ImportFailed:
             title = None
-    text = clean_text(_join_lines(lines))
+    # Hard page breaks make pages, so that an excerpt cites the page a reader finds it on.
+    pages = [clean_text(_join_lines(chunk.split("\n"))) for chunk in "\n".join(lines).split(_PAGE_MARK)]
+    while len(pages) > 1 and not pages[-1].strip():
+        pages.pop()  # a break at the very end starts no page
     warnings: list[str] = []
-    if not text.strip():
+    if not any(page.strip() for page in pages):
         warnings.append(tr("The document has no text."))
-    return _finish([text], MEDIA_TYPES[".docx"], f"lxml {_version('lxml')} (docx)", data, warnings, title, None)
+    return _finish(pages, MEDIA_TYPES[".docx"], f"lxml {_version('lxml')} (docx)", data, warnings, title, None)
 
 
 def _join_lines(lines: list[str]) -> str:
@@ -588,13 +827,26 @@ TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
 
+#: Most spaces one ``<text:s text:c="N"/>`` gives: a page is never wider; a crafted file asks
+#: for two thousand million (gigabytes of spaces).
+MAX_ODT_SPACES = 200
+
+
+def _space_count(value: str | None) -> int:
+    try:
+        count = int(value or 1)
+    except ValueError:
+        count = 1
+    return max(1, min(count, MAX_ODT_SPACES))
+
+
 def _odt_inline(element: Any, parts: list[str], notes: list[str]) -> None:
     if element.text:
         parts.append(element.text)
     for child in element:
         tag = child.tag
         if tag == TEXT_NS + "s":
-            parts.append(" " * int(child.get(TEXT_NS + "c", "1") or 1))
+            parts.append(" " * _space_count(child.get(TEXT_NS + "c")))
         elif tag == TEXT_NS + "tab":
             parts.append("\t")
         elif tag == TEXT_NS + "line-break":
@@ -685,18 +937,81 @@ _BOMS = (
 )
 
 
+#: How telling a letter is of the languages each code page serves (1 common, 0.5 rarer): a cp1250
+#: reading is believed over cp1252 only when its letters are the likelier ones (otherwise Western
+#: text is misread: "naïve" as "naďve", "Seán" as "Seįn").
+_WESTERN_LETTERS = dict.fromkeys("éáíóúàèçñãõâêôüöäïëîûßÉÁÍÓÚÀÈÇÑÃÕÂÊÔÜÖÄÏËÎÛ", 1.0) | dict.fromkeys(
+    "ìòùåæøÌÒÙÅÆØýÝ", 0.5
+)
+_CENTRAL_EUROPEAN_LETTERS = dict.fromkeys("čřšžěůłąęśćńźżőűățșşČŘŠŽĚŮŁĄĘŚĆŃŹŻŐŰĂȚȘŞ", 1.0) | dict.fromkeys(
+    "ďťňľĺŕţĎŤŇĽĹŔŢ", 0.5
+)
+_CENTRAL_EUROPEAN_PAGES = frozenset({"cp1250", "iso8859_2", "latin_2", "mac_latin2", "cp852"})
+
+
+def _letter_scores(western: str, central: str) -> tuple[float, float]:
+    """How telling the letters are where the two readings differ."""
+    pairs = [(a, b) for a, b in zip(western, central) if a != b]
+    return (sum(_WESTERN_LETTERS.get(a, 0.0) for a, _ in pairs),
+            sum(_CENTRAL_EUROPEAN_LETTERS.get(b, 0.0) for _, b in pairs))
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """"utf-16-le"/"utf-16-be" when the bytes read as UTF-16 without a byte-order mark."""
+    sample = data[:8192]
+    if len(sample) < 8:
+        return None
+    sample = sample[: len(sample) - len(sample) % 2]
+    even, odd = sample[0::2], sample[1::2]
+    zeros_even, zeros_odd = even.count(0), odd.count(0)
+    half = len(even)
+    for encoding, zeros, other in (("utf-16-le", zeros_odd, zeros_even), ("utf-16-be", zeros_even, zeros_odd)):
+        if zeros >= 2 and zeros * 5 >= half and other <= half // 100:
+            try:
+                data[: len(data) - len(data) % 2].decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            return encoding
+    return None
+
+
+def _guess_single_byte(data: bytes, sample: bytes) -> str:
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(sample))
+    best = matches[0].encoding if matches else "cp1252"
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    if western is None:
+        return best
+    if best in _CENTRAL_EUROPEAN_PAGES:
+        try:
+            central = data.decode(best)
+        except (UnicodeDecodeError, LookupError):
+            return "cp1252"
+        west, centre = _letter_scores(western, central)
+        if centre > west:
+            return best
+    # Western European text decodes as many code pages; cp1252 is by far the most common for it.
+    return "cp1252"
+
+
 def decode_text(data: bytes, filename: str) -> tuple[str, list[str]]:
-    """Decode bytes of unknown encoding: BOM, then UTF-8, then a guess (with a warning)."""
+    """Decode bytes of unknown encoding: BOM, then UTF-16 without a BOM, then UTF-8, then a guess
+    (with a warning)."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             body = data[len(bom):] if encoding != "utf-8-sig" else data
             return body.decode(encoding, errors="replace"), []
+    utf16 = _bomless_utf16(data)
+    if utf16 is not None:
+        return data.decode(utf16, errors="replace"), []
     try:
         return data.decode("utf-8"), []
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
     sample = data[:2_000_000]
     controls = sum(1 for byte in sample[:65536] if byte < 9 or 13 < byte < 32)
     if controls > len(sample[:65536]) // 50:
@@ -705,14 +1020,7 @@ def decode_text(data: bytes, filename: str) -> tuple[str, list[str]]:
                 name=filename
             )
         )
-    matches = list(from_bytes(sample))
-    encoding = "cp1252"
-    if matches:
-        best = matches[0]
-        tied = [m.encoding for m in matches if m.chaos <= best.chaos and m.coherence >= best.coherence - 0.01]
-        # Western European text decodes equally well as cp1250 and cp1252; cp1252 is far more
-        # common for it, and the letters differ (è vs č).
-        encoding = "cp1252" if "cp1252" in tied else best.encoding
+    encoding = _guess_single_byte(data, sample)
     text = data.decode(encoding, errors="replace")
     warning = tr("The file is not UTF-8; it was read as {encoding} (a guess). Check accented letters.").format(
         encoding=encoding
@@ -730,7 +1038,11 @@ def _extract_txt(data: bytes, filename: str) -> ExtractedText:
         )
     text = clean_text(text)
     if not text.strip():
-        warnings.append(tr("The document has no text."))
+        raise ImportFailed(
+            tr("{name} is empty: it holds no text, so no study was made from it. Check that it is the right file.").format(
+                name=filename
+            )
+        )
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), None)
     title = first_line if first_line and len(first_line) <= 300 else None
     return _finish([text], "text/plain", "cmo-desk text", data, warnings, title, None)

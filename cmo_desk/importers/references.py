@@ -9,10 +9,11 @@ input, so each record is converted inside its own guard.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ class ParsedReferences:
     records: list[Study]
     warnings: list[str] = field(default_factory=list)
     format: str = ""
+    #: Records found in the file, read or not (damaged entries, records without a title, author
+    #: or identifier): ``len(records)`` of ``found`` were read.
+    found: int = 0
 
 
 def parse_references(source: str | os.PathLike[str] | bytes, filename: str | None = None) -> ParsedReferences:
@@ -71,6 +75,7 @@ def parse_references(source: str | os.PathLike[str] | bytes, filename: str | Non
                 )
             ) from None
     text, warnings = _decode(data, name)
+    del data  # a 50 MB export need not be held twice while it is parsed
     fmt = detect_format(text, name)
     if fmt is None:
         raise ImportFailed(
@@ -80,7 +85,7 @@ def parse_references(source: str | os.PathLike[str] | bytes, filename: str | Non
         )
     parser = _PARSERS[fmt]
     try:
-        records, record_warnings = parser(text, name)
+        records, record_warnings, found = parser(text, name)
     except ImportFailed:
         raise
     except RecursionError:
@@ -98,7 +103,7 @@ def parse_references(source: str | os.PathLike[str] | bytes, filename: str | Non
                 name=name, formats=FORMAT_NAMES
             )
         )
-    return ParsedReferences(records=assign_labels(records), warnings=warnings, format=fmt)
+    return ParsedReferences(records=assign_labels(records), warnings=warnings, format=fmt, found=found)
 
 
 def _damaged(name: str, fmt: str) -> ImportFailed:
@@ -112,14 +117,23 @@ def _damaged(name: str, fmt: str) -> ImportFailed:
 def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
     from cmo_desk.importers.fulltext import decode_text
 
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFailed(
-            tr("{name} is not a reference file this program reads. Export the references as one of: {formats}.").format(
-                name=name, formats=FORMAT_NAMES
+    try:
+        text, warnings = decode_text(data, name)
+    except ImportFailed:
+        text, warnings = "\x00", []  # binary data
+    nuls = text.count("\x00")
+    if nuls:
+        if nuls > len(text) // 20:
+            raise ImportFailed(
+                tr("{name} is not a reference file this program reads. Export the references as one of: {formats}.").format(
+                    name=name, formats=FORMAT_NAMES
+                )
             )
-        )
-    text, warnings = decode_text(data, name)
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+        text = text.replace("\x00", "")
+        warnings.append(tr("{count} NUL bytes (damage) were removed from the file.").format(count=nuls))
+    text = text.lstrip("\ufeff")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text, warnings
 
 
@@ -129,7 +143,7 @@ def detect_format(text: str, filename: str = "") -> str | None:
     lower_name = filename.lower()
     if re.match(r"(\d+\.\s*\n\s*)?TY  -", head) or re.search(r"^TY  - ", head[:2000], re.M):
         return "ris"
-    if re.match(r"PMID- ", head) or re.search(r"^PMID- ", head, re.M):
+    if re.search(r"^PMID- ?\d", head, re.M):
         return "medline"
     if head.startswith("<") and ("<record" in head or "<records" in head or "<xml" in head[:200]):
         return "endnote-xml"
@@ -172,25 +186,49 @@ def _year(value: Any) -> int | None:
     return int(match.group(1)) if match else None
 
 
+#: Longest field kept, in characters. Real titles stay under 1,000 and abstracts under 20,000; a
+#: 10 MB "title" (damage, or a crafted file) would make every comparison of it take seconds.
+FIELD_LIMITS = {"abstract": 100_000, "title": 4_000, "author": 1_000, "other": 4_000}
+_TRUNCATED = "\x00truncated"
+
+
+def _capped(value: str | None, kind: str, cut: list[str]) -> str | None:
+    limit = FIELD_LIMITS[kind]
+    if value is None or len(value) <= limit:
+        return value
+    cut.append(kind)
+    return value[:limit].rstrip() + "\u2026"
+
+
 def _study(fields: dict[str, Any], extra: dict[str, Any] | None = None) -> Study:
-    authors = [a for a in (_clean(a) for a in fields.get("authors") or []) if a]
+    cut: list[str] = []
+    raw_authors = fields.get("authors") or []
+    authors = [_capped(a, "author", cut) for a in (_clean(a) for a in raw_authors) if a]
     extra = {k: v for k, v in (extra or {}).items() if v not in (None, "", [], {})}
-    return Study(
+    extra = {k: (_capped(v, "other", cut) if isinstance(v, str) else v) for k, v in extra.items()}
+
+    def short(key: str) -> str | None:
+        return _capped(_clean(fields.get(key)), "other", cut)
+
+    study = Study(
         id=new_id(),
         authors=authors or None,
         year=fields.get("year"),
-        title=_clean(fields.get("title")),
-        journal=_clean(fields.get("journal")),
-        volume=_clean(fields.get("volume")),
-        issue=_clean(fields.get("issue")),
-        pages=_clean(fields.get("pages")),
-        doi=normalise_doi(_clean(fields.get("doi"))),
-        pmid=_clean(fields.get("pmid")),
-        url=_clean(fields.get("url")),
-        abstract=_clean(fields.get("abstract")),
-        reference_type=_clean(fields.get("reference_type")),
+        title=_capped(_clean(fields.get("title")), "title", cut),
+        journal=short("journal"),
+        volume=short("volume"),
+        issue=short("issue"),
+        pages=short("pages"),
+        doi=normalise_doi(short("doi")),
+        pmid=short("pmid"),
+        url=short("url"),
+        abstract=_capped(_clean(fields.get("abstract")), "abstract", cut),
+        reference_type=short("reference_type"),
         extra=extra or None,
     )
+    if cut:
+        study = replace(study, extra={**(study.extra or {}), _TRUNCATED: sorted(set(cut))})
+    return study
 
 
 def _usable(study: Study) -> bool:
@@ -241,15 +279,16 @@ def _suffix(index: int) -> str:
 
 def assign_labels(studies: Iterable[Study], taken: Iterable[str] = ()) -> list[Study]:
     """Give each study a "Surname Year" label, with a/b/c... suffixes where two would read the
-    same, also against ``taken`` (labels already in the project)."""
-    studies = list(studies)
+    same, also against ``taken`` (labels already in the project). A list is relabelled in place
+    (each study is replaced as it is labelled, so seventy thousand are never held twice)."""
+    if not isinstance(studies, list):
+        studies = list(studies)
     taken_set = {t.casefold() for t in taken}
     bases = [make_label(s) for s in studies]
     counts = Counter(b.casefold() for b in bases)
     used: set[str] = set(taken_set)
     next_suffix: Counter[str] = Counter()
-    result: list[Study] = []
-    for study, base in zip(studies, bases):
+    for index, (study, base) in enumerate(zip(studies, bases)):
         key = base.casefold()
         if counts[key] == 1 and key not in taken_set:
             label = base
@@ -260,15 +299,17 @@ def assign_labels(studies: Iterable[Study], taken: Iterable[str] = ()) -> list[S
                 if label.casefold() not in used:
                     break
         used.add(label.casefold())
-        result.append(replace(study, label=label))
-    return result
+        studies[index] = replace(study, label=label)
+    return studies
 
 
 def _guarded(
     items: Iterable[Any], convert: Callable[[Any], Study | None], describe: Callable[[int, Any], str]
-) -> tuple[list[Study], list[str]]:
+) -> tuple[list[Study], list[str], int]:
+    """The studies converted from ``items``, a warning per item skipped, and how many items."""
     studies: list[Study] = []
     warnings: list[str] = []
+    index = -1
     for index, item in enumerate(items):
         try:
             study = convert(item)
@@ -281,8 +322,21 @@ def _guarded(
                 )
             )
             continue
+        if study.extra and _TRUNCATED in study.extra:
+            extra = dict(study.extra)
+            fields = extra.pop(_TRUNCATED)
+            study = replace(study, extra=extra or None)
+            warnings.append(
+                tr("Record {record}: its {fields} was too long and was cut to {limit} characters; check "
+                   "it against the original.").format(
+                    record=describe(index, item),
+                    fields=", ".join({"title": tr("title"), "author": tr("an author's name"),
+                                      "abstract": tr("abstract"), "other": tr("another field")}[f]
+                                     for f in fields),
+                    limit=max(FIELD_LIMITS[f] for f in fields))
+            )
         studies.append(study)
-    return studies, warnings
+    return studies, warnings, index + 1
 
 
 # --- RIS ----------------------------------------------------------------------------------------
@@ -291,80 +345,73 @@ _RIS_TAG_RE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 _RIS_IDENTIFYING_TAGS = frozenset({"TI", "T1", "CT", "BT", "AU", "A1", "DO"})
 
 
-def _ris_records(text: str) -> tuple[list[dict[str, list[str]]], list[str]]:
-    """Split RIS into records of tag -> values. Tolerates a missing TY line, junk between records
-    (Ovid writes links after ER) and continuation lines."""
-    import rispy
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time (``io.StringIO`` would copy it at four bytes a
+    character; ``splitlines`` would hold every line at once)."""
+    start, end_of_text = 0, len(text)
+    while start < end_of_text:
+        end = text.find("\n", start)
+        if end < 0:
+            end = end_of_text
+        yield text[start:end]
+        start = end + 1
 
-    records: list[dict[str, list[str]]] = []
-    warnings: list[str] = []
-    cleaned: list[str] = []
-    # Tag lines outside a TY...ER record: some exports append stray tags after ER (Ovid), and a
-    # damaged file may have lost its TY line. Such a group is kept only if it holds a reference.
-    orphan: list[str] = []
-    in_record = False
-    started_without_type = 0
 
-    def flush_orphan() -> None:
-        nonlocal started_without_type
-        if any(line[:2] in _RIS_IDENTIFYING_TAGS for line in orphan):
-            started_without_type += 1
-            cleaned.extend(["TY  - GEN", *orphan, "ER  - "])
-        orphan.clear()
+def _ris_record_stream(text: str) -> tuple[Iterator[dict[str, list[str]]], list[int]]:
+    """Records one at a time, in a single pass over the lines, holding one record at a time (a
+    50 MB export is not copied line by line). The list counts groups of tag lines found outside a
+    TY...ER record that held a reference and were read as generic references; it is complete once
+    the records are consumed."""
+    without_type = [0]
 
-    for line in text.split("\n"):
-        match = _RIS_TAG_RE.match(line.rstrip())
-        if match:
-            tag = match.group(1)
-            value_line = f"{tag}  - {match.group(2) or ''}".rstrip()
-            if tag == "TY":
-                flush_orphan()
-                in_record = True
-                cleaned.append(value_line)
-            elif tag == "ER":
-                if in_record:
-                    cleaned.append("ER  - ")
+    def records() -> Iterator[dict[str, list[str]]]:
+        current: dict[str, list[str]] | None = None  # inside TY...ER
+        orphan: dict[str, list[str]] = {}  # tag lines outside a record
+        last: list[str] | None = None  # the value list a continuation line extends
+
+        def orphan_record() -> dict[str, list[str]] | None:
+            # Some exports append stray tags after ER (Ovid), and a damaged file may have lost
+            # its TY line: such a group is kept only if it holds a reference.
+            if any(tag in _RIS_IDENTIFYING_TAGS for tag in orphan):
+                without_type[0] += 1
+                return {"TY": ["GEN"], **orphan}
+            return None
+
+        for raw in _lines(text):
+            line = raw.rstrip()
+            match = _RIS_TAG_RE.match(line)
+            if match:
+                tag, value = match.group(1), (match.group(2) or "").strip()
+                if tag == "TY":
+                    found = orphan_record()
+                    orphan, last = {}, None
+                    if found:
+                        yield found
+                    if current is not None:
+                        yield current
+                    current = {"TY": [value]}
+                elif tag == "ER":
+                    if current is not None:
+                        yield current
+                    else:
+                        found = orphan_record()
+                        if found:
+                            yield found
+                    current, orphan, last = None, {}, None
                 else:
-                    flush_orphan()
-                in_record = False
-            elif in_record:
-                cleaned.append(value_line)
-            else:
-                orphan.append(value_line)
-        elif line.strip():
-            target = cleaned if in_record else orphan
-            if target and not target[-1].startswith("TY  -") and not target[-1].startswith("ER  -"):
+                    target = current if current is not None else orphan
+                    last = target.setdefault(tag, [])
+                    last.append(value)
+            elif line.strip() and last is not None:
                 # A continuation of the previous value.
-                target[-1] += " " + line.strip()
-    if in_record:
-        cleaned.append("ER  - ")
-    flush_orphan()
-    if started_without_type:
-        warnings.append(
-            trn("{count} record had no TY (type) line; read as a generic reference. Check it.",
-                "{count} records had no TY (type) line; read as generic references. Check them.",
-                started_without_type).format(
-                count=started_without_type
-            )
-        )
-    all_tags = sorted(set(rispy.TAG_KEY_MAPPING) | {m.group(1) for m in (_RIS_TAG_RE.match(c) for c in cleaned) if m})
-    parser = rispy.RisParser(
-        mapping={tag: tag for tag in all_tags},
-        list_tags=[t for t in all_tags if t not in ("TY", "ER")],
-        skip_unknown_tags=False,
-    )
-    for entry in parser.parse("\n".join(cleaned) + "\n"):
-        merged: dict[str, list[str]] = {}
-        for key, value in entry.items():
-            if key == "unknown_tag" and isinstance(value, dict):
-                for tag, values in value.items():
-                    merged.setdefault(tag, []).extend(str(v) for v in values)
-            elif isinstance(value, list):
-                merged.setdefault(key, []).extend(str(v) for v in value)
-            elif value is not None:
-                merged.setdefault(key, []).append(str(value))
-        records.append(merged)
-    return records, warnings
+                last[-1] = (last[-1] + " " + line.strip()).strip()
+        if current is not None:
+            yield current
+        found = orphan_record()
+        if found:
+            yield found
+
+    return records(), without_type
 
 
 def _first(record: dict[str, list[str]], *tags: str) -> str | None:
@@ -386,7 +433,8 @@ def _ris_study(record: dict[str, list[str]]) -> Study:
     pmid = None
     an = _first(record, "AN")
     database = " ".join(record.get("DB", []) + record.get("DP", [])).lower()
-    if an and an.isdigit() and ("pubmed" in database or "medline" in database):
+    # EndNote and Zotero libraries fed from PubMed write "DP  - NLM" (the data provider).
+    if an and an.isdigit() and ("pubmed" in database or "medline" in database or "nlm" in database.split()):
         pmid = an
     for note in record.get("C2", []) + record.get("N1", []) + record.get("M2", []):
         match = re.search(r"PMID:?\s*(\d{4,9})", note)
@@ -416,10 +464,17 @@ def _ris_study(record: dict[str, list[str]]) -> Study:
     return _study(fields, extra)
 
 
-def _parse_ris(text: str, name: str) -> tuple[list[Study], list[str]]:
-    records, warnings = _ris_records(text)
-    studies, record_warnings = _guarded(records, _ris_study, lambda i, r: str(i + 1))
-    return studies, warnings + record_warnings
+def _parse_ris(text: str, name: str) -> tuple[list[Study], list[str], int]:
+    records, without_type = _ris_record_stream(text)
+    studies, record_warnings, found = _guarded(records, _ris_study, lambda i, r: str(i + 1))
+    warnings: list[str] = []
+    if without_type[0]:
+        warnings.append(
+            trn("{count} record had no TY (type) line; read as a generic reference. Check it.",
+                "{count} records had no TY (type) line; read as generic references. Check them.",
+                without_type[0]).format(count=without_type[0])
+        )
+    return studies, warnings + record_warnings, found
 
 
 # --- BibTeX / BibLaTeX --------------------------------------------------------------------------
@@ -546,30 +601,86 @@ def _bib_study(entry: Any) -> Study:
     return _study(fields, extra)
 
 
-def _parse_bibtex(text: str, name: str) -> tuple[list[Study], list[str]]:
+def _parse_bibtex(text: str, name: str) -> tuple[list[Study], list[str], int]:
     import bibtexparser
+    from bibtexparser.model import DuplicateBlockKeyBlock
 
+    # bibtexparser logs each damaged block; its raw messages must not reach the terminal. What was
+    # not read is said below, entry by entry.
+    logger = logging.getLogger("bibtexparser")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    logger.propagate = False
     library = bibtexparser.parse_string(text)
     warnings: list[str] = []
-    if library.failed_blocks:
-        shown = ", ".join(
-            str(getattr(block, "start_line", "?") + 1) if isinstance(getattr(block, "start_line", None), int) else "?"
-            for block in library.failed_blocks[:10]
+    entries = list(library.entries)
+    damaged: list[str] = []
+    for block in library.failed_blocks:
+        if isinstance(block, DuplicateBlockKeyBlock) and block.ignore_error_block is not None:
+            # A second entry with a key already used (Mendeley writes "@article{," for every
+            # entry without one) is a work of its own: it gets a key of its own below.
+            entries.append(block.ignore_error_block)
+            continue
+        line = block.start_line + 1 if isinstance(getattr(block, "start_line", None), int) else "?"
+        key = re.match(r"\s*@\s*\w+\s*[{(]\s*([^,\s]*)", getattr(block, "raw", "") or "")
+        damaged.append(
+            tr("{key} (line {line})").format(key=key.group(1), line=line)
+            if key and key.group(1)
+            else tr("line {line}").format(line=line)
         )
+    if damaged:
         warnings.append(
-            tr("{count} damaged entries were skipped (near lines {lines}).").format(
-                count=len(library.failed_blocks), lines=shown
-            )
+            tr("{count} damaged entries could not be read and were not imported: {entries}. Fix them in the "
+               "reference manager and import them again.").format(count=len(damaged), entries=", ".join(damaged))
         )
-    studies, record_warnings = _guarded(
-        library.entries, _bib_study, lambda i, e: getattr(e, "key", None) or str(i + 1)
+    entries.sort(key=lambda e: e.start_line if isinstance(getattr(e, "start_line", None), int) else 0)
+    studies, record_warnings, found = _guarded(
+        entries, _bib_study, lambda i, e: getattr(e, "key", None) or str(i + 1)
     )
-    return studies, warnings + record_warnings
+    return _own_citation_keys(studies, warnings), warnings + record_warnings, found + len(damaged)
+
+
+def _own_citation_keys(studies: list[Study], warnings: list[str]) -> list[Study]:
+    """Give every study a citation key of its own ("Smith2018", "Smith2018a"), as Zotero and
+    JabRef do; a re-keyed entry keeps the key it had under ``original_citation_key``."""
+    used: set[str] = set()
+    result: list[Study] = []
+    rekeyed = 0
+    for study in studies:
+        extra = dict(study.extra or {})
+        key = str(extra.get("citation_key") or "").strip()
+        if key and key not in used:
+            used.add(key)
+            result.append(study)
+            continue
+        base = key or _generated_key(study)
+        candidate, n = base, 0
+        while candidate in used:
+            candidate = base + _suffix(n)
+            n += 1
+        used.add(candidate)
+        if key:
+            extra["original_citation_key"] = key
+        extra["citation_key"] = candidate
+        rekeyed += 1
+        result.append(replace(study, extra=extra))
+    if rekeyed:
+        warnings.append(
+            tr("{count} entries had an empty citation key or one used by another entry; each was imported "
+               "with a key of its own.").format(count=rekeyed)
+        )
+    return result
+
+
+def _generated_key(study: Study) -> str:
+    name = re.sub(r"\W+", "", surname(study.authors[0])) if study.authors else ""
+    return f"{name or 'anon'}{study.year or ''}"
 
 
 # --- PubMed MEDLINE -----------------------------------------------------------------------------
 
-_MEDLINE_TAG_RE = re.compile(r"^([A-Z][A-Z0-9]{0,3}) {0,3}- (.*)$")
+#: "TAG - value"; PubMed also writes "PMID-22664220" with no space after the dash.
+_MEDLINE_TAG_RE = re.compile(r"^([A-Z][A-Z0-9]{0,3}) {0,3}- ?(.*)$")
 
 
 def medline_records(text: str) -> list[dict[str, list[str]]]:
@@ -578,7 +689,7 @@ def medline_records(text: str) -> list[dict[str, list[str]]]:
     records: list[dict[str, list[str]]] = []
     current: dict[str, list[str]] | None = None
     last_tag: str | None = None
-    for line in text.split("\n"):
+    for line in _lines(text):
         match = _MEDLINE_TAG_RE.match(line)
         if match and len(line) >= 6 and line[4] == "-":
             tag, value = match.group(1), match.group(2).strip()
@@ -630,7 +741,7 @@ def _medline_study(record: dict[str, list[str]]) -> Study:
     return _study(fields, extra)
 
 
-def _parse_medline(text: str, name: str) -> tuple[list[Study], list[str]]:
+def _parse_medline(text: str, name: str) -> tuple[list[Study], list[str], int]:
     return _guarded(medline_records(text), _medline_study, lambda i, r: _first(r, "PMID") or str(i + 1))
 
 
@@ -683,7 +794,7 @@ def _endnote_study(record: Any) -> Study:
     return _study(fields, extra)
 
 
-def _parse_endnote(text: str, name: str) -> tuple[list[Study], list[str]]:
+def _parse_endnote(text: str, name: str) -> tuple[list[Study], list[str], int]:
     from lxml import etree
 
     warnings: list[str] = []
@@ -699,7 +810,7 @@ def _parse_endnote(text: str, name: str) -> tuple[list[Study], list[str]]:
         raise _damaged(name, "EndNote XML")
     records = list(root.iter("record"))
     return_ = _guarded(records, _endnote_study, lambda i, r: _xml_text(r.find("rec-number")) or str(i + 1))
-    return return_[0], warnings + return_[1]
+    return return_[0], warnings + return_[1], return_[2]
 
 
 # --- CSL-JSON -----------------------------------------------------------------------------------
@@ -786,7 +897,7 @@ def _csl_study(item: Any) -> Study | None:
     return _study(fields, extra)
 
 
-def _parse_csl(text: str, name: str) -> tuple[list[Study], list[str]]:
+def _parse_csl(text: str, name: str) -> tuple[list[Study], list[str], int]:
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
@@ -798,7 +909,7 @@ def _parse_csl(text: str, name: str) -> tuple[list[Study], list[str]]:
     return _guarded(data, _csl_study, lambda i, item: str(item.get("id")) if isinstance(item, dict) and item.get("id") else str(i + 1))
 
 
-_PARSERS: dict[str, Callable[[str, str], tuple[list[Study], list[str]]]] = {
+_PARSERS: dict[str, Callable[[str, str], tuple[list[Study], list[str], int]]] = {
     "ris": _parse_ris,
     "bibtex": _parse_bibtex,
     "medline": _parse_medline,

@@ -19,6 +19,10 @@ Rules worth knowing:
   that excerpt's memo, and the rest (consensus CMOCs among them) come back as ``memos``.
 - Users become coders with ``coder_id(name)``, so a user with the name of an existing coder is that
   coder.
+- Selection positions: CMO Desk writes Unicode code points. Other programs may count UTF-16 code
+  units (NVivo); the two differ only after a character outside the Basic Multilingual Plane, and
+  the reading whose selections agree with their names and word boundaries is used. Passages that
+  fit neither are imported as code points and listed in ``skipped`` for the user to check.
 
 Accepted deviations from the standard: ``Project.qde`` (or any single ``.qde``) at the top of the
 archive, ``sources/`` in any case, empty ``<Sets/>`` and similar empty containers, a ``.zip`` name,
@@ -28,6 +32,7 @@ no namespace on the XML. Refused: not a zip, no ``.qde`` or several, not REFI XM
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import re
@@ -293,6 +298,91 @@ def _extract_pdf_text(data: bytes) -> tuple[str, list[int]]:
     return "\n\n".join(parts), starts or [0]
 
 
+# --- selection positions ---------------------------------------------------------------------
+#
+# The standard says positions count characters but not which: NVivo (and other .NET and Java
+# programs) count UTF-16 code units, CMO Desk and QualCoder count code points. The two readings
+# differ only after a character outside the Basic Multilingual Plane (most emoji, rare CJK), so
+# they are told apart on the selections they put in different places: the reading whose
+# selections agree with their names (programs name a selection by its first words) and start and
+# end on word boundaries wins.
+
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
+_ELLIPSIS = ("\u2026", "...")
+
+
+class _Utf16Offsets:
+    """Converts UTF-16 code-unit offsets of ``text`` to code-point offsets."""
+
+    def __init__(self, text: str) -> None:
+        # UTF-16 offset of each astral character (it occupies that unit and the next).
+        self.astral = [m.start() + k for k, m in enumerate(_ASTRAL_RE.finditer(text))]
+
+    def to_code_points(self, unit: int) -> int | None:
+        """None when the offset falls between the two halves of a surrogate pair."""
+        k = bisect.bisect_left(self.astral, unit)
+        if k and self.astral[k - 1] == unit - 1:
+            return None
+        return unit - k
+
+
+def _on_boundary(text: str, pos: int) -> bool:
+    if pos <= 0 or pos >= len(text):
+        return True
+    return not (text[pos - 1].isalnum() and text[pos].isalnum())
+
+
+def _name_fits(name: str | None, quote: str) -> bool | None:
+    """Whether a selection's name agrees with its text; None when the name says nothing."""
+    label = " ".join((name or "").split())
+    for tail in _ELLIPSIS:
+        label = label.removesuffix(tail).rstrip()
+    if len(label) < 3:
+        return None
+    quote = " ".join(quote.split())
+    return quote.startswith(label) or label.startswith(quote)
+
+
+def _fit(text: str, start: int | None, end: int | None, name: str | None) -> int:
+    """How well a reading of a selection fits the text: 0 (out of range or mid-character) to 3."""
+    if start is None or end is None or not 0 <= start <= end <= len(text):
+        return 0
+    named = _name_fits(name, text[start:end])
+    if named is False:
+        return 0
+    score = 1 + (_on_boundary(text, start) and _on_boundary(text, end))
+    return score + (named is True)
+
+
+@dataclass(frozen=True)
+class _OffsetReading:
+    utf16: bool
+    #: Selections the two readings place differently, and how many of them fit the chosen one.
+    differing: int = 0
+    fitting: int = 0
+
+
+def _choose_offset_unit(text: str, selections: list[tuple[int, int, str | None]], trust_code_points: bool
+                        ) -> tuple[_OffsetReading, _Utf16Offsets | None]:
+    if trust_code_points or not _ASTRAL_RE.search(text):
+        return _OffsetReading(utf16=False), None
+    conv = _Utf16Offsets(text)
+    cp_score = u16_score = differing = cp_fit = u16_fit = 0
+    for start, end, name in selections:
+        u_start, u_end = conv.to_code_points(start), conv.to_code_points(end)
+        if (u_start, u_end) == (start, end):
+            continue
+        differing += 1
+        a, b = _fit(text, start, end, name), _fit(text, u_start, u_end, name)
+        cp_score += a
+        u16_score += b
+        cp_fit += a >= 2
+        u16_fit += b >= 2
+    if u16_score > cp_score:
+        return _OffsetReading(True, differing, u16_fit), conv
+    return _OffsetReading(False, differing, cp_fit if cp_score > u16_score else 0), None
+
+
 # --- the reader ------------------------------------------------------------------------------
 
 
@@ -305,6 +395,24 @@ class _Selection:
     description: str | None
     code_guids: list[str]
     note_guids: list[str]
+    name: str | None = None
+
+
+#: Deepest code tree read: real codebooks nest a handful of levels; a crafted one 20,000.
+MAX_CODE_DEPTH = 100
+
+
+def _check_code_depth(codes_el: ET.Element, label: str) -> None:
+    stack = [(el, 1) for el in _kids(codes_el, "Code")]
+    while stack:
+        el, depth = stack.pop()
+        if depth > MAX_CODE_DEPTH:
+            raise ImportFailed(
+                tr("{file} nests codes more than {limit} levels deep, which no codebook needs; it is not "
+                   "imported. Export it again from the program that made it.").format(
+                    file=label, limit=MAX_CODE_DEPTH)
+            )
+        stack.extend((child, depth + 1) for child in _kids(el, "Code"))
 
 
 class _Reader:
@@ -368,6 +476,7 @@ class _Reader:
                     if guid:
                         explicit_kind[guid] = kind
         # Iterative walk: a hostile file may nest codes deeper than Python's recursion allows.
+        _check_code_depth(codes_el, self.label)
         stack: list[tuple[ET.Element, str | None, str | None, bool]] = [
             (el, None, None, False) for el in reversed(_kids(codes_el, "Code"))
         ]
@@ -439,6 +548,7 @@ class _Reader:
             description=_kid_text(el, "Description"),
             code_guids=codes,
             note_guids=notes,
+            name=el.get("name"),
         )
 
 
@@ -487,9 +597,81 @@ def _find_qde(safezip: SafeZip, label: str) -> str:
     return top[0]
 
 
+_SNIFF_BYTES = 4096
+#: The top element of a REFI-QDA XML file, after the declaration, comments and any DOCTYPE.
+_XML_ROOT_RE = re.compile(
+    rb"(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*<(?:[A-Za-z_][\w.-]*:)?(Project|CodeBook)[\s>/]", re.S
+)
+
+
+def sniff_refi(path: str | os.PathLike[str]) -> str | None:
+    """"project" or "codebook" when the file is a REFI-QDA one by its content, whatever its name
+    (mail systems and MAXQDA users save projects as ``.zip``; a ``project.qde`` may come bare)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return None
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            import zipfile
+
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, IndexError, NotImplementedError):
+            return None
+        top = [n for n in names if "/" not in n.replace("\\", "/") and n.lower().endswith(".qde")]
+        return "project" if top else None
+    match = _XML_ROOT_RE.match(head.removeprefix(b"\xef\xbb\xbf"))
+    if match is None:
+        return None
+    return "project" if match.group(1) == b"Project" else "codebook"
+
+
+class _NoArchive:
+    """The sources of a bare ``project.qde``: none are in the file."""
+
+    def lookup(self, path: str | None) -> str | None:
+        return None
+
+    def read(self, name: str) -> bytes:  # pragma: no cover - lookup never finds a member
+        raise KeyError(name)
+
+    read_original = read
+
+
+def _read_bare_qde(path: Path, label: str) -> RefiImport:
+    try:
+        if path.stat().st_size > MAX_XML_BYTES:
+            raise ImportFailed(
+                tr("{file} is larger than any project file ({size} MiB); it is not imported.").format(
+                    file=label, size=path.stat().st_size // MiB
+                )
+            )
+        data = path.read_bytes()
+    except OSError as err:
+        raise ImportFailed(
+            tr("Cannot read {file}: {reason}. Check that the file is readable.").format(
+                file=label, reason=err.strerror or err
+            )
+        ) from err
+    root = parse_xml(data, label)
+    if _local(root.tag) != "Project":
+        raise ImportFailed(
+            tr(
+                "{file} is XML but not a REFI-QDA project (its top element is {tag}). Choose a .qdpx "
+                "exported by a qualitative analysis program."
+            ).format(file=label, tag=_local(root.tag) or "?")
+        )
+    return _read_project(root, _NoArchive(), label)  # type: ignore[arg-type]
+
+
 def read_qdpx(path: str | os.PathLike[str], limits: ZipLimits = DEFAULT_LIMITS) -> RefiImport:
-    """Read a REFI-QDA project (``.qdpx``, or the same zip named ``.zip``)."""
+    """Read a REFI-QDA project (``.qdpx``, the same zip under any name, or a bare ``.qde``: its
+    codebook, users and notes come in, and every source is listed as missing)."""
     label = Path(path).name
+    if sniff_refi(path) == "project" and not _is_zip(path):
+        return _read_bare_qde(Path(path), label)
     with SafeZip(path, limits) as safezip:
         qde_name = _find_qde(safezip, label)
         data = safezip.read(qde_name, MAX_XML_BYTES)
@@ -504,6 +686,14 @@ def read_qdpx(path: str | os.PathLike[str], limits: ZipLimits = DEFAULT_LIMITS) 
                 )
             )
         return _read_project(root, _Archive(safezip), label)
+
+
+def _is_zip(path: str | os.PathLike[str]) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def read_qdc(path: str | os.PathLike[str]) -> RefiImport:
@@ -671,10 +861,20 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
                 created_by=creator,
             )
         )
-        for sel_el in selections:
-            sel = reader.read_selection(sel_el)
-            if sel is None:
-                continue
+        read = [s for s in (reader.read_selection(el) for el in selections) if s is not None]
+        reading, utf16 = _choose_offset_unit(text, [(s.start, s.end, s.name) for s in read], from_cmo_desk)
+        if reading.differing and reading.fitting * 2 < reading.differing:
+            reader.skip(
+                tr(
+                    "The positions of {count} coded passages in \u201c{name}\u201d fit the text neither as "
+                    "characters nor as UTF-16 code units; they were imported as characters and may mark the "
+                    "wrong words: check them."
+                ).format(count=reading.differing - reading.fitting, name=name)
+            )
+        for sel in read:
+            if utf16 is not None:
+                start, end = utf16.to_code_points(sel.start), utf16.to_code_points(sel.end)
+                sel.start, sel.end = (start, end) if start is not None and end is not None else (-1, -1)
             if not (0 <= sel.start <= sel.end <= len(text)):
                 reader.count(
                     tr("{count} text selections pointing outside their source's text were not imported.")

@@ -15,7 +15,10 @@ _LIGATURE_RE = re.compile("[" + "".join(_LIGATURES) + "]")
 #: are illegal in XML and would break the Word and QDPX exports.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 _TRAILING_SPACE_RE = re.compile(r"[ \t\u00a0]+\n")
-_LINE_END_HYPHEN_RE = re.compile(r"(\w+)-\n(\w+)")
+#: ``(?<!\w)`` makes each word a single attempt: without it a run of letters with no hyphen
+#: (40,000 in a row, or Chinese without punctuation) is retried from every letter, in quadratic time.
+_LINE_END_HYPHEN_RE = re.compile(r"(?<!\w)(\w+)-\n(\w+)")
+_HYPHENATED_RE = re.compile(r"(?<!\w)\w+-\w+")
 _SOFT_HYPHEN_BREAK_RE = re.compile("\u00ad[ \t]*\n[ \t]*")
 
 DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>{}]+)", re.IGNORECASE)
@@ -59,7 +62,7 @@ def clean_text(text: str, hyphenated_words: frozenset[str] = frozenset()) -> str
 
 def hyphenated_vocabulary(text: str) -> frozenset[str]:
     """Hyphenated words written on one line: evidence that a hyphen at a line break is real."""
-    return frozenset(m.group(0).lower() for m in re.finditer(r"\w+-\w+", text))
+    return frozenset(m.group(0).lower() for m in _HYPHENATED_RE.finditer(text))
 
 
 def normalise_doi(value: str | None) -> str | None:
@@ -103,3 +106,59 @@ def normalise_title(title: str | None) -> str:
         if not unicodedata.combining(ch)
         and unicodedata.category(ch)[0] in ("L", "N")
     )
+
+
+#: A line that ends inside a sentence (a letter, digit, comma or the like) followed by one that
+#: begins in lower case: one paragraph broken by the page layout. ``[^\W\d_]`` is any letter.
+_WRAPPED_LINE_RE = re.compile(r"(?<=[^\W_]|[,;)\]’”])[ \t]*\n(?=[^\W\d_])")
+_CJK_RE = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+#: "R E S EAR CH", "R EVI EW": a heading set in spaced capitals, at the start of a line.
+_LETTER_SPACED_RE = re.compile(r"(?m)^((?:[A-Z]{1,3} ){2,}[A-Z]{1,3})(?= [^\s]|$)")
+
+
+def reflow(text: str) -> str:
+    """Join the lines of a paragraph that the layout broke ("control over their\\nstaff" becomes
+    "control over their staff"); lines that end a sentence, and lines of Chinese, Japanese or
+    Korean, keep their breaks. Never adds or removes anything but the break itself."""
+
+    def join(match: re.Match[str]) -> str:
+        after = match.end()
+        if not text[after : after + 1].islower():
+            return match.group(0)
+        before = text[max(0, match.start() - 1) : match.start()]
+        if _CJK_RE.match(before) or _CJK_RE.match(text[after : after + 1]):
+            return match.group(0)
+        return " "
+
+    return _WRAPPED_LINE_RE.sub(join, text)
+
+
+#: Words publishers set in spaced capitals; only these are closed up, so that "WHO U N AIDS" or
+#: initials stay as written.
+_SPACED_HEADINGS = frozenset(
+    "research review article original abstract introduction background methods results discussion "
+    "conclusion conclusions references open access case report commentary editorial letter protocol "
+    "study systematic brief short communication perspective debate methodology".split()
+)
+
+
+def join_letter_spacing(text: str) -> str:
+    """Close up headings set in spaced capitals ("R E S EAR CH" becomes "RESEARCH")."""
+
+    def close(match: re.Match[str]) -> str:
+        tokens = match.group(1).split(" ")
+        words: list[str] = []
+        i = 0
+        while i < len(tokens):
+            for end in range(len(tokens), i + 1, -1):
+                word = "".join(tokens[i:end])
+                if word.casefold() in _SPACED_HEADINGS:
+                    words.append(word)
+                    i = end
+                    break
+            else:
+                words.append(tokens[i])
+                i += 1
+        return " ".join(words)
+
+    return _LETTER_SPACED_RE.sub(close, text)

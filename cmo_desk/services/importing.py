@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from cmo_desk.domain.errors import (
     Cancelled,
     CmoDeskError,
     ImportFailed,
+    PasswordRequired,
     ReadOnlyError,
     ValidationError,
 )
@@ -30,8 +31,10 @@ from cmo_desk.domain.ids import new_id
 from cmo_desk.domain.records import CmocStatus, CodeKind
 from cmo_desk.importers.cmoc_sheet import CmocRow, QuoteLocator, read_cmoc_sheet
 from cmo_desk.importers.dedupe import DuplicateIndex
-from cmo_desk.importers.fulltext import ExtractedText, decode_text, extract_file
+from cmo_desk.importers.fulltext import ExtractedText, decode_text
 from cmo_desk.importers.linking import link_files
+from cmo_desk.importers.refi import sniff_refi
+from cmo_desk.importers.sandbox import SafeReader
 from cmo_desk.importers.references import (
     assign_labels,
     detect_format,
@@ -65,8 +68,21 @@ class LinkedFile:
     file: str
     study_id: str
     study_label: str
-    #: "doi", "title" or "new" (a study made from the file)
+    #: "doi", "title", "confirmed" (a proposed link the user accepted) or "new" (a study made
+    #: from the file)
     how: str
+
+
+@dataclass(frozen=True)
+class ProposedLink:
+    """A study a file may belong to that was not linked automatically: the file went to a study of
+    its own. Pass ``{file: study_id}`` as ``accept_links`` to link it instead."""
+
+    file: str
+    study_id: str
+    study_label: str
+    #: Why the link was not made automatically (titles differ, year or first author not found...).
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,12 +101,23 @@ class ImportSummary:
     duplicate_references: list[Duplicate] = field(default_factory=list)
     duplicate_files: list[Duplicate] = field(default_factory=list)
     linked: list[LinkedFile] = field(default_factory=list)
+    #: Links to confirm: files that resemble a study but lacked the evidence to be linked.
+    proposed_links: list[ProposedLink] = field(default_factory=list)
+    #: Identifiers (PMID, DOI) copied from a skipped duplicate onto the study it duplicates:
+    #: (study label, field, value).
+    identifiers_added: list[tuple[str, str, str]] = field(default_factory=list)
+    #: True when nothing was written (a dry run to review the proposed links first).
+    dry_run: bool = False
+    #: Encrypted PDFs that need a password they were not given (also in ``errors``).
+    passwords_needed: list[str] = field(default_factory=list)
     #: file -> warnings about it (records skipped, pages without text, no text layer...)
     warnings: dict[str, list[str]] = field(default_factory=dict)
     #: file -> why it was not imported
     errors: dict[str, str] = field(default_factory=dict)
     #: files in the given folders that are not of a kind this import reads
     skipped: list[str] = field(default_factory=list)
+    #: reference file -> (records read, records found in the file)
+    records: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: documents imported without a text layer
     needs_ocr: list[str] = field(default_factory=list)
     files_read: int = 0
@@ -110,9 +137,14 @@ class ImportSummary:
             "duplicate_references": [asdict(d) for d in self.duplicate_references],
             "duplicate_files": [asdict(d) for d in self.duplicate_files],
             "linked": [asdict(link) for link in self.linked],
+            "proposed_links": [asdict(p) for p in self.proposed_links],
+            "identifiers_added": [list(i) for i in self.identifiers_added],
+            "dry_run": self.dry_run,
+            "passwords_needed": self.passwords_needed,
             "warnings": self.warnings,
             "errors": self.errors,
             "skipped": self.skipped,
+            "records": {k: list(v) for k, v in self.records.items()},
             "needs_ocr": self.needs_ocr,
             "files_read": self.files_read,
         }
@@ -193,7 +225,7 @@ def _looks_like_references(path: Path) -> bool:
 
 def _kind(path: Path) -> str | None:
     suffix = path.suffix.lower()
-    if suffix in REFI_EXTENSIONS:
+    if suffix in REFI_EXTENSIONS or (suffix not in FULLTEXT_EXTENSIONS and sniff_refi(path)):
         return "refi"
     if suffix == ".txt":
         return "references" if _looks_like_references(path) else "fulltext"
@@ -223,14 +255,25 @@ def import_paths(
     password: str | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelCallback | None = None,
+    accept_links: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+    passwords: Mapping[str, str] | None = None,
 ) -> ImportSummary:
     """Import reference exports and full texts (files, or folders walked in name order).
 
-    References become studies (duplicates within the import and against the project skipped);
-    full texts become documents linked to a study by DOI, else by title, else to a new study made
-    from the file. Nothing is written until every file has been read; a bad file is reported in
-    the summary and does not stop the others. Raises ImportFailed when no file could be read,
-    Cancelled when ``cancel()`` returns True."""
+    References become studies (duplicates within the import and against the project skipped; a
+    skipped duplicate's PMID or DOI is copied onto the study it duplicates when that has none);
+    full texts become documents linked to a study by DOI, or by title when the year and first
+    author agree too, else to a new study made from the file, with any resembling study listed in
+    ``proposed_links``. ``accept_links`` ({file: study id}, files named as in the summary) links
+    proposed files to the given studies; ``dry_run`` reads and decides everything and writes
+    nothing, so the proposals can be shown first. Nothing is written until every file has been
+    read; a bad file is reported in the summary and does not stop the others. Raises ImportFailed
+    when no file could be read, Cancelled when ``cancel()`` returns True.
+
+    PDFs are opened without a password first; ``passwords`` ({file: password}, files named as in
+    the summary) gives one per file, ``password`` one for the rest. Files that need a password
+    they were not given are listed in ``passwords_needed`` (and in ``errors``)."""
     _check_writable(session)
     summary = ImportSummary()
     references: list[tuple[str, Path]] = []
@@ -285,6 +328,10 @@ def import_paths(
     index = DuplicateIndex(existing)
     citations = {_citation_key(s): s.id for s in existing}
     new_studies: list[rec.Study] = []
+    existing_by_id = {s.id: s for s in existing}
+    new_by_id: dict[str, int] = {}
+    #: study id -> identifiers to add to a study already in the project
+    identifier_updates: dict[str, dict[str, str]] = {}
     for name, path in references:
         _check_cancel(cancel)
         try:
@@ -294,6 +341,7 @@ def import_paths(
             step()
             continue
         summary.files_read += 1
+        summary.records[name] = (len(parsed.records), max(parsed.found, len(parsed.records)))
         for warning in parsed.warnings:
             summary.warn(name, warning)
         for study in parsed.records:
@@ -301,9 +349,12 @@ def import_paths(
             if match is not None:
                 summary.duplicate_references.append(Duplicate(
                     name, study.title or study.label or "", match, None))
+                _copy_identifiers(study, match, new_studies, new_by_id, existing_by_id,
+                                  identifier_updates, index)
                 continue
             index.add(study)
             citations.setdefault(_citation_key(study), study.id)
+            new_by_id[study.id] = len(new_studies)
             new_studies.append(study)
         step()
     new_studies = assign_labels(new_studies, taken=[s.label for s in existing if s.label])
@@ -317,46 +368,57 @@ def import_paths(
     extracted: list[tuple[str, ExtractedText]] = []
     source_of: dict[str, Path] = {}
     seen_hashes: dict[str, str] = {}
-    for name, path in fulltexts:
-        _check_cancel(cancel)
-        try:
-            text = extract_file(path, password=password, cancel=cancel)
-        except Cancelled:
-            raise
-        except CmoDeskError as err:
-            summary.errors[name] = str(err)
+    # Each file is read in a child process with memory and time limits: a crafted file that
+    # would exhaust memory or crash the PDF engine is refused, and the desk keeps running.
+    with SafeReader() as reader:
+        for name, path in fulltexts:
+            _check_cancel(cancel)
+            try:
+                text = reader.read(path, password=(passwords or {}).get(name, password),
+                                   cancel=cancel)
+            except Cancelled:
+                raise
+            except PasswordRequired as err:
+                summary.errors[name] = str(err)
+                summary.passwords_needed.append(name)
+                step()
+                continue
+            except CmoDeskError as err:
+                summary.errors[name] = str(err)
+                step()
+                continue
+            except Exception as err:  # noqa: BLE001 - one unreadable file must not stop the others
+                summary.errors[name] = tr(
+                    "{name} could not be read ({detail}). Check the file or save it again."
+                ).format(name=Path(name).name, detail=type(err).__name__)
+                step()
+                continue
+            summary.files_read += 1
             step()
-            continue
-        except Exception as err:  # noqa: BLE001 - one unreadable file must not stop the others
-            summary.errors[name] = tr(
-                "{name} could not be read ({detail}). Check the file or save it again."
-            ).format(name=Path(name).name, detail=type(err).__name__)
-            step()
-            continue
-        summary.files_read += 1
-        step()
-        if text.sha256 in known_hashes:
-            doc = known_hashes[text.sha256]
-            summary.duplicate_files.append(Duplicate(
-                name, Path(name).name, doc.study_id, labels.get(doc.study_id or "")))
-            continue
-        if text.sha256 in seen_hashes:
-            summary.duplicate_files.append(Duplicate(name, Path(name).name, None, None))
-            summary.warn(name, tr("The same file as {other}; imported once.").format(
-                other=seen_hashes[text.sha256]))
-            continue
-        seen_hashes[text.sha256] = name
-        for warning in text.warnings:
-            summary.warn(name, warning)
-        if text.needs_ocr:
-            summary.needs_ocr.append(name)
-        # The bytes are read again when written: a folder of PDFs held in memory at once would
-        # not fit on an old laptop.
-        extracted.append((name, replace(text, original=b"")))
-        source_of[name] = path
+            if text.sha256 in known_hashes:
+                doc = known_hashes[text.sha256]
+                summary.duplicate_files.append(Duplicate(
+                    name, Path(name).name, doc.study_id, labels.get(doc.study_id or "")))
+                continue
+            if text.sha256 in seen_hashes:
+                summary.duplicate_files.append(Duplicate(name, Path(name).name, None, None))
+                summary.warn(name, tr("The same file as {other}; imported once.").format(
+                    other=seen_hashes[text.sha256]))
+                continue
+            seen_hashes[text.sha256] = name
+            for warning in text.warnings:
+                summary.warn(name, warning)
+            if text.needs_ocr:
+                summary.needs_ocr.append(name)
+            # The bytes are read again when written: a folder of PDFs held in memory at once would
+            # not fit on an old laptop.
+            extracted.append((name, text))
+            source_of[name] = path
 
     if summary.files_read == 0:
-        raise ImportFailed(next(iter(summary.errors.values())))
+        failure = ImportFailed(next(iter(summary.errors.values())))
+        failure.summary = summary  # type: ignore[attr-defined]  # which files need a password
+        raise failure
     _check_cancel(cancel)
 
     candidates = [s if _distinctive_title(s.title) else replace(s, title=None)
@@ -365,8 +427,17 @@ def import_paths(
     taken_labels = {label.casefold() for label in labels.values() if label}
     file_studies: list[rec.Study] = []
     document_study: list[str] = []
+    accepted = dict(accept_links or {})
+    known_ids = set(labels)
     for (name, text), decision in zip(extracted, decisions):
         study_id = decision.study_id
+        if study_id is None and accepted.get(name) in known_ids:
+            study_id = accepted[name]
+            decision = replace(decision, study_id=study_id, how="confirmed")
+        elif study_id is None and decision.proposed_study_id:
+            summary.proposed_links.append(ProposedLink(
+                name, decision.proposed_study_id, labels.get(decision.proposed_study_id, ""),
+                tuple(decision.reasons)))
         if study_id is None:
             label = _unique_label(Path(name).stem, taken_labels)
             study = rec.Study(id=new_id(), label=label, title=decision.title, doi=decision.doi)
@@ -376,10 +447,19 @@ def import_paths(
         document_study.append(study_id)
         summary.linked.append(LinkedFile(name, study_id, labels.get(study_id, ""), decision.how))
 
+    summary.identifiers_added = [
+        (labels.get(sid, ""), key, value) for sid, values in identifier_updates.items()
+        for key, value in values.items()]
+    if dry_run:
+        summary.dry_run = True
+        return summary
     with session.write(need_coder=False) as uow:
         for study in [*new_studies, *file_studies]:
             values = {k: getattr(study, k) for k in _STUDY_FIELDS}
             uow.create("study", {**values, "created_by": session.coder_id}, id=study.id)
+        for study_id, values in identifier_updates.items():
+            if study_id not in new_by_id:  # new studies were written with them
+                uow.update("study", study_id, values)
         for (name, text), study_id in zip(extracted, document_study):
             sha = uow.put_blob(_original_bytes(source_of[name], name, text.sha256))
             uow.create("document", {
@@ -413,6 +493,37 @@ def _distinctive_title(title: str | None) -> bool:
     if any("\u2e80" <= ch <= "\uffef" for ch in key):
         return len(key) >= 6  # CJK titles carry a word in every character or two
     return len(key) >= 12 and (len((title or "").split()) >= 3 or len(key) >= 25)
+
+
+_IDENTIFIERS = ("pmid", "doi")
+
+
+def _copy_identifiers(duplicate: rec.Study, match: str, new_studies: list[rec.Study],
+                      new_by_id: dict[str, int], existing: dict[str, rec.Study],
+                      updates: dict[str, dict[str, str]], index: DuplicateIndex) -> None:
+    """A skipped duplicate may carry an identifier the kept record lacks (the PubMed export has
+    the PMID, the Zotero one the DOI): copy it, never overwrite one. ``updates`` collects what
+    was copied, per study id."""
+    if match in new_by_id:
+        kept = new_studies[new_by_id[match]]
+        missing = {k: getattr(duplicate, k) for k in _IDENTIFIERS
+                   if getattr(duplicate, k) and not getattr(kept, k)}
+        if missing:
+            kept = replace(kept, **missing)
+            new_studies[new_by_id[match]] = kept
+            index.add(kept)
+            updates.setdefault(match, {}).update(missing)
+        return
+    study = existing.get(match)
+    if study is None:
+        return
+    pending = updates.setdefault(match, {})
+    for key in _IDENTIFIERS:
+        value = getattr(duplicate, key)
+        if value and not getattr(study, key) and key not in pending:
+            pending[key] = value
+    if not pending:
+        del updates[match]
 
 
 def _original_bytes(path: Path, name: str, sha256: str) -> bytes:
@@ -452,7 +563,9 @@ def _unique_label(base: str, taken: set[str]) -> str:
 
 
 def is_refi_file(path: str | os.PathLike[str]) -> bool:
-    return Path(path).suffix.lower() in REFI_EXTENSIONS
+    """A REFI-QDA project or codebook, by its name or, whatever the name, by its content."""
+    target = Path(path)
+    return target.suffix.lower() in REFI_EXTENSIONS or (target.is_file() and sniff_refi(target) is not None)
 
 
 def import_refi_file(

@@ -30,7 +30,7 @@ from cmo_desk.domain.errors import Cancelled, ImportFailed
 from cmo_desk.domain.i18n import LANGUAGES, tr
 from cmo_desk.domain.schema import CMOC_SLOTS, ENTITIES
 from cmo_desk.domain.snapshot import ProjectSnapshot
-from cmo_desk.importers.refi import RefiImport, RefiMemo, read_qdc, read_qdpx
+from cmo_desk.importers.refi import RefiImport, RefiMemo, read_qdc, read_qdpx, sniff_refi
 from cmo_desk.domain.initials import initials_of
 from cmo_desk.services.session import CODER_COLORS, Session
 from cmo_desk.store.project_store import UnitOfWork
@@ -143,9 +143,11 @@ def read_refi(path: str | os.PathLike[str]) -> tuple[RefiImport, str]:
     """Read a REFI-QDA file; returns the records and "project" or "codebook"."""
     target = Path(path)
     suffix = target.suffix.lower()
-    if suffix in CODEBOOK_SUFFIXES:
+    # The content decides over the name: projects arrive as .zip, bare .qde, or without a suffix.
+    sniffed = sniff_refi(target)
+    if sniffed == "codebook" or (sniffed is None and suffix in CODEBOOK_SUFFIXES):
         return read_qdc(target), "codebook"
-    if suffix in PROJECT_SUFFIXES:
+    if sniffed == "project" or suffix in PROJECT_SUFFIXES:
         return read_qdpx(target), "project"
     raise ImportFailed(
         tr("{file} is not a REFI-QDA file. Choose a project (.qdpx) or a codebook (.qdc).").format(

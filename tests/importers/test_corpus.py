@@ -68,7 +68,8 @@ def test_corpus_docx_and_txt(corpus):
     assert "东阳市歌山镇" in chinese and chinese.count(" | ") > 50
     example = extract_file(folder / "docx2python-example-footnotes-endnotes-tables-images.docx").text
     assert "Footnotes\n[1] First footnote\n[2] Second footnote" in example
-    assert "Endnotes\n[1] First endnote\n[2] Second endnote" in example
+    assert "Endnotes\n[i] First endnote\n[ii] Second endnote" in example
+    assert "Reference footnote 1[1]" in example and "Reference endnote 1[i]" in example
     assert "Nested | Table A | B" in example
     docx_text = extract_file(folder / "sheffield-open-qual-interview-Ana.docx").text
     txt_text = extract_file(folder / "sheffield-open-qual-interview-Ana.txt").text

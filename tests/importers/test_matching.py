@@ -52,12 +52,14 @@ def _text(text: str, doi: str | None = None, title: str | None = None) -> Extrac
 def test_link_files_by_doi_then_title_else_new():
     studies = [
         Study(id="s1", title="Peer support in rural clinics", doi="10.1/abc"),
-        Study(id="s2", title="How community health workers build trust with families"),
+        Study(id="s2", title="How community health workers build trust with families", year=2021,
+              authors=["Tembo, Grace"]),
     ]
     decisions = link_files(
         [
             ("a.pdf", _text("Some header\nAnother line", doi="10.1/ABC")),
-            ("b.pdf", _text("Journal of Things\nHow community health workers build\ntrust with families\nAbstract")),
+            ("b.pdf", _text("Journal of Things 2021\nHow community health workers build\ntrust with families\n"
+                            "Grace Tembo\nAbstract")),
             ("c.pdf", _text("", title=None)),
             ("d.pdf", _text("\n\nAn unrelated article on hip surgery costs\nBody")),
         ],

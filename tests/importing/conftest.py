@@ -81,7 +81,7 @@ def sources(tmp_path: Path) -> Path:
         ["Results", "Clients trusted outreach workers who had injected drugs themselves."],
     ]))
     make_docx(folder / "nguyen.docx", [
-        TITLE_B, "Binh Nguyen", "Navigators described a strong sense of purpose.",
+        "AIDS Care, 2019", TITLE_B, "Binh Nguyen", "Navigators described a strong sense of purpose.",
     ])
     (folder / "unrelated-report.pdf").write_bytes(make_pdf([
         ["Annual report of the drop-in centre", "Attendance rose in the winter months."],

@@ -274,7 +274,7 @@ def test_ambiguous_or_foreign_archives_are_refused(tmp_path, entries, message):
 
 def test_a_file_that_is_not_a_zip_is_refused(tmp_path):
     path = tmp_path / "p.qdpx"
-    path.write_text(PROJECT_XML)
+    path.write_text("Interview notes, not a project")
     with pytest.raises(ImportFailed, match="not a zip"):
         read_qdpx(path)
     with pytest.raises(ImportFailed, match="does not exist"):
@@ -333,3 +333,146 @@ def test_messages_are_translated_for_chinese_users(tmp_path):
             read_qdpx(path)
     finally:
         i18n.set_language(previous)
+
+
+# --- selection positions: UTF-16 code units (NVivo) or code points (CMO Desk, QualCoder) -------
+
+EMOJI_TEXT = (
+    "Interjú 1 \U0001F600\U0001F600\n"
+    "Senkit nem lehet kényszeríteni \U0001F64F arra, hogy abbahagyja. "
+    "A társak \U0001F91D segítettek neki, és a nővér \U0001F469\u200D\u2695\uFE0F meghallgatta."
+)
+
+
+def _u16(text: str, index: int) -> int:
+    """The UTF-16 code-unit offset of code point ``index``."""
+    return len(text[:index].encode("utf-16-le")) // 2
+
+
+def _emoji_project(quotes: list[str], unit: str, named: bool, origin: str = "NVivo") -> str:
+    sels = []
+    for n, quote in enumerate(quotes):
+        start = EMOJI_TEXT.index(quote)
+        end = start + len(quote)
+        if unit == "utf16":
+            start, end = _u16(EMOJI_TEXT, start), _u16(EMOJI_TEXT, end)
+        name = f' name="{quote[:12]}"' if named else ""
+        sels.append(
+            f'<PlainTextSelection guid="55555555-5555-5555-5555-{n:012d}"{name} '
+            f'startPosition="{start}" endPosition="{end}"/>'
+        )
+    return f"""<Project xmlns="urn:QDA-XML:project:1.0" name="p" origin="{origin}"><Sources>
+      <TextSource guid="44444444-4444-4444-4444-444444444444" name="Interjú 1" plainTextPath="internal://t.txt">
+      {''.join(sels)}</TextSource></Sources></Project>"""
+
+
+EMOJI_QUOTES = ["Senkit nem lehet", "abbahagyja", "A társak", "segítettek neki", "meghallgatta"]
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_nvivo_utf16_positions_anchor_the_selected_words(tmp_path, named):
+    xml = _emoji_project(EMOJI_QUOTES, "utf16", named)
+    path = _zip(tmp_path / "nvivo.qdpx", {"project.qde": xml, "sources/t.txt": EMOJI_TEXT.encode("utf-8")})
+    result = read_qdpx(path)
+    assert [e.quote for e in result.excerpts] == EMOJI_QUOTES
+    for e in result.excerpts:
+        assert EMOJI_TEXT[e.start : e.end] == e.quote
+    assert not [line for line in result.skipped if "position" in line]
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_code_point_positions_still_anchor_the_selected_words(tmp_path, named):
+    xml = _emoji_project(EMOJI_QUOTES, "cp", named, origin="QualCoder 3.5")
+    path = _zip(tmp_path / "qc.qdpx", {"project.qde": xml, "sources/t.txt": EMOJI_TEXT.encode("utf-8")})
+    assert [e.quote for e in read_qdpx(path).excerpts] == EMOJI_QUOTES
+
+
+def test_positions_that_fit_neither_unit_are_reported(tmp_path):
+    # Names that match nothing and positions inside words in both readings.
+    sels = "".join(
+        f'<PlainTextSelection guid="55555555-5555-5555-5555-{n:012d}" name="zzz{n}" '
+        f'startPosition="{s}" endPosition="{s + 5}"/>'
+        for n, s in enumerate((40, 52, 70, 83))
+    )
+    xml = f"""<Project xmlns="urn:QDA-XML:project:1.0" name="p" origin="NVivo"><Sources>
+      <TextSource guid="44444444-4444-4444-4444-444444444444" name="Interjú 1" plainTextPath="internal://t.txt">
+      {sels}</TextSource></Sources></Project>"""
+    path = _zip(tmp_path / "odd.qdpx", {"project.qde": xml, "sources/t.txt": EMOJI_TEXT.encode("utf-8")})
+    result = read_qdpx(path)
+    (line,) = [line for line in result.skipped if "Interjú 1" in line and "positions" in line]
+    assert "4" in line and "check" in line.lower()
+
+
+def test_cmo_desk_export_with_emoji_round_trips(tmp_path, snapshot):
+    from dataclasses import replace
+
+    from cmo_desk.domain.records import Document, Excerpt
+
+    doc = Document(id="7e1d9b3c-3333-4e2a-b5f6-0000000000ee", study_id=snapshot.studies[0].id,
+                   filename="emoji.txt", media_type="text/plain", sha256="x", text=EMOJI_TEXT,
+                   page_starts=[0])
+    quotes = EMOJI_QUOTES
+    excerpts = tuple(
+        Excerpt(id=f"9e1d9b3c-3333-4e2a-b5f6-0000000000{n:02d}", document_id=doc.id,
+                study_id=doc.study_id, start=EMOJI_TEXT.index(q), end=EMOJI_TEXT.index(q) + len(q),
+                quote=q, owner_id=ANNA)
+        for n, q in enumerate(quotes)
+    )
+    snap = replace(snapshot, documents=(*snapshot.documents, doc), excerpts=(*snapshot.excerpts, *excerpts))
+    out = tmp_path / "emoji.qdpx"
+    write_qdpx(snap, out)
+    imported = read_qdpx(out)
+    got = [e.quote for e in imported.excerpts if e.quote in quotes]
+    assert sorted(got) == sorted(quotes)
+
+
+# --- recognised by content, whatever the name ------------------------------------------------
+
+
+@pytest.mark.parametrize("file_name", ["project.zip", "Anhang 1", "export.QDPX.zip", "p.dat"])
+def test_a_refi_zip_is_recognised_by_content(tmp_path, file_name):
+    from cmo_desk.importers.refi import sniff_refi
+    from cmo_desk.services.refi_exchange import read_refi
+
+    path = _zip(tmp_path / file_name, {"project.qde": PROJECT_XML, "sources/t.txt": "Ana: peers helped her."})
+    assert sniff_refi(path) == "project"
+    data, kind = read_refi(path)
+    assert kind == "project" and [e.quote for e in data.excerpts] == ["peers"]
+
+
+def test_a_bare_qde_imports_its_codebook_and_names_the_missing_sources(tmp_path):
+    from cmo_desk.importers.refi import sniff_refi
+    from cmo_desk.services.refi_exchange import read_refi
+
+    path = tmp_path / "project.qde"
+    path.write_text(PROJECT_XML, encoding="utf-8")
+    assert sniff_refi(path) == "project"
+    data, kind = read_refi(path)
+    assert kind == "project" and {c.name for c in data.codes} == {"Mechanisms", "Peer support"}
+    assert any("Interview 1" in line and "not in the file" in line for line in data.skipped)
+
+
+def test_a_codebook_with_another_name_is_recognised(tmp_path):
+    from cmo_desk.importers.refi import sniff_refi
+
+    path = tmp_path / "codes.xml"
+    path.write_text('<?xml version="1.0"?>\n<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes/></CodeBook>')
+    assert sniff_refi(path) == "codebook"
+    other = tmp_path / "refs.zip"
+    _zip(other, {"readme.txt": "hello"})
+    assert sniff_refi(other) is None
+
+
+def test_a_codebook_nested_thousands_deep_is_refused_quickly(tmp_path):
+    depth = 20_000
+    codes = "".join(
+        f'<Code guid="{i:08d}-0000-0000-0000-000000000000" name="c{i}" isCodable="true">' for i in range(depth)
+    ) + "</Code>" * depth
+    qdc = tmp_path / "deep.qdc"
+    qdc.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{codes}</Codes></CodeBook>')
+    with pytest.raises(ImportFailed, match="more than 100 levels"):
+        read_qdc(qdc)
+    # A deep but plausible tree still comes in.
+    codes = "".join(f'<Code guid="{i:08d}-0000-0000-0000-000000000000" name="c{i}">' for i in range(12))
+    qdc.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{codes}{"</Code>" * 12}</Codes></CodeBook>')
+    assert len(read_qdc(qdc).codes) == 12

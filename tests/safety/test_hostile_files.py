@@ -177,3 +177,138 @@ def test_failed_import_writes_nothing(demo_path: Path, tmp_path: Path) -> None:
                 importing.import_paths(s, given)
             assert "broken.pdf" in str(failed.value) or "empty.ris" in str(failed.value)
             assert s.store.change_count() == changes and s.store.dump_json() == before
+
+
+HOSTILE_PROBE = Path(__file__).with_name("hostile_probe.py")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="resource limits are POSIX")
+def test_crafted_runs_fields_sheets_and_spaces_end_in_seconds_and_bounded_memory() -> None:
+    out = subprocess.run([sys.executable, str(HOSTILE_PROBE)], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr[-2000:]
+    rows = {line.split("|")[0]: line.split("|")[1:] for line in out.stdout.splitlines()}
+    for name in ("letters txt", "chinese txt", "letters html", "letters docx", "letters odt"):
+        assert rows[name][0] == "read" and int(rows[name][2]) >= 20_000, rows[name]
+    # Two thousand million spaces asked for, a handful given.
+    assert rows["odt spaces"][0] == "read" and int(rows["odt spaces"][2]) < 1000
+    for name in ("huge ris field", "huge bibtex field", "huge csl field", "huge medline field"):
+        assert rows[name][0] == "read" and int(rows[name][2]) <= 4001, rows[name]
+    assert rows["far cell xlsx"][0] == "refused"
+    assert rows["200,000 pages pdf"][0] == "refused"
+    for name, row in rows.items():
+        if name != "maxrss":
+            assert float(row[1]) < 15, (name, row)  # generous: CI machines are busy
+    assert int(rows["maxrss"][0]) < 600, rows
+
+
+def _xlsx() -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["study", "context", "mechanism_reasoning", "outcome", "quote", "page"])
+    sheet.append(["Banda 2019", "rural clinics", "felt understood", "stayed in care", "We felt seen", 4])
+    sheet.append(["Phiri 2020", "prison release", "trusted peers", "attended", None, "p. 2"])
+    buf = io.BytesIO()
+    workbook.save(buf)
+    return buf.getvalue()
+
+
+XLSX = _xlsx()
+
+
+@FUZZ
+@given(**MUTATIONS)
+def test_damaged_cmoc_spreadsheets_end_in_a_message(tmp_path_factory, cut: int,
+                                                    flips: list[tuple[int, int]]) -> None:
+    from cmo_desk.importers.cmoc_sheet import read_cmoc_sheet
+
+    path = tmp_path_factory.mktemp("sheet") / "cmocs.xlsx"
+    path.write_bytes(_mutate(XLSX, cut, flips))
+    _ends_cleanly(lambda: read_cmoc_sheet(path))
+
+
+def test_damaged_sheet_xml_inside_a_sound_zip_ends_in_a_message(tmp_path: Path) -> None:
+    from cmo_desk.importers.cmoc_sheet import read_cmoc_sheet
+
+    source = zipfile.ZipFile(io.BytesIO(XLSX))
+    for damage in (b"<row r=", b"<c r=\"A2\" t=\"n\"><v>not a number</v></c>", b"\x00\x01"):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as out:
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data = data.replace(b"</sheetData>", damage + b"</sheetData>")
+                out.writestr(item.filename, data)
+        path = tmp_path / "damaged.xlsx"
+        path.write_bytes(buf.getvalue())
+        _ends_cleanly(lambda: read_cmoc_sheet(path))
+
+
+def _zero_stream_pdf(mib: int) -> bytes:
+    """A one-page PDF whose content stream inflates to ``mib`` MiB of zeros (about 1 KB per MiB)."""
+    import zlib
+
+    squeeze = zlib.compressobj(9)
+    chunk = b"\x00" * (1 << 20)
+    body = b"".join(squeeze.compress(chunk) for _ in range(mib)) + squeeze.flush()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream"]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body_ in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body_ + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets))
+    out.write(b"trailer << /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="resource limits are POSIX")
+def test_a_pdf_that_inflates_past_the_memory_limit_is_refused_and_the_next_file_reads(tmp_path: Path) -> None:
+    from cmo_desk.importers.sandbox import SafeReader
+
+    bomb = tmp_path / "bomb.pdf"
+    bomb.write_bytes(_zero_stream_pdf(400))
+    good = tmp_path / "good.pdf"
+    good.write_bytes(PDF)
+    with SafeReader(memory_limit=300 * 1024 * 1024, time_limit=60) as reader:
+        with pytest.raises(ImportFailed, match="out of memory"):
+            reader.read(bomb)
+        assert "trusted" in reader.read(good).text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="resource limits are POSIX")
+def test_a_one_gigabyte_zero_stream_is_not_imported_and_the_rest_is(tmp_path: Path) -> None:
+    from cmo_desk.services.projects import new_project
+    from cmo_desk.services.importing import import_paths
+
+    (tmp_path / "bomb.pdf").write_bytes(_zero_stream_pdf(1024))
+    (tmp_path / "good.pdf").write_bytes(PDF)
+    session = new_project(tmp_path / "r.cmo", coder="Ana")
+    try:
+        summary = import_paths(session, [tmp_path / "bomb.pdf", tmp_path / "good.pdf"])
+        assert summary.documents_added == 1 and list(summary.errors) == [str(tmp_path / "bomb.pdf")]
+        assert "memory" in summary.errors[str(tmp_path / "bomb.pdf")]
+    finally:
+        session.close()
+
+
+def test_a_reader_that_stalls_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cmo_desk.importers import sandbox
+
+    reader = sandbox.SafeReader(time_limit=1)
+    if not reader.isolated:
+        pytest.skip("no child process here")
+    # A FIFO never delivers its bytes: the child blocks reading it, as on a file made to stall.
+    fifo = tmp_path / "stall.txt"
+    import os
+
+    os.mkfifo(fifo)
+    with reader, pytest.raises(ImportFailed, match="more than 1 seconds"):
+        reader.read(fifo)

@@ -88,21 +88,47 @@ def cmd_import(args: argparse.Namespace) -> int:
         from cmo_desk.cli.commands.recognising import recognise_needing_ocr
 
         recognise_needing_ocr(args)
+    if summary.errors:
+        # The files that were read are in the project; the others must not pass unnoticed in a
+        # script or a batch.
+        given = summary.files_read + len(summary.errors)
+        print("cmo-desk: " + tr("{failed} of {total} files were not imported: {files}. The others "
+                                "were imported.").format(
+            failed=len(summary.errors), total=given, files=", ".join(summary.errors)),
+            file=sys.stderr)
+        for file, message in summary.errors.items():
+            print(f"  {file}: {message}", file=sys.stderr)
+        return 1
     return 0
 
 
 def _print_import(summary: ImportSummary) -> None:
+    for file, (read, found) in summary.records.items():
+        print(tr("{file}: {read} of {found} records read").format(file=file, read=read, found=found))
     print(tr("Studies added: {n}").format(n=summary.studies_added))
     print(tr("Documents added: {n}").format(n=summary.documents_added))
     print(tr("Duplicates skipped: {n} ({refs} references, {files} files)").format(
         n=summary.duplicates_skipped, refs=len(summary.duplicate_references),
         files=len(summary.duplicate_files)))
-    how_words = {"doi": tr("by DOI"), "title": tr("by title"), "new": tr("new study")}
+    how_words = {"doi": tr("by DOI"), "title": tr("by title"), "new": tr("new study"),
+                 "confirmed": tr("confirmed")}
     if summary.linked:
         print(tr("Full texts:"))
         for link in _more(summary.linked):
             print(f"  {link.file} -> {link.study_label} ({how_words.get(link.how, link.how)})")
         _print_more(len(summary.linked))
+    if summary.proposed_links:
+        print(tr("Possible matches, not linked (each file became a study of its own; check them):"))
+        for proposal in _more(summary.proposed_links):
+            print("  " + tr("{file} may be {study}: {reasons}").format(
+                file=proposal.file, study=proposal.study_label,
+                reasons="; ".join(proposal.reasons)))
+        _print_more(len(summary.proposed_links))
+    if summary.identifiers_added:
+        print(tr("Identifiers copied from skipped duplicates:"))
+        for label, key, value in _more(summary.identifiers_added):
+            print(f"  {label}: {key.upper()} {value}")
+        _print_more(len(summary.identifiers_added))
     if summary.duplicate_files:
         print(tr("Files already in the project:"))
         for dup in _more(summary.duplicate_files):
@@ -123,10 +149,6 @@ def _print_import(summary: ImportSummary) -> None:
         print(tr("Not imported (not a kind of file this reads): {files}").format(
             files=", ".join(summary.skipped[:SHOWN]) + (" ..." if len(summary.skipped) > SHOWN
                                                          else "")))
-    if summary.errors:
-        print(tr("Could not be imported:"))
-        for file, message in summary.errors.items():
-            print(f"  {file}: {message}")
 
 
 def cmd_import_cmocs(args: argparse.Namespace) -> int:
