@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
@@ -418,16 +418,31 @@ class CmocPanel(QWidget):
             self.actions.set_cmoc_codes(self.cmoc.id, list(self.cmoc.code_ids), chosen)
 
     def _theory_toggled(self, item: QTreeWidgetItem, column: int = 0) -> None:
+        """A tick or untick; acted on at the next turn of the event loop.
+
+        Acting inside ``itemChanged`` would open a dialog and rebuild the tree while Qt is still
+        delivering the click to the item being deleted, which crashes the desk.
+        """
         if self._loading or self.cmoc is None or column != 0:
             return
-        theory_id = item.data(0, Qt.ItemDataRole.UserRole)
-        if item.checkState(0) != Qt.CheckState.Checked:
-            self.actions.set_theory(self.cmoc.id, theory_id, False)
+        tick = (self.cmoc.id, item.data(0, Qt.ItemDataRole.UserRole),
+                item.checkState(0) == Qt.CheckState.Checked, item.text(0))
+        QTimer.singleShot(0, self, lambda: self._apply_theory_tick(*tick))
+
+    def _apply_theory_tick(self, cmoc_id: str, theory_id: str, checked: bool, label: str) -> None:
+        if self.cmoc is None or self.cmoc.id != cmoc_id:
+            return  # another CMOC is shown by now; its tree was built from the saved links
+        if checked == (theory_id in dict(self.cmoc.theories)):
+            return
+        if not checked:
+            self.actions.set_theory(cmoc_id, theory_id, False)
             return
         relation = self.dialogs.choose_item(
             tr("Link programme theory"),
-            tr("How does this CMOC bear on {theory}?").format(theory=item.text(0)),
+            tr("How does this CMOC bear on {theory}?").format(theory=label),
             [(value, tr(text)) for value, text in RELATIONS])
+        if self.cmoc is None or self.cmoc.id != cmoc_id:
+            return
         if relation is None:
             self._fill_theories(self.cmoc)  # cancelled: the tick goes away again
             return
