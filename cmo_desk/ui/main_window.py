@@ -20,7 +20,7 @@ from cmo_desk.domain.i18n import current_language, tr
 from cmo_desk.services import coding, desk
 from cmo_desk.services.session import Session
 from cmo_desk.services.settings import Settings
-from cmo_desk.ui import none_guard
+from cmo_desk.ui import no_wheel, none_guard
 from cmo_desk.ui.cmoc_panel import CmocPanel
 from cmo_desk.ui.codebook import CodebookPanel
 from cmo_desk.ui.dialogs import Dialogs, SearchDialog
@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
                  dialogs: Dialogs | None = None) -> None:
         super().__init__()
         none_guard.install()
+        no_wheel.install()
         self.session = session
         self.settings = settings
         self.dialogs = dialogs or Dialogs(self)

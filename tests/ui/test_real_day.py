@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from .realinput import click_check_box
+from .realinput import click_check_box, wheel
 
 
 def _own_cmoc(window: Any) -> Any:
@@ -61,3 +61,76 @@ def test_cancelling_a_tick_with_the_mouse_leaves_it_unticked(open_window: Any, q
     qtbot.waitUntil(lambda: _theory_item(panel, theory).checkState(0) == Qt.CheckState.Unchecked,
                     timeout=3000)
     assert theory not in _linked(window, cmoc_id)
+
+
+# -- 2. the wheel scrolls and never writes ---------------------------------------------------
+
+
+def _visible_combos(scroll: Any) -> list[Any]:
+    from PySide6.QtWidgets import QComboBox
+
+    port = scroll.viewport()
+    found = []
+    for combo in scroll.widget().findChildren(QComboBox):
+        if not combo.isVisible():
+            continue
+        top_left = combo.mapTo(port, combo.rect().topLeft())
+        if 0 <= top_left.y() and top_left.y() + combo.height() <= port.height():
+            found.append(combo)
+    return found
+
+
+def test_the_wheel_scrolls_the_study_form_and_changes_nothing(open_window: Any,
+                                                              qtbot: Any) -> None:
+    window = open_window(study="Hanoi 2019")
+    window.coding_tabs.setCurrentIndex(0)
+    form = window.study_form
+    qtbot.waitUntil(form.isVisible)
+    bar = form.verticalScrollBar()
+    assert bar.maximum() > 0, "the form should be taller than the window"
+    before = window.session.store.change_count()
+    combos = _visible_combos(form)
+    assert combos
+    values = [c.currentIndex() for c in form.widget().findChildren(type(combos[0]))]
+    for _ in range(6):
+        shown = _visible_combos(form)
+        if not shown:
+            break
+        wheel(shown[0], -1)
+    assert bar.value() > 0, "the wheel over a drop-down should scroll the form"
+    for _ in range(6):
+        shown = _visible_combos(form)
+        if shown:
+            wheel(shown[-1], +1)
+    assert [c.currentIndex() for c in form.widget().findChildren(type(combos[0]))] == values
+    assert window.session.store.change_count() == before
+
+
+def test_the_wheel_over_cmoc_drop_downs_changes_nothing(open_window: Any, qtbot: Any) -> None:
+    window = open_window(study="Hanoi 2019")
+    panel = _own_cmoc(window)
+    before = window.session.store.change_count()
+    cmoc = window.session.store.get("cmoc", panel.cmoc.id)
+    for key, combo in panel.combos.items():
+        for steps in (-1, -1, 1, 1, 1):
+            wheel(combo, steps)
+    for combo in panel.relation_boxes.values():
+        wheel(combo, -1)
+    after = window.session.store.get("cmoc", panel.cmoc.id)
+    assert (after.outcome_direction, after.outcome_intended, after.confidence, after.status,
+            after.theories) == (cmoc.outcome_direction, cmoc.outcome_intended,
+                                cmoc.confidence, cmoc.status, cmoc.theories)
+    assert window.session.store.change_count() == before
+
+
+def test_a_drop_down_the_coder_clicked_into_still_answers_the_wheel(open_window: Any,
+                                                                    qtbot: Any) -> None:
+    window = open_window(study="Hanoi 2019")
+    panel = _own_cmoc(window)
+    combo = panel.combos["confidence"]
+    combo.setFocus()  # as after a Tab into it
+    qtbot.waitUntil(combo.hasFocus)
+    before = combo.currentIndex()
+    wheel(combo, -1)
+    assert combo.currentIndex() != before
+    assert window.session.store.get("cmoc", panel.cmoc.id).confidence == combo.currentData()
