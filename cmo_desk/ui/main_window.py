@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import current_language, tr
-from cmo_desk.services import coding, desk
+from cmo_desk.services import coding, desk, passages
 from cmo_desk.services.session import Session
 from cmo_desk.services.settings import Settings
 from cmo_desk.ui import no_wheel, none_guard
@@ -668,6 +668,9 @@ class MainWindow(QMainWindow):
                 kinds = {self.codes[c].kind for c in codes if c in self.codes}
                 kinds &= {"context", "mechanism", "outcome", "intervention"}
                 role = kinds.pop() if len(kinds) == 1 else "other"
+        held = self._code_existing_excerpt(span, role, codes)
+        if held is not None:
+            return held or None
         eid = self.actions.add_excerpt(self.document.id, span[0], span[1], role or "other", codes)
         if eid:
             cur = self.doc_view.textCursor()
@@ -677,6 +680,50 @@ class MainWindow(QMainWindow):
             self.doc_view.set_current({eid})
             self.excerpt_created.emit(eid)
         return eid
+
+    def _code_existing_excerpt(self, span: tuple[int, int], role: str | None,
+                               codes: list[str]) -> str | None:
+        """When the selection is an excerpt already marked, code that one instead of a copy.
+
+        Returns the excerpt id used, '' when the coder cancelled, None to mark a new excerpt.
+        """
+        assert self.document is not None
+        held = passages.holder_of(self.excerpts, self.document.id, span[0], span[1],
+                                  self.session.coder_id)
+        if held is None:
+            return None
+        ex = held.excerpt
+        if not codes:
+            if not (held.same and (role or "other") == (ex.role or "other")):
+                return None
+            self.statusBar().showMessage(tr("This passage is already marked as {role}.").format(
+                role=role_label(ex.role)), 6000)
+        else:
+            if not held.same:
+                answer = self.dialogs.choose_item(
+                    tr("Code a passage inside an excerpt"),
+                    tr("The selection lies inside an excerpt you marked on page {page}. Add the "
+                       "code to that excerpt, or mark the selection as a new excerpt?").format(
+                        page=ex.page or "?"),
+                    [("existing", tr("Add the code to the existing excerpt")),
+                     ("new", tr("Mark the selection as a new excerpt"))])
+                if answer is None:
+                    return ""
+                if answer == "new":
+                    return None
+            added = [c for c in codes if c not in ex.code_ids]
+            if added and not self.actions.set_excerpt_codes(
+                    ex.id, list(ex.code_ids), list(ex.code_ids) + added):
+                return ""
+            self.statusBar().showMessage(tr(
+                "Added the code to the excerpt already marked here.") if added else tr(
+                "The excerpt already marked here has this code."), 6000)
+        cur = self.doc_view.textCursor()
+        cur.clearSelection()
+        self.doc_view.setTextCursor(cur)
+        self.excerpt_panel.select([ex.id])
+        self.doc_view.set_current({ex.id})
+        return ex.id
 
     def mark_with_code(self, code_id: str) -> None:
         code = self.codes.get(code_id)

@@ -32,3 +32,32 @@ def wheel(widget: QWidget, steps: int = -1, pos: QPoint | None = None) -> None:
                         Qt.ScrollPhase.NoScrollPhase, False)
     QApplication.sendEvent(widget, event)
     QApplication.processEvents()
+
+
+def _offset_point(view: Any, offset: int) -> QPoint:
+    from PySide6.QtGui import QTextCursor
+
+    cur = QTextCursor(view.document())
+    cur.setPosition(view._map.to_qt(offset))
+    return view.cursorRect(cur).center()
+
+
+def mouse_select(view: Any, start: int, end: int) -> None:
+    """Select ``start``–``end`` of a document view as a hand does: click, then Shift+click."""
+    view.show_offset(start)
+    QApplication.processEvents()
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     _offset_point(view, start))
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.ShiftModifier, _offset_point(view, end))
+    QApplication.processEvents()
+
+
+def double_click_item(tree: QTreeWidget, item: Any, column: int = 0) -> None:
+    tree.scrollToItem(item)
+    point = tree.visualItemRect(item).center()
+    QTest.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     point)
+    QTest.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier, point)
+    QApplication.processEvents()

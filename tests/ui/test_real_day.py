@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from .realinput import click_check_box, wheel
+from .realinput import click_check_box, double_click_item, mouse_select, wheel
 
 
 def _own_cmoc(window: Any) -> Any:
@@ -134,3 +134,69 @@ def test_a_drop_down_the_coder_clicked_into_still_answers_the_wheel(open_window:
     wheel(combo, -1)
     assert combo.currentIndex() != before
     assert window.session.store.get("cmoc", panel.cmoc.id).confidence == combo.currentData()
+
+
+# -- 3. applying a code never duplicates an excerpt -----------------------------------------
+
+
+def _code_item(window: Any, name: str) -> Any:
+    from PySide6.QtWidgets import QTreeWidgetItemIterator
+
+    it = QTreeWidgetItemIterator(window.codebook.tree)
+    while it.value():
+        if it.value().text(0) == name:
+            return it.value()
+        it += 1
+    raise AssertionError(f"no code {name}")
+
+
+def _own_excerpts(window: Any) -> list[Any]:
+    return [e for e in window.session.store.list("excerpt")
+            if e.owner_id == window.session.coder_id and e.document_id == window.document.id]
+
+
+def test_applying_a_code_to_an_excerpt_a_character_longer_codes_that_excerpt(
+        open_window: Any, qtbot: Any) -> None:
+    window = open_window(study="Hanoi 2019")
+    ex = next(e for e in _own_excerpts(window) if len(e.quote or "") > 40)
+    trust = next(c for c in window.codes.values() if c.name == "Trust")
+    assert trust.id not in ex.code_ids
+    before = {e.id for e in _own_excerpts(window)}
+    mouse_select(window.doc_view, ex.start, ex.end + 1)
+    assert window.doc_view.selection_span() == (ex.start, ex.end + 1)
+    double_click_item(window.codebook.tree, _code_item(window, "Trust"))
+    assert {e.id for e in _own_excerpts(window)} == before
+    assert trust.id in window.session.store.get("excerpt", ex.id).code_ids
+    assert window.excerpt_panel.selected_ids() == [ex.id]
+
+
+def test_a_code_inside_an_excerpt_asks_and_can_still_mark_a_new_one(
+        open_window: Any, qtbot: Any, dialogs: Any) -> None:
+    window = open_window(study="Hanoi 2019")
+    ex = next(e for e in _own_excerpts(window) if len(e.quote or "") > 40)
+    trust = next(c for c in window.codes.values() if c.name == "Trust")
+    before = {e.id for e in _own_excerpts(window)}
+    dialogs.item_answer = "existing"
+    mouse_select(window.doc_view, ex.start + 10, ex.start + 30)
+    double_click_item(window.codebook.tree, _code_item(window, "Trust"))
+    assert {e.id for e in _own_excerpts(window)} == before
+    assert trust.id in window.session.store.get("excerpt", ex.id).code_ids
+    dialogs.item_answer = "new"
+    mouse_select(window.doc_view, ex.start + 10, ex.start + 30)
+    double_click_item(window.codebook.tree, _code_item(window, "Trust"))
+    new = [e for e in _own_excerpts(window) if e.id not in before]
+    assert [(e.start, e.end, e.code_ids) for e in new] == [
+        (ex.start + 10, ex.start + 30, (trust.id,))]
+
+
+def test_marking_the_same_passage_twice_with_the_keyboard_keeps_one_excerpt(
+        open_window: Any, qtbot: Any) -> None:
+    window = open_window(study="Hanoi 2019")
+    ex = next(e for e in _own_excerpts(window) if len(e.quote or "") > 40)
+    key = {"context": Qt.Key.Key_1, "mechanism": Qt.Key.Key_2, "outcome": Qt.Key.Key_3}.get(
+        ex.role, Qt.Key.Key_4)
+    before = {e.id for e in _own_excerpts(window)}
+    mouse_select(window.doc_view, ex.start, ex.end - 1)
+    window.doc_view.setFocus()
+    qtbot.keyClick(window.doc_view, key, Qt.KeyboardModifier.ControlModifier)
+    assert {e.id for e in _own_excerpts(window)} == before
