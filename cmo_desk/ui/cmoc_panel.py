@@ -17,6 +17,7 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.services import coding, desk
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.editors import AutoSaveText
+from cmo_desk.ui.plain import escape, plain_tip
 from cmo_desk.ui.models import ID_ROLE, CmocListModel, excerpt_ids_from_mime, EXCERPT_MIME
 from cmo_desk.ui.theme import ROLE_COLORS, role_color, role_label, swatch
 from cmo_desk.ui.undo import CodingActions, ServiceCommand
@@ -327,7 +328,7 @@ class CmocPanel(QWidget):
             self.theories.setEnabled(editable)
             names = [self.codes[c].name or "" for c in (cmoc.code_ids if cmoc else ())
                      if c in self.codes]
-            self.codes_label.setText(" · ".join(tr(n) for n in names) if names else
+            self.codes_label.setText(" · ".join(escape(tr(n)) for n in names) if names else
                                      f"<span style='color:#90a4ae'>{tr('No codes yet')}</span>")
             self._fill_evidence(cmoc)
             self._fill_theories(cmoc)
@@ -343,7 +344,7 @@ class CmocPanel(QWidget):
             item = QListWidgetItem(swatch(role_color(slot or ex.role).name()),
                                    f"{role_label(slot or ex.role)} · p. {ex.page or '?'} — {quote}")
             item.setData(Qt.ItemDataRole.UserRole, ex.id)
-            item.setToolTip(ex.quote or "")
+            item.setToolTip(plain_tip(ex.quote))
             self.evidence.addItem(item)
 
     def _fill_theories(self, cmoc: rec.Cmoc | None) -> None:
@@ -353,7 +354,7 @@ class CmocPanel(QWidget):
         linked = dict(cmoc.theories if cmoc else ())
         for t in getattr(self, "_theory_records", []):
             item = QTreeWidgetItem(self.theories, [t.label or ""])
-            item.setToolTip(0, t.statement or "")
+            item.setToolTip(0, plain_tip(t.statement))
             item.setData(0, Qt.ItemDataRole.UserRole, t.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(0, Qt.CheckState.Checked if t.id in linked

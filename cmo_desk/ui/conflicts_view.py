@@ -23,6 +23,7 @@ from cmo_desk.domain.schema import EXISTS
 from cmo_desk.services import merging
 from cmo_desk.services.session import Session
 from cmo_desk.ui.dialogs import Dialogs
+from cmo_desk.ui.plain import plain_tip
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 VALUE_CHARS = 160
@@ -66,8 +67,8 @@ class RowsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             tips = self._tips[index.row()] if index.row() < len(self._tips) else None
             if tips and index.column() < len(tips) and tips[index.column()]:
-                return tips[index.column()]
-            return self._rows[index.row()][index.column()] or None
+                return plain_tip(tips[index.column()])
+            return plain_tip(self._rows[index.row()][index.column()]) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self.right_aligned:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

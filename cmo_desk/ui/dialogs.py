@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import LANGUAGES, tr
+from cmo_desk.ui.plain import escape, plain_tip
 from cmo_desk.ui.theme import ROLE_COLORS, swatch
 
 
@@ -40,7 +41,7 @@ def fill_code_tree(tree: QTreeWidget, codes: Iterable[rec.Code], checked: set[st
             item.setIcon(0, swatch(code_color(c), 10))
             item.setData(0, Qt.ItemDataRole.UserRole, c.id)
             if c.definition:
-                item.setToolTip(0, f"<b>{c.name}</b><br>{c.definition}")
+                item.setToolTip(0, f"<b>{escape(c.name)}</b>{plain_tip(c.definition)}")
             if counts is not None and tree.columnCount() > 1:
                 n = counts.get(c.id, 0)
                 item.setText(1, str(n) if n else "")

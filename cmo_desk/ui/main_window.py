@@ -29,6 +29,7 @@ from cmo_desk.ui.editors import AutoSaveText
 from cmo_desk.ui.excerpt_panel import ExcerptPanel
 from cmo_desk.ui.models import ID_ROLE, StudyFilterModel, StudyTableModel
 from cmo_desk.ui.page_image import PageImageView
+from cmo_desk.ui.plain import plain_label
 from cmo_desk.ui.study_form import StudyForm
 from cmo_desk.ui.theme import ROLE_COLORS, role_label
 from cmo_desk.ui.undo import CodingActions
@@ -235,6 +236,8 @@ class MainWindow(QMainWindow):
         self.study_meta = QLabel("")
         self.study_meta.setObjectName("studyMeta")
         self.study_meta.setWordWrap(True)
+        plain_label(self.study_title)
+        plain_label(self.study_meta)
         h_lay.addWidget(self.study_title)
         h_lay.addWidget(self.study_meta)
         marks = QHBoxLayout()

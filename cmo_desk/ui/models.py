@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QFont
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import tr
 from cmo_desk.services.desk import StudyRow
+from cmo_desk.ui.plain import plain_tip
 from cmo_desk.ui.theme import role_color, role_label, swatch
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -106,7 +107,7 @@ class StudyTableModel(_RecordTable):
                 lines.append(f"{coder.name if coder else cid}: {status_text(status)}")
             if not r.has_text:
                 lines.append(tr("No full text yet"))
-            return "\n".join(lines)
+            return plain_tip("\n".join(lines))
         if role == Qt.ItemDataRole.ForegroundRole and not r.has_text:
             return QColor("#90a4ae")
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 1:
@@ -167,7 +168,7 @@ class ExcerptTableModel(_RecordTable):
             text = f"“{ex.quote}”"
             if owner and ex.owner_id != self._own:
                 text += "\n— " + (owner.name or "")
-            return text
+            return plain_tip(text)
         if role == Qt.ItemDataRole.ForegroundRole and ex.owner_id != self._own:
             owner = self._coders.get(ex.owner_id or "")
             return QColor(owner.color) if owner and owner.color else QColor("#777")
@@ -258,7 +259,7 @@ class CmocListModel(QAbstractListModel):
             if owner:
                 parts.append(tr("Coder: {name}").format(name=owner.name))
             parts.append(tr("Status: {status}").format(status=tr(c.status or "draft")))
-            return "\n".join(p for p in parts if p)
+            return plain_tip("\n".join(p for p in parts if p))
         if role == Qt.ItemDataRole.DecorationRole:
             return swatch(owner.color if owner and owner.color and not mine else "#3949ab")
         if role == Qt.ItemDataRole.ForegroundRole and not mine:

@@ -200,3 +200,44 @@ def test_marking_the_same_passage_twice_with_the_keyboard_keeps_one_excerpt(
     window.doc_view.setFocus()
     qtbot.keyClick(window.doc_view, key, Qt.KeyboardModifier.ControlModifier)
     assert {e.id for e in _own_excerpts(window)} == before
+
+
+# -- 8. imported text is shown as the characters it is ----------------------------------------
+
+NASTY_TITLE = "<h1>Peer navigation</h1><img src='http://example.org/x.png'> & <b>HIV</b>"
+NASTY_JOURNAL = "<i>J Int AIDS Soc</i><table><tr><td>x</td></tr></table>"
+
+
+def _shown(text: str, label_format: Any = None) -> str:
+    """What a person sees of ``text`` where Qt decides between plain and rich text."""
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtGui import Qt as GuiQt
+
+    rich = label_format == Qt.TextFormat.RichText or (
+        label_format in (None, Qt.TextFormat.AutoText) and GuiQt.mightBeRichText(text))
+    if not rich:
+        return text
+    doc = QTextDocument()
+    doc.setHtml(text)
+    return doc.toPlainText()
+
+
+def test_imported_title_and_journal_are_shown_as_plain_text(open_window: Any,
+                                                             qtbot: Any) -> None:
+    from cmo_desk.services import coding
+
+    window = open_window(study="Hanoi 2019")
+    sid = window.study_id
+    coding.update_study(window.session, sid, {"title": NASTY_TITLE, "journal": NASTY_JOURNAL})
+    window.open_study(sid)
+    title, meta = window.study_title, window.study_meta
+    assert _shown(title.text(), title.textFormat()) == NASTY_TITLE
+    assert NASTY_JOURNAL in _shown(meta.text(), meta.textFormat())
+    row = window.study_model.row_of(sid)
+    tip = window.study_model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Hanoi 2019" in _shown(tip)
+    # an excerpt tooltip and a CMOC tooltip show their text literally too
+    panel = window.cmoc_panel
+    coding.update_cmoc(window.session, _own_cmoc(window).cmoc.id, {"statement": NASTY_TITLE})
+    row = panel.model.row_of(panel.cmoc.id)
+    assert NASTY_TITLE in _shown(panel.model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole))
