@@ -53,9 +53,16 @@ def study_document(session: Session, study_id: str) -> rec.Document | None:
     return docs[0] if docs else None
 
 
-def code_usage(session: Session) -> Counter[str]:
-    """How many excerpts each code marks (shown beside the codebook)."""
-    return Counter(row["code_id"] for row in session.store.links("excerpt_code"))
+def code_usage(session: Session, coder_id: str | None = None) -> Counter[str]:
+    """How many live excerpts each code marks (shown beside the codebook).
+
+    With ``coder_id``, only that coder's excerpts count: a coder working blind must not learn
+    from the counts how others coded.
+    """
+    live = {e.id for e in session.store.list("excerpt", columns=("owner_id",))
+            if coder_id is None or e.owner_id == coder_id}
+    return Counter(row["code_id"] for row in session.store.links("excerpt_code")
+                   if row["excerpt_id"] in live)
 
 
 def cmoc_evidence(session: Session, cmoc_id: str) -> list[tuple[rec.Excerpt, str | None]]:

@@ -23,6 +23,7 @@ from cmo_desk.services.settings import Settings
 from cmo_desk.ui import no_wheel, none_guard
 from cmo_desk.ui.cmoc_panel import CmocPanel
 from cmo_desk.ui.codebook import CodebookPanel
+from cmo_desk.ui.coder_legend import CoderLegend
 from cmo_desk.ui.dialogs import Dialogs, SearchDialog
 from cmo_desk.ui.document_view import MARK_SHORTCUTS, DocumentView, Highlight
 from cmo_desk.ui.editors import AutoSaveText
@@ -31,7 +32,7 @@ from cmo_desk.ui.models import ID_ROLE, StudyFilterModel, StudyTableModel
 from cmo_desk.ui.page_image import PageImageView
 from cmo_desk.ui.plain import plain_label
 from cmo_desk.ui.study_form import StudyForm
-from cmo_desk.ui.theme import ROLE_COLORS, role_label
+from cmo_desk.ui.theme import ROLE_COLORS, coder_colors, role_label
 from cmo_desk.ui.undo import CodingActions
 from cmo_desk.ui.workers import BackgroundRunner, run_with_progress
 
@@ -267,6 +268,8 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.hide()
         h_lay.addLayout(marks)
+        self.coder_legend = CoderLegend()
+        h_lay.addWidget(self.coder_legend)
         h_lay.addWidget(self.banner)
         c_lay.addWidget(header)
 
@@ -427,7 +430,8 @@ class MainWindow(QMainWindow):
     def refresh_codebook(self) -> None:
         codes = self.session.store.list("code")
         self.codes = {c.id: c for c in codes}
-        self.codebook.set_codes(codes, dict(desk.code_usage(self.session)))
+        self.codebook.set_codes(codes, dict(desk.code_usage(
+            self.session, None if self.show_others else self.session.coder_id)))
 
     def refresh_studies(self) -> None:
         current = self.study_id
@@ -472,10 +476,10 @@ class MainWindow(QMainWindow):
         self.excerpts = coding.visible_excerpts(self.session, study_id=sid,
                                                 show_others=self.show_others)
         own = self.session.coder_id
+        colors = coder_colors(self.coders)
         highlights = [
             Highlight(e.id, e.start or 0, e.end or 0, e.role,
-                      None if e.owner_id == own else (
-                          self.coders[e.owner_id].color if e.owner_id in self.coders else "#777"))
+                      None if e.owner_id == own else colors.get(e.owner_id or "", "#777"))
             for e in self.excerpts
             if self.document and e.document_id == self.document.id and e.start is not None]
         self.doc_view.set_highlights(highlights)
@@ -485,6 +489,8 @@ class MainWindow(QMainWindow):
                                   desk.theories(self.session), self.locked)
         self.doc_view.can_mark = self._can_code()
         self._update_banner()
+        self.coder_legend.set_coders(self.coders, {e.owner_id for e in self.excerpts}
+                                     | {c.owner_id for c in cmocs}, own)
         self._update_mark_buttons()
         if reload_form and self.study_form is not None:
             self.study_form.set_values(coding.form_values(self.session, sid))
@@ -821,6 +827,7 @@ class MainWindow(QMainWindow):
             self.settings.save()
         except OSError:
             pass
+        self.refresh_codebook()
         self.refresh_study()
 
     def report_error(self, message: str) -> None:

@@ -14,7 +14,7 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import tr
 from cmo_desk.services.desk import StudyRow
 from cmo_desk.ui.plain import plain_tip
-from cmo_desk.ui.theme import role_color, role_label, swatch
+from cmo_desk.ui.theme import coder_colors, role_color, role_label, swatch
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -135,6 +135,7 @@ class ExcerptTableModel(_RecordTable):
         self._rows: list[rec.Excerpt] = []
         self._codes: dict[str, rec.Code] = {}
         self._coders: dict[str, rec.Coder] = {}
+        self._colors: dict[str, str] = {}
         self._own: str | None = None
 
     def set_rows(self, excerpts: list[rec.Excerpt], codes: dict[str, rec.Code],
@@ -142,6 +143,7 @@ class ExcerptTableModel(_RecordTable):
         self.beginResetModel()
         self._rows = sorted(excerpts, key=lambda e: (e.start or 0, e.end or 0, e.id))
         self._codes, self._coders, self._own = codes, coders, own_coder
+        self._colors = coder_colors(coders)
         self.endResetModel()
 
     def excerpt(self, row: int) -> rec.Excerpt | None:
@@ -170,8 +172,7 @@ class ExcerptTableModel(_RecordTable):
                 text += "\n— " + (owner.name or "")
             return plain_tip(text)
         if role == Qt.ItemDataRole.ForegroundRole and ex.owner_id != self._own:
-            owner = self._coders.get(ex.owner_id or "")
-            return QColor(owner.color) if owner and owner.color else QColor("#777")
+            return QColor(self._colors.get(ex.owner_id or "", "#777")).darker(150)
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -222,6 +223,7 @@ class CmocListModel(QAbstractListModel):
         super().__init__(parent)
         self._rows: list[rec.Cmoc] = []
         self._coders: dict[str, rec.Coder] = {}
+        self._colors: dict[str, str] = {}
         self._own: str | None = None
 
     def set_rows(self, cmocs: list[rec.Cmoc], coders: dict[str, rec.Coder],
@@ -230,6 +232,7 @@ class CmocListModel(QAbstractListModel):
         self._rows = sorted(cmocs, key=lambda c: (c.owner_id != own_coder, c.owner_id or "",
                                                   c.sort_order or 0, c.id))
         self._coders, self._own = coders, own_coder
+        self._colors = coder_colors(coders)
         self.endResetModel()
 
     def cmoc(self, row: int) -> rec.Cmoc | None:
@@ -261,9 +264,9 @@ class CmocListModel(QAbstractListModel):
             parts.append(tr("Status: {status}").format(status=tr(c.status or "draft")))
             return plain_tip("\n".join(p for p in parts if p))
         if role == Qt.ItemDataRole.DecorationRole:
-            return swatch(owner.color if owner and owner.color and not mine else "#3949ab")
+            return swatch("#3949ab" if mine else self._colors.get(c.owner_id or "", "#777"))
         if role == Qt.ItemDataRole.ForegroundRole and not mine:
-            return QColor(owner.color) if owner and owner.color else QColor("#777")
+            return QColor(self._colors.get(c.owner_id or "", "#777")).darker(150)
         if role == Qt.ItemDataRole.FontRole and c.status == "set_aside":
             f = QFont()
             f.setStrikeOut(True)

@@ -241,3 +241,93 @@ def test_imported_title_and_journal_are_shown_as_plain_text(open_window: Any,
     coding.update_cmoc(window.session, _own_cmoc(window).cmoc.id, {"statement": NASTY_TITLE})
     row = panel.model.row_of(panel.cmoc.id)
     assert NASTY_TITLE in _shown(panel.model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole))
+
+
+# -- 4. people never in role colours; blind mode hides others ----------------------------------
+
+
+def _delta_e(a: str, b: str) -> float:
+    """CIE76 colour difference."""
+    def lab(hex_: str) -> tuple[float, float, float]:
+        rgb = [int(hex_[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+        y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+        z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+        f = [t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in (x, y, z)]
+        return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+    return sum((p - q) ** 2 for p, q in zip(lab(a), lab(b))) ** 0.5
+
+
+def test_coder_colours_are_never_role_colours() -> None:
+    from cmo_desk.ui.theme import CODER_PALETTE, ROLE_COLORS
+
+    for coder in CODER_PALETTE:
+        for role, color in ROLE_COLORS.items():
+            assert _delta_e(coder, color) >= 35, (coder, role)
+    for i, a in enumerate(CODER_PALETTE):
+        for b in CODER_PALETTE[i + 1:]:
+            assert _delta_e(a, b) >= 20, (a, b)
+
+
+def test_other_coders_are_drawn_in_people_colours_with_a_legend(open_window: Any,
+                                                               qtbot: Any) -> None:
+    from PySide6.QtGui import QColor
+
+    from cmo_desk.services.demo import CODER_B
+    from cmo_desk.ui.theme import CODER_PALETTE, ROLE_COLORS
+
+    window = open_window(study="Hanoi 2019")
+    assert window.coder_legend.isHidden()
+    window.others_action.trigger()  # View → Show other coders' work
+    assert window.show_others
+    other = next(c for c in window.session.store.list("coder") if c.name == CODER_B)
+    roles = {QColor(c).rgb() for c in ROLE_COLORS.values()}
+    backgrounds = {QColor(s.format.background().color().rgb()).name()
+                   for s in window.doc_view.extraSelections()}
+    others = [h for h in window.doc_view._highlights if h.coder_color]
+    assert others
+    for h in others:
+        assert h.coder_color in CODER_PALETTE and QColor(h.coder_color).rgb() not in roles
+        assert QColor(h.coder_color).name() in backgrounds
+    assert window.coder_legend.isVisible()
+    assert [(cid, name) for cid, _c, name in window.coder_legend.entries] == [
+        (other.id, CODER_B)]
+    assert window.coder_legend.entries[0][1] == others[0].coder_color
+    assert CODER_B in window.coder_legend.text()
+
+
+def test_blind_codebook_counts_only_ones_own_coding(open_window: Any, qtbot: Any) -> None:
+    from collections import Counter
+
+    window = open_window(study="Hanoi 2019")
+    assert not window.show_others
+    store = window.session.store
+    own = window.session.coder_id
+    mine: Counter[str] = Counter()
+    everyone: Counter[str] = Counter()
+    for ex in store.list("excerpt"):
+        for cid in ex.code_ids:
+            everyone[cid] += 1
+            if ex.owner_id == own:
+                mine[cid] += 1
+    differing = [cid for cid in everyone if everyone[cid] != mine[cid]]
+    assert differing, "the demo should have codes used by the other coder"
+
+    def shown() -> dict[str, str]:
+        from PySide6.QtWidgets import QTreeWidgetItemIterator
+
+        out = {}
+        it = QTreeWidgetItemIterator(window.codebook.tree)
+        while it.value():
+            out[it.value().data(0, Qt.ItemDataRole.UserRole)] = it.value().text(1)
+            it += 1
+        return out
+
+    counts = shown()
+    for cid in differing:
+        assert counts[cid] == (str(mine[cid]) if mine[cid] else "")
+    window.others_action.trigger()
+    counts = shown()
+    for cid in differing:
+        assert counts[cid] == str(everyone[cid])
