@@ -17,6 +17,7 @@ from cmo_desk.merge.agreement import AgreementReport, CodeAgreement
 from cmo_desk.services import agreement
 from cmo_desk.services.session import Session
 from cmo_desk.ui.conflicts_view import RowsTableModel, table_view
+from cmo_desk.ui.window_fit import fit_to_screen
 
 
 def number(value: float | None, digits: int = 2) -> str:
@@ -40,7 +41,7 @@ class AgreementView(QDialog):
         self.computing = False
         self._task: Any = None
         self.setWindowTitle(tr("Agreement between coders"))
-        self.resize(980, 620)
+        fit_to_screen(self, 980, 620)
         lay = QVBoxLayout(self)
         intro = QLabel(tr("Computed from each coder's own excerpts and CMOCs, never from "
                           "consensus CMOCs. Cohen's κ compares two coders; Krippendorff's α "

@@ -94,7 +94,8 @@ def run_desk(argv: list[str]) -> int:
 
     window = MainWindow(session, settings)
     window.owns_session = True
-    if not (args.study and window.open_study_by_label(args.study)):
+    if not (args.study and window.open_study_by_label(args.study)) and \
+            not window.open_last_study():
         _open_first_study(window)
     if not headless:
         settings.add_recent(session.path)

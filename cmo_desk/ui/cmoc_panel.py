@@ -113,6 +113,7 @@ class CmocPanel(QWidget):
         lay.addLayout(buttons)
 
         split = QSplitter(Qt.Orientation.Vertical)
+        split.setObjectName("cmocSplit")
         self.model = CmocListModel(self)
         self.list = QListView()
         self.list.setModel(self.model)

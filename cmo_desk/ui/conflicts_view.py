@@ -24,6 +24,7 @@ from cmo_desk.services import merging
 from cmo_desk.services.session import Session
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.plain import plain_tip
+from cmo_desk.ui.window_fit import fit_to_screen
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 VALUE_CHARS = 160
@@ -151,7 +152,7 @@ class ConflictsView(QDialog):
         self.dialogs = dialogs
         self._report = report_error or dialogs.error
         self.setWindowTitle(tr("Conflicts"))
-        self.resize(1000, 620)
+        fit_to_screen(self, 1000, 620)
         self.conflicts: list[merging.ConflictView] = []
         lay = QVBoxLayout(self)
         intro = QLabel(tr("Two coders changed the same thing before their copies were merged. "

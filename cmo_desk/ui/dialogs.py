@@ -15,6 +15,7 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import LANGUAGES, tr
 from cmo_desk.ui.plain import escape, plain_tip
 from cmo_desk.ui.theme import ROLE_COLORS, swatch
+from cmo_desk.ui.window_fit import fit_to_screen
 
 
 def code_color(code: rec.Code) -> str:
@@ -88,7 +89,7 @@ class CodeChooser(QDialog):
                  parent: QWidget | None = None, single: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.resize(420, 520)
+        fit_to_screen(self, 420, 520)
         self.single = single
         lay = QVBoxLayout(self)
         self.filter = QLineEdit()
@@ -181,7 +182,7 @@ class SearchDialog(QDialog):
     def __init__(self, search: object, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("Search all studies"))
-        self.resize(640, 460)
+        fit_to_screen(self, 640, 460)
         self._search = search
         lay = QVBoxLayout(self)
         self.query = QLineEdit()

@@ -34,6 +34,7 @@ from cmo_desk.ui.plain import plain_label
 from cmo_desk.ui.study_form import StudyForm
 from cmo_desk.ui.theme import ROLE_COLORS, coder_colors, role_label
 from cmo_desk.ui.undo import CodingActions
+from cmo_desk.ui.window_fit import LayoutMemory, fit_to_screen
 from cmo_desk.ui.workers import BackgroundRunner, run_with_progress
 
 LOCK_REFRESH_MS = 60_000
@@ -139,9 +140,11 @@ class MainWindow(QMainWindow):
         self.locked = False
         self._last_error = ""
         self.setWindowTitle(self._title())
-        self.resize(1366, 768)
+        fit_to_screen(self, 1366, 768)
         self._build()
         self._build_menus()
+        self.layout_memory = LayoutMemory(settings.path.parent if settings.path else None)
+        self.layout_memory.restore_window(self)
         session.listeners.append(self._on_changed)
         self._timers = []
         if not session.read_only:
@@ -308,6 +311,7 @@ class MainWindow(QMainWindow):
         self.cmoc_panel.cmoc_selected.connect(self._on_cmoc_selected)
 
         split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("deskSplit")
         split.addWidget(centre)
         split.addWidget(self.coding_tabs)
         split.setStretchFactor(0, 3)
@@ -1005,9 +1009,16 @@ class MainWindow(QMainWindow):
 
         backups.maybe_backup(self.session)
 
+    def open_last_study(self) -> bool:
+        """Open the study this project was left on, when it is still there."""
+        sid = self.layout_memory.last_study(self.session.path)
+        return bool(sid) and self.open_study(sid)  # type: ignore[arg-type]
+
     def shutdown(self) -> None:
         """Save pending edits, stop timers and background work; leave the session open."""
         self.flush_edits()
+        self.layout_memory.save_window(self)
+        self.layout_memory.remember_study(self.session.path, self.study_id)
         for t in self._timers:
             t.stop()
         self.runner.cancel_all()

@@ -331,3 +331,95 @@ def test_blind_codebook_counts_only_ones_own_coding(open_window: Any, qtbot: Any
     counts = shown()
     for cid in differing:
         assert counts[cid] == str(everyone[cid])
+
+
+# -- 5. every window fits a 1366×768 laptop; the desk reopens as it was left -------------------
+
+LAPTOP = (1366, 768 - 40)  # the screen less a task bar
+
+
+def _fits(widget: Any) -> None:
+    """Within the screen's available area (the test screen is 800×800, so no wider than the
+    window's own minimum), and that minimum fits a 1366×768 laptop with a task bar."""
+    from cmo_desk.ui.window_fit import FRAME_HEIGHT, FRAME_WIDTH, available_size
+
+    hint = widget.minimumSizeHint()
+    assert hint.width() <= LAPTOP[0] - FRAME_WIDTH and hint.height() <= LAPTOP[1] - FRAME_HEIGHT, (
+        type(widget).__name__, hint)
+    max_w, max_h = available_size(widget)
+    assert widget.width() <= max(max_w, hint.width()), (type(widget).__name__, widget.size())
+    assert widget.height() <= max(max_h, hint.height()), (type(widget).__name__, widget.size())
+
+
+def test_the_desk_opens_within_the_available_screen(qtbot: Any, project: Any) -> None:
+    from cmo_desk.services.demo import CODER_A
+    from cmo_desk.services.session import Session
+    from cmo_desk.services.settings import Settings
+    from cmo_desk.ui.main_window import MainWindow
+
+    session = Session.open(project, coder=CODER_A)
+    window = MainWindow(session, Settings.load())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.open_study_by_label("Hanoi 2019")
+    _fits(window)
+    assert window.statusBar().isVisible()
+    bar = window.statusBar().mapTo(window, window.statusBar().rect().bottomLeft())
+    assert bar.y() < window.height()
+    window.close()
+    session.close()
+
+
+def test_team_windows_fit_a_laptop_screen(open_window: Any, qtbot: Any) -> None:
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    window = open_window(study="Hanoi 2019")
+    team = next(a.menu() for a in window.menuBar().actions() if a.menu() and
+                a.text() == "&Team")
+    for action in team.actions():
+        if action.isSeparator() or not action.text().endswith("…") or "Submit" in action.text() \
+                or "Assign" in action.text():  # modal, answered elsewhere
+            continue
+        before = set(QApplication.topLevelWidgets())
+        action.trigger()
+        qtbot.wait(30)
+        opened = [w for w in QApplication.topLevelWidgets()
+                  if w not in before and w.isVisible() and isinstance(w, QDialog)]
+        for w in opened:
+            _fits(w)
+            w.close()
+
+
+def test_the_desk_reopens_with_its_layout_and_last_study(qtbot: Any, project: Any) -> None:
+    from PySide6.QtWidgets import QSplitter
+
+    from cmo_desk.services.demo import CODER_A
+    from cmo_desk.services.session import Session
+    from cmo_desk.services.settings import Settings
+    from cmo_desk.ui.main_window import MainWindow
+
+    def desk() -> tuple[Any, Any]:
+        session = Session.open(project, coder=CODER_A)
+        window = MainWindow(session, Settings.load())
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        return window, session
+
+    window, session = desk()
+    assert window.open_study_by_label("Nairobi 2021")
+    window.resize(window.width(), 620)
+    qtbot.wait(20)
+    width = window.width()
+    window.findChild(QSplitter, "deskSplit").setSizes([300, 400])
+    sizes = window.findChild(QSplitter, "deskSplit").sizes()
+    window.close()
+    session.close()
+    again, session = desk()
+    assert (again.width(), again.height()) == (width, 620)
+    assert again.open_last_study()
+    assert again.session.store.get("study", again.study_id).label == "Nairobi 2021"
+    assert again.findChild(QSplitter, "deskSplit").sizes() == sizes
+    again.close()
+    session.close()
