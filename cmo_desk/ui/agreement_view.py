@@ -77,6 +77,9 @@ class AgreementView(QDialog):
                                            tr("Agreement"), tr("Applied by each coder")], self)
         self.codes_model.right_aligned = {1, 2, 3, 4}
         self.codes_table = table_view(self.codes_model, stretch=0)
+        # long code names wrap instead of being cut
+        self.codes_table.setWordWrap(True)
+        self.codes_model.modelReset.connect(self.codes_table.resizeRowsToContents)
         self.tabs.addTab(self.codes_table, tr("Study × code"))
         self.overlap_model = RowsTableModel([tr("Study"), tr("Document"), tr("Code"),
                                              tr("Coders"), tr("Agreement"), tr("κ")], self)
@@ -89,7 +92,7 @@ class AgreementView(QDialog):
         self.notes.setObjectName("hint")
         right_lay.addWidget(self.notes)
         split.addWidget(right)
-        split.setSizes([200, 760])
+        split.setSizes([160, 800])
         lay.addWidget(split, 1)
         buttons = QHBoxLayout()
         self.save_button = QPushButton(tr("Save as .docx or .csv…"))
