@@ -227,6 +227,13 @@ class Dialogs:
     def error(self, message: str) -> None:
         QMessageBox.warning(self.parent, tr("CMO Desk"), message)
 
+    def info(self, message: str) -> None:
+        QMessageBox.information(self.parent, tr("CMO Desk"), message)
+
+    def ask_password(self, title: str, label: str) -> str | None:
+        text, ok = QInputDialog.getText(self.parent, title, label, QLineEdit.EchoMode.Password)
+        return text if ok else None
+
     def confirm(self, message: str) -> bool:
         return QMessageBox.question(self.parent, tr("CMO Desk"), message) == \
             QMessageBox.StandardButton.Yes

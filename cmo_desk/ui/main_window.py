@@ -931,24 +931,9 @@ class MainWindow(QMainWindow):
             self.start_import([folder])
 
     def start_import(self, paths: list[str]) -> Any:
-        from cmo_desk.services import importing
+        from cmo_desk.ui.import_flow import start_desk_import
 
-        def work(session: Session, progress: Any, cancelled: Any) -> Any:
-            return importing.import_paths(session, paths, progress=progress, cancel=cancelled)
-
-        def done(summary: Any) -> None:
-            self.statusBar().showMessage(tr(
-                "Import finished: {studies} new studies, {documents} full texts, {duplicates} "
-                "duplicates skipped, {errors} files not imported.").format(
-                studies=getattr(summary, "studies_added", 0),
-                documents=getattr(summary, "documents_added", 0),
-                duplicates=getattr(summary, "duplicates_skipped", 0),
-                errors=len(getattr(summary, "errors", {}) or {})), 15000)
-            problems = list((getattr(summary, "errors", {}) or {}).items())
-            if problems:
-                self.dialogs.error("\n".join(f"{name}: {why}" for name, why in problems[:10]))
-
-        return self.run_task(tr("Importing"), work, done)
+        return start_desk_import(self, paths)
 
     def export_project(self) -> Any:
         from cmo_desk.ui.export_dialog import open_export

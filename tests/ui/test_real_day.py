@@ -423,3 +423,88 @@ def test_the_desk_reopens_with_its_layout_and_last_study(qtbot: Any, project: An
     assert again.findChild(QSplitter, "deskSplit").sizes() == sizes
     again.close()
     session.close()
+
+
+# -- 6. the desk asks for passwords and imports REFI files itself ------------------------------
+
+
+def _run_import(window: Any, qtbot: Any, paths: list[str]) -> Any:
+    task = window.start_import(paths)
+    assert task is not None
+    with qtbot.waitSignal(task.signals.ended, timeout=20000):
+        pass
+    qtbot.waitUntil(lambda: hasattr(window, "last_import"), timeout=5000)
+    return window.last_import
+
+
+def test_a_locked_pdf_is_asked_its_password_again_when_wrong(open_window: Any, qtbot: Any,
+                                                            dialogs: Any, tmp_path: Any) -> None:
+    from tests.pdf_builder import make_pdf
+
+    window = open_window(study="Hanoi 2019")
+    locked = tmp_path / "locked study.pdf"
+    locked.write_bytes(make_pdf([["Harm reduction peers in Hai Phong", "Second line"]],
+                                user_password="s3cret"))
+    plain = tmp_path / "open study.pdf"
+    plain.write_bytes(make_pdf([["Needle exchange in Kisumu"]]))
+    answers = ["wrong", "s3cret"]
+    asked: list[tuple[str, str]] = []
+
+    def ask_password(title: str, label: str) -> str | None:
+        asked.append((title, label))
+        return answers.pop(0) if answers else None
+
+    dialogs.ask_password = ask_password
+    before = window.session.store.count("document")
+    summaries, _messages, problems, skipped = _run_import(window, qtbot, [str(locked), str(plain)])
+    assert len(asked) == 2 and "locked study.pdf" in asked[0][0]
+    assert "does not open" in asked[1][1]
+    assert not problems and not skipped and not dialogs.errors
+    assert window.session.store.count("document") == before + 2
+    texts = " ".join(d.text or "" for d in window.session.store.list("document"))
+    assert "Harm reduction peers in Hai Phong" in texts
+    assert not any("--password" in e for e in dialogs.errors)
+
+
+def test_a_cancelled_password_skips_only_that_file(open_window: Any, qtbot: Any, dialogs: Any,
+                                                   tmp_path: Any) -> None:
+    from tests.pdf_builder import make_pdf
+
+    window = open_window(study="Hanoi 2019")
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    (folder / "locked.pdf").write_bytes(make_pdf([["Locked words"]], user_password="x"))
+    (folder / "open.pdf").write_bytes(make_pdf([["Open words about outreach"]]))
+    dialogs.ask_password = lambda title, label: None
+    before = window.session.store.count("document")
+    summaries, _messages, problems, skipped = _run_import(window, qtbot, [str(folder)])
+    assert [p.name for p in skipped] == ["locked.pdf"]
+    assert not problems
+    assert window.session.store.count("document") == before + 1
+    assert dialogs.errors and "no password" in dialogs.errors[-1]
+    assert not any("--password" in e for e in dialogs.errors)
+
+
+def test_a_refi_project_imports_from_the_desk(open_window: Any, qtbot: Any, dialogs: Any,
+                                              tmp_path: Any, demo_file: Any) -> None:
+    from cmo_desk.services.projects import new_project
+    from cmo_desk.services.refi_exchange import export_refi
+    from cmo_desk.services.session import Session
+
+    with Session.open(demo_file, coder="Lan Nguyen") as demo:
+        export_refi(demo.store.snapshot(), tmp_path / "demo.qdpx")
+    fresh = new_project(tmp_path / "fresh.cmo", coder="Lan Nguyen")
+    fresh.close()
+    window = open_window(path=tmp_path / "fresh.cmo", study=None)
+    shown: list[str] = []
+    dialogs.info = shown.append
+    _summaries, messages, problems, _skipped = _run_import(window, qtbot,
+                                                           [str(tmp_path / "demo.qdpx")])
+    assert not problems and not dialogs.errors, (problems, dialogs.errors)
+    assert messages and shown
+    with Session.open(demo_file, coder="Lan Nguyen") as demo:
+        quotes = sorted(e.quote for e in demo.store.list("excerpt"))
+        labels = sorted(s.label for s in demo.store.list("study"))
+    assert sorted(e.quote for e in window.session.store.list("excerpt")) == quotes
+    assert sorted(s.label for s in window.session.store.list("study")) == labels
+    assert not any("cmo-desk import" in m for m in shown + dialogs.errors)
