@@ -106,6 +106,8 @@ class DocumentView(QPlainTextEdit):
 
     def set_document(self, doc: rec.Document | None, placeholder: str = "") -> None:
         self._text = (doc.text or "") if doc else ""
+        if not self._text.strip():
+            self._text = ""  # a scanned PDF's blank pages: the placeholder says why
         self._map = OffsetMap(self._text)
         self._page_starts = list(doc.page_starts or [0]) if doc else [0]
         self._highlights, self._current, self._find = [], set(), []

@@ -562,7 +562,11 @@ class MainWindow(QMainWindow):
         if study.journal:
             meta.append(study.journal)
         self.study_meta.setText(" · ".join(m for m in meta if m))
-        self.doc_view.set_document(self.document, tr("This study has no full text yet."))
+        self.doc_view.set_document(self.document, tr("This study has no full text yet.") if (
+            self.document is None) else tr(
+            "No text was found in this file: it is probably a scanned image. Read it in the Page "
+            "image tab, or run OCR on the PDF (for example with OCRmyPDF) and import it again to "
+            "code it."))
         is_pdf = bool(self.document and self.document.media_type == "application/pdf"
                       and self.document.has_original)
         self.doc_tabs.setTabEnabled(1, is_pdf)

@@ -508,3 +508,21 @@ def test_a_refi_project_imports_from_the_desk(open_window: Any, qtbot: Any, dial
     assert sorted(e.quote for e in window.session.store.list("excerpt")) == quotes
     assert sorted(s.label for s in window.session.store.list("study")) == labels
     assert not any("cmo-desk import" in m for m in shown + dialogs.errors)
+
+
+def test_a_scanned_pdf_says_it_needs_ocr_where_the_text_would_be(open_window: Any, qtbot: Any,
+                                                                 dialogs: Any,
+                                                                 tmp_path: Any) -> None:
+    from tests.pdf_builder import make_pdf
+
+    window = open_window(study="Hanoi 2019")
+    scan = tmp_path / "scanned study.pdf"
+    scan.write_bytes(make_pdf([["x"], ["y"]], image_only=True))
+    _run_import(window, qtbot, [str(scan)])
+    doc = next(d for d in window.session.store.list("document")
+               if (d.filename or "").startswith("scanned"))
+    assert window.open_study(doc.study_id)
+    view = window.doc_view
+    assert view.toPlainText() == ""
+    assert "OCR" in view.placeholderText() and "scanned" in view.placeholderText()
+    assert view.isVisible()
