@@ -65,6 +65,13 @@ def run_desk(argv: list[str]) -> int:
     headless = bool(args.screenshot) or bool(os.environ.get(QUIT_WHEN_SHOWN))
     if args.screenshot and "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from cmo_desk.ui import system_libs
+
+    if system_libs.uses_x11():
+        missing = system_libs.missing_packages()
+        if missing:
+            print(system_libs.missing_message(missing), file=sys.stderr)
+            return 3
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox

@@ -526,3 +526,43 @@ def test_a_scanned_pdf_says_it_needs_ocr_where_the_text_would_be(open_window: An
     assert view.toPlainText() == ""
     assert "OCR" in view.placeholderText() and "scanned" in view.placeholderText()
     assert view.isVisible()
+
+
+# -- 9. a fresh machine is told which system packages Qt needs --------------------------------
+
+
+def test_missing_qt_libraries_are_named_in_one_line(monkeypatch: Any, capsys: Any,
+                                                    tmp_path: Any) -> None:
+    from cmo_desk.ui import app, system_libs
+
+    absent = {"libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxcb-keysyms.so.1"}
+
+    def load(name: str) -> object:
+        if name in absent:
+            raise OSError(f"{name}: cannot open shared object file")
+        return object()
+
+    assert system_libs.missing_packages(load) == ["libxcb-cursor0", "libxcb-icccm4",
+                                                  "libxcb-keysyms1"]
+    assert system_libs.uses_x11({"DISPLAY": ":0"}, "linux")
+    assert not system_libs.uses_x11({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}, "linux")
+    assert not system_libs.uses_x11({"DISPLAY": ":0"}, "win32")
+    monkeypatch.setenv("CMO_DESK_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.setattr(system_libs, "missing_packages",
+                        lambda: ["libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1"])
+    assert app.run_desk([str(tmp_path / "p.cmo"), "--coder", "A"]) == 3
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert err.endswith("sudo apt-get install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1")
+    assert not (tmp_path / "p.cmo").exists()
+
+
+def test_readme_lists_the_system_packages() -> None:
+    from pathlib import Path
+
+    from cmo_desk.ui.system_libs import XCB_LIBRARIES
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for _library, package in XCB_LIBRARIES:
+        assert package in readme, package
