@@ -52,6 +52,7 @@ class CodeTree(QTreeWidget):
 
 class CodebookPanel(QWidget):
     mark_with_code = Signal(str)  # code id
+    retrieve_code = Signal(str)  # code id: list every passage coded with it
 
     def __init__(self, actions: CodingActions, dialogs: Dialogs,
                  parent: QWidget | None = None) -> None:
@@ -118,6 +119,8 @@ class CodebookPanel(QWidget):
         if cid:
             menu.addAction(tr("Mark selected text with this code"),
                            lambda: self.mark_with_code.emit(cid))
+            menu.addAction(tr("Retrieve passages with this code…"),
+                           lambda: self.retrieve_code.emit(cid))
             menu.addSeparator()
         menu.addAction(tr("Add code…"), lambda: self.add_code(None))
         if cid:

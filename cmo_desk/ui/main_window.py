@@ -214,6 +214,7 @@ class MainWindow(QMainWindow):
         # Codebook dock
         self.codebook = CodebookPanel(self.actions, self.dialogs)
         self.codebook.mark_with_code.connect(self.mark_with_code)
+        self.codebook.retrieve_code.connect(self.retrieve_passages)
         self.codebook_dock = QDockWidget(tr("Codebook"), self)
         self.codebook_dock.setObjectName("codebookDock")
         self.codebook_dock.setWidget(self.codebook)
@@ -386,6 +387,9 @@ class MainWindow(QMainWindow):
         self._action(code, tr("Add selected excerpts to a CMOC…"),
                      lambda: self.add_to_cmoc(self.excerpt_panel.selected_ids()))
         code.addSeparator()
+        self._action(code, tr("Retrieve coded passages…"), lambda: self.retrieve_passages(None),
+                     "Ctrl+Shift+R")
+        code.addSeparator()
         self._action(code, tr("Submit this study…"), self.submit_study)
 
         self._build_team_menu(bar)
@@ -416,6 +420,11 @@ class MainWindow(QMainWindow):
         team.addSeparator()
         self._action(team, tr("Assign this study…"), later("reconcile_view", "assign_study"))
         self._action(team, tr("Submit my coding of this study…"), self.submit_study)
+
+    def retrieve_passages(self, code_id: str | None = None) -> Any:
+        from cmo_desk.ui.retrieval_view import open_retrieval
+
+        return open_retrieval(self, code_id)
 
     def show_backups(self) -> None:
         from cmo_desk.ui.backups_view import open_backups

@@ -566,3 +566,74 @@ def test_readme_lists_the_system_packages() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for _library, package in XCB_LIBRARIES:
         assert package in readme, package
+
+
+# -- 10. retrieval ---------------------------------------------------------------------------
+
+
+def test_retrieval_lists_every_passage_for_a_code_and_opens_it(open_window: Any, qtbot: Any,
+                                                               dialogs: Any,
+                                                               tmp_path: Any) -> None:
+    import csv
+
+    from PySide6.QtTest import QTest
+
+    window = open_window(study="Nairobi 2021")
+    window.others_action.trigger()
+    trust = next(c for c in window.codes.values() if c.name == "Trust")
+    expected = sorted((e.quote or "") for e in window.session.store.list("excerpt")
+                      if trust.id in e.code_ids)
+    assert len(expected) >= 2
+    view = window.retrieve_passages(trust.id)
+    qtbot.waitExposed(view)
+    excerpts = [p for p in view.passages if p.kind == "excerpt"]
+    assert sorted(p.text for p in excerpts) == expected
+    assert {p.coder_name for p in excerpts} >= {"Lan Nguyen", "Sam Okafor"}
+    assert all(p.study_label and p.page for p in excerpts)
+    n = len(view.passages)
+    assert view.count.text() == (f"{n} passages found" if n != 1 else "1 passage found")
+    # double-click a row: the study opens at that passage
+    row = next(i for i, p in enumerate(view.passages) if p.kind == "excerpt")
+    target = view.passages[row]
+    rect = view.table.visualRect(view.model.index(row, 6))
+    QTest.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.NoModifier, rect.center())
+    QTest.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier, rect.center())
+    assert window.study_id == target.study_id
+    assert window.excerpt_panel.selected_ids() == [target.id]
+    # words narrow it; the count speaks grammatically
+    view.words.setFocus()
+    QTest.keyClicks(view.words, expected[0][:25])
+    assert view.count.text() in ("1 passage found",) or view.count.text().endswith(
+        "passages found")
+    # exported as CSV with the same content
+    dialogs.save_path = lambda *a: str(tmp_path / "trust")
+    view.words.clear()
+    QTest.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
+    with open(tmp_path / "trust.csv", encoding="utf-8-sig", newline="") as fh:
+        got = list(csv.reader(fh))
+    assert got[0][0] == "Study" and len(got) == len(view.passages) + 1
+    assert sorted(r[6] for r in got[1:] if r[4] == "") == expected
+    view.close()
+
+
+def test_blind_retrieval_lists_only_ones_own_passages(open_window: Any, qtbot: Any) -> None:
+    window = open_window(study="Hanoi 2019")
+    assert not window.show_others
+    view = window.retrieve_passages(None)
+    own = window.session.coder_id
+    assert view.passages and all(p.coder_id == own for p in view.passages)
+    assert view.coder.count() == 1
+    view.close()
+
+
+def test_retrieval_by_role_includes_cmoc_slots(open_window: Any) -> None:
+    window = open_window(study="Hanoi 2019")
+    view = window.retrieve_passages(None)
+    view.role.setCurrentIndex(view.role.findData("outcome"))
+    kinds = {p.kind for p in view.passages}
+    assert kinds == {"excerpt", "cmoc"}
+    assert all(p.role == "outcome" for p in view.passages)
+    assert {p.slot for p in view.passages if p.kind == "cmoc"} == {"outcome"}
+    view.close()
