@@ -637,3 +637,37 @@ def test_retrieval_by_role_includes_cmoc_slots(open_window: Any) -> None:
     assert all(p.role == "outcome" for p in view.passages)
     assert {p.slot for p in view.passages if p.kind == "cmoc"} == {"outcome"}
     view.close()
+
+
+# -- the monkey: a day of random input ---------------------------------------------------------
+
+
+def test_the_wheel_alone_never_writes(open_window: Any, qtbot: Any, monkeypatch: Any) -> None:
+    from . import monkey
+
+    window = open_window(study="Hanoi 2019")
+    window.others_action.trigger()
+    before = window.session.store.change_count()
+    with monkey.nobody_waits(monkeypatch):
+        for tab in range(window.coding_tabs.count()):
+            window.coding_tabs.setCurrentIndex(tab)
+            monkey.wheel_only(window, 60, seed=tab)
+    assert window.session.store.change_count() == before
+
+
+def test_a_seeded_monkey_day_leaves_a_sound_project(open_window: Any, qtbot: Any,
+                                                   monkeypatch: Any, project: Any) -> None:
+    from cmo_desk.services import recovery
+
+    from . import monkey
+
+    window = open_window(study="Hanoi 2019")
+    with monkey.nobody_waits(monkeypatch):
+        done = monkey.run(window, 300, seed=11)
+    assert sum(done.values()) == 300
+    window.flush_edits()
+    assert window.runner.wait(10000)
+    window.close()
+    window.session.close()
+    report = recovery.check_project(project)
+    assert report.ok, report.problems
