@@ -174,19 +174,27 @@ class PreferencesDialog(QDialog):
         return " ".join(self.name.text().split()), str(self.language.currentData())
 
 
+def pages_found(n: int) -> str:
+    return tr("1 page found") if n == 1 else tr("{n} pages found").format(n=n)
+
+
 class SearchDialog(QDialog):
-    """Search every study's full text; double-click a hit to open the study at that page."""
+    """Search every study's full text, and the CMOC statements, slots and memos; double-click a
+    hit to open the study at the match."""
 
     hit_chosen = Signal(str, int)  # study id, page
+    cmoc_chosen = Signal(str, str)  # study id, CMOC id
 
-    def __init__(self, search: object, parent: QWidget | None = None) -> None:
+    def __init__(self, search: object, parent: QWidget | None = None,
+                 search_cmocs: object = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("Search all studies"))
         fit_to_screen(self, 640, 460)
         self._search = search
+        self._search_cmocs = search_cmocs
         lay = QVBoxLayout(self)
         self.query = QLineEdit()
-        self.query.setPlaceholderText(tr("Words to find in every study's full text"))
+        self.query.setPlaceholderText(tr("Words to find in every study's text, CMOCs and memos"))
         self.query.setClearButtonEnabled(True)
         lay.addWidget(self.query)
         self.results = QListWidget()
@@ -204,18 +212,31 @@ class SearchDialog(QDialog):
         self.results.clear()
         try:
             hits = self._search(self.query.text())  # type: ignore[operator]
+            passages = self._search_cmocs(self.query.text()) if self._search_cmocs else []  # type: ignore[operator]
         except Exception as err:  # noqa: BLE001 - the store raises ValidationError with advice
             self.summary.setText(str(err))
             return
         for h in hits:
             item = QListWidgetItem(f"{h.study_label} · p. {h.page}\n{h.snippet}")
-            item.setData(Qt.ItemDataRole.UserRole, (h.study_id, h.page))
+            item.setData(Qt.ItemDataRole.UserRole, ("page", h.study_id, h.page))
             self.results.addItem(item)
-        self.summary.setText(tr("{n} pages found").format(n=len(hits)))
+        for p in passages:
+            where = tr("CMOC memo") if p.slot == "memo" else tr("CMOC")
+            item = QListWidgetItem(f"{p.study_label} · {where}\n{' '.join(p.text.split())[:200]}")
+            item.setData(Qt.ItemDataRole.UserRole, ("cmoc", p.study_id, p.id))
+            self.results.addItem(item)
+        text = pages_found(len(hits))
+        if self._search_cmocs is not None:
+            text += " · " + (tr("1 CMOC passage found") if len(passages) == 1 else tr(
+                "{n} CMOC passages found").format(n=len(passages)))
+        self.summary.setText(text)
 
     def _open(self, item: QListWidgetItem) -> None:
-        sid, page = item.data(Qt.ItemDataRole.UserRole)
-        self.hit_chosen.emit(sid, int(page))
+        kind, sid, where = item.data(Qt.ItemDataRole.UserRole)
+        if kind == "page":
+            self.hit_chosen.emit(sid, int(where))
+        else:
+            self.cmoc_chosen.emit(sid, where)
 
 
 class Dialogs:

@@ -854,11 +854,42 @@ class MainWindow(QMainWindow):
 
     # -- project search ------------------------------------------------------------------
 
-    def search_project(self) -> None:
-        dlg = SearchDialog(self.session.store.search, self)
-        dlg.hit_chosen.connect(lambda sid, page: self.open_study(sid, page))
+    def search_project(self) -> SearchDialog:
+        from cmo_desk.services import retrieval
+
+        def in_cmocs(words: str) -> list[Any]:
+            shown = None if self.show_others else {self.session.coder_id}
+            return [p for p in retrieval.retrieve(self.session, words=words, coders_shown=shown)
+                    if p.kind == "cmoc"] if words.strip() else []
+
+        dlg = SearchDialog(self.session.store.search, self, in_cmocs)
+        dlg.hit_chosen.connect(lambda sid, page: self.open_search_hit(sid, page,
+                                                                      dlg.query.text()))
+        dlg.cmoc_chosen.connect(self.open_cmoc)
         dlg.show()
         self._search_dialog = dlg
+        return dlg
+
+    def open_search_hit(self, study_id: str, page: int, words: str) -> None:
+        """Open a study at the first match of ``words`` on ``page``, highlighted."""
+        if not self.open_study(study_id, page):
+            return
+        self.doc_tabs.setCurrentIndex(0)
+        self.find_bar.show()
+        self.find_bar.query.setText(words)  # finds and shows every match; now go to the page's
+        starts = self.doc_view._page_starts
+        first = starts[page - 1] if 0 < page <= len(starts) else 0
+        for i, (a, b) in enumerate(self.find_bar.matches):
+            if a >= first:
+                self.find_bar.index = i - 1
+                self.find_bar.next()
+                self.doc_view.select_span(a, b)
+                break
+
+    def open_cmoc(self, study_id: str, cmoc_id: str) -> None:
+        if self.open_study(study_id):
+            self.coding_tabs.setCurrentWidget(self.cmoc_panel)
+            self.cmoc_panel.select_cmoc(cmoc_id)
 
     # -- files and background work -------------------------------------------------------
 

@@ -671,3 +671,49 @@ def test_a_seeded_monkey_day_leaves_a_sound_project(open_window: Any, qtbot: Any
     window.session.close()
     report = recovery.check_project(project)
     assert report.ok, report.problems
+
+
+def test_project_search_finds_cmoc_words_and_opens_at_the_match(open_window: Any,
+                                                                qtbot: Any) -> None:
+    from PySide6.QtTest import QTest
+
+    from cmo_desk.ui.dialogs import pages_found
+
+    assert pages_found(1) == "1 page found" and pages_found(3) == "3 pages found"
+    window = open_window(study="Nairobi 2021")
+    own = window.session.coder_id
+    cmoc = next(c for c in window.session.store.list("cmoc")
+                if c.owner_id == own and "stigmatise" in (c.statement or ""))
+    dlg = window.search_project()
+    qtbot.waitExposed(dlg)
+    dlg.query.setFocus()
+    QTest.keyClicks(dlg.query, "stigmatise")
+    QTest.keyClick(dlg.query, Qt.Key.Key_Return)
+    pages = window.session.store.search("stigmatise")
+    assert dlg.summary.text().startswith(pages_found(len(pages)))
+    rows = [dlg.results.item(i) for i in range(dlg.results.count())]
+    cmoc_rows = [r for r in rows if r.data(Qt.ItemDataRole.UserRole)[0] == "cmoc"]
+    assert any(r.data(Qt.ItemDataRole.UserRole)[2] == cmoc.id for r in cmoc_rows)
+    target = next(r for r in cmoc_rows if r.data(Qt.ItemDataRole.UserRole)[2] == cmoc.id)
+    dlg.results.scrollToItem(target)
+    rect = dlg.results.visualItemRect(target)
+    QTest.mouseClick(dlg.results.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.NoModifier, rect.center())
+    QTest.mouseDClick(dlg.results.viewport(), Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier, rect.center())
+    assert window.study_id == cmoc.study_id
+    assert window.cmoc_panel.cmoc.id == cmoc.id
+    # a full-text hit opens the study with the match selected
+    dlg.query.clear()
+    QTest.keyClicks(dlg.query, "stipend")
+    QTest.keyClick(dlg.query, Qt.Key.Key_Return)
+    page_rows = [dlg.results.item(i) for i in range(dlg.results.count())
+                 if dlg.results.item(i).data(Qt.ItemDataRole.UserRole)[0] == "page"]
+    assert page_rows
+    kind, sid, page = page_rows[-1].data(Qt.ItemDataRole.UserRole)
+    dlg.results.setCurrentItem(page_rows[-1])
+    QTest.keyClick(dlg.results, Qt.Key.Key_Return)
+    assert window.study_id == sid
+    cursor = window.doc_view.textCursor()
+    assert cursor.selectedText().casefold() == "stipend"
+    dlg.close()
