@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMenu, QPlainTextEdit, QTextEdit, QWidget
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import tr
+from cmo_desk.ui.coding_stripes import CodingStripes
 from cmo_desk.ui.none_guard import top_up
 from cmo_desk.ui.theme import ROLE_ORDER, reading_font, role_color, role_label, tinted
 
@@ -46,6 +47,9 @@ class Highlight:
     role: str | None
     #: colour of another coder whose work is shown; None for one's own excerpts
     coder_color: str | None = None
+    #: shown in the coding stripes: the coder's initials, and name on hover
+    coder_initials: str = ""
+    coder_name: str = ""
 
 
 def layer_depths(highlights: list[Highlight]) -> dict[str, int]:
@@ -98,8 +102,9 @@ class DocumentView(QPlainTextEdit):
         self._current: set[str] = set()
         self._find: list[tuple[int, int]] = []
         self.gutter = _PageGutter(self)
+        self.stripes = CodingStripes(self)
         self.updateRequest.connect(self._on_update_request)
-        self.setViewportMargins(self.gutter_width(), 0, 0, 0)
+        self.setViewportMargins(self.gutter_width(), 0, self.stripes.width_needed(), 0)
         self.can_mark = True
 
     # -- content --
@@ -171,6 +176,7 @@ class DocumentView(QPlainTextEdit):
             sel.format = fmt  # type: ignore[attr-defined]
             selections.append(sel)
         self.setExtraSelections(selections)
+        self.stripes.update()
         top_up()
 
     # -- positions --
@@ -273,12 +279,16 @@ class DocumentView(QPlainTextEdit):
         super().resizeEvent(event)
         cr = self.contentsRect()
         self.gutter.setGeometry(QRect(cr.left(), cr.top(), self.gutter_width(), cr.height()))
+        vp = self.viewport().geometry()
+        self.stripes.setGeometry(QRect(vp.right() + 1, vp.top(), self.stripes.width_needed(),
+                                       vp.height()))
 
     def _on_update_request(self, rect: QRect, dy: int) -> None:
         if dy:
             self.gutter.scroll(0, dy)
         else:
             self.gutter.update(0, rect.y(), self.gutter.width(), rect.height())
+        self.stripes.update()
 
     def _page_tops(self) -> list[tuple[int, int]]:
         """(page number, y in viewport) for page starts currently on screen."""

@@ -490,9 +490,11 @@ class MainWindow(QMainWindow):
                                                 show_others=self.show_others)
         own = self.session.coder_id
         colors = coder_colors(self.coders)
+        who = {cid: (c.initials or "", c.name or "") for cid, c in self.coders.items()}
         highlights = [
             Highlight(e.id, e.start or 0, e.end or 0, e.role,
-                      None if e.owner_id == own else colors.get(e.owner_id or "", "#777"))
+                      None if e.owner_id == own else colors.get(e.owner_id or "", "#777"),
+                      *who.get(e.owner_id or "", ("", "")))
             for e in self.excerpts
             if self.document and e.document_id == self.document.id and e.start is not None]
         self.doc_view.set_highlights(highlights)

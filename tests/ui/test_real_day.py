@@ -717,3 +717,25 @@ def test_project_search_finds_cmoc_words_and_opens_at_the_match(open_window: Any
     cursor = window.doc_view.textCursor()
     assert cursor.selectedText().casefold() == "stipend"
     dlg.close()
+
+
+def test_coding_stripes_show_overlaps_with_initials_and_select_on_click(open_window: Any,
+                                                                        qtbot: Any) -> None:
+    from PySide6.QtTest import QTest
+
+    window = open_window(study="Hanoi 2019")
+    window.others_action.trigger()
+    stripes = window.doc_view.stripes
+    assert stripes.isVisible() and stripes.width() >= 40
+    bars = stripes.bars()
+    assert bars
+    initials = {h.coder_initials for _r, h in bars}
+    coders = {c.initials for c in window.coders.values()}
+    assert len(initials & coders) >= 2  # both coders' stripes, each with initials
+    lanes = {r.left() for r, _h in bars}
+    assert len(lanes) >= 2  # overlapping excerpts stand side by side
+    rect, h = next((r, h) for r, h in bars if h.coder_color)
+    QTest.mouseClick(stripes, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     rect.center())
+    assert h.excerpt_id in window.excerpt_panel.selected_ids()
+    assert [x.coder_name for x in stripes.stripes_at(rect.center())][0]
