@@ -675,6 +675,14 @@ class MainWindow(QMainWindow):
 
     def _on_doc_tab(self, index: int) -> None:
         if index == 1:
+            colors = coder_colors(self.coders)
+            own = self.session.coder_id
+            self.page_view.highlights = [
+                (e.page or 0, e.quote or "", ROLE_COLORS.get(e.role or "other", "#616161")
+                 if e.owner_id == own else colors.get(e.owner_id or "", "#777"))
+                for e in self.excerpts
+                if self.document and e.document_id == self.document.id and e.page]
+            self.page_view._rendered = None
             self.page_view.show_page(self.doc_view.current_page())
 
     # -- coding --------------------------------------------------------------------------

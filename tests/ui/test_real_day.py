@@ -739,3 +739,37 @@ def test_coding_stripes_show_overlaps_with_initials_and_select_on_click(open_win
                      rect.center())
     assert h.excerpt_id in window.excerpt_panel.selected_ids()
     assert [x.coder_name for x in stripes.stripes_at(rect.center())][0]
+
+
+def test_the_page_image_opens_fitted_to_width_with_excerpts_drawn(open_window: Any,
+                                                                  qtbot: Any, dialogs: Any,
+                                                                  tmp_path: Any) -> None:
+    from PySide6.QtTest import QTest
+
+    from tests.pdf_builder import make_pdf
+
+    window = open_window(study="Hanoi 2019")
+    pdf = tmp_path / "outreach study.pdf"
+    pdf.write_bytes(make_pdf([["Peer outreach workers carried naloxone kits",
+                               "to every squat in the district."], ["Second page text"]]))
+    _run_import(window, qtbot, [str(pdf)])
+    doc = next(d for d in window.session.store.list("document")
+               if (d.filename or "").startswith("outreach"))
+    assert window.open_study(doc.study_id)
+    text = window.doc_view.text()
+    start = text.index("outreach workers")
+    mouse_select(window.doc_view, start, start + len("outreach workers carried naloxone"))
+    window.doc_view.setFocus()
+    qtbot.keyClick(window.doc_view, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    tab_bar = window.doc_tabs.tabBar()
+    QTest.mouseClick(tab_bar, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     tab_bar.tabRect(1).center())
+    view = window.page_view
+    qtbot.waitUntil(lambda: view.image.pixmap() is not None and not view.image.pixmap().isNull(),
+                    timeout=5000)
+    pixmap = view.image.pixmap()
+    room = view.scroll.viewport().width()
+    assert room - 40 <= pixmap.width() / pixmap.devicePixelRatio() <= room
+    assert view.drawn and view.drawn[0][1] >= 1
+    QTest.mouseClick(view.zoom_in, Qt.MouseButton.LeftButton)
+    assert not view.fit_width
