@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -85,11 +86,14 @@ class DocumentView(QPlainTextEdit):
     mark_requested = Signal(str, bool)  # role, choose codes first
     excerpts_clicked = Signal(list)  # excerpt ids under the click
     add_to_cmoc_requested = Signal()
+    code_dropped = Signal(str)  # a code dragged from the codebook onto the selected text
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("documentView")
         self.setReadOnly(True)
+        self.setAcceptDrops(True)  # a code from the codebook, dropped on the selected text
+        self.viewport().setAcceptDrops(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.setFont(reading_font())
@@ -249,6 +253,38 @@ class DocumentView(QPlainTextEdit):
             qpos = self.cursorForPosition(event.position().toPoint()).position()
             ids = self.excerpts_at(self._map.to_py(qpos))
             self.excerpts_clicked.emit(ids)
+
+    # -- a code dropped on the selection --
+
+    def _code_of(self, event: Any) -> str | None:
+        from cmo_desk.ui.codebook import CODE_MIME
+
+        mime = event.mimeData()
+        if not mime.hasFormat(CODE_MIME) or not self.textCursor().hasSelection():
+            return None
+        return bytes(mime.data(CODE_MIME).data()).decode("utf-8", "replace") or None
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if self._code_of(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        if self._code_of(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: Any) -> None:
+        code = self._code_of(event)
+        if code:
+            # a copy: the codebook keeps its code (a move would take it out of the tree)
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            self.code_dropped.emit(code)
+        else:
+            event.ignore()
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         menu = QMenu(self)

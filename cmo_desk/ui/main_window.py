@@ -283,6 +283,7 @@ class MainWindow(QMainWindow):
         self.doc_view.mark_requested.connect(
             lambda role, codes: self.mark_selection(role or None, codes))
         self.doc_view.excerpts_clicked.connect(self.on_excerpts_clicked)
+        self.doc_view.code_dropped.connect(self.mark_with_code)
         self.doc_view.selectionChanged.connect(self._update_mark_buttons)
         self.page_view = PageImageView()
         self.doc_tabs.addTab(self.doc_view, tr("Full text"))

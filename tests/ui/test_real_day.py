@@ -773,3 +773,40 @@ def test_the_page_image_opens_fitted_to_width_with_excerpts_drawn(open_window: A
     assert view.drawn and view.drawn[0][1] >= 1
     QTest.mouseClick(view.zoom_in, Qt.MouseButton.LeftButton)
     assert not view.fit_width
+
+
+def test_a_code_dragged_from_the_codebook_onto_a_selection_marks_it(open_window: Any,
+                                                                    qtbot: Any) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    window = open_window(study="Hanoi 2019")
+    text = window.doc_view.text()
+    phrase = "phoned them before appointments"
+    start = text.index(phrase)
+    mouse_select(window.doc_view, start, start + len(phrase))
+    item = _code_item(window, "Trust")
+    mime = window.codebook.tree.mimeData([item])
+    port = window.doc_view.viewport()
+    where = QPointF(port.rect().center())
+    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    enter = QDragEnterEvent(where.toPoint(), actions, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(port, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(where, actions, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(port, drop)
+    assert drop.isAccepted() and drop.dropAction() == Qt.DropAction.CopyAction
+    trust = next(c for c in window.codes.values() if c.name == "Trust")
+    made = [e for e in _own_excerpts(window) if e.quote == phrase]
+    assert len(made) == 1 and made[0].code_ids == (trust.id,)
+    assert made[0].role == trust.kind
+    # without a selection the drop is refused, and nothing is written
+    before = window.session.store.change_count()
+    enter = QDragEnterEvent(where.toPoint(), actions, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(port, enter)
+    assert not enter.isAccepted()
+    assert window.session.store.change_count() == before
