@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
+    QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
 )
 
 from cmo_desk.domain.errors import CmoDeskError
@@ -16,6 +16,14 @@ from cmo_desk.services import retrieval
 from cmo_desk.ui.conflicts_view import RowsTableModel, table_view
 from cmo_desk.ui.theme import ROLE_ORDER, role_label
 from cmo_desk.ui.window_fit import fit_to_screen
+
+
+def slot_names() -> dict[str, str]:
+    return {"": tr("Excerpt"), "context": tr("Context"),
+            "mechanism_resource": tr("Mechanism — resource"),
+            "mechanism_reasoning": tr("Mechanism — reasoning"), "outcome": tr("Outcome"),
+            "intervention": tr("Intervention"), "statement": tr("CMOC statement"),
+            "memo": tr("CMOC memo")}
 
 
 def passages_found(n: int) -> str:
@@ -32,6 +40,9 @@ class RetrievalView(QDialog):
         lay = QVBoxLayout(self)
         filters = QHBoxLayout()
         self.code = QComboBox()
+        self.code.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.code.setMinimumContentsLength(22)
         self.code.addItem(tr("Any code"), None)
         for c in sorted(window.codes.values(), key=lambda c: (c.name or "").casefold()):
             self.code.addItem(tr(c.name or ""), c.id)
@@ -53,6 +64,9 @@ class RetrievalView(QDialog):
         self.model.right_aligned = {1}
         self.table = table_view(self.model, stretch=6)
         self.table.setWordWrap(True)
+        head = self.table.horizontalHeader()
+        head.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
+        head.resizeSection(5, 190)
         self.model.modelReset.connect(self.table.resizeRowsToContents)
         self.table.doubleClicked.connect(lambda ix: self.open_passage(ix.row()))
         lay.addWidget(self.table, 1)
@@ -100,8 +114,10 @@ class RetrievalView(QDialog):
             self.count.setText(str(err))
             return
         table = retrieval.rows(self.passages)
+        slots = slot_names()
         for row in table:
             row[3] = role_label(row[3]) if row[3] else ""
+            row[4] = slots.get(row[4], row[4])
             row[6] = " ".join(row[6].split())
         self.model.set_rows(list(zip(table, self.passages)),
                             [[""] * 6 + [p.text] for p in self.passages])
