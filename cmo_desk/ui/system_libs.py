@@ -22,12 +22,17 @@ XCB_LIBRARIES = (
     ("libxcb-randr.so.0", "libxcb-randr0"),
     ("libxcb-xfixes.so.0", "libxcb-xfixes0"),
     ("libxcb-xkb.so.1", "libxcb-xkb1"),
+    ("libxcb-shm.so.0", "libxcb-shm0"),
+    ("libxcb-sync.so.1", "libxcb-sync1"),
+    ("libxcb-util.so.1", "libxcb-util1"),
+    ("libX11-xcb.so.1", "libx11-xcb1"),
     ("libxkbcommon-x11.so.0", "libxkbcommon-x11-0"),
     ("libxkbcommon.so.0", "libxkbcommon0"),
     ("libfontconfig.so.1", "libfontconfig1"),
     ("libdbus-1.so.3", "libdbus-1-3"),
     ("libEGL.so.1", "libegl1"),
     ("libGL.so.1", "libgl1"),
+    ("libglib-2.0.so.0", "libglib2.0-0"),
 )
 
 
