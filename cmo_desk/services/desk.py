@@ -98,9 +98,13 @@ def study_document(session: Session, study_id: str) -> rec.Document | None:
     return docs[0] if docs else None
 
 
-def code_usage(session: Session) -> Counter[str]:
-    """How many excerpts each code marks (shown beside the codebook)."""
-    return Counter(session.store.link_counts("excerpt_code", "code_id"))
+def code_usage(session: Session, coder_id: str | None = None) -> Counter[str]:
+    """How many live excerpts each code marks (shown beside the codebook).
+
+    With ``coder_id``, only that coder's excerpts count: a coder working blind must not learn
+    from the counts how others coded.
+    """
+    return Counter(session.store.excerpts_per_code(coder_id))
 
 
 def cmoc_evidence(session: Session, cmoc_id: str) -> list[tuple[rec.Excerpt, str | None]]:

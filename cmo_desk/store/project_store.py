@@ -632,11 +632,17 @@ class ProjectStore:
             table.c.deleted.is_(False), table.c.study_id.is_not(None))
         return {row[0] for row in self._pairs(q, table.c.study_id, study_ids)}
 
-    def link_counts(self, link_type: str, column: str) -> dict[str, int]:
-        """Live links of a type counted per value of ``column`` (e.g. excerpts per code)."""
-        table = ROW_CLASSES[link_type].__table__
-        q = (select(table.c[column], func.count()).where(table.c.deleted.is_(False))
-             .group_by(table.c[column]))
+    def excerpts_per_code(self, owner_id: str | None = None) -> dict[str, int]:
+        """Live excerpts each code marks, counted in SQL; only ``owner_id``'s excerpts when given
+        (a coder working blind must not learn from the counts how others coded)."""
+        links = ROW_CLASSES["excerpt_code"].__table__
+        excerpts = ROW_CLASSES["excerpt"].__table__
+        q = (select(links.c.code_id, func.count())
+             .join(excerpts, excerpts.c.id == links.c.excerpt_id)
+             .where(links.c.deleted.is_(False), excerpts.c.deleted.is_(False))
+             .group_by(links.c.code_id))
+        if owner_id is not None:
+            q = q.where(excerpts.c.owner_id == owner_id)
         with self.connect() as conn:
             return {key: int(n) for key, n in conn.execute(q) if key is not None}
 

@@ -17,6 +17,7 @@ from cmo_desk.merge.agreement import AgreementReport, CodeAgreement
 from cmo_desk.services import agreement
 from cmo_desk.services.session import Session
 from cmo_desk.ui.conflicts_view import RowsTableModel, table_view
+from cmo_desk.ui.window_fit import fit_to_screen
 
 
 def number(value: float | None, digits: int = 2) -> str:
@@ -40,7 +41,7 @@ class AgreementView(QDialog):
         self.computing = False
         self._task: Any = None
         self.setWindowTitle(tr("Agreement between coders"))
-        self.resize(980, 620)
+        fit_to_screen(self, 980, 620)
         lay = QVBoxLayout(self)
         intro = QLabel(tr("Computed from each coder's own excerpts and CMOCs, never from "
                           "consensus CMOCs. Cohen's κ compares two coders; Krippendorff's α "
@@ -76,6 +77,9 @@ class AgreementView(QDialog):
                                            tr("Agreement"), tr("Applied by each coder")], self)
         self.codes_model.right_aligned = {1, 2, 3, 4}
         self.codes_table = table_view(self.codes_model, stretch=0)
+        # long code names wrap instead of being cut
+        self.codes_table.setWordWrap(True)
+        self.codes_model.modelReset.connect(self.codes_table.resizeRowsToContents)
         self.tabs.addTab(self.codes_table, tr("Study × code"))
         self.overlap_model = RowsTableModel([tr("Study"), tr("Document"), tr("Code"),
                                              tr("Coders"), tr("Agreement"), tr("κ")], self)
@@ -88,7 +92,7 @@ class AgreementView(QDialog):
         self.notes.setObjectName("hint")
         right_lay.addWidget(self.notes)
         split.addWidget(right)
-        split.setSizes([200, 760])
+        split.setSizes([160, 800])
         lay.addWidget(split, 1)
         buttons = QHBoxLayout()
         self.save_button = QPushButton(tr("Save as .docx or .csv…"))

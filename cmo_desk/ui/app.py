@@ -66,6 +66,13 @@ def run_desk(argv: list[str]) -> int:
     headless = bool(args.screenshot) or bool(os.environ.get(QUIT_WHEN_SHOWN))
     if args.screenshot and "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from cmo_desk.ui import system_libs
+
+    if system_libs.uses_x11():
+        missing = system_libs.missing_packages()
+        if missing:
+            print(system_libs.missing_message(missing), file=sys.stderr)
+            return 3
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
@@ -99,7 +106,8 @@ def run_desk(argv: list[str]) -> int:
     language.watch_cjk_fonts(window)
 
     def open_first() -> None:
-        if not (args.study and window.open_study_by_label(args.study)):
+        if not (args.study and window.open_study_by_label(args.study)) and \
+                not window.open_last_study():
             _open_first_study(window)
 
     if not headless:

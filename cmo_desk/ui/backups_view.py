@@ -23,6 +23,7 @@ from cmo_desk.services.session import Session
 from cmo_desk.ui.conflicts_view import RowsTableModel, primary_button, selected_row, table_view
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.language import local_datetime
+from cmo_desk.ui.window_fit import fit_to_screen
 
 
 def reason_title(reason: str) -> str:
@@ -55,7 +56,7 @@ class BackupsView(QDialog):
         self.window = window
         self.project: Path = window.session.path
         self.setWindowTitle(tr("Backups of {name}").format(name=self.project.name))
-        self.resize(760, 460)
+        fit_to_screen(self, 760, 460)
         lay = QVBoxLayout(self)
         intro = QLabel(tr("CMO Desk backs up the project when it is opened, every few minutes "
                           "while you edit, and before a merge. Restoring one keeps the project "

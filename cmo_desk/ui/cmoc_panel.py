@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
@@ -17,6 +17,7 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.services import coding, desk
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.editors import AutoSaveText
+from cmo_desk.ui.plain import escape, plain_tip
 from cmo_desk.ui.models import ID_ROLE, CmocListModel, excerpt_ids_from_mime, EXCERPT_MIME
 from cmo_desk.ui.theme import ROLE_COLORS, role_color, role_label, swatch
 from cmo_desk.ui.undo import CodingActions, ServiceCommand
@@ -112,6 +113,7 @@ class CmocPanel(QWidget):
         lay.addLayout(buttons)
 
         split = QSplitter(Qt.Orientation.Vertical)
+        split.setObjectName("cmocSplit")
         self.model = CmocListModel(self)
         self.list = QListView()
         self.list.setModel(self.model)
@@ -327,7 +329,7 @@ class CmocPanel(QWidget):
             self.theories.setEnabled(editable)
             names = [self.codes[c].name or "" for c in (cmoc.code_ids if cmoc else ())
                      if c in self.codes]
-            self.codes_label.setText(" · ".join(tr(n) for n in names) if names else
+            self.codes_label.setText(" · ".join(escape(tr(n)) for n in names) if names else
                                      f"<span style='color:#90a4ae'>{tr('No codes yet')}</span>")
             self._fill_evidence(cmoc)
             self._fill_theories(cmoc)
@@ -343,7 +345,7 @@ class CmocPanel(QWidget):
             item = QListWidgetItem(swatch(role_color(slot or ex.role).name()),
                                    f"{role_label(slot or ex.role)} · p. {ex.page or '?'} — {quote}")
             item.setData(Qt.ItemDataRole.UserRole, ex.id)
-            item.setToolTip(ex.quote or "")
+            item.setToolTip(plain_tip(ex.quote))
             self.evidence.addItem(item)
 
     def _fill_theories(self, cmoc: rec.Cmoc | None) -> None:
@@ -353,7 +355,7 @@ class CmocPanel(QWidget):
         linked = dict(cmoc.theories if cmoc else ())
         for t in getattr(self, "_theory_records", []):
             item = QTreeWidgetItem(self.theories, [t.label or ""])
-            item.setToolTip(0, t.statement or "")
+            item.setToolTip(0, plain_tip(t.statement))
             item.setData(0, Qt.ItemDataRole.UserRole, t.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(0, Qt.CheckState.Checked if t.id in linked
@@ -418,16 +420,31 @@ class CmocPanel(QWidget):
             self.actions.set_cmoc_codes(self.cmoc.id, list(self.cmoc.code_ids), chosen)
 
     def _theory_toggled(self, item: QTreeWidgetItem, column: int = 0) -> None:
+        """A tick or untick; acted on at the next turn of the event loop.
+
+        Acting inside ``itemChanged`` would open a dialog and rebuild the tree while Qt is still
+        delivering the click to the item being deleted, which crashes the desk.
+        """
         if self._loading or self.cmoc is None or column != 0:
             return
-        theory_id = item.data(0, Qt.ItemDataRole.UserRole)
-        if item.checkState(0) != Qt.CheckState.Checked:
-            self.actions.set_theory(self.cmoc.id, theory_id, False)
+        tick = (self.cmoc.id, item.data(0, Qt.ItemDataRole.UserRole),
+                item.checkState(0) == Qt.CheckState.Checked, item.text(0))
+        QTimer.singleShot(0, self, lambda: self._apply_theory_tick(*tick))
+
+    def _apply_theory_tick(self, cmoc_id: str, theory_id: str, checked: bool, label: str) -> None:
+        if self.cmoc is None or self.cmoc.id != cmoc_id:
+            return  # another CMOC is shown by now; its tree was built from the saved links
+        if checked == (theory_id in dict(self.cmoc.theories)):
+            return
+        if not checked:
+            self.actions.set_theory(cmoc_id, theory_id, False)
             return
         relation = self.dialogs.choose_item(
             tr("Link programme theory"),
-            tr("How does this CMOC bear on {theory}?").format(theory=item.text(0)),
+            tr("How does this CMOC bear on {theory}?").format(theory=label),
             [(value, tr(text)) for value, text in RELATIONS])
+        if self.cmoc is None or self.cmoc.id != cmoc_id:
+            return
         if relation is None:
             self._fill_theories(self.cmoc)  # cancelled: the tick goes away again
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit, QMenu, QToolButton, QTreeWidget,
@@ -15,6 +16,9 @@ from cmo_desk.services import coding
 from cmo_desk.ui.dialogs import Dialogs, fill_code_tree, filter_tree
 from cmo_desk.ui.theme import ROLE_ORDER, role_label
 from cmo_desk.ui.undo import CodingActions
+
+
+CODE_MIME = "application/x-cmo-desk-code-id"
 
 
 class CodeTree(QTreeWidget):
@@ -32,6 +36,14 @@ class CodeTree(QTreeWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setIndentation(14)
         self.setAnimated(True)
+
+    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:  # type: ignore[override]
+        """A dragged code also carries its id, so it can be dropped on selected text."""
+        mime = super().mimeData(items)
+        ids = [i.data(0, Qt.ItemDataRole.UserRole) for i in items]
+        if ids and ids[0]:
+            mime.setData(CODE_MIME, str(ids[0]).encode("utf-8"))
+        return mime
 
     def dropEvent(self, event: QDropEvent) -> None:
         source = self.currentItem()
@@ -52,6 +64,7 @@ class CodeTree(QTreeWidget):
 
 class CodebookPanel(QWidget):
     mark_with_code = Signal(str)  # code id
+    retrieve_code = Signal(str)  # code id: list every passage coded with it
 
     def __init__(self, actions: CodingActions, dialogs: Dialogs,
                  parent: QWidget | None = None) -> None:
@@ -118,6 +131,8 @@ class CodebookPanel(QWidget):
         if cid:
             menu.addAction(tr("Mark selected text with this code"),
                            lambda: self.mark_with_code.emit(cid))
+            menu.addAction(tr("Retrieve passages with this code…"),
+                           lambda: self.retrieve_code.emit(cid))
             menu.addSeparator()
         menu.addAction(tr("Add code…"), lambda: self.add_code(None))
         if cid:

@@ -25,6 +25,8 @@ from cmo_desk.services.session import Session
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.language import local_datetime
 from cmo_desk.ui.workers import follow_changes
+from cmo_desk.ui.plain import plain_tip
+from cmo_desk.ui.window_fit import fit_to_screen
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 VALUE_CHARS = 160
@@ -68,8 +70,8 @@ class RowsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             tips = self._tips[index.row()] if index.row() < len(self._tips) else None
             if tips and index.column() < len(tips) and tips[index.column()]:
-                return tips[index.column()]
-            return self._rows[index.row()][index.column()] or None
+                return plain_tip(tips[index.column()])
+            return plain_tip(self._rows[index.row()][index.column()]) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self.right_aligned:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -152,7 +154,7 @@ class ConflictsView(QDialog):
         self.dialogs = dialogs
         self._report = report_error or dialogs.error
         self.setWindowTitle(tr("Conflicts"))
-        self.resize(1000, 620)
+        fit_to_screen(self, 1000, 620)
         self.conflicts: list[merging.ConflictView] = []
         lay = QVBoxLayout(self)
         intro = QLabel(tr("Two coders changed the same thing before their copies were merged. "

@@ -13,7 +13,9 @@ from PySide6.QtWidgets import (
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import LANGUAGES, tr, trn
+from cmo_desk.ui.plain import escape, plain_tip
 from cmo_desk.ui.theme import ROLE_COLORS, swatch
+from cmo_desk.ui.window_fit import fit_to_screen
 
 
 def code_color(code: rec.Code) -> str:
@@ -40,7 +42,7 @@ def fill_code_tree(tree: QTreeWidget, codes: Iterable[rec.Code], checked: set[st
             item.setIcon(0, swatch(code_color(c), 10))
             item.setData(0, Qt.ItemDataRole.UserRole, c.id)
             if c.definition:
-                item.setToolTip(0, f"<b>{c.name}</b><br>{c.definition}")
+                item.setToolTip(0, f"<b>{escape(c.name)}</b>{plain_tip(c.definition)}")
             if counts is not None and tree.columnCount() > 1:
                 n = counts.get(c.id, 0)
                 item.setText(1, str(n) if n else "")
@@ -87,7 +89,7 @@ class CodeChooser(QDialog):
                  parent: QWidget | None = None, single: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.resize(420, 520)
+        fit_to_screen(self, 420, 520)
         self.single = single
         lay = QVBoxLayout(self)
         self.filter = QLineEdit()
@@ -172,19 +174,27 @@ class PreferencesDialog(QDialog):
         return " ".join(self.name.text().split()), str(self.language.currentData())
 
 
+def pages_found(n: int) -> str:
+    return trn("{n} page found", "{n} pages found", n).format(n=n)
+
+
 class SearchDialog(QDialog):
-    """Search every study's full text; double-click a hit to open the study at that page."""
+    """Search every study's full text, and the CMOC statements, slots and memos; double-click a
+    hit to open the study at the match."""
 
     hit_chosen = Signal(str, int)  # study id, page
+    cmoc_chosen = Signal(str, str)  # study id, CMOC id
 
-    def __init__(self, search: object, parent: QWidget | None = None) -> None:
+    def __init__(self, search: object, parent: QWidget | None = None,
+                 search_cmocs: object = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("Search all studies"))
-        self.resize(640, 460)
+        fit_to_screen(self, 640, 460)
         self._search = search
+        self._search_cmocs = search_cmocs
         lay = QVBoxLayout(self)
         self.query = QLineEdit()
-        self.query.setPlaceholderText(tr("Words to find in every study's full text"))
+        self.query.setPlaceholderText(tr("Words to find in every study's text, CMOCs and memos"))
         self.query.setClearButtonEnabled(True)
         lay.addWidget(self.query)
         self.results = QListWidget()
@@ -202,18 +212,31 @@ class SearchDialog(QDialog):
         self.results.clear()
         try:
             hits = self._search(self.query.text())  # type: ignore[operator]
+            passages = self._search_cmocs(self.query.text()) if self._search_cmocs else []  # type: ignore[operator]
         except Exception as err:  # noqa: BLE001 - the store raises ValidationError with advice
             self.summary.setText(str(err))
             return
         for h in hits:
             item = QListWidgetItem(f"{h.study_label} · p. {h.page}\n{h.snippet}")
-            item.setData(Qt.ItemDataRole.UserRole, (h.study_id, h.page))
+            item.setData(Qt.ItemDataRole.UserRole, ("page", h.study_id, h.page))
             self.results.addItem(item)
-        self.summary.setText(trn("{n} page found", "{n} pages found", len(hits)).format(n=len(hits)))
+        for p in passages:
+            where = tr("CMOC memo") if p.slot == "memo" else tr("CMOC")
+            item = QListWidgetItem(f"{p.study_label} · {where}\n{' '.join(p.text.split())[:200]}")
+            item.setData(Qt.ItemDataRole.UserRole, ("cmoc", p.study_id, p.id))
+            self.results.addItem(item)
+        text = pages_found(len(hits))
+        if self._search_cmocs is not None:
+            text += " · " + trn("{n} CMOC passage found", "{n} CMOC passages found",
+                                 len(passages)).format(n=len(passages))
+        self.summary.setText(text)
 
     def _open(self, item: QListWidgetItem) -> None:
-        sid, page = item.data(Qt.ItemDataRole.UserRole)
-        self.hit_chosen.emit(sid, int(page))
+        kind, sid, where = item.data(Qt.ItemDataRole.UserRole)
+        if kind == "page":
+            self.hit_chosen.emit(sid, int(where))
+        else:
+            self.cmoc_chosen.emit(sid, where)
 
 
 class Dialogs:
@@ -224,6 +247,13 @@ class Dialogs:
 
     def error(self, message: str) -> None:
         QMessageBox.warning(self.parent, tr("CMO Desk"), message)
+
+    def info(self, message: str) -> None:
+        QMessageBox.information(self.parent, tr("CMO Desk"), message)
+
+    def ask_password(self, title: str, label: str) -> str | None:
+        text, ok = QInputDialog.getText(self.parent, title, label, QLineEdit.EchoMode.Password)
+        return text if ok else None
 
     def confirm(self, message: str) -> bool:
         return QMessageBox.question(self.parent, tr("CMO Desk"), message) == \

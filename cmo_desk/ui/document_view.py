@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QMenu, QPlainTextEdit, QTextEdit, QWidget
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import mostly_rtl, tr
+from cmo_desk.ui.coding_stripes import CodingStripes
 from cmo_desk.ui.none_guard import top_up
 from cmo_desk.ui.theme import ROLE_ORDER, reading_font, role_color, role_label, tinted
 
@@ -46,6 +48,9 @@ class Highlight:
     role: str | None
     #: colour of another coder whose work is shown; None for one's own excerpts
     coder_color: str | None = None
+    #: shown in the coding stripes: the coder's initials, and name on hover
+    coder_initials: str = ""
+    coder_name: str = ""
 
 
 def layer_depths(highlights: list[Highlight]) -> dict[str, int]:
@@ -81,11 +86,14 @@ class DocumentView(QPlainTextEdit):
     mark_requested = Signal(str, bool)  # role, choose codes first
     excerpts_clicked = Signal(list)  # excerpt ids under the click
     add_to_cmoc_requested = Signal()
+    code_dropped = Signal(str)  # a code dragged from the codebook onto the selected text
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("documentView")
         self.setReadOnly(True)
+        self.setAcceptDrops(True)  # a code from the codebook, dropped on the selected text
+        self.viewport().setAcceptDrops(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.setFont(reading_font())
@@ -98,14 +106,17 @@ class DocumentView(QPlainTextEdit):
         self._current: set[str] = set()
         self._find: list[tuple[int, int]] = []
         self.gutter = _PageGutter(self)
+        self.stripes = CodingStripes(self)
         self.updateRequest.connect(self._on_update_request)
-        self.setViewportMargins(self.gutter_width(), 0, 0, 0)
+        self.setViewportMargins(self.gutter_width(), 0, self.stripes.width_needed(), 0)
         self.can_mark = True
 
     # -- content --
 
     def set_document(self, doc: rec.Document | None, placeholder: str = "") -> None:
         self._text = (doc.text or "") if doc else ""
+        if not self._text.strip():
+            self._text = ""  # a scanned PDF's blank pages: the placeholder says why
         self._map = OffsetMap(self._text)
         self._page_starts = list(doc.page_starts or [0]) if doc else [0]
         self._highlights, self._current, self._find = [], set(), []
@@ -175,6 +186,7 @@ class DocumentView(QPlainTextEdit):
             sel.format = fmt  # type: ignore[attr-defined]
             selections.append(sel)
         self.setExtraSelections(selections)
+        self.stripes.update()
         top_up()
 
     # -- positions --
@@ -248,6 +260,38 @@ class DocumentView(QPlainTextEdit):
             ids = self.excerpts_at(self._map.to_py(qpos))
             self.excerpts_clicked.emit(ids)
 
+    # -- a code dropped on the selection --
+
+    def _code_of(self, event: Any) -> str | None:
+        from cmo_desk.ui.codebook import CODE_MIME
+
+        mime = event.mimeData()
+        if not mime.hasFormat(CODE_MIME) or not self.textCursor().hasSelection():
+            return None
+        return bytes(mime.data(CODE_MIME).data()).decode("utf-8", "replace") or None
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if self._code_of(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        if self._code_of(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: Any) -> None:
+        code = self._code_of(event)
+        if code:
+            # a copy: the codebook keeps its code (a move would take it out of the tree)
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            self.code_dropped.emit(code)
+        else:
+            event.ignore()
+
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         menu = QMenu(self)
         has_sel = self.textCursor().hasSelection() and self.can_mark
@@ -277,12 +321,16 @@ class DocumentView(QPlainTextEdit):
         super().resizeEvent(event)
         cr = self.contentsRect()
         self.gutter.setGeometry(QRect(cr.left(), cr.top(), self.gutter_width(), cr.height()))
+        vp = self.viewport().geometry()
+        self.stripes.setGeometry(QRect(vp.right() + 1, vp.top(), self.stripes.width_needed(),
+                                       vp.height()))
 
     def _on_update_request(self, rect: QRect, dy: int) -> None:
         if dy:
             self.gutter.scroll(0, dy)
         else:
             self.gutter.update(0, rect.y(), self.gutter.width(), rect.height())
+        self.stripes.update()
 
     def _page_tops(self) -> list[tuple[int, int]]:
         """(page number, y in viewport) for page starts currently on screen."""

@@ -17,6 +17,7 @@ from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.services import duplicates
 from cmo_desk.ui.conflicts_view import RowsTableModel, primary_button, selected_row, table_view
 from cmo_desk.ui.workers import follow_changes
+from cmo_desk.ui.window_fit import fit_to_screen
 
 
 class DuplicatesView(QDialog):
@@ -26,7 +27,7 @@ class DuplicatesView(QDialog):
         self.session = window.session
         self.proposals: list[duplicates.DuplicateProposal] = []
         self.setWindowTitle(tr("Duplicates"))
-        self.resize(860, 460)
+        fit_to_screen(self, 860, 460)
         lay = QVBoxLayout(self)
         intro = QLabel(tr("Studies and codes that look like the same thing added twice. "
                           "Accepting one moves everything attached to the duplicate onto the "

@@ -39,17 +39,21 @@ class ExcerptPanel(QWidget):
         self.table.setDragEnabled(True)
         self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
+        # two lines per row, so the quote stays readable in a narrow panel
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.verticalHeader().setDefaultSectionSize(
+            self.table.fontMetrics().lineSpacing() * 2 + 8)
         head = self.table.horizontalHeader()
         head.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         head.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         head.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
         head.setSectionResizeMode(4, QHeaderView.ResizeMode.Interactive)
-        head.resizeSection(3, 110)
+        head.resizeSection(3, 90)
         head.resizeSection(4, 60)
+        head.setMinimumSectionSize(28)
         lay.addWidget(self.table, 3)
 
         hint = QLabel(tr("Drag excerpts onto a CMOC slot, or select them and use the buttons."))
@@ -99,6 +103,8 @@ class ExcerptPanel(QWidget):
         keep = self.selected_ids()
         self.codes, self._own, self.locked = codes, own, locked
         self.model.set_rows(excerpts, codes, coders, own)
+        # the memo has its own box below; its column shows only when some excerpt has one
+        self.table.setColumnHidden(4, not any(e.memo for e in excerpts))
         self.select(keep, scroll=False)
         self._on_selection()
 

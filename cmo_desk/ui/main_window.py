@@ -17,12 +17,13 @@ from PySide6.QtWidgets import (
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import current_language, tr, trn
-from cmo_desk.services import coding, desk
+from cmo_desk.services import coding, desk, passages
 from cmo_desk.services.session import Session
 from cmo_desk.services.settings import Settings
-from cmo_desk.ui import none_guard
+from cmo_desk.ui import no_wheel, none_guard
 from cmo_desk.ui.cmoc_panel import CmocPanel
 from cmo_desk.ui.codebook import CodebookPanel
+from cmo_desk.ui.coder_legend import CoderLegend
 from cmo_desk.ui.dialogs import Dialogs, SearchDialog
 from cmo_desk.ui.document_view import MARK_SHORTCUTS, DocumentView, Highlight
 from cmo_desk.ui.editors import AutoSaveText
@@ -30,9 +31,11 @@ from cmo_desk.ui.excerpt_panel import ExcerptPanel
 from cmo_desk.ui.language import local_datetime
 from cmo_desk.ui.models import ID_ROLE, StudyFilterModel, StudyTableModel
 from cmo_desk.ui.page_image import PageImageView
+from cmo_desk.ui.plain import plain_label
 from cmo_desk.ui.study_form import StudyForm
-from cmo_desk.ui.theme import ROLE_COLORS, role_label
+from cmo_desk.ui.theme import ROLE_COLORS, coder_colors, role_label
 from cmo_desk.ui.undo import CodingActions
+from cmo_desk.ui.window_fit import LayoutMemory, fit_to_screen
 from cmo_desk.ui.workers import BackgroundRunner, ProjectWork, run_with_progress
 
 LOCK_REFRESH_MS = 60_000
@@ -126,6 +129,7 @@ class MainWindow(QMainWindow):
                  dialogs: Dialogs | None = None) -> None:
         super().__init__()
         none_guard.install()
+        no_wheel.install()
         self.session = session
         self.settings = settings
         self.dialogs = dialogs or Dialogs(self)
@@ -141,9 +145,11 @@ class MainWindow(QMainWindow):
         self.locked = False
         self._last_error = ""
         self.setWindowTitle(self._title())
-        self.resize(1366, 768)
+        fit_to_screen(self, 1366, 768)
         self._build()
         self._build_menus()
+        self.layout_memory = LayoutMemory(settings.path.parent if settings.path else None)
+        self.layout_memory.restore_window(self)
         session.listeners.append(self._on_changed)
         self._timers = []
         if not session.read_only:
@@ -215,6 +221,7 @@ class MainWindow(QMainWindow):
         # Codebook dock
         self.codebook = CodebookPanel(self.actions, self.dialogs)
         self.codebook.mark_with_code.connect(self.mark_with_code)
+        self.codebook.retrieve_code.connect(self.retrieve_passages)
         self.codebook_dock = QDockWidget(tr("Codebook"), self)
         self.codebook_dock.setObjectName("codebookDock")
         self.codebook_dock.setWidget(self.codebook)
@@ -241,6 +248,8 @@ class MainWindow(QMainWindow):
         self.study_meta = QLabel("")
         self.study_meta.setObjectName("studyMeta")
         self.study_meta.setWordWrap(True)
+        plain_label(self.study_title)
+        plain_label(self.study_meta)
         h_lay.addWidget(self.study_title)
         h_lay.addWidget(self.study_meta)
         marks = QHBoxLayout()
@@ -270,6 +279,8 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.hide()
         h_lay.addLayout(marks)
+        self.coder_legend = CoderLegend()
+        h_lay.addWidget(self.coder_legend)
         h_lay.addWidget(self.banner)
         c_lay.addWidget(header)
 
@@ -279,6 +290,7 @@ class MainWindow(QMainWindow):
         self.doc_view.mark_requested.connect(
             lambda role, codes: self.mark_selection(role or None, codes))
         self.doc_view.excerpts_clicked.connect(self.on_excerpts_clicked)
+        self.doc_view.code_dropped.connect(self.mark_with_code)
         self.doc_view.selectionChanged.connect(self._update_mark_buttons)
         self.page_view = PageImageView()
         self.doc_tabs.addTab(self.doc_view, tr("Full text"))
@@ -308,6 +320,7 @@ class MainWindow(QMainWindow):
         self.cmoc_panel.cmoc_selected.connect(self._on_cmoc_selected)
 
         split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("deskSplit")
         split.addWidget(centre)
         split.addWidget(self.coding_tabs)
         split.setStretchFactor(0, 3)
@@ -389,6 +402,9 @@ class MainWindow(QMainWindow):
         self._action(code, tr("Add selected excerpts to a CMOC…"),
                      lambda: self.add_to_cmoc(self.excerpt_panel.selected_ids()))
         code.addSeparator()
+        self._action(code, tr("Retrieve coded passages…"), lambda: self.retrieve_passages(None),
+                     "Ctrl+Shift+R")
+        code.addSeparator()
         self._action(code, tr("Submit this study…"), self.submit_study)
 
         self._build_team_menu(bar)
@@ -420,6 +436,11 @@ class MainWindow(QMainWindow):
         self._action(team, tr("Assign this study…"), later("reconcile_view", "assign_study"))
         self._action(team, tr("Submit my coding of this study…"), self.submit_study)
 
+    def retrieve_passages(self, code_id: str | None = None) -> Any:
+        from cmo_desk.ui.retrieval_view import open_retrieval
+
+        return open_retrieval(self, code_id)
+
     def show_backups(self) -> None:
         from cmo_desk.ui.backups_view import open_backups
 
@@ -437,7 +458,8 @@ class MainWindow(QMainWindow):
     def refresh_codebook(self) -> None:
         codes = self.session.store.list("code")
         self.codes = {c.id: c for c in codes}
-        self.codebook.set_codes(codes, dict(desk.code_usage(self.session)))
+        self.codebook.set_codes(codes, dict(desk.code_usage(
+            self.session, None if self.show_others else self.session.coder_id)))
 
     def refresh_studies(self) -> None:
         current = self.study_id
@@ -498,10 +520,12 @@ class MainWindow(QMainWindow):
         self.excerpts = coding.visible_excerpts(self.session, study_id=sid,
                                                 show_others=self.show_others)
         own = self.session.coder_id
+        colors = coder_colors(self.coders)
+        who = {cid: (c.initials or "", c.name or "") for cid, c in self.coders.items()}
         highlights = [
             Highlight(e.id, e.start or 0, e.end or 0, e.role,
-                      None if e.owner_id == own else (
-                          self.coders[e.owner_id].color if e.owner_id in self.coders else "#777"))
+                      None if e.owner_id == own else colors.get(e.owner_id or "", "#777"),
+                      *who.get(e.owner_id or "", ("", "")))
             for e in self.excerpts
             if self.document and e.document_id == self.document.id and e.start is not None]
         self.doc_view.set_highlights(highlights)
@@ -511,6 +535,8 @@ class MainWindow(QMainWindow):
                                   desk.theories(self.session), self.locked)
         self.doc_view.can_mark = self._can_code()
         self._update_banner()
+        self.coder_legend.set_coders(self.coders, {e.owner_id for e in self.excerpts}
+                                     | {c.owner_id for c in cmocs}, own)
         self._update_mark_buttons()
         if reload_form and self.study_form is not None:
             self.study_form.set_values(coding.form_values(self.session, sid))
@@ -578,7 +604,11 @@ class MainWindow(QMainWindow):
         if study.journal:
             meta.append(study.journal)
         self.study_meta.setText(" · ".join(m for m in meta if m))
-        self.doc_view.set_document(self.document, tr("This study has no full text yet."))
+        self.doc_view.set_document(self.document, tr("This study has no full text yet.") if (
+            self.document is None) else tr(
+            "No text was found in this file: it is probably a scanned image. Read it in the Page "
+            "image tab, or run OCR on the PDF (for example with OCRmyPDF) and import it again to "
+            "code it."))
         is_pdf = bool(self.document and self.document.media_type == "application/pdf"
                       and self.document.has_original)
         self.doc_tabs.setTabEnabled(1, is_pdf)
@@ -683,6 +713,14 @@ class MainWindow(QMainWindow):
 
     def _on_doc_tab(self, index: int) -> None:
         if index == 1:
+            colors = coder_colors(self.coders)
+            own = self.session.coder_id
+            self.page_view.highlights = [
+                (e.page or 0, e.quote or "", ROLE_COLORS.get(e.role or "other", "#616161")
+                 if e.owner_id == own else colors.get(e.owner_id or "", "#777"))
+                for e in self.excerpts
+                if self.document and e.document_id == self.document.id and e.page]
+            self.page_view._rendered = None
             self.page_view.show_page(self.doc_view.current_page())
 
     # -- coding --------------------------------------------------------------------------
@@ -704,6 +742,9 @@ class MainWindow(QMainWindow):
                 kinds = {self.codes[c].kind for c in codes if c in self.codes}
                 kinds &= {"context", "mechanism", "outcome", "intervention"}
                 role = kinds.pop() if len(kinds) == 1 else "other"
+        held = self._code_existing_excerpt(span, role, codes)
+        if held is not None:
+            return held or None
         eid = self.actions.add_excerpt(self.document.id, span[0], span[1], role or "other", codes)
         if eid:
             cur = self.doc_view.textCursor()
@@ -713,6 +754,50 @@ class MainWindow(QMainWindow):
             self.doc_view.set_current({eid})
             self.excerpt_created.emit(eid)
         return eid
+
+    def _code_existing_excerpt(self, span: tuple[int, int], role: str | None,
+                               codes: list[str]) -> str | None:
+        """When the selection is an excerpt already marked, code that one instead of a copy.
+
+        Returns the excerpt id used, '' when the coder cancelled, None to mark a new excerpt.
+        """
+        assert self.document is not None
+        held = passages.holder_of(self.excerpts, self.document.id, span[0], span[1],
+                                  self.session.coder_id)
+        if held is None:
+            return None
+        ex = held.excerpt
+        if not codes:
+            if not (held.same and (role or "other") == (ex.role or "other")):
+                return None
+            self.statusBar().showMessage(tr("This passage is already marked as {role}.").format(
+                role=role_label(ex.role)), 6000)
+        else:
+            if not held.same:
+                answer = self.dialogs.choose_item(
+                    tr("Code a passage inside an excerpt"),
+                    tr("The selection lies inside an excerpt you marked on page {page}. Add the "
+                       "code to that excerpt, or mark the selection as a new excerpt?").format(
+                        page=ex.page or "?"),
+                    [("existing", tr("Add the code to the existing excerpt")),
+                     ("new", tr("Mark the selection as a new excerpt"))])
+                if answer is None:
+                    return ""
+                if answer == "new":
+                    return None
+            added = [c for c in codes if c not in ex.code_ids]
+            if added and not self.actions.set_excerpt_codes(
+                    ex.id, list(ex.code_ids), list(ex.code_ids) + added):
+                return ""
+            self.statusBar().showMessage(tr(
+                "Added the code to the excerpt already marked here.") if added else tr(
+                "The excerpt already marked here has this code."), 6000)
+        cur = self.doc_view.textCursor()
+        cur.clearSelection()
+        self.doc_view.setTextCursor(cur)
+        self.excerpt_panel.select([ex.id])
+        self.doc_view.set_current({ex.id})
+        return ex.id
 
     def mark_with_code(self, code_id: str) -> None:
         code = self.codes.get(code_id)
@@ -808,6 +893,7 @@ class MainWindow(QMainWindow):
             self.settings.save()
         except OSError:
             pass
+        self.refresh_codebook()
         self.refresh_study()
 
     def report_error(self, message: str) -> None:
@@ -817,11 +903,42 @@ class MainWindow(QMainWindow):
 
     # -- project search ------------------------------------------------------------------
 
-    def search_project(self) -> None:
-        dlg = SearchDialog(self.session.store.search, self)
-        dlg.hit_chosen.connect(lambda sid, page: self.open_study(sid, page))
+    def search_project(self) -> SearchDialog:
+        from cmo_desk.services import retrieval
+
+        def in_cmocs(words: str) -> list[Any]:
+            shown = None if self.show_others else {self.session.coder_id}
+            return [p for p in retrieval.retrieve(self.session, words=words, coders_shown=shown)
+                    if p.kind == "cmoc"] if words.strip() else []
+
+        dlg = SearchDialog(self.session.store.search, self, in_cmocs)
+        dlg.hit_chosen.connect(lambda sid, page: self.open_search_hit(sid, page,
+                                                                      dlg.query.text()))
+        dlg.cmoc_chosen.connect(self.open_cmoc)
         dlg.show()
         self._search_dialog = dlg
+        return dlg
+
+    def open_search_hit(self, study_id: str, page: int, words: str) -> None:
+        """Open a study at the first match of ``words`` on ``page``, highlighted."""
+        if not self.open_study(study_id, page):
+            return
+        self.doc_tabs.setCurrentIndex(0)
+        self.find_bar.show()
+        self.find_bar.query.setText(words)  # finds and shows every match; now go to the page's
+        starts = self.doc_view._page_starts
+        first = starts[page - 1] if 0 < page <= len(starts) else 0
+        for i, (a, b) in enumerate(self.find_bar.matches):
+            if a >= first:
+                self.find_bar.index = i - 1
+                self.find_bar.next()
+                self.doc_view.select_span(a, b)
+                break
+
+    def open_cmoc(self, study_id: str, cmoc_id: str) -> None:
+        if self.open_study(study_id):
+            self.coding_tabs.setCurrentWidget(self.cmoc_panel)
+            self.cmoc_panel.select_cmoc(cmoc_id)
 
     # -- files and background work -------------------------------------------------------
 
@@ -909,24 +1026,9 @@ class MainWindow(QMainWindow):
             self.start_import([folder])
 
     def start_import(self, paths: list[str]) -> Any:
-        from cmo_desk.services import importing
+        from cmo_desk.ui.import_flow import start_desk_import
 
-        def work(session: Session, progress: Any, cancelled: Any) -> Any:
-            return importing.import_paths(session, paths, progress=progress, cancel=cancelled)
-
-        def done(summary: Any) -> None:
-            self.statusBar().showMessage(tr(
-                "Import finished: {studies} new studies, {documents} full texts, {duplicates} "
-                "duplicates skipped, {errors} files not imported.").format(
-                studies=getattr(summary, "studies_added", 0),
-                documents=getattr(summary, "documents_added", 0),
-                duplicates=getattr(summary, "duplicates_skipped", 0),
-                errors=len(getattr(summary, "errors", {}) or {})), 15000)
-            problems = list((getattr(summary, "errors", {}) or {}).items())
-            if problems:
-                self.dialogs.error("\n".join(f"{name}: {why}" for name, why in problems[:10]))
-
-        return self.run_task(tr("Importing"), work, done)
+        return start_desk_import(self, paths)
 
     def export_project(self) -> Any:
         from cmo_desk.ui.export_dialog import open_export
@@ -992,9 +1094,16 @@ class MainWindow(QMainWindow):
 
         backups.maybe_backup(self.session)
 
+    def open_last_study(self) -> bool:
+        """Open the study this project was left on, when it is still there."""
+        sid = self.layout_memory.last_study(self.session.path)
+        return bool(sid) and self.open_study(sid)  # type: ignore[arg-type]
+
     def shutdown(self) -> None:
         """Save pending edits, stop timers and background work; leave the session open."""
         self.flush_edits()
+        self.layout_memory.save_window(self)
+        self.layout_memory.remember_study(self.session.path, self.study_id)
         for t in self._timers:
             t.stop()
         self.runner.cancel_all()

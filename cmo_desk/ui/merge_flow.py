@@ -22,6 +22,7 @@ from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.services import merging
 from cmo_desk.services.session import Session
 from cmo_desk.ui.workers import ProjectWork, Task, run_with_progress
+from cmo_desk.ui.window_fit import fit_to_screen
 
 #: Result code of the summary dialog when the user asks to see the conflicts.
 OPEN_CONFLICTS = 2
@@ -86,7 +87,7 @@ class MergeSummary(QDialog):
         super().__init__(parent)
         self.reports = list(reports)
         self.setWindowTitle(tr("Merge finished"))
-        self.resize(620, 460)
+        fit_to_screen(self, 620, 460)
         lay = QVBoxLayout(self)
         self.text = QLabel(summary_html(self.reports, written_after_cancel))
         self.text.setWordWrap(True)

@@ -14,7 +14,8 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.initials import with_unique_initials
 from cmo_desk.services.desk import StudyRow
-from cmo_desk.ui.theme import role_color, role_label, swatch
+from cmo_desk.ui.plain import plain_tip
+from cmo_desk.ui.theme import coder_colors, role_color, role_label, swatch
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -130,7 +131,7 @@ class StudyTableModel(_RecordTable):
                 lines.append(f"{coder.name if coder else cid}: {status_text(status)}")
             if not r.has_text:
                 lines.append(tr("No full text yet"))
-            return "\n".join(lines)
+            return plain_tip("\n".join(lines))
         if role == Qt.ItemDataRole.ForegroundRole and not r.has_text:
             return QColor("#90a4ae")
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 1:
@@ -158,6 +159,7 @@ class ExcerptTableModel(_RecordTable):
         self._rows: list[rec.Excerpt] = []
         self._codes: dict[str, rec.Code] = {}
         self._coders: dict[str, rec.Coder] = {}
+        self._colors: dict[str, str] = {}
         self._own: str | None = None
 
     def set_rows(self, excerpts: list[rec.Excerpt], codes: dict[str, rec.Code],
@@ -165,6 +167,7 @@ class ExcerptTableModel(_RecordTable):
         self.beginResetModel()
         self._rows = sorted(excerpts, key=lambda e: (e.start or 0, e.end or 0, e.id))
         self._codes, self._coders, self._own = codes, coders, own_coder
+        self._colors = coder_colors(coders)
         self.endResetModel()
 
     def excerpt(self, row: int) -> rec.Excerpt | None:
@@ -191,10 +194,9 @@ class ExcerptTableModel(_RecordTable):
             text = f"“{ex.quote}”"
             if owner and ex.owner_id != self._own:
                 text += "\n— " + (owner.name or "")
-            return text
+            return plain_tip(text)
         if role == Qt.ItemDataRole.ForegroundRole and ex.owner_id != self._own:
-            owner = self._coders.get(ex.owner_id or "")
-            return QColor(owner.color) if owner and owner.color else QColor("#777")
+            return QColor(self._colors.get(ex.owner_id or "", "#777")).darker(150)
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -245,6 +247,7 @@ class CmocListModel(QAbstractListModel):
         super().__init__(parent)
         self._rows: list[rec.Cmoc] = []
         self._coders: dict[str, rec.Coder] = {}
+        self._colors: dict[str, str] = {}
         self._own: str | None = None
 
     def set_rows(self, cmocs: list[rec.Cmoc], coders: dict[str, rec.Coder],
@@ -254,6 +257,7 @@ class CmocListModel(QAbstractListModel):
                                                   c.sort_order or 0, c.id))
         self._coders = {c.id: c for c in with_unique_initials(coders.values())}
         self._own = own_coder
+        self._colors = coder_colors(coders)
         self.endResetModel()
 
     def cmoc(self, row: int) -> rec.Cmoc | None:
@@ -283,11 +287,11 @@ class CmocListModel(QAbstractListModel):
             if owner:
                 parts.append(tr("Coder: {name}").format(name=owner.name))
             parts.append(tr("Status: {status}").format(status=tr(c.status or "draft")))
-            return "\n".join(p for p in parts if p)
+            return plain_tip("\n".join(p for p in parts if p))
         if role == Qt.ItemDataRole.DecorationRole:
-            return swatch(owner.color if owner and owner.color and not mine else "#3949ab")
+            return swatch("#3949ab" if mine else self._colors.get(c.owner_id or "", "#777"))
         if role == Qt.ItemDataRole.ForegroundRole and not mine:
-            return QColor(owner.color) if owner and owner.color else QColor("#777")
+            return QColor(self._colors.get(c.owner_id or "", "#777")).darker(150)
         if role == Qt.ItemDataRole.FontRole and c.status == "set_aside":
             f = QFont()
             f.setStrikeOut(True)

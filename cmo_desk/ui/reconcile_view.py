@@ -24,6 +24,7 @@ from cmo_desk.services import reconcile
 from cmo_desk.services.session import Session
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.theme import ROLE_COLORS
+from cmo_desk.ui.window_fit import fit_to_screen
 
 DIFFERENT_BG = "#fff3e0"
 SAME_BG = "#ffffff"
@@ -111,7 +112,7 @@ class ConsensusEditor(QDialog):
         super().__init__(parent)
         self.pair = pair
         self.setWindowTitle(tr("Make a consensus CMOC"))
-        self.resize(900, 680)
+        fit_to_screen(self, 900, 680)
         self._resolution_chosen = False
         self._filling = False
         outer = QVBoxLayout(self)
@@ -438,7 +439,7 @@ class ReconcileView(QDialog):
         self.dialogs = dialogs
         self._report = report_error or dialogs.error
         self.setWindowTitle(tr("Reconcile study"))
-        self.resize(1180, 780)
+        fit_to_screen(self, 1180, 700)
         self.names: dict[str, str] = {}
         self.codes: dict[str, str] = {}
         self.view: reconcile.Reconciliation | None = None
@@ -640,7 +641,7 @@ class AssignDialog(QDialog):
 
         super().__init__(parent)
         self.setWindowTitle(tr("Assign study"))
-        self.resize(420, 420)
+        fit_to_screen(self, 420, 420)
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel(tr("Who codes {study}?").format(study=study_label)))
         self.coder_list = QListWidget()

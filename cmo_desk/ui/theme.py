@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
@@ -15,6 +17,10 @@ ROLE_COLORS = {
     "other": "#616161",
 }
 ROLE_ORDER = ("context", "mechanism", "outcome", "intervention", "other")
+# Colours for people, each far (CIE ΔE ≥ 35) from every role colour so a coder is never read as a
+# role: amber, pink, cyan, olive, orange, raspberry. The colour stored with a coder is not used on
+# screen, since older projects stored green, blue and red.
+CODER_PALETTE = ("#ffb300", "#f06292", "#00acc1", "#9e9d24", "#ff6f00", "#ad1457")
 # CJK fallbacks are named so Chinese renders wherever one of them is installed; none is required.
 UI_FAMILIES = ["Noto Sans", "Segoe UI", "Helvetica Neue", "DejaVu Sans", "Liberation Sans",
                "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei",
@@ -29,6 +35,12 @@ def role_label(role: str | None) -> str:
         "context": tr("Context"), "mechanism": tr("Mechanism"), "outcome": tr("Outcome"),
         "intervention": tr("Intervention"), "other": tr("Other"),
     }.get(role or "other", role or tr("Other"))
+
+
+def coder_colors(coder_ids: Iterable[str]) -> dict[str, str]:
+    """A display colour for each coder, stable for a given set of coders."""
+    return {cid: CODER_PALETTE[n % len(CODER_PALETTE)]
+            for n, cid in enumerate(sorted(set(coder_ids)))}
 
 
 def role_color(role: str | None) -> QColor:

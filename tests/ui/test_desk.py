@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QTextCharFormat
 from cmo_desk.domain.errors import Cancelled
 from cmo_desk.services.demo import CODER_A, CODER_B
 from cmo_desk.services.session import Session
-from cmo_desk.ui.theme import ROLE_COLORS
+from cmo_desk.ui.theme import ROLE_COLORS, coder_colors
 from cmo_desk.ui.workers import BackgroundRunner
 
 PHRASE = "Ten women living with HIV were trained as peer navigators"
@@ -165,7 +165,8 @@ def test_blind_mode_hides_the_other_coder(open_window: Any) -> None:
     assert window.cmoc_panel.model.rowCount() > mine
     selections = window.doc_view.extraSelections()
     coloured = [s for s in selections
-                if s.format.background().color().rgb() == QColor(other.color).rgb()]
+                if s.format.background().color().rgb() == QColor(
+                    coder_colors(window.coders)[other.id]).rgb()]
     assert coloured
     window.others_action.trigger()
     assert all(e.owner_id == window.session.coder_id for e in window.excerpts)

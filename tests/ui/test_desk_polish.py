@@ -15,6 +15,7 @@ from cmo_desk.services.demo import CODER_A, CODER_B
 from cmo_desk.ui import reconcile_view
 
 from .conftest import ScriptedDialogs
+from .realinput import click_check_box
 
 
 class PolishDialogs(ScriptedDialogs):
@@ -202,7 +203,7 @@ def _relation(window: Any, cmoc_id: str, theory_id: str) -> str | None:
     return dict(window.session.store.get("cmoc", cmoc_id).theories).get(theory_id)
 
 
-def test_linking_a_theory_asks_its_relation_and_shows_it(open_window: Any,
+def test_linking_a_theory_asks_its_relation_and_shows_it(open_window: Any, qtbot: Any,
                                                          dialogs: PolishDialogs) -> None:
     window = open_window(study="Hanoi 2019")
     panel = _own_cmoc_with_theories(window)
@@ -210,7 +211,8 @@ def test_linking_a_theory_asks_its_relation_and_shows_it(open_window: Any,
     unlinked = next(t.id for t in panel._theory_records
                     if t.id not in dict(panel.cmoc.theories))
     dialogs.item_answer = "refutes"
-    _theory_item(panel, unlinked).setCheckState(0, Qt.CheckState.Checked)
+    click_check_box(panel.theories, _theory_item(panel, unlinked))
+    qtbot.waitUntil(lambda: unlinked in panel.relation_boxes, timeout=3000)
     assert [v for v, _ in dialogs.offered[-1]] == ["supports", "refutes", "refines", "new"]
     assert _relation(window, cmoc_id, unlinked) == "refutes"
     combo = panel.relation_boxes[unlinked]
@@ -222,25 +224,29 @@ def test_linking_a_theory_asks_its_relation_and_shows_it(open_window: Any,
     assert _theory_item(panel, unlinked).checkState(0) == Qt.CheckState.Unchecked
 
 
-def test_cancelling_the_relation_leaves_the_theory_unlinked(open_window: Any,
+def test_cancelling_the_relation_leaves_the_theory_unlinked(open_window: Any, qtbot: Any,
                                                             dialogs: PolishDialogs) -> None:
     window = open_window(study="Hanoi 2019")
     panel = _own_cmoc_with_theories(window)
     unlinked = next(t.id for t in panel._theory_records
                     if t.id not in dict(panel.cmoc.theories))
-    dialogs.choose_item = lambda *args: None  # type: ignore[method-assign]
-    _theory_item(panel, unlinked).setCheckState(0, Qt.CheckState.Checked)
+    asked: list[str] = []
+    dialogs.choose_item = lambda *args: asked.append(args[0])  # type: ignore[method-assign]
+    click_check_box(panel.theories, _theory_item(panel, unlinked))
+    qtbot.waitUntil(lambda: bool(asked), timeout=3000)
     assert _relation(window, panel.cmoc.id, unlinked) is None
     assert _theory_item(panel, unlinked).checkState(0) == Qt.CheckState.Unchecked
 
 
-def test_the_relation_of_a_linked_theory_can_be_changed_and_undone(open_window: Any) -> None:
+def test_the_relation_of_a_linked_theory_can_be_changed_and_undone(open_window: Any,
+                                                                   qtbot: Any) -> None:
     window = open_window(study="Hanoi 2019")
     panel = _own_cmoc_with_theories(window)
     cmoc_id = panel.cmoc.id
     theory = next(t.id for t in panel._theory_records)
     if theory not in panel.relation_boxes:
-        _theory_item(panel, theory).setCheckState(0, Qt.CheckState.Checked)  # answered: supports
+        click_check_box(panel.theories, _theory_item(panel, theory))  # answered: supports
+        qtbot.waitUntil(lambda: theory in panel.relation_boxes, timeout=3000)
     combo = panel.relation_boxes[theory]
     assert combo.currentData() == "supports"
     combo.setCurrentIndex(combo.findData("refines"))
