@@ -64,11 +64,13 @@ def next_label(theory_label: str | None, existing: Iterable[str | None]) -> str:
     return f"{prefix}-C{max(used, default=0) + 1}"
 
 
-def member(r: ReviewCmoc) -> dict[str, Any]:
-    """What a version remembers of a review CMOC."""
+def member(r: ReviewCmoc, evidence: Iterable[tuple[str, str]] = ()) -> dict[str, Any]:
+    """What a version remembers of a review CMOC: its slots, confidence and the study CMOCs
+    behind it as (source id, relation), so new evidence counts as a change."""
     return {"id": r.id, "label": r.label or "",
             **{s: getattr(r, s) or "" for s in REVIEW_CMOC_SLOTS},
-            "confidence": r.confidence or ""}
+            "confidence": r.confidence or "",
+            "evidence": sorted([list(e) for e in evidence])}
 
 
 def version_diff(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]

@@ -7,12 +7,15 @@ matrix opens quickly at 500 studies.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from cmo_desk.domain import records as rec
-from cmo_desk.domain.errors import ValidationError
+from cmo_desk.domain.errors import ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import REVIEW_CMOC_SLOTS
 from cmo_desk.domain.synthesis import (
@@ -32,7 +35,7 @@ from cmo_desk.domain.synthesis import (
 from cmo_desk.services.session import Session
 
 __all__ = [
-    "add_review_cmoc", "delete_review_cmoc", "link_source", "load_synthesis", "record_version",
+    "SYNTHESIS_TABLES", "add_review_cmoc", "delete_review_cmoc", "export_synthesis", "link_source", "load_synthesis", "record_version",
     "set_confidence", "unlink_source", "update_review_cmoc",
 ]
 
@@ -158,7 +161,12 @@ def record_version(session: Session, theory_id: str, reason: str,
     live = [v for v in versions if not v.deleted]
     previous = max(live, key=lambda v: v.number or 0) if live else None
     number = max((v.number or 0 for v in versions), default=0) + 1
-    current = [member(r) for r in session.store.list("review_cmoc", theory_id=theory_id)]
+    reviews = session.store.list("review_cmoc", theory_id=theory_id)
+    evidence: dict[str, list[tuple[str, str]]] = {}
+    for lk in _by_ids_links(session, [r.id for r in reviews]):
+        evidence.setdefault(lk["review_cmoc_id"], []).append(
+            (lk["source_id"], lk["relation"] or ""))
+    current = [member(r, evidence.get(r.id, ())) for r in reviews]
     added, changed, dropped = version_diff(previous.members or [] if previous else [], current)
     new_statement = statement.strip() if statement and statement.strip() else theory.statement
     if previous is not None and not (added or changed or dropped) \
@@ -186,6 +194,13 @@ def _by_ids(session: Session, etype: str, ids: Iterable[str], **kw: Any) -> list
     out: list[Any] = []
     for start in range(0, len(ids), _CHUNK):
         out += session.store.list(etype, id=ids[start:start + _CHUNK], **kw)
+    return out
+
+
+def _by_ids_links(session: Session, review_ids: list[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(review_ids), _CHUNK):
+        out += session.store.links("review_link", review_cmoc_id=review_ids[start:start + _CHUNK])
     return out
 
 
@@ -241,3 +256,93 @@ def load_synthesis(session: Session, quotes: bool = True) -> Synthesis:
             tuple(sorted(versions_of.get(t.id, ()), key=lambda v: v.number or 0)))
         for t in theories)
     return Synthesis(store.project().title or "", out, tuple(studies), coder_names)
+
+
+# -- exporting ---------------------------------------------------------------------------------
+
+#: The synthesis tables of ``export --table`` and the file types each can be written as.
+SYNTHESIS_TABLES: dict[str, tuple[str, ...]] = {
+    "theories": (".docx", ".svg", ".png"),
+    "matrix": (".xlsx", ".csv", ".docx"),
+    "ledger": (".docx", ".csv"),
+}
+
+
+@dataclass
+class SynthesisExport:
+    path: Path
+    table: str
+    format: str
+    theories: int = 0
+    review_cmocs: int = 0
+    studies: int = 0
+    versions: int = 0
+    links: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "table": self.table, "format": self.format,
+                "theories": self.theories, "review_cmocs": self.review_cmocs,
+                "studies": self.studies, "versions": self.versions, "links": self.links,
+                "notes": list(self.notes)}
+
+    def lines(self) -> list[str]:
+        if self.table == "matrix":
+            line = tr("Wrote {path}: {studies} studies × {reviews} review CMOCs, {links} linked "
+                      "study CMOCs.")
+        elif self.table == "ledger":
+            line = tr("Wrote {path}: {versions} versions of {theories} programme theories.")
+        else:
+            line = tr("Wrote {path}: {theories} programme theories, {reviews} review CMOCs, "
+                      "{links} linked study CMOCs, {versions} versions.")
+        out = [line.format(path=self.path, studies=self.studies, reviews=self.review_cmocs,
+                           links=self.links, versions=self.versions, theories=self.theories)]
+        return out + [f"  {n}" for n in self.notes]
+
+
+def check_synthesis_target(out: str | os.PathLike[str], table: str) -> str:
+    """The file type for a synthesis table, once the name and folder are known to be usable."""
+    target = Path(out)
+    allowed = SYNTHESIS_TABLES[table]
+    suffix = target.suffix.lower()
+    if suffix not in allowed:
+        raise ValidationError(tr(
+            "The {table} table can be written as {formats}; {name} is none of these.").format(
+                table=table, formats=", ".join(allowed), name=target.name or str(target)))
+    if target.is_dir():
+        raise ExportFailed(tr("{path} is a folder. Give a file name, for example {example}."
+                              ).format(path=target, example=target / f"{table}{allowed[0]}"))
+    if not target.parent.is_dir():
+        raise ExportFailed(tr("Cannot write {path}: the folder does not exist. Choose an "
+                              "existing folder.").format(path=target))
+    return suffix[1:]
+
+
+def export_synthesis(session: Session, out: str | os.PathLike[str], table: str,
+                     lang: str = "en") -> SynthesisExport:
+    """Write the theories table (or its diagram), the evidence matrix or the ledger."""
+    fmt = check_synthesis_target(out, table)
+    target = Path(out)
+    syn = load_synthesis(session, quotes=(table == "theories" and fmt == "docx"))
+    notes: list[str] = []
+    if table == "theories" and fmt in ("svg", "png"):
+        from cmo_desk.exporters.diagram import write_diagram
+
+        _, notes = write_diagram(syn.theories, target, lang)
+    elif table == "theories":
+        from cmo_desk.exporters.theories import write_theories
+
+        _, notes = write_theories(syn, target, lang)
+    elif table == "matrix":
+        from cmo_desk.exporters.matrix import write_matrix
+
+        write_matrix(syn, target, lang)
+    else:
+        from cmo_desk.exporters.matrix import write_ledger
+
+        write_ledger(syn, target, lang)
+    reviews = syn.review_cmocs
+    return SynthesisExport(
+        target, table, fmt, theories=len(syn.theories), review_cmocs=len(reviews),
+        studies=len(syn.studies), versions=sum(len(t.versions) for t in syn.theories),
+        links=sum(len(r.sources) for r in reviews), notes=notes)
