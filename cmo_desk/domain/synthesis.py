@@ -88,6 +88,8 @@ def version_diff(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any
 class Quote:
     text: str
     page: int | None
+    #: The excerpt's role (context, mechanism, outcome …): mechanisms illustrate best.
+    role: str | None = None
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,9 @@ def quotes_cell(r: ReviewCmocEvidence, lang: str) -> str:
     out: list[str] = []
     seen: set[str] = set()
     for src in sorted(r.sources, key=lambda s: (order.get(s.relation, 3), s.study_label)):
-        for q in src.quotes:
+        # The mechanism is what a realist quote must show; then the outcome, then the context.
+        rank = {"mechanism": 0, "outcome": 1, "context": 2}
+        for q in sorted(src.quotes, key=lambda q: rank.get(q.role or "", 3)):
             text = one_line(q.text)
             if not text or text in seen:
                 continue

@@ -222,7 +222,7 @@ def load_synthesis(session: Session, quotes: bool = True) -> Synthesis:
     if quotes:
         wanted = [e for s in sources.values() for e in s.excerpt_ids]
         excerpts = {e.id: e for e in _by_ids(session, "excerpt", wanted,
-                                             columns=("quote", "page", "start"))}
+                                             columns=("quote", "page", "start", "role"))}
     label_of = {s.id: s.label or "" for s in studies}
     by_review: dict[str, list[SourceEvidence]] = {}
     for lk in links:
@@ -237,7 +237,7 @@ def load_synthesis(session: Session, quotes: bool = True) -> Synthesis:
             lk.id, lk.review_cmoc_id or "", src.id, lk.source_kind or "cmoc",
             lk.relation or rec.ReviewRelation.SUPPORTS.value, lk.note or "",
             src.study_id or "", label_of.get(src.study_id or "", ""), made_by, src,
-            tuple(Quote(e.quote or "", e.page) for e in quoted)))
+            tuple(Quote(e.quote or "", e.page, e.role) for e in quoted)))
     for items in by_review.values():
         items.sort(key=lambda s: (s.study_label.casefold(), s.relation, s.source_id))
     by_theory: dict[str, list[ReviewCmocEvidence]] = {}

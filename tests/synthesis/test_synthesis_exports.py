@@ -48,7 +48,8 @@ def test_theories_table_has_counts_confidence_quotes_history_and_diagram(demo_pa
     assert "1: Nairobi 2021" in text
     assert "Moderate" in text and "rigour: moderate concerns" in text
     assert "no design had a comparison group" in text
-    assert "(Odessa 2017, p. " in text and "“" in text
+    assert "“all with their own history of injecting” (Odessa 2017, p. 1)" in text
+    assert "“police stop people" not in text  # a context quote is not the illustration
     assert "Initial programme theory" in text and "PT1-C3" in text
     with zipfile.ZipFile(out) as z:
         images = [n for n in z.namelist() if n.startswith("word/media/")]
@@ -60,8 +61,10 @@ def test_theories_table_in_chinese(demo_path, tmp_path, capsys) -> None:
     assert run(["export", str(demo_path), "-o", str(out), "--table", "theories",
                 "--lang", "zh_CN"]) == 0
     text = docx_text(out)
-    assert "支持" in text or "研究" in text
-    assert "同伴理解他们的难处" not in text or True  # quotes keep their language
+    assert "支持的研究" in text and "版本历史" in text and "可信度及依据" in text
+    assert "严谨性：中等顾虑" in text or "严谨性: 中等顾虑" in text
+    # quotes and the team's own wording keep their language
+    assert "all with their own history of injecting" in text and "同伴懂我们的难处" in text
 
 
 def test_diagram_svg_is_deterministic_and_escapes_text(demo_path, tmp_path, capsys) -> None:
