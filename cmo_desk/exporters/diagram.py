@@ -247,7 +247,10 @@ def to_png(lay: Layout, scale: int = 2) -> tuple[bytes, list[str]]:
         font = (bold if lb.bold else regular)(lb.size * s)  # type: ignore[operator]
         draw.text((lb.x * s, lb.y * s), lb.text, fill="#212121", font=font, anchor="ls")
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=False)
+    # A diagram has few colours: as a palette image it is half the bytes and encodes ten times
+    # faster than full colour (a 50-CMOC theory in well under a second).
+    img = img.quantize(colors=48, method=Image.Quantize.FASTOCTREE)
+    img.save(buf, format="PNG", compress_level=1)
     notes = []
     if missing_wide:
         notes.append(tr("No Chinese font was found on this computer, so Chinese text in the "

@@ -197,6 +197,14 @@ def _by_ids(session: Session, etype: str, ids: Iterable[str], **kw: Any) -> list
     return out
 
 
+def source_quotes(session: Session, source: rec.Cmoc | rec.Consensus) -> tuple[Quote, ...]:
+    """The quotes of one study CMOC, in page order (for a click in the evidence matrix)."""
+    found = _by_ids(session, "excerpt", source.excerpt_ids, columns=("quote", "page", "start",
+                                                                       "role"))
+    found.sort(key=lambda e: (e.page or 0, e.start or 0, e.id))
+    return tuple(Quote(e.quote or "", e.page, e.role) for e in found)
+
+
 def _by_ids_links(session: Session, review_ids: list[str]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for start in range(0, len(review_ids), _CHUNK):
@@ -204,8 +212,13 @@ def _by_ids_links(session: Session, review_ids: list[str]) -> list[dict[str, Any
     return out
 
 
-def load_synthesis(session: Session, quotes: bool = True) -> Synthesis:
-    """Every theory with its review CMOCs, their linked study CMOCs, quotes and versions."""
+def load_synthesis(session: Session, quotes: bool = True,
+                   cmocs: Iterable[rec.Cmoc] | None = None) -> Synthesis:
+    """Every theory with its review CMOCs, their linked study CMOCs, quotes and versions.
+
+    ``cmocs``: every live study CMOC, when the caller has them already (the workspace lists
+    them anyway), so they are not read twice.
+    """
     store = session.store
     theories: list[rec.Theory] = store.list("theory")
     reviews: list[rec.ReviewCmoc] = store.list("review_cmoc")
@@ -216,7 +229,8 @@ def load_synthesis(session: Session, quotes: bool = True) -> Synthesis:
     coder_names = {c.id: c.name or "" for c in store.list("coder")}
     cmoc_ids = [lk.source_id for lk in links if lk.source_kind == "cmoc" and lk.source_id]
     cons_ids = [lk.source_id for lk in links if lk.source_kind == "consensus" and lk.source_id]
-    sources: dict[str, Any] = {c.id: c for c in _by_ids(session, "cmoc", cmoc_ids)}
+    sources: dict[str, Any] = ({c.id: c for c in cmocs} if cmocs is not None
+                               else {c.id: c for c in _by_ids(session, "cmoc", cmoc_ids)})
     sources.update({c.id: c for c in _by_ids(session, "consensus", cons_ids)})
     excerpts: dict[str, rec.Excerpt] = {}
     if quotes:

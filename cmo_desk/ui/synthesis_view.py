@@ -150,6 +150,7 @@ class SynthesisView(QDialog):
         self.ledger.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.ledger.setWordWrap(True)
         self.tabs.addTab(self.ledger, tr("Versions"))
+        self.tabs.currentChanged.connect(self._tab_changed)
         split.addWidget(self.tabs)
 
         # -- study CMOCs ------------------------------------------------------------------
@@ -258,7 +259,15 @@ class SynthesisView(QDialog):
             QTimer.singleShot(0, self.refresh)
 
     def refresh(self) -> None:
-        self.data = synth.load_synthesis(self.session)
+        store = self.session.store
+        # One read of each list serves the matrix, the study CMOC list and the grid; quotes are
+        # read when a cell is clicked.
+        self._cmocs = store.list("cmoc")
+        self._consensus = store.list("consensus")
+        self._codes = store.list("code", columns=("name", "kind"))
+        self._study_labels = {s.id: s.label or "" for s in store.list("study",
+                                                                      columns=("label",))}
+        self.data = synth.load_synthesis(self.session, quotes=False, cmocs=self._cmocs)
         self._fill_tree()
         self._fill_matrix()
         self._fill_ledger()
@@ -310,6 +319,7 @@ class SynthesisView(QDialog):
         self.matrix.setVerticalHeaderLabels([s.label or "" for s in m.studies])
         for col, r in enumerate(m.columns):
             self.matrix.horizontalHeaderItem(col).setToolTip(r.statement or "")
+        names = {r: _relation_text(r) for r in RELATIONS}  # translated once, not per cell
         for (sid, rid), rels in m.cells.items():
             row = self._study_row(sid)
             col = next((i for i, r in enumerate(m.columns) if r.id == rid), None)
@@ -317,7 +327,7 @@ class SynthesisView(QDialog):
                 continue
             item = QTableWidgetItem(cell_mark(rels))
             item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            item.setToolTip(", ".join(_relation_text(x) for x in rels))
+            item.setToolTip(", ".join(names.get(x, x) for x in rels))
             self.matrix.setItem(row, col, item)
         self.matrix.setUpdatesEnabled(True)
         self.matrix_detail.setPlainText(tr(
@@ -349,16 +359,18 @@ class SynthesisView(QDialog):
         self.ledger.resizeRowsToContents()
 
     def _filters_changed(self) -> None:
-        store = self.session.store
+        if not hasattr(self, "_cmocs"):
+            return
         records = self.records_filter.currentData() or "all"
         coder = self.coder_filter.currentData()
         code = self.code_filter.currentData()
-        codes = store.list("code", columns=("name", "kind"))
-        cmocs = store.list("cmoc")
-        consensus = store.list("consensus")
-        grid = cmo_grid(codes, cmocs, consensus, records, coder, code)
-        self._fill_grid(grid)
-        labels = {s.id: s.label or "" for s in store.list("study", columns=("label",))}
+        cmocs, consensus = self._cmocs, self._consensus
+        grid = cmo_grid(self._codes, cmocs, consensus, records, coder, code)
+        self._grid = grid
+        self._grid_shown = False
+        if self.tabs.currentIndex() == 2:
+            self._fill_grid()
+        labels = self._study_labels
         names = {c.id: c.name or "" for c in self.session.coders()}
         shown = set(grid.cells and [i for c in grid.cells.values() for i in c.cmoc_ids] or [])
         self.sources.clear()
@@ -376,7 +388,14 @@ class SynthesisView(QDialog):
         self.filter_note.setText(tr("{shown} shown; {hidden} left out by the filters.").format(
             shown=grid.shown, hidden=grid.filtered_out))
 
-    def _fill_grid(self, grid: Any) -> None:
+    def _tab_changed(self, index: int) -> None:
+        if index == 2 and not getattr(self, "_grid_shown", True):
+            self._fill_grid()
+
+    def _fill_grid(self) -> None:
+        # Built when its tab is shown: a large codebook makes a grid worth not drawing unseen.
+        grid = self._grid
+        self._grid_shown = True
         self.grid.clear()
         self.grid.setRowCount(len(grid.contexts))
         self.grid.setColumnCount(len(grid.mechanisms))
@@ -452,8 +471,7 @@ class SynthesisView(QDialog):
                      x for x in (item.mechanism_resource, item.mechanism_reasoning) if x),
                  f"{tr('Outcome')}: {item.outcome or ''}", item.statement or ""]
         if quotes is None:
-            exs = [self.session.store.get("excerpt", e) for e in item.excerpt_ids]
-            quotes = tuple((e.quote, e.page) for e in exs if e is not None)
+            quotes = tuple((q.text, q.page) for q in synth.source_quotes(self.session, item))
         for q, page in quotes:
             lines.append(f"“{q}” ({tr('p. {page}').format(page=page)})" if page else f"“{q}”")
         return "\n".join(lines)
@@ -472,8 +490,9 @@ class SynthesisView(QDialog):
             head = f"{study.label} · {who} · {_relation_text(s.relation)} {review.label}"
             if s.note:
                 head += f" — {s.note}"
+            quotes = s.quotes or synth.source_quotes(self.session, s.source)
             parts.append(head + "\n" + self._describe(
-                s.source, tuple((q.text, q.page) for q in s.quotes)))
+                s.source, tuple((q.text, q.page) for q in quotes)))
         self.matrix_detail.setPlainText("\n\n".join(parts) or tr(
             "No study CMOC of {study} is linked to {label}.").format(study=study.label,
                                                                      label=review.label))
