@@ -136,5 +136,11 @@ def test_filters_say_how_many_cmocs_they_leave_out(open_window, qtbot) -> None:
     QTest.keyClick(view.coder_filter, Qt.Key.Key_Down)  # the first coder
     assert 0 < view.sources.count() < total
     assert "left out by the filters" in view.filter_note.text()
+    bar = view.tabs.tabBar()
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(2).center())
+    assert view.tabs.currentIndex() == 2
     assert view.grid.rowCount() > 0 and view.grid.columnCount() > 0
+    cells = [view.grid.item(i, j).text() for i in range(view.grid.rowCount())
+             for j in range(view.grid.columnCount()) if view.grid.item(i, j)]
+    assert cells and all("studies" in c for c in cells)
     _ = synthesis
