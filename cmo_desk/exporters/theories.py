@@ -143,6 +143,11 @@ def add_table(doc: Any, headers: list[str], rows: list[list[str]],
         cells = table.rows[r].cells
         for i, v in enumerate(values):
             cells[i].text = clean_text(v)
+    if widths:
+        # Word reads the cells' widths, LibreOffice the grid's: set both.
+        table.autofit = False
+        for i, w in enumerate(widths):
+            table.columns[i].width = Cm(w)
     for row in table.rows:
         for i, cell in enumerate(row.cells):
             if widths:
