@@ -208,7 +208,8 @@ def inspect_file(path: Path) -> dict[str, str]:
                 rev = None
         finally:
             con.close()
-    except sqlite3.DatabaseError as err:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as err:
+        # Scribbled bytes inside the meta table arrive as text that is not UTF-8.
         if "no such table" in str(err):
             raise DamagedProjectError(tr(
                 "{path} is an SQLite file but not a CMO Desk project (no project record)."
