@@ -288,6 +288,8 @@ def quick_check(path: Path, thorough: bool = True) -> list[str]:
             con.close()
     except (OSError, sqlite3.DatabaseError) as err:
         return [str(err)]
+    except UnicodeDecodeError:  # scribbled bytes inside the meta table
+        return [tr("Its project record is unreadable.")]
     return []
 
 
@@ -316,7 +318,7 @@ def project_id_of(path: Path) -> str | None:
         finally:
             con.close()
         return row[0] if row else None
-    except (OSError, sqlite3.DatabaseError):
+    except (OSError, sqlite3.DatabaseError, UnicodeDecodeError):  # scribbled text: not UTF-8
         return None
 
 
