@@ -144,6 +144,15 @@ class Synthesis:
         return [r for t in self.theories for r in t.review_cmocs]
 
 
+def duplicate_labels(synthesis: Synthesis) -> dict[str, list[str]]:
+    """Labels two review CMOCs share (two laptops both added "the next one" offline):
+    label -> ids, oldest first by sort order. Both records are kept; one needs a new label."""
+    seen: dict[str, list[str]] = {}
+    for r in synthesis.review_cmocs:
+        seen.setdefault(r.record.label or "", []).append(r.record.id)
+    return {label: ids for label, ids in seen.items() if label and len(ids) > 1}
+
+
 @dataclass(frozen=True)
 class EvidenceMatrix:
     """Studies x review CMOCs; a cell holds the relations of the links between them."""

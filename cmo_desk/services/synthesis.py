@@ -28,6 +28,7 @@ from cmo_desk.domain.synthesis import (
     SourceEvidence,
     Synthesis,
     TheoryEvidence,
+    duplicate_labels,
     member,
     next_label,
     version_diff,
@@ -73,6 +74,28 @@ def add_review_cmoc(session: Session, theory_id: str, values: dict[str, Any] | N
         rid = uow.create("review_cmoc", {**values, "theory_id": theory_id, "label": label,
                                          "sort_order": order, "created_by": session.coder_id})
     return rid, uow.changed
+
+
+def relabel_duplicates(session: Session) -> rec.Changed:
+    """Give a fresh label to every review CMOC but the first that shares a label with another.
+
+    Two laptops offline can both add "PT1-C3"; the merge keeps both, and this settles it.
+    """
+    syn = load_synthesis(session, quotes=False)
+    dupes = duplicate_labels(syn)
+    if not dupes:
+        return rec.Changed()
+    theory_of = {r.record.id: r.record.theory_id for r in syn.review_cmocs}
+    labels = {t.theory.id: t.theory.label for t in syn.theories}
+    used = [r.label for r in session.store.list("review_cmoc", include_deleted=True,
+                                                 columns=("label",))]
+    with session.write() as uow:
+        for ids in dupes.values():
+            for rid in ids[1:]:
+                label = next_label(labels.get(theory_of[rid] or ""), used)
+                used.append(label)
+                uow.update("review_cmoc", rid, {"label": label})
+    return uow.changed
 
 
 def update_review_cmoc(session: Session, review_id: str, values: dict[str, Any]) -> rec.Changed:
@@ -356,6 +379,10 @@ def export_synthesis(session: Session, out: str | os.PathLike[str], table: str,
 
         write_ledger(syn, target, lang)
     reviews = syn.review_cmocs
+    for label, ids in sorted(duplicate_labels(syn).items()):
+        notes.append(tr("{n} review CMOCs share the label {label}: give them their own labels "
+                        "in the synthesis workspace before citing them.").format(
+                            n=len(ids), label=label))
     return SynthesisExport(
         target, table, fmt, theories=len(syn.theories), review_cmocs=len(reviews),
         studies=len(syn.studies), versions=sum(len(t.versions) for t in syn.theories),

@@ -22,7 +22,8 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.synthesis import (
-    CONFIDENCE_LEVELS, RELATIONS, Synthesis, cell_mark, cmo_grid, evidence_matrix,
+    CONFIDENCE_LEVELS, RELATIONS, Synthesis, cell_mark, cmo_grid, duplicate_labels,
+    evidence_matrix,
 )
 from cmo_desk.services import synthesis as synth
 
@@ -112,6 +113,14 @@ class SynthesisView(QDialog):
         ll.setContentsMargins(0, 0, 0, 0)
         self.tree = TheoryTree(self)
         self.tree.currentItemChanged.connect(self._tree_selected)
+        self.duplicates_note = QLabel()
+        self.duplicates_note.setWordWrap(True)
+        self.duplicates_note.setStyleSheet("color: #b71c1c;")
+        self.relabel_button = QPushButton(tr("Give them their own labels"))
+        self.relabel_button.clicked.connect(
+            lambda: self._run(lambda: synth.relabel_duplicates(self.session)))
+        ll.addWidget(self.duplicates_note)
+        ll.addWidget(self.relabel_button)
         ll.addWidget(self.tree)
         buttons = QHBoxLayout()
         self.new_review_button = QPushButton(tr("New review CMOC"))
@@ -268,6 +277,13 @@ class SynthesisView(QDialog):
         self._study_labels = {s.id: s.label or "" for s in store.list("study",
                                                                       columns=("label",))}
         self.data = synth.load_synthesis(self.session, quotes=False, cmocs=self._cmocs)
+        dupes = duplicate_labels(self.data)
+        self.duplicates_note.setText("\n".join(
+            tr("{n} review CMOCs share the label {label}: give them their own labels "
+               "in the synthesis workspace before citing them.").format(n=len(ids), label=label)
+            for label, ids in sorted(dupes.items())))
+        self.duplicates_note.setVisible(bool(dupes))
+        self.relabel_button.setVisible(bool(dupes))
         self._fill_tree()
         self._fill_matrix()
         self._fill_ledger()

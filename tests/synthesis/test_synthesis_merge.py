@@ -75,6 +75,14 @@ def test_two_laptops_recording_the_same_version_meet_as_a_conflict(small, tmp_pa
     assert ("theory_version", "reason") in conflicts(a)
     assert len(labels) == 3  # both new review CMOCs kept, though both chose the label PT1-C2
     assert labels.count("PT1-C2") == 2
+    # the export says so, and one step gives the later one a label of its own
+    capsys.readouterr()
+    assert run(["export", str(a), "-o", str(tmp_path / "t.docx"), "--table", "theories"]) == 0
+    assert "2 review CMOCs share the label PT1-C2" in capsys.readouterr().out
+    with Session.open(a, coder="Lan Nguyen") as s:
+        synthesis.relabel_duplicates(s)
+        labels = sorted(r.label for r in s.store.list("review_cmoc"))
+    assert labels == ["PT1-C1", "PT1-C2", "PT1-C3"]
 
 
 def test_deleting_a_review_cmoc_while_it_is_edited_is_a_conflict(small, tmp_path,
