@@ -237,15 +237,20 @@ class SynthesisView(QDialog):
         self.save_button = QPushButton(tr("Save review CMOC"))
         self.save_button.clicked.connect(self.save_review)
         form.addRow("", self.save_button)
-        self.links_view = QTableWidget(0, 4)
+        self.links_view = QTableWidget(0, 5)
         self.links_view.setHorizontalHeaderLabels(
-            [tr("Study"), tr("Relation"), tr("By"), tr("Study CMOC")])
+            [tr("Study"), tr("Relation"), tr("By"), tr("Study CMOC"), tr("Note")])
         self.links_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.links_view.horizontalHeader().setStretchLastSection(True)
         form.addRow(tr("Evidence"), self.links_view)
         self.unlink_button = QPushButton(tr("Remove selected link"))
         self.unlink_button.clicked.connect(self._unlink_selected)
-        form.addRow("", self.unlink_button)
+        self.note_button = QPushButton(tr("Note on selected link…"))
+        self.note_button.clicked.connect(self._edit_note)
+        row = QHBoxLayout()
+        row.addWidget(self.note_button)
+        row.addWidget(self.unlink_button)
+        form.addRow("", row)
         return w
 
     def _fill_filters(self) -> None:
@@ -447,7 +452,7 @@ class SynthesisView(QDialog):
         r = self.current_review()
         enabled = r is not None
         for w in (*self.slot_edits.values(), self.confidence, self.basis, self.save_button,
-                  self.link_button, self.unlink_button):
+                  self.link_button, self.unlink_button, self.note_button):
             w.setEnabled(enabled)
         rc = r.record if r else None
         self.label_view.setText(rc.label if rc else tr("Choose a review CMOC on the left."))
@@ -466,9 +471,10 @@ class SynthesisView(QDialog):
             statement = (s.source.statement or s.source.outcome or "") if s.source else ""
             for j, text in enumerate((s.study_label, _relation_text(s.relation),
                                       s.made_by if s.made_by != "consensus" else tr("consensus"),
-                                      statement)):
+                                      statement, s.note)):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, s.source_id)
+                item.setToolTip(text)
                 self.links_view.setItem(i, j, item)
 
     def _source_selected(self, current: QListWidgetItem | None, _prev: Any = None) -> None:
@@ -580,6 +586,23 @@ class SynthesisView(QDialog):
             return
         sid = item.data(Qt.ItemDataRole.UserRole)
         self._run(lambda: synth.unlink_source(self.session, self.review_id, sid))
+
+    def _edit_note(self) -> None:
+        row = self.links_view.currentRow()
+        r = self.current_review()
+        if row < 0 or r is None or row >= len(r.sources):
+            self.dialogs.error(tr("Choose a link in the evidence list first."))
+            return
+        src = r.sources[row]
+        note = self.dialogs.ask_text(tr("Note on link"), tr(
+            "Why does {study} {relation} {label}?").format(
+                study=src.study_label, relation=_relation_text(src.relation),
+                label=r.record.label), src.note)
+        if note is None:
+            return
+        rid = r.record.id
+        self._run(lambda: synth.link_source(self.session, rid, src.source_id, src.relation,
+                                            note))
 
     def record_version(self) -> None:
         tid = self._theory_of_current()

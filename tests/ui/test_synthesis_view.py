@@ -144,3 +144,22 @@ def test_filters_say_how_many_cmocs_they_leave_out(open_window, qtbot) -> None:
              for j in range(view.grid.columnCount()) if view.grid.item(i, j)]
     assert cells and all("studies" in c for c in cells)
     _ = synthesis
+
+
+def test_a_note_on_a_link_is_written_and_shown(open_window, qtbot, dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C1"))
+    rows = [view.links_view.item(i, 0).text() for i in range(view.links_view.rowCount())]
+    row = rows.index("Nairobi 2021")
+    rect = view.links_view.visualItemRect(view.links_view.item(row, 0))
+    QTest.mouseClick(view.links_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    dialogs.text_answer = "Presence at night, not trust 🌙"
+    QTest.mouseClick(view.note_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(
+        view.links_view.item(i, 4) and view.links_view.item(i, 4).text().endswith("🌙")
+        for i in range(view.links_view.rowCount())))
+    (review,) = [r for r in synthesis.load_synthesis(window.session).review_cmocs
+                 if r.record.label == "PT1-C1"]
+    nairobi = next(s for s in review.sources if s.study_label == "Nairobi 2021")
+    assert (nairobi.note, nairobi.relation) == ("Presence at night, not trust 🌙", "refines")
+    assert dialogs.errors == []
