@@ -220,6 +220,21 @@ def _by_ids(session: Session, etype: str, ids: Iterable[str], **kw: Any) -> list
     return out
 
 
+_LIGHT_CMOC = ("id", "study_id", "owner_id", "statement", "outcome", "context")
+
+
+def light_cmocs(session: Session) -> list[rec.Cmoc]:
+    """Every live study CMOC with the fields the workspace lists and its codes, read in two
+    plain queries (no excerpt or theory links): enough for its lists and its grid at 1,500
+    CMOCs; a CMOC that is clicked is read whole."""
+    codes: dict[str, list[str]] = {}
+    for row in session.store.links("cmoc_code"):
+        codes.setdefault(row["cmoc_id"], []).append(row["code_id"])
+    return [rec.Cmoc(**{k: row[k] for k in _LIGHT_CMOC},
+                     code_ids=tuple(sorted(codes.get(row["id"], ()))))
+            for row in session.store.links("cmoc")]
+
+
 def source_quotes(session: Session, source: rec.Cmoc | rec.Consensus) -> tuple[Quote, ...]:
     """The quotes of one study CMOC, in page order (for a click in the evidence matrix)."""
     found = _by_ids(session, "excerpt", source.excerpt_ids, columns=("quote", "page", "start",

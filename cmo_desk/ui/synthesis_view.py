@@ -182,6 +182,7 @@ class SynthesisView(QDialog):
         self.filter_note.setObjectName("hint")
         rl.addWidget(self.filter_note)
         self.sources = StudyCmocList()
+        self.sources.setUniformItemSizes(True)  # one line each: no per-item layout at 1,500
         self.sources.currentItemChanged.connect(self._source_selected)
         rl.addWidget(self.sources, 1)
         link_row = QHBoxLayout()
@@ -276,7 +277,8 @@ class SynthesisView(QDialog):
         store = self.session.store
         # One read of each list serves the matrix, the study CMOC list and the grid; quotes are
         # read when a cell is clicked.
-        self._cmocs = store.list("cmoc")
+        # Only what the lists show; a clicked CMOC is read whole.
+        self._cmocs = synth.light_cmocs(self.session)
         self._consensus = store.list("consensus")
         self._codes = store.list("code", columns=("name", "kind"))
         self._study_labels = {s.id: s.label or "" for s in store.list("study",
@@ -512,9 +514,10 @@ class SynthesisView(QDialog):
             head = f"{study.label} · {who} · {_relation_text(s.relation)} {review.label}"
             if s.note:
                 head += f" — {s.note}"
-            quotes = s.quotes or synth.source_quotes(self.session, s.source)
+            full = self.session.store.get(s.source_kind, s.source_id) or s.source
+            quotes = s.quotes or synth.source_quotes(self.session, full)
             parts.append(head + "\n" + self._describe(
-                s.source, tuple((q.text, q.page) for q in quotes)))
+                full, tuple((q.text, q.page) for q in quotes)))
         self.matrix_detail.setPlainText("\n\n".join(parts) or tr(
             "No study CMOC of {study} is linked to {label}.").format(study=study.label,
                                                                      label=review.label))
