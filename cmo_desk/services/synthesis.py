@@ -300,6 +300,13 @@ def load_synthesis(session: Session, quotes: bool = True,
     for v in versions:
         versions_of.setdefault(v.theory_id or "", []).append(v)
     theories.sort(key=lambda t: ((t.label or "").casefold(), t.id))
+    live = {t.id for t in theories}
+    orphans = [r for tid, items in by_theory.items() if tid not in live for r in items]
+    if orphans:
+        # Their programme theory was deleted (perhaps on another laptop): show them rather
+        # than let them drop out of the workspace and the exports.
+        theories.append(rec.Theory(id="", label=tr("No programme theory")))
+        by_theory[""] = orphans
     out = tuple(
         TheoryEvidence(
             t,

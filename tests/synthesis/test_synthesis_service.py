@@ -148,3 +148,14 @@ def test_deleted_study_cmoc_leaves_the_matrix_but_not_the_log(small) -> None:
         (review,) = synthesis.load_synthesis(s).review_cmocs
         assert review.sources == ()
         assert len(s.store.links("review_link", review_cmoc_id=rid)) == 1
+
+
+def test_review_cmocs_of_a_deleted_theory_stay_in_sight(small) -> None:
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "orphan"})
+        with s.write() as uow:
+            uow.delete("theory", small.theory_id)
+        syn = synthesis.load_synthesis(s)
+    (theory,) = syn.theories
+    assert theory.theory.label == "No programme theory"
+    assert [r.record.id for r in theory.review_cmocs] == [rid]
