@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -55,6 +56,11 @@ def test_concurrent_edits_of_a_review_cmoc_and_a_link_become_conflicts(small, tm
     assert dump(a) == dump(b)
     assert conflicts(a) == [("review_cmoc", "confidence"), ("review_cmoc", "confidence_basis"),
                             ("review_cmoc", "mechanism_reasoning"), ("review_link", "relation")]
+    # the conflicts list names them so a person knows which is which
+    assert run(["conflicts", str(a), "--json"]) == 0
+    labels = {c["label"] for c in json.loads(capsys.readouterr().out)}
+    assert "PT1-C1" in labels
+    assert any(label.startswith("Brown 2021: PT1-C1 ← ") for label in labels)
 
 
 def test_two_laptops_recording_the_same_version_meet_as_a_conflict(small, tmp_path,
