@@ -122,6 +122,9 @@ class SynthesisView(QDialog):
         ll.addWidget(self.duplicates_note)
         ll.addWidget(self.relabel_button)
         ll.addWidget(self.tree)
+        self.new_theory_button = QPushButton(tr("New programme theory…"))
+        self.new_theory_button.clicked.connect(self.new_theory)
+        ll.addWidget(self.new_theory_button)
         buttons = QHBoxLayout()
         self.new_review_button = QPushButton(tr("New review CMOC"))
         self.new_review_button.clicked.connect(self.new_review)
@@ -535,6 +538,22 @@ class SynthesisView(QDialog):
         item = self.tree.currentItem()
         return item.data(0, Qt.ItemDataRole.UserRole + 1) if item is not None else None
 
+    def new_theory(self) -> None:
+        label = self.dialogs.ask_text(tr("New programme theory"), tr(
+            "A short label that starts with its number, for example \"PT3 Peer pay\":"))
+        if label is None:
+            return
+        statement = self.dialogs.ask_multiline(
+            tr("New programme theory"), tr("The initial programme theory, in a few sentences:"))
+        if statement is None:
+            return
+        from cmo_desk.services import coding
+
+        made = self._run(lambda: coding.add_theory(self.session, label, statement.strip()))
+        if made:
+            self.review_id = None
+            self.refresh()
+
     def new_review(self) -> None:
         tid = self._theory_of_current()
         if tid is None:
@@ -616,7 +635,13 @@ class SynthesisView(QDialog):
             tr("Record version"), tr("What changed in the theory, and why?"))
         if reason is None:
             return
-        self._run(lambda: synth.record_version(self.session, tid, reason))
+        theory = self.session.store.get("theory", tid)
+        statement = self.dialogs.ask_multiline(
+            tr("Record version"), tr("The programme theory as it now reads:"),
+            theory.statement or "" if theory else "")
+        if statement is None:
+            return
+        self._run(lambda: synth.record_version(self.session, tid, reason, statement))
 
     def done(self, result: int) -> None:
         if self._on_changed in self.session.listeners:

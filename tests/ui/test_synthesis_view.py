@@ -100,13 +100,17 @@ def test_linking_by_button_and_by_drop_and_recording_a_version(open_window, qtbo
         view.links_view.item(i, 0).text() == "Nairobi 2021"
         for i in range(view.links_view.rowCount())))
     # record version 3 with a reason
-    dialogs.ask_multiline = lambda *a, **k: "Tbilisi and Nairobi read in the second round."
+    answers = iter(["Tbilisi and Nairobi read in the second round.",
+                    "Peers earn trust, except where the work exposes them to police."])
+    dialogs.ask_multiline = lambda *a, **k: next(answers)
     QTest.mouseClick(view.version_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: view.ledger.rowCount() == 3 or bool(dialogs.errors))
     assert dialogs.errors == []
     assert view.ledger.item(2, 1).text() == "v3"
     assert view.ledger.item(2, 5).text() == "PT1-C2, PT1-C3"
     assert view.tree.topLevelItem(0).text(0) == "PT1 Trust (v3)"
+    assert window.session.store.get("theory", view.tree.topLevelItem(0).data(
+        0, Qt.ItemDataRole.UserRole + 1)).statement.endswith("exposes them to police.")
     assert dialogs.errors == []
 
 
@@ -162,4 +166,18 @@ def test_a_note_on_a_link_is_written_and_shown(open_window, qtbot, dialogs) -> N
                  if r.record.label == "PT1-C1"]
     nairobi = next(s for s in review.sources if s.study_label == "Nairobi 2021")
     assert (nairobi.note, nairobi.relation) == ("Presence at night, not trust 🌙", "refines")
+    assert dialogs.errors == []
+
+
+def test_a_new_programme_theory_gets_its_own_review_cmoc_labels(open_window, qtbot,
+                                                                 dialogs) -> None:
+    _, view = open_view(open_window, qtbot)
+    dialogs.text_answer = "PT3 Peer pay"
+    dialogs.ask_multiline = lambda *a, **k: "Paid peers stay in the work."
+    QTest.mouseClick(view.new_theory_button, Qt.MouseButton.LeftButton)
+    tops = [view.tree.topLevelItem(i) for i in range(view.tree.topLevelItemCount())]
+    pt3 = next(t for t in tops if t.text(0).startswith("PT3 Peer pay"))
+    click_tree(view, pt3)
+    QTest.mouseClick(view.new_review_button, Qt.MouseButton.LeftButton)
+    assert view.label_view.text() == "PT3-C1"
     assert dialogs.errors == []
