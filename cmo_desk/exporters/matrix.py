@@ -80,7 +80,7 @@ def _write_xlsx(target: Path, sheet: str, header: list[str], rows: list[list[str
 
 
 def _write_docx(target: Path, title: str, intro: list[str], header: list[str],
-                rows: list[list[str]], lang: str) -> None:
+                rows: list[list[str]], lang: str, widths: list[float] | None = None) -> None:
     from docx import Document
 
     doc = Document()
@@ -89,7 +89,7 @@ def _write_docx(target: Path, title: str, intro: list[str], header: list[str],
     doc.add_heading(clean_text(title), level=1)
     for line in intro:
         doc.add_paragraph(clean_text(line))
-    add_table(doc, header, rows)
+    add_table(doc, header, rows, widths)
     with atomic_target(target) as tmp:
         try:
             doc.save(str(tmp))
@@ -124,5 +124,5 @@ def write_ledger(synthesis: Synthesis, path: str | os.PathLike[str], lang: str =
         _write_csv(target, header, rows)
     else:
         _write_docx(target, tr("Refinement ledger: versions of the programme theories", lang),
-                    [], header, rows, lang)
+                    [], header, rows, lang, [2.4, 1.5, 2.4, 2.0, 2.4, 1.8, 1.8, 5.9, 6.5])
     return target

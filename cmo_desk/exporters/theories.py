@@ -230,7 +230,7 @@ def write_theories(synthesis: Synthesis, path: str | os.PathLike[str], lang: str
         doc.add_heading(clean_text(tr("Version history", lang)), level=2)
         if t.versions:
             add_table(doc, ledger_headers(lang), ledger_rows(t, synthesis.coder_names, lang),
-                      [1.3, 2.6, 2.2, 2.6, 2.2, 2.2, 5.5, 7.6])
+                      [1.5, 2.6, 2.2, 2.6, 2.2, 2.2, 5.4, 7.5])
         else:
             doc.add_paragraph(clean_text(tr("No versions recorded yet.", lang)))
     with atomic_target(target) as tmp:

@@ -305,13 +305,13 @@ def _build_synthesis(session: Session, theory_id: str, study_ids: dict[str, str]
     synthesis.set_confidence(session, c1, "moderate",
                              "Three studies in three countries agree; Odessa and Kunming are "
                              "rich in clients' words, but no design had a comparison group.",
-                             {"relevance": "none", "richness": "minor", "rigour": "moderate",
+                             {"relevance": "none", "richness": "none", "rigour": "moderate",
                               "coherence": "minor", "adequacy": "none"})
     synthesis.set_confidence(session, c2, "low",
                              "One study describes the mechanism; Odessa supports only the "
                              "outcome. Thin data from a single city.",
                              {"relevance": "minor", "richness": "moderate",
-                              "rigour": "moderate", "adequacy": "moderate"})
+                              "adequacy": "moderate"})
     synthesis.record_version(session, theory_id,
                              "Initial programme theory from the team's experience and the "
                              "first reading of five studies.")

@@ -220,7 +220,7 @@ def _by_ids(session: Session, etype: str, ids: Iterable[str], **kw: Any) -> list
     return out
 
 
-_LIGHT_CMOC = ("id", "study_id", "owner_id", "statement", "outcome", "context")
+_LIGHT_CMOC = ("id", "study_id", "owner_id", "statement", "outcome", "context", "sort_order")
 
 
 def light_cmocs(session: Session) -> list[rec.Cmoc]:

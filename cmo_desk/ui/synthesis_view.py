@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+    QAbstractItemView, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
     QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QSplitter, QTableWidget,
     QTableWidgetItem, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
     QWidget,
@@ -22,8 +22,8 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.synthesis import (
-    CONFIDENCE_LEVELS, RELATIONS, Synthesis, cell_mark, cmo_grid, duplicate_labels,
-    evidence_matrix,
+    COMPONENTS, CONCERNS, CONFIDENCE_LEVELS, RELATIONS, Synthesis, cell_mark, cmo_grid,
+    duplicate_labels, evidence_matrix, suggested_confidence,
 )
 from cmo_desk.services import synthesis as synth
 
@@ -233,6 +233,34 @@ class SynthesisView(QDialog):
         for c in CONFIDENCE_LEVELS:
             self.confidence.addItem(names[c], c)
         form.addRow(tr("Confidence"), self.confidence)
+        # The components of the documented scheme (docs/synthesis.md), one drop-down each.
+        comp = QWidget()
+        grid = QGridLayout(comp)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(0)
+        concern_names = {"none": tr("no concerns"), "minor": tr("minor concerns"),
+                         "moderate": tr("moderate concerns"), "serious": tr("serious concerns")}
+        comp_names = {"relevance": tr("relevance"), "richness": tr("richness"),
+                      "rigour": tr("rigour"), "coherence": tr("coherence"),
+                      "adequacy": tr("adequacy")}
+        self.components: dict[str, QComboBox] = {}
+        for i, key in enumerate(COMPONENTS):
+            grid.addWidget(QLabel(comp_names[key]), 0, i)
+            combo = QComboBox()
+            combo.addItem("—", None)
+            for c in CONCERNS:
+                combo.addItem(concern_names[c], c)
+            # Five side by side must fit a 1366-pixel screen: cap the width, keep the text.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(7)
+            combo.currentIndexChanged.connect(self._components_changed)
+            grid.addWidget(combo, 1, i)
+            self.components[key] = combo
+        form.addRow(tr("Concerns"), comp)
+        self.suggestion = QLabel()
+        self.suggestion.setObjectName("hint")
+        form.addRow("", self.suggestion)
         self.basis = QPlainTextEdit()
         self.basis.setMaximumHeight(50)
         self.basis.setPlaceholderText(tr("What the confidence rests on: relevance, richness "
@@ -256,6 +284,16 @@ class SynthesisView(QDialog):
         row.addWidget(self.unlink_button)
         form.addRow("", row)
         return w
+
+    def assessment(self) -> dict[str, str]:
+        return {k: c.currentData() for k, c in self.components.items() if c.currentData()}
+
+    def _components_changed(self) -> None:
+        level = suggested_confidence(self.assessment())
+        names = {"high": tr("High"), "moderate": tr("Moderate"), "low": tr("Low"),
+                 "very_low": tr("Very low")}
+        self.suggestion.setText(tr("The scheme suggests: {level}").format(
+            level=names[level]) if level else "")
 
     def _fill_filters(self) -> None:
         self.code_filter.blockSignals(True)
@@ -286,6 +324,7 @@ class SynthesisView(QDialog):
         self._codes = store.list("code", columns=("name", "kind"))
         self._study_labels = {s.id: s.label or "" for s in store.list("study",
                                                                       columns=("label",))}
+        self._coder_names = {c.id: c.name or "" for c in self.session.coders()}
         self.data = synth.load_synthesis(self.session, quotes=False, cmocs=self._cmocs)
         dupes = duplicate_labels(self.data)
         self.duplicates_note.setText("\n".join(
@@ -397,10 +436,13 @@ class SynthesisView(QDialog):
         if self.tabs.currentIndex() == 2:
             self._fill_grid()
         labels = self._study_labels
-        names = {c.id: c.name or "" for c in self.session.coders()}
+        names = self._coder_names
         shown = set(grid.cells and [i for c in grid.cells.values() for i in c.cmoc_ids] or [])
         self.sources.clear()
-        for item in list(cmocs) + list(consensus):
+        ordered = sorted(list(cmocs) + list(consensus), key=lambda c: (
+            labels.get(c.study_id or "", "").casefold(), isinstance(c, rec.Consensus),
+            names.get(getattr(c, "owner_id", None) or "", ""), c.sort_order or 0, c.id))
+        for item in ordered:
             if item.id not in shown:
                 continue
             who = tr("consensus") if isinstance(item, rec.Consensus) else names.get(
@@ -470,6 +512,13 @@ class SynthesisView(QDialog):
         idx = self.confidence.findData(rc.confidence if rc else None)
         self.confidence.setCurrentIndex(max(idx, 0))
         self.basis.setPlainText(rc.confidence_basis or "" if rc else "")
+        judged = (rc.assessment or {}) if rc else {}
+        for key, combo in self.components.items():
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(combo.findData(judged.get(key)), 0))
+            combo.setEnabled(enabled)
+            combo.blockSignals(False)
+        self._components_changed()
         sources = r.sources if r else ()
         self.links_view.setRowCount(len(sources))
         for i, s in enumerate(sources):
@@ -576,8 +625,10 @@ class SynthesisView(QDialog):
             synth.update_review_cmoc(self.session, rid, values)
             conf = self.confidence.currentData()
             basis = self.basis.toPlainText()
-            if conf != r.record.confidence or basis != (r.record.confidence_basis or ""):
-                synth.set_confidence(self.session, rid, conf, basis, r.record.assessment)
+            judged = self.assessment()
+            if conf != r.record.confidence or basis != (r.record.confidence_basis or "") \
+                    or judged != (r.record.assessment or {}):
+                synth.set_confidence(self.session, rid, conf, basis, judged)
             return True
 
         self._run(save)

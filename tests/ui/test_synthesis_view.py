@@ -181,3 +181,25 @@ def test_a_new_programme_theory_gets_its_own_review_cmoc_labels(open_window, qtb
     QTest.mouseClick(view.new_review_button, Qt.MouseButton.LeftButton)
     assert view.label_view.text() == "PT3-C1"
     assert dialogs.errors == []
+
+
+def test_concerns_suggest_a_level_and_are_saved_with_the_judgement(open_window, qtbot,
+                                                                   dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C3"))
+    # PT1-C3 was judged with a serious concern about richness: the scheme says low
+    assert view.components["richness"].currentData() == "serious"
+    assert view.suggestion.text() == "The scheme suggests: Low"
+    combo = view.components["rigour"]
+    combo.setFocus()
+    for _ in range(4):
+        QTest.keyClick(combo, Qt.Key.Key_Down)  # — → none → minor → moderate → serious
+    assert combo.currentData() == "serious"
+    assert view.suggestion.text() == "The scheme suggests: Very low"
+    view.confidence.setFocus()
+    QTest.keyClick(view.confidence, Qt.Key.Key_End)  # very low
+    QTest.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    rid = tree_item(view, "PT1-C3").data(0, Qt.ItemDataRole.UserRole)
+    r = window.session.store.get("review_cmoc", rid)
+    assert r.confidence == "very_low" and r.assessment["rigour"] == "serious"
+    assert r.assessment["richness"] == "serious" and dialogs.errors == []
