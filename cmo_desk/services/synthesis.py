@@ -262,7 +262,7 @@ def load_synthesis(session: Session, quotes: bool = True,
     reviews: list[rec.ReviewCmoc] = store.list("review_cmoc")
     links: list[rec.ReviewLink] = store.list("review_link")
     versions: list[rec.TheoryVersion] = store.list("theory_version")
-    studies: list[rec.Study] = store.list("study", columns=("label", "year", "authors"))
+    studies: list[rec.Study] = store.list("study", columns=("label",))
     studies.sort(key=lambda s: ((s.label or "").casefold(), s.id))
     coder_names = {c.id: c.name or "" for c in store.list("coder")}
     cmoc_ids = [lk.source_id for lk in links if lk.source_kind == "cmoc" and lk.source_id]
