@@ -67,6 +67,32 @@ class TheoryRelation(str, Enum):
     NEW = "new"
 
 
+class ReviewRelation(str, Enum):
+    """How a study CMOC bears on a review CMOC."""
+
+    SUPPORTS = "supports"
+    REFUTES = "refutes"
+    REFINES = "refines"
+
+
+class ReviewConfidence(str, Enum):
+    """Overall confidence in a review CMOC (docs/synthesis.md)."""
+
+    HIGH = "high"
+    MODERATE = "moderate"
+    LOW = "low"
+    VERY_LOW = "very_low"
+
+
+class Concern(str, Enum):
+    """Concerns about one component of confidence (CERQual-style; docs/synthesis.md)."""
+
+    NONE = "none"
+    MINOR = "minor"
+    MODERATE = "moderate"
+    SERIOUS = "serious"
+
+
 class AssignmentStatus(str, Enum):
     ASSIGNED = "assigned"
     DRAFT = "draft"
@@ -274,6 +300,50 @@ class Theory(Record):
     version: str | None = None
     status: str | None = None
     previous_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReviewCmoc(Record):
+    theory_id: str | None = None
+    label: str | None = None
+    context: str | None = None
+    mechanism_resource: str | None = None
+    mechanism_reasoning: str | None = None
+    outcome: str | None = None
+    outcome_direction: str | None = None
+    statement: str | None = None
+    confidence: str | None = None
+    #: component -> concern, e.g. {"coherence": "minor", "adequacy": "none"}
+    assessment: dict[str, Any] | None = None
+    confidence_basis: str | None = None
+    sort_order: int | None = None
+    created_by: str | None = None
+
+
+@dataclass(frozen=True)
+class ReviewLink(Record):
+    review_cmoc_id: str | None = None
+    source_id: str | None = None
+    #: "cmoc" or "consensus"
+    source_kind: str | None = None
+    relation: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class TheoryVersion(Record):
+    theory_id: str | None = None
+    number: int | None = None
+    statement: str | None = None
+    #: The theory's review CMOCs as they stood: [{"id", "label", slots...}]
+    members: list[dict[str, Any]] | None = None
+    #: Labels of the review CMOCs added, changed and dropped since the previous version.
+    added: list[str] | None = None
+    changed: list[str] | None = None
+    dropped: list[str] | None = None
+    reason: str | None = None
+    author_id: str | None = None
+    recorded_at: str | None = None
 
 
 @dataclass(frozen=True)

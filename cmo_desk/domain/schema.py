@@ -72,6 +72,16 @@ CMOC_SLOTS: tuple[str, ...] = (
 
 _CMOC_SLOT_FIELDS = tuple(_t(s) for s in CMOC_SLOTS)
 
+#: The slots of a review-level CMOC (stated for the review, across studies).
+REVIEW_CMOC_SLOTS: tuple[str, ...] = (
+    "context",
+    "mechanism_resource",
+    "mechanism_reasoning",
+    "outcome",
+    "outcome_direction",
+    "statement",
+)
+
 ENTITIES: dict[str, EntitySpec] = {
     e.name: e
     for e in (
@@ -255,6 +265,51 @@ ENTITIES: dict[str, EntitySpec] = {
             "consensus_excerpt",
             (_ref("consensus_id", "consensus", True), _ref("excerpt_id", "excerpt", True)),
             key=("consensus_id", "excerpt_id"),
+        ),
+        # Synthesis across studies (docs/synthesis.md): review-level CMOCs of a programme
+        # theory, the study or consensus CMOCs behind them, and the theory's versions.
+        EntitySpec(
+            "review_cmoc",
+            (
+                _ref("theory_id", "theory"),
+                _t("label"),
+                *(_t(s) for s in REVIEW_CMOC_SLOTS),
+                _t("confidence"),
+                FieldSpec("assessment", "json"),
+                _t("confidence_basis"),
+                FieldSpec("sort_order", "int"),
+                _ref("created_by", "coder", immutable=True),
+            ),
+        ),
+        EntitySpec(
+            # A study CMOC (or consensus CMOC) behind a review CMOC, and how it bears on it.
+            "review_link",
+            (
+                _ref("review_cmoc_id", "review_cmoc", True),
+                _t("source_id", immutable=True),
+                _t("source_kind", immutable=True),
+                _t("relation"),
+                _t("note"),
+            ),
+            key=("review_cmoc_id", "source_id"),
+        ),
+        EntitySpec(
+            # One version of a programme theory: keyed by theory and number, so two laptops
+            # that both record "version 2" meet as a conflict instead of two second versions.
+            "theory_version",
+            (
+                _ref("theory_id", "theory", True),
+                FieldSpec("number", "int", immutable=True),
+                _t("statement"),
+                FieldSpec("members", "json"),
+                FieldSpec("added", "json"),
+                FieldSpec("changed", "json"),
+                FieldSpec("dropped", "json"),
+                _t("reason"),
+                _ref("author_id", "coder"),
+                _t("recorded_at"),
+            ),
+            key=("theory_id", "number"),
         ),
     )
 }

@@ -13,7 +13,7 @@ from typing import Any
 
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.resources import resource_path
-from cmo_desk.services import coding
+from cmo_desk.services import coding, synthesis
 from cmo_desk.services.projects import new_project
 from cmo_desk.services.session import Session
 
@@ -258,4 +258,82 @@ def build_demo(path: str | Path) -> Session:
          "confidence": "high"},
         [c.id for c in a_trust + b_trust], "merged",
         "A's and B's CMOCs describe the same mechanism with different outcomes; merged.")
+    _build_synthesis(session, tid, study_ids)
     return session
+
+
+def _build_synthesis(session: Session, theory_id: str, study_ids: dict[str, str]) -> None:
+    """Review CMOCs of PT1 built from several studies' CMOCs, and its initial and refined
+    versions: what a team has after its first synthesis meeting."""
+
+    def cmocs_of(label: str, word: str) -> list[str]:
+        sid = study_ids[label]
+        found = [c.id for c in session.store.list("cmoc", study_id=sid)
+                 if word.lower() in (c.statement or "").lower()]
+        found += [c.id for c in session.store.list("consensus", study_id=sid)
+                  if word.lower() in (c.statement or "").lower()]
+        if not found:
+            raise ValidationError(f"Demo CMOC not found in {label}: {word}")
+        return found
+
+    c1, _ = synthesis.add_review_cmoc(session, theory_id, {
+        "context": "Policing makes fixed services risky for people who use drugs",
+        "mechanism_resource": "Outreach and support by peers with lived experience",
+        "mechanism_reasoning": "Clients trust peers as 'one of us'",
+        "outcome": "More use of NSP, HIV testing and OAT", "outcome_direction": "+",
+        "statement": "If policing makes services risky, then peer outreach raises their use, "
+                     "because clients trust peers who share their experience."})
+    c2, _ = synthesis.add_review_cmoc(session, theory_id, {
+        "context": "Clinic staff stigmatise people who use drugs",
+        "mechanism_resource": "Accompaniment by a peer navigator",
+        "mechanism_reasoning": "Less fear of the clinic; the navigator is a role model",
+        "outcome": "Earlier start of ART and more HIV testing", "outcome_direction": "+",
+        "statement": "If clinics stigmatise people who use drugs, then peer navigation brings "
+                     "them into care, because they fear the clinic less beside a peer."})
+    for cid in cmocs_of("Odessa 2017", "trust"):
+        synthesis.link_source(session, c1, cid, "supports", "Trust in peers raised NSP use.")
+    for cid in cmocs_of("Kunming 2016", "同伴"):
+        synthesis.link_source(session, c1, cid, "supports", "Empathy of peers kept people on OAT.")
+    for cid in cmocs_of("Nairobi 2021", "naloxone"):
+        synthesis.link_source(session, c1, cid, "refines",
+                              "Presence at night, rather than trust, carried this outcome.")
+    for cid in cmocs_of("Hanoi 2019", "accompan") + cmocs_of("Hanoi 2019", "navigation"):
+        synthesis.link_source(session, c2, cid, "supports")
+    for cid in cmocs_of("Odessa 2017", "testing"):
+        synthesis.link_source(session, c2, cid, "refines",
+                              "Testing rose with outreach alone, without accompaniment.")
+    synthesis.set_confidence(session, c1, "moderate",
+                             "Three studies in three countries agree; Odessa and Kunming are "
+                             "rich in clients' words, but no design had a comparison group.",
+                             {"relevance": "none", "richness": "none", "rigour": "moderate",
+                              "coherence": "minor", "adequacy": "none"})
+    synthesis.set_confidence(session, c2, "low",
+                             "One study describes the mechanism; Odessa supports only the "
+                             "outcome. Thin data from a single city.",
+                             {"relevance": "minor", "richness": "moderate",
+                              "adequacy": "moderate"})
+    synthesis.record_version(session, theory_id,
+                             "Initial programme theory from the team's experience and the "
+                             "first reading of five studies.")
+    synthesis.update_review_cmoc(session, c1, {
+        "context": "Policing and drug-user registration make fixed services risky"})
+    c3, _ = synthesis.add_review_cmoc(session, theory_id, {
+        "context": "Peer workers are detained, unpaid or on call alone",
+        "mechanism_resource": "Care that rests on one peer",
+        "mechanism_reasoning": "Role strain; peers weigh the risk of arrest",
+        "outcome": "Peers leave and clients lose contact with services",
+        "outcome_direction": "-",
+        "statement": "If peer workers are exposed to police and poorly supported, then the "
+                     "bridge breaks, because care depends on one person who cannot stay."})
+    for cid in cmocs_of("Odessa 2017", "arrest") + cmocs_of("Hanoi 2019", "drop out"):
+        synthesis.link_source(session, c3, cid, "supports")
+    synthesis.set_confidence(session, c3, "low",
+                             "Two studies report it in passing; neither set out to study it.",
+                             {"richness": "serious", "coherence": "none", "adequacy": "minor"})
+    synthesis.record_version(
+        session, theory_id,
+        "Odessa and Hanoi show the bridge breaks when peers are detained or relapse: added "
+        "PT1-C3 and narrowed PT1-C1 to registration, which both Odessa coders described.",
+        "Peers with lived experience earn the trust of people who use drugs and draw them into "
+        "services they avoid for fear of police, registration and stigma, for as long as the "
+        "peers themselves are protected and supported.")

@@ -212,6 +212,18 @@ def record_label(store: ProjectStore, etype: str, eid: str) -> str:
         text = item.label
     elif etype == "form_value":
         text = item.key
+    elif etype in ("review_link", "theory_version"):
+        parent = (store.get("review_cmoc", item.review_cmoc_id or "", include_deleted=True)
+                  if etype == "review_link"
+                  else store.get("theory", item.theory_id or "", include_deleted=True))
+        name = (parent.label or "") if parent else ""
+        text = (f"{name} ← {item.relation or ''}" if etype == "review_link"
+                else f"{name} v{item.number}")
+        source = (store.get(item.source_kind or "cmoc", item.source_id or "",
+                            include_deleted=True) if etype == "review_link" else None)
+        study = store.get("study", source.study_id or "", include_deleted=True) if source \
+            else None
+        study_label = (study.label or "") if study else study_label
     else:
         text = getattr(item, "name", None) or getattr(item, "label", None)
     text = _short(text) if text else eid[:8]

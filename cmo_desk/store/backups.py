@@ -289,6 +289,8 @@ def quick_check(path: Path, thorough: bool = True) -> list[str]:
     except (OSError, sqlite3.DatabaseError, UnicodeDecodeError) as err:
         # (a damaged page can make even SQLite's own report undecodable)
         return [str(err)]
+    except UnicodeDecodeError:  # scribbled bytes inside the meta table
+        return [tr("Its project record is unreadable.")]
     return []
 
 

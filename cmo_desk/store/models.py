@@ -376,6 +376,65 @@ class ConsensusExcerptRow(Base):
     )
 
 
+class ReviewCmocRow(Base):
+    __tablename__ = "review_cmoc"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    theory_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    label: Mapped[str | None] = mapped_column(Text, nullable=True)
+    context: Mapped[str | None] = mapped_column(Text, nullable=True)
+    mechanism_resource: Mapped[str | None] = mapped_column(Text, nullable=True)
+    mechanism_reasoning: Mapped[str | None] = mapped_column(Text, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
+    outcome_direction: Mapped[str | None] = mapped_column(Text, nullable=True)
+    statement: Mapped[str | None] = mapped_column(Text, nullable=True)
+    confidence: Mapped[str | None] = mapped_column(Text, nullable=True)
+    assessment: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    confidence_basis: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sort_order: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+    __table_args__ = (
+        Index("ix_review_cmoc_theory_id", "theory_id"),
+    )
+
+
+class ReviewLinkRow(Base):
+    __tablename__ = "review_link"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_cmoc_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    source_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    source_kind: Mapped[str | None] = mapped_column(Text, nullable=True)
+    relation: Mapped[str | None] = mapped_column(Text, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        Index("ix_review_link_review_cmoc_id", "review_cmoc_id"),
+        Index("ix_review_link_source_id", "source_id"),
+    )
+
+
+class TheoryVersionRow(Base):
+    __tablename__ = "theory_version"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    theory_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    statement: Mapped[str | None] = mapped_column(Text, nullable=True)
+    members: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    added: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    changed: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    dropped: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    author_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    recorded_at: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        Index("ix_theory_version_theory_id", "theory_id"),
+    )
+
+
 ROW_CLASSES: dict[str, type[Base]] = {
     "project": ProjectRow,
     "coder": CoderRow,
@@ -396,4 +455,7 @@ ROW_CLASSES: dict[str, type[Base]] = {
     "consensus_code": ConsensusCodeRow,
     "consensus_source": ConsensusSourceRow,
     "consensus_excerpt": ConsensusExcerptRow,
+    "review_cmoc": ReviewCmocRow,
+    "review_link": ReviewLinkRow,
+    "theory_version": TheoryVersionRow,
 }

@@ -58,8 +58,8 @@ OPEN_BACKUP_EVERY = 30 * 60
 #: Version of the file format (change log + meta). A file with a larger number is refused.
 FORMAT_VERSION = 1
 #: The newest Alembic revision this version ships.
-HEAD_REVISION = "0003"
-KNOWN_REVISIONS = ("0001", "0002", "0003")
+HEAD_REVISION = "0004"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 RECORD_CLASSES: dict[str, type[rec.Record]] = {
@@ -74,6 +74,9 @@ RECORD_CLASSES: dict[str, type[rec.Record]] = {
     "theory": rec.Theory,
     "form_value": rec.FormValue,
     "assignment": rec.Assignment,
+    "review_cmoc": rec.ReviewCmoc,
+    "review_link": rec.ReviewLink,
+    "theory_version": rec.TheoryVersion,
 }
 
 #: Link types folded into records: (link type, owner field, other field, record attribute).
@@ -100,6 +103,8 @@ ORDER_BY: dict[str, tuple[str, ...]] = {
     "consensus": ("sort_order", "id"),
     "coder": ("name", "id"),
     "theory": ("label", "version", "id"),
+    "review_cmoc": ("theory_id", "sort_order", "label", "id"),
+    "theory_version": ("theory_id", "number", "id"),
 }
 
 
@@ -817,6 +822,8 @@ class ProjectStore:
             "consensus_cmocs": self.count("consensus"),
             "codes": self.count("code"),
             "theories": self.count("theory"),
+            "review_cmocs": self.count("review_cmoc"),
+            "theory_versions": self.count("theory_version"),
             "coders": [c.name for c in coders],
             "conflicts": self.conflict_count(),
             "changes": self.change_count(),

@@ -432,6 +432,8 @@ class MainWindow(QMainWindow):
         self._action(team, tr("Conflicts…"), later("conflicts_view", "open_conflicts"))
         self._action(team, tr("Duplicates…"), later("duplicates_view", "open_duplicates"))
         self._action(team, tr("Agreement…"), later("agreement_view", "open_agreement"))
+        self._action(team, tr("Synthesis: programme theories…"),
+                     later("synthesis_view", "open_synthesis"))
         team.addSeparator()
         self._action(team, tr("Assign this study…"), later("reconcile_view", "assign_study"))
         self._action(team, tr("Submit my coding of this study…"), self.submit_study)

@@ -22,6 +22,7 @@ from cmo_desk.services.exporting import (
     export_project,
     refuse_options_that_do_not_apply,
 )
+from cmo_desk.services.synthesis import SYNTHESIS_TABLES, check_synthesis_target, export_synthesis
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -34,8 +35,10 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     add_project_arg(p)
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
                    help="the file to write: " + ", ".join(FORMATS))
-    p.add_argument("--table", choices=TABLES, default=None,
-                   help="which table (default: evidence)")
+    p.add_argument("--table", choices=(*TABLES, *SYNTHESIS_TABLES), default=None,
+                   help="which table (default: evidence); theories (.docx, or its diagram as "
+                   ".svg/.png), matrix (.xlsx, .csv, .docx) and ledger (.docx, .csv) are the "
+                   "synthesis tables")
     p.add_argument("--group-by", choices=GROUPINGS, default=None,
                    help="headings that group the rows (default: study)")
     p.add_argument("--records", choices=RECORD_CHOICES, default=None,
@@ -55,6 +58,8 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.table in SYNTHESIS_TABLES:
+        return _export_synthesis(args)
     # Refuse a wrong name or folder before opening the project: the mistake is in the command.
     check_target(args.output)
     given = {name for name in ("table", "group_by", "records", "columns", "empty", "caption")
@@ -71,6 +76,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     with open_session(args, read_only=True) as session:
         result = export_project(session, args.output, options,
                                 progress=Progress(tr("Exporting")))
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        print("\n".join(result.lines()))
+    return 0
+
+
+def _export_synthesis(args: argparse.Namespace) -> int:
+    check_synthesis_target(args.output, args.table)
+    lang = args.lang or current_language()
+    with open_session(args, read_only=True) as session:
+        result = export_synthesis(session, args.output, args.table, lang)
     if args.json:
         print_json(result.to_dict())
     else:

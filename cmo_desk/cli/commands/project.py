@@ -63,7 +63,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         return 0
     print(f"{info['title'] or args.project.name}  ({info['project_id']})")
     for key in ("studies", "documents", "excerpts", "cmocs", "consensus_cmocs", "codes",
-                "theories", "conflicts"):
+                "theories", "review_cmocs", "theory_versions", "conflicts"):
         print(f"  {key.replace('_', ' ')}: {info[key]}")
     print(f"  coders: {', '.join(info['coders']) or '-'}")
     return 0

@@ -1,0 +1,712 @@
+"""Synthesis → Programme theories…: from study CMOCs to review CMOCs and refined theories.
+
+Left, the programme theories and their review CMOCs (drop study CMOCs on one to link them);
+in the middle, the selected review CMOC, the evidence matrix (click a cell for the study CMOCs,
+quotes and pages behind it), the C×M×O grid and the version history; right, the study CMOCs,
+filtered by code, coder and consensus.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QMimeData, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+    QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QSplitter, QTableWidget,
+    QTableWidgetItem, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
+    QWidget,
+)
+
+from cmo_desk.domain import records as rec
+from cmo_desk.domain.errors import CmoDeskError
+from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.synthesis import (
+    COMPONENTS, CONCERNS, CONFIDENCE_LEVELS, RELATIONS, Synthesis, cell_mark, cmo_grid,
+    duplicate_labels, evidence_matrix, suggested_confidence,
+)
+from cmo_desk.services import synthesis as synth
+
+MIME = "application/x-cmo-desk-cmoc"
+_SLOT_LABELS = (("context", "Context"), ("mechanism_resource", "Mechanism: resource"),
+                ("mechanism_reasoning", "Mechanism: reasoning"), ("outcome", "Outcome"),
+                ("outcome_direction", "Outcome direction (+, -, mixed)"),
+                ("statement", "If–then–because statement"))
+
+
+def _relation_text(value: str) -> str:
+    return {"supports": tr("supports"), "refutes": tr("refutes"),
+            "refines": tr("refines")}.get(value, value)
+
+
+class StudyCmocList(QListWidget):
+    """Study and consensus CMOCs; drag one onto a review CMOC to link it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setDragEnabled(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+
+    def mimeData(self, items: Any) -> QMimeData:  # noqa: N802 - Qt's name
+        data = QMimeData()
+        data.setData(MIME, "\n".join(i.data(Qt.ItemDataRole.UserRole) for i in items).encode())
+        return data
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        return [MIME]
+
+
+class TheoryTree(QTreeWidget):
+    """Programme theories and their review CMOCs; accepts dropped study CMOCs."""
+
+    def __init__(self, view: SynthesisView) -> None:
+        super().__init__()
+        self.view = view
+        self.setHeaderLabels([tr("Programme theories and review CMOCs")])
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+
+    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802
+        if event.mimeData().hasFormat(MIME):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
+        item = self.itemAt(event.position().toPoint())
+        if event.mimeData().hasFormat(MIME) and item is not None and item.parent() is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: Any) -> None:  # noqa: N802
+        item = self.itemAt(event.position().toPoint())
+        if not event.mimeData().hasFormat(MIME) or item is None or item.parent() is None:
+            event.ignore()
+            return
+        ids = bytes(event.mimeData().data(MIME)).decode().split("\n")
+        event.acceptProposedAction()
+        review_id = item.data(0, Qt.ItemDataRole.UserRole)
+        # Linking refreshes this tree: do it after Qt has finished with the drop.
+        QTimer.singleShot(0, lambda: self.view.link_sources(review_id, ids))
+
+
+class SynthesisView(QDialog):
+    def __init__(self, window: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.window = window
+        self.session = window.session
+        self.dialogs = window.dialogs
+        self.data: Synthesis | None = None
+        self.review_id: str | None = None
+        self.setWindowTitle(tr("Synthesis: programme theories"))
+        self.resize(1320, 700)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        lay.addWidget(split, 1)
+        # -- theories ---------------------------------------------------------------------
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        self.tree = TheoryTree(self)
+        self.tree.currentItemChanged.connect(self._tree_selected)
+        self.duplicates_note = QLabel()
+        self.duplicates_note.setWordWrap(True)
+        self.duplicates_note.setStyleSheet("color: #b71c1c;")
+        self.relabel_button = QPushButton(tr("Give them their own labels"))
+        self.relabel_button.clicked.connect(
+            lambda: self._run(lambda: synth.relabel_duplicates(self.session)))
+        ll.addWidget(self.duplicates_note)
+        ll.addWidget(self.relabel_button)
+        ll.addWidget(self.tree)
+        self.new_theory_button = QPushButton(tr("New programme theory…"))
+        self.new_theory_button.clicked.connect(self.new_theory)
+        ll.addWidget(self.new_theory_button)
+        buttons = QHBoxLayout()
+        self.new_review_button = QPushButton(tr("New review CMOC"))
+        self.new_review_button.clicked.connect(self.new_review)
+        self.version_button = QPushButton(tr("Record version…"))
+        self.version_button.clicked.connect(self.record_version)
+        buttons.addWidget(self.new_review_button)
+        buttons.addWidget(self.version_button)
+        ll.addLayout(buttons)
+        split.addWidget(left)
+
+        # -- middle tabs ------------------------------------------------------------------
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._build_editor(), tr("Review CMOC"))
+        self.matrix = QTableWidget()
+        self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.matrix.cellClicked.connect(self._matrix_clicked)
+        self.matrix_detail = QTextBrowser()
+        msplit = QSplitter(Qt.Orientation.Vertical)
+        msplit.addWidget(self.matrix)
+        msplit.addWidget(self.matrix_detail)
+        msplit.setSizes([380, 200])
+        self.tabs.addTab(msplit, tr("Evidence matrix"))
+        cmo = QWidget()
+        cl = QVBoxLayout(cmo)
+        cl.setContentsMargins(0, 0, 0, 0)
+        self.grid_note = QLabel()
+        self.grid_note.setWordWrap(True)
+        self.grid = QTableWidget()
+        self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.grid.setWordWrap(True)
+        cl.addWidget(self.grid_note)
+        cl.addWidget(self.grid)
+        self.tabs.addTab(cmo, tr("C×M×O"))
+        self.ledger = QTableWidget()
+        self.ledger.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.ledger.setWordWrap(True)
+        self.tabs.addTab(self.ledger, tr("Versions"))
+        self.tabs.currentChanged.connect(self._tab_changed)
+        split.addWidget(self.tabs)
+
+        # -- study CMOCs ------------------------------------------------------------------
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        filters = QFormLayout()
+        self.code_filter = QComboBox()
+        self.coder_filter = QComboBox()
+        self.records_filter = QComboBox()
+        for value, label in (("all", tr("Coders' and consensus CMOCs")),
+                             ("coders", tr("Coders' CMOCs only")),
+                             ("consensus", tr("Consensus CMOCs only"))):
+            self.records_filter.addItem(label, value)
+        filters.addRow(tr("Code"), self.code_filter)
+        filters.addRow(tr("Coder"), self.coder_filter)
+        filters.addRow(tr("Records"), self.records_filter)
+        rl.addLayout(filters)
+        self.filter_note = QLabel()
+        self.filter_note.setObjectName("hint")
+        rl.addWidget(self.filter_note)
+        self.sources = StudyCmocList()
+        self.sources.setUniformItemSizes(True)  # one line each: no per-item layout at 1,500
+        self.sources.currentItemChanged.connect(self._source_selected)
+        rl.addWidget(self.sources, 1)
+        link_row = QHBoxLayout()
+        self.relation = QComboBox()
+        for r in RELATIONS:
+            self.relation.addItem(_relation_text(r), r)
+        self.link_button = QPushButton(tr("Link to review CMOC"))
+        self.link_button.clicked.connect(self._link_selected)
+        link_row.addWidget(self.relation)
+        link_row.addWidget(self.link_button)
+        rl.addLayout(link_row)
+        self.source_detail = QTextBrowser()
+        self.source_detail.setMaximumHeight(170)
+        rl.addWidget(self.source_detail)
+        split.addWidget(right)
+        split.setSizes([300, 640, 360])
+
+        for combo in (self.code_filter, self.coder_filter, self.records_filter):
+            combo.currentIndexChanged.connect(self._filters_changed)
+        self._fill_filters()
+        self.session.listeners.append(self._on_changed)
+        self.refresh()
+
+    # -- building -------------------------------------------------------------------------
+
+    def _build_editor(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        self.label_view = QLabel()
+        form.addRow(tr("Label"), self.label_view)
+        self.slot_edits: dict[str, QLineEdit | QPlainTextEdit] = {}
+        for key, label in _SLOT_LABELS:
+            edit: QLineEdit | QPlainTextEdit
+            if key == "statement":
+                edit = QPlainTextEdit()
+                edit.setMaximumHeight(60)
+            else:
+                edit = QLineEdit()
+            self.slot_edits[key] = edit
+            form.addRow(tr(label), edit)
+        self.confidence = QComboBox()
+        self.confidence.addItem(tr("Not judged"), None)
+        names = {"high": tr("High"), "moderate": tr("Moderate"), "low": tr("Low"),
+                 "very_low": tr("Very low")}
+        for c in CONFIDENCE_LEVELS:
+            self.confidence.addItem(names[c], c)
+        form.addRow(tr("Confidence"), self.confidence)
+        # The components of the documented scheme (docs/synthesis.md), one drop-down each.
+        comp = QWidget()
+        grid = QGridLayout(comp)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(0)
+        concern_names = {"none": tr("no concerns"), "minor": tr("minor concerns"),
+                         "moderate": tr("moderate concerns"), "serious": tr("serious concerns")}
+        comp_names = {"relevance": tr("relevance"), "richness": tr("richness"),
+                      "rigour": tr("rigour"), "coherence": tr("coherence"),
+                      "adequacy": tr("adequacy")}
+        self.components: dict[str, QComboBox] = {}
+        for i, key in enumerate(COMPONENTS):
+            grid.addWidget(QLabel(comp_names[key]), 0, i)
+            combo = QComboBox()
+            combo.addItem("—", None)
+            for c in CONCERNS:
+                combo.addItem(concern_names[c], c)
+            # Five side by side must fit a 1366-pixel screen: cap the width, keep the text.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(7)
+            combo.currentIndexChanged.connect(self._components_changed)
+            grid.addWidget(combo, 1, i)
+            self.components[key] = combo
+        form.addRow(tr("Concerns"), comp)
+        self.suggestion = QLabel()
+        self.suggestion.setObjectName("hint")
+        form.addRow("", self.suggestion)
+        self.basis = QPlainTextEdit()
+        self.basis.setMaximumHeight(50)
+        self.basis.setPlaceholderText(tr("What the confidence rests on: relevance, richness "
+                                         "and rigour of the studies; coherence; adequacy"))
+        form.addRow(tr("Basis"), self.basis)
+        self.save_button = QPushButton(tr("Save review CMOC"))
+        self.save_button.clicked.connect(self.save_review)
+        form.addRow("", self.save_button)
+        self.links_view = QTableWidget(0, 5)
+        self.links_view.setHorizontalHeaderLabels(
+            [tr("Study"), tr("Relation"), tr("By"), tr("Study CMOC"), tr("Note")])
+        self.links_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.links_view.horizontalHeader().setStretchLastSection(True)
+        form.addRow(tr("Evidence"), self.links_view)
+        self.unlink_button = QPushButton(tr("Remove selected link"))
+        self.unlink_button.clicked.connect(self._unlink_selected)
+        self.note_button = QPushButton(tr("Note on selected link…"))
+        self.note_button.clicked.connect(self._edit_note)
+        row = QHBoxLayout()
+        row.addWidget(self.note_button)
+        row.addWidget(self.unlink_button)
+        form.addRow("", row)
+        return w
+
+    def assessment(self) -> dict[str, str]:
+        return {k: c.currentData() for k, c in self.components.items() if c.currentData()}
+
+    def _components_changed(self) -> None:
+        level = suggested_confidence(self.assessment())
+        names = {"high": tr("High"), "moderate": tr("Moderate"), "low": tr("Low"),
+                 "very_low": tr("Very low")}
+        self.suggestion.setText(tr("The scheme suggests: {level}").format(
+            level=names[level]) if level else "")
+
+    def _fill_filters(self) -> None:
+        self.code_filter.blockSignals(True)
+        self.coder_filter.blockSignals(True)
+        self.code_filter.addItem(tr("Any code"), None)
+        for c in self.session.store.list("code", columns=("name", "kind", "sort_order")):
+            self.code_filter.addItem(c.name or "", c.id)
+        self.coder_filter.addItem(tr("Any coder"), None)
+        for c in self.session.coders():
+            self.coder_filter.addItem(c.name or "", c.id)
+        self.code_filter.blockSignals(False)
+        self.coder_filter.blockSignals(False)
+
+    # -- refreshing -----------------------------------------------------------------------
+
+    def _on_changed(self, changed: rec.Changed) -> None:
+        if any(changed.touched(t) for t in ("review_cmoc", "review_link", "theory_version",
+                                            "theory", "cmoc", "consensus", "study")):
+            QTimer.singleShot(0, self.refresh)
+
+    def refresh(self) -> None:
+        store = self.session.store
+        # One read of each list serves the matrix, the study CMOC list and the grid; quotes are
+        # read when a cell is clicked.
+        # Only what the lists show; a clicked CMOC is read whole.
+        self._cmocs = synth.light_cmocs(self.session)
+        self._consensus = store.list("consensus")
+        self._codes = store.list("code", columns=("name", "kind"))
+        self._study_labels = {s.id: s.label or "" for s in store.list("study",
+                                                                      columns=("label",))}
+        self._coder_names = {c.id: c.name or "" for c in self.session.coders()}
+        self.data = synth.load_synthesis(self.session, quotes=False, cmocs=self._cmocs)
+        dupes = duplicate_labels(self.data)
+        self.duplicates_note.setText("\n".join(
+            tr("{n} review CMOCs share the label {label}: give them their own labels "
+               "in the synthesis workspace before citing them.").format(n=len(ids), label=label)
+            for label, ids in sorted(dupes.items())))
+        self.duplicates_note.setVisible(bool(dupes))
+        self.relabel_button.setVisible(bool(dupes))
+        self._fill_tree()
+        self._fill_matrix()
+        self._fill_ledger()
+        self._filters_changed()
+        self._show_review()
+
+    def _fill_tree(self) -> None:
+        assert self.data is not None
+        keep = self.review_id
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        current = None
+        for t in self.data.theories:
+            th = t.theory
+            top = QTreeWidgetItem([f"{th.label} ({th.version or 'v1'})"])
+            top.setData(0, Qt.ItemDataRole.UserRole, None)
+            top.setData(0, Qt.ItemDataRole.UserRole + 1, th.id)
+            top.setToolTip(0, th.statement or "")
+            self.tree.addTopLevelItem(top)
+            for r in t.review_cmocs:
+                rc = r.record
+                n = len({s.study_id for s in r.sources})
+                child = QTreeWidgetItem([f"{rc.label}  {rc.statement or rc.outcome or ''}"[:90]
+                                         + f"  [{n}]"])
+                child.setData(0, Qt.ItemDataRole.UserRole, rc.id)
+                child.setData(0, Qt.ItemDataRole.UserRole + 1, th.id)
+                child.setToolTip(0, rc.statement or "")
+                top.addChild(child)
+                if rc.id == keep:
+                    current = child
+            top.setExpanded(True)
+        if current is None and self.tree.topLevelItemCount():
+            top = self.tree.topLevelItem(0)
+            current = top.child(0) if top.childCount() else top
+        if current is not None:
+            self.tree.setCurrentItem(current)
+            self.review_id = current.data(0, Qt.ItemDataRole.UserRole)
+        self.tree.blockSignals(False)
+
+    def _fill_matrix(self) -> None:
+        assert self.data is not None
+        m = evidence_matrix(self.data)
+        self._matrix = m
+        self.matrix.setUpdatesEnabled(False)
+        self.matrix.clear()
+        self.matrix.setRowCount(len(m.studies))
+        self.matrix.setColumnCount(len(m.columns))
+        self.matrix.setHorizontalHeaderLabels([r.label or "" for r in m.columns])
+        self.matrix.setVerticalHeaderLabels([s.label or "" for s in m.studies])
+        for col, r in enumerate(m.columns):
+            self.matrix.horizontalHeaderItem(col).setToolTip(r.statement or "")
+        names = {r: _relation_text(r) for r in RELATIONS}  # translated once, not per cell
+        for (sid, rid), rels in m.cells.items():
+            row = self._study_row(sid)
+            col = next((i for i, r in enumerate(m.columns) if r.id == rid), None)
+            if row is None or col is None:
+                continue
+            item = QTableWidgetItem(cell_mark(rels))
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            item.setToolTip(", ".join(names.get(x, x) for x in rels))
+            self.matrix.setItem(row, col, item)
+        self.matrix.setUpdatesEnabled(True)
+        self.matrix_detail.setPlainText(tr(
+            "+ supports   − refutes   ~ refines. Click a cell for the study CMOCs, their quotes "
+            "and pages."))
+
+    def _study_row(self, study_id: str) -> int | None:
+        if not hasattr(self, "_rows_of") or self._rows_of_n != len(self._matrix.studies):
+            self._rows_of = {s.id: i for i, s in enumerate(self._matrix.studies)}
+            self._rows_of_n = len(self._matrix.studies)
+        return self._rows_of.get(study_id)
+
+    def _fill_ledger(self) -> None:
+        assert self.data is not None
+        headers = [tr("Programme theory"), tr("Version"), tr("Recorded"), tr("By"),
+                   tr("Review CMOCs added"), tr("Changed"), tr("Dropped"), tr("Why")]
+        rows = [[t.theory.label or "", f"v{v.number}", v.recorded_at or "",
+                 self.data.coder_names.get(v.author_id or "", ""), ", ".join(v.added or []),
+                 ", ".join(v.changed or []), ", ".join(v.dropped or []), v.reason or ""]
+                for t in self.data.theories for v in t.versions]
+        self.ledger.clear()
+        self.ledger.setColumnCount(len(headers))
+        self.ledger.setHorizontalHeaderLabels(headers)
+        self.ledger.setRowCount(len(rows))
+        for i, row in enumerate(rows):
+            for j, text in enumerate(row):
+                self.ledger.setItem(i, j, QTableWidgetItem(text))
+        self.ledger.horizontalHeader().setStretchLastSection(True)
+        self.ledger.resizeRowsToContents()
+
+    def _filters_changed(self) -> None:
+        if not hasattr(self, "_cmocs"):
+            return
+        records = self.records_filter.currentData() or "all"
+        coder = self.coder_filter.currentData()
+        code = self.code_filter.currentData()
+        cmocs, consensus = self._cmocs, self._consensus
+        grid = cmo_grid(self._codes, cmocs, consensus, records, coder, code)
+        self._grid = grid
+        self._grid_shown = False
+        if self.tabs.currentIndex() == 2:
+            self._fill_grid()
+        labels = self._study_labels
+        names = self._coder_names
+        shown = set(grid.cells and [i for c in grid.cells.values() for i in c.cmoc_ids] or [])
+        self.sources.clear()
+        ordered = sorted(list(cmocs) + list(consensus), key=lambda c: (
+            labels.get(c.study_id or "", "").casefold(), isinstance(c, rec.Consensus),
+            names.get(getattr(c, "owner_id", None) or "", ""), c.sort_order or 0, c.id))
+        for item in ordered:
+            if item.id not in shown:
+                continue
+            who = tr("consensus") if isinstance(item, rec.Consensus) else names.get(
+                item.owner_id or "", "")
+            text = f"{labels.get(item.study_id or '', '')} · {who}: " + (
+                item.statement or item.outcome or item.context or "")[:80]
+            li = QListWidgetItem(text)
+            li.setData(Qt.ItemDataRole.UserRole, item.id)
+            li.setToolTip(item.statement or "")
+            self.sources.addItem(li)
+        self.filter_note.setText(tr("{shown} shown; {hidden} left out by the filters.").format(
+            shown=grid.shown, hidden=grid.filtered_out))
+
+    def _tab_changed(self, index: int) -> None:
+        if index == 2 and not getattr(self, "_grid_shown", True):
+            self._fill_grid()
+
+    def _fill_grid(self) -> None:
+        # Built when its tab is shown: a large codebook makes a grid worth not drawing unseen.
+        grid = self._grid
+        self._grid_shown = True
+        self.grid.clear()
+        self.grid.setRowCount(len(grid.contexts))
+        self.grid.setColumnCount(len(grid.mechanisms))
+        none = tr("(no code)")
+        self.grid.setHorizontalHeaderLabels([m or none for m in grid.mechanisms])
+        self.grid.setVerticalHeaderLabels([c or none for c in grid.contexts])
+        for i, c in enumerate(grid.contexts):
+            for j, m in enumerate(grid.mechanisms):
+                cell = grid.cells.get((c, m))
+                if cell is None:
+                    continue
+                outs = "\n".join(f"{o} ({n})" for o, n in cell.outcomes.items())
+                text = tr("{n} studies").format(n=len(cell.study_ids)) + ("\n" + outs if outs
+                                                                           else "")
+                self.grid.setItem(i, j, QTableWidgetItem(text))
+        self.grid.resizeRowsToContents()
+        self.grid_note.setText(tr("Contexts (rows) × mechanisms (columns), from the codes of "
+                                  "the CMOCs the filters keep: outcomes and study counts in "
+                                  "each cell."))
+
+    # -- selection ------------------------------------------------------------------------
+
+    def _tree_selected(self, current: QTreeWidgetItem | None, _prev: Any = None) -> None:
+        self.review_id = current.data(0, Qt.ItemDataRole.UserRole) if current else None
+        self._show_review()
+
+    def current_review(self) -> Any:
+        if self.data is None or self.review_id is None:
+            return None
+        return next((r for r in self.data.review_cmocs if r.record.id == self.review_id), None)
+
+    def _show_review(self) -> None:
+        r = self.current_review()
+        enabled = r is not None
+        for w in (*self.slot_edits.values(), self.confidence, self.basis, self.save_button,
+                  self.link_button, self.unlink_button, self.note_button):
+            w.setEnabled(enabled)
+        rc = r.record if r else None
+        self.label_view.setText(rc.label if rc else tr("Choose a review CMOC on the left."))
+        for key, edit in self.slot_edits.items():
+            value = getattr(rc, key) or "" if rc else ""
+            if isinstance(edit, QPlainTextEdit):
+                edit.setPlainText(value)
+            else:
+                edit.setText(value)
+        idx = self.confidence.findData(rc.confidence if rc else None)
+        self.confidence.setCurrentIndex(max(idx, 0))
+        self.basis.setPlainText(rc.confidence_basis or "" if rc else "")
+        judged = (rc.assessment or {}) if rc else {}
+        for key, combo in self.components.items():
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(combo.findData(judged.get(key)), 0))
+            combo.setEnabled(enabled)
+            combo.blockSignals(False)
+        self._components_changed()
+        sources = r.sources if r else ()
+        self.links_view.setRowCount(len(sources))
+        for i, s in enumerate(sources):
+            statement = (s.source.statement or s.source.outcome or "") if s.source else ""
+            for j, text in enumerate((s.study_label, _relation_text(s.relation),
+                                      s.made_by if s.made_by != "consensus" else tr("consensus"),
+                                      statement, s.note)):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, s.source_id)
+                item.setToolTip(text)
+                self.links_view.setItem(i, j, item)
+
+    def _source_selected(self, current: QListWidgetItem | None, _prev: Any = None) -> None:
+        if current is None:
+            self.source_detail.clear()
+            return
+        cid = current.data(Qt.ItemDataRole.UserRole)
+        item = self.session.store.get("cmoc", cid) or self.session.store.get("consensus", cid)
+        if item is None:
+            return
+        self.source_detail.setPlainText(self._describe(item))
+
+    def _describe(self, item: Any, quotes: tuple[Any, ...] | None = None) -> str:
+        lines = [f"{tr('Context')}: {item.context or ''}",
+                 f"{tr('Mechanism')}: " + "; ".join(
+                     x for x in (item.mechanism_resource, item.mechanism_reasoning) if x),
+                 f"{tr('Outcome')}: {item.outcome or ''}", item.statement or ""]
+        if quotes is None:
+            quotes = tuple((q.text, q.page) for q in synth.source_quotes(self.session, item))
+        for q, page in quotes:
+            lines.append(f"“{q}” ({tr('p. {page}').format(page=page)})" if page else f"“{q}”")
+        return "\n".join(lines)
+
+    def _matrix_clicked(self, row: int, col: int) -> None:
+        m = self._matrix
+        if not (0 <= row < len(m.studies) and 0 <= col < len(m.columns)) or self.data is None:
+            return
+        study, review = m.studies[row], m.columns[col]
+        r = next(x for x in self.data.review_cmocs if x.record.id == review.id)
+        parts = []
+        for s in r.sources:
+            if s.study_id != study.id or s.source is None:
+                continue
+            who = tr("consensus") if s.made_by == "consensus" else s.made_by
+            head = f"{study.label} · {who} · {_relation_text(s.relation)} {review.label}"
+            if s.note:
+                head += f" — {s.note}"
+            full = self.session.store.get(s.source_kind, s.source_id) or s.source
+            quotes = s.quotes or synth.source_quotes(self.session, full)
+            parts.append(head + "\n" + self._describe(
+                full, tuple((q.text, q.page) for q in quotes)))
+        self.matrix_detail.setPlainText("\n\n".join(parts) or tr(
+            "No study CMOC of {study} is linked to {label}.").format(study=study.label,
+                                                                     label=review.label))
+
+    # -- actions --------------------------------------------------------------------------
+
+    def _run(self, action: Any) -> Any:
+        try:
+            return action()
+        except CmoDeskError as err:
+            self.dialogs.error(str(err))
+            return None
+
+    def _theory_of_current(self) -> str | None:
+        item = self.tree.currentItem()
+        return item.data(0, Qt.ItemDataRole.UserRole + 1) if item is not None else None
+
+    def new_theory(self) -> None:
+        label = self.dialogs.ask_text(tr("New programme theory"), tr(
+            "A short label that starts with its number, for example \"PT3 Peer pay\":"))
+        if label is None:
+            return
+        statement = self.dialogs.ask_multiline(
+            tr("New programme theory"), tr("The initial programme theory, in a few sentences:"))
+        if statement is None:
+            return
+        from cmo_desk.services import coding
+
+        made = self._run(lambda: coding.add_theory(self.session, label, statement.strip()))
+        if made:
+            self.review_id = None
+            self.refresh()
+
+    def new_review(self) -> None:
+        tid = self._theory_of_current()
+        if tid is None:
+            self.dialogs.error(tr("Choose a programme theory first."))
+            return
+        made = self._run(lambda: synth.add_review_cmoc(self.session, tid, {}))
+        if made:
+            self.review_id = made[0]
+            self.refresh()
+
+    def save_review(self) -> None:
+        r = self.current_review()
+        if r is None:
+            return
+        values = {k: (e.toPlainText() if isinstance(e, QPlainTextEdit) else e.text())
+                  for k, e in self.slot_edits.items()}
+        rid = r.record.id
+
+        def save() -> bool:
+            synth.update_review_cmoc(self.session, rid, values)
+            conf = self.confidence.currentData()
+            basis = self.basis.toPlainText()
+            judged = self.assessment()
+            if conf != r.record.confidence or basis != (r.record.confidence_basis or "") \
+                    or judged != (r.record.assessment or {}):
+                synth.set_confidence(self.session, rid, conf, basis, judged)
+            return True
+
+        self._run(save)
+
+    def link_sources(self, review_id: str | None, source_ids: list[str],
+                     relation: str | None = None) -> None:
+        if not review_id:
+            self.dialogs.error(tr("Drop study CMOCs on a review CMOC, not on a theory."))
+            return
+        relation = relation or self.relation.currentData() or "supports"
+        self.review_id = review_id
+        for sid in source_ids:
+            if self._run(lambda s=sid: synth.link_source(self.session, review_id, s,
+                                                         relation)) is None:
+                break
+
+    def _link_selected(self) -> None:
+        ids = [i.data(Qt.ItemDataRole.UserRole) for i in self.sources.selectedItems()]
+        if not ids:
+            self.dialogs.error(tr("Choose one or more study CMOCs on the right first."))
+            return
+        self.link_sources(self.review_id, ids)
+
+    def _unlink_selected(self) -> None:
+        row = self.links_view.currentRow()
+        item = self.links_view.item(row, 0) if row >= 0 else None
+        if item is None or self.review_id is None:
+            return
+        sid = item.data(Qt.ItemDataRole.UserRole)
+        self._run(lambda: synth.unlink_source(self.session, self.review_id, sid))
+
+    def _edit_note(self) -> None:
+        row = self.links_view.currentRow()
+        r = self.current_review()
+        if row < 0 or r is None or row >= len(r.sources):
+            self.dialogs.error(tr("Choose a link in the evidence list first."))
+            return
+        src = r.sources[row]
+        note = self.dialogs.ask_text(tr("Note on link"), tr(
+            "Why does {study} {relation} {label}?").format(
+                study=src.study_label, relation=_relation_text(src.relation),
+                label=r.record.label), src.note)
+        if note is None:
+            return
+        rid = r.record.id
+        self._run(lambda: synth.link_source(self.session, rid, src.source_id, src.relation,
+                                            note))
+
+    def record_version(self) -> None:
+        tid = self._theory_of_current()
+        if tid is None:
+            self.dialogs.error(tr("Choose a programme theory first."))
+            return
+        reason = self.dialogs.ask_multiline(
+            tr("Record version"), tr("What changed in the theory, and why?"))
+        if reason is None:
+            return
+        theory = self.session.store.get("theory", tid)
+        statement = self.dialogs.ask_multiline(
+            tr("Record version"), tr("The programme theory as it now reads:"),
+            theory.statement or "" if theory else "")
+        if statement is None:
+            return
+        self._run(lambda: synth.record_version(self.session, tid, reason, statement))
+
+    def done(self, result: int) -> None:
+        if self._on_changed in self.session.listeners:
+            self.session.listeners.remove(self._on_changed)
+        super().done(result)
+
+
+def open_synthesis(window: Any) -> SynthesisView:
+    view = SynthesisView(window, window)
+    view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    view.show()
+    window._synthesis_view = view
+    return view
+
+
+__all__ = ["SynthesisView", "open_synthesis"]
+

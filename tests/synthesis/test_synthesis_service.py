@@ -1,0 +1,161 @@
+"""Review CMOCs, their links to study CMOCs, confidence and the refinement ledger."""
+
+from __future__ import annotations
+
+import pytest
+
+from cmo_desk.domain.errors import ValidationError
+from cmo_desk.domain.synthesis import evidence_matrix, suggested_confidence, version_diff
+from cmo_desk.services import synthesis
+from cmo_desk.services.session import Session
+
+
+def test_review_cmocs_get_stable_labels_that_are_never_reused(small) -> None:
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        r1, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "one"})
+        r2, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "two"})
+        synthesis.delete_review_cmoc(s, r2)
+        r3, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "three"})
+        labels = {r.id: r.label for r in s.store.list("review_cmoc", include_deleted=True)}
+    assert labels == {r1: "PT1-C1", r2: "PT1-C2", r3: "PT1-C3"}
+
+
+def test_links_count_studies_per_relation_and_carry_quotes_with_pages(small) -> None:
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {
+            "context": "Criminalised", "mechanism_reasoning": "Trust", "outcome": "Uptake"})
+        changed = synthesis.link_source(s, rid, small.cmocs["Ahmed 2019"][0], "supports",
+                                        "same mechanism")
+        assert changed.touched("review_link")
+        synthesis.link_source(s, rid, small.cmocs["Ahmed 2019"][1], "supports")
+        synthesis.link_source(s, rid, small.cmocs["Brown 2021"][0], "refines")
+        synthesis.link_source(s, rid, small.cmocs["Chen 2020"][1], "refutes", "fear instead")
+        synthesis.link_source(s, rid, small.consensus_id, "supports")
+        syn = synthesis.load_synthesis(s)
+    (theory,) = syn.theories
+    (review,) = theory.review_cmocs
+    # two CMOCs and a consensus CMOC of one study count as one supporting study
+    assert review.studies("supports") == ["Ahmed 2019"]
+    assert review.studies("refines") == ["Brown 2021"]
+    assert review.studies("refutes") == ["Chen 2020"]
+    kinds = sorted(src.source_kind for src in review.sources)
+    assert kinds == ["cmoc", "cmoc", "cmoc", "cmoc", "consensus"]
+    ahmed = next(src for src in review.sources if src.note == "same mechanism")
+    assert ahmed.made_by == "Lan Nguyen"
+    # the emoji before the quote must not shift it: the page comes from the excerpt
+    assert [(q.text, q.page) for q in ahmed.quotes] == [("Peers earned trust 😀 at t", 2)]
+    matrix = evidence_matrix(syn)
+    by_label = {st.label: st.id for st in matrix.studies}
+    assert matrix.cell(by_label["Ahmed 2019"], rid) == ("supports",)
+    assert matrix.cell(by_label["Chen 2020"], rid) == ("refutes",)
+
+
+def test_relinking_changes_the_relation_and_unlinking_removes_it(small) -> None:
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "x"})
+        src = small.cmocs["Brown 2021"][0]
+        synthesis.link_source(s, rid, src, "supports")
+        synthesis.link_source(s, rid, src, "refutes")
+        (review,) = synthesis.load_synthesis(s).review_cmocs
+        assert [x.relation for x in review.sources] == ["refutes"]
+        synthesis.unlink_source(s, rid, src)
+        (review,) = synthesis.load_synthesis(s).review_cmocs
+        assert review.sources == ()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda s, k: synthesis.link_source(s, k["rid"], k["src"], "agrees"), "support, refute"),
+    (lambda s, k: synthesis.link_source(s, k["rid"], "nope", "supports"), "no longer exists"),
+    (lambda s, k: synthesis.set_confidence(s, k["rid"], "high", "  "), "rests on"),
+    (lambda s, k: synthesis.set_confidence(s, k["rid"], "certain", "b"), "Confidence must"),
+    (lambda s, k: synthesis.set_confidence(s, k["rid"], "low", "b", {"beauty": "minor"}),
+     "not a component"),
+    (lambda s, k: synthesis.add_review_cmoc(s, k["tid"], {"mood": "x"}), "has no mood"),
+    (lambda s, k: synthesis.record_version(s, k["tid"], " "), "why"),
+])
+def test_bad_input_is_refused_with_a_message_and_writes_nothing(small, call, message) -> None:
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "x"})
+        before = s.store.change_count()
+        with pytest.raises(ValidationError, match=message):
+            call(s, {"rid": rid, "src": small.cmocs["Ahmed 2019"][0], "tid": small.theory_id})
+        assert s.store.change_count() == before
+
+
+def test_confidence_is_recorded_with_its_basis(small) -> None:
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "x"})
+        synthesis.set_confidence(s, rid, "moderate", "Two rich studies; one weak design.",
+                                 {"rigour": "moderate", "coherence": "none"})
+        r = s.store.get("review_cmoc", rid)
+    assert (r.confidence, r.confidence_basis) == ("moderate", "Two rich studies; one weak design.")
+    assert r.assessment == {"rigour": "moderate", "coherence": "none"}
+
+
+@pytest.mark.parametrize("assessment, expected", [
+    ({}, None),
+    ({"coherence": "none", "adequacy": "minor"}, "high"),
+    ({"coherence": "minor", "adequacy": "minor"}, "moderate"),
+    ({"rigour": "moderate"}, "moderate"),
+    ({"rigour": "serious"}, "low"),
+    ({"rigour": "serious", "relevance": "moderate"}, "very_low"),
+    ({"rigour": "serious", "relevance": "serious", "richness": "serious"}, "very_low"),
+])
+def test_suggested_confidence_follows_the_documented_rule(assessment, expected) -> None:
+    assert suggested_confidence(assessment) == expected
+
+
+def test_versions_record_what_changed_why_who_and_when(small) -> None:
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        r1, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "one"})
+        r2, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "two"})
+        synthesis.record_version(s, small.theory_id, "From the literature")
+        with pytest.raises(ValidationError, match="Nothing changed since version 1"):
+            synthesis.record_version(s, small.theory_id, "again")
+        synthesis.update_review_cmoc(s, r1, {"statement": "one, refined"})
+        synthesis.delete_review_cmoc(s, r2)
+        synthesis.add_review_cmoc(s, small.theory_id, {"statement": "three"})
+        synthesis.record_version(s, small.theory_id, "Studies showed fear, not trust",
+                                 "Peers earn trust where policing is light.")
+        theory = s.store.get("theory", small.theory_id)
+        (t,) = synthesis.load_synthesis(s).theories
+    v1, v2 = t.versions
+    assert (v1.number, v1.added, v1.changed, v1.dropped) == (1, ["PT1-C1", "PT1-C2"], [], [])
+    assert (v2.number, v2.added, v2.changed, v2.dropped) == (2, ["PT1-C3"], ["PT1-C1"],
+                                                             ["PT1-C2"])
+    assert v2.reason == "Studies showed fear, not trust"
+    assert v2.author_id and v2.recorded_at and v2.recorded_at.endswith("UTC")
+    assert v1.statement == "Peers earn trust." and v2.statement.endswith("policing is light.")
+    assert (theory.version, theory.status) == ("v2", "refined")
+    # what version 1 remembered does not change when the CMOC changes later
+    assert [m["statement"] for m in v1.members] == ["one", "two"]
+
+
+def test_version_diff_sees_a_changed_confidence() -> None:
+    a = [{"id": "1", "label": "PT1-C1", "statement": "s", "confidence": "low"}]
+    b = [{"id": "1", "label": "PT1-C1", "statement": "s", "confidence": "high"}]
+    assert version_diff(a, b) == ([], ["PT1-C1"], [])
+
+
+def test_deleted_study_cmoc_leaves_the_matrix_but_not_the_log(small) -> None:
+    from cmo_desk.services import coding
+
+    with Session.open(small.path, coder="Sam Okafor") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "x"})
+        src = small.cmocs["Brown 2021"][1]  # Sam's own CMOC
+        synthesis.link_source(s, rid, src, "supports")
+        coding.delete_cmoc(s, src)
+        (review,) = synthesis.load_synthesis(s).review_cmocs
+        assert review.sources == ()
+        assert len(s.store.links("review_link", review_cmoc_id=rid)) == 1
+
+
+def test_review_cmocs_of_a_deleted_theory_stay_in_sight(small) -> None:
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "orphan"})
+        with s.write() as uow:
+            uow.delete("theory", small.theory_id)
+        syn = synthesis.load_synthesis(s)
+    (theory,) = syn.theories
+    assert theory.theory.label == "No programme theory"
+    assert [r.record.id for r in theory.review_cmocs] == [rid]

@@ -1,0 +1,205 @@
+"""Team → Synthesis: from the demo's study CMOCs to a refined programme theory, by mouse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from cmo_desk.services import synthesis
+
+
+def open_view(open_window: Any, qtbot: Any) -> Any:
+    window = open_window()
+    action = next(a for m in window.menuBar().actions() for a in m.menu().actions()
+                  if a.text().startswith("Synthesis"))
+    action.trigger()
+    view = window._synthesis_view
+    qtbot.waitExposed(view)
+    return window, view
+
+
+def tree_item(view: Any, label: str) -> Any:
+    top = view.tree.topLevelItem(0)
+    return next(top.child(i) for i in range(top.childCount())
+                if top.child(i).text(0).startswith(label))
+
+
+def click_tree(view: Any, item: Any) -> None:
+    rect = view.tree.visualItemRect(item)
+    QTest.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_workspace_fits_the_small_screen_and_shows_the_demo_theory(open_window, qtbot) -> None:
+    _, view = open_view(open_window, qtbot)
+    assert view.width() <= 1366 and view.height() <= 740
+    assert view.minimumSizeHint().width() <= 1366
+    top = view.tree.topLevelItem(0)
+    assert top.text(0) == "PT1 Trust (v2)"
+    assert [top.child(i).text(0)[:6] for i in range(top.childCount())] == [
+        "PT1-C1", "PT1-C2", "PT1-C3"]
+    assert view.ledger.rowCount() == 2
+
+
+def test_clicking_a_matrix_cell_shows_the_study_cmocs_quotes_and_pages(open_window,
+                                                                      qtbot) -> None:
+    _, view = open_view(open_window, qtbot)
+    view.tabs.setCurrentIndex(1)
+    studies = [view.matrix.verticalHeaderItem(i).text() for i in range(view.matrix.rowCount())]
+    row, col = studies.index("Odessa 2017"), 0
+    assert view.matrix.item(row, col).text() == "+"
+    rect = view.matrix.visualRect(view.matrix.model().index(row, col))
+    QTest.mouseClick(view.matrix.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    text = view.matrix_detail.toPlainText()
+    assert "Odessa 2017 · Lan Nguyen · supports PT1-C1" in text
+    assert "Odessa 2017 · consensus" in text
+    assert "“He has been where I am." in text and "(p. " in text
+
+
+def test_linking_by_button_and_by_drop_and_recording_a_version(open_window, qtbot,
+                                                              dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C2"))
+    assert view.label_view.text() == "PT1-C2"
+    assert view.links_view.rowCount() == 4
+    # pick a Tbilisi CMOC in the list with the mouse, choose "refutes", click Link
+    row = next(i for i in range(view.sources.count())
+               if view.sources.item(i).text().startswith("Tbilisi 2018"))
+    rect = view.sources.visualItemRect(view.sources.item(row))
+    QTest.mouseClick(view.sources.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    view.relation.setFocus()
+    QTest.keyClick(view.relation, Qt.Key.Key_Down)  # supports -> refutes
+    QTest.mouseClick(view.link_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.links_view.rowCount() == 5)
+    rels = {(view.links_view.item(i, 0).text(), view.links_view.item(i, 1).text())
+            for i in range(view.links_view.rowCount())}
+    assert ("Tbilisi 2018", "refutes") in rels
+    # drop a Nairobi CMOC onto PT1-C3
+    nairobi = next(view.sources.item(i).data(Qt.ItemDataRole.UserRole)
+                   for i in range(view.sources.count())
+                   if view.sources.item(i).text().startswith("Nairobi 2021"))
+    data = QMimeData()
+    data.setData("application/x-cmo-desk-cmoc", nairobi.encode())
+    target = view.tree.visualItemRect(tree_item(view, "PT1-C3")).center()
+    # what a real drag delivers: enter, move, drop
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    enter = QDragEnterEvent(target, actions, data, buttons, mods)
+    QApplication.sendEvent(view.tree.viewport(), enter)
+    assert enter.isAccepted()
+    move = QDragMoveEvent(target, actions, data, buttons, mods)
+    QApplication.sendEvent(view.tree.viewport(), move)
+    assert move.isAccepted()
+    drop = QDropEvent(QPointF(target), actions, data, buttons, mods)
+    QApplication.sendEvent(view.tree.viewport(), drop)
+    assert drop.isAccepted()
+    qtbot.waitUntil(lambda: view.label_view.text() == "PT1-C3" and any(
+        view.links_view.item(i, 0).text() == "Nairobi 2021"
+        for i in range(view.links_view.rowCount())))
+    # record version 3 with a reason
+    answers = iter(["Tbilisi and Nairobi read in the second round.",
+                    "Peers earn trust, except where the work exposes them to police."])
+    dialogs.ask_multiline = lambda *a, **k: next(answers)
+    QTest.mouseClick(view.version_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.ledger.rowCount() == 3 or bool(dialogs.errors))
+    assert dialogs.errors == []
+    assert view.ledger.item(2, 1).text() == "v3"
+    assert view.ledger.item(2, 5).text() == "PT1-C2, PT1-C3"
+    assert view.tree.topLevelItem(0).text(0) == "PT1 Trust (v3)"
+    assert window.session.store.get("theory", view.tree.topLevelItem(0).data(
+        0, Qt.ItemDataRole.UserRole + 1)).statement.endswith("exposes them to police.")
+    assert dialogs.errors == []
+
+
+def test_editing_a_review_cmoc_and_a_confidence_without_basis_is_refused(open_window, qtbot,
+                                                                         dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C2"))
+    edit = view.slot_edits["outcome"]
+    edit.setFocus()
+    edit.selectAll()
+    QTest.keyClicks(edit, "ART started sooner")
+    view.basis.setFocus()
+    view.basis.selectAll()
+    QTest.keyClick(view.basis, Qt.Key.Key_Delete)
+    QTest.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    assert dialogs.errors and "rests on" in dialogs.errors[-1]
+    rid = tree_item(view, "PT1-C2").data(0, Qt.ItemDataRole.UserRole)
+    # the slots were saved before the confidence was refused; the judgement stays as it was
+    r = window.session.store.get("review_cmoc", rid)
+    assert r.outcome == "ART started sooner" and r.confidence == "low"
+
+
+def test_filters_say_how_many_cmocs_they_leave_out(open_window, qtbot) -> None:
+    _, view = open_view(open_window, qtbot)
+    total = view.sources.count()
+    view.coder_filter.setFocus()
+    QTest.keyClick(view.coder_filter, Qt.Key.Key_Down)  # the first coder
+    assert 0 < view.sources.count() < total
+    assert "left out by the filters" in view.filter_note.text()
+    bar = view.tabs.tabBar()
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(2).center())
+    assert view.tabs.currentIndex() == 2
+    assert view.grid.rowCount() > 0 and view.grid.columnCount() > 0
+    cells = [view.grid.item(i, j).text() for i in range(view.grid.rowCount())
+             for j in range(view.grid.columnCount()) if view.grid.item(i, j)]
+    assert cells and all("studies" in c for c in cells)
+    _ = synthesis
+
+
+def test_a_note_on_a_link_is_written_and_shown(open_window, qtbot, dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C1"))
+    rows = [view.links_view.item(i, 0).text() for i in range(view.links_view.rowCount())]
+    row = rows.index("Nairobi 2021")
+    rect = view.links_view.visualItemRect(view.links_view.item(row, 0))
+    QTest.mouseClick(view.links_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    dialogs.text_answer = "Presence at night, not trust 🌙"
+    QTest.mouseClick(view.note_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(
+        view.links_view.item(i, 4) and view.links_view.item(i, 4).text().endswith("🌙")
+        for i in range(view.links_view.rowCount())))
+    (review,) = [r for r in synthesis.load_synthesis(window.session).review_cmocs
+                 if r.record.label == "PT1-C1"]
+    nairobi = next(s for s in review.sources if s.study_label == "Nairobi 2021")
+    assert (nairobi.note, nairobi.relation) == ("Presence at night, not trust 🌙", "refines")
+    assert dialogs.errors == []
+
+
+def test_a_new_programme_theory_gets_its_own_review_cmoc_labels(open_window, qtbot,
+                                                                 dialogs) -> None:
+    _, view = open_view(open_window, qtbot)
+    dialogs.text_answer = "PT3 Peer pay"
+    dialogs.ask_multiline = lambda *a, **k: "Paid peers stay in the work."
+    QTest.mouseClick(view.new_theory_button, Qt.MouseButton.LeftButton)
+    tops = [view.tree.topLevelItem(i) for i in range(view.tree.topLevelItemCount())]
+    pt3 = next(t for t in tops if t.text(0).startswith("PT3 Peer pay"))
+    click_tree(view, pt3)
+    QTest.mouseClick(view.new_review_button, Qt.MouseButton.LeftButton)
+    assert view.label_view.text() == "PT3-C1"
+    assert dialogs.errors == []
+
+
+def test_concerns_suggest_a_level_and_are_saved_with_the_judgement(open_window, qtbot,
+                                                                   dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C3"))
+    # PT1-C3 was judged with a serious concern about richness: the scheme says low
+    assert view.components["richness"].currentData() == "serious"
+    assert view.suggestion.text() == "The scheme suggests: Low"
+    combo = view.components["rigour"]
+    combo.setFocus()
+    for _ in range(4):
+        QTest.keyClick(combo, Qt.Key.Key_Down)  # — → none → minor → moderate → serious
+    assert combo.currentData() == "serious"
+    assert view.suggestion.text() == "The scheme suggests: Very low"
+    view.confidence.setFocus()
+    QTest.keyClick(view.confidence, Qt.Key.Key_End)  # very low
+    QTest.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    rid = tree_item(view, "PT1-C3").data(0, Qt.ItemDataRole.UserRole)
+    r = window.session.store.get("review_cmoc", rid)
+    assert r.confidence == "very_low" and r.assessment["rigour"] == "serious"
+    assert r.assessment["richness"] == "serious" and dialogs.errors == []
