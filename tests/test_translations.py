@@ -168,7 +168,7 @@ def test_json_area_file_is_read_and_folds_into_the_catalogue(tmp_path: Path, mon
         (root / lang).mkdir(parents=True)
         for name in ("cmo_desk.po", "cmo_desk.mo"):
             (root / lang / name).write_bytes(catalogues.po_path(lang).parent.joinpath(name).read_bytes())
-    area = {"Recognise text": "识别文字", "A code needs a name.": "编码需要一个名称。"}
+    area = {"A string only an area file knows": "只有区域文件认识的字符串", "A code needs a name.": "编码需要一个名称。"}
     (root / "zh_CN" / "ocr.json").write_text(json.dumps(area, ensure_ascii=False), encoding="utf-8")
 
     def fake_resource_path(*parts: str) -> Path:
@@ -179,16 +179,16 @@ def test_json_area_file_is_read_and_folds_into_the_catalogue(tmp_path: Path, mon
     for cached in (i18n.catalogue, i18n.area_files, i18n._translations):
         cached.cache_clear()
     try:
-        assert tr("Recognise text", "zh_CN") == "识别文字"
-        assert tr("Recognise text", "ru") == "Recognise text"
+        assert tr("A string only an area file knows", "zh_CN") == "只有区域文件认识的字符串"
+        assert tr("A string only an area file knows", "ru") == "A string only an area file knows"
 
         catalogues.fold_json(root / "zh_CN" / "ocr.json")
         assert not (root / "zh_CN" / "ocr.json").exists()
         for cached in (i18n.catalogue, i18n.area_files, i18n._translations):
             cached.cache_clear()
-        assert tr("Recognise text", "zh_CN") == "识别文字"
+        assert tr("A string only an area file knows", "zh_CN") == "只有区域文件认识的字符串"
         _, ru = catalogues.read_po(root / "ru" / "cmo_desk.po")
-        waiting = next(e for e in ru if e.msgid == "Recognise text")
+        waiting = next(e for e in ru if e.msgid == "A string only an area file knows")
         assert not waiting.translated and len(waiting.msgstr) == 1
         _, zh = catalogues.read_po(root / "zh_CN" / "cmo_desk.po")
         assert sum(e.msgid == "A code needs a name." for e in zh) == 1
