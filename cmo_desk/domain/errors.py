@@ -47,3 +47,14 @@ class Cancelled(CmoDeskError):
 
 class ExportFailed(CmoDeskError):
     """A file could not be written; any earlier file of that name is untouched."""
+
+
+class StorageError(ProjectError):
+    """The disk refused a read or write (full, read-only, failing, damaged file, busy).
+
+    ``kind`` is one of ``cmo_desk.domain.storage.KINDS``; nothing was saved by the failed step.
+    """
+
+    def __init__(self, message: str, kind: str = "io") -> None:
+        super().__init__(message)
+        self.kind = kind

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.errors import ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
 
@@ -52,10 +53,8 @@ def atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield tmp
         try:
-            # Flush to disk first: after a power cut the file is either the old one or complete.
-            with open(tmp, "rb+") as written:
-                os.fsync(written.fileno())
-            os.replace(tmp, target)
+            # After a power cut the file is either the old one or complete, and still there.
+            replace_durably(tmp, target)
         except OSError as err:
             raise ExportFailed(
                 tr(

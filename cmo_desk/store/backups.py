@@ -20,6 +20,7 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store.site import APP_NAME
 
@@ -167,19 +168,10 @@ def copy_database(src: Path, dest: Path) -> None:
         finally:
             d.close()
             s.close()
-        _fsync(tmp)
-        os.replace(tmp, dest)
+        replace_durably(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def _fsync(path: Path) -> None:
-    try:
-        with open(path, "rb+") as fh:
-            os.fsync(fh.fileno())
-    except OSError:
-        pass
 
 
 def make_backup(project: str | os.PathLike[str], reason: str) -> Path:
@@ -344,15 +336,7 @@ def replace_with_copy(project: Path, source: Path) -> None:
         raise
     for extra in ("-wal", "-shm"):
         Path(str(project) + extra).unlink(missing_ok=True)
-    os.replace(tmp, project)
-    try:
-        dir_fd = os.open(project.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass  # Windows cannot fsync a folder; the replace itself is atomic there
+    replace_durably(tmp, project)
 
 
 def backup_if_due(project: str | os.PathLike[str], reason: str, every_seconds: float) -> Path | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.errors import ProjectError, WrongProjectError
 from cmo_desk.store.models import ROW_CLASSES
 from cmo_desk.store.project_store import (
@@ -20,7 +21,6 @@ from cmo_desk.store.project_store import (
     HEAD_REVISION,
     MergeStats,
     ProjectStore,
-    _fsync_path,
     check_compatible,
     inspect_file,
     reproject_many,
@@ -223,8 +223,7 @@ def write_bundle(store: ProjectStore, dest: Path) -> int:
             out.execute("DETACH DATABASE src")
         finally:
             out.close()
-        _fsync_path(tmp)
-        tmp.replace(dest)
+        replace_durably(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

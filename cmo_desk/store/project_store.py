@@ -41,13 +41,16 @@ from cmo_desk.domain.errors import (
     NewerProjectError,
     ProjectError,
     ReadOnlyError,
+    StorageError,
     ValidationError,
 )
 from cmo_desk.domain.ids import link_id, new_id
 from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER, EXISTS
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.domain.textsearch import fts_query, index_text
+from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.storage import storage_error
 from cmo_desk.store import backups, locking
 from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
 from cmo_desk.store.site import Site
@@ -61,6 +64,10 @@ FORMAT_VERSION = 1
 HEAD_REVISION = "0002"
 KNOWN_REVISIONS = ("0001", "0002")
 SQLITE_HEADER = b"SQLite format 3\x00"
+#: SQLite checkpoints after any commit that leaves at least this many pages in the -wal file.
+CHECKPOINT_EVERY_PAGES = 1
+#: The -wal file is cut back to this size after a checkpoint (bytes).
+WAL_SIZE_LIMIT = 4 * 1024 * 1024
 
 RECORD_CLASSES: dict[str, type[rec.Record]] = {
     "project": rec.Project,
@@ -154,16 +161,32 @@ def _make_engine(path: Path, read_only: bool = False) -> Engine:
     else:
         engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _set_pragmas)
+    event.listen(engine, "handle_error", _storage_error_hook(path))
     if not read_only:
         def _wal(dbapi_conn: sqlite3.Connection, _r: object) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit reported to the user survives a power cut, not only a crash.
             cur.execute("PRAGMA synchronous=FULL")
+            # Every commit is copied into the main file at once (when no reader holds an older
+            # snapshot), so the .cmo file alone, copied by a file manager, holds every saved
+            # edit, and a lost or damaged -wal file loses nothing.
+            cur.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_EVERY_PAGES}")
+            cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             cur.close()
 
         event.listen(engine, "connect", _wal)
     return engine
+
+
+def _storage_error_hook(path: Path) -> Any:
+    """Turn SQLite's storage failures (disk full, read-only, I/O error, damaged page, locked)
+    into a StorageError in plain words, wherever in the store they happen."""
+
+    def handle(ctx: Any) -> BaseException | None:
+        return storage_error(ctx.original_exception, path)
+
+    return handle
 
 
 def read_header(path: Path) -> bytes:
@@ -329,6 +352,9 @@ class ProjectStore:
         #: An upgraded copy read in place of an older project opened read-only; removed on close.
         self._read_copy: Path | None = None
         self.clock = HybridClock(site.wall, site.counter)
+        #: True while a saved commit is still only in the -wal file (a reader held an older
+        #: snapshot, or the disk filled while copying it over): :meth:`settle` finishes it.
+        self.unsettled = False
         #: Recently edited records' change lists, topped up by rowid: an edit then reads only the
         #: rows added since (a field typed into many times would otherwise reload its history).
         self._history_cache: dict[tuple[str, str], tuple[list[Change], int]] = {}
@@ -385,8 +411,7 @@ class ProjectStore:
             with store.unit_of_work(coder_id) as uow:
                 uow.create("project", {"title": title, "template": template}, id=pid)
             store.close()
-            _fsync_path(tmp)
-            tmp.replace(path)
+            replace_durably(tmp, path)
         except BaseException:
             engine.dispose()
             for p in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
@@ -466,6 +491,12 @@ class ProjectStore:
                 store = cls(path, engine, site or Site.load(), read_only)
                 if data_path != path:
                     store._read_copy = data_path
+            except StorageError as err:
+                if err.kind != "damaged":
+                    raise
+                raise damaged_with_backup_hint(path, tr(
+                    "{path} could not be opened ({detail}).").format(
+                    path=path, detail=err.__cause__ or err)) from None
             except (DatabaseError, OperationalError) as err:
                 raise damaged_with_backup_hint(path, tr(
                     "{path} could not be opened ({detail}).").format(
@@ -480,6 +511,24 @@ class ProjectStore:
             backup_thread.store = store
             backup_thread.start()
         return store
+
+    def settle(self, conn: Connection | None = None) -> bool:
+        """Copy saved commits still only in the -wal file into the main file, without waiting
+        for readers. True when the main file alone now holds every saved edit."""
+        if self.read_only:
+            return True
+        try:
+            if conn is None:
+                with self.engine.connect() as own:
+                    row = own.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").first()
+            else:
+                row = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").first()
+        except (DatabaseError, OperationalError, StorageError):
+            self.unsettled = True
+            return False
+        # (busy, frames in the -wal, frames copied); -1 when the file is not in WAL mode
+        self.unsettled = bool(row) and (row[0] != 0 or row[1] != row[2])
+        return not self.unsettled
 
     def wait_for_backup(self) -> None:
         """Wait for the backup taken on opening (if it is still being written)."""
@@ -499,7 +548,7 @@ class ProjectStore:
             try:
                 with self.engine.connect() as conn:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            except (DatabaseError, OperationalError):
+            except (DatabaseError, OperationalError, StorageError):
                 pass
         self.engine.dispose()
         if self._read_copy is not None:
@@ -825,16 +874,6 @@ def backup_file(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
-def _fsync_path(path: Path) -> None:
-    try:
-        with open(path, "rb+") as fh:
-            import os
-
-            os.fsync(fh.fileno())
-    except OSError:
-        pass
-
-
 def _run_migrations(conn: Connection) -> None:
     from alembic import command
     from alembic.config import Config
@@ -973,6 +1012,8 @@ class UnitOfWork:
                 conn.commit()
                 self.changed = rec.Changed(
                     {t: frozenset(ids) for t, ids in self._touched.items()}, self._count)
+                # Saved now (in the -wal at least); make the main file hold it too.
+                self.store.settle(conn)
             else:
                 conn.rollback()
         finally:
