@@ -51,7 +51,15 @@ def atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
             )
         ) from err
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as err:  # the disk filled up, was unplugged or is read-only
+            raise ExportFailed(
+                tr(
+                    "Cannot write {path}: {reason}. Free some space or choose another disk, then "
+                    "export again; any earlier file of that name is untouched."
+                ).format(path=target, reason=err.strerror or err)
+            ) from err
         try:
             # After a power cut the file is either the old one or complete, and still there.
             replace_durably(tmp, target)

@@ -22,6 +22,7 @@ from platformdirs import user_data_dir
 
 from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.i18n import tr
+from cmo_desk.store.files import connect_read_only, wal_pending
 from cmo_desk.store.site import APP_NAME
 
 BACKUP_DIR_NAME = "backups"
@@ -99,7 +100,7 @@ def _counts(path: Path) -> tuple[dict[str, int], int | None, bool]:
     try:
         if read_header(path) != SQLITE_HEADER:
             return {}, None, False
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = connect_read_only(path)
         try:
             counts = {}
             for etype in COUNTED:
@@ -160,7 +161,7 @@ def copy_database(src: Path, dest: Path) -> None:
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
     try:
-        s = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+        s = connect_read_only(src)
         d = sqlite3.connect(tmp)
         try:
             s.backup(d)
@@ -266,9 +267,11 @@ def quick_check(path: Path, thorough: bool = True) -> list[str]:
     try:
         if read_header(path) != SQLITE_HEADER:
             return [tr("It is not an SQLite file.")]
-        if _truncated(path):
+        # With saved pages waiting in the -wal (a checkpoint cut short by a full disk), the
+        # main file may be shorter than its header says; SQLite reads those pages from the -wal.
+        if not wal_pending(path) and _truncated(path):
             return [tr("The file is shorter than it should be: it was cut off while copying.")]
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = connect_read_only(path)
         try:
             rows = ["ok"] if not thorough else [
                 str(r[0]).replace("\n", "; ") for r in con.execute("PRAGMA quick_check").fetchall()]
@@ -302,7 +305,7 @@ def list_backups_one(path: Path) -> BackupInfo:
 
 def project_id_of(path: Path) -> str | None:
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = connect_read_only(path)
         try:
             row = con.execute("SELECT value FROM meta WHERE key='project_id'").fetchone()
         finally:
@@ -367,7 +370,7 @@ def full_check(project: str | os.PathLike[str], projection: bool = True) -> list
     inspect_file(project)  # raises DamagedProjectError / ProjectError with its own message
     problems: list[str] = []
     try:
-        con = sqlite3.connect(f"file:{project}?mode=ro", uri=True)
+        con = connect_read_only(project)
         try:
             rows = [line.strip() for r in con.execute("PRAGMA integrity_check").fetchall()
                     for line in str(r[0]).splitlines()

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.errors import ProjectError, WrongProjectError
+from cmo_desk.store.files import connect_read_only
 from cmo_desk.store.models import ROW_CLASSES
 from cmo_desk.store.project_store import (
     FORMAT_VERSION,
@@ -201,7 +202,7 @@ def write_bundle(store: ProjectStore, dest: Path) -> int:
         raise ProjectError(f"{dest} already exists. Choose another name.")
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
+    src = connect_read_only(store.path)
     try:
         schema = [
             r[0] for r in src.execute(

@@ -50,8 +50,9 @@ from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.domain.textsearch import fts_query, index_text
 from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.i18n import tr
-from cmo_desk.domain.storage import storage_error
+from cmo_desk.domain.storage import classify, storage_error
 from cmo_desk.store import backups, locking
+from cmo_desk.store.files import connect_read_only, folder_writable, wal_pending
 from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
 from cmo_desk.store.site import Site
 
@@ -154,10 +155,7 @@ def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
 
 def _make_engine(path: Path, read_only: bool = False) -> Engine:
     if read_only:
-        uri = f"file:{path}?mode=ro"
-        engine = create_engine(
-            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
-        )
+        engine = create_engine("sqlite://", creator=lambda: connect_read_only(path))
     else:
         engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _set_pragmas)
@@ -217,7 +215,7 @@ def inspect_file(path: Path) -> dict[str, str]:
             "{path} is not a CMO Desk project (it is not an SQLite file). "
             "Choose a .cmo file, or restore a backup with 'cmo-desk backups'.").format(path=path))
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = connect_read_only(path)
         try:
             rows = dict(con.execute("SELECT key, value FROM meta").fetchall())
             try:
@@ -443,11 +441,16 @@ class ProjectStore:
         if not read_only:
             try:
                 outcome = locking.acquire(path, coder)
-            except OSError:
+            except OSError as err:
                 outcome = None
-                reason = tr("{name} is in a folder that cannot be written to, so it was opened "
-                            "read-only. Copy it to a folder of your own to make changes.").format(
-                    name=path.name)
+                if classify(err) == "full":
+                    reason = tr("The disk holding {name} is full, so it was opened read-only. "
+                                "Free some space on it, then reopen the project to make "
+                                "changes.").format(name=path.name)
+                else:
+                    reason = tr("{name} is in a folder that cannot be written to, so it was "
+                                "opened read-only. Copy it to a folder of your own to make "
+                                "changes.").format(name=path.name)
             if isinstance(outcome, locking.Lock):
                 lock = outcome
             else:

@@ -1,0 +1,74 @@
+"""Reading a project file without changing it, wherever it lies: a folder of one's own, a
+write-protected USB stick, a disk that is full.
+
+SQLite opens a file in WAL mode by creating its ``-shm`` (and ``-wal``) beside it. Where that is
+impossible (a read-only medium, a full disk) and the file has no saved changes waiting in a
+``-wal``, the main file alone is the whole project, and it is read as immutable instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
+
+from cmo_desk.domain.errors import ProjectError
+from cmo_desk.domain.i18n import tr
+
+__all__ = ["connect_read_only", "folder_writable", "wal_pending"]
+
+
+def _uri(path: Path, extra: str = "") -> str:
+    return f"file:{quote(str(Path(path).absolute()))}?mode=ro{extra}"
+
+
+def wal_pending(path: Path) -> bool:
+    """Whether ``path`` has a ``-wal`` file with content (saved changes the main file may lack)."""
+    try:
+        return Path(str(path) + "-wal").stat().st_size > 0
+    except OSError:
+        return False
+
+
+def folder_writable(folder: Path) -> bool:
+    """Whether a file can be created in ``folder`` (tried, since access bits lie on shares)."""
+    probe = folder / f".cmo-desk-probe-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except OSError:
+        return False
+    os.close(fd)
+    try:
+        os.unlink(probe)
+    except OSError:
+        pass
+    return True
+
+
+def connect_read_only(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """A read-only connection to a project file that never writes beside it when it need not.
+
+    Raises ``sqlite3.DatabaseError`` when the file cannot be read, and ProjectError when saved
+    changes wait in a ``-wal`` file that cannot be opened (a read-only copy of an open project).
+    """
+    path = Path(path)
+    con = sqlite3.connect(_uri(path), uri=True, check_same_thread=False)
+    try:
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return con
+    except sqlite3.OperationalError as err:
+        con.close()
+        text = str(err).lower()
+        if "unable to open" not in text and "i/o error" not in text and "readonly" not in text:
+            raise
+        if wal_pending(path):
+            raise ProjectError(tr(
+                "{name} cannot be read here: saved changes wait in {wal}, and this disk cannot be "
+                "written. Copy {name} together with {wal} to a folder of your own and open the "
+                "copy.").format(name=path.name, wal=path.name + "-wal")) from None
+    # Nothing waits in a -wal: the main file is the whole project and nobody is writing it
+    # (a writer would have made its -shm), so it can be read as an unchanging file.
+    con = sqlite3.connect(_uri(path, "&immutable=1"), uri=True, check_same_thread=False)
+    con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return con
