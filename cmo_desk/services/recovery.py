@@ -18,8 +18,8 @@ from cmo_desk.store import backups as files
 from cmo_desk.store import locking
 from cmo_desk.store.backups import BackupInfo
 
-__all__ = ["CheckReport", "check_project", "latest_good_backup", "lock_holder", "refresh_lock",
-           "release_lock"]
+__all__ = ["CheckReport", "check_project", "latest_good_backup", "lock_holder", "lost_lock",
+           "refresh_lock", "release_lock"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,19 @@ def refresh_lock(session: Session) -> bool:
     the desk should tell the user and reopen the project."""
     lock = session.store.lock
     return True if lock is None else locking.heartbeat(lock)
+
+
+def lost_lock(session: Session) -> str:
+    """This desk's lock was taken over by another desk: stop saving (read-only from now on) and
+    say so. Returns the message, also kept as the store's ``read_only_reason``."""
+    holder = locking.read_lock(session.path)
+    who = holder.describe() if holder else tr("another program")
+    message = tr("Another desk ({who}) took over {name}, so this desk stopped saving and is now "
+                 "read-only. Everything saved until now is in the file. Close the project and "
+                 "reopen it when the other desk has finished.").format(
+        who=who, name=session.path.name)
+    session.store.become_read_only(message)
+    return message
 
 
 def release_lock(session: Session) -> None:

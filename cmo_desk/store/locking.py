@@ -290,7 +290,8 @@ def heartbeat(lock: Lock) -> bool:
             tmp.unlink()
         except OSError:
             pass
-        return False
+        # A full disk or a share's hiccup: the lock is still ours, only its time is not fresh.
+        return True
     lock.info = fresh
     return True
 

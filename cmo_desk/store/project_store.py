@@ -515,6 +515,15 @@ class ProjectStore:
             backup_thread.start()
         return store
 
+    def become_read_only(self, reason: str) -> None:
+        """Stop writing (the lock was lost): every later unit of work is refused with ``reason``."""
+        self.settle()
+        self.read_only = True
+        self.read_only_reason = reason
+        if self.lock is not None:
+            locking.release(self.lock)  # removes the lock file only if it is still ours
+            self.lock = None
+
     def settle(self, conn: Connection | None = None) -> bool:
         """Copy saved commits still only in the -wal file into the main file, without waiting
         for readers. True when the main file alone now holds every saved edit."""
