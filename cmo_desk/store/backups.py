@@ -363,11 +363,17 @@ def full_check(project: str | os.PathLike[str], projection: bool = True) -> list
     Runs SQLite's integrity and foreign-key checks, then (unless ``projection`` is False) rebuilds
     the visible tables from the change log in a temporary copy and compares the two.
     """
-    from cmo_desk.store.project_store import ProjectStore, _make_engine, inspect_file
+    from cmo_desk.store.project_store import (
+        HEAD_REVISION,
+        ProjectStore,
+        _make_engine,
+        _run_migrations,
+        inspect_file,
+    )
     from cmo_desk.store.site import Site
 
     project = Path(project)
-    inspect_file(project)  # raises DamagedProjectError / ProjectError with its own message
+    meta = inspect_file(project)  # raises DamagedProjectError / ProjectError with its own message
     problems: list[str] = []
     try:
         con = connect_read_only(project)
@@ -391,6 +397,12 @@ def full_check(project: str | os.PathLike[str], projection: bool = True) -> list
         copy = Path(tmpdir) / "check.cmo"
         try:
             copy_database(project, copy)
+            if meta.get("revision") != HEAD_REVISION:
+                # An older project is read as this version would read it: upgrade the copy first.
+                engine = _make_engine(copy)
+                with engine.begin() as conn:
+                    _run_migrations(conn)
+                engine.dispose()
             store = ProjectStore(copy, _make_engine(copy), Site(site_id="check"), read_only=False)
             try:
                 before = store.dump()

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from cmo_desk.domain.errors import ProjectError
 from cmo_desk.domain.i18n import tr
 
-__all__ = ["connect_read_only", "folder_writable", "wal_pending"]
+__all__ = ["attach_name", "connect_read_only", "folder_writable", "wal_pending"]
 
 
 def _uri(path: Path, extra: str = "") -> str:
@@ -46,6 +46,17 @@ def folder_writable(folder: Path) -> bool:
     return True
 
 
+def attach_name(path: str | os.PathLike[str]) -> str:
+    """What to ATTACH to read ``path``: its name, or an immutable URI when (as on a read-only
+    medium) SQLite could not open it the usual way."""
+    con = connect_read_only(path)
+    try:
+        immutable = isinstance(con, _ImmutableConnection)
+    finally:
+        con.close()
+    return _uri(Path(path), "&immutable=1") if immutable else str(Path(path).resolve())
+
+
 def connect_read_only(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """A read-only connection to a project file that never writes beside it when it need not.
 
@@ -69,6 +80,10 @@ def connect_read_only(path: str | os.PathLike[str]) -> sqlite3.Connection:
                 "copy.").format(name=path.name, wal=path.name + "-wal")) from None
     # Nothing waits in a -wal: the main file is the whole project and nobody is writing it
     # (a writer would have made its -shm), so it can be read as an unchanging file.
-    con = sqlite3.connect(_uri(path, "&immutable=1"), uri=True, check_same_thread=False)
+    con = _ImmutableConnection(_uri(path, "&immutable=1"), uri=True, check_same_thread=False)
     con.execute("SELECT count(*) FROM sqlite_master").fetchone()
     return con
+
+
+class _ImmutableConnection(sqlite3.Connection):
+    """A connection that reads the file as unchanging (no -shm, no -wal)."""
