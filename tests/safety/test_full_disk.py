@@ -217,3 +217,36 @@ def test_storage_error_kinds_are_recognised() -> None:
     assert classify(OSError(30, "Read-only file system")) == "read-only"
     assert classify(sqlite3.OperationalError("no such table: x")) is None
     assert shutil  # imported for fixtures above
+
+
+def test_header_longer_than_the_file_with_the_pages_in_the_wal_opens(tmp_path: Path) -> None:
+    """A checkpoint cut short by a full disk wrote page 1 (the new page count) but not the pages
+    after it; the -wal still holds them all, so nothing is lost and nothing is "cut off"."""
+    import sqlite3
+
+    path = tmp_path / "review.cmo"
+    with Session.create(path, coder="Ana") as s:
+        sid, _ = coding.add_study(s, {"label": "Kept 2024"})
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_autocheckpoint=0")
+    con.execute("CREATE TABLE grow (x)")
+    con.execute("INSERT INTO grow VALUES (?)", ("g" * 200_000,))
+    con.commit()
+    pages = con.execute("PRAGMA page_count").fetchone()[0]
+    pair = tmp_path / "pair"
+    pair.mkdir()
+    shutil.copyfile(path, pair / "review.cmo")
+    shutil.copyfile(str(path) + "-wal", str(pair / "review.cmo") + "-wal")
+    con.close()
+    main = pair / "review.cmo"
+    data = bytearray(main.read_bytes())
+    assert len(data) < pages * 4096
+    data[28:32] = pages.to_bytes(4, "big")  # page 1 as the half-done checkpoint left it
+    main.write_bytes(bytes(data))
+    with Session.open(main, coder="Ana") as s:
+        assert s.store.get("study", sid) is not None
+    # closing folded the -wal in: the file alone is whole again
+    assert main.stat().st_size >= pages * 4096
+    assert not Path(str(main) + "-wal").exists() or Path(str(main) + "-wal").stat().st_size == 0
+    check = cli("check", main)
+    assert check.returncode == 0 and "no damage" in check.stdout, check.stdout + check.stderr
