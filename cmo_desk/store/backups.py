@@ -29,6 +29,14 @@ BACKUP_DIR_NAME = "backups"
 #: Rotation: the newest KEEP_RECENT backups, plus the newest of each of the last KEEP_DAYS days.
 KEEP_RECENT = 10
 KEEP_DAYS = 7
+#: All backups of a project together take at most this many times the project's size (or
+#: MIN_CAP_BYTES, whichever is more); the oldest go first, the newest two are always kept.
+CAP_FACTOR = 4
+MIN_CAP_BYTES = 64 * 1024 * 1024
+ALWAYS_KEEP = 2
+#: Leftovers of an interrupted backup older than this are removed (seconds).
+ORPHAN_AGE = 10 * 60
+_LEFTOVER_ENDINGS = (".partial", ".partial-journal", ".partial-wal", ".partial-shm", "-journal")
 REASONS = ("open", "timer", "manual", "merge", "upgrade", "before-restore", "damaged")
 _STAMP = "%Y-%m-%d_%H-%M-%S"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -160,6 +168,7 @@ def copy_database(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
+    started = time.time()
     try:
         s = connect_read_only(src)
         d = sqlite3.connect(tmp)
@@ -169,19 +178,59 @@ def copy_database(src: Path, dest: Path) -> None:
         finally:
             d.close()
             s.close()
+        # The copy is dated when its snapshot was read, not when it was finished, so that an
+        # edit made while it was written is never taken to be in it.
+        os.utime(tmp, (started, started))
         replace_durably(tmp, dest)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        for leftover in (tmp, Path(str(tmp) + "-journal")):
+            leftover.unlink(missing_ok=True)
         raise
 
 
 def make_backup(project: str | os.PathLike[str], reason: str) -> Path:
     """Copy the project into its backup folder and rotate old copies. Returns the new copy."""
     project = Path(project)
+    remove_orphans(project)
     dest = _new_name(backup_dir_for(project), project, reason)
     copy_database(project, dest)
     rotate(project)
     return dest
+
+
+def remove_orphans(project: str | os.PathLike[str], now: float | None = None) -> list[Path]:
+    """Delete what interrupted backups left behind (``.partial`` copies and their journals)."""
+    project = Path(project)
+    now = time.time() if now is None else now
+    removed = []
+    for folder in (beside_dir(project), fallback_dir(project)):
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            if not entry.name.startswith(project.stem + "_") or \
+                    not entry.name.endswith(_LEFTOVER_ENDINGS):
+                continue
+            try:
+                if now - entry.stat().st_mtime < ORPHAN_AGE:
+                    continue  # perhaps still being written
+                entry.unlink()
+                removed.append(entry)
+            except OSError:
+                pass
+    return removed
+
+
+def up_to_date_backup(project: str | os.PathLike[str]) -> Path | None:
+    """The newest backup, if nothing in the project changed since it was taken."""
+    project = Path(project)
+    newest = next(iter(list_backups(project, with_counts=False)), None)
+    if newest is None or newest.reason == "damaged":
+        return None
+    try:
+        taken = newest.path.stat().st_mtime
+    except OSError:
+        return None
+    return newest.path if last_modified(project) <= taken else None
 
 
 def keep_raw_copy(project: Path, reason: str = "damaged") -> Path:
@@ -209,10 +258,31 @@ def to_keep(backups: list[BackupInfo], now: datetime | None = None) -> set[Path]
     return keep
 
 
+def within_cap(backups: list[BackupInfo], keep: set[Path], cap: int) -> set[Path]:
+    """The kept backups, newest first, while their sizes add up to at most ``cap`` bytes
+    (the newest ALWAYS_KEEP whatever their size; copies of a damaged file are never dropped)."""
+    ordered = sorted((b for b in backups if b.path in keep),
+                     key=lambda b: (b.created, b.path.name), reverse=True)
+    total, kept = 0, set()
+    for n, b in enumerate(ordered):
+        total += b.size
+        if n < ALWAYS_KEEP or total <= cap or b.reason == "damaged":
+            kept.add(b.path)
+    return kept
+
+
+def cap_bytes(project: Path) -> int:
+    try:
+        size = project.stat().st_size
+    except OSError:
+        size = 0
+    return max(MIN_CAP_BYTES, CAP_FACTOR * size)
+
+
 def rotate(project: str | os.PathLike[str], now: datetime | None = None) -> list[Path]:
     """Delete backups the rotation no longer keeps. Returns what was deleted."""
     backups = list_backups(project, with_counts=False)
-    keep = to_keep(backups, now)
+    keep = within_cap(backups, to_keep(backups, now), cap_bytes(Path(project)))
     removed = []
     for b in backups:
         if b.path not in keep:

@@ -974,6 +974,9 @@ class MainWindow(QMainWindow):
         from cmo_desk.services import backups
 
         backups.maybe_backup(self.session)
+        warning, self.session.store.backup_warning = self.session.store.backup_warning, None
+        if warning:
+            self.statusBar().showMessage(warning, 30_000)
 
     def shutdown(self) -> None:
         """Save pending edits, stop timers and background work; leave the session open."""
