@@ -8,7 +8,9 @@ SQLite-specific SQL (pragmas, FTS5, ATTACH for merging) stays in this module and
 from __future__ import annotations
 
 import hashlib
+import errno
 import json
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -187,6 +189,25 @@ def _storage_error_hook(path: Path) -> Any:
     return handle
 
 
+def refuse_broken_link(path: Path) -> None:
+    """A link that leads nowhere (an unplugged drive, a loop) is never replaced by a new project."""
+    if not path.is_symlink():
+        return
+    try:
+        os.stat(path)
+        return
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise ProjectError(tr(
+                "{path} is a link that leads back to itself, not a project. Open the project "
+                "file it was meant to point to, or choose another name.").format(
+                path=path)) from None
+    raise ProjectError(tr(
+        "{path} is a link to {target}, which cannot be found (perhaps its drive is not "
+        "plugged in). Connect it and try again; nothing was created.").format(
+        path=path, target=os.readlink(path)))
+
+
 def read_header(path: Path) -> bytes:
     try:
         with open(path, "rb") as fh:
@@ -199,6 +220,7 @@ def read_header(path: Path) -> bytes:
 def inspect_file(path: Path) -> dict[str, str]:
     """Read a project's meta table without opening it for writing; refuse what is not a project."""
     path = Path(path)
+    refuse_broken_link(path)
     if not path.exists():
         raise ProjectError(tr(
             "{path} does not exist. Check the path, or create it with 'cmo-desk new'.").format(
@@ -382,6 +404,7 @@ class ProjectStore:
         project_id: str | None = None,
     ) -> ProjectStore:
         path = Path(path)
+        refuse_broken_link(path)
         if path.exists():
             raise ProjectError(tr(
                 "{path} already exists. Choose another name or open it instead.").format(

@@ -102,3 +102,34 @@ def test_info_of_a_copy_counts_the_edit_made_just_before(tmp_path: Path) -> None
         with Session.open(tmp_path / "c.cmo", read_only=True) as c:
             assert c.store.change_count() == before + 1
             assert c.store.get("cmoc", cid).context == "counted"
+
+
+def test_a_dangling_link_or_a_loop_is_never_replaced_by_a_new_project(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+
+    from cmo_desk.domain.errors import ProjectError
+
+    dangling = tmp_path / "review.cmo"
+    os.symlink(tmp_path / "usb" / "review.cmo", dangling)
+    loop = tmp_path / "loop.cmo"
+    os.symlink(loop, loop)
+    for link, words in ((dangling, "cannot be found"), (loop, "leads back to itself")):
+        with pytest.raises(ProjectError, match=words):
+            Session.create(link, coder="Ana")
+        with pytest.raises(ProjectError, match=words):
+            Session.open(link, coder="Ana")
+        assert link.is_symlink()
+        # the desk, given the link, refuses and exits non-zero
+        root = Path(__file__).resolve().parents[2]
+        done = subprocess.run(
+            [sys.executable, "-m", "cmo_desk", str(link), "--coder", "Ana", "--screenshot",
+             str(tmp_path / "shot.png")],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "PYTHONPATH": str(root), "QT_QPA_PLATFORM": "offscreen"})
+        assert done.returncode != 0
+        assert words in done.stderr and "Traceback" not in done.stderr
+        assert link.is_symlink()
