@@ -6,5 +6,5 @@
 COMMAND_NAMES = frozenset({
     "agreement", "assign", "backups", "bundle", "check", "conflicts", "demo", "dump",
     "duplicates", "export", "import", "import-cmocs", "info", "merge", "new", "resolve",
-    "restore", "search", "submit",
+    "restore", "salvage", "search", "submit",
 })

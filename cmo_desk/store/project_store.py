@@ -291,6 +291,8 @@ def damaged_with_backup_hint(path: Path, message: str) -> DamagedProjectError:
             "The file was left as it is. The latest good backup is {backup} (saved {when}); "
             "restore it with: cmo-desk restore \"{project}\" \"{backup}\"").format(
             backup=good.path.name, when=good.created.strftime("%Y-%m-%d %H:%M"), project=path)
+        message += " " + tr("To keep the work done since that backup, rescue it into a new file "
+                            "with: cmo-desk salvage \"{project}\"").format(project=path)
     else:
         message += " " + tr("The file was left as it is, and no backup of it was found.")
     err = DamagedProjectError(message)
