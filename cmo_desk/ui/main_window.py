@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
             self._timers.append(self._every(BACKUP_CHECK_MS, self._maybe_backup))
             self._timers.append(self._every(SAVE_RETRY_MS, self._retry_saves))
         self.actions.on_save_state = self._show_save_state
+        self.actions.alert = self.dialogs.error
         self.refresh_all()
 
     def _title(self) -> str:

@@ -52,6 +52,8 @@ class CodingActions:
         self.unsaved: list[Callable[[], Any]] = []
         #: Told why saving fails (a message), or None once everything is saved again.
         self.on_save_state: Callable[[str | None], None] = lambda _message: None
+        #: Shows the first refusal in full (the status bar keeps saying "Not saved").
+        self.alert: Report = report
 
     def _attempt(self, fn: Callable[[], Any]) -> tuple[bool, Any]:
         # A change made while earlier ones wait must not land before them.
@@ -73,7 +75,7 @@ class CodingActions:
         self.unsaved.append(fn)
         self.on_save_state(str(err))
         if first:
-            self.report(str(err) + " " + tr(
+            self.alert(str(err) + " " + tr(
                 "What you typed is kept: CMO Desk tries again every few seconds and saves it "
                 "as soon as the disk allows. Do not close the desk until it says Saved."))
 
