@@ -31,7 +31,7 @@ KEEP_RECENT = 10
 KEEP_DAYS = 7
 #: All backups of a project together take at most this many times the project's size (or
 #: MIN_CAP_BYTES, whichever is more); the oldest go first, the newest two are always kept.
-CAP_FACTOR = 4
+CAP_FACTOR = 3
 MIN_CAP_BYTES = 64 * 1024 * 1024
 ALWAYS_KEEP = 2
 #: Leftovers of an interrupted backup older than this are removed (seconds).
