@@ -16,7 +16,7 @@ from urllib.parse import quote
 from cmo_desk.domain.errors import ProjectError
 from cmo_desk.domain.i18n import tr
 
-__all__ = ["attach_name", "connect_read_only", "folder_writable", "wal_pending"]
+__all__ = ["attach_name", "connect_read_only", "wal_pending"]
 
 
 def _uri(path: Path, extra: str = "") -> str:
@@ -29,21 +29,6 @@ def wal_pending(path: Path) -> bool:
         return Path(str(path) + "-wal").stat().st_size > 0
     except OSError:
         return False
-
-
-def folder_writable(folder: Path) -> bool:
-    """Whether a file can be created in ``folder`` (tried, since access bits lie on shares)."""
-    probe = folder / f".cmo-desk-probe-{os.getpid()}"
-    try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except OSError:
-        return False
-    os.close(fd)
-    try:
-        os.unlink(probe)
-    except OSError:
-        pass
-    return True
 
 
 def attach_name(path: str | os.PathLike[str]) -> str:

@@ -7,8 +7,8 @@ SQLite-specific SQL (pragmas, FTS5, ATTACH for merging) stays in this module and
 
 from __future__ import annotations
 
-import hashlib
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -54,7 +54,7 @@ from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.storage import classify, storage_error
 from cmo_desk.store import backups, locking
-from cmo_desk.store.files import connect_read_only, folder_writable, wal_pending
+from cmo_desk.store.files import connect_read_only
 from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
 from cmo_desk.store.site import Site
 
