@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from urllib.parse import quote
 
 from cmo_desk.domain.errors import ProjectError
 from cmo_desk.domain.i18n import tr
@@ -20,7 +19,8 @@ __all__ = ["attach_name", "connect_read_only", "wal_pending"]
 
 
 def _uri(path: Path, extra: str = "") -> str:
-    return f"file:{quote(str(Path(path).absolute()))}?mode=ro{extra}"
+    # as_uri() escapes what SQLite would read as the start of options ("?", "#", "%")
+    return f"{Path(path).absolute().as_uri()}?mode=ro{extra}"
 
 
 def wal_pending(path: Path) -> bool:

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from cmo_desk import __version__
@@ -159,7 +160,10 @@ def _make_engine(path: Path, read_only: bool = False) -> Engine:
     if read_only:
         engine = create_engine("sqlite://", creator=lambda: connect_read_only(path))
     else:
-        engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+        # Connected by name, not by URL: a folder named "50% #2 ?x" must not be read as options.
+        engine = create_engine(
+            "sqlite://", poolclass=QueuePool,
+            creator=lambda: sqlite3.connect(str(path), check_same_thread=False))
     event.listen(engine, "connect", _set_pragmas)
     event.listen(engine, "handle_error", _storage_error_hook(path))
     if not read_only:

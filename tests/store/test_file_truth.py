@@ -133,3 +133,11 @@ def test_a_dangling_link_or_a_loop_is_never_replaced_by_a_new_project(tmp_path: 
         assert done.returncode != 0
         assert words in done.stderr and "Traceback" not in done.stderr
         assert link.is_symlink()
+
+
+def test_a_project_whose_name_looks_like_uri_options_is_read(tmp_path: Path) -> None:
+    folder = tmp_path / "50% done #2 ?mode=rw"
+    folder.mkdir()
+    path, cid = _project(folder)
+    with Session.open(path, read_only=True) as s:
+        assert s.store.get("cmoc", cid).context == "start"
