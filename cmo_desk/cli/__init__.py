@@ -10,7 +10,7 @@ COMMAND_MODULES = {
     "agreement": "teamwork", "assign": "teamwork", "bundle": "teamwork",
     "conflicts": "teamwork", "duplicates": "teamwork", "merge": "teamwork",
     "resolve": "teamwork", "submit": "teamwork",
-    "backups": "safety", "check": "safety", "restore": "safety",
+    "backups": "safety", "check": "safety", "restore": "safety", "salvage": "safety",
     "demo": "project", "dump": "project", "info": "project", "new": "project",
     "export": "exporting",
     "import": "importing", "import-cmocs": "importing", "search": "importing",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
 
@@ -14,6 +15,7 @@ from cmo_desk import __version__
 from cmo_desk.cli import COMMAND_MODULES, command_word, commands
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import LANGUAGES, set_language
+from cmo_desk.domain.storage import storage_error
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,3 +81,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except (OSError, sqlite3.Error) as err:  # a full, read-only or failing disk: one plain line
+        problem = storage_error(err, getattr(args, "project", None))
+        print(f"cmo-desk: {problem or err}", file=sys.stderr)
+        return 2

@@ -55,3 +55,14 @@ class HubError(CmoDeskError):
 
 class HubPasswordNeeded(HubError):
     """The hub asked for a password (or refused the one given)."""
+
+
+class StorageError(ProjectError):
+    """The disk refused a read or write (full, read-only, failing, damaged file, busy).
+
+    ``kind`` is one of ``cmo_desk.domain.storage.KINDS``; nothing was saved by the failed step.
+    """
+
+    def __init__(self, message: str, kind: str = "io") -> None:
+        super().__init__(message)
+        self.kind = kind

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.errors import ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
 
@@ -50,12 +51,18 @@ def atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
             )
         ) from err
     try:
-        yield tmp
         try:
-            # Flush to disk first: after a power cut the file is either the old one or complete.
-            with open(tmp, "rb+") as written:
-                os.fsync(written.fileno())
-            os.replace(tmp, target)
+            yield tmp
+        except OSError as err:  # the disk filled up, was unplugged or is read-only
+            raise ExportFailed(
+                tr(
+                    "Cannot write {path}: {reason}. Free some space or choose another disk, then "
+                    "export again; any earlier file of that name is untouched."
+                ).format(path=target, reason=err.strerror or err)
+            ) from err
+        try:
+            # After a power cut the file is either the old one or complete, and still there.
+            replace_durably(tmp, target)
         except OSError as err:
             raise ExportFailed(
                 tr(

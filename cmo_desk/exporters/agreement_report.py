@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.errors import ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.exporters.textclean import clean_text, csv_safe
@@ -71,9 +72,7 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        replace_durably(tmp, path)
     except OSError as err:
         raise ExportFailed(
             tr("Cannot save the report to {path} ({reason}); close it if it is open in another program, or choose another place.").format(path=path, reason=err.strerror or err)

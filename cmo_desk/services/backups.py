@@ -41,13 +41,18 @@ def list_backups(project: str | os.PathLike[str]) -> list[BackupInfo]:
 def maybe_backup(session: Session, every_minutes: float = TIMER_EVERY_MINUTES) -> Path | None:
     """For the desk's timer: a backup if the last one is older than ``every_minutes`` and the
     project changed since. Returns the new backup, or None. Never raises for a full disk: a
-    failed backup must not stop the coder working (the error is returned as ``None``)."""
+    failed backup must not stop the coder working; why it failed is kept, in words, as
+    ``session.store.backup_warning`` for the desk to show."""
     if session.read_only:
         return None
     session.store.wait_for_backup()
     try:
         return files.backup_if_due(session.path, "timer", every_minutes * 60)
-    except (OSError, sqlite3.Error):
+    except (OSError, sqlite3.Error) as err:
+        session.store.backup_warning = tr(
+            "No backup of {name} could be made ({detail}). Your work is saved in the project "
+            "itself; free some space on the disk so that backups can be made again.").format(
+            name=session.path.name, detail=err)
         return None
 
 
@@ -59,6 +64,12 @@ def backup_before(session_or_path: Session | str | os.PathLike[str], reason: str
     if reason not in files.REASONS:
         raise ValidationError(f"Unknown backup reason {reason!r}.")
     try:
+        if reason == "merge":
+            # Nothing changed since the last backup: it already is the copy before the merge,
+            # and a second full copy would only fill the disk.
+            fresh = files.up_to_date_backup(path)
+            if fresh is not None:
+                return fresh
         return files.make_backup(path, reason)
     except (OSError, sqlite3.Error) as err:
         raise ProjectError(tr(

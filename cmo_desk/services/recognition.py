@@ -19,7 +19,7 @@ from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.domain.ids import new_id
 from cmo_desk.importers.fulltext import PAGE_SEPARATOR
-from cmo_desk.importers.ocr import (  # noqa: F401  (the desk asks these through services)
+from cmo_desk.importers.ocr import (
     DEFAULT_LANGUAGES,
     LANGUAGES,
     RecognisedText,
@@ -30,6 +30,10 @@ from cmo_desk.importers.ocr import (  # noqa: F401  (the desk asks these through
 from cmo_desk.importers.textnorm import clean_text
 from cmo_desk.services.coding import CONTEXT_CHARS
 from cmo_desk.services.session import Session
+
+#: The desk asks which languages can be read, and what to install, through this module.
+__all__ = ["DEFAULT_LANGUAGES", "LANGUAGES", "RecognitionResult", "available_languages",
+           "documents_needing_ocr", "how_to_install", "recognise_document"]
 
 ProgressCallback = Callable[[int, int], None]
 CancelCallback = Callable[[], bool]

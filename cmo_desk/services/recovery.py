@@ -18,8 +18,8 @@ from cmo_desk.store import backups as files
 from cmo_desk.store import locking
 from cmo_desk.store.backups import BackupInfo
 
-__all__ = ["CheckReport", "check_project", "latest_good_backup", "lock_holder", "refresh_lock",
-           "release_lock"]
+__all__ = ["CheckReport", "SalvageResult", "check_project", "latest_good_backup", "lock_holder",
+           "lost_lock", "refresh_lock", "release_lock", "salvage"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,9 @@ class CheckReport:
             text += " " + tr("Restore the latest good backup with: cmo-desk restore \"{project}\" "
                              "\"{backup}\"").format(project=self.project,
                                                     backup=self.latest_backup.path.name)
+            text += " " + tr("To keep the work done since that backup, rescue it into a new "
+                             "file with: cmo-desk salvage \"{project}\"").format(
+                project=self.project)
         else:
             text += " " + tr("No good backup of it was found.")
         return text
@@ -76,6 +79,19 @@ def refresh_lock(session: Session) -> bool:
     return True if lock is None else locking.heartbeat(lock)
 
 
+def lost_lock(session: Session) -> str:
+    """This desk's lock was taken over by another desk: stop saving (read-only from now on) and
+    say so. Returns the message, also kept as the store's ``read_only_reason``."""
+    holder = locking.read_lock(session.path)
+    who = holder.describe() if holder else tr("another program")
+    message = tr("Another desk ({who}) took over {name}, so this desk stopped saving and is now "
+                 "read-only. Everything saved until now is in the file. Close the project and "
+                 "reopen it when the other desk has finished.").format(
+        who=who, name=session.path.name)
+    session.store.become_read_only(message)
+    return message
+
+
 def release_lock(session: Session) -> None:
     """Give up the lock early (closing the session does this too)."""
     if session.store.lock is not None:
@@ -90,3 +106,71 @@ def lock_holder(path: str | os.PathLike[str]) -> str | None:
     if not lock_file.exists() or locking.is_stale(info, lock_file):
         return None
     return info.describe() if info else tr("another program")
+
+
+@dataclass(frozen=True)
+class SalvageResult:
+    """A new project: the latest good backup with every readable change of the damaged file."""
+
+    project: Path
+    backup: Path
+    salvaged: Path
+    #: Changes read from the damaged file, and how many of them the backup lacked.
+    changes_read: int
+    changes_recovered: int
+    documents_recovered: int
+    #: Rows of the damaged file that could not be read (lost unless the backup has them).
+    unreadable: int
+    #: The damaged file's change log could not be read at all.
+    log_lost: bool = False
+
+    def summary(self) -> str:
+        text = tr("Wrote {salvaged}: the backup {backup} with {recovered} changes from the damaged "
+                  "file that the backup lacked ({read} readable changes in all, {docs} documents)."
+                  ).format(salvaged=self.salvaged, backup=self.backup.name,
+                           recovered=self.changes_recovered, read=self.changes_read,
+                           docs=self.documents_recovered)
+        if self.log_lost:
+            text += " " + tr("The change log of the damaged file could not be read at all, so "
+                             "the result holds only what the backup held.")
+        elif self.unreadable:
+            text += " " + tr("{n} rows of the damaged file could not be read; what they held is "
+                             "lost unless the backup has it.").format(n=self.unreadable)
+        text += " " + tr("Check the result, then put it in place of the damaged file with: "
+                         "cmo-desk restore \"{project}\" \"{salvaged}\"").format(
+            project=self.project, salvaged=self.salvaged)
+        return text
+
+
+def salvage(path: str | os.PathLike[str], backup: str | os.PathLike[str] | None = None,
+            out: str | os.PathLike[str] | None = None) -> SalvageResult:
+    """Merge every readable change of a damaged project into its latest good backup, as a new
+    file beside it. Neither the damaged file nor the backup is changed."""
+    import tempfile
+
+    from cmo_desk.services.backups import find_backup
+    from cmo_desk.store import salvage as rescue
+
+    path = Path(path)
+    if backup is not None:
+        source = find_backup(path, backup)
+    else:
+        good = latest_good_backup(path)
+        if good is None:
+            raise ProjectError(tr(
+                "No good backup of {name} was found to rescue its changes into.").format(
+                name=path.name))
+        source = good.path
+    problems = files.quick_check(source)
+    if problems:
+        raise ProjectError(tr("The backup {name} is damaged too ({detail}); choose an older "
+                              "one.").format(name=source.name, detail=problems[0]))
+    dest = Path(out) if out is not None else path.with_name(f"{path.stem}.salvaged{path.suffix}")
+    if dest.exists():
+        raise ProjectError(tr("{path} already exists. Move it away or choose another name with "
+                              "--output.").format(path=dest))
+    with tempfile.TemporaryDirectory(prefix="cmo-desk-salvage-") as tmp:
+        log = rescue.read_log(path, Path(tmp) / "log.cmo", schema_from=source)
+        new_changes, new_blobs = rescue.merge_into_copy(source, log.path, dest)
+    return SalvageResult(path, source, dest, log.changes, new_changes, new_blobs,
+                         log.unreadable_rows, log.log_lost)

@@ -20,13 +20,23 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.i18n import tr
+from cmo_desk.store.files import connect_read_only, wal_pending
 from cmo_desk.store.site import APP_NAME
 
 BACKUP_DIR_NAME = "backups"
 #: Rotation: the newest KEEP_RECENT backups, plus the newest of each of the last KEEP_DAYS days.
 KEEP_RECENT = 10
 KEEP_DAYS = 7
+#: All backups of a project together take at most this many times the project's size (or
+#: MIN_CAP_BYTES, whichever is more); the oldest go first, the newest two are always kept.
+CAP_FACTOR = 3
+MIN_CAP_BYTES = 64 * 1024 * 1024
+ALWAYS_KEEP = 2
+#: Leftovers of an interrupted backup older than this are removed (seconds).
+ORPHAN_AGE = 10 * 60
+_LEFTOVER_ENDINGS = (".partial", ".partial-journal", ".partial-wal", ".partial-shm", "-journal")
 REASONS = ("open", "timer", "manual", "merge", "upgrade", "before-restore", "damaged")
 _STAMP = "%Y-%m-%d_%H-%M-%S"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -98,7 +108,7 @@ def _counts(path: Path) -> tuple[dict[str, int], int | None, bool]:
     try:
         if read_header(path) != SQLITE_HEADER:
             return {}, None, False
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = connect_read_only(path)
         try:
             counts = {}
             for etype in COUNTED:
@@ -158,8 +168,9 @@ def copy_database(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
+    started = time.time()
     try:
-        s = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+        s = connect_read_only(src)
         d = sqlite3.connect(tmp)
         try:
             s.backup(d)
@@ -167,28 +178,59 @@ def copy_database(src: Path, dest: Path) -> None:
         finally:
             d.close()
             s.close()
-        _fsync(tmp)
-        os.replace(tmp, dest)
+        # The copy is dated when its snapshot was read, not when it was finished, so that an
+        # edit made while it was written is never taken to be in it.
+        os.utime(tmp, (started, started))
+        replace_durably(tmp, dest)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        for leftover in (tmp, Path(str(tmp) + "-journal")):
+            leftover.unlink(missing_ok=True)
         raise
-
-
-def _fsync(path: Path) -> None:
-    try:
-        with open(path, "rb+") as fh:
-            os.fsync(fh.fileno())
-    except OSError:
-        pass
 
 
 def make_backup(project: str | os.PathLike[str], reason: str) -> Path:
     """Copy the project into its backup folder and rotate old copies. Returns the new copy."""
     project = Path(project)
+    remove_orphans(project)
     dest = _new_name(backup_dir_for(project), project, reason)
     copy_database(project, dest)
     rotate(project)
     return dest
+
+
+def remove_orphans(project: str | os.PathLike[str], now: float | None = None) -> list[Path]:
+    """Delete what interrupted backups left behind (``.partial`` copies and their journals)."""
+    project = Path(project)
+    now = time.time() if now is None else now
+    removed = []
+    for folder in (beside_dir(project), fallback_dir(project)):
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            if not entry.name.startswith(project.stem + "_") or \
+                    not entry.name.endswith(_LEFTOVER_ENDINGS):
+                continue
+            try:
+                if now - entry.stat().st_mtime < ORPHAN_AGE:
+                    continue  # perhaps still being written
+                entry.unlink()
+                removed.append(entry)
+            except OSError:
+                pass
+    return removed
+
+
+def up_to_date_backup(project: str | os.PathLike[str]) -> Path | None:
+    """The newest backup, if nothing in the project changed since it was taken."""
+    project = Path(project)
+    newest = next(iter(list_backups(project, with_counts=False)), None)
+    if newest is None or newest.reason == "damaged":
+        return None
+    try:
+        taken = newest.path.stat().st_mtime
+    except OSError:
+        return None
+    return newest.path if last_modified(project) <= taken else None
 
 
 def keep_raw_copy(project: Path, reason: str = "damaged") -> Path:
@@ -216,10 +258,31 @@ def to_keep(backups: list[BackupInfo], now: datetime | None = None) -> set[Path]
     return keep
 
 
+def within_cap(backups: list[BackupInfo], keep: set[Path], cap: int) -> set[Path]:
+    """The kept backups, newest first, while their sizes add up to at most ``cap`` bytes
+    (the newest ALWAYS_KEEP whatever their size; copies of a damaged file are never dropped)."""
+    ordered = sorted((b for b in backups if b.path in keep),
+                     key=lambda b: (b.created, b.path.name), reverse=True)
+    total, kept = 0, set()
+    for n, b in enumerate(ordered):
+        total += b.size
+        if n < ALWAYS_KEEP or total <= cap or b.reason == "damaged":
+            kept.add(b.path)
+    return kept
+
+
+def cap_bytes(project: Path) -> int:
+    try:
+        size = project.stat().st_size
+    except OSError:
+        size = 0
+    return max(MIN_CAP_BYTES, CAP_FACTOR * size)
+
+
 def rotate(project: str | os.PathLike[str], now: datetime | None = None) -> list[Path]:
     """Delete backups the rotation no longer keeps. Returns what was deleted."""
     backups = list_backups(project, with_counts=False)
-    keep = to_keep(backups, now)
+    keep = within_cap(backups, to_keep(backups, now), cap_bytes(Path(project)))
     removed = []
     for b in backups:
         if b.path not in keep:
@@ -274,9 +337,11 @@ def quick_check(path: Path, thorough: bool = True) -> list[str]:
     try:
         if read_header(path) != SQLITE_HEADER:
             return [tr("It is not an SQLite file.")]
-        if _truncated(path):
+        # With saved pages waiting in the -wal (a checkpoint cut short by a full disk), the
+        # main file may be shorter than its header says; SQLite reads those pages from the -wal.
+        if not wal_pending(path) and _truncated(path):
             return [tr("The file is shorter than it should be: it was cut off while copying.")]
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = connect_read_only(path)
         try:
             rows = ["ok"] if not thorough else [
                 str(r[0]).replace("\n", "; ") for r in con.execute("PRAGMA quick_check").fetchall()]
@@ -313,7 +378,7 @@ def list_backups_one(path: Path) -> BackupInfo:
 
 def project_id_of(path: Path) -> str | None:
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = connect_read_only(path)
         try:
             row = con.execute("SELECT value FROM meta WHERE key='project_id'").fetchone()
         finally:
@@ -347,15 +412,7 @@ def replace_with_copy(project: Path, source: Path) -> None:
         raise
     for extra in ("-wal", "-shm"):
         Path(str(project) + extra).unlink(missing_ok=True)
-    os.replace(tmp, project)
-    try:
-        dir_fd = os.open(project.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass  # Windows cannot fsync a folder; the replace itself is atomic there
+    replace_durably(tmp, project)
 
 
 def backup_if_due(project: str | os.PathLike[str], reason: str, every_seconds: float) -> Path | None:
@@ -379,14 +436,20 @@ def full_check(project: str | os.PathLike[str], projection: bool = True) -> list
     Runs SQLite's integrity and foreign-key checks, then (unless ``projection`` is False) rebuilds
     the visible tables from the change log in a temporary copy and compares the two.
     """
-    from cmo_desk.store.project_store import ProjectStore, _make_engine, inspect_file
+    from cmo_desk.store.project_store import (
+        HEAD_REVISION,
+        ProjectStore,
+        _make_engine,
+        _run_migrations,
+        inspect_file,
+    )
     from cmo_desk.store.site import Site
 
     project = Path(project)
-    inspect_file(project)  # raises DamagedProjectError / ProjectError with its own message
+    meta = inspect_file(project)  # raises DamagedProjectError / ProjectError with its own message
     problems: list[str] = []
     try:
-        con = sqlite3.connect(f"file:{project}?mode=ro", uri=True)
+        con = connect_read_only(project)
         try:
             rows = [line.strip() for r in con.execute("PRAGMA integrity_check").fetchall()
                     for line in str(r[0]).splitlines()
@@ -407,6 +470,12 @@ def full_check(project: str | os.PathLike[str], projection: bool = True) -> list
         copy = Path(tmpdir) / "check.cmo"
         try:
             copy_database(project, copy)
+            if meta.get("revision") != HEAD_REVISION:
+                # An older project is read as this version would read it: upgrade the copy first.
+                engine = _make_engine(copy)
+                with engine.begin() as conn:
+                    _run_migrations(conn)
+                engine.dispose()
             store = ProjectStore(copy, _make_engine(copy), Site(site_id="check"), read_only=False)
             try:
                 before = store.dump()

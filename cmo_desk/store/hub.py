@@ -95,11 +95,11 @@ class Hub:
     def __init__(self, url: str) -> None:
         self.url = url
         self.public_url = public_url(url)
-        try:
-            import psycopg  # noqa: F401
-        except ImportError:
+        import importlib.util
+
+        if importlib.util.find_spec("psycopg") is None:
             raise HubError(tr("Syncing with a hub needs the PostgreSQL driver: "
-                              "pip install \"cmo-desk[hub]\".")) from None
+                              "pip install \"cmo-desk[hub]\"."))
         self.engine: Engine = create_engine(_driver_url(url), pool_pre_ping=True,
                                             connect_args={"connect_timeout": 10})
 

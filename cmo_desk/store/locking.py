@@ -4,7 +4,8 @@ The lock is a plain file created with O_CREAT|O_EXCL, because byte-range locks (
 are unreliable or silently ignored on SMB/NFS shares and USB sticks, which is where projects live.
 A lock left by a crashed desk is cleared when it is clearly dead:
 
-- same machine, same boot, and its process no longer runs;
+- same machine, same boot, and its process no longer runs, or a process started at another
+  time now has its id (the id was reused after a crash);
 - same machine but the machine has rebooted since the lock was written;
 - another machine, and its heartbeat is older than ``STALE_AFTER`` (the desk refreshes it every
   minute or so with :func:`heartbeat`).
@@ -24,7 +25,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from cmo_desk.domain.i18n import tr
@@ -49,6 +50,9 @@ class LockInfo:
     heartbeat: float
     token: str
     boot: float | None = None
+    #: When the holding process started (system-specific units), to tell a reused id; None if
+    #: it cannot be told on this system.
+    proc_start: float | None = None
 
     def describe(self) -> str:
         when = datetime.fromtimestamp(self.started).strftime("%Y-%m-%d %H:%M")
@@ -78,8 +82,9 @@ class LockedBy:
     def message(self) -> str:
         who = self.info.describe() if self.info else tr("another program")
         return tr("{name} is open for editing by {who}, so it was opened read-only. "
-                  "Ask them to close it, then reopen it to make changes.").format(
-            name=self.project.name, who=who)
+                  "Ask them to close it, then reopen it to make changes. If that desk crashed "
+                  "and nobody has the project open, delete the lock file {lock} and reopen "
+                  "the project.").format(name=self.project.name, who=who, lock=self.lock_file)
 
 
 def lock_path_for(project: str | os.PathLike[str]) -> Path:
@@ -140,6 +145,19 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def process_started(pid: int) -> float | None:
+    """When process ``pid`` started (clock ticks since boot on Linux), or None if unknown."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            raw = fh.read()
+        # the command name (field 2) may hold spaces and brackets: count from its last ')'
+        return float(raw[raw.rindex(")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _default_coder() -> str:
     name = os.environ.get("CMO_DESK_CODER")
     if name and name.strip():
@@ -157,7 +175,9 @@ def _parse(raw: bytes) -> LockInfo | None:
             coder=str(data.get("coder") or ""), host=str(data.get("host") or ""),
             pid=int(data.get("pid") or 0), started=float(data.get("started") or 0),
             heartbeat=float(data.get("heartbeat") or 0), token=str(data.get("token") or ""),
-            boot=float(data["boot"]) if data.get("boot") is not None else None)
+            boot=float(data["boot"]) if data.get("boot") is not None else None,
+            proc_start=(float(data["proc_start"]) if data.get("proc_start") is not None
+                        else None))
     except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
         return None
 
@@ -186,6 +206,10 @@ def is_stale(info: LockInfo | None, lock_file: Path, now: float | None = None) -
             return True
         if not pid_alive(info.pid):
             return True
+        if info.proc_start is not None:
+            started = process_started(info.pid)
+            if started is not None and started != info.proc_start:
+                return True  # the crashed desk's id now belongs to another process
         return now - info.heartbeat > SAME_HOST_STALE_AFTER
     return now - info.heartbeat > STALE_AFTER
 
@@ -255,7 +279,7 @@ def acquire(project: str | os.PathLike[str], coder: str | None = None) -> Lock |
         now = _now()
         info = LockInfo(coder=coder if coder else _default_coder(), host=socket.gethostname(),
                         pid=os.getpid(), started=now, heartbeat=now, token=uuid.uuid4().hex,
-                        boot=boot_time())
+                        boot=boot_time(), proc_start=process_started(os.getpid()))
         for _attempt in range(3):
             if _create_exclusive(lock_file, info):
                 lock = Lock(project, lock_file, info)
@@ -290,7 +314,8 @@ def heartbeat(lock: Lock) -> bool:
             tmp.unlink()
         except OSError:
             pass
-        return False
+        # A full disk or a share's hiccup: the lock is still ours, only its time is not fresh.
+        return True
     lock.info = fresh
     return True
 

@@ -13,14 +13,15 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.errors import ProjectError, WrongProjectError
+from cmo_desk.store.files import attach_name, connect_read_only
 from cmo_desk.store.models import ROW_CLASSES
 from cmo_desk.store.project_store import (
     FORMAT_VERSION,
     HEAD_REVISION,
     MergeStats,
     ProjectStore,
-    _fsync_path,
     check_compatible,
     inspect_file,
     reproject_many,
@@ -52,11 +53,9 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
     other_meta = check_mergeable(store, other)
     before = store.conflict_count()
     with store.engine.connect() as conn:
-        conn.exec_driver_sql("ATTACH DATABASE ? AS other", (str(Path(other).resolve()),))
-        # A merge is atomic either way; skipping the final fsync only means that a power cut in
-        # the next moments could undo the whole merge (the copy and the backup are still there).
-        sync = int(conn.exec_driver_sql("PRAGMA synchronous").scalar())
-        conn.exec_driver_sql(f"PRAGMA synchronous={min(sync, 1)}")
+        conn.exec_driver_sql("ATTACH DATABASE ? AS other", (attach_name(other),))
+        # The merge commits with the store's synchronous=FULL: once it says "done", a power
+        # cut cannot undo it.
         # The log's indexes take random-key inserts: a bigger page cache for the merge only.
         cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
         conn.exec_driver_sql(f"PRAGMA cache_size={MERGE_CACHE_KIB}")
@@ -125,7 +124,6 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
             raise
         finally:
             conn.exec_driver_sql("DETACH DATABASE other")
-            conn.exec_driver_sql(f"PRAGMA synchronous={sync}")
             conn.exec_driver_sql(f"PRAGMA cache_size={cache}")
     if top:
         store.clock.observe(int(top[0]), int(top[1]))
@@ -171,7 +169,7 @@ def _copy_projections(conn: Connection) -> None:
             f"(SELECT id FROM other.\"{table}\")", (etype,))
         ids = "(SELECT entity_id FROM temp.copyset WHERE entity_type = ?)"
         n = conn.exec_driver_sql(
-            f"SELECT count(*) FROM temp.copyset WHERE entity_type = ?", (etype,)).scalar()
+            "SELECT count(*) FROM temp.copyset WHERE entity_type = ?", (etype,)).scalar()
         if not n:
             continue
         conn.exec_driver_sql(f"DELETE FROM main.\"{table}\" WHERE id IN {ids}", (etype,))
@@ -201,7 +199,7 @@ def write_bundle(store: ProjectStore, dest: Path) -> int:
         raise ProjectError(f"{dest} already exists. Choose another name.")
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
+    src = connect_read_only(store.path)
     try:
         schema = [
             r[0] for r in src.execute(
@@ -223,8 +221,7 @@ def write_bundle(store: ProjectStore, dest: Path) -> int:
             out.execute("DETACH DATABASE src")
         finally:
             out.close()
-        _fsync_path(tmp)
-        tmp.replace(dest)
+        replace_durably(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

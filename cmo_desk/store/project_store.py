@@ -7,8 +7,10 @@ SQLite-specific SQL (pragmas, FTS5, ATTACH for merging) stays in this module and
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -23,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from cmo_desk import __version__
@@ -41,14 +44,18 @@ from cmo_desk.domain.errors import (
     NewerProjectError,
     ProjectError,
     ReadOnlyError,
+    StorageError,
     ValidationError,
 )
 from cmo_desk.domain.ids import link_id, new_id
 from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER, EXISTS
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.domain.textsearch import fts_query, index_text
+from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.storage import classify, storage_error
 from cmo_desk.store import backups, locking
+from cmo_desk.store.files import connect_read_only
 from cmo_desk.store.models import Base, Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
 from cmo_desk.store.site import Site
 
@@ -61,6 +68,10 @@ FORMAT_VERSION = 1
 HEAD_REVISION = "0004"
 KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 SQLITE_HEADER = b"SQLite format 3\x00"
+#: SQLite checkpoints after any commit that leaves at least this many pages in the -wal file.
+CHECKPOINT_EVERY_PAGES = 1
+#: The -wal file is cut back to this size after a checkpoint (bytes).
+WAL_SIZE_LIMIT = 4 * 1024 * 1024
 
 RECORD_CLASSES: dict[str, type[rec.Record]] = {
     "project": rec.Project,
@@ -152,23 +163,58 @@ def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
 
 def _make_engine(path: Path, read_only: bool = False) -> Engine:
     if read_only:
-        uri = f"file:{path}?mode=ro"
-        engine = create_engine(
-            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
-        )
+        engine = create_engine("sqlite://", creator=lambda: connect_read_only(path))
     else:
-        engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+        # Connected by name, not by URL: a folder named "50% #2 ?x" must not be read as options.
+        engine = create_engine(
+            "sqlite://", poolclass=QueuePool,
+            creator=lambda: sqlite3.connect(str(path), check_same_thread=False))
     event.listen(engine, "connect", _set_pragmas)
+    event.listen(engine, "handle_error", _storage_error_hook(path))
     if not read_only:
         def _wal(dbapi_conn: sqlite3.Connection, _r: object) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit reported to the user survives a power cut, not only a crash.
             cur.execute("PRAGMA synchronous=FULL")
+            # Every commit is copied into the main file at once (when no reader holds an older
+            # snapshot), so the .cmo file alone, copied by a file manager, holds every saved
+            # edit, and a lost or damaged -wal file loses nothing.
+            cur.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_EVERY_PAGES}")
+            cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             cur.close()
 
         event.listen(engine, "connect", _wal)
     return engine
+
+
+def _storage_error_hook(path: Path) -> Any:
+    """Turn SQLite's storage failures (disk full, read-only, I/O error, damaged page, locked)
+    into a StorageError in plain words, wherever in the store they happen."""
+
+    def handle(ctx: Any) -> BaseException | None:
+        return storage_error(ctx.original_exception, path)
+
+    return handle
+
+
+def refuse_broken_link(path: Path) -> None:
+    """A link that leads nowhere (an unplugged drive, a loop) is never replaced by a new project."""
+    if not path.is_symlink():
+        return
+    try:
+        os.stat(path)
+        return
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise ProjectError(tr(
+                "{path} is a link that leads back to itself, not a project. Open the project "
+                "file it was meant to point to, or choose another name.").format(
+                path=path)) from None
+    raise ProjectError(tr(
+        "{path} is a link to {target}, which cannot be found (perhaps its drive is not "
+        "plugged in). Connect it and try again; nothing was created.").format(
+        path=path, target=os.readlink(path)))
 
 
 def read_header(path: Path) -> bytes:
@@ -183,6 +229,7 @@ def read_header(path: Path) -> bytes:
 def inspect_file(path: Path) -> dict[str, str]:
     """Read a project's meta table without opening it for writing; refuse what is not a project."""
     path = Path(path)
+    refuse_broken_link(path)
     if not path.exists():
         raise ProjectError(tr(
             "{path} does not exist. Check the path, or create it with 'cmo-desk new'.").format(
@@ -199,7 +246,7 @@ def inspect_file(path: Path) -> dict[str, str]:
             "{path} is not a CMO Desk project (it is not an SQLite file). "
             "Choose a .cmo file, or restore a backup with 'cmo-desk backups'.").format(path=path))
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = connect_read_only(path)
         try:
             rows = dict(con.execute("SELECT key, value FROM meta").fetchall())
             try:
@@ -253,6 +300,8 @@ def damaged_with_backup_hint(path: Path, message: str) -> DamagedProjectError:
             "The file was left as it is. The latest good backup is {backup} (saved {when}); "
             "restore it with: cmo-desk restore \"{project}\" \"{backup}\"").format(
             backup=good.path.name, when=good.created.strftime("%Y-%m-%d %H:%M"), project=path)
+        message += " " + tr("To keep the work done since that backup, rescue it into a new file "
+                            "with: cmo-desk salvage \"{project}\"").format(project=path)
     else:
         message += " " + tr("The file was left as it is, and no backup of it was found.")
     err = DamagedProjectError(message)
@@ -334,6 +383,9 @@ class ProjectStore:
         #: An upgraded copy read in place of an older project opened read-only; removed on close.
         self._read_copy: Path | None = None
         self.clock = HybridClock(site.wall, site.counter)
+        #: True while a saved commit is still only in the -wal file (a reader held an older
+        #: snapshot, or the disk filled while copying it over): :meth:`settle` finishes it.
+        self.unsettled = False
         #: Recently edited records' change lists, topped up by rowid: an edit then reads only the
         #: rows added since (a field typed into many times would otherwise reload its history).
         self._history_cache: dict[tuple[str, str], tuple[list[Change], int]] = {}
@@ -363,6 +415,7 @@ class ProjectStore:
         project_id: str | None = None,
     ) -> ProjectStore:
         path = Path(path)
+        refuse_broken_link(path)
         if path.exists():
             raise ProjectError(tr(
                 "{path} already exists. Choose another name or open it instead.").format(
@@ -390,8 +443,7 @@ class ProjectStore:
             with store.unit_of_work(coder_id) as uow:
                 uow.create("project", {"title": title, "template": template}, id=pid)
             store.close()
-            _fsync_path(tmp)
-            tmp.replace(path)
+            replace_durably(tmp, path)
         except BaseException:
             engine.dispose()
             for p in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
@@ -423,11 +475,16 @@ class ProjectStore:
         if not read_only:
             try:
                 outcome = locking.acquire(path, coder)
-            except OSError:
+            except OSError as err:
                 outcome = None
-                reason = tr("{name} is in a folder that cannot be written to, so it was opened "
-                            "read-only. Copy it to a folder of your own to make changes.").format(
-                    name=path.name)
+                if classify(err) == "full":
+                    reason = tr("The disk holding {name} is full, so it was opened read-only. "
+                                "Free some space on it, then reopen the project to make "
+                                "changes.").format(name=path.name)
+                else:
+                    reason = tr("{name} is in a folder that cannot be written to, so it was "
+                                "opened read-only. Copy it to a folder of your own to make "
+                                "changes.").format(name=path.name)
             if isinstance(outcome, locking.Lock):
                 lock = outcome
             else:
@@ -471,6 +528,12 @@ class ProjectStore:
                 store = cls(path, engine, site or Site.load(), read_only)
                 if data_path != path:
                     store._read_copy = data_path
+            except StorageError as err:
+                if err.kind != "damaged":
+                    raise
+                raise damaged_with_backup_hint(path, tr(
+                    "{path} could not be opened ({detail}).").format(
+                    path=path, detail=err.__cause__ or err)) from None
             except (DatabaseError, OperationalError) as err:
                 raise damaged_with_backup_hint(path, tr(
                     "{path} could not be opened ({detail}).").format(
@@ -485,6 +548,33 @@ class ProjectStore:
             backup_thread.store = store
             backup_thread.start()
         return store
+
+    def become_read_only(self, reason: str) -> None:
+        """Stop writing (the lock was lost): every later unit of work is refused with ``reason``."""
+        self.settle()
+        self.read_only = True
+        self.read_only_reason = reason
+        if self.lock is not None:
+            locking.release(self.lock)  # removes the lock file only if it is still ours
+            self.lock = None
+
+    def settle(self, conn: Connection | None = None) -> bool:
+        """Copy saved commits still only in the -wal file into the main file, without waiting
+        for readers. True when the main file alone now holds every saved edit."""
+        if self.read_only:
+            return True
+        try:
+            if conn is None:
+                with self.engine.connect() as own:
+                    row = own.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").first()
+            else:
+                row = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").first()
+        except (DatabaseError, OperationalError, StorageError):
+            self.unsettled = True
+            return False
+        # (busy, frames in the -wal, frames copied); -1 when the file is not in WAL mode
+        self.unsettled = bool(row) and (row[0] != 0 or row[1] != row[2])
+        return not self.unsettled
 
     def wait_for_backup(self) -> None:
         """Wait for the backup taken on opening (if it is still being written)."""
@@ -504,7 +594,7 @@ class ProjectStore:
             try:
                 with self.engine.connect() as conn:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            except (DatabaseError, OperationalError):
+            except (DatabaseError, OperationalError, StorageError):
                 pass
         self.engine.dispose()
         if self._read_copy is not None:
@@ -963,16 +1053,6 @@ def backup_file(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
-def _fsync_path(path: Path) -> None:
-    try:
-        with open(path, "rb+") as fh:
-            import os
-
-            os.fsync(fh.fileno())
-    except OSError:
-        pass
-
-
 #: The full-text index over document pages (CJK text is indexed one character per token); the
 #: same statement as in migration 0001, which a test compares.
 SEARCH_TABLE_DDL = (
@@ -1133,6 +1213,8 @@ class UnitOfWork:
                 conn.commit()
                 self.changed = rec.Changed(
                     {t: frozenset(ids) for t, ids in self._touched.items()}, self._count)
+                # Saved now (in the -wal at least); make the main file hold it too.
+                self.store.settle(conn)
             else:
                 conn.rollback()
         finally:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from platformdirs import user_config_dir
 
+from cmo_desk.domain.atomic import replace_durably
+
 APP_NAME = "cmo-desk"
 
 
@@ -29,9 +31,7 @@ def write_json_atomic(path: Path, data: object) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, ensure_ascii=False, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        replace_durably(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)

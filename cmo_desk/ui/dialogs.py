@@ -263,13 +263,6 @@ class Dialogs:
         text, ok = QInputDialog.getText(self.parent, title, label, text=value)
         return text if ok else None
 
-    def ask_password(self, title: str, label: str) -> str | None:
-        from PySide6.QtWidgets import QLineEdit
-
-        text, ok = QInputDialog.getText(self.parent, title, label,
-                                        QLineEdit.EchoMode.Password)
-        return text if ok else None
-
     def ask_multiline(self, title: str, label: str, value: str = "") -> str | None:
         text, ok = QInputDialog.getMultiLineText(self.parent, title, label, value)
         return text if ok else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import re
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -40,6 +39,8 @@ from cmo_desk.ui.workers import BackgroundRunner, ProjectWork, run_with_progress
 
 LOCK_REFRESH_MS = 60_000
 BACKUP_CHECK_MS = 5 * 60_000
+#: How often changes the disk refused are tried again (and the -wal copied into the file).
+SAVE_RETRY_MS = 3_000
 
 
 class FindBar(QWidget):
@@ -155,6 +156,9 @@ class MainWindow(QMainWindow):
         if not session.read_only:
             self._timers.append(self._every(LOCK_REFRESH_MS, self._refresh_lock))
             self._timers.append(self._every(BACKUP_CHECK_MS, self._maybe_backup))
+            self._timers.append(self._every(SAVE_RETRY_MS, self._retry_saves))
+        self.actions.on_save_state = self._show_save_state
+        self.actions.alert = self.dialogs.error
         self.refresh_all()
 
     def _title(self) -> str:
@@ -483,10 +487,30 @@ class MainWindow(QMainWindow):
             self.study_view.blockSignals(False)
             self.study_view.scrollTo(ix)
 
+    def _show_save_state(self, problem: str | None) -> None:
+        """The status bar says "Not saved" while the disk refuses changes, never "Saved"."""
+        if problem:
+            self.saved_label.setText(tr("⚠ Not saved ({count} waiting)").format(
+                count=len(self.actions.unsaved)))
+            self.saved_label.setToolTip(problem)
+            self.saved_label.setStyleSheet("color: #b00020; font-weight: bold")
+        else:
+            self.saved_label.setText(
+                tr("✓ Saved at {time}").format(
+                    time=local_datetime(datetime.now(), seconds=True, date=False)))
+            self.saved_label.setToolTip("")
+            self.saved_label.setStyleSheet("")
+
+    def _retry_saves(self) -> None:
+        if self.actions.unsaved:
+            self.actions.retry_unsaved()
+        elif self.session.store.unsettled:
+            self.session.store.settle()
+
     def _on_changed(self, changed: rec.Changed) -> None:
         """Each pane reads again only its slice of what changed."""
-        self.saved_label.setText(tr("✓ Saved at {time}").format(
-            time=local_datetime(datetime.now(), seconds=True, date=False)))
+        if not self.actions.unsaved:
+            self._show_save_state(None)
         if changed.touched("coder"):
             self.coders = {c.id: c for c in self.session.coders()}
         if changed.touched("code") or changed.touched("excerpt_code"):
@@ -1086,8 +1110,12 @@ class MainWindow(QMainWindow):
 
         try:
             if not recovery.refresh_lock(self.session):
-                self.report_error(tr("Another desk took over this project. Close and reopen it "
-                                     "before coding further."))
+                # Saving on would mix two desks' writes under one lock: stop saving here.
+                recovery.lost_lock(self.session)
+                for t in self._timers:
+                    t.stop()
+                self.report_error(self.session.store.read_only_reason or "")
+                self.refresh_study()
         except Exception:  # noqa: BLE001 - a network share hiccup must not close the desk
             pass
 
@@ -1095,6 +1123,9 @@ class MainWindow(QMainWindow):
         from cmo_desk.services import backups
 
         backups.maybe_backup(self.session)
+        warning, self.session.store.backup_warning = self.session.store.backup_warning, None
+        if warning:
+            self.statusBar().showMessage(warning, 30_000)
 
     def open_last_study(self) -> bool:
         """Open the study this project was left on, when it is still there."""
@@ -1115,6 +1146,12 @@ class MainWindow(QMainWindow):
             self.session.listeners.remove(self._on_changed)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.flush_edits()
+        if self.actions.unsaved and not self.actions.retry_unsaved() and not self.dialogs.confirm(
+                tr("{count} changes could not be saved because the disk refuses them. Close "
+                   "anyway and lose them?").format(count=len(self.actions.unsaved))):
+            event.ignore()
+            return
         self.shutdown()
         if getattr(self, "owns_session", False):
             self.session.close()

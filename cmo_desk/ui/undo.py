@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from cmo_desk.domain.errors import CmoDeskError
+from cmo_desk.domain.errors import CmoDeskError, StorageError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.services import coding
 from cmo_desk.services.session import Session
@@ -48,13 +48,50 @@ class CodingActions:
         self.session = session
         self.stack = stack
         self.report = report
+        #: Changes the disk refused (full, unplugged...), oldest first, tried again in order.
+        self.unsaved: list[Callable[[], Any]] = []
+        #: Told why saving fails (a message), or None once everything is saved again.
+        self.on_save_state: Callable[[str | None], None] = lambda _message: None
+        #: Shows the first refusal in full (the status bar keeps saying "Not saved").
+        self.alert: Report = report
 
     def _attempt(self, fn: Callable[[], Any]) -> tuple[bool, Any]:
+        # A change made while earlier ones wait must not land before them.
+        if self.unsaved and not self.retry_unsaved():
+            self.unsaved.append(fn)
+            return False, None
         try:
             return True, fn()
+        except StorageError as err:
+            self._hold(fn, err)
+            return False, None
         except CmoDeskError as err:
             self.report(str(err))
             return False, None
+
+    def _hold(self, fn: Callable[[], Any], err: StorageError) -> None:
+        """Keep a change the disk refused, to save it as soon as the disk allows."""
+        first = not self.unsaved
+        self.unsaved.append(fn)
+        self.on_save_state(str(err))
+        if first:
+            self.alert(str(err) + " " + tr(
+                "What you typed is kept: CMO Desk tries again every few seconds and saves it "
+                "as soon as the disk allows. Do not close the desk until it says Saved."))
+
+    def retry_unsaved(self) -> bool:
+        """Try the refused changes again, in order. True when none is left waiting."""
+        while self.unsaved:
+            try:
+                self.unsaved[0]()
+            except StorageError as err:
+                self.on_save_state(str(err))
+                return False
+            except CmoDeskError as err:  # no longer possible (the record was deleted meanwhile)
+                self.report(str(err))
+            self.unsaved.pop(0)
+        self.on_save_state(None)
+        return True
 
     def _push(self, text: str, redo: Callable[[], Any], undo: Callable[[], Any]) -> None:
         self.stack.push(ServiceCommand(text, redo, undo, self.report))

@@ -61,6 +61,8 @@ def test_timer_backup_only_when_changed_and_due(old_demo: Path) -> None:
 
 def test_backup_before_merge_is_named_for_it(old_demo: Path) -> None:
     with Session.open(old_demo, coder="Ana") as s:
+        s.store.wait_for_backup()
+        coding.add_study(s, {"label": "Since the last backup 2024"})
         path = backups.backup_before(s, "merge")
     assert backups.list_backups(old_demo)[0].path == path
     assert backups.list_backups(old_demo)[0].reason == "merge"
@@ -158,3 +160,60 @@ def test_cli_lists_and_restores(old_demo: Path) -> None:
     assert "Later 2025" not in _labels(old_demo)
     out = cli("restore", str(old_demo), "99")
     assert out.returncode == 2 and "no backup number 99" in out.stderr
+
+
+def test_backups_are_capped_in_total_size(tmp_path: Path) -> None:
+    from cmo_desk.store.backups import within_cap
+
+    now = datetime(2024, 5, 20, 18, 0)
+    made = [BackupInfo(tmp_path / f"p_{now - timedelta(hours=h):%Y-%m-%d_%H-%M-%S}_timer.cmo",
+                       now - timedelta(hours=h), "timer", 40, {}, None, True) for h in range(10)]
+    kept = within_cap(made, {b.path for b in made}, cap=100)
+    assert kept == {made[0].path, made[1].path}  # 40 + 40 fit, a third would not
+    tiny = within_cap(made, {b.path for b in made}, cap=1)
+    assert tiny == {made[0].path, made[1].path}  # the newest two whatever their size
+
+
+def test_interrupted_backups_leave_nothing_behind(old_demo: Path) -> None:
+    import os
+    import time as _time
+
+    folder = old_demo.parent / "backups"
+    folder.mkdir(exist_ok=True)
+    stale = [folder / f"{old_demo.stem}_2024-01-01_10-00-00_open.cmo.partial",
+             folder / f"{old_demo.stem}_2024-01-01_10-00-00_open.cmo.partial-journal"]
+    for p in stale:
+        p.write_bytes(b"x" * 1000)
+        os.utime(p, (_time.time() - 3600, _time.time() - 3600))
+    fresh = folder / f"{old_demo.stem}_2024-01-01_11-00-00_open.cmo.partial"
+    fresh.write_bytes(b"being written")
+    other = folder / "unrelated.cmo.partial"
+    other.write_bytes(b"not ours")
+    os.utime(other, (_time.time() - 3600, _time.time() - 3600))
+    backups.backup_before(old_demo, "manual")
+    assert not any(p.exists() for p in stale)
+    assert fresh.exists() and other.exists()
+
+
+def test_merge_reuses_an_up_to_date_backup_instead_of_copying_again(old_demo: Path) -> None:
+    first = backups.backup_before(old_demo, "manual")
+    again = backups.backup_before(old_demo, "merge")
+    assert again == first
+    with Session.open(old_demo, coder="Ana") as s:
+        s.store.wait_for_backup()
+        coding.add_study(s, {"label": "Changed 2024"})
+        later = backups.backup_before(s, "merge")
+    assert later != first and "_merge" in later.name
+
+
+def test_a_failed_timer_backup_is_reported(old_demo: Path, monkeypatch) -> None:
+    with Session.open(old_demo, coder="Ana") as s:
+        s.store.wait_for_backup()
+        coding.add_study(s, {"label": "Added 2024"})
+
+        def full(*_a: object, **_k: object) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(files, "copy_database", full)
+        assert backups.maybe_backup(s, every_minutes=0) is None
+        assert s.store.backup_warning and "No backup" in s.store.backup_warning

@@ -144,3 +144,25 @@ def test_cli_write_respects_another_desks_lock(demo_path: Path) -> None:
     assert out.returncode != 0
     assert "Sam Okafor" in out.stderr and "Traceback" not in out.stderr
     assert demo_path.read_bytes() == before
+
+
+def test_lock_of_a_crashed_desk_whose_id_was_reused_is_cleared(demo_path: Path) -> None:
+    # a live process (this one's parent) now has the id the crashed desk had; it started at
+    # another time than the lock says
+    if locking.process_started(os.getppid()) is None:
+        pytest.skip("process start times unknown on this system")
+    _write_lock(demo_path, pid=os.getppid(), token="c" * 32, proc_start=1.0)
+    with Session.open(demo_path, coder="Ana") as s:
+        assert not s.read_only, s.store.read_only_reason
+        assert locking.read_lock(demo_path).pid == os.getpid()
+
+
+def test_lock_of_a_live_desk_is_kept_and_the_message_says_how_to_clear_it(
+        demo_path: Path) -> None:
+    started = locking.process_started(os.getppid())
+    _write_lock(demo_path, pid=os.getppid(), token="d" * 32, proc_start=started, coder="Ben")
+    with Session.open(demo_path, coder="Ana") as s:
+        assert s.read_only
+        reason = s.store.read_only_reason or ""
+        assert "Ben" in reason
+        assert str(locking.lock_path_for(demo_path)) in reason and "delete" in reason

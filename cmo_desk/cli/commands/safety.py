@@ -36,6 +36,22 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_check)
 
+    p = sub.add_parser("salvage", parents=[parent],
+                       help="rescue a damaged project: its latest good backup with every change "
+                            "still readable in the damaged file, as a new file")
+    add_project_arg(p)
+    p.add_argument("--backup", metavar="BACKUP",
+                   help="the backup to start from (default: the latest good one)")
+    p.add_argument("-o", "--output", type=Path, metavar="OUT",
+                   help="the file to write (default: NAME.salvaged.cmo beside the project)")
+    p.set_defaults(func=cmd_salvage)
+
+
+def cmd_salvage(args: argparse.Namespace) -> int:
+    result = recovery.salvage(args.project, args.backup, args.output)
+    print(result.summary())
+    return 0
+
 
 def _size(n: int) -> str:
     for unit in ("B", "KB", "MB", "GB"):

@@ -1,0 +1,178 @@
+"""Rescuing a damaged project's change log: every readable row, however much of the file is lost.
+
+A project is its change log; the visible tables are rebuilt from it. So the rows that can still be
+read from a damaged file, merged into its latest good backup, give back the work done since that
+backup, even when the damaged file itself can no longer be opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from cmo_desk.domain.changelog import change_id_for
+from cmo_desk.store.files import connect_read_only
+
+_COLUMNS = ("change_id, entity_type, entity_id, field, value, wall, counter, site_id, coder_id, "
+            "parents, seen")
+#: Rows read per step; a step that fails is split down to single rows.
+_STEP = 256
+#: After this many steps in a row that find nothing, the end of the table is taken as reached.
+_EMPTY_STEPS_TO_END = 64
+
+
+@dataclass(frozen=True)
+class SalvagedLog:
+    """What could be read from a damaged file, and what could not."""
+
+    changes: int
+    blobs: int
+    #: Rows that could not be read, or whose content no longer matches its id (their changes
+    #: are lost unless the backup has them).
+    unreadable_rows: int
+    path: Path
+    #: True when the change log could not be read at all (its first page is lost).
+    log_lost: bool = False
+
+
+def _read_rows(con: sqlite3.Connection, table: str,
+               columns: str) -> tuple[list[tuple], int, bool]:
+    """Readable rows, the number of rows that could not be read, and whether the table could
+    not be read at all."""
+    rows: list[tuple] = []
+    bad = 0
+    try:
+        top = con.execute(f'SELECT max(rowid) FROM "{table}"').fetchone()[0]
+    except sqlite3.DatabaseError:
+        top = None
+        try:  # whether any row at all can be reached
+            con.execute(f'SELECT rowid FROM "{table}" LIMIT 1').fetchall()
+        except sqlite3.DatabaseError:
+            return [], 0, True
+
+    def read(lo: int, hi: int) -> int:
+        nonlocal bad
+        try:
+            got = con.execute(f'SELECT {columns} FROM "{table}" WHERE rowid BETWEEN ? AND ?',
+                              (lo, hi)).fetchall()
+            rows.extend(got)
+            return len(got)
+        except sqlite3.DatabaseError:
+            if top is None:
+                return 0  # where the table ends is unknown: rows are not counted one by one
+            if lo == hi:
+                bad += 1
+                return 0
+            mid = (lo + hi) // 2
+            return read(lo, mid) + read(mid + 1, hi)
+
+    lo, empty = 1, 0
+    while True:
+        found = read(lo, lo + _STEP - 1)
+        lo += _STEP
+        empty = 0 if found else empty + 1
+        if top is not None and lo > top:
+            break
+        if top is None and empty >= _EMPTY_STEPS_TO_END:
+            break
+    return rows, bad, False
+
+
+def read_log(damaged: Path, dest: Path, schema_from: Path) -> SalvagedLog:
+    """Write every readable change and document of ``damaged`` into a new file ``dest`` that
+    merges like a project (its meta and schema taken from the good file ``schema_from``)."""
+    good = connect_read_only(schema_from)
+    try:
+        schema = [r[0] for r in good.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL "
+            "AND name IN ('meta', 'changes', 'blobs', 'alembic_version')")]
+        meta = good.execute("SELECT key, value FROM meta").fetchall()
+        revision = good.execute("SELECT version_num FROM alembic_version").fetchall()
+    finally:
+        good.close()
+    try:
+        con = connect_read_only(damaged)
+    except (sqlite3.DatabaseError, Exception):  # noqa: BLE001 - unreadable header: nothing to read
+        con = None
+    changes: list[tuple] = []
+    blobs: list[tuple] = []
+    bad = 0
+    lost = True
+    if con is not None:
+        try:
+            changes, bad, lost = _read_rows(con, "changes", _COLUMNS)
+            blobs, bad_blobs, _ = _read_rows(con, "blobs", "sha256, size, data")
+            bad += bad_blobs
+        finally:
+            con.close()
+    dest.unlink(missing_ok=True)
+    out = sqlite3.connect(dest)
+    try:
+        for sql in schema:
+            out.execute(sql)
+        out.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta)
+        out.executemany("INSERT INTO alembic_version (version_num) VALUES (?)", revision)
+        # a change is kept only when it is whole: its id is the hash of its content
+        sound = [c for c in changes if _intact(c)]
+        bad += len(changes) - len(sound)
+        out.executemany(f"INSERT OR IGNORE INTO changes ({_COLUMNS}) VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", sound)
+        # and a document's bytes only when their hash still matches
+        whole = [b for b in blobs if isinstance(b[2], bytes)
+                 and hashlib.sha256(b[2]).hexdigest() == b[0]]
+        bad += len(blobs) - len(whole)
+        out.executemany("INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?, ?, ?)",
+                        whole)
+        out.commit()
+    finally:
+        out.close()
+    # every project's log holds at least its creation: no row at all means the log is lost
+    return SalvagedLog(len(sound), len(whole), bad, dest, lost or not sound)
+
+
+def _intact(row: tuple) -> bool:
+    cid, etype, eid, fname, value, wall, counter, site, coder, parents, seen = row
+    try:
+        return cid == change_id_for(etype, eid, fname, json.loads(value), int(wall), int(counter),
+                                    site, coder, tuple(json.loads(parents)),
+                                    tuple(json.loads(seen)))
+    except (TypeError, ValueError):
+        return False
+
+
+def merge_into_copy(source: Path, log: Path, dest: Path) -> tuple[int, int]:
+    """Write ``dest``: a copy of the good file ``source`` (upgraded if older) with every change
+    and document of ``log`` merged in. Returns (changes, documents) that ``source`` lacked."""
+    from cmo_desk.domain.atomic import replace_durably
+    from cmo_desk.store.backups import copy_database
+    from cmo_desk.store.merging import merge_file
+    from cmo_desk.store.project_store import (
+        HEAD_REVISION,
+        ProjectStore,
+        _make_engine,
+        _run_migrations,
+        inspect_file,
+    )
+    from cmo_desk.store.site import Site
+
+    work = dest.with_name(dest.name + ".partial")
+    try:
+        copy_database(source, work)
+        if inspect_file(work).get("revision") != HEAD_REVISION:
+            engine = _make_engine(work)
+            with engine.begin() as conn:
+                _run_migrations(conn)
+            engine.dispose()
+        store = ProjectStore(work, _make_engine(work), Site(site_id="salvage"), read_only=False)
+        try:
+            stats = merge_file(store, log)
+        finally:
+            store.close()
+        replace_durably(work, dest)
+    finally:
+        for leftover in (work, Path(str(work) + "-wal"), Path(str(work) + "-shm")):
+            leftover.unlink(missing_ok=True)
+    return stats.new_changes, stats.new_blobs
