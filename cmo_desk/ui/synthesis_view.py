@@ -26,6 +26,7 @@ from cmo_desk.domain.synthesis import (
     duplicate_labels, evidence_matrix, suggested_confidence,
 )
 from cmo_desk.services import synthesis as synth
+from cmo_desk.ui.window_fit import fit_to_screen
 
 MIME = "application/x-cmo-desk-cmoc"
 _SLOT_LABELS = (("context", "Context"), ("mechanism_resource", "Mechanism: resource"),
@@ -101,7 +102,7 @@ class SynthesisView(QDialog):
         self.data: Synthesis | None = None
         self.review_id: str | None = None
         self.setWindowTitle(tr("Synthesis: programme theories"))
-        self.resize(1320, 700)
+        fit_to_screen(self, 1320, 700)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
 
