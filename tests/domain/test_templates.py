@@ -44,3 +44,40 @@ def test_template_file_that_is_not_json(tmp_path: Path) -> None:
     p.write_text("{ not json", encoding="utf-8")
     with pytest.raises(ValidationError, match=r"not valid JSON \(line 1"):
         load_template(p)
+
+
+def _field(t, section, index):
+    return t["sections"][section]["fields"][index]
+
+
+@pytest.mark.parametrize("mutate, where, what", [
+    (lambda t: t.clear() or t.update(sections=[]), "the top level", "has no 'id'"),
+    (lambda t: t.update(title=""), "'title'", "must be a non-empty text"),
+    (lambda t: t.update(id="My Review"), "'id'", "must be lowercase letters"),
+    (lambda t: t.update(version=0), "'version'", "must be at least 1"),
+    (lambda t: t.update(sections=[]), "'sections'", "must be a non-empty list"),
+    (lambda t: t["sections"].insert(1, "place"), "section 2", "must be an object"),
+    (lambda t: t["sections"][1].update(key="Place 2"), "section 'Place 2'",
+     "has a key that is not lowercase letters, digits and _"),
+    (lambda t: t["sections"][1].update(fields=[]), "'fields' of section", "must be a non-empty list"),
+    (lambda t: t["sections"].append(dict(t["sections"][0], fields=[dict(_field(t, 0, 0), key="zz")])),
+     f"section '{default_template()['sections'][0]['key']}'", "appears twice"),
+    (lambda t: _field(t, 0, 1).pop("key"), "field 2 of section", "has no 'key'"),
+    (lambda t: _field(t, 0, 1).update(label=""), "'label' of field", "must be a non-empty text"),
+    (lambda t: _field(t, 0, 3).update(options=["low", 2]), "field", "needs a non-empty list of text 'options'"),
+    (lambda t: _field(t, 0, 1).update(in_table="yes"), "'in_table' of field", "must be true or false"),
+])
+def test_broken_template_says_where_and_what(mutate, where, what) -> None:
+    t = json.loads(json.dumps(default_template()))
+    mutate(t)
+    with pytest.raises(ValidationError) as caught:
+        validate_template(t, "The template review.json")
+    message = str(caught.value)
+    assert message.startswith("The template review.json is not a valid form template: ")
+    assert f": {where}" in message and what in message
+    assert "schemas/form-template.schema.json" in message
+
+
+def test_a_template_that_is_not_an_object() -> None:
+    with pytest.raises(ValidationError, match="the top level must be a JSON object"):
+        validate_template(["not", "a", "template"])
