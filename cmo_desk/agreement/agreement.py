@@ -579,17 +579,19 @@ def _document_overlaps(
     out = []
     for doc in snapshot.documents:
         sid = survivors.study_of(doc.study_id)
-        marks = spans_by_document.get(doc.id)
-        if sid is None or doc.text is None or not marks:
+        doc_marks = spans_by_document.get(doc.id)
+        if sid is None or doc.text is None or not doc_marks:
             continue
         length = len(doc.text)
         study = survivors.live_studies[sid]
         for a, b in combinations(chosen, 2):
             if not (coding.did_code(a, sid) and coding.did_code(b, sid)):
                 continue
-            codes = {cid for owner, cid in marks if owner in (a, b)}
+            codes = {cid for owner, cid in doc_marks if owner in (a, b)}
             for cid in sorted(codes, key=lambda c: code_rank.get(c, 0)):
-                result = char_overlap(length, marks.get((a, cid), ()), marks.get((b, cid), ()))
+                result = char_overlap(
+                    length, doc_marks.get((a, cid), ()), doc_marks.get((b, cid), ())
+                )
                 out.append(
                     DocumentOverlap(
                         coder_a=a,

@@ -48,7 +48,8 @@ def validate_template(data: Any, source: str = "The template") -> dict[str, Any]
         where, what = problem
         raise ValidationError(f"{source} is not a valid form template: {where} {what}. "
                               "Fix it (see schemas/form-template.schema.json) and try again.")
-    return data
+    template: dict[str, Any] = data
+    return template
 
 
 def _schema_problem(data: Any) -> tuple[str, str] | None:
