@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.templates import default_template, load_template, validate_template
@@ -81,3 +83,46 @@ def test_broken_template_says_where_and_what(mutate, where, what) -> None:
 def test_a_template_that_is_not_an_object() -> None:
     with pytest.raises(ValidationError, match="the top level must be a JSON object"):
         validate_template(["not", "a", "template"])
+
+
+def test_the_shipped_schema_is_itself_valid() -> None:
+    from jsonschema import Draft202012Validator
+
+    root = Path(__file__).resolve().parents[2] / "schemas"
+    Draft202012Validator.check_schema(json.loads((root / "form-template.schema.json").read_text()))
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "x", "Bad Key", "choice"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["key", "label", "type", "options", "fields", "title", "zz"]), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _nodes(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _nodes(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _nodes(v, (*path, i))
+
+
+@given(st.data())
+def test_any_broken_template_is_refused_with_a_message_never_a_crash(data) -> None:
+    t = json.loads(json.dumps(default_template()))
+    path = data.draw(st.sampled_from(list(_nodes(t))[1:]))
+    parent = t
+    for step in path[:-1]:
+        parent = parent[step]
+    if data.draw(st.booleans(), label="remove") and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = data.draw(JSON, label="value")
+    try:
+        assert validate_template(t) is t
+    except ValidationError as err:
+        assert str(err).startswith("The template is not a valid form template: ")
+        assert str(err).endswith("Fix it (see schemas/form-template.schema.json) and try again.")
