@@ -10,8 +10,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+#: How many characters on either side of its quote an excerpt keeps (``before`` and ``after``).
+CONTEXT_CHARS = 40
 #: How many of the surrounding characters are compared to choose between repeated quotes.
 CONTEXT_COMPARED = 40
+
+
+def context_around(text: str, start: int, end: int) -> tuple[str, str]:
+    """The text an excerpt keeps on either side of ``text[start:end]``: up to ``CONTEXT_CHARS``
+    characters before and after, fewer at the ends of the text."""
+    return text[max(0, start - CONTEXT_CHARS):start], text[end:end + CONTEXT_CHARS]
 
 
 @dataclass(frozen=True)

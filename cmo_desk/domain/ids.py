@@ -1,11 +1,50 @@
-"""Identifiers: random UUIDs for records, deterministic ones for links and people."""
+"""Identifiers: random UUIDs for records, deterministic ones for links and people.
+
+Every id is a UUID string. The typed names below (``StudyId``, ``CoderId``, ...) cost nothing at
+run time and let a type checker tell a study's id from a coder's; ``EntityType`` names the kinds of
+record in ``domain.schema.ENTITIES``.
+"""
 
 from __future__ import annotations
 
 import uuid
+from typing import Literal, NewType
 
 #: Namespace for ids derived from content (links, coders by name, form values).
 NAMESPACE = uuid.UUID("6f1b1c9e-6a0e-4d3f-9a52-3c1d2b7e8a10")
+
+StudyId = NewType("StudyId", str)
+DocumentId = NewType("DocumentId", str)
+ExcerptId = NewType("ExcerptId", str)
+CodeId = NewType("CodeId", str)
+CmocId = NewType("CmocId", str)
+CoderId = NewType("CoderId", str)
+
+#: The kinds of record, as ``domain.schema.ENTITIES`` names them (records, then links).
+EntityType = Literal[
+    "project",
+    "coder",
+    "study",
+    "document",
+    "excerpt",
+    "code",
+    "cmoc",
+    "consensus",
+    "theory",
+    "form_value",
+    "assignment",
+    "duplicate_decision",
+    "excerpt_code",
+    "cmoc_code",
+    "cmoc_excerpt",
+    "cmoc_theory",
+    "consensus_code",
+    "consensus_source",
+    "consensus_excerpt",
+    "review_cmoc",
+    "review_link",
+    "theory_version",
+]
 
 
 def new_id() -> str:
@@ -17,6 +56,6 @@ def link_id(entity_type: str, *parts: str) -> str:
     return str(uuid.uuid5(NAMESPACE, entity_type + "\x1f" + "\x1f".join(parts)))
 
 
-def coder_id(name: str) -> str:
+def coder_id(name: str) -> CoderId:
     """A coder is a person: the same name on two laptops is the same coder."""
-    return str(uuid.uuid5(NAMESPACE, "coder\x1f" + " ".join(name.split()).casefold()))
+    return CoderId(str(uuid.uuid5(NAMESPACE, "coder\x1f" + " ".join(name.split()).casefold())))

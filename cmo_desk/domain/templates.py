@@ -7,7 +7,7 @@ justification store two form values: ``<key>`` (the rating) and ``<key>_justific
 from __future__ import annotations
 
 import json
-import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,78 +16,125 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.resources import schema_path
 
 FIELD_TYPES = ("text", "long_text", "number", "bool", "choice", "multi_choice", "list", "ordinal")
-_KEY = re.compile(r"^[a-z0-9_]+$")
-_TEMPLATE_KEYS = {"id", "title", "title_zh_CN", "version", "description", "sections"}
-_SECTION_KEYS = {"key", "title", "title_zh_CN", "fields"}
-_FIELD_KEYS = {"key", "label", "label_zh_CN", "type", "options", "other_allowed", "help",
-               "justification", "in_table"}
+SCHEMA_FILE = "form-template.schema.json"
 DEFAULT_TEMPLATE_FILE = "peer-involvement-review.json"
+
+#: what a pattern in the schema asks for, in words
+_PATTERN_WORDS = {
+    "^[a-z0-9_]+$": "lowercase letters, digits and _",
+    "^[a-z0-9][a-z0-9_-]*$": "lowercase letters, digits, - and _, starting with a letter or digit",
+}
+_TYPE_WORDS = {"object": "an object", "array": "a list", "string": "a text",
+               "integer": "a whole number", "boolean": "true or false"}
+
+
+@cache
+def _validator() -> Any:
+    """A validator for the shipped JSON Schema of form templates (read once)."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(schema_path(SCHEMA_FILE).read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
 
 
 def validate_template(data: Any, source: str = "The template") -> dict[str, Any]:
-    """Return the template if it is well formed, else raise ValidationError naming the problem."""
+    """Return the template if it is well formed, else raise ValidationError naming the problem.
 
-    def fail(where: str, problem: str) -> None:
-        raise ValidationError(f"{source} is not a valid form template: {where} {problem}. "
+    Two steps: the shape the JSON Schema in ``schemas/`` describes, then what a schema cannot say
+    (section and field keys are unique).
+    """
+    problem = _schema_problem(data) or _duplicate_key_problem(data)
+    if problem:
+        where, what = problem
+        raise ValidationError(f"{source} is not a valid form template: {where} {what}. "
                               "Fix it (see schemas/form-template.schema.json) and try again.")
+    template: dict[str, Any] = data
+    return template
 
-    if not isinstance(data, dict):
-        fail("the top level", "must be a JSON object")
-    for key in ("id", "title", "sections"):
-        if key not in data:
-            fail("the top level", f"has no '{key}'")
-    unknown = set(data) - _TEMPLATE_KEYS
-    if unknown:
-        fail("the top level", f"has unknown keys {sorted(unknown)}")
-    if not isinstance(data["title"], str) or not data["title"].strip():
-        fail("'title'", "must be a non-empty text")
-    sections = data["sections"]
-    if not isinstance(sections, list) or not sections:
-        fail("'sections'", "must be a non-empty list")
-    seen_fields: set[str] = set()
+
+def _schema_problem(data: Any) -> tuple[str, str] | None:
+    """Where and what is wrong by the schema: the most telling error, None when there is none."""
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator().iter_errors(data))
+    if error is None:
+        return None
+    path = list(error.absolute_path)
+    return _where(data, path), _what(error, path)
+
+
+#: properties whose problem names them itself ("has a key that...", "has type...", "needs options")
+_SELF_NAMING = ("key", "type", "options")
+
+
+def _where(data: Any, path: list[str | int]) -> str:
+    """Name the part of the template at ``path``: a section or field by its key when it has one."""
+    if len(path) >= 2 and path[0] == "sections" and isinstance(path[1], int):
+        section = data["sections"][path[1]]
+        where = _named("section", section, path[1])
+        rest = path[2:]
+        if len(path) >= 4 and path[2] == "fields" and isinstance(path[3], int):
+            field = section["fields"][path[3]]
+            named = _named("field", field, path[3])
+            where = named if _key_of(field) else f"{named} of {where}"
+            rest = path[4:]
+        return f"'{rest[0]}' of {where}" if rest and rest[0] not in _SELF_NAMING else where
+    if path:
+        return f"'{path[0]}'"
+    return "the top level"
+
+
+def _key_of(item: Any) -> str | None:
+    key = item.get("key") if isinstance(item, dict) else None
+    return key if isinstance(key, str) and key else None
+
+
+def _named(kind: str, item: Any, index: int) -> str:
+    key = _key_of(item)
+    return f"{kind} '{key}'" if key else f"{kind} {index + 1}"
+
+
+def _what(error: Any, path: list[str | int]) -> str:
+    """The problem in words, from the schema rule that failed."""
+    rule, wanted, instance = error.validator, error.validator_value, error.instance
+    if "options" in path or (rule == "required" and "options" in wanted):
+        return "needs a non-empty list of text 'options'"
+    if rule == "required":
+        missing = next(k for k in wanted if k not in instance)
+        return f"has no '{missing}'"
+    if rule == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        return f"has unknown keys {sorted(set(instance) - known)}"
+    if rule == "enum" and path and path[-1] == "type":
+        return f"has type '{instance}', which is not one of {list(FIELD_TYPES)}"
+    if rule == "enum":
+        return f"is '{instance}', which is not one of {list(wanted)}"
+    if rule == "pattern":
+        words = _PATTERN_WORDS.get(wanted, f"text matching {wanted}")
+        return f"has a key that is not {words}" if path and path[-1] == "key" else f"must be {words}"
+    if rule == "type":
+        return "must be a JSON object" if not path else f"must be {_TYPE_WORDS.get(wanted, wanted)}"
+    if rule in ("minItems", "minLength"):
+        kind = "list" if rule == "minItems" else "text"
+        return f"must be a non-empty {kind}"
+    if rule == "minimum":
+        return f"must be at least {wanted}"
+    return str(error.message)
+
+
+def _duplicate_key_problem(data: dict[str, Any]) -> tuple[str, str] | None:
+    """A section key, or a field key anywhere in the template, used twice."""
     seen_sections: set[str] = set()
-    for i, section in enumerate(sections, 1):
-        where = f"section {i}"
-        if not isinstance(section, dict):
-            fail(where, "must be an object")
-        for key in ("key", "title", "fields"):
-            if key not in section:
-                fail(where, f"has no '{key}'")
-        where = f"section '{section['key']}'"
-        if not isinstance(section["key"], str) or not _KEY.match(section["key"]):
-            fail(where, "has a key that is not lowercase letters, digits and _")
+    seen_fields: set[str] = set()
+    for section in data["sections"]:
         if section["key"] in seen_sections:
-            fail(where, "appears twice")
+            return f"section '{section['key']}'", "appears twice"
         seen_sections.add(section["key"])
-        unknown = set(section) - _SECTION_KEYS
-        if unknown:
-            fail(where, f"has unknown keys {sorted(unknown)}")
-        if not isinstance(section["fields"], list) or not section["fields"]:
-            fail(where, "must have a non-empty list of fields")
-        for j, field in enumerate(section["fields"], 1):
-            fwhere = f"field {j} of {where}"
-            if not isinstance(field, dict):
-                fail(fwhere, "must be an object")
-            for key in ("key", "label", "type"):
-                if key not in field:
-                    fail(fwhere, f"has no '{key}'")
-            fwhere = f"field '{field['key']}'"
-            if not isinstance(field["key"], str) or not _KEY.match(field["key"]):
-                fail(fwhere, "has a key that is not lowercase letters, digits and _")
+        for field in section["fields"]:
             if field["key"] in seen_fields:
-                fail(fwhere, "appears twice (field keys must be unique)")
+                return f"field '{field['key']}'", "appears twice (field keys must be unique)"
             seen_fields.add(field["key"])
-            unknown = set(field) - _FIELD_KEYS
-            if unknown:
-                fail(fwhere, f"has unknown keys {sorted(unknown)}")
-            if field["type"] not in FIELD_TYPES:
-                fail(fwhere, f"has type '{field['type']}', which is not one of {list(FIELD_TYPES)}")
-            if field["type"] in ("choice", "multi_choice", "ordinal"):
-                opts = field.get("options")
-                if not isinstance(opts, list) or not opts or not all(
-                        isinstance(o, str) for o in opts):
-                    fail(fwhere, "needs a non-empty list of text 'options'")
-    return data
+    return None
 
 
 def load_template(path: str | Path) -> dict[str, Any]:

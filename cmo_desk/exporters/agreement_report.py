@@ -1,4 +1,4 @@
-"""Write an agreement report (see ``cmo_desk.merge.agreement``) to Word or CSV.
+"""Write an agreement report (see ``cmo_desk.agreement.agreement``) to Word or CSV.
 
 The exporter reads the report's plain data (``report.to_dict()``, the same as ``--json``), so it
 works on a report object or on that dict. CSV columns stay in English so that scripts can read the

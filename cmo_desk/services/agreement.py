@@ -9,7 +9,7 @@ from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import coder_id as coder_id_for
 from cmo_desk.exporters.agreement_report import write_agreement
-from cmo_desk.merge.agreement import AgreementReport, resolve_coder_ids, study_code_agreement
+from cmo_desk.agreement.agreement import AgreementReport, resolve_coder_ids, study_code_agreement
 from cmo_desk.domain.initials import initials_of
 from cmo_desk.services.session import Session
 

@@ -10,13 +10,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from cmo_desk.domain import records as rec
+from cmo_desk.domain.anchoring import context_around
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import AssignmentStatus, CmocStatus, CodeKind, Role
 from cmo_desk.domain.schema import CMOC_SLOTS, ENTITIES
 from cmo_desk.services.session import Session
 
-CONTEXT_CHARS = 40
 ROLE_COLORS = {
     Role.CONTEXT.value: "#2e7d32",
     Role.MECHANISM.value: "#1565c0",
@@ -119,6 +119,7 @@ def add_excerpt(
     if end <= start:
         raise ValidationError(tr("Select some text first, then mark it."))
     _guard_unlocked(session, doc.study_id)
+    before, after = context_around(text, start, end)
     with session.write() as uow:
         eid = uow.create("excerpt", {
             "document_id": document_id,
@@ -126,8 +127,8 @@ def add_excerpt(
             "start": start,
             "end": end,
             "quote": text[start:end],
-            "before": text[max(0, start - CONTEXT_CHARS):start],
-            "after": text[end:end + CONTEXT_CHARS],
+            "before": before,
+            "after": after,
             "page": doc.page_at(start),
             "role": role,
             "memo": memo,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cmo_desk.domain import records as rec
-from cmo_desk.domain.anchoring import find_anchor
+from cmo_desk.domain.anchoring import context_around, find_anchor
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.domain.ids import new_id
@@ -28,7 +28,6 @@ from cmo_desk.importers.ocr import (
     recognise_pdf,
 )
 from cmo_desk.importers.textnorm import clean_text
-from cmo_desk.services.coding import CONTEXT_CHARS
 from cmo_desk.services.session import Session
 
 #: The desk asks which languages can be read, and what to install, through this module.
@@ -145,11 +144,11 @@ def _write(session: Session, doc: rec.Document, recognised: RecognisedText) -> R
         page_of = rec.Document(id=new_doc, page_starts=starts or [0]).page_at
         for excerpt, start, end in placed:
             moved = new_id()
+            before, after = context_around(text, start, end)
             uow.create("excerpt", {
                 **{k: getattr(excerpt, k) for k in _EXCERPT_FIELDS},
                 "document_id": new_doc, "start": start, "end": end, "quote": text[start:end],
-                "before": text[max(0, start - CONTEXT_CHARS):start],
-                "after": text[end:end + CONTEXT_CHARS], "page": page_of(start)}, id=moved)
+                "before": before, "after": after, "page": page_of(start)}, id=moved)
             for link_type, others in _EXCERPT_LINKS:
                 for row in session.store.links(link_type, excerpt_id=excerpt.id):
                     uow.link(link_type, excerpt_id=moved, **{k: row[k] for k in others})

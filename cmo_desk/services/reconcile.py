@@ -1,6 +1,6 @@
 """Reconciling a double-coded study: two coders' CMOCs side by side, then consensus.
 
-Pairs come from ``merge.pairing`` (shared excerpts and codes). Nothing here changes a coder's
+Pairs come from ``agreement.pairing`` (shared excerpts and codes). Nothing here changes a coder's
 own wording: a consensus CMOC has its own, and unpaired CMOCs are promoted or set aside with a
 reason.
 """
@@ -15,7 +15,7 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import CMOC_SLOTS
-from cmo_desk.merge.pairing import Pair, pair_cmocs
+from cmo_desk.agreement.pairing import Pair, pair_cmocs
 from cmo_desk.services import coding
 from cmo_desk.services.session import Session
 

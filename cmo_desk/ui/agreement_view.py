@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import current_language, tr
-from cmo_desk.merge.agreement import AgreementReport, CodeAgreement
+from cmo_desk.agreement.agreement import AgreementReport, CodeAgreement
 from cmo_desk.services import agreement
 from cmo_desk.services.session import Session
 from cmo_desk.ui.conflicts_view import RowsTableModel, table_view

@@ -19,7 +19,7 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import CMOC_SLOTS
-from cmo_desk.merge.pairing import Pair
+from cmo_desk.agreement.pairing import Pair
 from cmo_desk.services import reconcile
 from cmo_desk.services.session import Session
 from cmo_desk.ui.dialogs import Dialogs

@@ -139,7 +139,7 @@ def test_agreement_csv_writes_formula_like_names_as_text(tmp_path):
     from cmo_desk.domain.records import Assignment, Code, Coder, Excerpt, Project, Study
     from cmo_desk.domain.snapshot import ProjectSnapshot
     from cmo_desk.exporters.agreement_report import write_agreement
-    from cmo_desk.merge.agreement import study_code_agreement
+    from cmo_desk.agreement.agreement import study_code_agreement
 
     snap = ProjectSnapshot(
         project=Project("p"),

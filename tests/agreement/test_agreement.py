@@ -28,7 +28,7 @@ from cmo_desk.domain.records import (
 )
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters.agreement_report import write_agreement
-from cmo_desk.merge.agreement import (
+from cmo_desk.agreement.agreement import (
     char_overlap,
     cohen_kappa,
     krippendorff_alpha_nominal,

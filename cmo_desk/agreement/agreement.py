@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence, Sized
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Any
 
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.domain.records import AssignmentStatus, Code, Coder
+from cmo_desk.domain.records import AssignmentStatus, Code, Coder, Document, Excerpt, Study
 from cmo_desk.domain.snapshot import ProjectSnapshot
 
 # --------------------------------------------------------------------------------------------
@@ -360,6 +360,171 @@ def resolve_coder_ids(snapshot: ProjectSnapshot, names: Iterable[str]) -> tuple[
     return tuple(chosen)
 
 
+class _Survivors:
+    """Where merged records went: studies and codes merged into another count as their target."""
+
+    def __init__(self, snapshot: ProjectSnapshot) -> None:
+        self.live_codes: dict[str, Code] = {c.id: c for c in snapshot.codes}
+        self.live_studies: dict[str, Study] = {s.id: s for s in snapshot.studies}
+        self._code_target = {c.id: c.merged_into for c in snapshot.codes}
+        self._study_target = {s.id: s.merged_into for s in snapshot.studies}
+        self._documents: dict[str, Document] = {d.id: d for d in snapshot.documents}
+
+    def study_of(self, study_id: str | None) -> str | None:
+        return _follow(self._study_target, study_id, self.live_studies) if study_id else None
+
+    def code_of(self, code_id: str) -> str | None:
+        return _follow(self._code_target, code_id, self.live_codes)
+
+    def codes_of(self, code_ids: Iterable[str]) -> set[str]:
+        targets = (self.code_of(cid) for cid in code_ids)
+        return {t for t in targets if t is not None}
+
+    def excerpt_study(self, ex: Excerpt) -> str | None:
+        sid = ex.study_id
+        if not sid and ex.document_id in self._documents:
+            sid = self._documents[ex.document_id].study_id
+        return self.study_of(sid)
+
+
+@dataclass
+class _Coding:
+    """What each coder did, from their own records only."""
+
+    #: coder id -> studies the coder coded
+    coded: dict[str, set[str]] = field(default_factory=dict)
+    #: (coder id, study id) -> codes the coder applied in that study
+    applied: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+    def mark(self, coder_id: str, study_id: str, code_ids: Iterable[str] = ()) -> None:
+        self.coded.setdefault(coder_id, set()).add(study_id)
+        self.applied.setdefault((coder_id, study_id), set()).update(code_ids)
+
+    def did_code(self, coder_id: str, study_id: str) -> bool:
+        return study_id in self.coded.get(coder_id, ())
+
+    def applied_in(self, coder_id: str, study_id: str) -> set[str]:
+        return self.applied.get((coder_id, study_id), set())
+
+
+def _own_coding(snapshot: ProjectSnapshot, survivors: _Survivors) -> _Coding:
+    """Studies each coder coded (own excerpt, own CMOC or submitted assignment) and codes applied."""
+    coding = _Coding()
+    for ex in snapshot.excerpts:
+        sid = survivors.excerpt_study(ex)
+        if ex.owner_id and sid:
+            coding.mark(ex.owner_id, sid, survivors.codes_of(ex.code_ids))
+    for cm in snapshot.cmocs:
+        sid = survivors.study_of(cm.study_id)
+        if cm.owner_id and sid:
+            coding.mark(cm.owner_id, sid, survivors.codes_of(cm.code_ids))
+    for asg in snapshot.assignments:
+        sid = survivors.study_of(asg.study_id)
+        if asg.coder_id and sid and asg.status == AssignmentStatus.SUBMITTED.value:
+            coding.coded.setdefault(asg.coder_id, set()).add(sid)
+    return coding
+
+
+def _choose_coders(
+    snapshot: ProjectSnapshot, coding: _Coding, coder_ids: Sequence[str] | None
+) -> tuple[str, ...]:
+    """The coders to compare: those asked for (checked), or every coder who coded something."""
+    if coder_ids is None:
+        order = [c.id for c in snapshot.coders if c.id in coding.coded]
+        order += sorted(set(coding.coded) - set(order))
+        return tuple(order)
+    known = {c.id for c in snapshot.coders}
+    chosen = tuple(dict.fromkeys(coder_ids))
+    unknown = [c for c in chosen if c not in known and c not in coding.coded]
+    if unknown:
+        raise ValidationError(
+            tr("No coder with id {ids} in this project; list the coders and choose among them.")
+            .format(ids=", ".join(unknown))
+        )
+    if len(chosen) < 2:
+        raise ValidationError(
+            tr("Agreement needs at least two coders; choose two or more coders.")
+        )
+    return chosen
+
+
+def _coder_names(snapshot: ProjectSnapshot, chosen: Sequence[str]) -> tuple[str, ...]:
+    coders_by_id: dict[str, Coder] = {c.id: c for c in snapshot.coders}
+    return tuple(coders_by_id[c].name or c if c in coders_by_id else c for c in chosen)
+
+
+def _double_coded(
+    snapshot: ProjectSnapshot, survivors: _Survivors, coding: _Coding, chosen: Sequence[str]
+) -> dict[str, list[str]]:
+    """Studies coded by two or more chosen coders, in project order, each with who coded it."""
+    coded_by = {sid: [c for c in chosen if coding.did_code(c, sid)] for sid in survivors.live_studies}
+    study_order = {s.id: i for i, s in enumerate(snapshot.studies)}
+    double = sorted(
+        (sid for sid, who in coded_by.items() if len(who) >= 2), key=lambda s: study_order[s]
+    )
+    return {sid: coded_by[sid] for sid in double}
+
+
+def _codes_in_play(
+    snapshot: ProjectSnapshot, survivors: _Survivors, coding: _Coding, double: Mapping[str, list[str]]
+) -> tuple[list[Code], int]:
+    """Codes applied by a chosen coder in a double-coded study, in codebook order; and how many
+    surviving codes nobody applied there."""
+    used_codes: set[str] = set()
+    for sid, who in double.items():
+        for c in who:
+            used_codes |= coding.applied_in(c, sid)
+    canonical_codes = [c for c in snapshot.codes if survivors.code_of(c.id) == c.id]
+    code_order = [c for c in canonical_codes if c.id in used_codes]
+    return code_order, len(canonical_codes) - len(code_order)
+
+
+Ratings = list[list[bool | None]]
+
+
+def _ratings(code_id: str, studies: Iterable[str], chosen: Sequence[str], coding: _Coding) -> Ratings:
+    """One row per double-coded study: whether each coder applied the code (None: did not code it)."""
+    return [
+        [(code_id in coding.applied_in(c, sid)) if coding.did_code(c, sid) else None for c in chosen]
+        for sid in studies
+    ]
+
+
+def _summarise(code_id: str | None, code_name: str, rows: Ratings, coders: int) -> CodeAgreement:
+    alpha = krippendorff_alpha_nominal(rows)
+    kappa = None
+    if coders == 2:
+        kappa = cohen_kappa([r[0] for r in rows], [r[1] for r in rows])
+    agreeing = sum(1 for r in rows if len({v for v in r if v is not None}) == 1)
+    percent = 100.0 * agreeing / len(rows) if rows else None
+    counts = tuple(sum(1 for r in rows if r[i]) for i in range(coders))
+    return CodeAgreement(code_id, code_name, len(rows), kappa, alpha, percent, counts)
+
+
+def _per_code_and_pooled(
+    codes: Sequence[Code], studies: Sequence[str], chosen: Sequence[str], coding: _Coding
+) -> tuple[tuple[CodeAgreement, ...], CodeAgreement]:
+    per_code = []
+    pooled_rows: Ratings = []
+    for code in codes:
+        rows = _ratings(code.id, studies, chosen, coding)
+        pooled_rows.extend(rows)
+        per_code.append(_summarise(code.id, code.name or "", rows, len(chosen)))
+    pooled = _summarise(None, tr("All codes (pooled)"), pooled_rows, len(chosen))
+    return tuple(per_code), pooled
+
+
+def _notes(chosen: Sequence[str], double: Sized) -> tuple[str, ...]:
+    notes = []
+    if len(chosen) < 2:
+        notes.append(tr("Fewer than two coders have coded anything yet; merge the other coders' files first."))
+    elif not double:
+        notes.append(tr("No study has been coded by two of these coders yet; assign some studies to two coders."))
+    if len(chosen) > 2:
+        notes.append(tr("Cohen's kappa is for two coders; with more, read Krippendorff's alpha."))
+    return tuple(notes)
+
+
 def study_code_agreement(
     snapshot: ProjectSnapshot, coder_ids: Sequence[str] | None = None
 ) -> AgreementReport:
@@ -377,144 +542,30 @@ def study_code_agreement(
     percent agreement is the share of units on which every coder who rated it gave the same answer.
     ``coder_ids`` default: every coder with at least one own record, in the project's coder order.
     """
-    live_codes: dict[str, Code] = {c.id: c for c in snapshot.codes}
-    code_target = {c.id: c.merged_into for c in snapshot.codes}
-    live_studies = {s.id: s for s in snapshot.studies}
-    study_target = {s.id: s.merged_into for s in snapshot.studies}
-    documents = {d.id: d for d in snapshot.documents}
-
-    def study_of(study_id: str | None) -> str | None:
-        return _follow(study_target, study_id, live_studies) if study_id else None
-
-    def codes_of(code_ids: Iterable[str]) -> set[str]:
-        out = set()
-        for cid in code_ids:
-            target = _follow(code_target, cid, live_codes)
-            if target is not None:
-                out.add(target)
-        return out
-
-    def excerpt_study(ex: Any) -> str | None:
-        sid = ex.study_id
-        if not sid and ex.document_id in documents:
-            sid = documents[ex.document_id].study_id
-        return study_of(sid)
-
-    # what each coder did, from their own records only
-    coded: dict[str, set[str]] = {}
-    applied: dict[tuple[str, str], set[str]] = {}
-    for ex in snapshot.excerpts:
-        sid = excerpt_study(ex)
-        if ex.owner_id and sid:
-            coded.setdefault(ex.owner_id, set()).add(sid)
-            applied.setdefault((ex.owner_id, sid), set()).update(codes_of(ex.code_ids))
-    for cm in snapshot.cmocs:
-        sid = study_of(cm.study_id)
-        if cm.owner_id and sid:
-            coded.setdefault(cm.owner_id, set()).add(sid)
-            applied.setdefault((cm.owner_id, sid), set()).update(codes_of(cm.code_ids))
-    for asg in snapshot.assignments:
-        sid = study_of(asg.study_id)
-        if asg.coder_id and sid and asg.status == AssignmentStatus.SUBMITTED.value:
-            coded.setdefault(asg.coder_id, set()).add(sid)
-
-    coders_by_id: dict[str, Coder] = {c.id: c for c in snapshot.coders}
-    if coder_ids is None:
-        order = [c.id for c in snapshot.coders if c.id in coded]
-        order += sorted(set(coded) - set(order))
-        chosen = tuple(order)
-    else:
-        chosen = tuple(dict.fromkeys(coder_ids))
-        unknown = [c for c in chosen if c not in coders_by_id and c not in coded]
-        if unknown:
-            raise ValidationError(
-                tr("No coder with id {ids} in this project; list the coders and choose among them.")
-                .format(ids=", ".join(unknown))
-            )
-        if len(chosen) < 2:
-            raise ValidationError(
-                tr("Agreement needs at least two coders; choose two or more coders.")
-            )
-    names = tuple(coders_by_id[c].name or c if c in coders_by_id else c for c in chosen)
-
-    canonical_studies = [s for s in snapshot.studies if study_of(s.id) == s.id]
-    study_order = {s.id: i for i, s in enumerate(snapshot.studies)}
-    coded_by = {sid: [c for c in chosen if sid in coded.get(c, ())] for sid in live_studies}
-    double = sorted(
-        (sid for sid, who in coded_by.items() if len(who) >= 2), key=lambda s: study_order[s]
-    )
-
-    used_codes: set[str] = set()
-    for sid in double:
-        for c in coded_by[sid]:
-            used_codes |= applied.get((c, sid), set())
-    canonical_codes = [c for c in snapshot.codes if _follow(code_target, c.id, live_codes) == c.id]
-    code_order = [c for c in canonical_codes if c.id in used_codes]
-    unused = len(canonical_codes) - len(code_order)
-
-    def ratings(code_id: str) -> list[list[bool | None]]:
-        rows = []
-        for sid in double:
-            rows.append(
-                [
-                    (code_id in applied.get((c, sid), set())) if sid in coded.get(c, ()) else None
-                    for c in chosen
-                ]
-            )
-        return rows
-
-    def summarise(code_id: str | None, code_name: str, rows: list[list[bool | None]]) -> CodeAgreement:
-        alpha = krippendorff_alpha_nominal(rows)
-        kappa = None
-        if len(chosen) == 2:
-            kappa = cohen_kappa([r[0] for r in rows], [r[1] for r in rows])
-        agreeing = sum(1 for r in rows if len({v for v in r if v is not None}) == 1)
-        percent = 100.0 * agreeing / len(rows) if rows else None
-        counts = tuple(sum(1 for r in rows if r[i]) for i in range(len(chosen)))
-        return CodeAgreement(code_id, code_name, len(rows), kappa, alpha, percent, counts)
-
-    per_code = []
-    pooled_rows: list[list[bool | None]] = []
-    for code in code_order:
-        rows = ratings(code.id)
-        pooled_rows.extend(rows)
-        per_code.append(summarise(code.id, code.name or "", rows))
-    pooled = summarise(None, tr("All codes (pooled)"), pooled_rows)
-
-    overlaps = _document_overlaps(snapshot, chosen, coded, study_of, codes_of, live_codes, live_studies)
-
-    notes = []
-    if len(chosen) < 2:
-        notes.append(tr("Fewer than two coders have coded anything yet; merge the other coders' files first."))
-    elif not double:
-        notes.append(tr("No study has been coded by two of these coders yet; assign some studies to two coders."))
-    if len(chosen) > 2:
-        notes.append(tr("Cohen's kappa is for two coders; with more, read Krippendorff's alpha."))
-
-    total = len(canonical_studies)
+    survivors = _Survivors(snapshot)
+    coding = _own_coding(snapshot, survivors)
+    chosen = _choose_coders(snapshot, coding, coder_ids)
+    double = _double_coded(snapshot, survivors, coding, chosen)
+    codes, unused = _codes_in_play(snapshot, survivors, coding, double)
+    per_code, pooled = _per_code_and_pooled(codes, list(double), chosen, coding)
+    total = sum(1 for s in snapshot.studies if survivors.study_of(s.id) == s.id)
     return AgreementReport(
         coder_ids=chosen,
-        coder_names=names,
+        coder_names=_coder_names(snapshot, chosen),
         studies_total=total,
         studies_double_coded=len(double),
         double_coded_share=(len(double) / total) if total else None,
-        studies_coded=tuple(len(coded.get(c, ())) for c in chosen),
-        per_code=tuple(per_code),
+        studies_coded=tuple(len(coding.coded.get(c, ())) for c in chosen),
+        per_code=per_code,
         pooled=pooled,
-        overlaps=overlaps,
+        overlaps=_document_overlaps(snapshot, chosen, coding, survivors),
         codes_unused=unused,
-        notes=tuple(notes),
+        notes=_notes(chosen, double),
     )
 
 
 def _document_overlaps(
-    snapshot: ProjectSnapshot,
-    chosen: tuple[str, ...],
-    coded: Mapping[str, set[str]],
-    study_of: Any,
-    codes_of: Any,
-    live_codes: Mapping[str, Code],
-    live_studies: Mapping[str, Any],
+    snapshot: ProjectSnapshot, chosen: tuple[str, ...], coding: _Coding, survivors: _Survivors
 ) -> tuple[DocumentOverlap, ...]:
     """Per pair of coders, per document of a study both coded, per code either marked there."""
     spans_by_document: dict[str, dict[tuple[str, str], list[Span]]] = {}
@@ -522,29 +573,31 @@ def _document_overlaps(
         if ex.owner_id not in chosen or not ex.document_id:
             continue
         marks = spans_by_document.setdefault(ex.document_id, {})
-        for cid in codes_of(ex.code_ids):
+        for cid in survivors.codes_of(ex.code_ids):
             marks.setdefault((ex.owner_id, cid), []).append((ex.start, ex.end))
     code_rank = {c.id: i for i, c in enumerate(snapshot.codes)}
     out = []
     for doc in snapshot.documents:
-        sid = study_of(doc.study_id)
-        marks = spans_by_document.get(doc.id)
-        if sid is None or doc.text is None or not marks:
+        sid = survivors.study_of(doc.study_id)
+        doc_marks = spans_by_document.get(doc.id)
+        if sid is None or doc.text is None or not doc_marks:
             continue
         length = len(doc.text)
-        study = live_studies[sid]
+        study = survivors.live_studies[sid]
         for a, b in combinations(chosen, 2):
-            if sid not in coded.get(a, ()) or sid not in coded.get(b, ()):
+            if not (coding.did_code(a, sid) and coding.did_code(b, sid)):
                 continue
-            codes = {cid for owner, cid in marks if owner in (a, b)}
+            codes = {cid for owner, cid in doc_marks if owner in (a, b)}
             for cid in sorted(codes, key=lambda c: code_rank.get(c, 0)):
-                result = char_overlap(length, marks.get((a, cid), ()), marks.get((b, cid), ()))
+                result = char_overlap(
+                    length, doc_marks.get((a, cid), ()), doc_marks.get((b, cid), ())
+                )
                 out.append(
                     DocumentOverlap(
                         coder_a=a,
                         coder_b=b,
                         code_id=cid,
-                        code_name=live_codes[cid].name or "",
+                        code_name=survivors.live_codes[cid].name or "",
                         document_id=doc.id,
                         document_name=doc.filename or "",
                         study_id=sid,

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cmo_desk.domain.records import Cmoc, Excerpt
-from cmo_desk.merge.pairing import pair_cmocs, slot_differences
+from cmo_desk.agreement.pairing import pair_cmocs, slot_differences
 
 
 def _ex(eid: str, start: int, end: int, doc: str = "d1", owner: str = "a") -> Excerpt:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from cmo_desk.domain.records import Cmoc, Excerpt
 from cmo_desk.domain.schema import CMOC_SLOTS
-from cmo_desk.merge.agreement import union_spans
+from cmo_desk.agreement.agreement import union_spans
 
 #: Scores are compared after rounding so that float noise cannot reorder equal candidates.
 _SCORE_DIGITS = 9
@@ -90,9 +90,11 @@ def _intersection(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
 
 
 def _spans_overlap(x: Excerpt, y: Excerpt) -> bool:
-    if x.document_id != y.document_id or None in (x.start, x.end, y.start, y.end):
+    if x.document_id != y.document_id:
         return False
-    return max(x.start, y.start) < min(x.end, y.end)  # type: ignore[type-var]
+    if x.start is None or x.end is None or y.start is None or y.end is None:
+        return False
+    return max(x.start, y.start) < min(x.end, y.end)
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,0 @@
-"""Merging coders' change logs, and agreement between coders. Pure: no database, no Qt."""
