@@ -161,6 +161,18 @@ def extract_bytes(
     return result
 
 
+def join_pages(pages: list[str]) -> tuple[str, list[int]]:
+    """The pages as one text, and the offset at which each page begins."""
+    page_starts: list[int] = []
+    offset = 0
+    for index, page in enumerate(pages):
+        if index:
+            offset += len(PAGE_SEPARATOR)
+        page_starts.append(offset)
+        offset += len(page)
+    return PAGE_SEPARATOR.join(pages), page_starts
+
+
 def _finish(
     pages: list[str],
     media_type: str,
@@ -171,14 +183,7 @@ def _finish(
     doi: str | None,
     needs_ocr: bool = False,
 ) -> ExtractedText:
-    page_starts: list[int] = []
-    offset = 0
-    for index, page in enumerate(pages):
-        if index:
-            offset += len(PAGE_SEPARATOR)
-        page_starts.append(offset)
-        offset += len(page)
-    text = PAGE_SEPARATOR.join(pages)
+    text, page_starts = join_pages(pages)
     if doi is None and media_type != "application/pdf":
         # Only the opening of the text: a DOI further down is usually in the reference list.
         doi = find_doi(text[:FIRST_PAGE_CHARS])

@@ -18,7 +18,7 @@ from cmo_desk.domain.anchoring import context_around, find_anchor
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.domain.ids import new_id
-from cmo_desk.importers.fulltext import PAGE_SEPARATOR
+from cmo_desk.importers.fulltext import join_pages
 from cmo_desk.importers.ocr import (
     DEFAULT_LANGUAGES,
     LANGUAGES,
@@ -112,14 +112,7 @@ def recognise_document(
 
 def _write(session: Session, doc: rec.Document, recognised: RecognisedText) -> RecognitionResult:
     pages = [clean_text(p) for p in recognised.pages]
-    starts: list[int] = []
-    offset = 0
-    for index, page in enumerate(pages):
-        if index:
-            offset += len(PAGE_SEPARATOR)
-        starts.append(offset)
-        offset += len(page)
-    text = PAGE_SEPARATOR.join(pages)
+    text, starts = join_pages(pages)
     excerpts: list[rec.Excerpt] = session.store.list("excerpt", document_id=doc.id)
     old_length = len(doc.text or "")
     placed: list[tuple[rec.Excerpt, int, int]] = []

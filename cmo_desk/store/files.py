@@ -15,7 +15,7 @@ from pathlib import Path
 from cmo_desk.domain.errors import ProjectError
 from cmo_desk.domain.i18n import tr
 
-__all__ = ["attach_name", "connect_read_only", "wal_pending"]
+__all__ = ["attach_name", "connect_read_only", "new_log_file", "wal_pending"]
 
 
 def _uri(path: Path, extra: str = "") -> str:
@@ -72,3 +72,34 @@ def connect_read_only(path: str | os.PathLike[str]) -> sqlite3.Connection:
 
 class _ImmutableConnection(sqlite3.Connection):
     """A connection that reads the file as unchanging (no -shm, no -wal)."""
+
+
+#: The tables (and their indexes) of a file that holds a change log and nothing else: a bundle, a
+#: pull from the hub, a salvaged log. It merges like a whole project.
+LOG_FILE_PARTS = ("meta", "changes", "blobs", "alembic_version", "ix_changes_entity",
+                  "ix_changes_clock")
+
+
+def new_log_file(dest: Path, layout_from: str | os.PathLike[str],
+                 keep_meta: object = None) -> sqlite3.Connection:
+    """Create ``dest`` with the log tables of the project ``layout_from`` (read, never changed),
+    its ``meta`` rows (those ``keep_meta(key)`` accepts, when given) and its schema revision; the
+    open connection is returned for the rows to be added."""
+    src = connect_read_only(layout_from)
+    try:
+        names = ", ".join("?" * len(LOG_FILE_PARTS))
+        schema = [r[0] for r in src.execute(
+            "SELECT sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL "
+            f"AND name IN ({names})", LOG_FILE_PARTS)]
+        meta = [(k, v) for k, v in src.execute("SELECT key, value FROM meta")
+                if keep_meta is None or keep_meta(k)]  # type: ignore[operator]
+        revision = src.execute("SELECT version_num FROM alembic_version").fetchall()
+    finally:
+        src.close()
+    Path(dest).unlink(missing_ok=True)
+    out = sqlite3.connect(dest)
+    for sql in schema:
+        out.execute(sql)
+    out.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta)
+    out.executemany("INSERT INTO alembic_version (version_num) VALUES (?)", revision)
+    return out

@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from cmo_desk.domain.errors import Cancelled, HubError, HubPasswordNeeded
 from cmo_desk.domain.i18n import tr
+from cmo_desk.store.files import new_log_file
 from cmo_desk.store.project_store import MergeStats, ProjectStore
 
 ProgressCallback = Callable[[int, int], None]
@@ -337,23 +338,7 @@ class Hub:
 
 def _empty_bundle(store: ProjectStore, dest: Path) -> sqlite3.Connection:
     """A bundle file of this project with no changes yet (the layout a coder's bundle has)."""
-    src = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
-    try:
-        schema = [r[0] for r in src.execute(
-            "SELECT sql FROM sqlite_master WHERE type IN ('table','index') AND sql IS NOT NULL "
-            "AND name IN ('meta','changes','blobs','alembic_version','ix_changes_entity',"
-            "'ix_changes_clock')")]
-        meta = src.execute("SELECT key, value FROM meta").fetchall()
-        revision = src.execute("SELECT version_num FROM alembic_version").fetchall()
-    finally:
-        src.close()
-    out = sqlite3.connect(dest)
-    for sql in schema:
-        out.execute(sql)
-    out.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [(k, v) for k, v in meta if not k.startswith("hub:")])
-    out.executemany("INSERT INTO alembic_version (version_num) VALUES (?)", revision)
-    return out
+    return new_log_file(dest, store.path, keep_meta=lambda key: not key.startswith("hub:"))
 
 
 def _run_hub_migrations(conn: Any) -> None:

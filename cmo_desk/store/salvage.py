@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cmo_desk.domain.changelog import change_id_for
-from cmo_desk.store.files import connect_read_only
+from cmo_desk.store.files import connect_read_only, new_log_file
 
 _COLUMNS = ("change_id, entity_type, entity_id, field, value, wall, counter, site_id, coder_id, "
             "parents, seen")
@@ -84,15 +84,6 @@ def _read_rows(con: sqlite3.Connection, table: str,
 def read_log(damaged: Path, dest: Path, schema_from: Path) -> SalvagedLog:
     """Write every readable change and document of ``damaged`` into a new file ``dest`` that
     merges like a project (its meta and schema taken from the good file ``schema_from``)."""
-    good = connect_read_only(schema_from)
-    try:
-        schema = [r[0] for r in good.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL "
-            "AND name IN ('meta', 'changes', 'blobs', 'alembic_version')")]
-        meta = good.execute("SELECT key, value FROM meta").fetchall()
-        revision = good.execute("SELECT version_num FROM alembic_version").fetchall()
-    finally:
-        good.close()
     try:
         con = connect_read_only(damaged)
     except (sqlite3.DatabaseError, Exception):  # noqa: BLE001 - unreadable header: nothing to read
@@ -108,13 +99,8 @@ def read_log(damaged: Path, dest: Path, schema_from: Path) -> SalvagedLog:
             bad += bad_blobs
         finally:
             con.close()
-    dest.unlink(missing_ok=True)
-    out = sqlite3.connect(dest)
+    out = new_log_file(dest, schema_from)
     try:
-        for sql in schema:
-            out.execute(sql)
-        out.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta)
-        out.executemany("INSERT INTO alembic_version (version_num) VALUES (?)", revision)
         # a change is kept only when it is whole: its id is the hash of its content
         sound = [c for c in changes if _intact(c)]
         bad += len(changes) - len(sound)

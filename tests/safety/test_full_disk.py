@@ -188,7 +188,7 @@ def test_cli_prints_one_line_for_a_storage_failure_outside_the_services(tmp_path
 
     parser.parse_args = parse  # type: ignore[method-assign]
     orig = cli_main.build_parser
-    cli_main.build_parser = lambda: parser  # type: ignore[assignment]
+    cli_main.build_parser = lambda *_a, **_k: parser  # type: ignore[assignment]
     try:
         import contextlib
         import io
