@@ -222,14 +222,14 @@ def project_entity(
     ex_heads = heads_of(exists_changes)
     state.heads[EXISTS] = ex_heads
     shown_exists = max(ex_heads, key=lambda c: c.order_key)
+    exists_conflict: FieldConflict | None = None
     if len(ex_heads) > 1 and not _values_equal(ex_heads):
         # A delete and a restore made without seeing each other: deletions stick until resolved.
         state.exists = False
         by_id = {c.change_id: c for c in exists_changes}
-        state.conflicts.append(
-            FieldConflict(EXISTS, "delete_vs_restore", ex_heads,
-                          _common_ancestors(ex_heads, by_id), False)
-        )
+        exists_conflict = FieldConflict(EXISTS, "delete_vs_restore", ex_heads,
+                                        _common_ancestors(ex_heads, by_id), False)
+        state.conflicts.append(exists_conflict)
     else:
         state.exists = bool(shown_exists.value)
     if not state.exists:
@@ -244,7 +244,13 @@ def project_entity(
             for h in hs
             if h.change_id not in seen
         ]
-        if unseen:
+        if unseen and exists_conflict is not None:
+            # One decision (keep deleted or keep) settles both, so they are one conflict with
+            # every side listed: a record has one key per conflict kind, and "exists" is one.
+            exists_conflict.heads = sorted(
+                {c.change_id: c for c in [*exists_conflict.heads, *unseen]}.values(),
+                key=lambda c: c.order_key)
+        elif unseen:
             deletes = [h for h in ex_heads if not h.value]
             state.conflicts.append(
                 FieldConflict(

@@ -91,3 +91,22 @@ def test_clock_stays_monotonic_when_wall_clock_goes_back() -> None:
     assert stamps == sorted(stamps) and len(set(stamps)) == 5
     clock.observe(5000, 7)
     assert clock.tick() > (5000, 7)
+
+
+def test_delete_against_restore_and_unseen_edit_is_one_conflict_listing_every_side() -> None:
+    create = _c("exists", True, 1)
+    memo = _c("title", "first", 2)
+    seen = [memo.change_id]
+    gone_a = _c("exists", False, 3, site="A", parents=[create.change_id], seen=seen)
+    gone_b = _c("exists", False, 3, site="B", parents=[create.change_id], seen=seen)
+    back_b = _c("exists", True, 4, site="B", parents=[gone_b.change_id], seen=seen)
+    edit_b = _c("title", "second", 5, site="B", parents=[memo.change_id])
+    changes = [create, memo, gone_a, gone_b, back_b, edit_b]
+    for order in (changes, changes[::-1]):
+        state = project_entity("study", "e1", order)
+        assert state is not None and not state.exists
+        (conflict,) = [c for c in state.conflicts if c.field == "exists"]
+        assert {h.change_id for h in conflict.heads} == {
+            gone_a.change_id, back_b.change_id, edit_b.change_id}
+    keys = [(c.field, c.kind) for c in state.conflicts]
+    assert len({f for f, _ in keys}) == len(keys)
