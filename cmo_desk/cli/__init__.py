@@ -5,6 +5,6 @@
 #: checks this list against the registered commands.
 COMMAND_NAMES = frozenset({
     "agreement", "assign", "backups", "bundle", "check", "conflicts", "demo", "dump",
-    "duplicates", "export", "import", "import-cmocs", "info", "merge", "new", "resolve",
+    "duplicates", "export", "import", "import-cmocs", "info", "merge", "new", "repair", "resolve",
     "restore", "search", "submit",
 })

@@ -18,6 +18,8 @@ from cmo_desk.domain.schema import ENTITIES, EXISTS, EntitySpec
 
 #: An incoming clock this far ahead of ours is reported: the sender's laptop clock is wrong.
 FUTURE_WARNING_MS = 24 * 3600 * 1000
+#: Another laptop's clock is followed at most this far ahead of ours (a few minutes of drift).
+ADOPT_LIMIT_MS = 10 * 60 * 1000
 
 
 def canonical_json(value: Any) -> str:
@@ -74,6 +76,40 @@ def change_id_for(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def row_matches_id(
+    change_id: Any, entity_type: Any, entity_id: Any, field_name: Any, value_json: Any,
+    wall: Any, counter: Any, site_id: Any, coder_id: Any, parents_json: Any, seen_json: Any,
+) -> bool:
+    """Whether a stored log row is what its id says: the id is recomputed from the content.
+
+    Anything unreadable (a value that is not JSON, parents that are not a list of ids, a clock
+    that is not a whole number) does not match. Used on every change that arrives from another
+    file, which is untrusted input.
+    """
+    if not all(isinstance(x, str) for x in (change_id, entity_type, entity_id, field_name,
+                                             value_json, site_id, parents_json, seen_json)):
+        return False
+    if coder_id is not None and not isinstance(coder_id, str):
+        return False
+    if type(wall) is not int or type(counter) is not int:
+        return False
+    try:
+        value = json.loads(value_json)
+        parents = json.loads(parents_json)
+        seen = json.loads(seen_json)
+    except ValueError:
+        return False
+    if not (isinstance(parents, list) and isinstance(seen, list)
+            and all(isinstance(p, str) for p in parents) and all(isinstance(p, str) for p in seen)):
+        return False
+    try:
+        expected = change_id_for(entity_type, entity_id, field_name, value, wall, counter,
+                                 site_id, coder_id, parents, seen)
+    except (TypeError, ValueError):
+        return False
+    return expected == change_id
+
+
 def make_change(
     entity_type: str,
     entity_id: str,
@@ -115,8 +151,21 @@ class HybridClock:
             self.counter += 1
         return self.wall, self.counter
 
+    def now(self) -> int:
+        """This laptop's wall clock, in ms."""
+        return self._now()
+
     def observe(self, wall: int, counter: int) -> None:
-        """Move past a clock seen in another file, so our next change sorts after it."""
+        """Move past a clock seen in another file, so our next change sorts after it.
+
+        Another laptop's wall time is never adopted beyond our own time plus ``ADOPT_LIMIT_MS``:
+        one laptop with a clock years ahead must not drag every laptop it meets into the future.
+        Past that bound only the logical counter moves on (merges never depend on clocks; they
+        only choose which value a conflict shows first).
+        """
+        cap = self._now() + ADOPT_LIMIT_MS
+        if wall > cap:
+            wall, counter = cap, 0
         if (wall, counter) > (self.wall, self.counter):
             self.wall, self.counter = wall, counter
 

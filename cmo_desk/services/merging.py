@@ -20,7 +20,6 @@ from cmo_desk.services import backups, coding
 from cmo_desk.services.session import Session
 from cmo_desk.store.merging import check_mergeable, merge_file, write_bundle
 from cmo_desk.store.project_store import MergeStats, ProjectStore
-from cmo_desk.store.site import Site
 
 BUNDLE_SUFFIX = ".cmobundle"
 LABEL_CHARS = 60
@@ -40,6 +39,12 @@ class MergeReport:
     conflicts_total: int
     far_future: int
     dry_run: bool
+    #: Changes left out because their content did not match their id.
+    rejected: int = 0
+    #: Document files left out because their bytes did not match their hash.
+    rejected_blobs: int = 0
+    #: The laptop (site id) whose clock ran furthest ahead, when some changes were far ahead.
+    future_site: str | None = None
 
     @property
     def changed_nothing(self) -> bool:
@@ -55,6 +60,8 @@ class MergeReport:
             "new_conflicts": self.new_conflicts,
             "conflicts_total": self.conflicts_total,
             "far_future_changes": self.far_future,
+            "rejected_changes": self.rejected,
+            "rejected_document_files": self.rejected_blobs,
             "dry_run": self.dry_run,
         }
 
@@ -64,27 +71,17 @@ def backup_before_merge(session: Session) -> Path:
     return backups.backup_before(session, "merge")
 
 
-def _coder_names(store: ProjectStore, other: Path, wanted: Iterable[str | None],
-                 names: dict[str, str]) -> None:
+def _coder_names(store: ProjectStore, stats: MergeStats, names: dict[str, str]) -> None:
     """Fill in coder id -> name for the coders whose work arrives, from the project or the file.
 
-    Names are read from the change log so that bundles (which have no visible tables) and dry
-    runs (where the coder is not in the project yet) show names too.
+    Names are read from the incoming change log so that bundles (which have no visible tables)
+    and dry runs (where the coder is not in the project yet) show names too.
     """
-    missing = [c for c in wanted if c and c not in names]
-    for c in store.list("coder", include_deleted=True):
-        names.setdefault(c.id, c.name or c.id)
-    missing = [c for c in missing if c not in names]
-    if not missing:
-        return
-    peek = ProjectStore.open(other, site=Site(site_id=store.site.site_id), read_only=True)
-    try:
-        for cid in missing:
-            found = [ch for ch in peek.changes_for("coder", cid) if ch.field == "name"]
-            if found:
-                names[cid] = str(min(found, key=lambda ch: ch.order_key).value)
-    finally:
-        peek.engine.dispose()
+    if not names:
+        for c in store.list("coder", include_deleted=True):
+            names.setdefault(c.id, c.name or c.id)
+    for cid, name in (stats.coder_names or {}).items():
+        names.setdefault(cid, name)
 
 
 def _report(source: Path, backup: Path | None, stats: MergeStats,
@@ -96,7 +93,8 @@ def _report(source: Path, backup: Path | None, stats: MergeStats,
         arrived.setdefault(who, {})[etype] = arrived.get(who, {}).get(etype, 0) + n
     return MergeReport(source, backup, stats.new_changes, stats.new_blobs, arrived,
                        max(0, stats.conflicts_after - stats.conflicts_before),
-                       stats.conflicts_after, stats.far_future, dry_run)
+                       stats.conflicts_after, stats.far_future, dry_run, stats.rejected,
+                       stats.rejected_blobs, stats.future_site)
 
 
 def merge_projects(session: Session, others: Sequence[str | Path],
@@ -105,7 +103,8 @@ def merge_projects(session: Session, others: Sequence[str | Path],
 
     All files are checked first (same project, not from a newer version, not the project itself),
     so a refused file leaves the project unchanged. Before each merge that would write anything,
-    the project is backed up.
+    the project is backed up. Each file is read once: its changes are checked against their ids
+    as they are gathered, and what does not match is left out and counted in the report.
     """
     store = session.store
     paths = [Path(p) for p in others]
@@ -116,15 +115,11 @@ def merge_projects(session: Session, others: Sequence[str | Path],
     names: dict[str, str] = {}
     reports = []
     for p in paths:
-        preview = merge_file(store, p, dry_run=True)
-        _coder_names(store, p, (c for c, _ in preview.arrived), names)
-        backup = None
-        if dry_run or (preview.new_changes == 0 and preview.new_blobs == 0):
-            stats = preview
-        else:
-            backup = backup_before_merge(session)
-            stats = merge_file(store, p)
-        reports.append(_report(p, backup, stats, names, dry_run))
+        made: list[Path] = []
+        stats = merge_file(store, p, dry_run=dry_run,
+                           before_write=lambda: made.append(backup_before_merge(session)))
+        _coder_names(store, stats, names)
+        reports.append(_report(p, made[0] if made else None, stats, names, dry_run))
     return reports
 
 
@@ -272,3 +267,58 @@ def resolve_exists(session: Session, entity_type: str, entity_id: str,
     """Settle a deletion that met an edit or a restore: keep the record (True) or its deletion."""
     find_conflict(session, entity_type, entity_id, EXISTS)
     return coding.resolve_conflict(session, entity_type, entity_id, EXISTS, keep)
+
+
+# -- repair --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    """What rebuilding the visible tables from the change log corrected."""
+
+    #: record type (or "conflicts", "blobs") -> number of records that differed and were corrected
+    corrected: dict[str, int]
+    #: this laptop's clock was years ahead and was set back to the real time (ms), else None
+    clock_reset_from: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"corrected": self.corrected, "clock_reset_from": (
+            iso_time(self.clock_reset_from) if self.clock_reset_from else None)}
+
+
+def _by_id(items: Any) -> dict[str, str]:
+    import json
+
+    out: dict[str, str] = {}
+    for n, item in enumerate(items):
+        key = item["id"] if isinstance(item, dict) and "id" in item else (
+            json.dumps(item, sort_keys=True) if not isinstance(item, str) else item)
+        out[key if isinstance(key, str) else str(n)] = json.dumps(item, sort_keys=True)
+    return out
+
+
+def repair_project(session: Session) -> RepairReport:
+    """Rebuild every visible table (records, conflicts, search index) from the change log.
+
+    The log is the project; the visible tables are only its projection, so this loses nothing.
+    A laptop clock left far in the future by an earlier version is set back to the real time.
+    """
+    store = session.store
+    if store.read_only:
+        store.unit_of_work(None)  # raises the read-only message
+    before = store.dump()
+    store.rebuild()
+    after = store.dump()
+    corrected: dict[str, int] = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, list) or isinstance(new, list):
+            a, b = _by_id(old or []), _by_id(new or [])
+            n = sum(1 for k in set(a) | set(b) if a.get(k) != b.get(k))
+        else:
+            n = 1
+        name = key[:-len("_deleted")] if key.endswith("_deleted") else key
+        corrected[name] = corrected.get(name, 0) + n
+    return RepairReport(corrected, store.reset_clock_if_ahead())

@@ -6,23 +6,31 @@ log, so merge order and repetition cannot matter. The other file is only read.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
-from cmo_desk.domain.errors import ProjectError, WrongProjectError
-from cmo_desk.store.models import ROW_CLASSES
+from cmo_desk.domain.changelog import FUTURE_WARNING_MS, row_matches_id
+from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProjectError
+from cmo_desk.domain.i18n import tr
 from cmo_desk.store.project_store import (
     FORMAT_VERSION,
-    HEAD_REVISION,
     MergeStats,
     ProjectStore,
     _fsync_path,
     check_compatible,
     inspect_file,
+    iter_chunks,
     reproject_many,
 )
 
@@ -47,12 +55,62 @@ def check_mergeable(store: ProjectStore, other: Path) -> dict[str, str]:
     return meta
 
 
-def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> MergeStats:
-    """Bring every change (and document bytes) of ``other`` into ``store`` in one transaction."""
-    other_meta = check_mergeable(store, other)
+def read_only_uri(path: Path) -> str:
+    """An SQLite URI that only reads a file: safe on a write-protected stick, never writes -shm.
+
+    ``immutable`` tells SQLite that nobody changes the file while it is read, so it needs no
+    lock or shared-memory file beside it (which a read-only folder cannot hold). Only for a file
+    with no write-ahead log beside it (see ``reading``).
+    """
+    return "file:" + quote(str(Path(path).resolve())) + "?mode=ro&immutable=1"
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[str]:
+    """A read-only URI for an incoming file, which is never written to.
+
+    A file whose edits still sit in a ``-wal`` file beside it (a desk has it open, or it was
+    copied with its log) is read from a temporary copy of both, so no saved edit is missed and
+    nothing is written beside the original.
+    """
+    path = Path(path)
+    wal = Path(str(path) + "-wal")
+    try:
+        pending = wal.exists() and wal.stat().st_size > 0
+    except OSError:
+        pending = False
+    if not pending:
+        yield read_only_uri(path)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="cmo-desk-incoming-"))
+    try:
+        copy = folder / path.name
+        shutil.copyfile(path, copy)
+        shutil.copyfile(wal, Path(str(copy) + "-wal"))
+        yield "file:" + quote(str(copy)) + "?mode=ro"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def merge_file(store: ProjectStore, other: Path, dry_run: bool = False,
+               before_write: Callable[[], object] | None = None) -> MergeStats:
+    """Bring every sound change (and document bytes) of ``other`` into ``store`` in one
+    transaction, and re-project the records they touch from the log.
+
+    The other file is untrusted: each incoming change's id is recomputed from its content and
+    what does not match is left out (and counted); its visible tables and conflict list are never
+    read. ``before_write`` runs once it is known that something will be written (a backup).
+    """
+    check_mergeable(store, other)
+    with reading(other) as source:
+        return _merge_from(store, other, source, dry_run, before_write)
+
+
+def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
+                before_write: Callable[[], object] | None) -> MergeStats:
     before = store.conflict_count()
     with store.engine.connect() as conn:
-        conn.exec_driver_sql("ATTACH DATABASE ? AS other", (str(Path(other).resolve()),))
+        conn.exec_driver_sql("ATTACH DATABASE ? AS other", (source,))
         # A merge is atomic either way; skipping the final fsync only means that a power cut in
         # the next moments could undo the whole merge (the copy and the backup are still there).
         sync = int(conn.exec_driver_sql("PRAGMA synchronous").scalar())
@@ -62,12 +120,18 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
         conn.exec_driver_sql(f"PRAGMA cache_size={MERGE_CACHE_KIB}")
         conn.commit()
         try:
-            has_blobs = bool(conn.exec_driver_sql(
-                "SELECT count(*) FROM other.sqlite_master WHERE name='blobs'").scalar())
+            names = {r[0] for r in conn.exec_driver_sql(
+                "SELECT name FROM other.sqlite_master WHERE type = 'table'").all()}
+            if "changes" not in names:
+                raise DamagedProjectError(tr(
+                    "{name} has no change log, so it cannot be merged. Ask for a fresh copy "
+                    "of the project.").format(name=Path(other).name))
+            has_blobs = "blobs" in names
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
             conn.exec_driver_sql(
                 f"CREATE TEMP TABLE incoming AS SELECT {_COLUMNS} FROM other.changes o "
                 "WHERE NOT EXISTS (SELECT 1 FROM main.changes m WHERE m.change_id = o.change_id)")
+            rejected = _drop_unsound(conn)
             new_changes = int(conn.exec_driver_sql("SELECT count(*) FROM incoming").scalar())
             arrived: dict[tuple[str | None, str], int] = {}
             for coder, etype, n in conn.exec_driver_sql(
@@ -75,51 +139,68 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
                 "GROUP BY coder_id, entity_type"
             ).all():
                 arrived[(coder, etype)] = int(n)
+            coder_names = {
+                str(eid): str(json.loads(value)) for eid, value in conn.exec_driver_sql(
+                    "SELECT entity_id, value FROM incoming WHERE entity_type = 'coder' "
+                    "AND field = 'name' ORDER BY wall DESC, counter DESC").all()}
             top = conn.exec_driver_sql(
                 "SELECT wall, counter FROM incoming ORDER BY wall DESC, counter DESC LIMIT 1"
             ).first()
-            far_future = 0
+            far_future, future_site = 0, None
             if top:
+                limit = store.clock.now() + FUTURE_WARNING_MS
                 far_future = int(conn.execute(
                     text("SELECT count(*) FROM incoming WHERE wall > :lim"),
-                    {"lim": store.clock._now() + 24 * 3600 * 1000}).scalar() or 0)
-            new_blobs = 0
+                    {"lim": limit}).scalar() or 0)
+                if far_future:
+                    future_site = conn.execute(text(
+                        "SELECT site_id FROM incoming WHERE wall > :lim "
+                        "ORDER BY wall DESC, counter DESC LIMIT 1"), {"lim": limit}).scalar()
+            blob_ids: list[str] = []
+            rejected_blobs = 0
             if has_blobs:
-                new_blobs = int(conn.exec_driver_sql(
-                    "SELECT count(*) FROM other.blobs o WHERE NOT EXISTS "
-                    "(SELECT 1 FROM main.blobs m WHERE m.sha256 = o.sha256)").scalar())
+                for sha, data in conn.exec_driver_sql(
+                        "SELECT sha256, data FROM other.blobs o WHERE NOT EXISTS "
+                        "(SELECT 1 FROM main.blobs m WHERE m.sha256 = o.sha256)"):
+                    if isinstance(data, bytes) and hashlib.sha256(data).hexdigest() == sha:
+                        blob_ids.append(sha)
+                    else:
+                        rejected_blobs += 1
+            new_blobs = len(blob_ids)
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
             conn.exec_driver_sql(
                 "CREATE TEMP TABLE touched AS SELECT DISTINCT entity_type, entity_id "
                 "FROM temp.incoming ORDER BY entity_type, entity_id")
             touched = int(conn.exec_driver_sql("SELECT count(*) FROM temp.touched").scalar())
+            stats = MergeStats(new_changes, new_blobs, arrived, touched, before, before,
+                               far_future, dry_run, rejected, rejected_blobs, coder_names,
+                               future_site)
             if dry_run or (not new_changes and not new_blobs):
                 conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
                 conn.commit()
-                return MergeStats(new_changes, new_blobs, arrived, touched, before, before,
-                                  far_future, dry_run)
-            # Decided before the new changes land, while "ours" still means only ours.
-            copyable = _plan_copy(conn, other_meta)
+                return stats
+            if before_write is not None:
+                before_write()
             conn.exec_driver_sql(f"INSERT INTO main.changes ({_COLUMNS}) "
                                  f"SELECT {_COLUMNS} FROM incoming")
-            if has_blobs:
+            for chunk in iter_chunks(blob_ids, 200):
                 conn.exec_driver_sql(
-                    "INSERT INTO main.blobs (sha256, size, data) SELECT sha256, size, data "
-                    "FROM other.blobs o WHERE NOT EXISTS "
-                    "(SELECT 1 FROM main.blobs m WHERE m.sha256 = o.sha256)")
-            if copyable:
-                _copy_projections(conn)
-                rest = conn.exec_driver_sql(
-                    "SELECT entity_type, entity_id FROM temp.touched t WHERE NOT EXISTS "
-                    "(SELECT 1 FROM temp.copyset c WHERE c.entity_type = t.entity_type "
-                    "AND c.entity_id = t.entity_id)").all()
-                conn.exec_driver_sql("DROP TABLE IF EXISTS temp.copyset")
-            else:
-                rest = conn.exec_driver_sql("SELECT entity_type, entity_id FROM temp.touched").all()
+                    "INSERT INTO main.blobs (sha256, size, data) SELECT sha256, length(data), "
+                    f"data FROM other.blobs WHERE sha256 IN ({','.join('?' * len(chunk))})",
+                    tuple(chunk))
+            rest = conn.exec_driver_sql("SELECT entity_type, entity_id FROM temp.touched").all()
             reproject_many(conn, [(t, i) for t, i in rest])
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
             conn.commit()
+        except sqlite3.DatabaseError as err:
+            conn.rollback()
+            raise _unreadable(other, err) from None
+        except DBAPIError as err:
+            conn.rollback()
+            if isinstance(err.orig, sqlite3.DatabaseError):
+                raise _unreadable(other, err.orig) from None
+            raise
         except BaseException:
             conn.rollback()
             raise
@@ -130,68 +211,33 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False) -> Merge
     if top:
         store.clock.observe(int(top[0]), int(top[1]))
     return MergeStats(new_changes, new_blobs, arrived, touched, before,
-                      store.conflict_count(), far_future, False)
+                      store.conflict_count(), far_future, False, rejected, rejected_blobs,
+                      coder_names, future_site)
 
 
-def _plan_copy(conn: Connection, other_meta: dict[str, str]) -> bool:
-    """Choose the records whose projected rows can be taken from the other file as they are.
-
-    For a record with no change here that the other file lacks, the merged change set *is* the
-    other file's set, and projection is a pure function of the set, so its rows there are exactly
-    what re-projecting here would give. This avoids re-projecting in Python what a coder's copy
-    already projected. Only a file of the same schema revision with its visible tables (not a
-    bundle) is used this way; every other record is re-projected from the log.
-    """
-    if other_meta.get("revision") != HEAD_REVISION:
-        return False
-    names = {r[0] for r in conn.exec_driver_sql(
-        "SELECT name FROM other.sqlite_master WHERE type IN ('table')").all()}
-    if not set(ROW_CLASSES) <= names or "conflicts" not in names:
-        return False
-    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.copyset")
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE copyset (entity_type TEXT, entity_id TEXT, "
-        "PRIMARY KEY (entity_type, entity_id))")
-    conn.exec_driver_sql(
-        "INSERT INTO temp.copyset SELECT t.entity_type, t.entity_id FROM temp.touched t "
-        "WHERE NOT EXISTS (SELECT 1 FROM main.changes m WHERE m.entity_type = t.entity_type "
-        "AND m.entity_id = t.entity_id AND NOT EXISTS "
-        "(SELECT 1 FROM other.changes o WHERE o.change_id = m.change_id))")
-    return True
+def _unreadable(other: Path, err: BaseException) -> ProjectError:
+    text_ = str(err)
+    if "locked" in text_ or "busy" in text_:
+        return ProjectError(tr(
+            "The project is busy: another program is writing to it ({detail}). Nothing was "
+            "merged. Close the other program or wait a moment, then merge again.").format(
+            detail=text_))
+    return DamagedProjectError(tr(
+        "{name} could not be read to the end ({detail}); nothing was merged. Ask for a fresh "
+        "copy of it.").format(name=Path(other).name, detail=text_))
 
 
-def _copy_projections(conn: Connection) -> None:
-    """Copy the planned records' rows, conflicts and search pages from the other file."""
-    for etype, row_cls in ROW_CLASSES.items():
-        table = row_cls.__table__.name
-        cols = ", ".join(f'"{c}"' for c in row_cls.__table__.columns.keys())
-        # Only records the other file really has a row for (a damaged copy falls back).
+def _drop_unsound(conn: Connection) -> int:
+    """Remove incoming changes whose id does not match their content; return how many."""
+    bad: list[int] = []
+    for row in conn.exec_driver_sql(f"SELECT rowid, {_COLUMNS} FROM temp.incoming"):
+        if not row_matches_id(*row[1:]):
+            bad.append(row[0])
+    for chunk in iter_chunks(bad, 500):
         conn.exec_driver_sql(
-            f"DELETE FROM temp.copyset WHERE entity_type = ? AND entity_id NOT IN "
-            f"(SELECT id FROM other.\"{table}\")", (etype,))
-        ids = "(SELECT entity_id FROM temp.copyset WHERE entity_type = ?)"
-        n = conn.exec_driver_sql(
-            f"SELECT count(*) FROM temp.copyset WHERE entity_type = ?", (etype,)).scalar()
-        if not n:
-            continue
-        conn.exec_driver_sql(f"DELETE FROM main.\"{table}\" WHERE id IN {ids}", (etype,))
-        conn.exec_driver_sql(
-            f"INSERT INTO main.\"{table}\" ({cols}) SELECT {cols} FROM other.\"{table}\" "
-            f"WHERE id IN {ids}", (etype,))
-        conn.exec_driver_sql(
-            f"DELETE FROM main.conflicts WHERE entity_type = ? AND entity_id IN {ids}",
-            (etype, etype))
-        conn.exec_driver_sql(
-            "INSERT INTO main.conflicts (entity_type, entity_id, field, kind, heads, ancestors) "
-            "SELECT entity_type, entity_id, field, kind, heads, ancestors FROM other.conflicts "
-            f"WHERE entity_type = ? AND entity_id IN {ids}", (etype, etype))
-        if etype == "document" and conn.dialect.name == "sqlite":
-            conn.exec_driver_sql(f"DELETE FROM main.search_pages WHERE document_id IN {ids}",
-                                 (etype,))
-            conn.exec_driver_sql(
-                "INSERT INTO main.search_pages (document_id, study_id, page, body) "
-                "SELECT document_id, study_id, page, body FROM other.search_pages "
-                f"WHERE document_id IN {ids}", (etype,))
+            f"DELETE FROM temp.incoming WHERE rowid IN ({','.join('?' * len(chunk))})",
+            tuple(chunk))
+    return len(bad)
 
 
 def write_bundle(store: ProjectStore, dest: Path) -> int:

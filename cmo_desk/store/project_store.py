@@ -28,6 +28,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from cmo_desk import __version__
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.changelog import (
+    FUTURE_WARNING_MS,
     Change,
     EntityState,
     HybridClock,
@@ -308,6 +309,14 @@ class MergeStats:
     conflicts_after: int
     far_future: int
     dry_run: bool
+    #: Incoming changes left out because their content did not match their id (or was unreadable).
+    rejected: int = 0
+    #: Incoming document files left out because their bytes did not match their hash.
+    rejected_blobs: int = 0
+    #: Coder id -> name, as the incoming log records them (for coders new to this project).
+    coder_names: dict[str, str] | None = None
+    #: Site id of the laptop whose clock ran furthest ahead, when some changes were far ahead.
+    future_site: str | None = None
 
 
 class ProjectStore:
@@ -772,6 +781,21 @@ class ProjectStore:
 
     def dump_json(self) -> str:
         return json.dumps(self.dump(), sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+
+    def reset_clock_if_ahead(self) -> int | None:
+        """Set this laptop's clock back when it runs far ahead of the real time (an earlier
+        version followed a laptop whose clock was years fast). Returns the old wall time."""
+        now = self.clock.now()
+        if self.clock.wall - now <= FUTURE_WARNING_MS:
+            return None
+        old = self.clock.wall
+        self.clock.wall, self.clock.counter = now, 0
+        self.site.wall, self.site.counter = now, 0
+        try:
+            self.site.save()
+        except OSError:
+            pass
+        return old
 
     def rebuild(self) -> int:
         """Throw the visible tables away and project them again from the log."""

@@ -85,7 +85,7 @@ def test_projection_ignores_order(ops, rnd: random.Random) -> None:
 
 
 def test_clock_stays_monotonic_when_wall_clock_goes_back() -> None:
-    times = iter([1000, 1000, 500, 400, 2000, 2001])
+    times = iter([1000, 1000, 500, 400, 2000, 2001, 2002, 2003])
     clock = HybridClock(now=lambda: next(times))
     stamps = [clock.tick() for _ in range(5)]
     assert stamps == sorted(stamps) and len(set(stamps)) == 5
@@ -110,3 +110,18 @@ def test_delete_against_restore_and_unseen_edit_is_one_conflict_listing_every_si
             gone_a.change_id, back_b.change_id, edit_b.change_id}
     keys = [(c.field, c.kind) for c in state.conflicts]
     assert len({f for f, _ in keys}) == len(keys)
+
+
+def test_a_clock_years_ahead_elsewhere_is_not_adopted_but_order_still_moves_on() -> None:
+    now = [1_700_000_000_000]
+    clock = HybridClock(now=lambda: now[0])
+    clock.tick()
+    fast = now[0] + 14 * 365 * 24 * 3600 * 1000
+    clock.observe(fast, 3)
+    assert clock.wall <= now[0] + 10 * 60 * 1000
+    first = clock.tick()
+    assert first < (fast, 3) and first > (now[0], 0)
+    # a small drift (a laptop a minute fast) is still followed
+    now[0] += 1000
+    clock.observe(now[0] + 60_000, 2)
+    assert clock.tick() > (now[0] + 60_000, 2)

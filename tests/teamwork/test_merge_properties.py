@@ -319,7 +319,7 @@ class MergeMachine(RuleBasedStateMachine):
 
 
 MergeMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("CMO_MERGE_EXAMPLES", "500")),
+    max_examples=int(os.environ.get("CMO_MERGE_EXAMPLES", "100")),
     stateful_step_count=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

@@ -35,6 +35,12 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     p.set_defaults(func=cmd_bundle)
 
+    p = sub.add_parser("repair", parents=[parent],
+                       help="rebuild the visible records from the change log (loses nothing)")
+    add_project_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_repair)
+
     p = sub.add_parser("conflicts", parents=[parent], help="list fields that coders changed "
                        "at the same time")
     add_project_arg(p)
@@ -113,11 +119,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     with open_session(args) as session:
         reports = merging.merge_projects(session, args.others, dry_run=args.dry_run)
     for r in reports:
-        if r.far_future:
-            print(tr("cmo-desk: warning: {n} changes in {name} are dated more than a day in the "
-                     "future; the clock of the laptop that made them is wrong. The merge is "
-                     "still correct.").format(n=r.far_future, name=r.source.name),
-                  file=sys.stderr)
+        _warn(r)
     if args.json:
         print_json([r.to_dict() for r in reports])
         return 0
@@ -125,6 +127,42 @@ def cmd_merge(args: argparse.Namespace) -> int:
         _print_merge(r)
     if any(r.new_conflicts for r in reports) and not args.dry_run:
         print(tr("See them with 'cmo-desk conflicts {project}'.").format(project=args.project))
+    return 0
+
+
+def _warn(r: merging.MergeReport) -> None:
+    if r.rejected:
+        print(tr("cmo-desk: warning: {n} change(s) in {name} did not match their content id "
+                 "(the file was altered or damaged) and were left out; everything else was "
+                 "merged. Ask for a fresh copy of {name} to bring the rest.").format(
+            n=r.rejected, name=r.source.name), file=sys.stderr)
+    if r.rejected_blobs:
+        print(tr("cmo-desk: warning: {n} document file(s) in {name} did not match their hash and "
+                 "were left out.").format(n=r.rejected_blobs, name=r.source.name),
+              file=sys.stderr)
+    if r.far_future:
+        print(tr("cmo-desk: warning: {n} changes in {name} are dated more than a day in the "
+                 "future; the clock of the laptop {site} is wrong (this laptop's clock was not "
+                 "moved). The merge is still correct.").format(
+            n=r.far_future, name=r.source.name, site=(r.future_site or "?")[:8]),
+              file=sys.stderr)
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    with open_session(args) as session:
+        report = merging.repair_project(session)
+    if args.json:
+        print_json(report.to_dict())
+        return 0
+    if not report.corrected:
+        print(tr("The visible records already match the change log; nothing was changed."))
+    else:
+        parts = ", ".join(f"{what} {n}" for what, n in report.corrected.items())
+        print(tr("Rebuilt the visible records from the change log. Corrected: {parts}.").format(
+            parts=parts))
+    if report.clock_reset_from:
+        print(tr("This laptop's clock stood at {when}, far in the future; it was set back to "
+                 "the real time.").format(when=merging.iso_time(report.clock_reset_from)))
     return 0
 
 
