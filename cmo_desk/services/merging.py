@@ -18,6 +18,7 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import ENTITIES, EXISTS
 from cmo_desk.services import backups, coding
 from cmo_desk.services.session import Session
+from cmo_desk.store import crosschecks
 from cmo_desk.store.merging import check_mergeable, merge_file, write_bundle
 from cmo_desk.store.project_store import MergeStats, ProjectStore
 
@@ -258,6 +259,8 @@ def resolve_pick(session: Session, entity_type: str, entity_id: str, field_name:
     if not 1 <= number <= len(conflict.values):
         raise ValidationError(tr("Choose a value between 1 and {n}.").format(
             n=len(conflict.values)))
+    if conflict.kind == crosschecks.PARENT_CYCLE:
+        return _keep_one_move(session, conflict, number)
     return resolve_with_value(session, entity_type, entity_id, field_name,
                               conflict.values[number - 1].value)
 
@@ -265,8 +268,39 @@ def resolve_pick(session: Session, entity_type: str, entity_id: str, field_name:
 def resolve_exists(session: Session, entity_type: str, entity_id: str,
                    keep: bool) -> rec.Changed:
     """Settle a deletion that met an edit or a restore: keep the record (True) or its deletion."""
-    find_conflict(session, entity_type, entity_id, EXISTS)
+    conflict = find_conflict(session, entity_type, entity_id, EXISTS)
+    if not keep and conflict.kind in (crosschecks.CODE_IN_USE, crosschecks.STUDY_IN_USE):
+        return _drop_users(session, conflict)
     return coding.resolve_conflict(session, entity_type, entity_id, EXISTS, keep)
+
+
+def _drop_users(session: Session, conflict: ConflictView) -> rec.Changed:
+    """Keep a deleted code or study deleted: the taggings of the code, or the CMOCs on the
+    study, that arrived after the deletion are deleted too (they stay in the log)."""
+    store = session.store
+    with session.write(need_coder=False) as uow:
+        if conflict.kind == crosschecks.CODE_IN_USE:
+            for link, _own, _owner in crosschecks.CODE_LINKS:
+                for row in store.links(link, code_id=conflict.entity_id):
+                    uow.delete(link, row["id"])
+        else:
+            for cmoc in store.list("cmoc", study_id=conflict.entity_id):
+                uow.delete("cmoc", cmoc.id)
+    return uow.changed
+
+
+def _keep_one_move(session: Session, conflict: ConflictView, number: int) -> rec.Changed:
+    """Settle a cycle in the codebook by keeping one of the moves that made it: the other codes
+    of the cycle go to the top level."""
+    store = session.store
+    kept = store.change(conflict.values[number - 1].change_id)
+    with session.write(need_coder=False) as uow:
+        for v in conflict.values:
+            change = store.change(v.change_id)
+            if change is None or kept is None or change.entity_id == kept.entity_id:
+                continue
+            uow.update("code", change.entity_id, {"parent_id": None})
+    return uow.changed
 
 
 # -- repair --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from cmo_desk.domain.changelog import FUTURE_WARNING_MS, row_matches_id
 from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProjectError
 from cmo_desk.domain.i18n import tr
+from cmo_desk.store import crosschecks
 from cmo_desk.store.project_store import (
     FORMAT_VERSION,
     MergeStats,
@@ -190,6 +191,7 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                     tuple(chunk))
             rest = conn.exec_driver_sql("SELECT entity_type, entity_id FROM temp.touched").all()
             reproject_many(conn, [(t, i) for t, i in rest])
+            crosschecks.refresh(conn)
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
             conn.commit()

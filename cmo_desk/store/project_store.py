@@ -49,7 +49,7 @@ from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER, EXISTS
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.domain.textsearch import fts_query, index_text
 from cmo_desk.domain.i18n import tr
-from cmo_desk.store import backups, locking
+from cmo_desk.store import backups, crosschecks, locking
 from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
 from cmo_desk.store.site import Site
 
@@ -560,6 +560,8 @@ class ProjectStore:
         if not links or not rows:
             return
         ids = [r["id"] for r in rows]
+        # A code merged into another (even on another laptop, later) counts as its target.
+        targets = crosschecks.code_targets(conn)
         for link_type, own, other, attr in links:
             table = ROW_CLASSES[link_type].__table__
             found: dict[str, list[Any]] = {}
@@ -568,9 +570,11 @@ class ProjectStore:
                 q = select(table).where(table.c[own].in_(chunk), table.c.deleted.is_(False))
                 for row in conn.execute(q).mappings():
                     item = (row[other], row["relation"]) if attr == "theories" else row[other]
+                    if other == "code_id":
+                        item = targets.get(item, item)
                     found.setdefault(row[own], []).append(item)
             for r in rows:
-                r[attr] = tuple(sorted(found.get(r["id"], []), key=lambda x: str(x)))
+                r[attr] = tuple(sorted(set(found.get(r["id"], [])), key=lambda x: str(x)))
 
     def _select_rows(
         self, conn: Connection, etype: str, include_deleted: bool, filters: dict[str, Any],
@@ -807,6 +811,7 @@ class ProjectStore:
             entities = conn.execute(
                 select(ChangeRow.entity_type, ChangeRow.entity_id).distinct()).all()
             reproject_many(conn, [(t, i) for t, i in entities])
+            crosschecks.refresh(conn)
             return len(entities)
 
     def integrity_check(self) -> list[str]:
@@ -994,6 +999,8 @@ class UnitOfWork:
                     write_projections(conn, etype, {
                         eid: project_entity(etype, eid, self._cache[(etype, eid)])
                         for eid in sorted(ids)})
+                if crosschecks.WATCHED.intersection(self._touched):
+                    crosschecks.refresh(conn)
                 conn.commit()
                 self.changed = rec.Changed(
                     {t: frozenset(ids) for t, ids in self._touched.items()}, self._count)
@@ -1125,7 +1132,15 @@ class UnitOfWork:
     def unlink(self, link_type: str, **keys: Any) -> bool:
         spec = ENTITIES[link_type]
         lid = link_id(link_type, *(str(keys[k]) for k in spec.key))
-        return self.delete(link_type, lid)
+        done = self.delete(link_type, lid)
+        if "code_id" in spec.key:
+            # a tagging made with a code since merged into this one shows as this code
+            for alias, target in crosschecks.code_targets(self.conn).items():
+                if target == keys["code_id"]:
+                    other = {**keys, "code_id": alias}
+                    done |= self.delete(link_type, link_id(
+                        link_type, *(str(other[k]) for k in spec.key)))
+        return done
 
     def resolve(self, etype: str, eid: str, field_name: str, value: Any) -> None:
         """Write one value that supersedes every concurrent value of a field."""

@@ -97,3 +97,135 @@ def test_two_coordinators_settle_differently_then_one_edits(
     assert "edited again" in [v.value for v in found[0].values]
     assert run(["conflicts", str(a)]) == 0
     assert "edited again" in capsys.readouterr().out
+
+
+def code_id_named(s: Session, name: str) -> str:
+    return next(c.id for c in s.store.list("code", include_deleted=True) if c.name == name)
+
+
+def test_coding_with_a_code_merged_elsewhere_is_counted_under_its_target(
+        base_project, tmp_path, monkeypatch, capsys) -> None:
+    coord, lan, sam = (tmp_path / f"{n}.cmo" for n in ("coord", "lan", "sam"))
+    for p in (coord, lan, sam):
+        shutil.copy2(base_project, p)
+    laptop(monkeypatch, tmp_path, "coord")
+    with Session.open(coord, coder="Coordinator") as s:
+        coding.merge_codes(s, code_id_named(s, "Stigma"), code_id_named(s, "Trust"))
+    laptop(monkeypatch, tmp_path, "sam")
+    assert run(["merge", str(sam), str(coord)]) == 0
+    with Session.open(sam, coder="Sam") as s:
+        coding.create_cmoc(s, study_id(s, "Ahmed 2019"), {"statement": "Sam's"},
+                           code_ids=[code_id_named(s, "Trust")])
+    laptop(monkeypatch, tmp_path, "lan")
+    with Session.open(lan, coder="Lan") as s:  # Lan has not heard of the merge yet
+        lan_cmoc, _ = coding.create_cmoc(s, study_id(s, "Ahmed 2019"), {"statement": "Lan's"},
+                                         code_ids=[code_id_named(s, "Stigma")])
+    laptop(monkeypatch, tmp_path, "coord")
+    assert run(["merge", str(coord), str(lan), str(sam)]) == 0
+    with Session.open(coord, coder="Coordinator") as s:
+        trust = code_id_named(s, "Trust")
+        assert s.store.get("cmoc", lan_cmoc).code_ids == (trust,)
+    with Session.open(coord, coder="Lan") as s:  # and Lan can take it off again
+        coding.set_cmoc_codes(s, lan_cmoc, [])
+        assert s.store.get("cmoc", lan_cmoc).code_ids == ()
+        coding.set_cmoc_codes(s, lan_cmoc, [trust])
+    capsys.readouterr()
+    assert run(["agreement", str(coord), "--coders", "Lan,Sam", "--json"]) == 0
+    import json
+    report = json.loads(capsys.readouterr().out)
+    assert report["pooled"]["percent"] == 100.0
+
+
+def test_a_code_deleted_while_another_coder_uses_it_is_a_conflict(
+        base_project, tmp_path, monkeypatch, capsys) -> None:
+    coord, lan = tmp_path / "coord.cmo", tmp_path / "lan.cmo"
+    shutil.copy2(base_project, coord)
+    shutil.copy2(base_project, lan)
+    laptop(monkeypatch, tmp_path, "coord")
+    with Session.open(coord, coder="Coordinator") as s:
+        coding.delete_code(s, code_id_named(s, "Stigma"))
+    laptop(monkeypatch, tmp_path, "lan")
+    with Session.open(lan, coder="Lan") as s:
+        cm, _ = coding.create_cmoc(s, study_id(s, "Ahmed 2019"), {"statement": "Lan's"},
+                                   code_ids=[code_id_named(s, "Stigma")])
+    laptop(monkeypatch, tmp_path, "coord")
+    assert run(["merge", str(coord), str(lan)]) == 0
+    found = [c for c in conflicts_of(coord) if c.entity_type == "code"]
+    assert len(found) == 1 and found[0].field == "exists"
+    assert "Lan" in {v.coder_name for v in found[0].values}
+    # restoring the code brings the tagging back into view
+    with Session.open(coord, coder="Coordinator") as s:
+        from cmo_desk.services import merging
+        merging.resolve_exists(s, "code", found[0].entity_id, keep=True)
+        assert not s.store.conflicts()
+        assert s.store.get("cmoc", cm).code_ids == (found[0].entity_id,)
+
+
+def test_keeping_a_used_code_deleted_removes_its_taggings_and_settles_it(
+        base_project, tmp_path, monkeypatch) -> None:
+    coord, lan = tmp_path / "coord.cmo", tmp_path / "lan.cmo"
+    shutil.copy2(base_project, coord)
+    shutil.copy2(base_project, lan)
+    with Session.open(coord, coder="Coordinator") as s:
+        coding.delete_code(s, code_id_named(s, "Stigma"))
+    with Session.open(lan, coder="Lan") as s:
+        cm, _ = coding.create_cmoc(s, study_id(s, "Ahmed 2019"), {"statement": "Lan's"},
+                                   code_ids=[code_id_named(s, "Stigma")])
+    assert run(["merge", str(coord), str(lan)]) == 0
+    with Session.open(coord, coder="Coordinator") as s:
+        from cmo_desk.services import merging
+        stigma = code_id_named(s, "Stigma")
+        merging.resolve_exists(s, "code", stigma, keep=False)
+        assert not s.store.conflicts()
+        assert s.store.get("cmoc", cm).code_ids == ()
+        assert s.store.get("code", stigma) is None
+
+
+def test_a_study_deleted_while_a_cmoc_on_it_is_edited_is_a_conflict(
+        base_project, tmp_path, monkeypatch) -> None:
+    with Session.open(base_project, coder="Lan") as s:
+        cm, _ = coding.create_cmoc(s, study_id(s, "Ahmed 2019"), {"statement": "first"})
+        sid = study_id(s, "Ahmed 2019")
+    coord, lan = tmp_path / "coord.cmo", tmp_path / "lan.cmo"
+    shutil.copy2(base_project, coord)
+    shutil.copy2(base_project, lan)
+    laptop(monkeypatch, tmp_path, "coord")
+    with Session.open(coord, coder="Coordinator") as s, s.write() as uow:
+        uow.delete("cmoc", cm)
+        uow.delete("study", sid)
+    laptop(monkeypatch, tmp_path, "lan")
+    with Session.open(lan, coder="Lan") as s:
+        coding.update_cmoc(s, cm, {"statement": "second"})
+    laptop(monkeypatch, tmp_path, "coord")
+    assert run(["merge", str(coord), str(lan)]) == 0
+    found = {(c.entity_type, c.field) for c in conflicts_of(coord)}
+    assert ("cmoc", "exists") in found
+    with Session.open(coord, coder="Coordinator") as s:
+        from cmo_desk.services import merging
+        merging.resolve_exists(s, "cmoc", cm, keep=True)
+        # the CMOC lives, but on a deleted study: that is a conflict for a person too
+        assert [(c.entity_type, c.entity_id) for c in s.store.conflicts()] == [("study", sid)]
+        merging.resolve_exists(s, "study", sid, keep=True)
+        assert not s.store.conflicts()
+        assert s.store.get("study", sid) is not None
+
+
+def test_a_code_parent_cycle_made_on_two_laptops_is_a_conflict(
+        base_project, tmp_path, monkeypatch, capsys) -> None:
+    a, b = tmp_path / "a.cmo", tmp_path / "b.cmo"
+    shutil.copy2(base_project, a)
+    shutil.copy2(base_project, b)
+    with Session.open(a, coder="Lan") as s:
+        trust, stigma = code_id_named(s, "Trust"), code_id_named(s, "Stigma")
+        coding.update_code(s, trust, {"parent_id": stigma})
+    with Session.open(b, coder="Sam") as s:
+        coding.update_code(s, stigma, {"parent_id": trust})
+    assert run(["merge", str(a), str(b)]) == 0
+    (conflict,) = conflicts_of(a)
+    assert conflict.entity_type == "code" and conflict.field == "parent_id"
+    assert conflict.kind == "parent_cycle"
+    capsys.readouterr()
+    assert run(["check", str(a)]) == 0
+    assert run(["resolve", str(a), "--entity", f"code:{conflict.entity_id}",
+                "--field", "parent_id", "--value", "null"]) == 0
+    assert not conflicts_of(a)
