@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cmo_desk.domain import records as rec
-from cmo_desk.domain.errors import ValidationError
+from cmo_desk.domain.errors import ReadOnlyError, ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import ENTITIES, EXISTS
 from cmo_desk.services import backups, coding
@@ -111,6 +111,10 @@ def merge_projects(session: Session, others: Sequence[str | Path],
     paths = [Path(p) for p in others]
     if not paths:
         raise ValidationError(tr("Give at least one coder's copy of the project to merge."))
+    if store.read_only and not dry_run:
+        raise ReadOnlyError(store.read_only_reason or tr(
+            "This project is open read-only, so nothing can be merged into it. Close the other "
+            "desk that has it open, then merge again."))
     for p in paths:
         check_mergeable(store, p)
     names: dict[str, str] = {}

@@ -180,6 +180,10 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                 conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
                 conn.commit()
                 return stats
+            # Take the project's write lock first: when another program holds it, the merge
+            # stops here, before a backup is made for a merge that cannot happen.
+            conn.exec_driver_sql(
+                "UPDATE main.meta SET value = value WHERE key = 'project_id'")
             if before_write is not None:
                 before_write()
             conn.exec_driver_sql(f"INSERT INTO main.changes ({_COLUMNS}) "
