@@ -19,7 +19,12 @@ from cmo_desk.domain.schema import ENTITIES, EXISTS
 from cmo_desk.services import backups, coding
 from cmo_desk.services.session import Session
 from cmo_desk.store import crosschecks
-from cmo_desk.store.merging import check_mergeable, merge_file, write_bundle
+from cmo_desk.store.merging import (
+    check_mergeable,
+    merge_file,
+    write_bundle,
+    write_delta_bundle,
+)
 from cmo_desk.store.project_store import MergeStats, ProjectStore
 
 BUNDLE_SUFFIX = ".cmobundle"
@@ -128,15 +133,30 @@ def merge_projects(session: Session, others: Sequence[str | Path],
     return reports
 
 
-def make_bundle(session: Session, dest: str | Path) -> tuple[Path, int]:
-    """Write the change log without document bytes; returns the file and how many changes."""
+def _bundle_path(dest: str | Path) -> Path:
     dest = Path(dest)
     if not dest.suffix:
         dest = dest.with_suffix(BUNDLE_SUFFIX)
     if not dest.parent.exists():
         raise ValidationError(tr("The folder {folder} does not exist. Create it first.")
                               .format(folder=dest.parent))
+    return dest
+
+
+def make_bundle(session: Session, dest: str | Path) -> tuple[Path, int]:
+    """Write the change log without document bytes; returns the file and how many changes."""
+    dest = _bundle_path(dest)
     return dest, write_bundle(session.store, dest)
+
+
+def make_delta_bundle(session: Session, dest: str | Path,
+                      theirs: str | Path) -> tuple[Path, int, int]:
+    """Write only what ``theirs`` lacks (changes, and document files by hash), compressed.
+
+    Returns the file, how many changes and how many document files it holds."""
+    dest = _bundle_path(dest)
+    n, blobs = write_delta_bundle(session.store, dest, Path(theirs))
+    return dest, n, blobs
 
 
 # -- conflicts -----------------------------------------------------------------------------

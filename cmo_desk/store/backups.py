@@ -21,6 +21,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from cmo_desk.domain.i18n import tr
+from cmo_desk.store.readonly import read_uri
 from cmo_desk.store.site import APP_NAME
 
 BACKUP_DIR_NAME = "backups"
@@ -98,7 +99,7 @@ def _counts(path: Path) -> tuple[dict[str, int], int | None, bool]:
     try:
         if read_header(path) != SQLITE_HEADER:
             return {}, None, False
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(read_uri(path), uri=True)
         try:
             counts = {}
             for etype in COUNTED:
@@ -159,7 +160,7 @@ def copy_database(src: Path, dest: Path) -> None:
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
     try:
-        s = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+        s = sqlite3.connect(read_uri(src), uri=True)
         d = sqlite3.connect(tmp)
         try:
             s.backup(d)
@@ -276,7 +277,7 @@ def quick_check(path: Path, thorough: bool = True) -> list[str]:
             return [tr("It is not an SQLite file.")]
         if _truncated(path):
             return [tr("The file is shorter than it should be: it was cut off while copying.")]
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(read_uri(path), uri=True)
         try:
             rows = ["ok"] if not thorough else [
                 str(r[0]).replace("\n", "; ") for r in con.execute("PRAGMA quick_check").fetchall()]
@@ -310,7 +311,7 @@ def list_backups_one(path: Path) -> BackupInfo:
 
 def project_id_of(path: Path) -> str | None:
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(read_uri(path), uri=True)
         try:
             row = con.execute("SELECT value FROM meta WHERE key='project_id'").fetchone()
         finally:
@@ -383,7 +384,7 @@ def full_check(project: str | os.PathLike[str], projection: bool = True) -> list
     inspect_file(project)  # raises DamagedProjectError / ProjectError with its own message
     problems: list[str] = []
     try:
-        con = sqlite3.connect(f"file:{project}?mode=ro", uri=True)
+        con = sqlite3.connect(read_uri(project), uri=True)
         try:
             rows = [line.strip() for r in con.execute("PRAGMA integrity_check").fetchall()
                     for line in str(r[0]).splitlines()

@@ -6,15 +6,16 @@ log, so merge order and repetition cannot matter. The other file is only read.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import zlib
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -24,6 +25,7 @@ from cmo_desk.domain.changelog import FUTURE_WARNING_MS, row_matches_id
 from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProjectError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store import crosschecks
+from cmo_desk.store.readonly import has_pending_log, read_uri
 from cmo_desk.store.project_store import (
     FORMAT_VERSION,
     MergeStats,
@@ -42,53 +44,67 @@ _COLUMNS = "change_id, entity_type, entity_id, field, value, wall, counter, site
     "parents, seen"
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def check_mergeable(store: ProjectStore, other: Path) -> dict[str, str]:
+    """Refuse a file that is not a copy of this project (or is the project itself)."""
     other = Path(other)
     if other.resolve() == store.path.resolve():
-        raise ProjectError(f"{other.name} is the project itself; choose another coder's copy.")
-    meta = inspect_file(other)
+        raise ProjectError(tr("{name} is the project itself; choose another coder's copy.")
+                           .format(name=other.name))
+    with reading(other) as (plain, _uri):
+        return _check_plain(store, plain, other)
+
+
+def _check_plain(store: ProjectStore, plain: Path, other: Path) -> dict[str, str]:
+    try:
+        meta = inspect_file(plain)
+    except ProjectError as err:
+        raise type(err)(str(err).replace(str(plain), str(other))) from None
     check_compatible(meta, other)
     if meta["project_id"] != store.project_id:
-        raise WrongProjectError(
-            f"{other.name} belongs to a different project (id {meta['project_id'][:8]}…, this "
-            f"project is {store.project_id[:8]}…). Nothing was merged. Merge only copies of "
-            "this project.")
+        raise WrongProjectError(tr(
+            "{name} belongs to a different project (id {other_id}…, this project is "
+            "{this_id}…). Nothing was done. Use only copies of this project.").format(
+            name=other.name, other_id=meta["project_id"][:8], this_id=store.project_id[:8]))
     return meta
 
 
-def read_only_uri(path: Path) -> str:
-    """An SQLite URI that only reads a file: safe on a write-protected stick, never writes -shm.
-
-    ``immutable`` tells SQLite that nobody changes the file while it is read, so it needs no
-    lock or shared-memory file beside it (which a read-only folder cannot hold). Only for a file
-    with no write-ahead log beside it (see ``reading``).
-    """
-    return "file:" + quote(str(Path(path).resolve())) + "?mode=ro&immutable=1"
-
-
 @contextmanager
-def reading(path: Path) -> Iterator[str]:
-    """A read-only URI for an incoming file, which is never written to.
+def reading(path: Path) -> Iterator[tuple[Path, str]]:
+    """A plain SQLite file for an incoming copy or bundle, and a read-only URI for it.
 
-    A file whose edits still sit in a ``-wal`` file beside it (a desk has it open, or it was
-    copied with its log) is read from a temporary copy of both, so no saved edit is missed and
-    nothing is written beside the original.
+    The incoming file is never written to. A compressed bundle is unpacked into a temporary
+    folder (a damaged one is refused whole). A file whose edits still sit in a ``-wal`` file
+    beside it (a desk has it open, or it was copied with its log) is read from a temporary copy
+    of both, so no saved edit is missed and nothing is written beside the original.
     """
     path = Path(path)
-    wal = Path(str(path) + "-wal")
     try:
-        pending = wal.exists() and wal.stat().st_size > 0
+        with open(path, "rb") as fh:
+            compressed = fh.read(2) == GZIP_MAGIC
     except OSError:
-        pending = False
-    if not pending:
-        yield read_only_uri(path)
+        compressed = False  # inspect_file says what is wrong with the path
+    if not compressed and not has_pending_log(path):
+        # nobody may write the file while it is merged: read it as it stands, lock-free
+        yield path, read_uri(path, immutable=True)
         return
     folder = Path(tempfile.mkdtemp(prefix="cmo-desk-incoming-"))
     try:
-        copy = folder / path.name
-        shutil.copyfile(path, copy)
-        shutil.copyfile(wal, Path(str(copy) + "-wal"))
-        yield "file:" + quote(str(copy)) + "?mode=ro"
+        copy = folder / (path.stem + ".cmo")
+        if compressed:
+            try:
+                with gzip.open(path, "rb") as src, open(copy, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+            except (OSError, EOFError, zlib.error) as err:
+                raise DamagedProjectError(tr(
+                    "{name} is damaged ({detail}); nothing was taken from it. Ask for the "
+                    "bundle to be sent again.").format(name=path.name, detail=err)) from None
+        else:
+            shutil.copyfile(path, copy)
+            shutil.copyfile(Path(str(path) + "-wal"), Path(str(copy) + "-wal"))
+        yield copy, read_uri(copy, immutable=False)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -102,8 +118,12 @@ def merge_file(store: ProjectStore, other: Path, dry_run: bool = False,
     what does not match is left out (and counted); its visible tables and conflict list are never
     read. ``before_write`` runs once it is known that something will be written (a backup).
     """
-    check_mergeable(store, other)
-    with reading(other) as source:
+    other = Path(other)
+    if other.resolve() == store.path.resolve():
+        raise ProjectError(tr("{name} is the project itself; choose another coder's copy.")
+                           .format(name=other.name))
+    with reading(other) as (plain, source):
+        _check_plain(store, plain, other)
         return _merge_from(store, other, source, dry_run, before_write)
 
 
@@ -246,46 +266,93 @@ def _drop_unsound(conn: Connection) -> int:
     return len(bad)
 
 
+_BUNDLE_TABLES = ('meta', 'changes', 'blobs', 'alembic_version')
+
+
 def write_bundle(store: ProjectStore, dest: Path) -> int:
     """A small file with the change log but no document bytes; it merges like the full file."""
-    dest = Path(dest)
+    n, _blobs = _write_bundle(store, Path(dest), None)
+    return n
+
+
+def write_delta_bundle(store: ProjectStore, dest: Path, theirs: Path) -> tuple[int, int]:
+    """Only what ``theirs`` lacks: the changes it does not hold and the document files (by hash)
+    it does not hold, compressed. Merging it into ``theirs`` gives what merging the whole
+    project would. ``theirs`` is the receiver's project or the last file received from them.
+    Returns how many changes and document files were written."""
+    theirs = Path(theirs)
+    if theirs.resolve() == store.path.resolve():
+        raise ProjectError(tr(
+            "{name} is this project itself; give the receiver's copy (or the last file you "
+            "received from them) after --for.").format(name=theirs.name))
+    with reading(theirs) as (plain, uri):
+        _check_plain(store, plain, theirs)
+        return _write_bundle(store, Path(dest), uri)
+
+
+def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None) -> tuple[int, int]:
     if dest.exists():
-        raise ProjectError(f"{dest} already exists. Choose another name.")
+        raise ProjectError(tr("{path} already exists. Choose another name.").format(path=dest))
+    folder = Path(tempfile.mkdtemp(prefix="cmo-desk-bundle-", dir=None))
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
     try:
-        schema = [
-            r[0] for r in src.execute(
-                "SELECT sql FROM sqlite_master WHERE type IN ('table','index') AND sql IS NOT NULL "
-                "AND name IN ('meta','changes','blobs','alembic_version','ix_changes_entity',"
-                "'ix_changes_clock')")
-        ]
-        src.close()
-        out = sqlite3.connect(tmp)
+        src = sqlite3.connect(read_uri(store.path), uri=True)
+        try:
+            marks = ",".join("?" * len(_BUNDLE_TABLES))
+            schema = [r[0] for r in src.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL "
+                f"AND name IN ({marks})", _BUNDLE_TABLES)]
+        finally:
+            src.close()
+        plain = folder / "bundle.cmo" if theirs_uri else tmp
+        out = sqlite3.connect(plain)
         try:
             for sql in schema:
                 out.execute(sql)
-            out.execute("ATTACH DATABASE ? AS src", (str(store.path.resolve()),))
+            out.execute("ATTACH DATABASE ? AS src", (read_uri(store.path),))
             out.execute("INSERT INTO meta SELECT * FROM src.meta")
             out.execute("INSERT INTO alembic_version SELECT * FROM src.alembic_version")
-            out.execute(f"INSERT INTO changes ({_COLUMNS}) SELECT {_COLUMNS} FROM src.changes")
+            blobs = 0
+            if theirs_uri is None:
+                out.execute(f"INSERT INTO changes ({_COLUMNS}) SELECT {_COLUMNS} FROM src.changes")
+            else:
+                out.execute("ATTACH DATABASE ? AS theirs", (theirs_uri,))
+                out.execute(
+                    f"INSERT INTO changes ({_COLUMNS}) SELECT {_COLUMNS} FROM src.changes s "
+                    "WHERE NOT EXISTS (SELECT 1 FROM theirs.changes t "
+                    "WHERE t.change_id = s.change_id)")
+                has_blobs = out.execute(
+                    "SELECT count(*) FROM theirs.sqlite_master WHERE name = 'blobs'").fetchone()[0]
+                held = ("SELECT sha256 FROM theirs.blobs" if has_blobs else
+                        "SELECT json_extract(value, '$') FROM theirs.changes "
+                        "WHERE entity_type = 'document' AND field = 'sha256'")
+                out.execute(
+                    "INSERT INTO blobs (sha256, size, data) SELECT sha256, size, data "
+                    f"FROM src.blobs WHERE sha256 NOT IN ({held})")
+                blobs = out.execute("SELECT count(*) FROM blobs").fetchone()[0]
             n = out.execute("SELECT count(*) FROM changes").fetchone()[0]
             out.commit()
             out.execute("DETACH DATABASE src")
+            if theirs_uri is not None:
+                out.execute("DETACH DATABASE theirs")
         finally:
             out.close()
+        if theirs_uri is not None:
+            with open(plain, "rb") as fh, gzip.open(tmp, "wb", compresslevel=9) as gz:
+                shutil.copyfileobj(fh, gz, 1 << 20)
         _fsync_path(tmp)
         tmp.replace(dest)
+    except sqlite3.DatabaseError as err:
+        tmp.unlink(missing_ok=True)
+        raise ProjectError(tr("The bundle could not be written ({detail}); nothing was "
+                              "written.").format(detail=err)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     finally:
-        try:
-            src.close()
-        except sqlite3.Error:
-            pass
-    return int(n)
+        shutil.rmtree(folder, ignore_errors=True)
+    return int(n), int(blobs)
 
 
 def bundle_format() -> str:

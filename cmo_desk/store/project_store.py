@@ -51,6 +51,7 @@ from cmo_desk.domain.textsearch import fts_query, index_text
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store import backups, crosschecks, locking
 from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
+from cmo_desk.store.readonly import read_uri
 from cmo_desk.store.site import Site
 
 #: A backup on opening is skipped when the newest backup is younger than this.
@@ -148,7 +149,7 @@ def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
 
 def _make_engine(path: Path, read_only: bool = False) -> Engine:
     if read_only:
-        uri = f"file:{path}?mode=ro"
+        uri = read_uri(path)
         engine = create_engine(
             "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
         )
@@ -195,7 +196,7 @@ def inspect_file(path: Path) -> dict[str, str]:
             "{path} is not a CMO Desk project (it is not an SQLite file). "
             "Choose a .cmo file, or restore a backup with 'cmo-desk backups'.").format(path=path))
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(read_uri(path), uri=True)
         try:
             rows = dict(con.execute("SELECT key, value FROM meta").fetchall())
             try:

@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
                        help="write a small file with the changes but no document bytes")
     add_project_arg(p)
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    p.add_argument("--for", dest="theirs", type=Path, metavar="THEIRS",
+                   help="only what THEIRS lacks (the receiver's project, or the last file you "
+                        "received from them), compressed, with the document files they lack")
     p.set_defaults(func=cmd_bundle)
 
     p = sub.add_parser("repair", parents=[parent],
@@ -168,6 +171,13 @@ def cmd_repair(args: argparse.Namespace) -> int:
 
 def cmd_bundle(args: argparse.Namespace) -> int:
     with open_session(args, read_only=True) as session:
+        if args.theirs is not None:
+            dest, n, blobs = merging.make_delta_bundle(session, args.output, args.theirs)
+            print(tr("Wrote {path}: {n} changes and {blobs} document file(s) that {theirs} "
+                     "lacks ({size} KB).").format(path=dest, n=n, blobs=blobs,
+                                                 theirs=args.theirs.name,
+                                                 size=max(1, dest.stat().st_size // 1024)))
+            return 0
         dest, n = merging.make_bundle(session, args.output)
     print(tr("Wrote {path} ({n} changes, no document files).").format(path=dest, n=n))
     return 0
