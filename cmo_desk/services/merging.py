@@ -7,7 +7,7 @@ leaves the project exactly as it was. Each merge runs after a backup of the proj
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from cmo_desk.services.session import Session
 from cmo_desk.store import crosschecks
 from cmo_desk.store.merging import (
     check_mergeable,
+    coders_of_site,
     merge_file,
     write_bundle,
     write_delta_bundle,
@@ -51,6 +52,17 @@ class MergeReport:
     rejected_blobs: int = 0
     #: The laptop (site id) whose clock ran furthest ahead, when some changes were far ahead.
     future_site: str | None = None
+    #: Who worked on that laptop (coder names), to recognise it by.
+    future_coders: tuple[str, ...] = ()
+
+    @property
+    def future_laptop(self) -> str:
+        """The laptop whose clock is wrong, in words: its site id and who used it."""
+        site = (self.future_site or "?")[:8]
+        if self.future_coders:
+            return tr("{site} (used by {names})").format(site=site,
+                                                          names=", ".join(self.future_coders))
+        return site
 
     @property
     def changed_nothing(self) -> bool:
@@ -129,7 +141,11 @@ def merge_projects(session: Session, others: Sequence[str | Path],
         stats = merge_file(store, p, dry_run=dry_run,
                            before_write=lambda: made.append(backup_before_merge(session)))
         _coder_names(store, stats, names)
-        reports.append(_report(p, made[0] if made else None, stats, names, dry_run))
+        report = _report(p, made[0] if made else None, stats, names, dry_run)
+        if stats.future_site and not dry_run:
+            report = replace(report, future_coders=tuple(
+                names.get(c, c) for c in coders_of_site(store, stats.future_site)))
+        reports.append(report)
     return reports
 
 

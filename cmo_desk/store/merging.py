@@ -357,3 +357,11 @@ def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None) -> tu
 
 def bundle_format() -> str:
     return json.dumps({"format_version": FORMAT_VERSION})
+
+
+def coders_of_site(store: ProjectStore, site_id: str, limit: int = 3) -> list[str]:
+    """Ids of the coders who worked on one laptop (site), as the project's log records them."""
+    with store.engine.connect() as conn:
+        return [r[0] for r in conn.exec_driver_sql(
+            "SELECT DISTINCT coder_id FROM changes WHERE site_id = ? AND coder_id IS NOT NULL "
+            "LIMIT ?", (site_id, limit))]

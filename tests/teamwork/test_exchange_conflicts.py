@@ -229,3 +229,61 @@ def test_a_code_parent_cycle_made_on_two_laptops_is_a_conflict(
     assert run(["resolve", str(a), "--entity", f"code:{conflict.entity_id}",
                 "--field", "parent_id", "--value", "null"]) == 0
     assert not conflicts_of(a)
+
+
+def test_a_laptop_years_fast_does_not_drag_others_and_is_named(
+        base_project, tmp_path, monkeypatch, capsys) -> None:
+    import time as _time
+
+    from cmo_desk.domain import changelog
+    from cmo_desk.store.site import Site
+
+    a, c = tmp_path / "a.cmo", tmp_path / "c.cmo"
+    shutil.copy2(base_project, a)
+    shutil.copy2(base_project, c)
+    fast_ms = int(_time.time() * 1000) + 14 * 365 * 24 * 3600 * 1000
+    laptop(monkeypatch, tmp_path, "fast")
+    real_init = changelog.HybridClock.__init__
+
+    def fast_clock(self, wall=0, counter=0, now=None):
+        real_init(self, wall, counter, now=lambda: fast_ms)
+
+    monkeypatch.setattr(changelog.HybridClock, "__init__", fast_clock)
+    with Session.open(c, coder="Chen Fast") as s:
+        coding.update_study(s, study_id(s, "Ahmed 2019"), {"title": "Edited in 2040"})
+        fast_site = s.store.site.site_id
+    monkeypatch.setattr(changelog.HybridClock, "__init__", real_init)
+    laptop(monkeypatch, tmp_path, "right")
+    capsys.readouterr()
+    assert run(["merge", str(a), str(c)]) == 0
+    err = capsys.readouterr().err
+    assert fast_site[:8] in err and "Chen Fast" in err
+    with Session.open(a, coder="Lan") as s:
+        right_site = s.store.site.site_id
+        coding.update_study(s, study_id(s, "Brown 2021"), {"title": "Edited today"})
+        mine = [ch for ch in s.store.changes_for("study", study_id(s, "Brown 2021"))
+                if ch.field == "title" and ch.site_id == right_site]
+    assert mine and mine[0].wall < int(_time.time() * 1000) + 3600 * 1000
+    assert Site.load(tmp_path / "config-right").wall < fast_ms - 365 * 24 * 3600 * 1000
+    # a third laptop merging the coordinator's file still names the fast laptop, not this one
+    b = tmp_path / "b.cmo"
+    shutil.copy2(base_project, b)
+    laptop(monkeypatch, tmp_path, "third")
+    capsys.readouterr()
+    assert run(["merge", str(b), str(a)]) == 0
+    err = capsys.readouterr().err
+    assert fast_site[:8] in err and right_site[:8] not in err
+
+
+def test_repair_sets_back_a_clock_left_in_the_future(base_project, tmp_path, monkeypatch,
+                                                     capsys) -> None:
+    from cmo_desk.store.site import Site
+
+    laptop(monkeypatch, tmp_path, "poisoned")
+    site = Site.load()
+    site.wall = 2_200_000_000_000  # 2039
+    site.save()
+    capsys.readouterr()
+    assert run(["repair", str(base_project)]) == 0
+    assert "set back" in capsys.readouterr().out
+    assert Site.load().wall < 2_000_000_000_000

@@ -145,10 +145,10 @@ def _warn(r: merging.MergeReport) -> None:
               file=sys.stderr)
     if r.far_future:
         print(tr("cmo-desk: warning: {n} changes in {name} are dated more than a day in the "
-                 "future; the clock of the laptop {site} is wrong (this laptop's clock was not "
-                 "moved). The merge is still correct.").format(
-            n=r.far_future, name=r.source.name, site=(r.future_site or "?")[:8]),
-              file=sys.stderr)
+                 "future; the clock of laptop {site} is wrong (this laptop's clock was not "
+                 "moved). The merge is still correct. Set that laptop's date right, then run "
+                 "'cmo-desk repair' there.").format(
+            n=r.far_future, name=r.source.name, site=r.future_laptop), file=sys.stderr)
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
