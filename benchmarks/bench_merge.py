@@ -1,7 +1,9 @@
 """Merging three coders' copies of a 500-study project, then merging the same file again.
 
 Usage: python benchmarks/bench_merge.py [--studies N] [--keep DIR]
-Targets: the three merges together <= 10 s; the repeated merge <= 2 s and nothing added.
+Targets: the three merges together <= 10 s; the repeated merge <= 1 s and nothing added.
+Each incoming change is checked against its content id, and the merged records are projected
+from the log alone; the floor printed beside the figure is a bare SQL union of the same logs.
 """
 
 from __future__ import annotations
@@ -104,6 +106,22 @@ def main() -> int:
             copies.append(dest)
             print(f"{coder}: coded in {time.perf_counter() - t:.1f} s, "
                   f"{dest.stat().st_size / 1e6:.1f} MB")
+        # Floor: only reading the three incoming logs and appending them to a copy of the
+        # base's log with plain SQL (no checks, no projection), measured in this same run.
+        import sqlite3
+
+        scratch = folder / "floor.cmo"
+        shutil.copyfile(base, scratch)
+        t = time.perf_counter()
+        con = sqlite3.connect(scratch)
+        for c in copies:
+            con.execute("ATTACH DATABASE ? AS o", (str(c),))
+            con.execute("INSERT OR IGNORE INTO changes SELECT * FROM o.changes")
+            con.commit()
+            con.execute("DETACH DATABASE o")
+        con.close()
+        floor = time.perf_counter() - t
+        scratch.unlink()
         target = folder / "coordinator.cmo"
         shutil.copyfile(base, target)
         store = ProjectStore.open(target, site=Site(site_id=str(coder_id("site coordinator"))))
@@ -121,12 +139,13 @@ def main() -> int:
         repeat = time.perf_counter() - t
         info = store.info()
         store.close()
-        print(f"merging three copies: {three:.2f} s ({total} changes; target <= 10 s)")
+        print(f"merging three copies: {three:.2f} s ({total} changes; floor {floor:.2f} s "
+              f"for a bare union of the logs; target <= 10 s)")
         print(f"merging one again: {repeat:.2f} s, {again.new_changes} changes added "
-              f"(target <= 2 s, 0 added)")
+              f"(target <= 1 s, 0 added)")
         print(f"result: {info['excerpts']} excerpts, {info['cmocs']} CMOCs, "
               f"{info['conflicts']} conflicts")
-        ok = three <= 10 and repeat <= 2 and again.new_changes == 0
+        ok = three <= 10 and repeat <= 1 and again.new_changes == 0
         return 0 if ok else 1
     finally:
         if not args.keep:

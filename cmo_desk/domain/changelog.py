@@ -76,6 +76,19 @@ def change_id_for(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def _id_list(text: str) -> str | None:
+    """A stored list of change ids in the canonical form the content id uses (None if bad)."""
+    if text == "[]":
+        return "[]"
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+        return None
+    return canonical_json(sorted(items))
+
+
 def row_matches_id(
     change_id: Any, entity_type: Any, entity_id: Any, field_name: Any, value_json: Any,
     wall: Any, counter: Any, site_id: Any, coder_id: Any, parents_json: Any, seen_json: Any,
@@ -84,7 +97,8 @@ def row_matches_id(
 
     Anything unreadable (a value that is not JSON, parents that are not a list of ids, a clock
     that is not a whole number) does not match. Used on every change that arrives from another
-    file, which is untrusted input.
+    file, which is untrusted input. The value must be stored in canonical form (as the log
+    writes it), so the payload is assembled from the stored text without re-encoding it.
     """
     if not all(isinstance(x, str) for x in (change_id, entity_type, entity_id, field_name,
                                              value_json, site_id, parents_json, seen_json)):
@@ -94,20 +108,21 @@ def row_matches_id(
     if type(wall) is not int or type(counter) is not int:
         return False
     try:
-        value = json.loads(value_json)
-        parents = json.loads(parents_json)
-        seen = json.loads(seen_json)
+        json.loads(value_json)  # one JSON value, nothing more
     except ValueError:
         return False
-    if not (isinstance(parents, list) and isinstance(seen, list)
-            and all(isinstance(p, str) for p in parents) and all(isinstance(p, str) for p in seen)):
+    parents = _id_list(parents_json)
+    seen = _id_list(seen_json)
+    if parents is None or seen is None:
         return False
-    try:
-        expected = change_id_for(entity_type, entity_id, field_name, value, wall, counter,
-                                 site_id, coder_id, parents, seen)
-    except (TypeError, ValueError):
-        return False
-    return expected == change_id
+    dumps = json.dumps
+    payload = "[" + ",".join((
+        dumps(entity_type, ensure_ascii=False), dumps(entity_id, ensure_ascii=False),
+        dumps(field_name, ensure_ascii=False), value_json, str(wall), str(counter),
+        dumps(site_id, ensure_ascii=False),
+        "null" if coder_id is None else dumps(coder_id, ensure_ascii=False), parents, seen,
+    )) + "]"
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest() == change_id
 
 
 def make_change(

@@ -125,3 +125,27 @@ def test_a_clock_years_ahead_elsewhere_is_not_adopted_but_order_still_moves_on()
     now[0] += 1000
     clock.observe(now[0] + 60_000, 2)
     assert clock.tick() > (now[0] + 60_000, 2)
+
+
+@settings(max_examples=100, deadline=None)
+@given(value=st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+                          lambda inner: st.lists(inner, max_size=3)
+                          | st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+       field=st.text(min_size=1, max_size=8), coder=st.none() | st.text(max_size=8),
+       parents=st.lists(st.text(min_size=1, max_size=6), max_size=3))
+def test_a_stored_change_verifies_and_any_altered_copy_does_not(value, field, coder,
+                                                               parents) -> None:
+    import json as _json
+
+    from cmo_desk.domain.changelog import canonical_json, row_matches_id
+
+    c = make_change("study", "e1 🙂", field, value, 5, 1, "site", coder, parents, ["x"])
+    row = [c.change_id, c.entity_type, c.entity_id, c.field, canonical_json(c.value), c.wall,
+           c.counter, c.site_id, c.coder_id, _json.dumps(list(c.parents)), _json.dumps(["x"])]
+    assert row_matches_id(*row)
+    for k, bad in ((4, canonical_json([value])), (4, "not json {"), (5, 6), (5, "5"),
+                   (8, "someone else"), (9, '{"a": 1}'), (4, canonical_json(value) + ",1")):
+        altered = list(row)
+        altered[k] = bad
+        if altered[k] != row[k]:
+            assert not row_matches_id(*altered)
