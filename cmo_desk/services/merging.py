@@ -80,6 +80,7 @@ class MergeReport:
             "far_future_changes": self.far_future,
             "rejected_changes": self.rejected,
             "rejected_document_files": self.rejected_blobs,
+            "future_site": self.future_site,
             "dry_run": self.dry_run,
         }
 
