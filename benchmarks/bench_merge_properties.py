@@ -1,7 +1,7 @@
 """The merge state machine of tests/teamwork with many examples (the test suite runs about 100).
 
 Usage: python benchmarks/bench_merge_properties.py [--examples N] [--steps S]
-Prints how many examples ran (and every 500, the count so far), the time taken, and the target:
+Prints how many examples ran (and every 100, the count so far), the time taken, and the target:
 10,000 examples with every guarantee of MERGE.md holding after every step.
 """
 
@@ -36,7 +36,7 @@ def main() -> int:
         def teardown(self) -> None:
             super().teardown()
             count[0] += 1
-            if count[0] % 500 == 0:
+            if count[0] % 100 == 0:
                 print(f"  {count[0]} examples so far ({time.perf_counter() - started:.0f} s)",
                       flush=True)
 
