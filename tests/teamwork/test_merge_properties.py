@@ -23,7 +23,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from sqlalchemy import Engine, event
 
-from cmo_desk.domain.changelog import HybridClock
+from cmo_desk.domain.changelog import ADOPT_LIMIT_MS, HybridClock
 from cmo_desk.domain.ids import coder_id, link_id
 from cmo_desk.domain.schema import EXISTS
 from cmo_desk.store.merging import merge_file
@@ -139,6 +139,8 @@ class MergeMachine(RuleBasedStateMachine):
         self.last_clock: list[tuple[int, int]] = [(0, 0)] * REPLICAS
         self.counter = 0
         self.forged: set[str] = set()
+        # the template's first changes carry the real time of its making
+        self.max_now = [max(n, s.clock.wall) for n, s in zip(self.now, self.stores)]
 
     # -- helpers --
 
@@ -322,9 +324,11 @@ class MergeMachine(RuleBasedStateMachine):
                     if (x.entity_type, x.entity_id, x.field) == (c.entity_type, c.entity_id,
                                                                  c.field)]
 
-    @rule(i=replica, jump=st.sampled_from([-10 * DAY_MS, -60_000, -1, 0, 1, 5_000, 3 * DAY_MS]))
+    @rule(i=replica, jump=st.sampled_from([-10 * DAY_MS, -60_000, -1, 0, 1, 5_000, 3 * DAY_MS,
+                                           14 * 365 * DAY_MS]))
     def skew_clock(self, i: int, jump: int) -> None:
         self.now[i] += jump
+        self.max_now[i] = max(self.max_now[i], self.now[i])
 
     @rule(i=replica, j=replica)
     def merge(self, i: int, j: int) -> None:
@@ -353,6 +357,8 @@ class MergeMachine(RuleBasedStateMachine):
                 self.last_clock[i] = mine[-1]
             self.known_changes[i] = set(log)
             assert not self.forged & log.keys()
+            # a laptop never takes on another laptop's clock beyond its own time plus a margin
+            assert store.clock.wall <= self.max_now[i] + ADOPT_LIMIT_MS
             conn = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
             try:
                 # a coding never vanishes: a live tagging with a deleted code either follows
