@@ -205,6 +205,9 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
         print(f"{c.number}. {c.entity_type} \u00ab{c.label}\u00bb  [{c.entity_type}:{c.entity_id}]")
         field = tr("exists (deleted or kept)") if c.field == "exists" else c.field
         print("   " + tr("field: {field} ({kind})").format(field=field, kind=c.kind))
+        story = _kind_story(c.kind)
+        if story:
+            print("   " + story)
         for i, v in enumerate(c.values, start=1):
             data = c.to_dict()["values"][i - 1]
             print(f"   [{i}] {_show_value(v.value)}  \u2014 {data['coder'] or tr('(no coder)')}, "
@@ -213,6 +216,26 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
             started = "; ".join(_show_value(a) for a in c.ancestors)
             print("   " + tr("started from: {value}").format(value=started))
     return 0
+
+
+def _kind_story(kind: str) -> str:
+    """What happened, in words, for the conflicts between records and around deletions."""
+    return {
+        "edit_vs_delete": tr("Deleted on one laptop while changed on another. Settle it with "
+                             "--restore or --keep-deleted."),
+        "delete_vs_restore": tr("Deleted on one laptop while kept or restored (and perhaps "
+                                "changed) on another. Settle it with --restore or "
+                                "--keep-deleted."),
+        "code_in_use": tr("The code was deleted on one laptop while a coder applied it on "
+                          "another. --restore keeps the code; --keep-deleted removes those "
+                          "taggings."),
+        "study_in_use": tr("The study was deleted on one laptop while CMOCs on it were kept on "
+                           "another. --restore keeps the study; --keep-deleted deletes those "
+                           "CMOCs."),
+        "parent_cycle": tr("Codes were moved under each other on two laptops, so they form a "
+                           "circle. --pick N keeps move N (the others go to the top level); "
+                           "--value null puts this code at the top level."),
+    }.get(kind, "")
 
 
 def _parse_entity(text: str) -> tuple[str, str]:
