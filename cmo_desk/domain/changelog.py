@@ -76,6 +76,9 @@ def change_id_for(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
 def _id_list(text: str) -> str | None:
     """A stored list of change ids in the canonical form the content id uses (None if bad)."""
     if text == "[]":
@@ -115,12 +118,11 @@ def row_matches_id(
     seen = _id_list(seen_json)
     if parents is None or seen is None:
         return False
-    dumps = json.dumps
+    quote = _encode_str  # what canonical_json writes for a string
     payload = "[" + ",".join((
-        dumps(entity_type, ensure_ascii=False), dumps(entity_id, ensure_ascii=False),
-        dumps(field_name, ensure_ascii=False), value_json, str(wall), str(counter),
-        dumps(site_id, ensure_ascii=False),
-        "null" if coder_id is None else dumps(coder_id, ensure_ascii=False), parents, seen,
+        quote(entity_type), quote(entity_id), quote(field_name), value_json, str(wall),
+        str(counter), quote(site_id), "null" if coder_id is None else quote(coder_id),
+        parents, seen,
     )) + "]"
     return hashlib.sha256(payload.encode("utf-8")).hexdigest() == change_id
 
