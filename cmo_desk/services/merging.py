@@ -6,7 +6,8 @@ leaves the project exactly as it was. Each merge runs after a backup of the proj
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -362,8 +363,7 @@ class RepairReport:
 
 
 def _by_id(items: Any) -> dict[str, str]:
-    import json
-
+    """Items of a dump list keyed by id (or by their own text), for counting what differs."""
     out: dict[str, str] = {}
     for n, item in enumerate(items):
         key = item["id"] if isinstance(item, dict) and "id" in item else (
