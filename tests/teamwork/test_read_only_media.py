@@ -72,3 +72,24 @@ def test_a_copy_on_a_write_protected_stick_is_merged_and_read(copies, stick, cap
     with Session.open(mine, read_only=True) as s:
         assert "From the stick" in {c.statement for c in s.store.list("cmoc")}
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_a_copy_taken_with_its_wal_while_the_desk_was_open_brings_every_edit(
+        copies, tmp_path, capsys) -> None:
+    mine, sam = copies("lan"), copies("sam")
+    session = Session.open(sam, coder="Sam Okafor")
+    try:
+        coding.create_cmoc(session, study_id(session, "Ahmed 2019"), {"statement": "In the wal"})
+        wal = Path(str(sam) + "-wal")
+        assert wal.exists() and wal.stat().st_size > 0
+        folder = tmp_path / "usb"
+        folder.mkdir()
+        shutil.copyfile(sam, folder / "review.cmo")
+        shutil.copyfile(wal, folder / "review.cmo-wal")
+    finally:
+        session.close()
+    before = sorted(p.name for p in folder.iterdir())
+    assert run(["merge", str(mine), str(folder / "review.cmo")]) == 0
+    with Session.open(mine, read_only=True) as s:
+        assert "In the wal" in {c.statement for c in s.store.list("cmoc")}
+    assert sorted(p.name for p in folder.iterdir()) == before
