@@ -212,6 +212,8 @@ class EntityState:
 def heads_of(changes: Iterable[Change]) -> list[Change]:
     """The changes of one field that no other change of that field replaced."""
     items = list(changes)
+    if len(items) == 1:
+        return items  # most fields were written once (a change never replaces itself)
     replaced: set[str] = set()
     for c in items:
         replaced.update(c.parents)
