@@ -226,12 +226,12 @@ def _kind_story(kind: str) -> str:
         "delete_vs_restore": tr("Deleted on one laptop while kept or restored (and perhaps "
                                 "changed) on another. Settle it with --restore or "
                                 "--keep-deleted."),
-        "code_in_use": tr("The code was deleted on one laptop while a coder applied it on "
-                          "another. --restore keeps the code; --keep-deleted removes those "
-                          "taggings."),
-        "study_in_use": tr("The study was deleted on one laptop while CMOCs on it were kept on "
-                           "another. --restore keeps the study; --keep-deleted deletes those "
-                           "CMOCs."),
+        "code_in_use": tr("The code was deleted while excerpts or CMOCs still use it (perhaps "
+                          "coded on another laptop). --restore keeps the code; --keep-deleted "
+                          "removes those taggings."),
+        "study_in_use": tr("The study was deleted while CMOCs on it are still kept (perhaps "
+                           "edited on another laptop). --restore keeps the study; "
+                           "--keep-deleted deletes those CMOCs."),
         "parent_cycle": tr("Codes were moved under each other on two laptops, so they form a "
                            "circle. --pick N keeps move N (the others go to the top level); "
                            "--value null puts this code at the top level."),
