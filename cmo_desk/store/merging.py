@@ -254,16 +254,35 @@ def _unreadable(other: Path, err: BaseException) -> ProjectError:
 
 
 def _drop_unsound(conn: Connection) -> int:
-    """Remove incoming changes whose id does not match their content; return how many."""
+    """Leave out every incoming change of a record that has a change whose id does not match
+    its content; return how many changes were left out.
+
+    A whole record is held back, not only its altered change, so that no record arrives half
+    (a CMOC without its owner, say); an intact copy of the file brings it later.
+    """
     bad: list[int] = []
     for row in conn.exec_driver_sql(f"SELECT rowid, {_COLUMNS} FROM temp.incoming"):
         if not row_matches_id(*row[1:]):
             bad.append(row[0])
+    if not bad:
+        return 0
+    before = int(conn.exec_driver_sql("SELECT count(*) FROM temp.incoming").scalar())
+    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.held_back")
+    conn.exec_driver_sql("CREATE TEMP TABLE held_back (entity_type, entity_id)")
     for chunk in iter_chunks(bad, 500):
+        conn.exec_driver_sql(
+            "INSERT INTO temp.held_back SELECT entity_type, entity_id FROM temp.incoming "
+            f"WHERE rowid IN ({','.join('?' * len(chunk))})", tuple(chunk))
         conn.exec_driver_sql(
             f"DELETE FROM temp.incoming WHERE rowid IN ({','.join('?' * len(chunk))})",
             tuple(chunk))
-    return len(bad)
+    conn.exec_driver_sql(
+        "DELETE FROM temp.incoming WHERE EXISTS (SELECT 1 FROM temp.held_back h "
+        "WHERE h.entity_type IS temp.incoming.entity_type "
+        "AND h.entity_id IS temp.incoming.entity_id)")
+    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.held_back")
+    after = int(conn.exec_driver_sql("SELECT count(*) FROM temp.incoming").scalar())
+    return len(bad) + before - after
 
 
 _BUNDLE_TABLES = ('meta', 'changes', 'blobs', 'alembic_version')

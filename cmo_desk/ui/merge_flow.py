@@ -69,9 +69,10 @@ def summary_html(reports: Sequence[merging.MergeReport], written_after_cancel: b
             notes.append(tr("{n} changes carry a clock far in the future; check that laptop's "
                             "date.").format(n=r.far_future))
         if r.rejected or r.rejected_blobs:
-            notes.append(tr("{n} changes (and {m} document files) did not match their content "
-                            "and were left out: the file was altered or damaged. Ask for a "
-                            "fresh copy.").format(n=r.rejected, m=r.rejected_blobs))
+            notes.append(tr("{n} changes (and {m} document files) were left out: they, or "
+                            "other changes to the same records, did not match their content; "
+                            "the file was altered or damaged. Ask for a fresh copy.").format(
+                n=r.rejected, m=r.rejected_blobs))
         if r.backup:
             notes.append(tr("The project was backed up first: {name}").format(
                 name=r.backup.name))

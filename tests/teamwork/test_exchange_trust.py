@@ -62,7 +62,7 @@ def test_an_emptied_conflicts_table_does_not_hide_a_conflict(copies, capsys) -> 
     assert [x["field"] for x in visible(a)["conflicts"]] == ["label"]
 
 
-@pytest.mark.parametrize("forgery", ["flipped", "forged", "not_json", "bad_parents"])
+@pytest.mark.parametrize("forgery", ["flipped", "forged", "not_json", "bad_parents", "owner"])
 def test_a_tampered_change_is_left_out_and_reported(copies, capsys, forgery) -> None:
     a = copies("lan")
     b, cid = coded_copy(copies)
@@ -83,6 +83,9 @@ def test_a_tampered_change_is_left_out_and_reported(copies, capsys, forgery) -> 
     elif forgery == "not_json":
         tamper(b, "UPDATE changes SET value = 'not json {' "
                   "WHERE value = '\"Peers who share lived experience\"'")
+    elif forgery == "owner":
+        tamper(b, "UPDATE changes SET value = '\"someone else\"' "
+                  "WHERE entity_type = 'cmoc' AND field = 'owner_id'")
     else:
         tamper(b, "UPDATE changes SET parents = '{\"a\": 1}' "
                   "WHERE value = '\"Peers who share lived experience\"'")
@@ -90,7 +93,10 @@ def test_a_tampered_change_is_left_out_and_reported(copies, capsys, forgery) -> 
     assert run(["merge", str(a), str(b)]) == 0
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
-    assert "1 change" in captured.err and "left out" in captured.err and b.name in captured.err
+    assert "left out" in captured.err and b.name in captured.err
+    # the whole altered record is held back, never half of it: no CMOC without its owner
+    with Session.open(a, read_only=True) as s:
+        assert all(c.owner_id for c in s.store.list("cmoc", include_deleted=True))
     state = visible(a)
     texts = json.dumps(state, ensure_ascii=False)
     assert "nobody made" not in texts and "experiencE" not in texts

@@ -135,9 +135,10 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 def _warn(r: merging.MergeReport) -> None:
     if r.rejected:
-        print(tr("cmo-desk: warning: {n} change(s) in {name} did not match their content id "
-                 "(the file was altered or damaged) and were left out; everything else was "
-                 "merged. Ask for a fresh copy of {name} to bring the rest.").format(
+        print(tr("cmo-desk: warning: {n} change(s) in {name} were left out: they, or other "
+                 "changes to the same records, did not match their content id (the file was "
+                 "altered or damaged). Everything else was merged. Ask for a fresh copy of "
+                 "{name} to bring the rest.").format(
             n=r.rejected, name=r.source.name), file=sys.stderr)
     if r.rejected_blobs:
         print(tr("cmo-desk: warning: {n} document file(s) in {name} did not match their hash and "
