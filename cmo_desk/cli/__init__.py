@@ -9,7 +9,7 @@ from __future__ import annotations
 COMMAND_MODULES = {
     "agreement": "teamwork", "assign": "teamwork", "bundle": "teamwork",
     "conflicts": "teamwork", "duplicates": "teamwork", "merge": "teamwork",
-    "resolve": "teamwork", "submit": "teamwork",
+    "resolve": "teamwork", "submit": "teamwork", "repair": "teamwork",
     "backups": "safety", "check": "safety", "restore": "safety", "salvage": "safety",
     "demo": "project", "dump": "project", "info": "project", "new": "project",
     "export": "exporting",

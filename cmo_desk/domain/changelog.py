@@ -18,6 +18,8 @@ from cmo_desk.domain.schema import ENTITIES, EXISTS, EntitySpec
 
 #: An incoming clock this far ahead of ours is reported: the sender's laptop clock is wrong.
 FUTURE_WARNING_MS = 24 * 3600 * 1000
+#: Another laptop's clock is followed at most this far ahead of ours (a few minutes of drift).
+ADOPT_LIMIT_MS = 10 * 60 * 1000
 
 
 def canonical_json(value: Any) -> str:
@@ -74,6 +76,57 @@ def change_id_for(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+def _id_list(text: str) -> str | None:
+    """A stored list of change ids in the canonical form the content id uses (None if bad)."""
+    if text == "[]":
+        return "[]"
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+        return None
+    return canonical_json(sorted(items))
+
+
+def row_matches_id(
+    change_id: Any, entity_type: Any, entity_id: Any, field_name: Any, value_json: Any,
+    wall: Any, counter: Any, site_id: Any, coder_id: Any, parents_json: Any, seen_json: Any,
+) -> bool:
+    """Whether a stored log row is what its id says: the id is recomputed from the content.
+
+    Anything unreadable (a value that is not JSON, parents that are not a list of ids, a clock
+    that is not a whole number) does not match. Used on every change that arrives from another
+    file, which is untrusted input. The value must be stored in canonical form (as the log
+    writes it), so the payload is assembled from the stored text without re-encoding it.
+    """
+    if not all(isinstance(x, str) for x in (change_id, entity_type, entity_id, field_name,
+                                             value_json, site_id, parents_json, seen_json)):
+        return False
+    if coder_id is not None and not isinstance(coder_id, str):
+        return False
+    if type(wall) is not int or type(counter) is not int:
+        return False
+    try:
+        json.loads(value_json)  # one JSON value, nothing more
+    except ValueError:
+        return False
+    parents = _id_list(parents_json)
+    seen = _id_list(seen_json)
+    if parents is None or seen is None:
+        return False
+    quote = _encode_str  # what canonical_json writes for a string
+    payload = "[" + ",".join((
+        quote(entity_type), quote(entity_id), quote(field_name), value_json, str(wall),
+        str(counter), quote(site_id), "null" if coder_id is None else quote(coder_id),
+        parents, seen,
+    )) + "]"
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest() == change_id
+
+
 def make_change(
     entity_type: str,
     entity_id: str,
@@ -115,8 +168,21 @@ class HybridClock:
             self.counter += 1
         return self.wall, self.counter
 
+    def now(self) -> int:
+        """This laptop's wall clock, in ms."""
+        return self._now()
+
     def observe(self, wall: int, counter: int) -> None:
-        """Move past a clock seen in another file, so our next change sorts after it."""
+        """Move past a clock seen in another file, so our next change sorts after it.
+
+        Another laptop's wall time is never adopted beyond our own time plus ``ADOPT_LIMIT_MS``:
+        one laptop with a clock years ahead must not drag every laptop it meets into the future.
+        Past that bound only the logical counter moves on (merges never depend on clocks; they
+        only choose which value a conflict shows first).
+        """
+        cap = self._now() + ADOPT_LIMIT_MS
+        if wall > cap:
+            wall, counter = cap, 0
         if (wall, counter) > (self.wall, self.counter):
             self.wall, self.counter = wall, counter
 
@@ -146,6 +212,8 @@ class EntityState:
 def heads_of(changes: Iterable[Change]) -> list[Change]:
     """The changes of one field that no other change of that field replaced."""
     items = list(changes)
+    if len(items) == 1:
+        return items  # most fields were written once (a change never replaces itself)
     replaced: set[str] = set()
     for c in items:
         replaced.update(c.parents)
@@ -222,14 +290,14 @@ def project_entity(
     ex_heads = heads_of(exists_changes)
     state.heads[EXISTS] = ex_heads
     shown_exists = max(ex_heads, key=lambda c: c.order_key)
+    exists_conflict: FieldConflict | None = None
     if len(ex_heads) > 1 and not _values_equal(ex_heads):
         # A delete and a restore made without seeing each other: deletions stick until resolved.
         state.exists = False
         by_id = {c.change_id: c for c in exists_changes}
-        state.conflicts.append(
-            FieldConflict(EXISTS, "delete_vs_restore", ex_heads,
-                          _common_ancestors(ex_heads, by_id), False)
-        )
+        exists_conflict = FieldConflict(EXISTS, "delete_vs_restore", ex_heads,
+                                        _common_ancestors(ex_heads, by_id), False)
+        state.conflicts.append(exists_conflict)
     else:
         state.exists = bool(shown_exists.value)
     if not state.exists:
@@ -244,7 +312,13 @@ def project_entity(
             for h in hs
             if h.change_id not in seen
         ]
-        if unseen:
+        if unseen and exists_conflict is not None:
+            # One decision (keep deleted or keep) settles both, so they are one conflict with
+            # every side listed: a record has one key per conflict kind, and "exists" is one.
+            exists_conflict.heads = sorted(
+                {c.change_id: c for c in [*exists_conflict.heads, *unseen]}.values(),
+                key=lambda c: c.order_key)
+        elif unseen:
             deletes = [h for h in ex_heads if not h.value]
             state.conflicts.append(
                 FieldConflict(

@@ -656,7 +656,7 @@ def import_cmoc_sheet(
     if not rows:
         raise ImportFailed(tr("{name} has no CMOC rows. Add one row per CMOC under the header."
                               ).format(name=Path(path).name))
-    default_coder = resolve_coder_name(coder) or session.coder_name
+    default_coder = (resolve_coder_name(coder) if coder else None) or session.coder_name
     store = session.store
     studies = [s for s in store.list("study") if not s.merged_into]
     labels = {s.id: s.label or "" for s in studies}

@@ -6,21 +6,28 @@ leaves the project exactly as it was. Each merge runs after a backup of the proj
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from cmo_desk.domain import records as rec
-from cmo_desk.domain.errors import ValidationError
+from cmo_desk.domain.errors import ReadOnlyError, ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import ENTITIES, EXISTS
 from cmo_desk.services import backups, coding
 from cmo_desk.services.session import Session
-from cmo_desk.store.merging import check_mergeable, merge_file, write_bundle
+from cmo_desk.store import crosschecks
+from cmo_desk.store.merging import (
+    check_mergeable,
+    coders_of_site,
+    merge_file,
+    write_bundle,
+    write_delta_bundle,
+)
 from cmo_desk.store.project_store import MergeStats, ProjectStore
-from cmo_desk.store.site import Site
 
 BUNDLE_SUFFIX = ".cmobundle"
 LABEL_CHARS = 60
@@ -40,6 +47,23 @@ class MergeReport:
     conflicts_total: int
     far_future: int
     dry_run: bool
+    #: Changes left out because their content did not match their id.
+    rejected: int = 0
+    #: Document files left out because their bytes did not match their hash.
+    rejected_blobs: int = 0
+    #: The laptop (site id) whose clock ran furthest ahead, when some changes were far ahead.
+    future_site: str | None = None
+    #: Who worked on that laptop (coder names), to recognise it by.
+    future_coders: tuple[str, ...] = ()
+
+    @property
+    def future_laptop(self) -> str:
+        """The laptop whose clock is wrong, in words: its site id and who used it."""
+        site = (self.future_site or "?")[:8]
+        if self.future_coders:
+            return tr("{site} (used by {names})").format(site=site,
+                                                          names=", ".join(self.future_coders))
+        return site
 
     @property
     def changed_nothing(self) -> bool:
@@ -55,6 +79,9 @@ class MergeReport:
             "new_conflicts": self.new_conflicts,
             "conflicts_total": self.conflicts_total,
             "far_future_changes": self.far_future,
+            "rejected_changes": self.rejected,
+            "rejected_document_files": self.rejected_blobs,
+            "future_site": self.future_site,
             "dry_run": self.dry_run,
         }
 
@@ -64,27 +91,17 @@ def backup_before_merge(session: Session) -> Path:
     return backups.backup_before(session, "merge")
 
 
-def _coder_names(store: ProjectStore, other: Path, wanted: Iterable[str | None],
-                 names: dict[str, str]) -> None:
+def _coder_names(store: ProjectStore, stats: MergeStats, names: dict[str, str]) -> None:
     """Fill in coder id -> name for the coders whose work arrives, from the project or the file.
 
-    Names are read from the change log so that bundles (which have no visible tables) and dry
-    runs (where the coder is not in the project yet) show names too.
+    Names are read from the incoming change log so that bundles (which have no visible tables)
+    and dry runs (where the coder is not in the project yet) show names too.
     """
-    missing = [c for c in wanted if c and c not in names]
-    for c in store.list("coder", include_deleted=True):
-        names.setdefault(c.id, c.name or c.id)
-    missing = [c for c in missing if c not in names]
-    if not missing:
-        return
-    peek = ProjectStore.open(other, site=Site(site_id=store.site.site_id), read_only=True)
-    try:
-        for cid in missing:
-            found = [ch for ch in peek.changes_for("coder", cid) if ch.field == "name"]
-            if found:
-                names[cid] = str(min(found, key=lambda ch: ch.order_key).value)
-    finally:
-        peek.engine.dispose()
+    if not names:
+        for c in store.list("coder", include_deleted=True):
+            names.setdefault(c.id, c.name or c.id)
+    for cid, name in (stats.coder_names or {}).items():
+        names.setdefault(cid, name)
 
 
 def _report(source: Path, backup: Path | None, stats: MergeStats,
@@ -96,7 +113,8 @@ def _report(source: Path, backup: Path | None, stats: MergeStats,
         arrived.setdefault(who, {})[etype] = arrived.get(who, {}).get(etype, 0) + n
     return MergeReport(source, backup, stats.new_changes, stats.new_blobs, arrived,
                        max(0, stats.conflicts_after - stats.conflicts_before),
-                       stats.conflicts_after, stats.far_future, dry_run)
+                       stats.conflicts_after, stats.far_future, dry_run, stats.rejected,
+                       stats.rejected_blobs, stats.future_site)
 
 
 def merge_projects(session: Session, others: Sequence[str | Path],
@@ -105,38 +123,58 @@ def merge_projects(session: Session, others: Sequence[str | Path],
 
     All files are checked first (same project, not from a newer version, not the project itself),
     so a refused file leaves the project unchanged. Before each merge that would write anything,
-    the project is backed up.
+    the project is backed up. Each file is read once: its changes are checked against their ids
+    as they are gathered, and what does not match is left out and counted in the report.
     """
     store = session.store
     paths = [Path(p) for p in others]
     if not paths:
         raise ValidationError(tr("Give at least one coder's copy of the project to merge."))
+    if store.read_only and not dry_run:
+        raise ReadOnlyError(store.read_only_reason or tr(
+            "This project is open read-only, so nothing can be merged into it. Close the other "
+            "desk that has it open, then merge again."))
     for p in paths:
         check_mergeable(store, p)
     names: dict[str, str] = {}
     reports = []
     for p in paths:
-        preview = merge_file(store, p, dry_run=True)
-        _coder_names(store, p, (c for c, _ in preview.arrived), names)
-        backup = None
-        if dry_run or (preview.new_changes == 0 and preview.new_blobs == 0):
-            stats = preview
-        else:
-            backup = backup_before_merge(session)
-            stats = merge_file(store, p)
-        reports.append(_report(p, backup, stats, names, dry_run))
+        made: list[Path] = []
+        stats = merge_file(store, p, dry_run=dry_run,
+                           before_write=lambda: made.append(backup_before_merge(session)))
+        _coder_names(store, stats, names)
+        report = _report(p, made[0] if made else None, stats, names, dry_run)
+        if stats.future_site and not dry_run:
+            report = replace(report, future_coders=tuple(
+                names.get(c, c) for c in coders_of_site(store, stats.future_site)))
+        reports.append(report)
     return reports
 
 
-def make_bundle(session: Session, dest: str | Path) -> tuple[Path, int]:
-    """Write the change log without document bytes; returns the file and how many changes."""
+def _bundle_path(dest: str | Path) -> Path:
     dest = Path(dest)
     if not dest.suffix:
         dest = dest.with_suffix(BUNDLE_SUFFIX)
     if not dest.parent.exists():
         raise ValidationError(tr("The folder {folder} does not exist. Create it first.")
                               .format(folder=dest.parent))
+    return dest
+
+
+def make_bundle(session: Session, dest: str | Path) -> tuple[Path, int]:
+    """Write the change log without document bytes; returns the file and how many changes."""
+    dest = _bundle_path(dest)
     return dest, write_bundle(session.store, dest)
+
+
+def make_delta_bundle(session: Session, dest: str | Path,
+                      theirs: str | Path) -> tuple[Path, int, int]:
+    """Write only what ``theirs`` lacks (changes, and document files by hash), compressed.
+
+    Returns the file, how many changes and how many document files it holds."""
+    dest = _bundle_path(dest)
+    n, blobs = write_delta_bundle(session.store, dest, Path(theirs))
+    return dest, n, blobs
 
 
 # -- conflicts -----------------------------------------------------------------------------
@@ -275,6 +313,8 @@ def resolve_pick(session: Session, entity_type: str, entity_id: str, field_name:
     if not 1 <= number <= len(conflict.values):
         raise ValidationError(tr("Choose a value between 1 and {n}.").format(
             n=len(conflict.values)))
+    if conflict.kind == crosschecks.PARENT_CYCLE:
+        return _keep_one_move(session, conflict, number)
     return resolve_with_value(session, entity_type, entity_id, field_name,
                               conflict.values[number - 1].value)
 
@@ -282,5 +322,90 @@ def resolve_pick(session: Session, entity_type: str, entity_id: str, field_name:
 def resolve_exists(session: Session, entity_type: str, entity_id: str,
                    keep: bool) -> rec.Changed:
     """Settle a deletion that met an edit or a restore: keep the record (True) or its deletion."""
-    find_conflict(session, entity_type, entity_id, EXISTS)
+    conflict = find_conflict(session, entity_type, entity_id, EXISTS)
+    if not keep and conflict.kind in (crosschecks.CODE_IN_USE, crosschecks.STUDY_IN_USE):
+        return _drop_users(session, conflict)
     return coding.resolve_conflict(session, entity_type, entity_id, EXISTS, keep)
+
+
+def _drop_users(session: Session, conflict: ConflictView) -> rec.Changed:
+    """Keep a deleted code or study deleted: the taggings of the code, or the CMOCs on the
+    study, that arrived after the deletion are deleted too (they stay in the log)."""
+    store = session.store
+    with session.write(need_coder=False) as uow:
+        if conflict.kind == crosschecks.CODE_IN_USE:
+            for link, _own, _owner in crosschecks.CODE_LINKS:
+                for row in store.links(link, code_id=conflict.entity_id):
+                    uow.delete(link, row["id"])
+        else:
+            for cmoc in store.list("cmoc", study_id=conflict.entity_id):
+                uow.delete("cmoc", cmoc.id)
+    return uow.changed
+
+
+def _keep_one_move(session: Session, conflict: ConflictView, number: int) -> rec.Changed:
+    """Settle a cycle in the codebook by keeping one of the moves that made it: the other codes
+    of the cycle go to the top level."""
+    store = session.store
+    kept = store.change(conflict.values[number - 1].change_id)
+    with session.write(need_coder=False) as uow:
+        for v in conflict.values:
+            change = store.change(v.change_id)
+            if change is None or kept is None or change.entity_id == kept.entity_id:
+                continue
+            uow.update("code", change.entity_id, {"parent_id": None})
+    return uow.changed
+
+
+# -- repair --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    """What rebuilding the visible tables from the change log corrected."""
+
+    #: record type (or "conflicts", "blobs") -> number of records that differed and were corrected
+    corrected: dict[str, int]
+    #: this laptop's clock was years ahead and was set back to the real time (ms), else None
+    clock_reset_from: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"corrected": self.corrected, "clock_reset_from": (
+            iso_time(self.clock_reset_from) if self.clock_reset_from else None)}
+
+
+def _by_id(items: Any) -> dict[str, str]:
+    """Items of a dump list keyed by id (or by their own text), for counting what differs."""
+    out: dict[str, str] = {}
+    for n, item in enumerate(items):
+        key = item["id"] if isinstance(item, dict) and "id" in item else (
+            json.dumps(item, sort_keys=True) if not isinstance(item, str) else item)
+        out[key if isinstance(key, str) else str(n)] = json.dumps(item, sort_keys=True)
+    return out
+
+
+def repair_project(session: Session) -> RepairReport:
+    """Rebuild every visible table (records, conflicts, search index) from the change log.
+
+    The log is the project; the visible tables are only its projection, so this loses nothing.
+    A laptop clock left far in the future by an earlier version is set back to the real time.
+    """
+    store = session.store
+    if store.read_only:
+        store.unit_of_work(None)  # raises the read-only message
+    before = store.dump()
+    store.rebuild()
+    after = store.dump()
+    corrected: dict[str, int] = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, list) or isinstance(new, list):
+            a, b = _by_id(old or []), _by_id(new or [])
+            n = sum(1 for k in set(a) | set(b) if a.get(k) != b.get(k))
+        else:
+            n = 1
+        name = key[:-len("_deleted")] if key.endswith("_deleted") else key
+        corrected[name] = corrected.get(name, 0) + n
+    return RepairReport(corrected, store.reset_clock_if_ahead())

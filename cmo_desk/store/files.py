@@ -15,7 +15,8 @@ from pathlib import Path
 from cmo_desk.domain.errors import ProjectError
 from cmo_desk.domain.i18n import tr
 
-__all__ = ["attach_name", "connect_read_only", "new_log_file", "wal_pending"]
+__all__ = ["attach_name", "connect_read_only", "new_log_file", "on_read_only_medium", "read_uri",
+           "wal_pending"]
 
 
 def _uri(path: Path, extra: str = "") -> str:
@@ -29,6 +30,23 @@ def wal_pending(path: Path) -> bool:
         return Path(str(path) + "-wal").stat().st_size > 0
     except OSError:
         return False
+
+
+def on_read_only_medium(path: str | os.PathLike[str]) -> bool:
+    """Whether nothing can be written in the project's folder (a locked stick, a CD...)."""
+    return not os.access(Path(path).resolve().parent, os.W_OK)
+
+
+def read_uri(path: str | os.PathLike[str], immutable: bool | None = None) -> str:
+    """A read-only SQLite URI for ``path`` (any characters in the name are quoted).
+
+    ``immutable`` (no lock, no ``-shm``) defaults to: on a read-only medium with no saved edits
+    waiting in a ``-wal`` file (those must not be missed).
+    """
+    path = Path(path)
+    if immutable is None:
+        immutable = on_read_only_medium(path) and not wal_pending(path)
+    return _uri(path.resolve(), "&immutable=1" if immutable else "")
 
 
 def attach_name(path: str | os.PathLike[str]) -> str:

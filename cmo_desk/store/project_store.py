@@ -31,6 +31,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from cmo_desk import __version__
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.changelog import (
+    FUTURE_WARNING_MS,
     Change,
     EntityState,
     HybridClock,
@@ -54,7 +55,7 @@ from cmo_desk.domain.textsearch import fts_query, index_text
 from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.storage import classify, storage_error
-from cmo_desk.store import backups, locking
+from cmo_desk.store import backups, crosschecks, locking
 from cmo_desk.store.files import connect_read_only
 from cmo_desk.store.models import Base, Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
 from cmo_desk.store.site import Site
@@ -362,6 +363,14 @@ class MergeStats:
     conflicts_after: int
     far_future: int
     dry_run: bool
+    #: Incoming changes left out because their content did not match their id (or was unreadable).
+    rejected: int = 0
+    #: Incoming document files left out because their bytes did not match their hash.
+    rejected_blobs: int = 0
+    #: Coder id -> name, as the incoming log records them (for coders new to this project).
+    coder_names: dict[str, str] | None = None
+    #: Site id of the laptop whose clock ran furthest ahead, when some changes were far ahead.
+    future_site: str | None = None
 
 
 class ProjectStore:
@@ -646,6 +655,8 @@ class ProjectStore:
         if not links or not rows:
             return
         ids = [r["id"] for r in rows]
+        # A code merged into another (even on another laptop, later) counts as its target.
+        targets = crosschecks.code_targets(conn)
         for link_type, own, other, attr in links:
             table = ROW_CLASSES[link_type].__table__
             found: dict[str, list[Any]] = {}
@@ -654,9 +665,11 @@ class ProjectStore:
                 q = select(table).where(table.c[own].in_(chunk), table.c.deleted.is_(False))
                 for row in conn.execute(q).mappings():
                     item = (row[other], row["relation"]) if attr == "theories" else row[other]
+                    if other == "code_id":
+                        item = targets.get(item, item)
                     found.setdefault(row[own], []).append(item)
             for r in rows:
-                r[attr] = tuple(sorted(found.get(r["id"], []), key=lambda x: str(x)))
+                r[attr] = tuple(sorted(set(found.get(r["id"], [])), key=lambda x: str(x)))
 
     def _select_rows(
         self, conn: Connection, etype: str, include_deleted: bool, filters: dict[str, Any],
@@ -1001,6 +1014,21 @@ class ProjectStore:
                 yield "[]" if empty else "\n ]"
             yield "\n}\n"
 
+    def reset_clock_if_ahead(self) -> int | None:
+        """Set this laptop's clock back when it runs far ahead of the real time (an earlier
+        version followed a laptop whose clock was years fast). Returns the old wall time."""
+        now = self.clock.now()
+        if self.clock.wall - now <= FUTURE_WARNING_MS:
+            return None
+        old = self.clock.wall
+        self.clock.wall, self.clock.counter = now, 0
+        self.site.wall, self.site.counter = now, 0
+        try:
+            self.site.save()
+        except OSError:
+            pass
+        return old
+
     def rebuild(self) -> int:
         """Throw the visible tables away and project them again from the log."""
         with self.engine.begin() as conn:
@@ -1011,6 +1039,7 @@ class ProjectStore:
             entities = conn.execute(
                 select(ChangeRow.entity_type, ChangeRow.entity_id).distinct()).all()
             reproject_many(conn, [(t, i) for t, i in entities])
+            crosschecks.refresh(conn)
             return len(entities)
 
     def integrity_check(self) -> list[str]:
@@ -1210,6 +1239,8 @@ class UnitOfWork:
                     write_projections(conn, etype, {
                         eid: project_entity(etype, eid, self._cache[(etype, eid)])
                         for eid in sorted(ids)})
+                if crosschecks.WATCHED.intersection(self._touched):
+                    crosschecks.refresh(conn)
                 conn.commit()
                 self.changed = rec.Changed(
                     {t: frozenset(ids) for t, ids in self._touched.items()}, self._count)
@@ -1343,7 +1374,15 @@ class UnitOfWork:
     def unlink(self, link_type: str, **keys: Any) -> bool:
         spec = ENTITIES[link_type]
         lid = link_id(link_type, *(str(keys[k]) for k in spec.key))
-        return self.delete(link_type, lid)
+        done = self.delete(link_type, lid)
+        if "code_id" in spec.key:
+            # a tagging made with a code since merged into this one shows as this code
+            for alias, target in crosschecks.code_targets(self.conn).items():
+                if target == keys["code_id"]:
+                    other = {**keys, "code_id": alias}
+                    done |= self.delete(link_type, link_id(
+                        link_type, *(str(other[k]) for k in spec.key)))
+        return done
 
     def resolve(self, etype: str, eid: str, field_name: str, value: Any) -> None:
         """Write one value that supersedes every concurrent value of a field."""

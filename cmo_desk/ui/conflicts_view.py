@@ -128,7 +128,7 @@ def field_title(field: str) -> str:
 
 
 def value_text(field: str, value: Any) -> str:
-    if field == EXISTS:
+    if field == EXISTS and isinstance(value, bool):
         return tr("kept") if value else tr("deleted")
     if value is None:
         return tr("(empty)")

@@ -374,11 +374,13 @@ class MainWindow(QMainWindow):
         self.export_action = self._action(file, tr("Export…"), self.export_project, "Ctrl+E")
         self.merge_action = self._action(file, tr("Merge coders' copies…"), self.merge_projects)
         self.sync_action = self._action(file, tr("Sync with hub…"), self.sync_with_hub)
+        self.send_action = self._action(file, tr("Send my work…"), self.send_my_work)
         self._action(file, tr("Backups…"), self.show_backups)
         have = lambda name: importlib.util.find_spec(f"cmo_desk.services.{name}") is not None  # noqa: E731
         self.import_action.setEnabled(have("importing"))
         self.export_action.setEnabled(have("exporting"))
         self.merge_action.setEnabled(have("merging"))
+        self.send_action.setEnabled(have("merging"))
         file.addSeparator()
         self._action(file, tr("Preferences…"), self.preferences, QKeySequence.StandardKey.Preferences)
         file.addSeparator()
@@ -1070,6 +1072,11 @@ class MainWindow(QMainWindow):
         from cmo_desk.ui.merge_flow import choose_and_merge
 
         choose_and_merge(self)
+
+    def send_my_work(self) -> Any:
+        from cmo_desk.ui.merge_flow import send_my_work
+
+        return send_my_work(self)
 
     def preferences(self) -> None:
         answer = self.dialogs.preferences(self.settings.coder_name or "",

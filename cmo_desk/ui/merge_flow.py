@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
-from cmo_desk.domain.errors import Cancelled
+from cmo_desk.domain.errors import Cancelled, CmoDeskError
 from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.services import merging
 from cmo_desk.services.session import Session
@@ -71,6 +71,11 @@ def summary_html(reports: Sequence[merging.MergeReport], written_after_cancel: b
         if r.far_future:
             notes.append(tr("{n} changes carry a clock far in the future; check that laptop's "
                             "date.").format(n=r.far_future))
+        if r.rejected or r.rejected_blobs:
+            notes.append(tr("{n} changes (and {m} document files) were left out: they, or "
+                            "other changes to the same records, did not match their content; "
+                            "the file was altered or damaged. Ask for a fresh copy.").format(
+                n=r.rejected, m=r.rejected_blobs))
         if r.backup:
             notes.append(tr("The project was backed up first: {name}").format(
                 name=r.backup.name))
@@ -173,4 +178,35 @@ def start_merge(window: Any, paths: Sequence[str | Path]) -> Task | None:
     return task
 
 
-__all__ = ["MergeSummary", "OPEN_CONFLICTS", "choose_and_merge", "start_merge", "summary_html"]
+def send_my_work(window: Any) -> Path | None:
+    """File → Send my work…: a small compressed bundle of only what the receiver lacks.
+
+    The person chooses the receiver's copy (or the last file received from them), then where to
+    save the bundle; the status bar says what it holds."""
+    chosen = window.dialogs.open_paths(
+        tr("Send my work: choose their copy, or the last file you received from them"),
+        tr("CMO Desk projects and bundles (*.cmo *.cmobundle);;All files (*)"))
+    if not chosen:
+        return None
+    theirs = Path(chosen[0])
+    mine = window.session.path
+    default = str(mine.with_name(f"{mine.stem}-for-{theirs.stem}{merging.BUNDLE_SUFFIX}"))
+    dest = window.dialogs.save_path(tr("Save my work as"),
+                                    tr("CMO Desk bundles (*.cmobundle)"), default)
+    if not dest:
+        return None
+    window.flush_edits()
+    try:
+        out, n, blobs = merging.make_delta_bundle(window.session, dest, theirs)
+    except CmoDeskError as err:
+        window.report_error(str(err))
+        return None
+    window.statusBar().showMessage(tr(
+        "Wrote {path}: {n} changes and {blobs} document file(s) that {theirs} lacks "
+        "({size} KB).").format(path=out.name, n=n, blobs=blobs, theirs=theirs.name,
+                               size=max(1, out.stat().st_size // 1024)), 15000)
+    return out
+
+
+__all__ = ["MergeSummary", "OPEN_CONFLICTS", "choose_and_merge", "send_my_work", "start_merge",
+           "summary_html"]

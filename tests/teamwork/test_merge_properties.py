@@ -7,6 +7,7 @@ checked on every replica; at the end everyone merges with everyone and all must 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -23,9 +24,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from sqlalchemy import Engine, event
 
-from cmo_desk.domain.changelog import HybridClock
+from cmo_desk.domain.changelog import ADOPT_LIMIT_MS, HybridClock
 from cmo_desk.domain.ids import coder_id, link_id
 from cmo_desk.domain.schema import EXISTS
+from cmo_desk.store import project_store
 from cmo_desk.store.merging import merge_file
 from cmo_desk.store.project_store import ProjectStore, _make_engine
 from cmo_desk.store.site import Site
@@ -35,7 +37,8 @@ START_MS = 1_700_000_000_000
 DAY_MS = 24 * 3600 * 1000
 PROJECT_ID = "00000000-0000-4000-8000-000000000001"
 CODERS = [coder_id(name) for name in ("Lan", "Sam", "Ana")]
-CODES = ["00000000-0000-4000-8000-0000000000c1", "00000000-0000-4000-8000-0000000000c2"]
+CODES = ["00000000-0000-4000-8000-0000000000c1", "00000000-0000-4000-8000-0000000000c2",
+         "00000000-0000-4000-8000-0000000000c3"]
 EDITABLE = {"study": "label", "cmoc": "statement"}
 
 
@@ -50,7 +53,7 @@ def template() -> Path:
     with store.unit_of_work(None) as uow:
         for cid, name in zip(CODERS, ("Lan", "Sam", "Ana")):
             uow.create("coder", {"name": name}, id=cid)
-        for code, name in zip(CODES, ("Trust", "Stigma")):
+        for code, name in zip(CODES, ("Trust", "Stigma", "Fear")):
             uow.create("code", {"name": name, "kind": "mechanism"}, id=code)
     store.close()
     return path
@@ -120,6 +123,10 @@ def ancestors_of(ids: list[str], log: dict[str, dict]) -> set[str]:
 class MergeMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
+        # record ids in the order they are made, so that replaying an example replays it exactly
+        made = itertools.count(1)
+        self._real_new_id = project_store.new_id
+        project_store.new_id = lambda: str(uuid.UUID(int=(7 << 120) + next(made)))
         self.now = [START_MS] * REPLICAS
         self.paths: list[Path] = []
         self.stores: list[ProjectStore] = []
@@ -137,6 +144,9 @@ class MergeMachine(RuleBasedStateMachine):
         self.known_entities: list[set[tuple[str, str]]] = [set() for _ in range(REPLICAS)]
         self.last_clock: list[tuple[int, int]] = [(0, 0)] * REPLICAS
         self.counter = 0
+        self.forged: set[str] = set()
+        # the template's first changes carry the real time of its making
+        self.max_now = [max(n, s.clock.wall) for n, s in zip(self.now, self.stores)]
 
     # -- helpers --
 
@@ -210,12 +220,105 @@ class MergeMachine(RuleBasedStateMachine):
         if on:
             self.known_entities[i].add(("cmoc_code", link_id("cmoc_code", cmoc, code)))
 
+    @rule(i=replica, src=st.sampled_from(CODES), dst=st.sampled_from(CODES))
+    def merge_code(self, i: int, src: str, dst: str) -> None:
+        """A coordinator folds one code into another, as coding.merge_codes does."""
+        store = self.stores[i]
+        if src == dst or store.get("code", src) is None or store.get("code", dst) is None:
+            return
+        with store.unit_of_work(CODERS[i]) as uow:
+            for row in store.links("cmoc_code", code_id=src):
+                uow.link("cmoc_code", cmoc_id=row["cmoc_id"], code_id=dst)
+                uow.unlink("cmoc_code", cmoc_id=row["cmoc_id"], code_id=src)
+            uow.update("code", src, {"merged_into": dst})
+            uow.delete("code", src)
+
+    @rule(i=replica, code=st.sampled_from(CODES), keep=st.booleans())
+    def delete_or_restore_code(self, i: int, code: str, keep: bool) -> None:
+        with self.stores[i].unit_of_work(CODERS[i]) as uow:
+            if keep:
+                uow.restore("code", code)
+            else:
+                uow.delete("code", code)
+
+    @rule(i=replica, code=st.sampled_from(CODES), parent=st.sampled_from([None, *CODES]))
+    def move_code(self, i: int, code: str, parent: str | None) -> None:
+        """Move a code under another; like the desk, refuse a move that makes a cycle here."""
+        store = self.stores[i]
+        if store.get("code", code) is None:
+            return
+        codes = {c.id: c for c in store.list("code")}
+        p = parent
+        while p:
+            if p == code:
+                return
+            p = codes[p].parent_id if p in codes else None
+        with store.unit_of_work(CODERS[i]) as uow:
+            uow.update("code", code, {"parent_id": parent})
+
+    @rule(i=replica, j=replica, how=st.sampled_from(["flip", "forge", "not_json", "rows"]),
+          pick=st.integers(0, 10_000))
+    def merge_tampered(self, i: int, j: int, how: str, pick: int) -> None:
+        """Merge a copy of j that was altered on the way: what was altered never gets in."""
+        if i == j:
+            return
+        folder = Path(tempfile.mkdtemp(prefix="cmo-tampered-"))
+        try:
+            copy = folder / "tampered.cmo"
+            src = sqlite3.connect(f"file:{self.paths[j]}?mode=ro", uri=True)
+            dst = sqlite3.connect(copy)
+            src.backup(dst)
+            src.close()
+            rows = dst.execute("SELECT rowid, change_id, value FROM changes "
+                               "ORDER BY change_id").fetchall()
+            rowid, cid, value = rows[pick % len(rows)]
+            if how == "flip":
+                dst.execute("UPDATE changes SET value = ? WHERE rowid = ?",
+                            (json.dumps(["flipped", value]), rowid))
+                bad = cid
+            elif how == "forge":
+                bad = f"{pick:064x}"
+                dst.execute("INSERT INTO changes SELECT ?, entity_type, entity_id, field, "
+                            "'\"forged\"', wall, counter, site_id, coder_id, parents, seen "
+                            "FROM changes WHERE rowid = ?", (bad, rowid))
+            elif how == "not_json":
+                dst.execute("UPDATE changes SET value = 'not json {' WHERE rowid = ?", (rowid,))
+                bad = cid
+            else:
+                dst.execute("UPDATE study SET label = 'forged'")
+                dst.execute("DELETE FROM conflicts")
+                bad = None
+            dst.commit()
+            dst.close()
+            had = cid in read_log(self.stores[i])
+            merge_file(self.stores[i], copy)
+            log = read_log(self.stores[i])
+            if bad is not None and not had:
+                if how == "forge":
+                    assert bad not in log
+                else:
+                    assert bad not in log or log[bad]["value"] != "forged"
+            assert all(c["value"] != "forged" for c in log.values())
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.forged.add(f"{pick:064x}")
+
     @rule(i=replica, pick=st.integers(0, 1000), choice=st.integers(0, 2))
     def resolve(self, i: int, pick: int, choice: int) -> None:
         conflicts = self.stores[i].conflicts()
         if not conflicts:
             return
         c = conflicts[pick % len(conflicts)]
+        if c.kind == "parent_cycle":
+            with self.stores[i].unit_of_work(CODERS[i]) as uow:
+                uow.resolve(c.entity_type, c.entity_id, "parent_id", None)
+            assert not [x for x in self.stores[i].conflicts() if x.kind == "parent_cycle"
+                        and x.entity_id == c.entity_id]
+            return
+        if c.kind in ("code_in_use", "study_in_use"):
+            with self.stores[i].unit_of_work(CODERS[i]) as uow:
+                uow.resolve(c.entity_type, c.entity_id, EXISTS, True)
+            return
         with self.stores[i].unit_of_work(CODERS[i]) as uow:
             if c.field == EXISTS:
                 uow.resolve(c.entity_type, c.entity_id, EXISTS, bool(choice % 2))
@@ -227,9 +330,11 @@ class MergeMachine(RuleBasedStateMachine):
                     if (x.entity_type, x.entity_id, x.field) == (c.entity_type, c.entity_id,
                                                                  c.field)]
 
-    @rule(i=replica, jump=st.sampled_from([-10 * DAY_MS, -60_000, -1, 0, 1, 5_000, 3 * DAY_MS]))
+    @rule(i=replica, jump=st.sampled_from([-10 * DAY_MS, -60_000, -1, 0, 1, 5_000, 3 * DAY_MS,
+                                           14 * 365 * DAY_MS]))
     def skew_clock(self, i: int, jump: int) -> None:
         self.now[i] += jump
+        self.max_now[i] = max(self.max_now[i], self.now[i])
 
     @rule(i=replica, j=replica)
     def merge(self, i: int, j: int) -> None:
@@ -257,8 +362,37 @@ class MergeMachine(RuleBasedStateMachine):
                 assert mine[0] > self.last_clock[i]
                 self.last_clock[i] = mine[-1]
             self.known_changes[i] = set(log)
+            assert not self.forged & log.keys()
+            # a laptop never takes on another laptop's clock beyond its own time plus a margin
+            assert store.clock.wall <= self.max_now[i] + ADOPT_LIMIT_MS
             conn = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
             try:
+                # a coding never vanishes: a live tagging with a deleted code either follows
+                # the code it was merged into, or is a conflict on the code for a person
+                codes = {r[0]: (bool(r[1]), r[2], r[3]) for r in conn.execute(
+                    "SELECT id, deleted, merged_into, parent_id FROM code")}
+                in_conflict = {(r[0], r[1]) for r in conn.execute(
+                    "SELECT entity_type, entity_id FROM conflicts")}
+                for cmoc, code in conn.execute(
+                        "SELECT l.cmoc_id, l.code_id FROM cmoc_code l JOIN cmoc c "
+                        "ON c.id = l.cmoc_id AND c.deleted = 0 WHERE l.deleted = 0"):
+                    target, hops = code, 0
+                    while target in codes and codes[target][0] and codes[target][1] and hops < 9:
+                        target, hops = codes[target][1], hops + 1
+                    if target in codes and not codes[target][0]:
+                        assert target in store.get("cmoc", cmoc).code_ids
+                    else:
+                        assert ("code", code) in in_conflict
+                # a cycle in the live codebook is listed for a person
+                live_parent = {k: v[2] for k, v in codes.items() if not v[0]}
+                for k in live_parent:
+                    seen, p = [k], live_parent[k]
+                    while p in live_parent and p not in seen:
+                        seen.append(p)
+                        p = live_parent[p]
+                    if p in seen:
+                        cycle = seen[seen.index(p):]
+                        assert ("code", min(cycle)) in in_conflict
                 # ownership is fixed
                 for cid, owner in conn.execute("SELECT id, owner_id FROM cmoc"):
                     assert owner == self.owner[cid]
@@ -294,6 +428,7 @@ class MergeMachine(RuleBasedStateMachine):
                         assert (etype, eid, "edit_vs_delete") in conflicts
 
     def teardown(self) -> None:
+        project_store.new_id = self._real_new_id
         try:
             if self.stores:
                 # gather everything into the first replica, then hand it to everyone else
@@ -319,7 +454,7 @@ class MergeMachine(RuleBasedStateMachine):
 
 
 MergeMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("CMO_MERGE_EXAMPLES", "500")),
+    max_examples=int(os.environ.get("CMO_MERGE_EXAMPLES", "100")),
     stateful_step_count=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

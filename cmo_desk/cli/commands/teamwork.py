@@ -33,7 +33,16 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
                        help="write a small file with the changes but no document bytes")
     add_project_arg(p)
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    p.add_argument("--for", dest="theirs", type=Path, metavar="THEIRS",
+                   help="only what THEIRS lacks (the receiver's project, or the last file you "
+                        "received from them), compressed, with the document files they lack")
     p.set_defaults(func=cmd_bundle)
+
+    p = sub.add_parser("repair", parents=[parent],
+                       help="rebuild the visible records from the change log (loses nothing)")
+    add_project_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_repair)
 
     p = sub.add_parser("conflicts", parents=[parent], help="list fields that coders changed "
                        "at the same time")
@@ -113,11 +122,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     with open_session(args) as session:
         reports = merging.merge_projects(session, args.others, dry_run=args.dry_run)
     for r in reports:
-        if r.far_future:
-            print(tr("cmo-desk: warning: {n} changes in {name} are dated more than a day in the "
-                     "future; the clock of the laptop that made them is wrong. The merge is "
-                     "still correct.").format(n=r.far_future, name=r.source.name),
-                  file=sys.stderr)
+        _warn(r)
     if args.json:
         print_json([r.to_dict() for r in reports])
         return 0
@@ -128,8 +133,52 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn(r: merging.MergeReport) -> None:
+    if r.rejected:
+        print(tr("cmo-desk: warning: {n} change(s) in {name} were left out: they, or other "
+                 "changes to the same records, did not match their content id (the file was "
+                 "altered or damaged). Everything else was merged. Ask for a fresh copy of "
+                 "{name} to bring the rest.").format(
+            n=r.rejected, name=r.source.name), file=sys.stderr)
+    if r.rejected_blobs:
+        print(tr("cmo-desk: warning: {n} document file(s) in {name} did not match their hash and "
+                 "were left out.").format(n=r.rejected_blobs, name=r.source.name),
+              file=sys.stderr)
+    if r.far_future:
+        print(tr("cmo-desk: warning: {n} changes in {name} are dated more than a day in the "
+                 "future; the clock of laptop {site} is wrong (this laptop's clock was not "
+                 "moved). The merge is still correct. Set that laptop's date right, then run "
+                 "'cmo-desk repair' there.").format(
+            n=r.far_future, name=r.source.name, site=r.future_laptop), file=sys.stderr)
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    with open_session(args) as session:
+        report = merging.repair_project(session)
+    if args.json:
+        print_json(report.to_dict())
+        return 0
+    if not report.corrected:
+        print(tr("The visible records already match the change log; nothing was changed."))
+    else:
+        parts = ", ".join(f"{what} {n}" for what, n in report.corrected.items())
+        print(tr("Rebuilt the visible records from the change log. Corrected: {parts}.").format(
+            parts=parts))
+    if report.clock_reset_from:
+        print(tr("This laptop's clock stood at {when}, far in the future; it was set back to "
+                 "the real time.").format(when=merging.iso_time(report.clock_reset_from)))
+    return 0
+
+
 def cmd_bundle(args: argparse.Namespace) -> int:
     with open_session(args, read_only=True) as session:
+        if args.theirs is not None:
+            dest, n, blobs = merging.make_delta_bundle(session, args.output, args.theirs)
+            print(tr("Wrote {path}: {n} changes and {blobs} document file(s) that {theirs} "
+                     "lacks ({size} KB).").format(path=dest, n=n, blobs=blobs,
+                                                 theirs=args.theirs.name,
+                                                 size=max(1, dest.stat().st_size // 1024)))
+            return 0
         dest, n = merging.make_bundle(session, args.output)
     print(tr("Wrote {path} ({n} changes, no document files).").format(path=dest, n=n))
     return 0
@@ -157,6 +206,9 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
         print(f"{c.number}. {c.entity_type} \u00ab{c.label}\u00bb  [{c.entity_type}:{c.entity_id}]")
         field = tr("exists (deleted or kept)") if c.field == "exists" else c.field
         print("   " + tr("field: {field} ({kind})").format(field=field, kind=c.kind))
+        story = _kind_story(c.kind)
+        if story:
+            print("   " + story)
         for i, v in enumerate(c.values, start=1):
             data = c.to_dict()["values"][i - 1]
             print(f"   [{i}] {_show_value(v.value)}  \u2014 {data['coder'] or tr('(no coder)')}, "
@@ -165,6 +217,26 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
             started = "; ".join(_show_value(a) for a in c.ancestors)
             print("   " + tr("started from: {value}").format(value=started))
     return 0
+
+
+def _kind_story(kind: str) -> str:
+    """What happened, in words, for the conflicts between records and around deletions."""
+    return {
+        "edit_vs_delete": tr("Deleted on one laptop while changed on another. Settle it with "
+                             "--restore or --keep-deleted."),
+        "delete_vs_restore": tr("Deleted on one laptop while kept or restored (and perhaps "
+                                "changed) on another. Settle it with --restore or "
+                                "--keep-deleted."),
+        "code_in_use": tr("The code was deleted while excerpts or CMOCs still use it (perhaps "
+                          "coded on another laptop). --restore keeps the code; --keep-deleted "
+                          "removes those taggings."),
+        "study_in_use": tr("The study was deleted while CMOCs on it are still kept (perhaps "
+                           "edited on another laptop). --restore keeps the study; "
+                           "--keep-deleted deletes those CMOCs."),
+        "parent_cycle": tr("Codes were moved under each other on two laptops, so they form a "
+                           "circle. --pick N keeps move N (the others go to the top level); "
+                           "--value null puts this code at the top level."),
+    }.get(kind, "")
 
 
 def _parse_entity(text: str) -> tuple[str, str]:

@@ -1,0 +1,105 @@
+"""Every way a merge can be refused ends in one plain line and exit 1, never a traceback."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cmo_desk.cli.main import run
+from cmo_desk.services import coding
+from cmo_desk.services.backups import list_backups
+from cmo_desk.services.session import Session
+
+from .conftest import study_id
+
+
+def coded(copies, name: str) -> Path:
+    path = copies(name)
+    with Session.open(path, coder=name.title()) as s:
+        coding.create_cmoc(s, study_id(s, "Ahmed 2019"), {"statement": f"{name} " * 400})
+    return path
+
+
+def one_line_failure(capsys, *args) -> str:
+    capsys.readouterr()
+    assert run([str(a) for a in args]) != 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1 and err.startswith("cmo-desk: "), err
+    return err
+
+
+def files_beside(path: Path) -> set[str]:
+    """The files beside a project and its backups."""
+    return {p.name for p in path.parent.iterdir()} | {b.path.name for b in list_backups(path)}
+
+
+def test_merging_into_a_project_another_desk_has_open(copies, capsys, tmp_path) -> None:
+    a, b = copies("lan"), coded(copies, "sam")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\n"
+         "from cmo_desk.services.session import Session\n"
+         f"s = Session.open({str(a)!r}, coder='Other Desk')\n"
+         "print('open', flush=True)\n"
+         "sys.stdin.readline()\n"
+         "s.close()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        before = files_beside(a)
+        err = one_line_failure(capsys, "merge", a, b)
+        assert "Other Desk" in err
+        assert not [n for n in files_beside(a) - before if "merge" in n]
+    finally:
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        holder.wait(timeout=30)
+
+
+def test_another_process_holding_a_write_transaction(copies, capsys) -> None:
+    a, b = copies("lan"), coded(copies, "sam")
+    con = sqlite3.connect(a, timeout=0)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        before = files_beside(a)
+        err = one_line_failure(capsys, "merge", a, b)
+        assert "busy" in err
+        assert not [n for n in files_beside(a) - before if "merge" in n]
+    finally:
+        con.rollback()
+        con.close()
+
+
+def test_an_incoming_copy_with_a_zeroed_page(copies, capsys) -> None:
+    a, b = copies("lan"), coded(copies, "sam")
+    con = sqlite3.connect(b)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = con.execute("PRAGMA page_size").fetchone()[0]
+    root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = 'changes'").fetchone()[0]
+    con.close()
+    with open(b, "r+b") as fh:
+        fh.seek((root - 1) * page)
+        fh.write(b"\0" * page)
+    before = Path(a).read_bytes()
+    err = one_line_failure(capsys, "merge", a, b)
+    assert b.name in err
+    assert Path(a).read_bytes() == before
+
+
+def test_an_sqlite_file_with_a_matching_meta_table_but_no_log(copies, capsys, tmp_path) -> None:
+    a = copies("lan")
+    fake = tmp_path / "fake.cmo"
+    src = sqlite3.connect(a)
+    meta = src.execute("SELECT key, value FROM meta").fetchall()
+    src.close()
+    con = sqlite3.connect(fake)
+    con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    con.executemany("INSERT INTO meta VALUES (?, ?)", meta)
+    con.commit()
+    con.close()
+    err = one_line_failure(capsys, "merge", a, fake)
+    assert "fake.cmo" in err and "change log" in err
