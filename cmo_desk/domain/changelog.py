@@ -76,7 +76,7 @@ def change_id_for(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-_encode_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def _id_list(text: str) -> str | None:
@@ -124,7 +124,7 @@ def row_matches_id(
         str(counter), quote(site_id), "null" if coder_id is None else quote(coder_id),
         parents, seen,
     )) + "]"
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest() == change_id
+    return bool(hashlib.sha256(payload.encode("utf-8")).hexdigest() == change_id)
 
 
 def make_change(
