@@ -120,7 +120,9 @@ def bench_big_ris(full: bool) -> None:
 
         def run(mode: str) -> tuple[int, float, int]:
             out = subprocess.run([sys.executable, "-c", _RIS_CHILD, str(ROOT), str(path), mode],
-                                 capture_output=True, text=True, check=True)
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                raise SystemExit(f"RIS {mode} run failed: {out.stderr.strip().splitlines()[-1:]}")
             records, seconds, peak = out.stdout.split()
             return int(records), float(seconds), int(peak)
 

@@ -1209,6 +1209,10 @@ def reproject_many(conn: Connection, entities: list[tuple[str, str]]) -> None:
                                                 for eid, changes in grouped.items()})
 
 
+#: Changes a unit of work holds in memory before it writes them into its (still open) transaction.
+FLUSH_EVERY = 20_000
+
+
 class UnitOfWork:
     """One transaction: changes are appended to the log and projected before it commits."""
 
@@ -1217,7 +1221,9 @@ class UnitOfWork:
         self.coder_id = coder_id
         self._conn: Connection | None = None
         self._cache: dict[tuple[str, str], list[Change]] = {}
+        #: every record written (what the Changed names) / written since the last flush
         self._touched: dict[str, set[str]] = {}
+        self._dirty: dict[str, set[str]] = {}
         self._pending: list[dict[str, Any]] = []
         self._count = 0
         self.changed = rec.Changed()
@@ -1232,13 +1238,7 @@ class UnitOfWork:
         assert conn is not None
         try:
             if exc_type is None:
-                if self._pending:
-                    conn.execute(insert(ChangeRow.__table__), self._pending)
-                    self._pending = []
-                for etype, ids in self._touched.items():
-                    write_projections(conn, etype, {
-                        eid: project_entity(etype, eid, self._cache[(etype, eid)])
-                        for eid in sorted(ids)})
+                self._flush()
                 if crosschecks.WATCHED.intersection(self._touched):
                     crosschecks.refresh(conn)
                 conn.commit()
@@ -1260,6 +1260,23 @@ class UnitOfWork:
 
     # -- internals --
 
+    def _flush(self) -> None:
+        """Write what is pending into the open transaction and project the records written since
+        the last flush. Their histories then live in the database (read again if written again),
+        so a unit of work of any size holds at most FLUSH_EVERY changes in memory."""
+        conn = self.conn
+        if self._pending:
+            conn.execute(insert(ChangeRow.__table__), self._pending)
+            self._pending = []
+        for etype, ids in self._dirty.items():
+            write_projections(conn, etype, {
+                eid: project_entity(etype, eid, self._cache[(etype, eid)])
+                for eid in sorted(ids)})
+            for eid in ids:
+                self._cache.pop((etype, eid), None)
+            self._touched.setdefault(etype, set()).update(ids)
+        self._dirty = {}
+
     def _changes(self, etype: str, eid: str) -> list[Change]:
         key = (etype, eid)
         if key not in self._cache:
@@ -1276,8 +1293,10 @@ class UnitOfWork:
                              self.store.site.site_id, self.coder_id, parents, seen)
         self._changes(etype, eid).append(change)
         self._pending.append(_change_to_row(change))
-        self._touched.setdefault(etype, set()).add(eid)
+        self._dirty.setdefault(etype, set()).add(eid)
         self._count += 1
+        if len(self._pending) >= FLUSH_EVERY:
+            self._flush()
         return change
 
     def _state(self, etype: str, eid: str) -> EntityState | None:
