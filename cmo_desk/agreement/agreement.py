@@ -168,7 +168,8 @@ def union_spans(spans: Iterable[Span], length: int) -> list[tuple[int, int]]:
     return merged
 
 
-def _intersection_size(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
+def intersection_size(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
+    """Characters two sorted, merged span lists have in common."""
     i = j = total = 0
     while i < len(a) and j < len(b):
         lo = max(a[i][0], b[j][0])
@@ -201,7 +202,7 @@ def char_overlap(length: int, a_spans: Iterable[Span], b_spans: Iterable[Span]) 
     a = union_spans(a_spans, length)
     b = union_spans(b_spans, length)
     a_chars, b_chars = _size(a), _size(b)
-    both = _intersection_size(a, b)
+    both = intersection_size(a, b)
     neither = length - (a_chars + b_chars - both)
     if length == 0:
         return OverlapResult(None, None, None, 0, 0, 0, 0, 0)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from cmo_desk.domain.records import Cmoc, Excerpt
 from cmo_desk.domain.schema import CMOC_SLOTS
-from cmo_desk.agreement.agreement import union_spans
+from cmo_desk.agreement.agreement import intersection_size, union_spans
 
 #: Scores are compared after rounding so that float noise cannot reorder equal candidates.
 _SCORE_DIGITS = 9
@@ -76,19 +76,6 @@ def _coverage(excerpts: Sequence[Excerpt]) -> dict[str, list[tuple[int, int]]]:
     return {doc: union_spans(spans, bound) for doc, spans in by_document.items()}
 
 
-def _intersection(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
-    i = j = total = 0
-    while i < len(a) and j < len(b):
-        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if lo < hi:
-            total += hi - lo
-        if a[i][1] <= b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return total
-
-
 def _spans_overlap(x: Excerpt, y: Excerpt) -> bool:
     if x.document_id != y.document_id:
         return False
@@ -115,7 +102,7 @@ def _compare(
     overlapping: set[str] = set()
     if ex_a or ex_b:
         cov_a, cov_b = _coverage(ex_a), _coverage(ex_b)
-        inter = sum(_intersection(spans, cov_b.get(doc, [])) for doc, spans in cov_a.items())
+        inter = sum(intersection_size(spans, cov_b.get(doc, [])) for doc, spans in cov_a.items())
         size_a = sum(e - s for spans in cov_a.values() for s, e in spans)
         size_b = sum(e - s for spans in cov_b.values() for s, e in spans)
         union = size_a + size_b - inter
