@@ -170,8 +170,8 @@ def salvage(path: str | os.PathLike[str], backup: str | os.PathLike[str] | None 
         raise ProjectError(tr("{path} already exists. Move it away or choose another name with "
                               "--output.").format(path=dest))
     with tempfile.TemporaryDirectory(prefix="cmo-desk-salvage-") as tmp, \
-            files.readable_copy(source) as good:
-        log = rescue.read_log(path, Path(tmp) / "log.cmo", schema_from=good)
-        new_changes, new_blobs = rescue.merge_into_copy(good, log.path, dest)
+            files.readable_copy(source) as plain:
+        log = rescue.read_log(path, Path(tmp) / "log.cmo", schema_from=plain)
+        new_changes, new_blobs = rescue.merge_into_copy(plain, log.path, dest)
     return SalvageResult(path, source, dest, log.changes, new_changes, new_blobs,
                          log.unreadable_rows, log.log_lost)

@@ -215,16 +215,15 @@ def _counts(path: Path) -> tuple[dict[str, int], int | None, bool]:
         found = _summary(path)
         if found is None:
             return {}, None, False
-        counts = found.get("counts")
-        changes = found.get("changes")
-        return ({str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else {},
-                changes if isinstance(changes, int) else None, True)
+        held, logged = found.get("counts"), found.get("changes")
+        return ({str(k): int(v) for k, v in held.items()} if isinstance(held, dict) else {},
+                logged if isinstance(logged, int) else None, True)
     try:
         if read_header(path) != SQLITE_HEADER:
             return {}, None, False
         con = connect_read_only(path)
         try:
-            counts = {}
+            counts: dict[str, int] = {}
             for etype in COUNTED:
                 try:
                     counts[etype] = int(con.execute(
