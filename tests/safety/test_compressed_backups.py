@@ -162,3 +162,26 @@ def test_leftovers_of_a_killed_compression_are_removed_later(old_demo: Path) -> 
         os.utime(p, (time.time() - 3600, time.time() - 3600))
     backups.backup_before(old_demo, "manual")
     assert not any(p.exists() for p in stale)
+
+
+def test_the_timer_backup_is_written_in_the_background(
+        old_demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Session.open(old_demo, coder="Ana") as s:
+        s.store.wait_for_backup()
+        coding.add_study(s, {"label": "Added 2024"})
+        time.sleep(0.02)
+        assert backups.maybe_backup(s, every_minutes=0, background=True) is None
+        s.store.wait_for_backup()
+        (made,) = [b for b in backups.list_backups(old_demo) if b.reason == "timer"]
+        assert files.is_compressed(made.path) and made.counts["study"] == 6
+        coding.add_study(s, {"label": "Added 2025"})
+        time.sleep(0.02)
+
+        def full(*_a: object, **_k: object) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(files, "copy_database", full)
+        assert backups.maybe_backup(s, every_minutes=0, background=True) is None
+        s.store.wait_for_backup()
+        assert s.store.backup_warning and "No space left" in s.store.backup_warning
+    assert len([b for b in backups.list_backups(old_demo) if b.reason == "timer"]) == 1
