@@ -38,22 +38,36 @@ def list_backups(project: str | os.PathLike[str]) -> list[BackupInfo]:
     return files.list_backups(Path(project))
 
 
-def maybe_backup(session: Session, every_minutes: float = TIMER_EVERY_MINUTES) -> Path | None:
+def maybe_backup(session: Session, every_minutes: float = TIMER_EVERY_MINUTES,
+                 background: bool = False) -> Path | None:
     """For the desk's timer: a backup if the last one is older than ``every_minutes`` and the
     project changed since. Returns the new backup, or None. Never raises for a full disk: a
     failed backup must not stop the coder working; why it failed is kept, in words, as
-    ``session.store.backup_warning`` for the desk to show."""
+    ``session.store.backup_warning`` for the desk to show.
+
+    With ``background`` the backup is written on its own thread (compressing a large project
+    takes seconds) and None is returned; closing the project waits for it."""
     if session.read_only:
         return None
     session.store.wait_for_backup()
+    if background:
+        path = session.path
+        session.store.start_backup(lambda: _timer_backup(path, every_minutes)[1])
+        return None
+    made, warning = _timer_backup(session.path, every_minutes)
+    if warning:
+        session.store.backup_warning = warning
+    return made
+
+
+def _timer_backup(path: Path, every_minutes: float) -> tuple[Path | None, str | None]:
     try:
-        return files.backup_if_due(session.path, "timer", every_minutes * 60)
+        return files.backup_if_due(path, "timer", every_minutes * 60), None
     except (OSError, sqlite3.Error) as err:
-        session.store.backup_warning = tr(
+        return None, tr(
             "No backup of {name} could be made ({detail}). Your work is saved in the project "
             "itself; free some space on the disk so that backups can be made again.").format(
-            name=session.path.name, detail=err)
-        return None
+            name=path.name, detail=err)
 
 
 def backup_before(session_or_path: Session | str | os.PathLike[str], reason: str = "merge") -> Path:

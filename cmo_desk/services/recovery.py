@@ -169,8 +169,9 @@ def salvage(path: str | os.PathLike[str], backup: str | os.PathLike[str] | None 
     if dest.exists():
         raise ProjectError(tr("{path} already exists. Move it away or choose another name with "
                               "--output.").format(path=dest))
-    with tempfile.TemporaryDirectory(prefix="cmo-desk-salvage-") as tmp:
-        log = rescue.read_log(path, Path(tmp) / "log.cmo", schema_from=source)
-        new_changes, new_blobs = rescue.merge_into_copy(source, log.path, dest)
+    with tempfile.TemporaryDirectory(prefix="cmo-desk-salvage-") as tmp, \
+            files.readable_copy(source) as plain:
+        log = rescue.read_log(path, Path(tmp) / "log.cmo", schema_from=plain)
+        new_changes, new_blobs = rescue.merge_into_copy(plain, log.path, dest)
     return SalvageResult(path, source, dest, log.changes, new_changes, new_blobs,
                          log.unreadable_rows, log.log_lost)

@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -585,8 +585,23 @@ class ProjectStore:
         self.unsettled = bool(row) and (row[0] != 0 or row[1] != row[2])
         return not self.unsettled
 
+    def start_backup(self, work: Callable[[], str | None]) -> None:
+        """Run ``work`` (a backup of this project's file) on its own thread, after any backup
+        still being written. ``close()`` and ``wait_for_backup()`` wait for it; what it returns, a
+        failure in words, becomes ``backup_warning``."""
+        self.wait_for_backup()
+
+        def run() -> None:
+            warning = work()
+            if warning:
+                self.backup_warning = warning
+
+        thread = threading.Thread(target=run, name="cmo-desk-backup", daemon=True)
+        self._backup_thread = thread
+        thread.start()
+
     def wait_for_backup(self) -> None:
-        """Wait for the backup taken on opening (if it is still being written)."""
+        """Wait for the backup taken on opening, or by the timer (if it is still being written)."""
         if self._backup_thread is not None:
             self._backup_thread.join()
             self._backup_thread = None

@@ -1129,7 +1129,8 @@ class MainWindow(QMainWindow):
     def _maybe_backup(self) -> None:
         from cmo_desk.services import backups
 
-        backups.maybe_backup(self.session)
+        # written on its own thread; a failure is shown at the next check
+        backups.maybe_backup(self.session, background=True)
         warning, self.session.store.backup_warning = self.session.store.backup_warning, None
         if warning:
             self.statusBar().showMessage(warning, 30_000)

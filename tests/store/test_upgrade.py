@@ -11,6 +11,7 @@ from alembic.config import Config
 from cmo_desk.services import coding
 from cmo_desk.services.session import Session
 from cmo_desk.store import project_store
+from cmo_desk.store.backups import readable_copy
 from cmo_desk.store.project_store import ProjectStore
 
 
@@ -46,9 +47,10 @@ def test_older_project_is_backed_up_then_upgraded(tmp_path: Path) -> None:
         assert s.store.links("duplicate_decision") == []  # the new table exists
     backups = sorted((tmp_path / "backups").glob("*upgrade*"))
     assert len(backups) == 1
-    con = sqlite3.connect(backups[0])
-    assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
-    con.close()
+    with readable_copy(backups[0]) as plain:
+        con = sqlite3.connect(plain)
+        assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+        con.close()
     con = sqlite3.connect(path)
     assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == \
         project_store.HEAD_REVISION

@@ -12,6 +12,7 @@ from cmo_desk.cli.main import run
 from cmo_desk.domain.ids import coder_id
 from cmo_desk.services import coding
 from cmo_desk.services.backups import list_backups
+from cmo_desk.store.backups import readable_copy
 from cmo_desk.services.session import Session
 from cmo_desk.store.project_store import ProjectStore
 
@@ -19,7 +20,7 @@ from .conftest import study_id
 
 
 def dump(path: Path) -> str:
-    with ProjectStore.open(path, read_only=True) as store:
+    with readable_copy(path) as plain, ProjectStore.open(plain, read_only=True) as store:
         return store.dump_json()
 
 

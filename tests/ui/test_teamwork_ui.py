@@ -18,6 +18,7 @@ from cmo_desk.domain.ids import coder_id
 from cmo_desk.services import backups, coding, duplicates, merging
 from cmo_desk.services.demo import CODER_A, CODER_B
 from cmo_desk.services.session import Session
+from cmo_desk.store.backups import readable_copy
 from cmo_desk.ui import merge_flow, reconcile_view
 from cmo_desk.ui.agreement_view import open_agreement
 from cmo_desk.ui.backups_view import open_backups, open_with_recovery
@@ -382,7 +383,7 @@ def test_backups_view_restores_and_keeps_the_current_file(open_window: Any, qtbo
         kept = [b for b in backups.list_backups(successor.session.path)
                 if b.reason == "before-restore"]
         assert kept
-        with Session.open(kept[0].path, read_only=True) as old:
+        with readable_copy(kept[0].path) as plain, Session.open(plain, read_only=True) as old:
             assert old.store.get("study", kunming).journal == "Edited after the backup"
         assert "Restored" in successor.statusBar().currentMessage()
     finally:
@@ -402,7 +403,7 @@ def test_a_damaged_project_is_offered_its_latest_good_backup(
         open_with_recovery(project, CODER_A, dialogs)
     assert project.read_bytes() == damaged
     message, name = dialogs.restore_offers[-1]
-    assert "damaged" in message and name.endswith(".cmo")
+    assert "damaged" in message and name.endswith(".cmo.gz")
 
     dialogs.restore_answer = True
     session = open_with_recovery(project, CODER_A, dialogs)
