@@ -14,9 +14,9 @@ from cmo_desk.importers.textnorm import normalise_doi, normalise_title
 MIN_TITLE_KEY = 12
 
 
-def _keys(study: Study) -> list[tuple[str, str]]:
+def _keys(study: Study, doi: str | None) -> list[tuple[str, str]]:
+    """``doi`` is the study's normalised DOI, given so that the index holds one copy of it."""
     keys: list[tuple[str, str]] = []
-    doi = normalise_doi(study.doi)
     if doi:
         keys.append(("doi", doi))
     if study.pmid and str(study.pmid).strip():
@@ -39,12 +39,12 @@ class DuplicateIndex:
         if study.deleted or study.merged_into:
             return
         doi = normalise_doi(study.doi)
-        for key in _keys(study):
+        for key in _keys(study, doi):
             self._ids.setdefault(key, (study.id, doi))
 
     def find(self, study: Study) -> str | None:
         doi = normalise_doi(study.doi)
-        for key in _keys(study):
+        for key in _keys(study, doi):
             found = self._ids.get(key)
             if found is None or found[0] == study.id:
                 continue

@@ -131,12 +131,16 @@ def link_files(
     by_id = {s.id: s for s in studies}
     decisions: list[LinkDecision | None] = [None] * len(extracted)
     title_scores: list[tuple[bool, float, int, str, tuple[str, ...]]] = []
-    study_words = [set(title_words(s.title or "")) for s in studies]
+    # Made when a file first needs a title match: for seventy thousand references they are the
+    # largest thing an import of references alone would otherwise build.
+    study_words: list[set[str]] | None = None
     for index, (path, text) in enumerate(extracted):
         doi = normalise_doi(text.doi)
         if doi and doi in by_doi:
             decisions[index] = LinkDecision(str(path), by_doi[doi], "doi", 1.0, doi=doi)
             continue
+        if study_words is None:
+            study_words = [set(title_words(s.title or "")) for s in studies]
         candidates = _candidate_titles(text)
         opening_words = set(title_words(" ".join(candidates)))
         opening = text.text[:OPENING_CHARS]

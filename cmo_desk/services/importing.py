@@ -345,7 +345,8 @@ def import_paths(
         for warning in parsed.warnings:
             summary.warn(name, warning)
         for study in parsed.records:
-            match = index.find(study) or citations.get(_citation_key(study))
+            citation = _citation_key(study)
+            match = index.find(study) or citations.get(citation)
             if match is not None:
                 summary.duplicate_references.append(Duplicate(
                     name, study.title or study.label or "", match, None))
@@ -353,10 +354,14 @@ def import_paths(
                                   identifier_updates, index)
                 continue
             index.add(study)
-            citations.setdefault(_citation_key(study), study.id)
+            citations.setdefault(citation, study.id)
             new_by_id[study.id] = len(new_studies)
             new_studies.append(study)
+        del parsed  # its records are in new_studies or skipped: not held twice while writing
         step()
+    # The duplicate keys are no longer needed; seventy thousand references' keys are not kept
+    # while the studies are written.
+    del index, citations, existing_by_id
     new_studies = assign_labels(new_studies, taken=[s.label for s in existing if s.label])
     labels.update({s.id: s.label or "" for s in new_studies})
     summary.duplicate_references = [replace(d, study_label=labels.get(d.study_id or ""))
@@ -421,9 +426,9 @@ def import_paths(
         raise failure
     _check_cancel(cancel)
 
-    candidates = [s if _distinctive_title(s.title) else replace(s, title=None)
-                  for s in [*existing, *new_studies]]
-    decisions = link_files(extracted, candidates)
+    decisions = link_files(extracted, [
+        s if _distinctive_title(s.title) else replace(s, title=None)
+        for s in [*existing, *new_studies]]) if extracted else []
     taken_labels = {label.casefold() for label in labels.values() if label}
     file_studies: list[rec.Study] = []
     document_study: list[str] = []
@@ -453,8 +458,14 @@ def import_paths(
     if dry_run:
         summary.dry_run = True
         return summary
+    studies_added = len(new_studies) + len(file_studies)
+    # Written in order and let go as written: once its changes are in the unit of work a study
+    # is not needed again, so the studies are not held beside their changes.
+    to_write = [*reversed(file_studies), *reversed(new_studies)]
+    del new_studies, file_studies
     with session.write(need_coder=False) as uow:
-        for study in [*new_studies, *file_studies]:
+        while to_write:
+            study = to_write.pop()
             values = {k: getattr(study, k) for k in _STUDY_FIELDS}
             uow.create("study", {**values, "created_by": session.coder_id}, id=study.id)
         for study_id, values in identifier_updates.items():
@@ -468,7 +479,7 @@ def import_paths(
                 "page_starts": list(text.page_starts), "extractor": text.extractor,
                 "warnings": list(text.warnings) or None, "needs_ocr": text.needs_ocr,
                 "created_by": session.coder_id})
-    summary.studies_added = len(new_studies) + len(file_studies)
+    summary.studies_added = studies_added
     summary.documents_added = len(extracted)
     if progress:
         progress(total + 1, total + 1)
@@ -541,15 +552,20 @@ def _original_bytes(path: Path, name: str, sha256: str) -> bytes:
     return data
 
 
-def _citation_key(study: rec.Study) -> tuple[Any, ...]:
+def _citation_key(study: rec.Study) -> bytes:
     """The whole citation, normalised. Short titles ("A Random Book", many CJK titles) give no
-    title key to the duplicate index, yet the same record imported twice must still be found."""
+    title key to the duplicate index, yet the same record imported twice must still be found.
+
+    Kept as a 16-byte digest of the normalised fields (whose text is written out unambiguously),
+    not the fields themselves: seventy thousand references' keys then take a few megabytes."""
     if not (study.title or study.authors):
-        return (study.id,)
-    return (normalise_title(study.title), study.year,
-            tuple(normalise_title(surname(a)) for a in study.authors or ()),
-            normalise_title(study.journal), study.volume, study.issue, study.pages,
-            normalise_doi(study.doi), study.pmid)
+        key: tuple[Any, ...] = (study.id,)
+    else:
+        key = (normalise_title(study.title), study.year,
+               tuple(normalise_title(surname(a)) for a in study.authors or ()),
+               normalise_title(study.journal), study.volume, study.issue, study.pages,
+               normalise_doi(study.doi), study.pmid)
+    return hashlib.blake2b(repr(key).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _unique_label(base: str, taken: set[str]) -> str:
