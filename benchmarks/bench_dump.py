@@ -35,12 +35,13 @@ def peak(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--large", type=Path, default=ROOT / "benchmarks" / "out" / "large-500.cmo")
+    ap.add_argument("--large", type=Path, default=None,
+                    help="a large project (default: the cached 500-study benchmark project)")
     args = ap.parse_args()
-    if not args.large.exists():
+    if args.large is None:
         from largeproject import cached_large_project
 
-        args.large = cached_large_project()
+        args.large = cached_large_project()  # generated once, then reused
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "large.cmo"
         shutil.copyfile(args.large, copy)
