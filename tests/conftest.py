@@ -29,6 +29,10 @@ def _own_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     monkeypatch.setenv("XDG_CONFIG_HOME", str(cfg))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
     monkeypatch.delenv("CMO_DESK_CODER", raising=False)
+    # the command line follows the computer's language: tests read English messages
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "CMO_DESK_LANG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
 
 
 @pytest.fixture(scope="session")

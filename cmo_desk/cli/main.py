@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from cmo_desk import __version__
 from cmo_desk.cli import COMMAND_MODULES, command_word, commands
 from cmo_desk.domain.errors import CmoDeskError
-from cmo_desk.domain.i18n import LANGUAGES, set_language
+from cmo_desk.domain.i18n import LANGUAGES, set_language, system_language
 from cmo_desk.domain.storage import storage_error
 
 
@@ -32,7 +33,8 @@ def common_options(parser: argparse.ArgumentParser | None = None,
     parent.add_argument("--coder", metavar="NAME", default=default,
                         help="who is working (default: $CMO_DESK_CODER)")
     parent.add_argument("--lang", metavar="LANG", default=default,
-                        help="language of messages: " + ", ".join(LANGUAGES))
+                        help="language of messages (default: $CMO_DESK_LANG, else the computer's): "
+                        + ", ".join(LANGUAGES))
     return parent
 
 
@@ -67,7 +69,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = parser_for(argv)
     args = parser.parse_args(argv)
-    set_language(getattr(args, "lang", None))
+    # --lang, then CMO_DESK_LANG, then the computer's own language (as the desk does)
+    set_language(getattr(args, "lang", None) or os.environ.get("CMO_DESK_LANG") or system_language())
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

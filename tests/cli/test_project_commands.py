@@ -95,3 +95,17 @@ def test_the_desk_knows_every_subcommand_without_loading_them() -> None:
         parser = build_parser([module])
         registered = next(a.choices for a in parser._actions if getattr(a, "choices", None))
         assert set(registered) == {c for c, m in COMMAND_MODULES.items() if m == module}
+
+
+def test_messages_follow_the_computers_language(demo_path: Path) -> None:
+    """A coder on a Chinese system reads the command line's messages in Chinese; --lang and
+    CMO_DESK_LANG still win."""
+    system = {"LANG": "zh_CN.UTF-8", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": "", "CMO_DESK_LANG": ""}
+    chinese = cli("new", str(demo_path), env=system)
+    english = cli("new", str(demo_path), env={**system, "LANG": "C.UTF-8"})
+    assert chinese.returncode != 0 and english.returncode != 0
+    assert "already exists" in english.stderr
+    assert "already exists" not in chinese.stderr and chinese.stderr.strip()
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese.stderr), chinese.stderr
+    assert "already exists" in cli("new", str(demo_path), "--lang", "en", env=system).stderr
+    assert "already exists" in cli("new", str(demo_path), env={**system, "CMO_DESK_LANG": "en"}).stderr
