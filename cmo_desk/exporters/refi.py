@@ -532,10 +532,10 @@ def _case_variables(snapshot: ProjectSnapshot, studies: list[Study]) -> _Variabl
     A form field's value is the agreed one, or the value all coders gave; when coders differ,
     each coder's value with their initials, as in the evidence tables.
     """
-    from cmo_desk.exporters.evidence import _Context
+    from cmo_desk.exporters.tables import TableContext
 
     out = _Variables()
-    ctx = _Context(snapshot, "en")
+    ctx = TableContext(snapshot, "en")
     keys = list(dict.fromkeys(
         fv.key for fv in snapshot.form_values if fv.key and ctx.study_id(fv.study_id) in ctx.form
     ))

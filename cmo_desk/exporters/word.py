@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 from cmo_desk.domain.errors import Cancelled
 from cmo_desk.domain.i18n import is_rtl, tr
 from cmo_desk.exporters import ExportFailed, atomic_target
-from cmo_desk.exporters.evidence import SLOT_COLUMNS, Column, Table
+from cmo_desk.exporters.tables import SLOT_COLUMNS, Column, Table
 from cmo_desk.exporters.textclean import clean_text, one_line
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from typing import Any
 
 from cmo_desk.domain.errors import Cancelled, ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.exporters.evidence import ExportOptions, Table, build_table, summary_note
+from cmo_desk.exporters.tables import ExportOptions, Table, build_table, summary_note
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.services.session import Session
 
