@@ -5,6 +5,7 @@ that turn its records into cell text: form values, quotes, citations, group head
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from cmo_desk.domain.i18n import tr
@@ -238,6 +239,12 @@ class TableContext:
                 if link[0] not in {t for t, _ in out}:
                     out.append(link)
         return out
+
+
+def codes_cell(ctx: TableContext, code_ids: Iterable[str]) -> str:
+    """A record's codes as paths ("Mechanism › Trust"), merged codes shown as what they became."""
+    codes = [ctx.code_by_id.get(ctx.code_id(c)) for c in code_ids]
+    return "; ".join(ctx.code_path(c) for c in codes if c is not None)
 
 
 # ---- headings -----------------------------------------------------------------------------------

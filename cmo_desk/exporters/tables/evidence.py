@@ -4,15 +4,22 @@ programme theory, with its supporting quotes, pages and the study's appraisal.""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cmo_desk.domain.i18n import tr
-from cmo_desk.domain.records import Cmoc, Consensus
+from cmo_desk.domain.records import Cmoc, Consensus, Excerpt
 from cmo_desk.exporters.tables.context import (
     TableContext,
+    codes_cell,
     label_sort_key,
-    study_heading,
-    theory_heading,
     theory_label,
+)
+from cmo_desk.exporters.tables.grouping import (
+    code_keys,
+    fallback_group,
+    place_rows,
+    seeded_groups,
+    study_group,
 )
 from cmo_desk.exporters.tables.model import OPTIONAL_COLUMN_SPECS, Column, ExportOptions, Group
 from cmo_desk.exporters.textclean import clean_text, one_line
@@ -168,29 +175,98 @@ def _evidence_row(
     appraisal_keys: Sequence[tuple[str, str]],
     records: str = "consensus",
 ) -> dict[str, str]:
+    """One row: who recorded the CMOC, its slots, its outcome with marks, its excerpts and the
+    study's appraisal as that coder (or the consensus) sees it."""
     sid = ctx.study_id(record.study_id)
+    author = _author(ctx, record, records)
+    excerpts = _supporting_excerpts(ctx, record)
+    direction = (record.outcome_direction or "").strip()
+    return {
+        "row_id": f"{record_type}:{record.id}",
+        "group": "",
+        "record_type": record_type,
+        "cmoc_id": record.id,
+        "study_id": sid,
+        "study_label": ctx.study_label(sid),
+        "coder": author.coder,
+        "recorded_by": author.recorded_by,
+        "status": author.status,
+        "intervention": clean_text(record.intervention).strip(),
+        "actor": clean_text(record.actor).strip(),
+        "context": clean_text(record.context).strip(),
+        "mechanism_resource": clean_text(record.mechanism_resource).strip(),
+        "mechanism_reasoning": clean_text(record.mechanism_reasoning).strip(),
+        "outcome": clean_text(record.outcome).strip(),
+        "outcome_direction": one_line(direction),
+        "outcome_intended": one_line(record.outcome_intended),
+        "outcome_shown": _outcome_shown(ctx, record),
+        "statement": clean_text(record.statement).strip(),
+        "confidence": one_line(record.confidence),
+        "codes": codes_cell(ctx, record.code_ids),
+        "theories": _theories_cell(ctx, record),
+        "theory_relation": "",
+        # One quote line, one page and one id per excerpt, in the same order, so the three
+        # columns can be matched.
+        "quotes": "\n".join(ctx.quote_line(e) or "“”" for e in excerpts),
+        "pages": "; ".join(_page_cell(ctx, e) for e in excerpts),
+        "excerpt_ids": " ".join(e.id for e in excerpts),
+        "appraisal": _appraisal_cell(ctx, record, sid, author.coder_id, appraisal_keys),
+        "source_cmoc_ids": author.sources,
+        "consensus_ids": " ".join(ctx.covered.get(record.id, ())) if record_type == "coder" else "",
+        "memo": author.memo,
+    }
+
+
+@dataclass(frozen=True)
+class _Author:
+    """Who recorded a row's CMOC, as the row shows it."""
+
+    #: The coder whose form values the row's appraisal prefers (None for a consensus CMOC).
+    coder_id: str | None
+    coder: str
+    recorded_by: str
+    status: str
+    sources: str
+    memo: str
+
+
+def _author(ctx: TableContext, record: Cmoc | Consensus, records: str) -> _Author:
     if isinstance(record, Consensus):
-        coder_id = None
-        recorded_by = ctx.t(_RESOLUTION.get(record.resolution or "", "Consensus"))
-        coder = ""
-        status = record.resolution or ""
-        sources = " ".join(record.source_ids)
-        memo = clean_text(record.note)
-    else:
-        coder_id = record.owner_id
-        coder = ctx.coder_name.get(coder_id or "", "")
-        recorded_by = coder or ctx.t("Unknown coder")
-        if records != "coders" and record.id not in ctx.covered:
-            recorded_by = ctx.t("{coder} (not reconciled)").format(coder=recorded_by)
-        status = record.status or ""
-        sources = ""
-        memo = clean_text(record.memo)
-    # Text order, whatever order the excerpts were linked in; one quote line, one page and one id
-    # per excerpt, in the same order, so the three columns can be matched.
-    excerpts = sorted((ctx.excerpt_by_id[e] for e in dict.fromkeys(record.excerpt_ids)
-                       if e in ctx.excerpt_by_id), key=ctx.text_order)
-    quotes = [ctx.quote_line(e) or "“”" for e in excerpts]
-    pages = [_NO_PAGE if p is None else str(p) for p in (ctx.page_of(e) for e in excerpts)]
+        return _Author(
+            coder_id=None,
+            coder="",
+            recorded_by=ctx.t(_RESOLUTION.get(record.resolution or "", "Consensus")),
+            status=record.resolution or "",
+            sources=" ".join(record.source_ids),
+            memo=clean_text(record.note),
+        )
+    coder = ctx.coder_name.get(record.owner_id or "", "")
+    recorded_by = coder or ctx.t("Unknown coder")
+    if records != "coders" and record.id not in ctx.covered:
+        recorded_by = ctx.t("{coder} (not reconciled)").format(coder=recorded_by)
+    return _Author(
+        coder_id=record.owner_id,
+        coder=coder,
+        recorded_by=recorded_by,
+        status=record.status or "",
+        sources="",
+        memo=clean_text(record.memo),
+    )
+
+
+def _supporting_excerpts(ctx: TableContext, record: Cmoc | Consensus) -> list[Excerpt]:
+    """The record's excerpts in text order, whatever order they were linked in, once each."""
+    return sorted((ctx.excerpt_by_id[e] for e in dict.fromkeys(record.excerpt_ids)
+                   if e in ctx.excerpt_by_id), key=ctx.text_order)
+
+
+def _page_cell(ctx: TableContext, excerpt: Excerpt) -> str:
+    page = ctx.page_of(excerpt)
+    return _NO_PAGE if page is None else str(page)
+
+
+def _outcome_shown(ctx: TableContext, record: Cmoc | Consensus) -> str:
+    """The outcome followed by its marks: direction, "(+)", and "[unintended]"."""
     outcome = clean_text(record.outcome).strip()
     direction = (record.outcome_direction or "").strip()
     marks = []
@@ -199,50 +275,31 @@ def _evidence_row(
         marks.append(ctx.t(mark) if mark else f"({one_line(direction)})")
     if (record.outcome_intended or "") == "unintended":
         marks.append(ctx.t("[unintended]"))
-    outcome_shown = " ".join(p for p in (outcome, *marks) if p)
-    appraisal_parts = []
+    return " ".join(p for p in (outcome, *marks) if p)
+
+
+def _theories_cell(ctx: TableContext, record: Cmoc | Consensus) -> str:
+    return "; ".join(theory_label(ctx, ctx.theory_by_id[t]) for t, _ in ctx.theories_of(record)
+                     if t in ctx.theory_by_id)
+
+
+def _appraisal_cell(
+    ctx: TableContext,
+    record: Cmoc | Consensus,
+    study_id: str,
+    coder_id: str | None,
+    appraisal_keys: Sequence[tuple[str, str]],
+) -> str:
+    """The study's appraisal values, one per line, then the CMOC's own confidence."""
+    parts = []
     for key, label in appraisal_keys:
-        value = ctx.form_value(sid, key, coder_id)
+        value = ctx.form_value(study_id, key, coder_id)
         if value:
-            appraisal_parts.append(f"{label}: {value}")
+            parts.append(f"{label}: {value}")
     if record.confidence:
         conf = one_line(record.confidence)
-        appraisal_parts.append(f"{ctx.t('Confidence')}: {ctx.t(conf.capitalize())}")
-    codes = [ctx.code_by_id.get(ctx.code_id(c)) for c in record.code_ids]
-    theories = ctx.theories_of(record)
-    return {
-        "row_id": f"{record_type}:{record.id}",
-        "group": "",
-        "record_type": record_type,
-        "cmoc_id": record.id,
-        "study_id": sid,
-        "study_label": ctx.study_label(sid),
-        "coder": coder,
-        "recorded_by": recorded_by,
-        "status": status,
-        "intervention": clean_text(record.intervention).strip(),
-        "actor": clean_text(record.actor).strip(),
-        "context": clean_text(record.context).strip(),
-        "mechanism_resource": clean_text(record.mechanism_resource).strip(),
-        "mechanism_reasoning": clean_text(record.mechanism_reasoning).strip(),
-        "outcome": outcome,
-        "outcome_direction": one_line(direction),
-        "outcome_intended": one_line(record.outcome_intended),
-        "outcome_shown": outcome_shown,
-        "statement": clean_text(record.statement).strip(),
-        "confidence": one_line(record.confidence),
-        "codes": "; ".join(ctx.code_path(c) for c in codes if c is not None),
-        "theories": "; ".join(theory_label(ctx, ctx.theory_by_id[t]) for t, _ in theories
-                              if t in ctx.theory_by_id),
-        "theory_relation": "",
-        "quotes": "\n".join(quotes),
-        "pages": "; ".join(pages),
-        "excerpt_ids": " ".join(e.id for e in excerpts),
-        "appraisal": "\n".join(appraisal_parts),
-        "source_cmoc_ids": sources,
-        "consensus_ids": " ".join(ctx.covered.get(record.id, ())) if record_type == "coder" else "",
-        "memo": memo,
-    }
+        parts.append(f"{ctx.t('Confidence')}: {ctx.t(conf.capitalize())}")
+    return "\n".join(parts)
 
 
 def _group_rows(
@@ -250,41 +307,23 @@ def _group_rows(
     base_rows: list[tuple[dict[str, str], Cmoc | Consensus]],
     group_by: str,
 ) -> list[Group]:
+    """Rows by study, under each of their codes, or under each programme theory they relate to
+    (with the relation)."""
+    groups = seeded_groups(ctx, group_by)
+    fallback = fallback_group(ctx, group_by)
     if group_by == "study":
-        groups: dict[str, Group] = {}
-        for row, _ in base_rows:
-            sid = row["study_id"]
-            if sid not in groups:
-                groups[sid] = Group(study_heading(ctx, sid), [], sid)
-            groups[sid].rows.append({**row, "group": groups[sid].heading})
-        return list(groups.values())
+        placements = [(row, [(row["study_id"], {})]) for row, _ in base_rows]
+        return place_rows(placements, groups, fallback, study_group(ctx))
     if group_by == "code":
-        ordered = sorted(ctx.codes, key=lambda c: (c.sort_order is None, c.sort_order or 0))
-        code_groups = {c.id: Group(ctx.code_path(c), [], c.id) for c in ordered}
-        uncoded = Group(ctx.t("Uncoded"), [], "")
-        for row, record in base_rows:
-            placed = False
-            for cid in dict.fromkeys(ctx.code_id(c) for c in record.code_ids):
-                if cid in code_groups:
-                    g = code_groups[cid]
-                    g.rows.append({**row, "group": g.heading})
-                    placed = True
-            if not placed:
-                uncoded.rows.append({**row, "group": uncoded.heading})
-        return [g for g in (*code_groups.values(), uncoded) if g.rows]
-    theory_groups = {t.id: Group(theory_heading(ctx, t), [], t.id) for t in ctx.snapshot.theories}
-    none_group = Group(ctx.t("No programme theory"), [], "")
-    for row, record in base_rows:
-        placed = False
-        for tid, relation in ctx.theories_of(record):
-            if tid in theory_groups:
-                g = theory_groups[tid]
-                rel = ctx.t(relation.capitalize()) if relation else ""
-                g.rows.append({**row, "group": g.heading, "theory_relation": rel})
-                placed = True
-        if not placed:
-            none_group.rows.append({**row, "group": none_group.heading})
-    return [g for g in (*theory_groups.values(), none_group) if g.rows]
+        placements = [(row, [(cid, {}) for cid in code_keys(ctx, record.code_ids)])
+                      for row, record in base_rows]
+        return place_rows(placements, groups, fallback)
+    placements = [
+        (row, [(tid, {"theory_relation": ctx.t(relation.capitalize()) if relation else ""})
+               for tid, relation in ctx.theories_of(record)])
+        for row, record in base_rows
+    ]
+    return place_rows(placements, groups, fallback)
 
 
 def _sort_order(record: Cmoc | Consensus) -> tuple[bool, int]:
