@@ -15,6 +15,7 @@ from cmo_desk.exporters.tables.context import (
     theory_label,
 )
 from cmo_desk.exporters.tables.grouping import (
+    Placement,
     code_keys,
     fallback_group,
     place_rows,
@@ -125,12 +126,12 @@ def _evidence_records(
     """
     snap = ctx.snapshot
     by_study_consensus: dict[str, list[Consensus]] = {}
-    for c in snap.consensus:
-        by_study_consensus.setdefault(ctx.study_id(c.study_id), []).append(c)
+    for agreed_cmoc in snap.consensus:
+        by_study_consensus.setdefault(ctx.study_id(agreed_cmoc.study_id), []).append(agreed_cmoc)
     by_study_cmoc: dict[str, list[Cmoc]] = {}
-    for c in snap.cmocs:
-        if c.status != "set_aside":
-            by_study_cmoc.setdefault(ctx.study_id(c.study_id), []).append(c)
+    for cmoc in snap.cmocs:
+        if cmoc.status != "set_aside":
+            by_study_cmoc.setdefault(ctx.study_id(cmoc.study_id), []).append(cmoc)
     study_order = [s.id for s in sorted(ctx.studies, key=label_sort_key)]
     # Records whose study is missing still belong in the audit trail: list them last.
     strays = [sid for sid in {*by_study_consensus, *by_study_cmoc} if sid not in ctx.study_by_id]
@@ -311,6 +312,7 @@ def _group_rows(
     (with the relation)."""
     groups = seeded_groups(ctx, group_by)
     fallback = fallback_group(ctx, group_by)
+    placements: list[Placement]
     if group_by == "study":
         placements = [(row, [(row["study_id"], {})]) for row, _ in base_rows]
         return place_rows(placements, groups, fallback, study_group(ctx))

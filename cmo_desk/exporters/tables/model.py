@@ -67,11 +67,11 @@ class ExportOptions:
                 )
         unknown = [c for c in self.columns if c not in OPTIONAL_COLUMNS]
         if unknown or self.empty not in EMPTY_CHOICES:
-            name, value, allowed = (("columns", ",".join(unknown), OPTIONAL_COLUMNS) if unknown
-                                    else ("empty", self.empty, EMPTY_CHOICES))
+            option, given, choices = (("columns", ",".join(unknown), OPTIONAL_COLUMNS) if unknown
+                                      else ("empty", self.empty, EMPTY_CHOICES))
             raise ValidationError(
                 tr("Unknown {name} {value!r}: choose one of {allowed}.").format(
-                    name=name, value=value, allowed=", ".join(allowed)
+                    name=option, value=given, allowed=", ".join(choices)
                 )
             )
         object.__setattr__(self, "columns", tuple(dict.fromkeys(self.columns)))
