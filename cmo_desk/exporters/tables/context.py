@@ -69,10 +69,7 @@ class TableContext:
         self.template = snapshot.project.template or _default_template()
         #: The template's choice options: stored in English, shown in the table's language
         #: (as the study form shows them).
-        self.option_values = {
-            o for section in template_sections(self.template) for f in section_fields(section)
-            for o in (f.get("options") or []) if isinstance(o, str)
-        }
+        self.option_values = _choice_options(self.template)
         self._study_target = {s.id: s.merged_into for s in snapshot.studies if s.merged_into}
         self.studies = [s for s in snapshot.studies if not s.merged_into]
         self.study_by_id = {s.id: s for s in self.studies}
@@ -91,12 +88,16 @@ class TableContext:
         for agreed in snapshot.consensus:
             for source_id in agreed.source_ids:
                 self.covered.setdefault(source_id, []).append(agreed.id)
-        # study id -> key -> [(coder id, value)]
-        self.form: dict[str, dict[str, list[tuple[str | None, Any]]]] = {}
-        for fv in snapshot.form_values:
+        #: study id (merged studies followed) -> key -> [(coder id, value)]
+        self.form = self._form_values()
+
+    def _form_values(self) -> dict[str, dict[str, list[tuple[str | None, Any]]]]:
+        form: dict[str, dict[str, list[tuple[str | None, Any]]]] = {}
+        for fv in self.snapshot.form_values:
             if fv.key and not is_empty(fv.value):
                 sid = self.study_id(fv.study_id)
-                self.form.setdefault(sid, {}).setdefault(fv.key, []).append((fv.coder_id, fv.value))
+                form.setdefault(sid, {}).setdefault(fv.key, []).append((fv.coder_id, fv.value))
+        return form
 
     def t(self, text: str) -> str:
         return tr(text, self.lang)
@@ -289,6 +290,13 @@ def _default_template() -> dict[str, Any]:
         return default_template()
     except Exception:  # a damaged install must not stop an export; the fallback has the same keys
         return FALLBACK_TEMPLATE
+
+
+def _choice_options(template: Any) -> set[str]:
+    return {
+        o for section in template_sections(template) for f in section_fields(section)
+        for o in (f.get("options") or []) if isinstance(o, str)
+    }
 
 
 def is_empty(value: Any) -> bool:
