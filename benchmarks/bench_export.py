@@ -42,7 +42,7 @@ from cmo_desk.domain.records import (  # noqa: E402
     Theory,
 )
 from cmo_desk.domain.snapshot import ProjectSnapshot  # noqa: E402
-from cmo_desk.exporters.evidence import ExportOptions, build_table  # noqa: E402
+from cmo_desk.exporters.tables import ExportOptions, build_table  # noqa: E402
 
 WORDS = (
     "peer outreach workers trust clients services stigma police harassment needle syringe "

@@ -1,6 +1,6 @@
 """Evidence tables out of a project snapshot: Word (.docx), Excel (.xlsx) and CSV.
 
-``evidence.build_table(snapshot, options)`` makes the table model once; ``word.write_docx``,
+``tables.build_table(snapshot, options)`` makes the table model once; ``word.write_docx``,
 ``spreadsheet.write_xlsx`` and ``spreadsheet.write_csv`` write it. ``write_table`` picks the writer
 from the file's extension. Heavy libraries (python-docx, openpyxl) are imported only when writing.
 """
@@ -19,7 +19,7 @@ from cmo_desk.domain.errors import ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
 
 if TYPE_CHECKING:
-    from cmo_desk.exporters.evidence import Table
+    from cmo_desk.exporters.tables import Table
 
 FORMATS: tuple[str, ...] = (".docx", ".xlsx", ".csv")
 

@@ -28,17 +28,17 @@ How CMO Desk's records map onto the standard, chosen so that the other programs 
 - Each study's citation (authors, year, title, journal, DOI) and its characteristics and
   appraisal are ``VariableValue``s of its case: REFI's place for attributes of a case (NVivo case
   classifications, MAXQDA document variables, ATLAS.ti document groups).
-- What REFI has no place for travels in ``cmodesk/records.json`` inside the archive, which other
+- What REFI has no place for travels in ``cmodesk/records.json`` (``refi_extension``), which other
   programs ignore: page boundaries of each text, excerpt pages, programme theories and CMOC–theory
   links, consensus CMOCs with the CMOCs and excerpts they came from, every coder's form values,
   assignments, coders' initials and the form template. CMO Desk reads it back, so a project
   exported and imported again loses nothing. ``foreign_notes`` lists what other programs will not
   show.
 
-GUIDs are the records' own UUIDs; objects CMO Desk does not store (role codes, kind sets, CMOC
-notes, representations) get ``uuid5`` of a fixed namespace and the record id, so two exports of the
-same project carry the same GUIDs. Dates are left out and zip entries carry a fixed timestamp, so
-the same project exports to the same bytes.
+GUIDs (``refi_ids``) are the records' own UUIDs; objects CMO Desk does not store (role codes,
+kind sets, CMOC notes, representations) get ``uuid5`` of a fixed namespace and the record id, so
+two exports of the same project carry the same GUIDs. Dates are left out and zip entries carry a
+fixed timestamp, so the same project exports to the same bytes.
 """
 
 from __future__ import annotations
@@ -46,10 +46,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import uuid
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -59,16 +59,27 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import Cmoc, Code, Consensus, Document, Excerpt, Role, Study
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters import atomic_target
+from cmo_desk.exporters.refi_extension import (
+    EXTENSION_ENTRY,
+    EXTENSION_FORMAT,
+    EXTENSION_VERSION,
+    build_extension,
+    foreign_notes,
+)
+from cmo_desk.exporters.refi_ids import REFI_NAMESPACE, derived_guid, record_guid
+
+__all__ = [
+    "CMOC_NOTE_HEADER", "CMOC_NOTE_LABELS", "CONSENSUS_NOTE_HEADER", "CONSENSUS_NOTE_LABELS",
+    "EXTENSION_ENTRY", "EXTENSION_FORMAT", "EXTENSION_VERSION", "REFI_NAMESPACE",
+    "build_codebook_xml", "build_extension", "build_project_xml", "cmoc_note_text", "cmoc_title",
+    "code_description", "derived_guid", "foreign_notes", "record_guid", "write_qdc", "write_qdpx",
+]
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 PROJECT_SCHEMA_URL = "http://schema.qdasoftware.org/versions/Project/v1.0/Project.xsd"
 CODEBOOK_SCHEMA_URL = "http://schema.qdasoftware.org/versions/Codebook/v1.0/Codebook.xsd"
-
-#: Fixed namespace for the GUIDs of objects derived from records. Never change it: other programs
-#: recognise re-imported objects by GUID.
-REFI_NAMESPACE = uuid.UUID("3d0f5a52-8d0b-4c43-9a0e-2b6f7c1e5d91")
 
 ORIGIN = f"CMO Desk {cmo_desk.__version__}"
 ROLE_GROUP_NAME = "CMO role"
@@ -106,13 +117,8 @@ _KIND_LABELS = dict(_ROLE_LABELS)
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 #: Characters XML 1.0 cannot carry at all (pypdfium2 leaves U+FFFE at rejoined hyphens).
 _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _COLOR_RE = re.compile(r"^#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
 PDF_MEDIA_TYPE = "application/pdf"
-#: Zip entry with what REFI has no place for; other programs ignore files they do not know.
-EXTENSION_ENTRY = "cmodesk/records.json"
-EXTENSION_FORMAT = "cmo-desk-refi-extension"
-EXTENSION_VERSION = 1
 #: Citation fields written as case variables, (field, variable name, REFI type).
 _CITATION_VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("authors", "Authors", "Text"),
@@ -121,29 +127,6 @@ _CITATION_VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("journal", "Journal", "Text"),
     ("doi", "DOI", "Text"),
 )
-_STUDY_FIELDS: tuple[str, ...] = (
-    "label", "authors", "year", "title", "journal", "volume", "issue", "pages", "doi", "pmid",
-    "url", "abstract", "reference_type", "extra",
-)
-_CONSENSUS_FIELDS: tuple[str, ...] = (
-    "intervention", "actor", "context", "mechanism_resource", "mechanism_reasoning", "outcome",
-    "outcome_direction", "outcome_intended", "statement", "confidence", "resolution", "note",
-    "sort_order",
-)
-
-
-def derived_guid(kind: str, *parts: str) -> str:
-    """The GUID of an object made for the export, the same in every export of the project."""
-    return str(uuid.uuid5(REFI_NAMESPACE, kind + "\x1f" + "\x1f".join(parts))).upper()
-
-
-def record_guid(record_id: str) -> str:
-    """A record's id as a REFI GUID (ids are UUIDs already; anything else is hashed stably)."""
-    if _GUID_RE.match(record_id):
-        return record_id.upper()
-    return derived_guid("record", record_id)
-
-
 def _xml_text(value: str | None) -> str:
     return _XML_ILLEGAL_RE.sub("\ufffd", value or "")
 
@@ -300,222 +283,293 @@ def _xml_bytes(root: etree._Element) -> bytes:
 
 def build_project_xml(snapshot: ProjectSnapshot) -> tuple[bytes, list[tuple[str, bytes]], list[str]]:
     """The ``project.qde`` bytes, the ``sources/`` entries, and lines about what was left out."""
-    ns = PROJECT_NS
-    warnings: list[str] = []
-    root = etree.Element(f"{{{ns}}}Project", nsmap={None: ns, "xsi": XSI_NS})
-    root.set(f"{{{XSI_NS}}}schemaLocation", f"{ns} {PROJECT_SCHEMA_URL}")
-    root.set("name", _xml_text(snapshot.project.title) or "CMO Desk project")
-    root.set("origin", ORIGIN)
+    xml = _ProjectXml(snapshot)
+    xml.add_users()
+    xml.add_codebook()
+    xml.note_orphaned_excerpts()
+    xml.add_sources()
+    xml.add_cases()
+    configurations = xml.configurations()
+    xml.add_notes(configurations)
+    xml.add_sets(configurations)
+    xml.add_description()
+    xml.add_extension()
+    return _xml_bytes(xml.root), xml.entries, xml.warnings
 
-    coder_guids = {c.id: record_guid(c.id) for c in snapshot.coders}
-    if snapshot.coders:
-        users = etree.SubElement(root, f"{{{ns}}}Users")
-        for coder in snapshot.coders:
-            user = etree.SubElement(users, f"{{{ns}}}User")
-            user.set("guid", coder_guids[coder.id])
+
+class _Configuration(NamedTuple):
+    """A CMOC or consensus CMOC as REFI carries it: a note with its slots and a set of its codes,
+    its sources and that note."""
+
+    note_guid: str
+    set_guid: str
+    title: str
+    text: str
+    owner_id: str | None
+    code_ids: tuple[str, ...]
+    excerpt_ids: tuple[str, ...]
+
+
+class _ProjectXml:
+    """``project.qde`` as it is built, element by element in the schema's order, with the
+    lookups its steps share."""
+
+    def __init__(self, snapshot: ProjectSnapshot) -> None:
+        self.snapshot = snapshot
+        self.ns = PROJECT_NS
+        self.warnings: list[str] = []
+        self.entries: list[tuple[str, bytes]] = []
+        self.root = etree.Element(f"{{{self.ns}}}Project", nsmap={None: self.ns, "xsi": XSI_NS})
+        self.root.set(f"{{{XSI_NS}}}schemaLocation", f"{self.ns} {PROJECT_SCHEMA_URL}")
+        self.root.set("name", _xml_text(snapshot.project.title) or "CMO Desk project")
+        self.root.set("origin", ORIGIN)
+        self.coder_guids = {c.id: record_guid(c.id) for c in snapshot.coders}
+        self.tree = _Tree(snapshot.codes)
+        used_roles = sorted({e.role for e in snapshot.excerpts if e.role in _KIND_LABELS})
+        self.role_guids = {role: derived_guid("role-code", role) for role in used_roles}
+        # CMOC notes first: selections refer to them.
+        self.cmoc_notes = {c.id: derived_guid("cmoc-note", c.id) for c in snapshot.cmocs}
+        self.notes_by_excerpt: dict[str, list[str]] = {}
+        for cmoc in snapshot.cmocs:
+            for eid in cmoc.excerpt_ids:
+                self.notes_by_excerpt.setdefault(eid, []).append(self.cmoc_notes[cmoc.id])
+        self.excerpts_by_doc: dict[str, list[Excerpt]] = {}
+        for excerpt in snapshot.excerpts:
+            self.excerpts_by_doc.setdefault(excerpt.document_id or "", []).append(excerpt)
+        for group_list in self.excerpts_by_doc.values():
+            group_list.sort(key=lambda e: (e.start or 0, e.end or 0, e.id))
+        self.known_docs = {d.id for d in snapshot.documents}
+        self.excerpt_docs = {e.id: e.document_id for e in snapshot.excerpts}
+        self.studies = {s.id: s for s in snapshot.studies}
+        self.docs_by_study: dict[str, list[str]] = {}
+        self.sources_el: etree._Element | None = None
+
+    def _sub(self, parent: etree._Element, tag: str) -> etree._Element:
+        return etree.SubElement(parent, f"{{{self.ns}}}{tag}")
+
+    def add_users(self) -> None:
+        if not self.snapshot.coders:
+            return
+        users = self._sub(self.root, "Users")
+        for coder in self.snapshot.coders:
+            user = self._sub(users, "User")
+            user.set("guid", self.coder_guids[coder.id])
             user.set("name", _xml_text(coder.name) or coder.id)
 
-    tree = _Tree(snapshot.codes)
-    used_roles = sorted({e.role for e in snapshot.excerpts if e.role in _KIND_LABELS})
-    role_guids = {role: derived_guid("role-code", role) for role in used_roles}
-    if tree.exported or used_roles:
-        codes_el = etree.SubElement(etree.SubElement(root, f"{{{ns}}}CodeBook"), f"{{{ns}}}Codes")
-        _code_elements(ns, tree, codes_el, None)
-        if used_roles:
-            group = etree.SubElement(codes_el, f"{{{ns}}}Code")
-            group.set("guid", derived_guid("role-group"))
-            group.set("name", ROLE_GROUP_NAME)
-            group.set("isCodable", "false")
-            etree.SubElement(group, f"{{{ns}}}Description").text = (
-                "The role CMO Desk coders gave each excerpt in a context-mechanism-outcome configuration"
-            )
-            for role, label in _ROLE_LABELS:
-                if role in role_guids:
-                    el = etree.SubElement(group, f"{{{ns}}}Code")
-                    el.set("guid", role_guids[role])
-                    el.set("name", label)
-                    el.set("isCodable", "true")
-
-    # CMOC notes first: selections refer to them.
-    cmoc_notes: dict[str, str] = {c.id: derived_guid("cmoc-note", c.id) for c in snapshot.cmocs}
-    notes_by_excerpt: dict[str, list[str]] = {}
-    for cmoc in snapshot.cmocs:
-        for eid in cmoc.excerpt_ids:
-            notes_by_excerpt.setdefault(eid, []).append(cmoc_notes[cmoc.id])
-
-    excerpts_by_doc: dict[str, list[Excerpt]] = {}
-    for excerpt in snapshot.excerpts:
-        excerpts_by_doc.setdefault(excerpt.document_id or "", []).append(excerpt)
-    for group_list in excerpts_by_doc.values():
-        group_list.sort(key=lambda e: (e.start or 0, e.end or 0, e.id))
-    known_docs = {d.id for d in snapshot.documents}
-    orphaned = sum(len(v) for k, v in excerpts_by_doc.items() if k not in known_docs)
-    if orphaned:
-        warnings.append(
-            tr("{count} excerpts were left out because their document is not in the project.").format(count=orphaned)
+    def add_codebook(self) -> None:
+        """The project's codes, then the non-codable "CMO role" code with a code per role used."""
+        if not (self.tree.exported or self.role_guids):
+            return
+        codes_el = self._sub(self._sub(self.root, "CodeBook"), "Codes")
+        _code_elements(self.ns, self.tree, codes_el, None)
+        if not self.role_guids:
+            return
+        group = self._sub(codes_el, "Code")
+        group.set("guid", derived_guid("role-group"))
+        group.set("name", ROLE_GROUP_NAME)
+        group.set("isCodable", "false")
+        self._sub(group, "Description").text = (
+            "The role CMO Desk coders gave each excerpt in a context-mechanism-outcome configuration"
         )
+        for role, label in _ROLE_LABELS:
+            if role in self.role_guids:
+                el = self._sub(group, "Code")
+                el.set("guid", self.role_guids[role])
+                el.set("name", label)
+                el.set("isCodable", "true")
 
-    entries: list[tuple[str, bytes]] = []
-    studies = {s.id: s for s in snapshot.studies}
-    docs_by_study: dict[str, list[str]] = {}
+    def note_orphaned_excerpts(self) -> None:
+        orphaned = sum(len(v) for k, v in self.excerpts_by_doc.items() if k not in self.known_docs)
+        if orphaned:
+            self.warnings.append(
+                tr("{count} excerpts were left out because their document is not in the project.").format(count=orphaned)
+            )
 
-    def add_selections(parent: etree._Element, doc: Document, text: str) -> None:
-        for excerpt in excerpts_by_doc.get(doc.id, []):
+    def add_sources(self) -> None:
+        """Each document as a text source, or as a PDF source with its text as a representation;
+        its excerpts as selections of that text."""
+        for doc in self.snapshot.documents:
+            if self.sources_el is None:
+                self.sources_el = self._sub(self.root, "Sources")
+            study = self.studies.get(doc.study_id or "")
+            name = _xml_text(doc.filename or (study.label if study else None) or doc.id)
+            original = self.snapshot.get_blob(doc.sha256) if doc.has_original and doc.sha256 else None
+            if doc.study_id:
+                self.docs_by_study.setdefault(doc.study_id, []).append(record_guid(doc.id))
+            if original is not None and _is_pdf(doc, original):
+                self._pdf_source(self.sources_el, doc, study, name, original)
+            else:
+                self._text_source(self.sources_el, doc, study, name)
+
+    def _pdf_source(self, sources_el: etree._Element, doc: Document, study: Study | None,
+                    name: str, original: bytes) -> None:
+        guid = record_guid(doc.id)
+        source = self._sub(sources_el, "PDFSource")
+        source.set("guid", guid)
+        source.set("name", name)
+        source.set("path", f"internal://{guid}.pdf")
+        self.entries.append((f"sources/{guid}.pdf", original))
+        _source_description(self.ns, source, study)
+        rep_guid = derived_guid("representation", doc.id)
+        rep = self._sub(source, "Representation")
+        rep.set("guid", rep_guid)
+        rep.set("name", name)
+        rep.set("plainTextPath", f"internal://{rep_guid}.txt")
+        self.entries.append((f"sources/{rep_guid}.txt", (doc.text or "").encode("utf-8", "replace")))
+        self.add_selections(rep, doc, doc.text or "")
+
+    def _text_source(self, sources_el: etree._Element, doc: Document, study: Study | None,
+                     name: str) -> None:
+        guid = record_guid(doc.id)
+        source = self._sub(sources_el, "TextSource")
+        source.set("guid", guid)
+        source.set("name", name)
+        source.set("plainTextPath", f"internal://{guid}.txt")
+        self.entries.append((f"sources/{guid}.txt", (doc.text or "").encode("utf-8", "replace")))
+        _source_description(self.ns, source, study)
+        self.add_selections(source, doc, doc.text or "")
+
+    def add_selections(self, parent: etree._Element, doc: Document, text: str) -> None:
+        for excerpt in self.excerpts_by_doc.get(doc.id, []):
             start, end = excerpt.start, excerpt.end
             if start is None or end is None or not (0 <= start <= end <= len(text)):
-                warnings.append(
+                self.warnings.append(
                     tr("An excerpt of {document} was left out: its position does not fit the text.").format(
                         document=doc.filename or doc.id
                     )
                 )
                 continue
-            sel = etree.SubElement(parent, f"{{{ns}}}PlainTextSelection")
+            sel = self._sub(parent, "PlainTextSelection")
             sel.set("guid", record_guid(excerpt.id))
             sel.set("name", _xml_text(_short(excerpt.quote or text[start:end])) or " ")
             sel.set("startPosition", str(start))
             sel.set("endPosition", str(end))
-            owner = coder_guids.get(excerpt.owner_id or "")
+            owner = self.coder_guids.get(excerpt.owner_id or "")
             if owner:
                 sel.set("creatingUser", owner)
             if excerpt.memo and excerpt.memo.strip():
-                etree.SubElement(sel, f"{{{ns}}}Description").text = _xml_text(excerpt.memo)
-            targets: list[tuple[str, str]] = []
-            for cid in excerpt.code_ids:
-                final = tree.resolve(cid)
-                if final and all(t[1] != final for t in targets):
-                    targets.append((_coding_guid(excerpt.id, final), final))
-            for coding_guid, final in targets:
-                _coding(sel, coding_guid, record_guid(final), owner)
-            if excerpt.role in role_guids:
-                _coding(
-                    sel, derived_guid("role-coding", excerpt.id), role_guids[excerpt.role], owner  # type: ignore[index]
-                )
-            for note_guid in notes_by_excerpt.get(excerpt.id, []):
-                etree.SubElement(sel, f"{{{ns}}}NoteRef").set("targetGUID", note_guid)
+                self._sub(sel, "Description").text = _xml_text(excerpt.memo)
+            self.add_codings(sel, excerpt, owner)
+            for note_guid in self.notes_by_excerpt.get(excerpt.id, []):
+                self._sub(sel, "NoteRef").set("targetGUID", note_guid)
 
-    sources_el: etree._Element | None = None
-    for doc in snapshot.documents:
-        if sources_el is None:
-            sources_el = etree.SubElement(root, f"{{{ns}}}Sources")
-        text = doc.text or ""
-        text_bytes = text.encode("utf-8", "replace")
-        guid = record_guid(doc.id)
-        study = studies.get(doc.study_id or "")
-        name = _xml_text(doc.filename or (study.label if study else None) or doc.id)
-        original = snapshot.get_blob(doc.sha256) if doc.has_original and doc.sha256 else None
-        if doc.study_id:
-            docs_by_study.setdefault(doc.study_id, []).append(guid)
-        if _is_pdf(doc, original):
-            source = etree.SubElement(sources_el, f"{{{ns}}}PDFSource")
-            source.set("guid", guid)
-            source.set("name", name)
-            source.set("path", f"internal://{guid}.pdf")
-            entries.append((f"sources/{guid}.pdf", original))  # type: ignore[arg-type]
-            _source_description(ns, source, study)
-            rep_guid = derived_guid("representation", doc.id)
-            rep = etree.SubElement(source, f"{{{ns}}}Representation")
-            rep.set("guid", rep_guid)
-            rep.set("name", name)
-            rep.set("plainTextPath", f"internal://{rep_guid}.txt")
-            entries.append((f"sources/{rep_guid}.txt", text_bytes))
-            add_selections(rep, doc, text)
-        else:
-            source = etree.SubElement(sources_el, f"{{{ns}}}TextSource")
-            source.set("guid", guid)
-            source.set("name", name)
-            source.set("plainTextPath", f"internal://{guid}.txt")
-            entries.append((f"sources/{guid}.txt", text_bytes))
-            _source_description(ns, source, study)
-            add_selections(source, doc, text)
+    def add_codings(self, sel: etree._Element, excerpt: Excerpt, owner: str | None) -> None:
+        """One coding per code the excerpt has (merged codes as what they became), then its role."""
+        targets: list[tuple[str, str]] = []
+        for cid in excerpt.code_ids:
+            final = self.tree.resolve(cid)
+            if final and all(t[1] != final for t in targets):
+                targets.append((_coding_guid(excerpt.id, final), final))
+        for coding_guid, final in targets:
+            _coding(sel, coding_guid, record_guid(final), owner)
+        if excerpt.role in self.role_guids:
+            _coding(
+                sel, derived_guid("role-coding", excerpt.id), self.role_guids[excerpt.role], owner  # type: ignore[index]
+            )
 
-    # Cases come before Sources in the schema's sequence, and Variables before Cases.
-    cases = [(studies[sid], guids) for sid, guids in docs_by_study.items() if sid in studies]
-    if cases:
-        variables = _case_variables(snapshot, [study for study, _ in cases])
-        cases_el = etree.Element(f"{{{ns}}}Cases")
+    def add_cases(self) -> None:
+        """Each study with documents as a case with its variables; cases come before sources in
+        the schema's sequence, and variables before cases."""
+        cases = [(self.studies[sid], guids) for sid, guids in self.docs_by_study.items()
+                 if sid in self.studies]
+        if not cases:
+            return
+        variables = _case_variables(self.snapshot, [study for study, _ in cases])
+        cases_el = etree.Element(f"{{{self.ns}}}Cases")
         for study, guids in cases:
-            case = etree.SubElement(cases_el, f"{{{ns}}}Case")
+            case = self._sub(cases_el, "Case")
             case.set("guid", record_guid(study.id))
             case.set("name", _xml_text(study.label) or _xml_text(study.title) or study.id)
             citation = study.citation()
             if citation:
-                etree.SubElement(case, f"{{{ns}}}Description").text = _xml_text(citation)
+                self._sub(case, "Description").text = _xml_text(citation)
             for var_guid, kind, value in variables.values.get(study.id, []):
-                vv = etree.SubElement(case, f"{{{ns}}}VariableValue")
-                etree.SubElement(vv, f"{{{ns}}}VariableRef").set("targetGUID", var_guid)
-                etree.SubElement(vv, f"{{{ns}}}{kind}Value").text = _xml_text(value)
+                vv = self._sub(case, "VariableValue")
+                self._sub(vv, "VariableRef").set("targetGUID", var_guid)
+                self._sub(vv, f"{kind}Value").text = _xml_text(value)
             for g in guids:
-                etree.SubElement(case, f"{{{ns}}}SourceRef").set("targetGUID", g)
-        if sources_el is not None:
-            sources_el.addprevious(cases_el)
-            if variables.declared:
-                vars_el = etree.Element(f"{{{ns}}}Variables")
-                for var_guid, name, kind in variables.declared:
-                    var = etree.SubElement(vars_el, f"{{{ns}}}Variable")
-                    var.set("guid", var_guid)
-                    var.set("name", _xml_text(name))
-                    var.set("typeOfVariable", kind)
-                cases_el.addprevious(vars_el)
+                self._sub(case, "SourceRef").set("targetGUID", g)
+        if self.sources_el is None:
+            return
+        self.sources_el.addprevious(cases_el)
+        if variables.declared:
+            vars_el = etree.Element(f"{{{self.ns}}}Variables")
+            for var_guid, name, kind in variables.declared:
+                var = self._sub(vars_el, "Variable")
+                var.set("guid", var_guid)
+                var.set("name", _xml_text(name))
+                var.set("typeOfVariable", kind)
+            cases_el.addprevious(vars_el)
 
-    # CMOCs and consensus CMOCs alike: a note with their slots and a set of their codes and sources.
-    configurations: list[tuple[str, str, str, str, str | None, tuple[str, ...], tuple[str, ...]]] = []
-    for cmoc in snapshot.cmocs:
-        configurations.append(
-            (cmoc_notes[cmoc.id], record_guid(cmoc.id), cmoc_title(cmoc), cmoc_note_text(cmoc),
-             cmoc.owner_id, cmoc.code_ids, cmoc.excerpt_ids)
-        )
-    for consensus in snapshot.consensus:
-        # No NoteRef from the selections: on import these come back as memos, not as excerpt memos.
-        configurations.append(
-            (derived_guid("consensus-note", consensus.id), record_guid(consensus.id),
-             "Consensus " + cmoc_title(consensus),
-             cmoc_note_text(consensus, CONSENSUS_NOTE_HEADER),
-             consensus.reconciled_by, consensus.code_ids, consensus.excerpt_ids)
-        )
-    if configurations:
-        notes_el = etree.SubElement(root, f"{{{ns}}}Notes")
-        for note_guid, _set_guid, title, text, owner_id, _codes, _excerpts in configurations:
-            note = etree.SubElement(notes_el, f"{{{ns}}}Note")
-            note.set("guid", note_guid)
-            note.set("name", _xml_text(title))
-            owner = coder_guids.get(owner_id or "")
+    def configurations(self) -> list[_Configuration]:
+        """CMOCs and consensus CMOCs alike. Consensus notes get no NoteRef from the selections:
+        on import they come back as memos, not as excerpt memos."""
+        out = [
+            _Configuration(self.cmoc_notes[c.id], record_guid(c.id), cmoc_title(c),
+                           cmoc_note_text(c), c.owner_id, c.code_ids, c.excerpt_ids)
+            for c in self.snapshot.cmocs
+        ]
+        out += [
+            _Configuration(derived_guid("consensus-note", c.id), record_guid(c.id),
+                           "Consensus " + cmoc_title(c), cmoc_note_text(c, CONSENSUS_NOTE_HEADER),
+                           c.reconciled_by, c.code_ids, c.excerpt_ids)
+            for c in self.snapshot.consensus
+        ]
+        return out
+
+    def add_notes(self, configurations: list[_Configuration]) -> None:
+        if not configurations:
+            return
+        notes_el = self._sub(self.root, "Notes")
+        for config in configurations:
+            note = self._sub(notes_el, "Note")
+            note.set("guid", config.note_guid)
+            note.set("name", _xml_text(config.title))
+            owner = self.coder_guids.get(config.owner_id or "")
             if owner:
                 note.set("creatingUser", owner)
-            etree.SubElement(note, f"{{{ns}}}PlainTextContent").text = _xml_text(text)
+            self._sub(note, "PlainTextContent").text = _xml_text(config.text)
 
-    set_elements = _kind_sets(ns, tree, "MemberCode", "targetGUID")
-    excerpt_docs = {e.id: e.document_id for e in snapshot.excerpts}
-    for note_guid, set_guid, title, text, _owner, code_ids, excerpt_ids in configurations:
-        el = etree.Element(f"{{{ns}}}Set")
-        el.set("guid", set_guid)
-        el.set("name", _xml_text(title))
-        etree.SubElement(el, f"{{{ns}}}Description").text = _xml_text(text)
+    def add_sets(self, configurations: list[_Configuration]) -> None:
+        """The code-kind sets, then one set per configuration."""
+        set_elements = _kind_sets(self.ns, self.tree, "MemberCode", "targetGUID")
+        set_elements += [self._configuration_set(config) for config in configurations]
+        if set_elements:
+            sets_el = self._sub(self.root, "Sets")
+            for el in set_elements:
+                sets_el.append(el)
+
+    def _configuration_set(self, config: _Configuration) -> etree._Element:
+        el = etree.Element(f"{{{self.ns}}}Set")
+        el.set("guid", config.set_guid)
+        el.set("name", _xml_text(config.title))
+        self._sub(el, "Description").text = _xml_text(config.text)
         seen_codes: list[str] = []
-        for cid in code_ids:
-            final = tree.resolve(cid)
+        for cid in config.code_ids:
+            final = self.tree.resolve(cid)
             if final and final not in seen_codes:
                 seen_codes.append(final)
-                etree.SubElement(el, f"{{{ns}}}MemberCode").set("targetGUID", record_guid(final))
+                self._sub(el, "MemberCode").set("targetGUID", record_guid(final))
         seen_docs: list[str] = []
-        for eid in excerpt_ids:
-            did = excerpt_docs.get(eid)
-            if did and did in known_docs and did not in seen_docs:
+        for eid in config.excerpt_ids:
+            did = self.excerpt_docs.get(eid)
+            if did and did in self.known_docs and did not in seen_docs:
                 seen_docs.append(did)
-                etree.SubElement(el, f"{{{ns}}}MemberSource").set("targetGUID", record_guid(did))
-        etree.SubElement(el, f"{{{ns}}}MemberNote").set("targetGUID", note_guid)
-        set_elements.append(el)
-    if set_elements:
-        sets_el = etree.SubElement(root, f"{{{ns}}}Sets")
-        for el in set_elements:
-            sets_el.append(el)
+                self._sub(el, "MemberSource").set("targetGUID", record_guid(did))
+        self._sub(el, "MemberNote").set("targetGUID", config.note_guid)
+        return el
 
-    if snapshot.project.description and snapshot.project.description.strip():
-        etree.SubElement(root, f"{{{ns}}}Description").text = _xml_text(snapshot.project.description)
-    extension = build_extension(snapshot)
-    entries.append((EXTENSION_ENTRY, json.dumps(extension, ensure_ascii=False, sort_keys=True,
-                                                 indent=1).encode("utf-8")))
-    warnings += foreign_notes(snapshot)
-    return _xml_bytes(root), entries, warnings
+    def add_description(self) -> None:
+        description = self.snapshot.project.description
+        if description and description.strip():
+            self._sub(self.root, "Description").text = _xml_text(description)
+
+    def add_extension(self) -> None:
+        """What REFI has no place for, and lines naming what other programs will not show."""
+        extension = build_extension(self.snapshot)
+        self.entries.append((EXTENSION_ENTRY, json.dumps(extension, ensure_ascii=False, sort_keys=True,
+                                                          indent=1).encode("utf-8")))
+        self.warnings += foreign_notes(self.snapshot)
 
 
 class _Variables:
@@ -532,10 +586,10 @@ def _case_variables(snapshot: ProjectSnapshot, studies: list[Study]) -> _Variabl
     A form field's value is the agreed one, or the value all coders gave; when coders differ,
     each coder's value with their initials, as in the evidence tables.
     """
-    from cmo_desk.exporters.evidence import _Context
+    from cmo_desk.exporters.tables import TableContext
 
     out = _Variables()
-    ctx = _Context(snapshot, "en")
+    ctx = TableContext(snapshot, "en")
     keys = list(dict.fromkeys(
         fv.key for fv in snapshot.form_values if fv.key and ctx.study_id(fv.study_id) in ctx.form
     ))
@@ -556,89 +610,6 @@ def _case_variables(snapshot: ProjectSnapshot, studies: list[Study]) -> _Variabl
         out.values[study.id] = row
     out.declared = [(derived_guid("variable", k), name, kind) for k, name, kind, _ in plan if k in used]
     return out
-
-
-def build_extension(snapshot: ProjectSnapshot) -> dict[str, object]:
-    """What REFI has no place for, keyed by the GUIDs used in ``project.qde``."""
-
-    def guid(record_id: str | None) -> str | None:
-        return record_guid(record_id) if record_id else None
-
-    return {
-        "format": EXTENSION_FORMAT,
-        "version": EXTENSION_VERSION,
-        "template": snapshot.project.template,
-        "coders": {
-            record_guid(c.id): {"initials": c.initials, "role": c.role, "color": c.color}
-            for c in snapshot.coders
-        },
-        "studies": [
-            {"guid": record_guid(s.id), "id": s.id, "merged_into": guid(s.merged_into),
-             "created_by": guid(s.created_by),
-             "fields": {f: getattr(s, f) for f in _STUDY_FIELDS if getattr(s, f) is not None}}
-            for s in snapshot.studies
-        ],
-        "documents": {
-            record_guid(d.id): {"page_starts": d.page_starts, "extractor": d.extractor,
-                                "warnings": d.warnings, "needs_ocr": d.needs_ocr}
-            for d in snapshot.documents
-        },
-        "excerpts": {
-            record_guid(e.id): {"page": e.page} for e in snapshot.excerpts if e.page is not None
-        },
-        "theories": [
-            {"guid": record_guid(t.id), "id": t.id, "label": t.label, "statement": t.statement,
-             "version": t.version, "status": t.status, "previous": guid(t.previous_id)}
-            for t in snapshot.theories
-        ],
-        "cmocs": {
-            derived_guid("cmoc-note", c.id): {
-                "id": c.id,
-                "study": guid(c.study_id),
-                "sort_order": c.sort_order,
-                "set_aside_reason": c.set_aside_reason,
-                "theories": [[record_guid(t), relation] for t, relation in c.theories],
-            }
-            for c in snapshot.cmocs
-        },
-        "consensus": [
-            {"guid": record_guid(c.id), "id": c.id, "study": guid(c.study_id),
-             "reconciled_by": guid(c.reconciled_by),
-             "fields": {f: getattr(c, f) for f in _CONSENSUS_FIELDS if getattr(c, f) is not None},
-             "sources": [derived_guid("cmoc-note", x) for x in c.source_ids],
-             "codes": [record_guid(x) for x in c.code_ids],
-             "excerpts": [record_guid(x) for x in c.excerpt_ids],
-             "note": derived_guid("consensus-note", c.id)}
-            for c in snapshot.consensus
-        ],
-        "form_values": [
-            {"study": guid(f.study_id), "coder": guid(f.coder_id), "key": f.key, "value": f.value}
-            for f in snapshot.form_values if f.key
-        ],
-        "assignments": [
-            {"study": guid(a.study_id), "coder": guid(a.coder_id), "status": a.status}
-            for a in snapshot.assignments
-        ],
-    }
-
-
-def foreign_notes(snapshot: ProjectSnapshot) -> list[str]:
-    """Lines naming what NVivo, ATLAS.ti, MAXQDA or QualCoder will not show from this file."""
-    paged = sum(1 for d in snapshot.documents if d.page_starts and len(d.page_starts) > 1)
-    links = sum(len(c.theories) for c in snapshot.cmocs)
-    parts = [
-        (paged, tr("page boundaries of {count} documents")),
-        (len(snapshot.theories), tr("{count} programme theories")),
-        (links, tr("{count} links between CMOCs and programme theories")),
-        (len(snapshot.consensus), tr("which CMOCs and excerpts {count} consensus CMOCs came from")),
-        (len(snapshot.form_values), tr("{count} form values per coder (cases show the agreed ones)")),
-        (len(snapshot.assignments), tr("{count} study assignments")),
-    ]
-    shown = [text.format(count=n) for n, text in parts if n]
-    if not shown:
-        return []
-    return [tr("Other programs will not show: {what}. CMO Desk reads them back from the file.").format(
-        what="; ".join(shown))]
 
 
 def _coding_guid(excerpt_id: str, code_id: str) -> str:

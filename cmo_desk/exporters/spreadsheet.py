@@ -14,7 +14,7 @@ from typing import Any
 
 from cmo_desk.domain.i18n import tr
 from cmo_desk.exporters import ExportFailed, atomic_target
-from cmo_desk.exporters.evidence import Table
+from cmo_desk.exporters.tables import Table
 from cmo_desk.exporters.textclean import clean_text, csv_safe
 
 #: Excel refuses cells longer than this; such text is cut and marked rather than making a file

@@ -25,7 +25,7 @@ from cmo_desk.domain.initials import unique_initials
 from cmo_desk.domain.records import Consensus
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters import ExportFailed, atomic_target
-from cmo_desk.exporters.evidence import _Context, _is_empty, quote_text
+from cmo_desk.exporters.tables import TableContext, is_empty, quote_text
 from cmo_desk.exporters.textclean import clean_text, csv_safe
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def machine_value(value: Any) -> str:
 class _Rows:
     def __init__(self, snapshot: ProjectSnapshot) -> None:
         self.snapshot = snapshot
-        self.ctx = _Context(snapshot, "en")
+        self.ctx = TableContext(snapshot, "en")
         self.initials = unique_initials(snapshot.coders)
 
     def coder(self, coder_id: str | None) -> tuple[str, str, str]:
@@ -286,7 +286,7 @@ class _Rows:
         ctx = self.ctx
         out: list[dict[str, Any]] = []
         for fv in self.snapshot.form_values:
-            if not fv.key or _is_empty(fv.value):
+            if not fv.key or is_empty(fv.value):
                 continue
             sid = ctx.study_id(fv.study_id)
             coder_id, coder, initials = self.coder(fv.coder_id)
@@ -305,7 +305,7 @@ def _parts(value: Any) -> Iterable[tuple[str, int | None, Any]]:
             if isinstance(inner, (list, tuple)):
                 for i, v in enumerate(inner, 1):
                     yield str(key), i, v
-            elif not _is_empty(inner):
+            elif not is_empty(inner):
                 yield str(key), None, inner
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value, 1):

@@ -15,14 +15,15 @@ import re
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from cmo_desk.domain.errors import Cancelled
+from cmo_desk.domain.cancel import check_export_cancel
 from cmo_desk.domain.i18n import is_rtl, tr
 from cmo_desk.exporters import ExportFailed, atomic_target
-from cmo_desk.exporters.evidence import SLOT_COLUMNS, Column, Table
+from cmo_desk.exporters.tables import SLOT_COLUMNS, Column, Table
 from cmo_desk.exporters.textclean import clean_text, one_line
 
 if TYPE_CHECKING:
@@ -68,10 +69,7 @@ def write_docx(
     total = table.row_count
     done = 0
 
-    def check_cancel() -> None:
-        if cancel is not None and cancel():
-            raise Cancelled(tr("Export cancelled; no file was written."))
-
+    check_cancel = partial(check_export_cancel, cancel)
     check_cancel()
     doc = _new_document(table)
     writer = _TableXml(table, heading_style=doc.styles["Heading 2"].style_id)

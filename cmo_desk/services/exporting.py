@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cmo_desk.domain.errors import Cancelled, ExportFailed, ValidationError
+from cmo_desk.domain.cancel import Cancel, check_export_cancel
+from cmo_desk.domain.errors import ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.exporters.evidence import ExportOptions, Table, build_table, summary_note
+from cmo_desk.exporters.tables import ExportOptions, Table, build_table, summary_note
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.services.session import Session
 
 Progress = Callable[[int, int], None]
-Cancel = Callable[[], bool]
 
 TABLE_FORMATS: tuple[str, ...] = (".docx", ".xlsx", ".csv")
 REFI_FORMATS: tuple[str, ...] = (".qdpx", ".qdc")
@@ -156,9 +156,9 @@ def export_project(
     options = options or ExportOptions()
     target = Path(out)
     fmt = check_target(target)
-    _check_cancel(cancel)
+    check_export_cancel(cancel)
     snapshot = _snapshot(session, options, refi=fmt in ("qdpx", "qdc"))
-    _check_cancel(cancel)
+    check_export_cancel(cancel)
     if fmt in ("qdpx", "qdc"):
         from cmo_desk.services.refi_exchange import export_refi
 
@@ -170,7 +170,7 @@ def export_project(
         raise ValidationError(
             tr("Tidy companions are spreadsheets: export to a .csv or .xlsx file to get them."))
     table = build_table(snapshot, options)
-    _check_cancel(cancel)
+    check_export_cancel(cancel)
     if progress is not None:
         progress(0, table.row_count)
     write_table(table, target, progress=progress, cancel=cancel)
@@ -178,7 +178,7 @@ def export_project(
     if options.tidy:
         from cmo_desk.exporters.tidy import write_tidy
 
-        _check_cancel(cancel)
+        check_export_cancel(cancel)
         written = write_tidy(snapshot, target)
         notes.append(tr("Tidy companions: {files}.").format(
             files=", ".join(p.name for p in written)))
@@ -257,8 +257,3 @@ def check_target(out: str | os.PathLike[str]) -> str:
             )
         )
     return fmt
-
-
-def _check_cancel(cancel: Cancel | None) -> None:
-    if cancel is not None and cancel():
-        raise Cancelled(tr("Export cancelled; no file was written."))

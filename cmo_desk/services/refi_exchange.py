@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cmo_desk.domain import records as rec
-from cmo_desk.domain.errors import Cancelled, ImportFailed
+from cmo_desk.domain.cancel import Cancel, check_export_cancel, check_import_cancel
+from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import LANGUAGES, tr
 from cmo_desk.domain.schema import CMOC_SLOTS, ENTITIES
 from cmo_desk.domain.snapshot import ProjectSnapshot
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from cmo_desk.services.exporting import ExportResult
 
 Progress = Callable[[int, int], None]
-Cancel = Callable[[], bool]
 
 PROJECT_SUFFIXES: tuple[str, ...] = (".qdpx", ".zip")
 CODEBOOK_SUFFIXES: tuple[str, ...] = (".qdc",)
@@ -164,9 +164,9 @@ def import_refi(
 ) -> RefiImportSummary:
     """Import a ``.qdpx`` project or a ``.qdc`` codebook into the open project, all or nothing."""
     target = Path(path)
-    _check_cancel(cancel)
+    check_import_cancel(cancel)
     data, kind = read_refi(target)
-    _check_cancel(cancel)
+    check_import_cancel(cancel)
     summary = RefiImportSummary(path=target, kind=kind, origin=data.origin, skipped=list(data.skipped))
     ownerless = any(e.owner_id is None for e in data.excerpts) or any(
         c.owner_id is None for c in data.cmocs
@@ -176,11 +176,6 @@ def import_refi(
     with session.write(need_coder=ownerless) as uow:
         writer.run(uow)
     return summary
-
-
-def _check_cancel(cancel: Cancel | None) -> None:
-    if cancel is not None and cancel():
-        raise Cancelled(tr("Import cancelled; nothing was written."))
 
 
 def _name_key(name: str | None) -> str:
@@ -231,7 +226,7 @@ class _Writer:
     def step(self, n: int = 1) -> None:
         self.done += n
         if self.done % 200 == 0 or self.done >= self.total:
-            _check_cancel(self.cancel)
+            check_import_cancel(self.cancel)
             if self.progress is not None:
                 self.progress(min(self.done, self.total), self.total)
 
@@ -248,7 +243,7 @@ class _Writer:
         self.consensus(uow)
         self.study_forms(uow)
         self.memos(uow)
-        _check_cancel(self.cancel)
+        check_import_cancel(self.cancel)
         if self.progress is not None:
             self.progress(self.total, self.total)
 
@@ -603,7 +598,7 @@ def export_refi(
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
     live_codes = [c for c in snapshot.codes if not c.merged_into]
-    _check_cancel_export(cancel)
+    check_export_cancel(cancel)
     if progress is not None:
         progress(0, 1)
     if fmt == "qdc":
@@ -624,8 +619,3 @@ def export_refi(
     if progress is not None:
         progress(1, 1)
     return ExportResult(path=target, format=fmt, counts=counts, notes=list(notes))
-
-
-def _check_cancel_export(cancel: Cancel | None) -> None:
-    if cancel is not None and cancel():
-        raise Cancelled(tr("Export cancelled; no file was written."))

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import LANGUAGES, current_language, tr, trn
-from cmo_desk.exporters.evidence import ExportOptions, Table
+from cmo_desk.exporters.tables import ExportOptions, Table
 from cmo_desk.services import exporting
 from cmo_desk.services.session import Session
 from cmo_desk.ui.dialogs import Dialogs

@@ -10,7 +10,7 @@ from cmo_desk.domain.records import (
 )
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters import write_table
-from cmo_desk.exporters.evidence import ExportOptions, build_table
+from cmo_desk.exporters.tables import ExportOptions, build_table
 from cmo_desk.exporters.textclean import clean_text
 
 # Any code point, including controls, surrogates and noncharacters, weighted towards trouble.

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from cmo_desk.domain.errors import ValidationError
-from cmo_desk.exporters.evidence import ExportOptions, build_table
+from cmo_desk.exporters.tables import ExportOptions, build_table
 
 from .conftest import DIRTY_CLEAN, ZH_QUOTE, make_snapshot
 
@@ -224,18 +224,19 @@ def test_every_string_the_table_translates_has_chinese():
     from pathlib import Path
 
     from cmo_desk.domain.i18n import catalogue
-    from cmo_desk.exporters import evidence
+    from cmo_desk.exporters import tables
+    from cmo_desk.exporters.tables import evidence
 
-    source = Path(evidence.__file__).read_text(encoding="utf-8")
     literals = {
         node.args[0].value
-        for node in ast.walk(ast.parse(source))
+        for path in sorted(Path(tables.__file__).parent.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
         and node.func.attr == "t" and node.args and isinstance(node.args[0], ast.Constant)
     }
     literals |= {heading for _, heading, _ in evidence._EVIDENCE_COLUMNS}
-    literals |= set(evidence._RESOLUTION.values()) | set(evidence._RECORDS_NOTE.values())
-    literals |= {evidence._FORM_NOTE, "(mixed)", "Supports", "Refutes", "Refines", "New",
+    literals |= set(evidence._RESOLUTION.values()) | set(tables._RECORDS_NOTE.values())
+    literals |= {tables._FORM_NOTE, "(mixed)", "Supports", "Refutes", "Refines", "New",
                  "High", "Moderate", "Low", "Context", "Mechanism", "Outcome"}
     zh = catalogue("zh_CN")
     assert len(literals) > 40

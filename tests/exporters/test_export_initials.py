@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from cmo_desk.domain.initials import initials_of, unique_initials
 from cmo_desk.domain.records import Coder, FormValue
-from cmo_desk.exporters.evidence import ExportOptions, build_table
+from cmo_desk.exporters.tables import ExportOptions, build_table
 
 from .conftest import make_snapshot
 

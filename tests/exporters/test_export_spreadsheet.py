@@ -3,7 +3,7 @@
 import pandas as pd
 
 from cmo_desk.exporters import write_table
-from cmo_desk.exporters.evidence import ExportOptions, build_table
+from cmo_desk.exporters.tables import ExportOptions, build_table
 from cmo_desk.exporters.spreadsheet import EXCEL_CELL_LIMIT
 
 from .conftest import AR_QUOTE, DIRTY_CLEAN, ZH_QUOTE, make_snapshot

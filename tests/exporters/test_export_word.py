@@ -7,7 +7,7 @@ from docx.oxml.ns import qn
 
 from cmo_desk.domain.errors import Cancelled, ValidationError
 from cmo_desk.exporters import ExportFailed, write_table
-from cmo_desk.exporters.evidence import ExportOptions, build_table
+from cmo_desk.exporters.tables import ExportOptions, build_table
 from cmo_desk.exporters.word import write_docx
 
 from .conftest import AR_QUOTE, DIRTY_CLEAN, RU_QUOTE, ZH_QUOTE, make_snapshot

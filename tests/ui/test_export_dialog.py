@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog
 
 from cmo_desk.domain.i18n import tr
-from cmo_desk.exporters.evidence import ExportOptions
+from cmo_desk.exporters.tables import ExportOptions
 from cmo_desk.services.demo import CODER_A
 from cmo_desk.services.exporting import preview_table
 from cmo_desk.services.session import Session

@@ -8,7 +8,7 @@ from pathlib import Path
 from cmo_desk.cli.common import add_project_arg, open_session
 from cmo_desk.cli.output import Progress, print_json
 from cmo_desk.domain.i18n import current_language, tr
-from cmo_desk.exporters.evidence import (
+from cmo_desk.exporters.tables import (
     EMPTY_CHOICES,
     GROUPINGS,
     OPTIONAL_COLUMNS,

@@ -15,7 +15,7 @@ from docx.oxml.ns import qn
 
 from cmo_desk.domain.errors import Cancelled
 from cmo_desk.domain.i18n import tr
-from cmo_desk.exporters.evidence import EVIDENCE_DATA_KEYS, EXCERPT_DATA_KEYS, ExportOptions
+from cmo_desk.exporters.tables import EVIDENCE_DATA_KEYS, EXCERPT_DATA_KEYS, ExportOptions
 from cmo_desk.services import coding
 from cmo_desk.services.exporting import export_project, preview_table
 from cmo_desk.services.session import Session

@@ -1,4 +1,4 @@
-"""Helpers for the export and REFI-QDA exchange tests: the command line run in-process."""
+"""Helpers for the export and REFI-QDA exchange service tests: the command line run in-process."""
 
 from __future__ import annotations
 

@@ -15,9 +15,25 @@ from cmo_desk.domain.records import Code, Project
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters.refi import write_qdc, write_qdpx
 
-from .conftest import CHINESE, C_TRUST, D_EN, D_ZH, ENGLISH
+# The hand-built REFI project the import tests read back too; its schema fixtures come with it.
+from refi.conftest import (  # noqa: F401
+    CHINESE,
+    C_TRUST,
+    D_EN,
+    D_ZH,
+    ENGLISH,
+    codebook_schema,
+    make_snapshot,
+    project_schema,
+)
 
 NS = {"q": "urn:QDA-XML:project:1.0"}
+
+
+@pytest.fixture(scope="module")
+def snapshot() -> ProjectSnapshot:
+    """The REFI project (two coders, a PDF kept whole), not this folder's evidence-table one."""
+    return make_snapshot()
 
 
 def _qde(path: Path) -> etree._Element:
