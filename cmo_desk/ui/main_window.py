@@ -15,8 +15,9 @@ from PySide6.QtWidgets import (
 )
 
 from cmo_desk.domain import records as rec
+from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import current_language, tr, trn
-from cmo_desk.services import coding, desk, passages
+from cmo_desk.services import coding, desk, desk_rules, passages
 from cmo_desk.services.session import Session
 from cmo_desk.services.settings import Settings
 from cmo_desk.ui import no_wheel, none_guard
@@ -724,10 +725,13 @@ class MainWindow(QMainWindow):
         return True
 
     def open_study_by_label(self, label: str) -> bool:
-        for s in self.session.store.list("study", columns=("label",)):
-            if (s.label or "").casefold() == label.casefold():
-                return self.open_study(s.id)
-        return False
+        """Open the one study a label names (as the command line reads labels)."""
+        try:
+            study_id = desk_rules.study_by_label(self.session, label)
+        except ValidationError as err:
+            self.statusBar().showMessage(str(err), 10000)
+            return False
+        return self.open_study(study_id)
 
     def _build_form(self) -> None:
         if self.study_form is None:
@@ -767,9 +771,7 @@ class MainWindow(QMainWindow):
                 return None
             codes = chosen
             if role is None:
-                kinds = {self.codes[c].kind for c in codes if c in self.codes}
-                kinds &= {"context", "mechanism", "outcome", "intervention"}
-                role = kinds.pop() if len(kinds) == 1 else "other"
+                role = desk_rules.role_for_codes(self.codes, codes)
         held = self._code_existing_excerpt(span, role, codes)
         if held is not None:
             return held or None
@@ -828,11 +830,9 @@ class MainWindow(QMainWindow):
         return ex.id
 
     def mark_with_code(self, code_id: str) -> None:
-        code = self.codes.get(code_id)
-        if code is None:
-            return
-        role = code.kind if code.kind in ROLE_COLORS else "other"
-        self.mark_selection(role, code_ids=[code_id])
+        if code_id in self.codes:
+            self.mark_selection(desk_rules.role_for_codes(self.codes, [code_id]),
+                                code_ids=[code_id])
 
     def on_excerpts_clicked(self, ids: list[str]) -> None:
         self.doc_view.set_current(set(ids))
@@ -870,9 +870,8 @@ class MainWindow(QMainWindow):
     def new_cmoc_from_selection(self) -> str | None:
         if not self.study_id:
             return None
-        ids = self.excerpt_panel.selected_ids()
-        own = {e.id for e in self.excerpts}
-        cid = self.actions.create_cmoc(self.study_id, [i for i in ids if i in own])
+        cid = self.actions.create_cmoc(self.study_id, desk_rules.citable_excerpts(
+            self.session, self.study_id, self.excerpt_panel.selected_ids(), self.show_others))
         if cid:
             self.coding_tabs.setCurrentWidget(self.cmoc_panel)
             self.cmoc_panel.select_cmoc(cid)
