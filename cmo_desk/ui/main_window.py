@@ -6,11 +6,11 @@ import importlib.util
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDockWidget, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMainWindow,
-    QMenu, QPushButton, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget,
+    QDockWidget, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QMenu, QPushButton, QSplitter,
+    QTabWidget, QVBoxLayout, QWidget,
 )
 
 from cmo_desk.domain import records as rec
@@ -29,9 +29,9 @@ from cmo_desk.ui.editors import AutoSaveText
 from cmo_desk.ui.excerpt_panel import ExcerptPanel
 from cmo_desk.ui.find_bar import FindBar
 from cmo_desk.ui.language import local_datetime
-from cmo_desk.ui.models import ID_ROLE, StudyFilterModel, StudyTableModel
 from cmo_desk.ui.page_image import PageImageView
 from cmo_desk.ui.plain import plain_label
+from cmo_desk.ui.studies_pane import StudiesPane
 from cmo_desk.ui.study_form import StudyForm
 from cmo_desk.ui.theme import ROLE_COLORS, coder_colors, role_label
 from cmo_desk.ui.undo import CodingActions
@@ -102,47 +102,14 @@ class MainWindow(QMainWindow):
 
     def _build(self) -> None:
         # Studies dock
-        studies = QWidget()
-        lay = QVBoxLayout(studies)
-        lay.setContentsMargins(4, 4, 4, 4)
-        self.study_filter = QLineEdit()
-        self.study_filter.setPlaceholderText(tr("Filter studies…"))
-        self.study_filter.setClearButtonEnabled(True)
-        lay.addWidget(self.study_filter)
-        self.study_model = StudyTableModel(self)
-        self.study_proxy = StudyFilterModel(self)
-        self.study_proxy.setSourceModel(self.study_model)
-        self.study_view = QTableView()
-        self.study_view.setModel(self.study_proxy)
-        self.study_view.setSortingEnabled(True)
-        self.study_view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.study_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.study_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.study_view.verticalHeader().hide()
-        self.study_view.verticalHeader().setDefaultSectionSize(24)
-        self.study_view.setShowGrid(False)
-        self.study_view.setAlternatingRowColors(True)
-        self.study_view.setWordWrap(False)
-        head = self.study_view.horizontalHeader()
-        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        head.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-        head.resizeSection(2, 84)
-        # Columns fitted to their contents measure at most this many rows, not every study.
-        head.setResizeContentsPrecision(100)
-        self.study_view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        small = self.study_view.font()
-        small.setPointSizeF(small.pointSizeF() * 0.92)
-        self.study_view.setFont(small)
-        lay.addWidget(self.study_view)
-        self.study_filter.textChanged.connect(self.study_proxy.setFilterFixedString)
-        self.study_view.selectionModel().currentRowChanged.connect(self._on_study_row)
-        self.study_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.study_view.customContextMenuRequested.connect(self._show_study_menu)
+        self.studies = StudiesPane()
+        self.study_filter, self.study_view = self.studies.filter, self.studies.view
+        self.study_model, self.study_proxy = self.studies.model, self.studies.proxy
+        self.studies.study_chosen.connect(self._on_study_chosen)
+        self.studies.menu_requested.connect(self._show_study_menu)
         self.studies_dock = QDockWidget(tr("Studies"), self)
         self.studies_dock.setObjectName("studiesDock")
-        self.studies_dock.setWidget(studies)
+        self.studies_dock.setWidget(self.studies)
         self.studies_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                       | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                                       | QDockWidget.DockWidgetFeature.DockWidgetClosable)
@@ -348,8 +315,8 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(self.studies_dock.toggleViewAction())
         view.addAction(self.codebook_dock.toggleViewAction())
-        self._action(view, tr("Next study"), lambda: self._step_study(1), "Ctrl+PgDown")
-        self._action(view, tr("Previous study"), lambda: self._step_study(-1), "Ctrl+PgUp")
+        self._action(view, tr("Next study"), lambda: self.studies.step(1), "Ctrl+PgDown")
+        self._action(view, tr("Previous study"), lambda: self.studies.step(-1), "Ctrl+PgUp")
 
         help_menu = bar.addMenu(tr("&Help"))
         self._action(help_menu, tr("Keyboard shortcuts"), self.show_shortcuts, "F1")
@@ -400,20 +367,7 @@ class MainWindow(QMainWindow):
         rows = desk.study_rows(self.session)
         self.study_model.set_rows(rows, list(self.coders.values()))
         if current:
-            self._select_study_row(current)
-
-    def _select_study_row(self, study_id: str) -> None:
-        row = self.study_model.row_of(study_id)
-        if row < 0:
-            return
-        ix = self.study_proxy.mapFromSource(self.study_model.index(row, 0))
-        if ix.isValid():
-            self.study_view.blockSignals(True)
-            self.study_view.selectionModel().blockSignals(True)
-            self.study_view.setCurrentIndex(ix)
-            self.study_view.selectionModel().blockSignals(False)
-            self.study_view.blockSignals(False)
-            self.study_view.scrollTo(ix)
+            self.studies.show_current(current)
 
     def _show_save_state(self, problem: str | None) -> None:
         """The status bar says "Not saved" while the disk refuses changes, never "Saved"."""
@@ -523,16 +477,9 @@ class MainWindow(QMainWindow):
 
     # -- studies -------------------------------------------------------------------------
 
-    def _on_study_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
-            sid = current.data(ID_ROLE) or self.study_proxy.index(current.row(), 0).data(ID_ROLE)
-            if sid and sid != self.study_id:
-                self.open_study(sid)
-
-    def _step_study(self, step: int) -> None:
-        row = self.study_view.currentIndex().row() + step
-        if 0 <= row < self.study_proxy.rowCount():
-            self.study_view.setCurrentIndex(self.study_proxy.index(row, 0))
+    def _on_study_chosen(self, study_id: str) -> None:
+        if study_id != self.study_id:
+            self.open_study(study_id)
 
     def flush_edits(self) -> None:
         """Save whatever is being typed before the screen changes under it."""
@@ -572,20 +519,16 @@ class MainWindow(QMainWindow):
             self.doc_tabs.setCurrentIndex(0)
         self._build_form()
         self.refresh_study()
-        self._select_study_row(study_id)
+        self.studies.show_current(study_id)
         if page:
             self.doc_view.show_page(page)
         self.study_opened.emit(study_id)
         return True
 
-    def _show_study_menu(self, pos: Any) -> None:
-        index = self.study_view.indexAt(pos)
-        if not index.isValid():
-            return
-        sid = self.study_proxy.index(index.row(), 0).data(ID_ROLE)
-        menu = self.study_menu(sid) if sid else None
+    def _show_study_menu(self, study_id: str, where: QPoint) -> None:
+        menu = self.study_menu(study_id)
         if menu is not None:
-            menu.exec(self.study_view.viewport().mapToGlobal(pos))
+            menu.exec(where)
             menu.deleteLater()
 
     def study_menu(self, study_id: str) -> QMenu | None:
