@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
-    QDockWidget, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QMenu, QPushButton, QSplitter,
-    QTabWidget, QVBoxLayout, QWidget,
+    QDockWidget, QLabel, QLineEdit, QMainWindow, QMenu, QSplitter, QTabWidget, QVBoxLayout,
+    QWidget,
 )
 
 from cmo_desk.domain import records as rec
@@ -22,15 +22,12 @@ from cmo_desk.services.settings import Settings
 from cmo_desk.ui import no_wheel, none_guard
 from cmo_desk.ui.cmoc_panel import CmocPanel
 from cmo_desk.ui.codebook import CodebookPanel
-from cmo_desk.ui.coder_legend import CoderLegend
 from cmo_desk.ui.dialogs import Dialogs, SearchDialog
-from cmo_desk.ui.document_view import MARK_SHORTCUTS, DocumentView, Highlight
+from cmo_desk.ui.document_view import MARK_SHORTCUTS, Highlight
 from cmo_desk.ui.editors import AutoSaveText
+from cmo_desk.ui.document_pane import DocumentPane
 from cmo_desk.ui.excerpt_panel import ExcerptPanel
-from cmo_desk.ui.find_bar import FindBar
 from cmo_desk.ui.language import local_datetime
-from cmo_desk.ui.page_image import PageImageView
-from cmo_desk.ui.plain import plain_label
 from cmo_desk.ui.studies_pane import StudiesPane
 from cmo_desk.ui.study_form import StudyForm
 from cmo_desk.ui.theme import ROLE_COLORS, coder_colors, role_label
@@ -130,73 +127,20 @@ class MainWindow(QMainWindow):
                          Qt.Orientation.Vertical)
 
         # Centre: full text
-        centre = QWidget()
-        c_lay = QVBoxLayout(centre)
-        c_lay.setContentsMargins(0, 0, 0, 0)
-        c_lay.setSpacing(0)
-        header = QWidget()
-        header.setStyleSheet("background: white; border-bottom: 1px solid #e0e4ea;")
-        h_lay = QVBoxLayout(header)
-        h_lay.setContentsMargins(14, 8, 14, 8)
-        h_lay.setSpacing(2)
-        self.study_title = QLabel(tr("Choose a study on the left"))
-        self.study_title.setObjectName("studyTitle")
-        self.study_title.setWordWrap(True)
-        self.study_meta = QLabel("")
-        self.study_meta.setObjectName("studyMeta")
-        self.study_meta.setWordWrap(True)
-        plain_label(self.study_title)
-        plain_label(self.study_meta)
-        h_lay.addWidget(self.study_title)
-        h_lay.addWidget(self.study_meta)
-        marks = QHBoxLayout()
-        marks.setSpacing(6)
-        self.mark_buttons: dict[str, QPushButton] = {}
-        for role in ("context", "mechanism", "outcome", "other"):
-            b = QPushButton(f"{role_label(role)}  {MARK_SHORTCUTS[role].replace('Ctrl+', '⌃')}")
-            color = ROLE_COLORS[role]
-            b.setStyleSheet(
-                f"QPushButton {{ border: 1px solid {color}; color: {color}; background: white;"
-                f" border-radius: 11px; padding: 2px 10px; font-weight: 600; }}"
-                f"QPushButton:hover {{ background: {color}; color: white; }}"
-                f"QPushButton:disabled {{ border-color: #cfd8dc; color: #b0bec5; }}")
-            b.setToolTip(tr("Mark the selected passage as {role} ({key})").format(
-                role=role_label(role), key=MARK_SHORTCUTS[role]))
-            b.clicked.connect(lambda _=False, r=role: self.mark_selection(r))
-            self.mark_buttons[role] = b
-            marks.addWidget(b)
-        self.with_codes_button = QPushButton(tr("With codes…"))
-        self.with_codes_button.setToolTip(tr("Mark the selected passage and choose its codes "
-                                             "(Ctrl+5)"))
-        self.with_codes_button.clicked.connect(lambda: self.mark_selection(None, True))
-        marks.addWidget(self.with_codes_button)
-        marks.addStretch(1)
-        self.banner = QLabel("")
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.hide()
-        h_lay.addLayout(marks)
-        self.coder_legend = CoderLegend()
-        h_lay.addWidget(self.coder_legend)
-        h_lay.addWidget(self.banner)
-        c_lay.addWidget(header)
-
-        self.doc_tabs = QTabWidget()
-        self.doc_tabs.setDocumentMode(True)
-        self.doc_view = DocumentView()
+        centre = self.document_pane = DocumentPane()
+        self.study_title, self.study_meta = centre.study_title, centre.study_meta
+        self.mark_buttons, self.with_codes_button = centre.mark_buttons, centre.with_codes_button
+        self.banner, self.coder_legend = centre.banner, centre.coder_legend
+        self.doc_tabs, self.doc_view, self.page_view = centre.doc_tabs, centre.doc_view, \
+            centre.page_view
+        self.find_bar = centre.find_bar
+        centre.mark_requested.connect(lambda role, codes: self.mark_selection(role, codes))
         self.doc_view.mark_requested.connect(
             lambda role, codes: self.mark_selection(role or None, codes))
         self.doc_view.excerpts_clicked.connect(self.on_excerpts_clicked)
         self.doc_view.code_dropped.connect(self.mark_with_code)
         self.doc_view.selectionChanged.connect(self._update_mark_buttons)
-        self.page_view = PageImageView()
-        self.doc_tabs.addTab(self.doc_view, tr("Full text"))
-        self.doc_tabs.addTab(self.page_view, tr("Page image"))
         self.doc_tabs.currentChanged.connect(self._on_doc_tab)
-        c_lay.addWidget(self.doc_tabs, 1)
-        self.find_bar = FindBar(self.doc_view)
-        self.find_bar.hide()
-        c_lay.addWidget(self.find_bar)
 
         # Right: coding panel
         self.coding_tabs = QTabWidget()
@@ -441,7 +385,6 @@ class MainWindow(QMainWindow):
         cmocs = coding.visible_cmocs(self.session, sid, show_others=self.show_others)
         self.cmoc_panel.set_study(sid, cmocs, self.coders, own, self.codes,
                                   desk.theories(self.session), self.locked)
-        self.doc_view.can_mark = self._can_code()
         self._update_banner()
         self.coder_legend.set_coders(self.coders, {e.owner_id for e in self.excerpts}
                                      | {c.owner_id for c in cmocs}, own)
@@ -465,15 +408,10 @@ class MainWindow(QMainWindow):
         elif self.study_id and self.document is None:
             text = tr("This study has no full text yet. Import its PDF or Word file "
                       "(File → Import files…) to code it.")
-        self.banner.setText(text)
-        self.banner.setVisible(bool(text))
+        self.document_pane.show_banner(text)
 
     def _update_mark_buttons(self) -> None:
-        # Enabled without a selection too: a click then explains what to do.
-        enabled = self._can_code()
-        for b in self.mark_buttons.values():
-            b.setEnabled(enabled)
-        self.with_codes_button.setEnabled(enabled)
+        self.document_pane.set_can_mark(self._can_code())
 
     # -- studies -------------------------------------------------------------------------
 
@@ -497,26 +435,7 @@ class MainWindow(QMainWindow):
         self.flush_edits()
         self.study_id = study_id
         self.document = desk.study_document(self.session, study_id)
-        self.study_title.setText(study.title or study.label or "")
-        meta = [study.label or ""]
-        if study.authors:
-            meta.append(", ".join(study.authors[:3]) + (" et al." if len(study.authors) > 3
-                                                         else ""))
-        if study.journal:
-            meta.append(study.journal)
-        self.study_meta.setText(" · ".join(m for m in meta if m))
-        self.doc_view.set_document(self.document, tr("This study has no full text yet.") if (
-            self.document is None) else tr(
-            "No text was found in this file: it is probably a scanned image. Read it in the Page "
-            "image tab, or run OCR on the PDF (for example with OCRmyPDF) and import it again to "
-            "code it."))
-        is_pdf = bool(self.document and self.document.media_type == "application/pdf"
-                      and self.document.has_original)
-        self.doc_tabs.setTabEnabled(1, is_pdf)
-        self.page_view.set_pdf(self.session.store.get_blob(self.document.sha256)
-                               if is_pdf and self.document else None)
-        if not is_pdf:
-            self.doc_tabs.setCurrentIndex(0)
+        self.document_pane.show_study(study, self.document, self.session.store.get_blob)
         self._build_form()
         self.refresh_study()
         self.studies.show_current(study_id)
