@@ -60,3 +60,12 @@ def study_by_label(session: Session, label: str) -> str:
             tr("Several studies are labelled \"{label}\"; give the study id instead.")
             .format(label=label))
     return found[0]
+
+
+def submitted_coders(session: Session, study_id: str) -> list[tuple[str, str]]:
+    """(coder id, name) of the coders who handed this study in, by name."""
+    names = {c.id: c.name for c in session.coders()}
+    found = [(cid, names.get(cid) or cid)
+             for cid, status in coding.study_status(session, study_id).items()
+             if status == rec.AssignmentStatus.SUBMITTED.value]
+    return sorted(found, key=lambda pair: pair[1].casefold())

@@ -107,3 +107,17 @@ def test_the_command_line_reads_labels_as_the_desk_does(two_coders: Path,
     err = capsys.readouterr().err
     assert "Ahmed 2018" in err and "Traceback" not in err
     assert run(["submit", str(two_coders), "  BROWN 2021", "--coder", "Amina"]) == 0
+
+
+def test_the_coders_who_submitted_a_study_are_listed_by_name(two_coders: Path) -> None:
+    with Session.open(two_coders, coder="zoë") as s:
+        ahmed = desk_rules.study_by_label(s, "Ahmed 2019")
+        coding.submit_study(s, ahmed)
+    with Session.open(two_coders, coder="Bella") as s:
+        coding.add_excerpt(s, _doc(s, "Ahmed 2019").id, 0, 10, "context")  # coding, not handed in
+    with Session.open(two_coders, coder="Amina") as s:
+        assert desk_rules.submitted_coders(s, ahmed) == [
+            (s.store.list("coder", name="zoë")[0].id, "zoë")]
+        coding.submit_study(s, ahmed)
+        assert [name for _cid, name in desk_rules.submitted_coders(s, ahmed)] == ["Amina", "zoë"]
+        assert desk_rules.submitted_coders(s, desk_rules.study_by_label(s, "Brown 2021")) == []
