@@ -142,7 +142,7 @@ def restore_into_window(window: Any, info: BackupInfo, before: Any = None) -> An
         window.report_error(str(err))
         window.close()
         return None
-    window._switch_to(session)
+    window.switch_to(session)
     successor = getattr(window, "_successor", None)
     if successor is not None and message:
         successor.statusBar().showMessage(message, 15000)

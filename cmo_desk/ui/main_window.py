@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget, QLabel, QLineEdit, QMainWindow, QMenu, QSplitter, QTabWidget, QVBoxLayout,
     QWidget,
@@ -15,15 +14,17 @@ from PySide6.QtWidgets import (
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ValidationError
-from cmo_desk.domain.i18n import current_language, tr, trn
+from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.services import coding, desk, desk_rules, passages
 from cmo_desk.services.session import Session
 from cmo_desk.services.settings import Settings
 from cmo_desk.ui import no_wheel, none_guard
 from cmo_desk.ui.cmoc_panel import CmocPanel
 from cmo_desk.ui.codebook import CodebookPanel
+from cmo_desk.ui.desk_controller import DeskController
+from cmo_desk.ui.desk_menus import build_menus, study_menu
 from cmo_desk.ui.dialogs import Dialogs, SearchDialog
-from cmo_desk.ui.document_view import MARK_SHORTCUTS, Highlight
+from cmo_desk.ui.document_view import Highlight
 from cmo_desk.ui.editors import AutoSaveText
 from cmo_desk.ui.document_pane import DocumentPane
 from cmo_desk.ui.excerpt_panel import ExcerptPanel
@@ -33,13 +34,7 @@ from cmo_desk.ui.study_form import StudyForm
 from cmo_desk.ui.theme import ROLE_COLORS, coder_colors, role_label
 from cmo_desk.ui.undo import CodingActions
 from cmo_desk.ui.window_fit import LayoutMemory, fit_to_screen
-from cmo_desk.ui.workers import BackgroundRunner, ProjectWork, run_with_progress
-
-LOCK_REFRESH_MS = 60_000
-BACKUP_CHECK_MS = 5 * 60_000
-#: How often changes the disk refused are tried again (and the -wal copied into the file).
-SAVE_RETRY_MS = 3_000
-
+from cmo_desk.ui.workers import BackgroundRunner, ProjectWork
 
 #: Records that the open study's panes show whichever study they belong to.
 _STUDY_VIEW_SHARED = ("code", "theory", "coder")
@@ -70,16 +65,19 @@ class MainWindow(QMainWindow):
         self._last_error = ""
         self.setWindowTitle(self._title())
         fit_to_screen(self, 1366, 768)
+        self.control = control = DeskController(session, self.dialogs, self.runner, self,
+                                                settings, self.actions)
+        # what the flows, menus and timers ask of the window is done by its controller
+        self.run_task, self.start_import = control.run_task, control.start_import
+        self.export_project, self.sync_with_hub = control.export_project, control.sync_with_hub
+        self.merge_projects, self.send_my_work = control.merge_projects, control.send_my_work
+        self.open_path, self._timers = control.open_path, control.timers
+        self._refresh_lock, self._retry_saves = control.refresh_lock, control.retry_saves
         self._build()
-        self._build_menus()
+        build_menus(self)
         self.layout_memory = LayoutMemory(settings.path.parent if settings.path else None)
         self.layout_memory.restore_window(self)
         session.listeners.append(self._on_changed)
-        self._timers = []
-        if not session.read_only:
-            self._timers.append(self._every(LOCK_REFRESH_MS, self._refresh_lock))
-            self._timers.append(self._every(BACKUP_CHECK_MS, self._maybe_backup))
-            self._timers.append(self._every(SAVE_RETRY_MS, self._retry_saves))
         self.actions.on_save_state = self._show_save_state
         self.actions.alert = self.dialogs.error
         self.refresh_all()
@@ -87,13 +85,6 @@ class MainWindow(QMainWindow):
     def _title(self) -> str:
         project = self.session.store.project().title or self.session.path.stem
         return f"{project} — CMO Desk"
-
-    def _every(self, ms: int, fn: Any) -> QTimer:
-        timer = QTimer(self)
-        timer.setInterval(ms)
-        timer.timeout.connect(fn)
-        timer.start()
-        return timer
 
     # -- building ------------------------------------------------------------------------
 
@@ -187,100 +178,6 @@ class MainWindow(QMainWindow):
         coder = self.session.coder_name or tr("no coder name")
         self.coder_label.setText(tr("Coding as {name}").format(name=coder))
 
-    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None,
-                checkable: bool = False) -> QAction:
-        act = QAction(text, self)
-        if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-        act.setCheckable(checkable)
-        act.triggered.connect(slot)
-        menu.addAction(act)
-        return act
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu(tr("&File"))
-        self._action(file, tr("New project…"), self.new_project, QKeySequence.StandardKey.New)
-        self._action(file, tr("Open project…"), self.open_project, QKeySequence.StandardKey.Open)
-        self.recent_menu = file.addMenu(tr("Open recent"))
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file.addSeparator()
-        self.import_action = self._action(file, tr("Import files…"), self.import_files,
-                                          "Ctrl+I")
-        self._action(file, tr("Import a folder…"), self.import_folder)
-        self.export_action = self._action(file, tr("Export…"), self.export_project, "Ctrl+E")
-        self.merge_action = self._action(file, tr("Merge coders' copies…"), self.merge_projects)
-        self.sync_action = self._action(file, tr("Sync with hub…"), self.sync_with_hub)
-        self.send_action = self._action(file, tr("Send my work…"), self.send_my_work)
-        self._action(file, tr("Backups…"), self.show_backups)
-        have = lambda name: importlib.util.find_spec(f"cmo_desk.services.{name}") is not None  # noqa: E731
-        self.import_action.setEnabled(have("importing"))
-        self.export_action.setEnabled(have("exporting"))
-        self.merge_action.setEnabled(have("merging"))
-        self.send_action.setEnabled(have("merging"))
-        file.addSeparator()
-        self._action(file, tr("Preferences…"), self.preferences, QKeySequence.StandardKey.Preferences)
-        file.addSeparator()
-        self._action(file, tr("Quit"), self.close, QKeySequence.StandardKey.Quit)
-
-        edit = bar.addMenu(tr("&Edit"))
-        self.undo_action = self._action(edit, tr("Undo"), self.undo, QKeySequence.StandardKey.Undo)
-        self.redo_action = self._action(edit, tr("Redo"), self.redo, QKeySequence.StandardKey.Redo)
-        self.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
-        self.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
-        self.undo_action.setEnabled(False)
-        self.redo_action.setEnabled(False)
-        edit.addSeparator()
-        self._action(edit, tr("Find in study"), self.find_bar.open_bar, QKeySequence.StandardKey.Find)
-        self._action(edit, tr("Search all studies…"), self.search_project, "Ctrl+Shift+F")
-
-        code = bar.addMenu(tr("&Code"))
-        for role in ("context", "mechanism", "outcome", "other"):
-            self._action(code, tr("Mark as {role}").format(role=role_label(role)),
-                         lambda _=False, r=role: self.mark_selection(r), MARK_SHORTCUTS[role])
-        self._action(code, tr("Mark with codes…"), lambda: self.mark_selection(None, True),
-                     "Ctrl+5")
-        code.addSeparator()
-        self._action(code, tr("New CMOC"), self.new_cmoc_from_selection, "Ctrl+Shift+N")
-        self._action(code, tr("Add selected excerpts to a CMOC…"),
-                     lambda: self.add_to_cmoc(self.excerpt_panel.selected_ids()))
-        code.addSeparator()
-        self._action(code, tr("Retrieve coded passages…"), lambda: self.retrieve_passages(None),
-                     "Ctrl+Shift+R")
-        code.addSeparator()
-        self._action(code, tr("Submit this study…"), self.submit_study)
-
-        self._build_team_menu(bar)
-
-        view = bar.addMenu(tr("&View"))
-        self.others_action = self._action(view, tr("Show other coders' work"),
-                                          self.toggle_others, "Ctrl+Shift+O", checkable=True)
-        self.others_action.setChecked(self.show_others)
-        view.addSeparator()
-        view.addAction(self.studies_dock.toggleViewAction())
-        view.addAction(self.codebook_dock.toggleViewAction())
-        self._action(view, tr("Next study"), lambda: self.studies.step(1), "Ctrl+PgDown")
-        self._action(view, tr("Previous study"), lambda: self.studies.step(-1), "Ctrl+PgUp")
-
-        help_menu = bar.addMenu(tr("&Help"))
-        self._action(help_menu, tr("Keyboard shortcuts"), self.show_shortcuts, "F1")
-
-    def _build_team_menu(self, bar: Any) -> None:
-        def later(module: str, function: str) -> Any:
-            # the team windows load their services only when first used, to keep start-up light
-            return lambda: getattr(importlib.import_module(f"cmo_desk.ui.{module}"), function)(self)
-
-        team = bar.addMenu(tr("&Team"))
-        self._action(team, tr("Reconcile study…"), later("reconcile_view", "open_reconciliation"))
-        self._action(team, tr("Conflicts…"), later("conflicts_view", "open_conflicts"))
-        self._action(team, tr("Duplicates…"), later("duplicates_view", "open_duplicates"))
-        self._action(team, tr("Agreement…"), later("agreement_view", "open_agreement"))
-        self._action(team, tr("Synthesis: programme theories…"),
-                     later("synthesis_view", "open_synthesis"))
-        team.addSeparator()
-        self._action(team, tr("Assign this study…"), later("reconcile_view", "assign_study"))
-        self._action(team, tr("Submit my coding of this study…"), self.submit_study)
-
     def retrieve_passages(self, code_id: str | None = None) -> Any:
         from cmo_desk.ui.retrieval_view import open_retrieval
 
@@ -326,12 +223,6 @@ class MainWindow(QMainWindow):
                     time=local_datetime(datetime.now(), seconds=True, date=False)))
             self.saved_label.setToolTip("")
             self.saved_label.setStyleSheet("")
-
-    def _retry_saves(self) -> None:
-        if self.actions.unsaved:
-            self.actions.retry_unsaved()
-        elif self.session.store.unsettled:
-            self.session.store.settle()
 
     def _on_changed(self, changed: rec.Changed) -> None:
         """Each pane reads again only its slice of what changed."""
@@ -454,43 +345,11 @@ class MainWindow(QMainWindow):
         """The right-click menu of a study; the study is opened so every action applies to it."""
         if study_id != self.study_id and not self.open_study(study_id):
             return None
-        from cmo_desk.services import reconcile
-        from cmo_desk.ui import reconcile_view
-
-        menu = QMenu(self)
-        reconcile_act = menu.addAction(
-            tr("Reconcile this study…"),
-            lambda: reconcile_view.open_reconciliation(self, study_id))
-        reconcile_act.setEnabled(len(reconcile.coders_of_study(self.session, study_id)) >= 2)
-        assign_act = menu.addAction(tr("Assign coders…"),
-                                    lambda: reconcile_view.assign_study(self))
-        menu.addSeparator()
-        submit_act = menu.addAction(tr("Submit my coding of this study"), self.submit_study)
-        reopen_act = menu.addAction(tr("Reopen for editing…"),
-                                    lambda: self.reopen_study(study_id))
-        menu.addSeparator()
-        from cmo_desk.ui import recognition_flow
-
-        ocr_act = menu.addAction(tr("Recognise text (OCR)…"),
-                                 lambda: recognition_flow.recognise_study(self, study_id))
-        ocr_act.setEnabled(not self.session.read_only and bool(
-            recognition_flow.documents_to_recognise(self.session, study_id)))
-        writable = not self.session.read_only
-        assign_act.setEnabled(writable)
-        submit_act.setEnabled(writable and bool(self.session.coder_id) and not self.locked)
-        reopen_act.setEnabled(writable and bool(self._submitted_coders(study_id)))
-        return menu
-
-    def _submitted_coders(self, study_id: str) -> list[tuple[str, str]]:
-        """(coder id, name) of the coders who handed this study in, by name."""
-        found = [(cid, (self.coders[cid].name if cid in self.coders else None) or cid)
-                 for cid, status in coding.study_status(self.session, study_id).items()
-                 if status == rec.AssignmentStatus.SUBMITTED.value]
-        return sorted(found, key=lambda pair: pair[1].casefold())
+        return study_menu(self, study_id)
 
     def reopen_study(self, study_id: str) -> bool:
         """Unlock one coder's submitted coding of a study so they can edit it again."""
-        submitted = self._submitted_coders(study_id)
+        submitted = desk_rules.submitted_coders(self.session, study_id)
         if not submitted:
             self.report_error(tr("Nobody has submitted this study, so there is nothing to "
                                  "reopen."))
@@ -754,41 +613,9 @@ class MainWindow(QMainWindow):
             self.coding_tabs.setCurrentWidget(self.cmoc_panel)
             self.cmoc_panel.select_cmoc(cmoc_id)
 
-    # -- files and background work -------------------------------------------------------
+    # -- other projects ------------------------------------------------------------------
 
-    def new_project(self) -> None:
-        path = self.dialogs.save_path(tr("New project"), tr("CMO Desk projects (*.cmo)"))
-        if not path:
-            return
-        if not path.endswith(".cmo"):
-            path += ".cmo"
-        from cmo_desk.services.projects import new_project
-
-        ok, session = self.actions.run(lambda: new_project(path, coder=self.session.coder_name))
-        if ok:
-            self._switch_to(session)
-
-    def open_project(self) -> None:
-        paths = self.dialogs.open_paths(tr("Open project"), tr("CMO Desk projects (*.cmo)"))
-        if paths:
-            self.open_path(paths[0])
-
-    def open_path(self, path: str) -> None:
-        from cmo_desk.ui.backups_view import open_with_recovery
-
-        ok, session = self.actions.run(
-            lambda: open_with_recovery(path, self.session.coder_name, self.dialogs))
-        if ok:
-            self._switch_to(session)
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for p in self.settings.recent:
-            self.recent_menu.addAction(p, lambda path=p: self.open_path(path))
-        if not self.settings.recent:
-            self.recent_menu.addAction(tr("(none yet)")).setEnabled(False)
-
-    def _switch_to(self, session: Session) -> None:
+    def switch_to(self, session: Session) -> None:
         """Replace this window with one on another project."""
         self.settings.add_recent(session.path)
         try:
@@ -804,122 +631,7 @@ class MainWindow(QMainWindow):
         self._successor = window
         self.close()
 
-    def _worker_session(self) -> Session:
-        return Session.open(self.session.path, coder=self.session.coder_name)
-
-    def run_task(self, title: str, work: Any, on_success: Any) -> Any:
-        """Run ``work(session, progress, cancelled)`` in the background with its own session."""
-        job = ProjectWork(self.session.path, self.session.coder_name, work)
-
-        def done(result: Any) -> None:
-            self.publish(job)
-            on_success(result)
-
-        def failed(message: str) -> None:
-            self.publish(job)
-            self.report_error(message)
-
-        def cancelled() -> None:
-            self.publish(job)
-            self.statusBar().showMessage(tr("Cancelled; nothing was changed."), 6000)
-
-        task, dialog = run_with_progress(self.runner, self, title, job, done, failed, cancelled)
-        self._progress_dialog = dialog
-        return task
-
-    def import_files(self) -> None:
-        paths = self.dialogs.open_paths(tr("Import references and full texts"), tr(
-            "References and full texts (*.ris *.bib *.nbib *.txt *.xml *.json *.pdf *.docx "
-            "*.odt *.html *.htm);;All files (*)"))
-        if paths:
-            self.start_import(paths)
-
-    def import_folder(self) -> None:
-        folder = self.dialogs.open_folder(tr("Import a folder of references and full texts"))
-        if folder:
-            self.start_import([folder])
-
-    def start_import(self, paths: list[str]) -> Any:
-        from cmo_desk.ui.import_flow import start_desk_import
-
-        return start_desk_import(self, paths)
-
-    def export_project(self) -> Any:
-        from cmo_desk.ui.export_dialog import open_export
-
-        return open_export(self)
-
-    def sync_with_hub(self) -> Any:
-        from cmo_desk.ui.hub_flow import sync_with_hub
-
-        return sync_with_hub(self)
-
-    def merge_projects(self) -> None:
-        from cmo_desk.ui.merge_flow import choose_and_merge
-
-        choose_and_merge(self)
-
-    def send_my_work(self) -> Any:
-        from cmo_desk.ui.merge_flow import send_my_work
-
-        return send_my_work(self)
-
-    def preferences(self) -> None:
-        answer = self.dialogs.preferences(self.settings.coder_name or "",
-                                          self.settings.language or current_language())
-        if answer:
-            name, lang = answer
-            self.settings.coder_name = name or self.settings.coder_name
-            self.settings.language = lang
-            try:
-                self.settings.save()
-            except OSError as err:
-                self.report_error(str(err))
-            self.statusBar().showMessage(tr("Saved. Restart CMO Desk to use the new settings."),
-                                         8000)
-
-    def show_shortcuts(self) -> None:
-        from PySide6.QtWidgets import QMessageBox
-
-        rows = [
-            ("Ctrl+1 / 2 / 3 / 4", tr("Mark the selected passage as Context / Mechanism / "
-                                      "Outcome / Other")),
-            ("Ctrl+5", tr("Mark with codes…")),
-            ("Ctrl+Shift+N", tr("New CMOC from the selected excerpts")),
-            ("Ctrl+Z / Ctrl+Shift+Z", tr("Undo / redo a coding action")),
-            ("Ctrl+F", tr("Find in this study")),
-            ("Ctrl+Shift+F", tr("Search all studies")),
-            ("Ctrl+PgUp / PgDown", tr("Previous / next study")),
-            ("Ctrl+Shift+O", tr("Show or hide other coders' work")),
-        ]
-        html = "<table cellpadding=4>" + "".join(
-            f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>"
-        QMessageBox.information(self, tr("Keyboard shortcuts"), html)
-
     # -- lifetime ------------------------------------------------------------------------
-
-    def _refresh_lock(self) -> None:
-        from cmo_desk.services import recovery
-
-        try:
-            if not recovery.refresh_lock(self.session):
-                # Saving on would mix two desks' writes under one lock: stop saving here.
-                recovery.lost_lock(self.session)
-                for t in self._timers:
-                    t.stop()
-                self.report_error(self.session.store.read_only_reason or "")
-                self.refresh_study()
-        except Exception:  # noqa: BLE001 - a network share hiccup must not close the desk
-            pass
-
-    def _maybe_backup(self) -> None:
-        from cmo_desk.services import backups
-
-        # written on its own thread; a failure is shown at the next check
-        backups.maybe_backup(self.session, background=True)
-        warning, self.session.store.backup_warning = self.session.store.backup_warning, None
-        if warning:
-            self.statusBar().showMessage(warning, 30_000)
 
     def open_last_study(self) -> bool:
         """Open the study this project was left on, when it is still there."""
@@ -931,8 +643,7 @@ class MainWindow(QMainWindow):
         self.flush_edits()
         self.layout_memory.save_window(self)
         self.layout_memory.remember_study(self.session.path, self.study_id)
-        for t in self._timers:
-            t.stop()
+        self.control.stop()
         self.runner.cancel_all()
         self.runner.wait()
         self.page_view.close_pdf()
