@@ -597,22 +597,10 @@ class ReconcileView(QDialog):
         return self._attempt(lambda: reconcile.set_aside(self.session, cmoc.id, reason))
 
 
-def double_coded_studies(session: Session) -> list[tuple[str, str]]:
-    """(id, label) of studies with CMOCs from at least two coders, by label."""
-    owners: dict[str, set[str]] = {}
-    for c in session.store.list("cmoc", columns=("study_id", "owner_id")):
-        if c.owner_id:
-            owners.setdefault(c.study_id or "", set()).add(c.owner_id)
-    studies = {s.id: s.label or s.title or s.id
-               for s in session.store.list("study", columns=("label", "title"))}
-    found = [(sid, studies[sid]) for sid, who in owners.items() if len(who) > 1 and sid in studies]
-    return sorted(found, key=lambda t: t[1].casefold())
-
-
 def open_reconciliation(window: Any, study_id: str | None = None) -> ReconcileView | None:
     """Team → Reconcile study…: the current study when it is double-coded, else a choice."""
     session: Session = window.session
-    candidates = double_coded_studies(session)
+    candidates = reconcile.double_coded_studies(session)
     if not candidates:
         window.report_error(tr("No study has CMOCs from two coders yet. Merge the coders' "
                                "copies first (File → Merge…)."))
@@ -629,8 +617,6 @@ def open_reconciliation(window: Any, study_id: str | None = None) -> ReconcileVi
     view.show()
     window._reconcile_view = view
     return view
-
-
 
 
 class AssignDialog(QDialog):
@@ -707,4 +693,4 @@ def assign_study(window: Any) -> bool:
 
 
 __all__ = ["AssignDialog", "ConsensusEditor", "ReconcileView", "assign_study",
-           "double_coded_studies", "open_reconciliation"]
+           "open_reconciliation"]

@@ -121,3 +121,18 @@ def test_the_coders_who_submitted_a_study_are_listed_by_name(two_coders: Path) -
         coding.submit_study(s, ahmed)
         assert [name for _cid, name in desk_rules.submitted_coders(s, ahmed)] == ["Amina", "zoë"]
         assert desk_rules.submitted_coders(s, desk_rules.study_by_label(s, "Brown 2021")) == []
+
+
+def test_a_study_is_double_coded_once_two_coders_made_cmocs_of_it(two_coders: Path) -> None:
+    from cmo_desk.services import reconcile
+
+    with Session.open(two_coders, coder="Amina") as s:
+        ahmed = desk_rules.study_by_label(s, "Ahmed 2019")
+        brown = desk_rules.study_by_label(s, "Brown 2021")
+        coding.create_cmoc(s, ahmed, {"outcome": "trust"})
+        coding.create_cmoc(s, brown, {"outcome": "trust"})
+        coding.create_cmoc(s, brown, {"outcome": "again"})
+        assert reconcile.double_coded_studies(s) == []
+    with Session.open(two_coders, coder="Bella") as s:
+        coding.create_cmoc(s, ahmed, {"outcome": "stigma"})
+        assert reconcile.double_coded_studies(s) == [(ahmed, "Ahmed 2019")]
