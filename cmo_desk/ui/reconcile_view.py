@@ -283,6 +283,25 @@ class PairCard(QFrame):
                            "border-radius: 6px; }")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 8, 10, 10)
+        lay.addLayout(self._head(number))
+        status = self._status_line()
+        if status:
+            note = QLabel(status)
+            note.setObjectName("hint")
+            note.setWordWrap(True)
+            lay.addWidget(note)
+        lay.addLayout(self._slots())
+        extra = self._shared()
+        if extra:
+            info = QLabel("<br>".join(extra))
+            info.setWordWrap(True)
+            info.setTextFormat(Qt.TextFormat.RichText)
+            info.setStyleSheet("color: #37474f; padding: 4px 2px 0 2px;")
+            lay.addWidget(info)
+
+    def _head(self, number: int) -> QHBoxLayout:
+        """The pair's title and what can be done with it."""
+        view, pair = self.view, self.pair
         head = QHBoxLayout()
         names = view.names
         if pair.a and pair.b:
@@ -315,15 +334,11 @@ class PairCard(QFrame):
             self.set_aside_button.clicked.connect(lambda: view.set_aside(pair))
             head.addWidget(self.promote_button)
             head.addWidget(self.set_aside_button)
-        lay.addLayout(head)
+        return head
 
-        status = self._status_line()
-        if status:
-            note = QLabel(status)
-            note.setObjectName("hint")
-            note.setWordWrap(True)
-            lay.addWidget(note)
-
+    def _slots(self) -> QGridLayout:
+        """Slot by slot, A's wording beside B's; the slots that differ on a soft background."""
+        view, pair, names = self.view, self.pair, self.view.names
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(4)
@@ -354,8 +369,11 @@ class PairCard(QFrame):
             if diff:
                 self.different_cells[slot] = (a_cell, b_cell)
             row += 1
-        lay.addLayout(grid)
+        return grid
 
+    def _shared(self) -> list[str]:
+        """Lines on the codes both coders gave and the passages both cited."""
+        view, pair, names = self.view, self.pair, self.view.names
         extra = []
         if pair.shared_code_ids:
             extra.append("<b>" + tr("Shared codes:") + "</b> " + ", ".join(
@@ -372,12 +390,7 @@ class PairCard(QFrame):
             if quotes:
                 extra.append("<b>" + tr("Overlapping passages:") + "</b><br>"
                              + "<br>".join(quotes))
-        if extra:
-            info = QLabel("<br>".join(extra))
-            info.setWordWrap(True)
-            info.setTextFormat(Qt.TextFormat.RichText)
-            info.setStyleSheet("color: #37474f; padding: 4px 2px 0 2px;")
-            lay.addWidget(info)
+        return extra
 
     def _status_line(self) -> str:
         parts = []
