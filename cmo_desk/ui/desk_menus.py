@@ -119,14 +119,14 @@ def _team_menu(window: MainWindow, team: QMenu) -> None:
             (tr("Synthesis: programme theories…"), "synthesis_view", "open_synthesis")):
         _action(window, team, text, later(module, function))
     team.addSeparator()
-    _action(window, team, tr("Assign this study…"), later("reconcile_view", "assign_study"))
+    _action(window, team, tr("Assign this study…"), later("assign_dialog", "assign_study"))
     _action(window, team, tr("Submit my coding of this study…"), window.submit_study)
 
 
 def study_menu(window: MainWindow, study_id: str) -> QMenu:
     """The right-click menu of the study open in the window."""
     from cmo_desk.services import desk_rules, reconcile
-    from cmo_desk.ui import reconcile_view, recognition_flow
+    from cmo_desk.ui import assign_dialog, reconcile_view, recognition_flow
 
     session = window.session
     menu = QMenu(window)
@@ -135,7 +135,7 @@ def study_menu(window: MainWindow, study_id: str) -> QMenu:
         lambda: reconcile_view.open_reconciliation(window, study_id))
     reconcile_act.setEnabled(len(reconcile.coders_of_study(session, study_id)) >= 2)
     assign_act = menu.addAction(tr("Assign coders…"),
-                                lambda: reconcile_view.assign_study(window))
+                                lambda: assign_dialog.assign_study(window))
     menu.addSeparator()
     submit_act = menu.addAction(tr("Submit my coding of this study"), window.submit_study)
     reopen_act = menu.addAction(tr("Reopen for editing…"),
