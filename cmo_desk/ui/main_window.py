@@ -62,7 +62,8 @@ class MainWindow(QMainWindow):
         self.coders: dict[str, rec.Coder] = {}
         self.excerpts: list[rec.Excerpt] = []
         self.locked = False
-        self._last_error = ""
+        #: windows opened from the desk (search, team windows), the last of each kind by name
+        self.open_views: dict[str, QWidget] = {}
         self.setWindowTitle(self._title())
         fit_to_screen(self, 1366, 768)
         self.control = control = DeskController(session, self.dialogs, self.runner, self,
@@ -569,8 +570,16 @@ class MainWindow(QMainWindow):
         self.refresh_codebook()
         self.refresh_study()
 
+    def keep_open(self, name: str, view: QWidget) -> QWidget:
+        """Hold a window opened from the desk while it is shown."""
+        self.open_views[name] = view
+        return view
+
+    # the reconcile and synthesis windows opened last
+    _reconcile_view = property(lambda self: self.open_views.get("reconcile"))
+    _synthesis_view = property(lambda self: self.open_views.get("synthesis"))
+
     def report_error(self, message: str) -> None:
-        self._last_error = message
         self.statusBar().showMessage(message, 8000)
         self.dialogs.error(message)
 
@@ -589,7 +598,7 @@ class MainWindow(QMainWindow):
                                                                       dlg.query.text()))
         dlg.cmoc_chosen.connect(self.open_cmoc)
         dlg.show()
-        self._search_dialog = dlg
+        self.keep_open("search", dlg)
         return dlg
 
     def open_search_hit(self, study_id: str, page: int, words: str) -> None:
@@ -615,7 +624,7 @@ class MainWindow(QMainWindow):
 
     # -- other projects ------------------------------------------------------------------
 
-    def switch_to(self, session: Session) -> None:
+    def switch_to(self, session: Session) -> MainWindow:
         """Replace this window with one on another project."""
         self.settings.add_recent(session.path)
         try:
@@ -628,8 +637,9 @@ class MainWindow(QMainWindow):
         rows = window.study_model.rowCount()
         if rows:
             window.study_view.setCurrentIndex(window.study_proxy.index(0, 0))
-        self._successor = window
+        self.successor = window  # held here: nothing else holds the new window
         self.close()
+        return window
 
     # -- lifetime ------------------------------------------------------------------------
 

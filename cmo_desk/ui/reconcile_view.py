@@ -23,6 +23,7 @@ from cmo_desk.agreement.pairing import Pair
 from cmo_desk.services import reconcile
 from cmo_desk.services.session import Session
 from cmo_desk.ui.assign_dialog import AssignDialog, assign_study
+from cmo_desk.ui.desk_host import DeskHost
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.theme import ROLE_COLORS
 from cmo_desk.ui.window_fit import fit_to_screen
@@ -611,7 +612,7 @@ class ReconcileView(QDialog):
         return self._attempt(lambda: reconcile.set_aside(self.session, cmoc.id, reason))
 
 
-def open_reconciliation(window: Any, study_id: str | None = None) -> ReconcileView | None:
+def open_reconciliation(window: DeskHost, study_id: str | None = None) -> ReconcileView | None:
     """Team → Reconcile study…: the current study when it is double-coded, else a choice."""
     session: Session = window.session
     candidates = reconcile.double_coded_studies(session)
@@ -629,7 +630,7 @@ def open_reconciliation(window: Any, study_id: str | None = None) -> ReconcileVi
     view = ReconcileView(session, study_id, window.dialogs, window, window.report_error)
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
-    window._reconcile_view = view
+    window.keep_open("reconcile", view)
     return view
 
 

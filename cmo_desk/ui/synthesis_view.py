@@ -25,6 +25,7 @@ from cmo_desk.domain.synthesis import (
     duplicate_labels, evidence_matrix, suggested_confidence,
 )
 from cmo_desk.services import synthesis as synth
+from cmo_desk.ui.desk_host import DeskHost
 from cmo_desk.ui.synthesis_lists import StudyCmocList, TheoryTree
 from cmo_desk.ui.window_fit import fit_to_screen
 
@@ -40,7 +41,7 @@ def _relation_text(value: str) -> str:
 
 
 class SynthesisView(QDialog):
-    def __init__(self, window: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, window: DeskHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.window = window
         self.session = window.session
@@ -647,11 +648,11 @@ class SynthesisView(QDialog):
         super().done(result)
 
 
-def open_synthesis(window: Any) -> SynthesisView:
+def open_synthesis(window: DeskHost) -> SynthesisView:
     view = SynthesisView(window, window)
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
-    window._synthesis_view = view
+    window.keep_open("synthesis", view)
     return view
 
 
