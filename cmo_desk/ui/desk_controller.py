@@ -185,7 +185,8 @@ class DeskController(QObject):
         ]
         html = "<table cellpadding=4>" + "".join(
             f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>"
-        QMessageBox.information(self.window, tr("Keyboard shortcuts"), html)  # type: ignore[arg-type]
+        parent: Any = self.window
+        QMessageBox.information(parent, tr("Keyboard shortcuts"), html)
 
     # -- keeping the file locked, backed up and saved ------------------------------------
 

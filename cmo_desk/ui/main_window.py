@@ -7,10 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QUndoStack
-from PySide6.QtWidgets import (
-    QDockWidget, QLabel, QLineEdit, QMainWindow, QMenu, QSplitter, QTabWidget, QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDockWidget, QLabel, QLineEdit, QMainWindow, QMenu, QSplitter, QWidget
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ValidationError
@@ -19,15 +16,14 @@ from cmo_desk.services import coding, desk, desk_rules, passages
 from cmo_desk.services.session import Session
 from cmo_desk.services.settings import Settings
 from cmo_desk.ui import no_wheel, none_guard
-from cmo_desk.ui.cmoc_panel import CmocPanel
 from cmo_desk.ui.codebook import CodebookPanel
+from cmo_desk.ui.coding_pane import CodingPane
 from cmo_desk.ui.desk_controller import DeskController
 from cmo_desk.ui.desk_menus import build_menus, study_menu
 from cmo_desk.ui.dialogs import Dialogs, SearchDialog
 from cmo_desk.ui.document_view import Highlight
 from cmo_desk.ui.editors import AutoSaveText
 from cmo_desk.ui.document_pane import DocumentPane
-from cmo_desk.ui.excerpt_panel import ExcerptPanel
 from cmo_desk.ui.language import local_datetime
 from cmo_desk.ui.studies_pane import StudiesPane
 from cmo_desk.ui.study_form import StudyForm
@@ -135,16 +131,10 @@ class MainWindow(QMainWindow):
         self.doc_tabs.currentChanged.connect(self._on_doc_tab)
 
         # Right: coding panel
-        self.coding_tabs = QTabWidget()
-        self.form_holder = QWidget()
-        QVBoxLayout(self.form_holder).setContentsMargins(0, 0, 0, 0)
-        self.study_form: StudyForm | None = None
-        self.cmoc_panel = CmocPanel(self.actions, self.dialogs)
-        self.excerpt_panel = ExcerptPanel(self.actions, self.dialogs)
-        self.coding_tabs.addTab(self.form_holder, tr("Study form"))
-        self.coding_tabs.addTab(self.cmoc_panel, tr("CMOCs"))
-        self.coding_tabs.addTab(self.excerpt_panel, tr("Excerpts"))
-        self.coding_tabs.setCurrentWidget(self.cmoc_panel)
+        self.coding_tabs = CodingPane(self.actions, self.dialogs)
+        self.form_holder = self.coding_tabs.form_holder
+        self.cmoc_panel = self.coding_tabs.cmoc_panel
+        self.excerpt_panel = self.coding_tabs.excerpt_panel
         self.excerpt_panel.selection_changed.connect(self._on_excerpt_selection)
         self.excerpt_panel.excerpt_activated.connect(self.show_excerpt)
         self.excerpt_panel.add_to_cmoc_requested.connect(self.add_to_cmoc)
@@ -328,7 +318,7 @@ class MainWindow(QMainWindow):
         self.study_id = study_id
         self.document = desk.study_document(self.session, study_id)
         self.document_pane.show_study(study, self.document, self.session.store.get_blob)
-        self._build_form()
+        self.coding_tabs.ensure_form(self.session.template(), self._save_form_value)
         self.refresh_study()
         self.studies.show_current(study_id)
         if page:
@@ -379,11 +369,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(err), 10000)
             return False
         return self.open_study(study_id)
-
-    def _build_form(self) -> None:
-        if self.study_form is None:
-            self.study_form = StudyForm(self.session.template(), self._save_form_value)
-            self.form_holder.layout().addWidget(self.study_form)
 
     def _save_form_value(self, key: str, old: Any, new: Any) -> None:
         if self.study_id:
@@ -520,8 +505,7 @@ class MainWindow(QMainWindow):
         cid = self.actions.create_cmoc(self.study_id, desk_rules.citable_excerpts(
             self.session, self.study_id, self.excerpt_panel.selected_ids(), self.show_others))
         if cid:
-            self.coding_tabs.setCurrentWidget(self.cmoc_panel)
-            self.cmoc_panel.select_cmoc(cid)
+            self.coding_tabs.show_cmoc(cid)
             self.cmoc_panel.texts["statement"].setFocus()
         return cid
 
@@ -541,8 +525,7 @@ class MainWindow(QMainWindow):
                                        choices)
         if cid:
             self.actions.link_excerpts(cid, excerpt_ids, None)
-            self.coding_tabs.setCurrentWidget(self.cmoc_panel)
-            self.cmoc_panel.select_cmoc(cid)
+            self.coding_tabs.show_cmoc(cid)
 
     def submit_study(self) -> None:
         if self.study_id and self.dialogs.confirm(tr(
@@ -569,6 +552,10 @@ class MainWindow(QMainWindow):
             pass
         self.refresh_codebook()
         self.refresh_study()
+
+    @property
+    def study_form(self) -> StudyForm | None:
+        return self.coding_tabs.study_form
 
     def keep_open(self, name: str, view: QWidget) -> QWidget:
         """Hold a window opened from the desk while it is shown."""
@@ -619,8 +606,7 @@ class MainWindow(QMainWindow):
 
     def open_cmoc(self, study_id: str, cmoc_id: str) -> None:
         if self.open_study(study_id):
-            self.coding_tabs.setCurrentWidget(self.cmoc_panel)
-            self.cmoc_panel.select_cmoc(cmoc_id)
+            self.coding_tabs.show_cmoc(cmoc_id)
 
     # -- other projects ------------------------------------------------------------------
 
