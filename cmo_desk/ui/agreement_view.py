@@ -251,7 +251,7 @@ class AgreementView(QDialog):
 
 
 def open_agreement(window: DeskHost) -> AgreementView:
-    view = AgreementView(window, window)
+    view = AgreementView(window, window.window())
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
     window.keep_open("agreement", view)

@@ -67,7 +67,8 @@ def assign_study(window: DeskHost) -> bool:
         window.report_error(tr("Choose a study first."))
         return False
     study = session.store.get("study", window.study_id)
-    dialog = AssignDialog(session, (study.label or study.title or "") if study else "", window)
+    dialog = AssignDialog(session, (study.label or study.title or "") if study else "",
+                          window.window())
     try:
         if window.dialogs.run_dialog(dialog) != QDialog.DialogCode.Accepted:
             return False

@@ -20,7 +20,8 @@ class CodingPane(QTabWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.form_holder = QWidget()
-        QVBoxLayout(self.form_holder).setContentsMargins(0, 0, 0, 0)
+        self._form_layout = QVBoxLayout(self.form_holder)
+        self._form_layout.setContentsMargins(0, 0, 0, 0)
         #: built when the first study opens, from the project's template
         self.study_form: StudyForm | None = None
         self.cmoc_panel = CmocPanel(actions, dialogs)
@@ -33,7 +34,7 @@ class CodingPane(QTabWidget):
     def ensure_form(self, template: Any, save: Callable[[str, Any, Any], None]) -> StudyForm:
         if self.study_form is None:
             self.study_form = StudyForm(template, save)
-            self.form_holder.layout().addWidget(self.study_form)
+            self._form_layout.addWidget(self.study_form)
         return self.study_form
 
     def show_cmoc(self, cmoc_id: str) -> None:

@@ -1,14 +1,14 @@
 """The project behind the desk: background work, opening other projects, the team's exchanges,
 settings, and the timers that keep the file locked, backed up and saved.
 
-It receives the session, the dialogs and the runner, and reports through the window it serves
-(a ``DeskHost`` that can also refresh the open study and move to another project).
+It receives the session, the dialogs and the runner, and reports through the desk's window,
+which also refreshes the open study and moves to another project.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QMenu, QMessageBox
@@ -16,10 +16,12 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 from cmo_desk.domain.i18n import current_language, tr
 from cmo_desk.services.session import Session
 from cmo_desk.services.settings import Settings
-from cmo_desk.ui.desk_host import DeskHost
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.undo import CodingActions
 from cmo_desk.ui.workers import BackgroundRunner, ProjectWork, Task, run_with_progress
+
+if TYPE_CHECKING:
+    from cmo_desk.ui.main_window import MainWindow
 
 LOCK_REFRESH_MS = 60_000
 BACKUP_CHECK_MS = 5 * 60_000
@@ -27,16 +29,10 @@ BACKUP_CHECK_MS = 5 * 60_000
 SAVE_RETRY_MS = 3_000
 
 
-class DeskWindow(DeskHost, Protocol):
-    def refresh_study(self, reload_form: bool = True) -> None: ...
-
-    def switch_to(self, session: Session) -> None: ...
-
-
 class DeskController(QObject):
     def __init__(self, session: Session, dialogs: Dialogs, runner: BackgroundRunner,
-                 window: DeskWindow, settings: Settings, actions: CodingActions) -> None:
-        super().__init__(window)  # type: ignore[call-overload]
+                 window: MainWindow, settings: Settings, actions: CodingActions) -> None:
+        super().__init__(window)
         self.session = session
         self.dialogs = dialogs
         self.runner = runner
@@ -78,8 +74,8 @@ class DeskController(QObject):
             self.window.publish(job)
             self._status(tr("Cancelled; nothing was changed."), 6000)
 
-        task, dialog = run_with_progress(self.runner, self.window,  # type: ignore[arg-type]
-                                         title, job, done, failed, cancelled)
+        task, dialog = run_with_progress(self.runner, self.window, title, job, done, failed,
+                                         cancelled)
         self.progress_dialog = dialog
         return task
 
@@ -113,7 +109,7 @@ class DeskController(QObject):
     def fill_recent(self, menu: QMenu) -> None:
         menu.clear()
         for p in self.settings.recent:
-            menu.addAction(p, lambda path=p: self.open_path(path))
+            menu.addAction(p, lambda path=p: self.open_path(path))  # type: ignore[misc]
         if not self.settings.recent:
             menu.addAction(tr("(none yet)")).setEnabled(False)
 
@@ -185,8 +181,7 @@ class DeskController(QObject):
         ]
         html = "<table cellpadding=4>" + "".join(
             f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>"
-        parent: Any = self.window
-        QMessageBox.information(parent, tr("Keyboard shortcuts"), html)
+        QMessageBox.information(self.window, tr("Keyboard shortcuts"), html)
 
     # -- keeping the file locked, backed up and saved ------------------------------------
 

@@ -25,6 +25,8 @@ class DeskHost(Protocol):
     #: the study open in the desk, if any
     study_id: str | None
 
+    def window(self) -> QWidget: ...  # the window to open dialogs over (Qt's own method)
+
     def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt's name
 
     def report_error(self, message: str) -> None: ...

@@ -93,7 +93,7 @@ class DocumentPane(QWidget):
         return marks
 
     def show_study(self, study: rec.Study, document: rec.Document | None,
-                   blob: Callable[[str], bytes | None]) -> None:
+                   blob: Callable[[str | None], bytes | None]) -> None:
         """Show a study's title and its text; its PDF's pages too when the original is kept."""
         self.study_title.setText(study.title or study.label or "")
         meta = [study.label or ""]

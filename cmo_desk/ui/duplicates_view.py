@@ -100,7 +100,7 @@ class DuplicatesView(QDialog):
 
 
 def open_duplicates(window: DeskHost) -> DuplicatesView:
-    view = DuplicatesView(window, window)
+    view = DuplicatesView(window, window.window())
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     follow_changes(view, window.session, view.refresh,
                    lambda changed: bool(changed.touched("study") or changed.touched("code")))

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QLineEdit, QMainWindow, QMenu, QSplitter, QWidget
 
 from cmo_desk.domain import records as rec
@@ -39,6 +39,16 @@ _STUDY_VIEW_SHARED = ("code", "theory", "coder")
 class MainWindow(QMainWindow):
     study_opened = Signal(str)
     excerpt_created = Signal(str)
+    # made with the menus (ui/desk_menus.py)
+    recent_menu: QMenu
+    import_action: QAction
+    export_action: QAction
+    merge_action: QAction
+    sync_action: QAction
+    send_action: QAction
+    undo_action: QAction
+    redo_action: QAction
+    others_action: QAction
 
     def __init__(self, session: Session, settings: Settings,
                  dialogs: Dialogs | None = None) -> None:

@@ -627,7 +627,8 @@ def open_reconciliation(window: DeskHost, study_id: str | None = None) -> Reconc
                                               candidates)
         if not study_id:
             return None
-    view = ReconcileView(session, study_id, window.dialogs, window, window.report_error)
+    view = ReconcileView(session, study_id, window.dialogs, window.window(),
+                         window.report_error)
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
     window.keep_open("reconcile", view)

@@ -649,7 +649,7 @@ class SynthesisView(QDialog):
 
 
 def open_synthesis(window: DeskHost) -> SynthesisView:
-    view = SynthesisView(window, window)
+    view = SynthesisView(window, window.window())
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
     window.keep_open("synthesis", view)
