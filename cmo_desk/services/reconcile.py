@@ -41,6 +41,18 @@ def coders_of_study(session: Session, study_id: str) -> list[str]:
     return order + sorted(owners - set(order))
 
 
+def double_coded_studies(session: Session) -> list[tuple[str, str]]:
+    """(id, label) of studies with CMOCs from at least two coders, by label."""
+    owners: dict[str, set[str]] = {}
+    for c in session.store.list("cmoc", columns=("study_id", "owner_id")):
+        if c.owner_id:
+            owners.setdefault(c.study_id or "", set()).add(c.owner_id)
+    studies = {s.id: s.label or s.title or s.id
+               for s in session.store.list("study", columns=("label", "title"))}
+    found = [(sid, studies[sid]) for sid, who in owners.items() if len(who) > 1 and sid in studies]
+    return sorted(found, key=lambda t: t[1].casefold())
+
+
 def reconciliation(session: Session, study_id: str, coder_a: str | None = None,
                    coder_b: str | None = None) -> Reconciliation:
     """The two coders' CMOCs on a study, paired, with the consensus CMOCs made so far."""

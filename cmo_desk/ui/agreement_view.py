@@ -17,6 +17,7 @@ from cmo_desk.agreement.agreement import AgreementReport, CodeAgreement
 from cmo_desk.services import agreement
 from cmo_desk.services.session import Session
 from cmo_desk.ui.conflicts_view import RowsTableModel, table_view
+from cmo_desk.ui.desk_host import DeskHost
 from cmo_desk.ui.window_fit import fit_to_screen
 
 
@@ -33,7 +34,7 @@ class AgreementView(QDialog):
     # beyond it the report is computed in the background so the desk stays responsive.
     INLINE_STUDIES = 40
 
-    def __init__(self, window: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, window: DeskHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.window = window
         self.session = window.session
@@ -249,11 +250,11 @@ class AgreementView(QDialog):
         return str(written)
 
 
-def open_agreement(window: Any) -> AgreementView:
-    view = AgreementView(window, window)
+def open_agreement(window: DeskHost) -> AgreementView:
+    view = AgreementView(window, window.window())
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
-    window._agreement_view = view
+    window.keep_open("agreement", view)
     return view
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -24,6 +24,9 @@ from cmo_desk.ui.conflicts_view import RowsTableModel, primary_button, selected_
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.language import local_datetime
 from cmo_desk.ui.window_fit import fit_to_screen
+
+if TYPE_CHECKING:
+    from cmo_desk.ui.main_window import MainWindow
 
 
 def reason_title(reason: str) -> str:
@@ -51,7 +54,7 @@ def contents_text(info: BackupInfo) -> str:
 class BackupsView(QDialog):
     """The backups of the window's project, newest first."""
 
-    def __init__(self, window: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.window = window
         self.project: Path = window.session.path
@@ -111,7 +114,7 @@ class BackupsView(QDialog):
         return restore_into_window(self.window, info, before=self.accept)
 
 
-def restore_into_window(window: Any, info: BackupInfo, before: Any = None) -> Any:
+def restore_into_window(window: MainWindow, info: BackupInfo, before: Any = None) -> Any:
     """Restore a backup over the window's project and reopen it; returns the new window.
 
     ``before`` runs once the user has confirmed (the backups list closes itself with it)."""
@@ -142,18 +145,17 @@ def restore_into_window(window: Any, info: BackupInfo, before: Any = None) -> An
         window.report_error(str(err))
         window.close()
         return None
-    window._switch_to(session)
-    successor = getattr(window, "_successor", None)
+    successor = window.switch_to(session)
     if successor is not None and message:
         successor.statusBar().showMessage(message, 15000)
     return successor
 
 
-def open_backups(window: Any) -> BackupsView:
+def open_backups(window: MainWindow) -> BackupsView:
     view = BackupsView(window, window)
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
-    window._backups_view = view
+    window.keep_open("backups", view)
     return view
 
 

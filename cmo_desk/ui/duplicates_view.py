@@ -5,8 +5,6 @@ Accepting is written as data, so the decision travels to the other laptops with 
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
@@ -16,12 +14,13 @@ from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.services import duplicates
 from cmo_desk.ui.conflicts_view import RowsTableModel, primary_button, selected_row, table_view
+from cmo_desk.ui.desk_host import DeskHost
 from cmo_desk.ui.workers import follow_changes
 from cmo_desk.ui.window_fit import fit_to_screen
 
 
 class DuplicatesView(QDialog):
-    def __init__(self, window: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, window: DeskHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.window = window
         self.session = window.session
@@ -100,13 +99,13 @@ class DuplicatesView(QDialog):
         return True
 
 
-def open_duplicates(window: Any) -> DuplicatesView:
-    view = DuplicatesView(window, window)
+def open_duplicates(window: DeskHost) -> DuplicatesView:
+    view = DuplicatesView(window, window.window())
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     follow_changes(view, window.session, view.refresh,
                    lambda changed: bool(changed.touched("study") or changed.touched("code")))
     view.show()
-    window._duplicates_view = view
+    window.keep_open("duplicates", view)
     return view
 
 

@@ -11,7 +11,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -27,6 +27,9 @@ from cmo_desk.services import exporting
 from cmo_desk.services.session import Session
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.workers import BackgroundRunner
+
+if TYPE_CHECKING:
+    from cmo_desk.ui.main_window import MainWindow
 
 PREVIEW_DELAY_MS = 200
 #: A preview slower than this on the UI thread is computed in the background from then on.
@@ -543,7 +546,7 @@ def reveal_folder(path: Path) -> None:
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
 
 
-def open_export(window: Any) -> Any:
+def open_export(window: MainWindow) -> Any:
     """File → Export…: ask, then export in the background. The task, or None when cancelled."""
     session: Session = window.session
     dialog = ExportDialog(session, window.dialogs, window, remembered_choices(session),
@@ -560,7 +563,7 @@ def open_export(window: Any) -> Any:
     return start_export(window, choices)
 
 
-def start_export(window: Any, choices: ExportChoices) -> Any:
+def start_export(window: MainWindow, choices: ExportChoices) -> Any:
     target = Path(choices.path)
     options = choices.options
 
@@ -575,7 +578,7 @@ def start_export(window: Any, choices: ExportChoices) -> Any:
     return window.run_task(tr("Exporting"), work, done)
 
 
-def _offer_folder(window: Any, path: Path) -> None:
+def _offer_folder(window: MainWindow, path: Path) -> None:
     """An "Open folder" button in the status bar, until the message goes away."""
     bar = window.statusBar()
     button = getattr(window, "open_export_folder_button", None)

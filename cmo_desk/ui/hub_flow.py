@@ -3,15 +3,18 @@ the background; the desk keeps working offline when the hub cannot be reached.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmo_desk.domain.errors import HubError, HubPasswordNeeded
 from cmo_desk.domain.i18n import tr
 from cmo_desk.services import hub
 from cmo_desk.services.session import Session
 
+if TYPE_CHECKING:
+    from cmo_desk.ui.main_window import MainWindow
 
-def sync_with_hub(window: Any, password: str | None = None, url: str | None = None) -> Any:
+
+def sync_with_hub(window: MainWindow, password: str | None = None, url: str | None = None) -> Any:
     url = url or hub.remembered_url(window.session)
     if not url:
         url = window.dialogs.ask_text(

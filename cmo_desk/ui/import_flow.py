@@ -8,11 +8,14 @@ imported by the same background task as everything else.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmo_desk.domain.errors import Cancelled, CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.services import desk_import, importing
+
+if TYPE_CHECKING:
+    from cmo_desk.ui.main_window import MainWindow
 
 
 def ask_passwords(dialogs: Any, locked: list[Path]) -> tuple[dict[Path, str], list[Path]]:
@@ -36,7 +39,7 @@ def ask_passwords(dialogs: Any, locked: list[Path]) -> tuple[dict[Path, str], li
     return passwords, skipped
 
 
-def start_desk_import(window: Any, paths: list[str]) -> Any:
+def start_desk_import(window: MainWindow, paths: list[str]) -> Any:
     """Import ``paths`` in the background; returns the task (None when nothing is left)."""
     refi = [p for p in paths if importing.is_refi_file(p)]
     others = [p for p in paths if p not in refi]

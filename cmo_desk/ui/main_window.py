@@ -2,121 +2,35 @@
 
 from __future__ import annotations
 
-import importlib.util
-import re
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (
-    QAbstractItemView, QDockWidget, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMainWindow,
-    QMenu, QPushButton, QSplitter, QTableView, QTabWidget, QToolButton, QVBoxLayout, QWidget,
-)
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
+from PySide6.QtWidgets import QDockWidget, QLabel, QLineEdit, QMainWindow, QMenu, QSplitter, QWidget
 
 from cmo_desk.domain import records as rec
-from cmo_desk.domain.i18n import current_language, tr, trn
-from cmo_desk.services import coding, desk, passages
+from cmo_desk.domain.errors import ValidationError
+from cmo_desk.domain.i18n import tr, trn
+from cmo_desk.services import coding, desk, desk_rules, passages
 from cmo_desk.services.session import Session
 from cmo_desk.services.settings import Settings
 from cmo_desk.ui import no_wheel, none_guard
-from cmo_desk.ui.cmoc_panel import CmocPanel
 from cmo_desk.ui.codebook import CodebookPanel
-from cmo_desk.ui.coder_legend import CoderLegend
+from cmo_desk.ui.coding_pane import CodingPane
+from cmo_desk.ui.desk_controller import DeskController
+from cmo_desk.ui.desk_menus import build_menus, study_menu
 from cmo_desk.ui.dialogs import Dialogs, SearchDialog
-from cmo_desk.ui.document_view import MARK_SHORTCUTS, DocumentView, Highlight
+from cmo_desk.ui.document_view import Highlight
 from cmo_desk.ui.editors import AutoSaveText
-from cmo_desk.ui.excerpt_panel import ExcerptPanel
+from cmo_desk.ui.document_pane import DocumentPane
 from cmo_desk.ui.language import local_datetime
-from cmo_desk.ui.models import ID_ROLE, StudyFilterModel, StudyTableModel
-from cmo_desk.ui.page_image import PageImageView
-from cmo_desk.ui.plain import plain_label
+from cmo_desk.ui.studies_pane import StudiesPane
 from cmo_desk.ui.study_form import StudyForm
 from cmo_desk.ui.theme import ROLE_COLORS, coder_colors, role_label
 from cmo_desk.ui.undo import CodingActions
 from cmo_desk.ui.window_fit import LayoutMemory, fit_to_screen
-from cmo_desk.ui.workers import BackgroundRunner, ProjectWork, run_with_progress
-
-LOCK_REFRESH_MS = 60_000
-BACKUP_CHECK_MS = 5 * 60_000
-#: How often changes the disk refused are tried again (and the -wal copied into the file).
-SAVE_RETRY_MS = 3_000
-
-
-class FindBar(QWidget):
-    """Ctrl+F: find words in the open study's text."""
-
-    def __init__(self, view: DocumentView, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.view = view
-        self.matches: list[tuple[int, int]] = []
-        self.index = -1
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(6, 3, 6, 3)
-        self.query = QLineEdit()
-        self.query.setPlaceholderText(tr("Find in this study"))
-        self.query.setClearButtonEnabled(True)
-        self.count = QLabel("")
-        self.count.setObjectName("hint")
-        prev_b, next_b, close_b = QToolButton(), QToolButton(), QToolButton()
-        prev_b.setText("↑")
-        next_b.setText("↓")
-        close_b.setText("✕")
-        prev_b.setToolTip(tr("Previous (Shift+Enter)"))
-        next_b.setToolTip(tr("Next (Enter)"))
-        for w in (self.query, self.count, prev_b, next_b, close_b):
-            lay.addWidget(w)
-        lay.setStretch(0, 1)
-        self.query.textChanged.connect(self.search)
-        self.query.returnPressed.connect(self.next)
-        next_b.clicked.connect(self.next)
-        prev_b.clicked.connect(self.previous)
-        close_b.clicked.connect(self.close_bar)
-
-    def keyPressEvent(self, event: Any) -> None:
-        if event.key() == Qt.Key.Key_Escape:
-            self.close_bar()
-        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
-                event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            self.previous()
-        else:
-            super().keyPressEvent(event)
-
-    def open_bar(self) -> None:
-        self.show()
-        self.query.setFocus()
-        self.query.selectAll()
-        self.search(self.query.text())
-
-    def close_bar(self) -> None:
-        self.hide()
-        self.view.set_find_matches([])
-        self.view.setFocus()
-
-    def search(self, text: str) -> None:
-        text = text.strip()
-        self.matches = [m.span() for m in re.finditer(re.escape(text), self.view.text(),
-                                                      re.IGNORECASE)] if text else []
-        self.view.set_find_matches(self.matches)
-        self.index = -1
-        self.count.setText(tr("{n} found").format(n=len(self.matches)) if text else "")
-        if self.matches:
-            self.next()
-
-    def next(self) -> None:
-        self._go(1)
-
-    def previous(self) -> None:
-        self._go(-1)
-
-    def _go(self, step: int) -> None:
-        if not self.matches:
-            return
-        self.index = (self.index + step) % len(self.matches)
-        a, b = self.matches[self.index]
-        self.view.show_offset(a)
-        self.count.setText(tr("{i} of {n}").format(i=self.index + 1, n=len(self.matches)))
-
+from cmo_desk.ui.workers import BackgroundRunner, ProjectWork
 
 #: Records that the open study's panes show whichever study they belong to.
 _STUDY_VIEW_SHARED = ("code", "theory", "coder")
@@ -125,6 +39,16 @@ _STUDY_VIEW_SHARED = ("code", "theory", "coder")
 class MainWindow(QMainWindow):
     study_opened = Signal(str)
     excerpt_created = Signal(str)
+    # made with the menus (ui/desk_menus.py)
+    recent_menu: QMenu
+    import_action: QAction
+    export_action: QAction
+    merge_action: QAction
+    sync_action: QAction
+    send_action: QAction
+    undo_action: QAction
+    redo_action: QAction
+    others_action: QAction
 
     def __init__(self, session: Session, settings: Settings,
                  dialogs: Dialogs | None = None) -> None:
@@ -144,19 +68,23 @@ class MainWindow(QMainWindow):
         self.coders: dict[str, rec.Coder] = {}
         self.excerpts: list[rec.Excerpt] = []
         self.locked = False
-        self._last_error = ""
+        #: windows opened from the desk (search, team windows), the last of each kind by name
+        self.open_views: dict[str, QWidget] = {}
         self.setWindowTitle(self._title())
         fit_to_screen(self, 1366, 768)
+        self.control = control = DeskController(session, self.dialogs, self.runner, self,
+                                                settings, self.actions)
+        # what the flows, menus and timers ask of the window is done by its controller
+        self.run_task, self.start_import = control.run_task, control.start_import
+        self.export_project, self.sync_with_hub = control.export_project, control.sync_with_hub
+        self.merge_projects, self.send_my_work = control.merge_projects, control.send_my_work
+        self.open_path, self._timers = control.open_path, control.timers
+        self._refresh_lock, self._retry_saves = control.refresh_lock, control.retry_saves
         self._build()
-        self._build_menus()
+        build_menus(self)
         self.layout_memory = LayoutMemory(settings.path.parent if settings.path else None)
         self.layout_memory.restore_window(self)
         session.listeners.append(self._on_changed)
-        self._timers = []
-        if not session.read_only:
-            self._timers.append(self._every(LOCK_REFRESH_MS, self._refresh_lock))
-            self._timers.append(self._every(BACKUP_CHECK_MS, self._maybe_backup))
-            self._timers.append(self._every(SAVE_RETRY_MS, self._retry_saves))
         self.actions.on_save_state = self._show_save_state
         self.actions.alert = self.dialogs.error
         self.refresh_all()
@@ -165,58 +93,18 @@ class MainWindow(QMainWindow):
         project = self.session.store.project().title or self.session.path.stem
         return f"{project} — CMO Desk"
 
-    def _every(self, ms: int, fn: Any) -> QTimer:
-        timer = QTimer(self)
-        timer.setInterval(ms)
-        timer.timeout.connect(fn)
-        timer.start()
-        return timer
-
     # -- building ------------------------------------------------------------------------
 
     def _build(self) -> None:
         # Studies dock
-        studies = QWidget()
-        lay = QVBoxLayout(studies)
-        lay.setContentsMargins(4, 4, 4, 4)
-        self.study_filter = QLineEdit()
-        self.study_filter.setPlaceholderText(tr("Filter studies…"))
-        self.study_filter.setClearButtonEnabled(True)
-        lay.addWidget(self.study_filter)
-        self.study_model = StudyTableModel(self)
-        self.study_proxy = StudyFilterModel(self)
-        self.study_proxy.setSourceModel(self.study_model)
-        self.study_view = QTableView()
-        self.study_view.setModel(self.study_proxy)
-        self.study_view.setSortingEnabled(True)
-        self.study_view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.study_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.study_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.study_view.verticalHeader().hide()
-        self.study_view.verticalHeader().setDefaultSectionSize(24)
-        self.study_view.setShowGrid(False)
-        self.study_view.setAlternatingRowColors(True)
-        self.study_view.setWordWrap(False)
-        head = self.study_view.horizontalHeader()
-        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        head.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-        head.resizeSection(2, 84)
-        # Columns fitted to their contents measure at most this many rows, not every study.
-        head.setResizeContentsPrecision(100)
-        self.study_view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        small = self.study_view.font()
-        small.setPointSizeF(small.pointSizeF() * 0.92)
-        self.study_view.setFont(small)
-        lay.addWidget(self.study_view)
-        self.study_filter.textChanged.connect(self.study_proxy.setFilterFixedString)
-        self.study_view.selectionModel().currentRowChanged.connect(self._on_study_row)
-        self.study_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.study_view.customContextMenuRequested.connect(self._show_study_menu)
+        self.studies = StudiesPane()
+        self.study_filter, self.study_view = self.studies.filter, self.studies.view
+        self.study_model, self.study_proxy = self.studies.model, self.studies.proxy
+        self.studies.study_chosen.connect(self._on_study_chosen)
+        self.studies.menu_requested.connect(self._show_study_menu)
         self.studies_dock = QDockWidget(tr("Studies"), self)
         self.studies_dock.setObjectName("studiesDock")
-        self.studies_dock.setWidget(studies)
+        self.studies_dock.setWidget(self.studies)
         self.studies_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                       | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                                       | QDockWidget.DockWidgetFeature.DockWidgetClosable)
@@ -237,85 +125,26 @@ class MainWindow(QMainWindow):
                          Qt.Orientation.Vertical)
 
         # Centre: full text
-        centre = QWidget()
-        c_lay = QVBoxLayout(centre)
-        c_lay.setContentsMargins(0, 0, 0, 0)
-        c_lay.setSpacing(0)
-        header = QWidget()
-        header.setStyleSheet("background: white; border-bottom: 1px solid #e0e4ea;")
-        h_lay = QVBoxLayout(header)
-        h_lay.setContentsMargins(14, 8, 14, 8)
-        h_lay.setSpacing(2)
-        self.study_title = QLabel(tr("Choose a study on the left"))
-        self.study_title.setObjectName("studyTitle")
-        self.study_title.setWordWrap(True)
-        self.study_meta = QLabel("")
-        self.study_meta.setObjectName("studyMeta")
-        self.study_meta.setWordWrap(True)
-        plain_label(self.study_title)
-        plain_label(self.study_meta)
-        h_lay.addWidget(self.study_title)
-        h_lay.addWidget(self.study_meta)
-        marks = QHBoxLayout()
-        marks.setSpacing(6)
-        self.mark_buttons: dict[str, QPushButton] = {}
-        for role in ("context", "mechanism", "outcome", "other"):
-            b = QPushButton(f"{role_label(role)}  {MARK_SHORTCUTS[role].replace('Ctrl+', '⌃')}")
-            color = ROLE_COLORS[role]
-            b.setStyleSheet(
-                f"QPushButton {{ border: 1px solid {color}; color: {color}; background: white;"
-                f" border-radius: 11px; padding: 2px 10px; font-weight: 600; }}"
-                f"QPushButton:hover {{ background: {color}; color: white; }}"
-                f"QPushButton:disabled {{ border-color: #cfd8dc; color: #b0bec5; }}")
-            b.setToolTip(tr("Mark the selected passage as {role} ({key})").format(
-                role=role_label(role), key=MARK_SHORTCUTS[role]))
-            b.clicked.connect(lambda _=False, r=role: self.mark_selection(r))
-            self.mark_buttons[role] = b
-            marks.addWidget(b)
-        self.with_codes_button = QPushButton(tr("With codes…"))
-        self.with_codes_button.setToolTip(tr("Mark the selected passage and choose its codes "
-                                             "(Ctrl+5)"))
-        self.with_codes_button.clicked.connect(lambda: self.mark_selection(None, True))
-        marks.addWidget(self.with_codes_button)
-        marks.addStretch(1)
-        self.banner = QLabel("")
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.hide()
-        h_lay.addLayout(marks)
-        self.coder_legend = CoderLegend()
-        h_lay.addWidget(self.coder_legend)
-        h_lay.addWidget(self.banner)
-        c_lay.addWidget(header)
-
-        self.doc_tabs = QTabWidget()
-        self.doc_tabs.setDocumentMode(True)
-        self.doc_view = DocumentView()
+        centre = self.document_pane = DocumentPane()
+        self.study_title, self.study_meta = centre.study_title, centre.study_meta
+        self.mark_buttons, self.with_codes_button = centre.mark_buttons, centre.with_codes_button
+        self.banner, self.coder_legend = centre.banner, centre.coder_legend
+        self.doc_tabs, self.doc_view, self.page_view = centre.doc_tabs, centre.doc_view, \
+            centre.page_view
+        self.find_bar = centre.find_bar
+        centre.mark_requested.connect(lambda role, codes: self.mark_selection(role, codes))
         self.doc_view.mark_requested.connect(
             lambda role, codes: self.mark_selection(role or None, codes))
         self.doc_view.excerpts_clicked.connect(self.on_excerpts_clicked)
         self.doc_view.code_dropped.connect(self.mark_with_code)
         self.doc_view.selectionChanged.connect(self._update_mark_buttons)
-        self.page_view = PageImageView()
-        self.doc_tabs.addTab(self.doc_view, tr("Full text"))
-        self.doc_tabs.addTab(self.page_view, tr("Page image"))
         self.doc_tabs.currentChanged.connect(self._on_doc_tab)
-        c_lay.addWidget(self.doc_tabs, 1)
-        self.find_bar = FindBar(self.doc_view)
-        self.find_bar.hide()
-        c_lay.addWidget(self.find_bar)
 
         # Right: coding panel
-        self.coding_tabs = QTabWidget()
-        self.form_holder = QWidget()
-        QVBoxLayout(self.form_holder).setContentsMargins(0, 0, 0, 0)
-        self.study_form: StudyForm | None = None
-        self.cmoc_panel = CmocPanel(self.actions, self.dialogs)
-        self.excerpt_panel = ExcerptPanel(self.actions, self.dialogs)
-        self.coding_tabs.addTab(self.form_holder, tr("Study form"))
-        self.coding_tabs.addTab(self.cmoc_panel, tr("CMOCs"))
-        self.coding_tabs.addTab(self.excerpt_panel, tr("Excerpts"))
-        self.coding_tabs.setCurrentWidget(self.cmoc_panel)
+        self.coding_tabs = CodingPane(self.actions, self.dialogs)
+        self.form_holder = self.coding_tabs.form_holder
+        self.cmoc_panel = self.coding_tabs.cmoc_panel
+        self.excerpt_panel = self.coding_tabs.excerpt_panel
         self.excerpt_panel.selection_changed.connect(self._on_excerpt_selection)
         self.excerpt_panel.excerpt_activated.connect(self.show_excerpt)
         self.excerpt_panel.add_to_cmoc_requested.connect(self.add_to_cmoc)
@@ -350,100 +179,6 @@ class MainWindow(QMainWindow):
         coder = self.session.coder_name or tr("no coder name")
         self.coder_label.setText(tr("Coding as {name}").format(name=coder))
 
-    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None,
-                checkable: bool = False) -> QAction:
-        act = QAction(text, self)
-        if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-        act.setCheckable(checkable)
-        act.triggered.connect(slot)
-        menu.addAction(act)
-        return act
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu(tr("&File"))
-        self._action(file, tr("New project…"), self.new_project, QKeySequence.StandardKey.New)
-        self._action(file, tr("Open project…"), self.open_project, QKeySequence.StandardKey.Open)
-        self.recent_menu = file.addMenu(tr("Open recent"))
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file.addSeparator()
-        self.import_action = self._action(file, tr("Import files…"), self.import_files,
-                                          "Ctrl+I")
-        self._action(file, tr("Import a folder…"), self.import_folder)
-        self.export_action = self._action(file, tr("Export…"), self.export_project, "Ctrl+E")
-        self.merge_action = self._action(file, tr("Merge coders' copies…"), self.merge_projects)
-        self.sync_action = self._action(file, tr("Sync with hub…"), self.sync_with_hub)
-        self.send_action = self._action(file, tr("Send my work…"), self.send_my_work)
-        self._action(file, tr("Backups…"), self.show_backups)
-        have = lambda name: importlib.util.find_spec(f"cmo_desk.services.{name}") is not None  # noqa: E731
-        self.import_action.setEnabled(have("importing"))
-        self.export_action.setEnabled(have("exporting"))
-        self.merge_action.setEnabled(have("merging"))
-        self.send_action.setEnabled(have("merging"))
-        file.addSeparator()
-        self._action(file, tr("Preferences…"), self.preferences, QKeySequence.StandardKey.Preferences)
-        file.addSeparator()
-        self._action(file, tr("Quit"), self.close, QKeySequence.StandardKey.Quit)
-
-        edit = bar.addMenu(tr("&Edit"))
-        self.undo_action = self._action(edit, tr("Undo"), self.undo, QKeySequence.StandardKey.Undo)
-        self.redo_action = self._action(edit, tr("Redo"), self.redo, QKeySequence.StandardKey.Redo)
-        self.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
-        self.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
-        self.undo_action.setEnabled(False)
-        self.redo_action.setEnabled(False)
-        edit.addSeparator()
-        self._action(edit, tr("Find in study"), self.find_bar.open_bar, QKeySequence.StandardKey.Find)
-        self._action(edit, tr("Search all studies…"), self.search_project, "Ctrl+Shift+F")
-
-        code = bar.addMenu(tr("&Code"))
-        for role in ("context", "mechanism", "outcome", "other"):
-            self._action(code, tr("Mark as {role}").format(role=role_label(role)),
-                         lambda _=False, r=role: self.mark_selection(r), MARK_SHORTCUTS[role])
-        self._action(code, tr("Mark with codes…"), lambda: self.mark_selection(None, True),
-                     "Ctrl+5")
-        code.addSeparator()
-        self._action(code, tr("New CMOC"), self.new_cmoc_from_selection, "Ctrl+Shift+N")
-        self._action(code, tr("Add selected excerpts to a CMOC…"),
-                     lambda: self.add_to_cmoc(self.excerpt_panel.selected_ids()))
-        code.addSeparator()
-        self._action(code, tr("Retrieve coded passages…"), lambda: self.retrieve_passages(None),
-                     "Ctrl+Shift+R")
-        code.addSeparator()
-        self._action(code, tr("Submit this study…"), self.submit_study)
-
-        self._build_team_menu(bar)
-
-        view = bar.addMenu(tr("&View"))
-        self.others_action = self._action(view, tr("Show other coders' work"),
-                                          self.toggle_others, "Ctrl+Shift+O", checkable=True)
-        self.others_action.setChecked(self.show_others)
-        view.addSeparator()
-        view.addAction(self.studies_dock.toggleViewAction())
-        view.addAction(self.codebook_dock.toggleViewAction())
-        self._action(view, tr("Next study"), lambda: self._step_study(1), "Ctrl+PgDown")
-        self._action(view, tr("Previous study"), lambda: self._step_study(-1), "Ctrl+PgUp")
-
-        help_menu = bar.addMenu(tr("&Help"))
-        self._action(help_menu, tr("Keyboard shortcuts"), self.show_shortcuts, "F1")
-
-    def _build_team_menu(self, bar: Any) -> None:
-        def later(module: str, function: str) -> Any:
-            # the team windows load their services only when first used, to keep start-up light
-            return lambda: getattr(importlib.import_module(f"cmo_desk.ui.{module}"), function)(self)
-
-        team = bar.addMenu(tr("&Team"))
-        self._action(team, tr("Reconcile study…"), later("reconcile_view", "open_reconciliation"))
-        self._action(team, tr("Conflicts…"), later("conflicts_view", "open_conflicts"))
-        self._action(team, tr("Duplicates…"), later("duplicates_view", "open_duplicates"))
-        self._action(team, tr("Agreement…"), later("agreement_view", "open_agreement"))
-        self._action(team, tr("Synthesis: programme theories…"),
-                     later("synthesis_view", "open_synthesis"))
-        team.addSeparator()
-        self._action(team, tr("Assign this study…"), later("reconcile_view", "assign_study"))
-        self._action(team, tr("Submit my coding of this study…"), self.submit_study)
-
     def retrieve_passages(self, code_id: str | None = None) -> Any:
         from cmo_desk.ui.retrieval_view import open_retrieval
 
@@ -474,20 +209,7 @@ class MainWindow(QMainWindow):
         rows = desk.study_rows(self.session)
         self.study_model.set_rows(rows, list(self.coders.values()))
         if current:
-            self._select_study_row(current)
-
-    def _select_study_row(self, study_id: str) -> None:
-        row = self.study_model.row_of(study_id)
-        if row < 0:
-            return
-        ix = self.study_proxy.mapFromSource(self.study_model.index(row, 0))
-        if ix.isValid():
-            self.study_view.blockSignals(True)
-            self.study_view.selectionModel().blockSignals(True)
-            self.study_view.setCurrentIndex(ix)
-            self.study_view.selectionModel().blockSignals(False)
-            self.study_view.blockSignals(False)
-            self.study_view.scrollTo(ix)
+            self.studies.show_current(current)
 
     def _show_save_state(self, problem: str | None) -> None:
         """The status bar says "Not saved" while the disk refuses changes, never "Saved"."""
@@ -502,12 +224,6 @@ class MainWindow(QMainWindow):
                     time=local_datetime(datetime.now(), seconds=True, date=False)))
             self.saved_label.setToolTip("")
             self.saved_label.setStyleSheet("")
-
-    def _retry_saves(self) -> None:
-        if self.actions.unsaved:
-            self.actions.retry_unsaved()
-        elif self.session.store.unsettled:
-            self.session.store.settle()
 
     def _on_changed(self, changed: rec.Changed) -> None:
         """Each pane reads again only its slice of what changed."""
@@ -561,7 +277,6 @@ class MainWindow(QMainWindow):
         cmocs = coding.visible_cmocs(self.session, sid, show_others=self.show_others)
         self.cmoc_panel.set_study(sid, cmocs, self.coders, own, self.codes,
                                   desk.theories(self.session), self.locked)
-        self.doc_view.can_mark = self._can_code()
         self._update_banner()
         self.coder_legend.set_coders(self.coders, {e.owner_id for e in self.excerpts}
                                      | {c.owner_id for c in cmocs}, own)
@@ -585,28 +300,16 @@ class MainWindow(QMainWindow):
         elif self.study_id and self.document is None:
             text = tr("This study has no full text yet. Import its PDF or Word file "
                       "(File → Import files…) to code it.")
-        self.banner.setText(text)
-        self.banner.setVisible(bool(text))
+        self.document_pane.show_banner(text)
 
     def _update_mark_buttons(self) -> None:
-        # Enabled without a selection too: a click then explains what to do.
-        enabled = self._can_code()
-        for b in self.mark_buttons.values():
-            b.setEnabled(enabled)
-        self.with_codes_button.setEnabled(enabled)
+        self.document_pane.set_can_mark(self._can_code())
 
     # -- studies -------------------------------------------------------------------------
 
-    def _on_study_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
-            sid = current.data(ID_ROLE) or self.study_proxy.index(current.row(), 0).data(ID_ROLE)
-            if sid and sid != self.study_id:
-                self.open_study(sid)
-
-    def _step_study(self, step: int) -> None:
-        row = self.study_view.currentIndex().row() + step
-        if 0 <= row < self.study_proxy.rowCount():
-            self.study_view.setCurrentIndex(self.study_proxy.index(row, 0))
+    def _on_study_chosen(self, study_id: str) -> None:
+        if study_id != self.study_id:
+            self.open_study(study_id)
 
     def flush_edits(self) -> None:
         """Save whatever is being typed before the screen changes under it."""
@@ -624,85 +327,30 @@ class MainWindow(QMainWindow):
         self.flush_edits()
         self.study_id = study_id
         self.document = desk.study_document(self.session, study_id)
-        self.study_title.setText(study.title or study.label or "")
-        meta = [study.label or ""]
-        if study.authors:
-            meta.append(", ".join(study.authors[:3]) + (" et al." if len(study.authors) > 3
-                                                         else ""))
-        if study.journal:
-            meta.append(study.journal)
-        self.study_meta.setText(" · ".join(m for m in meta if m))
-        self.doc_view.set_document(self.document, tr("This study has no full text yet.") if (
-            self.document is None) else tr(
-            "No text was found in this file: it is probably a scanned image. Read it in the Page "
-            "image tab, or run OCR on the PDF (for example with OCRmyPDF) and import it again to "
-            "code it."))
-        is_pdf = bool(self.document and self.document.media_type == "application/pdf"
-                      and self.document.has_original)
-        self.doc_tabs.setTabEnabled(1, is_pdf)
-        self.page_view.set_pdf(self.session.store.get_blob(self.document.sha256)
-                               if is_pdf and self.document else None)
-        if not is_pdf:
-            self.doc_tabs.setCurrentIndex(0)
-        self._build_form()
+        self.document_pane.show_study(study, self.document, self.session.store.get_blob)
+        self.coding_tabs.ensure_form(self.session.template(), self._save_form_value)
         self.refresh_study()
-        self._select_study_row(study_id)
+        self.studies.show_current(study_id)
         if page:
             self.doc_view.show_page(page)
         self.study_opened.emit(study_id)
         return True
 
-    def _show_study_menu(self, pos: Any) -> None:
-        index = self.study_view.indexAt(pos)
-        if not index.isValid():
-            return
-        sid = self.study_proxy.index(index.row(), 0).data(ID_ROLE)
-        menu = self.study_menu(sid) if sid else None
+    def _show_study_menu(self, study_id: str, where: QPoint) -> None:
+        menu = self.study_menu(study_id)
         if menu is not None:
-            menu.exec(self.study_view.viewport().mapToGlobal(pos))
+            menu.exec(where)
             menu.deleteLater()
 
     def study_menu(self, study_id: str) -> QMenu | None:
         """The right-click menu of a study; the study is opened so every action applies to it."""
         if study_id != self.study_id and not self.open_study(study_id):
             return None
-        from cmo_desk.services import reconcile
-        from cmo_desk.ui import reconcile_view
-
-        menu = QMenu(self)
-        reconcile_act = menu.addAction(
-            tr("Reconcile this study…"),
-            lambda: reconcile_view.open_reconciliation(self, study_id))
-        reconcile_act.setEnabled(len(reconcile.coders_of_study(self.session, study_id)) >= 2)
-        assign_act = menu.addAction(tr("Assign coders…"),
-                                    lambda: reconcile_view.assign_study(self))
-        menu.addSeparator()
-        submit_act = menu.addAction(tr("Submit my coding of this study"), self.submit_study)
-        reopen_act = menu.addAction(tr("Reopen for editing…"),
-                                    lambda: self.reopen_study(study_id))
-        menu.addSeparator()
-        from cmo_desk.ui import recognition_flow
-
-        ocr_act = menu.addAction(tr("Recognise text (OCR)…"),
-                                 lambda: recognition_flow.recognise_study(self, study_id))
-        ocr_act.setEnabled(not self.session.read_only and bool(
-            recognition_flow.documents_to_recognise(self.session, study_id)))
-        writable = not self.session.read_only
-        assign_act.setEnabled(writable)
-        submit_act.setEnabled(writable and bool(self.session.coder_id) and not self.locked)
-        reopen_act.setEnabled(writable and bool(self._submitted_coders(study_id)))
-        return menu
-
-    def _submitted_coders(self, study_id: str) -> list[tuple[str, str]]:
-        """(coder id, name) of the coders who handed this study in, by name."""
-        found = [(cid, (self.coders[cid].name if cid in self.coders else None) or cid)
-                 for cid, status in coding.study_status(self.session, study_id).items()
-                 if status == rec.AssignmentStatus.SUBMITTED.value]
-        return sorted(found, key=lambda pair: pair[1].casefold())
+        return study_menu(self, study_id)
 
     def reopen_study(self, study_id: str) -> bool:
         """Unlock one coder's submitted coding of a study so they can edit it again."""
-        submitted = self._submitted_coders(study_id)
+        submitted = desk_rules.submitted_coders(self.session, study_id)
         if not submitted:
             self.report_error(tr("Nobody has submitted this study, so there is nothing to "
                                  "reopen."))
@@ -724,15 +372,13 @@ class MainWindow(QMainWindow):
         return True
 
     def open_study_by_label(self, label: str) -> bool:
-        for s in self.session.store.list("study", columns=("label",)):
-            if (s.label or "").casefold() == label.casefold():
-                return self.open_study(s.id)
-        return False
-
-    def _build_form(self) -> None:
-        if self.study_form is None:
-            self.study_form = StudyForm(self.session.template(), self._save_form_value)
-            self.form_holder.layout().addWidget(self.study_form)
+        """Open the one study a label names (as the command line reads labels)."""
+        try:
+            study_id = desk_rules.study_by_label(self.session, label)
+        except ValidationError as err:
+            self.statusBar().showMessage(str(err), 10000)
+            return False
+        return self.open_study(study_id)
 
     def _save_form_value(self, key: str, old: Any, new: Any) -> None:
         if self.study_id:
@@ -767,9 +413,7 @@ class MainWindow(QMainWindow):
                 return None
             codes = chosen
             if role is None:
-                kinds = {self.codes[c].kind for c in codes if c in self.codes}
-                kinds &= {"context", "mechanism", "outcome", "intervention"}
-                role = kinds.pop() if len(kinds) == 1 else "other"
+                role = desk_rules.role_for_codes(self.codes, codes)
         held = self._code_existing_excerpt(span, role, codes)
         if held is not None:
             return held or None
@@ -828,11 +472,9 @@ class MainWindow(QMainWindow):
         return ex.id
 
     def mark_with_code(self, code_id: str) -> None:
-        code = self.codes.get(code_id)
-        if code is None:
-            return
-        role = code.kind if code.kind in ROLE_COLORS else "other"
-        self.mark_selection(role, code_ids=[code_id])
+        if code_id in self.codes:
+            self.mark_selection(desk_rules.role_for_codes(self.codes, [code_id]),
+                                code_ids=[code_id])
 
     def on_excerpts_clicked(self, ids: list[str]) -> None:
         self.doc_view.set_current(set(ids))
@@ -870,12 +512,10 @@ class MainWindow(QMainWindow):
     def new_cmoc_from_selection(self) -> str | None:
         if not self.study_id:
             return None
-        ids = self.excerpt_panel.selected_ids()
-        own = {e.id for e in self.excerpts}
-        cid = self.actions.create_cmoc(self.study_id, [i for i in ids if i in own])
+        cid = self.actions.create_cmoc(self.study_id, desk_rules.citable_excerpts(
+            self.session, self.study_id, self.excerpt_panel.selected_ids(), self.show_others))
         if cid:
-            self.coding_tabs.setCurrentWidget(self.cmoc_panel)
-            self.cmoc_panel.select_cmoc(cid)
+            self.coding_tabs.show_cmoc(cid)
             self.cmoc_panel.texts["statement"].setFocus()
         return cid
 
@@ -895,8 +535,7 @@ class MainWindow(QMainWindow):
                                        choices)
         if cid:
             self.actions.link_excerpts(cid, excerpt_ids, None)
-            self.coding_tabs.setCurrentWidget(self.cmoc_panel)
-            self.cmoc_panel.select_cmoc(cid)
+            self.coding_tabs.show_cmoc(cid)
 
     def submit_study(self) -> None:
         if self.study_id and self.dialogs.confirm(tr(
@@ -924,8 +563,20 @@ class MainWindow(QMainWindow):
         self.refresh_codebook()
         self.refresh_study()
 
+    @property
+    def study_form(self) -> StudyForm | None:
+        return self.coding_tabs.study_form
+
+    def keep_open(self, name: str, view: QWidget) -> QWidget:
+        """Hold a window opened from the desk while it is shown."""
+        self.open_views[name] = view
+        return view
+
+    # the reconcile and synthesis windows opened last
+    _reconcile_view = property(lambda self: self.open_views.get("reconcile"))
+    _synthesis_view = property(lambda self: self.open_views.get("synthesis"))
+
     def report_error(self, message: str) -> None:
-        self._last_error = message
         self.statusBar().showMessage(message, 8000)
         self.dialogs.error(message)
 
@@ -944,7 +595,7 @@ class MainWindow(QMainWindow):
                                                                       dlg.query.text()))
         dlg.cmoc_chosen.connect(self.open_cmoc)
         dlg.show()
-        self._search_dialog = dlg
+        self.keep_open("search", dlg)
         return dlg
 
     def open_search_hit(self, study_id: str, page: int, words: str) -> None:
@@ -965,44 +616,11 @@ class MainWindow(QMainWindow):
 
     def open_cmoc(self, study_id: str, cmoc_id: str) -> None:
         if self.open_study(study_id):
-            self.coding_tabs.setCurrentWidget(self.cmoc_panel)
-            self.cmoc_panel.select_cmoc(cmoc_id)
+            self.coding_tabs.show_cmoc(cmoc_id)
 
-    # -- files and background work -------------------------------------------------------
+    # -- other projects ------------------------------------------------------------------
 
-    def new_project(self) -> None:
-        path = self.dialogs.save_path(tr("New project"), tr("CMO Desk projects (*.cmo)"))
-        if not path:
-            return
-        if not path.endswith(".cmo"):
-            path += ".cmo"
-        from cmo_desk.services.projects import new_project
-
-        ok, session = self.actions.run(lambda: new_project(path, coder=self.session.coder_name))
-        if ok:
-            self._switch_to(session)
-
-    def open_project(self) -> None:
-        paths = self.dialogs.open_paths(tr("Open project"), tr("CMO Desk projects (*.cmo)"))
-        if paths:
-            self.open_path(paths[0])
-
-    def open_path(self, path: str) -> None:
-        from cmo_desk.ui.backups_view import open_with_recovery
-
-        ok, session = self.actions.run(
-            lambda: open_with_recovery(path, self.session.coder_name, self.dialogs))
-        if ok:
-            self._switch_to(session)
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for p in self.settings.recent:
-            self.recent_menu.addAction(p, lambda path=p: self.open_path(path))
-        if not self.settings.recent:
-            self.recent_menu.addAction(tr("(none yet)")).setEnabled(False)
-
-    def _switch_to(self, session: Session) -> None:
+    def switch_to(self, session: Session) -> MainWindow:
         """Replace this window with one on another project."""
         self.settings.add_recent(session.path)
         try:
@@ -1015,125 +633,11 @@ class MainWindow(QMainWindow):
         rows = window.study_model.rowCount()
         if rows:
             window.study_view.setCurrentIndex(window.study_proxy.index(0, 0))
-        self._successor = window
+        self.successor = window  # held here: nothing else holds the new window
         self.close()
-
-    def _worker_session(self) -> Session:
-        return Session.open(self.session.path, coder=self.session.coder_name)
-
-    def run_task(self, title: str, work: Any, on_success: Any) -> Any:
-        """Run ``work(session, progress, cancelled)`` in the background with its own session."""
-        job = ProjectWork(self.session.path, self.session.coder_name, work)
-
-        def done(result: Any) -> None:
-            self.publish(job)
-            on_success(result)
-
-        def failed(message: str) -> None:
-            self.publish(job)
-            self.report_error(message)
-
-        def cancelled() -> None:
-            self.publish(job)
-            self.statusBar().showMessage(tr("Cancelled; nothing was changed."), 6000)
-
-        task, dialog = run_with_progress(self.runner, self, title, job, done, failed, cancelled)
-        self._progress_dialog = dialog
-        return task
-
-    def import_files(self) -> None:
-        paths = self.dialogs.open_paths(tr("Import references and full texts"), tr(
-            "References and full texts (*.ris *.bib *.nbib *.txt *.xml *.json *.pdf *.docx "
-            "*.odt *.html *.htm);;All files (*)"))
-        if paths:
-            self.start_import(paths)
-
-    def import_folder(self) -> None:
-        folder = self.dialogs.open_folder(tr("Import a folder of references and full texts"))
-        if folder:
-            self.start_import([folder])
-
-    def start_import(self, paths: list[str]) -> Any:
-        from cmo_desk.ui.import_flow import start_desk_import
-
-        return start_desk_import(self, paths)
-
-    def export_project(self) -> Any:
-        from cmo_desk.ui.export_dialog import open_export
-
-        return open_export(self)
-
-    def sync_with_hub(self) -> Any:
-        from cmo_desk.ui.hub_flow import sync_with_hub
-
-        return sync_with_hub(self)
-
-    def merge_projects(self) -> None:
-        from cmo_desk.ui.merge_flow import choose_and_merge
-
-        choose_and_merge(self)
-
-    def send_my_work(self) -> Any:
-        from cmo_desk.ui.merge_flow import send_my_work
-
-        return send_my_work(self)
-
-    def preferences(self) -> None:
-        answer = self.dialogs.preferences(self.settings.coder_name or "",
-                                          self.settings.language or current_language())
-        if answer:
-            name, lang = answer
-            self.settings.coder_name = name or self.settings.coder_name
-            self.settings.language = lang
-            try:
-                self.settings.save()
-            except OSError as err:
-                self.report_error(str(err))
-            self.statusBar().showMessage(tr("Saved. Restart CMO Desk to use the new settings."),
-                                         8000)
-
-    def show_shortcuts(self) -> None:
-        from PySide6.QtWidgets import QMessageBox
-
-        rows = [
-            ("Ctrl+1 / 2 / 3 / 4", tr("Mark the selected passage as Context / Mechanism / "
-                                      "Outcome / Other")),
-            ("Ctrl+5", tr("Mark with codes…")),
-            ("Ctrl+Shift+N", tr("New CMOC from the selected excerpts")),
-            ("Ctrl+Z / Ctrl+Shift+Z", tr("Undo / redo a coding action")),
-            ("Ctrl+F", tr("Find in this study")),
-            ("Ctrl+Shift+F", tr("Search all studies")),
-            ("Ctrl+PgUp / PgDown", tr("Previous / next study")),
-            ("Ctrl+Shift+O", tr("Show or hide other coders' work")),
-        ]
-        html = "<table cellpadding=4>" + "".join(
-            f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>"
-        QMessageBox.information(self, tr("Keyboard shortcuts"), html)
+        return window
 
     # -- lifetime ------------------------------------------------------------------------
-
-    def _refresh_lock(self) -> None:
-        from cmo_desk.services import recovery
-
-        try:
-            if not recovery.refresh_lock(self.session):
-                # Saving on would mix two desks' writes under one lock: stop saving here.
-                recovery.lost_lock(self.session)
-                for t in self._timers:
-                    t.stop()
-                self.report_error(self.session.store.read_only_reason or "")
-                self.refresh_study()
-        except Exception:  # noqa: BLE001 - a network share hiccup must not close the desk
-            pass
-
-    def _maybe_backup(self) -> None:
-        from cmo_desk.services import backups
-
-        # written on its own thread; a failure is shown at the next check
-        backups.maybe_backup(self.session, background=True)
-        warning, self.session.store.backup_warning = self.session.store.backup_warning, None
-        if warning:
-            self.statusBar().showMessage(warning, 30_000)
 
     def open_last_study(self) -> bool:
         """Open the study this project was left on, when it is still there."""
@@ -1145,8 +649,7 @@ class MainWindow(QMainWindow):
         self.flush_edits()
         self.layout_memory.save_window(self)
         self.layout_memory.remember_study(self.session.path, self.study_id)
-        for t in self._timers:
-            t.stop()
+        self.control.stop()
         self.runner.cancel_all()
         self.runner.wait()
         self.page_view.close_pdf()

@@ -7,6 +7,7 @@ from typing import Any
 from cmo_desk.domain.i18n import tr
 from cmo_desk.services import recognition
 from cmo_desk.services.session import Session
+from cmo_desk.ui.desk_host import DeskHost
 
 
 def language_names() -> dict[str, str]:
@@ -36,7 +37,7 @@ def documents_to_recognise(session: Session, study_id: str) -> list[Any]:
     return needing or [d for d in docs if d.media_type == "application/pdf" and d.ocr_confidence]
 
 
-def recognise_study(window: Any, study_id: str) -> Any:
+def recognise_study(window: DeskHost, study_id: str) -> Any:
     docs = documents_to_recognise(window.session, study_id)
     if not docs:
         window.dialogs.error(tr("This study has no scanned PDF to recognise."))

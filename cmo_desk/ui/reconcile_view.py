@@ -22,6 +22,8 @@ from cmo_desk.domain.schema import CMOC_SLOTS
 from cmo_desk.agreement.pairing import Pair
 from cmo_desk.services import reconcile
 from cmo_desk.services.session import Session
+from cmo_desk.ui.assign_dialog import AssignDialog, assign_study
+from cmo_desk.ui.desk_host import DeskHost
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.theme import ROLE_COLORS
 from cmo_desk.ui.window_fit import fit_to_screen
@@ -283,6 +285,25 @@ class PairCard(QFrame):
                            "border-radius: 6px; }")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 8, 10, 10)
+        lay.addLayout(self._head(number))
+        status = self._status_line()
+        if status:
+            note = QLabel(status)
+            note.setObjectName("hint")
+            note.setWordWrap(True)
+            lay.addWidget(note)
+        lay.addLayout(self._slots())
+        extra = self._shared()
+        if extra:
+            info = QLabel("<br>".join(extra))
+            info.setWordWrap(True)
+            info.setTextFormat(Qt.TextFormat.RichText)
+            info.setStyleSheet("color: #37474f; padding: 4px 2px 0 2px;")
+            lay.addWidget(info)
+
+    def _head(self, number: int) -> QHBoxLayout:
+        """The pair's title and what can be done with it."""
+        view, pair = self.view, self.pair
         head = QHBoxLayout()
         names = view.names
         if pair.a and pair.b:
@@ -315,15 +336,11 @@ class PairCard(QFrame):
             self.set_aside_button.clicked.connect(lambda: view.set_aside(pair))
             head.addWidget(self.promote_button)
             head.addWidget(self.set_aside_button)
-        lay.addLayout(head)
+        return head
 
-        status = self._status_line()
-        if status:
-            note = QLabel(status)
-            note.setObjectName("hint")
-            note.setWordWrap(True)
-            lay.addWidget(note)
-
+    def _slots(self) -> QGridLayout:
+        """Slot by slot, A's wording beside B's; the slots that differ on a soft background."""
+        view, pair, names = self.view, self.pair, self.view.names
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(4)
@@ -354,8 +371,11 @@ class PairCard(QFrame):
             if diff:
                 self.different_cells[slot] = (a_cell, b_cell)
             row += 1
-        lay.addLayout(grid)
+        return grid
 
+    def _shared(self) -> list[str]:
+        """Lines on the codes both coders gave and the passages both cited."""
+        view, pair, names = self.view, self.pair, self.view.names
         extra = []
         if pair.shared_code_ids:
             extra.append("<b>" + tr("Shared codes:") + "</b> " + ", ".join(
@@ -372,12 +392,7 @@ class PairCard(QFrame):
             if quotes:
                 extra.append("<b>" + tr("Overlapping passages:") + "</b><br>"
                              + "<br>".join(quotes))
-        if extra:
-            info = QLabel("<br>".join(extra))
-            info.setWordWrap(True)
-            info.setTextFormat(Qt.TextFormat.RichText)
-            info.setStyleSheet("color: #37474f; padding: 4px 2px 0 2px;")
-            lay.addWidget(info)
+        return extra
 
     def _status_line(self) -> str:
         parts = []
@@ -597,22 +612,10 @@ class ReconcileView(QDialog):
         return self._attempt(lambda: reconcile.set_aside(self.session, cmoc.id, reason))
 
 
-def double_coded_studies(session: Session) -> list[tuple[str, str]]:
-    """(id, label) of studies with CMOCs from at least two coders, by label."""
-    owners: dict[str, set[str]] = {}
-    for c in session.store.list("cmoc", columns=("study_id", "owner_id")):
-        if c.owner_id:
-            owners.setdefault(c.study_id or "", set()).add(c.owner_id)
-    studies = {s.id: s.label or s.title or s.id
-               for s in session.store.list("study", columns=("label", "title"))}
-    found = [(sid, studies[sid]) for sid, who in owners.items() if len(who) > 1 and sid in studies]
-    return sorted(found, key=lambda t: t[1].casefold())
-
-
-def open_reconciliation(window: Any, study_id: str | None = None) -> ReconcileView | None:
+def open_reconciliation(window: DeskHost, study_id: str | None = None) -> ReconcileView | None:
     """Team → Reconcile study…: the current study when it is double-coded, else a choice."""
     session: Session = window.session
-    candidates = double_coded_studies(session)
+    candidates = reconcile.double_coded_studies(session)
     if not candidates:
         window.report_error(tr("No study has CMOCs from two coders yet. Merge the coders' "
                                "copies first (File → Merge…)."))
@@ -624,87 +627,13 @@ def open_reconciliation(window: Any, study_id: str | None = None) -> ReconcileVi
                                               candidates)
         if not study_id:
             return None
-    view = ReconcileView(session, study_id, window.dialogs, window, window.report_error)
+    view = ReconcileView(session, study_id, window.dialogs, window.window(),
+                         window.report_error)
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
-    window._reconcile_view = view
+    window.keep_open("reconcile", view)
     return view
 
 
-
-
-class AssignDialog(QDialog):
-    """Tick the coders who code a study blind; a new name adds a coder."""
-
-    def __init__(self, session: Session, study_label: str, parent: QWidget | None = None) -> None:
-        from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem
-
-        super().__init__(parent)
-        self.setWindowTitle(tr("Assign study"))
-        fit_to_screen(self, 420, 420)
-        lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(tr("Who codes {study}?").format(study=study_label)))
-        self.coder_list = QListWidget()
-        for c in session.coders():
-            item = QListWidgetItem(c.name or c.id)
-            item.setData(Qt.ItemDataRole.UserRole, c.name or c.id)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.coder_list.addItem(item)
-        lay.addWidget(self.coder_list, 1)
-        self.new_names = QLineEdit()
-        self.new_names.setPlaceholderText(tr("Other coders, separated by commas"))
-        lay.addWidget(self.new_names)
-        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                               | QDialogButtonBox.StandardButton.Cancel)
-        box.button(QDialogButtonBox.StandardButton.Ok).setText(tr("Assign"))
-        box.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Cancel"))
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
-        lay.addWidget(box)
-
-    def check(self, name: str) -> None:
-        for row in range(self.coder_list.count()):
-            item = self.coder_list.item(row)
-            if item.text() == name:
-                item.setCheckState(Qt.CheckState.Checked)
-
-    def names(self) -> list[str]:
-        out = []
-        for row in range(self.coder_list.count()):
-            item = self.coder_list.item(row)
-            if item.checkState() == Qt.CheckState.Checked:
-                out.append(str(item.data(Qt.ItemDataRole.UserRole)))
-        out += [n.strip() for n in self.new_names.text().split(",") if n.strip()]
-        return out
-
-
-def assign_study(window: Any) -> bool:
-    """Team → Assign this study…: choose the coders of the open study."""
-    from cmo_desk.services import agreement, coding
-
-    session: Session = window.session
-    if not window.study_id:
-        window.report_error(tr("Choose a study first."))
-        return False
-    study = session.store.get("study", window.study_id)
-    dialog = AssignDialog(session, (study.label or study.title or "") if study else "", window)
-    try:
-        if window.dialogs.run_dialog(dialog) != QDialog.DialogCode.Accepted:
-            return False
-        names = dialog.names()
-    finally:
-        dialog.deleteLater()
-    try:
-        ids = agreement.coder_ids_from_names(session, names)
-        coding.assign(session, window.study_id, ids)
-    except CmoDeskError as err:
-        window.report_error(str(err))
-        return False
-    window.statusBar().showMessage(tr("Assigned {study} to {n} coders.").format(
-        study=study.label if study else "", n=len(ids)), 8000)
-    return True
-
-
 __all__ = ["AssignDialog", "ConsensusEditor", "ReconcileView", "assign_study",
-           "double_coded_studies", "open_reconciliation"]
+           "open_reconciliation"]

@@ -3,7 +3,7 @@ studies, with study, page and coder; a double-click opens the passage in its tex
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
@@ -15,6 +15,9 @@ from cmo_desk.services import retrieval
 from cmo_desk.ui.conflicts_view import RowsTableModel, table_view
 from cmo_desk.ui.theme import ROLE_ORDER, role_label
 from cmo_desk.ui.window_fit import fit_to_screen
+
+if TYPE_CHECKING:
+    from cmo_desk.ui.main_window import MainWindow
 
 
 def slot_names() -> dict[str, str]:
@@ -30,7 +33,7 @@ def passages_found(n: int) -> str:
 
 
 class RetrievalView(QDialog):
-    def __init__(self, window: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
         super().__init__(parent or window)
         self.window_ = window
         self.setWindowTitle(tr("Retrieve coded passages"))
@@ -150,11 +153,10 @@ class RetrievalView(QDialog):
             self.count.setText(tr("{n} passages saved to {path}").format(n=n, path=path))
 
 
-def open_retrieval(window: Any, code_id: str | None = None) -> RetrievalView:
-    view = getattr(window, "_retrieval_view", None)
+def open_retrieval(window: MainWindow, code_id: str | None = None) -> RetrievalView:
+    view = window.open_views.get("retrieval")
     if view is None:
-        view = RetrievalView(window)
-        window._retrieval_view = view
+        view = window.keep_open("retrieval", RetrievalView(window))
     view.fill_coders()
     if code_id is not None:
         view.code.setCurrentIndex(max(0, view.code.findData(code_id)))

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QMimeData, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-    QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QSplitter, QTableWidget,
-    QTableWidgetItem, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
-    QWidget,
+    QListWidgetItem, QPlainTextEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
+    QTabWidget, QTextBrowser, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from cmo_desk.domain import records as rec
@@ -26,9 +25,10 @@ from cmo_desk.domain.synthesis import (
     duplicate_labels, evidence_matrix, suggested_confidence,
 )
 from cmo_desk.services import synthesis as synth
+from cmo_desk.ui.desk_host import DeskHost
+from cmo_desk.ui.synthesis_lists import StudyCmocList, TheoryTree
 from cmo_desk.ui.window_fit import fit_to_screen
 
-MIME = "application/x-cmo-desk-cmoc"
 _SLOT_LABELS = (("context", "Context"), ("mechanism_resource", "Mechanism: resource"),
                 ("mechanism_reasoning", "Mechanism: reasoning"), ("outcome", "Outcome"),
                 ("outcome_direction", "Outcome direction (+, -, mixed)"),
@@ -40,61 +40,8 @@ def _relation_text(value: str) -> str:
             "refines": tr("refines")}.get(value, value)
 
 
-class StudyCmocList(QListWidget):
-    """Study and consensus CMOCs; drag one onto a review CMOC to link it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setDragEnabled(True)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-
-    def mimeData(self, items: Any) -> QMimeData:  # noqa: N802 - Qt's name
-        data = QMimeData()
-        data.setData(MIME, "\n".join(i.data(Qt.ItemDataRole.UserRole) for i in items).encode())
-        return data
-
-    def mimeTypes(self) -> list[str]:  # noqa: N802
-        return [MIME]
-
-
-class TheoryTree(QTreeWidget):
-    """Programme theories and their review CMOCs; accepts dropped study CMOCs."""
-
-    def __init__(self, view: SynthesisView) -> None:
-        super().__init__()
-        self.view = view
-        self.setHeaderLabels([tr("Programme theories and review CMOCs")])
-        self.setAcceptDrops(True)
-        self.viewport().setAcceptDrops(True)
-        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
-
-    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802
-        if event.mimeData().hasFormat(MIME):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
-        item = self.itemAt(event.position().toPoint())
-        if event.mimeData().hasFormat(MIME) and item is not None and item.parent() is not None:
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: Any) -> None:  # noqa: N802
-        item = self.itemAt(event.position().toPoint())
-        if not event.mimeData().hasFormat(MIME) or item is None or item.parent() is None:
-            event.ignore()
-            return
-        ids = bytes(event.mimeData().data(MIME)).decode().split("\n")
-        event.acceptProposedAction()
-        review_id = item.data(0, Qt.ItemDataRole.UserRole)
-        # Linking refreshes this tree: do it after Qt has finished with the drop.
-        QTimer.singleShot(0, lambda: self.view.link_sources(review_id, ids))
-
-
 class SynthesisView(QDialog):
-    def __init__(self, window: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, window: DeskHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.window = window
         self.session = window.session
@@ -112,7 +59,7 @@ class SynthesisView(QDialog):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
-        self.tree = TheoryTree(self)
+        self.tree = TheoryTree(self.link_sources)
         self.tree.currentItemChanged.connect(self._tree_selected)
         self.duplicates_note = QLabel()
         self.duplicates_note.setWordWrap(True)
@@ -701,11 +648,11 @@ class SynthesisView(QDialog):
         super().done(result)
 
 
-def open_synthesis(window: Any) -> SynthesisView:
-    view = SynthesisView(window, window)
+def open_synthesis(window: DeskHost) -> SynthesisView:
+    view = SynthesisView(window, window.window())
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
-    window._synthesis_view = view
+    window.keep_open("synthesis", view)
     return view
 
 

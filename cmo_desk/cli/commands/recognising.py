@@ -61,16 +61,17 @@ def recognise_needing_ocr(args: argparse.Namespace) -> int:
 
 def cmd_recognise(args: argparse.Namespace) -> int:
     from cmo_desk.domain.errors import ValidationError
+    from cmo_desk.services import desk_rules
 
     with open_session(args) as session:
-        studies = {s.label: s.id for s in session.store.list("study")}
         wanted = None
         if args.studies:
-            missing = [label for label in args.studies if label not in studies]
+            found = {label: desk_rules.studies_labelled(session, label) for label in args.studies}
+            missing = [label for label, ids in found.items() if not ids]
             if missing:
                 raise ValidationError(tr("No study is labelled {labels}. See 'cmo-desk info'.").format(
                     labels=", ".join(missing)))
-            wanted = {studies[label] for label in args.studies}
+            wanted = {sid for ids in found.values() for sid in ids}
         docs = [d for d in session.store.list("document")
                 if (wanted is None or d.study_id in wanted)
                 and (d.needs_ocr or (args.again and d.media_type == "application/pdf"))]

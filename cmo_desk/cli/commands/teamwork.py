@@ -13,7 +13,7 @@ from cmo_desk.cli.output import print_json
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import current_language, tr, trn
 from cmo_desk.services import agreement as agreement_service
-from cmo_desk.services import coding
+from cmo_desk.services import coding, desk_rules
 from cmo_desk.services import duplicates as duplicate_service
 from cmo_desk.services import merging
 from cmo_desk.services.session import Session
@@ -364,24 +364,9 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 # -- assignments ---------------------------------------------------------------------------
 
 
-def _study_by_label(session: Session, label: str) -> str:
-    wanted = " ".join(label.split()).casefold()
-    studies = session.store.list("study")
-    found = [s for s in studies if " ".join((s.label or "").split()).casefold() == wanted]
-    if not found:
-        found = [s for s in studies if s.id == label.strip()]
-    if len(found) != 1:
-        raise ValidationError(
-            tr("No single study labelled \"{label}\"; see the labels with 'cmo-desk info'.")
-            .format(label=label) if not found else
-            tr("Several studies are labelled \"{label}\"; give the study id instead.")
-            .format(label=label))
-    return found[0].id
-
-
 def cmd_assign(args: argparse.Namespace) -> int:
     with open_session(args) as session:
-        study_id = _study_by_label(session, args.study)
+        study_id = desk_rules.study_by_label(session, args.study)
         coder_ids = agreement_service.coder_ids_from_names(
             session, [c for c in args.coders.split(",") if c.strip()])
         coding.assign(session, study_id, coder_ids)
@@ -391,7 +376,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     with open_session(args) as session:
-        study_id = _study_by_label(session, args.study)
+        study_id = desk_rules.study_by_label(session, args.study)
         coding.submit_study(session, study_id)
     print(tr("Submitted {study}; your coding of it is now locked.").format(study=args.study))
     return 0

@@ -1,0 +1,127 @@
+"""The open study in the middle of the desk: its title, the marking buttons, who coded it, a
+banner saying why it cannot be coded, and its full text or page image with a find bar below."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+
+from cmo_desk.domain import records as rec
+from cmo_desk.domain.i18n import tr
+from cmo_desk.ui.coder_legend import CoderLegend
+from cmo_desk.ui.document_view import MARK_SHORTCUTS, DocumentView
+from cmo_desk.ui.find_bar import FindBar
+from cmo_desk.ui.page_image import PageImageView
+from cmo_desk.ui.plain import plain_label
+from cmo_desk.ui.theme import ROLE_COLORS, role_label
+
+#: Tabs of the centre.
+TEXT_TAB, PAGE_TAB = 0, 1
+
+
+class DocumentPane(QWidget):
+    #: a marking button was clicked: the role (None: from the codes chosen), and whether to
+    #: choose codes
+    mark_requested = Signal(object, bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        c_lay = QVBoxLayout(self)
+        c_lay.setContentsMargins(0, 0, 0, 0)
+        c_lay.setSpacing(0)
+        header = QWidget()
+        header.setStyleSheet("background: white; border-bottom: 1px solid #e0e4ea;")
+        h_lay = QVBoxLayout(header)
+        h_lay.setContentsMargins(14, 8, 14, 8)
+        h_lay.setSpacing(2)
+        self.study_title = QLabel(tr("Choose a study on the left"))
+        self.study_title.setObjectName("studyTitle")
+        self.study_title.setWordWrap(True)
+        self.study_meta = QLabel("")
+        self.study_meta.setObjectName("studyMeta")
+        self.study_meta.setWordWrap(True)
+        plain_label(self.study_title)
+        plain_label(self.study_meta)
+        h_lay.addWidget(self.study_title)
+        h_lay.addWidget(self.study_meta)
+        h_lay.addLayout(self._mark_row())
+        self.banner = QLabel("")
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self.coder_legend = CoderLegend()
+        h_lay.addWidget(self.coder_legend)
+        h_lay.addWidget(self.banner)
+        c_lay.addWidget(header)
+
+        self.doc_tabs = QTabWidget()
+        self.doc_tabs.setDocumentMode(True)
+        self.doc_view = DocumentView()
+        self.page_view = PageImageView()
+        self.doc_tabs.addTab(self.doc_view, tr("Full text"))
+        self.doc_tabs.addTab(self.page_view, tr("Page image"))
+        c_lay.addWidget(self.doc_tabs, 1)
+        self.find_bar = FindBar(self.doc_view)
+        self.find_bar.hide()
+        c_lay.addWidget(self.find_bar)
+
+    def _mark_row(self) -> QHBoxLayout:
+        marks = QHBoxLayout()
+        marks.setSpacing(6)
+        self.mark_buttons: dict[str, QPushButton] = {}
+        for role in ("context", "mechanism", "outcome", "other"):
+            b = QPushButton(f"{role_label(role)}  {MARK_SHORTCUTS[role].replace('Ctrl+', '⌃')}")
+            color = ROLE_COLORS[role]
+            b.setStyleSheet(
+                f"QPushButton {{ border: 1px solid {color}; color: {color}; background: white;"
+                f" border-radius: 11px; padding: 2px 10px; font-weight: 600; }}"
+                f"QPushButton:hover {{ background: {color}; color: white; }}"
+                f"QPushButton:disabled {{ border-color: #cfd8dc; color: #b0bec5; }}")
+            b.setToolTip(tr("Mark the selected passage as {role} ({key})").format(
+                role=role_label(role), key=MARK_SHORTCUTS[role]))
+            b.clicked.connect(lambda _=False, r=role: self.mark_requested.emit(r, False))
+            self.mark_buttons[role] = b
+            marks.addWidget(b)
+        self.with_codes_button = QPushButton(tr("With codes…"))
+        self.with_codes_button.setToolTip(tr("Mark the selected passage and choose its codes "
+                                             "(Ctrl+5)"))
+        self.with_codes_button.clicked.connect(lambda: self.mark_requested.emit(None, True))
+        marks.addWidget(self.with_codes_button)
+        marks.addStretch(1)
+        return marks
+
+    def show_study(self, study: rec.Study, document: rec.Document | None,
+                   blob: Callable[[str | None], bytes | None]) -> None:
+        """Show a study's title and its text; its PDF's pages too when the original is kept."""
+        self.study_title.setText(study.title or study.label or "")
+        meta = [study.label or ""]
+        if study.authors:
+            meta.append(", ".join(study.authors[:3]) + (" et al." if len(study.authors) > 3
+                                                         else ""))
+        if study.journal:
+            meta.append(study.journal)
+        self.study_meta.setText(" · ".join(m for m in meta if m))
+        self.doc_view.set_document(document, tr("This study has no full text yet.") if (
+            document is None) else tr(
+            "No text was found in this file: it is probably a scanned image. Read it in the Page "
+            "image tab, or run OCR on the PDF (for example with OCRmyPDF) and import it again to "
+            "code it."))
+        is_pdf = bool(document and document.media_type == "application/pdf"
+                      and document.has_original)
+        self.doc_tabs.setTabEnabled(PAGE_TAB, is_pdf)
+        self.page_view.set_pdf(blob(document.sha256) if is_pdf and document else None)
+        if not is_pdf:
+            self.doc_tabs.setCurrentIndex(TEXT_TAB)
+
+    def set_can_mark(self, enabled: bool) -> None:
+        # Enabled without a selection too: a click then explains what to do.
+        self.doc_view.can_mark = enabled
+        for b in self.mark_buttons.values():
+            b.setEnabled(enabled)
+        self.with_codes_button.setEnabled(enabled)
+
+    def show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
