@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cmo_desk.domain import records as rec
+from cmo_desk.domain.cancel import check_import_cancel
 from cmo_desk.domain.errors import (
     Cancelled,
     CmoDeskError,
@@ -195,11 +196,6 @@ def _check_writable(session: Session) -> None:
             "desk that has it open, then try again."))
 
 
-def _check_cancel(cancel: CancelCallback | None) -> None:
-    if cancel is not None and cancel():
-        raise Cancelled(tr("Import cancelled; nothing was written."))
-
-
 def _is_hidden(name: str) -> bool:
     return name.startswith(".") or name.startswith("~$")
 
@@ -333,7 +329,7 @@ def import_paths(
     #: study id -> identifiers to add to a study already in the project
     identifier_updates: dict[str, dict[str, str]] = {}
     for name, path in references:
-        _check_cancel(cancel)
+        check_import_cancel(cancel)
         try:
             parsed = parse_references(path)
         except CmoDeskError as err:
@@ -377,7 +373,7 @@ def import_paths(
     # would exhaust memory or crash the PDF engine is refused, and the desk keeps running.
     with SafeReader() as reader:
         for name, path in fulltexts:
-            _check_cancel(cancel)
+            check_import_cancel(cancel)
             try:
                 text = reader.read(path, password=(passwords or {}).get(name, password),
                                    cancel=cancel)
@@ -424,7 +420,7 @@ def import_paths(
         failure = ImportFailed(next(iter(summary.errors.values())))
         failure.summary = summary  # type: ignore[attr-defined]  # which files need a password
         raise failure
-    _check_cancel(cancel)
+    check_import_cancel(cancel)
 
     decisions = link_files(extracted, [
         s if _distinctive_title(s.title) else replace(s, title=None)
@@ -689,7 +685,7 @@ def import_cmoc_sheet(
 
     planned: list[_PlannedCmoc] = []
     for number, row in enumerate(rows, start=1):
-        _check_cancel(cancel)
+        check_import_cancel(cancel)
         if progress:
             progress(number, len(rows) + 1)
         study_id, problem = finder.find(row.study)
@@ -726,7 +722,7 @@ def import_cmoc_sheet(
                 values["memo"] = tr("Quote from the spreadsheet, not found in the text{page}: "
                                     "{quote}").format(page=page, quote=row.quote)
         planned.append(_PlannedCmoc(row, study_id, coder_name, values, row.codes, excerpt))
-    _check_cancel(cancel)
+    check_import_cancel(cancel)
 
     if planned:
         _write_cmocs(session, planned, codes, summary)
