@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QDockWidget, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMainWindow,
     QMenu, QPushButton, QSplitter, QTableView, QTabWidget, QToolButton, QVBoxLayout, QWidget,
@@ -33,7 +33,7 @@ from cmo_desk.ui.page_image import PageImageView
 from cmo_desk.ui.plain import plain_label
 from cmo_desk.ui.study_form import StudyForm
 from cmo_desk.ui.theme import ROLE_COLORS, coder_colors, role_label
-from cmo_desk.ui.undo import CodingActions
+from cmo_desk.ui.coding_actions import CodingActions, DeskUndoStack
 from cmo_desk.ui.window_fit import LayoutMemory, fit_to_screen
 from cmo_desk.ui.workers import BackgroundRunner, ProjectWork, run_with_progress
 
@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         self.session = session
         self.settings = settings
         self.dialogs = dialogs or Dialogs(self)
-        self.undo_stack = QUndoStack(self)
+        self.undo_stack = DeskUndoStack(self)
         self.actions = CodingActions(session, self.undo_stack, self.report_error)
         self.runner = BackgroundRunner(self)
         self.show_others = bool(settings.show_other_coders)
