@@ -43,8 +43,7 @@ from cmo_desk.importers.references import (
     surname,
 )
 from cmo_desk.importers.textnorm import normalise_doi, normalise_title
-from cmo_desk.domain.initials import initials_of
-from cmo_desk.services.session import CODER_COLORS, Session, resolve_coder_name
+from cmo_desk.services.session import Session, create_coder, known_coders, resolve_coder_name
 from cmo_desk.store.project_store import UnitOfWork
 
 ProgressCallback = Callable[[int, int], None]
@@ -762,16 +761,14 @@ def _ensure_coder(uow: UnitOfWork, name: str, known: int) -> tuple[str, bool]:
     cid = coder_id_for(name)
     if uow.current("coder", cid) is not None:
         return cid, False
-    uow.create("coder", {"name": name, "initials": initials_of(name),
-                         "color": CODER_COLORS[known % len(CODER_COLORS)]}, id=cid)
-    return cid, True
+    return create_coder(uow, name, known, coder_id=cid), True
 
 
 def _write_cmocs(session: Session, planned: list[_PlannedCmoc], codes: dict[str, str],
                  summary: CmocImportSummary) -> None:
     store = session.store
     order: dict[tuple[str, str], int] = {}
-    coders_known = len(store.list("coder", include_deleted=True))
+    coders_known = known_coders(store)
     code_count = store.count("code")
     # One transaction for every coder: the change log still names who owns what, because each
     # coder's records are written under their own id.
