@@ -16,6 +16,7 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import AssignmentStatus, CmocStatus, CodeKind, Role
 from cmo_desk.domain.schema import CMOC_SLOTS, ENTITIES
 from cmo_desk.services.session import Session
+from cmo_desk.store.project_store import UnitOfWork
 
 ROLE_COLORS = {
     Role.CONTEXT.value: "#2e7d32",
@@ -226,6 +227,15 @@ def _check_slots(values: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def new_cmoc(uow: UnitOfWork, study_id: str, owner_id: str, values: dict[str, Any],
+             sort_order: int) -> str:
+    """The one way a CMOC record is made: a draft with checked slots (empty ones left out), owned
+    by ``owner_id``, placed ``sort_order`` among the owner's CMOCs of the study."""
+    return uow.create("cmoc", {"status": CmocStatus.DRAFT.value, "sort_order": sort_order,
+                               **_check_slots(values), "study_id": study_id,
+                               "owner_id": owner_id})
+
+
 def create_cmoc(
     session: Session,
     study_id: str,
@@ -241,8 +251,7 @@ def create_cmoc(
         raise ValidationError("That study no longer exists.")
     n = session.store.count("cmoc", study_id=study_id, owner_id=session.coder_id)
     with session.write() as uow:
-        cid = uow.create("cmoc", {"status": CmocStatus.DRAFT.value, "sort_order": n + 1,
-                                  **values, "study_id": study_id, "owner_id": session.coder_id})
+        cid = new_cmoc(uow, study_id, session.require_coder(), values, n + 1)
         for eid in excerpt_ids:
             ex = uow.current("excerpt", eid)
             slot = ex.get("role") if ex else None

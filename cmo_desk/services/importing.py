@@ -29,7 +29,7 @@ from cmo_desk.domain.errors import (
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import coder_id as coder_id_for
 from cmo_desk.domain.ids import new_id
-from cmo_desk.domain.records import CmocStatus, CodeKind
+from cmo_desk.domain.records import CodeKind
 from cmo_desk.importers.cmoc_sheet import CmocRow, QuoteLocator, read_cmoc_sheet
 from cmo_desk.importers.dedupe import DuplicateIndex
 from cmo_desk.importers.fulltext import ExtractedText, decode_text
@@ -43,7 +43,14 @@ from cmo_desk.importers.references import (
     surname,
 )
 from cmo_desk.importers.textnorm import normalise_doi, normalise_title
-from cmo_desk.services.session import Session, create_coder, known_coders, resolve_coder_name
+from cmo_desk.services.coding import new_cmoc
+from cmo_desk.services.session import (
+    Session,
+    create_coder,
+    known_coders,
+    resolve_coder_name,
+    written_by,
+)
 from cmo_desk.store.project_store import UnitOfWork
 
 ProgressCallback = Callable[[int, int], None]
@@ -776,31 +783,29 @@ def _write_cmocs(session: Session, planned: list[_PlannedCmoc], codes: dict[str,
         for item in planned:
             owner, created = _ensure_coder(uow, item.coder_name, coders_known)
             coders_known += created
-            uow.coder_id = owner
-            code_ids = []
-            for name in item.code_names:
-                key = _fold(name)
-                if key not in codes:
-                    code_count += 1
-                    codes[key] = uow.create("code", {
-                        "name": " ".join(name.split()), "kind": CodeKind.OTHER.value,
-                        "sort_order": code_count, "created_by": owner})
-                    summary.codes_created.append(" ".join(name.split()))
-                code_ids.append(codes[key])
             slot_key = (item.study_id, owner)
             if slot_key not in order:
                 order[slot_key] = store.count("cmoc", study_id=item.study_id, owner_id=owner)
             order[slot_key] += 1
-            cmoc_id = uow.create("cmoc", {
-                "status": CmocStatus.DRAFT.value, "sort_order": order[slot_key],
-                **{k: v for k, v in item.values.items() if v is not None},
-                "study_id": item.study_id, "owner_id": owner})
-            if item.excerpt is not None:
-                excerpt_id = uow.create("excerpt", item.excerpt)
-                uow.link("cmoc_excerpt", cmoc_id=cmoc_id, excerpt_id=excerpt_id, slot=None)
-                summary.excerpts_added += 1
-            for code_id in dict.fromkeys(code_ids):
-                uow.link("cmoc_code", cmoc_id=cmoc_id, code_id=code_id)
+            with written_by(uow, owner):
+                code_ids = []
+                for name in item.code_names:
+                    key = _fold(name)
+                    if key not in codes:
+                        code_count += 1
+                        codes[key] = uow.create("code", {
+                            "name": " ".join(name.split()), "kind": CodeKind.OTHER.value,
+                            "sort_order": code_count, "created_by": owner})
+                        summary.codes_created.append(" ".join(name.split()))
+                    code_ids.append(codes[key])
+                cmoc_id = new_cmoc(uow, item.study_id, owner,
+                                   {k: v for k, v in item.values.items() if v is not None},
+                                   order[slot_key])
+                if item.excerpt is not None:
+                    excerpt_id = uow.create("excerpt", item.excerpt)
+                    uow.link("cmoc_excerpt", cmoc_id=cmoc_id, excerpt_id=excerpt_id, slot=None)
+                    summary.excerpts_added += 1
+                for code_id in dict.fromkeys(code_ids):
+                    uow.link("cmoc_code", cmoc_id=cmoc_id, code_id=code_id)
             summary.cmocs_added += 1
             summary.by_coder[item.coder_name] = summary.by_coder.get(item.coder_name, 0) + 1
-        uow.coder_id = session.coder_id

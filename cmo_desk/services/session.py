@@ -33,6 +33,17 @@ def create_coder(uow: UnitOfWork, name: str | None, known: int, *, coder_id: str
     return uow.create("coder", values, id=coder_id or coder_id_for(name or ""))
 
 
+@contextmanager
+def written_by(uow: UnitOfWork, coder_id: str) -> Iterator[None]:
+    """Changes made inside are the named coder's in the change log (an imported coder's CMOCs are
+    theirs, not the importer's); the unit of work's own coder comes back afterwards."""
+    before, uow.coder_id = uow.coder_id, coder_id
+    try:
+        yield
+    finally:
+        uow.coder_id = before
+
+
 def known_coders(store: ProjectStore) -> int:
     """How many coders the project has had, deleted ones too: where the next colour starts."""
     return len(store.list("coder", include_deleted=True))
