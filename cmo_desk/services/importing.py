@@ -278,6 +278,64 @@ def import_paths(
     they were not given are listed in ``passwords_needed`` (and in ``errors``)."""
     _check_writable(session)
     summary = ImportSummary()
+    references, fulltexts = _sort_files(paths, summary)
+    steps = _Steps(len(references) + len(fulltexts), progress)
+    existing = [s for s in session.store.list("study") if not s.merged_into]
+    labels: dict[str, str] = {s.id: s.label or "" for s in existing}
+
+    found = _read_references(references, existing, summary, steps, cancel)
+    labels.update({s.id: s.label or "" for s in found.studies})
+    summary.duplicate_references = [replace(d, study_label=labels.get(d.study_id or ""))
+                                    for d in summary.duplicate_references]
+    texts = _read_fulltexts(fulltexts, session, labels, summary, steps, cancel,
+                            lambda name: (passwords or {}).get(name, password))
+    if summary.files_read == 0:
+        failure = ImportFailed(next(iter(summary.errors.values())))
+        failure.summary = summary  # type: ignore[attr-defined]  # which files need a password
+        raise failure
+    check_import_cancel(cancel)
+
+    file_studies, document_study = _link_texts(texts, [*existing, *found.studies], labels,
+                                               accept_links or {}, summary)
+    summary.identifiers_added = [
+        (labels.get(sid, ""), key, value) for sid, values in found.identifier_updates.items()
+        for key, value in values.items()]
+    if dry_run:
+        summary.dry_run = True
+        return summary
+    summary.studies_added = len(found.studies) + len(file_studies)
+    # Written in order and let go as written: once its changes are in the unit of work a study
+    # is not needed again, so the studies are not held beside their changes.
+    to_write = [*reversed(file_studies), *reversed(found.studies)]
+    found.studies.clear()
+    file_studies.clear()
+    _write_import(session, to_write, found, texts, document_study)
+    summary.documents_added = len(texts.extracted)
+    steps.finish()
+    return summary
+
+
+class _Steps:
+    """Progress over the files read, with one more step for writing."""
+
+    def __init__(self, files: int, progress: ProgressCallback | None) -> None:
+        self.total, self.done, self.progress = files + 1, 0, progress
+
+    def step(self) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total)
+
+    def finish(self) -> None:
+        if self.progress:
+            self.progress(self.total, self.total)
+
+
+def _sort_files(paths: Iterable[str | os.PathLike[str]],
+                summary: ImportSummary) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]]]:
+    """(reference files, full texts), each as (name shown to the user, path); files of no kind
+    this import reads are skipped (in a folder) or an error (given by name). Raises ImportFailed
+    when nothing is left to import."""
     references: list[tuple[str, Path]] = []
     fulltexts: list[tuple[str, Path]] = []
     for given in (Path(p) for p in paths):
@@ -295,52 +353,57 @@ def import_paths(
                 references.append((name, path))
             elif kind == "fulltext":
                 fulltexts.append((name, path))
-            elif kind == "refi" and path == given:
-                summary.errors[name] = tr(
-                    "{name} is a REFI-QDA project: import it on its own with "
-                    "'cmo-desk import PROJECT {name}'.").format(name=name)
             elif path == given:
-                summary.errors[name] = tr(
-                    "{name}: this kind of file cannot be imported. Import reference exports "
-                    "(RIS, BibTeX, MEDLINE, EndNote XML, CSL-JSON) or full texts (PDF, DOCX, "
-                    "ODT, TXT, HTML).").format(name=name)
+                summary.errors[name] = _unreadable_kind(name, kind)
             else:
                 summary.skipped.append(name)
-    total = len(references) + len(fulltexts)
-    if total == 0:
+    if not references and not fulltexts:
         if summary.errors:
             raise ImportFailed(next(iter(summary.errors.values())))
         raise ImportFailed(tr(
             "No files to import were found. Give reference exports (RIS, BibTeX, MEDLINE, "
             "EndNote XML, CSL-JSON) or full texts (PDF, DOCX, ODT, TXT, HTML), or a folder "
             "holding them."))
-    done = 0
+    return references, fulltexts
 
-    def step() -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, total + 1)
 
-    store = session.store
-    existing = [s for s in store.list("study") if not s.merged_into]
-    labels: dict[str, str] = {s.id: s.label or "" for s in existing}
+def _unreadable_kind(name: str, kind: str | None) -> str:
+    if kind == "refi":
+        return tr("{name} is a REFI-QDA project: import it on its own with "
+                  "'cmo-desk import PROJECT {name}'.").format(name=name)
+    return tr("{name}: this kind of file cannot be imported. Import reference exports "
+              "(RIS, BibTeX, MEDLINE, EndNote XML, CSL-JSON) or full texts (PDF, DOCX, "
+              "ODT, TXT, HTML).").format(name=name)
 
-    # References: parse all, then drop duplicates within the import and against the project.
+
+@dataclass
+class _FoundStudies:
+    """The studies new to the project that the reference files hold, labelled."""
+
+    studies: list[rec.Study] = field(default_factory=list)
+    #: new study id -> its place in ``studies``
+    index_of: dict[str, int] = field(default_factory=dict)
+    #: study id -> identifiers (PMID, DOI) a skipped duplicate gave it
+    identifier_updates: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _read_references(references: list[tuple[str, Path]], existing: list[rec.Study],
+                     summary: ImportSummary, steps: _Steps,
+                     cancel: CancelCallback | None) -> _FoundStudies:
+    """Parse every reference file, then drop duplicates within the import and against the
+    project. The duplicate keys are let go on return: seventy thousand references' keys are not
+    kept while the studies are written."""
     index = DuplicateIndex(existing)
     citations = {_citation_key(s): s.id for s in existing}
-    new_studies: list[rec.Study] = []
     existing_by_id = {s.id: s for s in existing}
-    new_by_id: dict[str, int] = {}
-    #: study id -> identifiers to add to a study already in the project
-    identifier_updates: dict[str, dict[str, str]] = {}
+    found = _FoundStudies()
     for name, path in references:
         check_import_cancel(cancel)
         try:
             parsed = parse_references(path)
         except CmoDeskError as err:
             summary.errors[name] = str(err)
-            step()
+            steps.step()
             continue
         summary.files_read += 1
         summary.records[name] = (len(parsed.records), max(parsed.found, len(parsed.records)))
@@ -352,56 +415,47 @@ def import_paths(
             if match is not None:
                 summary.duplicate_references.append(Duplicate(
                     name, study.title or study.label or "", match, None))
-                _copy_identifiers(study, match, new_studies, new_by_id, existing_by_id,
-                                  identifier_updates, index)
+                _copy_identifiers(study, match, found.studies, found.index_of, existing_by_id,
+                                  found.identifier_updates, index)
                 continue
             index.add(study)
             citations.setdefault(citation, study.id)
-            new_by_id[study.id] = len(new_studies)
-            new_studies.append(study)
-        del parsed  # its records are in new_studies or skipped: not held twice while writing
-        step()
-    # The duplicate keys are no longer needed; seventy thousand references' keys are not kept
-    # while the studies are written.
-    del index, citations, existing_by_id
-    new_studies = assign_labels(new_studies, taken=[s.label for s in existing if s.label])
-    labels.update({s.id: s.label or "" for s in new_studies})
-    summary.duplicate_references = [replace(d, study_label=labels.get(d.study_id or ""))
-                                     for d in summary.duplicate_references]
+            found.index_of[study.id] = len(found.studies)
+            found.studies.append(study)
+        del parsed  # its records are in the found studies or skipped: not held twice
+        steps.step()
+    found.studies[:] = assign_labels(found.studies,
+                                     taken=[s.label for s in existing if s.label])
+    return found
 
-    # Full texts: extract every file before anything is written.
-    known_hashes = {d.sha256: d for d in store.list("document", columns=("sha256", "study_id"))
-                    if d.sha256}
-    extracted: list[tuple[str, ExtractedText]] = []
-    source_of: dict[str, Path] = {}
+
+@dataclass
+class _Texts:
+    """Full texts extracted and not already in the project, with the files they came from."""
+
+    extracted: list[tuple[str, ExtractedText]] = field(default_factory=list)
+    source_of: dict[str, Path] = field(default_factory=dict)
+
+
+def _read_fulltexts(fulltexts: list[tuple[str, Path]], session: Session, labels: dict[str, str],
+                    summary: ImportSummary, steps: _Steps, cancel: CancelCallback | None,
+                    password_for: Callable[[str], str | None]) -> _Texts:
+    """Extract every full text before anything is written; files already in the project or
+    twice in the import are reported as duplicates."""
+    known_hashes = {d.sha256: d for d in session.store.list(
+        "document", columns=("sha256", "study_id")) if d.sha256}
+    texts = _Texts()
     seen_hashes: dict[str, str] = {}
     # Each file is read in a child process with memory and time limits: a crafted file that
     # would exhaust memory or crash the PDF engine is refused, and the desk keeps running.
     with SafeReader() as reader:
         for name, path in fulltexts:
             check_import_cancel(cancel)
-            try:
-                text = reader.read(path, password=(passwords or {}).get(name, password),
-                                   cancel=cancel)
-            except Cancelled:
-                raise
-            except PasswordRequired as err:
-                summary.errors[name] = str(err)
-                summary.passwords_needed.append(name)
-                step()
-                continue
-            except CmoDeskError as err:
-                summary.errors[name] = str(err)
-                step()
-                continue
-            except Exception as err:  # noqa: BLE001 - one unreadable file must not stop the others
-                summary.errors[name] = tr(
-                    "{name} could not be read ({detail}). Check the file or save it again."
-                ).format(name=Path(name).name, detail=type(err).__name__)
-                step()
+            text = _extract(reader, name, path, password_for(name), cancel, summary)
+            steps.step()
+            if text is None:
                 continue
             summary.files_read += 1
-            step()
             if text.sha256 in known_hashes:
                 doc = known_hashes[text.sha256]
                 summary.duplicate_files.append(Duplicate(
@@ -419,24 +473,42 @@ def import_paths(
                 summary.needs_ocr.append(name)
             # The bytes are read again when written: a folder of PDFs held in memory at once would
             # not fit on an old laptop.
-            extracted.append((name, text))
-            source_of[name] = path
+            texts.extracted.append((name, text))
+            texts.source_of[name] = path
+    return texts
 
-    if summary.files_read == 0:
-        failure = ImportFailed(next(iter(summary.errors.values())))
-        failure.summary = summary  # type: ignore[attr-defined]  # which files need a password
-        raise failure
-    check_import_cancel(cancel)
 
-    decisions = link_files(extracted, [
+def _extract(reader: SafeReader, name: str, path: Path, password: str | None,
+             cancel: CancelCallback | None, summary: ImportSummary) -> ExtractedText | None:
+    """One file's text, or None with the reason in ``summary.errors``."""
+    try:
+        return reader.read(path, password=password, cancel=cancel)
+    except Cancelled:
+        raise
+    except PasswordRequired as err:
+        summary.errors[name] = str(err)
+        summary.passwords_needed.append(name)
+    except CmoDeskError as err:
+        summary.errors[name] = str(err)
+    except Exception as err:  # noqa: BLE001 - one unreadable file must not stop the others
+        summary.errors[name] = tr(
+            "{name} could not be read ({detail}). Check the file or save it again."
+        ).format(name=Path(name).name, detail=type(err).__name__)
+    return None
+
+
+def _link_texts(texts: _Texts, studies: list[rec.Study], labels: dict[str, str],
+                accepted: Mapping[str, str],
+                summary: ImportSummary) -> tuple[list[rec.Study], list[str]]:
+    """(studies made from files that matched none, the study of each extracted text)."""
+    decisions = link_files(texts.extracted, [
         s if _distinctive_title(s.title) else replace(s, title=None)
-        for s in [*existing, *new_studies]]) if extracted else []
+        for s in studies]) if texts.extracted else []
     taken_labels = {label.casefold() for label in labels.values() if label}
     file_studies: list[rec.Study] = []
     document_study: list[str] = []
-    accepted = dict(accept_links or {})
     known_ids = set(labels)
-    for (name, text), decision in zip(extracted, decisions):
+    for (name, _text), decision in zip(texts.extracted, decisions):
         study_id = decision.study_id
         if study_id is None and accepted.get(name) in known_ids:
             study_id = accepted[name]
@@ -453,39 +525,29 @@ def import_paths(
             study_id = study.id
         document_study.append(study_id)
         summary.linked.append(LinkedFile(name, study_id, labels.get(study_id, ""), decision.how))
+    return file_studies, document_study
 
-    summary.identifiers_added = [
-        (labels.get(sid, ""), key, value) for sid, values in identifier_updates.items()
-        for key, value in values.items()]
-    if dry_run:
-        summary.dry_run = True
-        return summary
-    studies_added = len(new_studies) + len(file_studies)
-    # Written in order and let go as written: once its changes are in the unit of work a study
-    # is not needed again, so the studies are not held beside their changes.
-    to_write = [*reversed(file_studies), *reversed(new_studies)]
-    del new_studies, file_studies
+
+def _write_import(session: Session, to_write: list[rec.Study], found: _FoundStudies,
+                  texts: _Texts, document_study: list[str]) -> None:
+    """Everything in one unit of work: the studies (popped from ``to_write`` as written), the
+    identifiers copied onto studies already in the project, and the documents."""
     with session.write(need_coder=False) as uow:
         while to_write:
             study = to_write.pop()
             values = {k: getattr(study, k) for k in _STUDY_FIELDS}
             uow.create("study", {**values, "created_by": session.coder_id}, id=study.id)
-        for study_id, values in identifier_updates.items():
-            if study_id not in new_by_id:  # new studies were written with them
+        for study_id, values in found.identifier_updates.items():
+            if study_id not in found.index_of:  # new studies were written with them
                 uow.update("study", study_id, values)
-        for (name, text), study_id in zip(extracted, document_study):
-            sha = uow.put_blob(_original_bytes(source_of[name], name, text.sha256))
+        for (name, text), study_id in zip(texts.extracted, document_study):
+            sha = uow.put_blob(_original_bytes(texts.source_of[name], name, text.sha256))
             uow.create("document", {
                 "study_id": study_id, "filename": Path(name).name, "media_type": text.media_type,
                 "sha256": sha, "has_original": True, "text": text.text,
                 "page_starts": list(text.page_starts), "extractor": text.extractor,
                 "warnings": list(text.warnings) or None, "needs_ocr": text.needs_ocr,
                 "created_by": session.coder_id})
-    summary.studies_added = studies_added
-    summary.documents_added = len(extracted)
-    if progress:
-        progress(total + 1, total + 1)
-    return summary
 
 
 #: Titles that are section headings as much as titles: matching a file's "Introduction" line to
