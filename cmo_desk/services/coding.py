@@ -144,7 +144,7 @@ def _owned(session: Session, etype: str, entity_id: str, what: str,
            include_deleted: bool = False) -> Any:
     """A coder's own excerpt or CMOC, checked before it is changed: it exists, it is theirs,
     and they have not submitted its study."""
-    record = session.store.get(etype, entity_id, include_deleted=include_deleted)
+    record: Any = session.store.get(etype, entity_id, include_deleted=include_deleted)
     if record is None:
         raise ValidationError(tr("That {what} no longer exists.").format(what=tr(what)))
     _guard_owner(session, record.owner_id, what)
@@ -153,7 +153,8 @@ def _owned(session: Session, etype: str, entity_id: str, what: str,
 
 
 def _own_excerpt(session: Session, excerpt_id: str, include_deleted: bool = False) -> rec.Excerpt:
-    return _owned(session, "excerpt", excerpt_id, "excerpt", include_deleted)
+    excerpt: rec.Excerpt = _owned(session, "excerpt", excerpt_id, "excerpt", include_deleted)
+    return excerpt
 
 
 def update_excerpt(session: Session, excerpt_id: str, values: dict[str, Any]) -> rec.Changed:
@@ -262,7 +263,8 @@ def create_cmoc(
 
 
 def _own_cmoc(session: Session, cmoc_id: str, include_deleted: bool = False) -> rec.Cmoc:
-    return _owned(session, "cmoc", cmoc_id, "CMOC", include_deleted)
+    cmoc: rec.Cmoc = _owned(session, "cmoc", cmoc_id, "CMOC", include_deleted)
+    return cmoc
 
 
 def update_cmoc(session: Session, cmoc_id: str, values: dict[str, Any]) -> rec.Changed:

@@ -166,7 +166,8 @@ CODING: list[tuple[str, str, list[tuple[str, str, list[str]]], list[dict[str, An
 
 def _load_studies() -> list[dict[str, Any]]:
     with open(resource_path("demo", "studies.json"), encoding="utf-8") as fh:
-        return json.load(fh)
+        studies: list[dict[str, Any]] = json.load(fh)
+    return studies
 
 
 def build_demo(path: str | Path) -> Session:

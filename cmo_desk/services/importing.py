@@ -461,10 +461,9 @@ def _link_texts(texts: _Texts, studies: list[rec.Study], labels: dict[str, str],
     document_study: list[str] = []
     known_ids = set(labels)
     for (name, _text), decision in zip(texts.extracted, decisions):
-        study_id = decision.study_id
+        study_id, how = decision.study_id, str(decision.how)
         if study_id is None and accepted.get(name) in known_ids:
-            study_id = accepted[name]
-            decision = replace(decision, study_id=study_id, how="confirmed")
+            study_id, how = accepted[name], "confirmed"
         elif study_id is None and decision.proposed_study_id:
             summary.proposed_links.append(ProposedLink(
                 name, decision.proposed_study_id, labels.get(decision.proposed_study_id, ""),
@@ -476,7 +475,7 @@ def _link_texts(texts: _Texts, studies: list[rec.Study], labels: dict[str, str],
             labels[study.id] = label
             study_id = study.id
         document_study.append(study_id)
-        summary.linked.append(LinkedFile(name, study_id, labels.get(study_id, ""), decision.how))
+        summary.linked.append(LinkedFile(name, study_id, labels.get(study_id, ""), how))
     return file_studies, document_study
 
 

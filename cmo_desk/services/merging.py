@@ -244,6 +244,7 @@ def record_label(store: ProjectStore, etype: str, eid: str) -> str:
         return _short(", ".join(f"{k}={v}" for k, v in links[0].items()
                                 if k not in ("id", "deleted"))) if links else eid[:8]
     study_label = _study_label(store, getattr(item, "study_id", None))
+    text: str | None
     if etype in ("review_link", "theory_version"):
         text, study_label = _ledger_label(store, etype, item, study_label)
     else:

@@ -55,7 +55,7 @@ def _clean_slots(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _theory(session: Session, theory_id: str) -> rec.Theory:
-    theory = session.store.get("theory", theory_id)
+    theory: rec.Theory | None = session.store.get("theory", theory_id)
     if theory is None:
         raise ValidationError(tr("That programme theory no longer exists."))
     return theory
