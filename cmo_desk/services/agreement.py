@@ -10,8 +10,7 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import coder_id as coder_id_for
 from cmo_desk.exporters.agreement_report import write_agreement
 from cmo_desk.agreement.agreement import AgreementReport, resolve_coder_ids, study_code_agreement
-from cmo_desk.domain.initials import initials_of
-from cmo_desk.services.session import Session
+from cmo_desk.services.session import Session, create_coder, known_coders
 
 
 def agreement_report(session: Session, coders: Sequence[str] | None = None) -> AgreementReport:
@@ -55,9 +54,10 @@ def coder_ids_from_names(session: Session, names: Sequence[str]) -> list[str]:
         if cid not in out:
             out.append(cid)
     if new:
+        known = known_coders(session.store)
         with session.write(need_coder=False) as uow:
             for name in new:
                 if uow.current("coder", coder_id_for(name)) is None:
-                    uow.create("coder", {"name": name, "initials": initials_of(name)},
-                               id=coder_id_for(name))
+                    create_coder(uow, name, known)
+                    known += 1
     return out

@@ -16,6 +16,7 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import AssignmentStatus, CmocStatus, CodeKind, Role
 from cmo_desk.domain.schema import CMOC_SLOTS, ENTITIES
 from cmo_desk.services.session import Session
+from cmo_desk.store.project_store import UnitOfWork
 
 ROLE_COLORS = {
     Role.CONTEXT.value: "#2e7d32",
@@ -143,7 +144,7 @@ def _owned(session: Session, etype: str, entity_id: str, what: str,
            include_deleted: bool = False) -> Any:
     """A coder's own excerpt or CMOC, checked before it is changed: it exists, it is theirs,
     and they have not submitted its study."""
-    record = session.store.get(etype, entity_id, include_deleted=include_deleted)
+    record: Any = session.store.get(etype, entity_id, include_deleted=include_deleted)
     if record is None:
         raise ValidationError(tr("That {what} no longer exists.").format(what=tr(what)))
     _guard_owner(session, record.owner_id, what)
@@ -152,7 +153,8 @@ def _owned(session: Session, etype: str, entity_id: str, what: str,
 
 
 def _own_excerpt(session: Session, excerpt_id: str, include_deleted: bool = False) -> rec.Excerpt:
-    return _owned(session, "excerpt", excerpt_id, "excerpt", include_deleted)
+    excerpt: rec.Excerpt = _owned(session, "excerpt", excerpt_id, "excerpt", include_deleted)
+    return excerpt
 
 
 def update_excerpt(session: Session, excerpt_id: str, values: dict[str, Any]) -> rec.Changed:
@@ -226,6 +228,15 @@ def _check_slots(values: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def new_cmoc(uow: UnitOfWork, study_id: str, owner_id: str, values: dict[str, Any],
+             sort_order: int) -> str:
+    """The one way a CMOC record is made: a draft with checked slots (empty ones left out), owned
+    by ``owner_id``, placed ``sort_order`` among the owner's CMOCs of the study."""
+    return uow.create("cmoc", {"status": CmocStatus.DRAFT.value, "sort_order": sort_order,
+                               **_check_slots(values), "study_id": study_id,
+                               "owner_id": owner_id})
+
+
 def create_cmoc(
     session: Session,
     study_id: str,
@@ -241,8 +252,7 @@ def create_cmoc(
         raise ValidationError("That study no longer exists.")
     n = session.store.count("cmoc", study_id=study_id, owner_id=session.coder_id)
     with session.write() as uow:
-        cid = uow.create("cmoc", {"status": CmocStatus.DRAFT.value, "sort_order": n + 1,
-                                  **values, "study_id": study_id, "owner_id": session.coder_id})
+        cid = new_cmoc(uow, study_id, session.require_coder(), values, n + 1)
         for eid in excerpt_ids:
             ex = uow.current("excerpt", eid)
             slot = ex.get("role") if ex else None
@@ -253,7 +263,8 @@ def create_cmoc(
 
 
 def _own_cmoc(session: Session, cmoc_id: str, include_deleted: bool = False) -> rec.Cmoc:
-    return _owned(session, "cmoc", cmoc_id, "CMOC", include_deleted)
+    cmoc: rec.Cmoc = _owned(session, "cmoc", cmoc_id, "CMOC", include_deleted)
+    return cmoc
 
 
 def update_cmoc(session: Session, cmoc_id: str, values: dict[str, Any]) -> rec.Changed:

@@ -166,7 +166,8 @@ CODING: list[tuple[str, str, list[tuple[str, str, list[str]]], list[dict[str, An
 
 def _load_studies() -> list[dict[str, Any]]:
     with open(resource_path("demo", "studies.json"), encoding="utf-8") as fh:
-        return json.load(fh)
+        studies: list[dict[str, Any]] = json.load(fh)
+    return studies
 
 
 def build_demo(path: str | Path) -> Session:
@@ -175,38 +176,64 @@ def build_demo(path: str | Path) -> Session:
                           "(illustrative)")
     other = Session(session.store, CODER_B)
     other.ensure_coder()
-    by_name = {c.name: c.id for c in session.store.list("code")}
+    sessions = {CODER_A: session, CODER_B: other}
+    study_ids, doc_of = _write_studies(session)
+    _fill_forms(sessions, study_ids)
+    _code_studies(sessions, study_ids, doc_of)
+    tid = _add_theories(session, other)
+    _reconcile_odessa(session, other, study_ids["Odessa 2017"])
+    _build_synthesis(session, tid, study_ids)
+    return session
+
+
+def _document_text(pages: list[str]) -> tuple[str, list[int]]:
+    """One text of the pages, a blank line between them, and where each page starts."""
+    starts, text = [], ""
+    for page in pages:
+        if text:
+            text += "\n\n"
+        starts.append(len(text))
+        text += page
+    return text, starts
+
+
+def _write_studies(session: Session) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """The illustrative studies and their texts: (label -> study id, label -> (document id,
+    text))."""
     study_ids: dict[str, str] = {}
-    doc_of: dict[str, Any] = {}
+    doc_of: dict[str, tuple[str, str]] = {}
     with session.write() as uow:
         for s in _load_studies():
             sid = uow.create("study", {
                 "label": s["label"], "authors": s["authors"], "year": s["year"],
                 "title": s["title"], "journal": s["journal"], "reference_type": "illustrative",
                 "created_by": session.coder_id})
-            pages = s["pages"]
-            starts, text = [], ""
-            for page in pages:
-                if text:
-                    text += "\n\n"
-                starts.append(len(text))
-                text += page
+            text, starts = _document_text(s["pages"])
             did = uow.create("document", {
                 "study_id": sid, "filename": s["label"].split(": ")[-1] + ".txt",
                 "media_type": "text/plain", "text": text, "page_starts": starts,
                 "extractor": "demo", "has_original": False, "created_by": session.coder_id})
             study_ids[s["label"]] = sid
             doc_of[s["label"]] = (did, text)
-    sessions = {CODER_A: session, CODER_B: other}
+    return study_ids, doc_of
+
+
+def _fill_forms(sessions: dict[str, Session], study_ids: dict[str, str]) -> None:
+    """Each coder fills the study form of the studies they code; B rates rigour lower."""
     for s in _load_studies():
         for who, sess in sessions.items():
-            coded = any(label == s["label"] and coder == who for label, coder, _, _ in CODING)
-            if not coded:
+            if not any(label == s["label"] and coder == who for label, coder, _, _ in CODING):
                 continue
             for key, value in s["form"].items():
                 if who == CODER_B and key == "rigour":
                     value = {"high": "moderate", "moderate": "low", "low": "low"}[value]
                 coding.set_form_value(sess, study_ids[s["label"]], key, value)
+
+
+def _code_studies(sessions: dict[str, Session], study_ids: dict[str, str],
+                  doc_of: dict[str, tuple[str, str]]) -> None:
+    """Each coder's excerpts and the CMOCs built on them."""
+    by_name = {c.name: c.id for c in sessions[CODER_A].store.list("code")}
     for label, who, excerpts, cmocs in CODING:
         sess = sessions[who]
         did, text = doc_of[label]
@@ -223,6 +250,10 @@ def build_demo(path: str | Path) -> Session:
             coding.create_cmoc(sess, study_ids[label], values,
                                [ex_ids[i] for i in cm["quotes"]],
                                [by_name[c] for c in cm["codes"]])
+
+
+def _add_theories(session: Session, other: Session) -> str:
+    """Two programme theories; every CMOC whose reasoning is trust supports the first."""
     tid, _ = coding.add_theory(
         session, "PT1 Trust", "Peers with lived experience earn the trust of people who use "
         "drugs, which draws them into services they otherwise avoid for fear of police and "
@@ -233,10 +264,13 @@ def build_demo(path: str | Path) -> Session:
         "initial")
     for cm in session.store.list("cmoc"):
         if "trust" in (cm.mechanism_reasoning or "").lower():
-            owner = sessions[CODER_A] if cm.owner_id == session.coder_id else other
+            owner = session if cm.owner_id == session.coder_id else other
             coding.link_theory(owner, cm.id, tid, "supports")
-    # Both coders submitted Odessa; the team reconciled it into one consensus CMOC.
-    odessa = study_ids["Odessa 2017"]
+    return tid
+
+
+def _reconcile_odessa(session: Session, other: Session, odessa: str) -> None:
+    """Both coders submitted Odessa; the team reconciled it into one consensus CMOC."""
     coding.assign(session, odessa, [session.coder_id or "", other.coder_id or ""])
     coding.submit_study(session, odessa)
     coding.submit_study(other, odessa)
@@ -258,8 +292,6 @@ def build_demo(path: str | Path) -> Session:
          "confidence": "high"},
         [c.id for c in a_trust + b_trust], "merged",
         "A's and B's CMOCs describe the same mechanism with different outcomes; merged.")
-    _build_synthesis(session, tid, study_ids)
-    return session
 
 
 def _build_synthesis(session: Session, theory_id: str, study_ids: dict[str, str]) -> None:

@@ -128,13 +128,13 @@ def find_duplicates(session: Session) -> list[DuplicateProposal]:
         if key and not code.merged_into:
             groups.setdefault(key, []).append(code)
     for group in sorted(groups.values(), key=lambda g: min(c.id for c in g)):
-        ordered = sorted(group, key=lambda c: c.id)
-        keep = ordered[0]
-        for dup in ordered[1:]:
-            if ("code", keep.id, dup.id) in decided:
+        kept, *others = sorted(group, key=lambda c: c.id)
+        for other in others:
+            if ("code", kept.id, other.id) in decided:
                 continue
-            out.append(DuplicateProposal(len(out) + 1, "code", keep.id, dup.id, keep.name or "",
-                                         dup.name or "", tr("same name and kind")))
+            out.append(DuplicateProposal(len(out) + 1, "code", kept.id, other.id,
+                                         kept.name or "", other.name or "",
+                                         tr("same name and kind")))
     return out
 
 

@@ -222,6 +222,20 @@ def _short(text: Any) -> str:
     return flat if len(flat) <= LABEL_CHARS else flat[:LABEL_CHARS - 1] + "…"
 
 
+#: The fields, first filled one first, a person recognises each kind of record by.
+_LABEL_FIELDS: dict[str, tuple[str, ...]] = {
+    "study": ("label", "title"),
+    "cmoc": ("statement", "outcome", "context", "mechanism_reasoning"),
+    "consensus": ("statement", "outcome", "context", "mechanism_reasoning"),
+    "excerpt": ("quote",),
+    "code": ("name",),
+    "document": ("filename",),
+    "coder": ("name",),
+    "theory": ("label",),
+    "form_value": ("key",),
+}
+
+
 def record_label(store: ProjectStore, etype: str, eid: str) -> str:
     """A few words a person recognises a record by (study label, start of a CMOC statement…)."""
     item = store.get(etype, eid, include_deleted=True) if etype in ENTITIES else None
@@ -229,43 +243,33 @@ def record_label(store: ProjectStore, etype: str, eid: str) -> str:
         links = store.links(etype, id=eid) if etype in ENTITIES else []
         return _short(", ".join(f"{k}={v}" for k, v in links[0].items()
                                 if k not in ("id", "deleted"))) if links else eid[:8]
-    study_label = ""
-    study_id = getattr(item, "study_id", None)
-    if study_id:
-        study = store.get("study", study_id, include_deleted=True)
-        study_label = (study.label or _short(study.title)) if study else ""
-    if etype == "study":
-        text = item.label or item.title
-    elif etype in ("cmoc", "consensus"):
-        text = item.statement or item.outcome or item.context or item.mechanism_reasoning
-    elif etype == "excerpt":
-        text = item.quote
-    elif etype == "code":
-        text = item.name
-    elif etype == "document":
-        text = item.filename
-    elif etype == "coder":
-        text = item.name
-    elif etype == "theory":
-        text = item.label
-    elif etype == "form_value":
-        text = item.key
-    elif etype in ("review_link", "theory_version"):
-        parent = (store.get("review_cmoc", item.review_cmoc_id or "", include_deleted=True)
-                  if etype == "review_link"
-                  else store.get("theory", item.theory_id or "", include_deleted=True))
-        name = (parent.label or "") if parent else ""
-        text = (f"{name} ← {item.relation or ''}" if etype == "review_link"
-                else f"{name} v{item.number}")
-        source = (store.get(item.source_kind or "cmoc", item.source_id or "",
-                            include_deleted=True) if etype == "review_link" else None)
-        study = store.get("study", source.study_id or "", include_deleted=True) if source \
-            else None
-        study_label = (study.label or "") if study else study_label
+    study_label = _study_label(store, getattr(item, "study_id", None))
+    text: str | None
+    if etype in ("review_link", "theory_version"):
+        text, study_label = _ledger_label(store, etype, item, study_label)
     else:
-        text = getattr(item, "name", None) or getattr(item, "label", None)
+        fields = _LABEL_FIELDS.get(etype, ("name", "label"))
+        text = next((v for v in (getattr(item, f, None) for f in fields) if v), None)
     text = _short(text) if text else eid[:8]
     return f"{study_label}: {text}" if study_label and etype != "study" else text
+
+
+def _study_label(store: ProjectStore, study_id: str | None) -> str:
+    study = store.get("study", study_id, include_deleted=True) if study_id else None
+    return (study.label or _short(study.title)) if study else ""
+
+
+def _ledger_label(store: ProjectStore, etype: str, item: Any,
+                  study_label: str) -> tuple[str, str]:
+    """(text, study label) of a review CMOC's link to a study CMOC, or of a theory's version."""
+    if etype == "theory_version":
+        theory = store.get("theory", item.theory_id or "", include_deleted=True)
+        return f"{(theory.label or '') if theory else ''} v{item.number}", study_label
+    review = store.get("review_cmoc", item.review_cmoc_id or "", include_deleted=True)
+    text = f"{(review.label or '') if review else ''} ← {item.relation or ''}"
+    source = store.get(item.source_kind or "cmoc", item.source_id or "", include_deleted=True)
+    study = store.get("study", source.study_id or "", include_deleted=True) if source else None
+    return text, (study.label or "") if study else study_label
 
 
 def list_conflicts(session: Session) -> list[ConflictView]:

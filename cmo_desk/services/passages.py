@@ -43,8 +43,8 @@ def holder_of(excerpts: Iterable[rec.Excerpt], document_id: str, start: int, end
         elif ex.start <= start and end <= ex.end:
             inside.append(ex)
     if same:
-        best = min(same, key=lambda e: (abs(e.start - start) + abs(e.end - end), e.id))
+        best = min(same, key=lambda e: (abs((e.start or 0) - start) + abs((e.end or 0) - end), e.id))
         return Holder(best, True)
     if inside:
-        return Holder(min(inside, key=lambda e: (e.end - e.start, e.id)), False)
+        return Holder(min(inside, key=lambda e: ((e.end or 0) - (e.start or 0), e.id)), False)
     return None

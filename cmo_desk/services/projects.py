@@ -13,7 +13,8 @@ from cmo_desk.services.session import Session
 
 def starter_codebook() -> dict[str, Any]:
     with open(resource_path("codebook", "starter.json"), encoding="utf-8") as fh:
-        return json.load(fh)
+        codebook: dict[str, Any] = json.load(fh)
+    return codebook
 
 
 def new_project(

@@ -30,8 +30,8 @@ class Reconciliation:
 
     @property
     def unpaired(self) -> tuple[rec.Cmoc, ...]:
-        return tuple((p.a or p.b) for p in self.pairs if (p.a is None) != (p.b is None)
-                     and (p.a or p.b) is not None)
+        return tuple(c for p in self.pairs if (p.a is None) != (p.b is None)
+                     and (c := p.a or p.b) is not None)
 
 
 def coders_of_study(session: Session, study_id: str) -> list[str]:

@@ -32,8 +32,7 @@ from cmo_desk.domain.i18n import LANGUAGES, tr
 from cmo_desk.domain.schema import CMOC_SLOTS, ENTITIES
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.importers.refi import RefiImport, RefiMemo, read_qdc, read_qdpx, sniff_refi
-from cmo_desk.domain.initials import initials_of
-from cmo_desk.services.session import CODER_COLORS, Session
+from cmo_desk.services.session import Session, create_coder, known_coders
 from cmo_desk.store.project_store import UnitOfWork
 
 if TYPE_CHECKING:
@@ -250,16 +249,12 @@ class _Writer:
     # coders
 
     def coders(self, uow: UnitOfWork) -> None:
-        count = len(self.store.list("coder", include_deleted=True))
+        count = known_coders(self.store)
         for coder in self.data.coders:
             current = uow.current("coder", coder.id)
             if current is None:
-                values = {"name": coder.name,
-                          "initials": coder.initials or initials_of(coder.name or ""),
-                          "color": coder.color or CODER_COLORS[count % len(CODER_COLORS)]}
-                if coder.role:
-                    values["role"] = coder.role
-                uow.create("coder", values, id=coder.id)
+                create_coder(uow, coder.name, count, coder_id=coder.id,
+                             initials=coder.initials, color=coder.color, role=coder.role)
                 count += 1
                 self.summary.coders_added += 1
             else:

@@ -51,53 +51,75 @@ def retrieve(session: Session, code_id: str | None = None, role: str | None = No
     """Passages matching every filter given; ``coders_shown`` limits whose work is listed (a
     coder working blind sees only their own). Ordered by study, then position."""
     store = session.store
-    studies = {s.id: s for s in store.list("study", columns=("label",))}
-    coders = {c.id: c for c in session.coders()}
-    codes = {c.id: c for c in store.list("code")}
-    needle = " ".join(words.split()).casefold()
-    wanted_codes = _with_children(codes, code_id) if code_id else set()
-
-    def allowed(owner: str | None) -> bool:
-        if coders_shown is not None and owner not in coders_shown:
-            return False
-        return coder_id is None or owner == coder_id
-
-    def names(ids: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(codes[c].name or "" for c in ids if c in codes)
-
-    out: list[Passage] = []
-    for ex in store.list("excerpt"):
-        if not allowed(ex.owner_id):
-            continue
-        if code_id and not wanted_codes.intersection(ex.code_ids):
-            continue
-        if role and (ex.role or "other") != role:
-            continue
-        if not (_matches(ex.quote, needle) or _matches(ex.memo, needle)):
-            continue
-        out.append(Passage("excerpt", ex.id, ex.study_id, _label(studies, ex.study_id), ex.page,
-                           ex.owner_id, _coder(coders, ex.owner_id), ex.role, None,
-                           names(ex.code_ids), ex.quote or "", ex.start))
+    query = _Query(
+        studies={s.id: s for s in store.list("study", columns=("label",))},
+        coders={c.id: c for c in session.coders()},
+        codes={c.id: c for c in store.list("code")},
+        role=role, coder_id=coder_id, coders_shown=coders_shown,
+        needle=" ".join(words.split()).casefold())
+    if code_id:
+        query.wanted_codes = _with_children(query.codes, code_id)
+    out = [p for ex in store.list("excerpt") if (p := query.excerpt(ex)) is not None]
     for cmoc in store.list("cmoc"):
-        if not allowed(cmoc.owner_id):
-            continue
-        if code_id and not wanted_codes.intersection(cmoc.code_ids):
-            continue
-        filled = [(slot, r, getattr(cmoc, slot)) for slot, r in CMOC_SLOT_ROLES
-                  if (getattr(cmoc, slot) or "").strip()]
-        if role:
-            hits = [f for f in filled if f[1] == role and _matches(f[2], needle)]
-        elif needle:
-            hits = [f for f in filled if _matches(f[2], needle)]
-        else:  # a code or a coder lists each CMOC once, by its statement when it has one
-            hits = [f for f in filled if f[0] == "statement"] or filled[:1]
-        for slot, slot_role, text in hits:
-            out.append(Passage("cmoc", cmoc.id, cmoc.study_id, _label(studies, cmoc.study_id),
-                               None, cmoc.owner_id, _coder(coders, cmoc.owner_id), slot_role,
-                               slot, names(cmoc.code_ids), text))
+        out += query.cmoc(cmoc)
     out.sort(key=lambda p: (p.study_label.casefold(), p.kind != "excerpt", p.start or 0,
                             p.page or 0, p.id, p.slot or ""))
     return out
+
+
+@dataclass
+class _Query:
+    """The filters of one retrieval and what is needed to describe a passage."""
+
+    studies: dict[str, rec.Study]
+    coders: dict[str, rec.Coder]
+    codes: dict[str, rec.Code]
+    role: str | None
+    coder_id: str | None
+    coders_shown: set[str] | None
+    needle: str
+    #: the code asked for and every code under it; None when no code was asked for
+    wanted_codes: set[str] | None = None
+
+    def allowed(self, owner: str | None, code_ids: tuple[str, ...]) -> bool:
+        if self.coders_shown is not None and owner not in self.coders_shown:
+            return False
+        if self.coder_id is not None and owner != self.coder_id:
+            return False
+        return self.wanted_codes is None or bool(self.wanted_codes.intersection(code_ids))
+
+    def names(self, ids: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(self.codes[c].name or "" for c in ids if c in self.codes)
+
+    def excerpt(self, ex: rec.Excerpt) -> Passage | None:
+        if not self.allowed(ex.owner_id, ex.code_ids):
+            return None
+        if self.role and (ex.role or "other") != self.role:
+            return None
+        if not (_matches(ex.quote, self.needle) or _matches(ex.memo, self.needle)):
+            return None
+        return Passage("excerpt", ex.id, ex.study_id, _label(self.studies, ex.study_id), ex.page,
+                       ex.owner_id, _coder(self.coders, ex.owner_id), ex.role, None,
+                       self.names(ex.code_ids), ex.quote or "", ex.start)
+
+    def cmoc(self, cmoc: rec.Cmoc) -> list[Passage]:
+        if not self.allowed(cmoc.owner_id, cmoc.code_ids):
+            return []
+        return [Passage("cmoc", cmoc.id, cmoc.study_id, _label(self.studies, cmoc.study_id),
+                        None, cmoc.owner_id, _coder(self.coders, cmoc.owner_id), slot_role,
+                        slot, self.names(cmoc.code_ids), text)
+                for slot, slot_role, text in self.slot_hits(cmoc)]
+
+    def slot_hits(self, cmoc: rec.Cmoc) -> list[tuple[str, str | None, str]]:
+        """The CMOC's filled slots that match: (slot, its role, its text)."""
+        filled = [(slot, r, getattr(cmoc, slot)) for slot, r in CMOC_SLOT_ROLES
+                  if (getattr(cmoc, slot) or "").strip()]
+        if self.role:
+            return [f for f in filled if f[1] == self.role and _matches(f[2], self.needle)]
+        if self.needle:
+            return [f for f in filled if _matches(f[2], self.needle)]
+        # a code or a coder lists each CMOC once, by its statement when it has one
+        return [f for f in filled if f[0] == "statement"] or filled[:1]
 
 
 def _with_children(codes: dict[str, rec.Code], code_id: str) -> set[str]:

@@ -19,6 +19,36 @@ CODER_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"
                 "#e377c2")
 
 
+def create_coder(uow: UnitOfWork, name: str | None, known: int, *, coder_id: str | None = None,
+                 initials: str | None = None, color: str | None = None,
+                 role: str | None = None) -> str:
+    """A new coder's record, however the project first meets them: initials by the one rule of
+    ``initials_of`` and a colour of the palette unless given. ``known`` is how many coders the
+    project has had so far (deleted ones too), so each new coder takes the next colour. A record
+    read from another program may come without a name; then ``coder_id`` must be given."""
+    values: dict[str, Any] = {"name": name, "initials": initials or initials_of(name),
+                              "color": color or CODER_COLORS[known % len(CODER_COLORS)]}
+    if role:
+        values["role"] = role
+    return uow.create("coder", values, id=coder_id or coder_id_for(name or ""))
+
+
+@contextmanager
+def written_by(uow: UnitOfWork, coder_id: str) -> Iterator[None]:
+    """Changes made inside are the named coder's in the change log (an imported coder's CMOCs are
+    theirs, not the importer's); the unit of work's own coder comes back afterwards."""
+    before, uow.coder_id = uow.coder_id, coder_id
+    try:
+        yield
+    finally:
+        uow.coder_id = before
+
+
+def known_coders(store: ProjectStore) -> int:
+    """How many coders the project has had, deleted ones too: where the next colour starts."""
+    return len(store.list("coder", include_deleted=True))
+
+
 def resolve_coder_name(name: str | None) -> str | None:
     name = name or os.environ.get("CMO_DESK_CODER")
     if name is None:
@@ -122,9 +152,7 @@ class Session:
     def _ensure_coder(self, uow: UnitOfWork) -> None:
         assert self.coder_id and self.coder_name
         if uow.current("coder", self.coder_id) is None:
-            n = len(self.store.list("coder", include_deleted=True))
-            uow.create("coder", {"name": self.coder_name, "initials": initials_of(self.coder_name),
-                                 "color": CODER_COLORS[n % len(CODER_COLORS)]}, id=self.coder_id)
+            create_coder(uow, self.coder_name, known_coders(self.store), coder_id=self.coder_id)
 
     def ensure_coder(self) -> rec.Changed:
         with self.write() as uow:

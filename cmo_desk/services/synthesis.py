@@ -55,7 +55,7 @@ def _clean_slots(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _theory(session: Session, theory_id: str) -> rec.Theory:
-    theory = session.store.get("theory", theory_id)
+    theory: rec.Theory | None = session.store.get("theory", theory_id)
     if theory is None:
         raise ValidationError(tr("That programme theory no longer exists."))
     return theory
@@ -258,24 +258,43 @@ def load_synthesis(session: Session, quotes: bool = True,
     them anyway), so they are not read twice.
     """
     store = session.store
-    theories: list[rec.Theory] = store.list("theory")
-    reviews: list[rec.ReviewCmoc] = store.list("review_cmoc")
     links: list[rec.ReviewLink] = store.list("review_link")
-    versions: list[rec.TheoryVersion] = store.list("theory_version")
     studies: list[rec.Study] = store.list("study", columns=("label",))
     studies.sort(key=lambda s: ((s.label or "").casefold(), s.id))
     coder_names = {c.id: c.name or "" for c in store.list("coder")}
+    sources = _linked_sources(session, links, cmocs)
+    excerpts = _quoted_excerpts(session, sources) if quotes else {}
+    by_review = _evidence_by_review(links, sources, excerpts, coder_names,
+                                    {s.id: s.label or "" for s in studies})
+    by_theory: dict[str, list[ReviewCmocEvidence]] = {}
+    for r in store.list("review_cmoc"):
+        by_theory.setdefault(r.theory_id or "", []).append(
+            ReviewCmocEvidence(r, tuple(by_review.get(r.id, ()))))
+    out = _theory_evidence(store.list("theory"), by_theory, store.list("theory_version"))
+    return Synthesis(store.project().title or "", out, tuple(studies), coder_names)
+
+
+def _linked_sources(session: Session, links: list[rec.ReviewLink],
+                    cmocs: Iterable[rec.Cmoc] | None) -> dict[str, Any]:
+    """Source id -> the study CMOC or consensus CMOC a review CMOC links to (live ones only)."""
     cmoc_ids = [lk.source_id for lk in links if lk.source_kind == "cmoc" and lk.source_id]
     cons_ids = [lk.source_id for lk in links if lk.source_kind == "consensus" and lk.source_id]
     sources: dict[str, Any] = ({c.id: c for c in cmocs} if cmocs is not None
                                else {c.id: c for c in _by_ids(session, "cmoc", cmoc_ids)})
     sources.update({c.id: c for c in _by_ids(session, "consensus", cons_ids)})
-    excerpts: dict[str, rec.Excerpt] = {}
-    if quotes:
-        wanted = [e for s in sources.values() for e in s.excerpt_ids]
-        excerpts = {e.id: e for e in _by_ids(session, "excerpt", wanted,
-                                             columns=("quote", "page", "start", "role"))}
-    label_of = {s.id: s.label or "" for s in studies}
+    return sources
+
+
+def _quoted_excerpts(session: Session, sources: dict[str, Any]) -> dict[str, rec.Excerpt]:
+    wanted = [e for s in sources.values() for e in s.excerpt_ids]
+    return {e.id: e for e in _by_ids(session, "excerpt", wanted,
+                                     columns=("quote", "page", "start", "role"))}
+
+
+def _evidence_by_review(links: list[rec.ReviewLink], sources: dict[str, Any],
+                        excerpts: dict[str, rec.Excerpt], coder_names: dict[str, str],
+                        label_of: dict[str, str]) -> dict[str, list[SourceEvidence]]:
+    """Review CMOC id -> the study CMOCs linked to it with their quotes, by study label."""
     by_review: dict[str, list[SourceEvidence]] = {}
     for lk in links:
         src = sources.get(lk.source_id or "")
@@ -292,10 +311,13 @@ def load_synthesis(session: Session, quotes: bool = True,
             tuple(Quote(e.quote or "", e.page, e.role) for e in quoted)))
     for items in by_review.values():
         items.sort(key=lambda s: (s.study_label.casefold(), s.relation, s.source_id))
-    by_theory: dict[str, list[ReviewCmocEvidence]] = {}
-    for r in reviews:
-        by_theory.setdefault(r.theory_id or "", []).append(
-            ReviewCmocEvidence(r, tuple(by_review.get(r.id, ()))))
+    return by_review
+
+
+def _theory_evidence(theories: list[rec.Theory],
+                     by_theory: dict[str, list[ReviewCmocEvidence]],
+                     versions: list[rec.TheoryVersion]) -> tuple[TheoryEvidence, ...]:
+    """Each theory, by label, with its review CMOCs in their order and its versions."""
     versions_of: dict[str, list[rec.TheoryVersion]] = {}
     for v in versions:
         versions_of.setdefault(v.theory_id or "", []).append(v)
@@ -307,14 +329,13 @@ def load_synthesis(session: Session, quotes: bool = True,
         # than let them drop out of the workspace and the exports.
         theories.append(rec.Theory(id="", label=tr("No programme theory")))
         by_theory[""] = orphans
-    out = tuple(
+    return tuple(
         TheoryEvidence(
             t,
             tuple(sorted(by_theory.get(t.id, ()),
                          key=lambda r: (r.record.sort_order or 0, r.record.label or ""))),
             tuple(sorted(versions_of.get(t.id, ()), key=lambda v: v.number or 0)))
         for t in theories)
-    return Synthesis(store.project().title or "", out, tuple(studies), coder_names)
 
 
 # -- exporting ---------------------------------------------------------------------------------

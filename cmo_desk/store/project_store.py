@@ -7,6 +7,7 @@ SQLite-specific SQL (pragmas, FTS5, ATTACH for merging) stays in this module and
 
 from __future__ import annotations
 
+import builtins
 import errno
 import hashlib
 import json
@@ -722,7 +723,7 @@ class ProjectStore:
         found = self.list(etype, include_deleted=include_deleted, id=entity_id)
         return found[0] if found else None
 
-    def links(self, link_type: str, **filters: Any) -> list[dict[str, Any]]:
+    def links(self, link_type: str, **filters: Any) -> builtins.list[dict[str, Any]]:
         with self.connect() as conn:
             return self._select_rows(conn, link_type, False, filters)
 
@@ -840,7 +841,7 @@ class ProjectStore:
             get_blob=self.get_blob,
         )
 
-    def changes_for(self, etype: str, entity_id: str) -> list[Change]:
+    def changes_for(self, etype: str, entity_id: str) -> builtins.list[Change]:
         with self.connect() as conn:
             rows = conn.execute(
                 select(ChangeRow.__table__).where(
@@ -854,7 +855,7 @@ class ProjectStore:
                 select(ChangeRow.__table__).where(ChangeRow.change_id == change_id)).first()
             return _row_to_change(row) if row else None
 
-    def conflicts(self) -> list[rec.Conflict]:
+    def conflicts(self) -> builtins.list[rec.Conflict]:
         with self.connect() as conn:
             rows = conn.execute(
                 select(ConflictRow.__table__).order_by(
@@ -890,7 +891,7 @@ class ProjectStore:
         with self.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(ConflictRow)).scalar_one())
 
-    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+    def search(self, query: str, limit: int = 50) -> builtins.list[SearchHit]:
         """Pages whose text has every word of ``query`` (CJK words found inside longer runs)."""
         q = fts_query(query)
         if not q:
@@ -1057,7 +1058,7 @@ class ProjectStore:
             crosschecks.refresh(conn)
             return len(entities)
 
-    def integrity_check(self) -> list[str]:
+    def integrity_check(self) -> builtins.list[str]:
         with self.connect() as conn:
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
         return [] if rows == ["ok"] else rows

@@ -14,13 +14,13 @@ from PySide6.QtWidgets import (
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import tr
-from cmo_desk.services import coding, desk
+from cmo_desk.services import desk
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.editors import AutoSaveText
 from cmo_desk.ui.plain import escape, plain_tip
 from cmo_desk.ui.models import ID_ROLE, CmocListModel, excerpt_ids_from_mime, EXCERPT_MIME
 from cmo_desk.ui.theme import ROLE_COLORS, role_color, role_label, swatch
-from cmo_desk.ui.undo import CodingActions, ServiceCommand
+from cmo_desk.ui.coding_actions import CodingActions
 
 # (field, label, role colour, lines) for the text slots, in the order a realist reads them.
 TEXT_SLOTS = (
@@ -465,18 +465,8 @@ class CmocPanel(QWidget):
     def _push_theory_link(self, theory_id: str, relation: str, old: str | None,
                           text: str) -> bool:
         """Link with ``relation`` now; undo restores ``old`` or, when None, unlinks."""
-        session, cmoc_id = self.actions.session, self.cmoc.id  # type: ignore[union-attr]
-
-        def linking(value: str) -> Any:
-            return lambda: coding.link_theory(session, cmoc_id, theory_id, value)
-
-        undo = linking(old) if old else (
-            lambda: coding.unlink_theory(session, cmoc_id, theory_id))
-        ok, _ = self.actions.run(linking(relation))
-        if ok:
-            self.actions.stack.push(ServiceCommand(text, linking(relation), undo,
-                                                   self.actions.report))
-        return ok
+        return self.actions.link_theory(self.cmoc.id, theory_id, relation, old,  # type: ignore[union-attr]
+                                        text)
 
     def current_id(self) -> str | None:
         return self.cmoc.id if self.cmoc else None

@@ -15,7 +15,7 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.services import coding
 from cmo_desk.ui.dialogs import Dialogs, fill_code_tree, filter_tree
 from cmo_desk.ui.theme import ROLE_ORDER, role_label
-from cmo_desk.ui.undo import CodingActions
+from cmo_desk.ui.coding_actions import CodingActions
 
 
 CODE_MIME = "application/x-cmo-desk-code-id"

@@ -12,7 +12,7 @@ from cmo_desk.ui.cmoc_panel import CmocPanel
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.excerpt_panel import ExcerptPanel
 from cmo_desk.ui.study_form import StudyForm
-from cmo_desk.ui.undo import CodingActions
+from cmo_desk.ui.coding_actions import CodingActions
 
 
 class CodingPane(QTabWidget):

@@ -17,7 +17,7 @@ from cmo_desk.domain.i18n import current_language, tr
 from cmo_desk.services.session import Session
 from cmo_desk.services.settings import Settings
 from cmo_desk.ui.dialogs import Dialogs
-from cmo_desk.ui.undo import CodingActions
+from cmo_desk.ui.coding_actions import CodingActions
 from cmo_desk.ui.workers import BackgroundRunner, ProjectWork, Task, run_with_progress
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.editors import AutoSaveText
 from cmo_desk.ui.models import ExcerptTableModel
 from cmo_desk.ui.theme import ROLE_ORDER, role_label, swatch, ROLE_COLORS
-from cmo_desk.ui.undo import CodingActions
+from cmo_desk.ui.coding_actions import CodingActions
 
 
 class ExcerptPanel(QWidget):

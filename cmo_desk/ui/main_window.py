@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QLineEdit, QMainWindow, QMenu, QSplitter, QWidget
 
 from cmo_desk.domain import records as rec
@@ -28,7 +28,7 @@ from cmo_desk.ui.language import local_datetime
 from cmo_desk.ui.studies_pane import StudiesPane
 from cmo_desk.ui.study_form import StudyForm
 from cmo_desk.ui.theme import ROLE_COLORS, coder_colors, role_label
-from cmo_desk.ui.undo import CodingActions
+from cmo_desk.ui.coding_actions import CodingActions, DeskUndoStack
 from cmo_desk.ui.window_fit import LayoutMemory, fit_to_screen
 from cmo_desk.ui.workers import BackgroundRunner, ProjectWork
 
@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
         self.session = session
         self.settings = settings
         self.dialogs = dialogs or Dialogs(self)
-        self.undo_stack = QUndoStack(self)
+        self.undo_stack = DeskUndoStack(self)
         self.actions = CodingActions(session, self.undo_stack, self.report_error)
         self.runner = BackgroundRunner(self)
         self.show_others = bool(settings.show_other_coders)

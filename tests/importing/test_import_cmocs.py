@@ -10,7 +10,7 @@ import pytest
 from cmo_desk.cli.main import run
 from cmo_desk.domain.errors import ImportFailed, ValidationError
 from cmo_desk.domain.ids import coder_id
-from cmo_desk.services.importing import import_cmoc_sheet
+from cmo_desk.services.cmoc_import import import_cmoc_sheet
 from cmo_desk.services.session import Session
 
 HEADER = ["study", "context", "mechanism_resource", "mechanism_reasoning", "outcome",

@@ -11,10 +11,9 @@ from cmo_desk.cli.common import add_project_arg, open_session
 from cmo_desk.cli.output import Progress, print_json
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
+from cmo_desk.services.cmoc_import import CmocImportSummary, import_cmoc_sheet
 from cmo_desk.services.importing import (
-    CmocImportSummary,
     ImportSummary,
-    import_cmoc_sheet,
     import_paths,
     import_refi_file,
     is_refi_file,

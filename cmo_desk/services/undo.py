@@ -1,0 +1,256 @@
+"""Undo and redo for a coder's changes, without Qt: the desk and the command line share them.
+
+Every undoable change is a pair of service calls, one that makes it and one that takes it back.
+``UndoableCoding`` makes the change at once and pushes the pair onto an ``UndoStack``; undo and redo
+replay it through the services, so the project's rules (ownership, submitted studies, slots) hold
+for them as for the first time. A step the project no longer allows (its record was deleted by a
+merge meanwhile) is reported and dropped from the stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cmo_desk.domain.errors import CmoDeskError
+from cmo_desk.domain.i18n import tr
+from cmo_desk.services import coding
+from cmo_desk.services.session import Session
+
+Action = Callable[[], Any]
+Report = Callable[[str], None]
+
+
+@dataclass
+class Step:
+    """One change already made: ``redo`` makes it again, ``undo`` takes it back."""
+
+    text: str
+    redo: Action
+    undo: Action
+    #: Told why replaying the step failed.
+    report: Report
+
+    def run(self, fn: Action) -> bool:
+        try:
+            fn()
+        except CmoDeskError as err:
+            self.report(str(err))
+            return False
+        return True
+
+
+class UndoStack:
+    """Steps in the order they were made; undo walks back, redo forward again."""
+
+    def __init__(self) -> None:
+        self._steps: list[Step] = []
+        self._index = 0
+        #: Called with (can undo, can redo) after every push, undo and redo.
+        self.listeners: list[Callable[[bool, bool], None]] = []
+
+    def push(self, step: Step) -> None:
+        """Remember a step that has just been made; what could be redone is forgotten."""
+        del self._steps[self._index:]
+        self._steps.append(step)
+        self._index = len(self._steps)
+        self._changed()
+
+    def can_undo(self) -> bool:
+        return self._index > 0
+
+    def can_redo(self) -> bool:
+        return self._index < len(self._steps)
+
+    def undo_text(self) -> str:
+        return self._steps[self._index - 1].text if self.can_undo() else ""
+
+    def redo_text(self) -> str:
+        return self._steps[self._index].text if self.can_redo() else ""
+
+    def count(self) -> int:
+        return len(self._steps)
+
+    def undo(self) -> bool:
+        """Take the last step back. False (and the step dropped) when the project refuses."""
+        if not self.can_undo():
+            return False
+        self._index -= 1
+        step = self._steps[self._index]
+        ok = step.run(step.undo)
+        if not ok:
+            del self._steps[self._index]
+        self._changed()
+        return ok
+
+    def redo(self) -> bool:
+        """Make the next step again. False (and the step dropped) when the project refuses."""
+        if not self.can_redo():
+            return False
+        step = self._steps[self._index]
+        ok = step.run(step.redo)
+        if ok:
+            self._index += 1
+        else:
+            del self._steps[self._index]
+        self._changed()
+        return ok
+
+    def clear(self) -> None:
+        self._steps.clear()
+        self._index = 0
+        self._changed()
+
+    def _changed(self) -> None:
+        for listener in list(self.listeners):
+            listener(self.can_undo(), self.can_redo())
+
+
+class UndoableCoding:
+    """A coder's changes made at once through the services, each remembered on ``stack``.
+
+    ``attempt`` runs one change and answers (done, its result); the default reports a refusal
+    (``CmoDeskError``) through ``report`` and answers (False, None). The desk overrides it to keep
+    changes the disk refused and save them later."""
+
+    def __init__(self, session: Session, stack: UndoStack, report: Report) -> None:
+        self.session = session
+        self.stack = stack
+        self.report = report
+
+    def attempt(self, fn: Action) -> tuple[bool, Any]:
+        try:
+            return True, fn()
+        except CmoDeskError as err:
+            self.report(str(err))
+            return False, None
+
+    def run(self, fn: Action) -> tuple[bool, Any]:
+        """A change not put on the undo stack (the codebook's: they touch every coder)."""
+        return self.attempt(fn)
+
+    def push(self, text: str, redo: Action, undo: Action) -> None:
+        self.stack.push(Step(text, redo, undo, self.report))
+
+    def _undoable(self, text: str, do: Action, undo: Action) -> bool:
+        ok, _ = self.attempt(do)
+        if ok:
+            self.push(text, do, undo)
+        return ok
+
+    # -- excerpts --
+
+    def add_excerpt(self, document_id: str, start: int, end: int, role: str | None,
+                    code_ids: Iterable[str] = ()) -> str | None:
+        s = self.session
+        ok, result = self.attempt(
+            lambda: coding.add_excerpt(s, document_id, start, end, role, list(code_ids)))
+        if not ok:
+            return None
+        eid: str = result[0]
+        self.push(tr("Mark passage"), lambda: coding.restore_excerpt(s, eid),
+                  lambda: coding.delete_excerpt(s, eid))
+        return eid
+
+    def delete_excerpt(self, excerpt_id: str) -> bool:
+        s = self.session
+        return self._undoable(tr("Delete excerpt"), lambda: coding.delete_excerpt(s, excerpt_id),
+                              lambda: coding.restore_excerpt(s, excerpt_id))
+
+    def update_excerpt(self, excerpt_id: str, field: str, old: Any, new: Any) -> bool:
+        s = self.session
+        return self._undoable(tr("Edit excerpt"),
+                              lambda: coding.update_excerpt(s, excerpt_id, {field: new}),
+                              lambda: coding.update_excerpt(s, excerpt_id, {field: old}))
+
+    def set_excerpt_codes(self, excerpt_id: str, old: list[str], new: list[str]) -> bool:
+        s = self.session
+        return self._undoable(tr("Change codes"),
+                              lambda: coding.set_excerpt_codes(s, excerpt_id, new),
+                              lambda: coding.set_excerpt_codes(s, excerpt_id, old))
+
+    # -- CMOCs --
+
+    def create_cmoc(self, study_id: str, excerpt_ids: Iterable[str] = (),
+                    values: dict[str, Any] | None = None) -> str | None:
+        s = self.session
+        ok, result = self.attempt(
+            lambda: coding.create_cmoc(s, study_id, values or {}, list(excerpt_ids)))
+        if not ok:
+            return None
+        cid: str = result[0]
+        self.push(tr("New CMOC"), lambda: coding.restore_cmoc(s, cid),
+                  lambda: coding.delete_cmoc(s, cid))
+        return cid
+
+    def delete_cmoc(self, cmoc_id: str) -> bool:
+        s = self.session
+        return self._undoable(tr("Delete CMOC"), lambda: coding.delete_cmoc(s, cmoc_id),
+                              lambda: coding.restore_cmoc(s, cmoc_id))
+
+    def update_cmoc(self, cmoc_id: str, field: str, old: Any, new: Any) -> bool:
+        s = self.session
+        return self._undoable(tr("Edit CMOC"),
+                              lambda: coding.update_cmoc(s, cmoc_id, {field: new}),
+                              lambda: coding.update_cmoc(s, cmoc_id, {field: old}))
+
+    def link_excerpts(self, cmoc_id: str, excerpt_ids: list[str], slot: str | None) -> bool:
+        s = self.session
+        cmoc = s.store.get("cmoc", cmoc_id)
+        new = [e for e in excerpt_ids if cmoc is None or e not in cmoc.excerpt_ids]
+        if not new:
+            return False
+
+        def link() -> None:
+            for e in new:
+                coding.link_excerpt(s, cmoc_id, e, slot)
+
+        def unlink() -> None:
+            for e in new:
+                coding.unlink_excerpt(s, cmoc_id, e)
+
+        return self._undoable(tr("Link evidence"), link, unlink)
+
+    def unlink_excerpt(self, cmoc_id: str, excerpt_id: str) -> bool:
+        s = self.session
+        link = s.store.links("cmoc_excerpt", cmoc_id=cmoc_id, excerpt_id=excerpt_id)
+        slot = link[0].get("slot") if link else None
+        return self._undoable(tr("Unlink evidence"),
+                              lambda: coding.unlink_excerpt(s, cmoc_id, excerpt_id),
+                              lambda: coding.link_excerpt(s, cmoc_id, excerpt_id, slot))
+
+    def set_cmoc_codes(self, cmoc_id: str, old: list[str], new: list[str]) -> bool:
+        s = self.session
+        return self._undoable(tr("Change codes"), lambda: coding.set_cmoc_codes(s, cmoc_id, new),
+                              lambda: coding.set_cmoc_codes(s, cmoc_id, old))
+
+    def set_theory(self, cmoc_id: str, theory_id: str, linked: bool) -> bool:
+        s = self.session
+        on: Action = lambda: coding.link_theory(s, cmoc_id, theory_id)  # noqa: E731
+        off: Action = lambda: coding.unlink_theory(s, cmoc_id, theory_id)  # noqa: E731
+        return self._undoable(tr("Link theory"), on if linked else off, off if linked else on)
+
+    def link_theory(self, cmoc_id: str, theory_id: str, relation: str, old: str | None,
+                    text: str) -> bool:
+        """Link with ``relation`` now; undo restores the ``old`` relation or, when None, unlinks."""
+        s = self.session
+
+        def linking(value: str) -> Action:
+            return lambda: coding.link_theory(s, cmoc_id, theory_id, value)
+
+        undo = linking(old) if old else (lambda: coding.unlink_theory(s, cmoc_id, theory_id))
+        return self._undoable(text, linking(relation), undo)
+
+    # -- study form --
+
+    def set_form_value(self, study_id: str, key: str, old: Any, new: Any) -> bool:
+        s = self.session
+        return self._undoable(tr("Edit study form"),
+                              lambda: coding.set_form_value(s, study_id, key, new),
+                              lambda: coding.set_form_value(s, study_id, key, old))
+
+    def submit_study(self, study_id: str) -> bool:
+        ok, _ = self.attempt(lambda: coding.submit_study(self.session, study_id))
+        return ok
+
