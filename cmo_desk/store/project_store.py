@@ -51,13 +51,14 @@ from cmo_desk.domain.errors import (
 from cmo_desk.domain.ids import link_id, new_id
 from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER, EXISTS
 from cmo_desk.domain.snapshot import ProjectSnapshot
-from cmo_desk.domain.textsearch import fts_query, index_text
+from cmo_desk.domain.textsearch import index_text
 from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.storage import classify, storage_error
-from cmo_desk.store import backups, crosschecks, locking
+from cmo_desk.store import backups, crosschecks, locking, search
 from cmo_desk.store.files import connect_read_only
 from cmo_desk.store.models import Base, Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
+from cmo_desk.store.search import SEARCH_TABLE_DDL, SearchHit, make_snippet
 from cmo_desk.store.site import Site
 
 #: A backup on opening is skipped when the newest backup is younger than this.
@@ -341,15 +342,6 @@ def _backup_on_open(path: Path, meta: dict[str, str]) -> str | None:
         return tr("No backup could be made when opening ({detail}). "
                   "Check the free space on the disk.").format(detail=err)
     return None
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    study_id: str
-    study_label: str
-    document_id: str
-    page: int
-    snippet: str
 
 
 @dataclass(frozen=True)
@@ -892,39 +884,8 @@ class ProjectStore:
 
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         """Pages whose text has every word of ``query`` (CJK words found inside longer runs)."""
-        q = fts_query(query)
-        if not q:
-            return []
-        sql = text(
-            "SELECT document_id, study_id, page FROM search_pages WHERE search_pages MATCH :q "
-            "ORDER BY rank LIMIT :n"
-        )
-        doc_table = ROW_CLASSES["document"].__table__
-        study_table = ROW_CLASSES["study"].__table__
         with self.connect() as conn:
-            try:
-                rows = conn.execute(sql, {"q": q, "n": limit}).all()
-            except OperationalError as err:
-                raise ValidationError(tr(
-                    "The search '{query}' could not be understood ({detail}). "
-                    "Use plain words.").format(query=query, detail=err.orig)) from None
-            doc_ids = sorted({r[0] for r in rows})
-            docs = {
-                d.id: (d.text or "", list(d.page_starts or [0]))
-                for d in conn.execute(select(doc_table.c.id, doc_table.c.text,
-                                             doc_table.c.page_starts)
-                                      .where(doc_table.c.id.in_(doc_ids)))
-            }
-            labels = dict(conn.execute(select(study_table.c.id, study_table.c.label)).all())
-        hits = []
-        for did, sid, page in rows:
-            body, starts = docs.get(did, ("", [0]))
-            page = int(page)
-            a = starts[page - 1] if 0 < page <= len(starts) else 0
-            b = starts[page] if page < len(starts) else len(body)
-            hits.append(SearchHit(sid, labels.get(sid) or "", did, page,
-                                  make_snippet(body[a:b], query)))
-        return hits
+            return search.search(conn, query, limit)
 
     def info(self) -> dict[str, Any]:
         coders = self.list("coder")
@@ -1068,41 +1029,12 @@ class ProjectStore:
         return dest
 
 
-def make_snippet(page_text: str, query: str, width: int = 90) -> str:
-    """The page text around the first word of the query found in it, with the word in [ ]."""
-    folded = page_text.casefold()
-    best = -1
-    word = ""
-    for token in query.replace('"', " ").split():
-        pos = folded.find(token.casefold())
-        if pos >= 0 and (best < 0 or pos < best):
-            best, word = pos, page_text[pos:pos + len(token)]
-    flat = " ".join
-    if best < 0:
-        return flat(page_text[:width * 2].split())
-    start = max(0, best - width)
-    end = min(len(page_text), best + len(word) + width)
-    before = flat(page_text[start:best].split())
-    after = flat(page_text[best + len(word):end].split())
-    return (("…" if start > 0 else "") + before + (" " if page_text[best - 1:best].isspace() else "")
-            + f"[{word}]" + (" " if page_text[best + len(word):best + len(word) + 1].isspace() else "")
-            + after + ("…" if end < len(page_text) else ""))
-
-
 def backup_file(src: Path, dest: Path) -> None:
     """Copy a project with SQLite's online backup, to a temp name first so no half-copy remains."""
     try:
         backups.copy_database(src, dest)
     except sqlite3.DatabaseError:
         shutil.copy2(src, dest)
-
-
-#: The full-text index over document pages (CJK text is indexed one character per token); the
-#: same statement as in migration 0001, which a test compares.
-SEARCH_TABLE_DDL = (
-    "CREATE VIRTUAL TABLE search_pages USING fts5("
-    "document_id UNINDEXED, study_id UNINDEXED, page UNINDEXED, body, "
-    "tokenize = 'unicode61 remove_diacritics 2')")
 
 
 def _create_schema(conn: Connection) -> None:
