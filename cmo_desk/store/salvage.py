@@ -135,24 +135,19 @@ def merge_into_copy(source: Path, log: Path, dest: Path) -> tuple[int, int]:
     from cmo_desk.domain.atomic import replace_durably
     from cmo_desk.store.backups import copy_database
     from cmo_desk.store.merging import merge_file
-    from cmo_desk.store.project_store import (
-        HEAD_REVISION,
-        ProjectStore,
-        _make_engine,
-        _run_migrations,
-        inspect_file,
-    )
+    from cmo_desk.store.opening import HEAD_REVISION, inspect_file, make_engine, run_migrations
+    from cmo_desk.store.project_store import ProjectStore
     from cmo_desk.store.site import Site
 
     work = dest.with_name(dest.name + ".partial")
     try:
         copy_database(source, work)
         if inspect_file(work).get("revision") != HEAD_REVISION:
-            engine = _make_engine(work)
+            engine = make_engine(work)
             with engine.begin() as conn:
-                _run_migrations(conn)
+                run_migrations(conn)
             engine.dispose()
-        store = ProjectStore(work, _make_engine(work), Site(site_id="salvage"), read_only=False)
+        store = ProjectStore(work, make_engine(work), Site(site_id="salvage"), read_only=False)
         try:
             stats = merge_file(store, log)
         finally:
