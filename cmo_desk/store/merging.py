@@ -27,15 +27,9 @@ from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProje
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store import crosschecks
 from cmo_desk.store.files import read_uri, wal_pending
-from cmo_desk.store.project_store import (
-    FORMAT_VERSION,
-    MergeStats,
-    ProjectStore,
-    check_compatible,
-    inspect_file,
-    iter_chunks,
-    reproject_many,
-)
+from cmo_desk.store.opening import FORMAT_VERSION, check_compatible, inspect_file
+from cmo_desk.store.project_store import MergeStats, ProjectStore
+from cmo_desk.store.projection import iter_chunks, reproject_many
 
 #: Page cache during a merge, in KiB as SQLite takes it (negative): 192 MiB, freed afterwards.
 MERGE_CACHE_KIB = -196608

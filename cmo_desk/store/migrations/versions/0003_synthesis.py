@@ -75,7 +75,7 @@ def upgrade() -> None:
 
     # An older version keeps log rows of record types it does not know (merged in from a newer
     # colleague's file): now that their tables exist, project them so nothing stays hidden.
-    from cmo_desk.store.project_store import reproject_many
+    from cmo_desk.store.projection import reproject_many
 
     conn = op.get_bind()
     marks = ",".join("?" * len(_TYPES))
