@@ -1,13 +1,19 @@
 """A project: one SQLite file holding the change log, its projection, and document bytes.
 
-Every write goes through ``UnitOfWork``: it appends changes to the log and re-projects the touched
-records in the same transaction, so the visible tables can always be rebuilt from the log.
-SQLite-specific SQL (pragmas, FTS5, ATTACH for merging) stays in this module and ``merging.py``.
+``ProjectStore`` is the door to an open project; the work is done in rooms named for their job:
+
+- ``opening``: what a file is, whether this version reads it, its lock, backups on opening,
+  upgrades, a new file's schema (``files`` reads a file without changing it);
+- ``unit_of_work``: the one way to write; it appends to the log and projects what it touched;
+- ``projection``: the visible tables and the page index, written from the log;
+- ``queries``: reading records, aggregates, the log, conflicts and the canonical dump;
+- ``search``: full-text search and snippets; ``logformat``: a change as a row and back.
+
+The rooms never import this module.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import threading
 import uuid
@@ -16,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, text
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DatabaseError, OperationalError
 
@@ -24,15 +30,10 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.changelog import FUTURE_WARNING_MS, Change, HybridClock
 from cmo_desk.domain.errors import ReadOnlyError, StorageError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER, EXISTS
+from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER
 from cmo_desk.domain.snapshot import ProjectSnapshot
-from cmo_desk.store import crosschecks, locking, opening, projection, search
-from cmo_desk.store.logformat import row_to_change
+from cmo_desk.store import crosschecks, locking, opening, projection, queries, search
 from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
-from cmo_desk.store.projection import (
-    iter_chunks,
-    reproject_many,
-)
 from cmo_desk.store.opening import (
     FORMAT_VERSION,
     HEAD_REVISION,
@@ -44,6 +45,7 @@ from cmo_desk.store.opening import (
     make_engine,
     run_migrations,
 )
+from cmo_desk.store.projection import iter_chunks, reproject_many
 from cmo_desk.store.search import SearchHit
 from cmo_desk.store.site import Site
 from cmo_desk.store.unit_of_work import ChangeHistory, UnitOfWork
@@ -51,50 +53,10 @@ from cmo_desk.store.unit_of_work import ChangeHistory, UnitOfWork
 #: Names other modules imported from here before the store was split into rooms.
 _make_engine, _run_migrations, _create_schema = make_engine, run_migrations, create_schema
 
-RECORD_CLASSES: dict[str, type[rec.Record]] = {
-    "project": rec.Project,
-    "coder": rec.Coder,
-    "study": rec.Study,
-    "document": rec.Document,
-    "excerpt": rec.Excerpt,
-    "code": rec.Code,
-    "cmoc": rec.Cmoc,
-    "consensus": rec.Consensus,
-    "theory": rec.Theory,
-    "form_value": rec.FormValue,
-    "assignment": rec.Assignment,
-    "review_cmoc": rec.ReviewCmoc,
-    "review_link": rec.ReviewLink,
-    "theory_version": rec.TheoryVersion,
-}
-
-#: Link types folded into records: (link type, owner field, other field, record attribute).
-FOLDED_LINKS: dict[str, list[tuple[str, str, str, str]]] = {
-    "excerpt": [("excerpt_code", "excerpt_id", "code_id", "code_ids")],
-    "cmoc": [
-        ("cmoc_code", "cmoc_id", "code_id", "code_ids"),
-        ("cmoc_excerpt", "cmoc_id", "excerpt_id", "excerpt_ids"),
-        ("cmoc_theory", "cmoc_id", "theory_id", "theories"),
-    ],
-    "consensus": [
-        ("consensus_source", "consensus_id", "cmoc_id", "source_ids"),
-        ("consensus_code", "consensus_id", "code_id", "code_ids"),
-        ("consensus_excerpt", "consensus_id", "excerpt_id", "excerpt_ids"),
-    ],
-}
-
-ORDER_BY: dict[str, tuple[str, ...]] = {
-    "study": ("label", "id"),
-    "document": ("filename", "id"),
-    "excerpt": ("start", "end", "id"),
-    "code": ("sort_order", "name", "id"),
-    "cmoc": ("sort_order", "id"),
-    "consensus": ("sort_order", "id"),
-    "coder": ("name", "id"),
-    "theory": ("label", "version", "id"),
-    "review_cmoc": ("theory_id", "sort_order", "label", "id"),
-    "theory_version": ("theory_id", "number", "id"),
-}
+__all__ = [
+    "FORMAT_VERSION", "HEAD_REVISION", "KNOWN_REVISIONS", "MergeStats", "ProjectStore", "SearchHit",
+    "UnitOfWork", "check_compatible", "inspect_file", "iter_chunks", "reproject_many",
+]
 
 
 @dataclass(frozen=True)
@@ -297,58 +259,13 @@ class ProjectStore:
     def connect(self) -> Connection:
         return self.engine.connect()
 
-    def _fold_links(self, conn: Connection, etype: str, rows: list[dict[str, Any]]) -> None:
-        links = FOLDED_LINKS.get(etype)
-        if not links or not rows:
-            return
-        ids = [r["id"] for r in rows]
-        # A code merged into another (even on another laptop, later) counts as its target.
-        targets = crosschecks.code_targets(conn)
-        for link_type, own, other, attr in links:
-            table = ROW_CLASSES[link_type].__table__
-            found: dict[str, list[Any]] = {}
-            for chunk_start in range(0, len(ids), 500):
-                chunk = ids[chunk_start:chunk_start + 500]
-                q = select(table).where(table.c[own].in_(chunk), table.c.deleted.is_(False))
-                for row in conn.execute(q).mappings():
-                    item = (row[other], row["relation"]) if attr == "theories" else row[other]
-                    if other == "code_id":
-                        item = targets.get(item, item)
-                    found.setdefault(row[own], []).append(item)
-            for r in rows:
-                r[attr] = tuple(sorted(set(found.get(r["id"], [])), key=lambda x: str(x)))
-
-    def _select_rows(
-        self, conn: Connection, etype: str, include_deleted: bool, filters: dict[str, Any],
-        columns: Iterable[str] | None = None,
-    ) -> list[dict[str, Any]]:
-        table = ROW_CLASSES[etype].__table__
-        cols = [table.c[c] for c in ("id", "deleted", *columns)] if columns else [table]
-        q = select(*cols)
-        if not include_deleted:
-            q = q.where(table.c.deleted.is_(False))
-        for key, value in filters.items():
-            if isinstance(value, (list, tuple, set, frozenset)):
-                q = q.where(table.c[key].in_(list(value)))
-            elif value is None:
-                q = q.where(table.c[key].is_(None))
-            else:
-                q = q.where(table.c[key] == value)
-        q = q.order_by(*(table.c[c] for c in ORDER_BY.get(etype, ("id",))))
-        return [dict(r) for r in conn.execute(q).mappings()]
-
     def list(
         self, etype: str, *, include_deleted: bool = False, columns: Iterable[str] | None = None,
         **filters: Any,
     ) -> list[Any]:
         """Records of a type (live ones unless ``include_deleted``), filtered by field equality."""
         with self.connect() as conn:
-            rows = self._select_rows(conn, etype, include_deleted, filters, columns)
-            cls = RECORD_CLASSES.get(etype)
-            if cls is None:
-                return rows
-            self._fold_links(conn, etype, rows)
-        return [cls.from_mapping(r) for r in rows]
+            return queries.records(conn, etype, include_deleted, filters, columns)
 
     def get(self, etype: str, entity_id: str, include_deleted: bool = False) -> Any:
         found = self.list(etype, include_deleted=include_deleted, id=entity_id)
@@ -356,89 +273,49 @@ class ProjectStore:
 
     def links(self, link_type: str, **filters: Any) -> list[dict[str, Any]]:
         with self.connect() as conn:
-            return self._select_rows(conn, link_type, False, filters)
+            return queries.select_rows(conn, link_type, False, filters)
 
     def project(self) -> rec.Project:
         return self.get("project", self.project_id) or rec.Project(id=self.project_id)
 
     def count(self, etype: str, **filters: Any) -> int:
-        table = ROW_CLASSES[etype].__table__
-        q = select(func.count()).select_from(table).where(table.c.deleted.is_(False))
-        for key, value in filters.items():
-            q = q.where(table.c[key] == value)
         with self.connect() as conn:
-            return int(conn.execute(q).scalar_one())
+            return queries.count(conn, etype, filters)
 
     # -- aggregates: what a screen shows, counted in SQL instead of from every record ------
 
     def coding_progress(self, study_ids: Iterable[str] | None = None) -> set[tuple[str, str]]:
         """(study id, coder id) for each coder with a live excerpt in a study (of ``study_ids``
         when given)."""
-        table = ROW_CLASSES["excerpt"].__table__
-        q = select(table.c.study_id, table.c.owner_id).distinct().where(
-            table.c.deleted.is_(False), table.c.owner_id.is_not(None),
-            table.c.study_id.is_not(None))
-        return self._pairs(q, table.c.study_id, study_ids)
+        with self.connect() as conn:
+            return queries.coding_progress(conn, study_ids)
 
     def studies_with_text(self, study_ids: Iterable[str] | None = None) -> set[str]:
         """Ids of studies (of ``study_ids`` when given) with a live document."""
-        table = ROW_CLASSES["document"].__table__
-        q = select(table.c.study_id).distinct().where(
-            table.c.deleted.is_(False), table.c.study_id.is_not(None))
-        return {row[0] for row in self._pairs(q, table.c.study_id, study_ids)}
+        with self.connect() as conn:
+            return queries.studies_with_text(conn, study_ids)
 
     def excerpts_per_code(self, owner_id: str | None = None) -> dict[str, int]:
         """Live excerpts each code marks, counted in SQL; only ``owner_id``'s excerpts when given
         (a coder working blind must not learn from the counts how others coded)."""
-        links = ROW_CLASSES["excerpt_code"].__table__
-        excerpts = ROW_CLASSES["excerpt"].__table__
-        q = (select(links.c.code_id, func.count())
-             .join(excerpts, excerpts.c.id == links.c.excerpt_id)
-             .where(links.c.deleted.is_(False), excerpts.c.deleted.is_(False))
-             .group_by(links.c.code_id))
-        if owner_id is not None:
-            q = q.where(excerpts.c.owner_id == owner_id)
         with self.connect() as conn:
-            return {key: int(n) for key, n in conn.execute(q) if key is not None}
+            return queries.excerpts_per_code(conn, owner_id)
 
     def values_of(self, etype: str, ids: Iterable[str], column: str = "study_id") -> set[str]:
         """One column of the records of a type with these ids, deleted records included (a
         deleted excerpt still changes its study's row): e.g. the studies they belong to."""
-        table = ROW_CLASSES[etype].__table__
-        found: set[str] = set()
         with self.connect() as conn:
-            for chunk in iter_chunks(sorted(set(ids)), 500):
-                found.update(value for (value,) in conn.execute(
-                    select(table.c[column]).where(table.c.id.in_(chunk))) if value)
-        return found
+            return queries.values_of(conn, etype, ids, column)
 
     def log_mark(self) -> int:
         """A mark in the change log: ``changed_since(mark)`` names what was written after it."""
         with self.connect() as conn:
-            return int(conn.execute(select(func.coalesce(func.max(text("rowid")), 0))
-                                    .select_from(ChangeRow)).scalar_one())
+            return queries.log_mark(conn)
 
     def changed_since(self, mark: int) -> rec.Changed:
         """Every record written after ``mark``, by any path (unit of work, merge, exchange)."""
-        table = ChangeRow.__table__
-        entities: dict[str, set[str]] = {}
-        count = 0
         with self.connect() as conn:
-            for etype, eid in conn.execute(
-                    select(table.c.entity_type, table.c.entity_id)
-                    .where(text("rowid > :mark").bindparams(mark=mark))):
-                entities.setdefault(etype, set()).add(eid)
-                count += 1
-        return rec.Changed({t: frozenset(ids) for t, ids in entities.items()}, count)
-
-    def _pairs(self, q: Any, study_column: Any, study_ids: Iterable[str] | None) -> set[Any]:
-        with self.connect() as conn:
-            if study_ids is None:
-                return {tuple(r) for r in conn.execute(q)}
-            found: set[Any] = set()
-            for chunk in iter_chunks(sorted(set(study_ids)), 500):
-                found.update(tuple(r) for r in conn.execute(q.where(study_column.in_(chunk))))
-            return found
+            return queries.changed_since(conn, mark)
 
     def get_blob(self, sha256: str | None) -> bytes | None:
         if not sha256:
@@ -474,53 +351,19 @@ class ProjectStore:
 
     def changes_for(self, etype: str, entity_id: str) -> list[Change]:
         with self.connect() as conn:
-            rows = conn.execute(
-                select(ChangeRow.__table__).where(
-                    ChangeRow.entity_type == etype, ChangeRow.entity_id == entity_id)
-            )
-            return [row_to_change(r) for r in rows]
+            return queries.changes_for(conn, etype, entity_id)
 
     def change(self, change_id: str) -> Change | None:
         with self.connect() as conn:
-            row = conn.execute(
-                select(ChangeRow.__table__).where(ChangeRow.change_id == change_id)).first()
-            return row_to_change(row) if row else None
+            return queries.change(conn, change_id)
 
     def conflicts(self) -> list[rec.Conflict]:
         with self.connect() as conn:
-            rows = conn.execute(
-                select(ConflictRow.__table__).order_by(
-                    ConflictRow.entity_type, ConflictRow.entity_id, ConflictRow.field)
-            ).all()
-            names = {r.id: r.name for r in (rec.Coder.from_mapping(d) for d in
-                                              self._select_rows(conn, "coder", True, {}))}
-            out = []
-            for row in rows:
-                head_ids = json.loads(row.heads)
-                anc_ids = json.loads(row.ancestors)
-                wanted = head_ids + anc_ids
-                changes = {
-                    c.change_id: row_to_change(c)
-                    for c in conn.execute(
-                        select(ChangeRow.__table__).where(ChangeRow.change_id.in_(wanted)))
-                }
-                heads = [changes[h] for h in head_ids if h in changes]
-                values = tuple(
-                    rec.ConflictValue(h.value, h.coder_id, names.get(h.coder_id or ""), h.wall,
-                                      h.change_id)
-                    for h in heads
-                )
-                shown = max(heads, key=lambda c: c.order_key).value if heads else None
-                if row.field == EXISTS:
-                    shown = False
-                out.append(rec.Conflict(
-                    row.entity_type, row.entity_id, row.field, shown, values,
-                    tuple(changes[a].value for a in anc_ids if a in changes), row.kind))
-            return out
+            return queries.conflicts(conn)
 
     def conflict_count(self) -> int:
         with self.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(ConflictRow)).scalar_one())
+            return queries.conflict_count(conn)
 
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         """Pages whose text has every word of ``query`` (CJK words found inside longer runs)."""
@@ -562,73 +405,24 @@ class ProjectStore:
 
     def change_count(self) -> int:
         with self.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(ChangeRow)).scalar_one())
+            return queries.change_count(conn)
 
     def dump(self) -> dict[str, Any]:
         """Canonical visible state: stable order, no machine-local data (``iter_dump_json`` writes
         the same as text without holding it)."""
-        out: dict[str, Any] = {"project_id": self.project_id, "format_version": FORMAT_VERSION}
         with self.connect() as conn:
-            for etype in ENTITY_ORDER:
-                table = ROW_CLASSES[etype].__table__
-                rows = conn.execute(select(table).order_by(table.c.id)).mappings()
-                live, deleted = [], []
-                for r in rows:
-                    d = {k: r[k] for k in ("id", *ENTITIES[etype].field_names)}
-                    (deleted if r["deleted"] else live).append(d)
-                out[etype] = live
-                out[etype + "_deleted"] = [d["id"] for d in deleted]
-            out["conflicts"] = [
-                {"entity_type": c.entity_type, "entity_id": c.entity_id, "field": c.field,
-                 "kind": c.kind, "heads": json.loads(c.heads)}
-                for c in conn.execute(select(ConflictRow.__table__).order_by(
-                    ConflictRow.entity_type, ConflictRow.entity_id, ConflictRow.field))
-            ]
-            out["blobs"] = sorted(conn.execute(select(Blob.sha256)).scalars())
-        return out
+            return queries.dump(conn, self._dump_header())
 
     def dump_json(self) -> str:
         return "".join(self.iter_dump_json())
 
     def iter_dump_json(self) -> Iterator[str]:
-        """``dump()`` as canonical JSON text, piece by piece: the same text as
-        ``json.dumps(dump(), sort_keys=True, ensure_ascii=False, indent=1)`` plus a newline, but
-        one record at a time, so that a large project is never held in memory whole."""
-        def one(value: Any, depth: int) -> str:
-            text = json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1)
-            return text.replace("\n", "\n" + " " * depth)
-
+        """``dump()`` as canonical JSON text, piece by piece, never held in memory whole."""
         with self.connect() as conn:
-            parts: dict[str, Any] = {"project_id": self.project_id,
-                                     "format_version": FORMAT_VERSION}
-            for etype in ENTITY_ORDER:
-                table = ROW_CLASSES[etype].__table__
-                names = ("id", *ENTITIES[etype].field_names)
-                parts[etype] = (lambda t=table, n=names: (
-                    {k: r[k] for k in n} for r in conn.execute(
-                        select(t).where(t.c.deleted.is_(False)).order_by(t.c.id)).mappings()))
-                parts[etype + "_deleted"] = (lambda t=table: conn.execute(
-                    select(t.c.id).where(t.c.deleted.is_(True)).order_by(t.c.id)).scalars())
-            parts["conflicts"] = lambda: (
-                {"entity_type": c.entity_type, "entity_id": c.entity_id, "field": c.field,
-                 "kind": c.kind, "heads": json.loads(c.heads)}
-                for c in conn.execute(select(ConflictRow.__table__).order_by(
-                    ConflictRow.entity_type, ConflictRow.entity_id, ConflictRow.field)))
-            parts["blobs"] = lambda: conn.execute(
-                select(Blob.sha256).order_by(Blob.sha256)).scalars()
-            yield "{"
-            for n, key in enumerate(sorted(parts)):
-                yield ("," if n else "") + "\n " + json.dumps(key, ensure_ascii=False) + ": "
-                value = parts[key]
-                if not callable(value):
-                    yield one(value, 1)
-                    continue
-                empty = True
-                for item in value():
-                    yield ("[" if empty else ",") + "\n  " + one(item, 2)
-                    empty = False
-                yield "[]" if empty else "\n ]"
-            yield "\n}\n"
+            yield from queries.iter_dump_json(conn, self._dump_header())
+
+    def _dump_header(self) -> dict[str, Any]:
+        return {"project_id": self.project_id, "format_version": FORMAT_VERSION}
 
     def reset_clock_if_ahead(self) -> int | None:
         """Set this laptop's clock back when it runs far ahead of the real time (an earlier
