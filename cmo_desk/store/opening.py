@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, insert, text
+from sqlalchemy import Engine, create_engine, event, insert, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.pool import QueuePool
@@ -361,7 +361,7 @@ def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
     with engine.begin() as conn:
         run_migrations(conn)
         conn.execute(
-            Meta.__table__.update().where(Meta.key == "app_version").values(
+            update(Meta).where(Meta.key == "app_version").values(
                 value=__version__))
     engine.dispose()
 

@@ -14,13 +14,14 @@ The rooms never import this module.
 
 from __future__ import annotations
 
+import builtins
 import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.engine import Connection
@@ -30,6 +31,7 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.changelog import FUTURE_WARNING_MS, Change, HybridClock
 from cmo_desk.domain.errors import ReadOnlyError, StorageError
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.ids import CodeId, CoderId, EntityType, StudyId
 from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.store import crosschecks, locking, opening, projection, queries, search
@@ -45,7 +47,7 @@ from cmo_desk.store.opening import (
     make_engine,
     run_migrations,
 )
-from cmo_desk.store.projection import iter_chunks, reproject_many
+from cmo_desk.store.projection import iter_chunks, reproject_many, table_of
 from cmo_desk.store.search import SearchHit
 from cmo_desk.store.site import Site
 from cmo_desk.store.unit_of_work import ChangeHistory, UnitOfWork
@@ -194,7 +196,7 @@ class ProjectStore:
             self.unsettled = True
             return False
         # (busy, frames in the -wal, frames copied); -1 when the file is not in WAL mode
-        self.unsettled = bool(row) and (row[0] != 0 or row[1] != row[2])
+        self.unsettled = row is not None and (row[0] != 0 or row[1] != row[2])
         return not self.unsettled
 
     def start_backup(self, work: Callable[[], str | None]) -> None:
@@ -259,49 +261,143 @@ class ProjectStore:
     def connect(self) -> Connection:
         return self.engine.connect()
 
+    # Each kind of record is read as its class in domain.records (links as plain dicts).
+    @overload
+    def list(self, etype: Literal["project"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.Project]: ...
+    @overload
+    def list(self, etype: Literal["coder"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.Coder]: ...
+    @overload
+    def list(self, etype: Literal["study"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.Study]: ...
+    @overload
+    def list(self, etype: Literal["document"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.Document]: ...
+    @overload
+    def list(self, etype: Literal["excerpt"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.Excerpt]: ...
+    @overload
+    def list(self, etype: Literal["code"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.Code]: ...
+    @overload
+    def list(self, etype: Literal["cmoc"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.Cmoc]: ...
+    @overload
+    def list(self, etype: Literal["consensus"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.Consensus]: ...
+    @overload
+    def list(self, etype: Literal["theory"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.Theory]: ...
+    @overload
+    def list(self, etype: Literal["form_value"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.FormValue]: ...
+    @overload
+    def list(self, etype: Literal["assignment"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.Assignment]: ...
+    @overload
+    def list(self, etype: Literal["review_cmoc"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.ReviewCmoc]: ...
+    @overload
+    def list(self, etype: Literal["review_link"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.ReviewLink]: ...
+    @overload
+    def list(self, etype: Literal["theory_version"], *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[rec.TheoryVersion]: ...
+    @overload
+    def list(self, etype: EntityType, *, include_deleted: bool = ...,
+             columns: Iterable[str] | None = ..., **filters: Any) -> builtins.list[Any]: ...
+
     def list(
-        self, etype: str, *, include_deleted: bool = False, columns: Iterable[str] | None = None,
-        **filters: Any,
-    ) -> list[Any]:
+        self, etype: EntityType, *, include_deleted: bool = False,
+        columns: Iterable[str] | None = None, **filters: Any,
+    ) -> builtins.list[Any]:
         """Records of a type (live ones unless ``include_deleted``), filtered by field equality."""
         with self.connect() as conn:
             return queries.records(conn, etype, include_deleted, filters, columns)
 
-    def get(self, etype: str, entity_id: str, include_deleted: bool = False) -> Any:
+    @overload
+    def get(self, etype: Literal["project"], entity_id: str,
+            include_deleted: bool = ...) -> rec.Project | None: ...
+    @overload
+    def get(self, etype: Literal["coder"], entity_id: str,
+            include_deleted: bool = ...) -> rec.Coder | None: ...
+    @overload
+    def get(self, etype: Literal["study"], entity_id: str,
+            include_deleted: bool = ...) -> rec.Study | None: ...
+    @overload
+    def get(self, etype: Literal["document"], entity_id: str,
+            include_deleted: bool = ...) -> rec.Document | None: ...
+    @overload
+    def get(self, etype: Literal["excerpt"], entity_id: str,
+            include_deleted: bool = ...) -> rec.Excerpt | None: ...
+    @overload
+    def get(self, etype: Literal["code"], entity_id: str,
+            include_deleted: bool = ...) -> rec.Code | None: ...
+    @overload
+    def get(self, etype: Literal["cmoc"], entity_id: str,
+            include_deleted: bool = ...) -> rec.Cmoc | None: ...
+    @overload
+    def get(self, etype: Literal["consensus"], entity_id: str,
+            include_deleted: bool = ...) -> rec.Consensus | None: ...
+    @overload
+    def get(self, etype: Literal["theory"], entity_id: str,
+            include_deleted: bool = ...) -> rec.Theory | None: ...
+    @overload
+    def get(self, etype: Literal["form_value"], entity_id: str,
+            include_deleted: bool = ...) -> rec.FormValue | None: ...
+    @overload
+    def get(self, etype: Literal["assignment"], entity_id: str,
+            include_deleted: bool = ...) -> rec.Assignment | None: ...
+    @overload
+    def get(self, etype: Literal["review_cmoc"], entity_id: str,
+            include_deleted: bool = ...) -> rec.ReviewCmoc | None: ...
+    @overload
+    def get(self, etype: Literal["review_link"], entity_id: str,
+            include_deleted: bool = ...) -> rec.ReviewLink | None: ...
+    @overload
+    def get(self, etype: Literal["theory_version"], entity_id: str,
+            include_deleted: bool = ...) -> rec.TheoryVersion | None: ...
+    @overload
+    def get(self, etype: EntityType, entity_id: str, include_deleted: bool = ...) -> Any: ...
+
+    def get(self, etype: EntityType, entity_id: str, include_deleted: bool = False) -> Any:
         found = self.list(etype, include_deleted=include_deleted, id=entity_id)
         return found[0] if found else None
 
-    def links(self, link_type: str, **filters: Any) -> list[dict[str, Any]]:
+    def links(self, link_type: EntityType, **filters: Any) -> builtins.list[dict[str, Any]]:
         with self.connect() as conn:
             return queries.select_rows(conn, link_type, False, filters)
 
     def project(self) -> rec.Project:
         return self.get("project", self.project_id) or rec.Project(id=self.project_id)
 
-    def count(self, etype: str, **filters: Any) -> int:
+    def count(self, etype: EntityType, **filters: Any) -> int:
         with self.connect() as conn:
             return queries.count(conn, etype, filters)
 
     # -- aggregates: what a screen shows, counted in SQL instead of from every record ------
 
-    def coding_progress(self, study_ids: Iterable[str] | None = None) -> set[tuple[str, str]]:
+    def coding_progress(
+        self, study_ids: Iterable[StudyId] | None = None,
+    ) -> set[tuple[StudyId, CoderId]]:
         """(study id, coder id) for each coder with a live excerpt in a study (of ``study_ids``
         when given)."""
         with self.connect() as conn:
             return queries.coding_progress(conn, study_ids)
 
-    def studies_with_text(self, study_ids: Iterable[str] | None = None) -> set[str]:
+    def studies_with_text(self, study_ids: Iterable[StudyId] | None = None) -> set[StudyId]:
         """Ids of studies (of ``study_ids`` when given) with a live document."""
         with self.connect() as conn:
             return queries.studies_with_text(conn, study_ids)
 
-    def excerpts_per_code(self, owner_id: str | None = None) -> dict[str, int]:
+    def excerpts_per_code(self, owner_id: CoderId | None = None) -> dict[CodeId, int]:
         """Live excerpts each code marks, counted in SQL; only ``owner_id``'s excerpts when given
         (a coder working blind must not learn from the counts how others coded)."""
         with self.connect() as conn:
             return queries.excerpts_per_code(conn, owner_id)
 
-    def values_of(self, etype: str, ids: Iterable[str], column: str = "study_id") -> set[str]:
+    def values_of(self, etype: EntityType, ids: Iterable[str], column: str = "study_id") -> set[str]:
         """One column of the records of a type with these ids, deleted records included (a
         deleted excerpt still changes its study's row): e.g. the studies they belong to."""
         with self.connect() as conn:
@@ -326,7 +422,7 @@ class ProjectStore:
     def snapshot(self, *, document_text: bool = True) -> ProjectSnapshot:
         """Every live record. ``document_text=False`` leaves the documents' full texts out (their
         page boundaries stay): what tables need, at a fraction of the memory."""
-        def live(etype: str) -> tuple[Any, ...]:
+        def live(etype: EntityType) -> tuple[Any, ...]:
             return tuple(self.list(etype))
 
         if document_text:
@@ -349,7 +445,7 @@ class ProjectStore:
             get_blob=self.get_blob,
         )
 
-    def changes_for(self, etype: str, entity_id: str) -> list[Change]:
+    def changes_for(self, etype: EntityType, entity_id: str) -> builtins.list[Change]:
         with self.connect() as conn:
             return queries.changes_for(conn, etype, entity_id)
 
@@ -357,7 +453,7 @@ class ProjectStore:
         with self.connect() as conn:
             return queries.change(conn, change_id)
 
-    def conflicts(self) -> list[rec.Conflict]:
+    def conflicts(self) -> builtins.list[rec.Conflict]:
         with self.connect() as conn:
             return queries.conflicts(conn)
 
@@ -365,7 +461,7 @@ class ProjectStore:
         with self.connect() as conn:
             return queries.conflict_count(conn)
 
-    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+    def search(self, query: str, limit: int = 50) -> builtins.list[SearchHit]:
         """Pages whose text has every word of ``query`` (CJK words found inside longer runs)."""
         with self.connect() as conn:
             return search.search(conn, query, limit)
@@ -443,8 +539,8 @@ class ProjectStore:
         """Throw the visible tables away and project them again from the log."""
         with self.engine.begin() as conn:
             for etype in ENTITY_ORDER:
-                conn.execute(delete(ROW_CLASSES[etype].__table__))
-            conn.execute(delete(ConflictRow.__table__))
+                conn.execute(delete(table_of(ROW_CLASSES[etype])))
+            conn.execute(delete(table_of(ConflictRow)))
             projection.clear_search(conn)
             entities = conn.execute(
                 select(ChangeRow.entity_type, ChangeRow.entity_id).distinct()).all()
@@ -452,7 +548,7 @@ class ProjectStore:
             crosschecks.refresh(conn)
             return len(entities)
 
-    def integrity_check(self) -> list[str]:
+    def integrity_check(self) -> builtins.list[str]:
         with self.connect() as conn:
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
         return [] if rows == ["ok"] else rows

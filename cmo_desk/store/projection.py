@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, text
+from sqlalchemy import Table, delete, insert, text
 from sqlalchemy.engine import Connection
 
 from cmo_desk.domain.changelog import Change, EntityState, project_entity
 from cmo_desk.domain.textsearch import index_text
-from cmo_desk.store.models import ConflictRow, ROW_CLASSES
+from cmo_desk.store.models import ROW_CLASSES, Base, ConflictRow
+
+
+def table_of(row_class: type[Base]) -> Table:
+    """The table a row class is mapped to (typed as a table, which inserts and deletes need)."""
+    return cast(Table, row_class.__table__)
 
 
 def iter_chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -65,11 +70,11 @@ def write_projections(
     row_cls = ROW_CLASSES.get(etype)
     if row_cls is None or not states:
         return  # an entity type from a newer version: kept in the log only
-    table = row_cls.__table__
+    table = table_of(row_cls)
     ids = list(states)
     for chunk in iter_chunks(ids, 500):
         conn.execute(delete(table).where(table.c.id.in_(chunk)))
-        conn.execute(delete(ConflictRow.__table__).where(
+        conn.execute(delete(table_of(ConflictRow)).where(
             ConflictRow.entity_type == etype, ConflictRow.entity_id.in_(chunk)))
     rows = [{"id": eid, "deleted": not st.exists, **st.values}
             for eid, st in states.items() if st is not None]
@@ -83,7 +88,7 @@ def write_projections(
         for fc in st.conflicts
     ]
     if conflicts:
-        conn.execute(insert(ConflictRow.__table__), conflicts)
+        conn.execute(insert(table_of(ConflictRow)), conflicts)
     if etype == "document":
         for eid, st in states.items():
             if st is not None:

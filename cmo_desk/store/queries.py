@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.changelog import Change
+from cmo_desk.domain.ids import CodeId, CoderId, StudyId
 from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER, EXISTS
 from cmo_desk.store import crosschecks
 from cmo_desk.store.logformat import row_to_change
@@ -85,7 +86,7 @@ def fold_links(conn: Connection, etype: str, rows: list[dict[str, Any]]) -> None
             chunk = ids[chunk_start:chunk_start + 500]
             q = select(table).where(table.c[own].in_(chunk), table.c.deleted.is_(False))
             for row in conn.execute(q).mappings():
-                item = (row[other], row["relation"]) if attr == "theories" else row[other]
+                item: Any = (row[other], row["relation"]) if attr == "theories" else row[other]
                 if other == "code_id":
                     item = targets.get(item, item)
                 found.setdefault(row[own], []).append(item)
@@ -148,7 +149,8 @@ def _pairs(conn: Connection, q: Any, study_column: Any,
     return found
 
 
-def coding_progress(conn: Connection, study_ids: Iterable[str] | None) -> set[tuple[str, str]]:
+def coding_progress(conn: Connection,
+                    study_ids: Iterable[StudyId] | None) -> set[tuple[StudyId, CoderId]]:
     """(study id, coder id) for each coder with a live excerpt in a study (of ``study_ids``
     when given)."""
     table = ROW_CLASSES["excerpt"].__table__
@@ -158,7 +160,7 @@ def coding_progress(conn: Connection, study_ids: Iterable[str] | None) -> set[tu
     return _pairs(conn, q, table.c.study_id, study_ids)
 
 
-def studies_with_text(conn: Connection, study_ids: Iterable[str] | None) -> set[str]:
+def studies_with_text(conn: Connection, study_ids: Iterable[StudyId] | None) -> set[StudyId]:
     """Ids of studies (of ``study_ids`` when given) with a live document."""
     table = ROW_CLASSES["document"].__table__
     q = select(table.c.study_id).distinct().where(
@@ -166,7 +168,7 @@ def studies_with_text(conn: Connection, study_ids: Iterable[str] | None) -> set[
     return {row[0] for row in _pairs(conn, q, table.c.study_id, study_ids)}
 
 
-def excerpts_per_code(conn: Connection, owner_id: str | None) -> dict[str, int]:
+def excerpts_per_code(conn: Connection, owner_id: CoderId | None) -> dict[CodeId, int]:
     """Live excerpts each code marks, counted in SQL; only ``owner_id``'s excerpts when given
     (a coder working blind must not learn from the counts how others coded)."""
     links = ROW_CLASSES["excerpt_code"].__table__
@@ -279,7 +281,8 @@ def dump(conn: Connection, header: dict[str, Any]) -> dict[str, Any]:
     for etype in ENTITY_ORDER:
         table = ROW_CLASSES[etype].__table__
         rows = conn.execute(select(table).order_by(table.c.id)).mappings()
-        live, deleted = [], []
+        live: list[dict[str, Any]] = []
+        deleted: list[dict[str, Any]] = []
         for r in rows:
             d = {k: r[k] for k in ("id", *ENTITIES[etype].field_names)}
             (deleted if r["deleted"] else live).append(d)

@@ -26,12 +26,12 @@ from cmo_desk.domain.changelog import (
 )
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.domain.ids import link_id, new_id
+from cmo_desk.domain.ids import EntityType, link_id, new_id
 from cmo_desk.domain.schema import ENTITIES, EXISTS
 from cmo_desk.store import crosschecks
 from cmo_desk.store.logformat import change_to_row, row_to_change
 from cmo_desk.store.models import Blob, ChangeRow
-from cmo_desk.store.projection import write_projections
+from cmo_desk.store.projection import table_of, write_projections
 from cmo_desk.store.site import Site
 
 
@@ -129,7 +129,7 @@ class UnitOfWork:
         so a unit of work of any size holds at most FLUSH_EVERY changes in memory."""
         conn = self.conn
         if self._pending:
-            conn.execute(insert(ChangeRow.__table__), self._pending)
+            conn.execute(insert(table_of(ChangeRow)), self._pending)
             self._pending = []
         for etype, ids in self._dirty.items():
             write_projections(conn, etype, {
@@ -140,16 +140,16 @@ class UnitOfWork:
             self._touched.setdefault(etype, set()).update(ids)
         self._dirty = {}
 
-    def _changes(self, etype: str, eid: str) -> list[Change]:
+    def _changes(self, etype: EntityType, eid: str) -> list[Change]:
         key = (etype, eid)
         if key not in self._cache:
             self._cache[key] = self.store.history.read(self.conn, etype, eid)
         return self._cache[key]
 
-    def _heads(self, etype: str, eid: str, field_name: str) -> list[Change]:
+    def _heads(self, etype: EntityType, eid: str, field_name: str) -> list[Change]:
         return heads_of(c for c in self._changes(etype, eid) if c.field == field_name)
 
-    def _append(self, etype: str, eid: str, field_name: str, value: Any,
+    def _append(self, etype: EntityType, eid: str, field_name: str, value: Any,
                 parents: Iterable[str], seen: Iterable[str] = ()) -> Change:
         wall, counter = self.store.clock.tick()
         change = make_change(etype, eid, field_name, value, wall, counter,
@@ -162,10 +162,10 @@ class UnitOfWork:
             self._flush()
         return change
 
-    def _state(self, etype: str, eid: str) -> EntityState | None:
+    def _state(self, etype: EntityType, eid: str) -> EntityState | None:
         return project_entity(etype, eid, self._changes(etype, eid))
 
-    def _check_values(self, etype: str, values: dict[str, Any]) -> None:
+    def _check_values(self, etype: EntityType, values: dict[str, Any]) -> None:
         spec = ENTITIES.get(etype)
         if spec is None:
             raise ValidationError(f"Unknown record type {etype!r}.")
@@ -175,7 +175,7 @@ class UnitOfWork:
 
     # -- the write API --
 
-    def create(self, etype: str, values: dict[str, Any] | None = None, id: str | None = None) -> str:
+    def create(self, etype: EntityType, values: dict[str, Any] | None = None, id: str | None = None) -> str:
         values = values or {}
         self._check_values(etype, values)
         if id is None:
@@ -194,7 +194,7 @@ class UnitOfWork:
             self._write_field(etype, eid, key, value, force=state is None)
         return eid
 
-    def _write_field(self, etype: str, eid: str, key: str, value: Any, force: bool = False) -> bool:
+    def _write_field(self, etype: EntityType, eid: str, key: str, value: Any, force: bool = False) -> bool:
         spec = ENTITIES[etype].field(key)
         heads = self._heads(etype, eid, key)
         if spec.immutable and heads:
@@ -206,7 +206,7 @@ class UnitOfWork:
         self._append(etype, eid, key, value, [h.change_id for h in heads])
         return True
 
-    def update(self, etype: str, eid: str, values: dict[str, Any]) -> bool:
+    def update(self, etype: EntityType, eid: str, values: dict[str, Any]) -> bool:
         """Write fields of a live record. Returns whether anything changed."""
         self._check_values(etype, values)
         state = self._state(etype, eid)
@@ -220,7 +220,7 @@ class UnitOfWork:
             changed |= self._write_field(etype, eid, key, value)
         return changed
 
-    def delete(self, etype: str, eid: str) -> bool:
+    def delete(self, etype: EntityType, eid: str) -> bool:
         state = self._state(etype, eid)
         if state is None or not state.exists:
             return False
@@ -229,7 +229,7 @@ class UnitOfWork:
                      [h.change_id for h in state.heads.get(EXISTS, [])], seen)
         return True
 
-    def restore(self, etype: str, eid: str) -> bool:
+    def restore(self, etype: EntityType, eid: str) -> bool:
         state = self._state(etype, eid)
         if state is None or state.exists:
             return False
@@ -238,7 +238,7 @@ class UnitOfWork:
                      [h.change_id for h in state.heads.get(EXISTS, [])], seen)
         return True
 
-    def link(self, link_type: str, **values: Any) -> str:
+    def link(self, link_type: EntityType, **values: Any) -> str:
         """Create (or restore) a link row; its id is derived from what it links."""
         spec = ENTITIES[link_type]
         lid = link_id(link_type, *(str(values[k]) for k in spec.key))
@@ -253,7 +253,7 @@ class UnitOfWork:
                 self.update(link_type, lid, extra)
         return lid
 
-    def unlink(self, link_type: str, **keys: Any) -> bool:
+    def unlink(self, link_type: EntityType, **keys: Any) -> bool:
         spec = ENTITIES[link_type]
         lid = link_id(link_type, *(str(keys[k]) for k in spec.key))
         done = self.delete(link_type, lid)
@@ -266,7 +266,7 @@ class UnitOfWork:
                         link_type, *(str(other[k]) for k in spec.key)))
         return done
 
-    def resolve(self, etype: str, eid: str, field_name: str, value: Any) -> None:
+    def resolve(self, etype: EntityType, eid: str, field_name: str, value: Any) -> None:
         """Write one value that supersedes every concurrent value of a field."""
         state = self._state(etype, eid)
         if state is None:
@@ -284,10 +284,10 @@ class UnitOfWork:
         sha = hashlib.sha256(data).hexdigest()
         exists = self.conn.execute(select(Blob.sha256).where(Blob.sha256 == sha)).scalar()
         if not exists:
-            self.conn.execute(insert(Blob.__table__).values(sha256=sha, size=len(data), data=data))
+            self.conn.execute(insert(table_of(Blob)).values(sha256=sha, size=len(data), data=data))
         return sha
 
-    def current(self, etype: str, eid: str) -> dict[str, Any] | None:
+    def current(self, etype: EntityType, eid: str) -> dict[str, Any] | None:
         """The record's values as this unit of work sees them (including its own writes)."""
         state = self._state(etype, eid)
         return None if state is None else {"id": eid, "deleted": not state.exists, **state.values}

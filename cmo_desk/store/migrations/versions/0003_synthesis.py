@@ -6,6 +6,8 @@ Revises: 0002
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,7 +19,7 @@ depends_on = None
 _TYPES = ("review_cmoc", "review_link", "theory_version")
 
 
-def _base(name: str, *columns: sa.Column) -> None:
+def _base(name: str, *columns: sa.Column[Any]) -> None:
     op.create_table(
         name,
         sa.Column("id", sa.String(length=36), nullable=False),
