@@ -144,10 +144,13 @@ def inspect_file(path: Path) -> dict[str, str]:
         if not header:
             raise DamagedProjectError(tr(
                 "{path} is empty: it is not a CMO Desk project. Restore a backup with "
-                "'cmo-desk backups'.").format(path=path))
+                "'cmo-desk backups'.").format(path=path), problem=tr(
+                "{path} is empty: it is not a CMO Desk project.").format(path=path))
         raise DamagedProjectError(tr(
             "{path} is not a CMO Desk project (it is not an SQLite file). "
-            "Choose a .cmo file, or restore a backup with 'cmo-desk backups'.").format(path=path))
+            "Choose a .cmo file, or restore a backup with 'cmo-desk backups'.").format(path=path),
+            problem=tr("{path} is not a CMO Desk project (it is not an SQLite file).").format(
+                path=path))
     try:
         con = connect_read_only(path)
         try:
@@ -165,7 +168,8 @@ def inspect_file(path: Path) -> dict[str, str]:
             ).format(path=path)) from None
         raise DamagedProjectError(tr(
             "{path} is damaged ({detail}). Restore the latest good backup with "
-            "'cmo-desk backups'.").format(path=path, detail=err)) from None
+            "'cmo-desk backups'.").format(path=path, detail=err), problem=tr(
+            "{path} is damaged ({detail}).").format(path=path, detail=err)) from None
     if "project_id" not in rows:
         raise DamagedProjectError(tr(
             "{path} is not a CMO Desk project (no project id).").format(path=path))
@@ -193,11 +197,11 @@ def check_compatible(meta: dict[str, str], path: Path) -> None:
                                version=__version__))
 
 
-def damaged_with_backup_hint(path: Path, message: str) -> DamagedProjectError:
-    """A DamagedProjectError naming the latest good backup (also as ``err.latest_backup``)."""
+def damaged_with_backup_hint(path: Path, problem: str) -> DamagedProjectError:
+    """A DamagedProjectError saying ``problem`` (what is wrong, without advice) and naming the
+    latest good backup (also as ``err.latest_backup``)."""
     good = backups.latest_good(path)
-    # the generic advice in inspect_file's messages is replaced by the precise one
-    message = message.rstrip().split(" Restore")[0].split(" Choose a .cmo")[0]
+    message = problem.rstrip()
     if good is not None:
         message += " " + tr(
             "The file was left as it is. The latest good backup is {backup} (saved {when}); "
@@ -207,9 +211,7 @@ def damaged_with_backup_hint(path: Path, message: str) -> DamagedProjectError:
                             "with: cmo-desk salvage \"{project}\"").format(project=path)
     else:
         message += " " + tr("The file was left as it is, and no backup of it was found.")
-    err = DamagedProjectError(message)
-    err.latest_backup = good.path if good else None  # type: ignore[attr-defined]
-    return err
+    return DamagedProjectError(message, problem=problem, latest_backup=good.path if good else None)
 
 
 class BackupOnOpen(threading.Thread):
@@ -391,7 +393,7 @@ def open_file(
     try:
         meta = inspect_file(path)
     except DamagedProjectError as err:
-        raise damaged_with_backup_hint(path, str(err)) from None
+        raise damaged_with_backup_hint(path, err.problem) from None
     check_compatible(meta, path)
     lock: locking.Lock | None = None
     locked_by: locking.LockedBy | None = None
