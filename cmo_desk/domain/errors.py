@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class CmoDeskError(Exception):
     """A problem the user can act on. The CLI prints ``str(err)`` as one line and exits 2."""
@@ -18,7 +20,17 @@ class NewerProjectError(ProjectError):
 
 
 class DamagedProjectError(ProjectError):
-    """The file failed an integrity check or is not a CMO Desk project."""
+    """The file failed an integrity check or is not a CMO Desk project.
+
+    ``problem`` says what is wrong without the advice on what to do, for a caller that knows
+    better advice (the latest good backup, ``latest_backup``, when one was looked for).
+    """
+
+    def __init__(self, message: str, *, problem: str | None = None,
+                 latest_backup: Path | None = None) -> None:
+        super().__init__(message)
+        self.problem = message if problem is None else problem
+        self.latest_backup = latest_backup
 
 
 class WrongProjectError(ProjectError):

@@ -591,13 +591,8 @@ def full_check(project: str | os.PathLike[str], projection: bool = True) -> list
     Runs SQLite's integrity and foreign-key checks, then (unless ``projection`` is False) rebuilds
     the visible tables from the change log in a temporary copy and compares the two.
     """
-    from cmo_desk.store.project_store import (
-        HEAD_REVISION,
-        ProjectStore,
-        _make_engine,
-        _run_migrations,
-        inspect_file,
-    )
+    from cmo_desk.store.opening import HEAD_REVISION, inspect_file, make_engine, run_migrations
+    from cmo_desk.store.project_store import ProjectStore
     from cmo_desk.store.site import Site
 
     project = Path(project)
@@ -627,11 +622,11 @@ def full_check(project: str | os.PathLike[str], projection: bool = True) -> list
             copy_database(project, copy)
             if meta.get("revision") != HEAD_REVISION:
                 # An older project is read as this version would read it: upgrade the copy first.
-                engine = _make_engine(copy)
+                engine = make_engine(copy)
                 with engine.begin() as conn:
-                    _run_migrations(conn)
+                    run_migrations(conn)
                 engine.dispose()
-            store = ProjectStore(copy, _make_engine(copy), Site(site_id="check"), read_only=False)
+            store = ProjectStore(copy, make_engine(copy), Site(site_id="check"), read_only=False)
             try:
                 before = store.dump()
                 store.rebuild()

@@ -156,7 +156,7 @@ def code_cycles(parent_of: dict[str, str | None]) -> list[list[str]]:
 
 
 def _parent_cycles(conn: Connection) -> list[dict[str, str]]:
-    parent_of = dict(conn.exec_driver_sql(
+    parent_of: dict[str, str | None] = dict(conn.exec_driver_sql(
         "SELECT id, parent_id FROM code WHERE deleted = 0").all())
     out = []
     for cycle in code_cycles(parent_of):

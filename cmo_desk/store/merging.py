@@ -27,15 +27,9 @@ from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProje
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store import crosschecks
 from cmo_desk.store.files import read_uri, wal_pending
-from cmo_desk.store.project_store import (
-    FORMAT_VERSION,
-    MergeStats,
-    ProjectStore,
-    check_compatible,
-    inspect_file,
-    iter_chunks,
-    reproject_many,
-)
+from cmo_desk.store.opening import FORMAT_VERSION, check_compatible, inspect_file
+from cmo_desk.store.project_store import MergeStats, ProjectStore
+from cmo_desk.store.projection import iter_chunks, reproject_many
 
 #: Page cache during a merge, in KiB as SQLite takes it (negative): 192 MiB, freed afterwards.
 MERGE_CACHE_KIB = -196608
@@ -135,7 +129,7 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
         # The merge commits with the store's synchronous=FULL: once it says "done", a power
         # cut cannot undo it.
         # The log's indexes take random-key inserts: a bigger page cache for the merge only.
-        cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
+        cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
         conn.exec_driver_sql(f"PRAGMA cache_size={MERGE_CACHE_KIB}")
         conn.commit()
         try:
@@ -151,7 +145,7 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                 f"CREATE TEMP TABLE incoming AS SELECT {_COLUMNS} FROM other.changes o "
                 "WHERE NOT EXISTS (SELECT 1 FROM main.changes m WHERE m.change_id = o.change_id)")
             rejected = _drop_unsound(conn)
-            new_changes = int(conn.exec_driver_sql("SELECT count(*) FROM incoming").scalar())
+            new_changes = int(conn.exec_driver_sql("SELECT count(*) FROM incoming").scalar_one())
             arrived: dict[tuple[str | None, str], int] = {}
             for coder, etype, n in conn.exec_driver_sql(
                 "SELECT coder_id, entity_type, count(DISTINCT entity_id) FROM incoming "
@@ -190,7 +184,7 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
             conn.exec_driver_sql(
                 "CREATE TEMP TABLE touched AS SELECT DISTINCT entity_type, entity_id "
                 "FROM temp.incoming ORDER BY entity_type, entity_id")
-            touched = int(conn.exec_driver_sql("SELECT count(*) FROM temp.touched").scalar())
+            touched = int(conn.exec_driver_sql("SELECT count(*) FROM temp.touched").scalar_one())
             stats = MergeStats(new_changes, new_blobs, arrived, touched, before, before,
                                far_future, dry_run, rejected, rejected_blobs, coder_names,
                                future_site)
@@ -263,7 +257,7 @@ def _drop_unsound(conn: Connection) -> int:
             bad.append(row[0])
     if not bad:
         return 0
-    before = int(conn.exec_driver_sql("SELECT count(*) FROM temp.incoming").scalar())
+    before = int(conn.exec_driver_sql("SELECT count(*) FROM temp.incoming").scalar_one())
     conn.exec_driver_sql("DROP TABLE IF EXISTS temp.held_back")
     conn.exec_driver_sql("CREATE TEMP TABLE held_back (entity_type, entity_id)")
     for chunk in iter_chunks(bad, 500):
@@ -278,7 +272,7 @@ def _drop_unsound(conn: Connection) -> int:
         "WHERE h.entity_type IS temp.incoming.entity_type "
         "AND h.entity_id IS temp.incoming.entity_id)")
     conn.exec_driver_sql("DROP TABLE IF EXISTS temp.held_back")
-    after = int(conn.exec_driver_sql("SELECT count(*) FROM temp.incoming").scalar())
+    after = int(conn.exec_driver_sql("SELECT count(*) FROM temp.incoming").scalar_one())
     return len(bad) + before - after
 
 

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cmo_desk.domain.changelog import change_id_for
 from cmo_desk.store.files import connect_read_only, new_log_file
@@ -39,10 +40,10 @@ class SalvagedLog:
 
 
 def _read_rows(con: sqlite3.Connection, table: str,
-               columns: str) -> tuple[list[tuple], int, bool]:
+               columns: str) -> tuple[list[tuple[Any, ...]], int, bool]:
     """Readable rows, the number of rows that could not be read, and whether the table could
     not be read at all."""
-    rows: list[tuple] = []
+    rows: list[tuple[Any, ...]] = []
     bad = 0
     try:
         top = con.execute(f'SELECT max(rowid) FROM "{table}"').fetchone()[0]
@@ -88,8 +89,8 @@ def read_log(damaged: Path, dest: Path, schema_from: Path) -> SalvagedLog:
         con = connect_read_only(damaged)
     except (sqlite3.DatabaseError, Exception):  # noqa: BLE001 - unreadable header: nothing to read
         con = None
-    changes: list[tuple] = []
-    blobs: list[tuple] = []
+    changes: list[tuple[Any, ...]] = []
+    blobs: list[tuple[Any, ...]] = []
     bad = 0
     lost = True
     if con is not None:
@@ -119,12 +120,12 @@ def read_log(damaged: Path, dest: Path, schema_from: Path) -> SalvagedLog:
     return SalvagedLog(len(sound), len(whole), bad, dest, lost or not sound)
 
 
-def _intact(row: tuple) -> bool:
+def _intact(row: tuple[Any, ...]) -> bool:
     cid, etype, eid, fname, value, wall, counter, site, coder, parents, seen = row
     try:
-        return cid == change_id_for(etype, eid, fname, json.loads(value), int(wall), int(counter),
+        return bool(cid == change_id_for(etype, eid, fname, json.loads(value), int(wall), int(counter),
                                     site, coder, tuple(json.loads(parents)),
-                                    tuple(json.loads(seen)))
+                                    tuple(json.loads(seen))))
     except (TypeError, ValueError):
         return False
 
@@ -135,24 +136,19 @@ def merge_into_copy(source: Path, log: Path, dest: Path) -> tuple[int, int]:
     from cmo_desk.domain.atomic import replace_durably
     from cmo_desk.store.backups import copy_database
     from cmo_desk.store.merging import merge_file
-    from cmo_desk.store.project_store import (
-        HEAD_REVISION,
-        ProjectStore,
-        _make_engine,
-        _run_migrations,
-        inspect_file,
-    )
+    from cmo_desk.store.opening import HEAD_REVISION, inspect_file, make_engine, run_migrations
+    from cmo_desk.store.project_store import ProjectStore
     from cmo_desk.store.site import Site
 
     work = dest.with_name(dest.name + ".partial")
     try:
         copy_database(source, work)
         if inspect_file(work).get("revision") != HEAD_REVISION:
-            engine = _make_engine(work)
+            engine = make_engine(work)
             with engine.begin() as conn:
-                _run_migrations(conn)
+                run_migrations(conn)
             engine.dispose()
-        store = ProjectStore(work, _make_engine(work), Site(site_id="salvage"), read_only=False)
+        store = ProjectStore(work, make_engine(work), Site(site_id="salvage"), read_only=False)
         try:
             stats = merge_file(store, log)
         finally:

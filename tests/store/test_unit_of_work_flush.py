@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.ids import new_id
 from cmo_desk.services.session import Session
-from cmo_desk.store import project_store
+from cmo_desk.store import unit_of_work
 
 OPS = st.lists(st.tuples(st.sampled_from(["create", "edit", "delete", "restore", "link"]),
                          st.integers(0, 4), st.text("abc xyz", max_size=5)), max_size=40)
@@ -51,12 +51,12 @@ def _run(path: Path, ops: list[tuple[str, int, str]], ids: list[str]) -> tuple[s
 def test_flushing_as_it_goes_gives_what_one_write_at_the_end_gives(ops, tmp_path_factory) -> None:
     ids = [new_id() for _ in range(5)]
     whole = _run(tmp_path_factory.mktemp("whole") / "review.cmo", ops, ids)
-    saved = project_store.FLUSH_EVERY
-    project_store.FLUSH_EVERY = 2
+    saved = unit_of_work.FLUSH_EVERY
+    unit_of_work.FLUSH_EVERY = 2
     try:
         flushed = _run(tmp_path_factory.mktemp("flushed") / "review.cmo", ops, ids)
     finally:
-        project_store.FLUSH_EVERY = saved
+        unit_of_work.FLUSH_EVERY = saved
     # the same visible state and the same Changed (the clocks differ: compare without the log ids)
     assert whole[0] == flushed[0]
     assert whole[1] == flushed[1]
@@ -68,7 +68,7 @@ def test_flushing_as_it_goes_gives_what_one_write_at_the_end_gives(ops, tmp_path
 def test_a_failed_unit_of_work_leaves_nothing_even_after_flushing(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch
                                                                   ) -> None:
-    monkeypatch.setattr(project_store, "FLUSH_EVERY", 3)
+    monkeypatch.setattr(unit_of_work, "FLUSH_EVERY", 3)
     with Session.create(tmp_path / "p.cmo", coder="Ana") as s:
         before, changes = s.store.dump_json(), s.store.change_count()
         with pytest.raises(RuntimeError):

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, event
 from cmo_desk.domain.changelog import ADOPT_LIMIT_MS, HybridClock
 from cmo_desk.domain.ids import coder_id, link_id
 from cmo_desk.domain.schema import EXISTS
-from cmo_desk.store import project_store
+from cmo_desk.store import unit_of_work
 from cmo_desk.store.merging import merge_file
 from cmo_desk.store.project_store import ProjectStore, _make_engine
 from cmo_desk.store.site import Site
@@ -125,8 +125,8 @@ class MergeMachine(RuleBasedStateMachine):
         super().__init__()
         # record ids in the order they are made, so that replaying an example replays it exactly
         made = itertools.count(1)
-        self._real_new_id = project_store.new_id
-        project_store.new_id = lambda: str(uuid.UUID(int=(7 << 120) + next(made)))
+        self._real_new_id = unit_of_work.new_id
+        unit_of_work.new_id = lambda: str(uuid.UUID(int=(7 << 120) + next(made)))
         self.now = [START_MS] * REPLICAS
         self.paths: list[Path] = []
         self.stores: list[ProjectStore] = []
@@ -428,7 +428,7 @@ class MergeMachine(RuleBasedStateMachine):
                         assert (etype, eid, "edit_vs_delete") in conflicts
 
     def teardown(self) -> None:
-        project_store.new_id = self._real_new_id
+        unit_of_work.new_id = self._real_new_id
         try:
             if self.stores:
                 # gather everything into the first replica, then hand it to everyone else

@@ -6,6 +6,8 @@ Revises: 0002
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,7 +19,7 @@ depends_on = None
 _TYPES = ("review_cmoc", "review_link", "theory_version")
 
 
-def _base(name: str, *columns: sa.Column) -> None:
+def _base(name: str, *columns: sa.Column[Any]) -> None:
     op.create_table(
         name,
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -75,7 +77,7 @@ def upgrade() -> None:
 
     # An older version keeps log rows of record types it does not know (merged in from a newer
     # colleague's file): now that their tables exist, project them so nothing stays hidden.
-    from cmo_desk.store.project_store import reproject_many
+    from cmo_desk.store.projection import reproject_many
 
     conn = op.get_bind()
     marks = ",".join("?" * len(_TYPES))

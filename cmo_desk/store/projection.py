@@ -1,0 +1,125 @@
+"""The projection: the visible tables (one row per record, its unresolved conflicts, the search
+index of its pages) written from the change log.
+
+Every row here can be thrown away and written again from the log: a record's row is always its
+changes projected (``domain.changelog.project_entity``), never edited in place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, insert, text
+from sqlalchemy.engine import Connection
+
+from cmo_desk.domain.changelog import Change, EntityState, project_entity
+from cmo_desk.domain.textsearch import index_text
+from cmo_desk.store.models import ROW_CLASSES, Base, ConflictRow
+
+
+def table_of(row_class: type[Base]) -> Table:
+    """The table a row class is mapped to (typed as a table, which inserts and deletes need)."""
+    return cast(Table, row_class.__table__)
+
+
+def iter_chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    """``items`` in lists of at most ``size`` (SQLite limits the values one statement binds)."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def clear_search(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("DELETE FROM search_pages")
+
+
+def index_document(conn: Connection, state: EntityState) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    conn.execute(text("DELETE FROM search_pages WHERE document_id = :d"), {"d": state.entity_id})
+    body = state.values.get("text")
+    if not state.exists or not body:
+        return
+    starts = list(state.values.get("page_starts") or [0])
+    if not starts or starts[0] != 0:
+        starts = [0, *starts]
+    bounds = [*starts[1:], len(body)]
+    rows = [
+        {"d": state.entity_id, "s": state.values.get("study_id"), "p": i + 1,
+         "b": index_text(body[a:b])}
+        for i, (a, b) in enumerate(zip(starts, bounds))
+        if body[a:b].strip()
+    ]
+    if rows:
+        conn.execute(
+            text("INSERT INTO search_pages (document_id, study_id, page, body) "
+                 "VALUES (:d, :s, :p, :b)"), rows)
+
+
+def write_projection(conn: Connection, etype: str, eid: str, state: EntityState | None) -> None:
+    """Replace one record's row and conflicts with its state projected from the log."""
+    write_projections(conn, etype, {eid: state})
+
+
+def write_projections(
+    conn: Connection, etype: str, states: dict[str, EntityState | None]
+) -> None:
+    """Replace records' rows and conflicts with their states projected from the log, in bulk."""
+    row_cls = ROW_CLASSES.get(etype)
+    if row_cls is None or not states:
+        return  # an entity type from a newer version: kept in the log only
+    table = table_of(row_cls)
+    ids = list(states)
+    for chunk in iter_chunks(ids, 500):
+        conn.execute(delete(table).where(table.c.id.in_(chunk)))
+        conn.execute(delete(table_of(ConflictRow)).where(
+            ConflictRow.entity_type == etype, ConflictRow.entity_id.in_(chunk)))
+    rows = [{"id": eid, "deleted": not st.exists, **st.values}
+            for eid, st in states.items() if st is not None]
+    if rows:
+        conn.execute(insert(table), rows)
+    conflicts = [
+        {"entity_type": etype, "entity_id": eid, "field": fc.field, "kind": fc.kind,
+         "heads": json.dumps([h.change_id for h in fc.heads]),
+         "ancestors": json.dumps([a.change_id for a in fc.ancestors])}
+        for eid, st in states.items() if st is not None
+        for fc in st.conflicts
+    ]
+    if conflicts:
+        conn.execute(insert(table_of(ConflictRow)), conflicts)
+    if etype == "document":
+        for eid, st in states.items():
+            if st is not None:
+                index_document(conn, st)
+            elif conn.dialect.name == "sqlite":
+                conn.execute(text("DELETE FROM search_pages WHERE document_id = :d"), {"d": eid})
+
+
+def reproject_many(conn: Connection, entities: list[tuple[str, str]]) -> None:
+    """Re-project many records, reading their changes and writing their rows in batches."""
+    by_type: dict[str, list[str]] = {}
+    for t, i in entities:
+        by_type.setdefault(t, []).append(i)
+    for etype, all_ids in by_type.items():
+        row_cls = ROW_CLASSES.get(etype)
+        for start in range(0, len(all_ids), 400):
+            ids = all_ids[start:start + 400]
+            grouped: dict[str, list[Change]] = {i: [] for i in ids}
+            # Plain tuples and no JSON parsing of empty lists: merges read tens of thousands of
+            # rows, and row objects were most of their time.
+            marks = ",".join("?" * len(ids))
+            rows = conn.exec_driver_sql(
+                "SELECT change_id, entity_id, field, value, wall, counter, site_id, coder_id, "
+                f"parents, seen FROM changes WHERE entity_type = ? AND entity_id IN ({marks})",
+                (etype, *ids)).all()
+            loads = json.loads
+            for cid, eid, fname, value, wall, counter, site, coder, parents, seen in rows:
+                grouped[eid].append(Change(
+                    cid, etype, eid, fname, loads(value), wall, counter, site, coder,
+                    tuple(loads(parents)) if parents != "[]" else (),
+                    tuple(loads(seen)) if seen != "[]" else ()))
+            if row_cls is not None:
+                write_projections(conn, etype, {eid: project_entity(etype, eid, changes)
+                                                for eid, changes in grouped.items()})

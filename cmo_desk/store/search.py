@@ -1,0 +1,91 @@
+"""Full-text search over the pages of a project's documents, and the snippets shown for a hit.
+
+The index (an FTS5 table, filled by the projection) holds one row per page; a hit's snippet is cut
+from the document's own text, so what the user reads is what the file holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+
+from cmo_desk.domain.errors import ValidationError
+from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.textsearch import fts_query
+from cmo_desk.store.models import ROW_CLASSES
+
+#: The full-text index over document pages (CJK text is indexed one character per token); the
+#: same statement as in migration 0001, which a test compares.
+SEARCH_TABLE_DDL = (
+    "CREATE VIRTUAL TABLE search_pages USING fts5("
+    "document_id UNINDEXED, study_id UNINDEXED, page UNINDEXED, body, "
+    "tokenize = 'unicode61 remove_diacritics 2')")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    study_id: str
+    study_label: str
+    document_id: str
+    page: int
+    snippet: str
+
+
+def search(conn: Connection, query: str, limit: int = 50) -> list[SearchHit]:
+    """Pages whose text has every word of ``query`` (CJK words found inside longer runs)."""
+    q = fts_query(query)
+    if not q:
+        return []
+    sql = text(
+        "SELECT document_id, study_id, page FROM search_pages WHERE search_pages MATCH :q "
+        "ORDER BY rank LIMIT :n"
+    )
+    doc_table = ROW_CLASSES["document"].__table__
+    study_table = ROW_CLASSES["study"].__table__
+    try:
+        rows = conn.execute(sql, {"q": q, "n": limit}).all()
+    except OperationalError as err:
+        raise ValidationError(tr(
+            "The search '{query}' could not be understood ({detail}). "
+            "Use plain words.").format(query=query, detail=err.orig)) from None
+    doc_ids = sorted({r[0] for r in rows})
+    docs = {
+        d.id: (d.text or "", list(d.page_starts or [0]))
+        for d in conn.execute(select(doc_table.c.id, doc_table.c.text,
+                                     doc_table.c.page_starts)
+                              .where(doc_table.c.id.in_(doc_ids)))
+    }
+    labels = dict(conn.execute(select(study_table.c.id, study_table.c.label)).all())
+    hits = []
+    for did, sid, page in rows:
+        body, starts = docs.get(did, ("", [0]))
+        page = int(page)
+        a = starts[page - 1] if 0 < page <= len(starts) else 0
+        b = starts[page] if page < len(starts) else len(body)
+        hits.append(SearchHit(sid, labels.get(sid) or "", did, page,
+                              make_snippet(body[a:b], query)))
+    return hits
+
+
+def make_snippet(page_text: str, query: str, width: int = 90) -> str:
+    """The page text around the first word of the query found in it, with the word in [ ]."""
+    folded = page_text.casefold()
+    best = -1
+    word = ""
+    for token in query.replace('"', " ").split():
+        pos = folded.find(token.casefold())
+        if pos >= 0 and (best < 0 or pos < best):
+            best, word = pos, page_text[pos:pos + len(token)]
+    flat = " ".join
+    if best < 0:
+        return flat(page_text[:width * 2].split())
+    start = max(0, best - width)
+    end = min(len(page_text), best + len(word) + width)
+    before = flat(page_text[start:best].split())
+    after = flat(page_text[best + len(word):end].split())
+    return (("…" if start > 0 else "") + before + (" " if page_text[best - 1:best].isspace() else "")
+            + f"[{word}]" + (" " if page_text[best + len(word):best + len(word) + 1].isspace() else "")
+            + after + ("…" if end < len(page_text) else ""))

@@ -1,0 +1,71 @@
+"""The store is split into rooms named for their job: none too big or too tangled, none reaching
+into another's private helpers, and the old import paths still lead to the same objects."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+STORE = Path(__file__).resolve().parents[2] / "cmo_desk" / "store"
+PACKAGE = STORE.parent
+MAX_LINES = 700
+MAX_COMPLEXITY = 30
+
+
+def _store_modules() -> list[Path]:
+    return sorted(p for p in STORE.rglob("*.py")
+                  if "migrations" not in p.relative_to(STORE).parts[0])
+
+
+def test_no_store_module_is_over_the_size_of_a_room() -> None:
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in _store_modules()}
+    assert "project_store.py" in sizes and "unit_of_work.py" in sizes
+    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
+
+
+def test_no_store_function_is_too_tangled_to_read() -> None:
+    if importlib.util.find_spec("radon") is None:
+        pytest.skip("radon is not installed")
+    from radon.complexity import cc_visit
+
+    tangled = {
+        f"{p.name}:{block.name}": block.complexity
+        for p in _store_modules()
+        for block in cc_visit(p.read_text(encoding="utf-8"))
+        if block.complexity > MAX_COMPLEXITY
+    }
+    assert tangled == {}
+
+
+def test_no_module_imports_a_private_helper_of_the_store() -> None:
+    reaching = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    "cmo_desk.store"):
+                reaching += [f"{path.relative_to(PACKAGE)}: {node.module}.{a.name}"
+                             for a in node.names if a.name.startswith("_")]
+    assert reaching == []
+
+
+def test_the_old_import_paths_lead_to_the_rooms() -> None:
+    from cmo_desk.store import opening, project_store, projection, search, unit_of_work
+
+    assert project_store.UnitOfWork is unit_of_work.UnitOfWork
+    assert project_store.inspect_file is opening.inspect_file
+    assert project_store.check_compatible is opening.check_compatible
+    assert project_store.HEAD_REVISION == opening.HEAD_REVISION
+    assert project_store.KNOWN_REVISIONS == opening.KNOWN_REVISIONS
+    assert project_store.FORMAT_VERSION == opening.FORMAT_VERSION
+    assert project_store.reproject_many is projection.reproject_many
+    assert project_store.iter_chunks is projection.iter_chunks
+    assert project_store.SearchHit is search.SearchHit
+    assert project_store._make_engine is opening.make_engine
+    assert project_store._run_migrations is opening.run_migrations
+    assert project_store._create_schema is opening.create_schema
+    for name in project_store.__all__:
+        assert hasattr(project_store, name), name
