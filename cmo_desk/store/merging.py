@@ -15,14 +15,21 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from cmo_desk.domain.atomic import replace_durably
-from cmo_desk.domain.changelog import FUTURE_WARNING_MS, row_matches_id
+from cmo_desk.domain.changelog import (
+    FUTURE_WARNING_MS,
+    Change,
+    change_from_row,
+    project_entity,
+)
 from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProjectError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store import crosschecks
@@ -35,6 +42,7 @@ from cmo_desk.store.project_store import (
     inspect_file,
     iter_chunks,
     reproject_many,
+    write_projections,
 )
 
 #: Page cache during a merge, in KiB as SQLite takes it (negative): 192 MiB, freed afterwards.
@@ -47,14 +55,29 @@ _COLUMNS = "change_id, entity_type, entity_id, field, value, wall, counter, site
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-def check_mergeable(store: ProjectStore, other: Path) -> dict[str, str]:
-    """Refuse a file that is not a copy of this project (or is the project itself)."""
+@dataclass(frozen=True)
+class Incoming:
+    """Another copy of the project (or a bundle), checked and ready to be read."""
+
+    #: The file as the person chose it.
+    path: Path
+    #: A read-only SQLite URI for its contents (an unpacked bundle, or a copy of a file whose
+    #: edits wait in a ``-wal``, lies in a temporary folder until the ``with`` block ends).
+    uri: str
+    meta: dict[str, str]
+
+
+@contextmanager
+def open_incoming(store: ProjectStore, other: Path) -> Iterator[Incoming]:
+    """Check ``other`` once (a copy of this project, not the project itself, not from a newer
+    version) and keep it readable for the ``with`` block: a bundle is unpacked only once
+    however often it is read."""
     other = Path(other)
     if other.resolve() == store.path.resolve():
         raise ProjectError(tr("{name} is the project itself; choose another coder's copy.")
                            .format(name=other.name))
-    with reading(other) as (plain, _uri):
-        return _check_plain(store, plain, other)
+    with reading(other) as (plain, uri):
+        yield Incoming(other, uri, _check_plain(store, plain, other))
 
 
 def _check_plain(store: ProjectStore, plain: Path, other: Path) -> dict[str, str]:
@@ -109,22 +132,21 @@ def reading(path: Path) -> Iterator[tuple[Path, str]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def merge_file(store: ProjectStore, other: Path, dry_run: bool = False,
+def merge_file(store: ProjectStore, other: Path | Incoming, dry_run: bool = False,
                before_write: Callable[[], object] | None = None) -> MergeStats:
     """Bring every sound change (and document bytes) of ``other`` into ``store`` in one
     transaction, and re-project the records they touch from the log.
 
     The other file is untrusted: each incoming change's id is recomputed from its content and
     what does not match is left out (and counted); its visible tables and conflict list are never
-    read. ``before_write`` runs once it is known that something will be written (a backup).
+    read. ``before_write`` runs once it is known that something will be written (a backup); it
+    may raise to stop the merge before anything is written. ``other`` may be a file already
+    opened with :func:`open_incoming`.
     """
-    other = Path(other)
-    if other.resolve() == store.path.resolve():
-        raise ProjectError(tr("{name} is the project itself; choose another coder's copy.")
-                           .format(name=other.name))
-    with reading(other) as (plain, source):
-        _check_plain(store, plain, other)
-        return _merge_from(store, other, source, dry_run, before_write)
+    if isinstance(other, Incoming):
+        return _merge_from(store, other.path, other.uri, dry_run, before_write)
+    with open_incoming(store, Path(other)) as incoming:
+        return _merge_from(store, incoming.path, incoming.uri, dry_run, before_write)
 
 
 def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
@@ -138,6 +160,20 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
         cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
         conn.exec_driver_sql(f"PRAGMA cache_size={MERGE_CACHE_KIB}")
         conn.commit()
+        writing = False
+
+        def begin_write() -> None:
+            nonlocal writing
+            if writing:
+                return
+            # Take the project's write lock first: when another program holds it, the merge
+            # stops here, before a backup is made for a merge that cannot happen.
+            conn.exec_driver_sql(
+                "UPDATE main.meta SET value = value WHERE key = 'project_id'")
+            if before_write is not None:
+                before_write()
+            writing = True
+
         try:
             names = {r[0] for r in conn.exec_driver_sql(
                 "SELECT name FROM other.sqlite_master WHERE type = 'table'").all()}
@@ -147,10 +183,19 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                     "of the project.").format(name=Path(other).name))
             has_blobs = "blobs" in names
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
+            # The set difference is taken in SQL, comparing ids as they are stored; only the
+            # changes this project lacks are read into Python. Sorted by record, so that each
+            # record's changes arrive together and are checked and projected in one pass.
+            # A file already merged costs one walk of both logs' id indexes, in step.
+            lacking = ("FROM other.changes o WHERE NOT EXISTS "
+                       "(SELECT 1 FROM main.changes m WHERE m.change_id = o.change_id)")
+            anything = conn.exec_driver_sql(f"SELECT 1 {lacking} LIMIT 1").first()
             conn.exec_driver_sql(
-                f"CREATE TEMP TABLE incoming AS SELECT {_COLUMNS} FROM other.changes o "
-                "WHERE NOT EXISTS (SELECT 1 FROM main.changes m WHERE m.change_id = o.change_id)")
-            rejected = _drop_unsound(conn)
+                f"CREATE TEMP TABLE incoming AS SELECT {_COLUMNS} {lacking} "
+                f"{'' if anything else 'AND 0 '}ORDER BY entity_type, entity_id")
+            sift = _Sift(conn, None if dry_run else begin_write)
+            sift.run()
+            rejected = sift.rejected
             new_changes = int(conn.exec_driver_sql("SELECT count(*) FROM incoming").scalar())
             arrived: dict[tuple[str | None, str], int] = {}
             for coder, etype, n in conn.exec_driver_sql(
@@ -186,11 +231,7 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                     else:
                         rejected_blobs += 1
             new_blobs = len(blob_ids)
-            conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
-            conn.exec_driver_sql(
-                "CREATE TEMP TABLE touched AS SELECT DISTINCT entity_type, entity_id "
-                "FROM temp.incoming ORDER BY entity_type, entity_id")
-            touched = int(conn.exec_driver_sql("SELECT count(*) FROM temp.touched").scalar())
+            touched = sift.touched
             stats = MergeStats(new_changes, new_blobs, arrived, touched, before, before,
                                far_future, dry_run, rejected, rejected_blobs, coder_names,
                                future_site)
@@ -198,12 +239,7 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                 conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
                 conn.commit()
                 return stats
-            # Take the project's write lock first: when another program holds it, the merge
-            # stops here, before a backup is made for a merge that cannot happen.
-            conn.exec_driver_sql(
-                "UPDATE main.meta SET value = value WHERE key = 'project_id'")
-            if before_write is not None:
-                before_write()
+            begin_write()
             conn.exec_driver_sql(f"INSERT INTO main.changes ({_COLUMNS}) "
                                  f"SELECT {_COLUMNS} FROM incoming")
             for chunk in iter_chunks(blob_ids, 200):
@@ -211,11 +247,11 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                     "INSERT INTO main.blobs (sha256, size, data) SELECT sha256, length(data), "
                     f"data FROM other.blobs WHERE sha256 IN ({','.join('?' * len(chunk))})",
                     tuple(chunk))
-            rest = conn.exec_driver_sql("SELECT entity_type, entity_id FROM temp.touched").all()
-            reproject_many(conn, [(t, i) for t, i in rest])
+            # Records this project already had changes of are projected from the whole log,
+            # now that it holds the incoming changes too.
+            reproject_many(conn, sift.known)
             crosschecks.refresh(conn)
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
-            conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
             conn.commit()
         except sqlite3.DatabaseError as err:
             conn.rollback()
@@ -238,6 +274,88 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                       coder_names, future_site)
 
 
+class _Sift:
+    """One pass over the incoming changes, record by record: each change's id is recomputed
+    from its content; a record with any change that does not match is held back whole (so no
+    record arrives half: a CMOC without its owner, say; an intact copy of the file brings it
+    later), and is taken out of ``temp.incoming``. Unless ``begin_write`` is None (a dry run),
+    each sound record this project has no change of yet is projected from its incoming changes
+    at once, and the others are listed in ``known`` to be projected from the whole log once the
+    changes are in it."""
+
+    BATCH = 400
+
+    def __init__(self, conn: Connection, begin_write: Callable[[], None] | None) -> None:
+        self.conn = conn
+        self.begin_write = begin_write
+        self.rejected = 0
+        self.touched = 0
+        self.known: list[tuple[str, str]] = []
+        self.held: list[tuple[Any, Any]] = []
+        self.batch: dict[str, dict[str, list[Change]]] = {}
+        self.pending = 0
+
+    def run(self) -> None:
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            cursor.execute(f"SELECT {_COLUMNS} FROM temp.incoming ORDER BY rowid")
+            key: tuple[Any, Any] | None = None
+            group: list[Change | None] = []
+            for row in cursor:
+                if (row[1], row[2]) != key:
+                    if key is not None:
+                        self._record(key, group)
+                    key, group = (row[1], row[2]), []
+                group.append(change_from_row(*row))
+            if key is not None:
+                self._record(key, group)
+        finally:
+            cursor.close()
+        self._flush()
+        if self.held:
+            self.conn.exec_driver_sql("DROP TABLE IF EXISTS temp.held_back")
+            self.conn.exec_driver_sql("CREATE TEMP TABLE held_back (entity_type, entity_id)")
+            raw.executemany("INSERT INTO temp.held_back VALUES (?, ?)", self.held)
+            self.conn.exec_driver_sql(
+                "DELETE FROM temp.incoming WHERE EXISTS (SELECT 1 FROM temp.held_back h "
+                "WHERE h.entity_type IS temp.incoming.entity_type "
+                "AND h.entity_id IS temp.incoming.entity_id)")
+            self.conn.exec_driver_sql("DROP TABLE IF EXISTS temp.held_back")
+
+    def _record(self, key: tuple[Any, Any], group: list[Change | None]) -> None:
+        if None in group:
+            self.held.append(key)
+            self.rejected += len(group)
+            return
+        self.touched += 1
+        if self.begin_write is None:
+            return
+        etype, eid = key
+        self.batch.setdefault(etype, {})[eid] = group  # type: ignore[assignment]
+        self.pending += 1
+        if self.pending >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        assert self.begin_write is not None
+        self.begin_write()
+        for etype, groups in self.batch.items():
+            ids = list(groups)
+            known = {r[0] for r in self.conn.exec_driver_sql(
+                f"SELECT DISTINCT entity_id FROM main.changes WHERE entity_type = ? "
+                f"AND entity_id IN ({','.join('?' * len(ids))})", (etype, *ids))}
+            self.known.extend((etype, eid) for eid in ids if eid in known)
+            write_projections(self.conn, etype, {
+                eid: project_entity(etype, eid, changes)
+                for eid, changes in groups.items() if eid not in known})
+        self.batch = {}
+        self.pending = 0
+
+
 def _unreadable(other: Path, err: BaseException) -> ProjectError:
     text_ = str(err)
     if "locked" in text_ or "busy" in text_:
@@ -248,38 +366,6 @@ def _unreadable(other: Path, err: BaseException) -> ProjectError:
     return DamagedProjectError(tr(
         "{name} could not be read to the end ({detail}); nothing was merged. Ask for a fresh "
         "copy of it.").format(name=Path(other).name, detail=text_))
-
-
-def _drop_unsound(conn: Connection) -> int:
-    """Leave out every incoming change of a record that has a change whose id does not match
-    its content; return how many changes were left out.
-
-    A whole record is held back, not only its altered change, so that no record arrives half
-    (a CMOC without its owner, say); an intact copy of the file brings it later.
-    """
-    bad: list[int] = []
-    for row in conn.exec_driver_sql(f"SELECT rowid, {_COLUMNS} FROM temp.incoming"):
-        if not row_matches_id(*row[1:]):
-            bad.append(row[0])
-    if not bad:
-        return 0
-    before = int(conn.exec_driver_sql("SELECT count(*) FROM temp.incoming").scalar())
-    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.held_back")
-    conn.exec_driver_sql("CREATE TEMP TABLE held_back (entity_type, entity_id)")
-    for chunk in iter_chunks(bad, 500):
-        conn.exec_driver_sql(
-            "INSERT INTO temp.held_back SELECT entity_type, entity_id FROM temp.incoming "
-            f"WHERE rowid IN ({','.join('?' * len(chunk))})", tuple(chunk))
-        conn.exec_driver_sql(
-            f"DELETE FROM temp.incoming WHERE rowid IN ({','.join('?' * len(chunk))})",
-            tuple(chunk))
-    conn.exec_driver_sql(
-        "DELETE FROM temp.incoming WHERE EXISTS (SELECT 1 FROM temp.held_back h "
-        "WHERE h.entity_type IS temp.incoming.entity_type "
-        "AND h.entity_id IS temp.incoming.entity_id)")
-    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.held_back")
-    after = int(conn.exec_driver_sql("SELECT count(*) FROM temp.incoming").scalar())
-    return len(bad) + before - after
 
 
 _BUNDLE_TABLES = ('meta', 'changes', 'blobs', 'alembic_version')
