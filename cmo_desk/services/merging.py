@@ -7,7 +7,8 @@ leaves the project exactly as it was. Each merge runs after a backup of the proj
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,9 +22,9 @@ from cmo_desk.services import backups, coding
 from cmo_desk.services.session import Session
 from cmo_desk.store import crosschecks
 from cmo_desk.store.merging import (
-    check_mergeable,
     coders_of_site,
     merge_file,
+    open_incoming,
     write_bundle,
     write_delta_bundle,
 )
@@ -117,14 +118,17 @@ def _report(source: Path, backup: Path | None, stats: MergeStats,
                        stats.rejected_blobs, stats.future_site)
 
 
-def merge_projects(session: Session, others: Sequence[str | Path],
-                   dry_run: bool = False) -> list[MergeReport]:
+def merge_projects(session: Session, others: Sequence[str | Path], dry_run: bool = False,
+                   before_write: Callable[[], object] | None = None) -> list[MergeReport]:
     """Merge each file into the project, in the given order; each merge is one transaction.
 
-    All files are checked first (same project, not from a newer version, not the project itself),
-    so a refused file leaves the project unchanged. Before each merge that would write anything,
-    the project is backed up. Each file is read once: its changes are checked against their ids
-    as they are gathered, and what does not match is left out and counted in the report.
+    All files are opened and checked first (same project, not from a newer version, not the
+    project itself), so a refused file leaves the project unchanged; each is read (a bundle
+    unpacked) only once. Just before the first write, ``before_write`` runs (it may raise, for
+    instance ``Cancelled``, and then nothing is written) and the project is backed up once; the
+    backup is the project as it was before this merge. Each file's changes are checked against
+    their ids as they are gathered, and what does not match is left out and counted in the
+    report.
     """
     store = session.store
     paths = [Path(p) for p in others]
@@ -134,20 +138,29 @@ def merge_projects(session: Session, others: Sequence[str | Path],
         raise ReadOnlyError(store.read_only_reason or tr(
             "This project is open read-only, so nothing can be merged into it. Close the other "
             "desk that has it open, then merge again."))
-    for p in paths:
-        check_mergeable(store, p)
     names: dict[str, str] = {}
     reports = []
-    for p in paths:
-        made: list[Path] = []
-        stats = merge_file(store, p, dry_run=dry_run,
-                           before_write=lambda: made.append(backup_before_merge(session)))
-        _coder_names(store, stats, names)
-        report = _report(p, made[0] if made else None, stats, names, dry_run)
-        if stats.future_site and not dry_run:
-            report = replace(report, future_coders=tuple(
-                names.get(c, c) for c in coders_of_site(store, stats.future_site)))
-        reports.append(report)
+    made: list[Path] = []
+
+    def first_write() -> None:
+        if made:
+            return
+        if before_write is not None:
+            before_write()
+        made.append(backup_before_merge(session))
+
+    with ExitStack() as stack:
+        incoming = [stack.enter_context(open_incoming(store, p)) for p in paths]
+        for one in incoming:
+            stats = merge_file(store, one, dry_run=dry_run, before_write=first_write)
+            _coder_names(store, stats, names)
+            wrote = not dry_run and (stats.new_changes or stats.new_blobs)
+            report = _report(one.path, made[0] if made and wrote else None, stats, names,
+                             dry_run)
+            if stats.future_site and not dry_run:
+                report = replace(report, future_coders=tuple(
+                    names.get(c, c) for c in coders_of_site(store, stats.future_site)))
+            reports.append(report)
     return reports
 
 

@@ -276,11 +276,13 @@ def test_cancelled_merge_changes_nothing_and_a_wrong_file_is_refused(
     release = threading.Event()
     real = merging.merge_projects
 
-    def slow(session: Session, others: Any, dry_run: bool = False) -> Any:
-        out = real(session, others, dry_run)
-        if dry_run:
+    def slow(session: Session, others: Any, dry_run: bool = False,
+             before_write: Any = None) -> Any:
+        def held() -> None:  # the files are read and checked; writing is about to begin
             release.wait(10)
-        return out
+            if before_write is not None:
+                before_write()
+        return real(session, others, dry_run, held)
 
     monkeypatch.setattr(merging, "merge_projects", slow)
     task = merge_flow.start_merge(window, [copy])
@@ -299,6 +301,38 @@ def test_cancelled_merge_changes_nothing_and_a_wrong_file_is_refused(
     assert window.runner.wait(5000)
     assert dialogs.errors and "other.cmo" in dialogs.errors[-1]
     assert window.session.store.count("cmoc") == before and not dialogs.shown
+
+
+def test_the_desk_reads_each_chosen_file_once(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    """A bundle is unpacked, and a copy checked, once per merge: not once for a preview and again
+    for each step of the merge."""
+    from cmo_desk.store import merging as store_merging
+
+    copy = _coder_copy(project, tmp_path, monkeypatch, lambda sam: coding.create_cmoc(
+        sam, _study(sam, "Kunming 2016"), {"statement": "Sam's reading of Kunming"}))
+    with Session.open(copy, coder=CODER_B) as sam:
+        bundle, _n, _blobs = merging.make_delta_bundle(sam, tmp_path / "sam.cmobundle", project)
+    opened: list[str] = []
+    real = store_merging.reading
+
+    def counted(path: Path) -> Any:
+        opened.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(store_merging, "reading", counted)
+    window = open_window(study=None)
+    shown: list[merge_flow.MergeSummary] = []
+    dialogs.answer_dialog = lambda d: shown.append(d) or QDialog.DialogCode.Rejected
+    dialogs.paths = [str(bundle)]
+    window.merge_projects()
+    qtbot.waitUntil(lambda: bool(shown), timeout=15000)
+    assert window.runner.wait(5000)
+    assert opened == ["sam.cmobundle"]
+    assert shown[0].reports[0].new_changes > 0
+    assert any(c.statement == "Sam's reading of Kunming"
+               for c in window.session.store.list("cmoc"))
 
 
 def test_duplicates_are_listed_and_accepted(open_window: Any) -> None:
