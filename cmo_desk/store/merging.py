@@ -368,6 +368,45 @@ def _unreadable(other: Path, err: BaseException) -> ProjectError:
         "copy of it.").format(name=Path(other).name, detail=text_))
 
 
+#: Columns a person recognises a record by, in the order they are tried.
+_LABEL_COLUMNS = ("label", "name", "filename", "statement", "quote", "key")
+
+
+def log_mismatches(con: sqlite3.Connection, shown: int = 5) -> tuple[int, list[str], bool]:
+    """Changes of a project's own log whose id does not match their content (the file was
+    altered or damaged): how many, up to ``shown`` of the records they belong to in words (type
+    and label), and whether more records have such changes. Every row is read once; nothing is
+    written."""
+    bad = 0
+    records: dict[tuple[Any, Any], None] = {}
+    more = False
+    for row in con.execute(f"SELECT {_COLUMNS} FROM changes"):
+        if change_from_row(*row) is None:
+            bad += 1
+            key = (row[1], row[2])
+            if key in records:
+                continue
+            if len(records) < shown:
+                records[key] = None
+            else:
+                more = True
+    return bad, [_record_words(con, etype, eid) for etype, eid in records], more
+
+
+def _record_words(con: sqlite3.Connection, etype: Any, eid: Any) -> str:
+    try:
+        columns = {r[1] for r in con.execute(f'PRAGMA table_info("{str(etype)}")')}
+        for column in _LABEL_COLUMNS:
+            if column in columns:
+                row = con.execute(f'SELECT "{column}" FROM "{str(etype)}" WHERE id = ?',
+                                  (eid,)).fetchone()
+                if row and row[0]:
+                    return f"{etype} \u00ab{' '.join(str(row[0]).split())[:60]}\u00bb"
+    except sqlite3.DatabaseError:
+        pass
+    return f"{etype} {str(eid)[:8]}"
+
+
 _BUNDLE_TABLES = ('meta', 'changes', 'blobs', 'alembic_version')
 
 
