@@ -31,6 +31,8 @@ from cmo_desk.store.merging import (
 from cmo_desk.store.project_store import MergeStats, ProjectStore
 
 BUNDLE_SUFFIX = ".cmobundle"
+#: The kind of conflict a cycle in the codebook is (codes moved under each other).
+PARENT_CYCLE = crosschecks.PARENT_CYCLE
 LABEL_CHARS = 60
 
 
@@ -206,6 +208,10 @@ class ConflictView:
     shown: Any
     values: tuple[rec.ConflictValue, ...]
     ancestors: tuple[Any, ...] = field(default=())
+    #: Each value as a person reads it, where the value itself is a record's id (a code's
+    #: parent: the code's name; a move in a codebook cycle: "Trust under Stigma"); else "".
+    value_words: tuple[str, ...] = field(default=())
+    ancestor_words: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -219,11 +225,16 @@ class ConflictView:
             "shown": self.shown,
             "values": [
                 {"value": v.value, "coder": v.coder_name or v.coder_id, "time": iso_time(v.wall_ms),
-                 "change_id": v.change_id}
-                for v in self.values
+                 "change_id": v.change_id, "words": words or None}
+                for v, words in zip(self.values, self.words())
             ],
             "ancestors": list(self.ancestors),
         }
+
+
+    def words(self) -> tuple[str, ...]:
+        """:attr:`value_words`, one per value ("" where the value reads as it is)."""
+        return tuple(self.value_words) + ("",) * (len(self.values) - len(self.value_words))
 
 
 def iso_time(wall_ms: int) -> str:
@@ -281,14 +292,39 @@ def record_label(store: ProjectStore, etype: str, eid: str) -> str:
     return f"{study_label}: {text}" if study_label and etype != "study" else text
 
 
+def _reference(etype: str, field_name: str) -> str | None:
+    """The record type a field holds the id of (a code's parent is a code), or None."""
+    spec = ENTITIES.get(etype)
+    if spec is None or field_name not in spec.field_names:
+        return None
+    return spec.field(field_name).ref
+
+
+def _value_words(store: ProjectStore, c: rec.Conflict, value: Any,
+                 change_id: str | None) -> str:
+    ref = _reference(c.entity_type, c.field)
+    if ref is None or not isinstance(value, str):
+        return ""
+    target = record_label(store, ref, value)
+    if c.kind == crosschecks.PARENT_CYCLE and change_id:
+        # each value of a cycle is a move of one of its codes: name the code that was moved
+        change = store.change(change_id)
+        if change is not None:
+            return tr("{code} under {parent}").format(
+                code=record_label(store, change.entity_type, change.entity_id), parent=target)
+    return target
+
+
 def list_conflicts(session: Session) -> list[ConflictView]:
     """Every open conflict, numbered from 1 in a stable order."""
     store = session.store
     out = []
     for n, c in enumerate(store.conflicts(), start=1):
-        out.append(ConflictView(n, c.entity_type, c.entity_id,
-                                record_label(store, c.entity_type, c.entity_id), c.field, c.kind,
-                                c.shown, c.values, c.ancestors))
+        out.append(ConflictView(
+            n, c.entity_type, c.entity_id, record_label(store, c.entity_type, c.entity_id),
+            c.field, c.kind, c.shown, c.values, c.ancestors,
+            tuple(_value_words(store, c, v.value, v.change_id) for v in c.values),
+            tuple(_value_words(store, c, a, None) for a in c.ancestors)))
     return out
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog
 
 from cmo_desk.domain import records as rec
@@ -333,6 +335,46 @@ def test_the_desk_reads_each_chosen_file_once(
     assert shown[0].reports[0].new_changes > 0
     assert any(c.statement == "Sam's reading of Kunming"
                for c in window.session.store.list("cmoc"))
+
+
+def test_a_codebook_cycle_is_shown_by_code_names(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    """Two laptops moved two codes under each other: the conflict lists the moves by the codes'
+    names, never by their ids, in the table and in the list of values to keep."""
+    with Session.open(project, coder=CODER_A) as lan:
+        codes = sorted(lan.store.list("code"), key=lambda c: c.name)[:2]
+    first, second = codes
+    copy = _coder_copy(project, tmp_path, monkeypatch, lambda sam: coding.update_code(
+        sam, second.id, {"parent_id": first.id}))
+    with Session.open(project, coder=CODER_A) as lan:
+        coding.update_code(lan, first.id, {"parent_id": second.id})
+        merging.merge_projects(lan, [copy])
+    window = open_window(study=None)
+    view = open_conflicts(window)
+    cycle = [c for c in view.conflicts if c.kind == "parent_cycle"]
+    assert cycle, [c.kind for c in view.conflicts]
+    view.select(cycle[0].number)
+    row = cycle[0].number - 1
+    shown = " ".join(view.model.index(row, col).data() for col in range(view.model.columnCount()))
+    values = [view.values.item(i).text() for i in range(view.values.count())]
+    for text in (shown, *values):
+        assert first.id not in text and second.id not in text, text
+        assert first.id[:8] not in text and second.id[:8] not in text, text
+    assert any(first.name in v and second.name in v for v in values)
+    assert f"{first.name} under {second.name}" in " ".join(values)
+    assert f"{second.name} under {first.name}" in " ".join(values)
+    # keeping one move by clicking it: the other code goes to the top level
+    moved = next(i for i, v in enumerate(values) if f"{first.name} under {second.name}" in v)
+    item = view.values.item(moved)
+    QTest.mouseClick(view.values.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.values.visualItemRect(item).center())
+    QTest.mouseClick(view.keep_button, Qt.MouseButton.LeftButton)
+    store = window.session.store
+    assert store.get("code", first.id).parent_id == second.id
+    assert store.get("code", second.id).parent_id is None
+    assert not [c for c in view.conflicts if c.kind == "parent_cycle"]
+    view.close()
 
 
 def test_duplicates_are_listed_and_accepted(open_window: Any) -> None:
