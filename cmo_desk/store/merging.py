@@ -33,7 +33,7 @@ from cmo_desk.domain.changelog import (
 from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProjectError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store import crosschecks
-from cmo_desk.store.files import read_uri, wal_pending
+from cmo_desk.store.files import copy_with_wal, read_uri, stranded_wal, wal_pending
 from cmo_desk.store.project_store import (
     FORMAT_VERSION,
     MergeStats,
@@ -125,8 +125,7 @@ def reading(path: Path) -> Iterator[tuple[Path, str]]:
                     "{name} is damaged ({detail}); nothing was taken from it. Ask for the "
                     "bundle to be sent again.").format(name=path.name, detail=err)) from None
         else:
-            shutil.copyfile(path, copy)
-            shutil.copyfile(Path(str(path) + "-wal"), Path(str(copy) + "-wal"))
+            copy = copy_with_wal(path, folder)
         yield copy, read_uri(copy, immutable=False)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -438,7 +437,10 @@ def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None) -> tu
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
     try:
-        src = sqlite3.connect(read_uri(store.path), uri=True)
+        # edits waiting in a -wal on a write-protected stick are read from a copy of both
+        mine = read_uri(copy_with_wal(store.path, folder) if stranded_wal(store.path)
+                        else store.path)
+        src = sqlite3.connect(mine, uri=True)
         try:
             marks = ",".join("?" * len(_BUNDLE_TABLES))
             schema = [r[0] for r in src.execute(
@@ -451,7 +453,7 @@ def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None) -> tu
         try:
             for sql in schema:
                 out.execute(sql)
-            out.execute("ATTACH DATABASE ? AS src", (read_uri(store.path),))
+            out.execute("ATTACH DATABASE ? AS src", (mine,))
             out.execute("INSERT INTO meta SELECT * FROM src.meta")
             out.execute("INSERT INTO alembic_version SELECT * FROM src.alembic_version")
             blobs = 0

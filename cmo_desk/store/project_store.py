@@ -56,7 +56,7 @@ from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.storage import classify, storage_error
 from cmo_desk.store import backups, crosschecks, locking
-from cmo_desk.store.files import connect_read_only
+from cmo_desk.store.files import connect_read_only, copy_with_wal, stranded_wal
 from cmo_desk.store.models import Base, Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
 from cmo_desk.store.site import Site
 
@@ -473,10 +473,31 @@ class ProjectStore:
         """Open a project. A write open takes the project's lock; when another desk holds it the
         store opens read-only and ``locked_by`` says who. ``coder`` names this desk in the lock."""
         path = Path(path)
+        # Edits waiting in a -wal on a write-protected stick: a copy of both is read instead.
+        wal_copy = copy_with_wal(path) if stranded_wal(path) else None
         try:
-            meta = inspect_file(path)
+            store = cls._open(path, wal_copy, site, read_only or wal_copy is not None,
+                              upgrade_backup_dir, coder)
+            if wal_copy is not None and not read_only:
+                store.read_only_reason = tr(
+                    "{name} is in a folder that cannot be written to, so it was opened "
+                    "read-only. Copy it to a folder of your own to make changes.").format(
+                    name=path.name)
+            return store
+        except BaseException:
+            if wal_copy is not None:
+                shutil.rmtree(wal_copy.parent, ignore_errors=True)
+            raise
+
+    @classmethod
+    def _open(cls, path: Path, wal_copy: Path | None, site: Site | None, read_only: bool,
+              upgrade_backup_dir: Path | None, coder: str | None) -> ProjectStore:
+        source = wal_copy or path
+        try:
+            meta = inspect_file(source)
         except DamagedProjectError as err:
-            raise damaged_with_backup_hint(path, str(err)) from None
+            raise damaged_with_backup_hint(path, str(err).replace(str(source), str(path))) \
+                from None
         check_compatible(meta, path)
         lock: locking.Lock | None = None
         locked_by: locking.LockedBy | None = None
@@ -502,7 +523,7 @@ class ProjectStore:
                 read_only = True
         try:
             problems = backups.quick_check(
-                path, thorough=path.stat().st_size <= backups.THOROUGH_OPEN_CHECK_BYTES)
+                source, thorough=source.stat().st_size <= backups.THOROUGH_OPEN_CHECK_BYTES)
             if problems:
                 raise damaged_with_backup_hint(path, tr(
                     "{path} is damaged ({detail}).").format(path=path, detail=problems[0]))
@@ -523,11 +544,12 @@ class ProjectStore:
                         Meta.__table__.update().where(Meta.key == "app_version").values(
                             value=__version__))
                 engine.dispose()
-            data_path = path
+            data_path = source
             if read_only and meta.get("revision") != HEAD_REVISION:
                 # Reading an older project must not change it: read an upgraded copy instead.
-                data_path = Path(tempfile.mkdtemp(prefix="cmo-desk-read-")) / path.name
-                backup_file(path, data_path)
+                if wal_copy is None:
+                    data_path = Path(tempfile.mkdtemp(prefix="cmo-desk-read-")) / path.name
+                    backup_file(path, data_path)
                 engine = _make_engine(data_path)
                 with engine.begin() as conn:
                     _run_migrations(conn)
