@@ -83,7 +83,7 @@ def change_id_for(
 _encode_str: Callable[[str], str] = json.encoder.encode_basestring
 #: One JSON value read from the start of a text: (value, where it ended). What ``json.loads``
 #: does, without its checks for bytes and surrounding blanks (a stored value has none).
-_scan_json: Callable[[str, int], tuple[Any, int]] = json.decoder.JSONDecoder().scan_once
+_scan_json: Callable[[str, int], tuple[Any, int]] = vars(json.decoder.JSONDecoder())["scan_once"]
 
 
 def row_matches_id(

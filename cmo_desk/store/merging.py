@@ -32,6 +32,7 @@ from cmo_desk.domain.changelog import (
 )
 from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProjectError
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.schema import ENTITIES
 from cmo_desk.store import crosschecks
 from cmo_desk.store.files import copy_with_wal, read_uri, stranded_wal, wal_pending
 from cmo_desk.store.project_store import (
@@ -393,6 +394,8 @@ def log_mismatches(con: sqlite3.Connection, shown: int = 5) -> tuple[int, list[s
 
 
 def _record_words(con: sqlite3.Connection, etype: Any, eid: Any) -> str:
+    if etype not in ENTITIES:  # a type from a newer version, or written by another program
+        return f"{etype!s:.32} {str(eid)[:8]}"
     try:
         columns = {r[1] for r in con.execute(f'PRAGMA table_info("{str(etype)}")')}
         for column in _LABEL_COLUMNS:
