@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -193,33 +192,12 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
             conn.exec_driver_sql(
                 f"CREATE TEMP TABLE incoming AS SELECT {_COLUMNS} {lacking} "
                 f"{'' if anything else 'AND 0 '}ORDER BY entity_type, entity_id")
-            sift = _Sift(conn, None if dry_run else begin_write)
+            sift = _Sift(conn, None if dry_run else begin_write,
+                         store.clock.now() + FUTURE_WARNING_MS)
             sift.run()
-            rejected = sift.rejected
-            new_changes = int(conn.exec_driver_sql("SELECT count(*) FROM incoming").scalar())
-            arrived: dict[tuple[str | None, str], int] = {}
-            for coder, etype, n in conn.exec_driver_sql(
-                "SELECT coder_id, entity_type, count(DISTINCT entity_id) FROM incoming "
-                "GROUP BY coder_id, entity_type"
-            ).all():
-                arrived[(coder, etype)] = int(n)
-            coder_names = {
-                str(eid): str(json.loads(value)) for eid, value in conn.exec_driver_sql(
-                    "SELECT entity_id, value FROM incoming WHERE entity_type = 'coder' "
-                    "AND field = 'name' ORDER BY wall DESC, counter DESC").all()}
-            top = conn.exec_driver_sql(
-                "SELECT wall, counter FROM incoming ORDER BY wall DESC, counter DESC LIMIT 1"
-            ).first()
-            far_future, future_site = 0, None
-            if top:
-                limit = store.clock.now() + FUTURE_WARNING_MS
-                far_future = int(conn.execute(
-                    text("SELECT count(*) FROM incoming WHERE wall > :lim"),
-                    {"lim": limit}).scalar() or 0)
-                if far_future:
-                    future_site = conn.execute(text(
-                        "SELECT site_id FROM incoming WHERE wall > :lim "
-                        "ORDER BY wall DESC, counter DESC LIMIT 1"), {"lim": limit}).scalar()
+            rejected, new_changes, arrived = sift.rejected, sift.new_changes, sift.arrived
+            coder_names, top = sift.coder_names, sift.top
+            far_future, future_site = sift.far_future, sift.future_site
             blob_ids: list[str] = []
             rejected_blobs = 0
             if has_blobs:
@@ -285,11 +263,22 @@ class _Sift:
 
     BATCH = 400
 
-    def __init__(self, conn: Connection, begin_write: Callable[[], None] | None) -> None:
+    def __init__(self, conn: Connection, begin_write: Callable[[], None] | None,
+                 future_from: int) -> None:
         self.conn = conn
         self.begin_write = begin_write
         self.rejected = 0
         self.touched = 0
+        #: What arrives, for the summary: changes; coder -> record type -> records touched;
+        #: coder id -> name (as the incoming log has it); the latest clock; how many changes
+        #: are dated after ``future_from`` and which laptop made the latest of them.
+        self.new_changes = 0
+        self.arrived: dict[tuple[str | None, str], int] = {}
+        self.coder_names: dict[str, str] = {}
+        self.top: tuple[int, int] | None = None
+        self.future_from = future_from
+        self.far_future = 0
+        self.future_site: str | None = None
         self.known: list[tuple[str, str]] = []
         self.held: list[tuple[Any, Any]] = []
         self.batch: dict[str, dict[str, list[Change]]] = {}
@@ -330,13 +319,30 @@ class _Sift:
             self.rejected += len(group)
             return
         self.touched += 1
+        etype, eid = key
+        self._count(etype, eid, group)  # type: ignore[arg-type]
         if self.begin_write is None:
             return
-        etype, eid = key
         self.batch.setdefault(etype, {})[eid] = group  # type: ignore[assignment]
         self.pending += 1
         if self.pending >= self.BATCH:
             self._flush()
+
+    def _count(self, etype: str, eid: str, group: list[Change]) -> None:
+        self.new_changes += len(group)
+        for coder in {c.coder_id for c in group}:
+            self.arrived[(coder, etype)] = self.arrived.get((coder, etype), 0) + 1
+        latest = max(group, key=lambda c: (c.wall, c.counter))
+        if self.top is None or (latest.wall, latest.counter) > self.top:
+            self.top = (latest.wall, latest.counter)
+        if latest.wall > self.future_from:
+            self.far_future += sum(1 for c in group if c.wall > self.future_from)
+            if self.top == (latest.wall, latest.counter):
+                self.future_site = latest.site_id
+        if etype == "coder":
+            names = [c for c in group if c.field == "name"]
+            if names:
+                self.coder_names[eid] = str(max(names, key=lambda c: c.order_key).value)
 
     def _flush(self) -> None:
         if not self.pending:
