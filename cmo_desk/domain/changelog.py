@@ -11,7 +11,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from cmo_desk.domain.schema import ENTITIES, EXISTS, EntitySpec
@@ -47,7 +47,6 @@ class Change:
         return (self.wall, self.counter, self.site_id, self.change_id)
 
 
-_CHANGE_FIELDS = tuple(f.name for f in fields(Change))
 _new_object = object.__new__
 
 
@@ -129,12 +128,10 @@ def change_from_row(
         seen_c = canonical_json(sorted(seen))
     quote = _encode_str  # what canonical_json writes for a string
     try:
-        payload = "[" + ",".join((
-            quote(entity_type), quote(entity_id), quote(field_name), value_json, str(wall),
-            str(counter), quote(site_id), "null" if coder_id is None else quote(coder_id),
-            parents_c, seen_c,
-        )) + "]"
-        data = payload.encode("utf-8")
+        data = (f"[{quote(entity_type)},{quote(entity_id)},{quote(field_name)},{value_json},"
+                f"{wall},{counter},{quote(site_id)},"
+                f"{'null' if coder_id is None else quote(coder_id)},{parents_c},{seen_c}]"
+                ).encode("utf-8")
     except (TypeError, UnicodeEncodeError):  # a number or bytes in a text column; a lone
         return None  # surrogate, which no change written by the log can hold
     if hashlib.sha256(data).hexdigest() != change_id:
@@ -148,9 +145,10 @@ def change_from_row(
     # What Change(...) makes, without the frozen dataclass's eleven guarded setattr calls
     # (a third of the time of checking a row).
     change = _new_object(Change)
-    change.__dict__.update(zip(_CHANGE_FIELDS, (
-        change_id, entity_type, entity_id, field_name, value, wall, counter, site_id, coder_id,
-        parents or (), seen or ())))
+    change.__dict__.update(change_id=change_id, entity_type=entity_type, entity_id=entity_id,
+                           field=field_name, value=value, wall=wall, counter=counter,
+                           site_id=site_id, coder_id=coder_id, parents=parents or (),
+                           seen=seen or ())
     return change
 
 

@@ -170,6 +170,7 @@ def test_a_checked_row_gives_back_the_change_that_was_written(value, coder, pare
            _json.dumps(list(c.seen)))
     back = change_from_row(*row)
     assert back is not None
+    assert vars(back).keys() == vars(c).keys()  # every field of a Change, nothing else
     assert canonical_json(back.value) == canonical_json(c.value)
     assert (back.change_id, back.entity_type, back.entity_id, back.field, back.wall,
             back.counter, back.site_id, back.coder_id, back.parents, back.seen) == (
