@@ -7,7 +7,8 @@ leaves the project exactly as it was. Each merge runs after a backup of the proj
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,15 +22,17 @@ from cmo_desk.services import backups, coding
 from cmo_desk.services.session import Session
 from cmo_desk.store import crosschecks
 from cmo_desk.store.merging import (
-    check_mergeable,
     coders_of_site,
     merge_file,
+    open_incoming,
     write_bundle,
     write_delta_bundle,
 )
 from cmo_desk.store.project_store import MergeStats, ProjectStore
 
 BUNDLE_SUFFIX = ".cmobundle"
+#: The kind of conflict a cycle in the codebook is (codes moved under each other).
+PARENT_CYCLE = crosschecks.PARENT_CYCLE
 LABEL_CHARS = 60
 
 
@@ -117,14 +120,17 @@ def _report(source: Path, backup: Path | None, stats: MergeStats,
                        stats.rejected_blobs, stats.future_site)
 
 
-def merge_projects(session: Session, others: Sequence[str | Path],
-                   dry_run: bool = False) -> list[MergeReport]:
+def merge_projects(session: Session, others: Sequence[str | Path], dry_run: bool = False,
+                   before_write: Callable[[], object] | None = None) -> list[MergeReport]:
     """Merge each file into the project, in the given order; each merge is one transaction.
 
-    All files are checked first (same project, not from a newer version, not the project itself),
-    so a refused file leaves the project unchanged. Before each merge that would write anything,
-    the project is backed up. Each file is read once: its changes are checked against their ids
-    as they are gathered, and what does not match is left out and counted in the report.
+    All files are opened and checked first (same project, not from a newer version, not the
+    project itself), so a refused file leaves the project unchanged; each is read (a bundle
+    unpacked) only once. Just before the first write, ``before_write`` runs (it may raise, for
+    instance ``Cancelled``, and then nothing is written) and the project is backed up once; the
+    backup is the project as it was before this merge. Each file's changes are checked against
+    their ids as they are gathered, and what does not match is left out and counted in the
+    report.
     """
     store = session.store
     paths = [Path(p) for p in others]
@@ -134,20 +140,29 @@ def merge_projects(session: Session, others: Sequence[str | Path],
         raise ReadOnlyError(store.read_only_reason or tr(
             "This project is open read-only, so nothing can be merged into it. Close the other "
             "desk that has it open, then merge again."))
-    for p in paths:
-        check_mergeable(store, p)
     names: dict[str, str] = {}
     reports = []
-    for p in paths:
-        made: list[Path] = []
-        stats = merge_file(store, p, dry_run=dry_run,
-                           before_write=lambda: made.append(backup_before_merge(session)))
-        _coder_names(store, stats, names)
-        report = _report(p, made[0] if made else None, stats, names, dry_run)
-        if stats.future_site and not dry_run:
-            report = replace(report, future_coders=tuple(
-                names.get(c, c) for c in coders_of_site(store, stats.future_site)))
-        reports.append(report)
+    made: list[Path] = []
+
+    def first_write() -> None:
+        if made:
+            return
+        if before_write is not None:
+            before_write()
+        made.append(backup_before_merge(session))
+
+    with ExitStack() as stack:
+        incoming = [stack.enter_context(open_incoming(store, p)) for p in paths]
+        for one in incoming:
+            stats = merge_file(store, one, dry_run=dry_run, before_write=first_write)
+            _coder_names(store, stats, names)
+            wrote = not dry_run and (stats.new_changes or stats.new_blobs)
+            report = _report(one.path, made[0] if made and wrote else None, stats, names,
+                             dry_run)
+            if stats.future_site and not dry_run:
+                report = replace(report, future_coders=tuple(
+                    names.get(c, c) for c in coders_of_site(store, stats.future_site)))
+            reports.append(report)
     return reports
 
 
@@ -193,6 +208,10 @@ class ConflictView:
     shown: Any
     values: tuple[rec.ConflictValue, ...]
     ancestors: tuple[Any, ...] = field(default=())
+    #: Each value as a person reads it, where the value itself is a record's id (a code's
+    #: parent: the code's name; a move in a codebook cycle: "Trust under Stigma"); else "".
+    value_words: tuple[str, ...] = field(default=())
+    ancestor_words: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -206,11 +225,16 @@ class ConflictView:
             "shown": self.shown,
             "values": [
                 {"value": v.value, "coder": v.coder_name or v.coder_id, "time": iso_time(v.wall_ms),
-                 "change_id": v.change_id}
-                for v in self.values
+                 "change_id": v.change_id, "words": words or None}
+                for v, words in zip(self.values, self.words())
             ],
             "ancestors": list(self.ancestors),
         }
+
+
+    def words(self) -> tuple[str, ...]:
+        """:attr:`value_words`, one per value ("" where the value reads as it is)."""
+        return tuple(self.value_words) + ("",) * (len(self.values) - len(self.value_words))
 
 
 def iso_time(wall_ms: int) -> str:
@@ -272,14 +296,39 @@ def _ledger_label(store: ProjectStore, etype: str, item: Any,
     return text, (study.label or "") if study else study_label
 
 
+def _reference(etype: str, field_name: str) -> str | None:
+    """The record type a field holds the id of (a code's parent is a code), or None."""
+    spec = ENTITIES.get(etype)
+    if spec is None or field_name not in spec.field_names:
+        return None
+    return spec.field(field_name).ref
+
+
+def _value_words(store: ProjectStore, c: rec.Conflict, value: Any,
+                 change_id: str | None) -> str:
+    ref = _reference(c.entity_type, c.field)
+    if ref is None or not isinstance(value, str):
+        return ""
+    target = record_label(store, ref, value)
+    if c.kind == crosschecks.PARENT_CYCLE and change_id:
+        # each value of a cycle is a move of one of its codes: name the code that was moved
+        change = store.change(change_id)
+        if change is not None:
+            return tr("{code} under {parent}").format(
+                code=record_label(store, change.entity_type, change.entity_id), parent=target)
+    return target
+
+
 def list_conflicts(session: Session) -> list[ConflictView]:
     """Every open conflict, numbered from 1 in a stable order."""
     store = session.store
     out = []
     for n, c in enumerate(store.conflicts(), start=1):
-        out.append(ConflictView(n, c.entity_type, c.entity_id,
-                                record_label(store, c.entity_type, c.entity_id), c.field, c.kind,
-                                c.shown, c.values, c.ancestors))
+        out.append(ConflictView(
+            n, c.entity_type, c.entity_id, record_label(store, c.entity_type, c.entity_id),
+            c.field, c.kind, c.shown, c.values, c.ancestors,
+            tuple(_value_words(store, c, v.value, v.change_id) for v in c.values),
+            tuple(_value_words(store, c, a, None) for a in c.ancestors)))
     return out
 
 

@@ -585,6 +585,18 @@ def backup_if_due(project: str | os.PathLike[str], reason: str, every_seconds: f
     return make_backup(project, reason)
 
 
+def _log_problems(con: sqlite3.Connection) -> list[str]:
+    """The changes of the log whose content no longer matches their id, in words."""
+    from cmo_desk.store.merging import log_mismatches
+
+    bad, records, more = log_mismatches(con)
+    if not bad:
+        return []
+    return [tr("Changes in the change log that no longer match their content id (the file "
+               "was altered or damaged): {n}, in {records}.").format(
+        n=bad, records=", ".join(records) + (", …" if more else ""))]
+
+
 def full_check(project: str | os.PathLike[str], projection: bool = True) -> list[str]:
     """Every problem found in a project file, in plain words; empty when it is sound.
 
@@ -610,6 +622,8 @@ def full_check(project: str | os.PathLike[str], projection: bool = True) -> list
             for table, rowid, parent, _ in fk[:20]:
                 problems.append(tr("Row {rowid} of {table} points to a missing {parent}.").format(
                     rowid=rowid, table=table, parent=parent))
+            if not problems:
+                problems += _log_problems(con)
         finally:
             con.close()
     except sqlite3.DatabaseError as err:

@@ -9,14 +9,16 @@ impossible (a read-only medium, a full disk) and the file has no saved changes w
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 
 from cmo_desk.domain.errors import ProjectError
 from cmo_desk.domain.i18n import tr
 
-__all__ = ["attach_name", "connect_read_only", "new_log_file", "on_read_only_medium", "read_uri",
-           "wal_pending"]
+__all__ = ["attach_name", "connect_read_only", "copy_with_wal", "new_log_file",
+           "on_read_only_medium", "read_uri", "stranded_wal", "wal_pending"]
 
 
 def _uri(path: Path, extra: str = "") -> str:
@@ -30,6 +32,27 @@ def wal_pending(path: Path) -> bool:
         return Path(str(path) + "-wal").stat().st_size > 0
     except OSError:
         return False
+
+
+def stranded_wal(path: str | os.PathLike[str]) -> bool:
+    """Whether saved edits wait in a ``-wal`` beside a file in a folder that cannot be written:
+    SQLite cannot read them there (it must make a ``-shm`` first), so a copy of both is read."""
+    return wal_pending(Path(path)) and on_read_only_medium(path)
+
+
+def copy_with_wal(path: str | os.PathLike[str], folder: Path | None = None) -> Path:
+    """A copy of ``path`` and its ``-wal`` (in ``folder``, default a new temporary folder), where
+    SQLite can read every saved edit. The original is only read."""
+    path = Path(path)
+    folder = folder or Path(tempfile.mkdtemp(prefix="cmo-desk-read-"))
+    copy = folder / (path.stem + ".read.cmo")
+    try:
+        shutil.copyfile(path, copy)
+        shutil.copyfile(Path(str(path) + "-wal"), Path(str(copy) + "-wal"))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return copy
 
 
 def on_read_only_medium(path: str | os.PathLike[str]) -> bool:

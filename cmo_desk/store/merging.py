@@ -15,21 +15,28 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from cmo_desk.domain.atomic import replace_durably
-from cmo_desk.domain.changelog import FUTURE_WARNING_MS, row_matches_id
+from cmo_desk.domain.changelog import (
+    FUTURE_WARNING_MS,
+    Change,
+    change_from_row,
+    project_entity,
+)
 from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProjectError
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.schema import ENTITIES
 from cmo_desk.store import crosschecks
-from cmo_desk.store.files import read_uri, wal_pending
+from cmo_desk.store.files import copy_with_wal, read_uri, stranded_wal, wal_pending
 from cmo_desk.store.opening import FORMAT_VERSION, check_compatible, inspect_file
 from cmo_desk.store.project_store import MergeStats, ProjectStore
-from cmo_desk.store.projection import iter_chunks, reproject_many
+from cmo_desk.store.projection import iter_chunks, reproject_many, write_projections
 
 #: Page cache during a merge, in KiB as SQLite takes it (negative): 192 MiB, freed afterwards.
 MERGE_CACHE_KIB = -196608
@@ -41,14 +48,29 @@ _COLUMNS = "change_id, entity_type, entity_id, field, value, wall, counter, site
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-def check_mergeable(store: ProjectStore, other: Path) -> dict[str, str]:
-    """Refuse a file that is not a copy of this project (or is the project itself)."""
+@dataclass(frozen=True)
+class Incoming:
+    """Another copy of the project (or a bundle), checked and ready to be read."""
+
+    #: The file as the person chose it.
+    path: Path
+    #: A read-only SQLite URI for its contents (an unpacked bundle, or a copy of a file whose
+    #: edits wait in a ``-wal``, lies in a temporary folder until the ``with`` block ends).
+    uri: str
+    meta: dict[str, str]
+
+
+@contextmanager
+def open_incoming(store: ProjectStore, other: Path) -> Iterator[Incoming]:
+    """Check ``other`` once (a copy of this project, not the project itself, not from a newer
+    version) and keep it readable for the ``with`` block: a bundle is unpacked only once
+    however often it is read."""
     other = Path(other)
     if other.resolve() == store.path.resolve():
         raise ProjectError(tr("{name} is the project itself; choose another coder's copy.")
                            .format(name=other.name))
-    with reading(other) as (plain, _uri):
-        return _check_plain(store, plain, other)
+    with reading(other) as (plain, uri):
+        yield Incoming(other, uri, _check_plain(store, plain, other))
 
 
 def _check_plain(store: ProjectStore, plain: Path, other: Path) -> dict[str, str]:
@@ -96,29 +118,27 @@ def reading(path: Path) -> Iterator[tuple[Path, str]]:
                     "{name} is damaged ({detail}); nothing was taken from it. Ask for the "
                     "bundle to be sent again.").format(name=path.name, detail=err)) from None
         else:
-            shutil.copyfile(path, copy)
-            shutil.copyfile(Path(str(path) + "-wal"), Path(str(copy) + "-wal"))
+            copy = copy_with_wal(path, folder)
         yield copy, read_uri(copy, immutable=False)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def merge_file(store: ProjectStore, other: Path, dry_run: bool = False,
+def merge_file(store: ProjectStore, other: Path | Incoming, dry_run: bool = False,
                before_write: Callable[[], object] | None = None) -> MergeStats:
     """Bring every sound change (and document bytes) of ``other`` into ``store`` in one
     transaction, and re-project the records they touch from the log.
 
     The other file is untrusted: each incoming change's id is recomputed from its content and
     what does not match is left out (and counted); its visible tables and conflict list are never
-    read. ``before_write`` runs once it is known that something will be written (a backup).
+    read. ``before_write`` runs once it is known that something will be written (a backup); it
+    may raise to stop the merge before anything is written. ``other`` may be a file already
+    opened with :func:`open_incoming`.
     """
-    other = Path(other)
-    if other.resolve() == store.path.resolve():
-        raise ProjectError(tr("{name} is the project itself; choose another coder's copy.")
-                           .format(name=other.name))
-    with reading(other) as (plain, source):
-        _check_plain(store, plain, other)
-        return _merge_from(store, other, source, dry_run, before_write)
+    if isinstance(other, Incoming):
+        return _merge_from(store, other.path, other.uri, dry_run, before_write)
+    with open_incoming(store, Path(other)) as incoming:
+        return _merge_from(store, incoming.path, incoming.uri, dry_run, before_write)
 
 
 def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
@@ -129,9 +149,23 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
         # The merge commits with the store's synchronous=FULL: once it says "done", a power
         # cut cannot undo it.
         # The log's indexes take random-key inserts: a bigger page cache for the merge only.
-        cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+        cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
         conn.exec_driver_sql(f"PRAGMA cache_size={MERGE_CACHE_KIB}")
         conn.commit()
+        writing = False
+
+        def begin_write() -> None:
+            nonlocal writing
+            if writing:
+                return
+            # Take the project's write lock first: when another program holds it, the merge
+            # stops here, before a backup is made for a merge that cannot happen.
+            conn.exec_driver_sql(
+                "UPDATE main.meta SET value = value WHERE key = 'project_id'")
+            if before_write is not None:
+                before_write()
+            writing = True
+
         try:
             names = {r[0] for r in conn.exec_driver_sql(
                 "SELECT name FROM other.sqlite_master WHERE type = 'table'").all()}
@@ -141,34 +175,22 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                     "of the project.").format(name=Path(other).name))
             has_blobs = "blobs" in names
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
+            # The set difference is taken in SQL, comparing ids as they are stored; only the
+            # changes this project lacks are read into Python. Sorted by record, so that each
+            # record's changes arrive together and are checked and projected in one pass.
+            # A file already merged costs one walk of both logs' id indexes, in step.
+            lacking = ("FROM other.changes o WHERE NOT EXISTS "
+                       "(SELECT 1 FROM main.changes m WHERE m.change_id = o.change_id)")
+            anything = conn.exec_driver_sql(f"SELECT 1 {lacking} LIMIT 1").first()
             conn.exec_driver_sql(
-                f"CREATE TEMP TABLE incoming AS SELECT {_COLUMNS} FROM other.changes o "
-                "WHERE NOT EXISTS (SELECT 1 FROM main.changes m WHERE m.change_id = o.change_id)")
-            rejected = _drop_unsound(conn)
-            new_changes = int(conn.exec_driver_sql("SELECT count(*) FROM incoming").scalar_one())
-            arrived: dict[tuple[str | None, str], int] = {}
-            for coder, etype, n in conn.exec_driver_sql(
-                "SELECT coder_id, entity_type, count(DISTINCT entity_id) FROM incoming "
-                "GROUP BY coder_id, entity_type"
-            ).all():
-                arrived[(coder, etype)] = int(n)
-            coder_names = {
-                str(eid): str(json.loads(value)) for eid, value in conn.exec_driver_sql(
-                    "SELECT entity_id, value FROM incoming WHERE entity_type = 'coder' "
-                    "AND field = 'name' ORDER BY wall DESC, counter DESC").all()}
-            top = conn.exec_driver_sql(
-                "SELECT wall, counter FROM incoming ORDER BY wall DESC, counter DESC LIMIT 1"
-            ).first()
-            far_future, future_site = 0, None
-            if top:
-                limit = store.clock.now() + FUTURE_WARNING_MS
-                far_future = int(conn.execute(
-                    text("SELECT count(*) FROM incoming WHERE wall > :lim"),
-                    {"lim": limit}).scalar() or 0)
-                if far_future:
-                    future_site = conn.execute(text(
-                        "SELECT site_id FROM incoming WHERE wall > :lim "
-                        "ORDER BY wall DESC, counter DESC LIMIT 1"), {"lim": limit}).scalar()
+                f"CREATE TEMP TABLE incoming AS SELECT {_COLUMNS} {lacking} "
+                f"{'' if anything else 'AND 0 '}ORDER BY entity_type, entity_id")
+            sift = _Sift(conn, None if dry_run else begin_write,
+                         store.clock.now() + FUTURE_WARNING_MS)
+            sift.run()
+            rejected, new_changes, arrived = sift.rejected, sift.new_changes, sift.arrived
+            coder_names, top = sift.coder_names, sift.top
+            far_future, future_site = sift.far_future, sift.future_site
             blob_ids: list[str] = []
             rejected_blobs = 0
             if has_blobs:
@@ -180,11 +202,7 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                     else:
                         rejected_blobs += 1
             new_blobs = len(blob_ids)
-            conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
-            conn.exec_driver_sql(
-                "CREATE TEMP TABLE touched AS SELECT DISTINCT entity_type, entity_id "
-                "FROM temp.incoming ORDER BY entity_type, entity_id")
-            touched = int(conn.exec_driver_sql("SELECT count(*) FROM temp.touched").scalar_one())
+            touched = sift.touched
             stats = MergeStats(new_changes, new_blobs, arrived, touched, before, before,
                                far_future, dry_run, rejected, rejected_blobs, coder_names,
                                future_site)
@@ -192,12 +210,7 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                 conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
                 conn.commit()
                 return stats
-            # Take the project's write lock first: when another program holds it, the merge
-            # stops here, before a backup is made for a merge that cannot happen.
-            conn.exec_driver_sql(
-                "UPDATE main.meta SET value = value WHERE key = 'project_id'")
-            if before_write is not None:
-                before_write()
+            begin_write()
             conn.exec_driver_sql(f"INSERT INTO main.changes ({_COLUMNS}) "
                                  f"SELECT {_COLUMNS} FROM incoming")
             for chunk in iter_chunks(blob_ids, 200):
@@ -205,11 +218,11 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                     "INSERT INTO main.blobs (sha256, size, data) SELECT sha256, length(data), "
                     f"data FROM other.blobs WHERE sha256 IN ({','.join('?' * len(chunk))})",
                     tuple(chunk))
-            rest = conn.exec_driver_sql("SELECT entity_type, entity_id FROM temp.touched").all()
-            reproject_many(conn, [(t, i) for t, i in rest])
+            # Records this project already had changes of are projected from the whole log,
+            # now that it holds the incoming changes too.
+            reproject_many(conn, sift.known)
             crosschecks.refresh(conn)
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
-            conn.exec_driver_sql("DROP TABLE IF EXISTS temp.touched")
             conn.commit()
         except sqlite3.DatabaseError as err:
             conn.rollback()
@@ -232,6 +245,116 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                       coder_names, future_site)
 
 
+class _Sift:
+    """One pass over the incoming changes, record by record: each change's id is recomputed
+    from its content; a record with any change that does not match is held back whole (so no
+    record arrives half: a CMOC without its owner, say; an intact copy of the file brings it
+    later), and is taken out of ``temp.incoming``. Unless ``begin_write`` is None (a dry run),
+    each sound record this project has no change of yet is projected from its incoming changes
+    at once, and the others are listed in ``known`` to be projected from the whole log once the
+    changes are in it."""
+
+    BATCH = 400
+
+    def __init__(self, conn: Connection, begin_write: Callable[[], None] | None,
+                 future_from: int) -> None:
+        self.conn = conn
+        self.begin_write = begin_write
+        self.rejected = 0
+        self.touched = 0
+        #: What arrives, for the summary: changes; coder -> record type -> records touched;
+        #: coder id -> name (as the incoming log has it); the latest clock; how many changes
+        #: are dated after ``future_from`` and which laptop made the latest of them.
+        self.new_changes = 0
+        self.arrived: dict[tuple[str | None, str], int] = {}
+        self.coder_names: dict[str, str] = {}
+        self.top: tuple[int, int] | None = None
+        self.future_from = future_from
+        self.far_future = 0
+        self.future_site: str | None = None
+        self.known: list[tuple[str, str]] = []
+        self.held: list[tuple[Any, Any]] = []
+        self.batch: dict[str, dict[str, list[Change]]] = {}
+        self.pending = 0
+
+    def run(self) -> None:
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            cursor.execute(f"SELECT {_COLUMNS} FROM temp.incoming ORDER BY rowid")
+            key: tuple[Any, Any] | None = None
+            group: list[Change | None] = []
+            for row in cursor:
+                if (row[1], row[2]) != key:
+                    if key is not None:
+                        self._record(key, group)
+                    key, group = (row[1], row[2]), []
+                group.append(change_from_row(*row))
+            if key is not None:
+                self._record(key, group)
+        finally:
+            cursor.close()
+        self._flush()
+        if self.held:
+            self.conn.exec_driver_sql("DROP TABLE IF EXISTS temp.held_back")
+            self.conn.exec_driver_sql("CREATE TEMP TABLE held_back (entity_type, entity_id)")
+            raw.executemany("INSERT INTO temp.held_back VALUES (?, ?)", self.held)
+            self.conn.exec_driver_sql(
+                "DELETE FROM temp.incoming WHERE EXISTS (SELECT 1 FROM temp.held_back h "
+                "WHERE h.entity_type IS temp.incoming.entity_type "
+                "AND h.entity_id IS temp.incoming.entity_id)")
+            self.conn.exec_driver_sql("DROP TABLE IF EXISTS temp.held_back")
+
+    def _record(self, key: tuple[Any, Any], group: list[Change | None]) -> None:
+        if None in group:
+            self.held.append(key)
+            self.rejected += len(group)
+            return
+        self.touched += 1
+        etype, eid = key
+        self._count(etype, eid, group)  # type: ignore[arg-type]
+        if self.begin_write is None:
+            return
+        self.batch.setdefault(etype, {})[eid] = group  # type: ignore[assignment]
+        self.pending += 1
+        if self.pending >= self.BATCH:
+            self._flush()
+
+    def _count(self, etype: str, eid: str, group: list[Change]) -> None:
+        self.new_changes += len(group)
+        for coder in {c.coder_id for c in group}:
+            self.arrived[(coder, etype)] = self.arrived.get((coder, etype), 0) + 1
+        latest = max(group, key=lambda c: (c.wall, c.counter))
+        if self.top is None or (latest.wall, latest.counter) > self.top:
+            self.top = (latest.wall, latest.counter)
+        if latest.wall > self.future_from:
+            self.far_future += sum(1 for c in group if c.wall > self.future_from)
+            if self.top == (latest.wall, latest.counter):
+                self.future_site = latest.site_id
+        if etype == "coder":
+            names = [c for c in group if c.field == "name"]
+            if names:
+                self.coder_names[eid] = str(max(names, key=lambda c: c.order_key).value)
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        assert self.begin_write is not None
+        self.begin_write()
+        for etype, groups in self.batch.items():
+            ids = list(groups)
+            known = {r[0] for r in self.conn.exec_driver_sql(
+                f"SELECT DISTINCT entity_id FROM main.changes WHERE entity_type = ? "
+                f"AND entity_id IN ({','.join('?' * len(ids))})", (etype, *ids))}
+            self.known.extend((etype, eid) for eid in ids if eid in known)
+            write_projections(self.conn, etype, {
+                eid: project_entity(etype, eid, changes)
+                for eid, changes in groups.items() if eid not in known})
+        self.batch = {}
+        self.pending = 0
+
+
 def _unreadable(other: Path, err: BaseException) -> ProjectError:
     text_ = str(err)
     if "locked" in text_ or "busy" in text_:
@@ -244,36 +367,45 @@ def _unreadable(other: Path, err: BaseException) -> ProjectError:
         "copy of it.").format(name=Path(other).name, detail=text_))
 
 
-def _drop_unsound(conn: Connection) -> int:
-    """Leave out every incoming change of a record that has a change whose id does not match
-    its content; return how many changes were left out.
+#: Columns a person recognises a record by, in the order they are tried.
+_LABEL_COLUMNS = ("label", "name", "filename", "statement", "quote", "key")
 
-    A whole record is held back, not only its altered change, so that no record arrives half
-    (a CMOC without its owner, say); an intact copy of the file brings it later.
-    """
-    bad: list[int] = []
-    for row in conn.exec_driver_sql(f"SELECT rowid, {_COLUMNS} FROM temp.incoming"):
-        if not row_matches_id(*row[1:]):
-            bad.append(row[0])
-    if not bad:
-        return 0
-    before = int(conn.exec_driver_sql("SELECT count(*) FROM temp.incoming").scalar_one())
-    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.held_back")
-    conn.exec_driver_sql("CREATE TEMP TABLE held_back (entity_type, entity_id)")
-    for chunk in iter_chunks(bad, 500):
-        conn.exec_driver_sql(
-            "INSERT INTO temp.held_back SELECT entity_type, entity_id FROM temp.incoming "
-            f"WHERE rowid IN ({','.join('?' * len(chunk))})", tuple(chunk))
-        conn.exec_driver_sql(
-            f"DELETE FROM temp.incoming WHERE rowid IN ({','.join('?' * len(chunk))})",
-            tuple(chunk))
-    conn.exec_driver_sql(
-        "DELETE FROM temp.incoming WHERE EXISTS (SELECT 1 FROM temp.held_back h "
-        "WHERE h.entity_type IS temp.incoming.entity_type "
-        "AND h.entity_id IS temp.incoming.entity_id)")
-    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.held_back")
-    after = int(conn.exec_driver_sql("SELECT count(*) FROM temp.incoming").scalar_one())
-    return len(bad) + before - after
+
+def log_mismatches(con: sqlite3.Connection, shown: int = 5) -> tuple[int, list[str], bool]:
+    """Changes of a project's own log whose id does not match their content (the file was
+    altered or damaged): how many, up to ``shown`` of the records they belong to in words (type
+    and label), and whether more records have such changes. Every row is read once; nothing is
+    written."""
+    bad = 0
+    records: dict[tuple[Any, Any], None] = {}
+    more = False
+    for row in con.execute(f"SELECT {_COLUMNS} FROM changes"):
+        if change_from_row(*row) is None:
+            bad += 1
+            key = (row[1], row[2])
+            if key in records:
+                continue
+            if len(records) < shown:
+                records[key] = None
+            else:
+                more = True
+    return bad, [_record_words(con, etype, eid) for etype, eid in records], more
+
+
+def _record_words(con: sqlite3.Connection, etype: Any, eid: Any) -> str:
+    if etype not in ENTITIES:  # a type from a newer version, or written by another program
+        return f"{etype!s:.32} {str(eid)[:8]}"
+    try:
+        columns = {r[1] for r in con.execute(f'PRAGMA table_info("{str(etype)}")')}
+        for column in _LABEL_COLUMNS:
+            if column in columns:
+                row = con.execute(f'SELECT "{column}" FROM "{str(etype)}" WHERE id = ?',
+                                  (eid,)).fetchone()
+                if row and row[0]:
+                    return f"{etype} \u00ab{' '.join(str(row[0]).split())[:60]}\u00bb"
+    except sqlite3.DatabaseError:
+        pass
+    return f"{etype} {str(eid)[:8]}"
 
 
 _BUNDLE_TABLES = ('meta', 'changes', 'blobs', 'alembic_version')
@@ -307,7 +439,10 @@ def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None) -> tu
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
     try:
-        src = sqlite3.connect(read_uri(store.path), uri=True)
+        # edits waiting in a -wal on a write-protected stick are read from a copy of both
+        mine = read_uri(copy_with_wal(store.path, folder) if stranded_wal(store.path)
+                        else store.path)
+        src = sqlite3.connect(mine, uri=True)
         try:
             marks = ",".join("?" * len(_BUNDLE_TABLES))
             schema = [r[0] for r in src.execute(
@@ -320,7 +455,7 @@ def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None) -> tu
         try:
             for sql in schema:
                 out.execute(sql)
-            out.execute("ATTACH DATABASE ? AS src", (read_uri(store.path),))
+            out.execute("ATTACH DATABASE ? AS src", (mine,))
             out.execute("INSERT INTO meta SELECT * FROM src.meta")
             out.execute("INSERT INTO alembic_version SELECT * FROM src.alembic_version")
             blobs = 0

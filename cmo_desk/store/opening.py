@@ -372,6 +372,11 @@ def _upgraded_copy(path: Path) -> Path:
     """Reading an older project must not change it: an upgraded copy to read instead."""
     data_path = Path(tempfile.mkdtemp(prefix="cmo-desk-read-")) / path.name
     backup_file(path, data_path)
+    return _upgrade_copy(data_path)
+
+
+def _upgrade_copy(data_path: Path) -> Path:
+    """Upgrade a temporary copy in place (never the user's own file)."""
     engine = make_engine(data_path)
     with engine.begin() as conn:
         run_migrations(conn)
@@ -386,14 +391,20 @@ def open_file(
     read_only: bool = False,
     upgrade_backup_dir: Path | None = None,
     coder: str | None = None,
+    source: Path | None = None,
 ) -> Opened[S]:
     """Open a project file: refuse what cannot be read, take the lock (or open read-only when
     another desk holds it), check it, upgrade an older one, and ``build(engine, read_only)`` the
-    store over it. The lock is released again when any step fails."""
+    store over it. The lock is released again when any step fails. ``source``, when given, is a
+    copy of ``path`` to read instead (opened read-only; messages still name ``path``)."""
+    if source is not None:
+        read_only = True
+    data_path = source or path
     try:
-        meta = inspect_file(path)
+        meta = inspect_file(data_path)
     except DamagedProjectError as err:
-        raise damaged_with_backup_hint(path, err.problem) from None
+        raise damaged_with_backup_hint(path, err.problem.replace(str(data_path), str(path))) \
+            from None
     check_compatible(meta, path)
     lock: locking.Lock | None = None
     locked_by: locking.LockedBy | None = None
@@ -403,16 +414,16 @@ def open_file(
         read_only = lock is None
     try:
         problems = backups.quick_check(
-            path, thorough=path.stat().st_size <= backups.THOROUGH_OPEN_CHECK_BYTES)
+            data_path, thorough=data_path.stat().st_size <= backups.THOROUGH_OPEN_CHECK_BYTES)
         if problems:
             raise damaged_with_backup_hint(path, tr(
                 "{path} is damaged ({detail}).").format(path=path, detail=problems[0]))
         backup_thread = BackupOnOpen(path, meta) if lock is not None else None
         if not read_only and meta.get("revision") != HEAD_REVISION:
             _upgrade(path, upgrade_backup_dir)
-        data_path = path
         if read_only and meta.get("revision") != HEAD_REVISION:
-            data_path = _upgraded_copy(path)
+            # Reading an older project must not change it: read an upgraded copy instead.
+            data_path = _upgraded_copy(path) if source is None else _upgrade_copy(source)
         try:
             store = build(make_engine(data_path, read_only=read_only), read_only)
         except StorageError as err:

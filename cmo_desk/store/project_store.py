@@ -49,6 +49,7 @@ from cmo_desk.store.opening import (
 )
 from cmo_desk.store.projection import iter_chunks, reproject_many, table_of
 from cmo_desk.store.search import SearchHit
+from cmo_desk.store.files import copy_with_wal, stranded_wal
 from cmo_desk.store.site import Site
 from cmo_desk.store.unit_of_work import ChangeHistory, UnitOfWork
 
@@ -156,12 +157,25 @@ class ProjectStore:
         """Open a project. A write open takes the project's lock; when another desk holds it the
         store opens read-only and ``locked_by`` says who. ``coder`` names this desk in the lock."""
         path = Path(path)
-        opened = opening.open_file(
-            path, lambda engine, ro: cls(path, engine, site or Site.load(), ro),
-            read_only=read_only, upgrade_backup_dir=upgrade_backup_dir, coder=coder)
+        # Edits waiting in a -wal on a write-protected stick: a copy of both is read instead.
+        wal_copy = copy_with_wal(path) if stranded_wal(path) else None
+        try:
+            opened = opening.open_file(
+                path, lambda engine, ro: cls(path, engine, site or Site.load(), ro),
+                read_only=read_only, upgrade_backup_dir=upgrade_backup_dir, coder=coder,
+                source=wal_copy)
+        except BaseException:
+            if wal_copy is not None:
+                shutil.rmtree(wal_copy.parent, ignore_errors=True)
+            raise
         store = opened.store
         store.lock, store.locked_by = opened.lock, opened.locked_by
         store.read_only_reason = opened.read_only_reason
+        if wal_copy is not None and not read_only:
+            store.read_only_reason = tr(
+                "{name} is in a folder that cannot be written to, so it was opened "
+                "read-only. Copy it to a folder of your own to make changes.").format(
+                name=path.name)
         store._read_copy = opened.read_copy
         if opened.backup is not None:
             store._backup_thread = opened.backup

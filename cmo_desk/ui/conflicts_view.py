@@ -214,9 +214,13 @@ class ConflictsView(QDialog):
         rows = []
         for c in self.conflicts:
             values = " | ".join(
-                f"{value_text(c.field, v.value)} — {v.coder_name or tr('unknown coder')}, "
-                f"{when(v.wall_ms)}" for v in c.values)
-            ancestor = ", ".join(value_text(c.field, a) for a in c.ancestors) or tr("(new record)")
+                f"{words or value_text(c.field, v.value)} — "
+                f"{v.coder_name or tr('unknown coder')}, {when(v.wall_ms)}"
+                for v, words in zip(c.values, c.words()))
+            ancestor = ", ".join(
+                (c.ancestor_words[i] if i < len(c.ancestor_words) else "")
+                or value_text(c.field, a) for i, a in enumerate(c.ancestors)) or (
+                "" if c.kind == merging.PARENT_CYCLE else tr("(new record)"))
             rows.append(((str(c.number), c.label, field_title(c.field), values, ancestor), c))
         self.model.set_rows(rows)
         self.summary.setText(trn("{n} open conflict", "{n} open conflicts",
@@ -246,8 +250,8 @@ class ConflictsView(QDialog):
         else:
             self.detail.setText(tr("{record}: {field} was changed by more than one coder.")
                                 .format(record=c.label, field=c.field))
-        for v in c.values:
-            item = QListWidgetItem(f"{value_text(c.field, v.value)}\n— "
+        for v, words in zip(c.values, c.words()):
+            item = QListWidgetItem(f"{words or value_text(c.field, v.value)}\n— "
                                    f"{v.coder_name or tr('unknown coder')}, {when(v.wall_ms)}")
             self.values.addItem(item)
         self._update_buttons()

@@ -1,6 +1,6 @@
 """File → Merge…: coders' copies merged in the background, then a summary of what arrived.
 
-Every file is checked and previewed before anything is written, and Cancel is honoured up to
+Every file is read once: checked before anything is written, and Cancel is honoured up to
 that point, so a cancelled merge leaves the project exactly as it was. Once writing has begun the
 merge is allowed to finish (each file is one short transaction) and the summary says so.
 """
@@ -138,12 +138,15 @@ def start_merge(window: Any, paths: Sequence[str | Path]) -> Task | None:
 
     def merge(session: Session, progress: Any, cancelled: Any) -> Any:
         progress(0, 0)
-        # the dry run checks every file (right project, compatible version) and writes nothing
-        merging.merge_projects(session, files, dry_run=True)
-        if cancelled():
-            raise Cancelled(tr("Cancelled; nothing was merged."))
-        state["writing"] = True
-        state["reports"] = merging.merge_projects(session, files)
+
+        def before_write() -> None:
+            # every file has been read once and checked (right project, compatible version)
+            # and nothing is written yet: the last moment a Cancel leaves the project as it was
+            if cancelled():
+                raise Cancelled(tr("Cancelled; nothing was merged."))
+            state["writing"] = True
+
+        state["reports"] = merging.merge_projects(session, files, before_write=before_write)
         return state["reports"]
 
     work = ProjectWork(path, coder, merge)

@@ -149,3 +149,53 @@ def test_a_stored_change_verifies_and_any_altered_copy_does_not(value, field, co
         altered[k] = bad
         if altered[k] != row[k]:
             assert not row_matches_id(*altered)
+
+
+@settings(max_examples=100, deadline=None)
+@given(value=st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                          lambda inner: st.lists(inner, max_size=3)
+                          | st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+       coder=st.none() | st.text(max_size=8),
+       parents=st.lists(st.text(min_size=1, max_size=6), max_size=3),
+       seen=st.lists(st.text(min_size=1, max_size=6), max_size=2))
+def test_a_checked_row_gives_back_the_change_that_was_written(value, coder, parents,
+                                                             seen) -> None:
+    import json as _json
+
+    from cmo_desk.domain.changelog import canonical_json, change_from_row
+
+    c = make_change("excerpt", "e1 🙂", "quote", value, 7, 2, "site ü", coder, parents, seen)
+    row = (c.change_id, c.entity_type, c.entity_id, c.field, canonical_json(c.value), c.wall,
+           c.counter, c.site_id, c.coder_id, _json.dumps(list(c.parents)),
+           _json.dumps(list(c.seen)))
+    back = change_from_row(*row)
+    assert back is not None
+    assert vars(back).keys() == vars(c).keys()  # every field of a Change, nothing else
+    assert canonical_json(back.value) == canonical_json(c.value)
+    assert (back.change_id, back.entity_type, back.entity_id, back.field, back.wall,
+            back.counter, back.site_id, back.coder_id, back.parents, back.seen) == (
+        c.change_id, c.entity_type, c.entity_id, c.field, c.wall, c.counter, c.site_id,
+        c.coder_id, c.parents, c.seen)
+
+
+def test_a_row_whose_id_was_computed_over_a_padded_or_doubled_value_is_refused() -> None:
+    """A forger can compute a matching id over any text; the text must still be one JSON value
+    and nothing more, or the row is refused (not half-read)."""
+    import hashlib
+
+    from cmo_desk.domain.changelog import change_from_row
+
+    for value_text in ("1 2", " 1", "1 ", "[1]]", "", "{\"a\": 1}x"):
+        payload = f'["study","s1","label",{value_text},5,0,"site",null,[],[]]'
+        forged = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        assert change_from_row(forged, "study", "s1", "label", value_text, 5, 0, "site", None,
+                               "[]", "[]") is None, value_text
+    payload = '["study","s1","label",12,5,0,"site",null,[],[]]'
+    good = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    assert change_from_row(good, "study", "s1", "label", "12", 5, 0, "site", None, "[]",
+                           "[]").value == 12
+    # a number, or bytes, in a text column
+    assert change_from_row(good, "study", b"s1", "label", "12", 5, 0, "site", None, "[]",
+                           "[]") is None
+    assert change_from_row(good, "study", "s1", "label", "12", 5, 0, "site", 7, "[]",
+                           "[]") is None

@@ -225,6 +225,13 @@ def test_a_code_parent_cycle_made_on_two_laptops_is_a_conflict(
     assert conflict.entity_type == "code" and conflict.field == "parent_id"
     assert conflict.kind == "parent_cycle"
     capsys.readouterr()
+    assert run(["conflicts", str(a)]) == 0
+    values = [line for line in capsys.readouterr().out.splitlines()
+              if line.strip().startswith("[")]
+    assert len(values) == 2
+    assert any("Trust under Stigma" in v for v in values)
+    assert any("Stigma under Trust" in v for v in values)
+    assert not any(trust in v or stigma in v for v in values)
     assert run(["check", str(a)]) == 0
     assert run(["resolve", str(a), "--entity", f"code:{conflict.entity_id}",
                 "--field", "parent_id", "--value", "null"]) == 0

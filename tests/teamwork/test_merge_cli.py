@@ -227,3 +227,38 @@ def test_resolve_rejects_unknown_records_clearly(copies, capsys) -> None:
     assert run(["resolve", str(a), "--entity", "study:nope", "--field", "title",
                 "--pick", "1"]) != 0
     assert "no conflict" in capsys.readouterr().err
+
+
+def test_each_file_is_read_once_and_one_backup_covers_the_merge(copies, capsys,
+                                                               monkeypatch) -> None:
+    """`merge A B C`: each bundle is unpacked and checked once (not once to check and again to
+    merge), and the project is backed up once, before the first write, as it was before."""
+    from cmo_desk.store import merging as store_merging
+
+    a = copies("lan")
+    bundles = []
+    for name, who in (("sam", "Sam Okafor"), ("kim", "Kim Le"), ("ana", "Ana Silva")):
+        mine = copies(name)
+        code(mine, who, "Brown 2021", f"{who}: outreach builds trust")
+        bundles.append(mine.with_name(f"{name}.cmobundle"))
+        assert run(["bundle", str(mine), "-o", str(bundles[-1]), "--for", str(a)]) == 0
+    before = dump(a)
+    opened: list[str] = []
+    real = store_merging.reading
+
+    def counted(path: Path):  # type: ignore[no-untyped-def]
+        opened.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(store_merging, "reading", counted)
+    capsys.readouterr()
+    assert run(["merge", str(a), *map(str, bundles)]) == 0
+    assert sorted(opened) == sorted(b.name for b in bundles)
+    out = capsys.readouterr().out
+    assert all(who in out for who in ("Sam Okafor", "Kim Le", "Ana Silva"))
+    (backup,) = merge_backups(a)
+    assert dump(backup) == before
+    with Session.open(a) as s:
+        statements = {c.statement for c in s.store.list("cmoc")}
+    assert {"Sam Okafor: outreach builds trust", "Kim Le: outreach builds trust",
+            "Ana Silva: outreach builds trust"} <= statements

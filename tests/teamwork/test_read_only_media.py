@@ -93,3 +93,41 @@ def test_a_copy_taken_with_its_wal_while_the_desk_was_open_brings_every_edit(
     with Session.open(mine, read_only=True) as s:
         assert "In the wal" in {c.statement for c in s.store.list("cmoc")}
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_a_copy_with_its_wal_on_a_write_protected_stick_is_read_whole(copies, stick,
+                                                                      capsys) -> None:
+    """A coder copied the project and its -wal (the desk was open) onto a stick, then
+    write-protected it: every command that reads a project reads it, edits in the -wal
+    included, and nothing is written beside it."""
+    import json
+
+    folder, protect = stick
+    mine, sam = copies("lan"), copies("sam")
+    session = Session.open(sam, coder="Sam Okafor")
+    try:
+        coding.create_cmoc(session, study_id(session, "Ahmed 2019"), {"statement": "In the wal"})
+        wal = Path(str(sam) + "-wal")
+        assert wal.exists() and wal.stat().st_size > 0
+        shutil.copyfile(sam, folder / "review.cmo")
+        shutil.copyfile(wal, folder / "review.cmo-wal")
+    finally:
+        session.close()
+    on_stick = folder / "review.cmo"
+    protect()
+    before = sorted(p.name for p in folder.iterdir())
+    for command in (["conflicts", on_stick], ["agreement", on_stick], ["dump", on_stick],
+                    ["bundle", on_stick, "-o", mine.with_name("b.cmobundle")]):
+        capsys.readouterr()
+        code = run([str(c) for c in command])
+        out, err = capsys.readouterr()
+        assert code == 0 and not err, (command, err)
+        if command[0] == "dump":
+            assert "In the wal" in out
+    capsys.readouterr()
+    assert run(["info", str(on_stick), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cmocs"] == 1
+    assert run(["merge", str(mine), str(on_stick)]) == 0
+    with Session.open(mine, read_only=True) as s:
+        assert "In the wal" in {c.statement for c in s.store.list("cmoc")}
+    assert sorted(p.name for p in folder.iterdir()) == before

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog
 
 from cmo_desk.domain import records as rec
@@ -276,11 +278,13 @@ def test_cancelled_merge_changes_nothing_and_a_wrong_file_is_refused(
     release = threading.Event()
     real = merging.merge_projects
 
-    def slow(session: Session, others: Any, dry_run: bool = False) -> Any:
-        out = real(session, others, dry_run)
-        if dry_run:
+    def slow(session: Session, others: Any, dry_run: bool = False,
+             before_write: Any = None) -> Any:
+        def held() -> None:  # the files are read and checked; writing is about to begin
             release.wait(10)
-        return out
+            if before_write is not None:
+                before_write()
+        return real(session, others, dry_run, held)
 
     monkeypatch.setattr(merging, "merge_projects", slow)
     task = merge_flow.start_merge(window, [copy])
@@ -299,6 +303,78 @@ def test_cancelled_merge_changes_nothing_and_a_wrong_file_is_refused(
     assert window.runner.wait(5000)
     assert dialogs.errors and "other.cmo" in dialogs.errors[-1]
     assert window.session.store.count("cmoc") == before and not dialogs.shown
+
+
+def test_the_desk_reads_each_chosen_file_once(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    """A bundle is unpacked, and a copy checked, once per merge: not once for a preview and again
+    for each step of the merge."""
+    from cmo_desk.store import merging as store_merging
+
+    copy = _coder_copy(project, tmp_path, monkeypatch, lambda sam: coding.create_cmoc(
+        sam, _study(sam, "Kunming 2016"), {"statement": "Sam's reading of Kunming"}))
+    with Session.open(copy, coder=CODER_B) as sam:
+        bundle, _n, _blobs = merging.make_delta_bundle(sam, tmp_path / "sam.cmobundle", project)
+    opened: list[str] = []
+    real = store_merging.reading
+
+    def counted(path: Path) -> Any:
+        opened.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(store_merging, "reading", counted)
+    window = open_window(study=None)
+    shown: list[merge_flow.MergeSummary] = []
+    dialogs.answer_dialog = lambda d: shown.append(d) or QDialog.DialogCode.Rejected
+    dialogs.paths = [str(bundle)]
+    window.merge_projects()
+    qtbot.waitUntil(lambda: bool(shown), timeout=15000)
+    assert window.runner.wait(5000)
+    assert opened == ["sam.cmobundle"]
+    assert shown[0].reports[0].new_changes > 0
+    assert any(c.statement == "Sam's reading of Kunming"
+               for c in window.session.store.list("cmoc"))
+
+
+def test_a_codebook_cycle_is_shown_by_code_names(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    """Two laptops moved two codes under each other: the conflict lists the moves by the codes'
+    names, never by their ids, in the table and in the list of values to keep."""
+    with Session.open(project, coder=CODER_A) as lan:
+        codes = sorted(lan.store.list("code"), key=lambda c: c.name)[:2]
+    first, second = codes
+    copy = _coder_copy(project, tmp_path, monkeypatch, lambda sam: coding.update_code(
+        sam, second.id, {"parent_id": first.id}))
+    with Session.open(project, coder=CODER_A) as lan:
+        coding.update_code(lan, first.id, {"parent_id": second.id})
+        merging.merge_projects(lan, [copy])
+    window = open_window(study=None)
+    view = open_conflicts(window)
+    cycle = [c for c in view.conflicts if c.kind == "parent_cycle"]
+    assert cycle, [c.kind for c in view.conflicts]
+    view.select(cycle[0].number)
+    row = cycle[0].number - 1
+    shown = " ".join(view.model.index(row, col).data() for col in range(view.model.columnCount()))
+    values = [view.values.item(i).text() for i in range(view.values.count())]
+    for text in (shown, *values):
+        assert first.id not in text and second.id not in text, text
+        assert first.id[:8] not in text and second.id[:8] not in text, text
+    assert any(first.name in v and second.name in v for v in values)
+    assert f"{first.name} under {second.name}" in " ".join(values)
+    assert f"{second.name} under {first.name}" in " ".join(values)
+    # keeping one move by clicking it: the other code goes to the top level
+    moved = next(i for i, v in enumerate(values) if f"{first.name} under {second.name}" in v)
+    item = view.values.item(moved)
+    QTest.mouseClick(view.values.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.values.visualItemRect(item).center())
+    QTest.mouseClick(view.keep_button, Qt.MouseButton.LeftButton)
+    store = window.session.store
+    assert store.get("code", first.id).parent_id == second.id
+    assert store.get("code", second.id).parent_id is None
+    assert not [c for c in view.conflicts if c.kind == "parent_cycle"]
+    view.close()
 
 
 def test_duplicates_are_listed_and_accepted(open_window: Any) -> None:

@@ -209,12 +209,14 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
         story = _kind_story(c.kind)
         if story:
             print("   " + story)
+        words = c.words()
         for i, v in enumerate(c.values, start=1):
             data = c.to_dict()["values"][i - 1]
-            print(f"   [{i}] {_show_value(v.value)}  \u2014 {data['coder'] or tr('(no coder)')}, "
-                  f"{data['time']}")
+            print(f"   [{i}] {words[i - 1] or _show_value(v.value)}  \u2014 "
+                  f"{data['coder'] or tr('(no coder)')}, {data['time']}")
         if c.ancestors:
-            started = "; ".join(_show_value(a) for a in c.ancestors)
+            started = "; ".join((c.ancestor_words[i] if i < len(c.ancestor_words) else "")
+                                or _show_value(a) for i, a in enumerate(c.ancestors))
             print("   " + tr("started from: {value}").format(value=started))
     return 0
 
