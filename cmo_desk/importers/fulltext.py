@@ -21,7 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from cmo_desk.domain.errors import Cancelled, ImportFailed, PasswordRequired
+from cmo_desk.domain.cancel import Cancel, check_import_cancel
+from cmo_desk.domain.errors import ImportFailed, PasswordRequired
 from cmo_desk.domain.i18n import tr
 from cmo_desk.importers.textnorm import (
     clean_text,
@@ -33,7 +34,7 @@ from cmo_desk.importers.textnorm import (
 )
 
 ProgressCallback = Callable[[int, int], None]
-CancelCallback = Callable[[], bool]
+CancelCallback = Cancel
 
 PAGE_SEPARATOR = "\n\n"
 
@@ -275,11 +276,6 @@ def _largest_text(document: Any) -> str | None:
     return None
 
 
-def _check_cancel(cancel: CancelCallback | None) -> None:
-    if cancel is not None and cancel():
-        raise Cancelled(tr("Import cancelled; nothing was written."))
-
-
 # --- PDF -------------------------------------------------------------------------------------
 
 
@@ -368,7 +364,7 @@ def _extract_pdf(
         raw_pages: list[str] = []
         unreadable: list[int] = []
         for index in range(total):
-            _check_cancel(cancel)
+            check_import_cancel(cancel)
             try:
                 page = document[index]
                 textpage = page.get_textpage()
@@ -768,7 +764,7 @@ def _extract_docx(
                     name=filename, kind=kind
                 )
             )
-        _check_cancel(cancel)
+        check_import_cancel(cancel)
         notes = {
             "footnotes": _read_member(archive, "word/footnotes.xml", filename, kind),
             "endnotes": _read_member(archive, "word/endnotes.xml", filename, kind),
@@ -791,7 +787,7 @@ def _extract_docx(
     for part, raw in notes.items():
         if not raw:
             continue
-        _check_cancel(cancel)
+        check_import_cancel(cancel)
         note_root = _parse_xml(raw, filename, kind)
         note_lines: list[str] = []
         for note in note_root:
@@ -911,7 +907,7 @@ def _extract_odt(
                 name=filename, kind=kind
             )
         )
-    _check_cancel(cancel)
+    check_import_cancel(cancel)
     root = _parse_xml(content, filename, kind)
     body = root.find(f"{OFFICE_NS}body/{OFFICE_NS}text")
     lines: list[str] = []

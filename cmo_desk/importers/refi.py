@@ -43,6 +43,7 @@ from pathlib import Path
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as _safe_fromstring
 
+from cmo_desk.domain.anchoring import context_around
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import coder_id, new_id
@@ -66,7 +67,6 @@ from cmo_desk.importers.safezip import DEFAULT_LIMITS, MiB, SafeZip, ZipLimits
 
 MAX_XML_BYTES = 256 * MiB
 MAX_TEXT_BYTES = 128 * MiB
-CONTEXT_CHARS = 40
 
 ROLE_GROUP_NAME = "cmo role"
 KIND_SET_PREFIX = "cmo kind:"
@@ -901,6 +901,7 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
                     notes_used.add(g)
                     if notes[g][1].strip():
                         memo_parts.append(notes[g][1].strip())
+            before, after = context_around(text, sel.start, sel.end)
             result.excerpts.append(
                 Excerpt(
                     id=eid,
@@ -909,8 +910,8 @@ def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport
                     start=sel.start,
                     end=sel.end,
                     quote=text[sel.start : sel.end],
-                    before=text[max(0, sel.start - CONTEXT_CHARS) : sel.start],
-                    after=text[sel.end : sel.end + CONTEXT_CHARS],
+                    before=before,
+                    after=after,
                     page=None,
                     role=role,
                     memo="\n\n".join(memo_parts) or None,

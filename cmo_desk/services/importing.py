@@ -27,6 +27,7 @@ from cmo_desk.domain.errors import (
 )
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import coder_id as coder_id_for
+from cmo_desk.domain.anchoring import CONTEXT_CHARS as EXCERPT_CONTEXT_CHARS
 from cmo_desk.domain.ids import new_id
 from cmo_desk.domain.records import CmocStatus, CodeKind
 from cmo_desk.importers.cmoc_sheet import CmocRow, QuoteLocator, read_cmoc_sheet
@@ -53,8 +54,6 @@ REFERENCE_EXTENSIONS = (".ris", ".bib", ".bibtex", ".biblatex", ".nbib", ".medli
                         ".json")
 FULLTEXT_EXTENSIONS = (".pdf", ".docx", ".odt", ".txt", ".html", ".htm")
 REFI_EXTENSIONS = (".qdpx", ".qdc")
-#: Characters of text kept before and after an excerpt, as when a coder marks one.
-EXCERPT_CONTEXT_CHARS = 40
 #: Study fields copied from a parsed reference.
 _STUDY_FIELDS = tuple(f.name for f in fields(rec.Study)
                       if f.name not in ("id", "deleted", "created_by", "merged_into"))
