@@ -318,8 +318,10 @@ def test_messages_are_translated_for_chinese_users(tmp_path):
 
     repo = Path(__file__).resolve().parents[2]
     catalogue = i18n.catalogue("zh_CN")
-    for module in ("exporters/refi.py", "importers/refi.py", "importers/safezip.py"):
-        tree = ast.parse((repo / "cmo_desk" / module).read_text(encoding="utf-8"))
+    modules = [repo / "cmo_desk" / m for m in ("exporters/refi.py", "importers/safezip.py")]
+    modules += sorted((repo / "cmo_desk" / "importers" / "refi").glob("*.py"))
+    for module in modules:
+        tree = ast.parse(module.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr" and node.args:
                 literal = node.args[0]
