@@ -478,3 +478,17 @@ def test_a_codebook_nested_thousands_deep_is_refused_quickly(tmp_path):
     codes = "".join(f'<Code guid="{i:08d}-0000-0000-0000-000000000000" name="c{i}">' for i in range(12))
     qdc.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{codes}{"</Code>" * 12}</Codes></CodeBook>')
     assert len(read_qdc(qdc).codes) == 12
+
+
+def test_a_bare_qde_that_cmo_desk_wrote_imports_its_codebook(tmp_path, snapshot):
+    """The project.qde of a CMO Desk export, taken out of its zip: what it holds comes in, and
+    the extension it no longer carries is simply absent."""
+    exported = tmp_path / "review.qdpx"
+    write_qdpx(snapshot, exported)
+    bare = tmp_path / "project.qde"
+    with zipfile.ZipFile(exported) as archive:
+        bare.write_bytes(archive.read("project.qde"))
+    imported = read_qdpx(bare)
+    assert _code_tree(imported.codes) == _code_tree(read_qdpx(exported).codes)
+    assert {c.id for c in imported.coders} == {ANNA, BEN}
+    assert any("smith2019.pdf" in line and "not in the file" in line for line in imported.skipped)

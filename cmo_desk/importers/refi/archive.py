@@ -92,6 +92,9 @@ def sniff_refi(path: str | os.PathLike[str]) -> str | None:
 class _NoArchive:
     """The sources of a bare ``project.qde``: none are in the file."""
 
+    #: No member at all, not even the records CMO Desk's export keeps beside project.qde.
+    by_key: dict[str, str] = {}
+
     def lookup(self, path: str | None) -> str | None:
         return None
 
