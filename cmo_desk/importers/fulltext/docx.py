@@ -4,7 +4,9 @@ endnotes as Word shows them, and hard page breaks as pages."""
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from cmo_desk.domain.cancel import check_import_cancel
@@ -232,21 +234,54 @@ class _DocxWriter:
                 self.lines.append(" | ".join(c for c in cells))
 
 
+_DOCX = "Word (.docx)"
+#: Word's own marks between the notes and the text; not notes.
+_NOTE_SEPARATORS = ("separator", "continuationSeparator", "continuationNotice")
+
+
+@dataclass
+class _DocxParts:
+    """The parts of a Word package that hold text: the body, its notes, its list definitions and
+    its core properties (the title)."""
+
+    body: bytes
+    notes: dict[str, bytes | None]
+    core: bytes | None
+    numbering: bytes | None
+
+
 def _extract_docx(
     data: bytes, filename: str, progress: ProgressCallback | None, cancel: CancelCallback | None
 ) -> ExtractedText:
-    kind = "Word (.docx)"
+    parts = _read_docx_parts(data, filename, cancel)
+    root = _parse_xml(parts.body, filename, _DOCX)
+    body = root.find(W + "body")
+    writer = _DocxWriter(numbering=_numbering(parts.numbering, filename))
+    if body is not None:
+        writer.block(body)
+    lines = writer.lines
+    labels = {"footnotes": tr("Footnotes"), "endnotes": tr("Endnotes")}
+    for part, raw in parts.notes.items():
+        if not raw:
+            continue
+        check_import_cancel(cancel)
+        note_lines = _note_lines(part, _parse_xml(raw, filename, _DOCX), writer.notes)
+        if note_lines:
+            lines += ["", labels[part], *note_lines]
+    pages = _docx_pages(lines)
+    warnings: list[str] = []
+    if not any(page.strip() for page in pages):
+        warnings.append(tr("The document has no text."))
+    title = _core_title(parts.core, filename)
+    return _finish(pages, MEDIA_TYPES[".docx"], f"lxml {_version('lxml')} (docx)", data, warnings, title, None)
+
+
+def _read_docx_parts(data: bytes, filename: str, cancel: CancelCallback | None) -> _DocxParts:
+    kind = _DOCX
     with open_zip_checked(data, filename, kind) as archive:
         body_xml = _read_member(archive, "word/document.xml", filename, kind)
         if body_xml is None:
-            # Some writers use a different part name; the package relationships say which.
-            rels = _read_member(archive, "_rels/.rels", filename, kind)
-            target = None
-            if rels:
-                match = re.search(rb'Target="/?([^"]+)"[^>]*officeDocument|officeDocument"[^>]*Target="/?([^"]+)"', rels)
-                if match:
-                    target = (match.group(1) or match.group(2)).decode("utf-8", "replace")
-            body_xml = _read_member(archive, target, filename, kind) if target else None
+            body_xml = _body_named_by_relationships(archive, filename)
         if body_xml is None:
             raise ImportFailed(
                 tr("{name} is damaged or is not a real {kind} file. Open it in a word processor and save it again.").format(
@@ -254,54 +289,63 @@ def _extract_docx(
                 )
             )
         check_import_cancel(cancel)
-        notes = {
-            "footnotes": _read_member(archive, "word/footnotes.xml", filename, kind),
-            "endnotes": _read_member(archive, "word/endnotes.xml", filename, kind),
-        }
-        core = _read_member(archive, "docProps/core.xml", filename, kind)
-        numbering_xml = _read_member(archive, "word/numbering.xml", filename, kind)
+        return _DocxParts(
+            body=body_xml,
+            notes={
+                "footnotes": _read_member(archive, "word/footnotes.xml", filename, kind),
+                "endnotes": _read_member(archive, "word/endnotes.xml", filename, kind),
+            },
+            core=_read_member(archive, "docProps/core.xml", filename, kind),
+            numbering=_read_member(archive, "word/numbering.xml", filename, kind),
+        )
 
-    root = _parse_xml(body_xml, filename, kind)
-    body = root.find(W + "body")
+
+def _body_named_by_relationships(archive: zipfile.ZipFile, filename: str) -> bytes | None:
+    """Some writers use a different part name for the body; the package relationships say which."""
+    rels = _read_member(archive, "_rels/.rels", filename, _DOCX)
+    target = None
+    if rels:
+        match = re.search(rb'Target="/?([^"]+)"[^>]*officeDocument|officeDocument"[^>]*Target="/?([^"]+)"', rels)
+        if match:
+            target = (match.group(1) or match.group(2)).decode("utf-8", "replace")
+    return _read_member(archive, target, filename, _DOCX) if target else None
+
+
+def _numbering(raw: bytes | None, filename: str) -> _Numbering:
     try:
-        numbering = _Numbering(_parse_xml(numbering_xml, filename, kind) if numbering_xml else None)
+        return _Numbering(_parse_xml(raw, filename, _DOCX) if raw else None)
     except ImportFailed:
-        numbering = _Numbering()  # damaged list definitions: the text without its numbers
-    writer = _DocxWriter(numbering=numbering)
-    if body is not None:
-        writer.block(body)
-    lines = writer.lines
-    labels_of = writer.notes
-    labels = {"footnotes": tr("Footnotes"), "endnotes": tr("Endnotes")}
-    for part, raw in notes.items():
-        if not raw:
+        return _Numbering()  # damaged list definitions: the text without its numbers
+
+
+def _note_lines(part: str, note_root: Any, labels_of: _NoteLabels) -> list[str]:
+    """One line per footnote or endnote, "[label] text", labelled as the body referred to it."""
+    note_lines: list[str] = []
+    for note in note_root:
+        if note.get(W + "type") in _NOTE_SEPARATORS:
             continue
-        check_import_cancel(cancel)
-        note_root = _parse_xml(raw, filename, kind)
-        note_lines: list[str] = []
-        for note in note_root:
-            if note.get(W + "type") in ("separator", "continuationSeparator", "continuationNotice"):
-                continue
-            inner = _DocxWriter(labels_of)
-            inner.block(note)
-            text = " ".join(line.replace(_PAGE_MARK, " ").strip() for line in inner.lines
-                            if line.replace(_PAGE_MARK, " ").strip())
-            if text:
-                note_lines.append(f"[{labels_of.label(part, note.get(W + 'id', ''))}] {text}")
-        if note_lines:
-            lines += ["", labels[part], *note_lines]
-    title = None
-    if core:
-        try:
-            title_el = _parse_xml(core, filename, kind).find(DC_TITLE)
-            title = title_el.text if title_el is not None else None
-        except ImportFailed:
-            title = None
+        inner = _DocxWriter(labels_of)
+        inner.block(note)
+        text = " ".join(line.replace(_PAGE_MARK, " ").strip() for line in inner.lines
+                        if line.replace(_PAGE_MARK, " ").strip())
+        if text:
+            note_lines.append(f"[{labels_of.label(part, note.get(W + 'id', ''))}] {text}")
+    return note_lines
+
+
+def _core_title(core: bytes | None, filename: str) -> str | None:
+    if not core:
+        return None
+    try:
+        title_el = _parse_xml(core, filename, _DOCX).find(DC_TITLE)
+    except ImportFailed:
+        return None
+    return title_el.text if title_el is not None else None
+
+
+def _docx_pages(lines: list[str]) -> list[str]:
     # Hard page breaks make pages, so that an excerpt cites the page a reader finds it on.
     pages = [clean_text(_join_lines(chunk.split("\n"))) for chunk in "\n".join(lines).split(_PAGE_MARK)]
     while len(pages) > 1 and not pages[-1].strip():
         pages.pop()  # a break at the very end starts no page
-    warnings: list[str] = []
-    if not any(page.strip() for page in pages):
-        warnings.append(tr("The document has no text."))
-    return _finish(pages, MEDIA_TYPES[".docx"], f"lxml {_version('lxml')} (docx)", data, warnings, title, None)
+    return pages

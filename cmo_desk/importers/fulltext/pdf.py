@@ -4,6 +4,7 @@ with warnings for pages without text, truncation and copy restrictions."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from cmo_desk.domain.cancel import check_import_cancel
@@ -66,7 +67,6 @@ def _largest_text(document: Any) -> str | None:
     return None
 
 
-
 def _copying_allowed(document: Any) -> bool:
     """Whether the PDF's permission flags allow copying text (bit 5 of the P entry)."""
     try:
@@ -78,6 +78,19 @@ def _copying_allowed(document: Any) -> bool:
     return bool(flags & 0x10)
 
 
+@dataclass
+class _PdfRead:
+    """What is read from a PDF while it is open."""
+
+    raw_pages: list[str]
+    #: Page numbers (from 1) pdfium could not read.
+    unreadable: list[int]
+    metadata: dict[str, str]
+    #: The first page's largest text, looked for only when neither the metadata nor the first
+    #: line gives a title.
+    largest: str | None
+
+
 def _extract_pdf(
     data: bytes,
     filename: str,
@@ -85,10 +98,26 @@ def _extract_pdf(
     progress: ProgressCallback | None,
     cancel: CancelCallback | None,
 ) -> ExtractedText:
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_raw
-
+    _check_pdf_header(data, filename)
+    document = _open_pdf(data, filename, password)
     warnings: list[str] = []
+    try:
+        read = _read_open_pdf(document, data, filename, warnings, progress, cancel)
+    finally:
+        document.close()
+    if read.unreadable:
+        warnings.append(
+            tr("Pages {pages} could not be read; the file may be damaged.").format(pages=_page_list(read.unreadable))
+        )
+    pages = _mend_pages(read.raw_pages)
+    needs_ocr = _text_layer_warnings(pages, read.unreadable, warnings)
+    title = _usable_title(read.metadata.get("Title")) or read.largest
+    extractor = f"pypdfium2 {_version('pypdfium2')}"
+    return _finish(pages, "application/pdf", extractor, data, warnings, title, _pdf_doi(read.metadata, pages),
+                   needs_ocr)
+
+
+def _check_pdf_header(data: bytes, filename: str) -> None:
     head = data[:1024]
     if b"%PDF" not in head:
         looks_html = b"<html" in head.lower() or b"<!doctype" in head.lower()
@@ -99,104 +128,145 @@ def _extract_pdf(
                 else tr("{name} is not a PDF (it has no PDF header). Check the file or download it again.")
             ).format(name=filename)
         )
+
+
+def _open_pdf(data: bytes, filename: str, password: str | None) -> Any:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_raw
+
     try:
         try:
             # Without the password first: a PDF with only an owner password (copy or print
             # restrictions) opens without one, and giving it one it does not have fails.
-            document = pdfium.PdfDocument(data)
+            return pdfium.PdfDocument(data)
         except pdfium.PdfiumError as err:
             if password is None or getattr(err, "err_code", None) != pdfium_raw.FPDF_ERR_PASSWORD:
                 raise
-            document = pdfium.PdfDocument(data, password=password)
+            return pdfium.PdfDocument(data, password=password)
     except pdfium.PdfiumError as err:
-        code = getattr(err, "err_code", None)
-        if code == pdfium_raw.FPDF_ERR_PASSWORD:
-            if password is None:
-                raise PasswordRequired(
-                    tr("{name} is protected by a password. Import it again with its password (use --password).").format(
-                        name=filename
-                    )
-                ) from None
-            raise ImportFailed(
-                tr("{name}: the password is wrong. Check it and import the file again.").format(name=filename)
-            ) from None
-        if code == pdfium_raw.FPDF_ERR_SECURITY:
-            raise ImportFailed(
-                tr("{name} uses an encryption scheme that cannot be opened. Save an unprotected copy and import that.").format(
+        raise _open_failure(getattr(err, "err_code", None), filename, password) from None
+
+
+def _open_failure(code: int | None, filename: str, password: str | None) -> ImportFailed:
+    """What to tell the user when pdfium cannot open the file."""
+    import pypdfium2.raw as pdfium_raw
+
+    if code == pdfium_raw.FPDF_ERR_PASSWORD:
+        if password is None:
+            return PasswordRequired(
+                tr("{name} is protected by a password. Import it again with its password (use --password).").format(
                     name=filename
                 )
-            ) from None
-        raise ImportFailed(
-            tr("{name} is damaged and cannot be read as a PDF. Download it again or re-save it from a PDF viewer.").format(
+            )
+        return ImportFailed(
+            tr("{name}: the password is wrong. Check it and import the file again.").format(name=filename)
+        )
+    if code == pdfium_raw.FPDF_ERR_SECURITY:
+        return ImportFailed(
+            tr("{name} uses an encryption scheme that cannot be opened. Save an unprotected copy and import that.").format(
                 name=filename
             )
-        ) from None
+        )
+    return ImportFailed(
+        tr("{name} is damaged and cannot be read as a PDF. Download it again or re-save it from a PDF viewer.").format(
+            name=filename
+        )
+    )
+
+
+def _read_open_pdf(
+    document: Any,
+    data: bytes,
+    filename: str,
+    warnings: list[str],
+    progress: ProgressCallback | None,
+    cancel: CancelCallback | None,
+) -> _PdfRead:
+    if b"%%EOF" not in data[-2048:]:
+        warnings.append(
+            tr("The file looks truncated (no end-of-file marker); some pages or text may be missing.")
+        )
+    if not _copying_allowed(document):
+        # The text is still read (quoting for research is the user's call), but they are told.
+        warnings.append(
+            tr("The PDF's owner restricted copying its text; check the licence before quoting it in an export.")
+        )
+    total = len(document)
+    if total > MAX_PDF_PAGES:
+        raise ImportFailed(
+            tr("{name} has {pages} pages, more than the {limit} a study's full text can have; it is not "
+               "imported. Import the chapters or the part the review needs.").format(
+                name=filename, pages=f"{total:,}", limit=f"{MAX_PDF_PAGES:,}")
+        )
+    raw_pages, unreadable = _page_texts(document, total, progress, cancel)
+    metadata = _metadata(document)
+    return _PdfRead(raw_pages, unreadable, metadata, _title_from_layout(document, metadata, raw_pages))
+
+
+def _page_texts(document: Any, total: int, progress: ProgressCallback | None, cancel: CancelCallback | None
+                ) -> tuple[list[str], list[int]]:
+    """The raw text of every page (empty for a page that cannot be read), and the unreadable pages."""
+    import pypdfium2 as pdfium
+
+    raw_pages: list[str] = []
+    unreadable: list[int] = []
+    for index in range(total):
+        check_import_cancel(cancel)
+        try:
+            page = document[index]
+            textpage = page.get_textpage()
+            raw_pages.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        except pdfium.PdfiumError:
+            unreadable.append(index + 1)
+            raw_pages.append("")
+        if progress:
+            progress(index + 1, total)
+    return raw_pages, unreadable
+
+
+def _metadata(document: Any) -> dict[str, str]:
+    import pypdfium2 as pdfium
 
     try:
-        if b"%%EOF" not in data[-2048:]:
-            warnings.append(
-                tr("The file looks truncated (no end-of-file marker); some pages or text may be missing.")
-            )
-        if not _copying_allowed(document):
-            # The text is still read (quoting for research is the user's call), but they are told.
-            warnings.append(
-                tr("The PDF's owner restricted copying its text; check the licence before quoting it in an export.")
-            )
-        total = len(document)
-        if total > MAX_PDF_PAGES:
-            raise ImportFailed(
-                tr("{name} has {pages} pages, more than the {limit} a study's full text can have; it is not "
-                   "imported. Import the chapters or the part the review needs.").format(
-                    name=filename, pages=f"{total:,}", limit=f"{MAX_PDF_PAGES:,}")
-            )
-        raw_pages: list[str] = []
-        unreadable: list[int] = []
-        for index in range(total):
-            check_import_cancel(cancel)
-            try:
-                page = document[index]
-                textpage = page.get_textpage()
-                raw_pages.append(textpage.get_text_range())
-                textpage.close()
-                page.close()
-            except pdfium.PdfiumError:
-                unreadable.append(index + 1)
-                raw_pages.append("")
-            if progress:
-                progress(index + 1, total)
-        metadata = {}
-        try:
-            metadata = document.get_metadata_dict()
-        except pdfium.PdfiumError:
-            pass
-        largest = None
-        if _usable_title(metadata.get("Title")) is None and raw_pages:
-            first_line = next((line.strip() for line in raw_pages[0].splitlines() if line.strip()), "")
-            if not first_line or looks_like_junk_title(first_line):
-                # Junk metadata and a boilerplate first line: the title is the first page's
-                # largest text.
-                try:
-                    largest = _largest_text(document)
-                except pdfium.PdfiumError:
-                    largest = None
-    finally:
-        document.close()
+        return document.get_metadata_dict()
+    except pdfium.PdfiumError:
+        return {}
 
-    if unreadable:
-        warnings.append(
-            tr("Pages {pages} could not be read; the file may be damaged.").format(pages=_page_list(unreadable))
-        )
+
+def _title_from_layout(document: Any, metadata: dict[str, str], raw_pages: list[str]) -> str | None:
+    """The first page's largest text, when the metadata has no usable title and the first line is
+    boilerplate (or there is none)."""
+    import pypdfium2 as pdfium
+
+    if _usable_title(metadata.get("Title")) is not None or not raw_pages:
+        return None
+    first_line = next((line.strip() for line in raw_pages[0].splitlines() if line.strip()), "")
+    if first_line and not looks_like_junk_title(first_line):
+        return None
+    try:
+        return _largest_text(document)
+    except pdfium.PdfiumError:
+        return None
+
+
+def _mend_pages(raw_pages: list[str]) -> list[str]:
     # The join mark U+FFFE sits where pdfium removed a line-end hyphen; decide like a line-end
     # hyphen whether it was a real hyphen, using the words the document hyphenates elsewhere.
     joined_raw = "\n".join(raw_pages)
     vocabulary = hyphenated_vocabulary(joined_raw.replace("\ufffe", " "))
     # Paragraphs read as paragraphs: lines the layout broke inside a sentence are joined, and
     # headings set in spaced capitals closed up; each page on its own, so page starts stay true.
-    pages = [
+    return [
         reflow(join_letter_spacing(clean_text(_PDFIUM_JOIN_RE.sub(_pdfium_join, page), vocabulary)))
         for page in raw_pages
     ]
 
+
+def _text_layer_warnings(pages: list[str], unreadable: list[int], warnings: list[str]) -> bool:
+    """Warn of a missing text layer (returns True: the PDF needs OCR) or of pages without text."""
+    total = len(pages)
     visible = sum(len("".join(page.split())) for page in pages)
     needs_ocr = total == 0 or visible < 10 * total
     if needs_ocr:
@@ -207,17 +277,15 @@ def _extract_pdf(
             warnings.append(
                 tr("Pages {pages} have no text (scanned or blank).").format(pages=_page_list(empty))
             )
+    return needs_ocr
 
-    title = _usable_title(metadata.get("Title")) or largest
-    doi = None
+
+def _pdf_doi(metadata: dict[str, str], pages: list[str]) -> str | None:
     for key in ("Subject", "Keywords", "Title"):
         doi = find_doi(metadata.get(key) or "")
         if doi:
-            break
-    if doi is None:
-        doi = find_doi("\n".join(pages[:2]))
-    extractor = f"pypdfium2 {_version('pypdfium2')}"
-    return _finish(pages, "application/pdf", extractor, data, warnings, title, doi, needs_ocr)
+            return doi
+    return find_doi("\n".join(pages[:2]))
 
 
 _PDFIUM_JOIN_RE = re.compile("\ufffe(?=(.?))", re.S)
