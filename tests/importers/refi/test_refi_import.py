@@ -316,7 +316,7 @@ def test_messages_are_translated_for_chinese_users(tmp_path):
 
     from cmo_desk.domain import i18n
 
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
     catalogue = i18n.catalogue("zh_CN")
     modules = [repo / "cmo_desk" / m for m in ("exporters/refi.py", "importers/safezip.py")]
     modules += sorted((repo / "cmo_desk" / "importers" / "refi").glob("*.py"))
