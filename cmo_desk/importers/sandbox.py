@@ -28,6 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from cmo_desk.domain.cancel import check_import_cancel
 from cmo_desk.domain.errors import Cancelled, CmoDeskError, ImportFailed, PasswordRequired
 from cmo_desk.domain.i18n import tr
 from cmo_desk.importers.fulltext import ExtractedText, extract_file
@@ -180,9 +181,11 @@ class SafeReader:
             raise self._crashed(name) from None
         deadline = time.monotonic() + self.time_limit
         while True:
-            if cancel is not None and cancel():
+            try:
+                check_import_cancel(cancel)
+            except Cancelled:
                 self._stop()
-                raise Cancelled(tr("Import cancelled; nothing was written."))
+                raise
             try:
                 reply = self._inbox.get(timeout=_POLL_SECONDS)
                 break

@@ -316,10 +316,12 @@ def test_messages_are_translated_for_chinese_users(tmp_path):
 
     from cmo_desk.domain import i18n
 
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
     catalogue = i18n.catalogue("zh_CN")
-    for module in ("exporters/refi.py", "importers/refi.py", "importers/safezip.py"):
-        tree = ast.parse((repo / "cmo_desk" / module).read_text(encoding="utf-8"))
+    modules = [repo / "cmo_desk" / m for m in ("exporters/refi.py", "importers/safezip.py")]
+    modules += sorted((repo / "cmo_desk" / "importers" / "refi").glob("*.py"))
+    for module in modules:
+        tree = ast.parse(module.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr" and node.args:
                 literal = node.args[0]
@@ -476,3 +478,17 @@ def test_a_codebook_nested_thousands_deep_is_refused_quickly(tmp_path):
     codes = "".join(f'<Code guid="{i:08d}-0000-0000-0000-000000000000" name="c{i}">' for i in range(12))
     qdc.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{codes}{"</Code>" * 12}</Codes></CodeBook>')
     assert len(read_qdc(qdc).codes) == 12
+
+
+def test_a_bare_qde_that_cmo_desk_wrote_imports_its_codebook(tmp_path, snapshot):
+    """The project.qde of a CMO Desk export, taken out of its zip: what it holds comes in, and
+    the extension it no longer carries is simply absent."""
+    exported = tmp_path / "review.qdpx"
+    write_qdpx(snapshot, exported)
+    bare = tmp_path / "project.qde"
+    with zipfile.ZipFile(exported) as archive:
+        bare.write_bytes(archive.read("project.qde"))
+    imported = read_qdpx(bare)
+    assert _code_tree(imported.codes) == _code_tree(read_qdpx(exported).codes)
+    assert {c.id for c in imported.coders} == {ANNA, BEN}
+    assert any("smith2019.pdf" in line and "not in the file" in line for line in imported.skipped)

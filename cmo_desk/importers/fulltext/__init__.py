@@ -1,0 +1,52 @@
+"""Full texts -> plain text with page boundaries, keeping the original bytes.
+
+Pages are joined with a blank line ("\\n\\n") rather than a form feed: a form feed is illegal in
+XML, and the text ends up in Word and QDPX exports. ``page_starts[i]`` is the character offset at
+which page ``i + 1`` begins, so ``Document.page_at(offset)`` can cite pages.
+
+Heavy libraries (pypdfium2, lxml, charset-normalizer) are imported inside the functions that need
+them, so that opening the desk does not pay for them.
+"""
+
+from cmo_desk.importers.fulltext.containers import BIG_MEMBER_BYTES, MAX_RATIO, MAX_UNZIPPED_BYTES, open_zip_checked
+from cmo_desk.importers.fulltext.extracted import (
+    FIRST_PAGE_CHARS,
+    MEDIA_TYPES,
+    PAGE_SEPARATOR,
+    SUPPORTED_EXTENSIONS,
+    CancelCallback,
+    ExtractedText,
+    ProgressCallback,
+    join_pages,
+)
+from cmo_desk.importers.fulltext.pdf import MAX_PDF_PAGES
+from cmo_desk.importers.fulltext.plaintext import decode_text
+from cmo_desk.importers.fulltext.reading import (
+    MAX_FILE_BYTES,
+    extract_bytes,
+    extract_file,
+    supported_extensions,
+)
+from cmo_desk.importers.fulltext.titles import looks_like_junk_title
+
+__all__ = [
+    "BIG_MEMBER_BYTES",
+    "CancelCallback",
+    "ExtractedText",
+    "FIRST_PAGE_CHARS",
+    "MAX_FILE_BYTES",
+    "MAX_PDF_PAGES",
+    "MAX_RATIO",
+    "MAX_UNZIPPED_BYTES",
+    "MEDIA_TYPES",
+    "PAGE_SEPARATOR",
+    "ProgressCallback",
+    "SUPPORTED_EXTENSIONS",
+    "decode_text",
+    "extract_bytes",
+    "extract_file",
+    "join_pages",
+    "looks_like_junk_title",
+    "open_zip_checked",
+    "supported_extensions",
+]
