@@ -16,7 +16,7 @@ from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters.refi import write_qdc, write_qdpx
 
 # The hand-built REFI project the import tests read back too; its schema fixtures come with it.
-from refi.conftest import (  # noqa: F401
+from refi_project import (  # noqa: F401
     CHINESE,
     C_TRUST,
     D_EN,

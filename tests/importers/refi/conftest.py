@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from refi.conftest import ANNA, BEN, CORPUS, snapshot, tiny_pdf  # noqa: F401  (fixtures and data)
+from refi_project import ANNA, BEN, CORPUS, snapshot, tiny_pdf  # noqa: F401  (fixtures and data)

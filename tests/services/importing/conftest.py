@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus"
 
 from pdf_builder import make_pdf  # noqa: E402  (tests/ is on pytest's path)
 

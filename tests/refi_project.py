@@ -12,7 +12,7 @@ from cmo_desk.domain.ids import coder_id
 from cmo_desk.domain.records import Cmoc, Code, Coder, Consensus, Document, Excerpt, Project, Study
 from cmo_desk.domain.snapshot import ProjectSnapshot
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / ".." / "shared" / "corpus"
 SCHEMAS = REPO / "schemas" / "refi"
 
