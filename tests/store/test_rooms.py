@@ -1,13 +1,11 @@
-"""The store is split into rooms named for their job: none too big or too tangled, none reaching
+"""The store is split into rooms named for their job (sizes: tests/test_package_shape.py): none reaching
 into another's private helpers, and the old import paths still lead to the same objects."""
 
 from __future__ import annotations
 
 import ast
-import importlib.util
 from pathlib import Path
 
-import pytest
 
 STORE = Path(__file__).resolve().parents[2] / "cmo_desk" / "store"
 PACKAGE = STORE.parent
@@ -18,26 +16,6 @@ MAX_COMPLEXITY = 30
 def _store_modules() -> list[Path]:
     return sorted(p for p in STORE.rglob("*.py")
                   if "migrations" not in p.relative_to(STORE).parts[0])
-
-
-def test_no_store_module_is_over_the_size_of_a_room() -> None:
-    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in _store_modules()}
-    assert "project_store.py" in sizes and "unit_of_work.py" in sizes
-    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
-
-
-def test_no_store_function_is_too_tangled_to_read() -> None:
-    if importlib.util.find_spec("radon") is None:
-        pytest.skip("radon is not installed")
-    from radon.complexity import cc_visit
-
-    tangled = {
-        f"{p.name}:{block.name}": block.complexity
-        for p in _store_modules()
-        for block in cc_visit(p.read_text(encoding="utf-8"))
-        if block.complexity > MAX_COMPLEXITY
-    }
-    assert tangled == {}
 
 
 def test_no_module_imports_a_private_helper_of_the_store() -> None:
