@@ -302,3 +302,16 @@ def test_a_conflict_on_a_kind_of_record_this_version_does_not_know_is_labelled_b
         for etype in ("annotation", "Excerpt", "excerpt ", "📄"):
             assert record_label(s.store, etype, ex) == ex[:8]
         assert record_label(s.store, "code", code.id) == code.name
+
+
+def test_resolving_on_an_unknown_kind_of_record_says_so_and_writes_nothing(base_project) -> None:
+    from cmo_desk.domain.errors import ValidationError
+
+    ex = shared_excerpt(base_project)
+    with Session.open(base_project, coder="Lan") as s:
+        mark = s.store.change_count()
+        for etype in ("excerpts", "Excerpt", "annotation"):
+            with pytest.raises(ValidationError, match=f"^Unknown record type '{etype}'.$"):
+                coding.resolve_conflict(s, etype, ex, "memo", "forged")
+        assert s.store.change_count() == mark
+        assert s.store.get("excerpt", ex).memo == "first"
