@@ -39,3 +39,19 @@ def test_entity_type_names_every_kind_of_record() -> None:
     from cmo_desk.domain.schema import ENTITIES
 
     assert sorted(get_args(EntityType)) == sorted(ENTITIES)
+
+
+def test_a_name_read_from_data_is_checked_once_against_the_kinds_of_record() -> None:
+    from cmo_desk.domain.errors import ValidationError
+    from cmo_desk.domain.ids import as_entity_type, is_entity_type
+    from cmo_desk.domain.schema import ENTITIES
+
+    for name in ENTITIES:
+        assert is_entity_type(name)
+        assert as_entity_type(name) == name
+    # near misses a conflict row or a hand-edited file could carry
+    for name in ("", "CMOC", "cmoc ", "cmocs", "excerpt-code", "exists", "cömoc", "📄"):
+        assert not is_entity_type(name)
+        with pytest.raises(ValidationError) as err:
+            as_entity_type(name)
+        assert str(err.value) == f"Unknown record type '{name}'."

@@ -2,13 +2,16 @@
 
 Every id is a UUID string. The typed names below (``StudyId``, ``CoderId``, ...) cost nothing at
 run time and let a type checker tell a study's id from a coder's; ``EntityType`` names the kinds of
-record in ``domain.schema.ENTITIES``.
+record in ``domain.schema.ENTITIES``, and ``as_entity_type`` checks a name read from data against
+them.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Literal, NewType
+from typing import Literal, NewType, TypeGuard, get_args
+
+from cmo_desk.domain.errors import ValidationError
 
 #: Namespace for ids derived from content (links, coders by name, form values).
 NAMESPACE = uuid.UUID("6f1b1c9e-6a0e-4d3f-9a52-3c1d2b7e8a10")
@@ -45,6 +48,20 @@ EntityType = Literal[
     "review_link",
     "theory_version",
 ]
+
+_ENTITY_TYPES: frozenset[str] = frozenset(get_args(EntityType))
+
+
+def is_entity_type(name: str) -> TypeGuard[EntityType]:
+    """``name`` (read from a file, a conflict row, a command line) names a kind of record."""
+    return name in _ENTITY_TYPES
+
+
+def as_entity_type(name: str) -> EntityType:
+    """``name`` as a kind of record, checked once where it comes in from untyped data."""
+    if not is_entity_type(name):
+        raise ValidationError(f"Unknown record type '{name}'.")
+    return name
 
 
 def new_id() -> str:

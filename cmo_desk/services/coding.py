@@ -7,15 +7,17 @@ record it created where that matters, so the desk can refresh and undo precisely
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.anchoring import context_around
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.ids import as_entity_type
 from cmo_desk.domain.records import AssignmentStatus, CmocStatus, CodeKind, Role
-from cmo_desk.domain.schema import CMOC_SLOTS, ENTITIES
+from cmo_desk.domain.schema import CMOC_SLOTS
 from cmo_desk.services.session import Session
+from cmo_desk.store import crosschecks
 from cmo_desk.store.project_store import UnitOfWork
 
 ROLE_COLORS = {
@@ -140,7 +142,7 @@ def add_excerpt(
     return eid, uow.changed
 
 
-def _owned(session: Session, etype: str, entity_id: str, what: str,
+def _owned(session: Session, etype: Literal["excerpt", "cmoc"], entity_id: str, what: str,
            include_deleted: bool = False) -> Any:
     """A coder's own excerpt or CMOC, checked before it is changed: it exists, it is theirs,
     and they have not submitted its study."""
@@ -398,8 +400,7 @@ def merge_codes(session: Session, source_id: str, target_id: str) -> rec.Changed
         raise ValidationError(tr("Choose two different codes to merge."))
     store = session.store
     with session.write(need_coder=False) as uow:
-        for link_type, own in (("excerpt_code", "excerpt_id"), ("cmoc_code", "cmoc_id"),
-                               ("consensus_code", "consensus_id")):
+        for link_type, own, _owner in crosschecks.CODE_LINKS:
             for row in store.links(link_type, code_id=source_id):
                 uow.link(link_type, **{own: row[own], "code_id": target_id})
                 uow.unlink(link_type, **{own: row[own], "code_id": source_id})
@@ -464,8 +465,8 @@ def create_consensus(
     if resolution not in {r.value for r in rec.Resolution}:
         raise ValidationError("Resolution must be agreed, merged, a, b or unresolved.")
     values = {k: v for k, v in _check_slots(values).items() if k in CMOC_SLOTS}
-    sources = [session.store.get("cmoc", s) for s in source_ids]
-    sources = [s for s in sources if s is not None]
+    found = [session.store.get("cmoc", s) for s in source_ids]
+    sources = [s for s in found if s is not None]
     if code_ids is None:
         code_ids = sorted({c for s in sources for c in s.code_ids})
     if excerpt_ids is None:
@@ -536,8 +537,7 @@ def study_status(session: Session, study_id: str) -> dict[str, str]:
 def resolve_conflict(session: Session, entity_type: str, entity_id: str, field: str,
                      value: Any) -> rec.Changed:
     """Write one value that supersedes every value in conflict."""
-    if entity_type not in ENTITIES:
-        raise ValidationError(f"Unknown record type '{entity_type}'.")
+    etype = as_entity_type(entity_type)
     with session.write(need_coder=False) as uow:
-        uow.resolve(entity_type, entity_id, field, value)
+        uow.resolve(etype, entity_id, field, value)
     return uow.changed

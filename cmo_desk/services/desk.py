@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmo_desk.domain import records as rec
+from cmo_desk.domain.ids import CodeId, CoderId, EntityType, StudyId
 from cmo_desk.domain.records import AssignmentStatus
 from cmo_desk.services.session import Session
 
@@ -23,7 +24,7 @@ class StudyRow:
     has_text: bool = False
 
 
-def study_rows(session: Session, study_ids: Iterable[str] | None = None) -> list[StudyRow]:
+def study_rows(session: Session, study_ids: Iterable[StudyId] | None = None) -> list[StudyRow]:
     """Every study (or those of ``study_ids``) with its countries (from any coder's form) and
     each coder's progress; counted in SQL, so the cost does not grow with the excerpts."""
     store = session.store
@@ -38,6 +39,8 @@ def study_rows(session: Session, study_ids: Iterable[str] | None = None) -> list
         assignments = store.links("assignment", study_id=wanted)
     countries: dict[str, list[str]] = {}
     for fv in countries_of:
+        if fv.study_id is None:  # a form value of no study has no row to show on
+            continue
         values = fv.value if isinstance(fv.value, list) else [fv.value] if fv.value else []
         seen = countries.setdefault(fv.study_id, [])
         seen.extend(str(v) for v in values if v and str(v) not in seen)
@@ -81,14 +84,17 @@ def full_text_changed(session: Session, changed: rec.Changed, study_id: str) -> 
 
 
 #: Records that carry a study_id; and links that reach a study through one of them.
-_STUDY_PARTS = ("excerpt", "document", "form_value", "assignment", "cmoc", "consensus")
-_LINKS_TO_PARTS = (("excerpt_code", "excerpt", "excerpt_id"),
-                   ("cmoc_code", "cmoc", "cmoc_id"),
-                   ("cmoc_excerpt", "cmoc", "cmoc_id"),
-                   ("cmoc_theory", "cmoc", "cmoc_id"),
-                   ("consensus_code", "consensus", "consensus_id"),
-                   ("consensus_source", "consensus", "consensus_id"),
-                   ("consensus_excerpt", "consensus", "consensus_id"))
+_STUDY_PARTS: tuple[EntityType, ...] = (
+    "excerpt", "document", "form_value", "assignment", "cmoc", "consensus")
+_LINKS_TO_PARTS: tuple[tuple[EntityType, EntityType, str], ...] = (
+    ("excerpt_code", "excerpt", "excerpt_id"),
+    ("cmoc_code", "cmoc", "cmoc_id"),
+    ("cmoc_excerpt", "cmoc", "cmoc_id"),
+    ("cmoc_theory", "cmoc", "cmoc_id"),
+    ("consensus_code", "consensus", "consensus_id"),
+    ("consensus_source", "consensus", "consensus_id"),
+    ("consensus_excerpt", "consensus", "consensus_id"),
+)
 
 
 def study_document(session: Session, study_id: str) -> rec.Document | None:
@@ -98,7 +104,7 @@ def study_document(session: Session, study_id: str) -> rec.Document | None:
     return docs[0] if docs else None
 
 
-def code_usage(session: Session, coder_id: str | None = None) -> Counter[str]:
+def code_usage(session: Session, coder_id: CoderId | None = None) -> Counter[CodeId]:
     """How many live excerpts each code marks (shown beside the codebook).
 
     With ``coder_id``, only that coder's excerpts count: a coder working blind must not learn

@@ -17,7 +17,8 @@ from typing import Any
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ReadOnlyError, ValidationError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.domain.schema import ENTITIES, EXISTS
+from cmo_desk.domain.ids import is_entity_type
+from cmo_desk.domain.schema import EXISTS
 from cmo_desk.services import backups, coding
 from cmo_desk.services.session import Session
 from cmo_desk.store import crosschecks
@@ -262,9 +263,11 @@ _LABEL_FIELDS: dict[str, tuple[str, ...]] = {
 
 def record_label(store: ProjectStore, etype: str, eid: str) -> str:
     """A few words a person recognises a record by (study label, start of a CMOC statement…)."""
-    item = store.get(etype, eid, include_deleted=True) if etype in ENTITIES else None
+    if not is_entity_type(etype):
+        return eid[:8]
+    item = store.get(etype, eid, include_deleted=True)
     if item is None:
-        links = store.links(etype, id=eid) if etype in ENTITIES else []
+        links = store.links(etype, id=eid)
         return _short(", ".join(f"{k}={v}" for k, v in links[0].items()
                                 if k not in ("id", "deleted"))) if links else eid[:8]
     study_label = _study_label(store, getattr(item, "study_id", None))

@@ -17,7 +17,7 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.anchoring import context_around, find_anchor
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr, trn
-from cmo_desk.domain.ids import new_id
+from cmo_desk.domain.ids import EntityType, new_id
 from cmo_desk.importers.fulltext import join_pages
 from cmo_desk.importers.ocr import (
     DEFAULT_LANGUAGES,
@@ -38,7 +38,7 @@ ProgressCallback = Callable[[int, int], None]
 CancelCallback = Callable[[], bool]
 
 #: Links that hang off an excerpt and move with it: (link type, the excerpt's field, other fields).
-_EXCERPT_LINKS = (
+_EXCERPT_LINKS: tuple[tuple[EntityType, tuple[str, ...]], ...] = (
     ("excerpt_code", ("code_id",)),
     ("cmoc_excerpt", ("cmoc_id", "slot")),
     ("consensus_excerpt", ("consensus_id",)),

@@ -80,8 +80,8 @@ def consensus_from(session: Session, study_id: str, source_ids: Iterable[str],
                    values: dict[str, Any] | None = None, resolution: str = "agreed",
                    note: str | None = None) -> tuple[str, rec.Changed]:
     """A consensus CMOC from coders' CMOCs; its wording defaults to the first source's."""
-    sources = [session.store.get("cmoc", s) for s in source_ids]
-    sources = [s for s in sources if s is not None]
+    found = [session.store.get("cmoc", s) for s in source_ids]
+    sources = [s for s in found if s is not None]
     if not sources:
         raise ValidationError(tr("Choose at least one CMOC to reconcile."))
     if values is None:
@@ -95,6 +95,9 @@ def promote(session: Session, cmoc_id: str, note: str | None = None) -> tuple[st
     cmoc = session.store.get("cmoc", cmoc_id)
     if cmoc is None:
         raise ValidationError(tr("That CMOC no longer exists."))
+    if cmoc.study_id is None:
+        # a consensus made here would belong to no study and show nowhere
+        raise ValidationError(tr("That study no longer exists."))
     return consensus_from(session, cmoc.study_id, [cmoc.id], None,
                           rec.Resolution.AGREED.value, note)
 

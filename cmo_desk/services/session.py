@@ -10,6 +10,7 @@ from typing import Any
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ValidationError
+from cmo_desk.domain.ids import CoderId
 from cmo_desk.domain.ids import coder_id as coder_id_for
 from cmo_desk.domain.templates import default_template, validate_template
 from cmo_desk.domain.initials import initials_of
@@ -67,7 +68,7 @@ class Session:
     def __init__(self, store: ProjectStore, coder_name: str | None) -> None:
         self.store = store
         self.coder_name = coder_name
-        self.coder_id: str | None = coder_id_for(coder_name) if coder_name else None
+        self.coder_id: CoderId | None = coder_id_for(coder_name) if coder_name else None
         #: Called with every Changed after a successful write (the desk refreshes from it).
         self.listeners: list[Callable[[rec.Changed], None]] = []
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ExportFailed, ValidationError
@@ -212,7 +212,7 @@ def record_version(session: Session, theory_id: str, reason: str,
 # -- reading ----------------------------------------------------------------------------------
 
 
-def _by_ids(session: Session, etype: str, ids: Iterable[str], **kw: Any) -> list[Any]:
+def _by_ids(session: Session, etype: Literal["excerpt", "cmoc", "consensus"], ids: Iterable[str], **kw: Any) -> list[Any]:
     ids = sorted(set(ids))
     out: list[Any] = []
     for start in range(0, len(ids), _CHUNK):

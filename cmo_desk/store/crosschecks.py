@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from cmo_desk.domain.changelog import Change, heads_of
+from cmo_desk.domain.ids import EntityType
 from cmo_desk.domain.schema import EXISTS
 
 CODE_IN_USE = "code_in_use"
@@ -29,9 +30,12 @@ STUDY_IN_USE = "study_in_use"
 PARENT_CYCLE = "parent_cycle"
 KINDS = (CODE_IN_USE, STUDY_IN_USE, PARENT_CYCLE)
 
-#: Link types that apply a code, and the record type that owns each.
-CODE_LINKS = (("excerpt_code", "excerpt_id", "excerpt"), ("cmoc_code", "cmoc_id", "cmoc"),
-              ("consensus_code", "consensus_id", "consensus"))
+#: Link types that apply a code, with the column naming their owner and the owner's type.
+CODE_LINKS: tuple[tuple[EntityType, str, EntityType], ...] = (
+    ("excerpt_code", "excerpt_id", "excerpt"),
+    ("cmoc_code", "cmoc_id", "cmoc"),
+    ("consensus_code", "consensus_id", "consensus"),
+)
 
 #: Records touched by a write that can start or end a conflict between records.
 WATCHED = frozenset({"code", "study", "cmoc", "excerpt", "consensus",
@@ -93,7 +97,7 @@ def _codes_in_use(conn: Connection) -> list[dict[str, str]]:
         return []
     followed = code_targets(conn)
     deleted = [c for c in deleted if c not in followed]
-    users: dict[str, list[tuple[str, str]]] = {}
+    users: dict[str, list[tuple[EntityType, str]]] = {}
     for start in range(0, len(deleted), 400):
         chunk = deleted[start:start + 400]
         for link, own, owner in CODE_LINKS:

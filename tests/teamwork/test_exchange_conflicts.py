@@ -294,3 +294,31 @@ def test_repair_sets_back_a_clock_left_in_the_future(base_project, tmp_path, mon
     assert run(["repair", str(base_project)]) == 0
     assert "set back" in capsys.readouterr().out
     assert Site.load().wall < 2_000_000_000_000
+
+
+def test_a_conflict_on_a_kind_of_record_this_version_does_not_know_is_labelled_by_its_id(
+        base_project) -> None:
+    from cmo_desk.services.merging import record_label
+
+    ex = shared_excerpt(base_project)
+    with Session.open(base_project, read_only=True) as s:
+        code = s.store.list("code")[0]
+        assert record_label(s.store, "excerpt", ex) == "Ahmed 2019: Peer navigators in h"
+        assert record_label(s.store, "excerpt_code", "no-such-link-id") == "no-such-"
+        # a newer version's kind of record, or a near miss of a known one: the id's start
+        for etype in ("annotation", "Excerpt", "excerpt ", "📄"):
+            assert record_label(s.store, etype, ex) == ex[:8]
+        assert record_label(s.store, "code", code.id) == code.name
+
+
+def test_resolving_on_an_unknown_kind_of_record_says_so_and_writes_nothing(base_project) -> None:
+    from cmo_desk.domain.errors import ValidationError
+
+    ex = shared_excerpt(base_project)
+    with Session.open(base_project, coder="Lan") as s:
+        mark = s.store.change_count()
+        for etype in ("excerpts", "Excerpt", "annotation"):
+            with pytest.raises(ValidationError, match=f"^Unknown record type '{etype}'.$"):
+                coding.resolve_conflict(s, etype, ex, "memo", "forged")
+        assert s.store.change_count() == mark
+        assert s.store.get("excerpt", ex).memo == "first"

@@ -122,3 +122,23 @@ def test_rejected_duplicate_is_not_proposed_again_even_after_merging(copies, cap
     assert run(["merge", str(b), str(a)]) == 0
     with Session.open(b) as s:
         assert duplicates.find_duplicates(s) == []
+
+
+def test_keeping_a_cmoc_that_belongs_to_no_study_is_refused_and_writes_nothing(
+        base_project: Path) -> None:
+    import pytest
+
+    from cmo_desk.domain.errors import ValidationError
+
+    with Session.open(base_project, coder="Lan") as s:
+        # a CMOC read from another program without its study
+        with s.write() as uow:
+            stray = uow.create("cmoc", {"statement": "Peers built trust", "owner_id": s.coder_id})
+        mark = s.store.change_count()
+        with pytest.raises(ValidationError, match="That study no longer exists."):
+            reconcile.promote(s, stray)
+        with pytest.raises(ValidationError, match="That CMOC no longer exists."):
+            reconcile.promote(s, "no-such-cmoc")
+        assert s.store.change_count() == mark
+        assert s.store.list("consensus") == []
+        assert s.store.get("cmoc", stray).status is None
