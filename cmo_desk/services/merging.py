@@ -18,7 +18,7 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ReadOnlyError, ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import is_entity_type
-from cmo_desk.domain.schema import EXISTS
+from cmo_desk.domain.schema import ENTITIES, EXISTS
 from cmo_desk.services import backups, coding
 from cmo_desk.services.session import Session
 from cmo_desk.store import crosschecks

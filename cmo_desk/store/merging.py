@@ -149,7 +149,7 @@ def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
         # The merge commits with the store's synchronous=FULL: once it says "done", a power
         # cut cannot undo it.
         # The log's indexes take random-key inserts: a bigger page cache for the merge only.
-        cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
+        cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
         conn.exec_driver_sql(f"PRAGMA cache_size={MERGE_CACHE_KIB}")
         conn.commit()
         writing = False
