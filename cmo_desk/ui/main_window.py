@@ -126,12 +126,14 @@ class MainWindow(QMainWindow):
     study_opened = Signal(str)
     excerpt_created = Signal(str)
 
-    def __init__(self, session: Session, settings: Settings,
-                 dialogs: Dialogs | None = None) -> None:
+    def __init__(self, session: Session | None, settings: Settings,
+                 dialogs: Dialogs | None = None, opening: str | None = None) -> None:
+        """Without a session the window is painted in an "Opening…" state, closed to input,
+        until ``attach`` gives it the project (start-up paints first, then opens the file)."""
         super().__init__()
         none_guard.install()
         no_wheel.install()
-        self.session = session
+        self.session = session  # type: ignore[assignment]
         self.settings = settings
         self.dialogs = dialogs or Dialogs(self)
         self.undo_stack = QUndoStack(self)
@@ -145,21 +147,56 @@ class MainWindow(QMainWindow):
         self.excerpts: list[rec.Excerpt] = []
         self.locked = False
         self._last_error = ""
-        self.setWindowTitle(self._title())
+        self._timers: list[QTimer] = []
         fit_to_screen(self, 1366, 768)
         self._build()
         self._build_menus()
         self.layout_memory = LayoutMemory(settings.path.parent if settings.path else None)
         self.layout_memory.restore_window(self)
+        self.actions.on_save_state = self._show_save_state
+        self.actions.alert = self.dialogs.error
+        if session is None:
+            self._show_opening(opening or "")
+        else:
+            self.attach(session)
+
+    def _show_opening(self, name: str) -> None:
+        """The painted window while the project opens: nothing can be typed, nothing is
+        claimed saved."""
+        self.setWindowTitle("CMO Desk")
+        self.study_title.setText(tr("Opening {name}…").format(name=name))
+        self.saved_label.setText("")
+        self._closed_while_opening = [a for a in self.findChildren(QAction) if a.isEnabled()]
+        for act in self._closed_while_opening:  # their shortcuts too
+            act.setEnabled(False)
+        for part in (self.menuBar(), self.centralWidget(), self.studies_dock, self.codebook_dock):
+            part.setEnabled(False)
+
+    def attach(self, session: Session) -> None:
+        """Show an opened project in this window and let the user work on it."""
+        self.session = session
+        self.actions.session = session
+        self.setWindowTitle(self._title())
+        self.path_label.setText(str(session.path))
+        from cmo_desk.ui.hub_flow import last_sync_text
+
+        self.hub_label.setText(last_sync_text(session))
+        self.coder_label.setText(tr("Coding as {name}").format(
+            name=session.coder_name or tr("no coder name")))
+        self.study_title.setText(tr("Choose a study on the left"))
+        self.saved_label.setText(tr("All changes saved"))
         session.listeners.append(self._on_changed)
-        self._timers = []
         if not session.read_only:
             self._timers.append(self._every(LOCK_REFRESH_MS, self._refresh_lock))
             self._timers.append(self._every(BACKUP_CHECK_MS, self._maybe_backup))
             self._timers.append(self._every(SAVE_RETRY_MS, self._retry_saves))
-        self.actions.on_save_state = self._show_save_state
-        self.actions.alert = self.dialogs.error
         self.refresh_all()
+        for act in getattr(self, "_closed_while_opening", ()):
+            act.setEnabled(True)
+        for part in (self.menuBar(), self.centralWidget(), self.studies_dock, self.codebook_dock):
+            part.setEnabled(True)
+        if self.focusWidget() is None:
+            self.study_filter.setFocus()
 
     def _title(self) -> str:
         project = self.session.store.project().title or self.session.path.stem
@@ -334,21 +371,16 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(split)
 
         # Status bar
-        self.saved_label = QLabel(tr("All changes saved"))
+        self.saved_label = QLabel("")
         self.coder_label = QLabel("")
-        self.path_label = QLabel(str(self.session.path))
+        self.path_label = QLabel("")
         self.path_label.setObjectName("hint")
         self.statusBar().addWidget(self.saved_label)
         self.statusBar().addPermanentWidget(self.coder_label)
         self.hub_label = QLabel("")
         self.hub_label.setObjectName("hint")
-        from cmo_desk.ui.hub_flow import last_sync_text
-
-        self.hub_label.setText(last_sync_text(self.session))
         self.statusBar().addPermanentWidget(self.hub_label)
         self.statusBar().addPermanentWidget(self.path_label)
-        coder = self.session.coder_name or tr("no coder name")
-        self.coder_label.setText(tr("Coding as {name}").format(name=coder))
 
     def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None,
                 checkable: bool = False) -> QAction:
@@ -1142,6 +1174,8 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Save pending edits, stop timers and background work; leave the session open."""
+        if self.session is None:  # closed while the project was still opening
+            return
         self.flush_edits()
         self.layout_memory.save_window(self)
         self.layout_memory.remember_study(self.session.path, self.study_id)
@@ -1161,6 +1195,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.shutdown()
-        if getattr(self, "owns_session", False):
+        if getattr(self, "owns_session", False) and self.session is not None:
             self.session.close()
         super().closeEvent(event)
