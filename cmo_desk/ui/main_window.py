@@ -132,7 +132,6 @@ class MainWindow(QMainWindow):
         until ``attach`` gives it the project (start-up paints first, then opens the file)."""
         super().__init__()
         none_guard.install()
-        no_wheel.install()
         self.session = session  # type: ignore[assignment]
         self.settings = settings
         self.dialogs = dialogs or Dialogs(self)
@@ -155,6 +154,7 @@ class MainWindow(QMainWindow):
         self.layout_memory.restore_window(self)
         self.actions.on_save_state = self._show_save_state
         self.actions.alert = self.dialogs.error
+        no_wheel.install()  # once built: building does not pass through its filter
         if session is None:
             self._show_opening(opening or "")
         else:

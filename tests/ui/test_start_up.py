@@ -176,3 +176,56 @@ def test_closing_the_window_while_the_project_opens_loses_nothing(qtbot: Any) ->
     qtbot.waitExposed(window)
     assert window.close()
     assert not window.isVisible()
+
+
+def test_drop_downs_built_before_the_wheel_guard_still_ignore_the_wheel(
+        qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first window is built before the wheel guard is installed (building is faster without
+    it); the drop-downs it already holds must still not answer an unchosen wheel turn."""
+    from PySide6.QtWidgets import (
+        QApplication, QComboBox, QLineEdit, QScrollArea, QVBoxLayout, QWidget,
+    )
+
+    from PySide6.QtCore import Qt
+
+    from cmo_desk.ui import no_wheel
+
+    from .realinput import wheel
+
+    qapp = QApplication.instance()
+    earlier = no_wheel._filter
+    if earlier is not None:
+        qapp.removeEventFilter(earlier)
+    monkeypatch.setattr(no_wheel, "_filter", None)
+    area = QScrollArea()
+    inner = QWidget()
+    lay = QVBoxLayout(inner)
+    first = QLineEdit()  # holds the focus, as the coder's typing does
+    lay.addWidget(first)
+    combos = []
+    for _ in range(40):
+        combo = QComboBox()
+        combo.addItems(["draft", "submitted", "reconciled"])
+        lay.addWidget(combo)
+        combos.append(combo)
+    area.setWidget(inner)
+    area.resize(300, 200)
+    qtbot.addWidget(area)
+    area.show()
+    qtbot.waitExposed(area)
+    first.setFocus()
+    try:
+        no_wheel.install()
+        assert not combos[0].hasFocus()
+        # a wheel turn must not first give a box the focus (and then change it)
+        assert {c.focusPolicy() for c in combos} == {Qt.FocusPolicy.StrongFocus}
+        for _ in range(3):
+            wheel(combos[0], -1)
+        assert [c.currentIndex() for c in combos] == [0] * 40
+        assert area.verticalScrollBar().value() > 0  # the turn scrolled the view instead
+        assert not combos[0].hasFocus()
+    finally:
+        qapp.removeEventFilter(no_wheel._filter)
+        if earlier is not None:
+            qapp.installEventFilter(earlier)
+        monkeypatch.setattr(no_wheel, "_filter", earlier)
