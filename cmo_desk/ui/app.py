@@ -100,7 +100,8 @@ def run_desk(argv: list[str]) -> int:
 
     def stamp(what: str) -> None:
         if quit_when_shown:
-            print(f"{what}_s={time.perf_counter() - _STARTED:.3f}", flush=True)
+            print(f"{what}_s={time.perf_counter() - _STARTED:.3f}\n"
+                  f"{what}_cpu_s={time.process_time():.3f}", flush=True)
 
     def leave(code: int) -> None:
         exit_code[0] = code
