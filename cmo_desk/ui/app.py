@@ -53,7 +53,10 @@ def _pick_coder(args_coder: str | None, settings: object, interactive: bool,
 
 
 def run_desk(argv: list[str]) -> int:
+    import sqlite3
+
     from cmo_desk.domain.errors import Cancelled, CmoDeskError
+    from cmo_desk.domain.storage import storage_error
     from cmo_desk.services.settings import Settings
     from cmo_desk.ui import language
 
@@ -119,13 +122,19 @@ def run_desk(argv: list[str]) -> int:
         except Cancelled:
             leave(2)  # the user saw the problem and chose to leave the damaged file alone
             return
-        except CmoDeskError as err:
+        except (CmoDeskError, OSError, sqlite3.Error) as err:
+            # (a full, read-only or failing disk in plain words, as the command line says it)
+            message = str(err if isinstance(err, CmoDeskError) else
+                          storage_error(err, target) or err)
             if headless:
-                print(str(err), file=sys.stderr)
+                print(message, file=sys.stderr)
             else:
-                QMessageBox.critical(window, "CMO Desk", str(err))
+                QMessageBox.critical(window, "CMO Desk", message)
             leave(2)
             return
+        except BaseException:
+            leave(2)  # never left saying "Opening…" with nothing to follow
+            raise
         window.attach(session)  # type: ignore[arg-type]
         stamp("lists_shown")
         if not headless:

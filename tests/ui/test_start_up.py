@@ -229,3 +229,36 @@ def test_drop_downs_built_before_the_wheel_guard_still_ignore_the_wheel(
         if earlier is not None:
             qapp.installEventFilter(earlier)
         monkeypatch.setattr(no_wheel, "_filter", earlier)
+
+
+FAILING_OPEN = """
+import sqlite3, sys
+from cmo_desk.ui import app
+
+def failing(args, settings, interactive, parent=None):
+    raise {error}
+
+app._open_session = failing
+sys.exit(app.run_desk(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("error, words", [
+    ("sqlite3.OperationalError('disk I/O error')", "read or write error"),
+    ("OSError(28, 'No space left on device')", "full"),
+])
+def test_a_disk_that_fails_while_opening_is_named_in_one_line(project: Path, error: str,
+                                                              words: str) -> None:
+    out = _desk(project, probe=FAILING_OPEN.format(error=error))
+    assert out.returncode == 2
+    err = [line for line in out.stderr.strip().splitlines()
+           if "This plugin does not support" not in line]
+    assert len(err) == 1 and words in err[0] and "Traceback" not in out.stderr, out.stderr
+
+
+def test_an_unexpected_failure_while_opening_ends_the_desk_instead_of_hanging(
+        project: Path) -> None:
+    out = _desk(project, probe=FAILING_OPEN.format(error="RuntimeError('boom')"))
+    assert out.returncode != 0
+    assert "RuntimeError: boom" in out.stderr
+    assert "study_shown_s" not in out.stdout
