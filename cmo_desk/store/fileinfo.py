@@ -166,7 +166,7 @@ def read_info(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         con = connect_read_only(path)
         try:
             con.execute("PRAGMA busy_timeout=5000")
-            return _summary(con, meta)
+            return summarise(con, meta["project_id"])
         finally:
             con.close()
     except sqlite3.Error as err:
@@ -179,11 +179,12 @@ def read_info(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         raise problem from None
 
 
-def _summary(con: sqlite3.Connection, meta: dict[str, str]) -> dict[str, Any]:
+def summarise(con: sqlite3.Connection, pid: str) -> dict[str, Any]:
+    """What a project holds: its title, live records of each kind, coders, conflicts, changes
+    (``ProjectStore.info`` reads it here too)."""
     def count(sql: str, *args: object) -> int:
         return int(con.execute(sql, args).fetchone()[0])
 
-    pid = meta["project_id"]
     title = con.execute("SELECT title FROM project WHERE id = ? AND deleted IS 0",
                         (pid,)).fetchone()
     info: dict[str, Any] = {

@@ -63,6 +63,7 @@ from cmo_desk.store.fileinfo import (  # noqa: F401 - the file checks, read with
     inspect_file,
     read_header,
     refuse_broken_link,
+    summarise,
 )
 from cmo_desk.store.files import connect_read_only
 from cmo_desk.store.models import Base, Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
@@ -818,25 +819,11 @@ class ProjectStore:
         return hits
 
     def info(self) -> dict[str, Any]:
-        coders = self.list("coder")
-        return {
-            "project_id": self.project_id,
-            "title": self.project().title,
-            "schema_version": HEAD_REVISION,
-            "format_version": FORMAT_VERSION,
-            "studies": self.count("study"),
-            "documents": self.count("document"),
-            "excerpts": self.count("excerpt"),
-            "cmocs": self.count("cmoc"),
-            "consensus_cmocs": self.count("consensus"),
-            "codes": self.count("code"),
-            "theories": self.count("theory"),
-            "review_cmocs": self.count("review_cmoc"),
-            "theory_versions": self.count("theory_version"),
-            "coders": [c.name for c in coders],
-            "conflicts": self.conflict_count(),
-            "changes": self.change_count(),
-        }
+        raw = self.engine.raw_connection()
+        try:
+            return summarise(raw.driver_connection, self.project_id)  # type: ignore[arg-type]
+        finally:
+            raw.close()
 
     def meta_value(self, key: str) -> str | None:
         """This file's own bookkeeping (not project content, not in the change log)."""
