@@ -103,17 +103,10 @@ def _sandbox_available() -> bool:
     return os.environ.get("CMO_DESK_NO_SANDBOX", "") == ""
 
 
-def reading_workers(memory_limit: int | None = MEMORY_LIMIT_BYTES) -> int:
-    """How many files are read at once: two where there are two cores and memory for both
-    children at their limit with room to spare (each keeps its own limit), else one; an old
-    4 GB laptop reads one file at a time."""
-    if (os.cpu_count() or 1) < 2:
-        return 1
-    try:
-        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):  # not known here (Windows): be careful
-        return 1
-    return 2 if memory >= 2 * (memory_limit or MEMORY_LIMIT_BYTES) + 2 * 1024**3 else 1
+def reading_workers() -> int:
+    """How many files are read at once: two where there are two cores (each child keeps its own
+    memory limit), else one."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
 #: A request: the file's resolved path and its password.
@@ -190,8 +183,7 @@ class SafeReader:
                  time_limit: float = TIME_LIMIT_SECONDS, workers: int | None = None) -> None:
         self.memory_limit = memory_limit if sys.platform != "win32" else None
         self.time_limit = time_limit
-        self.workers = max(1, workers if workers is not None else reading_workers(
-            self.memory_limit))
+        self.workers = max(1, workers if workers is not None else reading_workers())
         self.isolated = _sandbox_available()
         self._children: list[_Child] = []
         self._replies: queue.Queue[Any] = queue.Queue()

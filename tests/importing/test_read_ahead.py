@@ -125,18 +125,3 @@ def test_an_import_into_a_project_that_cannot_open_stops_its_readers_and_says_wh
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "does not exist" in lines[0] and "Traceback" not in out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["texts"]
-
-
-def test_two_files_are_read_at_once_only_with_memory_for_both_readers(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from cmo_desk.importers import sandbox
-
-    gib = 1024**3
-    monkeypatch.setattr(sandbox.os, "cpu_count", lambda: 2)
-    for memory, expected in ((4 * gib, 1), (5 * gib - 1, 1), (5 * gib, 2), (16 * gib, 2)):
-        pages = memory // 4096
-        monkeypatch.setattr(sandbox.os, "sysconf",
-                            lambda name, pages=pages: pages if name == "SC_PHYS_PAGES" else 4096)
-        assert sandbox.reading_workers(int(1.5 * gib)) == expected, memory
-    monkeypatch.setattr(sandbox.os, "cpu_count", lambda: 1)
-    assert sandbox.reading_workers(int(1.5 * gib)) == 1
