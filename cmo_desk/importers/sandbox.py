@@ -124,17 +124,15 @@ class _Child:
             [sys.executable, "-c", code, str(memory_limit or 0)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.requests, self.replies = self.process.stdin, self.process.stdout
         self.key: Key | None = None
         self.started = 0.0
-        threading.Thread(target=_pump, args=(self.replies, replies, self), daemon=True,
+        threading.Thread(target=_pump, args=(self.process.stdout, replies, self), daemon=True,
                          name="cmo-desk-reader-pump").start()
 
     def send(self, request: Any) -> None:
         data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
-        self.requests.write(struct.pack(">I", len(data)) + data)
-        self.requests.flush()
+        self.process.stdin.write(struct.pack(">I", len(data)) + data)
+        self.process.stdin.flush()
 
     def give(self, key: Key) -> None:
         self.key, self.started = key, time.monotonic()
@@ -147,7 +145,7 @@ class _Child:
             self.process.wait(5)
         except (OSError, subprocess.TimeoutExpired):
             pass
-        for stream in (self.requests, self.replies):
+        for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()
             except (OSError, ValueError):
@@ -159,7 +157,7 @@ class _Child:
         if self.process.poll() is None:
             try:
                 self.send(None)
-                self.requests.close()
+                self.process.stdin.close()
             except (OSError, ValueError):
                 pass
         threading.Thread(target=self._end, daemon=True, name="cmo-desk-reader-end").start()
@@ -221,28 +219,26 @@ class SafeReader:
     def _in_flight(self, key: Key) -> bool:
         return any(child.key == key for child in self._children)
 
-    def _dispatch(self) -> bool:
-        """Give waiting requests to idle children, starting children up to ``workers``; False
-        when no child can be started here (files are then read in this process)."""
+    def _dispatch(self) -> None:
+        """Give waiting requests to idle children, starting children up to ``workers``."""
         while self._waiting:
             idle = next((c for c in self._children if c.key is None), None)
             if idle is None:
                 if len(self._children) >= self.workers:
-                    break
+                    return
                 try:
                     idle = _Child(self.memory_limit, self._replies)
                 except OSError:
-                    if not self._children:
+                    if not self._children:  # no child can be started here: read in-process
                         self.isolated = False
                         self._waiting.clear()
-                    break
+                    return
                 self._children.append(idle)
             key = self._waiting.popleft()
             try:
                 idle.give(key)
             except (OSError, ValueError):
                 self._finish(idle, ("crashed", ""))
-        return self.isolated
 
     def _finish(self, child: _Child, reply: tuple[str, Any] | None) -> None:
         """Keep what ``child`` answered (None: it died); a child that died, ran out of memory
@@ -285,7 +281,8 @@ class SafeReader:
             if key in self._waiting:
                 self._waiting.remove(key)
             self._waiting.appendleft(key)  # asked for now: next in line
-        if not self._dispatch():
+        self._dispatch()
+        if not self.isolated:
             return replace(extract_file(path, password=password, cancel=cancel), original=b"")
         while not self._done.get(key):
             try:
