@@ -152,21 +152,12 @@ class _Child:
                 pass
 
     def close(self) -> None:
-        """Ask the child to end and let it end on its own thread: the caller does not wait the
-        tenth of a second a Python process takes to exit (one that does not end is stopped)."""
         if self.process.poll() is None:
             try:
                 self.send(None)
-                self.process.stdin.close()
-            except (OSError, ValueError):
+                self.process.wait(2)
+            except (OSError, ValueError, subprocess.TimeoutExpired):
                 pass
-        threading.Thread(target=self._end, daemon=True, name="cmo-desk-reader-end").start()
-
-    def _end(self) -> None:
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
         self.stop()
 
 
