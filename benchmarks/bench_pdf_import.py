@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -65,17 +64,13 @@ def make_pdfs(folder: Path, files: int, pages_each: int, seed: int) -> int:
     return files * pages_each
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, CPU seconds (the process and the readers it started) and stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
     start = time.perf_counter()
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise RuntimeError(f"{cmd[:4]} failed: {out.stderr[-800:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, out.stdout
+    return wall, out.stdout
 
 
 def main() -> int:
@@ -98,28 +93,23 @@ def main() -> int:
             names = sorted(str(p) for p in folder.glob("*.pdf"))
             empty = work / f"empty-{files}.cmo"
             timed([py, "-m", "cmo_desk", "new", str(empty), "--no-codebook"], env)
-            floors, walls, floor_cpu, cpus = [], [], [], []
+            floors, walls = [], []
             for r in range(args.rounds + 1):  # the first round warms the caches, not counted
-                floor, fcpu, out = timed([py, "-c", FLOOR, *names], env)
+                floor, out = timed([py, "-c", FLOOR, *names], env)
                 assert int(out.strip()) == pages, out
                 project = work / f"p-{files}-{r}.cmo"
                 shutil.copy2(empty, project)
-                wall, cpu, out = timed([py, "-m", "cmo_desk", "import", str(project),
-                                        str(folder), "--json"], env)
+                wall, out = timed([py, "-m", "cmo_desk", "import", str(project), str(folder),
+                                   "--json"], env)
                 if r:
                     floors.append(floor)
                     walls.append(wall)
-                    floor_cpu.append(fcpu)
-                    cpus.append(cpu)
             floor, wall = statistics.median(floors), statistics.median(walls)
             ratio = wall / floor
             print(f"import {files} PDFs, {pages} pages ({label:<10})  {wall:6.2f} s  "
                   f"floor {floor:5.2f} s  = {ratio:4.2f}x  target <= {target:g}x  "
                   f"{'ok' if ratio <= target else 'OVER'}   "
                   f"({pages / wall:.0f} pages/s; floor {pages / floor:.0f})")
-            print(f"  CPU time (process and its readers)         {statistics.median(cpus):6.2f} s  "
-                  f"floor {statistics.median(floor_cpu):5.2f} s  "
-                  f"= {statistics.median(cpus) / statistics.median(floor_cpu):4.2f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

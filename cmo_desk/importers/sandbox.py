@@ -2,11 +2,10 @@
 
 A crafted PDF can make the PDF engine allocate gigabytes (a 1 GB stream of zeros compresses to a
 megabyte) or crash it outright; in the importing process either would take the desk down with the
-user's unsaved session. :class:`SafeReader` hands each file to a long-lived child process whose
+user's unsaved session. :class:`SafeReader` hands each file to one long-lived child process whose
 address space is capped (POSIX) and waits a bounded time for it; a child that runs out of memory,
 crashes or takes too long is replaced, and that one file is refused with a clear line while the
-others are read as usual. Given the whole batch up front, two children read ahead at once on a
-two-core machine.
+others are read as usual.
 
 The child is a plain ``python -c`` process speaking length-prefixed pickles over its stdin and
 stdout (multiprocessing would re-run the caller's main script). Where it cannot be started (a
@@ -24,13 +23,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cmo_desk.domain.cancel import check_import_cancel
 from cmo_desk.domain.errors import Cancelled, CmoDeskError, ImportFailed, PasswordRequired
 from cmo_desk.domain.i18n import tr
 from cmo_desk.importers.fulltext import ExtractedText, extract_file
@@ -79,9 +76,8 @@ def _child_main() -> None:  # pragma: no cover - runs in the child
         replies.flush()
 
 
-def _pump(stream: Any, inbox: queue.Queue[Any], child: Any) -> None:
-    """Parent side: frames from a child's stdout into ``inbox`` as (child, reply); (child, None)
-    when it closes."""
+def _pump(stream: Any, inbox: queue.Queue[Any]) -> None:
+    """Parent side: frames from the child's stdout into ``inbox``; None when it closes."""
     try:
         while True:
             header = stream.read(4)
@@ -91,10 +87,10 @@ def _pump(stream: Any, inbox: queue.Queue[Any], child: Any) -> None:
             body = stream.read(size)
             if len(body) < size:
                 break
-            inbox.put((child, pickle.loads(body)))
+            inbox.put(pickle.loads(body))
     except (OSError, ValueError, EOFError, pickle.UnpicklingError):
         pass
-    inbox.put((child, None))
+    inbox.put(None)
 
 
 def _sandbox_available() -> bool:
@@ -103,85 +99,16 @@ def _sandbox_available() -> bool:
     return os.environ.get("CMO_DESK_NO_SANDBOX", "") == ""
 
 
-def reading_workers() -> int:
-    """How many files are read at once: two where there are two cores (each child keeps its own
-    memory limit), else one."""
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
-
-
-#: A request: the file's resolved path and its password.
-Key = tuple[str, "str | None"]
-
-
-class _Child:
-    """One reading process, and the request it is working on (one at a time)."""
-
-    def __init__(self, memory_limit: int | None, replies: queue.Queue[Any]) -> None:
-        package_root = str(Path(__file__).resolve().parents[2])
-        code = ("import sys; sys.path.insert(0, %r); "
-                "from cmo_desk.importers.sandbox import _child_main; _child_main()" % package_root)
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", code, str(memory_limit or 0)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        )
-        self.key: Key | None = None
-        self.started = 0.0
-        threading.Thread(target=_pump, args=(self.process.stdout, replies, self), daemon=True,
-                         name="cmo-desk-reader-pump").start()
-
-    def send(self, request: Any) -> None:
-        data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
-        self.process.stdin.write(struct.pack(">I", len(data)) + data)
-        self.process.stdin.flush()
-
-    def give(self, key: Key) -> None:
-        self.key, self.started = key, time.monotonic()
-        self.send(key)
-
-    def stop(self) -> None:
-        try:
-            if self.process.poll() is None:
-                self.process.kill()
-            self.process.wait(5)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        for stream in (self.process.stdin, self.process.stdout):
-            try:
-                stream.close()
-            except (OSError, ValueError):
-                pass
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            try:
-                self.send(None)
-                self.process.wait(2)
-            except (OSError, ValueError, subprocess.TimeoutExpired):
-                pass
-        self.stop()
-
-
 class SafeReader:
-    """Reads full texts in child processes; use as a context manager around a batch.
-
-    ``plan`` names the files a batch will read, in order: the children then read ahead, two files
-    at once on a machine with two cores, while the caller takes each result with ``read``.
-    """
+    """Reads full texts in a child process; use as a context manager around a batch."""
 
     def __init__(self, memory_limit: int | None = MEMORY_LIMIT_BYTES,
-                 time_limit: float = TIME_LIMIT_SECONDS, workers: int | None = None) -> None:
+                 time_limit: float = TIME_LIMIT_SECONDS) -> None:
         self.memory_limit = memory_limit if sys.platform != "win32" else None
         self.time_limit = time_limit
-        self.workers = max(1, workers if workers is not None else reading_workers())
+        self._process: Any = None
+        self._inbox: queue.Queue[Any] = queue.Queue()
         self.isolated = _sandbox_available()
-        self._children: list[_Child] = []
-        self._replies: queue.Queue[Any] = queue.Queue()
-        #: Planned requests not yet given to a child, in the order they will be read.
-        self._waiting: deque[Key] = deque()
-        #: Replies not yet taken, by request (a file named twice is read twice).
-        self._done: dict[Key, deque[tuple[str, Any]]] = {}
-        #: Planned requests not yet taken with ``read``: planning them again reads them once.
-        self._expected: Counter[Key] = Counter()
 
     def __enter__(self) -> SafeReader:
         return self
@@ -189,75 +116,50 @@ class SafeReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @staticmethod
-    def _key(path: str | os.PathLike[str], password: str | None) -> Key:
-        return (str(Path(path).resolve()), password)
+    def _start(self) -> None:
+        package_root = str(Path(__file__).resolve().parents[2])
+        code = ("import sys; sys.path.insert(0, %r); "
+                "from cmo_desk.importers.sandbox import _child_main; _child_main()" % package_root)
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", code, str(self.memory_limit or 0)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+        self._inbox = queue.Queue()
+        threading.Thread(target=_pump, args=(self._process.stdout, self._inbox), daemon=True,
+                         name="cmo-desk-reader-pump").start()
 
-    def plan(self, requests: Iterable[tuple[str | os.PathLike[str], str | None]]) -> None:
-        """The (file, password) pairs ``read`` will be asked for, in that order. Files planned
-        before and not read yet are not planned twice."""
-        if not self.isolated:
+    def _alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def _send(self, request: Any) -> None:
+        data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        self._process.stdin.write(struct.pack(">I", len(data)) + data)
+        self._process.stdin.flush()
+
+    def _stop(self) -> None:
+        if self._process is None:
             return
-        keys = [self._key(path, password) for path, password in requests]
-        wanted = Counter(keys)
-        for key in dict.fromkeys(keys):
-            extra = wanted[key] - self._expected[key]
-            if extra > 0:
-                self._waiting.extend([key] * extra)
-                self._expected[key] += extra
-        self._dispatch()
-
-    def _in_flight(self, key: Key) -> bool:
-        return any(child.key == key for child in self._children)
-
-    def _dispatch(self) -> None:
-        """Give waiting requests to idle children, starting children up to ``workers``."""
-        while self._waiting:
-            idle = next((c for c in self._children if c.key is None), None)
-            if idle is None:
-                if len(self._children) >= self.workers:
-                    return
-                try:
-                    idle = _Child(self.memory_limit, self._replies)
-                except OSError:
-                    if not self._children:  # no child can be started here: read in-process
-                        self.isolated = False
-                        self._waiting.clear()
-                    return
-                self._children.append(idle)
-            key = self._waiting.popleft()
+        process, self._process = self._process, None
+        try:
+            if process.poll() is None:
+                process.kill()
+            process.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for stream in (process.stdin, process.stdout):
             try:
-                idle.give(key)
+                stream.close()
             except (OSError, ValueError):
-                self._finish(idle, ("crashed", ""))
-
-    def _finish(self, child: _Child, reply: tuple[str, Any] | None) -> None:
-        """Keep what ``child`` answered (None: it died); a child that died, ran out of memory
-        or failed unexpectedly is let go (its heap is not to be trusted)."""
-        if child not in self._children:
-            return  # already let go (stopped for taking too long)
-        if child.key is not None:
-            self._done.setdefault(child.key, deque()).append(reply or ("crashed", ""))
-        child.key = None
-        if reply is None or reply[0] not in ("ok", "password", "failed"):
-            self._children.remove(child)
-            child.stop()
-
-    def _stop_all(self) -> None:
-        for child in self._children:
-            child.stop()
-        self._children.clear()
-        self._waiting.clear()
-        self._done.clear()
-        self._expected.clear()
+                pass
 
     def close(self) -> None:
-        for child in self._children:
-            child.close()
-        self._children.clear()
-        self._waiting.clear()
-        self._done.clear()
-        self._expected.clear()
+        if self._alive():
+            try:
+                self._send(None)
+                self._process.wait(2)
+            except (OSError, ValueError, subprocess.TimeoutExpired):
+                pass
+        self._stop()
 
     def read(self, path: str | os.PathLike[str], password: str | None = None,
              cancel: Callable[[], bool] | None = None) -> ExtractedText:
@@ -265,48 +167,45 @@ class SafeReader:
         if not self.isolated:
             return replace(extract_file(path, password=password, cancel=cancel), original=b"")
         name = Path(path).name
-        key = self._key(path, password)
-        if self._expected[key] > 0:
-            self._expected[key] -= 1
-        if not self._done.get(key) and not self._in_flight(key):
-            if key in self._waiting:
-                self._waiting.remove(key)
-            self._waiting.appendleft(key)  # asked for now: next in line
-        self._dispatch()
-        if not self.isolated:
-            return replace(extract_file(path, password=password, cancel=cancel), original=b"")
-        while not self._done.get(key):
+        if not self._alive():
             try:
-                check_import_cancel(cancel)
-            except Cancelled:
-                self._stop_all()
-                raise
+                self._start()
+            except OSError:
+                self.isolated = False
+                return replace(extract_file(path, password=password, cancel=cancel), original=b"")
+        try:
+            self._send((str(Path(path).resolve()), password))
+        except (OSError, ValueError):
+            self._stop()
+            raise self._crashed(name) from None
+        deadline = time.monotonic() + self.time_limit
+        while True:
+            if cancel is not None and cancel():
+                self._stop()
+                raise Cancelled(tr("Import cancelled; nothing was written."))
             try:
-                child, reply = self._replies.get(timeout=_POLL_SECONDS)
-                self._finish(child, reply)
+                reply = self._inbox.get(timeout=_POLL_SECONDS)
+                break
             except queue.Empty:
                 pass
-            now = time.monotonic()
-            for child in list(self._children):
-                if child.key is not None and now - child.started > self.time_limit:
-                    self._done.setdefault(child.key, deque()).append(("timeout", ""))
-                    child.key = None
-                    self._children.remove(child)
-                    child.stop()
-            self._dispatch()
-        kind, payload = self._done[key].popleft()
+            if time.monotonic() > deadline:
+                self._stop()
+                raise ImportFailed(tr(
+                    "{name} took more than {seconds} seconds to read and was stopped; it is not imported. "
+                    "The file may be damaged or made to stall readers: save it again from a PDF viewer or "
+                    "word processor.").format(name=name, seconds=int(self.time_limit)))
+        if reply is None:  # the child died: out of memory, or the reader crashed
+            self._stop()
+            raise self._crashed(name)
+        kind, payload = reply
         if kind == "ok":
-            return payload  # type: ignore[no-any-return]
+            return payload
         if kind == "password":
             raise PasswordRequired(payload)
         if kind == "failed":
             raise ImportFailed(payload)
-        if kind == "timeout":
-            raise ImportFailed(tr(
-                "{name} took more than {seconds} seconds to read and was stopped; it is not imported. "
-                "The file may be damaged or made to stall readers: save it again from a PDF viewer or "
-                "word processor.").format(name=name, seconds=int(self.time_limit)))
-        if kind in ("memory", "crashed"):
+        self._stop()  # after a MemoryError the child's heap is not to be trusted
+        if kind == "memory":
             raise self._crashed(name)
         raise ImportFailed(tr("{name} could not be read ({detail}). Check the file or save it again.").format(
             name=name, detail=payload))

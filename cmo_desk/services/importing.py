@@ -258,7 +258,6 @@ def import_paths(
     accept_links: Mapping[str, str] | None = None,
     dry_run: bool = False,
     passwords: Mapping[str, str] | None = None,
-    reader: SafeReader | None = None,
 ) -> ImportSummary:
     """Import reference exports and full texts (files, or folders walked in name order).
 
@@ -274,8 +273,7 @@ def import_paths(
 
     PDFs are opened without a password first; ``passwords`` ({file: password}, files named as in
     the summary) gives one per file, ``password`` one for the rest. Files that need a password
-    they were not given are listed in ``passwords_needed`` (and in ``errors``). ``reader`` may
-    already be reading the files (``services.reading.read_ahead``)."""
+    they were not given are listed in ``passwords_needed`` (and in ``errors``)."""
     _check_writable(session)
     summary = ImportSummary()
     references: list[tuple[str, Path]] = []
@@ -377,8 +375,7 @@ def import_paths(
     seen_hashes: dict[str, str] = {}
     # Each file is read in a child process with memory and time limits: a crafted file that
     # would exhaust memory or crash the PDF engine is refused, and the desk keeps running.
-    with reader or SafeReader() as reader:
-        reader.plan((path, (passwords or {}).get(name, password)) for name, path in fulltexts)
+    with SafeReader() as reader:
         for name, path in fulltexts:
             _check_cancel(cancel)
             try:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cmo_desk.cli.common import add_project_arg, open_session
 from cmo_desk.cli.output import Progress, print_json
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
-
-if TYPE_CHECKING:  # the import services (and the database library) load when a command runs
-    from cmo_desk.services.importing import CmocImportSummary, ImportSummary
-
-#: Files given with these endings are REFI-QDA projects, imported on their own (no read-ahead).
-_REFI_SUFFIXES = (".qdpx", ".qdc")
+from cmo_desk.services.importing import (
+    CmocImportSummary,
+    ImportSummary,
+    import_cmoc_sheet,
+    import_paths,
+    import_refi_file,
+    is_refi_file,
+)
 
 #: Lines of a list (duplicates, links) printed before "... and N more".
 SHOWN = 20
@@ -62,22 +64,6 @@ def _print_more(count: int) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    reader = None
-    if not any(Path(p).suffix.lower() in _REFI_SUFFIXES for p in args.paths):
-        from cmo_desk.services.reading import read_ahead
-
-        # The full texts are read while the rest of the program loads and the project opens.
-        reader = read_ahead(args.paths, args.password)
-    try:
-        return _import(args, reader)
-    finally:
-        if reader is not None:
-            reader.close()
-
-
-def _import(args: argparse.Namespace, reader: Any) -> int:
-    from cmo_desk.services.importing import import_paths, import_refi_file, is_refi_file
-
     refi = [p for p in args.paths if is_refi_file(p)]
     if refi:
         if len(args.paths) > 1:
@@ -93,7 +79,7 @@ def _import(args: argparse.Namespace, reader: Any) -> int:
         return 0
     with open_session(args) as session:
         summary = import_paths(session, args.paths, password=args.password,
-                               progress=Progress(tr("Importing")), reader=reader)
+                               progress=Progress(tr("Importing")))
     if args.json:
         print_json(summary.to_dict())
     else:
@@ -167,8 +153,6 @@ def _print_import(summary: ImportSummary) -> None:
 
 def cmd_import_cmocs(args: argparse.Namespace) -> int:
     with open_session(args) as session:
-        from cmo_desk.services.importing import import_cmoc_sheet
-
         summary = import_cmoc_sheet(session, args.sheet, progress=Progress(tr("Importing")))
     if args.json:
         print_json(summary.to_dict())
