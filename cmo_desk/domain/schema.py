@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from cmo_desk.domain.ids import EntityType
+
 FieldKind = Literal["text", "int", "float", "bool", "json", "ref"]
 
 
@@ -318,3 +320,11 @@ ENTITIES: dict[str, EntitySpec] = {
 ENTITY_ORDER: tuple[str, ...] = tuple(ENTITIES)
 
 EXISTS = "exists"
+
+
+#: Link types that apply a code, with the column naming their owner and the owner's type.
+CODE_LINKS: tuple[tuple[EntityType, str, EntityType], ...] = (
+    ("excerpt_code", "excerpt_id", "excerpt"),
+    ("cmoc_code", "cmoc_id", "cmoc"),
+    ("consensus_code", "consensus_id", "consensus"),
+)

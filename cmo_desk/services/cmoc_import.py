@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.anchoring import context_around
@@ -29,7 +29,9 @@ from cmo_desk.services.session import (
     resolve_coder_name,
     written_by,
 )
-from cmo_desk.store.project_store import UnitOfWork
+
+if TYPE_CHECKING:  # (the store loads when a project opens)
+    from cmo_desk.store.project_store import UnitOfWork
 
 #: The slots a row fills, in the order they are compared to find a row imported before.
 _SLOTS = ("context", "mechanism_resource", "mechanism_reasoning", "outcome", "statement")

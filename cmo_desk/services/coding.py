@@ -7,7 +7,7 @@ record it created where that matters, so the desk can refresh and undo precisely
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, Literal, TYPE_CHECKING
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.anchoring import context_around
@@ -15,10 +15,11 @@ from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import as_entity_type
 from cmo_desk.domain.records import AssignmentStatus, CmocStatus, CodeKind, Role
-from cmo_desk.domain.schema import CMOC_SLOTS
+from cmo_desk.domain.schema import CMOC_SLOTS, CODE_LINKS
 from cmo_desk.services.session import Session
-from cmo_desk.store import crosschecks
-from cmo_desk.store.project_store import UnitOfWork
+
+if TYPE_CHECKING:  # (the store loads when a project opens)
+    from cmo_desk.store.project_store import UnitOfWork
 
 ROLE_COLORS = {
     Role.CONTEXT.value: "#2e7d32",
@@ -400,7 +401,7 @@ def merge_codes(session: Session, source_id: str, target_id: str) -> rec.Changed
         raise ValidationError(tr("Choose two different codes to merge."))
     store = session.store
     with session.write(need_coder=False) as uow:
-        for link_type, own, _owner in crosschecks.CODE_LINKS:
+        for link_type, own, _owner in CODE_LINKS:
             for row in store.links(link_type, code_id=source_id):
                 uow.link(link_type, **{own: row[own], "code_id": target_id})
                 uow.unlink(link_type, **{own: row[own], "code_id": source_id})

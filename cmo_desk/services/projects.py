@@ -1,4 +1,5 @@
-"""Creating projects: an empty one with the starter codebook, or from a template."""
+"""Creating projects (an empty one with the starter codebook, or from a template), and what a
+project holds at a glance."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from cmo_desk.domain.resources import resource_path
 from cmo_desk.services.coding import seed_codebook
-from cmo_desk.services.session import Session
+from cmo_desk.services.session import Session, resolve_coder_name
 
 
 def starter_codebook() -> dict[str, Any]:
@@ -28,3 +29,16 @@ def new_project(
     if codebook:
         seed_codebook(session, starter_codebook())
     return session
+
+
+def project_info(path: str | Path, coder: str | None = None) -> dict[str, Any]:
+    """What a project holds (counts, coders, conflicts), read without writing to it. A file of
+    the current layout is read with sqlite3 alone; an older one through an opened project."""
+    from cmo_desk.store.fileinfo import read_info
+
+    resolve_coder_name(coder)  # a bad --coder is refused here as everywhere
+    info = read_info(path)
+    if info is None:
+        with Session.open(path, coder=coder, read_only=True) as session:
+            info = session.store.info()
+    return info

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ValidationError
@@ -14,7 +14,9 @@ from cmo_desk.domain.ids import CoderId
 from cmo_desk.domain.ids import coder_id as coder_id_for
 from cmo_desk.domain.templates import default_template, validate_template
 from cmo_desk.domain.initials import initials_of
-from cmo_desk.store.project_store import ProjectStore, UnitOfWork
+
+if TYPE_CHECKING:  # the store (and SQLAlchemy) loads when a project is opened, not on import
+    from cmo_desk.store.project_store import ProjectStore, UnitOfWork
 
 CODER_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
                 "#e377c2")
@@ -76,6 +78,8 @@ class Session:
 
     @classmethod
     def open(cls, path: str | Path, coder: str | None = None, read_only: bool = False) -> Session:
+        from cmo_desk.store.project_store import ProjectStore
+
         name = resolve_coder_name(coder)
         store = ProjectStore.open(path, read_only=read_only, coder=name)
         return cls(store, name)
@@ -89,6 +93,8 @@ class Session:
         template: dict[str, Any] | None = None,
         project_id: str | None = None,
     ) -> Session:
+        from cmo_desk.store.project_store import ProjectStore
+
         name = resolve_coder_name(coder)
         template = validate_template(template) if template is not None else default_template()
         store = ProjectStore.create(

@@ -603,7 +603,8 @@ def full_check(project: str | os.PathLike[str], projection: bool = True) -> list
     Runs SQLite's integrity and foreign-key checks, then (unless ``projection`` is False) rebuilds
     the visible tables from the change log in a temporary copy and compares the two.
     """
-    from cmo_desk.store.opening import HEAD_REVISION, inspect_file, make_engine, run_migrations
+    from cmo_desk.store.fileinfo import HEAD_REVISION, inspect_file
+    from cmo_desk.store.opening import make_engine, run_migrations
     from cmo_desk.store.project_store import ProjectStore
     from cmo_desk.store.site import Site
 

@@ -23,19 +23,13 @@ from sqlalchemy.engine import Connection
 
 from cmo_desk.domain.changelog import Change, heads_of
 from cmo_desk.domain.ids import EntityType
-from cmo_desk.domain.schema import EXISTS
+from cmo_desk.domain.schema import CODE_LINKS, EXISTS
 
 CODE_IN_USE = "code_in_use"
 STUDY_IN_USE = "study_in_use"
 PARENT_CYCLE = "parent_cycle"
 KINDS = (CODE_IN_USE, STUDY_IN_USE, PARENT_CYCLE)
 
-#: Link types that apply a code, with the column naming their owner and the owner's type.
-CODE_LINKS: tuple[tuple[EntityType, str, EntityType], ...] = (
-    ("excerpt_code", "excerpt_id", "excerpt"),
-    ("cmoc_code", "cmoc_id", "cmoc"),
-    ("consensus_code", "consensus_id", "consensus"),
-)
 
 #: Records touched by a write that can start or end a conflict between records.
 WATCHED = frozenset({"code", "study", "cmoc", "excerpt", "consensus",

@@ -34,7 +34,7 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import ENTITIES
 from cmo_desk.store import crosschecks
 from cmo_desk.store.files import copy_with_wal, read_uri, stranded_wal, wal_pending
-from cmo_desk.store.opening import FORMAT_VERSION, check_compatible, inspect_file
+from cmo_desk.store.fileinfo import FORMAT_VERSION, check_compatible, inspect_file
 from cmo_desk.store.project_store import MergeStats, ProjectStore
 from cmo_desk.store.projection import iter_chunks, reproject_many, write_projections
 

@@ -8,8 +8,6 @@ SQLite-specific connection settings (pragmas, WAL) live here.
 
 from __future__ import annotations
 
-import errno
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -28,10 +26,18 @@ from sqlalchemy.pool import QueuePool
 
 from cmo_desk import __version__
 from cmo_desk.domain.atomic import replace_durably
-from cmo_desk.domain.errors import DamagedProjectError, NewerProjectError, ProjectError, StorageError
+from cmo_desk.domain.errors import DamagedProjectError, ProjectError, StorageError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.storage import classify, storage_error
 from cmo_desk.store import backups, locking
+from cmo_desk.store.fileinfo import (  # the checks every opening makes, read with sqlite3 alone
+    FORMAT_VERSION,
+    HEAD_REVISION,
+    check_compatible,
+    damaged_with_backup_hint,
+    inspect_file,
+    refuse_broken_link,
+)
 from cmo_desk.store.files import connect_read_only
 from cmo_desk.store.models import Base, Meta
 from cmo_desk.store.search import SEARCH_TABLE_DDL
@@ -39,12 +45,6 @@ from cmo_desk.store.search import SEARCH_TABLE_DDL
 #: A backup on opening is skipped when the newest backup is younger than this.
 OPEN_BACKUP_EVERY = 30 * 60
 
-#: Version of the file format (change log + meta). A file with a larger number is refused.
-FORMAT_VERSION = 1
-#: The newest Alembic revision this version ships.
-HEAD_REVISION = "0004"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
-SQLITE_HEADER = b"SQLite format 3\x00"
 #: SQLite checkpoints after any commit that leaves at least this many pages in the -wal file.
 CHECKPOINT_EVERY_PAGES = 1
 #: The -wal file is cut back to this size after a checkpoint (bytes).
@@ -99,119 +99,6 @@ def storage_error_hook(path: Path) -> Callable[[Any], BaseException | None]:
         return storage_error(ctx.original_exception, path)
 
     return handle
-
-
-def refuse_broken_link(path: Path) -> None:
-    """A link that leads nowhere (an unplugged drive, a loop) is never replaced by a new project."""
-    if not path.is_symlink():
-        return
-    try:
-        os.stat(path)
-        return
-    except OSError as err:
-        if err.errno == errno.ELOOP:
-            raise ProjectError(tr(
-                "{path} is a link that leads back to itself, not a project. Open the project "
-                "file it was meant to point to, or choose another name.").format(
-                path=path)) from None
-    raise ProjectError(tr(
-        "{path} is a link to {target}, which cannot be found (perhaps its drive is not "
-        "plugged in). Connect it and try again; nothing was created.").format(
-        path=path, target=os.readlink(path)))
-
-
-def read_header(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(16)
-    except OSError as err:
-        raise ProjectError(tr("Cannot read {path}: {reason}. Check the path and try again.").format(
-            path=path, reason=err.strerror))
-
-
-def inspect_file(path: Path) -> dict[str, str]:
-    """Read a project's meta table without opening it for writing; refuse what is not a project."""
-    path = Path(path)
-    refuse_broken_link(path)
-    if not path.exists():
-        raise ProjectError(tr(
-            "{path} does not exist. Check the path, or create it with 'cmo-desk new'.").format(
-            path=path))
-    if path.is_dir():
-        raise ProjectError(tr("{path} is a folder, not a project file (*.cmo).").format(path=path))
-    header = read_header(path)
-    if header != SQLITE_HEADER:
-        if not header:
-            raise DamagedProjectError(tr(
-                "{path} is empty: it is not a CMO Desk project. Restore a backup with "
-                "'cmo-desk backups'.").format(path=path), problem=tr(
-                "{path} is empty: it is not a CMO Desk project.").format(path=path))
-        raise DamagedProjectError(tr(
-            "{path} is not a CMO Desk project (it is not an SQLite file). "
-            "Choose a .cmo file, or restore a backup with 'cmo-desk backups'.").format(path=path),
-            problem=tr("{path} is not a CMO Desk project (it is not an SQLite file).").format(
-                path=path))
-    try:
-        con = connect_read_only(path)
-        try:
-            rows = dict(con.execute("SELECT key, value FROM meta").fetchall())
-            try:
-                rev = con.execute("SELECT version_num FROM alembic_version").fetchone()
-            except sqlite3.DatabaseError:
-                rev = None
-        finally:
-            con.close()
-    except (sqlite3.DatabaseError, UnicodeDecodeError) as err:  # a scribbled meta row
-        if "no such table" in str(err):
-            raise DamagedProjectError(tr(
-                "{path} is an SQLite file but not a CMO Desk project (no project record)."
-            ).format(path=path)) from None
-        raise DamagedProjectError(tr(
-            "{path} is damaged ({detail}). Restore the latest good backup with "
-            "'cmo-desk backups'.").format(path=path, detail=err), problem=tr(
-            "{path} is damaged ({detail}).").format(path=path, detail=err)) from None
-    if "project_id" not in rows:
-        raise DamagedProjectError(tr(
-            "{path} is not a CMO Desk project (no project id).").format(path=path))
-    rows["revision"] = rev[0] if rev else ""
-    return rows
-
-
-def check_compatible(meta: dict[str, str], path: Path) -> None:
-    try:
-        fmt = int(meta.get("format_version", "1"))
-    except ValueError:
-        fmt = 999
-    if fmt > FORMAT_VERSION or (meta.get("revision") and meta["revision"] not in KNOWN_REVISIONS):
-        made_by = meta.get("app_version") or "?"
-        if made_by != __version__:
-            raise NewerProjectError(tr(
-                "{name} was saved by CMO Desk {made_by}, which is newer than this version "
-                "({version}). Install the newer CMO Desk to open it; the file was not changed."
-            ).format(name=path.name, made_by=made_by, version=__version__))
-        # Same version number, newer file layout: a development build wrote it.
-        raise NewerProjectError(tr(
-            "{name} uses a newer file layout ({revision}) than this CMO Desk {version} "
-            "understands. Install the CMO Desk that saved it to open it; the file was not "
-            "changed.").format(name=path.name, revision=meta.get("revision") or fmt,
-                               version=__version__))
-
-
-def damaged_with_backup_hint(path: Path, problem: str) -> DamagedProjectError:
-    """A DamagedProjectError saying ``problem`` (what is wrong, without advice) and naming the
-    latest good backup (also as ``err.latest_backup``)."""
-    good = backups.latest_good(path)
-    message = problem.rstrip()
-    if good is not None:
-        message += " " + tr(
-            "The file was left as it is. The latest good backup is {backup} (saved {when}); "
-            "restore it with: cmo-desk restore \"{project}\" \"{backup}\"").format(
-            backup=good.path.name, when=good.created.strftime("%Y-%m-%d %H:%M"), project=path)
-        message += " " + tr("To keep the work done since that backup, rescue it into a new file "
-                            "with: cmo-desk salvage \"{project}\"").format(project=path)
-    else:
-        message += " " + tr("The file was left as it is, and no backup of it was found.")
-    return DamagedProjectError(message, problem=problem, latest_backup=good.path if good else None)
 
 
 class BackupOnOpen(threading.Thread):

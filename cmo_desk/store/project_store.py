@@ -36,17 +36,15 @@ from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.store import crosschecks, locking, opening, projection, queries, search
 from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
-from cmo_desk.store.opening import (
+from cmo_desk.store.fileinfo import (
     FORMAT_VERSION,
     HEAD_REVISION,
     KNOWN_REVISIONS,
-    backup_file,
     check_compatible,
-    create_schema,
     inspect_file,
-    make_engine,
-    run_migrations,
+    summarise,
 )
+from cmo_desk.store.opening import backup_file, create_schema, make_engine, run_migrations
 from cmo_desk.store.projection import iter_chunks, reproject_many, table_of
 from cmo_desk.store.search import SearchHit
 from cmo_desk.store.files import copy_with_wal, stranded_wal
@@ -481,25 +479,12 @@ class ProjectStore:
             return search.search(conn, query, limit)
 
     def info(self) -> dict[str, Any]:
-        coders = self.list("coder")
-        return {
-            "project_id": self.project_id,
-            "title": self.project().title,
-            "schema_version": HEAD_REVISION,
-            "format_version": FORMAT_VERSION,
-            "studies": self.count("study"),
-            "documents": self.count("document"),
-            "excerpts": self.count("excerpt"),
-            "cmocs": self.count("cmoc"),
-            "consensus_cmocs": self.count("consensus"),
-            "codes": self.count("code"),
-            "theories": self.count("theory"),
-            "review_cmocs": self.count("review_cmoc"),
-            "theory_versions": self.count("theory_version"),
-            "coders": [c.name for c in coders],
-            "conflicts": self.conflict_count(),
-            "changes": self.change_count(),
-        }
+        """What the project holds (the summary ``cmo-desk info`` prints, from its one home)."""
+        raw = self.engine.raw_connection()
+        try:
+            return summarise(raw.driver_connection, self.project_id)  # type: ignore[arg-type]
+        finally:
+            raw.close()
 
     def meta_value(self, key: str) -> str | None:
         """This file's own bookkeeping (not project content, not in the change log)."""

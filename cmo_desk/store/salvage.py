@@ -136,7 +136,8 @@ def merge_into_copy(source: Path, log: Path, dest: Path) -> tuple[int, int]:
     from cmo_desk.domain.atomic import replace_durably
     from cmo_desk.store.backups import copy_database
     from cmo_desk.store.merging import merge_file
-    from cmo_desk.store.opening import HEAD_REVISION, inspect_file, make_engine, run_migrations
+    from cmo_desk.store.fileinfo import HEAD_REVISION, inspect_file
+    from cmo_desk.store.opening import make_engine, run_migrations
     from cmo_desk.store.project_store import ProjectStore
     from cmo_desk.store.site import Site
 

@@ -53,7 +53,10 @@ def _pick_coder(args_coder: str | None, settings: object, interactive: bool,
 
 
 def run_desk(argv: list[str]) -> int:
+    import sqlite3
+
     from cmo_desk.domain.errors import Cancelled, CmoDeskError
+    from cmo_desk.domain.storage import storage_error
     from cmo_desk.services.settings import Settings
     from cmo_desk.ui import language
 
@@ -87,62 +90,82 @@ def run_desk(argv: list[str]) -> int:
     from cmo_desk.ui import none_guard
 
     none_guard.install()
-
-    try:
-        session, first_run = _open_session(args, settings, interactive=not headless)
-    except Cancelled:
-        return 2  # the user saw the problem and chose to leave the damaged file alone
-    except CmoDeskError as err:
-        if headless:
-            print(str(err), file=sys.stderr)
-        else:
-            QMessageBox.critical(None, "CMO Desk", str(err))
-        return 2
-
     from cmo_desk.ui.main_window import MainWindow
 
-    window = MainWindow(session, settings)
-    window.owns_session = True
+    # Paint the real window first, closed to input and saying what opens; the store (and the
+    # database library) loads on the next turns of the event loop.
+    target = Path(args.project) if args.project else demo_path()
+    window = MainWindow(None, settings, opening=target.name)
+    window.owns_session = True  # type: ignore[attr-defined]
     language.watch_cjk_fonts(window)
+    quit_when_shown = bool(os.environ.get(QUIT_WHEN_SHOWN))
+    exit_code = [0]
 
-    def open_first() -> None:
+    def stamp(what: str) -> None:
+        if quit_when_shown:
+            print(f"{what}_s={time.perf_counter() - _STARTED:.3f}\n"
+                  f"{what}_cpu_s={time.process_time():.3f}", flush=True)
+
+    def leave(code: int) -> None:
+        exit_code[0] = code
+        window.close()
+        app.exit(code)
+
+    def painted() -> None:
+        stamp("window_shown")
+        QTimer.singleShot(0, open_project)
+
+    def open_project() -> None:
+        try:
+            session, _first_run = _open_session(args, settings, interactive=not headless,
+                                                parent=window)
+        except Cancelled:
+            leave(2)  # the user saw the problem and chose to leave the damaged file alone
+            return
+        except (CmoDeskError, OSError, sqlite3.Error) as err:
+            # (a full, read-only or failing disk in plain words, as the command line says it)
+            message = str(err if isinstance(err, CmoDeskError) else
+                          storage_error(err, target) or err)
+            if headless:
+                print(message, file=sys.stderr)
+            else:
+                QMessageBox.critical(window, "CMO Desk", message)
+            leave(2)
+            return
+        except BaseException:
+            leave(2)  # never left saying "Opening…" with nothing to follow
+            raise
+        window.attach(session)  # type: ignore[arg-type]
+        stamp("lists_shown")
+        if not headless:
+            settings.add_recent(session.path)  # type: ignore[attr-defined]
+            try:
+                settings.save()
+            except OSError:
+                pass
+        QTimer.singleShot(0, then_study)
+
+    def then_study() -> None:
         if not (args.study and window.open_study_by_label(args.study)) and \
                 not window.open_last_study():
             _open_first_study(window)
-
-    if not headless:
-        settings.add_recent(session.path)
-        try:
-            settings.save()
-        except OSError:
-            pass
-
-    if args.screenshot:
-        open_first()
-        window.resize(1366, 768)
-        window.show()
-        for _ in range(3):
-            app.processEvents()
-        QTimer.singleShot(50, lambda: _grab(window, args.screenshot))
-        app.exec()
-        return 0 if Path(args.screenshot).exists() else 1
-
-    # Paint the window and its lists first; the first study's text follows a moment later.
-    window.show()
-    quit_when_shown = bool(os.environ.get(QUIT_WHEN_SHOWN))
-    if quit_when_shown:
-        QTimer.singleShot(0, lambda: print(
-            f"window_shown_s={time.perf_counter() - _STARTED:.3f}", flush=True))
-
-    def then_study() -> None:
-        open_first()
+        if args.screenshot:
+            QTimer.singleShot(50, lambda: _grab(window, args.screenshot))
+            return
+        stamp("study_shown")
         if quit_when_shown:
-            print(f"study_shown_s={time.perf_counter() - _STARTED:.3f}", flush=True)
             window.close()
             app.quit()
 
-    QTimer.singleShot(0, then_study)
-    return int(app.exec())
+    if args.screenshot:
+        window.resize(1366, 768)
+    window.show()
+    window.repaint()
+    QTimer.singleShot(0, painted)
+    code = int(app.exec())
+    if args.screenshot and not exit_code[0]:
+        return 0 if Path(args.screenshot).exists() else 1
+    return exit_code[0] or code
 
 
 def _grab(window: object, out: str) -> None:
@@ -169,16 +192,17 @@ def _open_first_study(window: object) -> None:
         view.setCurrentIndex(proxy.index(0, 0))
 
 
-def _open_or_rescue(path: Path, interactive: bool, coder: str | None = None) -> object:
+def _open_or_rescue(path: Path, interactive: bool, coder: str | None = None,
+                    parent: object = None) -> object:
     """Open a project; a damaged one is offered its latest good backup when someone is there."""
     from cmo_desk.ui.backups_view import open_with_recovery
     from cmo_desk.ui.dialogs import Dialogs
 
-    return open_with_recovery(path, coder, Dialogs(None) if interactive else None)
+    return open_with_recovery(path, coder, Dialogs(parent) if interactive else None)  # type: ignore[arg-type]
 
 
 def _open_session(args: argparse.Namespace, settings: object,
-                  interactive: bool) -> tuple[object, bool]:
+                  interactive: bool, parent: object = None) -> tuple[object, bool]:
     from cmo_desk.services.demo import build_demo
     from cmo_desk.services.projects import new_project
     from cmo_desk.services.session import Session
@@ -191,9 +215,9 @@ def _open_session(args: argparse.Namespace, settings: object,
 
             name = resolve_coder_name(args.coder) or getattr(settings, "coder_name", None)
             if name:  # who is coding is known: open the file once
-                session = _open_or_rescue(path, interactive, name)
+                session = _open_or_rescue(path, interactive, name, parent)
             else:
-                probe = _open_or_rescue(path, interactive)
+                probe = _open_or_rescue(path, interactive, None, parent)
                 coders = [c.name for c in probe.coders() if c.name]
                 probe.close()
                 name = _pick_coder(args.coder, settings, interactive, coders)

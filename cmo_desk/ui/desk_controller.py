@@ -30,10 +30,10 @@ SAVE_RETRY_MS = 3_000
 
 
 class DeskController(QObject):
-    def __init__(self, session: Session, dialogs: Dialogs, runner: BackgroundRunner,
+    def __init__(self, session: Session | None, dialogs: Dialogs, runner: BackgroundRunner,
                  window: MainWindow, settings: Settings, actions: CodingActions) -> None:
         super().__init__(window)
-        self.session = session
+        self.session = session  # type: ignore[assignment]
         self.dialogs = dialogs
         self.runner = runner
         self.window = window
@@ -41,10 +41,17 @@ class DeskController(QObject):
         self.actions = actions
         self.timers: list[QTimer] = []
         self.progress_dialog: Any = None
-        if not session.read_only:
-            self.timers = [self._every(LOCK_REFRESH_MS, self.refresh_lock),
-                           self._every(BACKUP_CHECK_MS, self.maybe_backup),
-                           self._every(SAVE_RETRY_MS, self.retry_saves)]
+        if session is not None:
+            self.attach(session)
+
+    def attach(self, session: Session) -> None:
+        """Work for ``session`` (the desk paints before its project is open)."""
+        self.session = session
+        if not session.read_only and not self.timers:
+            # (the same list the window holds: filled in place)
+            self.timers.extend([self._every(LOCK_REFRESH_MS, self.refresh_lock),
+                                self._every(BACKUP_CHECK_MS, self.maybe_backup),
+                                self._every(SAVE_RETRY_MS, self.retry_saves)])
 
     def _every(self, ms: int, fn: Callable[[], None]) -> QTimer:
         timer = QTimer(self)

@@ -29,6 +29,7 @@ from cmo_desk.ui.studies_pane import StudiesPane
 from cmo_desk.ui.study_form import StudyForm
 from cmo_desk.ui.theme import ROLE_COLORS, coder_colors, role_label
 from cmo_desk.ui.coding_actions import CodingActions, DeskUndoStack
+from cmo_desk.ui.opening_state import WhileOpening
 from cmo_desk.ui.window_fit import LayoutMemory, fit_to_screen
 from cmo_desk.ui.workers import BackgroundRunner, ProjectWork
 
@@ -50,12 +51,13 @@ class MainWindow(QMainWindow):
     redo_action: QAction
     others_action: QAction
 
-    def __init__(self, session: Session, settings: Settings,
-                 dialogs: Dialogs | None = None) -> None:
+    def __init__(self, session: Session | None, settings: Settings,
+                 dialogs: Dialogs | None = None, opening: str | None = None) -> None:
+        """Without a session the window is painted in an "Opening…" state, closed to input,
+        until ``attach`` gives it the project (start-up paints first, then opens the file)."""
         super().__init__()
         none_guard.install()
-        no_wheel.install()
-        self.session = session
+        self.session = session  # type: ignore[assignment]
         self.settings = settings
         self.dialogs = dialogs or Dialogs(self)
         self.undo_stack = DeskUndoStack(self)
@@ -70,7 +72,6 @@ class MainWindow(QMainWindow):
         self.locked = False
         #: windows opened from the desk (search, team windows), the last of each kind by name
         self.open_views: dict[str, QWidget] = {}
-        self.setWindowTitle(self._title())
         fit_to_screen(self, 1366, 768)
         self.control = control = DeskController(session, self.dialogs, self.runner, self,
                                                 settings, self.actions)
@@ -84,10 +85,34 @@ class MainWindow(QMainWindow):
         build_menus(self)
         self.layout_memory = LayoutMemory(settings.path.parent if settings.path else None)
         self.layout_memory.restore_window(self)
-        session.listeners.append(self._on_changed)
         self.actions.on_save_state = self._show_save_state
         self.actions.alert = self.dialogs.error
+        no_wheel.install()  # once built: building does not pass through its filter
+        self._while_opening: WhileOpening | None = None
+        if session is None:
+            self._while_opening = WhileOpening(self, opening or "")
+        else:
+            self.attach(session)
+
+    def attach(self, session: Session) -> None:
+        """Show an opened project in this window and let the user work on it."""
+        self.session = session
+        self.actions.session = session
+        self.control.attach(session)
+        self.setWindowTitle(self._title())
+        self.path_label.setText(str(session.path))
+        from cmo_desk.ui.hub_flow import last_sync_text
+
+        self.hub_label.setText(last_sync_text(session))
+        self.coder_label.setText(tr("Coding as {name}").format(
+            name=session.coder_name or tr("no coder name")))
+        self.study_title.setText(tr("Choose a study on the left"))
+        self.saved_label.setText(tr("All changes saved"))
+        session.listeners.append(self._on_changed)
         self.refresh_all()
+        if self._while_opening is not None:
+            self._while_opening.end()
+            self._while_opening = None
 
     def _title(self) -> str:
         project = self.session.store.project().title or self.session.path.stem
@@ -163,21 +188,16 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(split)
 
         # Status bar
-        self.saved_label = QLabel(tr("All changes saved"))
+        self.saved_label = QLabel("")
         self.coder_label = QLabel("")
-        self.path_label = QLabel(str(self.session.path))
+        self.path_label = QLabel("")
         self.path_label.setObjectName("hint")
         self.statusBar().addWidget(self.saved_label)
         self.statusBar().addPermanentWidget(self.coder_label)
         self.hub_label = QLabel("")
         self.hub_label.setObjectName("hint")
-        from cmo_desk.ui.hub_flow import last_sync_text
-
-        self.hub_label.setText(last_sync_text(self.session))
         self.statusBar().addPermanentWidget(self.hub_label)
         self.statusBar().addPermanentWidget(self.path_label)
-        coder = self.session.coder_name or tr("no coder name")
-        self.coder_label.setText(tr("Coding as {name}").format(name=coder))
 
     def retrieve_passages(self, code_id: str | None = None) -> Any:
         from cmo_desk.ui.retrieval_view import open_retrieval
@@ -646,6 +666,8 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Save pending edits, stop timers and background work; leave the session open."""
+        if self.session is None:  # closed while the project was still opening
+            return
         self.flush_edits()
         self.layout_memory.save_window(self)
         self.layout_memory.remember_study(self.session.path, self.study_id)
@@ -664,6 +686,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.shutdown()
-        if getattr(self, "owns_session", False):
+        if getattr(self, "owns_session", False) and self.session is not None:
             self.session.close()
         super().closeEvent(event)

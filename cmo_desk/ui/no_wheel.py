@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSpinBox, QComboBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea, QAbstractSpinBox, QApplication, QComboBox, QWidget,
+)
 
 _filter: _WheelGuard | None = None
 
@@ -28,15 +30,23 @@ def _scroll_area_of(widget: QWidget) -> QAbstractScrollArea | None:
     return None
 
 
+def _no_wheel_focus(box: QWidget) -> None:
+    # without this the wheel would first give the box focus, then change it
+    if box.focusPolicy() == Qt.FocusPolicy.WheelFocus:
+        box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+
+_POLISH = QEvent.Type.Polish
+_WHEEL = QEvent.Type.Wheel
+
+
 class _WheelGuard(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if kind == QEvent.Type.Polish and _guarded(watched):
-            # without this the wheel would first give the box focus, then change it
-            if watched.focusPolicy() == Qt.FocusPolicy.WheelFocus:  # type: ignore[attr-defined]
-                watched.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # type: ignore[attr-defined]
+        if kind == _POLISH and _guarded(watched):
+            _no_wheel_focus(watched)  # type: ignore[arg-type]
             return False
-        if kind != QEvent.Type.Wheel or not _guarded(watched):
+        if kind != _WHEEL or not _guarded(watched):
             return False
         box: QWidget = watched  # type: ignore[assignment]
         if box.hasFocus():
@@ -51,10 +61,16 @@ class _WheelGuard(QObject):
 
 
 def install() -> None:
-    """Install once per application; harmless to call again."""
+    """Install once per application; harmless to call again.
+
+    Boxes made before the guard (a window built first, then guarded: every event while building
+    would otherwise pass through this filter) are set right when it is installed."""
     global _filter
     app = QCoreApplication.instance()
     if app is None or _filter is not None:
         return
     _filter = _WheelGuard(app)
     app.installEventFilter(_filter)
+    for top in QApplication.topLevelWidgets() if isinstance(app, QApplication) else ():
+        for box in (*top.findChildren(QComboBox), *top.findChildren(QAbstractSpinBox)):
+            _no_wheel_focus(box)

@@ -114,6 +114,9 @@ QPushButton:pressed { background: #dfe4ec; }
 QPushButton:disabled { color: #9aa3ad; }
 QPushButton#primary { background: #3949ab; color: white; border-color: #303f9f; }
 QPushButton#primary:hover { background: #303f9f; }
+QPushButton#primary:disabled { background: #c5cae9; color: #f5f6fa; border-color: #c5cae9; }
+QLineEdit:disabled, QPlainTextEdit:disabled, QComboBox:disabled { background: #f4f5f7;
+    color: #9aa3ad; }
 QLabel#studyTitle { font-size: 14pt; font-weight: 600; color: #1c2733; }
 QLabel#studyMeta { color: #607080; }
 QLabel#sectionTitle { font-weight: 700; color: #37474f; padding-top: 8px;

@@ -31,14 +31,14 @@ def test_no_module_imports_a_private_helper_of_the_store() -> None:
 
 
 def test_the_old_import_paths_lead_to_the_rooms() -> None:
-    from cmo_desk.store import opening, project_store, projection, search, unit_of_work
+    from cmo_desk.store import fileinfo, opening, project_store, projection, search, unit_of_work
 
     assert project_store.UnitOfWork is unit_of_work.UnitOfWork
-    assert project_store.inspect_file is opening.inspect_file
-    assert project_store.check_compatible is opening.check_compatible
-    assert project_store.HEAD_REVISION == opening.HEAD_REVISION
-    assert project_store.KNOWN_REVISIONS == opening.KNOWN_REVISIONS
-    assert project_store.FORMAT_VERSION == opening.FORMAT_VERSION
+    assert project_store.inspect_file is fileinfo.inspect_file is opening.inspect_file
+    assert project_store.check_compatible is fileinfo.check_compatible
+    assert project_store.HEAD_REVISION == fileinfo.HEAD_REVISION
+    assert project_store.KNOWN_REVISIONS == fileinfo.KNOWN_REVISIONS
+    assert project_store.FORMAT_VERSION == fileinfo.FORMAT_VERSION
     assert project_store.reproject_many is projection.reproject_many
     assert project_store.iter_chunks is projection.iter_chunks
     assert project_store.SearchHit is search.SearchHit

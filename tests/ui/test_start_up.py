@@ -51,3 +51,214 @@ def test_the_window_is_shown_before_the_first_study_opens(project: Path) -> None
     assert out.returncode == 0, out.stderr[-2000:]
     times = dict(line.split("=") for line in out.stdout.splitlines() if "_s=" in line)
     assert float(times["window_shown_s"]) <= float(times["study_shown_s"])
+
+
+PAINT_PROBE = """
+import sys
+from PySide6.QtWidgets import QMainWindow
+from cmo_desk.ui import app
+from cmo_desk.ui.main_window import MainWindow
+
+painted = []
+real_paint = MainWindow.paintEvent
+
+
+def paint(self, event):
+    painted.append(self.session is None)
+    return real_paint(self, event)
+
+
+MainWindow.paintEvent = paint
+real_open = app._open_session
+
+
+def probe(args, settings, interactive, parent=None):
+    loaded = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'pandas'})
+    print('at_open', any(painted), parent.isVisible(), parent.centralWidget().isEnabled(),
+          parent.study_title.text(), loaded, sep='|', flush=True)
+    return real_open(args, settings, interactive, parent)
+
+
+app._open_session = probe
+sys.exit(app.run_desk(sys.argv[1:]))
+"""
+
+
+def _desk(project: Path, *argv: str, probe: str = PAINT_PROBE) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", app.QUIT_WHEN_SHOWN: "1",
+           "CMO_DESK_CODER": "Lan Nguyen"}
+    return subprocess.run([sys.executable, "-c", probe, str(project), *argv], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_window_is_painted_before_the_project_opens_or_the_database_library_loads(
+        project: Path) -> None:
+    out = _desk(project)
+    assert out.returncode == 0, out.stderr[-2000:]
+    probe = next(line for line in out.stdout.splitlines() if line.startswith("at_open"))
+    _, painted, visible, enabled, title, loaded = probe.split("|")
+    assert (painted, visible, enabled) == ("True", "True", "False")
+    assert title == "Opening project.cmo…"
+    assert loaded == "[]"
+    times = dict(line.split("=") for line in out.stdout.splitlines() if "_s=" in line)
+    assert float(times["window_shown_s"]) <= float(times["lists_shown_s"]) \
+        <= float(times["study_shown_s"])
+
+
+def test_a_project_that_cannot_be_opened_says_so_in_one_line_after_the_window(
+        tmp_path: Path) -> None:
+    bad = tmp_path / "notes.cmo"
+    bad.write_bytes(b"These are my notes, not a project.\n" * 200)
+    out = _desk(bad)
+    assert out.returncode == 2
+    # (the offscreen test display adds its own warnings; the desk's message is one line)
+    err = "\n".join(line for line in out.stderr.strip().splitlines()
+                    if "This plugin does not support" not in line)
+    assert err and "\n" not in err and "Traceback" not in err, err
+    assert "notes.cmo is not a CMO Desk project" in err
+    assert "study_shown_s" not in out.stdout
+    assert bad.read_bytes() == b"These are my notes, not a project.\n" * 200
+
+
+def test_while_the_project_opens_nothing_can_be_typed_and_nothing_is_called_saved(
+        qtbot: Any, project: Path) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from cmo_desk.services.session import Session
+    from cmo_desk.ui.main_window import MainWindow
+
+    window = MainWindow(None, Settings.load(), opening=project.name)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.study_title.text() == "Opening project.cmo…"
+    assert "saved" not in window.saved_label.text().lower()
+    # keys and clicks that would write, before there is a project to write to
+    QTest.keyClick(window.doc_view, Qt.Key.Key_N,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(window.doc_view, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    QTest.mouseClick(window.cmoc_panel.new_button, Qt.MouseButton.LeftButton)
+    QTest.keyClick(window.study_filter, Qt.Key.Key_H)
+    assert window.study_filter.text() == ""
+    assert not window.menuBar().isEnabled() and not window.import_action.isEnabled()
+    assert window.study_model.rowCount() == 0
+
+    session = Session.open(project, coder="Lan Nguyen")
+    before = session.log_mark()
+    try:
+        window.attach(session)
+        assert session.log_mark() == before  # nothing was written while opening
+        assert window.study_title.text() == "Choose a study on the left"
+        assert window.saved_label.text() == "All changes saved"
+        assert window.menuBar().isEnabled() and window.import_action.isEnabled()
+        assert not window.undo_action.isEnabled()  # nothing to undo yet: stays off
+        assert window.study_model.rowCount() == 5
+        QTest.keyClicks(window.study_filter, "Hanoi")
+        assert window.study_proxy.rowCount() == 1
+        view = window.study_view
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                         pos=view.visualRect(window.study_proxy.index(0, 0)).center())
+        assert window.study_id and window.document is not None
+        assert window.study_title.text().startswith("Women who use drugs")
+    finally:
+        window.close()
+        session.close()
+
+
+def test_closing_the_window_while_the_project_opens_loses_nothing(qtbot: Any) -> None:
+    from cmo_desk.ui.main_window import MainWindow
+
+    window = MainWindow(None, Settings.load(), opening="p.cmo")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.close()
+    assert not window.isVisible()
+
+
+def test_drop_downs_built_before_the_wheel_guard_still_ignore_the_wheel(
+        qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first window is built before the wheel guard is installed (building is faster without
+    it); the drop-downs it already holds must still not answer an unchosen wheel turn."""
+    from PySide6.QtWidgets import (
+        QApplication, QComboBox, QLineEdit, QScrollArea, QVBoxLayout, QWidget,
+    )
+
+    from PySide6.QtCore import Qt
+
+    from cmo_desk.ui import no_wheel
+
+    from .realinput import wheel
+
+    qapp = QApplication.instance()
+    earlier = no_wheel._filter
+    if earlier is not None:
+        qapp.removeEventFilter(earlier)
+    monkeypatch.setattr(no_wheel, "_filter", None)
+    area = QScrollArea()
+    inner = QWidget()
+    lay = QVBoxLayout(inner)
+    first = QLineEdit()  # holds the focus, as the coder's typing does
+    lay.addWidget(first)
+    combos = []
+    for _ in range(40):
+        combo = QComboBox()
+        combo.addItems(["draft", "submitted", "reconciled"])
+        lay.addWidget(combo)
+        combos.append(combo)
+    area.setWidget(inner)
+    area.resize(300, 200)
+    qtbot.addWidget(area)
+    area.show()
+    qtbot.waitExposed(area)
+    first.setFocus()
+    try:
+        no_wheel.install()
+        assert not combos[0].hasFocus()
+        # a wheel turn must not first give a box the focus (and then change it)
+        assert {c.focusPolicy() for c in combos} == {Qt.FocusPolicy.StrongFocus}
+        for _ in range(3):
+            wheel(combos[0], -1)
+        assert [c.currentIndex() for c in combos] == [0] * 40
+        assert area.verticalScrollBar().value() > 0  # the turn scrolled the view instead
+        assert not combos[0].hasFocus()
+    finally:
+        qapp.removeEventFilter(no_wheel._filter)
+        if earlier is not None:
+            qapp.installEventFilter(earlier)
+        monkeypatch.setattr(no_wheel, "_filter", earlier)
+
+
+FAILING_OPEN = """
+import sqlite3, sys
+from cmo_desk.ui import app
+
+def failing(args, settings, interactive, parent=None):
+    raise {error}
+
+app._open_session = failing
+sys.exit(app.run_desk(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("error, words", [
+    ("sqlite3.OperationalError('disk I/O error')", "read or write error"),
+    ("OSError(28, 'No space left on device')", "full"),
+])
+def test_a_disk_that_fails_while_opening_is_named_in_one_line(project: Path, error: str,
+                                                              words: str) -> None:
+    out = _desk(project, probe=FAILING_OPEN.format(error=error))
+    assert out.returncode == 2
+    err = [line for line in out.stderr.strip().splitlines()
+           if "This plugin does not support" not in line]
+    assert len(err) == 1 and words in err[0] and "Traceback" not in out.stderr, out.stderr
+
+
+def test_an_unexpected_failure_while_opening_ends_the_desk_instead_of_hanging(
+        project: Path) -> None:
+    out = _desk(project, probe=FAILING_OPEN.format(error="RuntimeError('boom')"))
+    assert out.returncode != 0
+    assert "RuntimeError: boom" in out.stderr
+    assert "study_shown_s" not in out.stdout

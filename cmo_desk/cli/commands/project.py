@@ -9,8 +9,7 @@ from pathlib import Path
 from cmo_desk.cli.common import add_project_arg, open_session
 from cmo_desk.cli.output import print_json
 from cmo_desk.domain.templates import load_template
-from cmo_desk.services.demo import build_demo
-from cmo_desk.services.projects import new_project
+from cmo_desk.services.projects import new_project, project_info
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -47,6 +46,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from cmo_desk.services.demo import build_demo
+
     session = build_demo(args.project)
     info = session.store.info()
     session.close()
@@ -56,8 +57,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    with open_session(args, read_only=True) as session:
-        info = session.store.info()
+    info = project_info(args.project, getattr(args, "coder", None))
     if args.json:
         print_json(info)
         return 0

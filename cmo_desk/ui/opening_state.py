@@ -1,0 +1,39 @@
+"""The desk's window while its project opens: painted at once, closed to input, and claiming
+nothing saved, until the project is attached (start-up paints first, then opens the file)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction
+
+from cmo_desk.domain.i18n import tr
+
+if TYPE_CHECKING:
+    from cmo_desk.ui.main_window import MainWindow
+
+
+class WhileOpening:
+    """Close ``window`` to input while ``name`` opens; ``end()`` opens it again."""
+
+    def __init__(self, window: MainWindow, name: str) -> None:
+        self.window = window
+        window.setWindowTitle("CMO Desk")
+        window.study_title.setText(tr("Opening {name}…").format(name=name))
+        window.saved_label.setText("")
+        self.actions = [a for a in window.findChildren(QAction) if a.isEnabled()]
+        for act in self.actions:  # their shortcuts too
+            act.setEnabled(False)
+        self._enable_parts(False)
+
+    def _enable_parts(self, enabled: bool) -> None:
+        w = self.window
+        for part in (w.menuBar(), w.centralWidget(), w.studies_dock, w.codebook_dock):
+            part.setEnabled(enabled)
+
+    def end(self) -> None:
+        for act in self.actions:
+            act.setEnabled(True)
+        self._enable_parts(True)
+        if self.window.focusWidget() is None:
+            self.window.study_filter.setFocus()
