@@ -18,7 +18,7 @@ from cmo_desk.domain.errors import DamagedProjectError, NewerProjectError, Proje
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.storage import storage_error
 from cmo_desk.store import backups
-from cmo_desk.store.files import connect_read_only
+from cmo_desk.store.files import connect_read_only, stranded_wal
 
 #: Version of the file format (change log + meta). A file with a larger number is refused.
 FORMAT_VERSION = 1
@@ -149,9 +149,12 @@ def damaged_with_backup_hint(path: Path, problem: str) -> DamagedProjectError:
 
 def read_info(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The summary ``ProjectStore.info`` gives, read after the same checks as opening read-only
-    (and refused with the same messages); None for a file of an older layout, which opening
-    reads through an upgraded copy."""
+    (and refused with the same messages); None for a file of an older layout, or one whose
+    saved edits wait in a -wal that cannot be read in place: opening reads those through a
+    copy."""
     path = Path(path)
+    if stranded_wal(path):
+        return None  # saved edits wait in a -wal on a write-protected stick: opening copies both
     try:
         meta = inspect_file(path)
     except DamagedProjectError as err:
