@@ -57,6 +57,7 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.storage import classify, storage_error
 from cmo_desk.store import backups, crosschecks, locking
 from cmo_desk.store.files import connect_read_only
+from cmo_desk.store.logformat import change_to_row, row_to_change
 from cmo_desk.store.models import Base, Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
 from cmo_desk.store.site import Site
 
@@ -118,38 +119,6 @@ ORDER_BY: dict[str, tuple[str, ...]] = {
     "review_cmoc": ("theory_id", "sort_order", "label", "id"),
     "theory_version": ("theory_id", "number", "id"),
 }
-
-
-def _row_to_change(row: Any) -> Change:
-    return Change(
-        row.change_id,
-        row.entity_type,
-        row.entity_id,
-        row.field,
-        json.loads(row.value),
-        row.wall,
-        row.counter,
-        row.site_id,
-        row.coder_id,
-        tuple(json.loads(row.parents)),
-        tuple(json.loads(row.seen)),
-    )
-
-
-def _change_to_row(c: Change) -> dict[str, Any]:
-    return {
-        "change_id": c.change_id,
-        "entity_type": c.entity_type,
-        "entity_id": c.entity_id,
-        "field": c.field,
-        "value": canonical_json(c.value),
-        "wall": c.wall,
-        "counter": c.counter,
-        "site_id": c.site_id,
-        "coder_id": c.coder_id,
-        "parents": json.dumps(list(c.parents)),
-        "seen": json.dumps(list(c.seen)),
-    }
 
 
 def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -655,7 +624,7 @@ class ProjectStore:
                 text("rowid > :upto").bindparams(upto=upto)))
         changes = list(cached)
         for r in rows:
-            changes.append(_row_to_change(r))
+            changes.append(row_to_change(r))
             upto = max(upto, r[0])
         if len(self._history_cache) > 2000:
             self._history_cache.clear()
@@ -846,13 +815,13 @@ class ProjectStore:
                 select(ChangeRow.__table__).where(
                     ChangeRow.entity_type == etype, ChangeRow.entity_id == entity_id)
             )
-            return [_row_to_change(r) for r in rows]
+            return [row_to_change(r) for r in rows]
 
     def change(self, change_id: str) -> Change | None:
         with self.connect() as conn:
             row = conn.execute(
                 select(ChangeRow.__table__).where(ChangeRow.change_id == change_id)).first()
-            return _row_to_change(row) if row else None
+            return row_to_change(row) if row else None
 
     def conflicts(self) -> list[rec.Conflict]:
         with self.connect() as conn:
@@ -868,7 +837,7 @@ class ProjectStore:
                 anc_ids = json.loads(row.ancestors)
                 wanted = head_ids + anc_ids
                 changes = {
-                    c.change_id: _row_to_change(c)
+                    c.change_id: row_to_change(c)
                     for c in conn.execute(
                         select(ChangeRow.__table__).where(ChangeRow.change_id.in_(wanted)))
                 }
@@ -1307,7 +1276,7 @@ class UnitOfWork:
         change = make_change(etype, eid, field_name, value, wall, counter,
                              self.store.site.site_id, self.coder_id, parents, seen)
         self._changes(etype, eid).append(change)
-        self._pending.append(_change_to_row(change))
+        self._pending.append(change_to_row(change))
         self._dirty.setdefault(etype, set()).add(eid)
         self._count += 1
         if len(self._pending) >= FLUSH_EVERY:
