@@ -51,11 +51,11 @@ from cmo_desk.domain.errors import (
 from cmo_desk.domain.ids import link_id, new_id
 from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER, EXISTS
 from cmo_desk.domain.snapshot import ProjectSnapshot
-from cmo_desk.domain.textsearch import fts_query, index_text
+from cmo_desk.domain.textsearch import fts_query
 from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.storage import classify, storage_error
-from cmo_desk.store import backups, crosschecks, locking
+from cmo_desk.store import backups, crosschecks, locking, page_index
 from cmo_desk.store.files import connect_read_only
 from cmo_desk.store.logformat import change_to_row, row_to_change
 from cmo_desk.store.models import Base, Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
@@ -67,8 +67,8 @@ OPEN_BACKUP_EVERY = 30 * 60
 #: Version of the file format (change log + meta). A file with a larger number is refused.
 FORMAT_VERSION = 1
 #: The newest Alembic revision this version ships.
-HEAD_REVISION = "0004"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
+HEAD_REVISION = "0005"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 SQLITE_HEADER = b"SQLite format 3\x00"
 #: SQLite checkpoints after any commit that leaves at least this many pages in the -wal file.
 CHECKPOINT_EVERY_PAGES = 1
@@ -492,6 +492,8 @@ class ProjectStore:
                         Meta.__table__.update().where(Meta.key == "app_version").values(
                             value=__version__))
                 engine.dispose()
+                if meta.get("revision", "") < COMPACT_REVISION:
+                    _compact(path)
             data_path = path
             if read_only and meta.get("revision") != HEAD_REVISION:
                 # Reading an older project must not change it: read an upgraded copy instead.
@@ -865,8 +867,10 @@ class ProjectStore:
         if not q:
             return []
         sql = text(
-            "SELECT document_id, study_id, page FROM search_pages WHERE search_pages MATCH :q "
-            "ORDER BY rank LIMIT :n"
+            "SELECT p.document_id, d.study_id, p.page FROM search_pages "
+            "JOIN search_page p ON p.id = search_pages.rowid "
+            "JOIN document d ON d.id = p.document_id "
+            "WHERE search_pages MATCH :q ORDER BY rank LIMIT :n"
         )
         doc_table = ROW_CLASSES["document"].__table__
         study_table = ROW_CLASSES["study"].__table__
@@ -1066,12 +1070,8 @@ def backup_file(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
-#: The full-text index over document pages (CJK text is indexed one character per token); the
-#: same statement as in migration 0001, which a test compares.
-SEARCH_TABLE_DDL = (
-    "CREATE VIRTUAL TABLE search_pages USING fts5("
-    "document_id UNINDEXED, study_id UNINDEXED, page UNINDEXED, body, "
-    "tokenize = 'unicode61 remove_diacritics 2')")
+#: The full-text index over document pages (page_index.py); a test compares it with the migrations'.
+SEARCH_TABLE_DDL = page_index.SEARCH_TABLE_DDL
 
 
 def _create_schema(conn: Connection) -> None:
@@ -1088,6 +1088,25 @@ def _create_schema(conn: Connection) -> None:
                  {"v": HEAD_REVISION})
 
 
+#: From this revision on, the file's layout is compact; an upgrade to it gives the space back.
+COMPACT_REVISION = "0005"
+
+
+def _compact(path: Path) -> None:
+    """Give back the space an upgrade freed (the index's copy of the text). VACUUM rewrites the
+    file through its journal, so a power cut leaves the upgraded file as it was; when it cannot
+    run (no room for its temporary copy) the file simply stays larger."""
+    con = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("VACUUM")
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error:
+        pass
+    finally:
+        con.close()
+
+
 def _run_migrations(conn: Connection) -> None:
     from alembic import command
     from alembic.config import Config
@@ -1099,31 +1118,7 @@ def _run_migrations(conn: Connection) -> None:
 
 
 def _clear_search(conn: Connection) -> None:
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("DELETE FROM search_pages")
-
-
-def _index_document(conn: Connection, state: EntityState) -> None:
-    if conn.dialect.name != "sqlite":
-        return
-    conn.execute(text("DELETE FROM search_pages WHERE document_id = :d"), {"d": state.entity_id})
-    body = state.values.get("text")
-    if not state.exists or not body:
-        return
-    starts = list(state.values.get("page_starts") or [0])
-    if not starts or starts[0] != 0:
-        starts = [0, *starts]
-    bounds = [*starts[1:], len(body)]
-    rows = [
-        {"d": state.entity_id, "s": state.values.get("study_id"), "p": i + 1,
-         "b": index_text(body[a:b])}
-        for i, (a, b) in enumerate(zip(starts, bounds))
-        if body[a:b].strip()
-    ]
-    if rows:
-        conn.execute(
-            text("INSERT INTO search_pages (document_id, study_id, page, body) "
-                 "VALUES (:d, :s, :p, :b)"), rows)
+    page_index.clear(conn)
 
 
 def write_projection(conn: Connection, etype: str, eid: str, state: EntityState | None) -> None:
@@ -1140,7 +1135,13 @@ def write_projections(
         return  # an entity type from a newer version: kept in the log only
     table = row_cls.__table__
     ids = list(states)
+    indexed: dict[str, list[tuple[int, str]]] = {}
     for chunk in iter_chunks(ids, 500):
+        if etype == "document" and conn.dialect.name == "sqlite":
+            # what the search index holds for them, before their rows are replaced
+            for old in conn.execute(select(*page_index.old_columns())
+                                    .where(table.c.id.in_(chunk))).mappings():
+                indexed[old["id"]] = page_index.indexed(dict(old))
         conn.execute(delete(table).where(table.c.id.in_(chunk)))
         conn.execute(delete(ConflictRow.__table__).where(
             ConflictRow.entity_type == etype, ConflictRow.entity_id.in_(chunk)))
@@ -1159,10 +1160,9 @@ def write_projections(
         conn.execute(insert(ConflictRow.__table__), conflicts)
     if etype == "document":
         for eid, st in states.items():
-            if st is not None:
-                _index_document(conn, st)
-            elif conn.dialect.name == "sqlite":
-                conn.execute(text("DELETE FROM search_pages WHERE document_id = :d"), {"d": eid})
+            after = [] if st is None or not st.exists else page_index.page_bodies(
+                st.values.get("text"), st.values.get("page_starts"))
+            page_index.reindex(conn, eid, indexed.get(eid, []), after)
 
 
 def reproject_many(conn: Connection, entities: list[tuple[str, str]]) -> None:
