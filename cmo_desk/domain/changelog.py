@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmo_desk.domain.packed_text import unpack_text
 from cmo_desk.domain.schema import ENTITIES, EXISTS, EntitySpec
 
 #: An incoming clock this far ahead of ours is reported: the sender's laptop clock is wrong.
@@ -103,6 +104,11 @@ def row_matches_id(
     file, which is untrusted input. The value must be stored in canonical form (as the log
     writes it), so the payload is assembled from the stored text without re-encoding it.
     """
+    if isinstance(value_json, bytes):  # a long text, stored packed
+        try:
+            value_json = unpack_text(value_json)
+        except ValueError:
+            return False
     if not all(isinstance(x, str) for x in (change_id, entity_type, entity_id, field_name,
                                              value_json, site_id, parents_json, seen_json)):
         return False

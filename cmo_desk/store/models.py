@@ -6,13 +6,14 @@ that they agree. Only the unit of work writes to them.
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from cmo_desk.domain.packed_text import pack_text, unpack_text
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -21,30 +22,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-#: Texts at least this long (characters) are stored compressed by :class:`CompressedText`.
-COMPRESS_FROM = 1024
-#: What a compressed text starts with; a text column holds no other bytes (BLOBs).
-COMPRESSED_MARK = b"z1"
-
-
-def pack_text(value: str | None) -> str | bytes | None:
-    """A long text as compressed bytes (``COMPRESSED_MARK`` + zlib of its UTF-8); others as
-    they are. Lone surrogates survive (they are kept as Python holds them)."""
-    if value is None or len(value) < COMPRESS_FROM:
-        return value
-    return COMPRESSED_MARK + zlib.compress(value.encode("utf-8", "surrogatepass"), 6)
-
-
-def unpack_text(value: str | bytes | None) -> str | None:
-    """The text :func:`pack_text` stored (plain text is returned as it is)."""
-    if isinstance(value, (bytes, memoryview)):
-        data = bytes(value)
-        if data.startswith(COMPRESSED_MARK):
-            return zlib.decompress(data[len(COMPRESSED_MARK):]).decode("utf-8", "surrogatepass")
-        return data.decode("utf-8", "surrogatepass")
-    return value
 
 
 class CompressedText(TypeDecorator[str]):

@@ -57,7 +57,7 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.storage import classify, storage_error
 from cmo_desk.store import backups, crosschecks, locking, page_index
 from cmo_desk.store.files import connect_read_only
-from cmo_desk.store.logformat import change_to_row, row_to_change
+from cmo_desk.store.logformat import change_to_row, row_to_change, value_json
 from cmo_desk.store.models import Base, Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
 from cmo_desk.store.site import Site
 
@@ -1185,7 +1185,9 @@ def reproject_many(conn: Connection, entities: list[tuple[str, str]]) -> None:
             loads = json.loads
             for cid, eid, fname, value, wall, counter, site, coder, parents, seen in rows:
                 grouped[eid].append(Change(
-                    cid, etype, eid, fname, loads(value), wall, counter, site, coder,
+                    cid, etype, eid, fname,
+                    loads(value if value.__class__ is str else value_json(value)),
+                    wall, counter, site, coder,
                     tuple(loads(parents)) if parents != "[]" else (),
                     tuple(loads(seen)) if seen != "[]" else ()))
             if row_cls is not None:

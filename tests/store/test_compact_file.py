@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,8 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
-from cmo_desk.store import page_index, project_store
-from cmo_desk.store.models import COMPRESSED_MARK, COMPRESS_FROM, pack_text, unpack_text
+from cmo_desk.domain.changelog import canonical_json, make_change, row_matches_id
+from cmo_desk.domain import packed_text
+from cmo_desk.domain.packed_text import MAX_UNPACKED
+from cmo_desk.store import page_index, project_store, salvage
+from cmo_desk.store.logformat import change_to_row, row_to_change, value_json
+from cmo_desk.store.merging import merge_file, write_bundle
+from cmo_desk.domain.packed_text import PACK_FROM, PACKED_MARK, pack_text, unpack_text
 from cmo_desk.store.project_store import ProjectStore
 
 RELEASED = sorted((Path(__file__).parent / "released").glob("demo-schema-*.cmo"))
@@ -63,14 +69,14 @@ any_text = st.text(alphabet=st.characters(blacklist_categories=()), max_size=300
 def test_packed_text_reads_back_exactly(value: str) -> None:
     packed = pack_text(value)
     assert unpack_text(packed) == value
-    if len(value) >= COMPRESS_FROM:
-        assert isinstance(packed, bytes) and packed.startswith(COMPRESSED_MARK)
+    if len(value) >= PACK_FROM:
+        assert isinstance(packed, bytes) and packed.startswith(PACKED_MARK)
     else:
         assert packed == value  # short texts stay plain text, readable by any SQLite tool
 
 
 def test_huge_and_odd_texts_read_back_exactly() -> None:
-    for value in ("", "z1 looks like the mark", "🙂" * COMPRESS_FROM, "\ud83d" * 5000,
+    for value in ("", "z1 looks like the mark", "🙂" * PACK_FROM, "\ud83d" * 5000,
                   "a\x00b" * 2000, "word " * 2_000_000):
         assert unpack_text(pack_text(value)) == value
     assert unpack_text(None) is None and pack_text(None) is None
@@ -96,7 +102,7 @@ def test_a_long_document_text_is_stored_compressed_and_read_back(tmp_path: Path)
         assert store.dump() == dump
     (raw,) = [r for r in _rows(tmp_path / "p.cmo", "document")]
     stored = raw[[*_columns(tmp_path / "p.cmo", "document")].index("text") + 1]
-    assert isinstance(stored, bytes) and stored.startswith(COMPRESSED_MARK)
+    assert isinstance(stored, bytes) and stored.startswith(PACKED_MARK)
     assert len(stored) < len((text + "short page").encode()) / 4
 
 
@@ -171,6 +177,81 @@ def test_search_finds_exactly_the_live_pages_that_hold_a_word(
         assert hit.study_id == store.get("document", hit.document_id).study_id
 
 
+def _unpacked(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A (rowid, *columns) row of ``changes`` with its value as canonical JSON text."""
+    return (*row[:5], value_json(row[5]), *row[6:])
+
+
+# -- the log keeps long texts packed; ids, merges, bundles and salvage see the text ------------
+
+#: What the log can hold: any Unicode text (a lone surrogate is no character, and the log's
+#: content id cannot be computed over one; emoji, which UTF-16 writes as two, are fine).
+log_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=3000)
+
+
+@given(st.one_of(log_text, st.just("🙂" * 3000), st.just("")))
+@settings(max_examples=100)
+def test_a_stored_log_value_reads_back_and_keeps_its_id(text: str) -> None:
+    for etype, field in (("document", "text"), ("excerpt", "quote")):
+        change = make_change(etype, "d-1", field, text, 5, 1, "site", None, (), ())
+        row = change_to_row(change)
+        if etype == "document" and len(canonical_json(text)) >= PACK_FROM:
+            assert isinstance(row["value"], bytes)
+        else:
+            assert row["value"] == canonical_json(text)
+        assert row_to_change(SimpleNamespace(**row)) == change
+        assert row_matches_id(*row.values())
+
+
+def test_a_packed_value_that_would_unpack_to_too_much_is_refused(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import zlib
+
+    assert MAX_UNPACKED <= 512 * 1024 * 1024  # a 4 GB laptop survives the largest allowed
+    monkeypatch.setattr(packed_text, "MAX_UNPACKED", 1024 * 1024)  # the same check, smaller
+    bomb = PACKED_MARK + zlib.compress(b'"' + b"a" * (1024 * 1024 + 10) + b'"', 9)
+    assert len(bomb) < 10_000
+    with pytest.raises(ValueError):
+        unpack_text(bomb)
+    with pytest.raises(ValueError):
+        unpack_text(PACKED_MARK + b"not zlib at all")
+    change = make_change("document", "d", "text", "x" * 2000, 5, 1, "s", None, (), ())
+    row = change_to_row(change)
+    assert row_matches_id(*row.values())
+    assert not row_matches_id(*{**row, "value": bomb}.values())
+    assert not row_matches_id(*{**row, "value": bytes(row["value"])[:-3]}.values())
+
+
+def test_long_texts_travel_through_merges_bundles_and_salvage(tmp_path: Path) -> None:
+    mine, theirs = tmp_path / "mine.cmo", tmp_path / "theirs.cmo"
+    long_text = "Outreach 🙂 同伴教育 workers " * 400
+    with ProjectStore.create(mine) as store:
+        first = _document(store, [long_text, "second page"])
+    shutil.copy(mine, theirs)
+    with ProjectStore.open(theirs) as store:
+        second = _document(store, ["Their 🙂 notes " * 300])
+        write_bundle(store, tmp_path / "theirs.bundle")
+    old = tmp_path / "old.cmo"  # a colleague still on the previous layout
+    shutil.copy(theirs, old)
+    _downgrade(old, "0004")
+    assert not any(isinstance(r[5], bytes) for r in _rows(old, "changes"))
+    for source in (theirs, tmp_path / "theirs.bundle", old):
+        target = tmp_path / f"into-{source.stem}.cmo"
+        shutil.copy(mine, target)
+        with ProjectStore.open(target) as store:
+            stats = merge_file(store, source)
+            assert (stats.rejected, stats.new_changes > 0) == (0, True), source
+            assert store.get("document", first).text == long_text + "second page"
+            assert store.get("document", second).text == "Their 🙂 notes " * 300
+            assert _found(store, "notes") == {(second, 1)}
+            dump = store.dump_json()
+            store.rebuild()
+            assert store.dump_json() == dump
+        rows = _rows(target, "changes")
+        assert all(row_matches_id(*r[1:]) for r in rows)
+        assert all(salvage._intact(r[1:]) for r in rows)
+
+
 # -- upgrading older files ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("released", RELEASED, ids=lambda p: p.stem)
@@ -188,9 +269,14 @@ def test_upgrade_keeps_every_change_and_record_byte_for_byte(
         for (did, page), word in words.items():
             assert (did, page) in _found(store, f'"{word}"'), word
     assert words  # the released files hold documents
-    assert _rows(path, "changes") == before["changes"]
+    # every change is the same change, in the same place, and still matches its id; a long
+    # document text is the same text, packed
+    after = _rows(path, "changes")
+    assert [_unpacked(r) for r in after] == before["changes"]
+    assert any(isinstance(r[5], bytes) for r in after)
+    assert all(row_matches_id(*r[1:]) for r in after)
     text_at = _columns(path, "document").index("text") + 1
-    for table in tables:
+    for table in (t for t in tables if t != "changes"):
         after = _rows(path, table)
         if table == "document":
             after = [(*r[:text_at], unpack_text(r[text_at]), *r[text_at + 1:]) for r in after]

@@ -1,9 +1,9 @@
 """a compact file: page text held once, documents' text compressed, a narrower log index
 
 The full-text index kept its own copy of every page; it becomes a contentless index (words
-only) with a small table naming each indexed page. The projection's copy of a document's text is
-stored compressed (the log keeps the text as it always did: change ids, bundles and merges with
-older files are untouched). The log's index by record holds the id alone.
+only) with a small table naming each indexed page. A document's text is stored compressed, in the
+log and in the projection (the content ids are computed over the text as before, so ids, bundles
+and merges with older files are unchanged). The log's index by record holds the id alone.
 
 Revision ID: 0005
 Revises: 0004
@@ -16,8 +16,9 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
+from cmo_desk.domain.packed_text import pack_text, unpack_text
 from cmo_desk.store import page_index
-from cmo_desk.store.models import pack_text, unpack_text
+from cmo_desk.store.logformat import PACKED_FIELDS
 
 revision = "0005"
 down_revision = "0004"
@@ -40,6 +41,18 @@ def _recode_texts(code: object) -> None:
                              (code(unpack_text(value)), did))  # type: ignore[operator]
 
 
+def _recode_log(code: object) -> None:
+    conn = op.get_bind()
+    for etype, field in sorted(PACKED_FIELDS):
+        rowids = [r[0] for r in conn.exec_driver_sql(
+            "SELECT rowid FROM changes WHERE entity_type = ? AND field = ?", (etype, field))]
+        for rowid in rowids:  # one value at a time: a large project's texts never all in memory
+            (value,) = conn.exec_driver_sql(
+                "SELECT value FROM changes WHERE rowid = ?", (rowid,)).one()
+            conn.exec_driver_sql("UPDATE changes SET value = ? WHERE rowid = ?",
+                                 (code(unpack_text(value)), rowid))  # type: ignore[operator]
+
+
 def upgrade() -> None:
     with op.batch_alter_table("changes", schema=None) as batch_op:
         batch_op.drop_index("ix_changes_entity")
@@ -56,6 +69,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
     _recode_texts(pack_text)
+    _recode_log(pack_text)
     op.execute("DROP TABLE IF EXISTS search_pages")
     op.execute(page_index.SEARCH_TABLE_DDL)
     page_index.rebuild(op.get_bind())
@@ -64,6 +78,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _recode_texts(lambda value: value)
+        _recode_log(lambda value: value)
         op.execute("DROP TABLE IF EXISTS search_pages")
         op.execute(_OLD_SEARCH_DDL)
         conn = op.get_bind()
