@@ -31,7 +31,7 @@ TARGET_RATIO = 4.0
 MB = 1e6
 
 
-def tables(path: Path, top: int = 12) -> list[tuple[str, float]]:
+def tables(path: Path, top: int = -1) -> list[tuple[str, float]]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return [(name, size / MB) for name, size in con.execute(
@@ -87,7 +87,7 @@ def binary_log_size(path: Path, scratch: Path) -> tuple[float, list[tuple[str, f
                        "site_id, coder_id, parents, seen FROM changes ORDER BY rowid")
     batch = []
     for cid, etype, eid, fname, value, wall, counter, site, coder, parents, seen in rows:
-        if len(value) >= 1024:
+        if isinstance(value, str) and len(value) >= 1024:
             value = b"z1" + zlib.compress(value.encode(), 6)
         batch.append((bytes.fromhex(cid), etype, _uuid_bytes(eid), fname, value, wall, counter,
                       number(site), number(coder), ids(parents), ids(seen)))
@@ -123,7 +123,7 @@ def main() -> int:
         shutil.copyfile(args.large, copy)
         before = copy.stat().st_size / MB
         floor = text_bytes(copy) / MB
-        before_tables = tables(copy)
+        before_tables = tables(copy, 12)
         start = time.perf_counter()
         store = ProjectStore.open(copy, upgrade_backup_dir=folder)
         upgrade = time.perf_counter() - start
@@ -147,8 +147,9 @@ def main() -> int:
         now = dict(after_tables)
         for name, size in before_tables:
             print(f"  {name:30s} {size:8.1f} {now.pop(name, 0.0):7.1f}")
-        for name, size in now.items():
-            print(f"  {name:30s} {'':8s} {size:7.1f}")
+        print("  (new, or now among the largest)")
+        for name, size in sorted(now.items(), key=lambda kv: -kv[1])[:4]:
+            print(f"  {name:30s} {'-':>8s} {size:7.1f}")
         if not args.no_projection:
             size, parts = binary_log_size(copy, folder / "binary-log.db")
             print(f"the change log alone with binary ids and compressed values (not written by "

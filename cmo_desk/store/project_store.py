@@ -1100,10 +1100,13 @@ def _compact(path: Path) -> None:
     try:
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("VACUUM")
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.Error:
         pass
     finally:
+        try:  # the -wal file held the whole rewritten file: cut it back
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
         con.close()
 
 
