@@ -486,12 +486,14 @@ class ProjectStore:
                 else:
                     backups.make_backup(path, "upgrade")
                 engine = _make_engine(path)
-                with engine.begin() as conn:
-                    _run_migrations(conn)
-                    conn.execute(
-                        Meta.__table__.update().where(Meta.key == "app_version").values(
-                            value=__version__))
-                engine.dispose()
+                try:  # a failed upgrade must not keep the file open
+                    with engine.begin() as conn:
+                        _run_migrations(conn)
+                        conn.execute(
+                            Meta.__table__.update().where(Meta.key == "app_version").values(
+                                value=__version__))
+                finally:
+                    engine.dispose()
                 if meta.get("revision", "") < COMPACT_REVISION:
                     _compact(path)
             data_path = path
