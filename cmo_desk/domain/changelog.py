@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmo_desk.domain.packed_text import unpack_text
 from cmo_desk.domain.schema import ENTITIES, EXISTS, EntitySpec
 
 #: An incoming clock this far ahead of ours is reported: the sender's laptop clock is wrong.
@@ -107,6 +108,11 @@ def change_from_row(
     canonical form (as the log writes it), so the payload is assembled from the stored text
     without re-encoding it, and the value is parsed only once the id matched.
     """
+    if isinstance(value_json, bytes):  # a long text, stored packed
+        try:
+            value_json = unpack_text(value_json)
+        except ValueError:
+            return None
     if type(wall) is not int or type(counter) is not int:
         return None
     if type(value_json) is not str or type(parents_json) is not str \

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from cmo_desk.domain.changelog import Change, heads_of
 from cmo_desk.domain.ids import EntityType
 from cmo_desk.domain.schema import CODE_LINKS, EXISTS
+from cmo_desk.store.logformat import value_json
 
 CODE_IN_USE = "code_in_use"
 STUDY_IN_USE = "study_in_use"
@@ -69,8 +70,8 @@ def _changes(conn: Connection, etype: str, ids: list[str], field: str) -> dict[s
                 "SELECT change_id, entity_id, value, wall, counter, site_id, coder_id, parents "
                 f"FROM changes WHERE entity_type = ? AND field = ? AND entity_id IN "
                 f"({_marks(chunk)})", (etype, field, *chunk)):
-            out[eid].append(Change(cid, etype, eid, field, json.loads(value), wall, counter, site,
-                                   coder, tuple(json.loads(parents))))
+            out[eid].append(Change(cid, etype, eid, field, json.loads(value_json(value)), wall,
+                                   counter, site, coder, tuple(json.loads(parents))))
     return out
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from cmo_desk.domain.errors import Cancelled, HubError, HubPasswordNeeded
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store.files import new_log_file
+from cmo_desk.store.logformat import value_json
 from cmo_desk.store.project_store import MergeStats, ProjectStore
 
 ProgressCallback = Callable[[int, int], None]
@@ -236,7 +237,9 @@ class Hub:
                             f"VALUES (:project_id, {', '.join(':' + c for c in _COLUMNS)}) "
                             "ON CONFLICT (project_id, change_id) DO NOTHING"),
                             [{"project_id": store.project_id,
-                              **dict(zip(_COLUMNS, r[1:], strict=True))} for r in mine])
+                              **dict(zip(_COLUMNS, r[1:], strict=True)),
+                              "value": value_json(r[_COLUMNS.index("value") + 1])}
+                             for r in mine])
                         conn.commit()
                     result.sent += len(mine)
                 last = rows[-1][0]

@@ -1,7 +1,10 @@
 """How one change of the log is stored as a row of the ``changes`` table, and read back.
 
 The one home of the row format: everything that turns a :class:`Change` into a row, or a row into
-a :class:`Change`, goes through here.
+a :class:`Change`, goes through here. A value is its canonical JSON text; a document's extracted
+text, the bulk of a project, is stored packed (domain/packed_text.py). Every reader of the
+``value`` column unpacks it with :func:`value_json`; the content id is always computed over the
+canonical JSON itself, so ids, bundles and merges with older files are unchanged.
 """
 
 from __future__ import annotations
@@ -10,6 +13,27 @@ import json
 from typing import Any
 
 from cmo_desk.domain.changelog import Change, canonical_json
+from cmo_desk.domain.packed_text import pack_text, unpack_text
+
+#: (record type, field) whose values are stored packed when long.
+PACKED_FIELDS = frozenset({("document", "text")})
+
+
+def stored_value(entity_type: str, field: str, value_json: str) -> str | bytes:
+    """What the ``value`` column holds for a value's canonical JSON text."""
+    if (entity_type, field) in PACKED_FIELDS:
+        packed = pack_text(value_json)
+        assert packed is not None
+        return packed
+    return value_json
+
+
+def value_json(stored: str | bytes) -> str:
+    """The canonical JSON text of a stored value (ValueError when it cannot be read)."""
+    text = unpack_text(stored)
+    if text is None:
+        raise ValueError("a change has no value")
+    return text
 
 
 def row_to_change(row: Any) -> Change:
@@ -19,7 +43,7 @@ def row_to_change(row: Any) -> Change:
         row.entity_type,
         row.entity_id,
         row.field,
-        json.loads(row.value),
+        json.loads(value_json(row.value)),
         row.wall,
         row.counter,
         row.site_id,
@@ -36,7 +60,7 @@ def change_to_row(c: Change) -> dict[str, Any]:
         "entity_type": c.entity_type,
         "entity_id": c.entity_id,
         "field": c.field,
-        "value": canonical_json(c.value),
+        "value": stored_value(c.entity_type, c.field, canonical_json(c.value)),
         "wall": c.wall,
         "counter": c.counter,
         "site_id": c.site_id,

@@ -9,7 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from cmo_desk.domain.packed_text import pack_text, unpack_text
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -18,6 +22,20 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class CompressedText(TypeDecorator[str]):
+    """Text that a SQLite file stores compressed when it is long (a document's extracted text):
+    Python sees the text, queries do not change. Other databases store it as plain text."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
+        return pack_text(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return unpack_text(value)
 
 
 class Base(DeclarativeBase):
@@ -48,8 +66,10 @@ class ChangeRow(Base):
     parents: Mapped[str] = mapped_column(Text)  # JSON list
     seen: Mapped[str] = mapped_column(Text)  # JSON list
 
+    # Records are found by id alone (an id names one record, whatever its type): an index
+    # that also held each row's type name was a tenth of the file.
     __table_args__ = (
-        Index("ix_changes_entity", "entity_type", "entity_id"),
+        Index("ix_changes_entity_id", "entity_id"),
         Index("ix_changes_clock", "wall", "counter"),
     )
 
@@ -64,6 +84,17 @@ class ConflictRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     heads: Mapped[str] = mapped_column(Text)  # JSON list of change ids
     ancestors: Mapped[str] = mapped_column(Text)  # JSON list of change ids
+
+
+class SearchPageRow(Base):
+    """Which document page each row of the full-text index ``search_pages`` is (page_index.py)."""
+
+    __tablename__ = "search_page"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(36))
+    page: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_search_page_document_id", "document_id"),)
 
 
 class Blob(Base):
@@ -125,7 +156,8 @@ class DocumentRow(Base):
     media_type: Mapped[str | None] = mapped_column(Text, nullable=True)
     sha256: Mapped[str | None] = mapped_column(Text, nullable=True)
     has_original: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The log holds the text too; this copy is compressed (it is read a document at a time).
+    text: Mapped[str | None] = mapped_column(CompressedText, nullable=True)
     page_starts: Mapped[Any | None] = mapped_column(JSON, nullable=True)
     extractor: Mapped[str | None] = mapped_column(Text, nullable=True)
     warnings: Mapped[Any | None] = mapped_column(JSON, nullable=True)

@@ -40,7 +40,7 @@ from cmo_desk.store.fileinfo import (  # the checks every opening makes, read wi
 )
 from cmo_desk.store.files import connect_read_only
 from cmo_desk.store.models import Base, Meta
-from cmo_desk.store.search import SEARCH_TABLE_DDL
+from cmo_desk.store.page_index import SEARCH_TABLE_DDL
 
 #: A backup on opening is skipped when the newest backup is younger than this.
 OPEN_BACKUP_EVERY = 30 * 60
@@ -247,12 +247,39 @@ def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
     else:
         backups.make_backup(path, "upgrade")
     engine = make_engine(path)
-    with engine.begin() as conn:
-        run_migrations(conn)
-        conn.execute(
-            update(Meta).where(Meta.key == "app_version").values(
-                value=__version__))
-    engine.dispose()
+    revision = inspect_file(path).get("revision", "")
+    try:  # a failed upgrade must not keep the file open
+        with engine.begin() as conn:
+            run_migrations(conn)
+            conn.execute(
+                update(Meta).where(Meta.key == "app_version").values(
+                    value=__version__))
+    finally:
+        engine.dispose()
+    if revision < COMPACT_REVISION:
+        _compact(path)
+
+
+#: From this revision on, the file's layout is compact; an upgrade to it gives the space back.
+COMPACT_REVISION = "0005"
+
+
+def _compact(path: Path) -> None:
+    """Give back the space an upgrade freed (the index's copy of the text). VACUUM rewrites the
+    file through its journal, so a power cut leaves the upgraded file as it was; when it cannot
+    run (no room for its temporary copy) the file simply stays larger."""
+    con = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("VACUUM")
+    except sqlite3.Error:
+        pass
+    finally:
+        try:  # the -wal file held the whole rewritten file: cut it back
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+        con.close()
 
 
 def _upgraded_copy(path: Path) -> Path:
@@ -265,9 +292,11 @@ def _upgraded_copy(path: Path) -> Path:
 def _upgrade_copy(data_path: Path) -> Path:
     """Upgrade a temporary copy in place (never the user's own file)."""
     engine = make_engine(data_path)
-    with engine.begin() as conn:
-        run_migrations(conn)
-    engine.dispose()
+    try:
+        with engine.begin() as conn:
+            run_migrations(conn)
+    finally:
+        engine.dispose()
     return data_path
 
 

@@ -11,11 +11,12 @@ import json
 from collections.abc import Iterator
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, text
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.engine import Connection
 
 from cmo_desk.domain.changelog import Change, EntityState, project_entity
-from cmo_desk.domain.textsearch import index_text
+from cmo_desk.store import page_index
+from cmo_desk.store.logformat import value_json
 from cmo_desk.store.models import ROW_CLASSES, Base, ConflictRow
 
 
@@ -31,31 +32,7 @@ def iter_chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 
 def clear_search(conn: Connection) -> None:
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("DELETE FROM search_pages")
-
-
-def index_document(conn: Connection, state: EntityState) -> None:
-    if conn.dialect.name != "sqlite":
-        return
-    conn.execute(text("DELETE FROM search_pages WHERE document_id = :d"), {"d": state.entity_id})
-    body = state.values.get("text")
-    if not state.exists or not body:
-        return
-    starts = list(state.values.get("page_starts") or [0])
-    if not starts or starts[0] != 0:
-        starts = [0, *starts]
-    bounds = [*starts[1:], len(body)]
-    rows = [
-        {"d": state.entity_id, "s": state.values.get("study_id"), "p": i + 1,
-         "b": index_text(body[a:b])}
-        for i, (a, b) in enumerate(zip(starts, bounds))
-        if body[a:b].strip()
-    ]
-    if rows:
-        conn.execute(
-            text("INSERT INTO search_pages (document_id, study_id, page, body) "
-                 "VALUES (:d, :s, :p, :b)"), rows)
+    page_index.clear(conn)
 
 
 def write_projection(conn: Connection, etype: str, eid: str, state: EntityState | None) -> None:
@@ -72,7 +49,13 @@ def write_projections(
         return  # an entity type from a newer version: kept in the log only
     table = table_of(row_cls)
     ids = list(states)
+    indexed: dict[str, list[tuple[int, str]]] = {}
     for chunk in iter_chunks(ids, 500):
+        if etype == "document" and conn.dialect.name == "sqlite":
+            # what the search index holds for them, before their rows are replaced
+            for old in conn.execute(select(*page_index.old_columns())
+                                    .where(table.c.id.in_(chunk))).mappings():
+                indexed[old["id"]] = page_index.indexed(dict(old))
         conn.execute(delete(table).where(table.c.id.in_(chunk)))
         conn.execute(delete(table_of(ConflictRow)).where(
             ConflictRow.entity_type == etype, ConflictRow.entity_id.in_(chunk)))
@@ -91,10 +74,9 @@ def write_projections(
         conn.execute(insert(table_of(ConflictRow)), conflicts)
     if etype == "document":
         for eid, st in states.items():
-            if st is not None:
-                index_document(conn, st)
-            elif conn.dialect.name == "sqlite":
-                conn.execute(text("DELETE FROM search_pages WHERE document_id = :d"), {"d": eid})
+            after = [] if st is None or not st.exists else page_index.page_bodies(
+                st.values.get("text"), st.values.get("page_starts"))
+            page_index.reindex(conn, eid, indexed.get(eid, []), after)
 
 
 def reproject_many(conn: Connection, entities: list[tuple[str, str]]) -> None:
@@ -117,7 +99,9 @@ def reproject_many(conn: Connection, entities: list[tuple[str, str]]) -> None:
             loads = json.loads
             for cid, eid, fname, value, wall, counter, site, coder, parents, seen in rows:
                 grouped[eid].append(Change(
-                    cid, etype, eid, fname, loads(value), wall, counter, site, coder,
+                    cid, etype, eid, fname,
+                    loads(value if value.__class__ is str else value_json(value)),
+                    wall, counter, site, coder,
                     tuple(loads(parents)) if parents != "[]" else (),
                     tuple(loads(seen)) if seen != "[]" else ()))
             if row_cls is not None:

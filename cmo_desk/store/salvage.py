@@ -16,6 +16,7 @@ from typing import Any
 
 from cmo_desk.domain.changelog import change_id_for
 from cmo_desk.store.files import connect_read_only, new_log_file
+from cmo_desk.store.logformat import value_json
 
 _COLUMNS = ("change_id, entity_type, entity_id, field, value, wall, counter, site_id, coder_id, "
             "parents, seen")
@@ -123,9 +124,10 @@ def read_log(damaged: Path, dest: Path, schema_from: Path) -> SalvagedLog:
 def _intact(row: tuple[Any, ...]) -> bool:
     cid, etype, eid, fname, value, wall, counter, site, coder, parents, seen = row
     try:
-        return bool(cid == change_id_for(etype, eid, fname, json.loads(value), int(wall), int(counter),
-                                    site, coder, tuple(json.loads(parents)),
-                                    tuple(json.loads(seen))))
+        return bool(cid == change_id_for(etype, eid, fname, json.loads(value_json(value)),
+                                         int(wall), int(counter),
+                                         site, coder, tuple(json.loads(parents)),
+                                         tuple(json.loads(seen))))
     except (TypeError, ValueError):
         return False
 

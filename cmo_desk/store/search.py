@@ -15,14 +15,11 @@ from sqlalchemy.exc import OperationalError
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.textsearch import fts_query
+from cmo_desk.store import page_index
 from cmo_desk.store.models import ROW_CLASSES
 
-#: The full-text index over document pages (CJK text is indexed one character per token); the
-#: same statement as in migration 0001, which a test compares.
-SEARCH_TABLE_DDL = (
-    "CREATE VIRTUAL TABLE search_pages USING fts5("
-    "document_id UNINDEXED, study_id UNINDEXED, page UNINDEXED, body, "
-    "tokenize = 'unicode61 remove_diacritics 2')")
+#: The full-text index over document pages (page_index.py); a test compares it with the migrations'.
+SEARCH_TABLE_DDL = page_index.SEARCH_TABLE_DDL
 
 
 @dataclass(frozen=True)
@@ -40,7 +37,10 @@ def search(conn: Connection, query: str, limit: int = 50) -> list[SearchHit]:
     if not q:
         return []
     sql = text(
-        "SELECT document_id, study_id, page FROM search_pages WHERE search_pages MATCH :q "
+        "SELECT p.document_id, d.study_id, p.page FROM search_pages "
+        "JOIN search_page p ON p.id = search_pages.rowid "
+        "JOIN document d ON d.id = p.document_id "
+        "WHERE search_pages MATCH :q "
         "ORDER BY rank LIMIT :n"
     )
     doc_table = ROW_CLASSES["document"].__table__

@@ -139,6 +139,44 @@ def test_half_done_checkpoint_on_a_full_disk_is_not_called_damaged(small_disk: P
         assert s.store.get("study", sid) is not None
 
 
+def test_upgrading_an_older_project_on_a_nearly_full_disk(small_disk: Path,
+                                                        tmp_path: Path) -> None:
+    """Too little room for the upgrade: a plain error and the old file as it was. Room for the
+    upgrade but not for giving the space back: the upgraded file, a little larger."""
+    import sqlite3
+
+    from cmo_desk.store.project_store import HEAD_REVISION, ProjectStore
+
+    released = ROOT / "tests" / "store" / "released" / "demo-schema-0002.cmo"
+    outcomes = set()
+    for n, leave in enumerate((150_000, 250_000, 400_000, 1_500_000)):
+        for leftover in small_disk.iterdir():
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+        project = small_disk / "review.cmo"
+        shutil.copy(released, project)
+        fill(small_disk, leave)
+        try:
+            store = ProjectStore.open(project, upgrade_backup_dir=tmp_path / str(n))
+        except StorageError as err:
+            assert "full" in str(err)
+            outcome, expected = "refused", "0002"
+        else:
+            with store:
+                assert len(store.search("peer")) == 5
+            compacted = project.stat().st_size < released.stat().st_size
+            outcome, expected = ("compacted" if compacted else "upgraded"), HEAD_REVISION
+            # the rewritten file went through the -wal; it is cut back, whatever happened
+            wal = Path(str(project) + "-wal")
+            assert not wal.exists() or wal.stat().st_size == 0
+        outcomes.add(outcome)
+        con = sqlite3.connect(f"file:{project}?mode=ro", uri=True)
+        assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == expected
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert con.execute("SELECT count(*) FROM changes").fetchone()[0] == 1781
+        con.close()
+    assert outcomes == {"refused", "upgraded", "compacted"}
+
+
 # -- the simulation: SQLite's own "database or disk is full" ------------------------------------
 
 def cap_growth(session: Session) -> None:

@@ -1,0 +1,163 @@
+"""Size of the 500-study project file beside the text it holds, before and after the upgrade
+to the compact layout, with the size of each table and index.
+
+    python benchmarks/bench_file_size.py [--large benchmarks/out/large-500.cmo]
+
+The floor is the text the project holds (the UTF-8 bytes of its documents' texts); the target
+is a file of at most 4 times that. The project is copied, then opened (which upgrades and
+compacts an older file); the cached file is left as it is. A last section measures, on a
+scratch copy of the log, what a log with binary ids and compressed long values would take (a
+layout this version does not write), to show what remains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+import zlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+TARGET_RATIO = 4.0
+MB = 1e6
+
+
+def tables(path: Path, top: int = -1) -> list[tuple[str, float]]:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [(name, size / MB) for name, size in con.execute(
+            "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT ?",
+            (top,))]
+    finally:
+        con.close()
+
+
+def text_bytes(path: Path) -> int:
+    from cmo_desk.store.models import unpack_text
+
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return sum(len((unpack_text(t) or "").encode("utf-8", "surrogatepass"))
+                   for (t,) in con.execute("SELECT text FROM document WHERE NOT deleted"))
+    finally:
+        con.close()
+
+
+def _uuid_bytes(value: str | None) -> bytes | str | None:
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value).bytes
+    except ValueError:
+        return value
+
+
+def binary_log_size(path: Path, scratch: Path) -> tuple[float, list[tuple[str, float]]]:
+    """The log rewritten with 32-byte change ids, 16-byte record ids, small site and coder
+    numbers, concatenated parent ids and zlib-compressed values of 1,024 characters or more."""
+    out = sqlite3.connect(scratch)
+    out.executescript(
+        "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+        "CREATE TABLE changes (change_id BLOB PRIMARY KEY, entity_type TEXT, entity_id BLOB, "
+        "field TEXT, value, wall INTEGER, counter INTEGER, site INTEGER, coder INTEGER, "
+        "parents BLOB, seen BLOB);"
+        "CREATE TABLE sites (n INTEGER PRIMARY KEY, id TEXT UNIQUE);")
+    src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    numbers: dict[str | None, int | None] = {None: None}
+
+    def number(value: str | None) -> int | None:
+        if value not in numbers:
+            numbers[value] = len(numbers)
+            out.execute("INSERT INTO sites VALUES (?, ?)", (numbers[value], value))
+        return numbers[value]
+
+    def ids(text: str) -> bytes:
+        return b"".join(bytes.fromhex(h) for h in json.loads(text))
+
+    rows = src.execute("SELECT change_id, entity_type, entity_id, field, value, wall, counter, "
+                       "site_id, coder_id, parents, seen FROM changes ORDER BY rowid")
+    batch = []
+    for cid, etype, eid, fname, value, wall, counter, site, coder, parents, seen in rows:
+        if isinstance(value, str) and len(value) >= 1024:
+            value = b"z1" + zlib.compress(value.encode(), 6)
+        batch.append((bytes.fromhex(cid), etype, _uuid_bytes(eid), fname, value, wall, counter,
+                      number(site), number(coder), ids(parents), ids(seen)))
+        if len(batch) >= 20_000:
+            out.executemany("INSERT INTO changes VALUES (?,?,?,?,?,?,?,?,?,?,?)", batch)
+            batch = []
+    out.executemany("INSERT INTO changes VALUES (?,?,?,?,?,?,?,?,?,?,?)", batch)
+    out.executescript("CREATE INDEX ix_entity ON changes (entity_id);"
+                      "CREATE INDEX ix_clock ON changes (wall, counter); VACUUM;")
+    out.commit()
+    out.close()
+    src.close()
+    return scratch.stat().st_size / MB, tables(scratch, 5)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--large", type=Path, default=None,
+                    help="a large project (default: the cached 500-study benchmark project)")
+    ap.add_argument("--no-projection", action="store_true",
+                    help="skip measuring the binary-id log layout")
+    args = ap.parse_args()
+    if args.large is None:
+        from largeproject import cached_large_project
+
+        args.large = cached_large_project()  # generated once, then reused
+    from cmo_desk.store.project_store import HEAD_REVISION, ProjectStore
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        os.environ["CMO_DESK_CONFIG_DIR"] = str(folder / "cfg")
+        copy = folder / "large.cmo"
+        shutil.copyfile(args.large, copy)
+        before = copy.stat().st_size / MB
+        floor = text_bytes(copy) / MB
+        before_tables = tables(copy, 12)
+        start = time.perf_counter()
+        store = ProjectStore.open(copy, upgrade_backup_dir=folder)
+        upgrade = time.perf_counter() - start
+        changes = store.change_count()
+        start = time.perf_counter()
+        hits = len(store.search("methadone trust"))
+        search = time.perf_counter() - start
+        store.close()
+        after = copy.stat().st_size / MB
+        after_tables = tables(copy)
+        print(f"project file size, {args.large.name} ({changes:,} changes; load "
+              f"{os.getloadavg()[0]:.1f})")
+        print(f"text held (floor)      {floor:7.1f} MB   target <= {TARGET_RATIO:.0f}x = "
+              f"{TARGET_RATIO * floor:.1f} MB")
+        print(f"file before upgrade    {before:7.1f} MB   {before / floor:5.1f}x the text")
+        print(f"file after (rev {HEAD_REVISION})  {after:7.1f} MB   {after / floor:5.1f}x the "
+              f"text   {'ok' if after <= TARGET_RATIO * floor else 'OVER'}")
+        print(f"upgrade + compaction   {upgrade:7.1f} s    (report); search after it: "
+              f"{hits} hits in {search * 1000:.0f} ms")
+        print("largest tables and indexes, MB:   before   after")
+        now = dict(after_tables)
+        for name, size in before_tables:
+            print(f"  {name:30s} {size:8.1f} {now.pop(name, 0.0):7.1f}")
+        print("  (new, or now among the largest)")
+        for name, size in sorted(now.items(), key=lambda kv: -kv[1])[:4]:
+            print(f"  {name:30s} {'-':>8s} {size:7.1f}")
+        if not args.no_projection:
+            size, parts = binary_log_size(copy, folder / "binary-log.db")
+            print(f"the change log alone with binary ids and compressed values (not written by "
+                  f"this version): {size:.1f} MB")
+            for name, part in parts:
+                print(f"  {name:30s} {part:7.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

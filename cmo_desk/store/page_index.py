@@ -1,0 +1,95 @@
+"""The full-text index over document pages, which holds no copy of the page text.
+
+``search_pages`` is a contentless FTS5 table: it keeps only the words' positions, not the text
+(the text lives once in the log and once, compressed, in the ``document`` table). The small
+``search_page`` table says which document page each index row is. A contentless index forgets
+what it indexed, so removing a page means handing it the very words that were indexed: they are
+recomputed from the document's previous row with :func:`page_bodies`, the same function that
+indexed them. Whoever changes how pages are cut or how ``index_text`` folds text must rebuild
+the index (:func:`rebuild`) in a migration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import Connection
+
+from cmo_desk.domain.textsearch import index_text
+from cmo_desk.store.models import DocumentRow
+
+#: The index (CJK text is indexed one character per token); migration 0005 creates the same.
+SEARCH_TABLE_DDL = (
+    "CREATE VIRTUAL TABLE search_pages USING fts5("
+    "body, content='', tokenize = 'unicode61 remove_diacritics 2')")
+
+
+def page_bodies(body: str | None, page_starts: Any) -> list[tuple[int, str]]:
+    """(page number, indexed words) of each non-blank page of a document's text."""
+    if not body:
+        return []
+    starts = list(page_starts or [0])
+    if not starts or starts[0] != 0:
+        starts = [0, *starts]
+    bounds = [*starts[1:], len(body)]
+    return [(i + 1, index_text(body[a:b]))
+            for i, (a, b) in enumerate(zip(starts, bounds)) if body[a:b].strip()]
+
+
+def clear(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("INSERT INTO search_pages (search_pages) VALUES ('delete-all')")
+        conn.exec_driver_sql("DELETE FROM search_page")
+
+
+def indexed(old: dict[str, Any] | None) -> list[tuple[int, str]]:
+    """What the index holds for a document whose projected row is ``old`` (None: no row)."""
+    if old is None or old.get("deleted"):
+        return []
+    return page_bodies(old.get("text"), old.get("page_starts"))
+
+
+def reindex(conn: Connection, document_id: str, before: list[tuple[int, str]],
+            after: list[tuple[int, str]]) -> None:
+    """Make the index hold ``after`` for one document that it held as ``before``."""
+    if conn.dialect.name != "sqlite" or before == after:
+        return
+    rows = conn.execute(text("SELECT id, page FROM search_page WHERE document_id = :d"),
+                        {"d": document_id}).all()
+    old = dict(before)
+    if rows and any(page not in old for _id, page in rows):
+        # The index does not match the document's row (it cannot, unless written by hand):
+        # the words to remove are unknown, so the whole index is built again.
+        rebuild(conn)
+        return
+    for rowid, page in rows:
+        conn.execute(text("INSERT INTO search_pages (search_pages, rowid, body) "
+                          "VALUES ('delete', :r, :b)"), {"r": rowid, "b": old[page]})
+    conn.execute(text("DELETE FROM search_page WHERE document_id = :d"), {"d": document_id})
+    for page, body in after:
+        rowid = conn.execute(text("INSERT INTO search_page (document_id, page) VALUES (:d, :p)"),
+                             {"d": document_id, "p": page}).lastrowid
+        conn.execute(text("INSERT INTO search_pages (rowid, body) VALUES (:r, :b)"),
+                     {"r": rowid, "b": body})
+
+
+def rebuild(conn: Connection) -> int:
+    """Index every live document's pages again from the ``document`` table; returns the pages."""
+    clear(conn)
+    table = DocumentRow.__table__
+    ids = [r[0] for r in conn.execute(
+        text("SELECT id FROM document WHERE NOT deleted ORDER BY id")).all()]
+    n = 0
+    for did in ids:  # one text at a time: a large project's texts are never all in memory
+        row = conn.execute(select(*old_columns()).where(table.c.id == did)).mappings().first()
+        pages = indexed(dict(row) if row is not None else None)
+        reindex(conn, did, [], pages)
+        n += len(pages)
+    return n
+
+
+def old_columns() -> list[Any]:
+    """The ``document`` columns :func:`indexed` reads."""
+    c = DocumentRow.__table__.c
+    return [c.id, c.deleted, c.text, c.page_starts]

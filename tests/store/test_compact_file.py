@@ -1,0 +1,335 @@
+"""A compact project file: the search index holds no copy of the page text, a document's text
+is stored compressed in the projection, the log's record index holds ids only, and upgrading an
+older file keeps every change byte for byte."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine
+
+from cmo_desk.domain.changelog import canonical_json, make_change, row_matches_id
+from cmo_desk.domain import packed_text
+from cmo_desk.domain.packed_text import MAX_UNPACKED
+from cmo_desk.store import page_index, project_store, salvage
+from cmo_desk.store.logformat import change_to_row, row_to_change, value_json
+from cmo_desk.store.merging import merge_file, write_bundle
+from cmo_desk.domain.packed_text import PACK_FROM, PACKED_MARK, pack_text, unpack_text
+from cmo_desk.store.project_store import ProjectStore
+
+RELEASED = sorted((Path(__file__).parent / "released").glob("demo-schema-*.cmo"))
+#: Words that are no word's beginning of another: a page holds a word iff the search finds it.
+WORDS = ("needle", "trust", "émigré", "Malawi", "同伴教育", "naloxone", "stipend")
+
+
+def _rows(path: Path, table: str) -> list[tuple[Any, ...]]:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return con.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid").fetchall()
+    finally:
+        con.close()
+
+
+def _tables(path: Path) -> list[str]:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'search%' "
+            "AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version' ORDER BY name")]
+    finally:
+        con.close()
+
+
+def _downgrade(path: Path, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location",
+                        str(Path(project_store.__file__).parent / "migrations"))
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+    engine.dispose()
+
+
+# -- the compressed text ------------------------------------------------------------------------
+
+any_text = st.text(alphabet=st.characters(blacklist_categories=()), max_size=3000)
+
+
+@given(any_text)
+def test_packed_text_reads_back_exactly(value: str) -> None:
+    packed = pack_text(value)
+    assert unpack_text(packed) == value
+    if len(value) >= PACK_FROM:
+        assert isinstance(packed, bytes) and packed.startswith(PACKED_MARK)
+    else:
+        assert packed == value  # short texts stay plain text, readable by any SQLite tool
+
+
+def test_huge_and_odd_texts_read_back_exactly() -> None:
+    for value in ("", "z1 looks like the mark", "🙂" * PACK_FROM, "\ud83d" * 5000,
+                  "a\x00b" * 2000, "word " * 2_000_000):
+        assert unpack_text(pack_text(value)) == value
+    assert unpack_text(None) is None and pack_text(None) is None
+
+
+def _document(store: ProjectStore, pages: list[str], study: str | None = None) -> str:
+    starts, text = [], ""
+    for page in pages:
+        starts.append(len(text))
+        text += page
+    with store.unit_of_work(None) as uow:
+        sid = study or uow.create("study", {"label": "S"})
+        return uow.create("document", {"study_id": sid, "text": text, "page_starts": starts})
+
+
+def test_a_long_document_text_is_stored_compressed_and_read_back(tmp_path: Path) -> None:
+    text = ("Peer workers 🙂 carried naloxone; 同伴教育 in Lilongwe. " * 60)
+    with ProjectStore.create(tmp_path / "p.cmo") as store:
+        did = _document(store, [text, "short page"])
+        assert store.get("document", did).text == text + "short page"
+        dump = store.dump()
+        store.rebuild()
+        assert store.dump() == dump
+    (raw,) = [r for r in _rows(tmp_path / "p.cmo", "document")]
+    stored = raw[[*_columns(tmp_path / "p.cmo", "document")].index("text") + 1]
+    assert isinstance(stored, bytes) and stored.startswith(PACKED_MARK)
+    assert len(stored) < len((text + "short page").encode()) / 4
+
+
+def _columns(path: Path, table: str) -> list[str]:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [r[1] for r in con.execute(f"PRAGMA table_info('{table}')")]
+    finally:
+        con.close()
+
+
+# -- the search index without its own copy of the text -----------------------------------------
+
+def _expected(store: ProjectStore, word: str) -> set[tuple[str, int]]:
+    found = set()
+    for doc in store.list("document"):
+        starts = [*doc.page_starts, len(doc.text)]
+        for n in range(len(doc.page_starts)):
+            if word in doc.text[starts[n]:starts[n + 1]].split():
+                found.add((doc.id, n + 1))
+    return found
+
+
+def _found(store: ProjectStore, word: str) -> set[tuple[str, int]]:
+    return {(h.document_id, h.page) for h in store.search(word, limit=500)}
+
+
+page_text = st.lists(st.sampled_from(WORDS + ("🙂", "\u0301", "  ")), max_size=6).map(" ".join)
+operation = st.one_of(
+    st.tuples(st.just("add"), st.lists(page_text, min_size=1, max_size=3)),
+    st.tuples(st.just("delete"), st.integers(0, 5)),
+    st.tuples(st.just("restore"), st.integers(0, 5)),
+    st.tuples(st.just("move"), st.integers(0, 5)),
+    st.tuples(st.just("rebuild"), st.none()),
+)
+
+
+@pytest.fixture(scope="module")
+def search_project(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with ProjectStore.create(tmp_path_factory.mktemp("search") / "p.cmo") as store:
+        with store.unit_of_work(None) as uow:
+            uow.create("study", {"label": "Other"})
+        yield store
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(operation, min_size=1, max_size=8))
+def test_search_finds_exactly_the_live_pages_that_hold_a_word(
+        search_project: ProjectStore, ops: list[tuple[str, Any]]) -> None:
+    # One project for every example: what the search must find holds in any state it reaches.
+    store = search_project
+    other_study = store.list("study", label="Other")[0].id
+    docs: list[str] = []
+    for kind, arg in ops:
+        if kind == "add":
+            docs.append(_document(store, arg))
+        elif kind == "rebuild":
+            store.rebuild()
+        elif docs:
+            did = docs[arg % len(docs)]
+            with store.unit_of_work(None) as uow:
+                if kind == "delete":
+                    uow.delete("document", did)
+                elif kind == "restore":
+                    uow.restore("document", did)
+                elif store.get("document", did) is not None:
+                    uow.update("document", did, {"study_id": other_study})
+        for word in WORDS:
+            assert _found(store, word) == _expected(store, word), (kind, word)
+    for hit in store.search("needle", limit=500):  # a moved document shows its new study
+        assert hit.study_id == store.get("document", hit.document_id).study_id
+
+
+def _unpacked(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A (rowid, *columns) row of ``changes`` with its value as canonical JSON text."""
+    return (*row[:5], value_json(row[5]), *row[6:])
+
+
+# -- the log keeps long texts packed; ids, merges, bundles and salvage see the text ------------
+
+#: What the log can hold: any Unicode text (a lone surrogate is no character, and the log's
+#: content id cannot be computed over one; emoji, which UTF-16 writes as two, are fine).
+log_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=3000)
+
+
+@given(st.one_of(log_text, st.just("🙂" * 3000), st.just("")))
+@settings(max_examples=100)
+def test_a_stored_log_value_reads_back_and_keeps_its_id(text: str) -> None:
+    for etype, field in (("document", "text"), ("excerpt", "quote")):
+        change = make_change(etype, "d-1", field, text, 5, 1, "site", None, (), ())
+        row = change_to_row(change)
+        if etype == "document" and len(canonical_json(text)) >= PACK_FROM:
+            assert isinstance(row["value"], bytes)
+        else:
+            assert row["value"] == canonical_json(text)
+        assert row_to_change(SimpleNamespace(**row)) == change
+        assert row_matches_id(*row.values())
+
+
+def test_a_packed_value_that_would_unpack_to_too_much_is_refused(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import zlib
+
+    assert MAX_UNPACKED <= 512 * 1024 * 1024  # a 4 GB laptop survives the largest allowed
+    monkeypatch.setattr(packed_text, "MAX_UNPACKED", 1024 * 1024)  # the same check, smaller
+    bomb = PACKED_MARK + zlib.compress(b'"' + b"a" * (1024 * 1024 + 10) + b'"', 9)
+    assert len(bomb) < 10_000
+    with pytest.raises(ValueError):
+        unpack_text(bomb)
+    with pytest.raises(ValueError):
+        unpack_text(PACKED_MARK + b"not zlib at all")
+    change = make_change("document", "d", "text", "x" * 2000, 5, 1, "s", None, (), ())
+    row = change_to_row(change)
+    assert row_matches_id(*row.values())
+    assert not row_matches_id(*{**row, "value": bomb}.values())
+    assert not row_matches_id(*{**row, "value": bytes(row["value"])[:-3]}.values())
+
+
+def test_long_texts_travel_through_merges_bundles_and_salvage(tmp_path: Path) -> None:
+    mine, theirs = tmp_path / "mine.cmo", tmp_path / "theirs.cmo"
+    long_text = "Outreach 🙂 同伴教育 workers " * 400
+    with ProjectStore.create(mine) as store:
+        first = _document(store, [long_text, "second page"])
+    shutil.copy(mine, theirs)
+    with ProjectStore.open(theirs) as store:
+        second = _document(store, ["Their 🙂 notes " * 300])
+        write_bundle(store, tmp_path / "theirs.bundle")
+    old = tmp_path / "old.cmo"  # a colleague still on the previous layout
+    shutil.copy(theirs, old)
+    _downgrade(old, "0004")
+    assert not any(isinstance(r[5], bytes) for r in _rows(old, "changes"))
+    for source in (theirs, tmp_path / "theirs.bundle", old):
+        target = tmp_path / f"into-{source.stem}.cmo"
+        shutil.copy(mine, target)
+        with ProjectStore.open(target) as store:
+            stats = merge_file(store, source)
+            assert (stats.rejected, stats.new_changes > 0) == (0, True), source
+            assert store.get("document", first).text == long_text + "second page"
+            assert store.get("document", second).text == "Their 🙂 notes " * 300
+            assert _found(store, "notes") == {(second, 1)}
+            dump = store.dump_json()
+            store.rebuild()
+            assert store.dump_json() == dump
+        rows = _rows(target, "changes")
+        assert all(row_matches_id(*r[1:]) for r in rows)
+        assert all(salvage._intact(r[1:]) for r in rows)
+
+
+# -- upgrading older files ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("released", RELEASED, ids=lambda p: p.stem)
+def test_upgrade_keeps_every_change_and_record_byte_for_byte(
+        released: Path, tmp_path: Path) -> None:
+    path = tmp_path / "review.cmo"
+    shutil.copy(released, path)
+    tables = _tables(path)
+    before = {t: _rows(path, t) for t in tables}
+    with ProjectStore.open(path, upgrade_backup_dir=tmp_path) as store:
+        words = {}
+        for doc in store.list("document"):
+            for page, body in page_index.page_bodies(doc.text, doc.page_starts):
+                words[(doc.id, page)] = max(body.split(), key=len)
+        for (did, page), word in words.items():
+            assert (did, page) in _found(store, f'"{word}"'), word
+    assert words  # the released files hold documents
+    # every change is the same change, in the same place, and still matches its id; a long
+    # document text is the same text, packed
+    after = _rows(path, "changes")
+    assert [_unpacked(r) for r in after] == before["changes"]
+    assert any(isinstance(r[5], bytes) for r in after)
+    assert all(row_matches_id(*r[1:]) for r in after)
+    text_at = _columns(path, "document").index("text") + 1
+    for table in (t for t in tables if t != "changes"):
+        after = _rows(path, table)
+        if table == "document":
+            after = [(*r[:text_at], unpack_text(r[text_at]), *r[text_at + 1:]) for r in after]
+        # columns a later revision added come last; the old ones are unchanged
+        width = len(before[table][0]) if before[table] else 0
+        assert [r[:width] for r in after] == before[table], table
+    with ProjectStore.open(path) as store:  # the projection is what the log says
+        dump = store.dump_json()
+        store.rebuild()
+        assert store.dump_json() == dump
+
+
+def test_an_interrupted_upgrade_leaves_the_old_file_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "review.cmo"
+    shutil.copy(RELEASED[-1], path)
+    changes = _rows(path, "changes")
+
+    def power_cut(conn: Any) -> int:
+        raise OSError("the power went off")
+
+    monkeypatch.setattr(page_index, "rebuild", power_cut)
+    with pytest.raises(OSError):
+        ProjectStore.open(path, upgrade_backup_dir=tmp_path)
+    monkeypatch.undo()
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0002"
+    con.close()
+    assert _rows(path, "changes") == changes
+    with ProjectStore.open(path, upgrade_backup_dir=tmp_path) as store:
+        assert store.change_count() == len(changes)
+        assert store.search("peer")
+
+
+def test_upgrading_gives_back_the_space_of_the_text_copies(tmp_path: Path) -> None:
+    path = tmp_path / "big.cmo"
+    import random
+
+    rng = random.Random(5)
+    vocabulary = [f"{w}{n}" for w in WORDS for n in range(300)]
+    with ProjectStore.create(path) as store:
+        for _ in range(4):
+            _document(store, [" ".join(rng.choices(vocabulary, k=900)) for _ in range(30)])
+        text_bytes = sum(len(d.text.encode()) for d in store.list("document"))
+        dump = store.dump_json()
+    _downgrade(path, "0004")
+    old_size = path.stat().st_size
+    with ProjectStore.open(path, upgrade_backup_dir=tmp_path) as store:
+        assert store.dump_json() == dump
+        assert _found(store, '"needle7"') == _expected(store, "needle7")
+    con = sqlite3.connect(path)
+    names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+    con.close()
+    assert "search_pages_content" not in names and "ix_changes_entity" not in names
+    # the index's copy and most of the projection's copy of the text are gone
+    assert old_size - path.stat().st_size > 1.5 * text_bytes
