@@ -18,7 +18,7 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ReadOnlyError, ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import is_entity_type
-from cmo_desk.domain.schema import ENTITIES, EXISTS
+from cmo_desk.domain.schema import CODE_LINKS, ENTITIES, EXISTS
 from cmo_desk.services import backups, coding
 from cmo_desk.services.session import Session
 from cmo_desk.store import crosschecks
@@ -390,7 +390,7 @@ def _drop_users(session: Session, conflict: ConflictView) -> rec.Changed:
     store = session.store
     with session.write(need_coder=False) as uow:
         if conflict.kind == crosschecks.CODE_IN_USE:
-            for link, _own, _owner in crosschecks.CODE_LINKS:
+            for link, _own, _owner in CODE_LINKS:
                 for row in store.links(link, code_id=conflict.entity_id):
                     uow.delete(link, row["id"])
         else:
