@@ -1,8 +1,8 @@
 """Rooms a newcomer can read, for the whole package: no module over 700 lines (migrations aside),
 no function of cyclomatic complexity over 30 (radon's count; a long use case becomes a pipeline
 of named steps), and no module reaching into another's private helpers (a helper another module
-needs is part of its module's interface, under a public name). Checks of one room's own shape live
-beside that room's tests."""
+needs is part of its module's interface, under a public name), and no class name meaning two
+things. Checks of one room's own shape live beside that room's tests."""
 
 from __future__ import annotations
 
@@ -127,3 +127,14 @@ def test_the_private_import_check_sees_every_way_of_reaching_in() -> None:
         assert _reaching(room, text) == [expected], text
     own = "from __future__ import annotations\nfrom .ris import _own\nfrom . import studies\nstudies.__name__"
     assert _reaching(room, own) == []
+
+
+def test_no_class_name_means_two_things() -> None:
+    """A name like ``StudyRow`` is one thing across the package (the store's table row), not also a
+    line of the desk's list or a CMOC read from a spreadsheet."""
+    homes: dict[str, list[str]] = {}
+    for path in _modules():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and not _private(node.name):
+                homes.setdefault(node.name, []).append(path.relative_to(PACKAGE).as_posix())
+    assert {name: where for name, where in homes.items() if len(where) > 1} == {}
