@@ -17,12 +17,12 @@ from cmo_desk.domain.synthesis import Synthesis, evidence_matrix
 from cmo_desk.exporters import atomic_target
 from cmo_desk.exporters.textclean import clean_text, one_line
 from cmo_desk.exporters.theories import (
-    _east_asian_font,
-    _set_landscape,
     add_table,
     ledger_headers,
     ledger_rows,
     relation_label,
+    set_east_asian_font,
+    set_landscape,
 )
 
 
@@ -84,8 +84,8 @@ def _write_docx(target: Path, title: str, intro: list[str], header: list[str],
     from docx import Document
 
     doc = Document()
-    _set_landscape(doc)
-    _east_asian_font(doc, lang)
+    set_landscape(doc)
+    set_east_asian_font(doc, lang)
     doc.add_heading(clean_text(title), level=1)
     for line in intro:
         doc.add_paragraph(clean_text(line))

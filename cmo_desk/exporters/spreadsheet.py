@@ -68,7 +68,7 @@ def write_xlsx(table: Table, path: str | os.PathLike[str]) -> Path:
     wrap = Alignment(wrap_text=True, vertical="top")
 
     def text_cell(value: str, header: bool = False) -> Any:
-        cell = WriteOnlyCell(sheet, value=_fit(value))
+        cell = WriteOnlyCell(sheet, value=excel_cell_text(value))
         # Force text: a quote starting with "=" must not become a formula.
         cell.data_type = "s"
         if header:
@@ -118,7 +118,9 @@ def write_xlsx(table: Table, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _fit(value: str) -> str:
+def excel_cell_text(value: str) -> str:
+    """``value`` as a spreadsheet cell may hold it: cleaned, and cut with a mark at Excel's cell
+    limit."""
     value = clean_text(value)
     if len(value) > EXCEL_CELL_LIMIT:
         return value[: EXCEL_CELL_LIMIT - len(_CUT_MARK)] + _CUT_MARK

@@ -95,7 +95,8 @@ def quotes_cell(r: ReviewCmocEvidence, lang: str) -> str:
     return "\n".join(out)
 
 
-def _set_landscape(doc: Any) -> None:
+def set_landscape(doc: Any) -> None:
+    """Turn the document's page to A4 landscape with narrow margins, for wide tables."""
     from docx.enum.section import WD_ORIENT
     from docx.shared import Cm
 
@@ -116,7 +117,9 @@ def _repeat_header(row: Any) -> None:
     tr_pr.append(el)
 
 
-def _east_asian_font(doc: Any, lang: str) -> None:
+def set_east_asian_font(doc: Any, lang: str) -> None:
+    """Give the Normal style an East Asian font (SimSun for Chinese), so Chinese text is not shown
+    in a fallback font."""
     from docx.oxml.ns import qn
 
     style = doc.styles["Normal"]
@@ -180,8 +183,8 @@ def write_theories(synthesis: Synthesis, path: str | os.PathLike[str], lang: str
     target = Path(path)
     notes: list[str] = []
     doc = Document()
-    _set_landscape(doc)
-    _east_asian_font(doc, lang)
+    set_landscape(doc)
+    set_east_asian_font(doc, lang)
     doc.add_heading(clean_text(tr("Programme theories", lang)), level=0)
     if synthesis.title:
         doc.add_paragraph(clean_text(synthesis.title))

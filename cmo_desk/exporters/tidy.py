@@ -124,7 +124,7 @@ def _write_workbook(frames: dict[str, pd.DataFrame], target: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
-    from cmo_desk.exporters.spreadsheet import _fit
+    from cmo_desk.exporters.spreadsheet import excel_cell_text
 
     book = Workbook(write_only=True)
     for name, frame in frames.items():
@@ -140,7 +140,7 @@ def _write_workbook(frames: dict[str, pd.DataFrame], target: Path) -> None:
                 elif is_int:
                     out.append(int(value))
                 else:
-                    cell = WriteOnlyCell(sheet, value=_fit(str(value)))
+                    cell = WriteOnlyCell(sheet, value=excel_cell_text(str(value)))
                     cell.data_type = "s"  # text, never a formula
                     out.append(cell)
             sheet.append(out)

@@ -66,7 +66,9 @@ _ALIASES = {
 
 
 @dataclass(frozen=True)
-class CmocRow:
+class SheetCmoc:
+    """A CMOC as one row of a CMOC spreadsheet gives it, before it is matched to the project."""
+
     #: Row number as the spreadsheet shows it (the header is row 1).
     row_number: int
     study: str
@@ -86,7 +88,7 @@ def normalise_header(header: Any) -> str:
     return _ALIASES.get(name, name)
 
 
-def read_cmoc_sheet(path: str | os.PathLike[str]) -> tuple[list[CmocRow], list[str]]:
+def read_cmoc_sheet(path: str | os.PathLike[str]) -> tuple[list[SheetCmoc], list[str]]:
     """Read a CMOC spreadsheet. Raises ImportFailed when it cannot be read or lacks ``study``."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -197,7 +199,7 @@ def _page(value: Any) -> int | None:
     return int(match.group()) if match else None
 
 
-def _rows(table: list[list[Any]], name: str) -> tuple[list[CmocRow], list[str]]:
+def _rows(table: list[list[Any]], name: str) -> tuple[list[SheetCmoc], list[str]]:
     # The header is the first row that is not empty.
     start = next((i for i, row in enumerate(table) if any(_cell(c) for c in row)), None)
     if start is None:
@@ -219,7 +221,7 @@ def _rows(table: list[list[Any]], name: str) -> tuple[list[CmocRow], list[str]]:
                 columns=", ".join(unknown), known=", ".join(COLUMNS)
             )
         )
-    rows: list[CmocRow] = []
+    rows: list[SheetCmoc] = []
     for offset, raw in enumerate(table[start + 1 :], start=start + 2):
         values = {c: (raw[i] if i < len(raw) else None) for c, i in positions.items()}
         if not any(_cell(v) for v in values.values()):
@@ -238,7 +240,7 @@ def _rows(table: list[list[Any]], name: str) -> tuple[list[CmocRow], list[str]]:
         codes_text = _cell(values.get("codes")) or ""
         codes = [c.strip() for c in re.split(r"[;\n]", codes_text) if c.strip()]
         rows.append(
-            CmocRow(
+            SheetCmoc(
                 row_number=offset,
                 study=study,
                 context=_cell(values.get("context")),

@@ -18,7 +18,7 @@ from cmo_desk.domain.errors import ImportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import coder_id as coder_id_for
 from cmo_desk.domain.records import CodeKind
-from cmo_desk.importers.cmoc_sheet import CmocRow, QuoteLocator, read_cmoc_sheet
+from cmo_desk.importers.cmoc_sheet import QuoteLocator, SheetCmoc, read_cmoc_sheet
 from cmo_desk.importers.textnorm import normalise_doi, normalise_title
 from cmo_desk.services.coding import new_cmoc
 from cmo_desk.services.importing import CancelCallback, ProgressCallback, check_writable
@@ -116,7 +116,7 @@ def _fold(text: str) -> str:
 
 @dataclass
 class _PlannedCmoc:
-    row: CmocRow
+    row: SheetCmoc
     study_id: str
     coder_name: str
     values: dict[str, Any]
@@ -183,7 +183,7 @@ class _Project:
                           if a["status"] == rec.AssignmentStatus.SUBMITTED.value}
 
 
-def _plan_row(row: CmocRow, project: _Project, default_coder: str | None,
+def _plan_row(row: SheetCmoc, project: _Project, default_coder: str | None,
               summary: CmocImportSummary) -> _PlannedCmoc | None:
     """The CMOC a row asks for, or None with the reason it is skipped in ``summary``."""
     study_id, problem = project.finder.find(row.study)
@@ -225,7 +225,7 @@ def _cmoc_key(study_id: str | None, owner_id: str | None, values: dict[str, Any]
     return (study_id, owner_id, *(_fold(values.get(k) or "") for k in _SLOTS))
 
 
-def _place_quote(row: CmocRow, docs: list[rec.Document], locators: dict[str, QuoteLocator],
+def _place_quote(row: SheetCmoc, docs: list[rec.Document], locators: dict[str, QuoteLocator],
                  owner: str) -> dict[str, Any] | None:
     for doc in docs:
         text = doc.text or ""

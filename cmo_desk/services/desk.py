@@ -14,7 +14,9 @@ from cmo_desk.services.session import Session
 
 
 @dataclass(frozen=True)
-class StudyRow:
+class StudyListItem:
+    """A line of the desk's study list: the study, its countries and each coder's progress."""
+
     id: str
     label: str
     year: int | None
@@ -24,7 +26,7 @@ class StudyRow:
     has_text: bool = False
 
 
-def study_rows(session: Session, study_ids: Iterable[StudyId] | None = None) -> list[StudyRow]:
+def study_rows(session: Session, study_ids: Iterable[StudyId] | None = None) -> list[StudyListItem]:
     """Every study (or those of ``study_ids``) with its countries (from any coder's form) and
     each coder's progress; counted in SQL, so the cost does not grow with the excerpts."""
     store = session.store
@@ -53,7 +55,7 @@ def study_rows(session: Session, study_ids: Iterable[StudyId] | None = None) -> 
         if per.get(owner_id) in (None, AssignmentStatus.ASSIGNED.value):
             per[owner_id] = AssignmentStatus.DRAFT.value
     with_text = store.studies_with_text(wanted)
-    rows = [StudyRow(s.id, s.label or "", s.year, tuple(countries.get(s.id, ())),
+    rows = [StudyListItem(s.id, s.label or "", s.year, tuple(countries.get(s.id, ())),
                      status.get(s.id, {}), s.id in with_text) for s in studies]
     rows.sort(key=lambda r: r.label.casefold())
     return rows

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QFont
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.initials import with_unique_initials
-from cmo_desk.services.desk import StudyRow
+from cmo_desk.services.desk import StudyListItem
 from cmo_desk.ui.plain import plain_tip
 from cmo_desk.ui.theme import coder_colors, role_color, role_label, swatch
 
@@ -66,18 +66,18 @@ class StudyTableModel(_RecordTable):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._rows: list[StudyRow] = []
+        self._rows: list[StudyListItem] = []
         self._coders: dict[str, rec.Coder] = {}
         self._marks: dict[str, str] = {}
 
-    def set_rows(self, rows: list[StudyRow], coders: list[rec.Coder]) -> None:
+    def set_rows(self, rows: list[StudyListItem], coders: list[rec.Coder]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self._coders = {c.id: c for c in with_unique_initials(coders)}
         self._marks = {}
         self.endResetModel()
 
-    def update_rows(self, rows: list[StudyRow]) -> bool:
+    def update_rows(self, rows: list[StudyListItem]) -> bool:
         """Replace the rows of these studies in place; False when one is not listed (the list
         must then be read again)."""
         where = {r.id: i for i, r in enumerate(self._rows)}
@@ -91,17 +91,17 @@ class StudyTableModel(_RecordTable):
                 self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
         return True
 
-    def study(self, row: int) -> StudyRow | None:
+    def study(self, row: int) -> StudyListItem | None:
         return self.record(row)
 
-    def _coder_marks(self, row: StudyRow) -> str:
+    def _coder_marks(self, row: StudyListItem) -> str:
         # asked for on every paint and every sort comparison: worked out once per row
         found = self._marks.get(row.id)
         if found is None:
             found = self._marks[row.id] = self._work_out_marks(row)
         return found
 
-    def _work_out_marks(self, row: StudyRow) -> str:
+    def _work_out_marks(self, row: StudyListItem) -> str:
         marks = []
         for cid, status in sorted(row.status.items(),
                                   key=lambda kv: (self._coders.get(kv[0]) or rec.Coder(kv[0])).name

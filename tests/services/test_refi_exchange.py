@@ -224,10 +224,10 @@ def test_real_pdfs_keep_every_page_boundary_through_qdpx(cli, tmp_path):
 
 def test_a_foreign_pdf_without_known_pages_cites_no_page(tmp_path):
     """A PDF whose text another program wrote has no known page boundaries: no page is made up."""
-    from cmo_desk.importers.refi import _pdf_pages_of
+    from cmo_desk.importers.refi import pdf_pages_of
 
-    assert _pdf_pages_of(None, "text") is None
-    assert _pdf_pages_of(b"not a pdf", "text") is None
+    assert pdf_pages_of(None, "text") is None
+    assert pdf_pages_of(b"not a pdf", "text") is None
 
 
 def test_importing_twice_adds_nothing_the_second_time(cli, demo_qdpx, tmp_path):
@@ -458,10 +458,10 @@ extension = st.fixed_dictionaries({}, optional={
 @example({"studies": [{"guid": "G3", "id": "G3", "merged_into": "G3"}]}, {"G1": "a"})
 def test_a_damaged_extension_never_stops_an_import(ext, refs):
     """Whatever records.json holds, reading it back leaves out what is wrong and goes on."""
-    from cmo_desk.importers.refi import RefiImport, _apply_extension
+    from cmo_desk.importers.refi import RefiImport, apply_extension
 
     result = RefiImport()
-    used = _apply_extension(result, {"format": "cmo-desk-refi-extension", **ext}, dict(refs))
+    used = apply_extension(result, {"format": "cmo-desk-refi-extension", **ext}, dict(refs))
     assert isinstance(used, set)
     for fv in result.form_values:
         assert fv.study_id and isinstance(fv.key, str)

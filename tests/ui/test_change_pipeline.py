@@ -47,7 +47,7 @@ def listen(session: Session) -> list[rec.Changed]:
     return heard
 
 
-def shown_rows(window: Any) -> list[desk.StudyRow]:
+def shown_rows(window: Any) -> list[desk.StudyListItem]:
     model = window.study_model
     return [model.study(i) for i in range(model.rowCount())]
 

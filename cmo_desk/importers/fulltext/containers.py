@@ -49,7 +49,9 @@ def open_zip_checked(data: bytes, filename: str, kind: str) -> zipfile.ZipFile:
     return archive
 
 
-def _read_member(archive: zipfile.ZipFile, name: str, filename: str, kind: str) -> bytes | None:
+def read_member(archive: zipfile.ZipFile, name: str, filename: str, kind: str) -> bytes | None:
+    """The bytes of member ``name`` (None when the archive has none), read through the unzipped-size
+    cap."""
     if name not in archive.NameToInfo:
         return None
     try:
@@ -76,7 +78,8 @@ def _read_member(archive: zipfile.ZipFile, name: str, filename: str, kind: str) 
         ) from None
 
 
-def _parse_xml(raw: bytes, filename: str, kind: str) -> Any:
+def parse_part_xml(raw: bytes, filename: str, kind: str) -> Any:
+    """A document part's XML, parsed without entities, DTDs or network; damage raises ImportFailed."""
     from lxml import etree
 
     parser = etree.XMLParser(

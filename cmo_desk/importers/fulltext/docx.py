@@ -12,15 +12,15 @@ from typing import Any
 from cmo_desk.domain.cancel import check_import_cancel
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
-from cmo_desk.importers.fulltext.containers import DC_TITLE, _parse_xml, _read_member, open_zip_checked
+from cmo_desk.importers.fulltext.containers import DC_TITLE, open_zip_checked, parse_part_xml, read_member
 from cmo_desk.importers.fulltext.extracted import (
     MEDIA_TYPES,
     CancelCallback,
     ExtractedText,
     ProgressCallback,
-    _finish,
-    _join_lines,
-    _version,
+    finish_extraction,
+    join_lines,
+    library_version,
 )
 from cmo_desk.importers.textnorm import clean_text
 
@@ -250,11 +250,12 @@ class _DocxParts:
     numbering: bytes | None
 
 
-def _extract_docx(
+def extract_docx(
     data: bytes, filename: str, progress: ProgressCallback | None, cancel: CancelCallback | None
 ) -> ExtractedText:
+    """The text of a Word (.docx) file, with list numbers, notes and page breaks."""
     parts = _read_docx_parts(data, filename, cancel)
-    root = _parse_xml(parts.body, filename, _DOCX)
+    root = parse_part_xml(parts.body, filename, _DOCX)
     body = root.find(W + "body")
     writer = _DocxWriter(numbering=_numbering(parts.numbering, filename))
     if body is not None:
@@ -265,7 +266,7 @@ def _extract_docx(
         if not raw:
             continue
         check_import_cancel(cancel)
-        note_lines = _note_lines(part, _parse_xml(raw, filename, _DOCX), writer.notes)
+        note_lines = _note_lines(part, parse_part_xml(raw, filename, _DOCX), writer.notes)
         if note_lines:
             lines += ["", labels[part], *note_lines]
     pages = _docx_pages(lines)
@@ -273,13 +274,14 @@ def _extract_docx(
     if not any(page.strip() for page in pages):
         warnings.append(tr("The document has no text."))
     title = _core_title(parts.core, filename)
-    return _finish(pages, MEDIA_TYPES[".docx"], f"lxml {_version('lxml')} (docx)", data, warnings, title, None)
+    extractor = f"lxml {library_version('lxml')} (docx)"
+    return finish_extraction(pages, MEDIA_TYPES[".docx"], extractor, data, warnings, title, None)
 
 
 def _read_docx_parts(data: bytes, filename: str, cancel: CancelCallback | None) -> _DocxParts:
     kind = _DOCX
     with open_zip_checked(data, filename, kind) as archive:
-        body_xml = _read_member(archive, "word/document.xml", filename, kind)
+        body_xml = read_member(archive, "word/document.xml", filename, kind)
         if body_xml is None:
             body_xml = _body_named_by_relationships(archive, filename)
         if body_xml is None:
@@ -292,28 +294,28 @@ def _read_docx_parts(data: bytes, filename: str, cancel: CancelCallback | None) 
         return _DocxParts(
             body=body_xml,
             notes={
-                "footnotes": _read_member(archive, "word/footnotes.xml", filename, kind),
-                "endnotes": _read_member(archive, "word/endnotes.xml", filename, kind),
+                "footnotes": read_member(archive, "word/footnotes.xml", filename, kind),
+                "endnotes": read_member(archive, "word/endnotes.xml", filename, kind),
             },
-            core=_read_member(archive, "docProps/core.xml", filename, kind),
-            numbering=_read_member(archive, "word/numbering.xml", filename, kind),
+            core=read_member(archive, "docProps/core.xml", filename, kind),
+            numbering=read_member(archive, "word/numbering.xml", filename, kind),
         )
 
 
 def _body_named_by_relationships(archive: zipfile.ZipFile, filename: str) -> bytes | None:
     """Some writers use a different part name for the body; the package relationships say which."""
-    rels = _read_member(archive, "_rels/.rels", filename, _DOCX)
+    rels = read_member(archive, "_rels/.rels", filename, _DOCX)
     target = None
     if rels:
         match = re.search(rb'Target="/?([^"]+)"[^>]*officeDocument|officeDocument"[^>]*Target="/?([^"]+)"', rels)
         if match:
             target = (match.group(1) or match.group(2)).decode("utf-8", "replace")
-    return _read_member(archive, target, filename, _DOCX) if target else None
+    return read_member(archive, target, filename, _DOCX) if target else None
 
 
 def _numbering(raw: bytes | None, filename: str) -> _Numbering:
     try:
-        return _Numbering(_parse_xml(raw, filename, _DOCX) if raw else None)
+        return _Numbering(parse_part_xml(raw, filename, _DOCX) if raw else None)
     except ImportFailed:
         return _Numbering()  # damaged list definitions: the text without its numbers
 
@@ -337,7 +339,7 @@ def _core_title(core: bytes | None, filename: str) -> str | None:
     if not core:
         return None
     try:
-        title_el = _parse_xml(core, filename, _DOCX).find(DC_TITLE)
+        title_el = parse_part_xml(core, filename, _DOCX).find(DC_TITLE)
     except ImportFailed:
         return None
     return title_el.text if title_el is not None else None
@@ -345,7 +347,7 @@ def _core_title(core: bytes | None, filename: str) -> str | None:
 
 def _docx_pages(lines: list[str]) -> list[str]:
     # Hard page breaks make pages, so that an excerpt cites the page a reader finds it on.
-    pages = [clean_text(_join_lines(chunk.split("\n"))) for chunk in "\n".join(lines).split(_PAGE_MARK)]
+    pages = [clean_text(join_lines(chunk.split("\n"))) for chunk in "\n".join(lines).split(_PAGE_MARK)]
     while len(pages) > 1 and not pages[-1].strip():
         pages.pop()  # a break at the very end starts no page
     return pages

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cmo_desk.domain.cancel import Cancel
-from cmo_desk.importers.fulltext.titles import _usable_title
+from cmo_desk.importers.fulltext.titles import usable_title
 from cmo_desk.importers.textnorm import find_doi
 
 ProgressCallback = Callable[[int, int], None]
@@ -65,7 +65,7 @@ def join_pages(pages: list[str]) -> tuple[str, list[int]]:
     return PAGE_SEPARATOR.join(pages), page_starts
 
 
-def _finish(
+def finish_extraction(
     pages: list[str],
     media_type: str,
     extractor: str,
@@ -75,6 +75,8 @@ def _finish(
     doi: str | None,
     needs_ocr: bool = False,
 ) -> ExtractedText:
+    """The ExtractedText of ``pages``: joined, with page starts, a usable title, a DOI when found
+    and the original's hash."""
     text, page_starts = join_pages(pages)
     if doi is None and media_type != "application/pdf":
         # Only the opening of the text: a DOI further down is usually in the reference list.
@@ -88,20 +90,22 @@ def _finish(
         extractor=extractor,
         warnings=warnings,
         needs_ocr=needs_ocr,
-        title=_usable_title(title),
+        title=usable_title(title),
         doi=doi,
         original=data,
         sha256=hashlib.sha256(data).hexdigest(),
     )
 
 
-def _join_lines(lines: list[str]) -> str:
+def join_lines(lines: list[str]) -> str:
+    """Lines joined into paragraphs, never more than one blank line in a row."""
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
 
 
 @lru_cache(maxsize=None)
-def _version(distribution: str) -> str:
+def library_version(distribution: str) -> str:
+    """The installed version of ``distribution`` ("?" when unknown), to name the extractor."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

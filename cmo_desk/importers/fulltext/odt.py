@@ -8,15 +8,15 @@ from typing import Any
 from cmo_desk.domain.cancel import check_import_cancel
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
-from cmo_desk.importers.fulltext.containers import DC_TITLE, _parse_xml, _read_member, open_zip_checked
+from cmo_desk.importers.fulltext.containers import DC_TITLE, open_zip_checked, parse_part_xml, read_member
 from cmo_desk.importers.fulltext.extracted import (
     MEDIA_TYPES,
     CancelCallback,
     ExtractedText,
     ProgressCallback,
-    _finish,
-    _join_lines,
-    _version,
+    finish_extraction,
+    join_lines,
+    library_version,
 )
 from cmo_desk.importers.textnorm import clean_text
 
@@ -92,13 +92,14 @@ def _odt_block(element: Any, lines: list[str], notes: list[str]) -> None:
             _odt_block(child, lines, notes)
 
 
-def _extract_odt(
+def extract_odt(
     data: bytes, filename: str, progress: ProgressCallback | None, cancel: CancelCallback | None
 ) -> ExtractedText:
+    """The text of an OpenDocument (.odt) file, with its notes."""
     kind = "OpenDocument (.odt)"
     with open_zip_checked(data, filename, kind) as archive:
-        content = _read_member(archive, "content.xml", filename, kind)
-        meta = _read_member(archive, "meta.xml", filename, kind)
+        content = read_member(archive, "content.xml", filename, kind)
+        meta = read_member(archive, "meta.xml", filename, kind)
     if content is None:
         raise ImportFailed(
             tr("{name} is damaged or is not a real {kind} file. Open it in a word processor and save it again.").format(
@@ -106,7 +107,7 @@ def _extract_odt(
             )
         )
     check_import_cancel(cancel)
-    root = _parse_xml(content, filename, kind)
+    root = parse_part_xml(content, filename, kind)
     body = root.find(f"{OFFICE_NS}body/{OFFICE_NS}text")
     lines: list[str] = []
     notes: list[str] = []
@@ -117,9 +118,10 @@ def _extract_odt(
     title = None
     if meta:
         try:
-            title = _parse_xml(meta, filename, kind).findtext(f".//{DC_TITLE}")
+            title = parse_part_xml(meta, filename, kind).findtext(f".//{DC_TITLE}")
         except ImportFailed:
             title = None
-    text = clean_text(_join_lines(lines))
+    text = clean_text(join_lines(lines))
     warnings = [] if text.strip() else [tr("The document has no text.")]
-    return _finish([text], MEDIA_TYPES[".odt"], f"lxml {_version('lxml')} (odt)", data, warnings, title, None)
+    extractor = f"lxml {library_version('lxml')} (odt)"
+    return finish_extraction([text], MEDIA_TYPES[".odt"], extractor, data, warnings, title, None)

@@ -10,8 +10,14 @@ from typing import Any
 from cmo_desk.domain.cancel import check_import_cancel
 from cmo_desk.domain.errors import ImportFailed, PasswordRequired
 from cmo_desk.domain.i18n import tr
-from cmo_desk.importers.fulltext.extracted import CancelCallback, ExtractedText, ProgressCallback, _finish, _version
-from cmo_desk.importers.fulltext.titles import _ARTICLE_TYPE_PREFIX_RE, _usable_title, looks_like_junk_title
+from cmo_desk.importers.fulltext.extracted import (
+    CancelCallback,
+    ExtractedText,
+    ProgressCallback,
+    finish_extraction,
+    library_version,
+)
+from cmo_desk.importers.fulltext.titles import ARTICLE_TYPE_PREFIX_RE, looks_like_junk_title, usable_title
 from cmo_desk.importers.textnorm import (
     clean_text,
     find_doi,
@@ -61,7 +67,7 @@ def _largest_text(document: Any) -> str | None:
         page.close()
     for _, runs in sorted(groups.items(), reverse=True):
         text = " ".join(" ".join("".join(r).split()) for r in runs)
-        text = _ARTICLE_TYPE_PREFIX_RE.sub("", text).strip()
+        text = ARTICLE_TYPE_PREFIX_RE.sub("", text).strip()
         if len(text.split()) >= 3 and not looks_like_junk_title(text):
             return text[:300]
     return None
@@ -91,13 +97,14 @@ class _PdfRead:
     largest: str | None
 
 
-def _extract_pdf(
+def extract_pdf(
     data: bytes,
     filename: str,
     password: str | None,
     progress: ProgressCallback | None,
     cancel: CancelCallback | None,
 ) -> ExtractedText:
+    """The text of a PDF, page by page, with warnings for pages that have no text layer."""
     _check_pdf_header(data, filename)
     document = _open_pdf(data, filename, password)
     warnings: list[str] = []
@@ -111,9 +118,9 @@ def _extract_pdf(
         )
     pages = _mend_pages(read.raw_pages)
     needs_ocr = _text_layer_warnings(pages, read.unreadable, warnings)
-    title = _usable_title(read.metadata.get("Title")) or read.largest
-    extractor = f"pypdfium2 {_version('pypdfium2')}"
-    return _finish(pages, "application/pdf", extractor, data, warnings, title, _pdf_doi(read.metadata, pages),
+    title = usable_title(read.metadata.get("Title")) or read.largest
+    extractor = f"pypdfium2 {library_version('pypdfium2')}"
+    return finish_extraction(pages, "application/pdf", extractor, data, warnings, title, _pdf_doi(read.metadata, pages),
                    needs_ocr)
 
 
@@ -240,7 +247,7 @@ def _title_from_layout(document: Any, metadata: dict[str, str], raw_pages: list[
     boilerplate (or there is none)."""
     import pypdfium2 as pdfium
 
-    if _usable_title(metadata.get("Title")) is not None or not raw_pages:
+    if usable_title(metadata.get("Title")) is not None or not raw_pages:
         return None
     first_line = next((line.strip() for line in raw_pages[0].splitlines() if line.strip()), "")
     if first_line and not looks_like_junk_title(first_line):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
-from cmo_desk.importers.fulltext.extracted import ExtractedText, _finish
+from cmo_desk.importers.fulltext.extracted import ExtractedText, finish_extraction
 from cmo_desk.importers.textnorm import clean_text
 
 _BOMS = (
@@ -108,7 +108,8 @@ def decode_text(data: bytes, filename: str) -> tuple[str, list[str]]:
     return text, [warning]
 
 
-def _extract_txt(data: bytes, filename: str) -> ExtractedText:
+def extract_txt(data: bytes, filename: str) -> ExtractedText:
+    """The text of a plain-text file, its encoding detected."""
     text, warnings = decode_text(data, filename)
     if "\x00" in text[:4096] and text.count("\x00") > len(text) // 10:
         raise ImportFailed(
@@ -125,4 +126,4 @@ def _extract_txt(data: bytes, filename: str) -> ExtractedText:
         )
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), None)
     title = first_line if first_line and len(first_line) <= 300 else None
-    return _finish([text], "text/plain", "cmo-desk text", data, warnings, title, None)
+    return finish_extraction([text], "text/plain", "cmo-desk text", data, warnings, title, None)

@@ -8,17 +8,17 @@ from pathlib import Path
 
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
-from cmo_desk.importers.fulltext.docx import _extract_docx
+from cmo_desk.importers.fulltext.docx import extract_docx
 from cmo_desk.importers.fulltext.extracted import (
     SUPPORTED_EXTENSIONS,
     CancelCallback,
     ExtractedText,
     ProgressCallback,
 )
-from cmo_desk.importers.fulltext.odt import _extract_odt
-from cmo_desk.importers.fulltext.pdf import _extract_pdf
-from cmo_desk.importers.fulltext.plaintext import _extract_txt
-from cmo_desk.importers.fulltext.webpage import _extract_html
+from cmo_desk.importers.fulltext.odt import extract_odt
+from cmo_desk.importers.fulltext.pdf import extract_pdf
+from cmo_desk.importers.fulltext.plaintext import extract_txt
+from cmo_desk.importers.fulltext.webpage import extract_html
 
 MAX_FILE_BYTES = 1024 * 1024 * 1024
 
@@ -72,15 +72,15 @@ def extract_bytes(
     """As :func:`extract_file`, for bytes already in memory (``suffix`` defaults to the filename's)."""
     suffix = (suffix or Path(filename).suffix).lower()
     if suffix == ".pdf":
-        result = _extract_pdf(data, filename, password, progress, cancel)
+        result = extract_pdf(data, filename, password, progress, cancel)
     elif suffix == ".docx":
-        result = _extract_docx(data, filename, progress, cancel)
+        result = extract_docx(data, filename, progress, cancel)
     elif suffix == ".odt":
-        result = _extract_odt(data, filename, progress, cancel)
+        result = extract_odt(data, filename, progress, cancel)
     elif suffix in (".txt", ".text", ".md"):
-        result = _extract_txt(data, filename)
+        result = extract_txt(data, filename)
     elif suffix in (".html", ".htm", ".xhtml"):
-        result = _extract_html(data, filename)
+        result = extract_html(data, filename)
     elif suffix in (".doc", ".rtf", ".wpd"):
         raise ImportFailed(
             tr("{name}: old Word/RTF files cannot be read. Save it as .docx or PDF and import that.").format(

@@ -15,7 +15,9 @@ _FILENAME_LIKE_TITLE = re.compile(
 
 
 
-def _usable_title(title: str | None) -> str | None:
+def usable_title(title: str | None) -> str | None:
+    """``title`` with its spacing tidied, or None when it looks like a file name, a placeholder or
+    junk."""
     if not title:
         return None
     title = " ".join(strip_controls(title).split())
@@ -31,7 +33,7 @@ _JUNK_TITLE_RE = re.compile(
     r"^arxiv:|\d{8,}|\d\s*\.\.\s*\d|^(volume|vol\.)\s*\d|^page \d|^\d+$",
     re.IGNORECASE,
 )
-_ARTICLE_TYPE_PREFIX_RE = re.compile(
+ARTICLE_TYPE_PREFIX_RE = re.compile(
     r"^(research|original|review|short|brief)( article| report| communication)?\s+(?=[A-Z])", re.IGNORECASE
 )
 

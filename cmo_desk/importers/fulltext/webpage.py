@@ -7,7 +7,7 @@ from typing import Any
 
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
-from cmo_desk.importers.fulltext.extracted import ExtractedText, _finish, _version
+from cmo_desk.importers.fulltext.extracted import ExtractedText, finish_extraction, library_version
 from cmo_desk.importers.fulltext.plaintext import decode_text
 from cmo_desk.importers.textnorm import clean_text
 
@@ -19,7 +19,8 @@ _BLOCK_TAGS = frozenset(
 _SKIP_TAGS = frozenset("script style noscript template head svg math iframe object button select".split())
 
 
-def _extract_html(data: bytes, filename: str) -> ExtractedText:
+def extract_html(data: bytes, filename: str) -> ExtractedText:
+    """The readable text of a saved web page, without scripts, styles or other parts that are not text."""
     import lxml.html
     from lxml import etree
 
@@ -72,7 +73,7 @@ def _extract_html(data: bytes, filename: str) -> ExtractedText:
     text = clean_text(text)
     if not text:
         warnings.append(tr("The document has no text."))
-    return _finish([text], "text/html", f"lxml {_version('lxml')} (html)", data, warnings, title, None)
+    return finish_extraction([text], "text/html", f"lxml {library_version('lxml')} (html)", data, warnings, title, None)
 
 
 def _html_space(text: str, preformatted: bool) -> str:

@@ -11,8 +11,8 @@ from typing import Any
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import Study
 from cmo_desk.importers.latex import decode_latex
-from cmo_desk.importers.references.labels import _suffix, surname
-from cmo_desk.importers.references.studies import _guarded, _study, _year
+from cmo_desk.importers.references.labels import label_suffix, surname
+from cmo_desk.importers.references.studies import convert_records, study_from_fields, year_in
 
 
 def split_bibtex_names(value: str) -> list[str]:
@@ -115,7 +115,7 @@ def _bib_study(entry: Any) -> Study:
     fields = {
         "authors": authors,
         "title": get("title"),
-        "year": _year(values.get("year") or values.get("date")),
+        "year": year_in(values.get("year") or values.get("date")),
         "journal": get("journal", "journaltitle", "booktitle", "publisher", "school", "institution"),
         "volume": get("volume"),
         "issue": get("number", "issue"),
@@ -133,10 +133,11 @@ def _bib_study(entry: Any) -> Study:
         "isbn": get("isbn"),
         "language": get("langid", "language"),
     }
-    return _study(fields, extra)
+    return study_from_fields(fields, extra)
 
 
-def _parse_bibtex(text: str, name: str) -> tuple[list[Study], list[str], int]:
+def parse_bibtex(text: str, name: str) -> tuple[list[Study], list[str], int]:
+    """Studies of a BibTeX/BibLaTeX file, a warning per entry skipped, and how many entries."""
     import bibtexparser
     from bibtexparser.model import DuplicateBlockKeyBlock
 
@@ -169,7 +170,7 @@ def _parse_bibtex(text: str, name: str) -> tuple[list[Study], list[str], int]:
                "reference manager and import them again.").format(count=len(damaged), entries=", ".join(damaged))
         )
     entries.sort(key=lambda e: e.start_line if isinstance(getattr(e, "start_line", None), int) else 0)
-    studies, record_warnings, found = _guarded(
+    studies, record_warnings, found = convert_records(
         entries, _bib_study, lambda i, e: getattr(e, "key", None) or str(i + 1)
     )
     return _own_citation_keys(studies, warnings), warnings + record_warnings, found + len(damaged)
@@ -191,7 +192,7 @@ def _own_citation_keys(studies: list[Study], warnings: list[str]) -> list[Study]
         base = key or _generated_key(study)
         candidate, n = base, 0
         while candidate in used:
-            candidate = base + _suffix(n)
+            candidate = base + label_suffix(n)
             n += 1
         used.add(candidate)
         if key:

@@ -7,7 +7,13 @@ import re
 from typing import Any
 
 from cmo_desk.domain.records import Study
-from cmo_desk.importers.references.studies import _clean, _damaged, _guarded, _study, _year
+from cmo_desk.importers.references.studies import (
+    clean_value,
+    convert_records,
+    damaged_file_error,
+    study_from_fields,
+    year_in,
+)
 
 
 def _csl_name(person: Any) -> str | None:
@@ -48,7 +54,7 @@ def _edtf_year(value: str) -> int | None:
     if match:
         year = int(match.group(1))
         return year or None
-    return _year(value)
+    return year_in(value)
 
 
 def _csl_study(item: Any) -> Study | None:
@@ -57,7 +63,7 @@ def _csl_study(item: Any) -> Study | None:
 
     def get(key: str) -> str | None:
         value = item.get(key)
-        return _clean(value) if value is not None and not isinstance(value, (dict, list)) else None
+        return clean_value(value) if value is not None and not isinstance(value, (dict, list)) else None
 
     authors = item.get("author") or item.get("editor") or []
     if not isinstance(authors, list):
@@ -88,16 +94,20 @@ def _csl_study(item: Any) -> Study | None:
         "keywords": get("keyword"),
         "pmcid": get("PMCID"),
     }
-    return _study(fields, extra)
+    return study_from_fields(fields, extra)
 
 
-def _parse_csl(text: str, name: str) -> tuple[list[Study], list[str], int]:
+def parse_csl(text: str, name: str) -> tuple[list[Study], list[str], int]:
+    """Studies of a CSL-JSON file, a warning per item skipped, and how many items."""
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
-        raise _damaged(name, "CSL-JSON") from None
+        raise damaged_file_error(name, "CSL-JSON") from None
     if isinstance(data, dict):
         data = data.get("items", [data]) if "items" in data or "title" in data else []
     if not isinstance(data, list):
-        raise _damaged(name, "CSL-JSON")
-    return _guarded(data, _csl_study, lambda i, item: str(item.get("id")) if isinstance(item, dict) and item.get("id") else str(i + 1))
+        raise damaged_file_error(name, "CSL-JSON")
+    def describe(i: int, item: Any) -> str:
+        return str(item.get("id")) if isinstance(item, dict) and item.get("id") else str(i + 1)
+
+    return convert_records(data, _csl_study, describe)

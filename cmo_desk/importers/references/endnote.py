@@ -8,13 +8,19 @@ from typing import Any
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import Study
 from cmo_desk.importers.textnorm import normalise_doi
-from cmo_desk.importers.references.studies import _clean, _damaged, _guarded, _study, _year
+from cmo_desk.importers.references.studies import (
+    clean_value,
+    convert_records,
+    damaged_file_error,
+    study_from_fields,
+    year_in,
+)
 
 
 def _xml_text(element: Any) -> str | None:
     if element is None:
         return None
-    return _clean("".join(element.itertext()))
+    return clean_value("".join(element.itertext()))
 
 
 def _endnote_study(record: Any) -> Study:
@@ -36,7 +42,7 @@ def _endnote_study(record: Any) -> Study:
     fields = {
         "authors": authors,
         "title": text("titles/title"),
-        "year": _year(text("dates/year") or text("dates/pub-dates/date")),
+        "year": year_in(text("dates/year") or text("dates/pub-dates/date")),
         "journal": text("titles/secondary-title") or text("periodical/full-title"),
         "volume": text("volume"),
         "issue": text("number") or text("issue"),
@@ -54,10 +60,11 @@ def _endnote_study(record: Any) -> Study:
         "isbn": text("isbn"),
         "language": text("language"),
     }
-    return _study(fields, extra)
+    return study_from_fields(fields, extra)
 
 
-def _parse_endnote(text: str, name: str) -> tuple[list[Study], list[str], int]:
+def parse_endnote(text: str, name: str) -> tuple[list[Study], list[str], int]:
+    """Studies of an EndNote XML file, a warning per record skipped, and how many records."""
     from lxml import etree
 
     warnings: list[str] = []
@@ -70,7 +77,7 @@ def _parse_endnote(text: str, name: str) -> tuple[list[Study], list[str], int]:
         root = etree.fromstring(raw, etree.XMLParser(recover=True, **safe))
         warnings.append(tr("The file is damaged; only the records that could be read were imported."))
     if root is None:
-        raise _damaged(name, "EndNote XML")
+        raise damaged_file_error(name, "EndNote XML")
     records = list(root.iter("record"))
-    return_ = _guarded(records, _endnote_study, lambda i, r: _xml_text(r.find("rec-number")) or str(i + 1))
+    return_ = convert_records(records, _endnote_study, lambda i, r: _xml_text(r.find("rec-number")) or str(i + 1))
     return return_[0], warnings + return_[1], return_[2]

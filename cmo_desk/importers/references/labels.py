@@ -36,7 +36,8 @@ def make_label(study: Study) -> str:
     return f"{name} {study.year if study.year is not None else tr('n.d.')}"
 
 
-def _suffix(index: int) -> str:
+def label_suffix(index: int) -> str:
+    """The letters that tell apart studies of the same label: "a" for 0, "b" for 1 ... "aa" for 26."""
     letters = ""
     index += 1
     while index:
@@ -62,7 +63,7 @@ def assign_labels(studies: Iterable[Study], taken: Iterable[str] = ()) -> list[S
             label = base
         else:
             while True:
-                label = base + _suffix(next_suffix[key])
+                label = base + label_suffix(next_suffix[key])
                 next_suffix[key] += 1
                 if label.casefold() not in used:
                     break

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from cmo_desk.domain.records import Study
-from cmo_desk.importers.references.studies import _first, _guarded, _lines, _study, _year
+from cmo_desk.importers.references.studies import convert_records, first_value, iter_lines, study_from_fields, year_in
 
 #: "TAG - value"; PubMed also writes "PMID-22664220" with no space after the dash.
 _MEDLINE_TAG_RE = re.compile(r"^([A-Z][A-Z0-9]{0,3}) {0,3}- ?(.*)$")
@@ -17,7 +17,7 @@ def medline_records(text: str) -> list[dict[str, list[str]]]:
     records: list[dict[str, list[str]]] = []
     current: dict[str, list[str]] | None = None
     last_tag: str | None = None
-    for line in _lines(text):
+    for line in iter_lines(text):
         match = _MEDLINE_TAG_RE.match(line)
         if match and len(line) >= 6 and line[4] == "-":
             tag, value = match.group(1), match.group(2).strip()
@@ -45,29 +45,30 @@ def _medline_study(record: dict[str, list[str]]) -> Study:
         if value.endswith("[doi]"):
             doi = value[: -len("[doi]")].strip()
             break
-    pmid = _first(record, "PMID")
+    pmid = first_value(record, "PMID")
     fields = {
         "authors": record.get("FAU") or record.get("AU") or record.get("CN") or [],
-        "title": _first(record, "TI", "BTI"),
-        "year": _year(_first(record, "DP", "DEP", "DA")),
-        "journal": _first(record, "JT", "TA"),
-        "volume": _first(record, "VI"),
-        "issue": _first(record, "IP"),
-        "pages": _first(record, "PG"),
+        "title": first_value(record, "TI", "BTI"),
+        "year": year_in(first_value(record, "DP", "DEP", "DA")),
+        "journal": first_value(record, "JT", "TA"),
+        "volume": first_value(record, "VI"),
+        "issue": first_value(record, "IP"),
+        "pages": first_value(record, "PG"),
         "doi": doi,
         "pmid": pmid if pmid and pmid.isdigit() else None,
         "url": f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid and pmid.isdigit() else None,
-        "abstract": _first(record, "AB"),
-        "reference_type": _first(record, "PT"),
+        "abstract": first_value(record, "AB"),
+        "reference_type": first_value(record, "PT"),
     }
     extra = {
         "keywords": (record.get("MH") or []) + (record.get("OT") or []) or None,
-        "issn": _first(record, "IS"),
-        "language": _first(record, "LA"),
-        "pmc": _first(record, "PMC"),
+        "issn": first_value(record, "IS"),
+        "language": first_value(record, "LA"),
+        "pmc": first_value(record, "PMC"),
     }
-    return _study(fields, extra)
+    return study_from_fields(fields, extra)
 
 
-def _parse_medline(text: str, name: str) -> tuple[list[Study], list[str], int]:
-    return _guarded(medline_records(text), _medline_study, lambda i, r: _first(r, "PMID") or str(i + 1))
+def parse_medline(text: str, name: str) -> tuple[list[Study], list[str], int]:
+    """Studies of a PubMed MEDLINE (.nbib) file, a warning per record skipped, and how many records."""
+    return convert_records(medline_records(text), _medline_study, lambda i, r: first_value(r, "PMID") or str(i + 1))

@@ -12,13 +12,13 @@ from pathlib import Path
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import Study
-from cmo_desk.importers.references.bibtex import _parse_bibtex
-from cmo_desk.importers.references.csl import _parse_csl
-from cmo_desk.importers.references.endnote import _parse_endnote
+from cmo_desk.importers.references.bibtex import parse_bibtex
+from cmo_desk.importers.references.csl import parse_csl
+from cmo_desk.importers.references.endnote import parse_endnote
 from cmo_desk.importers.references.labels import assign_labels
-from cmo_desk.importers.references.medline import _parse_medline
-from cmo_desk.importers.references.ris import _parse_ris
-from cmo_desk.importers.references.studies import _damaged
+from cmo_desk.importers.references.medline import parse_medline
+from cmo_desk.importers.references.ris import parse_ris
+from cmo_desk.importers.references.studies import damaged_file_error
 
 FORMATS = ("ris", "bibtex", "medline", "endnote-xml", "csl-json")
 FORMAT_NAMES = "RIS, BibTeX/BibLaTeX, PubMed MEDLINE (.nbib), EndNote XML, CSL-JSON"
@@ -83,9 +83,9 @@ def parse_references(source: str | os.PathLike[str] | bytes, filename: str | Non
     except ImportFailed:
         raise
     except RecursionError:
-        raise _damaged(name, fmt) from None
+        raise damaged_file_error(name, fmt) from None
     except Exception:  # noqa: BLE001 - a damaged file must give a message, not a traceback
-        raise _damaged(name, fmt) from None
+        raise damaged_file_error(name, fmt) from None
     warnings += record_warnings
     if not records:
         if warnings:
@@ -154,9 +154,9 @@ def detect_format(text: str, filename: str = "") -> str | None:
 
 
 _PARSERS: dict[str, Callable[[str, str], tuple[list[Study], list[str], int]]] = {
-    "ris": _parse_ris,
-    "bibtex": _parse_bibtex,
-    "medline": _parse_medline,
-    "endnote-xml": _parse_endnote,
-    "csl-json": _parse_csl,
+    "ris": parse_ris,
+    "bibtex": parse_bibtex,
+    "medline": parse_medline,
+    "endnote-xml": parse_endnote,
+    "csl-json": parse_csl,
 }

@@ -7,7 +7,14 @@ from collections.abc import Iterator
 
 from cmo_desk.domain.i18n import trn
 from cmo_desk.domain.records import Study
-from cmo_desk.importers.references.studies import _first, _guarded, _lines, _pages, _study, _year
+from cmo_desk.importers.references.studies import (
+    convert_records,
+    first_value,
+    iter_lines,
+    page_range,
+    study_from_fields,
+    year_in,
+)
 
 _RIS_TAG_RE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 _RIS_IDENTIFYING_TAGS = frozenset({"TI", "T1", "CT", "BT", "AU", "A1", "DO"})
@@ -34,7 +41,7 @@ def _ris_record_stream(text: str) -> tuple[Iterator[dict[str, list[str]]], list[
                 return {"TY": ["GEN"], **orphan}
             return None
 
-        for raw in _lines(text):
+        for raw in iter_lines(text):
             line = raw.rstrip()
             match = _RIS_TAG_RE.match(line)
             if match:
@@ -74,14 +81,14 @@ def _ris_record_stream(text: str) -> tuple[Iterator[dict[str, list[str]]], list[
 
 def _ris_study(record: dict[str, list[str]]) -> Study:
     authors = record.get("AU") or record.get("A1") or []
-    doi = _first(record, "DO", "DI")
+    doi = first_value(record, "DO", "DI")
     if not doi:
         for url in record.get("UR", []) + record.get("L2", []) + record.get("M3", []):
             if "doi.org/10." in url or url.lower().startswith("doi:") or url.startswith("10."):
                 doi = url
                 break
     pmid = None
-    an = _first(record, "AN")
+    an = first_value(record, "AN")
     database = " ".join(record.get("DB", []) + record.get("DP", [])).lower()
     # EndNote and Zotero libraries fed from PubMed write "DP  - NLM" (the data provider).
     if an and an.isdigit() and ("pubmed" in database or "medline" in database or "nlm" in database.split()):
@@ -92,31 +99,32 @@ def _ris_study(record: dict[str, list[str]]) -> Study:
             pmid = match.group(1)
     fields = {
         "authors": authors,
-        "title": _first(record, "TI", "T1", "CT", "BT"),
-        "year": _year(_first(record, "PY", "Y1", "DA", "Y2")),
-        "journal": _first(record, "JF", "T2", "JO", "JA", "J2", "J1"),
-        "volume": _first(record, "VL"),
-        "issue": _first(record, "IS", "CP"),
-        "pages": _pages(_first(record, "SP"), _first(record, "EP")),
+        "title": first_value(record, "TI", "T1", "CT", "BT"),
+        "year": year_in(first_value(record, "PY", "Y1", "DA", "Y2")),
+        "journal": first_value(record, "JF", "T2", "JO", "JA", "J2", "J1"),
+        "volume": first_value(record, "VL"),
+        "issue": first_value(record, "IS", "CP"),
+        "pages": page_range(first_value(record, "SP"), first_value(record, "EP")),
         "doi": doi,
         "pmid": pmid,
-        "url": _first(record, "UR", "L2"),
-        "abstract": _first(record, "AB", "N2"),
-        "reference_type": _first(record, "TY"),
+        "url": first_value(record, "UR", "L2"),
+        "abstract": first_value(record, "AB", "N2"),
+        "reference_type": first_value(record, "TY"),
     }
     extra = {
         "keywords": record.get("KW"),
-        "issn": _first(record, "SN"),
-        "publisher": _first(record, "PB"),
-        "language": _first(record, "LA"),
-        "source_id": _first(record, "ID"),
+        "issn": first_value(record, "SN"),
+        "publisher": first_value(record, "PB"),
+        "language": first_value(record, "LA"),
+        "source_id": first_value(record, "ID"),
     }
-    return _study(fields, extra)
+    return study_from_fields(fields, extra)
 
 
-def _parse_ris(text: str, name: str) -> tuple[list[Study], list[str], int]:
+def parse_ris(text: str, name: str) -> tuple[list[Study], list[str], int]:
+    """Studies of a RIS file, a warning per record skipped, and how many records."""
     records, without_type = _ris_record_stream(text)
-    studies, record_warnings, found = _guarded(records, _ris_study, lambda i, r: str(i + 1))
+    studies, record_warnings, found = convert_records(records, _ris_study, lambda i, r: str(i + 1))
     warnings: list[str] = []
     if without_type[0]:
         warnings.append(

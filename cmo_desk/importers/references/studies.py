@@ -18,7 +18,8 @@ _YEAR_RE = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?!\d)")
 
 
 
-def _damaged(name: str, fmt: str) -> ImportFailed:
+def damaged_file_error(name: str, fmt: str) -> ImportFailed:
+    """The error for file ``name`` that looks like format ``fmt`` but cannot be read."""
     return ImportFailed(
         tr("{name} looks like {format} but is too damaged to read. Export it again from the reference manager.").format(
             name=name, format=fmt
@@ -27,7 +28,8 @@ def _damaged(name: str, fmt: str) -> ImportFailed:
 
 
 
-def _clean(value: Any) -> str | None:
+def clean_value(value: Any) -> str | None:
+    """``value`` as one line of text without control characters (lists joined), or None when empty."""
     if value is None:
         return None
     if isinstance(value, (list, tuple)):
@@ -36,7 +38,8 @@ def _clean(value: Any) -> str | None:
     return text or None
 
 
-def _year(value: Any) -> int | None:
+def year_in(value: Any) -> int | None:
+    """The year a value gives (an int, or the first plausible four-digit year in its text), or None."""
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
@@ -59,21 +62,23 @@ def _capped(value: str | None, kind: str, cut: list[str]) -> str | None:
     return value[:limit].rstrip() + "\u2026"
 
 
-def _study(fields: dict[str, Any], extra: dict[str, Any] | None = None) -> Study:
+def study_from_fields(fields: dict[str, Any], extra: dict[str, Any] | None = None) -> Study:
+    """A new Study of ``fields``, values cleaned and over-long ones capped (the cut is noted for the
+    warning)."""
     cut: list[str] = []
     raw_authors = fields.get("authors") or []
-    authors = [_capped(a, "author", cut) for a in (_clean(a) for a in raw_authors) if a]
+    authors = [_capped(a, "author", cut) for a in (clean_value(a) for a in raw_authors) if a]
     extra = {k: v for k, v in (extra or {}).items() if v not in (None, "", [], {})}
     extra = {k: (_capped(v, "other", cut) if isinstance(v, str) else v) for k, v in extra.items()}
 
     def short(key: str) -> str | None:
-        return _capped(_clean(fields.get(key)), "other", cut)
+        return _capped(clean_value(fields.get(key)), "other", cut)
 
     study = Study(
         id=new_id(),
         authors=authors or None,
         year=fields.get("year"),
-        title=_capped(_clean(fields.get("title")), "title", cut),
+        title=_capped(clean_value(fields.get("title")), "title", cut),
         journal=short("journal"),
         volume=short("volume"),
         issue=short("issue"),
@@ -81,7 +86,7 @@ def _study(fields: dict[str, Any], extra: dict[str, Any] | None = None) -> Study
         doi=normalise_doi(short("doi")),
         pmid=short("pmid"),
         url=short("url"),
-        abstract=_capped(_clean(fields.get("abstract")), "abstract", cut),
+        abstract=_capped(clean_value(fields.get("abstract")), "abstract", cut),
         reference_type=short("reference_type"),
         extra=extra or None,
     )
@@ -94,16 +99,17 @@ def _usable(study: Study) -> bool:
     return bool(study.title or study.authors or study.doi or study.pmid)
 
 
-def _pages(start: str | None, end: str | None) -> str | None:
+def page_range(start: str | None, end: str | None) -> str | None:
     # "SP - No / EP - Specified" is Ovid's way of saying there are no page numbers.
-    start, end = (v if v and re.search(r"\d", v) else None for v in (_clean(start), _clean(end)))
+    """A record's pages as "start–end", or the one page it gives; None when neither is a number."""
+    start, end = (v if v and re.search(r"\d", v) else None for v in (clean_value(start), clean_value(end)))
     if start and end and end != start:
         return f"{start}–{end}"
     return start or end
 
 
 
-def _guarded(
+def convert_records(
     items: Iterable[Any], convert: Callable[[Any], Study | None], describe: Callable[[int, Any], str]
 ) -> tuple[list[Study], list[str], int]:
     """The studies converted from ``items``, a warning per item skipped, and how many items."""
@@ -140,7 +146,7 @@ def _guarded(
 
 
 
-def _lines(text: str) -> Iterator[str]:
+def iter_lines(text: str) -> Iterator[str]:
     """The lines of ``text`` one at a time (``io.StringIO`` would copy it at four bytes a
     character; ``splitlines`` would hold every line at once)."""
     start, end_of_text = 0, len(text)
@@ -153,7 +159,8 @@ def _lines(text: str) -> Iterator[str]:
 
 
 
-def _first(record: dict[str, list[str]], *tags: str) -> str | None:
+def first_value(record: dict[str, list[str]], *tags: str) -> str | None:
+    """The first non-blank value of the first of ``tags`` that has one in ``record``."""
     for tag in tags:
         for value in record.get(tag, ()):
             if value and value.strip():

@@ -32,7 +32,7 @@ no namespace on the XML. Refused: not a zip, no ``.qde`` or several, not REFI XM
 
 from cmo_desk.importers.refi.archive import MAX_TEXT_BYTES, sniff_refi
 from cmo_desk.importers.refi.codes import MAX_CODE_DEPTH
-from cmo_desk.importers.refi.extension import _apply_extension, _read_extension
+from cmo_desk.importers.refi.extension import apply_extension, read_extension
 from cmo_desk.importers.refi.model import (
     CMOC_NOTE_HEADER,
     CONSENSUS_NOTE_HEADER,
@@ -45,7 +45,7 @@ from cmo_desk.importers.refi.model import (
 )
 from cmo_desk.importers.refi.notes import parse_cmoc_note
 from cmo_desk.importers.refi.project import read_qdc, read_qdpx
-from cmo_desk.importers.refi.source_text import _pdf_pages_of
+from cmo_desk.importers.refi.source_text import pdf_pages_of
 from cmo_desk.importers.refi.xmltree import MAX_XML_BYTES, parse_xml
 
 __all__ = [
@@ -60,11 +60,11 @@ __all__ = [
     "ROLE_GROUP_NAME",
     "RefiImport",
     "RefiMemo",
-    "_apply_extension",
-    "_pdf_pages_of",
-    "_read_extension",
+    "apply_extension",
     "parse_cmoc_note",
     "parse_xml",
+    "pdf_pages_of",
+    "read_extension",
     "read_qdc",
     "read_qdpx",
     "sniff_refi",

@@ -13,7 +13,7 @@ from cmo_desk.importers.safezip import MiB, SafeZip
 MAX_TEXT_BYTES = 128 * MiB
 
 
-class _Archive:
+class QdpxArchive:
     """Files of a .qdpx found case-insensitively under sources/."""
 
     def __init__(self, safezip: SafeZip) -> None:
@@ -39,7 +39,8 @@ class _Archive:
         return self.zip.read(name)
 
 
-def _find_qde(safezip: SafeZip, label: str) -> str:
+def find_qde(safezip: SafeZip, label: str) -> str:
+    """The one ``.qde`` at the top of a .qdpx; none or several raise ImportFailed."""
     top = [n for n in safezip.names() if "/" not in n.replace("\\", "/") and n.lower().endswith(".qde")]
     if not top:
         raise ImportFailed(
@@ -89,7 +90,7 @@ def sniff_refi(path: str | os.PathLike[str]) -> str | None:
     return "project" if match.group(1) == b"Project" else "codebook"
 
 
-class _NoArchive:
+class NoArchive:
     """The sources of a bare ``project.qde``: none are in the file."""
 
     #: No member at all, not even the records CMO Desk's export keeps beside project.qde.
@@ -104,7 +105,8 @@ class _NoArchive:
     read_original = read
 
 
-def _is_zip(path: str | os.PathLike[str]) -> bool:
+def is_zip(path: str | os.PathLike[str]) -> bool:
+    """Whether the file at ``path`` starts like a zip archive."""
     try:
         with open(path, "rb") as fh:
             return fh.read(4) == b"PK\x03\x04"

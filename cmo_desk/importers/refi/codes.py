@@ -10,8 +10,8 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import coder_id, new_id
 from cmo_desk.domain.initials import initials_of
 from cmo_desk.domain.records import Code, CodeKind, Coder, Role
-from cmo_desk.importers.refi.model import KIND_SET_PREFIX, ROLE_GROUP_NAME, _Reader
-from cmo_desk.importers.refi.xmltree import _guid, _kid, _kid_text, _kids
+from cmo_desk.importers.refi.model import KIND_SET_PREFIX, ROLE_GROUP_NAME, RefiReader
+from cmo_desk.importers.refi.xmltree import child_named, child_text, children_named, guid_attr
 
 _KIND_WORDS = {
     "context": CodeKind.CONTEXT.value,
@@ -63,7 +63,7 @@ def _split_description(description: str | None) -> tuple[str | None, str | None,
 
 
 def _check_code_depth(codes_el: ET.Element, label: str) -> None:
-    stack = [(el, 1) for el in _kids(codes_el, "Code")]
+    stack = [(el, 1) for el in children_named(codes_el, "Code")]
     while stack:
         el, depth = stack.pop()
         if depth > MAX_CODE_DEPTH:
@@ -72,16 +72,16 @@ def _check_code_depth(codes_el: ET.Element, label: str) -> None:
                    "imported. Export it again from the program that made it.").format(
                     file=label, limit=MAX_CODE_DEPTH)
             )
-        stack.extend((child, depth + 1) for child in _kids(el, "Code"))
+        stack.extend((child, depth + 1) for child in children_named(el, "Code"))
 
 
-def read_users(reader: _Reader, root: ET.Element) -> None:
-    users = _kid(root, "Users")
+def read_users(reader: RefiReader, root: ET.Element) -> None:
+    users = child_named(root, "Users")
     if users is None:
         return
     seen: set[str] = set()
-    for user in _kids(users, "User"):
-        guid = _guid(user)
+    for user in children_named(users, "User"):
+        guid = guid_attr(user)
         name = " ".join((user.get("name") or user.get("id") or "").split())
         if not name:
             name = "REFI user " + (guid or "?")[:8]
@@ -103,9 +103,9 @@ def _explicit_kinds(sets: list[ET.Element], member_attrs: tuple[str, ...]) -> di
         kind = _KIND_WORDS.get(name[len(KIND_SET_PREFIX) :].strip().casefold())
         if kind is None:
             continue
-        for member in _kids(s, "MemberCode"):
+        for member in children_named(s, "MemberCode"):
             for attr in member_attrs:
-                guid = _guid(member, attr)
+                guid = guid_attr(member, attr)
                 if guid:
                     explicit_kind[guid] = kind
     return explicit_kind
@@ -116,25 +116,25 @@ def _explicit_kinds(sets: list[ET.Element], member_attrs: tuple[str, ...]) -> di
 _Pending = tuple[ET.Element, str | None, str | None, bool]
 
 
-def read_codes(reader: _Reader, codes_el: ET.Element | None, sets: list[ET.Element],
+def read_codes(reader: RefiReader, codes_el: ET.Element | None, sets: list[ET.Element],
                member_attrs: tuple[str, ...]) -> None:
     if codes_el is None:
         return
     explicit_kind = _explicit_kinds(sets, member_attrs)
     # Iterative walk: a hostile file may nest codes deeper than Python's recursion allows.
     _check_code_depth(codes_el, reader.label)
-    stack: list[_Pending] = [(el, None, None, False) for el in reversed(_kids(codes_el, "Code"))]
+    stack: list[_Pending] = [(el, None, None, False) for el in reversed(children_named(codes_el, "Code"))]
     while stack:
         stack.extend(reversed(_read_code(reader, stack.pop(), explicit_kind)))
 
 
-def _read_code(reader: _Reader, pending: _Pending, explicit_kind: dict[str, str]) -> list[_Pending]:
+def _read_code(reader: RefiReader, pending: _Pending, explicit_kind: dict[str, str]) -> list[_Pending]:
     """Read one code into ``reader``; returns its children, still to be read."""
     el, parent_id, inherited_kind, in_role_group = pending
     name = " ".join((el.get("name") or "").split())
-    guid = _guid(el)
+    guid = guid_attr(el)
     if parent_id is None and not in_role_group and name.casefold() == ROLE_GROUP_NAME:
-        return [(child, None, None, True) for child in _kids(el, "Code")]
+        return [(child, None, None, True) for child in children_named(el, "Code")]
     if in_role_group:
         role = _ROLE_WORDS.get(name.casefold())
         if role and guid:
@@ -145,7 +145,7 @@ def _read_code(reader: _Reader, pending: _Pending, explicit_kind: dict[str, str]
         return []
     own_kind = _KIND_WORDS.get(name.casefold())
     kind = (guid and explicit_kind.get(guid)) or own_kind or inherited_kind or CodeKind.OTHER.value
-    definition, include, exclude = _split_description(_kid_text(el, "Description"))
+    definition, include, exclude = _split_description(child_text(el, "Description"))
     code_id = new_id()
     if guid:
         reader.codes[guid] = code_id
@@ -162,4 +162,4 @@ def _read_code(reader: _Reader, pending: _Pending, explicit_kind: dict[str, str]
             sort_order=len(reader.result.codes),
         )
     )
-    return [(child, code_id, own_kind or inherited_kind, False) for child in _kids(el, "Code")]
+    return [(child, code_id, own_kind or inherited_kind, False) for child in children_named(el, "Code")]

@@ -9,14 +9,14 @@ import json
 
 from cmo_desk.domain.ids import new_id
 from cmo_desk.domain.records import Assignment, Consensus, FormValue, Study, Theory
-from cmo_desk.importers.refi.archive import _Archive
+from cmo_desk.importers.refi.archive import QdpxArchive
 from cmo_desk.importers.refi.model import EXTENSION_ENTRY, EXTENSION_FORMAT, RefiImport
 
 #: Consensus fields the extension links by GUID rather than copies.
 _CONSENSUS_LINKS = ("id", "deleted", "study_id", "reconciled_by", "source_ids", "code_ids", "excerpt_ids")
 
 
-def _read_extension(archive: _Archive) -> dict | None:
+def read_extension(archive: QdpxArchive) -> dict | None:
     """``cmodesk/records.json`` of a file CMO Desk wrote, or None when absent or unreadable."""
     name = archive.by_key.get(EXTENSION_ENTRY.casefold())
     if name is None:
@@ -87,7 +87,7 @@ class _Extension:
                 if self.ref(g) and isinstance(v, dict)}
 
 
-def _apply_extension(result: RefiImport, ext: dict, refs: dict[str, str]) -> set[str]:
+def apply_extension(result: RefiImport, ext: dict, refs: dict[str, str]) -> set[str]:
     """Put back what CMO Desk's export carried beside project.qde; returns the note GUIDs used.
 
     ``refs`` maps the file's GUIDs to the ids of records this import made. A value of the wrong

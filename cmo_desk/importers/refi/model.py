@@ -25,8 +25,8 @@ CONSENSUS_NOTE_HEADER = "Consensus CMOC (CMO Desk)"
 #: What CMO Desk's export carries beside project.qde (must match exporters/refi.py).
 EXTENSION_ENTRY = "cmodesk/records.json"
 EXTENSION_FORMAT = "cmo-desk-refi-extension"
-_PDF_MEDIA_TYPE = "application/pdf"
-_TEXT_MEDIA_TYPE = "text/plain"
+PDF_MEDIA_TYPE = "application/pdf"
+TEXT_MEDIA_TYPE = "text/plain"
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class RefiImport:
     template: dict | None = None
 
 
-class _Reader:
+class RefiReader:
     """One file being read: what it has made so far and what it has had to leave out."""
 
     def __init__(self, label: str) -> None:

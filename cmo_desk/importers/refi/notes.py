@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import new_id
 from cmo_desk.domain.records import Cmoc, CmocStatus
-from cmo_desk.importers.refi.archive import _Archive
+from cmo_desk.importers.refi.archive import QdpxArchive
 from cmo_desk.importers.refi.model import (
     CMOC_NOTE_HEADER,
     CONSENSUS_NOTE_HEADER,
     KIND_SET_PREFIX,
     RefiMemo,
-    _Reader,
+    RefiReader,
 )
-from cmo_desk.importers.refi.source_text import _decode_text
-from cmo_desk.importers.refi.xmltree import _guid, _kid, _kid_text, _kids
+from cmo_desk.importers.refi.source_text import decode_source_text
+from cmo_desk.importers.refi.xmltree import child_named, child_text, children_named, guid_attr
 
 #: Must match the labels the exporter writes (a round-trip test holds them together).
 _CMOC_LABELS: dict[str, str] = {
@@ -40,7 +40,7 @@ _CMOC_LABEL_RE = re.compile(r"^(" + "|".join(re.escape(k) for k in _CMOC_LABELS)
 
 
 @dataclass
-class _Notes:
+class ProjectNotes:
     """A project's notes, read before its sources: CMOC notes decide what a selection's NoteRef
     means."""
 
@@ -56,30 +56,30 @@ class _Notes:
     cmoc_study: dict[str, str] = field(default_factory=dict)
 
 
-def read_notes(root: ET.Element, archive: _Archive) -> _Notes:
-    notes = _Notes()
-    notes_el = _kid(root, "Notes")
-    for note in _kids(notes_el, "Note") if notes_el is not None else []:
-        guid = _guid(note)
-        text = _kid_text(note, "PlainTextContent")
+def read_notes(root: ET.Element, archive: QdpxArchive) -> ProjectNotes:
+    notes = ProjectNotes()
+    notes_el = child_named(root, "Notes")
+    for note in children_named(notes_el, "Note") if notes_el is not None else []:
+        guid = guid_attr(note)
+        text = child_text(note, "PlainTextContent")
         if text is None:
             member = archive.lookup(note.get("plainTextPath"))
-            text = _decode_text(archive.read(member))[0] if member else ""
+            text = decode_source_text(archive.read(member))[0] if member else ""
         if guid and text.lstrip().startswith(CMOC_NOTE_HEADER):
             notes.cmoc.add(guid)
         elif guid and text.lstrip().startswith(CONSENSUS_NOTE_HEADER):
             notes.consensus.add(guid)
-        description = _kid_text(note, "Description")
+        description = child_text(note, "Description")
         if description and description.strip():
             text = description.strip() + ("\n\n" + text if text.strip() else "")
         if guid:
-            notes.by_guid[guid] = (note.get("name") or "", text, _guid(note, "creatingUser"))
+            notes.by_guid[guid] = (note.get("name") or "", text, guid_attr(note, "creatingUser"))
     notes.used = set(notes.cmoc)
     notes.cmoc_excerpts = {g: [] for g in notes.cmoc}
     return notes
 
 
-def cmoc_codes_of_sets(reader: _Reader, sets: list[ET.Element], notes: _Notes) -> dict[str, list[str]]:
+def cmoc_codes_of_sets(reader: RefiReader, sets: list[ET.Element], notes: ProjectNotes) -> dict[str, list[str]]:
     """CMOC note guid -> ids of its codes, from the sets that group a CMOC note with its codes;
     other sets are listed as not imported."""
     cmoc_codes: dict[str, list[str]] = {}
@@ -88,12 +88,13 @@ def cmoc_codes_of_sets(reader: _Reader, sets: list[ET.Element], notes: _Notes) -
         set_name = (s.get("name") or "").strip()
         if set_name.casefold().startswith(KIND_SET_PREFIX):
             continue
-        members = [g for g in (_guid(m, "targetGUID") for m in _kids(s, "MemberNote")) if g in notes.cmoc]
-        note_refs = {_guid(m, "targetGUID") for m in _kids(s, "MemberNote")}
+        members = [g for g in (guid_attr(m, "targetGUID") for m in children_named(s, "MemberNote")) if g in notes.cmoc]
+        note_refs = {guid_attr(m, "targetGUID") for m in children_named(s, "MemberNote")}
         if note_refs & notes.consensus:
             continue
         if members:
-            codes = [reader.codes[g] for g in (_guid(m, "targetGUID") for m in _kids(s, "MemberCode")) if g in reader.codes]
+            codes = [reader.codes[g] for g in (guid_attr(m, "targetGUID") for m in children_named(s, "MemberCode"))
+                     if g in reader.codes]
             for g in members:
                 known = cmoc_codes.setdefault(g, [])
                 known.extend(c for c in dict.fromkeys(codes) if c not in known)
@@ -108,7 +109,7 @@ def cmoc_codes_of_sets(reader: _Reader, sets: list[ET.Element], notes: _Notes) -
     return cmoc_codes
 
 
-def make_cmocs(reader: _Reader, notes: _Notes, cmoc_codes: dict[str, list[str]]) -> None:
+def make_cmocs(reader: RefiReader, notes: ProjectNotes, cmoc_codes: dict[str, list[str]]) -> None:
     """CMOCs from CMO Desk's notes, with the excerpts that refer to them and their sets' codes."""
     for order, guid in enumerate(g for g in notes.by_guid if g in notes.cmoc):
         _, text, creator = notes.by_guid[guid]
@@ -131,7 +132,7 @@ def make_cmocs(reader: _Reader, notes: _Notes, cmoc_codes: dict[str, list[str]])
         )
 
 
-def add_memos(reader: _Reader, notes: _Notes) -> None:
+def add_memos(reader: RefiReader, notes: ProjectNotes) -> None:
     """Notes that found no place come back as memos."""
     for guid, (name, text, creator) in notes.by_guid.items():
         if guid not in notes.used:

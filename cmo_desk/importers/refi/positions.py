@@ -18,7 +18,7 @@ _ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
 _ELLIPSIS = ("\u2026", "...")
 
 
-class _Utf16Offsets:
+class Utf16Offsets:
     """Converts UTF-16 code-unit offsets of ``text`` to code-point offsets."""
 
     def __init__(self, text: str) -> None:
@@ -62,18 +62,20 @@ def _fit(text: str, start: int | None, end: int | None, name: str | None) -> int
 
 
 @dataclass(frozen=True)
-class _OffsetReading:
+class OffsetReading:
     utf16: bool
     #: Selections the two readings place differently, and how many of them fit the chosen one.
     differing: int = 0
     fitting: int = 0
 
 
-def _choose_offset_unit(text: str, selections: list[tuple[int, int, str | None]], trust_code_points: bool
-                        ) -> tuple[_OffsetReading, _Utf16Offsets | None]:
+def choose_offset_unit(text: str, selections: list[tuple[int, int, str | None]], trust_code_points: bool
+                       ) -> tuple[OffsetReading, Utf16Offsets | None]:
+    """Whether the selections in ``text`` count code points or UTF-16 code units (then with the
+    converter): the reading that fits their names and word boundaries better."""
     if trust_code_points or not _ASTRAL_RE.search(text):
-        return _OffsetReading(utf16=False), None
-    conv = _Utf16Offsets(text)
+        return OffsetReading(utf16=False), None
+    conv = Utf16Offsets(text)
     cp_score = u16_score = differing = cp_fit = u16_fit = 0
     for start, end, name in selections:
         u_start, u_end = conv.to_code_points(start), conv.to_code_points(end)
@@ -86,6 +88,6 @@ def _choose_offset_unit(text: str, selections: list[tuple[int, int, str | None]]
         cp_fit += a >= 2
         u16_fit += b >= 2
     if u16_score > cp_score:
-        return _OffsetReading(True, differing, u16_fit), conv
-    return _OffsetReading(False, differing, cp_fit if cp_score > u16_score else 0), None
+        return OffsetReading(True, differing, u16_fit), conv
+    return OffsetReading(False, differing, cp_fit if cp_score > u16_score else 0), None
 

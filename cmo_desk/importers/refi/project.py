@@ -10,13 +10,20 @@ from pathlib import Path
 
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
-from cmo_desk.importers.refi.archive import _Archive, _find_qde, _is_zip, _NoArchive, sniff_refi
+from cmo_desk.importers.refi.archive import NoArchive, QdpxArchive, find_qde, is_zip, sniff_refi
 from cmo_desk.importers.refi.codes import read_codes, read_users
-from cmo_desk.importers.refi.extension import _apply_extension, _read_extension
-from cmo_desk.importers.refi.model import KIND_SET_PREFIX, RefiImport, _Reader
+from cmo_desk.importers.refi.extension import apply_extension, read_extension
+from cmo_desk.importers.refi.model import KIND_SET_PREFIX, RefiImport, RefiReader
 from cmo_desk.importers.refi.notes import add_memos, cmoc_codes_of_sets, make_cmocs, read_notes
-from cmo_desk.importers.refi.sources import _Sources
-from cmo_desk.importers.refi.xmltree import MAX_XML_BYTES, _kid, _kid_text, _kids, _local, parse_xml
+from cmo_desk.importers.refi.sources import SourceReader
+from cmo_desk.importers.refi.xmltree import (
+    MAX_XML_BYTES,
+    child_named,
+    child_text,
+    children_named,
+    local_name,
+    parse_xml,
+)
 from cmo_desk.importers.safezip import DEFAULT_LIMITS, MiB, SafeZip, ZipLimits
 
 
@@ -36,36 +43,36 @@ def _read_bare_qde(path: Path, label: str) -> RefiImport:
             )
         ) from err
     root = parse_xml(data, label)
-    if _local(root.tag) != "Project":
+    if local_name(root.tag) != "Project":
         raise ImportFailed(
             tr(
                 "{file} is XML but not a REFI-QDA project (its top element is {tag}). Choose a .qdpx "
                 "exported by a qualitative analysis program."
-            ).format(file=label, tag=_local(root.tag) or "?")
+            ).format(file=label, tag=local_name(root.tag) or "?")
         )
-    return _read_project(root, _NoArchive(), label)  # type: ignore[arg-type]
+    return _read_project(root, NoArchive(), label)  # type: ignore[arg-type]
 
 
 def read_qdpx(path: str | os.PathLike[str], limits: ZipLimits = DEFAULT_LIMITS) -> RefiImport:
     """Read a REFI-QDA project (``.qdpx``, the same zip under any name, or a bare ``.qde``: its
     codebook, users and notes come in, and every source is listed as missing)."""
     label = Path(path).name
-    if sniff_refi(path) == "project" and not _is_zip(path):
+    if sniff_refi(path) == "project" and not is_zip(path):
         return _read_bare_qde(Path(path), label)
     with SafeZip(path, limits) as safezip:
-        qde_name = _find_qde(safezip, label)
+        qde_name = find_qde(safezip, label)
         data = safezip.read(qde_name, MAX_XML_BYTES)
         root = parse_xml(data, f"{qde_name} ({label})")
-        if _local(root.tag) != "Project":
+        if local_name(root.tag) != "Project":
             raise ImportFailed(
                 tr(
                     "{file} is XML but not a REFI-QDA project (its top element is {tag}). Choose a .qdpx "
                     "exported by a qualitative analysis program."
                 ).format(
-                    file=label, tag=_local(root.tag) or "?"
+                    file=label, tag=local_name(root.tag) or "?"
                 )
             )
-        return _read_project(root, _Archive(safezip), label)
+        return _read_project(root, QdpxArchive(safezip), label)
 
 
 def read_qdc(path: str | os.PathLike[str]) -> RefiImport:
@@ -96,25 +103,25 @@ def read_qdc(path: str | os.PathLike[str]) -> RefiImport:
             )
         )
     root = parse_xml(data, label)
-    if _local(root.tag) == "Project":
+    if local_name(root.tag) == "Project":
         raise ImportFailed(
             tr("{file} is a REFI-QDA project file, not a codebook; import the .qdpx project instead.").format(
                 file=label
             )
         )
-    if _local(root.tag) != "CodeBook":
+    if local_name(root.tag) != "CodeBook":
         raise ImportFailed(
             tr(
                 "{file} is XML but not a REFI-QDA codebook (its top element is {tag}). Choose a .qdc "
                 "exported by a qualitative analysis program."
             ).format(
-                file=label, tag=_local(root.tag) or "?"
+                file=label, tag=local_name(root.tag) or "?"
             )
         )
-    reader = _Reader(label)
+    reader = RefiReader(label)
     reader.result.origin = root.get("origin")
     sets = _sets(root)
-    read_codes(reader, _kid(root, "Codes"), sets, ("guid", "targetGUID"))
+    read_codes(reader, child_named(root, "Codes"), sets, ("guid", "targetGUID"))
     other_sets = [s for s in sets if not (s.get("name") or "").strip().casefold().startswith(KIND_SET_PREFIX)]
     if other_sets:
         reader.skip(
@@ -129,44 +136,44 @@ def read_qdc(path: str | os.PathLike[str]) -> RefiImport:
 
 
 def _sets(root: ET.Element) -> list[ET.Element]:
-    sets_el = _kid(root, "Sets")
-    return _kids(sets_el, "Set") if sets_el is not None else []
+    sets_el = child_named(root, "Sets")
+    return children_named(sets_el, "Set") if sets_el is not None else []
 
 
-def _read_project(root: ET.Element, archive: _Archive, label: str) -> RefiImport:
-    reader = _Reader(label)
+def _read_project(root: ET.Element, archive: QdpxArchive, label: str) -> RefiImport:
+    reader = RefiReader(label)
     result = reader.result
     result.project_name = root.get("name")
-    result.project_description = _kid_text(root, "Description")
+    result.project_description = child_text(root, "Description")
     result.origin = root.get("origin")
     from_cmo_desk = (result.origin or "").startswith("CMO Desk")
 
     read_users(reader, root)
     sets = _sets(root)
-    codebook = _kid(root, "CodeBook")
-    read_codes(reader, _kid(codebook, "Codes") if codebook is not None else None, sets, ("targetGUID", "guid"))
+    codebook = child_named(root, "CodeBook")
+    read_codes(reader, child_named(codebook, "Codes") if codebook is not None else None, sets, ("targetGUID", "guid"))
     # Notes first: CMOC notes decide what a selection's NoteRef means.
     notes = read_notes(root, archive)
-    sources = _Sources(reader, archive, notes, from_cmo_desk)
+    sources = SourceReader(reader, archive, notes, from_cmo_desk)
     sources.read_cases(root)
     sources.read_sources(root)
     make_cmocs(reader, notes, cmoc_codes_of_sets(reader, sets, notes))
-    extension = _read_extension(archive) if from_cmo_desk else None
+    extension = read_extension(archive) if from_cmo_desk else None
     if extension is not None:
         reader.refs.update(reader.codes)
         reader.refs.update(reader.users)
-        notes.used |= _apply_extension(result, extension, reader.refs)
+        notes.used |= apply_extension(result, extension, reader.refs)
     add_memos(reader, notes)
     _report_other_parts(reader, root, variables_kept=extension is not None)
     reader.flush_counts()
     return result
 
 
-def _report_other_parts(reader: _Reader, root: ET.Element, variables_kept: bool) -> None:
+def _report_other_parts(reader: RefiReader, root: ET.Element, variables_kept: bool) -> None:
     """Variables, links and network diagrams have no place in CMO Desk (the variables of its own
     files come back through the extension)."""
     for what, tag in (("Variables", "Variables"), ("Links", "Links"), ("Graphs", "Graphs")):
-        el = _kid(root, tag)
+        el = child_named(root, tag)
         n = len(list(el)) if el is not None else 0
         if n and not (tag == "Variables" and variables_kept):
             reader.skip(

@@ -7,7 +7,7 @@ from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
 
 
-def _decode_text(data: bytes) -> tuple[str, bool]:
+def decode_source_text(data: bytes) -> tuple[str, bool]:
     """Text of a source file and whether characters had to be replaced."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -22,7 +22,7 @@ def _decode_text(data: bytes) -> tuple[str, bool]:
         return data.decode("utf-8", "replace"), True
 
 
-def _extract_pdf_text(data: bytes) -> tuple[str, list[int]]:
+def extract_pdf_text(data: bytes) -> tuple[str, list[int]]:
     """Text and page starts of a PDF; raises ImportFailed when it cannot be read."""
     try:
         import pypdfium2 as pdfium  # imported here: only PDFs without a text representation need it
@@ -54,7 +54,7 @@ def _extract_pdf_text(data: bytes) -> tuple[str, list[int]]:
 
 
 
-def _pdf_pages_of(original: bytes | None, text: str) -> list[int] | None:
+def pdf_pages_of(original: bytes | None, text: str) -> list[int] | None:
     """Page starts of a PDF whose own text is exactly ``text``; None when they are not known.
 
     A representation written by another program is one long text: its page boundaries are
@@ -63,7 +63,7 @@ def _pdf_pages_of(original: bytes | None, text: str) -> list[int] | None:
     if original is None:
         return None
     try:
-        extracted, starts = _extract_pdf_text(original)
+        extracted, starts = extract_pdf_text(original)
     except ImportFailed:
         return None
     return starts if extracted == text else None

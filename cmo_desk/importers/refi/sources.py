@@ -16,12 +16,12 @@ from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import new_id
 from cmo_desk.domain.records import Document, Excerpt, Study
-from cmo_desk.importers.refi.archive import _Archive
-from cmo_desk.importers.refi.model import _PDF_MEDIA_TYPE, _TEXT_MEDIA_TYPE, _Reader
-from cmo_desk.importers.refi.notes import _Notes
-from cmo_desk.importers.refi.positions import _choose_offset_unit, _Utf16Offsets
-from cmo_desk.importers.refi.source_text import _decode_text, _extract_pdf_text, _pdf_pages_of
-from cmo_desk.importers.refi.xmltree import _guid, _int, _kid, _kid_text, _kids, _local
+from cmo_desk.importers.refi.archive import QdpxArchive
+from cmo_desk.importers.refi.model import PDF_MEDIA_TYPE, TEXT_MEDIA_TYPE, RefiReader
+from cmo_desk.importers.refi.notes import ProjectNotes
+from cmo_desk.importers.refi.positions import Utf16Offsets, choose_offset_unit
+from cmo_desk.importers.refi.source_text import decode_source_text, extract_pdf_text, pdf_pages_of
+from cmo_desk.importers.refi.xmltree import child_named, child_text, children_named, guid_attr, int_attr, local_name
 
 
 @dataclass
@@ -36,30 +36,30 @@ class _Selection:
     name: str | None = None
 
 
-def read_selection(reader: _Reader, el: ET.Element) -> _Selection | None:
-    start, end = _int(el, "startPosition"), _int(el, "endPosition")
+def read_selection(reader: RefiReader, el: ET.Element) -> _Selection | None:
+    start, end = int_attr(el, "startPosition"), int_attr(el, "endPosition")
     if start is None or end is None:
         reader.count(tr("{count} text selections without a valid position were not imported."))
         return None
     codes: list[str] = []
-    for coding in _kids(el, "Coding"):
-        ref = _kid(coding, "CodeRef")
-        guid = _guid(ref, "targetGUID") if ref is not None else None
+    for coding in children_named(el, "Coding"):
+        ref = child_named(coding, "CodeRef")
+        guid = guid_attr(ref, "targetGUID") if ref is not None else None
         if guid:
             codes.append(guid)
-    creator = _guid(el, "creatingUser")
+    creator = guid_attr(el, "creatingUser")
     if creator is None:
-        for coding in _kids(el, "Coding"):
-            creator = _guid(coding, "creatingUser")
+        for coding in children_named(el, "Coding"):
+            creator = guid_attr(coding, "creatingUser")
             if creator:
                 break
-    notes = [g for g in (_guid(n, "targetGUID") for n in _kids(el, "NoteRef")) if g]
+    notes = [g for g in (guid_attr(n, "targetGUID") for n in children_named(el, "NoteRef")) if g]
     return _Selection(
-        guid=_guid(el),
+        guid=guid_attr(el),
         start=start,
         end=end,
         creating_user=creator,
-        description=_kid_text(el, "Description"),
+        description=child_text(el, "Description"),
         code_guids=codes,
         note_guids=notes,
         name=el.get("name"),
@@ -67,7 +67,7 @@ def read_selection(reader: _Reader, el: ET.Element) -> _Selection | None:
 
 
 def _count_codings(el: ET.Element) -> int:
-    return sum(1 for x in el.iter() if _local(x.tag) == "Coding")
+    return sum(1 for x in el.iter() if local_name(x.tag) == "Coding")
 
 
 @dataclass
@@ -84,10 +84,10 @@ class _Document:
     selections: list[ET.Element]
 
 
-class _Sources:
+class SourceReader:
     """Reads a project's cases and sources into studies, documents and excerpts."""
 
-    def __init__(self, reader: _Reader, archive: _Archive, notes: _Notes, from_cmo_desk: bool) -> None:
+    def __init__(self, reader: RefiReader, archive: QdpxArchive, notes: ProjectNotes, from_cmo_desk: bool) -> None:
         self.reader = reader
         self.result = reader.result
         self.archive = archive
@@ -100,13 +100,13 @@ class _Sources:
 
     def read_cases(self, root: ET.Element) -> None:
         """In CMO Desk's own files a case is a study; other programs' cases are listed as not imported."""
-        cases_el = _kid(root, "Cases")
-        cases = _kids(cases_el, "Case") if cases_el is not None else []
+        cases_el = child_named(root, "Cases")
+        cases = children_named(cases_el, "Case") if cases_el is not None else []
         if self.from_cmo_desk:
             for case in cases:
-                cguid = _guid(case) or new_id()
-                for ref in _kids(case, "SourceRef"):
-                    sguid = _guid(ref, "targetGUID")
+                cguid = guid_attr(case) or new_id()
+                for ref in children_named(case, "SourceRef"):
+                    sguid = guid_attr(ref, "targetGUID")
                     if sguid and sguid not in self.case_of_source:
                         self.case_of_source[sguid] = (cguid, case.get("name") or "")
         elif cases:
@@ -130,14 +130,14 @@ class _Sources:
     # sources
 
     def read_sources(self, root: ET.Element) -> None:
-        sources_el = _kid(root, "Sources")
+        sources_el = child_named(root, "Sources")
         for source in list(sources_el) if sources_el is not None else []:
             self.read_source(source)
 
     def read_source(self, source: ET.Element) -> None:
-        kind = _local(source.tag)
+        kind = local_name(source.tag)
         name = source.get("name") or "?"
-        if _kids(source, "Coding"):
+        if children_named(source, "Coding"):
             self.reader.count(tr("{count} codings of whole sources were not imported (CMO Desk codes passages)."))
         if kind == "TextSource":
             self.read_text_source(source, name)
@@ -152,29 +152,29 @@ class _Sources:
 
     def read_text_source(self, source: ET.Element, name: str) -> None:
         self.report_unsupported(source, name)
-        selections = _kids(source, "PlainTextSelection")
+        selections = children_named(source, "PlainTextSelection")
         text, warnings = self.text_of(source, tr("Text source"), name, len(selections))
         if text is None:
             return
-        self.add_document(_Document(source, text, _TEXT_MEDIA_TYPE, None, [0], "refi-qda", warnings, selections))
+        self.add_document(_Document(source, text, TEXT_MEDIA_TYPE, None, [0], "refi-qda", warnings, selections))
 
     def read_pdf_source(self, source: ET.Element, name: str) -> None:
-        rep = _kid(source, "Representation")
+        rep = child_named(source, "Representation")
         member = self.archive.lookup(source.get("path"))
         original = self.archive.read_original(member) if member else None
         self.report_area_selections(source, rep, name)
         if rep is not None:
             self.report_unsupported(rep, name)
-            selections = _kids(rep, "PlainTextSelection")
+            selections = children_named(rep, "PlainTextSelection")
             text, warnings = self.text_of(rep, tr("PDF"), name, len(selections))
             if text is None:
                 return
-            pages = _pdf_pages_of(original, text) if not self.from_cmo_desk else None
-            self.add_document(_Document(source, text, _PDF_MEDIA_TYPE, original, pages, "refi-qda", warnings,
+            pages = pdf_pages_of(original, text) if not self.from_cmo_desk else None
+            self.add_document(_Document(source, text, PDF_MEDIA_TYPE, original, pages, "refi-qda", warnings,
                                         selections))
         elif original is not None:
             try:
-                text, starts = _extract_pdf_text(original)
+                text, starts = extract_pdf_text(original)
             except ImportFailed as err:
                 self.reader.skip(
                     tr("PDF \u201c{name}\u201d was not imported: its text could not be read ({reason}).").format(
@@ -182,7 +182,7 @@ class _Sources:
                     )
                 )
                 return
-            self.add_document(_Document(source, text, _PDF_MEDIA_TYPE, original, starts, "pypdfium2", [], []))
+            self.add_document(_Document(source, text, PDF_MEDIA_TYPE, original, starts, "pypdfium2", [], []))
         else:
             self.reader.skip(
                 tr("PDF \u201c{name}\u201d was not imported: neither the PDF nor its text is in the file.").format(
@@ -193,8 +193,8 @@ class _Sources:
     def report_area_selections(self, source: ET.Element, rep: ET.Element | None, name: str) -> None:
         rep_guids: set[str] = set()
         if rep is not None:
-            rep_guids = {g for g in (_guid(s) for s in _kids(rep, "PlainTextSelection")) if g}
-        area = [s for s in _kids(source, "PDFSelection") if _guid(s) not in rep_guids]
+            rep_guids = {g for g in (guid_attr(s) for s in children_named(rep, "PlainTextSelection")) if g}
+        area = [s for s in children_named(source, "PDFSelection") if guid_attr(s) not in rep_guids]
         if area:
             self.reader.skip(
                 tr(
@@ -220,7 +220,7 @@ class _Sources:
 
     def text_of(self, el: ET.Element, what: str, name: str, selections: int) -> tuple[str | None, list[str]]:
         """Text of a TextSource-like element (inline or a file in sources/); None when missing."""
-        inline = _kid_text(el, "PlainTextContent")
+        inline = child_text(el, "PlainTextContent")
         if inline is not None:
             return inline, []
         path = el.get("plainTextPath")
@@ -235,16 +235,16 @@ class _Sources:
                 message = tr("{what} \u201c{name}\u201d was not imported: its text ({path}) is not in the file.")
             self.reader.skip(message.format(what=what, name=name, count=selections, path=path or "?"))
             return None, []
-        text, replaced = _decode_text(self.archive.read(member))
+        text, replaced = decode_source_text(self.archive.read(member))
         warnings = [tr("Some characters of the text could not be decoded and were replaced.")] if replaced else []
         return text, warnings
 
     def report_unsupported(self, el: ET.Element, name: str) -> None:
-        odd = [c for c in el if _local(c.tag).endswith("Selection") and _local(c.tag) != "PlainTextSelection"]
+        odd = [c for c in el if local_name(c.tag).endswith("Selection") and local_name(c.tag) != "PlainTextSelection"]
         if odd:
             self.reader.skip(
                 tr("{count} selections of an unsupported kind ({kinds}) in \u201c{name}\u201d were not imported.").format(
-                    count=len(odd), kinds=", ".join(sorted({_local(c.tag) for c in odd})), name=name
+                    count=len(odd), kinds=", ".join(sorted({local_name(c.tag) for c in odd})), name=name
                 )
             )
 
@@ -253,10 +253,10 @@ class _Sources:
     def add_document(self, doc: _Document) -> None:
         source = doc.source
         name = source.get("name") or tr("(unnamed source)")
-        creator = self.reader.coder(_guid(source, "creatingUser"))
-        sid = self.study_for(_guid(source), name, creator)
+        creator = self.reader.coder(guid_attr(source, "creatingUser"))
+        sid = self.study_for(guid_attr(source), name, creator)
         did = new_id()
-        self.reader.refs[_guid(source) or did] = did
+        self.reader.refs[guid_attr(source) or did] = did
         if doc.original is not None:
             sha = hashlib.sha256(doc.original).hexdigest()
             self.result.originals[sha] = doc.original
@@ -274,7 +274,7 @@ class _Sources:
                 page_starts=doc.page_starts,
                 extractor=doc.extractor,
                 warnings=doc.warnings or None,
-                needs_ocr=not doc.text.strip() if doc.media_type == _PDF_MEDIA_TYPE else None,
+                needs_ocr=not doc.text.strip() if doc.media_type == PDF_MEDIA_TYPE else None,
                 created_by=creator,
             )
         )
@@ -284,11 +284,11 @@ class _Sources:
                 self.add_excerpt(sel, doc.text, did, sid)
 
     def read_selections(self, text: str, elements: list[ET.Element], name: str
-                        ) -> tuple[list[_Selection], _Utf16Offsets | None]:
+                        ) -> tuple[list[_Selection], Utf16Offsets | None]:
         """The selections of a document, and the converter of their positions when they count
         UTF-16 code units (the reading that fits the text better)."""
         read = [s for s in (read_selection(self.reader, el) for el in elements) if s is not None]
-        reading, utf16 = _choose_offset_unit(text, [(s.start, s.end, s.name) for s in read], self.from_cmo_desk)
+        reading, utf16 = choose_offset_unit(text, [(s.start, s.end, s.name) for s in read], self.from_cmo_desk)
         if reading.differing and reading.fitting * 2 < reading.differing:
             self.reader.skip(
                 tr(
@@ -299,7 +299,7 @@ class _Sources:
             )
         return read, utf16
 
-    def place(self, sel: _Selection, utf16: _Utf16Offsets | None, length: int) -> bool:
+    def place(self, sel: _Selection, utf16: Utf16Offsets | None, length: int) -> bool:
         """Turn the selection's positions into code points; False (and counted) when they fall
         outside the text."""
         if utf16 is not None:

@@ -15,31 +15,36 @@ MAX_XML_BYTES = 256 * MiB
 
 
 
-def _local(tag: object) -> str:
+def local_name(tag: object) -> str:
+    """The tag's name without its namespace ("" for comments and processing instructions)."""
     if not isinstance(tag, str):
         return ""  # comments and processing instructions
     return tag.rsplit("}", 1)[-1]
 
 
-def _kids(el: ET.Element, name: str) -> list[ET.Element]:
-    return [c for c in el if _local(c.tag) == name]
+def children_named(el: ET.Element, name: str) -> list[ET.Element]:
+    """The children of ``el`` whose tag is ``name`` in any namespace."""
+    return [c for c in el if local_name(c.tag) == name]
 
 
-def _kid(el: ET.Element, name: str) -> ET.Element | None:
+def child_named(el: ET.Element, name: str) -> ET.Element | None:
+    """The first child of ``el`` whose tag is ``name`` in any namespace, or None."""
     for c in el:
-        if _local(c.tag) == name:
+        if local_name(c.tag) == name:
             return c
     return None
 
 
-def _kid_text(el: ET.Element, name: str) -> str | None:
-    child = _kid(el, name)
+def child_text(el: ET.Element, name: str) -> str | None:
+    """All the text inside the first child named ``name``, or None when there is no such child."""
+    child = child_named(el, name)
     if child is None:
         return None
     return "".join(child.itertext())
 
 
-def _int(el: ET.Element, attr: str) -> int | None:
+def int_attr(el: ET.Element, attr: str) -> int | None:
+    """Attribute ``attr`` as an integer, or None when missing or not a number."""
     raw = el.get(attr)
     if raw is None:
         return None
@@ -49,7 +54,8 @@ def _int(el: ET.Element, attr: str) -> int | None:
         return None
 
 
-def _guid(el: ET.Element, attr: str = "guid") -> str | None:
+def guid_attr(el: ET.Element, attr: str = "guid") -> str | None:
+    """Attribute ``attr`` as an upper-case GUID without braces, or None when missing or blank."""
     raw = el.get(attr)
     if not raw:
         return None
