@@ -16,7 +16,6 @@ from cmo_desk.services import agreement as agreement_service
 from cmo_desk.services import coding, desk_rules
 from cmo_desk.services import duplicates as duplicate_service
 from cmo_desk.services import merging
-from cmo_desk.services.session import Session
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
