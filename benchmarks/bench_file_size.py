@@ -113,7 +113,7 @@ def main() -> int:
     if args.large is None:
         from largeproject import cached_large_project
 
-        args.large = cached_large_project()  # generated once, then reused
+        args.large = cached_large_project(upgrade=False)  # generated once, then reused
     from cmo_desk.store.project_store import HEAD_REVISION, ProjectStore
 
     with tempfile.TemporaryDirectory() as tmp:

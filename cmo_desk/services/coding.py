@@ -384,11 +384,14 @@ def update_code(session: Session, code_id: str, values: dict[str, Any]) -> rec.C
             raise ValidationError(tr("A code needs a name."))
     if values.get("parent_id"):
         # Refuse cycles: a code cannot be moved under itself or one of its descendants.
+        # (a cycle a merge left for a person to settle is walked once, never round and round)
         codes = {c.id: c for c in session.store.list("code")}
         p: str | None = values["parent_id"]
-        while p:
+        walked: set[str] = set()
+        while p and p not in walked:
             if p == code_id:
                 raise ValidationError(tr("A code cannot be moved under itself."))
+            walked.add(p)
             p = codes[p].parent_id if p in codes else None
     with session.write(need_coder=False) as uow:
         uow.update("code", code_id, values)

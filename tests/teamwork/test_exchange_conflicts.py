@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cmo_desk.cli.main import run
+from cmo_desk.domain.errors import ValidationError
 from cmo_desk.services import coding
 from cmo_desk.services.session import Session
 
@@ -236,6 +237,42 @@ def test_a_code_parent_cycle_made_on_two_laptops_is_a_conflict(
     assert run(["resolve", str(a), "--entity", f"code:{conflict.entity_id}",
                 "--field", "parent_id", "--value", "null"]) == 0
     assert not conflicts_of(a)
+
+
+def test_moving_a_code_while_a_cycle_waits_to_be_settled_does_not_hang(
+        base_project, tmp_path) -> None:
+    """Until a person settles it, the merged codebook holds a cycle: moving another code under
+    one of its codes (or trying to move one of them under the other) must answer, not spin."""
+    import threading
+
+    with Session.open(base_project, coder="Coordinator") as s:
+        other, _ = coding.add_code(s, "Access", "outcome")
+    a, b = tmp_path / "a.cmo", tmp_path / "b.cmo"
+    shutil.copy2(base_project, a)
+    shutil.copy2(base_project, b)
+    with Session.open(a, coder="Lan") as s:
+        trust, stigma = code_id_named(s, "Trust"), code_id_named(s, "Stigma")
+        coding.update_code(s, trust, {"parent_id": stigma})
+    with Session.open(b, coder="Sam") as s:
+        coding.update_code(s, stigma, {"parent_id": trust})
+    assert run(["merge", str(a), str(b)]) == 0
+    outcome: list[object] = []
+
+    def move() -> None:
+        with Session.open(a, coder="Lan") as s:
+            coding.update_code(s, other, {"parent_id": trust})
+            outcome.append(s.store.get("code", other).parent_id)
+            try:
+                coding.update_code(s, stigma, {"parent_id": other})
+            except ValidationError as err:
+                outcome.append(str(err))
+
+    worker = threading.Thread(target=move, daemon=True)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "moving a code spun forever over the unsettled cycle"
+    assert outcome[0] == trust
+    assert outcome[1] == "A code cannot be moved under itself."
 
 
 def test_a_laptop_years_fast_does_not_drag_others_and_is_named(

@@ -248,10 +248,11 @@ class MergeMachine(RuleBasedStateMachine):
         if store.get("code", code) is None:
             return
         codes = {c.id: c for c in store.list("code")}
-        p = parent
-        while p:
+        p, walked = parent, set()
+        while p and p not in walked:  # a merged cycle waiting to be settled is walked once
             if p == code:
                 return
+            walked.add(p)
             p = codes[p].parent_id if p in codes else None
         with store.unit_of_work(CODERS[i]) as uow:
             uow.update("code", code, {"parent_id": parent})
