@@ -211,8 +211,9 @@ def test_a_study_deleted_while_a_cmoc_on_it_is_edited_is_a_conflict(
         assert s.store.get("study", sid) is not None
 
 
-def test_a_code_parent_cycle_made_on_two_laptops_is_a_conflict(
-        base_project, tmp_path, monkeypatch, capsys) -> None:
+def cycle_made_on_two_laptops(base_project: Path, tmp_path: Path) -> tuple[Path, str, str]:
+    """Trust moved under Stigma on one laptop, Stigma under Trust on another, then merged into
+    the first: (that project, Trust's id, Stigma's id)."""
     a, b = tmp_path / "a.cmo", tmp_path / "b.cmo"
     shutil.copy2(base_project, a)
     shutil.copy2(base_project, b)
@@ -222,6 +223,12 @@ def test_a_code_parent_cycle_made_on_two_laptops_is_a_conflict(
     with Session.open(b, coder="Sam") as s:
         coding.update_code(s, stigma, {"parent_id": trust})
     assert run(["merge", str(a), str(b)]) == 0
+    return a, trust, stigma
+
+
+def test_a_code_parent_cycle_made_on_two_laptops_is_a_conflict(
+        base_project, tmp_path, monkeypatch, capsys) -> None:
+    a, trust, stigma = cycle_made_on_two_laptops(base_project, tmp_path)
     (conflict,) = conflicts_of(a)
     assert conflict.entity_type == "code" and conflict.field == "parent_id"
     assert conflict.kind == "parent_cycle"
@@ -247,15 +254,7 @@ def test_moving_a_code_while_a_cycle_waits_to_be_settled_does_not_hang(
 
     with Session.open(base_project, coder="Coordinator") as s:
         other, _ = coding.add_code(s, "Access", "outcome")
-    a, b = tmp_path / "a.cmo", tmp_path / "b.cmo"
-    shutil.copy2(base_project, a)
-    shutil.copy2(base_project, b)
-    with Session.open(a, coder="Lan") as s:
-        trust, stigma = code_id_named(s, "Trust"), code_id_named(s, "Stigma")
-        coding.update_code(s, trust, {"parent_id": stigma})
-    with Session.open(b, coder="Sam") as s:
-        coding.update_code(s, stigma, {"parent_id": trust})
-    assert run(["merge", str(a), str(b)]) == 0
+    a, trust, stigma = cycle_made_on_two_laptops(base_project, tmp_path)
     outcome: list[object] = []
 
     def move() -> None:

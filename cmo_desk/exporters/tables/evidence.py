@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import Cmoc, Consensus, Excerpt
+from cmo_desk.domain.schema import CMOC_SLOTS
 from cmo_desk.exporters.tables.context import (
     TableContext,
     codes_cell,
@@ -48,16 +49,7 @@ EVIDENCE_DATA_KEYS: tuple[str, ...] = (
     "study_label",
     "coder",
     "status",
-    "intervention",
-    "actor",
-    "context",
-    "mechanism_resource",
-    "mechanism_reasoning",
-    "outcome",
-    "outcome_direction",
-    "outcome_intended",
-    "statement",
-    "confidence",
+    *CMOC_SLOTS,
     "codes",
     "theories",
     "theory_relation",
