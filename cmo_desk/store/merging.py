@@ -6,6 +6,7 @@ log, so merge order and repetition cannot matter. The other file is only read.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import hashlib
 import json
@@ -143,6 +144,27 @@ def merge_file(store: ProjectStore, other: Path | Incoming, dry_run: bool = Fals
 
 def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
                 before_write: Callable[[], object] | None) -> MergeStats:
+    with _no_cycle_collection():
+        return _merge_from_log(store, other, source, dry_run, before_write)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused for one merge: a merge makes hundreds of thousands of
+    short-lived objects (one change per incoming row, checked, projected and dropped batch by
+    batch), which the collector walked again and again for nothing (a tenth of a merge's time).
+    They hold no reference cycles and are freed as each batch ends, so memory stays bounded."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _merge_from_log(store: ProjectStore, other: Path, source: str, dry_run: bool,
+                    before_write: Callable[[], object] | None) -> MergeStats:
     before = store.conflict_count()
     with store.engine.connect() as conn:
         conn.exec_driver_sql("ATTACH DATABASE ? AS other", (source,))
