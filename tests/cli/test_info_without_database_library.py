@@ -138,34 +138,30 @@ def _truncated(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
-def _newer_format(path: Path) -> None:
+def _sql(path: Path, *statements: str) -> None:
     con = sqlite3.connect(path)
-    con.execute("UPDATE meta SET value = '99' WHERE key = 'format_version'")
-    con.execute("UPDATE meta SET value = '9.9' WHERE key = 'app_version'")
+    for statement in statements:
+        con.execute(statement)
     con.commit()
     con.close()
+
+
+def _newer_format(path: Path) -> None:
+    _sql(path, "UPDATE meta SET value = '99' WHERE key = 'format_version'",
+         "UPDATE meta SET value = '9.9' WHERE key = 'app_version'")
 
 
 def _newer_layout(path: Path) -> None:
-    con = sqlite3.connect(path)
-    con.execute("UPDATE alembic_version SET version_num = '0999'")
-    con.commit()
-    con.close()
+    _sql(path, "UPDATE alembic_version SET version_num = '0999'")
 
 
 def _no_project(path: Path) -> None:
     path.unlink()
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE notes (body TEXT)")
-    con.commit()
-    con.close()
+    _sql(path, "CREATE TABLE notes (body TEXT)")
 
 
 def _scribbled_meta(path: Path) -> None:
-    con = sqlite3.connect(path)
-    con.execute("DELETE FROM meta WHERE key = 'project_id'")
-    con.commit()
-    con.close()
+    _sql(path, "DELETE FROM meta WHERE key = 'project_id'")
 
 
 def _not_sqlite(path: Path) -> None:
