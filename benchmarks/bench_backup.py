@@ -10,7 +10,6 @@ memory within 50 MiB of the floor (the file is streamed, never held in memory).
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -48,17 +47,12 @@ def run(step: str, *args: str) -> tuple[float, float, str]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--large", type=Path, default=None,
-                    help="a large project (default: the cached 500-study benchmark project)")
-    args = ap.parse_args()
-    if args.large is None:
-        from largeproject import cached_large_project
+    from largeproject import large_project_from_command_line
 
-        args.large = cached_large_project()  # generated once, then reused
+    large = large_project_from_command_line(__doc__)  # the cached project unless --large
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "large.cmo"
-        shutil.copyfile(args.large, project)
+        shutil.copyfile(large, project)
         size = project.stat().st_size
         plain = Path(tmp) / "plain-copy.cmo"
         floor_wall, floor_rss, _ = run("plain", str(project), str(plain))

@@ -8,7 +8,6 @@ lock, but no content read); the target is a peak of at most 200 MiB.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -34,23 +33,18 @@ def peak(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--large", type=Path, default=None,
-                    help="a large project (default: the cached 500-study benchmark project)")
-    args = ap.parse_args()
-    if args.large is None:
-        from largeproject import cached_large_project
+    from largeproject import large_project_from_command_line
 
-        args.large = cached_large_project()  # generated once, then reused
+    large = large_project_from_command_line(__doc__)  # the cached project unless --large
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "large.cmo"
-        shutil.copyfile(args.large, copy)
+        shutil.copyfile(large, copy)
         env = {**os.environ, "CMO_DESK_CONFIG_DIR": str(Path(tmp) / "cfg"),
                "PYTHONPATH": str(ROOT)}
         py = [sys.executable, "-m", "cmo_desk"]
         floor_wall, floor_rss = peak([*py, "info", str(copy)], env)
         wall, rss = peak([*py, "dump", str(copy)], env)
-    size = args.large.stat().st_size / 2**20
+    size = large.stat().st_size / 2**20
     print(f"cmo-desk dump, 500-study project ({size:.0f} MiB file; load "
           f"{os.getloadavg()[0]:.1f})")
     print(f"peak memory {rss:6.0f} MiB  floor (info) {floor_rss:5.0f} MiB  target <= "

@@ -126,6 +126,15 @@ def cached_large_project(studies: int = 500, upgrade: bool = True) -> Path:
     return path
 
 
+def large_project_from_command_line(description: str | None) -> Path:
+    """``--large FILE`` from the command line, else the cached benchmark project."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--large", type=Path, default=None,
+                    help="a large project (default: the cached 500-study benchmark project)")
+    args = ap.parse_args()
+    return args.large if args.large is not None else cached_large_project()
+
+
 def _upgrade_if_older(path: Path) -> None:
     from cmo_desk.store.fileinfo import HEAD_REVISION, inspect_file
 
