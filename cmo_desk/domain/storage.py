@@ -13,7 +13,7 @@ import os
 from cmo_desk.domain.errors import StorageError
 from cmo_desk.domain.i18n import tr
 
-__all__ = ["KINDS", "classify", "storage_error", "storage_message"]
+__all__ = ["KINDS", "busy_message", "classify", "storage_error", "storage_message"]
 
 KINDS = ("full", "read-only", "io", "damaged", "locked")
 
@@ -81,6 +81,13 @@ def storage_message(kind: str, name: str, detail: str = "") -> str:
     return tr("The disk holding {name} reported a read or write error ({detail}), so the last "
               "change was not saved. Check that the disk or USB stick is still connected, then "
               "try again.").format(name=name, detail=detail)
+
+
+def busy_message(name: str, detail: str) -> str:
+    """A file another program holds locked, when it is to be read: not damage, and nothing lost."""
+    return tr("{name} is held by another program ({detail}), so it could not be read; it was "
+              "not changed. Close the other program, or wait for it to finish, then try again."
+              ).format(name=name, detail=detail)
 
 
 def storage_error(err: BaseException, path: str | os.PathLike[str] | None = None) -> StorageError | None:

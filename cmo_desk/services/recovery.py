@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cmo_desk.domain.errors import ProjectError
+from cmo_desk.domain.errors import DamagedProjectError, ProjectError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.services.session import Session
 from cmo_desk.store import backups as files
@@ -59,9 +59,7 @@ def check_project(path: str | os.PathLike[str], projection: bool = True) -> Chec
     path = Path(path)
     try:
         problems = files.full_check(path, projection=projection)
-    except ProjectError as err:
-        if not path.exists() or path.is_dir():
-            raise
+    except DamagedProjectError as err:  # a file held by another program is not damage
         problems = [str(err).split(" Restore")[0].split(" The file was left")[0]]
     return CheckReport(path, problems, latest_good_backup(path) if problems else None)
 

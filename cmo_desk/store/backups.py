@@ -31,7 +31,9 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from cmo_desk.domain.atomic import replace_durably
+from cmo_desk.domain.errors import ProjectError
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.storage import busy_message, classify
 from cmo_desk.store.files import connect_read_only, wal_pending
 from cmo_desk.store.site import APP_NAME
 
@@ -628,6 +630,8 @@ def full_check(project: str | os.PathLike[str], projection: bool = True) -> list
         finally:
             con.close()
     except sqlite3.DatabaseError as err:
+        if classify(err) == "locked":
+            raise ProjectError(busy_message(project.name, str(err))) from None
         return [tr("The file cannot be read: {detail}").format(detail=err)]
     if problems or not projection:
         return problems

@@ -16,7 +16,7 @@ from typing import Any
 from cmo_desk import __version__
 from cmo_desk.domain.errors import DamagedProjectError, NewerProjectError, ProjectError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.domain.storage import storage_error
+from cmo_desk.domain.storage import busy_message, classify, storage_error
 from cmo_desk.store import backups
 from cmo_desk.store.files import connect_read_only, stranded_wal
 
@@ -95,6 +95,8 @@ def inspect_file(path: Path) -> dict[str, str]:
         finally:
             con.close()
     except (sqlite3.DatabaseError, UnicodeDecodeError) as err:  # a scribbled meta row
+        if classify(err) == "locked":
+            raise ProjectError(busy_message(path.name, str(err))) from None
         if "no such table" in str(err):
             raise DamagedProjectError(tr(
                 "{path} is an SQLite file but not a CMO Desk project (no project record)."
