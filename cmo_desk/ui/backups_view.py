@@ -161,10 +161,13 @@ def open_backups(window: MainWindow) -> BackupsView:
 
 def open_with_recovery(path: str | os.PathLike[str], coder: str | None,
                        dialogs: Dialogs | None) -> Session:
-    """Open a project; when it is damaged, offer its latest good backup.
+    """Open a project; when it is damaged, offer to rescue its work or restore its latest good
+    backup.
 
-    The damaged file is never written to: restoring keeps it (byte for byte) as a backup and
-    then copies the good backup over the project's name. Declining leaves everything as it was.
+    The damaged file is never written to. Rescuing writes a new file beside it (the backup with
+    every change still readable in the damaged file) and opens that; restoring keeps the damaged
+    file (byte for byte) as a backup, then copies the good backup over the project's name.
+    Declining leaves everything as it was.
     """
     try:
         return Session.open(path, coder=coder)
@@ -177,11 +180,17 @@ def open_with_recovery(path: str | os.PathLike[str], coder: str | None,
             backup = good.path if good else None
         if backup is None:
             raise
-        if not dialogs.ask_restore(str(err), Path(backup).name):
+        choice = dialogs.ask_recovery(str(err), Path(backup).name)
+        if choice == "rescue":
+            rescued = recovery.salvage(path, backup)
+            session = Session.open(rescued.salvaged, coder=coder)
+            dialogs.info(rescued.summary())
+            return session
+        if choice != "restore":
             raise Cancelled(tr("The damaged project was left as it is.")) from None
         result = backups.restore_backup(path, backup, coder)
         session = Session.open(path, coder=coder)
-        session.restored_from = result  # type: ignore[attr-defined]
+        dialogs.info(tr("Restored the backup {backup}.").format(backup=result.restored_from.name))
         return session
 
 

@@ -314,12 +314,18 @@ class Dialogs:
         """Show a prepared dialog modally; its result code (Accepted, Rejected or custom)."""
         return int(dialog.exec())
 
-    def ask_restore(self, message: str, backup_name: str) -> bool:
-        """A damaged project: offer its latest good backup. True to restore it."""
+    def ask_recovery(self, message: str, backup_name: str) -> str | None:
+        """A damaged project: offer to rescue its work into a new file (its latest good backup
+        with every change still readable in the damaged file), or to restore that backup.
+        "rescue", "restore", or None to leave everything as it is."""
         box = QMessageBox(QMessageBox.Icon.Warning, tr("CMO Desk"), message,
                           QMessageBox.StandardButton.NoButton, self.parent)
+        rescue = box.addButton(tr("Rescue my work into a new file"),
+                               QMessageBox.ButtonRole.AcceptRole)
         restore = box.addButton(tr("Restore latest good backup ({name})").format(
-            name=backup_name), QMessageBox.ButtonRole.AcceptRole)
+            name=backup_name), QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(tr("Close"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(rescue)
         box.exec()
-        return box.clickedButton() is restore
+        clicked = box.clickedButton()
+        return "rescue" if clicked is rescue else "restore" if clicked is restore else None

@@ -4,15 +4,16 @@ assignments, backups and rescuing a damaged project."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import Cancelled
@@ -25,6 +26,7 @@ from cmo_desk.ui import merge_flow, reconcile_view
 from cmo_desk.ui.agreement_view import open_agreement
 from cmo_desk.ui.backups_view import open_backups, open_with_recovery
 from cmo_desk.ui.conflicts_view import open_conflicts
+from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.duplicates_view import open_duplicates
 
 from .conftest import ScriptedDialogs
@@ -41,6 +43,7 @@ class TeamDialogs(ScriptedDialogs):
         self.save_answer: str | None = None
         self.restore_answer = True
         self.restore_offers: list[tuple[str, str]] = []
+        self.infos: list[str] = []
 
     def run_dialog(self, dialog: QDialog) -> int:
         self.shown.append(dialog)
@@ -52,9 +55,12 @@ class TeamDialogs(ScriptedDialogs):
     def save_path(self, title: str, filters: str, default: str = "") -> str | None:
         return self.save_answer
 
-    def ask_restore(self, message: str, backup_name: str) -> bool:
+    def ask_recovery(self, message: str, backup_name: str) -> str | None:
         self.restore_offers.append((message, backup_name))
-        return self.restore_answer
+        return "restore" if self.restore_answer else None
+
+    def info(self, message: str) -> None:
+        self.infos.append(message)
 
 
 @pytest.fixture
@@ -489,6 +495,72 @@ def test_a_damaged_project_is_offered_its_latest_good_backup(
         session.close()
     kept = [b for b in backups.list_backups(project) if b.reason == "damaged"]
     assert kept and kept[0].path.read_bytes() == damaged
+    assert "Restored the backup" in dialogs.infos[-1]
+
+
+class ClickedRecovery(Dialogs):
+    """The real rescue question, answered by clicking one of its buttons."""
+
+    def __init__(self, button_text: str) -> None:
+        super().__init__(None)
+        self.button_text = button_text
+        self.infos: list[str] = []
+        self.seen: list[str] = []
+
+    def ask_recovery(self, message: str, backup_name: str) -> str | None:
+        def click() -> None:
+            box = QApplication.activeModalWidget()
+            assert isinstance(box, QMessageBox)
+            self.seen.extend(b.text() for b in box.buttons())
+            button = next(b for b in box.buttons() if b.text().startswith(self.button_text))
+            QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+
+        QTimer.singleShot(0, click)
+        return super().ask_recovery(message, backup_name)
+
+    def info(self, message: str) -> None:
+        self.infos.append(message)
+
+
+def test_rescuing_a_damaged_project_keeps_the_work_since_its_backup(
+        project: Path, qtbot: Any) -> None:
+    """The work done after the last backup is in the damaged file's log: rescuing opens a new
+    file holding it, and leaves both the damaged file and the backup as they were."""
+    backups.backup_before(project, "manual")
+    with Session.open(project, coder=CODER_A) as session:
+        kunming = _study(session, "Kunming 2016")
+        coding.update_study(session, kunming, {"journal": "Edited after the backup"})
+    con = sqlite3.connect(project)
+    pages = [n for (n,) in con.execute("SELECT pageno FROM dbstat WHERE name = 'study'")]
+    size = con.execute("PRAGMA page_size").fetchone()[0]
+    con.close()
+    data = bytearray(project.read_bytes())
+    start = (pages[0] - 1) * size
+    data[start:start + size] = b"\xff" * size  # the visible study table is lost; the log is not
+    project.write_bytes(bytes(data))
+    damaged = project.read_bytes()
+
+    dialogs = ClickedRecovery("Rescue my work")
+    session = open_with_recovery(project, CODER_A, dialogs)
+    try:
+        assert any(t.startswith("Restore latest good backup") for t in dialogs.seen)
+        assert session.path != project and session.path.exists()
+        assert session.store.get("study", kunming).journal == "Edited after the backup"
+        assert "changes from the damaged file" in dialogs.infos[-1]
+    finally:
+        session.close()
+    assert project.read_bytes() == damaged
+
+
+def test_closing_the_rescue_question_leaves_everything(project: Path, qtbot: Any) -> None:
+    backups.backup_before(project, "manual")
+    project.write_bytes(project.read_bytes()[:8192])
+    damaged = project.read_bytes()
+    before = sorted(p.name for p in project.parent.iterdir())
+    with pytest.raises(Cancelled):
+        open_with_recovery(project, CODER_A, ClickedRecovery("Close"))
+    assert project.read_bytes() == damaged
+    assert sorted(p.name for p in project.parent.iterdir()) == before
 
 
 def test_damaged_project_without_backup_says_so(project: Path, dialogs: TeamDialogs) -> None:
