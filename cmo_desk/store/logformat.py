@@ -272,19 +272,17 @@ def verified_change(change_id: Any, entity_type: Any, entity_id: Any, field: Any
     if change_id.__class__ is not bytes or len(change_id) != _ID_BYTES:
         return None  # a change id is 64 hex digits, stored as its 32 bytes
     try:
+        # the usual row (16-byte ids, no parents) without a call per column
         return change_from_row(
-            change_id.hex(), entity_type, _checked_id(entity_id), field, value, wall, counter,
-            _checked_id(site_id), _checked_id(coder_id), _checked_ids(parents),
-            _checked_ids(seen))
+            change_id.hex(), entity_type,
+            _uuid_text(entity_id) if entity_id.__class__ is bytes else _checked_id(entity_id),
+            field, value, wall, counter,
+            _uuid_text(site_id) if site_id.__class__ is bytes else _checked_id(site_id),
+            _uuid_text(coder_id) if coder_id.__class__ is bytes else _checked_id(coder_id),
+            "[]" if parents == b"" else _checked_ids(parents),
+            "[]" if seen == b"" else _checked_ids(seen))
     except ValueError:
         return None
-
-
-def legacy_row(c: Change) -> tuple[Any, ...]:
-    """The row of the layout before 0006 holding ``c``: every id as text, id lists as JSON."""
-    return (c.change_id, c.entity_type, c.entity_id, c.field,
-            stored_value(c.entity_type, c.field, canonical_json(c.value)), c.wall, c.counter,
-            c.site_id, c.coder_id, json.dumps(list(c.parents)), json.dumps(list(c.seen)))
 
 
 def text_row(change_id: Any, entity_type: Any, entity_id: Any, field: Any, value: Any,
