@@ -433,3 +433,28 @@ def test_row_to_change_reads_what_change_to_row_wrote() -> None:
     r = Row()
     r.__dict__.update(row)
     assert row_to_change(r) == change
+
+
+def test_a_copy_that_stores_an_id_as_text_has_that_record_left_out(tmp_path: Path) -> None:
+    """A UUID written as text by another program would never be found by the lookups of the
+    record it names: the record is held back, never stored where nothing finds it."""
+    mine = tmp_path / "mine.cmo"
+    _project(mine)
+    theirs = tmp_path / "theirs.cmo"
+    shutil.copy(mine, theirs)
+    made = _work(theirs, "theirs")
+    con = sqlite3.connect(theirs)
+    new_study = con.execute("SELECT entity_id FROM changes WHERE entity_type = 'study' "
+                            "ORDER BY rowid DESC LIMIT 1").fetchone()[0]
+    moved = alter(con, "UPDATE changes SET entity_id = ? WHERE entity_id = ?",
+                  (id_text(new_study), new_study))
+    con.commit()
+    con.close()
+    with ProjectStore.open(mine) as store:
+        stats = merge_file(store, theirs)
+        assert (stats.new_changes, stats.rejected) == (made - moved, moved)
+        assert id_text(new_study) not in {s.id for s in store.list("study")}
+    con = sqlite3.connect(mine)
+    assert con.execute("SELECT count(*) FROM changes WHERE typeof(entity_id) != 'blob'"
+                       ).fetchone()[0] == 0
+    con.close()
