@@ -458,3 +458,39 @@ def test_a_copy_that_stores_an_id_as_text_has_that_record_left_out(tmp_path: Pat
     assert con.execute("SELECT count(*) FROM changes WHERE typeof(entity_id) != 'blob'"
                        ).fetchone()[0] == 0
     con.close()
+
+
+junk = st.one_of(st.none(), st.integers(-2**63, 2**63 - 1), st.floats(allow_nan=False),
+                 st.text(max_size=70), st.binary(max_size=70),
+                 st.binary(min_size=16, max_size=16), st.binary(min_size=32, max_size=32),
+                 st.sampled_from(["[]", "[\"x\"]", "{}", json.dumps(["ab" * 32]), "", "null"]))
+
+
+@given(st.tuples(*[junk] * 11))
+def test_any_row_whatever_its_columns_hold_is_judged_without_an_error(row: tuple) -> None:
+    """Rows of untrusted files, of any layout: converting and checking them never fails, and
+    only a row that is a change stored as this layout stores it is taken."""
+    compact = compact_row(*row)
+    assert compact_row(*compact) == compact  # converting twice changes nothing more
+    change = verified_change(*compact)
+    if change is not None:
+        assert tuple(change_to_row(change).values())[:4] == compact[:4]
+        assert make_change(change.entity_type, change.entity_id, change.field, change.value,
+                           change.wall, change.counter, change.site_id, change.coder_id,
+                           change.parents, change.seen).change_id == change.change_id
+    assert verified_change(*row) is None or isinstance(row[0], bytes)
+    assert salvage._intact(row) == (change is not None)
+
+
+@given(st.integers(0, 10), junk, st.booleans())
+def test_a_change_with_any_one_column_altered_is_refused(column: int, stored: Any,
+                                                         with_parents: bool) -> None:
+    u = str(uuid.UUID(int=99))
+    change = make_change("cmoc", u, "statement", "Peers \U0001F642", 1_700_000_000_000, 2, u,
+                         None, ["ab" * 32] if with_parents else [])
+    row = list(change_to_row(change).values())
+    assert verified_change(*row) == change
+    if stored == row[column] and type(stored) is type(row[column]):
+        return
+    row[column] = stored
+    assert verified_change(*row) is None
