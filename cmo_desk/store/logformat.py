@@ -103,6 +103,12 @@ def stored_id(record_id: str | None) -> bytes | str | None:
     return record_id if raw is None else raw
 
 
+def legacy_change_id_sql(column: str) -> str:
+    """SQL for the text a file of a layout before 0006 holds for the change id in ``column``
+    (the ids of a project's own log are always 32 bytes)."""
+    return f"lower(hex({column}))"
+
+
 def stored_ids(change_ids: Sequence[str]) -> bytes | str:
     """A list of change ids (parents, seen) as ``changes`` holds it."""
     parts = []

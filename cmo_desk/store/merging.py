@@ -36,6 +36,7 @@ from cmo_desk.store.logformat import (
     compact_rows,
     id_text,
     is_compact,
+    legacy_change_id_sql,
     row_checker,
     stored_id,
     verified_change,
@@ -544,7 +545,8 @@ def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None,
             else:
                 out.execute("ATTACH DATABASE ? AS theirs", (theirs_uri,))
                 # a receiver's file in an older layout holds each id as its hex text
-                theirs_id = "s.change_id" if theirs_compact else "lower(hex(s.change_id))"
+                theirs_id = ("s.change_id" if theirs_compact
+                             else legacy_change_id_sql("s.change_id"))
                 out.execute(
                     f"INSERT INTO changes ({_COLUMNS}) SELECT {_COLUMNS} FROM src.changes s "
                     "WHERE NOT EXISTS (SELECT 1 FROM theirs.changes t "
