@@ -454,7 +454,11 @@ def log_mismatches(con: sqlite3.Connection, shown: int = 5) -> tuple[int, list[s
     bad = 0
     records: dict[tuple[Any, Any], None] = {}
     more = False
-    check = row_checker(con.execute("SELECT version_num FROM alembic_version").fetchone()[0])
+    try:
+        revision = con.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.DatabaseError:  # no revision recorded: its rows are read as of any layout
+        revision = None
+    check = row_checker(revision[0] if revision else None)
     for row in con.execute(f"SELECT {_COLUMNS} FROM changes"):
         if check(*row) is None:
             bad += 1

@@ -494,3 +494,19 @@ def test_a_change_with_any_one_column_altered_is_refused(column: int, stored: An
         return
     row[column] = stored
     assert verified_change(*row) is None
+
+
+def test_the_check_of_a_project_finds_an_id_stored_as_text(tmp_path: Path) -> None:
+    from cmo_desk.store.backups import full_check
+
+    path = tmp_path / "review.cmo"
+    _project(path)
+    assert full_check(path, projection=False) == []
+    con = sqlite3.connect(path)
+    eid = con.execute("SELECT entity_id FROM changes WHERE entity_type = 'cmoc'").fetchone()[0]
+    alter(con, "UPDATE changes SET entity_id = ? WHERE rowid = (SELECT min(rowid) FROM changes "
+               "WHERE entity_id = ?)", (id_text(eid), eid))
+    con.commit()
+    con.close()
+    (problem,) = full_check(path, projection=False)
+    assert "1" in problem and "cmoc" in problem
