@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.changelog import FUTURE_WARNING_MS, Change, project_entity
@@ -212,16 +212,25 @@ def _merge_from_log(store: ProjectStore, other: Path, source: str, compact: bool
                        "(SELECT 1 FROM main.changes m WHERE m.change_id = o.change_id)")
             anything = conn.exec_driver_sql(f"SELECT 1 {lacking} LIMIT 1").first()
             future = store.clock.now() + FUTURE_WARNING_MS
+            sift: _Sift | None = None
             if anything and not dry_run:
                 # Copied into the log at once (one pass, inside this transaction), then checked
-                # there: what does not match its id is taken out again before the commit.
+                # there: what does not match its id is taken out again before the commit. A
+                # log that breaks the layout's rules (a change with no value: another
+                # program's file) is sifted from a copy instead, and only the records with such
+                # changes are left out.
                 begin_write()
                 mark = int(conn.exec_driver_sql(
                     "SELECT coalesce(max(rowid), 0) FROM main.changes").scalar_one())
-                conn.exec_driver_sql(f"INSERT INTO main.changes ({_COLUMNS}) "
-                                     f"SELECT {_COLUMNS} {lacking}")
-                sift = _Sift(conn, begin_write, future, "main.changes", mark)
-            else:
+                conn.exec_driver_sql("SAVEPOINT incoming")
+                try:
+                    conn.exec_driver_sql(f"INSERT INTO main.changes ({_COLUMNS}) "
+                                         f"SELECT {_COLUMNS} {lacking}")
+                    sift = _Sift(conn, begin_write, future, "main.changes", mark)
+                except IntegrityError:
+                    conn.exec_driver_sql("ROLLBACK TO incoming")
+                conn.exec_driver_sql("RELEASE incoming")
+            if sift is None:
                 conn.exec_driver_sql(
                     f"CREATE TEMP TABLE incoming AS SELECT {_COLUMNS} {lacking} "
                     f"{'' if anything else 'AND 0 '}ORDER BY entity_type, entity_id")

@@ -510,3 +510,30 @@ def test_the_check_of_a_project_finds_an_id_stored_as_text(tmp_path: Path) -> No
     con.close()
     (problem,) = full_check(path, projection=False)
     assert "1" in problem and "cmoc" in problem
+
+
+def test_a_copy_whose_log_breaks_the_layouts_rules_has_only_those_records_left_out(
+        tmp_path: Path) -> None:
+    """Another program's file may declare its log without NOT NULL: a change with no value is
+    left out with its record, and the rest arrives."""
+    mine = tmp_path / "mine.cmo"
+    _project(mine)
+    theirs = tmp_path / "theirs.cmo"
+    shutil.copy(mine, theirs)
+    made = _work(theirs, "theirs")
+    con = sqlite3.connect(theirs)
+    con.executescript(
+        f"CREATE TABLE loose AS SELECT {logformat.COLUMNS} FROM changes ORDER BY rowid;"
+        "DROP TABLE changes; ALTER TABLE loose RENAME TO changes;")
+    last = con.execute("SELECT max(rowid) FROM changes").fetchone()[0]
+    study = con.execute("SELECT entity_id FROM changes WHERE rowid = ?", (last,)).fetchone()[0]
+    in_record = con.execute("SELECT count(*) FROM changes WHERE entity_id = ?",
+                            (study,)).fetchone()[0]
+    alter(con, "UPDATE changes SET value = NULL WHERE rowid = ?", (last,))
+    con.commit()
+    con.close()
+    with ProjectStore.open(mine) as store:
+        stats = merge_file(store, theirs)
+        assert (stats.new_changes, stats.rejected) == (made - in_record, in_record)
+        assert id_text(study) not in {s.id for s in store.list("study")}
+        assert {s.title for s in store.list("study")} >= {"theirs Study 0 \U0001F642"}
