@@ -29,6 +29,7 @@ from largeproject import cached_large_project  # noqa: E402
 from cmo_desk.services import coding  # noqa: E402
 from cmo_desk.services.hub import add_member, init_hub, sync  # noqa: E402
 from cmo_desk.services.session import Session  # noqa: E402
+from cmo_desk.store.logformat import COLUMNS, text_row  # noqa: E402
 from hub.conftest import throwaway_server  # noqa: E402
 
 
@@ -53,8 +54,8 @@ def first_push(server, project: Path, work: Path) -> None:  # type: ignore[no-un
         took = time.perf_counter() - start
     # floor: the same rows, one bare executemany, one transaction, into a fresh table
     src = sqlite3.connect(copy)
-    rows = src.execute("SELECT change_id, entity_type, entity_id, field, value, wall, counter, "
-                       "site_id, coder_id, parents, seen FROM changes").fetchall()
+    # as the hub keeps them: ids as text, values as JSON text
+    rows = [text_row(*r) for r in src.execute(f"SELECT {COLUMNS} FROM changes")]
     src.close()
     floor_db = server.fresh_database("bench_floor")
     with psycopg.connect(server.url(database=floor_db)) as conn:

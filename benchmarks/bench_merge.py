@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from cmo_desk.domain.ids import coder_id  # noqa: E402
 from cmo_desk.store.files import read_uri  # noqa: E402
+from cmo_desk.store.logformat import COLUMNS, stored_id, text_row  # noqa: E402
 from cmo_desk.store.merging import merge_file, write_delta_bundle  # noqa: E402
 from cmo_desk.store.project_store import ProjectStore  # noqa: E402
 from cmo_desk.store.site import Site  # noqa: E402
@@ -58,13 +59,14 @@ def _derive(large: Path, dest: Path, keep: str | None) -> None:
     out = sqlite3.connect(tmp)
     try:
         src.backup(out)
-        others = [coder_id(c) for c in CODERS if c != keep]
+        others = [stored_id(coder_id(c)) for c in CODERS if c != keep]
         marks, kinds = ",".join("?" * len(others)), ",".join("?" * len(CODING))
-        out.execute(f"DELETE FROM changes WHERE coder_id IN ({marks}) AND entity_type IN "
-                    f"({kinds})", (*others, *CODING))
+        gone = out.execute(f"DELETE FROM changes WHERE coder_id IN ({marks}) AND entity_type IN "
+                           f"({kinds})", (*others, *CODING)).rowcount
+        assert gone > 0, "no other coder's change was found"
         # the coders who are not on this laptop (the one who set the project up stays)
         out.execute(f"DELETE FROM changes WHERE coder_id IN ({marks}) AND entity_type = 'coder' "
-                    "AND entity_id != ?", (*others, coder_id(CODERS[0])))
+                    "AND entity_id != ?", (*others, stored_id(coder_id(CODERS[0]))))
         out.commit()
     finally:
         out.close()
@@ -166,8 +168,8 @@ def main() -> int:
         bundle_s = time.perf_counter() - t
         info = store.info()
         store.close()
-        rows = sqlite3.connect(str(target)).execute(
-            "SELECT * FROM changes ORDER BY rowid DESC LIMIT 100").fetchall()
+        rows = [text_row(*r) for r in sqlite3.connect(str(target)).execute(
+            f"SELECT {COLUMNS} FROM changes ORDER BY rowid DESC LIMIT 100")]
         bundle_floor = len(gzip.compress(json.dumps(rows).encode("utf-8")))
 
         # As a person runs it: one command, start-up, checks and the backup included.

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from cmo_desk.domain.changelog import Change, heads_of
 from cmo_desk.domain.ids import EntityType
 from cmo_desk.domain.schema import CODE_LINKS, EXISTS
-from cmo_desk.store.logformat import value_json
+from cmo_desk.store.logformat import COLUMNS, change_from_columns, stored_id
 
 CODE_IN_USE = "code_in_use"
 STUDY_IN_USE = "study_in_use"
@@ -66,12 +66,12 @@ def _changes(conn: Connection, etype: str, ids: list[str], field: str) -> dict[s
     out: dict[str, list[Change]] = {i: [] for i in ids}
     for start in range(0, len(ids), 400):
         chunk = ids[start:start + 400]
-        for cid, eid, value, wall, counter, site, coder, parents in conn.exec_driver_sql(
-                "SELECT change_id, entity_id, value, wall, counter, site_id, coder_id, parents "
-                f"FROM changes WHERE entity_type = ? AND field = ? AND entity_id IN "
-                f"({_marks(chunk)})", (etype, field, *chunk)):
-            out[eid].append(Change(cid, etype, eid, field, json.loads(value_json(value)), wall,
-                                   counter, site, coder, tuple(json.loads(parents))))
+        for row in conn.exec_driver_sql(
+                f"SELECT {COLUMNS} FROM changes WHERE entity_type = ? AND field = ? AND "
+                f"entity_id IN ({_marks(chunk)})",
+                (etype, field, *(stored_id(i) for i in chunk))):
+            change = change_from_columns(*row)
+            out[change.entity_id].append(change)
     return out
 
 

@@ -23,8 +23,8 @@ from cmo_desk.store.files import connect_read_only, stranded_wal
 #: Version of the file format (change log + meta). A file with a larger number is refused.
 FORMAT_VERSION = 1
 #: The newest Alembic revision this version ships.
-HEAD_REVISION = "0005"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+HEAD_REVISION = "0006"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 #: What ``info`` counts: (key in the summary, table). Live records only, as ProjectStore.count.

@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from cmo_desk.domain.errors import Cancelled, HubError, HubPasswordNeeded
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store.files import new_log_file
-from cmo_desk.store.logformat import value_json
+from cmo_desk.store.logformat import compact_rows, text_row
 from cmo_desk.store.project_store import MergeStats, ProjectStore
 
 ProgressCallback = Callable[[int, int], None]
@@ -218,11 +218,13 @@ class Hub:
             while True:
                 if cancel and cancel():
                     raise Cancelled(tr("Sync was cancelled; what was already sent stays sent."))
-                rows = src.execute(
+                stored = src.execute(
                     f"SELECT rowid, {', '.join(_COLUMNS)} FROM changes WHERE rowid > ? "
                     "ORDER BY rowid LIMIT ?", (last, BATCH)).fetchall()
-                if not rows:
+                if not stored:
                     break
+                # the hub keeps every id as text and every value as its JSON text
+                rows = [(r[0], *text_row(*r[1:])) for r in stored]
                 mine = [r for r in rows if member.coordinator or (
                     r[9] == member.coder_id and r[2] not in COORDINATOR_ONLY)]
                 result.not_ours += len(rows) - len(mine)
@@ -237,9 +239,7 @@ class Hub:
                             f"VALUES (:project_id, {', '.join(':' + c for c in _COLUMNS)}) "
                             "ON CONFLICT (project_id, change_id) DO NOTHING"),
                             [{"project_id": store.project_id,
-                              **dict(zip(_COLUMNS, r[1:], strict=True)),
-                              "value": value_json(r[_COLUMNS.index("value") + 1])}
-                             for r in mine])
+                              **dict(zip(_COLUMNS, r[1:], strict=True))} for r in mine])
                         conn.commit()
                     result.sent += len(mine)
                 last = rows[-1][0]
@@ -302,7 +302,8 @@ class Hub:
                             break
                         out.executemany(
                             f"INSERT OR IGNORE INTO changes ({', '.join(_COLUMNS)}) "
-                            f"VALUES ({', '.join('?' * len(_COLUMNS))})", [tuple(r[1:]) for r in rows])
+                            f"VALUES ({', '.join('?' * len(_COLUMNS))})",
+                            compact_rows(r[1:] for r in rows))
                         high = rows[-1][0]
                         result.received += len(rows)
                         if progress:

@@ -24,27 +24,31 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from cmo_desk.domain.atomic import replace_durably
-from cmo_desk.domain.changelog import (
-    FUTURE_WARNING_MS,
-    Change,
-    change_from_row,
-    project_entity,
-)
+from cmo_desk.domain.changelog import FUTURE_WARNING_MS, Change, project_entity
 from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProjectError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import ENTITIES
 from cmo_desk.store import crosschecks
 from cmo_desk.store.files import copy_with_wal, read_uri, stranded_wal, wal_pending
 from cmo_desk.store.fileinfo import FORMAT_VERSION, check_compatible, inspect_file
+from cmo_desk.store.logformat import (
+    COLUMNS as _COLUMNS,
+    compact_rows,
+    id_text,
+    is_compact,
+    legacy_change_id_sql,
+    row_checker,
+    stored_id,
+    verified_change,
+)
 from cmo_desk.store.project_store import MergeStats, ProjectStore
 from cmo_desk.store.projection import iter_chunks, reproject_many, write_projections
 
 #: Page cache during a merge, in KiB as SQLite takes it (negative): 192 MiB, freed afterwards.
 MERGE_CACHE_KIB = -196608
 
-_COLUMNS = "change_id, entity_type, entity_id, field, value, wall, counter, site_id, coder_id, " \
-    "parents, seen"
-
+#: Rows of an incoming log in an older layout converted per step.
+_CONVERT_STEP = 2000
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -137,15 +141,16 @@ def merge_file(store: ProjectStore, other: Path | Incoming, dry_run: bool = Fals
     opened with :func:`open_incoming`.
     """
     if isinstance(other, Incoming):
-        return _merge_from(store, other.path, other.uri, dry_run, before_write)
+        return _merge_from(store, other, dry_run, before_write)
     with open_incoming(store, Path(other)) as incoming:
-        return _merge_from(store, incoming.path, incoming.uri, dry_run, before_write)
+        return _merge_from(store, incoming, dry_run, before_write)
 
 
-def _merge_from(store: ProjectStore, other: Path, source: str, dry_run: bool,
+def _merge_from(store: ProjectStore, incoming: Incoming, dry_run: bool,
                 before_write: Callable[[], object] | None) -> MergeStats:
     with _no_cycle_collection():
-        return _merge_from_log(store, other, source, dry_run, before_write)
+        return _merge_from_log(store, incoming.path, incoming.uri,
+                               is_compact(incoming.meta.get("revision")), dry_run, before_write)
 
 
 @contextmanager
@@ -163,8 +168,8 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _merge_from_log(store: ProjectStore, other: Path, source: str, dry_run: bool,
-                    before_write: Callable[[], object] | None) -> MergeStats:
+def _merge_from_log(store: ProjectStore, other: Path, source: str, compact: bool,
+                    dry_run: bool, before_write: Callable[[], object] | None) -> MergeStats:
     before = store.conflict_count()
     with store.engine.connect() as conn:
         conn.exec_driver_sql("ATTACH DATABASE ? AS other", (source,))
@@ -201,14 +206,20 @@ def _merge_from_log(store: ProjectStore, other: Path, source: str, dry_run: bool
             # changes this project lacks are read into Python. Sorted by record, so that each
             # record's changes arrive together and are checked and projected in one pass.
             # A file already merged costs one walk of both logs' id indexes, in step.
-            lacking = ("FROM other.changes o WHERE NOT EXISTS "
+            # A log in an older layout is first turned into this one.
+            log = "other.changes" if compact else _converted(conn)
+            lacking = (f"FROM {log} o WHERE NOT EXISTS "
                        "(SELECT 1 FROM main.changes m WHERE m.change_id = o.change_id)")
             anything = conn.exec_driver_sql(f"SELECT 1 {lacking} LIMIT 1").first()
+            future = store.clock.now() + FUTURE_WARNING_MS
+            # Copied into a temporary table first, sorted by record, then checked there: what
+            # does not match its id (or breaks the layout's rules: a change with no value in
+            # another program's file) never reaches the log. (Copying straight into the log
+            # and checking there was measured slower: the rows must be sorted either way.)
             conn.exec_driver_sql(
                 f"CREATE TEMP TABLE incoming AS SELECT {_COLUMNS} {lacking} "
                 f"{'' if anything else 'AND 0 '}ORDER BY entity_type, entity_id")
-            sift = _Sift(conn, None if dry_run else begin_write,
-                         store.clock.now() + FUTURE_WARNING_MS)
+            sift = _Sift(conn, None if dry_run else begin_write, future)
             sift.run()
             rejected, new_changes, arrived = sift.rejected, sift.new_changes, sift.arrived
             coder_names, top = sift.coder_names, sift.top
@@ -230,6 +241,7 @@ def _merge_from_log(store: ProjectStore, other: Path, source: str, dry_run: bool
                                future_site)
             if dry_run or (not new_changes and not new_blobs):
                 conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
+                conn.exec_driver_sql("DROP TABLE IF EXISTS temp.converted")
                 conn.commit()
                 return stats
             begin_write()
@@ -245,6 +257,7 @@ def _merge_from_log(store: ProjectStore, other: Path, source: str, dry_run: bool
             reproject_many(conn, sift.known)
             crosschecks.refresh(conn)
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
+            conn.exec_driver_sql("DROP TABLE IF EXISTS temp.converted")
             conn.commit()
         except sqlite3.DatabaseError as err:
             conn.rollback()
@@ -265,6 +278,30 @@ def _merge_from_log(store: ProjectStore, other: Path, source: str, dry_run: bool
     return MergeStats(new_changes, new_blobs, arrived, touched, before,
                       store.conflict_count(), far_future, False, rejected, rejected_blobs,
                       coder_names, future_site)
+
+
+def _converted(conn: Connection) -> str:
+    """The changes of an incoming log in an older layout (ids as text) that this project lacks,
+    in this project's layout, in ``temp.converted``; returns that table's name. Converted step
+    by step, so that a large log is never all in memory."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.converted")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE converted ({_COLUMNS})")
+    cursor = raw.cursor()
+    try:
+        cursor.execute(f"SELECT {_COLUMNS} FROM other.changes")
+        while rows := cursor.fetchmany(_CONVERT_STEP):
+            step = compact_rows(rows)
+            ids = [r[0] for r in step]
+            held = {r[0] for r in raw.execute(
+                "SELECT change_id FROM main.changes WHERE change_id IN "
+                f"({','.join('?' * len(ids))})", ids)}
+            raw.executemany(f"INSERT INTO temp.converted VALUES ({','.join('?' * 11)})",
+                            [r for r in step if r[0] not in held])
+    finally:
+        cursor.close()
+    return "temp.converted"
 
 
 class _Sift:
@@ -312,7 +349,7 @@ class _Sift:
                     if key is not None:
                         self._record(key, group)
                     key, group = (row[1], row[2]), []
-                group.append(change_from_row(*row))
+                group.append(verified_change(*row))
             if key is not None:
                 self._record(key, group)
         finally:
@@ -334,11 +371,13 @@ class _Sift:
             self.rejected += len(group)
             return
         self.touched += 1
-        etype, eid = key
-        self._count(etype, eid, group)  # type: ignore[arg-type]
+        etype, stored = key
+        self._count(etype, group[0].entity_id, group)  # type: ignore[arg-type, union-attr]
         if self.begin_write is None:
             return
-        self.batch.setdefault(etype, {})[eid] = group  # type: ignore[assignment]
+        # keyed by the id as stored (the changes were checked to be stored as this layout
+        # stores them), to be looked up in the log as it is
+        self.batch.setdefault(etype, {})[stored] = group  # type: ignore[assignment]
         self.pending += 1
         if self.pending >= self.BATCH:
             self._flush()
@@ -369,9 +408,9 @@ class _Sift:
             known = {r[0] for r in self.conn.exec_driver_sql(
                 f"SELECT DISTINCT entity_id FROM main.changes WHERE entity_type = ? "
                 f"AND entity_id IN ({','.join('?' * len(ids))})", (etype, *ids))}
-            self.known.extend((etype, eid) for eid in ids if eid in known)
+            self.known.extend((etype, groups[eid][0].entity_id) for eid in ids if eid in known)
             write_projections(self.conn, etype, {
-                eid: project_entity(etype, eid, changes)
+                changes[0].entity_id: project_entity(etype, changes[0].entity_id, changes)
                 for eid, changes in groups.items() if eid not in known})
         self.batch = {}
         self.pending = 0
@@ -401,8 +440,13 @@ def log_mismatches(con: sqlite3.Connection, shown: int = 5) -> tuple[int, list[s
     bad = 0
     records: dict[tuple[Any, Any], None] = {}
     more = False
+    try:
+        revision = con.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.DatabaseError:  # no revision recorded: its rows are read as of any layout
+        revision = None
+    check = row_checker(revision[0] if revision else None)
     for row in con.execute(f"SELECT {_COLUMNS} FROM changes"):
-        if change_from_row(*row) is None:
+        if check(*row) is None:
             bad += 1
             key = (row[1], row[2])
             if key in records:
@@ -415,6 +459,10 @@ def log_mismatches(con: sqlite3.Connection, shown: int = 5) -> tuple[int, list[s
 
 
 def _record_words(con: sqlite3.Connection, etype: Any, eid: Any) -> str:
+    try:
+        eid = id_text(eid)
+    except ValueError:
+        eid = repr(eid)
     if etype not in ENTITIES:  # a type from a newer version, or written by another program
         return f"{etype!s:.32} {str(eid)[:8]}"
     try:
@@ -450,11 +498,12 @@ def write_delta_bundle(store: ProjectStore, dest: Path, theirs: Path) -> tuple[i
             "{name} is this project itself; give the receiver's copy (or the last file you "
             "received from them) after --for.").format(name=theirs.name))
     with reading(theirs) as (plain, uri):
-        _check_plain(store, plain, theirs)
-        return _write_bundle(store, Path(dest), uri)
+        meta = _check_plain(store, plain, theirs)
+        return _write_bundle(store, Path(dest), uri, is_compact(meta.get("revision")))
 
 
-def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None) -> tuple[int, int]:
+def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None,
+                  theirs_compact: bool = True) -> tuple[int, int]:
     if dest.exists():
         raise ProjectError(tr("{path} already exists. Choose another name.").format(path=dest))
     folder = Path(tempfile.mkdtemp(prefix="cmo-desk-bundle-", dir=None))
@@ -485,10 +534,13 @@ def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None) -> tu
                 out.execute(f"INSERT INTO changes ({_COLUMNS}) SELECT {_COLUMNS} FROM src.changes")
             else:
                 out.execute("ATTACH DATABASE ? AS theirs", (theirs_uri,))
+                # a receiver's file in an older layout holds each id as its hex text
+                theirs_id = ("s.change_id" if theirs_compact
+                             else legacy_change_id_sql("s.change_id"))
                 out.execute(
                     f"INSERT INTO changes ({_COLUMNS}) SELECT {_COLUMNS} FROM src.changes s "
                     "WHERE NOT EXISTS (SELECT 1 FROM theirs.changes t "
-                    "WHERE t.change_id = s.change_id)")
+                    f"WHERE t.change_id = {theirs_id})")
                 has_blobs = out.execute(
                     "SELECT count(*) FROM theirs.sqlite_master WHERE name = 'blobs'").fetchone()[0]
                 held = ("SELECT sha256 FROM theirs.blobs" if has_blobs else
@@ -528,6 +580,6 @@ def bundle_format() -> str:
 def coders_of_site(store: ProjectStore, site_id: str, limit: int = 3) -> list[str]:
     """Ids of the coders who worked on one laptop (site), as the project's log records them."""
     with store.engine.connect() as conn:
-        return [r[0] for r in conn.exec_driver_sql(
+        return [id_text(r[0]) for r in conn.exec_driver_sql(
             "SELECT DISTINCT coder_id FROM changes WHERE site_id = ? AND coder_id IS NOT NULL "
-            "LIMIT ?", (site_id, limit))]
+            "LIMIT ?", (stored_id(site_id), limit))]

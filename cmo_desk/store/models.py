@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from cmo_desk.domain.packed_text import pack_text, unpack_text
+from cmo_desk.store.logformat import LogId
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -51,20 +52,21 @@ class Meta(Base):
 
 
 class ChangeRow(Base):
-    """One field write. Append-only; merged by set union on ``change_id``."""
+    """One field write. Append-only; merged by set union on ``change_id``. Ids are stored in the
+    compact layout of ``logformat`` (bytes for hex and UUID ids): read and write rows through it."""
 
     __tablename__ = "changes"
-    change_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    change_id: Mapped[Any] = mapped_column(LogId(), primary_key=True)
     entity_type: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[str] = mapped_column(String(36))
+    entity_id: Mapped[Any] = mapped_column(LogId())
     field: Mapped[str] = mapped_column(String(64))
-    value: Mapped[str] = mapped_column(Text)  # canonical JSON
+    value: Mapped[str] = mapped_column(Text)  # canonical JSON (long texts packed)
     wall: Mapped[int] = mapped_column(Integer)
     counter: Mapped[int] = mapped_column(Integer)
-    site_id: Mapped[str] = mapped_column(String(36))
-    coder_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    parents: Mapped[str] = mapped_column(Text)  # JSON list
-    seen: Mapped[str] = mapped_column(Text)  # JSON list
+    site_id: Mapped[Any] = mapped_column(LogId())
+    coder_id: Mapped[Any] = mapped_column(LogId(), nullable=True)
+    parents: Mapped[Any] = mapped_column(LogId())  # change ids' bytes, one after the other
+    seen: Mapped[Any] = mapped_column(LogId())
 
     # Records are found by id alone (an id names one record, whatever its type): an index
     # that also held each row's type name was a tenth of the file.

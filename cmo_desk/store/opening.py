@@ -261,7 +261,7 @@ def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
 
 
 #: From this revision on, the file's layout is compact; an upgrade to it gives the space back.
-COMPACT_REVISION = "0005"
+COMPACT_REVISION = "0006"
 
 
 def _compact(path: Path) -> None:

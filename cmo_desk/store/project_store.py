@@ -36,6 +36,7 @@ from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.store import crosschecks, locking, opening, projection, queries, search
 from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
+from cmo_desk.store.logformat import id_text
 from cmo_desk.store.fileinfo import (
     FORMAT_VERSION,
     HEAD_REVISION,
@@ -543,7 +544,7 @@ class ProjectStore:
             projection.clear_search(conn)
             entities = conn.execute(
                 select(ChangeRow.entity_type, ChangeRow.entity_id).distinct()).all()
-            reproject_many(conn, [(t, i) for t, i in entities])
+            reproject_many(conn, [(t, id_text(i)) for t, i in entities])
             crosschecks.refresh(conn)
             return len(entities)
 

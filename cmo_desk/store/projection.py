@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from cmo_desk.domain.changelog import Change, EntityState, project_entity
 from cmo_desk.store import page_index
-from cmo_desk.store.logformat import value_json
+from cmo_desk.store.logformat import COLUMNS, change_from_columns, stored_id
 from cmo_desk.store.models import ROW_CLASSES, Base, ConflictRow
 
 
@@ -110,8 +110,11 @@ def _insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
                                for r in rows])
 
 
-def reproject_many(conn: Connection, entities: list[tuple[str, str]]) -> None:
-    """Re-project many records, reading their changes and writing their rows in batches."""
+def reproject_many(conn: Connection, entities: list[tuple[str, str]],
+                   compact: bool = True) -> None:
+    """Re-project many records, reading their changes and writing their rows in batches.
+    ``compact`` False: the log is still in the layout before 0006 (an upgrade under way)."""
+    log_id = stored_id if compact else (lambda i: i)
     by_type: dict[str, list[str]] = {}
     for t, i in entities:
         by_type.setdefault(t, []).append(i)
@@ -120,21 +123,15 @@ def reproject_many(conn: Connection, entities: list[tuple[str, str]]) -> None:
         for start in range(0, len(all_ids), 400):
             ids = all_ids[start:start + 400]
             grouped: dict[str, list[Change]] = {i: [] for i in ids}
-            # Plain tuples and no JSON parsing of empty lists: merges read tens of thousands of
-            # rows, and row objects were most of their time.
+            # Plain tuples: merges read tens of thousands of rows, and row objects were most of
+            # their time.
             marks = ",".join("?" * len(ids))
             rows = conn.exec_driver_sql(
-                "SELECT change_id, entity_id, field, value, wall, counter, site_id, coder_id, "
-                f"parents, seen FROM changes WHERE entity_type = ? AND entity_id IN ({marks})",
-                (etype, *ids)).all()
-            loads = json.loads
-            for cid, eid, fname, value, wall, counter, site, coder, parents, seen in rows:
-                grouped[eid].append(Change(
-                    cid, etype, eid, fname,
-                    loads(value if value.__class__ is str else value_json(value)),
-                    wall, counter, site, coder,
-                    tuple(loads(parents)) if parents != "[]" else (),
-                    tuple(loads(seen)) if seen != "[]" else ()))
+                f"SELECT {COLUMNS} FROM changes WHERE entity_type = ? AND entity_id IN ({marks})",
+                (etype, *(log_id(i) for i in ids))).all()
+            for row in rows:
+                change = change_from_columns(*row)
+                grouped[change.entity_id].append(change)
             if row_cls is not None:
                 write_projections(conn, etype, {eid: project_entity(etype, eid, changes)
                                                 for eid, changes in grouped.items()})

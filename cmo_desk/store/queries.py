@@ -18,7 +18,7 @@ from cmo_desk.domain.changelog import Change
 from cmo_desk.domain.ids import CodeId, CoderId, StudyId
 from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER, EXISTS
 from cmo_desk.store import crosschecks
-from cmo_desk.store.logformat import row_to_change
+from cmo_desk.store.logformat import id_text, row_to_change, stored_change_id, stored_id
 from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, ROW_CLASSES
 from cmo_desk.store.projection import iter_chunks
 
@@ -209,7 +209,7 @@ def changed_since(conn: Connection, mark: int) -> rec.Changed:
     for etype, eid in conn.execute(
             select(table.c.entity_type, table.c.entity_id)
             .where(text("rowid > :mark").bindparams(mark=mark))):
-        entities.setdefault(etype, set()).add(eid)
+        entities.setdefault(etype, set()).add(id_text(eid))
         n += 1
     return rec.Changed({t: frozenset(ids) for t, ids in entities.items()}, n)
 
@@ -217,14 +217,15 @@ def changed_since(conn: Connection, mark: int) -> rec.Changed:
 def changes_for(conn: Connection, etype: str, entity_id: str) -> list[Change]:
     rows = conn.execute(
         select(ChangeRow.__table__).where(
-            ChangeRow.entity_type == etype, ChangeRow.entity_id == entity_id)
+            ChangeRow.entity_type == etype, ChangeRow.entity_id == stored_id(entity_id))
     )
     return [row_to_change(r) for r in rows]
 
 
 def change(conn: Connection, change_id: str) -> Change | None:
     row = conn.execute(
-        select(ChangeRow.__table__).where(ChangeRow.change_id == change_id)).first()
+        select(ChangeRow.__table__).where(
+            ChangeRow.change_id == stored_change_id(change_id))).first()
     return row_to_change(row) if row else None
 
 
@@ -249,9 +250,9 @@ def conflicts(conn: Connection) -> list[rec.Conflict]:
         anc_ids = json.loads(row.ancestors)
         wanted = head_ids + anc_ids
         changes = {
-            c.change_id: row_to_change(c)
-            for c in conn.execute(
-                select(ChangeRow.__table__).where(ChangeRow.change_id.in_(wanted)))
+            c.change_id: c for c in (row_to_change(r) for r in conn.execute(
+                select(ChangeRow.__table__).where(
+                    ChangeRow.change_id.in_([stored_change_id(w) for w in wanted]))))
         }
         heads = [changes[h] for h in head_ids if h in changes]
         values = tuple(

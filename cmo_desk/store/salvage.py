@@ -8,18 +8,13 @@ backup, even when the damaged file itself can no longer be opened.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cmo_desk.domain.changelog import change_id_for
 from cmo_desk.store.files import connect_read_only, new_log_file
-from cmo_desk.store.logformat import value_json
-
-_COLUMNS = ("change_id, entity_type, entity_id, field, value, wall, counter, site_id, coder_id, "
-            "parents, seen")
+from cmo_desk.store.logformat import COLUMNS as _COLUMNS, compact_row, verified_change
 #: Rows read per step; a step that fails is split down to single rows.
 _STEP = 256
 #: After this many steps in a row that find nothing, the end of the table is taken as reached.
@@ -103,8 +98,10 @@ def read_log(damaged: Path, dest: Path, schema_from: Path) -> SalvagedLog:
             con.close()
     out = new_log_file(dest, schema_from)
     try:
-        # a change is kept only when it is whole: its id is the hash of its content
-        sound = [c for c in changes if _intact(c)]
+        # a change is kept only when it is whole: its id is the hash of its content. The rows
+        # of a file of any layout are written in the compact one (a merge reads either).
+        sound = [row for row in (compact_row(*c) for c in changes)
+                 if verified_change(*row) is not None]
         bad += len(changes) - len(sound)
         out.executemany(f"INSERT OR IGNORE INTO changes ({_COLUMNS}) VALUES "
                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", sound)
@@ -122,14 +119,8 @@ def read_log(damaged: Path, dest: Path, schema_from: Path) -> SalvagedLog:
 
 
 def _intact(row: tuple[Any, ...]) -> bool:
-    cid, etype, eid, fname, value, wall, counter, site, coder, parents, seen = row
-    try:
-        return bool(cid == change_id_for(etype, eid, fname, json.loads(value_json(value)),
-                                         int(wall), int(counter),
-                                         site, coder, tuple(json.loads(parents)),
-                                         tuple(json.loads(seen))))
-    except (TypeError, ValueError):
-        return False
+    """Whether a row of a log of any layout holds a change that matches its id."""
+    return verified_change(*compact_row(*row)) is not None
 
 
 def merge_into_copy(source: Path, log: Path, dest: Path) -> tuple[int, int]:

@@ -29,7 +29,7 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import EntityType, link_id, new_id
 from cmo_desk.domain.schema import ENTITIES, EXISTS
 from cmo_desk.store import crosschecks
-from cmo_desk.store.logformat import change_to_row, row_to_change
+from cmo_desk.store.logformat import change_to_row, row_to_change, stored_id
 from cmo_desk.store.models import Blob, ChangeRow
 from cmo_desk.store.projection import table_of, write_projections
 from cmo_desk.store.site import Site
@@ -49,7 +49,7 @@ class ChangeHistory:
         table = ChangeRow.__table__
         rows = conn.execute(
             select(text("rowid"), table).where(
-                table.c.entity_type == etype, table.c.entity_id == eid,
+                table.c.entity_type == etype, table.c.entity_id == stored_id(eid),
                 text("rowid > :upto").bindparams(upto=upto)))
         changes = list(cached)
         for r in rows:

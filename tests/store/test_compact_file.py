@@ -17,11 +17,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
-from cmo_desk.domain.changelog import canonical_json, make_change, row_matches_id
+from cmo_desk.domain.changelog import canonical_json, make_change
 from cmo_desk.domain import packed_text
 from cmo_desk.domain.packed_text import MAX_UNPACKED
 from cmo_desk.store import page_index, project_store, salvage
-from cmo_desk.store.logformat import change_to_row, row_to_change, value_json
+from cmo_desk.store.logformat import (
+    change_to_row,
+    row_to_change,
+    text_row,
+    value_json,
+    verified_change,
+)
 from cmo_desk.store.merging import merge_file, write_bundle
 from cmo_desk.domain.packed_text import PACK_FROM, PACKED_MARK, pack_text, unpack_text
 from cmo_desk.store.project_store import ProjectStore
@@ -177,9 +183,10 @@ def test_search_finds_exactly_the_live_pages_that_hold_a_word(
         assert hit.study_id == store.get("document", hit.document_id).study_id
 
 
-def _unpacked(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A (rowid, *columns) row of ``changes`` with its value as canonical JSON text."""
-    return (*row[:5], value_json(row[5]), *row[6:])
+def _as_text(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A (rowid, *columns) row of ``changes`` as the layout before 0006 held it: ids as text, id
+    lists as JSON, the value as canonical JSON text."""
+    return (row[0], *text_row(*row[1:]))
 
 
 # -- the log keeps long texts packed; ids, merges, bundles and salvage see the text ------------
@@ -200,7 +207,7 @@ def test_a_stored_log_value_reads_back_and_keeps_its_id(text: str) -> None:
         else:
             assert row["value"] == canonical_json(text)
         assert row_to_change(SimpleNamespace(**row)) == change
-        assert row_matches_id(*row.values())
+        assert verified_change(*row.values())
 
 
 def test_a_packed_value_that_would_unpack_to_too_much_is_refused(
@@ -217,9 +224,9 @@ def test_a_packed_value_that_would_unpack_to_too_much_is_refused(
         unpack_text(PACKED_MARK + b"not zlib at all")
     change = make_change("document", "d", "text", "x" * 2000, 5, 1, "s", None, (), ())
     row = change_to_row(change)
-    assert row_matches_id(*row.values())
-    assert not row_matches_id(*{**row, "value": bomb}.values())
-    assert not row_matches_id(*{**row, "value": bytes(row["value"])[:-3]}.values())
+    assert verified_change(*row.values())
+    assert not verified_change(*{**row, "value": bomb}.values())
+    assert not verified_change(*{**row, "value": bytes(row["value"])[:-3]}.values())
 
 
 def test_long_texts_travel_through_merges_bundles_and_salvage(tmp_path: Path) -> None:
@@ -248,7 +255,7 @@ def test_long_texts_travel_through_merges_bundles_and_salvage(tmp_path: Path) ->
             store.rebuild()
             assert store.dump_json() == dump
         rows = _rows(target, "changes")
-        assert all(row_matches_id(*r[1:]) for r in rows)
+        assert all(verified_change(*r[1:]) for r in rows)
         assert all(salvage._intact(r[1:]) for r in rows)
 
 
@@ -270,11 +277,12 @@ def test_upgrade_keeps_every_change_and_record_byte_for_byte(
             assert (did, page) in _found(store, f'"{word}"'), word
     assert words  # the released files hold documents
     # every change is the same change, in the same place, and still matches its id; a long
-    # document text is the same text, packed
+    # document text is the same text, packed; every id is stored as its bytes
     after = _rows(path, "changes")
-    assert [_unpacked(r) for r in after] == before["changes"]
+    assert [_as_text(r) for r in after] == before["changes"]
     assert any(isinstance(r[5], bytes) for r in after)
-    assert all(row_matches_id(*r[1:]) for r in after)
+    assert all(isinstance(r[1], bytes) and isinstance(r[3], bytes) for r in after)
+    assert all(verified_change(*r[1:]) for r in after)
     text_at = _columns(path, "document").index("text") + 1
     for table in (t for t in tables if t != "changes"):
         after = _rows(path, table)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cmo_desk.services import coding
 from cmo_desk.services.session import Session
+from tests.logrows import stored_id
 
 
 def _project(tmp_path: Path) -> tuple[Path, str]:
@@ -22,7 +23,8 @@ def _contexts(path: Path, cid: str) -> set[str]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         rows = con.execute(
-            "SELECT value FROM changes WHERE entity_id = ? AND field = 'context'", (cid,)).fetchall()
+            "SELECT value FROM changes WHERE entity_id = ? AND field = 'context'",
+            (stored_id(cid),)).fetchall()
     finally:
         con.close()
     import json

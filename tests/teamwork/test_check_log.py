@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.logrows import alter, stored_id
+
 from cmo_desk.cli.main import run
 
 
@@ -17,8 +19,8 @@ def _forge_title(project: Path, title: str) -> str:
     con = sqlite3.connect(project)
     try:
         sid, = con.execute("SELECT id FROM study WHERE label = 'Ahmed 2019'").fetchone()
-        con.execute("UPDATE changes SET value = ? WHERE entity_type = 'study' AND entity_id = ? "
-                    "AND field = 'title'", (json.dumps(title, ensure_ascii=False), sid))
+        alter(con, "UPDATE changes SET value = ? WHERE entity_type = 'study' AND entity_id = ? "
+              "AND field = 'title'", (json.dumps(title, ensure_ascii=False), stored_id(sid)))
         con.execute("UPDATE study SET title = ? WHERE id = ?", (title, sid))
         con.commit()
     finally:

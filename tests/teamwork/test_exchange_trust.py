@@ -13,6 +13,8 @@ from cmo_desk.cli.main import run
 from cmo_desk.services import coding
 from cmo_desk.services.session import Session
 
+from tests.logrows import alter, stored_change_id
+
 from .conftest import study_id
 
 
@@ -26,10 +28,15 @@ def coded_copy(copies, name: str = "sam") -> tuple[Path, str]:
 
 
 def tamper(path: Path, *sql: str) -> None:
+    """Alter a file as another program could; each statement on the change log must change
+    some row (the visible tables may hold nothing to alter)."""
     con = sqlite3.connect(path)
     try:
         for statement in sql:
-            con.execute(statement)
+            if " changes " in statement:
+                alter(con, statement)
+            else:
+                con.execute(statement)
         con.commit()
     finally:
         con.close()
@@ -75,11 +82,12 @@ def test_a_tampered_change_is_left_out_and_reported(copies, capsys, forgery) -> 
         con = sqlite3.connect(b)
         row = list(con.execute("SELECT * FROM changes WHERE field = 'statement'").fetchone())
         con.close()
-        row[0] = "f" * 64
+        row[0] = stored_change_id("f" * 64)
         row[4] = json.dumps("A statement nobody made")
-        tamper(b, "INSERT INTO changes VALUES (" + ",".join(
-            "'" + str(v).replace("'", "''") + "'" if isinstance(v, str) else
-            ("NULL" if v is None else str(v)) for v in row) + ")")
+        con = sqlite3.connect(b)
+        alter(con, f"INSERT INTO changes VALUES ({','.join('?' * len(row))})", row)
+        con.commit()
+        con.close()
     elif forgery == "not_json":
         tamper(b, "UPDATE changes SET value = 'not json {' "
                   "WHERE value = '\"Peers who share lived experience\"'")

@@ -31,6 +31,8 @@ from cmo_desk.store import unit_of_work
 from cmo_desk.store.merging import merge_file
 from cmo_desk.store.project_store import ProjectStore, _make_engine
 from cmo_desk.store.site import Site
+from cmo_desk.store.logformat import change_id_text, value_json
+from tests.logrows import alter, log_rows, stored_change_id
 
 REPLICAS = 3
 START_MS = 1_700_000_000_000
@@ -94,16 +96,14 @@ def fresh_replica(i: int, site: Site) -> ProjectStore:
 def read_log(store: ProjectStore) -> dict[str, dict]:
     conn = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
     try:
-        rows = conn.execute(
-            "SELECT change_id, entity_type, entity_id, field, value, wall, counter, site_id, "
-            "parents, seen FROM changes").fetchall()
+        changes = log_rows(conn)
     finally:
         conn.close()
     return {
-        r[0]: {"type": r[1], "id": r[2], "field": r[3], "value": json.loads(r[4]),
-               "clock": (r[5], r[6]), "site": r[7], "parents": json.loads(r[8]),
-               "seen": json.loads(r[9])}
-        for r in rows
+        c.change_id: {"type": c.entity_type, "id": c.entity_id, "field": c.field,
+                      "value": c.value, "clock": (c.wall, c.counter), "site": c.site_id,
+                      "parents": list(c.parents), "seen": list(c.seen)}
+        for c in changes
     }
 
 
@@ -273,17 +273,19 @@ class MergeMachine(RuleBasedStateMachine):
             rows = dst.execute("SELECT rowid, change_id, value FROM changes "
                                "ORDER BY change_id").fetchall()
             rowid, cid, value = rows[pick % len(rows)]
+            cid = change_id_text(cid)
+            value = value_json(value)
             if how == "flip":
-                dst.execute("UPDATE changes SET value = ? WHERE rowid = ?",
-                            (json.dumps(["flipped", value]), rowid))
+                alter(dst, "UPDATE changes SET value = ? WHERE rowid = ?",
+                      (json.dumps(["flipped", value]), rowid))
                 bad = cid
             elif how == "forge":
                 bad = f"{pick:064x}"
-                dst.execute("INSERT INTO changes SELECT ?, entity_type, entity_id, field, "
-                            "'\"forged\"', wall, counter, site_id, coder_id, parents, seen "
-                            "FROM changes WHERE rowid = ?", (bad, rowid))
+                alter(dst, "INSERT INTO changes SELECT ?, entity_type, entity_id, field, "
+                      "'\"forged\"', wall, counter, site_id, coder_id, parents, seen "
+                      "FROM changes WHERE rowid = ?", (stored_change_id(bad), rowid))
             elif how == "not_json":
-                dst.execute("UPDATE changes SET value = 'not json {' WHERE rowid = ?", (rowid,))
+                alter(dst, "UPDATE changes SET value = 'not json {' WHERE rowid = ?", (rowid,))
                 bad = cid
             else:
                 dst.execute("UPDATE study SET label = 'forged'")

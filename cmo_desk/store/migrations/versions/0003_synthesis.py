@@ -85,7 +85,7 @@ def upgrade() -> None:
         f"SELECT DISTINCT entity_type, entity_id FROM changes WHERE entity_type IN ({marks})",
         _TYPES).all()
     if found:
-        reproject_many(conn, [(t, i) for t, i in found])
+        reproject_many(conn, [(t, i) for t, i in found], compact=False)  # ids still text
 
 
 def downgrade() -> None:
