@@ -6,6 +6,7 @@ testing anything."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from cmo_desk.store.logformat import (
@@ -15,7 +16,7 @@ from cmo_desk.store.logformat import (
     stored_id,
 )
 
-__all__ = ["COLUMNS", "alter", "change_from_columns", "log_rows", "stored_change_id",
+__all__ = ["COLUMNS", "alter", "change_from_columns", "downgrade", "log_rows", "stored_change_id",
            "stored_id"]
 
 
@@ -34,3 +35,21 @@ def log_rows(con: sqlite3.Connection, where: str = "", params: Any = ()) -> list
     them."""
     return [change_from_columns(*r) for r in con.execute(
         f"SELECT {COLUMNS} FROM changes {where}", params)]
+
+
+def downgrade(path: Path, revision: str) -> None:
+    """Turn a project back into an older layout, as an older CMO Desk left it."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from cmo_desk.store import project_store
+
+    cfg = Config()
+    cfg.set_main_option("script_location",
+                        str(Path(project_store.__file__).parent / "migrations"))
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+    engine.dispose()

@@ -33,7 +33,8 @@ def new_project(
 
 def project_info(path: str | Path, coder: str | None = None) -> dict[str, Any]:
     """What a project holds (counts, coders, conflicts), read without writing to it. A file of
-    the current layout is read with sqlite3 alone; an older one through an opened project."""
+    the current layout, or of an older one with the same tables, is read with sqlite3 alone;
+    an older one through an opened project."""
     from cmo_desk.store.fileinfo import read_info
 
     resolve_coder_name(coder)  # a bad --coder is refused here as everywhere

@@ -25,6 +25,9 @@ FORMAT_VERSION = 1
 #: The newest Alembic revision this version ships.
 HEAD_REVISION = "0006"
 KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+#: Older layouts whose counted tables are this version's (their upgrade changes only how the log,
+#: texts and the search index are stored): ``info`` reads them as they are, with no upgrade.
+SUMMARY_REVISIONS = ("0004", "0005", "0006")
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 #: What ``info`` counts: (key in the summary, table). Live records only, as ProjectStore.count.
@@ -151,9 +154,9 @@ def damaged_with_backup_hint(path: Path, problem: str) -> DamagedProjectError:
 
 def read_info(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The summary ``ProjectStore.info`` gives, read after the same checks as opening read-only
-    (and refused with the same messages); None for a file of an older layout, or one whose
-    saved edits wait in a -wal that cannot be read in place: opening reads those through a
-    copy."""
+    (and refused with the same messages); None for a file of a layout older than
+    ``SUMMARY_REVISIONS``, or one whose saved edits wait in a -wal that cannot be read in place:
+    opening reads those through a copy."""
     path = Path(path)
     if stranded_wal(path):
         return None  # saved edits wait in a -wal on a write-protected stick: opening copies both
@@ -162,7 +165,7 @@ def read_info(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     except DamagedProjectError as err:
         raise damaged_with_backup_hint(path, err.problem) from None
     check_compatible(meta, path)
-    if meta.get("revision") != HEAD_REVISION:
+    if meta.get("revision") not in SUMMARY_REVISIONS:
         return None
     problems = backups.quick_check(
         path, thorough=path.stat().st_size <= backups.THOROUGH_OPEN_CHECK_BYTES)
@@ -173,7 +176,7 @@ def read_info(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         con = connect_read_only(path)
         try:
             con.execute("PRAGMA busy_timeout=5000")
-            return summarise(con, meta["project_id"])
+            return summarise(con, meta["project_id"], meta["revision"])
         finally:
             con.close()
     except sqlite3.Error as err:
@@ -186,9 +189,10 @@ def read_info(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         raise problem from None
 
 
-def summarise(con: sqlite3.Connection, pid: str) -> dict[str, Any]:
+def summarise(con: sqlite3.Connection, pid: str,
+              revision: str = HEAD_REVISION) -> dict[str, Any]:
     """What a project holds: its title, live records of each kind, coders, conflicts, changes
-    (``ProjectStore.info`` reads it here too)."""
+    (``ProjectStore.info`` reads it here too), for a file of layout ``revision``."""
     def count(sql: str, *args: object) -> int:
         return int(con.execute(sql, args).fetchone()[0])
 
@@ -197,7 +201,7 @@ def summarise(con: sqlite3.Connection, pid: str) -> dict[str, Any]:
     info: dict[str, Any] = {
         "project_id": pid,
         "title": title[0] if title else None,
-        "schema_version": HEAD_REVISION,
+        "schema_version": revision,
         "format_version": FORMAT_VERSION,
     }
     for key, table in COUNTED:

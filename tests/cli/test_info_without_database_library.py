@@ -21,6 +21,7 @@ from cmo_desk.services.session import Session
 from cmo_desk.store.fileinfo import read_info
 from cmo_desk.store import project_store
 from cmo_desk.store.project_store import ProjectStore
+from tests.logrows import downgrade
 
 RELEASED = Path(__file__).resolve().parents[1] / "store" / "released"
 
@@ -227,3 +228,20 @@ def test_a_bad_coder_name_is_refused_as_by_every_command(demo_path: Path) -> Non
                             capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode != 0 and "coder name is empty" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("layout", ["0005", "0004"])
+def test_an_older_layout_is_summarised_as_it_is_without_an_upgrade(
+        ugly: Path, tmp_path: Path, layout: str) -> None:
+    """A project last saved by an older version is counted in place (the upgrade changes only
+    how the log is stored), the file untouched, and the counts are those of the upgraded copy."""
+    downgrade(ugly, layout)
+    before = ugly.read_bytes()
+    info = read_info(ugly)
+    assert info is not None and info["schema_version"] == layout
+    assert ugly.read_bytes() == before
+    upgraded = tmp_path / "upgraded.cmo"
+    shutil.copy2(ugly, upgraded)
+    expected = opened_info(upgraded)
+    assert expected["schema_version"] == project_store.HEAD_REVISION
+    assert info == {**expected, "schema_version": layout}

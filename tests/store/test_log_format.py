@@ -12,15 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from cmo_desk.domain.changelog import make_change
-from cmo_desk.store import logformat, project_store, queries, salvage, unit_of_work
+from cmo_desk.store import logformat, queries, salvage, unit_of_work
 from cmo_desk.store.logformat import (
     change_to_row,
     compact_row,
@@ -36,7 +34,7 @@ from cmo_desk.store.logformat import (
 from cmo_desk.store.merging import merge_file, write_delta_bundle
 from cmo_desk.store.models import ChangeRow
 from cmo_desk.store.project_store import HEAD_REVISION, ProjectStore
-from tests.logrows import alter
+from tests.logrows import alter, downgrade
 
 # -- ids -----------------------------------------------------------------------------------------
 
@@ -206,17 +204,6 @@ def test_records_with_any_id_merge_and_merge_once(tmp_path: Path,
 # -- older layouts ---------------------------------------------------------------------------
 
 
-def _downgrade(path: Path, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location",
-                        str(Path(project_store.__file__).parent / "migrations"))
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-    engine.dispose()
-
-
 def _text_log(path: Path) -> dict[Any, tuple[Any, ...]]:
     """rowid -> the row in the older layout's form (ids as text, the value as JSON text)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -263,7 +250,7 @@ def test_a_copy_in_an_older_layout_merges_like_the_same_copy_upgraded(
     with ProjectStore.open(upgraded) as store:
         assert merge_file(store, theirs).new_changes == made
         expected = store.dump_json()
-    _downgrade(theirs, layout)
+    downgrade(theirs, layout)
     con = sqlite3.connect(theirs)
     assert con.execute("SELECT count(*) FROM changes WHERE typeof(change_id) = 'blob'"
                        ).fetchone()[0] == 0
@@ -285,7 +272,7 @@ def test_an_altered_change_in_an_older_layout_copy_is_left_out(tmp_path: Path) -
     theirs = tmp_path / "theirs.cmo"
     shutil.copy(mine, theirs)
     made = _work(theirs, "theirs")
-    _downgrade(theirs, "0005")
+    downgrade(theirs, "0005")
     con = sqlite3.connect(theirs)
     alter(con, "UPDATE changes SET value = '\"Forged\"' WHERE field = 'title' AND rowid = "
                "(SELECT max(rowid) FROM changes WHERE field = 'title')")
@@ -304,7 +291,7 @@ def test_a_delta_bundle_for_a_receiver_in_an_older_layout_holds_only_what_it_lac
     theirs = tmp_path / "theirs.cmo"
     shutil.copy(mine, theirs)
     made = _work(mine, "mine")
-    _downgrade(theirs, "0005")
+    downgrade(theirs, "0005")
     with ProjectStore.open(mine) as store:
         n, _blobs = write_delta_bundle(store, tmp_path / "delta.cmo.gz", theirs)
         expected = store.dump_json()
@@ -322,7 +309,7 @@ def test_upgrading_keeps_every_change_in_its_place(tmp_path: Path) -> None:
     _work(path, "day two")  # titles written again: changes with parents
     with ProjectStore.open(path) as store:
         dump = store.dump_json()
-    _downgrade(path, "0005")
+    downgrade(path, "0005")
     before = _text_log(path)
     con = sqlite3.connect(path)
     raw_before = con.execute("SELECT rowid, change_id, entity_id, parents FROM changes "
@@ -346,7 +333,7 @@ def test_a_power_cut_during_the_upgrade_leaves_the_old_file_as_it_was(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "review.cmo"
     _project(path)
-    _downgrade(path, "0005")
+    downgrade(path, "0005")
     con = sqlite3.connect(path)
     rows = con.execute("SELECT rowid, * FROM changes ORDER BY rowid").fetchall()
     con.close()
@@ -384,7 +371,7 @@ def test_a_damaged_file_of_an_older_layout_is_salvaged_into_the_compact_one(
     damaged = tmp_path / "damaged.cmo"
     shutil.copy(good, damaged)
     made = _work(damaged, "lost work")
-    _downgrade(damaged, "0005")
+    downgrade(damaged, "0005")
     log = salvage.read_log(damaged, tmp_path / "log.cmo", good)
     assert log.unreadable_rows == 0
     new, _docs = salvage.merge_into_copy(good, tmp_path / "log.cmo", tmp_path / "rescued.cmo")
