@@ -1,11 +1,12 @@
-"""Reading untrusted full texts in a child process with memory and time limits.
+"""Reading untrusted full texts in child processes with memory and time limits.
 
 A crafted PDF can make the PDF engine allocate gigabytes (a 1 GB stream of zeros compresses to a
 megabyte) or crash it outright; in the importing process either would take the desk down with the
 user's unsaved session. :class:`SafeReader` hands each file to one long-lived child process whose
 address space is capped (POSIX) and waits a bounded time for it; a child that runs out of memory,
 crashes or takes too long is replaced, and that one file is refused with a clear line while the
-others are read as usual.
+others are read as usual. :class:`ReaderPool` runs a few such children at once (one per core, two
+at most) that share the memory limit, and reads files ahead of the caller.
 
 The child is a plain ``python -c`` process speaking length-prefixed pickles over its stdin and
 stdout (multiprocessing would re-run the caller's main script). Where it cannot be started (a
@@ -23,14 +24,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from cmo_desk.domain.cancel import check_import_cancel
 from cmo_desk.domain.errors import Cancelled, CmoDeskError, ImportFailed, PasswordRequired
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import current_language, set_language, tr
 from cmo_desk.importers.fulltext import ExtractedText, extract_file
 
 #: Address space a reading child may use: far more than any article needs (pdfium on a 500-page
@@ -46,6 +48,7 @@ def _child_main() -> None:  # pragma: no cover - runs in the child
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a library's print must not corrupt the replies
     limit = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    set_language(sys.argv[2] if len(sys.argv) > 2 else None)  # its messages in the user's language
     if limit:
         try:
             import resource
@@ -94,6 +97,10 @@ def _pump(stream: Any, inbox: queue.Queue[Any]) -> None:
     inbox.put(None)
 
 
+class ReaderStopped(ImportFailed):
+    """The reading child ran out of memory or stopped while reading a file."""
+
+
 def _sandbox_available() -> bool:
     if getattr(sys, "frozen", False):
         return False  # a frozen build would start a second desk instead of the reader
@@ -117,12 +124,20 @@ class SafeReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def start(self) -> None:
+        """Start the child now rather than on the first read (it loads while the caller works)."""
+        if self.isolated and not self._alive():
+            try:
+                self._start()
+            except OSError:
+                self.isolated = False
+
     def _start(self) -> None:
         package_root = str(Path(__file__).resolve().parents[2])
         code = ("import sys; sys.path.insert(0, %r); "
                 "from cmo_desk.importers.sandbox import _child_main; _child_main()" % package_root)
         self._process = subprocess.Popen(
-            [sys.executable, "-c", code, str(self.memory_limit or 0)],
+            [sys.executable, "-c", code, str(self.memory_limit or 0), current_language()],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         self._inbox = queue.Queue()
@@ -215,6 +230,190 @@ class SafeReader:
 
     @staticmethod
     def _crashed(name: str) -> ImportFailed:
-        return ImportFailed(tr(
+        return ReaderStopped(tr(
             "{name} made the reader run out of memory or stop; it is not imported. The file may be damaged "
             "or made to exhaust memory: save it again from a PDF viewer or word processor.").format(name=name))
+
+
+#: Most reading children at once: enough to read on two cores while the project loads; more
+#: would only take memory from an old laptop.
+MAX_READERS = 2
+
+
+def reader_count() -> int:
+    """How many children read at once here: one per core, at most :data:`MAX_READERS`."""
+    return max(1, min(MAX_READERS, os.cpu_count() or 1))
+
+
+class _Job:
+    """One file handed to the pool, and what became of it."""
+
+    __slots__ = ("path", "password", "done", "result", "error", "alone")
+
+    def __init__(self, path: str, password: str | None) -> None:
+        self.path, self.password = path, password
+        self.done = threading.Event()
+        self.result: ExtractedText | None = None
+        self.error: BaseException | None = None
+        #: Stopped in a child with a share of the memory limit: read again alone, with all of it.
+        self.alone = False
+
+
+class ReaderPool:
+    """Reads full texts in a few long-lived children at once; use as a context manager.
+
+    :meth:`prefetch` hands files over to be read ahead (the command line does so before it loads
+    the project); :meth:`read` returns one file's text, or raises its failure, as
+    :meth:`SafeReader.read` does. Each child is a :class:`SafeReader` with the same time limit and
+    a share of the memory limit, so the children together never take more than one
+    :class:`SafeReader` may: a file that runs out of memory (or stops the child) in its share is
+    read again alone, with the whole limit, once the other children have stopped. A crash, a hang
+    or a memory blow-up fails only that file, with its own message; its child is replaced.
+    """
+
+    def __init__(self, size: int | None = None, memory_limit: int | None = None,
+                 time_limit: float | None = None) -> None:
+        self.size = max(1, size if size is not None else reader_count())
+        memory_limit = MEMORY_LIMIT_BYTES if memory_limit is None else memory_limit
+        self.memory_limit = memory_limit if sys.platform != "win32" else None
+        self.time_limit = TIME_LIMIT_SECONDS if time_limit is None else time_limit
+        self.isolated = _sandbox_available()
+        self._share = self.memory_limit // self.size if self.memory_limit else None
+        self._cond = threading.Condition()
+        self._queue: deque[_Job] = deque()  # waiting to be read, in order
+        self._jobs: dict[tuple[str, str | None], _Job] = {}
+        self._stopping = threading.Event()
+        self._paused = False
+        self._parked = 0
+        self._threads: list[threading.Thread] = []
+
+    def __enter__(self) -> ReaderPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the children now: each loads the readers while the caller goes on."""
+        if not self.isolated or self._threads or self._stopping.is_set():
+            return
+        for n in range(self.size):
+            thread = threading.Thread(target=self._work, daemon=True, name=f"cmo-desk-reader-{n + 1}")
+            self._threads.append(thread)
+            thread.start()
+
+    def prefetch(self, files: Iterable[tuple[str | os.PathLike[str], str | None]]) -> None:
+        """Read these (path, password) files ahead, in order, to be collected with :meth:`read`."""
+        if not self.isolated:
+            return
+        self.start()
+        with self._cond:
+            for path, password in files:
+                key = (str(Path(path).resolve()), password)
+                if key not in self._jobs:
+                    self._jobs[key] = job = _Job(*key)
+                    self._queue.append(job)
+            self._cond.notify_all()
+
+    def read(self, path: str | os.PathLike[str], password: str | None = None,
+             cancel: Callable[[], bool] | None = None) -> ExtractedText:
+        """Like :meth:`SafeReader.read`: the file's text (without its original bytes) or its failure."""
+        if not self.isolated:
+            return replace(extract_file(path, password=password, cancel=cancel), original=b"")
+        key = (str(Path(path).resolve()), password)
+        if key not in self._jobs:
+            self.prefetch([(path, password)])
+        job = self._jobs[key]
+        try:
+            while not job.done.wait(_POLL_SECONDS):
+                check_import_cancel(cancel)
+                if not any(t.is_alive() for t in self._threads):  # pragma: no cover - a bug, not a file
+                    raise ImportFailed(tr("{name} could not be read ({detail}). Check the file or save it "
+                                          "again.").format(name=Path(path).name, detail="no reader"))
+        except Cancelled:
+            self.close()
+            raise
+        del self._jobs[key]  # its text goes to the caller; the pool keeps nothing it has handed over
+        if job.alone:
+            return self._read_alone(job, cancel)
+        if job.error is not None:
+            raise job.error
+        assert job.result is not None
+        return job.result
+
+    def _read_alone(self, job: _Job, cancel: Callable[[], bool] | None) -> ExtractedText:
+        """Read ``job`` again in one child with the whole memory limit, the others stopped."""
+        with self._cond:
+            self._paused = True
+            self._cond.notify_all()
+        try:
+            while True:
+                with self._cond:
+                    if self._parked >= sum(t.is_alive() for t in self._threads):
+                        break
+                    self._cond.wait(_POLL_SECONDS)
+                try:
+                    check_import_cancel(cancel)
+                except Cancelled:
+                    self.close()
+                    raise
+            with SafeReader(memory_limit=self.memory_limit, time_limit=self.time_limit) as reader:
+                try:
+                    return reader.read(job.path, password=job.password, cancel=cancel)
+                except Cancelled:
+                    self.close()
+                    raise
+        finally:
+            with self._cond:
+                self._paused = False
+                self._cond.notify_all()
+
+    def _next(self, reader: SafeReader) -> _Job | None:
+        """The next file for a child to read, None when the pool closes. While the pool is paused
+        the child is stopped, so that a file read alone has the memory to itself."""
+        with self._cond:
+            while True:
+                if self._stopping.is_set():
+                    return None
+                if not self._paused and self._queue:
+                    return self._queue.popleft()
+                if self._paused:
+                    break
+                self._cond.wait()
+        reader.close()
+        with self._cond:
+            self._parked += 1
+            self._cond.notify_all()
+            while self._paused and not self._stopping.is_set():
+                self._cond.wait()
+            self._parked -= 1
+        return self._next(reader)
+
+    def _work(self) -> None:
+        reader = SafeReader(memory_limit=self._share, time_limit=self.time_limit)
+        reader.start()
+        try:
+            while (job := self._next(reader)) is not None:
+                try:
+                    job.result = reader.read(job.path, password=job.password, cancel=self._stopping.is_set)
+                except Cancelled:
+                    return
+                except ReaderStopped as err:
+                    job.error = err
+                    job.alone = self.size > 1 and bool(self.memory_limit)
+                except BaseException as err:  # noqa: BLE001 - the reader for that file raises it
+                    job.error = err
+                finally:
+                    job.done.set()
+        finally:
+            reader.close()
+
+    def close(self) -> None:
+        """Stop the children: any file still being read is abandoned."""
+        self._stopping.set()
+        with self._cond:
+            self._queue.clear()
+            self._cond.notify_all()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(5)
