@@ -294,13 +294,19 @@ class ReaderPool:
         self.close()
 
     def start(self) -> None:
-        """Start the children now: each loads the readers while the caller goes on."""
-        if not self.isolated or self._threads or self._stopping.is_set():
+        """Start the first child now: it loads the readers, then reads, while the caller goes on.
+        The others start when the caller first waits for a file: until then they would only take
+        the processor from the caller's own work."""
+        if not self._threads:
+            self._add_child()
+
+    def _add_child(self) -> None:
+        if not self.isolated or self._stopping.is_set() or len(self._threads) >= self.size:
             return
-        for n in range(self.size):
-            thread = threading.Thread(target=self._work, daemon=True, name=f"cmo-desk-reader-{n + 1}")
-            self._threads.append(thread)
-            thread.start()
+        thread = threading.Thread(target=self._work, daemon=True,
+                                  name=f"cmo-desk-reader-{len(self._threads) + 1}")
+        self._threads.append(thread)
+        thread.start()
 
     def prefetch(self, files: Iterable[tuple[str | os.PathLike[str], str | None]]) -> None:
         """Read these (path, password) files ahead, in order, to be collected with :meth:`read`."""
@@ -324,6 +330,9 @@ class ReaderPool:
         if key not in self._jobs:
             self.prefetch([(path, password)])
         job = self._jobs[key]
+        if not job.done.is_set():
+            for _ in range(self.size - len(self._threads) if self._queue else 0):
+                self._add_child()  # the caller waits: more children read the files still to come
         try:
             while not job.done.wait(_POLL_SECONDS):
                 check_import_cancel(cancel)

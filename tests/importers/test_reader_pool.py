@@ -159,18 +159,34 @@ def test_cancelling_stops_every_child_at_once(tmp_path: Path) -> None:
         stalls.append(tmp_path / f"stall-{n}.pdf")
         os.mkfifo(stalls[-1])
     asked = threading.Event()
-    threading.Timer(1.0, asked.set).start()
+    reading: list[int] = []
+
+    def cancel_later() -> None:
+        time.sleep(1.5)
+        reading.append(len(_children() - before))
+        asked.set()
+
+    threading.Thread(target=cancel_later, daemon=True).start()
     started = time.monotonic()
     pool = _pool(size=2, time_limit=120)
     pool.prefetch((p, None) for p in stalls)
-    while len(_children() - before) < 2 and time.monotonic() - started < 10:
-        time.sleep(0.05)  # the children start on the pool's threads
-    assert len(_children() - before) == 2
     with pytest.raises(Cancelled):
         pool.read(stalls[0], cancel=asked.is_set)
+    assert reading == [2]  # both children were reading (stalled) when the user cancelled
     assert time.monotonic() - started < 15
     assert _children() - before == set()
     pool.close()  # closing again does nothing
+
+
+def test_the_first_child_reads_alone_until_the_caller_waits(tmp_path: Path, batch: list[Path]) -> None:
+    before = _children()
+    with _pool(size=2) as pool:
+        pool.prefetch((p, None) for p in batch)
+        deadline = time.monotonic() + 20
+        while not all(job.done.is_set() for job in pool._jobs.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_children() - before) == 1  # the caller was busy: one child read the batch
+        assert _outcome(lambda: pool.read(batch[0])) == _outcome(lambda: extract_file(batch[0]))
 
 
 def test_the_children_speak_the_users_language(tmp_path: Path) -> None:
