@@ -340,7 +340,7 @@ class ReaderPool:
                     raise ImportFailed(tr("{name} could not be read ({detail}). Check the file or save it "
                                           "again.").format(name=Path(path).name, detail="no reader"))
         except Cancelled:
-            self.close()
+            self.close(wait=True)  # the user is told nothing more happens: the children are gone
             raise
         del self._jobs[key]  # its text goes to the caller; the pool keeps nothing it has handed over
         if job.alone:
@@ -364,13 +364,13 @@ class ReaderPool:
                 try:
                     check_import_cancel(cancel)
                 except Cancelled:
-                    self.close()
+                    self.close(wait=True)
                     raise
             with SafeReader(memory_limit=self.memory_limit, time_limit=self.time_limit) as reader:
                 try:
                     return reader.read(job.path, password=job.password, cancel=cancel)
                 except Cancelled:
-                    self.close()
+                    self.close(wait=True)
                     raise
         finally:
             with self._cond:
@@ -405,7 +405,8 @@ class ReaderPool:
             while (job := self._next(reader)) is not None:
                 try:
                     job.result = reader.read(job.path, password=job.password, cancel=self._stopping.is_set)
-                except Cancelled:
+                except Cancelled as err:  # the pool is closing
+                    job.error = err
                     return
                 except ReaderStopped as err:
                     job.error = err
@@ -417,12 +418,14 @@ class ReaderPool:
         finally:
             reader.close()
 
-    def close(self) -> None:
-        """Stop the children: any file still being read is abandoned."""
+    def close(self, wait: bool = False) -> None:
+        """Stop the children: any file still being read is abandoned. They end on the pool's own
+        threads (the caller goes on to write what was read); ``wait`` waits until they have."""
         self._stopping.set()
         with self._cond:
             self._queue.clear()
             self._cond.notify_all()
-        for thread in self._threads:
-            if thread is not threading.current_thread():
-                thread.join(5)
+        if wait:
+            for thread in self._threads:
+                if thread is not threading.current_thread():
+                    thread.join(5)
