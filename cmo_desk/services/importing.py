@@ -30,7 +30,6 @@ from cmo_desk.domain.ids import new_id
 from cmo_desk.importers.dedupe import DuplicateIndex
 from cmo_desk.importers.fulltext import ExtractedText, decode_text
 from cmo_desk.importers.linking import link_files
-from cmo_desk.importers.refi import sniff_refi
 from cmo_desk.importers.sandbox import ReaderPool
 from cmo_desk.importers.references import (
     assign_labels,
@@ -177,9 +176,17 @@ def _looks_like_references(path: Path) -> bool:
     return detect_format(text.lstrip("\ufeff").replace("\r\n", "\n"), "") in ("medline", "ris")
 
 
+def _sniff_refi(path: Path) -> str | None:
+    """``sniff_refi``, whose package (the whole REFI-QDA reader) loads only when a file may be
+    a REFI-QDA project: not for a folder of PDFs."""
+    from cmo_desk.importers.refi import sniff_refi
+
+    return sniff_refi(path)
+
+
 def _kind(path: Path) -> str | None:
     suffix = path.suffix.lower()
-    if suffix in REFI_EXTENSIONS or (suffix not in FULLTEXT_EXTENSIONS and sniff_refi(path)):
+    if suffix in REFI_EXTENSIONS or (suffix not in FULLTEXT_EXTENSIONS and _sniff_refi(path)):
         return "refi"
     if suffix == ".txt":
         return "references" if _looks_like_references(path) else "fulltext"
@@ -633,7 +640,7 @@ def _unique_label(base: str, taken: set[str]) -> str:
 def is_refi_file(path: str | os.PathLike[str]) -> bool:
     """A REFI-QDA project or codebook, by its name or, whatever the name, by its content."""
     target = Path(path)
-    return target.suffix.lower() in REFI_EXTENSIONS or (target.is_file() and sniff_refi(target) is not None)
+    return target.suffix.lower() in REFI_EXTENSIONS or (target.is_file() and _sniff_refi(target) is not None)
 
 
 def import_refi_file(
