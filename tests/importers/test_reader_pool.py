@@ -245,3 +245,28 @@ def test_the_import_command_reports_a_file_that_hangs_and_saves_the_others(
     assert sorted(stored) == read
     for name in read:
         assert stored[name] == extract_file(folder / name).text
+
+
+def test_importing_a_folder_of_pdfs_loads_no_migration_tool_spreadsheet_or_refi_reader(
+        tmp_path: Path, batch: list[Path]) -> None:
+    import subprocess
+
+    from cmo_desk.services.projects import new_project
+
+    project = tmp_path / "review.cmo"
+    new_project(project, coder="Ana").close()
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    for path in batch:
+        if path.suffix == ".pdf" and path.stem.startswith(("study", "étude")):
+            path.rename(folder / path.name)
+    code = ("import sys\n"
+            "from cmo_desk.__main__ import main\n"
+            f"code = main(['import', {str(project)!r}, {str(folder)!r}])\n"
+            "print(code, sorted(m for m in sys.modules if m.startswith(('alembic', 'openpyxl', "
+            "'pandas', 'cmo_desk.importers.refi', 'cmo_desk.services.cmoc_import'))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "CMO_DESK_CODER": "Ana"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines()[-1] == "0 []"
+    assert "Documents added: 4" in out.stdout
