@@ -120,6 +120,34 @@ def test_a_file_that_hangs_in_the_middle_of_a_batch_fails_alone(tmp_path: Path, 
 
 
 @POSIX_ONLY
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_a_child_that_crashes_on_a_file_fails_that_file_and_is_replaced(
+        tmp_path: Path, batch: list[Path]) -> None:
+    import signal
+
+    crash = tmp_path / "crash.pdf"
+    os.mkfifo(crash)  # the child blocks on it until it is killed, as if the PDF engine crashed there
+    files = [batch[0], crash, *batch[1:]]
+    expected = [_outcome(lambda p=p: extract_file(p)) for p in batch]
+    before = _children()
+    with _pool(size=1, time_limit=60) as pool:
+        pool.prefetch((p, None) for p in files)
+        assert _outcome(lambda: pool.read(files[0])) == expected[0]
+        (child,) = _children() - before
+        waiting = Path(f"/proc/{child}/wchan")
+        deadline = time.monotonic() + 10
+        while waiting.read_text() != "wait_for_partner" and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the child is blocked opening the FIFO
+        os.kill(child, signal.SIGSEGV)
+        got = [_outcome(lambda p=p: pool.read(p)) for p in files[1:]]
+        assert child not in _children()
+    assert got.pop(0) == ("ReaderStopped", tr(
+        "{name} made the reader run out of memory or stop; it is not imported. The file may be damaged "
+        "or made to exhaust memory: save it again from a PDF viewer or word processor.").format(name="crash.pdf"))
+    assert got == expected[1:]
+
+
+@POSIX_ONLY
 def test_a_file_that_exhausts_memory_in_the_middle_of_a_batch_fails_alone(
         tmp_path: Path, batch: list[Path]) -> None:
     bomb = tmp_path / "bomb.pdf"
