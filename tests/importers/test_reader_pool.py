@@ -22,6 +22,7 @@ from pdf_builder import build_pdf, zero_stream_pdf
 
 POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and memory limits are POSIX")
 MIB = 1024 * 1024
+NEEDS_PROC = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts children in /proc")
 
 
 def _pool(**kwargs: object) -> ReaderPool:
@@ -120,7 +121,7 @@ def test_a_file_that_hangs_in_the_middle_of_a_batch_fails_alone(tmp_path: Path, 
 
 
 @POSIX_ONLY
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+@NEEDS_PROC
 def test_a_child_that_crashes_on_a_file_fails_that_file_and_is_replaced(
         tmp_path: Path, batch: list[Path]) -> None:
     import signal
@@ -179,7 +180,7 @@ def test_a_file_too_big_for_its_share_of_memory_is_read_again_alone_with_all_of_
 
 
 @POSIX_ONLY
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+@NEEDS_PROC
 def test_cancelling_stops_every_child_at_once(tmp_path: Path) -> None:
     before = _children()
     stalls = []
@@ -206,6 +207,7 @@ def test_cancelling_stops_every_child_at_once(tmp_path: Path) -> None:
     pool.close()  # closing again does nothing
 
 
+@NEEDS_PROC
 def test_the_first_child_reads_alone_until_the_caller_waits(tmp_path: Path, batch: list[Path]) -> None:
     before = _children()
     with _pool(size=2) as pool:
