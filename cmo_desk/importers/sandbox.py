@@ -41,6 +41,8 @@ MEMORY_LIMIT_BYTES = 1536 * 1024 * 1024
 #: Longest a single file may take to read.
 TIME_LIMIT_SECONDS = 180.0
 _POLL_SECONDS = 0.2
+#: How long the first child may take over its first file before a second one starts anyway.
+_FIRST_FILE_PATIENCE_SECONDS = 1.0
 
 
 def _child_main() -> None:  # pragma: no cover - runs in the child
@@ -286,6 +288,9 @@ class ReaderPool:
         self._paused = False
         self._parked = 0
         self._threads: list[threading.Thread] = []
+        #: When the first child started, and when each file was done since (monotonic seconds).
+        self._started_at = 0.0
+        self._done_at: list[float] = []
 
     def __enter__(self) -> ReaderPool:
         return self
@@ -295,9 +300,30 @@ class ReaderPool:
 
     def start(self) -> None:
         """Start the first child now: it loads the readers, then reads, while the caller goes on.
-        The others start when the caller first waits for a file: until then they would only take
-        the processor from the caller's own work."""
+        The others start only while the caller waits for a file (until then they would take the
+        processor from the caller's own work), and only when what is left to read would take
+        longer than starting a child does (:meth:`_more_children`)."""
         if not self._threads:
+            self._started_at = time.monotonic()
+            self._add_child()
+
+    def _more_children(self) -> None:
+        """Start another child when the files still queued would take the first one longer than
+        a child takes to start and read its first file: the time both are measured in is this
+        machine's, however busy it is."""
+        if len(self._threads) >= self.size or not self._queue:
+            return
+        with self._cond:
+            done = list(self._done_at)
+            queued = len(self._queue)
+        since_start = time.monotonic() - self._started_at
+        if not done:  # the first file is not read yet: a large one, or a busy machine
+            if since_start > _FIRST_FILE_PATIENCE_SECONDS:
+                self._add_child()
+            return
+        first = done[0] - self._started_at  # starting the child, then reading one file
+        per_file = (done[-1] - done[0]) / (len(done) - 1) if len(done) > 1 else first
+        if queued * per_file > first:
             self._add_child()
 
     def _add_child(self) -> None:
@@ -330,11 +356,11 @@ class ReaderPool:
         if key not in self._jobs:
             self.prefetch([(path, password)])
         job = self._jobs[key]
-        if not job.done.is_set():
-            for _ in range(self.size - len(self._threads) if self._queue else 0):
-                self._add_child()  # the caller waits: more children read the files still to come
         try:
-            while not job.done.wait(_POLL_SECONDS):
+            while not job.done.is_set():
+                self._more_children()  # the caller waits: more children may read what is left
+                if job.done.wait(_POLL_SECONDS):
+                    break
                 check_import_cancel(cancel)
                 if not any(t.is_alive() for t in self._threads):  # pragma: no cover - a bug, not a file
                     raise ImportFailed(tr("{name} could not be read ({detail}). Check the file or save it "
@@ -414,6 +440,8 @@ class ReaderPool:
                 except BaseException as err:  # noqa: BLE001 - the reader for that file raises it
                     job.error = err
                 finally:
+                    with self._cond:
+                        self._done_at.append(time.monotonic())
                     job.done.set()
         finally:
             reader.close()

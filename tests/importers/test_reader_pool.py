@@ -191,7 +191,7 @@ def test_cancelling_stops_every_child_at_once(tmp_path: Path) -> None:
     reading: list[int] = []
 
     def cancel_later() -> None:
-        time.sleep(1.5)
+        time.sleep(2.5)  # the second child starts when the first has read nothing for a second
         reading.append(len(_children() - before))
         asked.set()
 
@@ -215,8 +215,37 @@ def test_the_first_child_reads_alone_until_the_caller_waits(tmp_path: Path, batc
         deadline = time.monotonic() + 20
         while not all(job.done.is_set() for job in pool._jobs.values()) and time.monotonic() < deadline:
             time.sleep(0.05)
+        assert [_outcome(lambda p=p: pool.read(p)) for p in batch] == [
+            _outcome(lambda p=p: extract_file(p)) for p in batch]
         assert len(_children() - before) == 1  # the caller was busy: one child read the batch
-        assert _outcome(lambda: pool.read(batch[0])) == _outcome(lambda: extract_file(batch[0]))
+
+
+@NEEDS_PROC
+def test_a_long_batch_gets_a_second_child_while_the_caller_waits(tmp_path: Path) -> None:
+    lines = [f"Line {n} of a long report on peer outreach, clinic uptake and stigma in the district."
+             for n in range(45)]
+    files = []
+    for n in range(24):
+        files.append(tmp_path / f"report-{n:02d}.pdf")
+        files[-1].write_bytes(build_pdf([[f"Report {n}, page {p}", *lines] for p in range(25)]))
+    before = _children()
+    most = [0]
+    reading = threading.Event()
+
+    def count() -> None:
+        while not reading.is_set():
+            most[0] = max(most[0], len(_children() - before))
+            time.sleep(0.02)
+
+    counter = threading.Thread(target=count, daemon=True)
+    counter.start()
+    with _pool(size=2) as pool:
+        pool.prefetch((p, None) for p in files)
+        texts = [pool.read(p).text for p in files]
+    reading.set()
+    counter.join()
+    assert most[0] == 2
+    assert texts == [extract_file(p).text for p in files]
 
 
 def test_the_children_speak_the_users_language(tmp_path: Path) -> None:
