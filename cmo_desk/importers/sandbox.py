@@ -28,12 +28,14 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmo_desk.domain.cancel import check_import_cancel
 from cmo_desk.domain.errors import Cancelled, CmoDeskError, ImportFailed, PasswordRequired
 from cmo_desk.domain.i18n import current_language, set_language, tr
-from cmo_desk.importers.fulltext import ExtractedText, extract_file
+
+if TYPE_CHECKING:  # the readers load in the child (or on a fallback): the child starts sooner
+    from cmo_desk.importers.fulltext import ExtractedText
 
 #: Address space a reading child may use: far more than any article needs (pdfium on a 500-page
 #: scanned report stays under 400 MB), far less than an old laptop has.
@@ -67,8 +69,8 @@ def _child_main() -> None:  # pragma: no cover - runs in the child
             return
         path, password = request
         try:
-            result = extract_file(path, password=password)
-            reply: tuple[str, Any] = ("ok", replace(result, original=b""))
+            result = _extract_here(path, password)
+            reply: tuple[str, Any] = ("ok", result)
         except PasswordRequired as err:
             reply = ("password", str(err))
         except CmoDeskError as err:
@@ -80,6 +82,14 @@ def _child_main() -> None:  # pragma: no cover - runs in the child
         data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         replies.write(struct.pack(">I", len(data)) + data)
         replies.flush()
+
+
+def _extract_here(path: str | os.PathLike[str], password: str | None,
+                  cancel: Callable[[], bool] | None = None) -> ExtractedText:
+    """``extract_file`` in this process, without the original bytes (they are read again to keep)."""
+    from cmo_desk.importers.fulltext import extract_file
+
+    return replace(extract_file(path, password=password, cancel=cancel), original=b"")
 
 
 def _pump(stream: Any, inbox: queue.Queue[Any]) -> None:
@@ -183,14 +193,14 @@ class SafeReader:
              cancel: Callable[[], bool] | None = None) -> ExtractedText:
         """Like ``extract_file``; the result carries no original bytes (read them again to keep)."""
         if not self.isolated:
-            return replace(extract_file(path, password=password, cancel=cancel), original=b"")
+            return _extract_here(path, password, cancel)
         name = Path(path).name
         if not self._alive():
             try:
                 self._start()
             except OSError:
                 self.isolated = False
-                return replace(extract_file(path, password=password, cancel=cancel), original=b"")
+                return _extract_here(path, password, cancel)
         try:
             self._send((str(Path(path).resolve()), password))
         except (OSError, ValueError):
@@ -351,7 +361,7 @@ class ReaderPool:
              cancel: Callable[[], bool] | None = None) -> ExtractedText:
         """Like :meth:`SafeReader.read`: the file's text (without its original bytes) or its failure."""
         if not self.isolated:
-            return replace(extract_file(path, password=password, cancel=cancel), original=b"")
+            return _extract_here(path, password, cancel)
         key = (str(Path(path).resolve()), password)
         if key not in self._jobs:
             self.prefetch([(path, password)])
