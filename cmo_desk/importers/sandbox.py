@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import pickle
 import queue
+import signal
 import struct
 import subprocess
 import sys
@@ -43,6 +44,8 @@ MEMORY_LIMIT_BYTES = 1536 * 1024 * 1024
 #: Longest a single file may take to read.
 TIME_LIMIT_SECONDS = 180.0
 _POLL_SECONDS = 0.2
+#: How much longer than the time limit a child whose parent is gone reads a file before it ends.
+_ORPHAN_GRACE_SECONDS = 5
 #: How long the first child may take over its first file before a second one starts anyway.
 _FIRST_FILE_PATIENCE_SECONDS = 1.0
 
@@ -53,6 +56,10 @@ def _child_main() -> None:  # pragma: no cover - runs in the child
     sys.stdout = sys.stderr  # a library's print must not corrupt the replies
     limit = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     set_language(sys.argv[2] if len(sys.argv) > 2 else None)  # its messages in the user's language
+    # The parent stops a file that takes too long; should the parent be gone (killed, crashed),
+    # the child ends itself a little later rather than spin on that file for ever.
+    alarm = getattr(signal, "alarm", None)
+    seconds = int(float(sys.argv[3])) + _ORPHAN_GRACE_SECONDS if len(sys.argv) > 3 and alarm else 0
     if limit:
         try:
             import resource
@@ -68,6 +75,8 @@ def _child_main() -> None:  # pragma: no cover - runs in the child
         if request is None:
             return
         path, password = request
+        if seconds:
+            alarm(seconds)  # SIGALRM, unhandled, ends the process even inside the PDF engine
         try:
             result = _extract_here(path, password)
             reply: tuple[str, Any] = ("ok", result)
@@ -79,6 +88,8 @@ def _child_main() -> None:  # pragma: no cover - runs in the child
             reply = ("memory", "")
         except Exception as err:  # noqa: BLE001 - reported to the parent as this file's failure
             reply = ("error", type(err).__name__)
+        if seconds:
+            alarm(0)
         data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         replies.write(struct.pack(">I", len(data)) + data)
         replies.flush()
@@ -149,7 +160,8 @@ class SafeReader:
         code = ("import sys; sys.path.insert(0, %r); "
                 "from cmo_desk.importers.sandbox import _child_main; _child_main()" % package_root)
         self._process = subprocess.Popen(
-            [sys.executable, "-c", code, str(self.memory_limit or 0), current_language()],
+            [sys.executable, "-c", code, str(self.memory_limit or 0), current_language(),
+             str(self.time_limit)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         self._inbox = queue.Queue()

@@ -329,3 +329,41 @@ def test_importing_a_folder_of_pdfs_loads_no_migration_tool_spreadsheet_or_refi_
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.splitlines()[-1] == "0 []"
     assert "Documents added: 4" in out.stdout
+
+
+@POSIX_ONLY
+def test_a_child_stuck_on_a_file_ends_itself_when_the_importer_is_gone(tmp_path: Path) -> None:
+    import subprocess
+
+    stall = tmp_path / "stall.pdf"
+    os.mkfifo(stall)
+    root = str(Path(sandbox.__file__).resolve().parents[2])
+    # An importer that starts reading a file that stalls, then dies without stopping its child.
+    importer = (
+        "import os, sys, threading, time\n"
+        f"sys.path.insert(0, {root!r})\n"
+        "from cmo_desk.importers.sandbox import SafeReader\n"
+        "reader = SafeReader(time_limit=1)\n"
+        f"threading.Thread(target=reader.read, args=({str(stall)!r},), daemon=True).start()\n"
+        "while reader._process is None: time.sleep(0.01)\n"
+        "time.sleep(0.5)\n"
+        "print(reader._process.pid, flush=True)\n"
+        "os._exit(9)\n")
+    out = subprocess.run([sys.executable, "-c", importer], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 9, out.stderr[-2000:]
+    child = int(out.stdout.split()[-1])
+
+    def running() -> bool:
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"
+
+    assert running()  # the importer is gone; its child is still stuck on the file
+    deadline = time.monotonic() + 1 + sandbox._ORPHAN_GRACE_SECONDS + 10
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if running():
+        os.kill(child, 9)
+        pytest.fail("the orphaned reading child was still running")
