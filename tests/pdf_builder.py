@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import zlib
 
 # The padding string of the PDF standard security handler (PDF 1.7, 7.6.3.3).
 _PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
@@ -118,3 +119,23 @@ def make_pdf(pages: list[list[str]], user_password: str | None = None,
     """Like ``build_pdf``; ``image_only`` draws a black square on every page instead of text."""
     return build_pdf(pages, user_password=user_password,
                      image_only_pages=tuple(range(len(pages))) if image_only else ())
+
+
+def zero_stream_pdf(mib: int) -> bytes:
+    """A one-page PDF whose content stream inflates to ``mib`` MiB of zeros (about 1 KB per MiB)."""
+    squeeze = zlib.compressobj(9)
+    chunk = b"\x00" * (1 << 20)
+    body = b"".join(squeeze.compress(chunk) for _ in range(mib)) + squeeze.flush()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream"]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body_ in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body_ + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets))
+    out.write(b"trailer << /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()

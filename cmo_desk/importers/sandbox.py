@@ -1,11 +1,12 @@
-"""Reading untrusted full texts in a child process with memory and time limits.
+"""Reading untrusted full texts in child processes with memory and time limits.
 
 A crafted PDF can make the PDF engine allocate gigabytes (a 1 GB stream of zeros compresses to a
 megabyte) or crash it outright; in the importing process either would take the desk down with the
 user's unsaved session. :class:`SafeReader` hands each file to one long-lived child process whose
 address space is capped (POSIX) and waits a bounded time for it; a child that runs out of memory,
 crashes or takes too long is replaced, and that one file is refused with a clear line while the
-others are read as usual.
+others are read as usual. :class:`ReaderPool` runs a few such children at once (one per core, two
+at most) that share the memory limit, and reads files ahead of the caller.
 
 The child is a plain ``python -c`` process speaking length-prefixed pickles over its stdin and
 stdout (multiprocessing would re-run the caller's main script). Where it cannot be started (a
@@ -18,20 +19,24 @@ from __future__ import annotations
 import os
 import pickle
 import queue
+import signal
 import struct
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmo_desk.domain.cancel import check_import_cancel
 from cmo_desk.domain.errors import Cancelled, CmoDeskError, ImportFailed, PasswordRequired
-from cmo_desk.domain.i18n import tr
-from cmo_desk.importers.fulltext import ExtractedText, extract_file
+from cmo_desk.domain.i18n import current_language, set_language, tr
+
+if TYPE_CHECKING:  # the readers load in the child (or on a fallback): the child starts sooner
+    from cmo_desk.importers.fulltext import ExtractedText
 
 #: Address space a reading child may use: far more than any article needs (pdfium on a 500-page
 #: scanned report stays under 400 MB), far less than an old laptop has.
@@ -39,6 +44,10 @@ MEMORY_LIMIT_BYTES = 1536 * 1024 * 1024
 #: Longest a single file may take to read.
 TIME_LIMIT_SECONDS = 180.0
 _POLL_SECONDS = 0.2
+#: How much longer than the time limit a child whose parent is gone reads a file before it ends.
+_ORPHAN_GRACE_SECONDS = 5
+#: How long the first child may take over its first file before a second one starts anyway.
+_FIRST_FILE_PATIENCE_SECONDS = 1.0
 
 
 def _child_main() -> None:  # pragma: no cover - runs in the child
@@ -46,6 +55,11 @@ def _child_main() -> None:  # pragma: no cover - runs in the child
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a library's print must not corrupt the replies
     limit = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    set_language(sys.argv[2] if len(sys.argv) > 2 else None)  # its messages in the user's language
+    # The parent stops a file that takes too long; should the parent be gone (killed, crashed),
+    # the child ends itself a little later rather than spin on that file for ever.
+    alarm = getattr(signal, "alarm", None)
+    seconds = int(float(sys.argv[3])) + _ORPHAN_GRACE_SECONDS if len(sys.argv) > 3 and alarm else 0
     if limit:
         try:
             import resource
@@ -61,9 +75,11 @@ def _child_main() -> None:  # pragma: no cover - runs in the child
         if request is None:
             return
         path, password = request
+        if seconds:
+            alarm(seconds)  # SIGALRM, unhandled, ends the process even inside the PDF engine
         try:
-            result = extract_file(path, password=password)
-            reply: tuple[str, Any] = ("ok", replace(result, original=b""))
+            result = _extract_here(path, password)
+            reply: tuple[str, Any] = ("ok", result)
         except PasswordRequired as err:
             reply = ("password", str(err))
         except CmoDeskError as err:
@@ -72,9 +88,19 @@ def _child_main() -> None:  # pragma: no cover - runs in the child
             reply = ("memory", "")
         except Exception as err:  # noqa: BLE001 - reported to the parent as this file's failure
             reply = ("error", type(err).__name__)
+        if seconds:
+            alarm(0)
         data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         replies.write(struct.pack(">I", len(data)) + data)
         replies.flush()
+
+
+def _extract_here(path: str | os.PathLike[str], password: str | None,
+                  cancel: Callable[[], bool] | None = None) -> ExtractedText:
+    """``extract_file`` in this process, without the original bytes (they are read again to keep)."""
+    from cmo_desk.importers.fulltext import extract_file
+
+    return replace(extract_file(path, password=password, cancel=cancel), original=b"")
 
 
 def _pump(stream: Any, inbox: queue.Queue[Any]) -> None:
@@ -92,6 +118,10 @@ def _pump(stream: Any, inbox: queue.Queue[Any]) -> None:
     except (OSError, ValueError, EOFError, pickle.UnpicklingError):
         pass
     inbox.put(None)
+
+
+class ReaderStopped(ImportFailed):
+    """The reading child ran out of memory or stopped while reading a file."""
 
 
 def _sandbox_available() -> bool:
@@ -117,12 +147,21 @@ class SafeReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def start(self) -> None:
+        """Start the child now rather than on the first read (it loads while the caller works)."""
+        if self.isolated and not self._alive():
+            try:
+                self._start()
+            except OSError:
+                self.isolated = False
+
     def _start(self) -> None:
         package_root = str(Path(__file__).resolve().parents[2])
         code = ("import sys; sys.path.insert(0, %r); "
                 "from cmo_desk.importers.sandbox import _child_main; _child_main()" % package_root)
         self._process = subprocess.Popen(
-            [sys.executable, "-c", code, str(self.memory_limit or 0)],
+            [sys.executable, "-c", code, str(self.memory_limit or 0), current_language(),
+             str(self.time_limit)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         self._inbox = queue.Queue()
@@ -166,14 +205,14 @@ class SafeReader:
              cancel: Callable[[], bool] | None = None) -> ExtractedText:
         """Like ``extract_file``; the result carries no original bytes (read them again to keep)."""
         if not self.isolated:
-            return replace(extract_file(path, password=password, cancel=cancel), original=b"")
+            return _extract_here(path, password, cancel)
         name = Path(path).name
         if not self._alive():
             try:
                 self._start()
             except OSError:
                 self.isolated = False
-                return replace(extract_file(path, password=password, cancel=cancel), original=b"")
+                return _extract_here(path, password, cancel)
         try:
             self._send((str(Path(path).resolve()), password))
         except (OSError, ValueError):
@@ -215,6 +254,228 @@ class SafeReader:
 
     @staticmethod
     def _crashed(name: str) -> ImportFailed:
-        return ImportFailed(tr(
+        return ReaderStopped(tr(
             "{name} made the reader run out of memory or stop; it is not imported. The file may be damaged "
             "or made to exhaust memory: save it again from a PDF viewer or word processor.").format(name=name))
+
+
+#: Most reading children at once: enough to read on two cores while the project loads; more
+#: would only take memory from an old laptop.
+MAX_READERS = 2
+
+
+def reader_count() -> int:
+    """How many children read at once here: one per core, at most :data:`MAX_READERS`."""
+    return max(1, min(MAX_READERS, os.cpu_count() or 1))
+
+
+class _Job:
+    """One file handed to the pool, and what became of it."""
+
+    __slots__ = ("path", "password", "done", "result", "error", "alone")
+
+    def __init__(self, path: str, password: str | None) -> None:
+        self.path, self.password = path, password
+        self.done = threading.Event()
+        self.result: ExtractedText | None = None
+        self.error: BaseException | None = None
+        #: Stopped in a child with a share of the memory limit: read again alone, with all of it.
+        self.alone = False
+
+
+class ReaderPool:
+    """Reads full texts in a few long-lived children at once; use as a context manager.
+
+    :meth:`prefetch` hands files over to be read ahead (the command line does so before it loads
+    the project); :meth:`read` returns one file's text, or raises its failure, as
+    :meth:`SafeReader.read` does. Each child is a :class:`SafeReader` with the same time limit and
+    a share of the memory limit, so the children together never take more than one
+    :class:`SafeReader` may: a file that runs out of memory (or stops the child) in its share is
+    read again alone, with the whole limit, once the other children have stopped. A crash, a hang
+    or a memory blow-up fails only that file, with its own message; its child is replaced.
+    """
+
+    def __init__(self, size: int | None = None, memory_limit: int | None = None,
+                 time_limit: float | None = None) -> None:
+        self.size = max(1, size if size is not None else reader_count())
+        memory_limit = MEMORY_LIMIT_BYTES if memory_limit is None else memory_limit
+        self.memory_limit = memory_limit if sys.platform != "win32" else None
+        self.time_limit = TIME_LIMIT_SECONDS if time_limit is None else time_limit
+        self.isolated = _sandbox_available()
+        self._share = self.memory_limit // self.size if self.memory_limit else None
+        self._cond = threading.Condition()
+        self._queue: deque[_Job] = deque()  # waiting to be read, in order
+        self._jobs: dict[tuple[str, str | None], _Job] = {}
+        self._stopping = threading.Event()
+        self._paused = False
+        self._parked = 0
+        self._threads: list[threading.Thread] = []
+        #: When the first child started, and when each file was done since (monotonic seconds).
+        self._started_at = 0.0
+        self._done_at: list[float] = []
+
+    def __enter__(self) -> ReaderPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the first child now: it loads the readers, then reads, while the caller goes on.
+        The others start only while the caller waits for a file (until then they would take the
+        processor from the caller's own work), and only when what is left to read would take
+        longer than starting a child does (:meth:`_more_children`)."""
+        if not self._threads:
+            self._started_at = time.monotonic()
+            self._add_child()
+
+    def _more_children(self) -> None:
+        """Start another child when the files still queued would take the first one longer than
+        a child takes to start and read its first file: the time both are measured in is this
+        machine's, however busy it is."""
+        if len(self._threads) >= self.size or not self._queue:
+            return
+        with self._cond:
+            done = list(self._done_at)
+            queued = len(self._queue)
+        since_start = time.monotonic() - self._started_at
+        if not done:  # the first file is not read yet: a large one, or a busy machine
+            if since_start > _FIRST_FILE_PATIENCE_SECONDS:
+                self._add_child()
+            return
+        first = done[0] - self._started_at  # starting the child, then reading one file
+        per_file = (done[-1] - done[0]) / (len(done) - 1) if len(done) > 1 else first
+        if queued * per_file > first:
+            self._add_child()
+
+    def _add_child(self) -> None:
+        if not self.isolated or self._stopping.is_set() or len(self._threads) >= self.size:
+            return
+        thread = threading.Thread(target=self._work, daemon=True,
+                                  name=f"cmo-desk-reader-{len(self._threads) + 1}")
+        self._threads.append(thread)
+        thread.start()
+
+    def prefetch(self, files: Iterable[tuple[str | os.PathLike[str], str | None]]) -> None:
+        """Read these (path, password) files ahead, in order, to be collected with :meth:`read`."""
+        if not self.isolated:
+            return
+        self.start()
+        with self._cond:
+            for path, password in files:
+                key = (str(Path(path).resolve()), password)
+                if key not in self._jobs:
+                    self._jobs[key] = job = _Job(*key)
+                    self._queue.append(job)
+            self._cond.notify_all()
+
+    def read(self, path: str | os.PathLike[str], password: str | None = None,
+             cancel: Callable[[], bool] | None = None) -> ExtractedText:
+        """Like :meth:`SafeReader.read`: the file's text (without its original bytes) or its failure."""
+        if not self.isolated:
+            return _extract_here(path, password, cancel)
+        key = (str(Path(path).resolve()), password)
+        if key not in self._jobs:
+            self.prefetch([(path, password)])
+        job = self._jobs[key]
+        try:
+            while not job.done.is_set():
+                self._more_children()  # the caller waits: more children may read what is left
+                if job.done.wait(_POLL_SECONDS):
+                    break
+                check_import_cancel(cancel)
+                if not any(t.is_alive() for t in self._threads):  # pragma: no cover - a bug, not a file
+                    raise ImportFailed(tr("{name} could not be read ({detail}). Check the file or save it "
+                                          "again.").format(name=Path(path).name, detail="no reader"))
+        except Cancelled:
+            self.close(wait=True)  # the user is told nothing more happens: the children are gone
+            raise
+        del self._jobs[key]  # its text goes to the caller; the pool keeps nothing it has handed over
+        if job.alone:
+            return self._read_alone(job, cancel)
+        if job.error is not None:
+            raise job.error
+        assert job.result is not None
+        return job.result
+
+    def _read_alone(self, job: _Job, cancel: Callable[[], bool] | None) -> ExtractedText:
+        """Read ``job`` again in one child with the whole memory limit, the others stopped."""
+        with self._cond:
+            self._paused = True
+            self._cond.notify_all()
+        try:
+            while True:
+                with self._cond:
+                    if self._parked >= sum(t.is_alive() for t in self._threads):
+                        break
+                    self._cond.wait(_POLL_SECONDS)
+                try:
+                    check_import_cancel(cancel)
+                except Cancelled:
+                    self.close(wait=True)
+                    raise
+            with SafeReader(memory_limit=self.memory_limit, time_limit=self.time_limit) as reader:
+                try:
+                    return reader.read(job.path, password=job.password, cancel=cancel)
+                except Cancelled:
+                    self.close(wait=True)
+                    raise
+        finally:
+            with self._cond:
+                self._paused = False
+                self._cond.notify_all()
+
+    def _next(self, reader: SafeReader) -> _Job | None:
+        """The next file for a child to read, None when the pool closes. While the pool is paused
+        the child is stopped, so that a file read alone has the memory to itself."""
+        with self._cond:
+            while True:
+                if self._stopping.is_set():
+                    return None
+                if not self._paused and self._queue:
+                    return self._queue.popleft()
+                if self._paused:
+                    break
+                self._cond.wait()
+        reader.close()
+        with self._cond:
+            self._parked += 1
+            self._cond.notify_all()
+            while self._paused and not self._stopping.is_set():
+                self._cond.wait()
+            self._parked -= 1
+        return self._next(reader)
+
+    def _work(self) -> None:
+        reader = SafeReader(memory_limit=self._share, time_limit=self.time_limit)
+        reader.start()
+        try:
+            while (job := self._next(reader)) is not None:
+                try:
+                    job.result = reader.read(job.path, password=job.password, cancel=self._stopping.is_set)
+                except Cancelled as err:  # the pool is closing
+                    job.error = err
+                    return
+                except ReaderStopped as err:
+                    job.error = err
+                    job.alone = self.size > 1 and bool(self.memory_limit)
+                except BaseException as err:  # noqa: BLE001 - the reader for that file raises it
+                    job.error = err
+                finally:
+                    with self._cond:
+                        self._done_at.append(time.monotonic())
+                    job.done.set()
+        finally:
+            reader.close()
+
+    def close(self, wait: bool = False) -> None:
+        """Stop the children: any file still being read is abandoned. They end on the pool's own
+        threads (the caller goes on to write what was read); ``wait`` waits until they have."""
+        self._stopping.set()
+        with self._cond:
+            self._queue.clear()
+            self._cond.notify_all()
+        if wait:
+            for thread in self._threads:
+                if thread is not threading.current_thread():
+                    thread.join(5)

@@ -30,8 +30,7 @@ from cmo_desk.domain.ids import new_id
 from cmo_desk.importers.dedupe import DuplicateIndex
 from cmo_desk.importers.fulltext import ExtractedText, decode_text
 from cmo_desk.importers.linking import link_files
-from cmo_desk.importers.refi import sniff_refi
-from cmo_desk.importers.sandbox import SafeReader
+from cmo_desk.importers.sandbox import ReaderPool
 from cmo_desk.importers.references import (
     assign_labels,
     detect_format,
@@ -177,9 +176,17 @@ def _looks_like_references(path: Path) -> bool:
     return detect_format(text.lstrip("\ufeff").replace("\r\n", "\n"), "") in ("medline", "ris")
 
 
+def _sniff_refi(path: Path) -> str | None:
+    """``sniff_refi``, whose package (the whole REFI-QDA reader) loads only when a file may be
+    a REFI-QDA project: not for a folder of PDFs."""
+    from cmo_desk.importers.refi import sniff_refi
+
+    return sniff_refi(path)
+
+
 def _kind(path: Path) -> str | None:
     suffix = path.suffix.lower()
-    if suffix in REFI_EXTENSIONS or (suffix not in FULLTEXT_EXTENSIONS and sniff_refi(path)):
+    if suffix in REFI_EXTENSIONS or (suffix not in FULLTEXT_EXTENSIONS and _sniff_refi(path)):
         return "refi"
     if suffix == ".txt":
         return "references" if _looks_like_references(path) else "fulltext"
@@ -212,6 +219,7 @@ def import_paths(
     accept_links: Mapping[str, str] | None = None,
     dry_run: bool = False,
     passwords: Mapping[str, str] | None = None,
+    reader: ReaderPool | None = None,
 ) -> ImportSummary:
     """Import reference exports and full texts (files, or folders walked in name order).
 
@@ -227,7 +235,41 @@ def import_paths(
 
     PDFs are opened without a password first; ``passwords`` ({file: password}, files named as in
     the summary) gives one per file, ``password`` one for the rest. Files that need a password
-    they were not given are listed in ``passwords_needed`` (and in ``errors``)."""
+    they were not given are listed in ``passwords_needed`` (and in ``errors``).
+
+    ``reader`` is a pool from :func:`read_ahead` already reading the full texts (closed on
+    return); without it a pool is started here."""
+    if reader is None:
+        reader = ReaderPool()
+    with reader:
+        return _import_paths(session, paths, password, progress, cancel, accept_links, dry_run,
+                             passwords, reader)
+
+
+def read_ahead(paths: Iterable[str | os.PathLike[str]], password: str | None = None,
+               passwords: Mapping[str, str] | None = None,
+               reader: ReaderPool | None = None) -> ReaderPool:
+    """Start reading the full texts among ``paths`` (as :func:`import_paths` finds them) before
+    the project is open, in ``reader`` or a new pool; pass the pool to :func:`import_paths` with
+    the same paths and passwords. Nothing is decided here: every failure is reported by the
+    import."""
+    pool = reader if reader is not None else ReaderPool()
+    try:
+        _, fulltexts = _sort_files(paths, ImportSummary())
+    except ImportFailed:
+        return pool
+    pool.prefetch((path, _password_for(name, password, passwords)) for name, path in fulltexts)
+    return pool
+
+
+def _password_for(name: str, password: str | None, passwords: Mapping[str, str] | None) -> str | None:
+    return (passwords or {}).get(name, password)
+
+
+def _import_paths(session: Session, paths: Iterable[str | os.PathLike[str]], password: str | None,
+                  progress: ProgressCallback | None, cancel: CancelCallback | None,
+                  accept_links: Mapping[str, str] | None, dry_run: bool,
+                  passwords: Mapping[str, str] | None, reader: ReaderPool) -> ImportSummary:
     check_writable(session)
     summary = ImportSummary()
     references, fulltexts = _sort_files(paths, summary)
@@ -240,7 +282,7 @@ def import_paths(
     summary.duplicate_references = [replace(d, study_label=labels.get(d.study_id or ""))
                                     for d in summary.duplicate_references]
     texts = _read_fulltexts(fulltexts, session, labels, summary, steps, cancel,
-                            lambda name: (passwords or {}).get(name, password))
+                            lambda name: _password_for(name, password, passwords), reader)
     if summary.files_read == 0:
         failure = ImportFailed(next(iter(summary.errors.values())))
         failure.summary = summary  # type: ignore[attr-defined]  # which files need a password
@@ -391,16 +433,18 @@ class _Texts:
 
 def _read_fulltexts(fulltexts: list[tuple[str, Path]], session: Session, labels: dict[str, str],
                     summary: ImportSummary, steps: _Steps, cancel: CancelCallback | None,
-                    password_for: Callable[[str], str | None]) -> _Texts:
+                    password_for: Callable[[str], str | None], reader: ReaderPool) -> _Texts:
     """Extract every full text before anything is written; files already in the project or
     twice in the import are reported as duplicates."""
     known_hashes = {d.sha256: d for d in session.store.list(
         "document", columns=("sha256", "study_id")) if d.sha256}
     texts = _Texts()
     seen_hashes: dict[str, str] = {}
-    # Each file is read in a child process with memory and time limits: a crafted file that
-    # would exhaust memory or crash the PDF engine is refused, and the desk keeps running.
-    with SafeReader() as reader:
+    # Each file is read in a child process with memory and time limits (two read at once): a
+    # crafted file that would exhaust memory or crash the PDF engine is refused, and the desk
+    # keeps running. The children stop once the last file is read, before anything is written.
+    with reader:
+        reader.prefetch((path, password_for(name)) for name, path in fulltexts)
         for name, path in fulltexts:
             check_import_cancel(cancel)
             text = _extract(reader, name, path, password_for(name), cancel, summary)
@@ -430,7 +474,7 @@ def _read_fulltexts(fulltexts: list[tuple[str, Path]], session: Session, labels:
     return texts
 
 
-def _extract(reader: SafeReader, name: str, path: Path, password: str | None,
+def _extract(reader: ReaderPool, name: str, path: Path, password: str | None,
              cancel: CancelCallback | None, summary: ImportSummary) -> ExtractedText | None:
     """One file's text, or None with the reason in ``summary.errors``."""
     try:
@@ -596,7 +640,7 @@ def _unique_label(base: str, taken: set[str]) -> str:
 def is_refi_file(path: str | os.PathLike[str]) -> bool:
     """A REFI-QDA project or codebook, by its name or, whatever the name, by its content."""
     target = Path(path)
-    return target.suffix.lower() in REFI_EXTENSIONS or (target.is_file() and sniff_refi(target) is not None)
+    return target.suffix.lower() in REFI_EXTENSIONS or (target.is_file() and _sniff_refi(target) is not None)
 
 
 def import_refi_file(

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.importers import fulltext, references
+from pdf_builder import zero_stream_pdf
 
 FUZZ = settings(max_examples=50, deadline=3000, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -246,34 +247,12 @@ def test_damaged_sheet_xml_inside_a_sound_zip_ends_in_a_message(tmp_path: Path) 
         _ends_cleanly(lambda: read_cmoc_sheet(path))
 
 
-def _zero_stream_pdf(mib: int) -> bytes:
-    """A one-page PDF whose content stream inflates to ``mib`` MiB of zeros (about 1 KB per MiB)."""
-    import zlib
-
-    squeeze = zlib.compressobj(9)
-    chunk = b"\x00" * (1 << 20)
-    body = b"".join(squeeze.compress(chunk) for _ in range(mib)) + squeeze.flush()
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
-               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream"]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body_ in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body_ + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets))
-    out.write(b"trailer << /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
-    return out.getvalue()
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="resource limits are POSIX")
 def test_a_pdf_that_inflates_past_the_memory_limit_is_refused_and_the_next_file_reads(tmp_path: Path) -> None:
     from cmo_desk.importers.sandbox import SafeReader
 
     bomb = tmp_path / "bomb.pdf"
-    bomb.write_bytes(_zero_stream_pdf(400))
+    bomb.write_bytes(zero_stream_pdf(400))
     good = tmp_path / "good.pdf"
     good.write_bytes(PDF)
     with SafeReader(memory_limit=300 * 1024 * 1024, time_limit=60) as reader:
@@ -288,7 +267,7 @@ def test_a_one_gigabyte_zero_stream_is_not_imported_and_the_rest_is(tmp_path: Pa
     from cmo_desk.services.projects import new_project
     from cmo_desk.services.importing import import_paths
 
-    (tmp_path / "bomb.pdf").write_bytes(_zero_stream_pdf(1024))
+    (tmp_path / "bomb.pdf").write_bytes(zero_stream_pdf(1024))
     (tmp_path / "good.pdf").write_bytes(PDF)
     session = new_project(tmp_path / "r.cmo", coder="Ana")
     try:

@@ -5,19 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmo_desk.cli.common import add_project_arg, open_session
 from cmo_desk.cli.output import Progress, print_json
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
-from cmo_desk.services.cmoc_import import CmocImportSummary, import_cmoc_sheet
-from cmo_desk.services.importing import (
-    ImportSummary,
-    import_paths,
-    import_refi_file,
-    is_refi_file,
-)
+
+if TYPE_CHECKING:  # the services load when their command runs
+    from cmo_desk.importers.sandbox import ReaderPool
+    from cmo_desk.services.cmoc_import import CmocImportSummary
+    from cmo_desk.services.importing import ImportSummary
 
 #: Lines of a list (duplicates, links) printed before "... and N more".
 SHOWN = 20
@@ -63,22 +61,25 @@ def _print_more(count: int) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    refi = [p for p in args.paths if is_refi_file(p)]
-    if refi:
-        if len(args.paths) > 1:
-            raise ImportFailed(tr("Import a REFI-QDA project (.qdpx, .qdc) on its own, "
-                                  "without other files."))
+    # The children that read the full texts start first, and read while this process loads the
+    # import service and the project's store.
+    reader = _start_readers(args)
+    try:
+        from cmo_desk.services.importing import import_paths, read_ahead
+
+        refi = _refi_files(args.paths)
+        if refi:
+            if reader is not None:
+                reader.close()
+            return _import_refi(args, refi)
+        if reader is not None:
+            read_ahead(args.paths, password=args.password, reader=reader)
         with open_session(args) as session:
-            result = import_refi_file(session, refi[0], Progress(tr("Importing")))
-        to_dict = getattr(result, "to_dict", None)
-        if args.json:
-            print_json(to_dict() if to_dict else result)
-        elif result is not None:
-            print(result)
-        return 0
-    with open_session(args) as session:
-        summary = import_paths(session, args.paths, password=args.password,
-                               progress=Progress(tr("Importing")))
+            summary = import_paths(session, args.paths, password=args.password,
+                                   progress=Progress(tr("Importing")), reader=reader)
+    finally:
+        if reader is not None:
+            reader.close()
     if args.json:
         print_json(summary.to_dict())
     else:
@@ -98,6 +99,41 @@ def cmd_import(args: argparse.Namespace) -> int:
         for file, message in summary.errors.items():
             print(f"  {file}: {message}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _start_readers(args: argparse.Namespace) -> ReaderPool | None:
+    """A started pool of reading children, or None when there is no project to import into. It
+    is started before the import service loads (a REFI-QDA project, found by that service,
+    closes it unused)."""
+    from cmo_desk.importers.sandbox import ReaderPool
+
+    if not args.project.is_file():
+        return None
+    reader = ReaderPool()
+    reader.start()
+    return reader
+
+
+def _refi_files(paths: list[Path]) -> list[Path]:
+    from cmo_desk.services.importing import is_refi_file
+
+    return [p for p in paths if is_refi_file(p)]
+
+
+def _import_refi(args: argparse.Namespace, refi: list[Path]) -> int:
+    from cmo_desk.services.importing import import_refi_file
+
+    if len(args.paths) > 1:
+        raise ImportFailed(tr("Import a REFI-QDA project (.qdpx, .qdc) on its own, "
+                              "without other files."))
+    with open_session(args) as session:
+        result = import_refi_file(session, refi[0], Progress(tr("Importing")))
+    to_dict = getattr(result, "to_dict", None)
+    if args.json:
+        print_json(to_dict() if to_dict else result)
+    elif result is not None:
+        print(result)
     return 0
 
 
@@ -151,6 +187,8 @@ def _print_import(summary: ImportSummary) -> None:
 
 
 def cmd_import_cmocs(args: argparse.Namespace) -> int:
+    from cmo_desk.services.cmoc_import import import_cmoc_sheet
+
     with open_session(args) as session:
         summary = import_cmoc_sheet(session, args.sheet, progress=Progress(tr("Importing")))
     if args.json:
