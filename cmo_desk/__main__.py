@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from cmo_desk import READER_ARGUMENT
+
 
 def _is_cli(argv: list[str]) -> bool:
     if not argv:
@@ -20,6 +22,11 @@ def _is_cli(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == [READER_ARGUMENT]:  # the built program, started to read untrusted files
+        from cmo_desk.importers.sandbox import reader_child_main
+
+        reader_child_main(argv[1:])
+        return 0
     if _is_cli(argv):
         from cmo_desk.cli.main import run
 

@@ -9,9 +9,10 @@ others are read as usual. :class:`ReaderPool` runs a few such children at once (
 at most) that share the memory limit, and reads files ahead of the caller.
 
 The child is a plain ``python -c`` process speaking length-prefixed pickles over its stdin and
-stdout (multiprocessing would re-run the caller's main script). Where it cannot be started (a
-frozen build, whose executable is the desk itself, or ``CMO_DESK_NO_SANDBOX`` set), files are
-read in the importing process as before.
+stdout (multiprocessing would re-run the caller's main script); in the built program, whose
+executable is the desk itself, it is that program started with ``READER_ARGUMENT``. Where no
+child can be started (or ``CMO_DESK_NO_SANDBOX`` is set), files are read in the importing
+process.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cmo_desk import READER_ARGUMENT
 from cmo_desk.domain.cancel import check_import_cancel
 from cmo_desk.domain.errors import Cancelled, CmoDeskError, ImportFailed, PasswordRequired
 from cmo_desk.domain.i18n import current_language, set_language, tr
@@ -50,16 +52,18 @@ _ORPHAN_GRACE_SECONDS = 5
 _FIRST_FILE_PATIENCE_SECONDS = 1.0
 
 
-def _child_main() -> None:  # pragma: no cover - runs in the child
-    """The reading child: length-prefixed pickled requests on stdin, replies on stdout."""
+def reader_child_main(argv: list[str] | None = None) -> None:  # pragma: no cover - in the child
+    """The reading child: length-prefixed pickled requests on stdin, replies on stdout.
+    ``argv``: memory limit, language, time limit (default: the process's arguments)."""
+    args = list(sys.argv[1:] if argv is None else argv)
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a library's print must not corrupt the replies
-    limit = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    set_language(sys.argv[2] if len(sys.argv) > 2 else None)  # its messages in the user's language
+    limit = int(args[0]) if args else 0
+    set_language(args[1] if len(args) > 1 else None)  # its messages in the user's language
     # The parent stops a file that takes too long; should the parent be gone (killed, crashed),
     # the child ends itself a little later rather than spin on that file for ever.
     alarm = getattr(signal, "alarm", None)
-    seconds = int(float(sys.argv[3])) + _ORPHAN_GRACE_SECONDS if len(sys.argv) > 3 and alarm else 0
+    seconds = int(float(args[2])) + _ORPHAN_GRACE_SECONDS if len(args) > 2 and alarm else 0
     if limit:
         try:
             import resource
@@ -125,9 +129,19 @@ class ReaderStopped(ImportFailed):
 
 
 def _sandbox_available() -> bool:
-    if getattr(sys, "frozen", False):
-        return False  # a frozen build would start a second desk instead of the reader
     return os.environ.get("CMO_DESK_NO_SANDBOX", "") == ""
+
+
+def _child_command(*params: str) -> list[str]:
+    """How to start a reading child: the built program with READER_ARGUMENT (its executable is
+    the desk itself), else this Python with the package on its path."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, READER_ARGUMENT, *params]
+    package_root = str(Path(__file__).resolve().parents[2])
+    code = ("import sys; sys.path.insert(0, %r); "
+            "from cmo_desk.importers.sandbox import reader_child_main; reader_child_main()"
+            % package_root)
+    return [sys.executable, "-c", code, *params]
 
 
 class SafeReader:
@@ -156,12 +170,8 @@ class SafeReader:
                 self.isolated = False
 
     def _start(self) -> None:
-        package_root = str(Path(__file__).resolve().parents[2])
-        code = ("import sys; sys.path.insert(0, %r); "
-                "from cmo_desk.importers.sandbox import _child_main; _child_main()" % package_root)
         self._process = subprocess.Popen(
-            [sys.executable, "-c", code, str(self.memory_limit or 0), current_language(),
-             str(self.time_limit)],
+            _child_command(str(self.memory_limit or 0), current_language(), str(self.time_limit)),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         self._inbox = queue.Queue()
