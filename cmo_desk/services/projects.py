@@ -43,3 +43,17 @@ def project_info(path: str | Path, coder: str | None = None) -> dict[str, Any]:
         with Session.open(path, coder=coder, read_only=True) as session:
             info = session.store.info()
     return info
+
+
+def needs_upgrade(path: str | Path) -> bool:
+    """Whether opening ``path`` first rewrites it in this version's layout (once; up to a minute
+    for a large project). False when that cannot be told: opening then says what is wrong."""
+    from cmo_desk.domain.errors import CmoDeskError
+    from cmo_desk.store.fileinfo import HEAD_REVISION, KNOWN_REVISIONS, inspect_file
+
+    try:
+        meta = inspect_file(Path(path))
+    except CmoDeskError:
+        return False
+    revision = meta.get("revision")
+    return revision in KNOWN_REVISIONS and revision != HEAD_REVISION
