@@ -80,13 +80,13 @@ def run_desk(argv: list[str]) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from cmo_desk.ui.theme import apply_theme
+    from cmo_desk.ui.theme import apply_style_sheet, apply_theme
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "cmo-desk"])
     app.setApplicationName("CMO Desk")
     app.setOrganizationName("cmo-desk")
     language.install_qt_translations(app)  # type: ignore[arg-type]
-    apply_theme(app)  # type: ignore[arg-type]
+    apply_theme(app, style_sheet=False)  # type: ignore[arg-type]
     from cmo_desk.ui import none_guard
 
     none_guard.install()
@@ -96,6 +96,7 @@ def run_desk(argv: list[str]) -> int:
     # database library) loads on the next turns of the event loop.
     target = Path(args.project) if args.project else demo_path()
     window = MainWindow(None, settings, opening=target.name)
+    apply_style_sheet(app)  # type: ignore[arg-type]  # (built first, the window is styled once)
     window.owns_session = True  # type: ignore[attr-defined]
     language.watch_cjk_fonts(window)
     quit_when_shown = bool(os.environ.get(QUIT_WHEN_SHOWN))

@@ -133,7 +133,16 @@ QScrollArea { border: none; background: white; }
 """
 
 
-def apply_theme(app: QApplication) -> None:
+def apply_theme(app: QApplication, style_sheet: bool = True) -> None:
+    """The desk's style and font, and its style sheet unless ``style_sheet`` is False (then
+    ``apply_style_sheet`` follows once the first window is built)."""
     app.setStyle("Fusion")
     app.setFont(ui_font())
+    if style_sheet:
+        apply_style_sheet(app)
+
+
+def apply_style_sheet(app: QApplication) -> None:
+    """Set the style sheet. A window built before it is styled once, as a whole, when shown;
+    built after it, each part is styled again every time it is placed into a larger one."""
     app.setStyleSheet(STYLE)

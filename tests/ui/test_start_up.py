@@ -262,3 +262,64 @@ def test_an_unexpected_failure_while_opening_ends_the_desk_instead_of_hanging(
     assert out.returncode != 0
     assert "RuntimeError: boom" in out.stderr
     assert "study_shown_s" not in out.stdout
+
+
+
+SHEET_PROBE = """
+import os, sys
+from cmo_desk.ui import app, theme
+
+if os.environ.get("SHEET_FIRST"):  # the style sheet set before the window is built
+    real_theme, real_sheet = theme.apply_theme, theme.apply_style_sheet
+
+    def sheet_first(qapp, style_sheet=True):
+        real_theme(qapp, style_sheet=False)
+        real_sheet(qapp)
+
+    theme.apply_theme, theme.apply_style_sheet = sheet_first, lambda qapp: None
+out = sys.argv[1]
+real_open, real_grab = app._open_session, app._grab
+
+
+def opening(args, settings, interactive, parent=None):
+    parent.grab().save(out + "-opening.png")
+    return real_open(args, settings, interactive, parent)
+
+
+def opened(window, path):
+    from PySide6.QtWidgets import QApplication
+    for tab in range(window.coding_tabs.count()):  # the study form, the CMOCs, the excerpts
+        window.coding_tabs.setCurrentIndex(tab)
+        QApplication.processEvents()
+        window.grab().save(f"{out}-tab{tab}.png")
+    real_grab(window, path)
+
+
+app._open_session, app._grab = opening, opened
+sys.exit(app.run_desk(sys.argv[2:]))
+"""
+
+
+def test_the_style_sheet_set_once_the_window_is_built_paints_the_same_desk(
+        project: Path, tmp_path: Path) -> None:
+    """Start-up sets the style sheet after building the first window (it is then styled once,
+    not again at every step of building); the user sees the same desk, pixel for pixel, as when
+    the sheet came first: the window while opening, then each tab with the first study open."""
+    from PySide6.QtGui import QImage
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CMO_DESK_CODER": "Lan Nguyen"}
+    env.pop(app.QUIT_WHEN_SHOWN, None)
+    for order in ("first", "after"):
+        out = subprocess.run(
+            [sys.executable, "-c", SHEET_PROBE, str(tmp_path / order), str(project),
+             "--screenshot", str(tmp_path / f"{order}.png")],
+            env={**env, "SHEET_FIRST": "1"} if order == "first" else env,
+            capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+    frames = ["opening", "tab0", "tab1", "tab2"]
+    for frame in frames:
+        first = QImage(str(tmp_path / f"first-{frame}.png"))
+        after = QImage(str(tmp_path / f"after-{frame}.png"))
+        assert not first.isNull() and first.size() == after.size(), frame
+        assert first == after, f"the {frame} frame differs"
+    assert QImage(str(tmp_path / "after-tab1.png")) != QImage(str(tmp_path / "after-tab2.png"))
