@@ -114,6 +114,7 @@ def run_desk(argv: list[str]) -> int:
 
     def painted() -> None:
         stamp("window_shown")
+        window.complete()  # before anything can be typed, clicked or asked
         QTimer.singleShot(0, open_project)
 
     def open_project() -> None:

@@ -87,15 +87,26 @@ class MainWindow(QMainWindow):
         self.layout_memory.restore_window(self)
         self.actions.on_save_state = self._show_save_state
         self.actions.alert = self.dialogs.error
-        no_wheel.install()  # once built: building does not pass through its filter
         self._while_opening: WhileOpening | None = None
+        self._completed = False
         if session is None:
             self._while_opening = WhileOpening(self, opening or "")
         else:
             self.attach(session)
 
+    def complete(self) -> None:
+        """Finish, once, what the first frame does not need: the wheel guard (installed
+        earlier, every event of building and of the first paint would pass through it).
+        Start-up calls this once the window is painted, before the project opens (input is
+        closed until then); ``attach`` calls it in any case."""
+        if self._completed:
+            return
+        self._completed = True
+        no_wheel.install()  # the boxes already built are set right when it is installed
+
     def attach(self, session: Session) -> None:
         """Show an opened project in this window and let the user work on it."""
+        self.complete()
         self.session = session
         self.actions.session = session
         self.control.attach(session)

@@ -73,9 +73,11 @@ real_open = app._open_session
 
 
 def probe(args, settings, interactive, parent=None):
+    from cmo_desk.ui import no_wheel
+
     loaded = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'pandas'})
     print('at_open', any(painted), parent.isVisible(), parent.centralWidget().isEnabled(),
-          parent.study_title.text(), loaded, sep='|', flush=True)
+          parent.study_title.text(), loaded, no_wheel._filter is not None, sep='|', flush=True)
     return real_open(args, settings, interactive, parent)
 
 
@@ -96,8 +98,10 @@ def test_the_window_is_painted_before_the_project_opens_or_the_database_library_
     out = _desk(project)
     assert out.returncode == 0, out.stderr[-2000:]
     probe = next(line for line in out.stdout.splitlines() if line.startswith("at_open"))
-    _, painted, visible, enabled, title, loaded = probe.split("|")
+    _, painted, visible, enabled, title, loaded, wheel_guarded = probe.split("|")
     assert (painted, visible, enabled) == ("True", "True", "False")
+    # the wheel guard comes after the first paint, yet before any question is asked
+    assert wheel_guarded == "True"
     assert title == "Opening project.cmo…"
     assert loaded == "[]"
     times = dict(line.split("=") for line in out.stdout.splitlines() if "_s=" in line)
@@ -229,6 +233,52 @@ def test_drop_downs_built_before_the_wheel_guard_still_ignore_the_wheel(
         if earlier is not None:
             qapp.installEventFilter(earlier)
         monkeypatch.setattr(no_wheel, "_filter", earlier)
+
+
+
+def test_a_window_painted_before_its_project_opens_guards_its_drop_downs_once_attached(
+        qtbot: Any, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wheel guard is installed after the first paint; once the project is attached, turning
+    the wheel over a CMOC's drop-down still scrolls instead of changing the coded value."""
+    from PySide6.QtWidgets import QApplication
+
+    from cmo_desk.services.session import Session
+    from cmo_desk.ui import no_wheel
+    from cmo_desk.ui.main_window import MainWindow
+
+    from .realinput import wheel
+
+    qapp = QApplication.instance()
+    earlier = no_wheel._filter
+    if earlier is not None:
+        qapp.removeEventFilter(earlier)
+    monkeypatch.setattr(no_wheel, "_filter", None)
+    window = MainWindow(None, Settings.load(), opening=project.name)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    assert no_wheel._filter is None  # not while building and painting the first frame
+    session = Session.open(project, coder="Lan Nguyen")
+    try:
+        window.attach(session)
+        assert no_wheel._filter is not None
+        app._open_first_study(window)
+        panel = window.cmoc_panel
+        assert panel.model.rowCount(), "the demo's first study has CMOCs"
+        panel.list.setCurrentIndex(panel.model.index(0, 0))
+        box = panel.combos["confidence"]
+        before = (box.currentIndex(), session.log_mark())
+        for _ in range(3):
+            wheel(box, -1)
+        assert (box.currentIndex(), session.log_mark()) == before
+        assert not box.hasFocus()
+    finally:
+        window.close()
+        session.close()
+        qapp.removeEventFilter(no_wheel._filter)
+        if earlier is not None:
+            qapp.installEventFilter(earlier)
 
 
 FAILING_OPEN = """
