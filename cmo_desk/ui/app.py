@@ -78,15 +78,16 @@ def run_desk(argv: list[str]) -> int:
             return 3
 
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication
 
-    from cmo_desk.ui.theme import apply_style_sheet, apply_theme
+    from cmo_desk.ui.theme import APP_ARGUMENTS, apply_style_sheet, apply_theme
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "cmo-desk"])
+    existing = QApplication.instance()
+    app = existing or QApplication([sys.argv[0] if sys.argv else "cmo-desk", *APP_ARGUMENTS])
     app.setApplicationName("CMO Desk")
     app.setOrganizationName("cmo-desk")
     language.install_qt_translations(app)  # type: ignore[arg-type]
-    apply_theme(app, style_sheet=False)  # type: ignore[arg-type]
+    apply_theme(app, style_sheet=False, style=existing is not None)  # type: ignore[arg-type]
     from cmo_desk.ui import none_guard
 
     none_guard.install()
@@ -131,6 +132,8 @@ def run_desk(argv: list[str]) -> int:
             if headless:
                 print(message, file=sys.stderr)
             else:
+                from PySide6.QtWidgets import QMessageBox
+
                 QMessageBox.critical(window, "CMO Desk", message)
             leave(2)
             return

@@ -133,10 +133,19 @@ QScrollArea { border: none; background: white; }
 """
 
 
-def apply_theme(app: QApplication, style_sheet: bool = True) -> None:
-    """The desk's style and font, and its style sheet unless ``style_sheet`` is False (then
-    ``apply_style_sheet`` follows once the first window is built)."""
-    app.setStyle("Fusion")
+#: The desk's Qt style; start-up names it when making the application (APP_ARGUMENTS), since
+#: setting it afterwards hands back the style object, and making its Python type costs the
+#: first paint several milliseconds.
+STYLE_NAME = "Fusion"
+APP_ARGUMENTS = ["-style", STYLE_NAME]
+
+
+def apply_theme(app: QApplication, style_sheet: bool = True, style: bool = True) -> None:
+    """The desk's style (unless ``style`` is False: made with APP_ARGUMENTS), font, and style
+    sheet (unless ``style_sheet`` is False: ``apply_style_sheet`` follows once the first window
+    is built)."""
+    if style:
+        app.setStyle(STYLE_NAME)
     app.setFont(ui_font())
     if style_sheet:
         apply_style_sheet(app)

@@ -77,7 +77,8 @@ def probe(args, settings, interactive, parent=None):
 
     loaded = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'pandas'})
     print('at_open', any(painted), parent.isVisible(), parent.centralWidget().isEnabled(),
-          parent.study_title.text(), loaded, no_wheel._filter is not None, sep='|', flush=True)
+          parent.study_title.text(), loaded, no_wheel._filter is not None,
+          parent.style().name(), sep='|', flush=True)
     return real_open(args, settings, interactive, parent)
 
 
@@ -98,8 +99,9 @@ def test_the_window_is_painted_before_the_project_opens_or_the_database_library_
     out = _desk(project)
     assert out.returncode == 0, out.stderr[-2000:]
     probe = next(line for line in out.stdout.splitlines() if line.startswith("at_open"))
-    _, painted, visible, enabled, title, loaded, wheel_guarded = probe.split("|")
+    _, painted, visible, enabled, title, loaded, wheel_guarded, style = probe.split("|")
     assert (painted, visible, enabled) == ("True", "True", "False")
+    assert style == "fusion"  # named when the application is made, not set afterwards
     # the wheel guard comes after the first paint, yet before any question is asked
     assert wheel_guarded == "True"
     assert title == "Opening project.cmo…"
@@ -322,8 +324,8 @@ from cmo_desk.ui import app, theme
 if os.environ.get("SHEET_FIRST"):  # the style sheet set before the window is built
     real_theme, real_sheet = theme.apply_theme, theme.apply_style_sheet
 
-    def sheet_first(qapp, style_sheet=True):
-        real_theme(qapp, style_sheet=False)
+    def sheet_first(qapp, style_sheet=True, style=True):
+        real_theme(qapp, style_sheet=False, style=style)
         real_sheet(qapp)
 
     theme.apply_theme, theme.apply_style_sheet = sheet_first, lambda qapp: None
