@@ -72,13 +72,24 @@ MainWindow.paintEvent = paint
 real_open = app._open_session
 
 
+def style_name():
+    from PySide6.QtWidgets import QApplication
+
+    qapp = QApplication.instance()
+    sheet = qapp.styleSheet()
+    qapp.setStyleSheet("")  # (under a style sheet the style is a proxy without a name)
+    name = qapp.style().name()
+    qapp.setStyleSheet(sheet)
+    return name
+
+
 def probe(args, settings, interactive, parent=None):
     from cmo_desk.ui import no_wheel
 
     loaded = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'pandas'})
     print('at_open', any(painted), parent.isVisible(), parent.centralWidget().isEnabled(),
           parent.study_title.text(), loaded, no_wheel._filter is not None,
-          parent.style().name(), sep='|', flush=True)
+          style_name(), sep='|', flush=True)
     return real_open(args, settings, interactive, parent)
 
 
