@@ -53,8 +53,6 @@ def _pick_coder(args_coder: str | None, settings: object, interactive: bool,
 
 
 def run_desk(argv: list[str]) -> int:
-    import sqlite3
-
     from cmo_desk.domain.errors import Cancelled, CmoDeskError
     from cmo_desk.domain.storage import storage_error
     from cmo_desk.services.settings import Settings
@@ -119,6 +117,8 @@ def run_desk(argv: list[str]) -> int:
         QTimer.singleShot(0, open_project)
 
     def open_project() -> None:
+        import sqlite3  # (with the store, after the first paint)
+
         try:
             session, _first_run = _open_session(args, settings, interactive=not headless,
                                                 parent=window)

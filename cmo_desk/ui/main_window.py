@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent
@@ -33,6 +33,11 @@ from cmo_desk.ui.opening_state import WhileOpening
 from cmo_desk.ui.window_fit import LayoutMemory, fit_to_screen
 from cmo_desk.ui.workers import BackgroundRunner, ProjectWork
 
+if TYPE_CHECKING:
+    from cmo_desk.ui.excerpt_panel import ExcerptPanel
+    from cmo_desk.ui.find_bar import FindBar
+    from cmo_desk.ui.page_image import PageImageView
+
 #: Records that the open study's panes show whichever study they belong to.
 _STUDY_VIEW_SHARED = ("code", "theory", "coder")
 
@@ -50,6 +55,10 @@ class MainWindow(QMainWindow):
     undo_action: QAction
     redo_action: QAction
     others_action: QAction
+    # made by complete(), once the first frame is painted
+    excerpt_panel: ExcerptPanel
+    page_view: PageImageView
+    find_bar: FindBar
 
     def __init__(self, session: Session | None, settings: Settings,
                  dialogs: Dialogs | None = None, opening: str | None = None) -> None:
@@ -95,13 +104,21 @@ class MainWindow(QMainWindow):
             self.attach(session)
 
     def complete(self) -> None:
-        """Finish, once, what the first frame does not need: the wheel guard (installed
-        earlier, every event of building and of the first paint would pass through it).
-        Start-up calls this once the window is painted, before the project opens (input is
-        closed until then); ``attach`` calls it in any case."""
+        """Finish, once, what the first frame does not need: the panes it does not show (the
+        excerpts, the page image, the find bar) and the wheel guard (installed earlier, every
+        event of building and of the first paint would pass through it). Start-up calls this
+        once the window is painted, before the project opens (input is closed until then);
+        ``attach`` calls it in any case."""
         if self._completed:
             return
         self._completed = True
+        self.document_pane.complete()
+        self.page_view, self.find_bar = self.document_pane.page_view, self.document_pane.find_bar
+        self.excerpt_panel = panel = self.coding_tabs.complete()
+        panel.selection_changed.connect(self._on_excerpt_selection)
+        panel.excerpt_activated.connect(self.show_excerpt)
+        panel.add_to_cmoc_requested.connect(self.add_to_cmoc)
+        panel.new_cmoc_button.clicked.connect(self.new_cmoc_from_selection)
         no_wheel.install()  # the boxes already built are set right when it is installed
 
     def attach(self, session: Session) -> None:
@@ -165,9 +182,7 @@ class MainWindow(QMainWindow):
         self.study_title, self.study_meta = centre.study_title, centre.study_meta
         self.mark_buttons, self.with_codes_button = centre.mark_buttons, centre.with_codes_button
         self.banner, self.coder_legend = centre.banner, centre.coder_legend
-        self.doc_tabs, self.doc_view, self.page_view = centre.doc_tabs, centre.doc_view, \
-            centre.page_view
-        self.find_bar = centre.find_bar
+        self.doc_tabs, self.doc_view = centre.doc_tabs, centre.doc_view
         centre.mark_requested.connect(lambda role, codes: self.mark_selection(role, codes))
         self.doc_view.mark_requested.connect(
             lambda role, codes: self.mark_selection(role or None, codes))
@@ -180,11 +195,6 @@ class MainWindow(QMainWindow):
         self.coding_tabs = CodingPane(self.actions, self.dialogs)
         self.form_holder = self.coding_tabs.form_holder
         self.cmoc_panel = self.coding_tabs.cmoc_panel
-        self.excerpt_panel = self.coding_tabs.excerpt_panel
-        self.excerpt_panel.selection_changed.connect(self._on_excerpt_selection)
-        self.excerpt_panel.excerpt_activated.connect(self.show_excerpt)
-        self.excerpt_panel.add_to_cmoc_requested.connect(self.add_to_cmoc)
-        self.excerpt_panel.new_cmoc_button.clicked.connect(self.new_cmoc_from_selection)
         self.cmoc_panel.evidence_activated.connect(self.show_excerpt)
         self.cmoc_panel.cmoc_selected.connect(self._on_cmoc_selected)
 
