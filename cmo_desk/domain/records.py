@@ -100,23 +100,16 @@ class AssignmentStatus(str, Enum):
     SUBMITTED = "submitted"
 
 
-# Records are frozen dataclasses whose comparison, hash and repr are the ones every dataclass gets,
-# written once here on ``Record`` (``eq=False, repr=False`` below) rather than generated and
-# compiled for each class when this module is imported: the desk imports it before its first
-# window is painted.
+# Records (and the other values below) are frozen dataclasses whose comparison, hash and repr
+# are the ones every dataclass gets, written once on ``Fieldwise`` (``eq=False, repr=False``)
+# rather than generated and compiled for each class when this module is imported: the desk
+# imports it before its first window is painted.
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class Record:
-    """A row of the project: its id, and whether it was deleted."""
+class Fieldwise:
+    """Compared, hashed and shown field by field, in field order, as dataclasses are."""
 
-    id: str
-    deleted: bool = False
-
-    @classmethod
-    def from_mapping(cls: type[R], data: dict[str, Any]) -> R:
-        names = _field_names(cls)
-        return cls(**{k: v for k, v in data.items() if k in names})
+    __slots__ = ()
 
     def __eq__(self, other: object) -> bool:
         # as a dataclass compares: the same class, and equal fields in order
@@ -132,6 +125,19 @@ class Record:
         names = _FIELD_ORDER.get(self.__class__) or _field_order(self.__class__)
         return f"{self.__class__.__qualname__}(" + ", ".join(
             f"{name}={getattr(self, name)!r}" for name in names) + ")"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Record(Fieldwise):
+    """A row of the project: its id, and whether it was deleted."""
+
+    id: str
+    deleted: bool = False
+
+    @classmethod
+    def from_mapping(cls: type[R], data: dict[str, Any]) -> R:
+        names = _field_names(cls)
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 R = TypeVar("R", bound=Record)
@@ -305,8 +311,8 @@ class Code(Record):
     created_by: str | None = None
 
 
-@dataclass(frozen=True)
-class CmocLinks:
+@dataclass(frozen=True, eq=False, repr=False)
+class CmocLinks(Fieldwise):
     """What a CMOC cites: codes, excerpts and programme theories."""
 
     code_ids: tuple[str, ...] = ()
@@ -444,8 +450,8 @@ class Assignment(Record):
     status: str | None = None
 
 
-@dataclass(frozen=True)
-class ConflictValue:
+@dataclass(frozen=True, eq=False, repr=False)
+class ConflictValue(Fieldwise):
     """One writer's value in a conflict."""
 
     value: Any
@@ -455,8 +461,8 @@ class ConflictValue:
     change_id: str
 
 
-@dataclass(frozen=True)
-class Conflict:
+@dataclass(frozen=True, eq=False, repr=False)
+class Conflict(Fieldwise):
     """A field two coders changed concurrently: the values and where they started from."""
 
     entity_type: str
@@ -470,8 +476,8 @@ class Conflict:
     kind: str = "edit"  # "edit" or "edit_vs_delete"
 
 
-@dataclass(frozen=True)
-class Changed:
+@dataclass(frozen=True, eq=False, repr=False)
+class Changed(Fieldwise):
     """What a unit of work changed: the UI refreshes from this."""
 
     #: entity type -> ids written (created, edited, deleted or restored)
