@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent
@@ -33,11 +33,6 @@ from cmo_desk.ui.opening_state import WhileOpening
 from cmo_desk.ui.window_fit import LayoutMemory, fit_to_screen
 from cmo_desk.ui.workers import BackgroundRunner, ProjectWork
 
-if TYPE_CHECKING:
-    from cmo_desk.ui.excerpt_panel import ExcerptPanel
-    from cmo_desk.ui.find_bar import FindBar
-    from cmo_desk.ui.page_image import PageImageView
-
 #: Records that the open study's panes show whichever study they belong to.
 _STUDY_VIEW_SHARED = ("code", "theory", "coder")
 
@@ -55,10 +50,6 @@ class MainWindow(QMainWindow):
     undo_action: QAction
     redo_action: QAction
     others_action: QAction
-    # made by complete(), once the first frame is painted
-    excerpt_panel: ExcerptPanel
-    page_view: PageImageView
-    find_bar: FindBar
 
     def __init__(self, session: Session | None, settings: Settings,
                  dialogs: Dialogs | None = None, opening: str | None = None) -> None:
@@ -104,11 +95,8 @@ class MainWindow(QMainWindow):
             self.attach(session)
 
     def complete(self) -> None:
-        """Finish, once, what the first frame does not need: the panes it does not show (the
-        excerpts, the page image, the find bar) and the wheel guard (installed earlier, every
-        event of building and of the first paint would pass through it). Start-up calls this
-        once the window is painted, before the project opens (input is closed until then);
-        ``attach`` calls it in any case."""
+        """Make, once, the panes the first frame hides (excerpt_panel, page_view, find_bar) and
+        the wheel guard (earlier, all building and painting passes it): once painted, or attach."""
         if self._completed:
             return
         self._completed = True

@@ -41,7 +41,7 @@ class WhileOpening:
 
 
 def page_for_later() -> tuple[QWidget, QVBoxLayout]:
-    """An empty tab page for a pane the first frame does not show, made once it is painted."""
+    """An empty tab page for a pane the first frame does not show, made and added later."""
     page = QWidget()
     layout = QVBoxLayout(page)
     layout.setContentsMargins(0, 0, 0, 0)
