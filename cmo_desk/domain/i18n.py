@@ -145,24 +145,32 @@ def trn(singular: str, plural: str, n: int, lang: str | None = None) -> str:
 
 # A paragraph's direction is that of its first strong character, as in the Unicode bidi algorithm
 # (rule P2): Hebrew, Arabic, Syriac, Thaana and N'Ko letters make it right-to-left.
-_STRONG = re.compile(
+_STRONG = (
     "[A-Za-z\u00c0-\u024f\u0370-\u052f\u3040-\u9fff\uac00-\ud7af"
     "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]"
 )
-_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_RTL = "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]"
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    # compiled when first needed: compiling the wide ranges costs every start several milliseconds
+    return re.compile(_STRONG), re.compile(_RTL)
 
 
 def is_rtl(text: str) -> bool:
     """Whether a paragraph of ``text`` reads right-to-left."""
-    first = _STRONG.search(text)
-    return bool(first and _RTL.match(first.group()))
+    strong, rtl = _patterns()
+    first = strong.search(text)
+    return bool(first and rtl.match(first.group()))
 
 
 def mostly_rtl(text: str, paragraphs: int = 200) -> bool:
     """Whether most of the first ``paragraphs`` non-empty paragraphs of ``text`` read right-to-left."""
+    strong = _patterns()[0]
     seen = rtl = 0
     for line in text.split("\n"):
-        if not _STRONG.search(line):
+        if not strong.search(line):
             continue
         seen += 1
         rtl += is_rtl(line)

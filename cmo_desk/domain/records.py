@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field, fields
 from enum import Enum
+from operator import attrgetter
 from typing import Any, TypeVar
 
 
@@ -99,8 +100,37 @@ class AssignmentStatus(str, Enum):
     SUBMITTED = "submitted"
 
 
-@dataclass(frozen=True)
-class Record:
+# Records (and the other values below) are frozen dataclasses whose comparison, hash and repr
+# are the ones every dataclass gets, written once on ``Fieldwise`` (``eq=False, repr=False``)
+# rather than generated and compiled for each class when this module is imported: the desk
+# imports it before its first window is painted.
+
+
+class Fieldwise:
+    """Compared, hashed and shown field by field, in field order, as dataclasses are."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        # as a dataclass compares: the same class, and equal fields in order
+        if other.__class__ is self.__class__:
+            values = _field_values(self.__class__)
+            return bool(values(self) == values(other))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(_field_values(self.__class__)(self))
+
+    def __repr__(self) -> str:
+        names = _FIELD_ORDER.get(self.__class__) or _field_order(self.__class__)
+        return f"{self.__class__.__qualname__}(" + ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in names) + ")"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Record(Fieldwise):
+    """A row of the project: its id, and whether it was deleted."""
+
     id: str
     deleted: bool = False
 
@@ -114,6 +144,8 @@ R = TypeVar("R", bound=Record)
 
 
 _FIELD_NAMES: dict[type, frozenset[str]] = {}
+_FIELD_ORDER: dict[type, tuple[str, ...]] = {}
+_FIELD_VALUES: dict[type, Any] = {}
 
 
 def _field_names(cls: type) -> frozenset[str]:
@@ -124,23 +156,45 @@ def _field_names(cls: type) -> frozenset[str]:
     return names
 
 
-@dataclass(frozen=True)
+def _field_order(cls: type) -> tuple[str, ...]:
+    order = _FIELD_ORDER[cls] = tuple(f.name for f in fields(cls))
+    return order
+
+
+def _field_values(cls: type) -> Any:
+    """A function giving a record's field values as a tuple, in field order."""
+    values = _FIELD_VALUES.get(cls)
+    if values is None:
+        names = _FIELD_ORDER.get(cls) or _field_order(cls)
+        getter = attrgetter(*names)
+        values = _FIELD_VALUES[cls] = getter if len(names) > 1 else (
+            lambda record: (getter(record),))
+    return values
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class Project(Record):
+    """The project's title, description and study form template."""
+
     title: str | None = None
     description: str | None = None
     template: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Coder(Record):
+    """A person who codes, with the initials and colour shown beside their work."""
+
     name: str | None = None
     initials: str | None = None
     role: str | None = None
     color: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Study(Record):
+    """A study under review: its reference and where it came from."""
+
     label: str | None = None
     authors: list[str] | None = None
     year: int | None = None
@@ -185,8 +239,10 @@ class Study(Record):
         return " ".join(parts) or (self.label or "")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Document(Record):
+    """A study's full text, with its page boundaries and how it was extracted."""
+
     study_id: str | None = None
     filename: str | None = None
     media_type: str | None = None
@@ -221,8 +277,10 @@ class Document(Record):
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Excerpt(Record):
+    """A passage of a document marked by a coder, with its role and codes."""
+
     document_id: str | None = None
     study_id: str | None = None
     start: int | None = None
@@ -237,8 +295,10 @@ class Excerpt(Record):
     code_ids: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Code(Record):
+    """A code of the codebook, placed under its parent."""
+
     name: str | None = None
     kind: str | None = None
     parent_id: str | None = None
@@ -251,16 +311,20 @@ class Code(Record):
     created_by: str | None = None
 
 
-@dataclass(frozen=True)
-class CmocLinks:
+@dataclass(frozen=True, eq=False, repr=False)
+class CmocLinks(Fieldwise):
+    """What a CMOC cites: codes, excerpts and programme theories."""
+
     code_ids: tuple[str, ...] = ()
     excerpt_ids: tuple[str, ...] = ()
     #: (theory id, relation)
     theories: tuple[tuple[str, str | None], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Cmoc(Record):
+    """A context–mechanism–outcome configuration drawn from one study by one coder."""
+
     study_id: str | None = None
     intervention: str | None = None
     actor: str | None = None
@@ -282,8 +346,10 @@ class Cmoc(Record):
     theories: tuple[tuple[str, str | None], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Consensus(Record):
+    """The CMOC two coders agreed on after reconciling theirs."""
+
     study_id: str | None = None
     intervention: str | None = None
     actor: str | None = None
@@ -304,8 +370,10 @@ class Consensus(Record):
     excerpt_ids: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Theory(Record):
+    """A programme theory."""
+
     label: str | None = None
     statement: str | None = None
     version: str | None = None
@@ -313,8 +381,10 @@ class Theory(Record):
     previous_id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ReviewCmoc(Record):
+    """A CMOC of the review as a whole, synthesised from the studies' CMOCs."""
+
     theory_id: str | None = None
     label: str | None = None
     context: str | None = None
@@ -331,8 +401,10 @@ class ReviewCmoc(Record):
     created_by: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ReviewLink(Record):
+    """How a study CMOC (or a consensus) bears on a review CMOC."""
+
     review_cmoc_id: str | None = None
     source_id: str | None = None
     #: "cmoc" or "consensus"
@@ -341,8 +413,10 @@ class ReviewLink(Record):
     note: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class TheoryVersion(Record):
+    """A programme theory as it stood when a version of it was recorded."""
+
     theory_id: str | None = None
     number: int | None = None
     statement: str | None = None
@@ -357,23 +431,29 @@ class TheoryVersion(Record):
     recorded_at: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class FormValue(Record):
+    """One coder's answer to one question of a study's form."""
+
     study_id: str | None = None
     coder_id: str | None = None
     key: str | None = None
     value: Any = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Assignment(Record):
+    """A study given to a coder, and how far their coding has come."""
+
     study_id: str | None = None
     coder_id: str | None = None
     status: str | None = None
 
 
-@dataclass(frozen=True)
-class ConflictValue:
+@dataclass(frozen=True, eq=False, repr=False)
+class ConflictValue(Fieldwise):
+    """One writer's value in a conflict."""
+
     value: Any
     coder_id: str | None
     coder_name: str | None
@@ -381,8 +461,10 @@ class ConflictValue:
     change_id: str
 
 
-@dataclass(frozen=True)
-class Conflict:
+@dataclass(frozen=True, eq=False, repr=False)
+class Conflict(Fieldwise):
+    """A field two coders changed concurrently: the values and where they started from."""
+
     entity_type: str
     entity_id: str
     field: str
@@ -394,8 +476,8 @@ class Conflict:
     kind: str = "edit"  # "edit" or "edit_vs_delete"
 
 
-@dataclass(frozen=True)
-class Changed:
+@dataclass(frozen=True, eq=False, repr=False)
+class Changed(Fieldwise):
     """What a unit of work changed: the UI refreshes from this."""
 
     #: entity type -> ids written (created, edited, deleted or restored)

@@ -53,8 +53,6 @@ def _pick_coder(args_coder: str | None, settings: object, interactive: bool,
 
 
 def run_desk(argv: list[str]) -> int:
-    import sqlite3
-
     from cmo_desk.domain.errors import Cancelled, CmoDeskError
     from cmo_desk.domain.storage import storage_error
     from cmo_desk.services.settings import Settings
@@ -78,15 +76,16 @@ def run_desk(argv: list[str]) -> int:
             return 3
 
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication
 
-    from cmo_desk.ui.theme import apply_theme
+    from cmo_desk.ui.theme import APP_ARGUMENTS, apply_style_sheet, apply_theme
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "cmo-desk"])
+    existing = QApplication.instance()
+    app = existing or QApplication([sys.argv[0] if sys.argv else "cmo-desk", *APP_ARGUMENTS])
     app.setApplicationName("CMO Desk")
     app.setOrganizationName("cmo-desk")
     language.install_qt_translations(app)  # type: ignore[arg-type]
-    apply_theme(app)  # type: ignore[arg-type]
+    apply_theme(app, style_sheet=False, style=existing is not None)  # type: ignore[arg-type]
     from cmo_desk.ui import none_guard
 
     none_guard.install()
@@ -96,6 +95,7 @@ def run_desk(argv: list[str]) -> int:
     # database library) loads on the next turns of the event loop.
     target = Path(args.project) if args.project else demo_path()
     window = MainWindow(None, settings, opening=target.name)
+    apply_style_sheet(app)  # type: ignore[arg-type]  # (built first, the window is styled once)
     window.owns_session = True  # type: ignore[attr-defined]
     language.watch_cjk_fonts(window)
     quit_when_shown = bool(os.environ.get(QUIT_WHEN_SHOWN))
@@ -113,9 +113,12 @@ def run_desk(argv: list[str]) -> int:
 
     def painted() -> None:
         stamp("window_shown")
+        window.complete()  # before anything can be typed, clicked or asked
         QTimer.singleShot(0, open_project)
 
     def open_project() -> None:
+        import sqlite3  # (with the store, after the first paint)
+
         try:
             session, _first_run = _open_session(args, settings, interactive=not headless,
                                                 parent=window)
@@ -129,6 +132,8 @@ def run_desk(argv: list[str]) -> int:
             if headless:
                 print(message, file=sys.stderr)
             else:
+                from PySide6.QtWidgets import QMessageBox
+
                 QMessageBox.critical(window, "CMO Desk", message)
             leave(2)
             return

@@ -3,33 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from cmo_desk.domain.i18n import tr
 from cmo_desk.ui.cmoc_panel import CmocPanel
 from cmo_desk.ui.dialogs import Dialogs
-from cmo_desk.ui.excerpt_panel import ExcerptPanel
+from cmo_desk.ui.opening_state import page_for_later
 from cmo_desk.ui.study_form import StudyForm
 from cmo_desk.ui.coding_actions import CodingActions
 
+if TYPE_CHECKING:
+    from cmo_desk.ui.excerpt_panel import ExcerptPanel
+
 
 class CodingPane(QTabWidget):
+    #: the Excerpts tab's panel, made by ``complete()`` (the first frame shows the CMOCs)
+    excerpt_panel: ExcerptPanel
+
     def __init__(self, actions: CodingActions, dialogs: Dialogs,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.form_holder = QWidget()
-        self._form_layout = QVBoxLayout(self.form_holder)
-        self._form_layout.setContentsMargins(0, 0, 0, 0)
+        self._actions, self._dialogs = actions, dialogs
+        self.form_holder, self._form_layout = page_for_later()
         #: built when the first study opens, from the project's template
         self.study_form: StudyForm | None = None
         self.cmoc_panel = CmocPanel(actions, dialogs)
-        self.excerpt_panel = ExcerptPanel(actions, dialogs)
+        self._excerpts_holder, self._excerpts_layout = page_for_later()
         self.addTab(self.form_holder, tr("Study form"))
         self.addTab(self.cmoc_panel, tr("CMOCs"))
-        self.addTab(self.excerpt_panel, tr("Excerpts"))
+        self.addTab(self._excerpts_holder, tr("Excerpts"))
         self.setCurrentWidget(self.cmoc_panel)
+
+    def complete(self) -> ExcerptPanel:
+        """Make the Excerpts tab's panel, once."""
+        if not hasattr(self, "excerpt_panel"):
+            from cmo_desk.ui.excerpt_panel import ExcerptPanel
+
+            self.excerpt_panel = ExcerptPanel(self._actions, self._dialogs)
+            self._excerpts_layout.addWidget(self.excerpt_panel)
+        return self.excerpt_panel
 
     def ensure_form(self, template: Any, save: Callable[[str, Any, Any], None]) -> StudyForm:
         if self.study_form is None:

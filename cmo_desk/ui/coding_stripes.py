@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QTextCursor
-from PySide6.QtWidgets import QToolTip, QWidget
+from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 from cmo_desk.domain.i18n import tr
 from cmo_desk.ui.theme import role_color, role_label
@@ -62,7 +62,7 @@ class CodingStripes(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.fillRect(event.rect(), QColor("#f7f8fa"))
-        small = self.font()
+        small = QApplication.font()  # the desk's font, not the reading font of the text beside
         small.setPointSizeF(6.5)
         small.setBold(True)
         p.setFont(small)

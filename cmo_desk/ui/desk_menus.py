@@ -72,7 +72,7 @@ def build_menus(window: MainWindow) -> None:
     window.undo_action.setEnabled(False)
     window.redo_action.setEnabled(False)
     edit.addSeparator()
-    add(edit, tr("Find in study"), window.find_bar.open_bar, keys.Find)
+    add(edit, tr("Find in study"), lambda: window.find_bar.open_bar(), keys.Find)
     add(edit, tr("Search all studies…"), window.search_project, "Ctrl+Shift+F")
 
     code = bar.addMenu(tr("&Code"))

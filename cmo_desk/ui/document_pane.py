@@ -4,6 +4,7 @@ banner saying why it cannot be coded, and its full text or page image with a fin
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
@@ -12,16 +13,23 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import tr
 from cmo_desk.ui.coder_legend import CoderLegend
 from cmo_desk.ui.document_view import MARK_SHORTCUTS, DocumentView
-from cmo_desk.ui.find_bar import FindBar
-from cmo_desk.ui.page_image import PageImageView
+from cmo_desk.ui.opening_state import page_for_later
 from cmo_desk.ui.plain import plain_label
 from cmo_desk.ui.theme import ROLE_COLORS, role_label
+
+if TYPE_CHECKING:
+    from cmo_desk.ui.find_bar import FindBar
+    from cmo_desk.ui.page_image import PageImageView
 
 #: Tabs of the centre.
 TEXT_TAB, PAGE_TAB = 0, 1
 
 
 class DocumentPane(QWidget):
+    #: made by ``complete()``: the first frame shows neither
+    page_view: PageImageView
+    find_bar: FindBar
+
     #: a marking button was clicked: the role (None: from the codes chosen), and whether to
     #: choose codes
     mark_requested = Signal(object, bool)
@@ -59,13 +67,24 @@ class DocumentPane(QWidget):
         self.doc_tabs = QTabWidget()
         self.doc_tabs.setDocumentMode(True)
         self.doc_view = DocumentView()
-        self.page_view = PageImageView()
+        self._page_holder, self._page_layout = page_for_later()
         self.doc_tabs.addTab(self.doc_view, tr("Full text"))
-        self.doc_tabs.addTab(self.page_view, tr("Page image"))
+        self.doc_tabs.addTab(self._page_holder, tr("Page image"))
         c_lay.addWidget(self.doc_tabs, 1)
+        self._layout = c_lay
+
+    def complete(self) -> None:
+        """Make, once, what the first frame does not show: the page image and the find bar."""
+        if hasattr(self, "page_view"):
+            return
+        from cmo_desk.ui.find_bar import FindBar
+        from cmo_desk.ui.page_image import PageImageView
+
+        self.page_view = PageImageView()
+        self._page_layout.addWidget(self.page_view)
         self.find_bar = FindBar(self.doc_view)
         self.find_bar.hide()
-        c_lay.addWidget(self.find_bar)
+        self._layout.addWidget(self.find_bar)
 
     def _mark_row(self) -> QHBoxLayout:
         marks = QHBoxLayout()

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from datetime import datetime
+from functools import cache
 
 from PySide6.QtCore import QDate, QDateTime, QLibraryInfo, QLocale, Qt, QTime, QTranslator
 from PySide6.QtGui import QFontDatabase
@@ -21,8 +22,17 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 from cmo_desk.domain.i18n import CJK_LANGUAGES, current_language, set_language, system_language, tr
 
 # Han ideographs (with extension A and compatibility forms), CJK punctuation, kana and Hangul.
-_CJK = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
-                  "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+_CJK = ("[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
+        "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+_FIRST_CJK = "\u2e80"
+
+
+@cache
+def _cjk() -> re.Pattern[str]:
+    # compiled when first needed: compiling these wide ranges costs start-up several milliseconds
+    return re.compile(_CJK)
+
+
 HINT_OBJECT = "cjkFontHint"
 
 
@@ -57,7 +67,9 @@ def has_cjk_font() -> bool:
 
 
 def needs_cjk(text: str) -> bool:
-    return bool(_CJK.search(text or ""))
+    if not text or max(text) < _FIRST_CJK:  # (no character as far up as the CJK blocks)
+        return False
+    return bool(_cjk().search(text))
 
 
 def cjk_font_hint() -> str:

@@ -87,15 +87,31 @@ class MainWindow(QMainWindow):
         self.layout_memory.restore_window(self)
         self.actions.on_save_state = self._show_save_state
         self.actions.alert = self.dialogs.error
-        no_wheel.install()  # once built: building does not pass through its filter
         self._while_opening: WhileOpening | None = None
+        self._completed = False
         if session is None:
             self._while_opening = WhileOpening(self, opening or "")
         else:
             self.attach(session)
 
+    def complete(self) -> None:
+        """Make, once, the panes the first frame hides (excerpt_panel, page_view, find_bar) and
+        the wheel guard (earlier, all building and painting passes it): once painted, or attach."""
+        if self._completed:
+            return
+        self._completed = True
+        self.document_pane.complete()
+        self.page_view, self.find_bar = self.document_pane.page_view, self.document_pane.find_bar
+        self.excerpt_panel = panel = self.coding_tabs.complete()
+        panel.selection_changed.connect(self._on_excerpt_selection)
+        panel.excerpt_activated.connect(self.show_excerpt)
+        panel.add_to_cmoc_requested.connect(self.add_to_cmoc)
+        panel.new_cmoc_button.clicked.connect(self.new_cmoc_from_selection)
+        no_wheel.install()  # the boxes already built are set right when it is installed
+
     def attach(self, session: Session) -> None:
         """Show an opened project in this window and let the user work on it."""
+        self.complete()
         self.session = session
         self.actions.session = session
         self.control.attach(session)
@@ -154,9 +170,7 @@ class MainWindow(QMainWindow):
         self.study_title, self.study_meta = centre.study_title, centre.study_meta
         self.mark_buttons, self.with_codes_button = centre.mark_buttons, centre.with_codes_button
         self.banner, self.coder_legend = centre.banner, centre.coder_legend
-        self.doc_tabs, self.doc_view, self.page_view = centre.doc_tabs, centre.doc_view, \
-            centre.page_view
-        self.find_bar = centre.find_bar
+        self.doc_tabs, self.doc_view = centre.doc_tabs, centre.doc_view
         centre.mark_requested.connect(lambda role, codes: self.mark_selection(role, codes))
         self.doc_view.mark_requested.connect(
             lambda role, codes: self.mark_selection(role or None, codes))
@@ -169,11 +183,6 @@ class MainWindow(QMainWindow):
         self.coding_tabs = CodingPane(self.actions, self.dialogs)
         self.form_holder = self.coding_tabs.form_holder
         self.cmoc_panel = self.coding_tabs.cmoc_panel
-        self.excerpt_panel = self.coding_tabs.excerpt_panel
-        self.excerpt_panel.selection_changed.connect(self._on_excerpt_selection)
-        self.excerpt_panel.excerpt_activated.connect(self.show_excerpt)
-        self.excerpt_panel.add_to_cmoc_requested.connect(self.add_to_cmoc)
-        self.excerpt_panel.new_cmoc_button.clicked.connect(self.new_cmoc_from_selection)
         self.cmoc_panel.evidence_activated.connect(self.show_excerpt)
         self.cmoc_panel.cmoc_selected.connect(self._on_cmoc_selected)
 

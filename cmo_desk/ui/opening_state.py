@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cmo_desk.domain.i18n import tr
 
@@ -37,3 +38,11 @@ class WhileOpening:
         self._enable_parts(True)
         if self.window.focusWidget() is None:
             self.window.study_filter.setFocus()
+
+
+def page_for_later() -> tuple[QWidget, QVBoxLayout]:
+    """An empty tab page for a pane the first frame does not show, made and added later."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    return page, layout

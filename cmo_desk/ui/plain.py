@@ -6,8 +6,6 @@ Qt guesses whether a label's text or a tooltip is rich text; a reference title s
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
@@ -21,9 +19,11 @@ def plain_tip(text: str | None) -> str:
     """A tooltip that shows ``text`` literally, line breaks kept."""
     if not text:
         return ""
-    return "<p style='white-space:pre-wrap'>" + html.escape(text) + "</p>"
+    return "<p style='white-space:pre-wrap'>" + escape(text) + "</p>"
 
 
 def escape(text: str | None) -> str:
     """Project text placed inside a label that is rich text for its own formatting."""
+    import html  # (imported when first needed: not for the first paint)
+
     return html.escape(text or "")

@@ -48,9 +48,6 @@ class StudiesPane(QWidget):
         # Columns fitted to their contents measure at most this many rows, not every study.
         head.setResizeContentsPrecision(100)
         view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        small = view.font()
-        small.setPointSizeF(small.pointSizeF() * 0.92)
-        view.setFont(small)
         lay.addWidget(view)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         view.selectionModel().currentRowChanged.connect(self._on_row)

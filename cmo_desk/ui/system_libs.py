@@ -6,7 +6,6 @@ first and prints one line naming the packages to install. No Qt is imported here
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 from collections.abc import Callable
@@ -46,8 +45,12 @@ def uses_x11(environ: dict[str, str] | None = None, platform: str | None = None)
     return bool(env.get("DISPLAY")) and not env.get("WAYLAND_DISPLAY")
 
 
-def missing_packages(load: Callable[[str], object] = ctypes.CDLL) -> list[str]:
-    """Packages whose library cannot be loaded, in install order."""
+def missing_packages(load: Callable[[str], object] | None = None) -> list[str]:
+    """Packages whose library cannot be loaded (by ``load``, else ctypes), in install order."""
+    if load is None:
+        import ctypes  # (only where X11 is used: not for offscreen, Wayland or other systems)
+
+        load = ctypes.CDLL
     missing = []
     for library, package in XCB_LIBRARIES:
         try:

@@ -133,7 +133,25 @@ QScrollArea { border: none; background: white; }
 """
 
 
-def apply_theme(app: QApplication) -> None:
-    app.setStyle("Fusion")
+#: The desk's Qt style; start-up names it when making the application (APP_ARGUMENTS), since
+#: setting it afterwards hands back the style object, and making its Python type costs the
+#: first paint several milliseconds.
+STYLE_NAME = "Fusion"
+APP_ARGUMENTS = ["-style", STYLE_NAME]
+
+
+def apply_theme(app: QApplication, style_sheet: bool = True, style: bool = True) -> None:
+    """The desk's style (unless ``style`` is False: made with APP_ARGUMENTS), font, and style
+    sheet (unless ``style_sheet`` is False: ``apply_style_sheet`` follows once the first window
+    is built)."""
+    if style:
+        app.setStyle(STYLE_NAME)
     app.setFont(ui_font())
+    if style_sheet:
+        apply_style_sheet(app)
+
+
+def apply_style_sheet(app: QApplication) -> None:
+    """Set the style sheet. A window built before it is styled once, as a whole, when shown;
+    built after it, each part is styled again every time it is placed into a larger one."""
     app.setStyleSheet(STYLE)

@@ -7,7 +7,6 @@ desk remembers its geometry, dock and splitter positions, and the last study of 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -47,6 +46,8 @@ class LayoutMemory:
 
     @staticmethod
     def _key(project: Path) -> str:
+        import hashlib  # (only once a project is open: not needed for the first paint)
+
         return hashlib.sha1(str(Path(project).resolve()).encode("utf-8")).hexdigest()[:16]
 
     def restore_window(self, window: QMainWindow) -> bool:

@@ -75,6 +75,10 @@ def test_cjk_text_is_detected() -> None:
     assert language.needs_cjk("同伴导航员")
     assert language.needs_cjk("ピア") and language.needs_cjk("동료")
     assert not language.needs_cjk("Женщины, употребляющие наркотики · café · عربى")
+    # the first character of the CJK blocks, one inside a long Latin text, and characters beyond
+    # the blocks that are not CJK (emoji, a private-use sign)
+    assert language.needs_cjk("\u2e80") and language.needs_cjk("Hanoi " * 5000 + "河内")
+    assert not language.needs_cjk("😀 \ue000 \u2e7f") and not language.needs_cjk("")
 
 
 def _hint(window: Any) -> QLabel:

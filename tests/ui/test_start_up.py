@@ -72,10 +72,26 @@ MainWindow.paintEvent = paint
 real_open = app._open_session
 
 
+def style_name():
+    from PySide6.QtWidgets import QApplication
+
+    qapp = QApplication.instance()
+    sheet = qapp.styleSheet()
+    qapp.setStyleSheet("")  # (under a style sheet the style is a proxy without a name)
+    name = qapp.style().name()
+    qapp.setStyleSheet(sheet)
+    return name
+
+
 def probe(args, settings, interactive, parent=None):
+    from cmo_desk.ui import no_wheel
+
     loaded = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'pandas'})
     print('at_open', any(painted), parent.isVisible(), parent.centralWidget().isEnabled(),
-          parent.study_title.text(), loaded, sep='|', flush=True)
+          parent.study_title.text(), loaded, no_wheel._filter is not None,
+          style_name(), all(hasattr(parent, pane) for pane in ('excerpt_panel', 'page_view',
+                                                               'find_bar')),
+          sep='|', flush=True)
     return real_open(args, settings, interactive, parent)
 
 
@@ -96,8 +112,13 @@ def test_the_window_is_painted_before_the_project_opens_or_the_database_library_
     out = _desk(project)
     assert out.returncode == 0, out.stderr[-2000:]
     probe = next(line for line in out.stdout.splitlines() if line.startswith("at_open"))
-    _, painted, visible, enabled, title, loaded = probe.split("|")
+    _, painted, visible, enabled, title, loaded, wheel_guarded, style, panes = probe.split("|")
+    # the panes the first frame does not show are made after it, before the project opens
+    assert panes == "True"
     assert (painted, visible, enabled) == ("True", "True", "False")
+    assert style == "fusion"  # named when the application is made, not set afterwards
+    # the wheel guard comes after the first paint, yet before any question is asked
+    assert wheel_guarded == "True"
     assert title == "Opening project.cmo…"
     assert loaded == "[]"
     times = dict(line.split("=") for line in out.stdout.splitlines() if "_s=" in line)
@@ -231,6 +252,52 @@ def test_drop_downs_built_before_the_wheel_guard_still_ignore_the_wheel(
         monkeypatch.setattr(no_wheel, "_filter", earlier)
 
 
+
+def test_a_window_painted_before_its_project_opens_guards_its_drop_downs_once_attached(
+        qtbot: Any, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wheel guard is installed after the first paint; once the project is attached, turning
+    the wheel over a CMOC's drop-down still scrolls instead of changing the coded value."""
+    from PySide6.QtWidgets import QApplication
+
+    from cmo_desk.services.session import Session
+    from cmo_desk.ui import no_wheel
+    from cmo_desk.ui.main_window import MainWindow
+
+    from .realinput import wheel
+
+    qapp = QApplication.instance()
+    earlier = no_wheel._filter
+    if earlier is not None:
+        qapp.removeEventFilter(earlier)
+    monkeypatch.setattr(no_wheel, "_filter", None)
+    window = MainWindow(None, Settings.load(), opening=project.name)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    assert no_wheel._filter is None  # not while building and painting the first frame
+    session = Session.open(project, coder="Lan Nguyen")
+    try:
+        window.attach(session)
+        assert no_wheel._filter is not None
+        app._open_first_study(window)
+        panel = window.cmoc_panel
+        assert panel.model.rowCount(), "the demo's first study has CMOCs"
+        panel.list.setCurrentIndex(panel.model.index(0, 0))
+        box = panel.combos["confidence"]
+        before = (box.currentIndex(), session.log_mark())
+        for _ in range(3):
+            wheel(box, -1)
+        assert (box.currentIndex(), session.log_mark()) == before
+        assert not box.hasFocus()
+    finally:
+        window.close()
+        session.close()
+        qapp.removeEventFilter(no_wheel._filter)
+        if earlier is not None:
+            qapp.installEventFilter(earlier)
+
+
 FAILING_OPEN = """
 import sqlite3, sys
 from cmo_desk.ui import app
@@ -262,3 +329,64 @@ def test_an_unexpected_failure_while_opening_ends_the_desk_instead_of_hanging(
     assert out.returncode != 0
     assert "RuntimeError: boom" in out.stderr
     assert "study_shown_s" not in out.stdout
+
+
+
+SHEET_PROBE = """
+import os, sys
+from cmo_desk.ui import app, theme
+
+if os.environ.get("SHEET_FIRST"):  # the style sheet set before the window is built
+    real_theme, real_sheet = theme.apply_theme, theme.apply_style_sheet
+
+    def sheet_first(qapp, style_sheet=True, style=True):
+        real_theme(qapp, style_sheet=False, style=style)
+        real_sheet(qapp)
+
+    theme.apply_theme, theme.apply_style_sheet = sheet_first, lambda qapp: None
+out = sys.argv[1]
+real_open, real_grab = app._open_session, app._grab
+
+
+def opening(args, settings, interactive, parent=None):
+    parent.grab().save(out + "-opening.png")
+    return real_open(args, settings, interactive, parent)
+
+
+def opened(window, path):
+    from PySide6.QtWidgets import QApplication
+    for tab in range(window.coding_tabs.count()):  # the study form, the CMOCs, the excerpts
+        window.coding_tabs.setCurrentIndex(tab)
+        QApplication.processEvents()
+        window.grab().save(f"{out}-tab{tab}.png")
+    real_grab(window, path)
+
+
+app._open_session, app._grab = opening, opened
+sys.exit(app.run_desk(sys.argv[2:]))
+"""
+
+
+def test_the_style_sheet_set_once_the_window_is_built_paints_the_same_desk(
+        project: Path, tmp_path: Path) -> None:
+    """Start-up sets the style sheet after building the first window (it is then styled once,
+    not again at every step of building); the user sees the same desk, pixel for pixel, as when
+    the sheet came first: the window while opening, then each tab with the first study open."""
+    from PySide6.QtGui import QImage
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CMO_DESK_CODER": "Lan Nguyen"}
+    env.pop(app.QUIT_WHEN_SHOWN, None)
+    for order in ("first", "after"):
+        out = subprocess.run(
+            [sys.executable, "-c", SHEET_PROBE, str(tmp_path / order), str(project),
+             "--screenshot", str(tmp_path / f"{order}.png")],
+            env={**env, "SHEET_FIRST": "1"} if order == "first" else env,
+            capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+    frames = ["opening", "tab0", "tab1", "tab2"]
+    for frame in frames:
+        first = QImage(str(tmp_path / f"first-{frame}.png"))
+        after = QImage(str(tmp_path / f"after-{frame}.png"))
+        assert not first.isNull() and first.size() == after.size(), frame
+        assert first == after, f"the {frame} frame differs"
+    assert QImage(str(tmp_path / "after-tab1.png")) != QImage(str(tmp_path / "after-tab2.png"))
