@@ -390,3 +390,45 @@ def test_the_style_sheet_set_once_the_window_is_built_paints_the_same_desk(
         assert not first.isNull() and first.size() == after.size(), frame
         assert first == after, f"the {frame} frame differs"
     assert QImage(str(tmp_path / "after-tab1.png")) != QImage(str(tmp_path / "after-tab2.png"))
+
+
+UPGRADE_PROBE = """
+import sys
+from PySide6.QtWidgets import QApplication
+from cmo_desk.store.project_store import ProjectStore
+from cmo_desk.ui import app
+
+real_open = ProjectStore.open.__func__
+
+
+def probe(cls, path, **kw):
+    titles = [w.study_title.text() for w in QApplication.topLevelWidgets()
+              if hasattr(w, 'study_title')]
+    print('at_store_open', *titles, sep='|', flush=True)
+    return real_open(cls, path, **kw)
+
+
+ProjectStore.open = classmethod(probe)
+sys.exit(app.run_desk(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("older", [True, False])
+def test_a_project_of_an_older_layout_says_it_is_being_updated(project: Path,
+                                                               older: bool) -> None:
+    """The one-time upgrade of a large project takes a while: the window says so while it
+    runs, where a project of this layout just says it is opening."""
+    from cmo_desk.store.fileinfo import HEAD_REVISION, inspect_file
+    from tests.logrows import downgrade
+
+    if older:
+        downgrade(project, "0005")
+    out = _desk(project, probe=UPGRADE_PROBE)
+    assert out.returncode == 0, out.stderr[-2000:]
+    title = next(line for line in out.stdout.splitlines()
+                 if line.startswith("at_store_open")).split("|")[1]
+    if older:
+        assert title.startswith("Updating project.cmo to this version's file layout")
+    else:
+        assert title == "Opening project.cmo…"
+    assert inspect_file(project)["revision"] == HEAD_REVISION
