@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.importers import fulltext, references
-from pdf_builder import zero_stream_pdf
+from pdf_builder import pdf_from_objects, zero_stream_pdf
 
 FUZZ = settings(max_examples=50, deadline=3000, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -33,19 +33,7 @@ def _pdf(text: str = "Peer workers were trusted by clients.") -> bytes:
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, xref))
-    return out.getvalue()
+    return pdf_from_objects(objects)
 
 
 def _docx() -> bytes:

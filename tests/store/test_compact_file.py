@@ -11,23 +11,20 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine
 
 from cmo_desk.domain.changelog import canonical_json, make_change
 from cmo_desk.domain import packed_text
 from cmo_desk.domain.packed_text import MAX_UNPACKED
-from cmo_desk.store import page_index, project_store, salvage
+from cmo_desk.store import page_index, salvage
 from cmo_desk.store.logformat import (
     change_to_row,
     row_to_change,
     text_row,
-    value_json,
     verified_change,
 )
+from tests.logrows import downgrade
 from cmo_desk.store.merging import merge_file, write_bundle
 from cmo_desk.domain.packed_text import PACK_FROM, PACKED_MARK, pack_text, unpack_text
 from cmo_desk.store.project_store import ProjectStore
@@ -53,17 +50,6 @@ def _tables(path: Path) -> list[str]:
             "AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version' ORDER BY name")]
     finally:
         con.close()
-
-
-def _downgrade(path: Path, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location",
-                        str(Path(project_store.__file__).parent / "migrations"))
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-    engine.dispose()
 
 
 # -- the compressed text ------------------------------------------------------------------------
@@ -240,7 +226,7 @@ def test_long_texts_travel_through_merges_bundles_and_salvage(tmp_path: Path) ->
         write_bundle(store, tmp_path / "theirs.bundle")
     old = tmp_path / "old.cmo"  # a colleague still on the previous layout
     shutil.copy(theirs, old)
-    _downgrade(old, "0004")
+    downgrade(old, "0004")
     assert not any(isinstance(r[5], bytes) for r in _rows(old, "changes"))
     for source in (theirs, tmp_path / "theirs.bundle", old):
         target = tmp_path / f"into-{source.stem}.cmo"
@@ -330,7 +316,7 @@ def test_upgrading_gives_back_the_space_of_the_text_copies(tmp_path: Path) -> No
             _document(store, [" ".join(rng.choices(vocabulary, k=900)) for _ in range(30)])
         text_bytes = sum(len(d.text.encode()) for d in store.list("document"))
         dump = store.dump_json()
-    _downgrade(path, "0004")
+    downgrade(path, "0004")
     old_size = path.stat().st_size
     with ProjectStore.open(path, upgrade_backup_dir=tmp_path) as store:
         assert store.dump_json() == dump

@@ -204,6 +204,14 @@ def test_records_with_any_id_merge_and_merge_once(tmp_path: Path,
 # -- older layouts ---------------------------------------------------------------------------
 
 
+def _pair(folder: Path, first: str, second: str) -> tuple[Path, Path]:
+    """A project and a copy of it, as two laptops hold it."""
+    one, two = folder / f"{first}.cmo", folder / f"{second}.cmo"
+    _project(one)
+    shutil.copy(one, two)
+    return one, two
+
+
 def _text_log(path: Path) -> dict[Any, tuple[Any, ...]]:
     """rowid -> the row in the older layout's form (ids as text, the value as JSON text)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -239,10 +247,7 @@ def _work(path: Path, label: str) -> int:
 @pytest.mark.parametrize("layout", ["0005", "0004"])
 def test_a_copy_in_an_older_layout_merges_like_the_same_copy_upgraded(
         tmp_path: Path, layout: str) -> None:
-    mine = tmp_path / "mine.cmo"
-    _project(mine)
-    theirs = tmp_path / "theirs.cmo"
-    shutil.copy(mine, theirs)
+    mine, theirs = _pair(tmp_path, "mine", "theirs")
     made = _work(theirs, "theirs")
     _work(mine, "mine")
     upgraded = tmp_path / "upgraded.cmo"
@@ -267,10 +272,7 @@ def test_a_copy_in_an_older_layout_merges_like_the_same_copy_upgraded(
 
 
 def test_an_altered_change_in_an_older_layout_copy_is_left_out(tmp_path: Path) -> None:
-    mine = tmp_path / "mine.cmo"
-    _project(mine)
-    theirs = tmp_path / "theirs.cmo"
-    shutil.copy(mine, theirs)
+    mine, theirs = _pair(tmp_path, "mine", "theirs")
     made = _work(theirs, "theirs")
     downgrade(theirs, "0005")
     con = sqlite3.connect(theirs)
@@ -286,10 +288,7 @@ def test_an_altered_change_in_an_older_layout_copy_is_left_out(tmp_path: Path) -
 
 def test_a_delta_bundle_for_a_receiver_in_an_older_layout_holds_only_what_it_lacks(
         tmp_path: Path) -> None:
-    mine = tmp_path / "mine.cmo"
-    _project(mine)
-    theirs = tmp_path / "theirs.cmo"
-    shutil.copy(mine, theirs)
+    mine, theirs = _pair(tmp_path, "mine", "theirs")
     made = _work(mine, "mine")
     downgrade(theirs, "0005")
     with ProjectStore.open(mine) as store:
@@ -366,10 +365,7 @@ def test_a_power_cut_during_the_upgrade_leaves_the_old_file_as_it_was(
 
 def test_a_damaged_file_of_an_older_layout_is_salvaged_into_the_compact_one(
         tmp_path: Path) -> None:
-    good = tmp_path / "good.cmo"
-    _project(good)
-    damaged = tmp_path / "damaged.cmo"
-    shutil.copy(good, damaged)
+    good, damaged = _pair(tmp_path, "good", "damaged")
     made = _work(damaged, "lost work")
     downgrade(damaged, "0005")
     log = salvage.read_log(damaged, tmp_path / "log.cmo", good)
@@ -425,10 +421,7 @@ def test_row_to_change_reads_what_change_to_row_wrote() -> None:
 def test_a_copy_that_stores_an_id_as_text_has_that_record_left_out(tmp_path: Path) -> None:
     """A UUID written as text by another program would never be found by the lookups of the
     record it names: the record is held back, never stored where nothing finds it."""
-    mine = tmp_path / "mine.cmo"
-    _project(mine)
-    theirs = tmp_path / "theirs.cmo"
-    shutil.copy(mine, theirs)
+    mine, theirs = _pair(tmp_path, "mine", "theirs")
     made = _work(theirs, "theirs")
     con = sqlite3.connect(theirs)
     new_study = con.execute("SELECT entity_id FROM changes WHERE entity_type = 'study' "
@@ -503,10 +496,7 @@ def test_a_copy_whose_log_breaks_the_layouts_rules_has_only_those_records_left_o
         tmp_path: Path) -> None:
     """Another program's file may declare its log without NOT NULL: a change with no value is
     left out with its record, and the rest arrives."""
-    mine = tmp_path / "mine.cmo"
-    _project(mine)
-    theirs = tmp_path / "theirs.cmo"
-    shutil.copy(mine, theirs)
+    mine, theirs = _pair(tmp_path, "mine", "theirs")
     made = _work(theirs, "theirs")
     con = sqlite3.connect(theirs)
     con.executescript(

@@ -5,14 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-
 from cmo_desk.services import coding
 from cmo_desk.services.session import Session
 from cmo_desk.store import project_store
 from cmo_desk.store.backups import readable_copy
 from cmo_desk.store.project_store import ProjectStore
+from tests.logrows import downgrade
 
 
 def _make_revision_0001(path: Path) -> str:
@@ -20,18 +18,7 @@ def _make_revision_0001(path: Path) -> str:
     with Session.create(path, coder="Ana") as s:
         sid, _ = coding.add_study(s, {"label": "Kept 2010", "title": "Old work"})
         coding.create_cmoc(s, sid, {"context": "saved before the upgrade"})
-    con = sqlite3.connect(path)
-    cfg = Config()
-    cfg.set_main_option("script_location",
-                        str(Path(project_store.__file__).parent / "migrations"))
-    from sqlalchemy import create_engine
-
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0001")
-    engine.dispose()
-    con.close()
+    downgrade(path, "0001")
     return sid
 
 

@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine
 
 from cmo_desk.services import synthesis
 from cmo_desk.services.session import Session
-from cmo_desk.store import project_store
-
-
-def _downgrade(path: Path, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location",
-                        str(Path(project_store.__file__).parent / "migrations"))
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-    engine.dispose()
+from tests.logrows import downgrade
 
 
 def test_synthesis_in_the_log_of_an_older_file_appears_after_the_upgrade(small) -> None:
@@ -33,7 +17,7 @@ def test_synthesis_in_the_log_of_an_older_file_appears_after_the_upgrade(small) 
         synthesis.link_source(s, rid, small.cmocs["Ahmed 2019"][0], "refutes", "a note")
         synthesis.record_version(s, small.theory_id, "first")
         before = s.store.dump()
-    _downgrade(small.path, "0002")
+    downgrade(small.path, "0002")
     con = sqlite3.connect(small.path)
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "review_cmoc" not in tables
