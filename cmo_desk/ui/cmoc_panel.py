@@ -51,6 +51,7 @@ RELATIONS = (
 
 def slot_label(text: str, role: str | None) -> QLabel:
     label = QLabel(tr(text))
+    label.setWordWrap(True)  # a long label in another language wraps rather than widen the form
     color = ROLE_COLORS.get(role or "", "#37474f")
     label.setStyleSheet(f"font-weight: 600; color: {color}; padding-top: 4px;")
     return label
@@ -255,6 +256,9 @@ class CmocPanel(QWidget):
     def _combo(self, key: str) -> QComboBox:
         combo = QComboBox()
         combo.setObjectName(f"slot_{key}")
+        # (as narrow as the form needs: the longest choice in some languages would widen it)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(6)
         for value, text in CHOICES[key]:
             combo.addItem(tr(text) if text else "", value)
         combo.activated.connect(lambda _i, k=key, c=combo: self._commit(k, c.currentData()))

@@ -53,9 +53,10 @@ class _RecordTable(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+        if (orientation == Qt.Orientation.Horizontal
+                and role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)
                 and 0 <= section < len(self.COLUMNS)):
-            return tr(self.COLUMNS[section])
+            return tr(self.COLUMNS[section])  # (the tooltip: a narrow column shortens its title)
         return None
 
 

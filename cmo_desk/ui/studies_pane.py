@@ -41,18 +41,28 @@ class StudiesPane(QWidget):
         view.setWordWrap(False)
         head = view.horizontalHeader()
         head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        head.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        for column in (1, 2, 3):
+            head.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         head.resizeSection(2, 84)
+        head.setTextElideMode(Qt.TextElideMode.ElideRight)  # a title longer than its column
         # Columns fitted to their contents measure at most this many rows, not every study.
         head.setResizeContentsPrecision(100)
+        for signal in (self.proxy.modelReset, self.proxy.rowsInserted, self.proxy.layoutChanged,
+                       self.proxy.dataChanged):
+            signal.connect(self._fit_columns)
         view.setTextElideMode(Qt.TextElideMode.ElideRight)
         lay.addWidget(view)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         view.selectionModel().currentRowChanged.connect(self._on_row)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._on_menu)
+
+    def _fit_columns(self, *_args: object) -> None:
+        """Year and coders as wide as what they show, never as their titles: in some languages
+        a title is longer than the column's contents and would squeeze the study labels."""
+        head = self.view.horizontalHeader()
+        for column in (1, 3):
+            head.resizeSection(column, max(self.view.sizeHintForColumn(column) + 6, 28))
 
     def _on_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
