@@ -108,7 +108,7 @@ def change_from_row(
 
 #: A change as a plain tuple, in the order of :class:`Change`'s fields: (change_id, entity_type,
 #: entity_id, field, value, wall, counter, site_id, coder_id, parents, seen). What a merge holds
-#: for each incoming change (a tenth of the cost of a :class:`Change`).
+#: for each incoming change (about a tenth of the time a :class:`Change` takes to make).
 ChangeTuple = tuple[str, str, str, str, Any, int, int, str, "str | None", tuple[str, ...],
                     tuple[str, ...]]
 _CHANGE_FIELDS = ("change_id", "entity_type", "entity_id", "field", "value", "wall", "counter",
