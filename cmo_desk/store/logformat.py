@@ -31,7 +31,13 @@ from typing import Any
 
 from sqlalchemy.types import UserDefinedType
 
-from cmo_desk.domain.changelog import Change, canonical_json, change_from_row
+from cmo_desk.domain.changelog import (
+    Change,
+    ChangeTuple,
+    canonical_json,
+    change_of,
+    row_content,
+)
 from cmo_desk.domain.packed_text import pack_text, unpack_text
 
 #: (record type, field) whose values are stored packed when long.
@@ -275,11 +281,20 @@ def verified_change(change_id: Any, entity_type: Any, entity_id: Any, field: Any
                     seen: Any) -> Change | None:
     """The change an untrusted row in the compact layout holds, if it is what its id says and
     is stored exactly as this layout stores it; None otherwise (see ``change_from_row``)."""
+    content = verified_row(change_id, entity_type, entity_id, field, value, wall, counter,
+                           site_id, coder_id, parents, seen)
+    return None if content is None else change_of(content)
+
+
+def verified_row(change_id: Any, entity_type: Any, entity_id: Any, field: Any, value: Any,
+                 wall: Any, counter: Any, site_id: Any, coder_id: Any, parents: Any,
+                 seen: Any) -> ChangeTuple | None:
+    """:func:`verified_change` as a change tuple (``changelog.row_content``)."""
     if change_id.__class__ is not bytes or len(change_id) != _ID_BYTES:
         return None  # a change id is 64 hex digits, stored as its 32 bytes
     try:
         # the usual row (16-byte ids, no parents) without a call per column
-        return change_from_row(
+        return row_content(
             change_id.hex(), entity_type,
             _uuid_text(entity_id) if entity_id.__class__ is bytes else _checked_id(entity_id),
             field, value, wall, counter,

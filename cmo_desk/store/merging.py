@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from cmo_desk.domain.atomic import replace_durably
-from cmo_desk.domain.changelog import FUTURE_WARNING_MS, Change, project_entity
+from cmo_desk.domain.changelog import FUTURE_WARNING_MS, ChangeTuple, project_new_record
 from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProjectError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import ENTITIES
@@ -39,7 +39,7 @@ from cmo_desk.store.logformat import (
     legacy_change_id_sql,
     row_checker,
     stored_id,
-    verified_change,
+    verified_row,
 )
 from cmo_desk.store.project_store import MergeStats, ProjectStore
 from cmo_desk.store.projection import iter_chunks, reproject_many, write_projections
@@ -313,7 +313,9 @@ class _Sift:
     at once, and the others are listed in ``known`` to be projected from the whole log once the
     changes are in it."""
 
-    BATCH = 400
+    #: Records checked and projected per step (fewer, larger statements; a step holds a few
+    #: MB of changes).
+    BATCH = 1500
 
     def __init__(self, conn: Connection, begin_write: Callable[[], None] | None,
                  future_from: int) -> None:
@@ -333,7 +335,7 @@ class _Sift:
         self.future_site: str | None = None
         self.known: list[tuple[str, str]] = []
         self.held: list[tuple[Any, Any]] = []
-        self.batch: dict[str, dict[str, list[Change]]] = {}
+        self.batch: dict[str, dict[str, list[ChangeTuple]]] = {}
         self.pending = 0
 
     def run(self) -> None:
@@ -343,13 +345,13 @@ class _Sift:
         try:
             cursor.execute(f"SELECT {_COLUMNS} FROM temp.incoming ORDER BY rowid")
             key: tuple[Any, Any] | None = None
-            group: list[Change | None] = []
+            group: list[ChangeTuple | None] = []
             for row in cursor:
                 if (row[1], row[2]) != key:
                     if key is not None:
                         self._record(key, group)
                     key, group = (row[1], row[2]), []
-                group.append(verified_change(*row))
+                group.append(verified_row(*row))
             if key is not None:
                 self._record(key, group)
         finally:
@@ -365,14 +367,14 @@ class _Sift:
                 "AND h.entity_id IS temp.incoming.entity_id)")
             self.conn.exec_driver_sql("DROP TABLE IF EXISTS temp.held_back")
 
-    def _record(self, key: tuple[Any, Any], group: list[Change | None]) -> None:
+    def _record(self, key: tuple[Any, Any], group: list[ChangeTuple | None]) -> None:
         if None in group:
             self.held.append(key)
             self.rejected += len(group)
             return
         self.touched += 1
         etype, stored = key
-        self._count(etype, group[0].entity_id, group)  # type: ignore[arg-type, union-attr]
+        self._count(etype, group[0][2], group)  # type: ignore[arg-type, index]
         if self.begin_write is None:
             return
         # keyed by the id as stored (the changes were checked to be stored as this layout
@@ -382,21 +384,23 @@ class _Sift:
         if self.pending >= self.BATCH:
             self._flush()
 
-    def _count(self, etype: str, eid: str, group: list[Change]) -> None:
+    def _count(self, etype: str, eid: str, group: list[ChangeTuple]) -> None:
+        # change tuples: [2] entity id, [3] field, [4] value, [5] wall, [6] counter,
+        # [7] site id, [8] coder id
         self.new_changes += len(group)
-        for coder in {c.coder_id for c in group}:
+        for coder in {c[8] for c in group}:
             self.arrived[(coder, etype)] = self.arrived.get((coder, etype), 0) + 1
-        latest = max(group, key=lambda c: (c.wall, c.counter))
-        if self.top is None or (latest.wall, latest.counter) > self.top:
-            self.top = (latest.wall, latest.counter)
-        if latest.wall > self.future_from:
-            self.far_future += sum(1 for c in group if c.wall > self.future_from)
-            if self.top == (latest.wall, latest.counter):
-                self.future_site = latest.site_id
+        latest = max(group, key=lambda c: (c[5], c[6]))
+        if self.top is None or (latest[5], latest[6]) > self.top:
+            self.top = (latest[5], latest[6])
+        if latest[5] > self.future_from:
+            self.far_future += sum(1 for c in group if c[5] > self.future_from)
+            if self.top == (latest[5], latest[6]):
+                self.future_site = latest[7]
         if etype == "coder":
-            names = [c for c in group if c.field == "name"]
-            if names:
-                self.coder_names[eid] = str(max(names, key=lambda c: c.order_key).value)
+            names = [c for c in group if c[3] == "name"]
+            if names:  # the latest, as Change.order_key orders them
+                self.coder_names[eid] = str(max(names, key=lambda c: (c[5], c[6], c[7], c[0]))[4])
 
     def _flush(self) -> None:
         if not self.pending:
@@ -405,12 +409,12 @@ class _Sift:
         self.begin_write()
         for etype, groups in self.batch.items():
             ids = list(groups)
-            known = {r[0] for r in self.conn.exec_driver_sql(
+            known = {r[0] for chunk in iter_chunks(ids, 500) for r in self.conn.exec_driver_sql(
                 f"SELECT DISTINCT entity_id FROM main.changes WHERE entity_type = ? "
-                f"AND entity_id IN ({','.join('?' * len(ids))})", (etype, *ids))}
-            self.known.extend((etype, groups[eid][0].entity_id) for eid in ids if eid in known)
+                f"AND entity_id IN ({','.join('?' * len(chunk))})", (etype, *chunk))}
+            self.known.extend((etype, groups[eid][0][2]) for eid in ids if eid in known)
             write_projections(self.conn, etype, {
-                changes[0].entity_id: project_entity(etype, changes[0].entity_id, changes)
+                changes[0][2]: project_new_record(etype, changes[0][2], changes)
                 for eid, changes in groups.items() if eid not in known})
         self.batch = {}
         self.pending = 0
