@@ -150,14 +150,14 @@ def row_content(
     if parents_json == "[]":
         parents_c, parents = "[]", None
     else:
-        parents = _id_tuple(parents_json)
+        parents = id_tuple(parents_json)
         if parents is None:
             return None
         parents_c = canonical_json(sorted(parents))
     if seen_json == "[]":
         seen_c, seen = "[]", None
     else:
-        seen = _id_tuple(seen_json)
+        seen = id_tuple(seen_json)
         if seen is None:
             return None
         seen_c = canonical_json(sorted(seen))
@@ -181,8 +181,8 @@ def row_content(
             coder_id, parents or (), seen or ())
 
 
-def _id_tuple(text: str) -> tuple[str, ...] | None:
-    """A stored list of change ids, as stored (None if it is not a list of texts)."""
+def id_tuple(text: str) -> tuple[str, ...] | None:
+    """A list of change ids stored as JSON text, as stored (None if it is not a list of texts)."""
     try:
         items = json.loads(text)
     except ValueError:

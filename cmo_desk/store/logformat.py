@@ -36,6 +36,7 @@ from cmo_desk.domain.changelog import (
     ChangeTuple,
     canonical_json,
     change_of,
+    id_tuple,
     row_content,
 )
 from cmo_desk.domain.packed_text import pack_text, unpack_text
@@ -228,11 +229,8 @@ def compact_ids(stored: Any) -> Any:
         return stored
     if stored == "[]":
         return b""
-    try:
-        items = json.loads(stored)
-    except ValueError:
-        return stored
-    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+    items = id_tuple(stored)
+    if items is None:
         return stored
     packed = stored_ids(items)
     return packed if packed.__class__ is bytes else stored
