@@ -200,17 +200,13 @@ def _open_first_study(window: object) -> None:
 def _open_or_rescue(path: Path, interactive: bool, coder: str | None = None,
                     parent: object = None) -> object:
     """Open a project; a damaged one is offered its latest good backup when someone is there."""
-    from cmo_desk.services.projects import needs_upgrade
     from cmo_desk.ui.backups_view import open_with_recovery
     from cmo_desk.ui.dialogs import Dialogs
 
-    title = getattr(parent, "study_title", None)
-    if title is not None and needs_upgrade(path):  # once, and long for a large project
-        from cmo_desk.domain.i18n import tr
+    if hasattr(parent, "study_title"):
+        from cmo_desk.ui.opening_state import announce_upgrade
 
-        title.setText(tr("Updating {name} to this version's file layout. This happens once and "
-                         "can take a minute for a large project…").format(name=path.name))
-        parent.repaint()  # type: ignore[union-attr]
+        announce_upgrade(parent, path)  # type: ignore[arg-type]
     return open_with_recovery(path, coder, Dialogs(parent) if interactive else None)  # type: ignore[arg-type]
 
 

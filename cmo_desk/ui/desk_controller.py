@@ -8,6 +8,7 @@ which also refreshes the open study and moves to another project.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer
@@ -107,7 +108,9 @@ class DeskController(QObject):
 
     def open_path(self, path: str) -> None:
         from cmo_desk.ui.backups_view import open_with_recovery
+        from cmo_desk.ui.opening_state import announce_upgrade
 
+        announce_upgrade(self.window, Path(path))
         ok, session = self.actions.run(
             lambda: open_with_recovery(path, self.session.coder_name, self.dialogs))
         if ok:

@@ -3,6 +3,7 @@ nothing saved, until the project is attached (start-up paints first, then opens 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction
@@ -38,6 +39,22 @@ class WhileOpening:
         self._enable_parts(True)
         if self.window.focusWidget() is None:
             self.window.study_filter.setFocus()
+
+
+def announce_upgrade(window: MainWindow, path: Path) -> None:
+    """Before a project of an older layout is opened (updated once, for a minute at most on a
+    large project), say so where the user is looking, and paint it now: the update follows on
+    this thread."""
+    from cmo_desk.services.projects import needs_upgrade
+
+    if not needs_upgrade(path):
+        return
+    text = tr("Updating {name} to this version's file layout. This happens once and can take "
+              "a minute for a large project…").format(name=path.name)
+    if window.session is None:  # the desk's first window, still empty
+        window.study_title.setText(text)
+    window.statusBar().showMessage(text)
+    window.repaint()
 
 
 def page_for_later() -> tuple[QWidget, QVBoxLayout]:

@@ -18,6 +18,10 @@ class FileDialogs(ScriptedDialogs):
         super().__init__()
         self.save_answer: str | None = None
         self.preferences_answer: tuple[str, str] | None = None
+        self.paths: list[str] = []
+
+    def open_paths(self, title: str, filters: str) -> list[str]:
+        return self.paths
 
     def save_path(self, title: str, filters: str, default: str = "") -> str | None:
         return self.save_answer
@@ -74,3 +78,29 @@ def test_preferences_are_saved_and_the_desk_says_when_they_apply(
     dialogs.preferences_answer = None  # cancelled: nothing changes
     menu_action(window, "&File", "Preferences…").trigger()
     assert Settings.load().coder_name == "Zoë Ávila"
+
+
+def test_opening_a_project_of_an_older_layout_says_it_is_being_updated(
+        open_window: Any, dialogs: FileDialogs, tmp_path: Path) -> None:
+    import shutil
+
+    from cmo_desk.store.fileinfo import HEAD_REVISION, inspect_file
+    from tests.logrows import downgrade
+
+    window = open_window(study=None)
+    older = tmp_path / "last year's review.cmo"
+    shutil.copyfile(window.session.path, older)
+    downgrade(older, "0005")
+    shown: list[str] = []
+    window.statusBar().messageChanged.connect(shown.append)
+    dialogs.paths = [str(older)]
+    menu_action(window, "&File", "Open project…").trigger()
+    fresh = window.successor
+    try:
+        assert fresh.session.path == older
+        assert any(m.startswith("Updating last year's review.cmo to this version's file layout")
+                   for m in shown), shown
+        assert inspect_file(older)["revision"] == HEAD_REVISION
+    finally:
+        fresh.close()
+    QApplication.processEvents()
