@@ -20,9 +20,9 @@ def test_import_contracts_hold() -> None:
 
 def test_models_match_entity_registry() -> None:
     from cmo_desk.domain.schema import ENTITIES
-    from cmo_desk.store.models import ROW_CLASSES
+    from cmo_desk.store.models import ENTITY_TABLES
 
-    assert set(ROW_CLASSES) == set(ENTITIES)
+    assert set(ENTITY_TABLES) == set(ENTITIES)
     for name, spec in ENTITIES.items():
-        columns = set(ROW_CLASSES[name].__table__.columns.keys())
+        columns = set(ENTITY_TABLES[name].columns.keys())
         assert columns == {"id", "deleted", *spec.field_names}, name

@@ -1,16 +1,30 @@
-"""Typed SQLAlchemy models of the visible tables (a projection of the change log) and the log itself.
+"""The store's tables, declared as plain SQLAlchemy Core tables on one ``METADATA``: the change
+log, project facts, original document bytes, and the visible tables (a projection of the log).
 
 The visible tables mirror ``cmo_desk.domain.schema.ENTITIES`` column for column; a test checks
-that they agree. Only the unit of work writes to them.
+that they agree, and another that a new file's schema equals ``tests/store/head-schema.sql`` to
+the byte. Only the unit of work writes to them. (No ORM: nothing maps rows to objects, and not
+loading ``sqlalchemy.orm`` shortens every start.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeDecorator
 
 from cmo_desk.domain.packed_text import pack_text, unpack_text
@@ -23,6 +37,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+#: Every table of a project file (Alembic's ``target_metadata``; ``create_all`` for a new file).
+METADATA = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class CompressedText(TypeDecorator[str]):
@@ -39,457 +56,362 @@ class CompressedText(TypeDecorator[str]):
         return unpack_text(value)
 
 
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+#: Project-wide facts: project id, file format version, creating app version.
+META = Table(
+    "meta", METADATA,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
 
-
-class Meta(Base):
-    """Project-wide facts: project id, file format version, creating app version."""
-
-    __tablename__ = "meta"
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-
-
-class ChangeRow(Base):
-    """One field write. Append-only; merged by set union on ``change_id``. Ids are stored in the
-    compact layout of ``logformat`` (bytes for hex and UUID ids): read and write rows through it."""
-
-    __tablename__ = "changes"
-    change_id: Mapped[Any] = mapped_column(LogId(), primary_key=True)
-    entity_type: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[Any] = mapped_column(LogId())
-    field: Mapped[str] = mapped_column(String(64))
-    value: Mapped[str] = mapped_column(Text)  # canonical JSON (long texts packed)
-    wall: Mapped[int] = mapped_column(Integer)
-    counter: Mapped[int] = mapped_column(Integer)
-    site_id: Mapped[Any] = mapped_column(LogId())
-    coder_id: Mapped[Any] = mapped_column(LogId(), nullable=True)
-    parents: Mapped[Any] = mapped_column(LogId())  # change ids' bytes, one after the other
-    seen: Mapped[Any] = mapped_column(LogId())
-
+#: One field write. Append-only; merged by set union on ``change_id``. Ids are stored in the
+#: compact layout of ``logformat`` (bytes for hex and UUID ids): read and write rows through it.
+CHANGES = Table(
+    "changes", METADATA,
+    Column("change_id", LogId(), primary_key=True),
+    Column("entity_type", String(32), nullable=False),
+    Column("entity_id", LogId(), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("value", Text, nullable=False),  # canonical JSON (long texts packed)
+    Column("wall", Integer, nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("site_id", LogId(), nullable=False),
+    Column("coder_id", LogId(), nullable=True),
+    Column("parents", LogId(), nullable=False),  # change ids' bytes, one after the other
+    Column("seen", LogId(), nullable=False),
     # Records are found by id alone (an id names one record, whatever its type): an index
     # that also held each row's type name was a tenth of the file.
-    __table_args__ = (
-        Index("ix_changes_entity_id", "entity_id"),
-        Index("ix_changes_clock", "wall", "counter"),
+    Index("ix_changes_entity_id", "entity_id"),
+    Index("ix_changes_clock", "wall", "counter"),
+)
+
+#: A field with several concurrent values, as projected from the log.
+CONFLICTS = Table(
+    "conflicts", METADATA,
+    Column("entity_type", String(32), primary_key=True),
+    Column("entity_id", String(36), primary_key=True),
+    Column("field", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("heads", Text, nullable=False),  # JSON list of change ids
+    Column("ancestors", Text, nullable=False),  # JSON list of change ids
+)
+
+#: Which document page each row of the full-text index ``search_pages`` is (page_index.py).
+SEARCH_PAGE = Table(
+    "search_page", METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", String(36), nullable=False),
+    Column("page", Integer, nullable=False),
+    Index("ix_search_page_document_id", "document_id"),
+)
+
+#: Original document bytes, addressed by SHA-256 (not part of a bundle).
+BLOBS = Table(
+    "blobs", METADATA,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+
+def _record_table(name: str, *items: SchemaItem) -> Table:
+    """The visible table of one entity type: its record id, whether it is deleted, then the
+    fields of ``domain.schema.ENTITIES[name]`` (nullable: a field may never have been set)."""
+    return Table(
+        name, METADATA,
+        Column("id", String(36), primary_key=True),
+        Column("deleted", Boolean, nullable=False, default=False),
+        *items,
     )
 
+PROJECT = _record_table(
+    "project",
+    Column("title", Text),
+    Column("description", Text),
+    Column("template", JSON),
+)
 
-class ConflictRow(Base):
-    """A field with several concurrent values, as projected from the log."""
+CODER = _record_table(
+    "coder",
+    Column("name", Text),
+    Column("initials", Text),
+    Column("role", Text),
+    Column("color", Text),
+)
 
-    __tablename__ = "conflicts"
-    entity_type: Mapped[str] = mapped_column(String(32), primary_key=True)
-    entity_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    field: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    heads: Mapped[str] = mapped_column(Text)  # JSON list of change ids
-    ancestors: Mapped[str] = mapped_column(Text)  # JSON list of change ids
+STUDY = _record_table(
+    "study",
+    Column("label", Text),
+    Column("authors", JSON),
+    Column("year", Integer),
+    Column("title", Text),
+    Column("journal", Text),
+    Column("volume", Text),
+    Column("issue", Text),
+    Column("pages", Text),
+    Column("doi", Text),
+    Column("pmid", Text),
+    Column("url", Text),
+    Column("abstract", Text),
+    Column("reference_type", Text),
+    Column("extra", JSON),
+    Column("created_by", String(36)),
+    Column("merged_into", String(36)),
+)
 
-
-class SearchPageRow(Base):
-    """Which document page each row of the full-text index ``search_pages`` is (page_index.py)."""
-
-    __tablename__ = "search_page"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document_id: Mapped[str] = mapped_column(String(36))
-    page: Mapped[int] = mapped_column(Integer)
-
-    __table_args__ = (Index("ix_search_page_document_id", "document_id"),)
-
-
-class Blob(Base):
-    """Original document bytes, addressed by SHA-256 (not part of a bundle)."""
-
-    __tablename__ = "blobs"
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-
-
-class ProjectRow(Base):
-    __tablename__ = "project"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    title: Mapped[str | None] = mapped_column(Text, nullable=True)
-    description: Mapped[str | None] = mapped_column(Text, nullable=True)
-    template: Mapped[Any | None] = mapped_column(JSON, nullable=True)
-
-
-class CoderRow(Base):
-    __tablename__ = "coder"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    name: Mapped[str | None] = mapped_column(Text, nullable=True)
-    initials: Mapped[str | None] = mapped_column(Text, nullable=True)
-    role: Mapped[str | None] = mapped_column(Text, nullable=True)
-    color: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-
-class StudyRow(Base):
-    __tablename__ = "study"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    label: Mapped[str | None] = mapped_column(Text, nullable=True)
-    authors: Mapped[Any | None] = mapped_column(JSON, nullable=True)
-    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    title: Mapped[str | None] = mapped_column(Text, nullable=True)
-    journal: Mapped[str | None] = mapped_column(Text, nullable=True)
-    volume: Mapped[str | None] = mapped_column(Text, nullable=True)
-    issue: Mapped[str | None] = mapped_column(Text, nullable=True)
-    pages: Mapped[str | None] = mapped_column(Text, nullable=True)
-    doi: Mapped[str | None] = mapped_column(Text, nullable=True)
-    pmid: Mapped[str | None] = mapped_column(Text, nullable=True)
-    url: Mapped[str | None] = mapped_column(Text, nullable=True)
-    abstract: Mapped[str | None] = mapped_column(Text, nullable=True)
-    reference_type: Mapped[str | None] = mapped_column(Text, nullable=True)
-    extra: Mapped[Any | None] = mapped_column(JSON, nullable=True)
-    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    merged_into: Mapped[str | None] = mapped_column(String(36), nullable=True)
-
-
-class DocumentRow(Base):
-    __tablename__ = "document"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    study_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    filename: Mapped[str | None] = mapped_column(Text, nullable=True)
-    media_type: Mapped[str | None] = mapped_column(Text, nullable=True)
-    sha256: Mapped[str | None] = mapped_column(Text, nullable=True)
-    has_original: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+DOCUMENT = _record_table(
+    "document",
+    Column("study_id", String(36)),
+    Column("filename", Text),
+    Column("media_type", Text),
+    Column("sha256", Text),
+    Column("has_original", Boolean),
     # The log holds the text too; this copy is compressed (it is read a document at a time).
-    text: Mapped[str | None] = mapped_column(CompressedText, nullable=True)
-    page_starts: Mapped[Any | None] = mapped_column(JSON, nullable=True)
-    extractor: Mapped[str | None] = mapped_column(Text, nullable=True)
-    warnings: Mapped[Any | None] = mapped_column(JSON, nullable=True)
-    needs_ocr: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    ocr_confidence: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    Column("text", CompressedText),
+    Column("page_starts", JSON),
+    Column("extractor", Text),
+    Column("warnings", JSON),
+    Column("needs_ocr", Boolean),
+    Column("created_by", String(36)),
+    Column("ocr_confidence", JSON),
+    Index("ix_document_study_id", "study_id"),
+)
 
-    __table_args__ = (
-        Index("ix_document_study_id", "study_id"),
-    )
+EXCERPT = _record_table(
+    "excerpt",
+    Column("document_id", String(36)),
+    Column("study_id", String(36)),
+    Column("start", Integer),
+    Column("end", Integer),
+    Column("quote", Text),
+    Column("before", Text),
+    Column("after", Text),
+    Column("page", Integer),
+    Column("role", Text),
+    Column("memo", Text),
+    Column("owner_id", String(36)),
+    Index("ix_excerpt_document_id", "document_id"),
+    Index("ix_excerpt_study_id", "study_id"),
+    Index("ix_excerpt_owner_id", "owner_id"),
+)
 
+CODE = _record_table(
+    "code",
+    Column("name", Text),
+    Column("kind", Text),
+    Column("parent_id", String(36)),
+    Column("definition", Text),
+    Column("include_notes", Text),
+    Column("exclude_notes", Text),
+    Column("color", Text),
+    Column("sort_order", Integer),
+    Column("merged_into", String(36)),
+    Column("created_by", String(36)),
+    Index("ix_code_parent_id", "parent_id"),
+)
 
-class ExcerptRow(Base):
-    __tablename__ = "excerpt"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    document_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    study_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    start: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    end: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    quote: Mapped[str | None] = mapped_column(Text, nullable=True)
-    before: Mapped[str | None] = mapped_column(Text, nullable=True)
-    after: Mapped[str | None] = mapped_column(Text, nullable=True)
-    page: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    role: Mapped[str | None] = mapped_column(Text, nullable=True)
-    memo: Mapped[str | None] = mapped_column(Text, nullable=True)
-    owner_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+CMOC = _record_table(
+    "cmoc",
+    Column("study_id", String(36)),
+    Column("intervention", Text),
+    Column("actor", Text),
+    Column("context", Text),
+    Column("mechanism_resource", Text),
+    Column("mechanism_reasoning", Text),
+    Column("outcome", Text),
+    Column("outcome_direction", Text),
+    Column("outcome_intended", Text),
+    Column("statement", Text),
+    Column("confidence", Text),
+    Column("status", Text),
+    Column("memo", Text),
+    Column("set_aside_reason", Text),
+    Column("sort_order", Integer),
+    Column("owner_id", String(36)),
+    Index("ix_cmoc_study_id", "study_id"),
+    Index("ix_cmoc_owner_id", "owner_id"),
+)
 
-    __table_args__ = (
-        Index("ix_excerpt_document_id", "document_id"),
-        Index("ix_excerpt_study_id", "study_id"),
-        Index("ix_excerpt_owner_id", "owner_id"),
-    )
+CONSENSUS = _record_table(
+    "consensus",
+    Column("study_id", String(36)),
+    Column("intervention", Text),
+    Column("actor", Text),
+    Column("context", Text),
+    Column("mechanism_resource", Text),
+    Column("mechanism_reasoning", Text),
+    Column("outcome", Text),
+    Column("outcome_direction", Text),
+    Column("outcome_intended", Text),
+    Column("statement", Text),
+    Column("confidence", Text),
+    Column("resolution", Text),
+    Column("note", Text),
+    Column("reconciled_by", String(36)),
+    Column("sort_order", Integer),
+    Index("ix_consensus_study_id", "study_id"),
+)
 
+THEORY = _record_table(
+    "theory",
+    Column("label", Text),
+    Column("statement", Text),
+    Column("version", Text),
+    Column("status", Text),
+    Column("previous_id", String(36)),
+)
 
-class CodeRow(Base):
-    __tablename__ = "code"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    name: Mapped[str | None] = mapped_column(Text, nullable=True)
-    kind: Mapped[str | None] = mapped_column(Text, nullable=True)
-    parent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    definition: Mapped[str | None] = mapped_column(Text, nullable=True)
-    include_notes: Mapped[str | None] = mapped_column(Text, nullable=True)
-    exclude_notes: Mapped[str | None] = mapped_column(Text, nullable=True)
-    color: Mapped[str | None] = mapped_column(Text, nullable=True)
-    sort_order: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    merged_into: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+FORM_VALUE = _record_table(
+    "form_value",
+    Column("study_id", String(36)),
+    Column("coder_id", String(36)),
+    Column("key", Text),
+    Column("value", JSON),
+    Index("ix_form_value_study_id", "study_id"),
+    Index("ix_form_value_coder_id", "coder_id"),
+)
 
-    __table_args__ = (
-        Index("ix_code_parent_id", "parent_id"),
-    )
+ASSIGNMENT = _record_table(
+    "assignment",
+    Column("study_id", String(36)),
+    Column("coder_id", String(36)),
+    Column("status", Text),
+    Index("ix_assignment_study_id", "study_id"),
+    Index("ix_assignment_coder_id", "coder_id"),
+)
 
+DUPLICATE_DECISION = _record_table(
+    "duplicate_decision",
+    Column("kind", Text),
+    Column("kept_id", Text),
+    Column("duplicate_id", Text),
+    Column("decision", Text),
+)
 
-class CmocRow(Base):
-    __tablename__ = "cmoc"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    study_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    intervention: Mapped[str | None] = mapped_column(Text, nullable=True)
-    actor: Mapped[str | None] = mapped_column(Text, nullable=True)
-    context: Mapped[str | None] = mapped_column(Text, nullable=True)
-    mechanism_resource: Mapped[str | None] = mapped_column(Text, nullable=True)
-    mechanism_reasoning: Mapped[str | None] = mapped_column(Text, nullable=True)
-    outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
-    outcome_direction: Mapped[str | None] = mapped_column(Text, nullable=True)
-    outcome_intended: Mapped[str | None] = mapped_column(Text, nullable=True)
-    statement: Mapped[str | None] = mapped_column(Text, nullable=True)
-    confidence: Mapped[str | None] = mapped_column(Text, nullable=True)
-    status: Mapped[str | None] = mapped_column(Text, nullable=True)
-    memo: Mapped[str | None] = mapped_column(Text, nullable=True)
-    set_aside_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    sort_order: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    owner_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+EXCERPT_CODE = _record_table(
+    "excerpt_code",
+    Column("excerpt_id", String(36)),
+    Column("code_id", String(36)),
+    Index("ix_excerpt_code_excerpt_id", "excerpt_id"),
+    Index("ix_excerpt_code_code_id", "code_id"),
+)
 
-    __table_args__ = (
-        Index("ix_cmoc_study_id", "study_id"),
-        Index("ix_cmoc_owner_id", "owner_id"),
-    )
+CMOC_CODE = _record_table(
+    "cmoc_code",
+    Column("cmoc_id", String(36)),
+    Column("code_id", String(36)),
+    Index("ix_cmoc_code_cmoc_id", "cmoc_id"),
+    Index("ix_cmoc_code_code_id", "code_id"),
+)
 
+CMOC_EXCERPT = _record_table(
+    "cmoc_excerpt",
+    Column("cmoc_id", String(36)),
+    Column("excerpt_id", String(36)),
+    Column("slot", Text),
+    Index("ix_cmoc_excerpt_cmoc_id", "cmoc_id"),
+    Index("ix_cmoc_excerpt_excerpt_id", "excerpt_id"),
+)
 
-class ConsensusRow(Base):
-    __tablename__ = "consensus"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    study_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    intervention: Mapped[str | None] = mapped_column(Text, nullable=True)
-    actor: Mapped[str | None] = mapped_column(Text, nullable=True)
-    context: Mapped[str | None] = mapped_column(Text, nullable=True)
-    mechanism_resource: Mapped[str | None] = mapped_column(Text, nullable=True)
-    mechanism_reasoning: Mapped[str | None] = mapped_column(Text, nullable=True)
-    outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
-    outcome_direction: Mapped[str | None] = mapped_column(Text, nullable=True)
-    outcome_intended: Mapped[str | None] = mapped_column(Text, nullable=True)
-    statement: Mapped[str | None] = mapped_column(Text, nullable=True)
-    confidence: Mapped[str | None] = mapped_column(Text, nullable=True)
-    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
-    note: Mapped[str | None] = mapped_column(Text, nullable=True)
-    reconciled_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    sort_order: Mapped[int | None] = mapped_column(Integer, nullable=True)
+CMOC_THEORY = _record_table(
+    "cmoc_theory",
+    Column("cmoc_id", String(36)),
+    Column("theory_id", String(36)),
+    Column("relation", Text),
+    Index("ix_cmoc_theory_cmoc_id", "cmoc_id"),
+    Index("ix_cmoc_theory_theory_id", "theory_id"),
+)
 
-    __table_args__ = (
-        Index("ix_consensus_study_id", "study_id"),
-    )
+CONSENSUS_CODE = _record_table(
+    "consensus_code",
+    Column("consensus_id", String(36)),
+    Column("code_id", String(36)),
+    Index("ix_consensus_code_consensus_id", "consensus_id"),
+    Index("ix_consensus_code_code_id", "code_id"),
+)
 
+CONSENSUS_SOURCE = _record_table(
+    "consensus_source",
+    Column("consensus_id", String(36)),
+    Column("cmoc_id", String(36)),
+    Index("ix_consensus_source_consensus_id", "consensus_id"),
+    Index("ix_consensus_source_cmoc_id", "cmoc_id"),
+)
 
-class TheoryRow(Base):
-    __tablename__ = "theory"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    label: Mapped[str | None] = mapped_column(Text, nullable=True)
-    statement: Mapped[str | None] = mapped_column(Text, nullable=True)
-    version: Mapped[str | None] = mapped_column(Text, nullable=True)
-    status: Mapped[str | None] = mapped_column(Text, nullable=True)
-    previous_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+CONSENSUS_EXCERPT = _record_table(
+    "consensus_excerpt",
+    Column("consensus_id", String(36)),
+    Column("excerpt_id", String(36)),
+    Index("ix_consensus_excerpt_consensus_id", "consensus_id"),
+    Index("ix_consensus_excerpt_excerpt_id", "excerpt_id"),
+)
 
+REVIEW_CMOC = _record_table(
+    "review_cmoc",
+    Column("theory_id", String(36)),
+    Column("label", Text),
+    Column("context", Text),
+    Column("mechanism_resource", Text),
+    Column("mechanism_reasoning", Text),
+    Column("outcome", Text),
+    Column("outcome_direction", Text),
+    Column("statement", Text),
+    Column("confidence", Text),
+    Column("assessment", JSON),
+    Column("confidence_basis", Text),
+    Column("sort_order", Integer),
+    Column("created_by", String(36)),
+    Index("ix_review_cmoc_theory_id", "theory_id"),
+)
 
-class FormValueRow(Base):
-    __tablename__ = "form_value"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    study_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    coder_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    key: Mapped[str | None] = mapped_column(Text, nullable=True)
-    value: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+REVIEW_LINK = _record_table(
+    "review_link",
+    Column("review_cmoc_id", String(36)),
+    Column("source_id", Text),
+    Column("source_kind", Text),
+    Column("relation", Text),
+    Column("note", Text),
+    Index("ix_review_link_review_cmoc_id", "review_cmoc_id"),
+    Index("ix_review_link_source_id", "source_id"),
+)
 
-    __table_args__ = (
-        Index("ix_form_value_study_id", "study_id"),
-        Index("ix_form_value_coder_id", "coder_id"),
-    )
-
-
-class AssignmentRow(Base):
-    __tablename__ = "assignment"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    study_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    coder_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    status: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-    __table_args__ = (
-        Index("ix_assignment_study_id", "study_id"),
-        Index("ix_assignment_coder_id", "coder_id"),
-    )
-
-
-class DuplicateDecisionRow(Base):
-    __tablename__ = "duplicate_decision"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    kind: Mapped[str | None] = mapped_column(Text, nullable=True)
-    kept_id: Mapped[str | None] = mapped_column(Text, nullable=True)
-    duplicate_id: Mapped[str | None] = mapped_column(Text, nullable=True)
-    decision: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-
-class ExcerptCodeRow(Base):
-    __tablename__ = "excerpt_code"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    excerpt_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    code_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-
-    __table_args__ = (
-        Index("ix_excerpt_code_excerpt_id", "excerpt_id"),
-        Index("ix_excerpt_code_code_id", "code_id"),
-    )
-
-
-class CmocCodeRow(Base):
-    __tablename__ = "cmoc_code"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    cmoc_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    code_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-
-    __table_args__ = (
-        Index("ix_cmoc_code_cmoc_id", "cmoc_id"),
-        Index("ix_cmoc_code_code_id", "code_id"),
-    )
-
-
-class CmocExcerptRow(Base):
-    __tablename__ = "cmoc_excerpt"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    cmoc_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    excerpt_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    slot: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-    __table_args__ = (
-        Index("ix_cmoc_excerpt_cmoc_id", "cmoc_id"),
-        Index("ix_cmoc_excerpt_excerpt_id", "excerpt_id"),
-    )
-
-
-class CmocTheoryRow(Base):
-    __tablename__ = "cmoc_theory"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    cmoc_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    theory_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    relation: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-    __table_args__ = (
-        Index("ix_cmoc_theory_cmoc_id", "cmoc_id"),
-        Index("ix_cmoc_theory_theory_id", "theory_id"),
-    )
-
-
-class ConsensusCodeRow(Base):
-    __tablename__ = "consensus_code"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    consensus_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    code_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-
-    __table_args__ = (
-        Index("ix_consensus_code_consensus_id", "consensus_id"),
-        Index("ix_consensus_code_code_id", "code_id"),
-    )
-
-
-class ConsensusSourceRow(Base):
-    __tablename__ = "consensus_source"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    consensus_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    cmoc_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-
-    __table_args__ = (
-        Index("ix_consensus_source_consensus_id", "consensus_id"),
-        Index("ix_consensus_source_cmoc_id", "cmoc_id"),
-    )
+THEORY_VERSION = _record_table(
+    "theory_version",
+    Column("theory_id", String(36)),
+    Column("number", Integer),
+    Column("statement", Text),
+    Column("members", JSON),
+    Column("added", JSON),
+    Column("changed", JSON),
+    Column("dropped", JSON),
+    Column("reason", Text),
+    Column("author_id", String(36)),
+    Column("recorded_at", Text),
+    Index("ix_theory_version_theory_id", "theory_id"),
+)
 
 
-class ConsensusExcerptRow(Base):
-    __tablename__ = "consensus_excerpt"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    consensus_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    excerpt_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-
-    __table_args__ = (
-        Index("ix_consensus_excerpt_consensus_id", "consensus_id"),
-        Index("ix_consensus_excerpt_excerpt_id", "excerpt_id"),
-    )
-
-
-class ReviewCmocRow(Base):
-    __tablename__ = "review_cmoc"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    theory_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    label: Mapped[str | None] = mapped_column(Text, nullable=True)
-    context: Mapped[str | None] = mapped_column(Text, nullable=True)
-    mechanism_resource: Mapped[str | None] = mapped_column(Text, nullable=True)
-    mechanism_reasoning: Mapped[str | None] = mapped_column(Text, nullable=True)
-    outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
-    outcome_direction: Mapped[str | None] = mapped_column(Text, nullable=True)
-    statement: Mapped[str | None] = mapped_column(Text, nullable=True)
-    confidence: Mapped[str | None] = mapped_column(Text, nullable=True)
-    assessment: Mapped[Any | None] = mapped_column(JSON, nullable=True)
-    confidence_basis: Mapped[str | None] = mapped_column(Text, nullable=True)
-    sort_order: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
-
-    __table_args__ = (
-        Index("ix_review_cmoc_theory_id", "theory_id"),
-    )
-
-
-class ReviewLinkRow(Base):
-    __tablename__ = "review_link"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    review_cmoc_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    source_id: Mapped[str | None] = mapped_column(Text, nullable=True)
-    source_kind: Mapped[str | None] = mapped_column(Text, nullable=True)
-    relation: Mapped[str | None] = mapped_column(Text, nullable=True)
-    note: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-    __table_args__ = (
-        Index("ix_review_link_review_cmoc_id", "review_cmoc_id"),
-        Index("ix_review_link_source_id", "source_id"),
-    )
-
-
-class TheoryVersionRow(Base):
-    __tablename__ = "theory_version"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    theory_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    statement: Mapped[str | None] = mapped_column(Text, nullable=True)
-    members: Mapped[Any | None] = mapped_column(JSON, nullable=True)
-    added: Mapped[Any | None] = mapped_column(JSON, nullable=True)
-    changed: Mapped[Any | None] = mapped_column(JSON, nullable=True)
-    dropped: Mapped[Any | None] = mapped_column(JSON, nullable=True)
-    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    author_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    recorded_at: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-    __table_args__ = (
-        Index("ix_theory_version_theory_id", "theory_id"),
-    )
-
-
-ROW_CLASSES: dict[str, type[Base]] = {
-    "project": ProjectRow,
-    "coder": CoderRow,
-    "study": StudyRow,
-    "document": DocumentRow,
-    "excerpt": ExcerptRow,
-    "code": CodeRow,
-    "cmoc": CmocRow,
-    "consensus": ConsensusRow,
-    "theory": TheoryRow,
-    "form_value": FormValueRow,
-    "assignment": AssignmentRow,
-    "duplicate_decision": DuplicateDecisionRow,
-    "excerpt_code": ExcerptCodeRow,
-    "cmoc_code": CmocCodeRow,
-    "cmoc_excerpt": CmocExcerptRow,
-    "cmoc_theory": CmocTheoryRow,
-    "consensus_code": ConsensusCodeRow,
-    "consensus_source": ConsensusSourceRow,
-    "consensus_excerpt": ConsensusExcerptRow,
-    "review_cmoc": ReviewCmocRow,
-    "review_link": ReviewLinkRow,
-    "theory_version": TheoryVersionRow,
+#: The visible table of each entity type, by type name.
+ENTITY_TABLES: dict[str, Table] = {
+    "project": PROJECT,
+    "coder": CODER,
+    "study": STUDY,
+    "document": DOCUMENT,
+    "excerpt": EXCERPT,
+    "code": CODE,
+    "cmoc": CMOC,
+    "consensus": CONSENSUS,
+    "theory": THEORY,
+    "form_value": FORM_VALUE,
+    "assignment": ASSIGNMENT,
+    "duplicate_decision": DUPLICATE_DECISION,
+    "excerpt_code": EXCERPT_CODE,
+    "cmoc_code": CMOC_CODE,
+    "cmoc_excerpt": CMOC_EXCERPT,
+    "cmoc_theory": CMOC_THEORY,
+    "consensus_code": CONSENSUS_CODE,
+    "consensus_source": CONSENSUS_SOURCE,
+    "consensus_excerpt": CONSENSUS_EXCERPT,
+    "review_cmoc": REVIEW_CMOC,
+    "review_link": REVIEW_LINK,
+    "theory_version": THEORY_VERSION,
 }

@@ -39,7 +39,7 @@ from cmo_desk.store.fileinfo import (  # the checks every opening makes, read wi
     refuse_broken_link,
 )
 from cmo_desk.store.files import connect_read_only
-from cmo_desk.store.models import Base, Meta
+from cmo_desk.store.models import META, METADATA
 from cmo_desk.store.page_index import SEARCH_TABLE_DDL
 
 #: A backup on opening is skipped when the newest backup is younger than this.
@@ -147,7 +147,7 @@ def create_schema(conn: Connection) -> None:
     """The head schema of a new project, written straight from the models: creating a file does
     not load Alembic (and Mako) just to replay every migration on an empty database. A test
     checks that it equals the schema the migrations build."""
-    Base.metadata.create_all(conn)
+    METADATA.create_all(conn)
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(SEARCH_TABLE_DDL)
     conn.exec_driver_sql(
@@ -185,7 +185,7 @@ def create_file(path: Path, project_id: str, fill: Callable[[Path, Engine], None
         with engine.begin() as conn:
             create_schema(conn)
             conn.execute(
-                insert(Meta),
+                insert(META),
                 [
                     {"key": "project_id", "value": project_id},
                     {"key": "format_version", "value": str(FORMAT_VERSION)},
@@ -252,7 +252,7 @@ def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
         with engine.begin() as conn:
             run_migrations(conn)
             conn.execute(
-                update(Meta).where(Meta.key == "app_version").values(
+                update(META).where(META.c.key == "app_version").values(
                     value=__version__))
     finally:
         engine.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from cmo_desk.domain.textsearch import index_text
-from cmo_desk.store.models import DocumentRow
+from cmo_desk.store.models import DOCUMENT
 
 #: The index (CJK text is indexed one character per token); migration 0005 creates the same.
 SEARCH_TABLE_DDL = (
@@ -77,7 +77,7 @@ def reindex(conn: Connection, document_id: str, before: list[tuple[int, str]],
 def rebuild(conn: Connection) -> int:
     """Index every live document's pages again from the ``document`` table; returns the pages."""
     clear(conn)
-    table = DocumentRow.__table__
+    table = DOCUMENT
     ids = [r[0] for r in conn.execute(
         text("SELECT id FROM document WHERE NOT deleted ORDER BY id")).all()]
     n = 0
@@ -91,5 +91,5 @@ def rebuild(conn: Connection) -> int:
 
 def old_columns() -> list[Any]:
     """The ``document`` columns :func:`indexed` reads."""
-    c = DocumentRow.__table__.c
+    c = DOCUMENT.c
     return [c.id, c.deleted, c.text, c.page_starts]

@@ -35,7 +35,7 @@ from cmo_desk.domain.ids import CodeId, CoderId, EntityType, StudyId
 from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.store import crosschecks, locking, opening, projection, queries, search
-from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, Meta, ROW_CLASSES
+from cmo_desk.store.models import BLOBS, CHANGES, CONFLICTS, ENTITY_TABLES, META
 from cmo_desk.store.logformat import id_text
 from cmo_desk.store.fileinfo import (
     FORMAT_VERSION,
@@ -46,7 +46,7 @@ from cmo_desk.store.fileinfo import (
     summarise,
 )
 from cmo_desk.store.opening import backup_file, create_schema, make_engine, run_migrations
-from cmo_desk.store.projection import iter_chunks, reproject_many, table_of
+from cmo_desk.store.projection import iter_chunks, reproject_many
 from cmo_desk.store.search import SearchHit
 from cmo_desk.store.files import copy_with_wal, stranded_wal
 from cmo_desk.store.site import Site
@@ -107,12 +107,12 @@ class ProjectStore:
         #: Recently edited records' change lists, for the next unit of work.
         self.history = ChangeHistory()
         with engine.connect() as conn:
-            meta = dict(conn.execute(select(Meta.key, Meta.value)).all())
+            meta = dict(conn.execute(select(META.c.key, META.c.value)).all())
             self.project_id: str = meta["project_id"]
             self.meta = meta
             row = conn.execute(
-                select(ChangeRow.wall, ChangeRow.counter)
-                .order_by(ChangeRow.wall.desc(), ChangeRow.counter.desc())
+                select(CHANGES.c.wall, CHANGES.c.counter)
+                .order_by(CHANGES.c.wall.desc(), CHANGES.c.counter.desc())
                 .limit(1)
             ).first()
         if row:
@@ -430,7 +430,7 @@ class ProjectStore:
         if not sha256:
             return None
         with self.connect() as conn:
-            return conn.execute(select(Blob.data).where(Blob.sha256 == sha256)).scalar()
+            return conn.execute(select(BLOBS.c.data).where(BLOBS.c.sha256 == sha256)).scalar()
 
     def snapshot(self, *, document_text: bool = True) -> ProjectSnapshot:
         """Every live record. ``document_text=False`` leaves the documents' full texts out (their
@@ -490,14 +490,14 @@ class ProjectStore:
     def meta_value(self, key: str) -> str | None:
         """This file's own bookkeeping (not project content, not in the change log)."""
         with self.connect() as conn:
-            return conn.execute(select(Meta.value).where(Meta.key == key)).scalar()
+            return conn.execute(select(META.c.value).where(META.c.key == key)).scalar()
 
     def set_meta_value(self, key: str, value: str) -> None:
         if self.read_only:
             raise ReadOnlyError(tr("The project is open read-only; nothing was changed."))
         with self.engine.begin() as conn:
-            conn.execute(delete(Meta).where(Meta.key == key))
-            conn.execute(insert(Meta), [{"key": key, "value": value}])
+            conn.execute(delete(META).where(META.c.key == key))
+            conn.execute(insert(META), [{"key": key, "value": value}])
 
     def change_count(self) -> int:
         with self.connect() as conn:
@@ -539,11 +539,11 @@ class ProjectStore:
         """Throw the visible tables away and project them again from the log."""
         with self.engine.begin() as conn:
             for etype in ENTITY_ORDER:
-                conn.execute(delete(table_of(ROW_CLASSES[etype])))
-            conn.execute(delete(table_of(ConflictRow)))
+                conn.execute(delete(ENTITY_TABLES[etype]))
+            conn.execute(delete(CONFLICTS))
             projection.clear_search(conn)
             entities = conn.execute(
-                select(ChangeRow.entity_type, ChangeRow.entity_id).distinct()).all()
+                select(CHANGES.c.entity_type, CHANGES.c.entity_id).distinct()).all()
             reproject_many(conn, [(t, id_text(i)) for t, i in entities])
             crosschecks.refresh(conn)
             return len(entities)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.engine import Connection
@@ -17,12 +17,7 @@ from sqlalchemy.engine import Connection
 from cmo_desk.domain.changelog import Change, EntityState, project_entity
 from cmo_desk.store import page_index
 from cmo_desk.store.logformat import COLUMNS, change_from_columns, stored_id
-from cmo_desk.store.models import ROW_CLASSES, Base, ConflictRow
-
-
-def table_of(row_class: type[Base]) -> Table:
-    """The table a row class is mapped to (typed as a table, which inserts and deletes need)."""
-    return cast(Table, row_class.__table__)
+from cmo_desk.store.models import CONFLICTS, ENTITY_TABLES
 
 
 def iter_chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -44,10 +39,9 @@ def write_projections(
     conn: Connection, etype: str, states: dict[str, EntityState | None]
 ) -> None:
     """Replace records' rows and conflicts with their states projected from the log, in bulk."""
-    row_cls = ROW_CLASSES.get(etype)
-    if row_cls is None or not states:
+    table = ENTITY_TABLES.get(etype)
+    if table is None or not states:
         return  # an entity type from a newer version: kept in the log only
-    table = table_of(row_cls)
     sqlite = conn.dialect.name == "sqlite"
     quote = conn.dialect.identifier_preparer.quote
     ids = list(states)
@@ -62,12 +56,12 @@ def write_projections(
             marks = ",".join("?" * len(chunk))
             conn.exec_driver_sql(f"DELETE FROM {quote(table.name)} WHERE id IN ({marks})",
                                  tuple(chunk))
-            conn.exec_driver_sql(f"DELETE FROM {quote(ConflictRow.__tablename__)} WHERE "
+            conn.exec_driver_sql(f"DELETE FROM {quote(CONFLICTS.name)} WHERE "
                                  f"entity_type = ? AND entity_id IN ({marks})", (etype, *chunk))
         else:
             conn.execute(delete(table).where(table.c.id.in_(chunk)))
-            conn.execute(delete(table_of(ConflictRow)).where(
-                ConflictRow.entity_type == etype, ConflictRow.entity_id.in_(chunk)))
+            conn.execute(delete(CONFLICTS).where(
+                CONFLICTS.c.entity_type == etype, CONFLICTS.c.entity_id.in_(chunk)))
     rows = [{"id": eid, "deleted": not st.exists, **st.values}
             for eid, st in states.items() if st is not None]
     if rows:
@@ -80,7 +74,7 @@ def write_projections(
         for fc in st.conflicts
     ]
     if conflicts:
-        conn.execute(insert(table_of(ConflictRow)), conflicts)
+        conn.execute(insert(CONFLICTS), conflicts)
     if etype == "document":
         for eid, st in states.items():
             after = [] if st is None or not st.exists else page_index.page_bodies(
@@ -119,7 +113,7 @@ def reproject_many(conn: Connection, entities: list[tuple[str, str]],
     for t, i in entities:
         by_type.setdefault(t, []).append(i)
     for etype, all_ids in by_type.items():
-        row_cls = ROW_CLASSES.get(etype)
+        known = etype in ENTITY_TABLES
         for start in range(0, len(all_ids), 400):
             ids = all_ids[start:start + 400]
             grouped: dict[str, list[Change]] = {i: [] for i in ids}
@@ -132,6 +126,6 @@ def reproject_many(conn: Connection, entities: list[tuple[str, str]],
             for row in rows:
                 change = change_from_columns(*row)
                 grouped[change.entity_id].append(change)
-            if row_cls is not None:
+            if known:
                 write_projections(conn, etype, {eid: project_entity(etype, eid, changes)
                                                 for eid, changes in grouped.items()})

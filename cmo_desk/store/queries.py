@@ -19,7 +19,7 @@ from cmo_desk.domain.ids import CodeId, CoderId, StudyId
 from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER, EXISTS
 from cmo_desk.store import crosschecks
 from cmo_desk.store.logformat import id_text, row_to_change, stored_change_id, stored_id
-from cmo_desk.store.models import Blob, ChangeRow, ConflictRow, ROW_CLASSES
+from cmo_desk.store.models import BLOBS, CHANGES, CONFLICTS, ENTITY_TABLES
 from cmo_desk.store.projection import iter_chunks
 
 RECORD_CLASSES: dict[str, type[rec.Record]] = {
@@ -80,7 +80,7 @@ def fold_links(conn: Connection, etype: str, rows: list[dict[str, Any]]) -> None
     # A code merged into another (even on another laptop, later) counts as its target.
     targets = crosschecks.code_targets(conn)
     for link_type, own, other, attr in links:
-        table = ROW_CLASSES[link_type].__table__
+        table = ENTITY_TABLES[link_type]
         found: dict[str, list[Any]] = {}
         for chunk_start in range(0, len(ids), 500):
             chunk = ids[chunk_start:chunk_start + 500]
@@ -99,7 +99,7 @@ def select_rows(
     columns: Iterable[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of one table as plain dicts, filtered by field equality, in the type's display order."""
-    table = ROW_CLASSES[etype].__table__
+    table = ENTITY_TABLES[etype]
     cols = [table.c[c] for c in ("id", "deleted", *columns)] if columns else [table]
     q = select(*cols)
     if not include_deleted:
@@ -129,7 +129,7 @@ def records(
 
 
 def count(conn: Connection, etype: str, filters: dict[str, Any]) -> int:
-    table = ROW_CLASSES[etype].__table__
+    table = ENTITY_TABLES[etype]
     q = select(func.count()).select_from(table).where(table.c.deleted.is_(False))
     for key, value in filters.items():
         q = q.where(table.c[key] == value)
@@ -153,7 +153,7 @@ def coding_progress(conn: Connection,
                     study_ids: Iterable[StudyId] | None) -> set[tuple[StudyId, CoderId]]:
     """(study id, coder id) for each coder with a live excerpt in a study (of ``study_ids``
     when given)."""
-    table = ROW_CLASSES["excerpt"].__table__
+    table = ENTITY_TABLES["excerpt"]
     q = select(table.c.study_id, table.c.owner_id).distinct().where(
         table.c.deleted.is_(False), table.c.owner_id.is_not(None),
         table.c.study_id.is_not(None))
@@ -162,7 +162,7 @@ def coding_progress(conn: Connection,
 
 def studies_with_text(conn: Connection, study_ids: Iterable[StudyId] | None) -> set[StudyId]:
     """Ids of studies (of ``study_ids`` when given) with a live document."""
-    table = ROW_CLASSES["document"].__table__
+    table = ENTITY_TABLES["document"]
     q = select(table.c.study_id).distinct().where(
         table.c.deleted.is_(False), table.c.study_id.is_not(None))
     return {row[0] for row in _pairs(conn, q, table.c.study_id, study_ids)}
@@ -171,8 +171,8 @@ def studies_with_text(conn: Connection, study_ids: Iterable[StudyId] | None) -> 
 def excerpts_per_code(conn: Connection, owner_id: CoderId | None) -> dict[CodeId, int]:
     """Live excerpts each code marks, counted in SQL; only ``owner_id``'s excerpts when given
     (a coder working blind must not learn from the counts how others coded)."""
-    links = ROW_CLASSES["excerpt_code"].__table__
-    excerpts = ROW_CLASSES["excerpt"].__table__
+    links = ENTITY_TABLES["excerpt_code"]
+    excerpts = ENTITY_TABLES["excerpt"]
     q = (select(links.c.code_id, func.count())
          .join(excerpts, excerpts.c.id == links.c.excerpt_id)
          .where(links.c.deleted.is_(False), excerpts.c.deleted.is_(False))
@@ -184,7 +184,7 @@ def excerpts_per_code(conn: Connection, owner_id: CoderId | None) -> dict[CodeId
 
 def values_of(conn: Connection, etype: str, ids: Iterable[str], column: str) -> set[str]:
     """One column of the records of a type with these ids, deleted records included."""
-    table = ROW_CLASSES[etype].__table__
+    table = ENTITY_TABLES[etype]
     found: set[str] = set()
     for chunk in iter_chunks(sorted(set(ids)), 500):
         found.update(value for (value,) in conn.execute(
@@ -198,12 +198,12 @@ def values_of(conn: Connection, etype: str, ids: Iterable[str], column: str) -> 
 def log_mark(conn: Connection) -> int:
     """A mark in the change log: ``changed_since(mark)`` names what was written after it."""
     return int(conn.execute(select(func.coalesce(func.max(text("rowid")), 0))
-                            .select_from(ChangeRow)).scalar_one())
+                            .select_from(CHANGES)).scalar_one())
 
 
 def changed_since(conn: Connection, mark: int) -> rec.Changed:
     """Every record written after ``mark``, by any path (unit of work, merge, exchange)."""
-    table = ChangeRow.__table__
+    table = CHANGES
     entities: dict[str, set[str]] = {}
     n = 0
     for etype, eid in conn.execute(
@@ -216,21 +216,21 @@ def changed_since(conn: Connection, mark: int) -> rec.Changed:
 
 def changes_for(conn: Connection, etype: str, entity_id: str) -> list[Change]:
     rows = conn.execute(
-        select(ChangeRow.__table__).where(
-            ChangeRow.entity_type == etype, ChangeRow.entity_id == stored_id(entity_id))
+        select(CHANGES).where(
+            CHANGES.c.entity_type == etype, CHANGES.c.entity_id == stored_id(entity_id))
     )
     return [row_to_change(r) for r in rows]
 
 
 def change(conn: Connection, change_id: str) -> Change | None:
     row = conn.execute(
-        select(ChangeRow.__table__).where(
-            ChangeRow.change_id == stored_change_id(change_id))).first()
+        select(CHANGES).where(
+            CHANGES.c.change_id == stored_change_id(change_id))).first()
     return row_to_change(row) if row else None
 
 
 def change_count(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(ChangeRow)).scalar_one())
+    return int(conn.execute(select(func.count()).select_from(CHANGES)).scalar_one())
 
 
 # -- conflicts ------------------------------------------------------------------------------
@@ -239,8 +239,8 @@ def change_count(conn: Connection) -> int:
 def conflicts(conn: Connection) -> list[rec.Conflict]:
     """Every unresolved conflict with its concurrent values and who wrote them."""
     rows = conn.execute(
-        select(ConflictRow.__table__).order_by(
-            ConflictRow.entity_type, ConflictRow.entity_id, ConflictRow.field)
+        select(CONFLICTS).order_by(
+            CONFLICTS.c.entity_type, CONFLICTS.c.entity_id, CONFLICTS.c.field)
     ).all()
     names = {r.id: r.name for r in (rec.Coder.from_mapping(d) for d in
                                       select_rows(conn, "coder", True, {}))}
@@ -251,8 +251,8 @@ def conflicts(conn: Connection) -> list[rec.Conflict]:
         wanted = head_ids + anc_ids
         changes = {
             c.change_id: c for c in (row_to_change(r) for r in conn.execute(
-                select(ChangeRow.__table__).where(
-                    ChangeRow.change_id.in_([stored_change_id(w) for w in wanted]))))
+                select(CHANGES).where(
+                    CHANGES.c.change_id.in_([stored_change_id(w) for w in wanted]))))
         }
         heads = [changes[h] for h in head_ids if h in changes]
         values = tuple(
@@ -270,7 +270,7 @@ def conflicts(conn: Connection) -> list[rec.Conflict]:
 
 
 def conflict_count(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(ConflictRow)).scalar_one())
+    return int(conn.execute(select(func.count()).select_from(CONFLICTS)).scalar_one())
 
 
 # -- the canonical dump ---------------------------------------------------------------------
@@ -280,7 +280,7 @@ def dump(conn: Connection, header: dict[str, Any]) -> dict[str, Any]:
     """Canonical visible state after ``header``: stable order, no machine-local data."""
     out: dict[str, Any] = dict(header)
     for etype in ENTITY_ORDER:
-        table = ROW_CLASSES[etype].__table__
+        table = ENTITY_TABLES[etype]
         rows = conn.execute(select(table).order_by(table.c.id)).mappings()
         live: list[dict[str, Any]] = []
         deleted: list[dict[str, Any]] = []
@@ -292,10 +292,10 @@ def dump(conn: Connection, header: dict[str, Any]) -> dict[str, Any]:
     out["conflicts"] = [
         {"entity_type": c.entity_type, "entity_id": c.entity_id, "field": c.field,
          "kind": c.kind, "heads": json.loads(c.heads)}
-        for c in conn.execute(select(ConflictRow.__table__).order_by(
-            ConflictRow.entity_type, ConflictRow.entity_id, ConflictRow.field))
+        for c in conn.execute(select(CONFLICTS).order_by(
+            CONFLICTS.c.entity_type, CONFLICTS.c.entity_id, CONFLICTS.c.field))
     ]
-    out["blobs"] = sorted(conn.execute(select(Blob.sha256)).scalars())
+    out["blobs"] = sorted(conn.execute(select(BLOBS.c.sha256)).scalars())
     return out
 
 
@@ -309,7 +309,7 @@ def iter_dump_json(conn: Connection, header: dict[str, Any]) -> Iterator[str]:
 
     parts: dict[str, Any] = dict(header)
     for etype in ENTITY_ORDER:
-        table = ROW_CLASSES[etype].__table__
+        table = ENTITY_TABLES[etype]
         names = ("id", *ENTITIES[etype].field_names)
         parts[etype] = (lambda t=table, n=names: (
             {k: r[k] for k in n} for r in conn.execute(
@@ -319,10 +319,10 @@ def iter_dump_json(conn: Connection, header: dict[str, Any]) -> Iterator[str]:
     parts["conflicts"] = lambda: (
         {"entity_type": c.entity_type, "entity_id": c.entity_id, "field": c.field,
          "kind": c.kind, "heads": json.loads(c.heads)}
-        for c in conn.execute(select(ConflictRow.__table__).order_by(
-            ConflictRow.entity_type, ConflictRow.entity_id, ConflictRow.field)))
+        for c in conn.execute(select(CONFLICTS).order_by(
+            CONFLICTS.c.entity_type, CONFLICTS.c.entity_id, CONFLICTS.c.field)))
     parts["blobs"] = lambda: conn.execute(
-        select(Blob.sha256).order_by(Blob.sha256)).scalars()
+        select(BLOBS.c.sha256).order_by(BLOBS.c.sha256)).scalars()
     yield "{"
     for n, key in enumerate(sorted(parts)):
         yield ("," if n else "") + "\n " + json.dumps(key, ensure_ascii=False) + ": "

@@ -16,7 +16,7 @@ from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.textsearch import fts_query
 from cmo_desk.store import page_index
-from cmo_desk.store.models import ROW_CLASSES
+from cmo_desk.store.models import ENTITY_TABLES
 
 #: The full-text index over document pages (page_index.py); a test compares it with the migrations'.
 SEARCH_TABLE_DDL = page_index.SEARCH_TABLE_DDL
@@ -43,8 +43,8 @@ def search(conn: Connection, query: str, limit: int = 50) -> list[SearchHit]:
         "WHERE search_pages MATCH :q "
         "ORDER BY rank LIMIT :n"
     )
-    doc_table = ROW_CLASSES["document"].__table__
-    study_table = ROW_CLASSES["study"].__table__
+    doc_table = ENTITY_TABLES["document"]
+    study_table = ENTITY_TABLES["study"]
     try:
         rows = conn.execute(sql, {"q": q, "n": limit}).all()
     except OperationalError as err:

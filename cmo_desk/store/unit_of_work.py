@@ -30,8 +30,8 @@ from cmo_desk.domain.ids import EntityType, link_id, new_id
 from cmo_desk.domain.schema import ENTITIES, EXISTS
 from cmo_desk.store import crosschecks
 from cmo_desk.store.logformat import change_to_row, row_to_change, stored_id
-from cmo_desk.store.models import Blob, ChangeRow
-from cmo_desk.store.projection import table_of, write_projections
+from cmo_desk.store.models import BLOBS, CHANGES
+from cmo_desk.store.projection import write_projections
 from cmo_desk.store.site import Site
 
 
@@ -46,7 +46,7 @@ class ChangeHistory:
         """All changes of one record (a fresh list), using the cache where it is still valid."""
         key = (etype, eid)
         cached, upto = self._cache.pop(key, ([], 0))
-        table = ChangeRow.__table__
+        table = CHANGES
         rows = conn.execute(
             select(text("rowid"), table).where(
                 table.c.entity_type == etype, table.c.entity_id == stored_id(eid),
@@ -129,7 +129,7 @@ class UnitOfWork:
         so a unit of work of any size holds at most FLUSH_EVERY changes in memory."""
         conn = self.conn
         if self._pending:
-            conn.execute(insert(table_of(ChangeRow)), self._pending)
+            conn.execute(insert(CHANGES), self._pending)
             self._pending = []
         for etype, ids in self._dirty.items():
             write_projections(conn, etype, {
@@ -282,9 +282,9 @@ class UnitOfWork:
 
     def put_blob(self, data: bytes) -> str:
         sha = hashlib.sha256(data).hexdigest()
-        exists = self.conn.execute(select(Blob.sha256).where(Blob.sha256 == sha)).scalar()
+        exists = self.conn.execute(select(BLOBS.c.sha256).where(BLOBS.c.sha256 == sha)).scalar()
         if not exists:
-            self.conn.execute(insert(table_of(Blob)).values(sha256=sha, size=len(data), data=data))
+            self.conn.execute(insert(BLOBS).values(sha256=sha, size=len(data), data=data))
         return sha
 
     def current(self, etype: EntityType, eid: str) -> dict[str, Any] | None:

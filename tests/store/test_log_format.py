@@ -32,7 +32,7 @@ from cmo_desk.store.logformat import (
     verified_change,
 )
 from cmo_desk.store.merging import merge_file, write_delta_bundle
-from cmo_desk.store.models import ChangeRow
+from cmo_desk.store.models import CHANGES
 from cmo_desk.store.project_store import HEAD_REVISION, ProjectStore
 from tests.logrows import alter, downgrade
 
@@ -90,7 +90,7 @@ def _log_table() -> sqlite3.Connection:
     """An empty ``changes`` table as a project file declares it."""
     engine = create_engine("sqlite://")
     con = sqlite3.connect(":memory:")
-    table = ChangeRow.__table__
+    table = CHANGES
     con.execute(str(CreateTable(table).compile(engine)))  # type: ignore[arg-type]
     for index in table.indexes:  # type: ignore[attr-defined]
         con.execute(str(CreateIndex(index).compile(engine)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from cmo_desk.store.models import Base
+from cmo_desk.store.models import METADATA
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -23,7 +23,7 @@ if connection.dialect.name == "sqlite" and driver is not None and not driver.in_
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=METADATA,
     render_as_batch=True,
     transaction_per_migration=False,
 )
