@@ -123,6 +123,7 @@ def _record_table(name: str, *items: SchemaItem) -> Table:
         *items,
     )
 
+
 PROJECT = _record_table(
     "project",
     Column("title", Text),
