@@ -138,9 +138,17 @@ def large_project_from_command_line(description: str | None) -> Path:
 def _upgrade_if_older(path: Path) -> None:
     from cmo_desk.store.fileinfo import HEAD_REVISION, inspect_file
 
+    from cmo_desk.store.opening import PAGE_SIZE, compact_file
+
     if inspect_file(path).get("revision") != HEAD_REVISION:
         print(f"  upgrading the cached {path.name} to this version's layout", file=sys.stderr)
         Session.open(path, coder="Benchmark").close()
+    with path.open("rb") as f:
+        page_size = int.from_bytes(f.read(18)[16:18], "big")
+    if page_size != PAGE_SIZE:
+        print(f"  compacting the cached {path.name} to this version's page size",
+              file=sys.stderr)
+        compact_file(path)
 
 
 def main() -> int:

@@ -37,6 +37,8 @@ class SyncReport:
     blobs_received: int = 0
     new_conflicts: int = 0
     refused: int = 0
+    #: Changes of this project's own file that could not be read or do not match their ids.
+    unsound: int = 0
     when: str = ""
     changed: rec.Changed = field(default_factory=rec.Changed)
 
@@ -53,13 +55,20 @@ class SyncReport:
             line += " " + trn("{n} change from the hub failed verification and was not merged.",
                               "{n} changes from the hub failed verification and were not "
                               "merged.", self.refused).format(n=self.refused)
+        if self.unsound:
+            line += " " + trn("{n} change in this project's file could not be read or does not "
+                              "match its id, so it was not sent: run 'cmo-desk check' on the "
+                              "project.",
+                              "{n} changes in this project's file could not be read or do not "
+                              "match their ids, so they were not sent: run 'cmo-desk check' on "
+                              "the project.", self.unsound).format(n=self.unsound)
         return line
 
     def to_dict(self) -> dict[str, object]:
         return {"url": self.url, "sent": self.sent, "received": self.received,
                 "not_ours": self.not_ours, "blobs_sent": self.blobs_sent,
                 "blobs_received": self.blobs_received, "new_conflicts": self.new_conflicts,
-                "refused": self.refused, "when": self.when}
+                "refused": self.refused, "unsound": self.unsound, "when": self.when}
 
 
 def with_password(url: str, password: str | None) -> str:
@@ -111,7 +120,8 @@ def sync(session: Session, url: str | None = None, password: str | None = None,
     stats = pulled.stats
     report = SyncReport(
         url=public_url(url), sent=pushed.sent, received=stats.new_changes if stats else 0,
-        not_ours=pushed.not_ours, blobs_sent=pushed.blobs, blobs_received=pulled.blobs,
+        not_ours=pushed.not_ours, unsound=pushed.unsound, blobs_sent=pushed.blobs,
+        blobs_received=pulled.blobs,
         new_conflicts=max(0, stats.conflicts_after - stats.conflicts_before) if stats else 0,
         refused=getattr(stats, "rejected", 0) if stats else 0, when=when)
     if stats and stats.new_changes:

@@ -47,12 +47,13 @@ def project_info(path: str | Path, coder: str | None = None) -> dict[str, Any]:
 
 def needs_upgrade(path: str | Path) -> bool:
     """Whether opening ``path`` first rewrites it in this version's layout (once; up to a minute
-    for a large project). False when that cannot be told: opening then says what is wrong."""
+    for a large project). False when that cannot be told at once: opening then waits for a file
+    another program holds, or says what is wrong."""
     from cmo_desk.domain.errors import CmoDeskError
     from cmo_desk.store.fileinfo import HEAD_REVISION, KNOWN_REVISIONS, inspect_file
 
     try:
-        meta = inspect_file(Path(path))
+        meta = inspect_file(Path(path), wait=0)
     except CmoDeskError:
         return False
     revision = meta.get("revision")

@@ -65,8 +65,10 @@ def read_header(path: Path) -> bytes:
             path=path, reason=err.strerror))
 
 
-def inspect_file(path: Path) -> dict[str, str]:
-    """Read a project's meta table without opening it for writing; refuse what is not a project."""
+def inspect_file(path: Path, wait: float = 5.0) -> dict[str, str]:
+    """Read a project's meta table without opening it for writing; refuse what is not a project.
+    A file another program holds locked is waited for up to ``wait`` seconds, then refused as
+    busy."""
     path = Path(path)
     refuse_broken_link(path)
     if not path.exists():
@@ -88,7 +90,7 @@ def inspect_file(path: Path) -> dict[str, str]:
             problem=tr("{path} is not a CMO Desk project (it is not an SQLite file).").format(
                 path=path))
     try:
-        con = connect_read_only(path)
+        con = connect_read_only(path, wait)
         try:
             rows = dict(con.execute("SELECT key, value FROM meta").fetchall())
             try:

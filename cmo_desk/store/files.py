@@ -83,14 +83,15 @@ def attach_name(path: str | os.PathLike[str]) -> str:
     return _uri(Path(path), "&immutable=1") if immutable else str(Path(path).resolve())
 
 
-def connect_read_only(path: str | os.PathLike[str]) -> sqlite3.Connection:
-    """A read-only connection to a project file that never writes beside it when it need not.
+def connect_read_only(path: str | os.PathLike[str], wait: float = 5.0) -> sqlite3.Connection:
+    """A read-only connection to a project file that never writes beside it when it need not;
+    it waits up to ``wait`` seconds for a program holding the file locked.
 
     Raises ``sqlite3.DatabaseError`` when the file cannot be read, and ProjectError when saved
     changes wait in a ``-wal`` file that cannot be opened (a read-only copy of an open project).
     """
     path = Path(path)
-    con = sqlite3.connect(_uri(path), uri=True, check_same_thread=False)
+    con = sqlite3.connect(_uri(path), uri=True, check_same_thread=False, timeout=wait)
     try:
         con.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return con
@@ -106,7 +107,8 @@ def connect_read_only(path: str | os.PathLike[str]) -> sqlite3.Connection:
                 "copy.").format(name=path.name, wal=path.name + "-wal")) from None
     # Nothing waits in a -wal: the main file is the whole project and nobody is writing it
     # (a writer would have made its -shm), so it can be read as an unchanging file.
-    con = _ImmutableConnection(_uri(path, "&immutable=1"), uri=True, check_same_thread=False)
+    con = _ImmutableConnection(_uri(path, "&immutable=1"), uri=True, check_same_thread=False,
+                               timeout=wait)
     con.execute("SELECT count(*) FROM sqlite_master").fetchone()
     return con
 

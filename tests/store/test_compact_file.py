@@ -327,3 +327,59 @@ def test_upgrading_gives_back_the_space_of_the_text_copies(tmp_path: Path) -> No
     assert "search_pages_content" not in names and "ix_changes_entity" not in names
     # the index's copy and most of the projection's copy of the text are gone
     assert old_size - path.stat().st_size > 1.5 * text_bytes
+
+
+# -- the page size -------------------------------------------------------------------------------
+
+def _page_size(path: Path) -> int:
+    return int.from_bytes(path.read_bytes()[16:18], "big")
+
+
+def _journal_is_wal(path: Path) -> bool:
+    return path.read_bytes()[18:20] == b"\x02\x02"
+
+
+def test_new_and_upgraded_projects_have_the_larger_pages(tmp_path: Path) -> None:
+    from cmo_desk.store.opening import PAGE_SIZE
+
+    new = tmp_path / "new.cmo"
+    ProjectStore.create(new, title="Peer work").close()
+    assert _page_size(new) == PAGE_SIZE == 16384
+    assert _journal_is_wal(new)
+
+    older = tmp_path / "older.cmo"
+    shutil.copy(RELEASED[-1], older)
+    assert _page_size(older) == 4096
+    with ProjectStore.open(older, upgrade_backup_dir=tmp_path) as store:
+        assert store.change_count() == len(_rows(RELEASED[-1], "changes"))
+    assert _page_size(older) == PAGE_SIZE
+    assert _journal_is_wal(older)  # back in the journal mode every save relies on
+
+
+def test_compaction_that_cannot_run_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    from cmo_desk.store.opening import compact_file
+
+    path = tmp_path / "review.cmo"
+    shutil.copy(RELEASED[-1], path)
+    with ProjectStore.open(path, upgrade_backup_dir=tmp_path) as store:
+        dump = store.dump_json()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.execute("PRAGMA page_size=4096")
+    con.execute("VACUUM")
+    con.execute("PRAGMA journal_mode=WAL")
+    reader = sqlite3.connect(path)  # another program reading: VACUUM cannot run
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM changes").fetchone()
+    try:
+        compact_file(path)
+    finally:
+        reader.close()
+        con.close()
+    assert _page_size(path) == 4096 and _journal_is_wal(path)
+    with ProjectStore.open(path) as store:
+        assert store.dump_json() == dump
+    compact_file(path)  # with nobody else reading it runs
+    assert _page_size(path) == 16384 and _journal_is_wal(path)
+    with ProjectStore.open(path) as store:
+        assert store.dump_json() == dump

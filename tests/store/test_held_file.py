@@ -47,3 +47,20 @@ def test_reading_a_held_file_says_busy_not_damaged(held: Path) -> None:
     with pytest.raises(ProjectError) as caught:
         check_project(held)
     _busy(caught.value)
+
+
+def test_asking_whether_a_held_file_needs_an_update_does_not_wait_for_it(held: Path) -> None:
+    """The desk asks before opening; opening then waits for the file once (five seconds), not
+    twice."""
+    import time
+
+    from cmo_desk.services.projects import needs_upgrade
+
+    started = time.monotonic()
+    assert needs_upgrade(held) is False
+    assert time.monotonic() - started < 2.0
+    started = time.monotonic()
+    with pytest.raises(ProjectError) as caught:
+        inspect_file(held)  # everything else still waits for the other program, then says so
+    assert time.monotonic() - started >= 4.5
+    _busy(caught.value)
