@@ -288,63 +288,26 @@ DUPLICATE_DECISION = _record_table(
     Column("decision", Text),
 )
 
-EXCERPT_CODE = _record_table(
-    "excerpt_code",
-    Column("excerpt_id", String(36)),
-    Column("code_id", String(36)),
-    Index("ix_excerpt_code_excerpt_id", "excerpt_id"),
-    Index("ix_excerpt_code_code_id", "code_id"),
-)
+def _link_table(name: str, left: str, right: str, *extra: SchemaItem) -> Table:
+    """The visible table of a link between two records (``left`` and ``right`` are the columns
+    holding their ids, each indexed), with any ``extra`` fields of the link."""
+    return _record_table(
+        name,
+        Column(left, String(36)),
+        Column(right, String(36)),
+        *extra,
+        Index(f"ix_{name}_{left}", left),
+        Index(f"ix_{name}_{right}", right),
+    )
 
-CMOC_CODE = _record_table(
-    "cmoc_code",
-    Column("cmoc_id", String(36)),
-    Column("code_id", String(36)),
-    Index("ix_cmoc_code_cmoc_id", "cmoc_id"),
-    Index("ix_cmoc_code_code_id", "code_id"),
-)
 
-CMOC_EXCERPT = _record_table(
-    "cmoc_excerpt",
-    Column("cmoc_id", String(36)),
-    Column("excerpt_id", String(36)),
-    Column("slot", Text),
-    Index("ix_cmoc_excerpt_cmoc_id", "cmoc_id"),
-    Index("ix_cmoc_excerpt_excerpt_id", "excerpt_id"),
-)
-
-CMOC_THEORY = _record_table(
-    "cmoc_theory",
-    Column("cmoc_id", String(36)),
-    Column("theory_id", String(36)),
-    Column("relation", Text),
-    Index("ix_cmoc_theory_cmoc_id", "cmoc_id"),
-    Index("ix_cmoc_theory_theory_id", "theory_id"),
-)
-
-CONSENSUS_CODE = _record_table(
-    "consensus_code",
-    Column("consensus_id", String(36)),
-    Column("code_id", String(36)),
-    Index("ix_consensus_code_consensus_id", "consensus_id"),
-    Index("ix_consensus_code_code_id", "code_id"),
-)
-
-CONSENSUS_SOURCE = _record_table(
-    "consensus_source",
-    Column("consensus_id", String(36)),
-    Column("cmoc_id", String(36)),
-    Index("ix_consensus_source_consensus_id", "consensus_id"),
-    Index("ix_consensus_source_cmoc_id", "cmoc_id"),
-)
-
-CONSENSUS_EXCERPT = _record_table(
-    "consensus_excerpt",
-    Column("consensus_id", String(36)),
-    Column("excerpt_id", String(36)),
-    Index("ix_consensus_excerpt_consensus_id", "consensus_id"),
-    Index("ix_consensus_excerpt_excerpt_id", "excerpt_id"),
-)
+EXCERPT_CODE = _link_table("excerpt_code", "excerpt_id", "code_id")
+CMOC_CODE = _link_table("cmoc_code", "cmoc_id", "code_id")
+CMOC_EXCERPT = _link_table("cmoc_excerpt", "cmoc_id", "excerpt_id", Column("slot", Text))
+CMOC_THEORY = _link_table("cmoc_theory", "cmoc_id", "theory_id", Column("relation", Text))
+CONSENSUS_CODE = _link_table("consensus_code", "consensus_id", "code_id")
+CONSENSUS_SOURCE = _link_table("consensus_source", "consensus_id", "cmoc_id")
+CONSENSUS_EXCERPT = _link_table("consensus_excerpt", "consensus_id", "excerpt_id")
 
 REVIEW_CMOC = _record_table(
     "review_cmoc",
