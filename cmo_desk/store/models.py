@@ -210,19 +210,17 @@ CODE = _record_table(
     Index("ix_code_parent_id", "parent_id"),
 )
 
+def _cmo_slots() -> list[Column[Any]]:
+    """The slots a study CMOC and a consensus CMOC share, in the order both tables hold them."""
+    return [Column(name, Text) for name in (
+        "intervention", "actor", "context", "mechanism_resource", "mechanism_reasoning",
+        "outcome", "outcome_direction", "outcome_intended", "statement", "confidence")]
+
+
 CMOC = _record_table(
     "cmoc",
     Column("study_id", String(36)),
-    Column("intervention", Text),
-    Column("actor", Text),
-    Column("context", Text),
-    Column("mechanism_resource", Text),
-    Column("mechanism_reasoning", Text),
-    Column("outcome", Text),
-    Column("outcome_direction", Text),
-    Column("outcome_intended", Text),
-    Column("statement", Text),
-    Column("confidence", Text),
+    *_cmo_slots(),
     Column("status", Text),
     Column("memo", Text),
     Column("set_aside_reason", Text),
@@ -235,16 +233,7 @@ CMOC = _record_table(
 CONSENSUS = _record_table(
     "consensus",
     Column("study_id", String(36)),
-    Column("intervention", Text),
-    Column("actor", Text),
-    Column("context", Text),
-    Column("mechanism_resource", Text),
-    Column("mechanism_reasoning", Text),
-    Column("outcome", Text),
-    Column("outcome_direction", Text),
-    Column("outcome_intended", Text),
-    Column("statement", Text),
-    Column("confidence", Text),
+    *_cmo_slots(),
     Column("resolution", Text),
     Column("note", Text),
     Column("reconciled_by", String(36)),
