@@ -348,6 +348,11 @@ class MainWindow(QMainWindow):
         focus = self.focusWidget()
         if isinstance(focus, QLineEdit) and focus.isModified():
             focus.editingFinished.emit()
+        for view in list(self.open_views.values()):
+            # a window with its own editor (the synthesis workspace) saves what it holds
+            flush = getattr(view, "flush_edits", None)
+            if callable(flush):
+                flush()
 
     def open_study(self, study_id: str, page: int | None = None) -> bool:
         study: rec.Study | None = self.session.store.get("study", study_id)

@@ -260,9 +260,12 @@ class SynthesisView(QDialog):
     def _on_changed(self, changed: rec.Changed) -> None:
         if any(changed.touched(t) for t in ("review_cmoc", "review_link", "theory_version",
                                             "theory", "cmoc", "consensus", "study")):
-            QTimer.singleShot(0, self.refresh)
+            QTimer.singleShot(0, self, self.refresh)  # dropped if the window closes first
 
     def refresh(self) -> None:
+        # Typed words are saved before the lists are read, so the editor is filled with them.
+        shown = getattr(self, "_shown", None)
+        kept = self.flush_edits()
         store = self.session.store
         # One read of each list serves the matrix, the study CMOC list and the grid; quotes are
         # read when a cell is clicked.
@@ -285,7 +288,8 @@ class SynthesisView(QDialog):
         self._fill_matrix()
         self._fill_ledger()
         self._filters_changed()
-        self._show_review()
+        self._show_review(keep_edits=not kept and shown is not None
+                          and shown[0] == self.review_id)
 
     def _fill_tree(self) -> None:
         assert self.data is not None
@@ -434,7 +438,13 @@ class SynthesisView(QDialog):
 
     # -- selection ------------------------------------------------------------------------
 
-    def _tree_selected(self, current: QTreeWidgetItem | None, _prev: Any = None) -> None:
+    def _tree_selected(self, current: QTreeWidgetItem | None, prev: Any = None) -> None:
+        if not self.flush_edits():
+            # keep the words as typed in sight, so they can be put right
+            self.tree.blockSignals(True)
+            self.tree.setCurrentItem(prev)
+            self.tree.blockSignals(False)
+            return
         self.review_id = current.data(0, Qt.ItemDataRole.UserRole) if current else None
         self._show_review()
 
@@ -443,7 +453,7 @@ class SynthesisView(QDialog):
             return None
         return next((r for r in self.data.review_cmocs if r.record.id == self.review_id), None)
 
-    def _show_review(self) -> None:
+    def _show_review(self, keep_edits: bool = False) -> None:
         r = self.current_review()
         enabled = r is not None
         for w in (*self.slot_edits.values(), self.confidence, self.basis, self.save_button,
@@ -451,6 +461,11 @@ class SynthesisView(QDialog):
             w.setEnabled(enabled)
         rc = r.record if r else None
         self.label_view.setText(rc.label if rc else tr("Choose a review CMOC on the left."))
+        if not keep_edits:
+            self._load_editor(rc)
+        self._show_links(r)
+
+    def _load_editor(self, rc: rec.ReviewCmoc | None) -> None:
         for key, edit in self.slot_edits.items():
             value = getattr(rc, key) or "" if rc else ""
             if isinstance(edit, QPlainTextEdit):
@@ -464,9 +479,14 @@ class SynthesisView(QDialog):
         for key, combo in self.components.items():
             combo.blockSignals(True)
             combo.setCurrentIndex(max(combo.findData(judged.get(key)), 0))
-            combo.setEnabled(enabled)
+            combo.setEnabled(rc is not None)
             combo.blockSignals(False)
         self._components_changed()
+        # What the editor was filled with: only what the user changed since is written, so a
+        # change that arrived meanwhile (a merge, another window) is not overwritten.
+        self._shown = (rc.id, self._editor_values()) if rc is not None else None
+
+    def _show_links(self, r: Any) -> None:
         sources = r.sources if r else ()
         self.links_view.setRowCount(len(sources))
         for i, s in enumerate(sources):
@@ -562,24 +582,43 @@ class SynthesisView(QDialog):
             self.refresh()
 
     def save_review(self) -> None:
-        r = self.current_review()
-        if r is None:
-            return
-        values = {k: (e.toPlainText() if isinstance(e, QPlainTextEdit) else e.text())
-                  for k, e in self.slot_edits.items()}
-        rid = r.record.id
+        self.flush_edits()
+
+    def _editor_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            k: (e.toPlainText() if isinstance(e, QPlainTextEdit) else e.text())
+            for k, e in self.slot_edits.items()}
+        values["confidence"] = self.confidence.currentData()
+        values["confidence_basis"] = self.basis.toPlainText()
+        values["assessment"] = self.assessment()
+        return values
+
+    def flush_edits(self) -> bool:
+        """Save what was typed into the review CMOC shown, before anything replaces it.
+
+        False (after saying why) when it cannot be saved; the words stay in the editor.
+        """
+        shown = getattr(self, "_shown", None)
+        if shown is None:
+            return True
+        rid, before = shown
+        now = self._editor_values()
+        if now == before:
+            return True
+        judgement = ("confidence", "confidence_basis", "assessment")
+        slots = {k: v for k, v in now.items() if k not in judgement and v != before[k]}
 
         def save() -> bool:
-            synth.update_review_cmoc(self.session, rid, values)
-            conf = self.confidence.currentData()
-            basis = self.basis.toPlainText()
-            judged = self.assessment()
-            if conf != r.record.confidence or basis != (r.record.confidence_basis or "") \
-                    or judged != (r.record.assessment or {}):
-                synth.set_confidence(self.session, rid, conf, basis, judged)
+            if slots:
+                synth.update_review_cmoc(self.session, rid, slots)
+                self._shown = (rid, {**before, **slots})
+            if any(now[k] != before[k] for k in judgement):
+                synth.set_confidence(self.session, rid, now["confidence"],
+                                     now["confidence_basis"], now["assessment"])
+            self._shown = (rid, now)
             return True
 
-        self._run(save)
+        return bool(self._run(save))
 
     def link_sources(self, review_id: str | None, source_ids: list[str],
                      relation: str | None = None) -> None:
@@ -645,6 +684,10 @@ class SynthesisView(QDialog):
     def done(self, result: int) -> None:
         if self._on_changed in self.session.listeners:
             self.session.listeners.remove(self._on_changed)
+        if not self.flush_edits():
+            self.session.listeners.append(self._on_changed)
+            return
+        self._shown = None  # closed: nothing left to save
         super().done(result)
 
 

@@ -203,3 +203,81 @@ def test_concerns_suggest_a_level_and_are_saved_with_the_judgement(open_window, 
     r = window.session.store.get("review_cmoc", rid)
     assert r.confidence == "very_low" and r.assessment["rigour"] == "serious"
     assert r.assessment["richness"] == "serious" and dialogs.errors == []
+
+
+def _type_into(edit: Any, text: str) -> None:
+    edit.setFocus()
+    edit.selectAll()
+    QTest.keyClicks(edit, text)
+
+
+def test_words_typed_into_a_review_cmoc_survive_clicking_another_one(open_window, qtbot,
+                                                                    dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C2"))
+    rid = view.review_id
+    _type_into(view.slot_edits["outcome"], "ART started sooner")
+    # the coordinator clicks the next review CMOC without pressing Save
+    click_tree(view, tree_item(view, "PT1-C3"))
+    assert view.label_view.text() == "PT1-C3"
+    assert window.session.store.get("review_cmoc", rid).outcome == "ART started sooner"
+    qtbot.wait(20)  # the workspace re-reads what changed
+    click_tree(view, tree_item(view, "PT1-C2"))
+    assert view.slot_edits["outcome"].text() == "ART started sooner"
+    assert dialogs.errors == []
+
+
+def test_words_typed_into_a_review_cmoc_survive_linking_a_study_cmoc(open_window, qtbot,
+                                                                    dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C2"))
+    rid = view.review_id
+    _type_into(view.slot_edits["context"], "Police raids on outreach sites")
+    row = next(i for i in range(view.sources.count())
+               if view.sources.item(i).text().startswith("Tbilisi 2018"))
+    rect = view.sources.visualItemRect(view.sources.item(row))
+    QTest.mouseClick(view.sources.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    QTest.mouseClick(view.link_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.links_view.rowCount() == 5)
+    assert view.slot_edits["context"].text() == "Police raids on outreach sites"
+    assert window.session.store.get("review_cmoc", rid).context == \
+        "Police raids on outreach sites"
+
+
+def test_words_typed_into_a_review_cmoc_survive_closing_the_workspace(open_window, qtbot,
+                                                                     dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C3"))
+    rid = view.review_id
+    view.basis.setFocus()
+    QTest.keyClick(view.basis, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(view.basis, " Two more studies agree.")
+    _type_into(view.slot_edits["statement"], "If peers are paid, then they stay.")
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not view.isVisible())
+    r = window.session.store.get("review_cmoc", rid)
+    assert r.statement == "If peers are paid, then they stay."
+    assert r.confidence_basis.endswith(" Two more studies agree.")
+
+
+def test_an_edit_that_cannot_be_saved_keeps_the_review_cmoc_open(open_window, qtbot,
+                                                                dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C2"))
+    _type_into(view.slot_edits["outcome_direction"], "up")
+    click_tree(view, tree_item(view, "PT1-C3"))
+    assert dialogs.errors and "direction" in dialogs.errors[-1]
+    # still on PT1-C2 with the words as typed, so they can be put right
+    assert view.label_view.text() == "PT1-C2"
+    assert view.slot_edits["outcome_direction"].text() == "up"
+
+
+def test_words_typed_into_a_review_cmoc_survive_closing_the_desk(open_window, qtbot,
+                                                                dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C1"))
+    rid = view.review_id
+    session = window.session
+    _type_into(view.slot_edits["mechanism_resource"], "Naloxone from a peer")
+    window.flush_edits()  # what closing the desk does first
+    assert session.store.get("review_cmoc", rid).mechanism_resource == "Naloxone from a peer"
