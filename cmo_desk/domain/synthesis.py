@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import (
     Cmoc,
     Code,
@@ -115,6 +116,9 @@ class SourceEvidence:
 class ReviewCmocEvidence:
     record: ReviewCmoc
     sources: tuple[SourceEvidence, ...] = ()
+    #: Links to study CMOCs deleted since (perhaps on another laptop): not counted as evidence,
+    #: but named, so the review CMOC's support does not shrink without a word.
+    deleted_sources: tuple[SourceEvidence, ...] = ()
 
     def studies(self, relation: str) -> list[str]:
         """Distinct study labels whose CMOCs bear on this review CMOC in this way."""
@@ -142,6 +146,17 @@ class Synthesis:
     @property
     def review_cmocs(self) -> list[ReviewCmocEvidence]:
         return [r for t in self.theories for r in t.review_cmocs]
+
+
+def deleted_evidence_note(r: ReviewCmocEvidence, lang: str | None = None) -> str | None:
+    """What a review CMOC lost when study CMOCs linked to it were deleted, or None."""
+    if not r.deleted_sources:
+        return None
+    names = "; ".join(
+        f"{s.study_label or '?'} ({tr('consensus', lang) if s.made_by == 'consensus' else s.made_by})"
+        for s in r.deleted_sources)
+    return tr("{label}: study CMOCs linked to it were deleted since: {sources}. They are not "
+              "counted.", lang).format(label=r.record.label or "", sources=names)
 
 
 def duplicate_labels(synthesis: Synthesis) -> dict[str, list[str]]:

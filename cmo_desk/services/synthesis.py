@@ -28,6 +28,7 @@ from cmo_desk.domain.synthesis import (
     SourceEvidence,
     Synthesis,
     TheoryEvidence,
+    deleted_evidence_note,
     duplicate_labels,
     member,
     next_label,
@@ -267,9 +268,11 @@ def load_synthesis(session: Session, quotes: bool = True,
     by_review = _evidence_by_review(links, sources, excerpts, coder_names,
                                     {s.id: s.label or "" for s in studies})
     by_theory: dict[str, list[ReviewCmocEvidence]] = {}
+    deleted = _deleted_evidence(session, links, sources, coder_names,
+                                {s.id: s.label or "" for s in studies})
     for r in store.list("review_cmoc"):
         by_theory.setdefault(r.theory_id or "", []).append(
-            ReviewCmocEvidence(r, tuple(by_review.get(r.id, ()))))
+            ReviewCmocEvidence(r, tuple(by_review.get(r.id, ())), tuple(deleted.get(r.id, ()))))
     out = _theory_evidence(store.list("theory"), by_theory, store.list("theory_version"))
     return Synthesis(store.project().title or "", out, tuple(studies), coder_names)
 
@@ -283,6 +286,22 @@ def _linked_sources(session: Session, links: list[rec.ReviewLink],
                                else {c.id: c for c in _by_ids(session, "cmoc", cmoc_ids)})
     sources.update({c.id: c for c in _by_ids(session, "consensus", cons_ids)})
     return sources
+
+
+def _deleted_evidence(session: Session, links: list[rec.ReviewLink], sources: dict[str, Any],
+                      coder_names: dict[str, str], label_of: dict[str, str]
+                      ) -> dict[str, list[SourceEvidence]]:
+    """Review CMOC id -> its links whose study CMOC (or consensus) was deleted since."""
+    gone = [lk for lk in links if lk.source_id and lk.source_id not in sources]
+    if not gone:
+        return {}
+    found: dict[str, Any] = {}
+    for kind in ("cmoc", "consensus"):
+        ids = [lk.source_id for lk in gone if (lk.source_kind or "cmoc") == kind]
+        if ids:
+            found.update({c.id: c for c in _by_ids(session, kind, ids, include_deleted=True)})
+    by_review = _evidence_by_review(gone, found, {}, coder_names, label_of)
+    return by_review
 
 
 def _quoted_excerpts(session: Session, sources: dict[str, Any]) -> dict[str, rec.Excerpt]:
@@ -299,7 +318,7 @@ def _evidence_by_review(links: list[rec.ReviewLink], sources: dict[str, Any],
     for lk in links:
         src = sources.get(lk.source_id or "")
         if src is None:
-            continue  # the study CMOC was deleted: its link stays in the log, out of sight
+            continue  # the study CMOC was deleted: named apart (_deleted_evidence)
         quoted = sorted((excerpts[e] for e in src.excerpt_ids if e in excerpts),
                         key=lambda e: (e.page or 0, e.start or 0, e.id))
         made_by = ("consensus" if lk.source_kind == "consensus"
@@ -422,6 +441,7 @@ def export_synthesis(session: Session, out: str | os.PathLike[str], table: str,
 
         write_ledger(syn, target, lang)
     reviews = syn.review_cmocs
+    notes += [n for r in reviews if (n := deleted_evidence_note(r, lang))]
     for label, ids in sorted(duplicate_labels(syn).items()):
         notes.append(tr("{n} review CMOCs share the label {label}: give them their own labels "
                         "in the synthesis workspace before citing them.").format(

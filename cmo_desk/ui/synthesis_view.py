@@ -487,10 +487,14 @@ class SynthesisView(QDialog):
         self._shown = (rc.id, self._editor_values()) if rc is not None else None
 
     def _show_links(self, r: Any) -> None:
-        sources = r.sources if r else ()
+        # Links whose study CMOC was deleted (perhaps on another laptop) stay in sight, marked,
+        # below the evidence that counts.
+        sources = (*r.sources, *r.deleted_sources) if r else ()
         self.links_view.setRowCount(len(sources))
         for i, s in enumerate(sources):
             statement = (s.source.statement or s.source.outcome or "") if s.source else ""
+            if i >= len(r.sources):
+                statement = f"({tr('deleted')}) {statement}"
             for j, text in enumerate((s.study_label, _relation_text(s.relation),
                                       s.made_by if s.made_by != "consensus" else tr("consensus"),
                                       statement, s.note)):

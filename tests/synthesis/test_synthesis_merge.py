@@ -166,3 +166,35 @@ def test_a_link_made_on_both_laptops_and_removed_on_one_merges(small, tmp_path, 
         synthesis.link_source(s, rid, src, "supports")
         synthesis.unlink_source(s, rid, src)
     assert run(["merge", str(a), str(b)]) == 0
+
+
+def test_a_study_cmoc_deleted_on_another_laptop_is_named_where_it_counted(small, tmp_path,
+                                                                          capsys) -> None:
+    from docx import Document
+
+    from cmo_desk.services import coding
+
+    a, b, rid = two_copies(small, tmp_path)
+    brown = small.cmocs["Brown 2021"][1]  # Sam's own CMOC on Brown 2021
+    with Session.open(a, coder="Lan Nguyen") as s:
+        synthesis.link_source(s, rid, brown, "supports", "fear keeps them away")
+        synthesis.link_source(s, rid, small.cmocs["Chen 2020"][0], "supports")
+    with Session.open(b, coder="Sam Okafor") as s:
+        coding.delete_cmoc(s, brown)
+    assert run(["merge", str(a), str(b)]) == 0
+    capsys.readouterr()
+    with Session.open(a) as s:
+        (review,) = synthesis.load_synthesis(s).review_cmocs
+    assert [x.study_label for x in review.sources] == ["Chen 2020"]
+    assert [(x.study_label, x.made_by, x.relation) for x in review.deleted_sources] == [
+        ("Brown 2021", "Sam Okafor", "supports")]
+    out = tmp_path / "theories.docx"
+    assert run(["export", str(a), "-o", str(out), "--table", "theories"]) == 0
+    said = capsys.readouterr().out
+    line = ("PT1-C1: study CMOCs linked to it were deleted since: Brown 2021 (Sam Okafor). "
+            "They are not counted.")
+    assert line in said
+    assert line in [p.text for p in Document(str(out)).paragraphs]
+    # the table counts only what is still there
+    row = Document(str(out)).tables[0].rows[1]
+    assert row.cells[5].text == "1: Chen 2020"

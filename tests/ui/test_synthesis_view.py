@@ -281,3 +281,26 @@ def test_words_typed_into_a_review_cmoc_survive_closing_the_desk(open_window, qt
     _type_into(view.slot_edits["mechanism_resource"], "Naloxone from a peer")
     window.flush_edits()  # what closing the desk does first
     assert session.store.get("review_cmoc", rid).mechanism_resource == "Naloxone from a peer"
+
+
+def test_a_deleted_study_cmoc_stays_in_the_evidence_list_marked(open_window, qtbot,
+                                                               dialogs) -> None:
+    from cmo_desk.services import coding
+    from cmo_desk.services.session import Session
+
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C3"))
+    assert view.links_view.rowCount() == 2
+    hanoi = next(view.links_view.item(i, 0).data(Qt.ItemDataRole.UserRole)
+                 for i in range(view.links_view.rowCount())
+                 if view.links_view.item(i, 0).text() == "Hanoi 2019")
+    # Sam deletes the CMOC (as a merge from Sam's laptop would bring it in)
+    sam = Session(window.session.store, "Sam Okafor")
+    window.session.announce(coding.delete_cmoc(sam, hanoi))
+    qtbot.waitUntil(lambda: any(
+        view.links_view.item(i, 3).text().startswith("(deleted)")
+        for i in range(view.links_view.rowCount())))
+    rows = [(view.links_view.item(i, 0).text(), view.links_view.item(i, 3).text())
+            for i in range(view.links_view.rowCount())]
+    assert rows[0][0] == "Odessa 2017" and rows[1][0] == "Hanoi 2019"
+    assert tree_item(view, "PT1-C3").text(0).endswith("[1]")
