@@ -187,9 +187,16 @@ def record_version(session: Session, theory_id: str, reason: str,
     number = max((v.number or 0 for v in versions), default=0) + 1
     reviews = session.store.list("review_cmoc", theory_id=theory_id)
     evidence: dict[str, list[tuple[str, str]]] = {}
-    for lk in _by_ids_links(session, [r.id for r in reviews]):
-        evidence.setdefault(lk["review_cmoc_id"], []).append(
-            (lk["source_id"], lk["relation"] or ""))
+    links = _by_ids_links(session, [r.id for r in reviews])
+    # A version holds the evidence still there: a study CMOC deleted since is not claimed,
+    # and losing it is a change the next version records.
+    live = {c.id for kind in ("cmoc", "consensus") for c in _by_ids(
+        session, kind, [lk["source_id"] for lk in links if (lk["source_kind"] or "cmoc") == kind],
+        columns=("sort_order",))}
+    for lk in links:
+        if lk["source_id"] in live:
+            evidence.setdefault(lk["review_cmoc_id"], []).append(
+                (lk["source_id"], lk["relation"] or ""))
     current = [member(r, evidence.get(r.id, ())) for r in reviews]
     added, changed, dropped = version_diff(previous.members or [] if previous else [], current)
     new_statement = statement.strip() if statement and statement.strip() else theory.statement

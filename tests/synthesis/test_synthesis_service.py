@@ -159,3 +159,21 @@ def test_review_cmocs_of_a_deleted_theory_stay_in_sight(small) -> None:
     (theory,) = syn.theories
     assert theory.theory.label == "No programme theory"
     assert [r.record.id for r in theory.review_cmocs] == [rid]
+
+
+def test_a_version_holds_only_the_evidence_still_there(small) -> None:
+    from cmo_desk.services import coding
+
+    with Session.open(small.path, coder="Sam Okafor") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "x"})
+        brown = small.cmocs["Brown 2021"][1]  # Sam's own CMOC
+        synthesis.link_source(s, rid, brown, "supports")
+        synthesis.link_source(s, rid, small.cmocs["Chen 2020"][1], "supports")
+        synthesis.record_version(s, small.theory_id, "initial")
+        coding.delete_cmoc(s, brown)
+        # the review CMOC lost a supporting study: that is a change worth a version
+        vid, _ = synthesis.record_version(s, small.theory_id, "Brown's CMOC was withdrawn")
+        v2 = next(v for v in s.store.list("theory_version") if v.id == vid)
+    assert v2.changed == ["PT1-C1"]
+    (member,) = v2.members
+    assert member["evidence"] == [[small.cmocs["Chen 2020"][1], "supports"]]
