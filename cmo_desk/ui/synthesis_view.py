@@ -359,20 +359,38 @@ class SynthesisView(QDialog):
 
     def _fill_ledger(self) -> None:
         assert self.data is not None
-        headers = [tr("Programme theory"), tr("Version"), tr("Recorded"), tr("By"),
-                   tr("Review CMOCs added"), tr("Changed"), tr("Dropped"), tr("Why")]
-        rows = [[t.theory.label or "", f"v{v.number}", v.recorded_at or "",
-                 self.data.coder_names.get(v.author_id or "", ""), ", ".join(v.added or []),
-                 ", ".join(v.changed or []), ", ".join(v.dropped or []), v.reason or ""]
-                for t in self.data.theories for v in t.versions]
+        # The reason is what a reader of the ledger needs, so it gets the width: which version,
+        # when and by whom share the first column, and nothing hides behind a scroll bar at
+        # 1366 pixels.
+        headers = [tr("Version"), tr("Review CMOCs added"), tr("Changed"), tr("Dropped"),
+                   tr("Why")]
+        rows = []
+        for t in self.data.theories:
+            for v in t.versions:
+                when = "\n".join(x for x in (
+                    f"{t.theory.label or ''} v{v.number}", v.recorded_at or "",
+                    self.data.coder_names.get(v.author_id or "", "")) if x)
+                rows.append(([when, ", ".join(v.added or []), ", ".join(v.changed or []),
+                              ", ".join(v.dropped or []), v.reason or ""], v.statement or ""))
         self.ledger.clear()
         self.ledger.setColumnCount(len(headers))
         self.ledger.setHorizontalHeaderLabels(headers)
         self.ledger.setRowCount(len(rows))
-        for i, row in enumerate(rows):
+        self.ledger.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for i, (row, statement) in enumerate(rows):
             for j, text in enumerate(row):
-                self.ledger.setItem(i, j, QTableWidgetItem(text))
-        self.ledger.horizontalHeader().setStretchLastSection(True)
+                item = QTableWidgetItem(text)
+                # the theory as that version reads, beside the reason for it
+                item.setToolTip(text + ("\n\n" + statement if statement and j == 4 else ""))
+                self.ledger.setItem(i, j, item)
+        header = self.ledger.horizontalHeader()
+        metrics = self.ledger.fontMetrics()
+        for j in range(len(headers) - 1):
+            header.setSectionResizeMode(j, header.ResizeMode.Interactive)
+            self.ledger.setColumnWidth(j, max(
+                metrics.horizontalAdvance(headers[j]) + 16,
+                metrics.horizontalAdvance("2026-11-30 00:00 UTC" if j == 0 else "PT1-C10") + 16))
+        header.setSectionResizeMode(len(headers) - 1, header.ResizeMode.Stretch)
         self.ledger.resizeRowsToContents()
 
     def _filters_changed(self) -> None:
@@ -411,6 +429,8 @@ class SynthesisView(QDialog):
     def _tab_changed(self, index: int) -> None:
         if index == 2 and not getattr(self, "_grid_shown", True):
             self._fill_grid()
+        if index == 3:  # the reasons wrap to the width the tab now has
+            self.ledger.resizeRowsToContents()
 
     def _fill_grid(self) -> None:
         # Built when its tab is shown: a large codebook makes a grid worth not drawing unseen.

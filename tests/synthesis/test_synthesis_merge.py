@@ -198,3 +198,26 @@ def test_a_study_cmoc_deleted_on_another_laptop_is_named_where_it_counted(small,
     # the table counts only what is still there
     row = Document(str(out)).tables[0].rows[1]
     assert row.cells[5].text == "1: Chen 2020"
+
+
+def test_both_laptops_giving_duplicate_labels_their_own_settle_on_the_same_labels(
+        small, tmp_path, capsys) -> None:
+    a, b, _ = two_copies(small, tmp_path)
+    made = {}
+    for path, coder in ((a, "Lan Nguyen"), (b, "Sam Okafor")):
+        with Session.open(path, coder=coder) as s:
+            made[coder], _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": coder})
+    # each laptop receives the other's PT1-C2 and settles the clash on its own
+    assert run(["merge", str(a), str(b)]) == 0
+    assert run(["merge", str(b), str(a)]) == 0
+    for path, coder in ((a, "Lan Nguyen"), (b, "Sam Okafor")):
+        with Session.open(path, coder=coder) as s:
+            synthesis.relabel_duplicates(s)
+    assert run(["merge", str(a), str(b)]) == 0
+    assert run(["merge", str(b), str(a)]) == 0
+    capsys.readouterr()
+    assert dump(a) == dump(b)
+    with Session.open(a) as s:
+        labels = {r.id: r.label for r in s.store.list("review_cmoc")}
+    # two distinct citable labels, PT1-C2 kept by one of them
+    assert sorted(labels[made[c]] for c in made) == ["PT1-C2", "PT1-C3"]

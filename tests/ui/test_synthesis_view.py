@@ -106,8 +106,8 @@ def test_linking_by_button_and_by_drop_and_recording_a_version(open_window, qtbo
     QTest.mouseClick(view.version_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: view.ledger.rowCount() == 3 or bool(dialogs.errors))
     assert dialogs.errors == []
-    assert view.ledger.item(2, 1).text() == "v3"
-    assert view.ledger.item(2, 5).text() == "PT1-C2, PT1-C3"
+    assert view.ledger.item(2, 0).text().startswith("PT1 Trust v3\n")
+    assert view.ledger.item(2, 2).text() == "PT1-C2, PT1-C3"
     assert view.tree.topLevelItem(0).text(0) == "PT1 Trust (v3)"
     assert window.session.store.get("theory", view.tree.topLevelItem(0).data(
         0, Qt.ItemDataRole.UserRole + 1)).statement.endswith("exposes them to police.")
@@ -304,3 +304,27 @@ def test_a_deleted_study_cmoc_stays_in_the_evidence_list_marked(open_window, qtb
             for i in range(view.links_view.rowCount())]
     assert rows[0][0] == "Odessa 2017" and rows[1][0] == "Hanoi 2019"
     assert tree_item(view, "PT1-C3").text(0).endswith("[1]")
+
+
+def test_the_reasons_in_the_version_history_are_readable_on_a_small_screen(open_window,
+                                                                           qtbot) -> None:
+    _, view = open_view(open_window, qtbot)
+    view.resize(1366, 740)
+    bar = view.tabs.tabBar()
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(3).center())
+    ledger = view.ledger
+    qtbot.waitUntil(ledger.isVisible)
+    headers = [ledger.horizontalHeaderItem(i).text() for i in range(ledger.columnCount())]
+    why = headers.index("Why")
+    # everything fits across: nothing hides behind a horizontal scroll bar
+    assert ledger.horizontalScrollBar().maximum() == 0
+    assert ledger.columnWidth(why) >= 300
+    metrics = ledger.fontMetrics()
+    for row in range(ledger.rowCount()):
+        reason = ledger.item(row, why).text()
+        assert reason
+        needed = metrics.boundingRect(0, 0, ledger.columnWidth(why) - 8, 10_000,
+                                      int(Qt.TextFlag.TextWordWrap), reason).height()
+        assert ledger.rowHeight(row) >= needed, reason
+    for i, text in enumerate(headers):  # no heading cut short
+        assert ledger.columnWidth(i) >= metrics.horizontalAdvance(text), text
