@@ -12,7 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+    QAbstractItemView, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QHeaderView,
+    QLabel, QLineEdit,
     QListWidgetItem, QPlainTextEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
     QTabWidget, QTextBrowser, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
@@ -73,7 +74,8 @@ class SynthesisView(QDialog):
         self.new_theory_button = QPushButton(tr("New programme theory…"))
         self.new_theory_button.clicked.connect(self.new_theory)
         ll.addWidget(self.new_theory_button)
-        buttons = QHBoxLayout()
+        # One above the other: side by side they outgrow the pane in Russian or French.
+        buttons = QVBoxLayout()
         self.new_review_button = QPushButton(tr("New review CMOC"))
         self.new_review_button.clicked.connect(self.new_review)
         self.version_button = QPushButton(tr("Record version…"))
@@ -130,6 +132,7 @@ class SynthesisView(QDialog):
         filters.addRow(tr("Records"), self.records_filter)
         rl.addLayout(filters)
         self.filter_note = QLabel()
+        self.filter_note.setWordWrap(True)
         self.filter_note.setObjectName("hint")
         rl.addWidget(self.filter_note)
         self.sources = StudyCmocList()
@@ -149,9 +152,16 @@ class SynthesisView(QDialog):
         self.source_detail.setMaximumHeight(170)
         rl.addWidget(self.source_detail)
         split.addWidget(right)
-        split.setSizes([300, 640, 360])
+        split.setSizes([260, 760, 330])
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)  # a wider window widens the review CMOC, not the lists
+        split.setStretchFactor(2, 0)
 
         for combo in (self.code_filter, self.coder_filter, self.records_filter):
+            # a long code name or translation must not widen the pane past the screen
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(16)
             combo.currentIndexChanged.connect(self._filters_changed)
         self._fill_filters()
         self.session.listeners.append(self._on_changed)
@@ -162,6 +172,8 @@ class SynthesisView(QDialog):
     def _build_editor(self) -> QWidget:
         w = QWidget()
         form = QFormLayout(w)
+        # A long label ("Outcome direction …" in Russian) goes above its field, not beside it.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.label_view = QLabel()
         form.addRow(tr("Label"), self.label_view)
         self.slot_edits: dict[str, QLineEdit | QPlainTextEdit] = {}
@@ -193,20 +205,23 @@ class SynthesisView(QDialog):
                       "adequacy": tr("adequacy")}
         self.components: dict[str, QComboBox] = {}
         for i, key in enumerate(COMPONENTS):
-            grid.addWidget(QLabel(comp_names[key]), 0, i)
+            # three to a row, so each concern is shown whole at 1366 pixels in any language
+            row, col = 2 * (i // 3), i % 3
+            grid.addWidget(QLabel(comp_names[key]), row, col)
             combo = QComboBox()
             combo.addItem("—", None)
             for c in CONCERNS:
                 combo.addItem(concern_names[c], c)
-            # Five side by side must fit a 1366-pixel screen: cap the width, keep the text.
+            # Cap the width a long translation asks for; the grid's width shows the text.
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(7)
+            combo.setMinimumContentsLength(10)
             combo.currentIndexChanged.connect(self._components_changed)
-            grid.addWidget(combo, 1, i)
+            grid.addWidget(combo, row + 1, col)
             self.components[key] = combo
         form.addRow(tr("Concerns"), comp)
         self.suggestion = QLabel()
+        self.suggestion.setWordWrap(True)
         self.suggestion.setObjectName("hint")
         form.addRow("", self.suggestion)
         self.basis = QPlainTextEdit()
@@ -221,7 +236,11 @@ class SynthesisView(QDialog):
         self.links_view.setHorizontalHeaderLabels(
             [tr("Study"), tr("Relation"), tr("By"), tr("Study CMOC"), tr("Note")])
         self.links_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.links_view.horizontalHeader().setStretchLastSection(True)
+        # every column in sight: the short ones as wide as their text, the wordings share the rest
+        links_header = self.links_view.horizontalHeader()
+        for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,) * 3
+                                   + (QHeaderView.ResizeMode.Stretch,) * 2):
+            links_header.setSectionResizeMode(col, mode)
         form.addRow(tr("Evidence"), self.links_view)
         self.unlink_button = QPushButton(tr("Remove selected link"))
         self.unlink_button.clicked.connect(self._unlink_selected)

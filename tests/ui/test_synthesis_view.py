@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
@@ -328,3 +329,29 @@ def test_the_reasons_in_the_version_history_are_readable_on_a_small_screen(open_
         assert ledger.rowHeight(row) >= needed, reason
     for i, text in enumerate(headers):  # no heading cut short
         assert ledger.columnWidth(i) >= metrics.horizontalAdvance(text), text
+
+
+@pytest.mark.parametrize("language", ["ru", "es", "fr", "pt_BR", "zh_CN"])
+def test_workspace_fits_the_small_screen_in_every_language(open_window, qtbot,
+                                                           language) -> None:
+    from cmo_desk.domain.i18n import set_language
+
+    from cmo_desk.ui.synthesis_view import open_synthesis
+
+    set_language(language)
+    try:
+        view = open_synthesis(open_window())
+        qtbot.waitExposed(view)
+        assert view.minimumSizeHint().height() <= 740, language
+        assert view.minimumSizeHint().width() <= 1366, (
+            language, view.tree.parentWidget().minimumSizeHint().width(),
+            view.tabs.minimumSizeHint().width(),
+            view.sources.parentWidget().minimumSizeHint().width())
+        assert view.width() <= 1366
+        # every button says all it says
+        from PySide6.QtWidgets import QPushButton
+        for button in view.findChildren(QPushButton):
+            if button.isVisible():
+                assert button.width() >= button.sizeHint().width(), (language, button.text())
+    finally:
+        set_language("en")
