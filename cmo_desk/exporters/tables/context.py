@@ -82,6 +82,17 @@ class TableContext:
         self.codes = [c for c in snapshot.codes if not c.merged_into]
         self.code_by_id = {c.id: c for c in self.codes}
         self.theory_by_id = {t.id: t for t in snapshot.theories}
+        #: study (or consensus) CMOC id -> [(theory id, relation, review CMOC label)]: how it
+        #: bears on a programme theory through the review CMOCs it is linked to
+        self.review_theories: dict[str, list[tuple[str, str, str]]] = {}
+        reviews = {r.id: r for r in snapshot.review_cmocs}
+        for link in sorted(snapshot.review_links, key=lambda lk: (
+                (reviews[lk.review_cmoc_id].sort_order or 0) if lk.review_cmoc_id in reviews
+                else 0, lk.id)):
+            review = reviews.get(link.review_cmoc_id or "")
+            if review is not None and link.source_id and review.theory_id in self.theory_by_id:
+                self.review_theories.setdefault(link.source_id, []).append(
+                    (review.theory_id or "", link.relation or "", review.label or ""))
         self.cmoc_by_id = {c.id: c for c in snapshot.cmocs}
         #: coder CMOC id -> ids of the consensus CMOCs built from it
         self.covered: dict[str, list[str]] = {}
@@ -240,6 +251,22 @@ class TableContext:
                 if link[0] not in {t for t, _ in out}:
                     out.append(link)
         return out
+
+    def theory_relations(self, record: Cmoc | Consensus) -> list[tuple[str, str]]:
+        """Each programme theory a record bears on, with how, in the table's language: its own
+        links to theories (a consensus takes its sources'), then the review CMOCs it (or a
+        source) is linked to in the synthesis ("Supports PT1-C2")."""
+        out: dict[str, list[str]] = {}
+        for tid, relation in self.theories_of(record):
+            out.setdefault(tid, []).append(self.t(relation.capitalize()) if relation else "")
+        ids = [record.id, *getattr(record, "source_ids", ())]
+        for source_id in ids:
+            for tid, relation, label in self.review_theories.get(source_id, ()):
+                text = " ".join(x for x in (
+                    self.t(relation.capitalize()) if relation else "", label) if x)
+                if text not in out.setdefault(tid, []):
+                    out[tid].append(text)
+        return [(tid, "; ".join(x for x in texts if x)) for tid, texts in out.items()]
 
 
 def codes_cell(ctx: TableContext, code_ids: Iterable[str]) -> str:
