@@ -177,3 +177,42 @@ def test_a_version_holds_only_the_evidence_still_there(small) -> None:
     assert v2.changed == ["PT1-C1"]
     (member,) = v2.members
     assert member["evidence"] == [[small.cmocs["Chen 2020"][1], "supports"]]
+
+
+def test_a_study_merged_into_its_duplicate_is_one_row_of_the_matrix(small, tmp_path,
+                                                                    capsys) -> None:
+    import shutil
+
+    from cmo_desk.cli.main import run
+    from cmo_desk.domain.synthesis import evidence_matrix
+    from cmo_desk.services import coding, duplicates
+
+    # Sam, on another laptop, added Brown 2021 again and coded a CMOC on it
+    other = tmp_path / "sam.cmo"
+    shutil.copy(small.path, other)
+    with Session.open(other, coder="Sam Okafor") as s:
+        dup, _ = coding.add_study(s, {"label": "Brown 2021", "title": "Brown 2021 study"})
+        late, _ = coding.create_cmoc(s, dup, {"outcome": "Peers quit"}, [], [])
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "x"})
+        keep = next(x.id for x in s.store.list("study") if x.label == "Brown 2021")
+    assert run(["merge", str(small.path), str(other)]) == 0
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        duplicates.merge_studies(s, dup, keep)
+        # the decision crosses with Sam's CMOC still on the duplicate
+        with s.write() as uow:
+            uow.update("cmoc", late, {"study_id": dup})
+        synthesis.link_source(s, rid, late, "refutes")
+        syn = synthesis.load_synthesis(s)
+    capsys.readouterr()
+    labels = [x.label for x in syn.studies]
+    assert labels == ["Ahmed 2019", "Brown 2021", "Chen 2020"]
+    m = evidence_matrix(syn)
+    assert m.cell(keep, rid) == ("refutes",)
+    (review,) = syn.review_cmocs
+    assert [(x.study_id, x.study_label) for x in review.sources] == [(keep, "Brown 2021")]
+    out = tmp_path / "matrix.csv"
+    assert run(["export", str(small.path), "-o", str(out), "--table", "matrix"]) == 0
+    assert "3 studies" in capsys.readouterr().out
+    rows = out.read_text(encoding="utf-8-sig").splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["Ahmed 2019", "Brown 2021", "Chen 2020"]

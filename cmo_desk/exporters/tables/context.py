@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.ids import merged_target
 from cmo_desk.domain.initials import unique_initials
 from cmo_desk.domain.records import Cmoc, Code, Consensus, Excerpt, Study, Theory
 from cmo_desk.domain.snapshot import ProjectSnapshot
@@ -114,20 +115,10 @@ class TableContext:
         return tr(text, self.lang)
 
     def study_id(self, study_id: str | None) -> str:
-        seen: set[str] = set()
-        sid = study_id or ""
-        while sid in self._study_target and sid not in seen:
-            seen.add(sid)
-            sid = self._study_target[sid] or sid
-        return sid
+        return merged_target(self._study_target, study_id or "")
 
     def code_id(self, code_id: str) -> str:
-        seen: set[str] = set()
-        cid = code_id
-        while cid in self._code_target and cid not in seen:
-            seen.add(cid)
-            cid = self._code_target[cid] or cid
-        return cid
+        return merged_target(self._code_target, code_id)
 
     def study_label(self, study_id: str) -> str:
         study = self.study_by_id.get(study_id)
