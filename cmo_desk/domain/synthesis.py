@@ -159,6 +159,31 @@ def deleted_evidence_note(r: ReviewCmocEvidence, lang: str | None = None) -> str
               "counted.", lang).format(label=r.record.label or "", sources=names)
 
 
+def unrecorded_changes(theory: TheoryEvidence) -> tuple[list[str], list[str], list[str]] | None:
+    """Labels of the review CMOCs added, changed and dropped since the theory's latest version
+    was recorded (as the next version would list them); None when nothing changed since, or
+    no version was recorded yet."""
+    if not theory.versions:
+        return None
+    latest = max(theory.versions, key=lambda v: v.number or 0)
+    current = [member(r.record, [(s.source_id, s.relation) for s in r.sources])
+               for r in theory.review_cmocs]
+    diff = version_diff(latest.members or [], current)
+    return diff if any(diff) else None
+
+
+def unrecorded_note(theory: TheoryEvidence, lang: str | None = None) -> str | None:
+    """A sentence saying what changed since the latest version, or None."""
+    diff = unrecorded_changes(theory)
+    if diff is None:
+        return None
+    latest = max(theory.versions, key=lambda v: v.number or 0)
+    parts = [f"{tr(head, lang)}: {', '.join(labels)}" for head, labels in zip(
+        ("Review CMOCs added", "Changed", "Dropped"), diff) if labels]
+    return tr("Changed since v{n} was recorded: {changes}.", lang).format(
+        n=latest.number, changes="; ".join(parts))
+
+
 def duplicate_labels(synthesis: Synthesis) -> dict[str, list[str]]:
     """Labels two review CMOCs share (two laptops both added "the next one" offline):
     label -> ids, oldest first by sort order. Both records are kept; one needs a new label."""

@@ -21,6 +21,7 @@ from cmo_desk.domain.synthesis import (
     Synthesis,
     TheoryEvidence,
     deleted_evidence_note,
+    unrecorded_note,
 )
 from cmo_desk.exporters import atomic_target
 from cmo_desk.exporters.diagram import layout, to_png
@@ -205,6 +206,9 @@ def write_theories(synthesis: Synthesis, path: str | os.PathLike[str], lang: str
         doc.add_heading(clean_text(head), level=1)
         if th.statement:
             doc.add_paragraph(clean_text(th.statement))
+        if (since := unrecorded_note(t, lang)) is not None:
+            # the table shows the theory as it stands, which its version label no longer covers
+            doc.add_paragraph(clean_text(since))
         png, png_notes = to_png(layout(t, lang))
         for n in png_notes:
             if n not in notes:

@@ -23,7 +23,7 @@ from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.synthesis import (
     COMPONENTS, CONCERNS, CONFIDENCE_LEVELS, RELATIONS, Synthesis, cell_mark, cmo_grid,
-    duplicate_labels, evidence_matrix, suggested_confidence,
+    duplicate_labels, evidence_matrix, suggested_confidence, unrecorded_note,
 )
 from cmo_desk.services import synthesis as synth
 from cmo_desk.ui.desk_host import DeskHost
@@ -318,10 +318,12 @@ class SynthesisView(QDialog):
         current = None
         for t in self.data.theories:
             th = t.theory
-            top = QTreeWidgetItem([f"{th.label} ({th.version or 'v1'})"])
+            since = unrecorded_note(t)
+            # a star: the review CMOCs below are no longer what that version recorded
+            top = QTreeWidgetItem([f"{th.label} ({th.version or 'v1'}{'*' if since else ''})"])
             top.setData(0, Qt.ItemDataRole.UserRole, None)
             top.setData(0, Qt.ItemDataRole.UserRole + 1, th.id)
-            top.setToolTip(0, th.statement or "")
+            top.setToolTip(0, "\n\n".join(x for x in (th.statement, since) if x))
             self.tree.addTopLevelItem(top)
             for r in t.review_cmocs:
                 rc = r.record

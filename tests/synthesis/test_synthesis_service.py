@@ -216,3 +216,44 @@ def test_a_study_merged_into_its_duplicate_is_one_row_of_the_matrix(small, tmp_p
     assert "3 studies" in capsys.readouterr().out
     rows = out.read_text(encoding="utf-8-sig").splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["Ahmed 2019", "Brown 2021", "Chen 2020"]
+
+
+def test_changes_since_the_latest_version_are_named_not_passed_off_as_it(small, tmp_path,
+                                                                          capsys) -> None:
+    from docx import Document
+
+    from cmo_desk.cli.main import run
+    from cmo_desk.domain.synthesis import unrecorded_note
+
+    def note() -> str | None:
+        with Session.open(small.path) as s:
+            (theory,) = synthesis.load_synthesis(s).theories
+        return unrecorded_note(theory)
+
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "trust"})
+        synthesis.link_source(s, rid, small.cmocs["Ahmed 2019"][0], "supports")
+        synthesis.link_source(s, rid, small.consensus_id, "refines")
+        synthesis.record_version(s, small.theory_id, "initial")
+    assert note() is None  # just recorded: the version is the theory
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        synthesis.link_source(s, rid, small.cmocs["Chen 2020"][0], "refutes")
+        synthesis.add_review_cmoc(s, small.theory_id, {"statement": "fear"})
+    said = "Changed since v1 was recorded: Review CMOCs added: PT1-C2; Changed: PT1-C1."
+    assert note() == said
+    out = tmp_path / "theories.docx"
+    assert run(["export", str(small.path), "-o", str(out), "--table", "theories"]) == 0
+    capsys.readouterr()
+    paragraphs = [p.text for p in Document(str(out)).paragraphs]
+    assert paragraphs[paragraphs.index("PT1 Trust (v1)") + 2] == said
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        synthesis.record_version(s, small.theory_id, "second round")
+    assert note() is None
+
+
+def test_the_demo_theory_is_what_its_latest_version_recorded(demo_path) -> None:
+    from cmo_desk.domain.synthesis import unrecorded_changes
+
+    with Session.open(demo_path, read_only=True) as s:
+        theories = synthesis.load_synthesis(s).theories
+    assert [unrecorded_changes(t) for t in theories] == [None, None]

@@ -100,6 +100,10 @@ def test_linking_by_button_and_by_drop_and_recording_a_version(open_window, qtbo
     qtbot.waitUntil(lambda: view.label_view.text() == "PT1-C3" and any(
         view.links_view.item(i, 0).text() == "Nairobi 2021"
         for i in range(view.links_view.rowCount())))
+    # the theory no longer is what v2 recorded, and says so
+    top = view.tree.topLevelItem(0)
+    assert top.text(0) == "PT1 Trust (v2*)"
+    assert "Changed since v2 was recorded: Changed: PT1-C2, PT1-C3." in top.toolTip(0)
     # record version 3 with a reason
     answers = iter(["Tbilisi and Nairobi read in the second round.",
                     "Peers earn trust, except where the work exposes them to police."])
