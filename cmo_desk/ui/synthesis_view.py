@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QHeaderView,
     QLabel, QLineEdit,
@@ -26,6 +27,7 @@ from cmo_desk.domain.synthesis import (
     duplicate_labels, evidence_matrix, suggested_confidence, unrecorded_note,
 )
 from cmo_desk.services import synthesis as synth
+from cmo_desk.services.undo import UndoableCoding
 from cmo_desk.ui.desk_host import DeskHost
 from cmo_desk.ui.synthesis_lists import StudyCmocList, TheoryTree
 from cmo_desk.ui.window_fit import fit_to_screen
@@ -47,6 +49,14 @@ class SynthesisView(QDialog):
         self.window = window
         self.session = window.session
         self.dialogs = window.dialogs
+        #: The desk's undoable changes, when opened from the desk: the workspace's steps join
+        #: its undo stack, and wait behind a change the disk refused.
+        self.actions: UndoableCoding | None = getattr(window, "actions", None)
+        for keys, slot in ((QKeySequence.StandardKey.Undo, self.undo),
+                           (QKeySequence.StandardKey.Redo, self.redo)):
+            shortcut = QShortcut(self)
+            shortcut.setKeys(QKeySequence.keyBindings(keys))
+            shortcut.activated.connect(slot)
         self.data: Synthesis | None = None
         self.review_id: str | None = None
         self.setWindowTitle(tr("Synthesis: programme theories"))
@@ -652,18 +662,41 @@ class SynthesisView(QDialog):
             return True
         judgement = ("confidence", "confidence_basis", "assessment")
         slots = {k: v for k, v in now.items() if k not in judgement and v != before[k]}
+        actions, session = self.actions, self.session
+        if slots:
+            old = {k: before[k] for k in slots}
+            if not (actions.update_review_cmoc(rid, old, slots) if actions is not None
+                    else self._done(lambda: synth.update_review_cmoc(session, rid, slots))):
+                return False
+            self._shown = (rid, {**before, **slots})
+        if any(now[k] != before[k] for k in judgement):
+            new = tuple(now[k] for k in judgement)
+            if not (actions.set_review_confidence(rid, tuple(before[k] for k in judgement), new)
+                    if actions is not None
+                    else self._done(lambda: synth.set_confidence(session, rid, *new))):
+                return False
+        self._shown = (rid, now)
+        return True
 
-        def save() -> bool:
-            if slots:
-                synth.update_review_cmoc(self.session, rid, slots)
-                self._shown = (rid, {**before, **slots})
-            if any(now[k] != before[k] for k in judgement):
-                synth.set_confidence(self.session, rid, now["confidence"],
-                                     now["confidence_basis"], now["assessment"])
-            self._shown = (rid, now)
-            return True
+    def _done(self, action: Any) -> bool:
+        """Run a change; False (after saying why) when the project refuses it."""
+        try:
+            action()
+        except CmoDeskError as err:
+            self.dialogs.error(str(err))
+            return False
+        return True
 
-        return bool(self._run(save))
+    def undo(self) -> None:
+        """Ctrl+Z: the desk's undo, which takes back the workspace's own steps too."""
+        undo = getattr(self.window, "undo", None)
+        if callable(undo):
+            undo()
+
+    def redo(self) -> None:
+        redo = getattr(self.window, "redo", None)
+        if callable(redo):
+            redo()
 
     def link_sources(self, review_id: str | None, source_ids: list[str],
                      relation: str | None = None) -> None:
@@ -673,9 +706,15 @@ class SynthesisView(QDialog):
         relation = relation or self.relation.currentData() or "supports"
         self.review_id = review_id
         for sid in source_ids:
-            if self._run(lambda s=sid: synth.link_source(self.session, review_id, s,
-                                                         relation)) is None:
+            if not self._link(review_id, sid, relation):
                 break
+
+    def _link(self, review_id: str, source_id: str, relation: str, note: str | None = None,
+              text: str | None = None) -> bool:
+        if self.actions is not None:
+            return self.actions.link_review_source(review_id, source_id, relation, note, text)
+        return self._done(lambda: synth.link_source(self.session, review_id, source_id,
+                                                    relation, note))
 
     def _link_selected(self) -> None:
         ids = [i.data(Qt.ItemDataRole.UserRole) for i in self.sources.selectedItems()]
@@ -690,7 +729,11 @@ class SynthesisView(QDialog):
         if item is None or self.review_id is None:
             return
         sid = item.data(Qt.ItemDataRole.UserRole)
-        self._run(lambda: synth.unlink_source(self.session, self.review_id, sid))
+        rid = self.review_id
+        if self.actions is not None:
+            self.actions.unlink_review_source(rid, sid)
+        else:
+            self._done(lambda: synth.unlink_source(self.session, rid, sid))
 
     def _edit_note(self) -> None:
         row = self.links_view.currentRow()
@@ -705,9 +748,7 @@ class SynthesisView(QDialog):
                 label=r.record.label), src.note)
         if note is None:
             return
-        rid = r.record.id
-        self._run(lambda: synth.link_source(self.session, rid, src.source_id, src.relation,
-                                            note))
+        self._link(r.record.id, src.source_id, src.relation, note, tr("Note on link"))
 
     def record_version(self) -> None:
         tid = self._theory_of_current()

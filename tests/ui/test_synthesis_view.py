@@ -359,3 +359,35 @@ def test_workspace_fits_the_small_screen_in_every_language(open_window, qtbot,
                 assert button.width() >= button.sizeHint().width(), (language, button.text())
     finally:
         set_language("en")
+
+
+def test_undo_and_redo_in_the_workspace_take_back_its_own_steps(open_window, qtbot,
+                                                               dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    store = window.session.store
+    click_tree(view, tree_item(view, "PT1-C2"))
+    rid = view.review_id
+    before = store.get("review_cmoc", rid).outcome
+    # link a Tbilisi CMOC with the mouse
+    row = next(i for i in range(view.sources.count())
+               if view.sources.item(i).text().startswith("Tbilisi 2018"))
+    rect = view.sources.visualItemRect(view.sources.item(row))
+    QTest.mouseClick(view.sources.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    QTest.mouseClick(view.link_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.links_view.rowCount() == 5)
+    # change the outcome and save it
+    _type_into(view.slot_edits["outcome"], "ART started sooner")
+    QTest.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    assert store.get("review_cmoc", rid).outcome == "ART started sooner"
+    # Ctrl+Z with the theories list in focus: the outcome, then the link, come back
+    view.tree.setFocus()
+    QTest.keyClick(view.tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: view.slot_edits["outcome"].text() == before)
+    assert store.get("review_cmoc", rid).outcome == before
+    QTest.keyClick(view.tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: view.links_view.rowCount() == 4)
+    # and redo makes the link again
+    QTest.keyClick(view.tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: view.links_view.rowCount() == 5)
+    assert dialogs.errors == []
