@@ -121,9 +121,10 @@ class ReviewCmocEvidence:
     deleted_sources: tuple[SourceEvidence, ...] = ()
 
     def studies(self, relation: str) -> list[str]:
-        """Distinct study labels whose CMOCs bear on this review CMOC in this way."""
-        return sorted({s.study_label for s in self.sources if s.relation == relation},
-                      key=str.casefold)
+        """The labels of the distinct studies whose CMOCs bear on this review CMOC in this way
+        (two studies that share a label are two studies)."""
+        by_study = {s.study_id: s.study_label for s in self.sources if s.relation == relation}
+        return sorted(by_study.values(), key=str.casefold)
 
 
 @dataclass(frozen=True)

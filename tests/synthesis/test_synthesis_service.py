@@ -257,3 +257,17 @@ def test_the_demo_theory_is_what_its_latest_version_recorded(demo_path) -> None:
     with Session.open(demo_path, read_only=True) as s:
         theories = synthesis.load_synthesis(s).theories
     assert [unrecorded_changes(t) for t in theories] == [None, None]
+
+
+def test_two_studies_with_the_same_label_count_as_two(small) -> None:
+    from cmo_desk.exporters.theories import studies_cell
+    from cmo_desk.services import coding
+
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "x"})
+        for title in ("Peer outreach in Hanoi", "Peer navigation in Kunming"):
+            sid, _ = coding.add_study(s, {"label": "Li 2018", "title": title})
+            cid, _ = coding.create_cmoc(s, sid, {"outcome": title}, [], [])
+            synthesis.link_source(s, rid, cid, "supports")
+        (review,) = synthesis.load_synthesis(s).review_cmocs
+    assert studies_cell(review, "supports") == "2: Li 2018; Li 2018"
