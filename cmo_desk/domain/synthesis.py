@@ -153,9 +153,9 @@ def deleted_evidence_note(r: ReviewCmocEvidence, lang: str | None = None) -> str
     """What a review CMOC lost when study CMOCs linked to it were deleted, or None."""
     if not r.deleted_sources:
         return None
-    names = "; ".join(
-        f"{s.study_label or '?'} ({tr('consensus', lang) if s.made_by == 'consensus' else s.made_by})"
-        for s in r.deleted_sources)
+    who = {s.source_id: tr("consensus", lang) if s.made_by == "consensus" else s.made_by
+           for s in r.deleted_sources}
+    names = "; ".join(f"{s.study_label or '?'} ({who[s.source_id]})" for s in r.deleted_sources)
     return tr("{label}: study CMOCs linked to it were deleted since: {sources}. They are not "
               "counted.", lang).format(label=r.record.label or "", sources=names)
 

@@ -191,11 +191,11 @@ def record_version(session: Session, theory_id: str, reason: str,
     links = _by_ids_links(session, [r.id for r in reviews])
     # A version holds the evidence still there: a study CMOC deleted since is not claimed,
     # and losing it is a change the next version records.
-    live = {c.id for kind in ("cmoc", "consensus") for c in _by_ids(
+    present = {c.id for kind in ("cmoc", "consensus") for c in _by_ids(
         session, kind, [lk["source_id"] for lk in links if (lk["source_kind"] or "cmoc") == kind],
         columns=("sort_order",))}
     for lk in links:
-        if lk["source_id"] in live:
+        if lk["source_id"] in present:
             evidence.setdefault(lk["review_cmoc_id"], []).append(
                 (lk["source_id"], lk["relation"] or ""))
     current = [member(r, evidence.get(r.id, ())) for r in reviews]
@@ -270,7 +270,7 @@ def load_synthesis(session: Session, quotes: bool = True,
     links: list[rec.ReviewLink] = store.list("review_link")
     every_study: list[rec.Study] = store.list("study", columns=("label", "merged_into"))
     # A study merged into its duplicate is one row: its CMOCs count for the study it became.
-    merged = {s.id: s.merged_into for s in every_study if s.merged_into}
+    merged: dict[str, str | None] = {s.id: s.merged_into for s in every_study if s.merged_into}
     studies = [s for s in every_study if not s.merged_into]
     studies.sort(key=lambda s: ((s.label or "").casefold(), s.id))
     coder_names = {c.id: c.name or "" for c in store.list("coder")}
@@ -307,7 +307,7 @@ def _deleted_evidence(session: Session, links: list[rec.ReviewLink], sources: di
         return {}
     found: dict[str, Any] = {}
     for kind in ("cmoc", "consensus"):
-        ids = [lk.source_id for lk in gone if (lk.source_kind or "cmoc") == kind]
+        ids = [lk.source_id for lk in gone if lk.source_id and (lk.source_kind or "cmoc") == kind]
         if ids:
             found.update({c.id: c for c in _by_ids(session, kind, ids, include_deleted=True)})
     return _evidence_by_review(gone, found, {}, coder_names, label_of, merged)
