@@ -755,6 +755,8 @@ class SynthesisView(QDialog):
         if tid is None:
             self.dialogs.error(tr("Choose a programme theory first."))
             return
+        if not self.flush_edits():  # the version holds what was just typed, or is not made
+            return
         reason = self.dialogs.ask_multiline(
             tr("Record version"), tr("What changed in the theory, and why?"))
         if reason is None:

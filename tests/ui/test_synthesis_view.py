@@ -391,3 +391,22 @@ def test_undo_and_redo_in_the_workspace_take_back_its_own_steps(open_window, qtb
                    | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: view.links_view.rowCount() == 5)
     assert dialogs.errors == []
+
+
+def test_a_version_recorded_right_after_typing_holds_what_was_typed(open_window, qtbot,
+                                                                   dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C3"))
+    rid = view.review_id
+    _type_into(view.slot_edits["outcome"], "Peers stay in the job")
+    answers = iter(["Pay keeps peers in post.", "Peers earn trust while they are paid."])
+    dialogs.ask_multiline = lambda *a, **k: next(answers)
+    QTest.mouseClick(view.version_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.ledger.rowCount() == 3 or bool(dialogs.errors))
+    assert dialogs.errors == []
+    v3 = max(window.session.store.list("theory_version"), key=lambda v: v.number)
+    (member,) = [m for m in v3.members if m["id"] == rid]
+    assert member["outcome"] == "Peers stay in the job"
+    assert v3.changed == ["PT1-C3"]
+    qtbot.wait(20)
+    assert view.tree.topLevelItem(0).text(0) == "PT1 Trust (v3)"  # no change left unrecorded
