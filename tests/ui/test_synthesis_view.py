@@ -410,3 +410,22 @@ def test_a_version_recorded_right_after_typing_holds_what_was_typed(open_window,
     assert v3.changed == ["PT1-C3"]
     qtbot.wait(20)
     assert view.tree.topLevelItem(0).text(0) == "PT1 Trust (v3)"  # no change left unrecorded
+
+
+def test_an_export_started_right_after_typing_includes_what_was_typed(open_window, qtbot,
+                                                                     dialogs) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C1"))
+    rid = view.review_id
+    _type_into(view.slot_edits["context"], "Raids on outreach sites")
+    seen: list[str | None] = []
+
+    def look(dialog: QDialog) -> int:  # what the export would read, when it is asked for
+        seen.append(window.session.store.get("review_cmoc", rid).context)
+        return QDialog.DialogCode.Rejected
+
+    dialogs.run_dialog = look
+    window.export_action.trigger()
+    assert seen == ["Raids on outreach sites"]
