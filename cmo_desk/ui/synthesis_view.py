@@ -14,8 +14,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QHeaderView,
-    QLabel, QLineEdit,
-    QListWidgetItem, QPlainTextEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
+    QLabel, QLineEdit, QListWidgetItem, QPlainTextEdit, QPushButton, QSplitter, QTableWidget,
     QTabWidget, QTextBrowser, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -23,24 +22,22 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.synthesis import (
-    COMPONENTS, CONCERNS, CONFIDENCE_LEVELS, RELATIONS, Synthesis, cell_mark, cmo_grid,
-    duplicate_labels, evidence_matrix, suggested_confidence, unrecorded_note,
+    COMPONENTS, CONCERNS, CONFIDENCE_LEVELS, RELATIONS, ReviewCmocEvidence, Synthesis,
+    cmo_grid, duplicate_labels, evidence_matrix, suggested_confidence, unrecorded_note,
 )
 from cmo_desk.services import synthesis as synth
 from cmo_desk.services.undo import UndoableCoding
 from cmo_desk.ui.desk_host import DeskHost
 from cmo_desk.ui.synthesis_lists import StudyCmocList, TheoryTree
+from cmo_desk.ui.synthesis_tables import (
+    fill_grid, fill_ledger, fill_links, fill_matrix, relation_text,
+)
 from cmo_desk.ui.window_fit import fit_to_screen
 
 _SLOT_LABELS = (("context", "Context"), ("mechanism_resource", "Mechanism: resource"),
                 ("mechanism_reasoning", "Mechanism: reasoning"), ("outcome", "Outcome"),
                 ("outcome_direction", "Outcome direction (+, -, mixed)"),
                 ("statement", "If–then–because statement"))
-
-
-def _relation_text(value: str) -> str:
-    return {"supports": tr("supports"), "refutes": tr("refutes"),
-            "refines": tr("refines")}.get(value, value)
 
 
 class SynthesisView(QDialog):
@@ -152,7 +149,7 @@ class SynthesisView(QDialog):
         link_row = QHBoxLayout()
         self.relation = QComboBox()
         for r in RELATIONS:
-            self.relation.addItem(_relation_text(r), r)
+            self.relation.addItem(relation_text(r), r)
         self.link_button = QPushButton(tr("Link to review CMOC"))
         self.link_button.clicked.connect(self._link_selected)
         link_row.addWidget(self.relation)
@@ -357,72 +354,15 @@ class SynthesisView(QDialog):
 
     def _fill_matrix(self) -> None:
         assert self.data is not None
-        m = evidence_matrix(self.data)
-        self._matrix = m
-        self.matrix.setUpdatesEnabled(False)
-        self.matrix.clear()
-        self.matrix.setRowCount(len(m.studies))
-        self.matrix.setColumnCount(len(m.columns))
-        self.matrix.setHorizontalHeaderLabels([r.label or "" for r in m.columns])
-        self.matrix.setVerticalHeaderLabels([s.label or "" for s in m.studies])
-        for col, r in enumerate(m.columns):
-            self.matrix.horizontalHeaderItem(col).setToolTip(r.statement or "")
-        names = {r: _relation_text(r) for r in RELATIONS}  # translated once, not per cell
-        for (sid, rid), rels in m.cells.items():
-            row = self._study_row(sid)
-            col = next((i for i, r in enumerate(m.columns) if r.id == rid), None)
-            if row is None or col is None:
-                continue
-            item = QTableWidgetItem(cell_mark(rels))
-            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            item.setToolTip(", ".join(names.get(x, x) for x in rels))
-            self.matrix.setItem(row, col, item)
-        self.matrix.setUpdatesEnabled(True)
+        self._matrix = evidence_matrix(self.data)
+        fill_matrix(self.matrix, self._matrix)
         self.matrix_detail.setPlainText(tr(
             "+ supports   − refutes   ~ refines. Click a cell for the study CMOCs, their quotes "
             "and pages."))
 
-    def _study_row(self, study_id: str) -> int | None:
-        if not hasattr(self, "_rows_of") or self._rows_of_n != len(self._matrix.studies):
-            self._rows_of = {s.id: i for i, s in enumerate(self._matrix.studies)}
-            self._rows_of_n = len(self._matrix.studies)
-        return self._rows_of.get(study_id)
-
     def _fill_ledger(self) -> None:
         assert self.data is not None
-        # The reason is what a reader of the ledger needs, so it gets the width: which version,
-        # when and by whom share the first column, and nothing hides behind a scroll bar at
-        # 1366 pixels.
-        headers = [tr("Version"), tr("Review CMOCs added"), tr("Changed"), tr("Dropped"),
-                   tr("Why")]
-        rows = []
-        for t in self.data.theories:
-            for v in t.versions:
-                when = "\n".join(x for x in (
-                    f"{t.theory.label or ''} v{v.number}", v.recorded_at or "",
-                    self.data.coder_names.get(v.author_id or "", "")) if x)
-                rows.append(([when, ", ".join(v.added or []), ", ".join(v.changed or []),
-                              ", ".join(v.dropped or []), v.reason or ""], v.statement or ""))
-        self.ledger.clear()
-        self.ledger.setColumnCount(len(headers))
-        self.ledger.setHorizontalHeaderLabels(headers)
-        self.ledger.setRowCount(len(rows))
-        self.ledger.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        for i, (row, statement) in enumerate(rows):
-            for j, text in enumerate(row):
-                item = QTableWidgetItem(text)
-                # the theory as that version reads, beside the reason for it
-                item.setToolTip(text + ("\n\n" + statement if statement and j == 4 else ""))
-                self.ledger.setItem(i, j, item)
-        header = self.ledger.horizontalHeader()
-        metrics = self.ledger.fontMetrics()
-        for j in range(len(headers) - 1):
-            header.setSectionResizeMode(j, header.ResizeMode.Interactive)
-            self.ledger.setColumnWidth(j, max(
-                metrics.horizontalAdvance(headers[j]) + 16,
-                metrics.horizontalAdvance("2026-11-30 00:00 UTC" if j == 0 else "PT1-C10") + 16))
-        header.setSectionResizeMode(len(headers) - 1, header.ResizeMode.Stretch)
-        self.ledger.resizeRowsToContents()
+        fill_ledger(self.ledger, self.data)
 
     def _filters_changed(self) -> None:
         if not hasattr(self, "_cmocs"):
@@ -436,24 +376,9 @@ class SynthesisView(QDialog):
         self._grid_shown = False
         if self.tabs.currentIndex() == 2:
             self._fill_grid()
-        labels = self._study_labels
-        names = self._coder_names
-        shown = set(grid.cells and [i for c in grid.cells.values() for i in c.cmoc_ids] or [])
-        self.sources.clear()
-        ordered = sorted(list(cmocs) + list(consensus), key=lambda c: (
-            labels.get(c.study_id or "", "").casefold(), isinstance(c, rec.Consensus),
-            names.get(getattr(c, "owner_id", None) or "", ""), c.sort_order or 0, c.id))
-        for item in ordered:
-            if item.id not in shown:
-                continue
-            who = tr("consensus") if isinstance(item, rec.Consensus) else names.get(
-                item.owner_id or "", "")
-            text = f"{labels.get(item.study_id or '', '')} · {who}: " + (
-                item.statement or item.outcome or item.context or "")[:80]
-            li = QListWidgetItem(text)
-            li.setData(Qt.ItemDataRole.UserRole, item.id)
-            li.setToolTip(item.statement or "")
-            self.sources.addItem(li)
+        shown = {i for c in grid.cells.values() for i in c.cmoc_ids}
+        self.sources.show_records([*cmocs, *consensus], shown, self._study_labels,
+                                  self._coder_names)
         self.filter_note.setText(tr("{shown} shown; {hidden} left out by the filters.").format(
             shown=grid.shown, hidden=grid.filtered_out))
 
@@ -465,24 +390,8 @@ class SynthesisView(QDialog):
 
     def _fill_grid(self) -> None:
         # Built when its tab is shown: a large codebook makes a grid worth not drawing unseen.
-        grid = self._grid
         self._grid_shown = True
-        self.grid.clear()
-        self.grid.setRowCount(len(grid.contexts))
-        self.grid.setColumnCount(len(grid.mechanisms))
-        none = tr("(no code)")
-        self.grid.setHorizontalHeaderLabels([m or none for m in grid.mechanisms])
-        self.grid.setVerticalHeaderLabels([c or none for c in grid.contexts])
-        for i, c in enumerate(grid.contexts):
-            for j, m in enumerate(grid.mechanisms):
-                cell = grid.cells.get((c, m))
-                if cell is None:
-                    continue
-                outs = "\n".join(f"{o} ({n})" for o, n in cell.outcomes.items())
-                text = tr("{n} studies").format(n=len(cell.study_ids)) + ("\n" + outs if outs
-                                                                           else "")
-                self.grid.setItem(i, j, QTableWidgetItem(text))
-        self.grid.resizeRowsToContents()
+        fill_grid(self.grid, self._grid)
         self.grid_note.setText(tr("Contexts (rows) × mechanisms (columns), from the codes of "
                                   "the CMOCs the filters keep: outcomes and study counts in "
                                   "each cell."))
@@ -537,22 +446,8 @@ class SynthesisView(QDialog):
         # change that arrived meanwhile (a merge, another window) is not overwritten.
         self._shown = (rc.id, self._editor_values()) if rc is not None else None
 
-    def _show_links(self, r: Any) -> None:
-        # Links whose study CMOC was deleted (perhaps on another laptop) stay in sight, marked,
-        # below the evidence that counts.
-        sources = (*r.sources, *r.deleted_sources) if r else ()
-        self.links_view.setRowCount(len(sources))
-        for i, s in enumerate(sources):
-            statement = (s.source.statement or s.source.outcome or "") if s.source else ""
-            if i >= len(r.sources):
-                statement = f"({tr('deleted')}) {statement}"
-            for j, text in enumerate((s.study_label, _relation_text(s.relation),
-                                      s.made_by if s.made_by != "consensus" else tr("consensus"),
-                                      statement, s.note)):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, s.source_id)
-                item.setToolTip(text)
-                self.links_view.setItem(i, j, item)
+    def _show_links(self, r: ReviewCmocEvidence | None) -> None:
+        fill_links(self.links_view, r)
 
     def _source_selected(self, current: QListWidgetItem | None, _prev: Any = None) -> None:
         if current is None:
@@ -586,7 +481,7 @@ class SynthesisView(QDialog):
             if s.study_id != study.id or s.source is None:
                 continue
             who = tr("consensus") if s.made_by == "consensus" else s.made_by
-            head = f"{study.label} · {who} · {_relation_text(s.relation)} {review.label}"
+            head = f"{study.label} · {who} · {relation_text(s.relation)} {review.label}"
             if s.note:
                 head += f" — {s.note}"
             full = self.session.store.get(s.source_kind, s.source_id) or s.source
@@ -744,7 +639,7 @@ class SynthesisView(QDialog):
         src = r.sources[row]
         note = self.dialogs.ask_text(tr("Note on link"), tr(
             "Why does {study} {relation} {label}?").format(
-                study=src.study_label, relation=_relation_text(src.relation),
+                study=src.study_label, relation=relation_text(src.relation),
                 label=r.record.label), src.note)
         if note is None:
             return

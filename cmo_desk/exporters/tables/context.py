@@ -83,17 +83,7 @@ class TableContext:
         self.codes = [c for c in snapshot.codes if not c.merged_into]
         self.code_by_id = {c.id: c for c in self.codes}
         self.theory_by_id = {t.id: t for t in snapshot.theories}
-        #: study (or consensus) CMOC id -> [(theory id, relation, review CMOC label)]: how it
-        #: bears on a programme theory through the review CMOCs it is linked to
-        self.review_theories: dict[str, list[tuple[str, str, str]]] = {}
-        reviews = {r.id: r for r in snapshot.review_cmocs}
-        for link in sorted(snapshot.review_links, key=lambda lk: (
-                (reviews[lk.review_cmoc_id].sort_order or 0) if lk.review_cmoc_id in reviews
-                else 0, lk.id)):
-            review = reviews.get(link.review_cmoc_id or "")
-            if review is not None and link.source_id and review.theory_id in self.theory_by_id:
-                self.review_theories.setdefault(link.source_id, []).append(
-                    (review.theory_id or "", link.relation or "", review.label or ""))
+        self.review_theories = _review_theories(snapshot, set(self.theory_by_id))
         self.cmoc_by_id = {c.id: c for c in snapshot.cmocs}
         #: coder CMOC id -> ids of the consensus CMOCs built from it
         self.covered: dict[str, list[str]] = {}
@@ -258,6 +248,23 @@ class TableContext:
                 if text not in out.setdefault(tid, []):
                     out[tid].append(text)
         return [(tid, "; ".join(x for x in texts if x)) for tid, texts in out.items()]
+
+
+def _review_theories(snapshot: ProjectSnapshot, theory_ids: set[str]
+                     ) -> dict[str, list[tuple[str, str, str]]]:
+    """Study (or consensus) CMOC id -> [(theory id, relation, review CMOC label)]: how it bears
+    on a programme theory through the review CMOCs it is linked to, in their order."""
+    reviews = {r.id: r for r in snapshot.review_cmocs if r.theory_id in theory_ids}
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    links = [lk for lk in snapshot.review_links
+             if lk.source_id and (lk.review_cmoc_id or "") in reviews]
+    links.sort(key=lambda lk: (reviews[lk.review_cmoc_id or ""].sort_order or 0,
+                               reviews[lk.review_cmoc_id or ""].label or "", lk.id))
+    for lk in links:
+        review = reviews[lk.review_cmoc_id or ""]
+        out.setdefault(lk.source_id or "", []).append(
+            (review.theory_id or "", lk.relation or "", review.label or ""))
+    return out
 
 
 def codes_cell(ctx: TableContext, code_ids: Iterable[str]) -> str:
