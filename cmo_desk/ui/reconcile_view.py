@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
     QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
@@ -28,6 +28,7 @@ from cmo_desk.ui.desk_host import DeskHost
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.theme import ROLE_COLORS
 from cmo_desk.ui.window_fit import fit_to_screen
+from cmo_desk.ui.workers import follow_changes
 
 DIFFERENT_BG = "#fff3e0"
 SAME_BG = "#ffffff"
@@ -641,6 +642,11 @@ def open_reconciliation(window: DeskHost, study_id: str | None = None) -> Reconc
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
     window.keep_open("reconcile", view)
+    # a coder's change that arrives meanwhile (a merge, the desk) is shown before consensus is
+    # made from the old wording; on the next turn, not inside the click that made it
+    follow_changes(view, session, lambda: QTimer.singleShot(0, view, view.refresh),
+                   lambda changed: any(changed.touched(t) for t in ("cmoc", "consensus",
+                                                                   "excerpt", "coder")))
     return view
 
 

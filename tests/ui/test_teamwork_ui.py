@@ -672,3 +672,20 @@ def test_reconciliation_shows_the_chosen_values_in_the_desk_language(
         view.close()
     finally:
         set_language("en")
+
+
+def test_reconciliation_shows_an_edit_that_arrives_while_it_is_open(open_window: Any,
+                                                                    qtbot: Any) -> None:
+    window = open_window(study="Hanoi 2019")
+    view = reconcile_view.open_reconciliation(window)
+    pair = _pair(view).pair
+    sam_cmoc = pair.b if pair.b.owner_id == coder_id(CODER_B) else pair.a
+    # Sam's change comes in (a merge, or Sam at this desk) while the window is open
+    sam = Session(window.session.store, CODER_B)
+    window.session.announce(coding.update_cmoc(sam, sam_cmoc.id,
+                                               {"context": "Clinic staff now welcome peers"}))
+    qtbot.waitUntil(lambda: any(
+        getattr(c.pair.a, "context", None) == "Clinic staff now welcome peers"
+        or getattr(c.pair.b, "context", None) == "Clinic staff now welcome peers"
+        for c in view.cards))
+    view.close()
