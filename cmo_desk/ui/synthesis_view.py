@@ -335,8 +335,9 @@ class SynthesisView(QDialog):
             for r in t.review_cmocs:
                 rc = r.record
                 n = len({s.study_id for s in r.sources})
-                child = QTreeWidgetItem([f"{rc.label}  {rc.statement or rc.outcome or ''}"[:90]
-                                         + f"  [{n}]"])
+                # the count of studies first: the wording is what a narrow pane cuts short
+                child = QTreeWidgetItem([f"{rc.label} [{n}]  "
+                                         + (rc.statement or rc.outcome or "")[:90]])
                 child.setData(0, Qt.ItemDataRole.UserRole, rc.id)
                 child.setData(0, Qt.ItemDataRole.UserRole + 1, th.id)
                 child.setToolTip(0, rc.statement or "")

@@ -42,6 +42,12 @@ def test_workspace_fits_the_small_screen_and_shows_the_demo_theory(open_window, 
     assert top.text(0) == "PT1 Trust (v2)"
     assert [top.child(i).text(0)[:6] for i in range(top.childCount())] == [
         "PT1-C1", "PT1-C2", "PT1-C3"]
+    # how many studies stand behind each is in sight in the narrow pane, not cut off at its end
+    for i in range(top.childCount()):
+        rect = view.tree.visualItemRect(top.child(i))
+        count_end = rect.left() + view.tree.fontMetrics().horizontalAdvance(
+            top.child(i).text(0).split("]")[0] + "]")
+        assert count_end <= view.tree.viewport().width(), top.child(i).text(0)
     assert view.ledger.rowCount() == 2
 
 
@@ -308,7 +314,7 @@ def test_a_deleted_study_cmoc_stays_in_the_evidence_list_marked(open_window, qtb
     rows = [(view.links_view.item(i, 0).text(), view.links_view.item(i, 3).text())
             for i in range(view.links_view.rowCount())]
     assert rows[0][0] == "Odessa 2017" and rows[1][0] == "Hanoi 2019"
-    assert tree_item(view, "PT1-C3").text(0).endswith("[1]")
+    assert tree_item(view, "PT1-C3").text(0).startswith("PT1-C3 [1]  ")
 
 
 def test_the_reasons_in_the_version_history_are_readable_on_a_small_screen(open_window,
