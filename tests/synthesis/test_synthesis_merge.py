@@ -105,10 +105,8 @@ def test_deleting_a_review_cmoc_while_it_is_edited_is_a_conflict(small, tmp_path
     assert ("review_cmoc", "edit_vs_delete") in kinds
 
 
-# "unlink" is left to the directed test below: a link made on both laptops and removed on one
-# crashes the merge today (two conflicts keyed on "exists"), whatever the record type.
-OPS = st.lists(st.tuples(st.sampled_from(["add", "edit", "link", "version",
-                                          "confidence", "delete"]),
+OPS = st.lists(st.tuples(st.sampled_from(["add", "edit", "link", "unlink", "version",
+                                          "confidence", "delete", "relabel"]),
                          st.integers(0, 3), st.sampled_from(["supports", "refutes", "refines"])),
                max_size=5)
 
@@ -139,6 +137,10 @@ def test_any_synthesis_edits_merge_to_the_same_project_in_either_order(
                     synthesis.link_source(s, rid, sources[n % len(sources)], relation)
                 elif op == "confidence":
                     synthesis.set_confidence(s, rid, "low", f"{coder} basis")
+                elif op == "unlink":
+                    synthesis.unlink_source(s, rid, sources[n % len(sources)])
+                elif op == "relabel":
+                    synthesis.relabel_duplicates(s)
                 elif op == "delete":
                     synthesis.delete_review_cmoc(s, rid)
                 else:
