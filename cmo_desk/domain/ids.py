@@ -9,6 +9,7 @@ them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Literal, NewType, TypeGuard, get_args
 
 from cmo_desk.domain.errors import ValidationError
@@ -76,3 +77,14 @@ def link_id(entity_type: str, *parts: str) -> str:
 def coder_id(name: str) -> CoderId:
     """A coder is a person: the same name on two laptops is the same coder."""
     return CoderId(str(uuid.uuid5(NAMESPACE, "coder\x1f" + " ".join(name.split()).casefold())))
+
+
+def merged_target(merged_into: Mapping[str, str | None], record_id: str) -> str:
+    """The record a study (or code) was merged into, following a chain of merges to its end
+    and stopping at a cycle (two laptops can merge A into B and B into A)."""
+    seen: set[str] = set()
+    rid = record_id
+    while rid in merged_into and rid not in seen:
+        seen.add(rid)
+        rid = merged_into[rid] or rid
+    return rid

@@ -15,6 +15,8 @@ from cmo_desk.domain.records import (
     Excerpt,
     FormValue,
     Project,
+    ReviewCmoc,
+    ReviewLink,
     Study,
     Theory,
 )
@@ -39,6 +41,10 @@ class ProjectSnapshot:
     theories: tuple[Theory, ...] = ()
     form_values: tuple[FormValue, ...] = ()
     assignments: tuple[Assignment, ...] = ()
+    #: The synthesis: review CMOCs of the programme theories, and the study (or consensus)
+    #: CMOCs linked to them.
+    review_cmocs: tuple[ReviewCmoc, ...] = ()
+    review_links: tuple[ReviewLink, ...] = ()
     get_blob: Callable[[str], bytes | None] = field(default=lambda _sha: None, compare=False)
 
     def coder_name(self, coder_id: str | None) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import (
     Cmoc,
     Code,
@@ -115,11 +116,15 @@ class SourceEvidence:
 class ReviewCmocEvidence:
     record: ReviewCmoc
     sources: tuple[SourceEvidence, ...] = ()
+    #: Links to study CMOCs deleted since (perhaps on another laptop): not counted as evidence,
+    #: but named, so the review CMOC's support does not shrink without a word.
+    deleted_sources: tuple[SourceEvidence, ...] = ()
 
     def studies(self, relation: str) -> list[str]:
-        """Distinct study labels whose CMOCs bear on this review CMOC in this way."""
-        return sorted({s.study_label for s in self.sources if s.relation == relation},
-                      key=str.casefold)
+        """The labels of the distinct studies whose CMOCs bear on this review CMOC in this way
+        (two studies that share a label are two studies)."""
+        by_study = {s.study_id: s.study_label for s in self.sources if s.relation == relation}
+        return sorted(by_study.values(), key=str.casefold)
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,42 @@ class Synthesis:
     @property
     def review_cmocs(self) -> list[ReviewCmocEvidence]:
         return [r for t in self.theories for r in t.review_cmocs]
+
+
+def deleted_evidence_note(r: ReviewCmocEvidence, lang: str | None = None) -> str | None:
+    """What a review CMOC lost when study CMOCs linked to it were deleted, or None."""
+    if not r.deleted_sources:
+        return None
+    who = {s.source_id: tr("consensus", lang) if s.made_by == "consensus" else s.made_by
+           for s in r.deleted_sources}
+    names = "; ".join(f"{s.study_label or '?'} ({who[s.source_id]})" for s in r.deleted_sources)
+    return tr("{label}: study CMOCs linked to it were deleted since: {sources}. They are not "
+              "counted.", lang).format(label=r.record.label or "", sources=names)
+
+
+def unrecorded_changes(theory: TheoryEvidence) -> tuple[list[str], list[str], list[str]] | None:
+    """Labels of the review CMOCs added, changed and dropped since the theory's latest version
+    was recorded (as the next version would list them); None when nothing changed since, or
+    no version was recorded yet."""
+    if not theory.versions:
+        return None
+    latest = max(theory.versions, key=lambda v: v.number or 0)
+    current = [member(r.record, [(s.source_id, s.relation) for s in r.sources])
+               for r in theory.review_cmocs]
+    diff = version_diff(latest.members or [], current)
+    return diff if any(diff) else None
+
+
+def unrecorded_note(theory: TheoryEvidence, lang: str | None = None) -> str | None:
+    """A sentence saying what changed since the latest version, or None."""
+    diff = unrecorded_changes(theory)
+    if diff is None:
+        return None
+    latest = max(theory.versions, key=lambda v: v.number or 0)
+    parts = [f"{tr(head, lang)}: {', '.join(labels)}" for head, labels in zip(
+        ("Review CMOCs added", "Changed", "Dropped"), diff) if labels]
+    return tr("Changed since v{n} was recorded: {changes}.", lang).format(
+        n=latest.number, changes="; ".join(parts))
 
 
 def duplicate_labels(synthesis: Synthesis) -> dict[str, list[str]]:

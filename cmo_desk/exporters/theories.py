@@ -20,6 +20,8 @@ from cmo_desk.domain.synthesis import (
     ReviewCmocEvidence,
     Synthesis,
     TheoryEvidence,
+    deleted_evidence_note,
+    unrecorded_note,
 )
 from cmo_desk.exporters import atomic_target
 from cmo_desk.exporters.diagram import layout, to_png
@@ -204,6 +206,9 @@ def write_theories(synthesis: Synthesis, path: str | os.PathLike[str], lang: str
         doc.add_heading(clean_text(head), level=1)
         if th.statement:
             doc.add_paragraph(clean_text(th.statement))
+        if (since := unrecorded_note(t, lang)) is not None:
+            # the table shows the theory as it stands, which its version label no longer covers
+            doc.add_paragraph(clean_text(since))
         png, png_notes = to_png(layout(t, lang))
         for n in png_notes:
             if n not in notes:
@@ -228,6 +233,9 @@ def write_theories(synthesis: Synthesis, path: str | os.PathLike[str], lang: str
                             tr("Refining studies", lang), tr("Confidence and basis", lang),
                             tr("Illustrative quotes", lang)], rows,
                       [1.3, 3.4, 2.4, 2.8, 2.2, 2.2, 2.0, 2.0, 3.2, 5.0])
+            for r in t.review_cmocs:
+                if (lost := deleted_evidence_note(r, lang)) is not None:
+                    doc.add_paragraph(clean_text(lost))
         else:
             doc.add_paragraph(clean_text(tr("No review CMOCs yet.", lang)))
         doc.add_heading(clean_text(tr("Version history", lang)), level=2)

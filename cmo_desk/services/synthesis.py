@@ -17,6 +17,7 @@ from typing import Any, Literal
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ExportFailed, ValidationError
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.ids import merged_target
 from cmo_desk.domain.schema import REVIEW_CMOC_SLOTS
 from cmo_desk.domain.synthesis import (
     COMPONENTS,
@@ -28,6 +29,7 @@ from cmo_desk.domain.synthesis import (
     SourceEvidence,
     Synthesis,
     TheoryEvidence,
+    deleted_evidence_note,
     duplicate_labels,
     member,
     next_label,
@@ -186,9 +188,16 @@ def record_version(session: Session, theory_id: str, reason: str,
     number = max((v.number or 0 for v in versions), default=0) + 1
     reviews = session.store.list("review_cmoc", theory_id=theory_id)
     evidence: dict[str, list[tuple[str, str]]] = {}
-    for lk in _by_ids_links(session, [r.id for r in reviews]):
-        evidence.setdefault(lk["review_cmoc_id"], []).append(
-            (lk["source_id"], lk["relation"] or ""))
+    links = _by_ids_links(session, [r.id for r in reviews])
+    # A version holds the evidence still there: a study CMOC deleted since is not claimed,
+    # and losing it is a change the next version records.
+    present = {c.id for kind in ("cmoc", "consensus") for c in _by_ids(
+        session, kind, [lk["source_id"] for lk in links if (lk["source_kind"] or "cmoc") == kind],
+        columns=("sort_order",))}
+    for lk in links:
+        if lk["source_id"] in present:
+            evidence.setdefault(lk["review_cmoc_id"], []).append(
+                (lk["source_id"], lk["relation"] or ""))
     current = [member(r, evidence.get(r.id, ())) for r in reviews]
     added, changed, dropped = version_diff(previous.members or [] if previous else [], current)
     new_statement = statement.strip() if statement and statement.strip() else theory.statement
@@ -259,17 +268,21 @@ def load_synthesis(session: Session, quotes: bool = True,
     """
     store = session.store
     links: list[rec.ReviewLink] = store.list("review_link")
-    studies: list[rec.Study] = store.list("study", columns=("label",))
+    every_study: list[rec.Study] = store.list("study", columns=("label", "merged_into"))
+    # A study merged into its duplicate is one row: its CMOCs count for the study it became.
+    merged: dict[str, str | None] = {s.id: s.merged_into for s in every_study if s.merged_into}
+    studies = [s for s in every_study if not s.merged_into]
     studies.sort(key=lambda s: ((s.label or "").casefold(), s.id))
     coder_names = {c.id: c.name or "" for c in store.list("coder")}
     sources = _linked_sources(session, links, cmocs)
     excerpts = _quoted_excerpts(session, sources) if quotes else {}
-    by_review = _evidence_by_review(links, sources, excerpts, coder_names,
-                                    {s.id: s.label or "" for s in studies})
+    label_of = {s.id: s.label or "" for s in studies}
+    by_review = _evidence_by_review(links, sources, excerpts, coder_names, label_of, merged)
     by_theory: dict[str, list[ReviewCmocEvidence]] = {}
+    deleted = _deleted_evidence(session, links, sources, coder_names, label_of, merged)
     for r in store.list("review_cmoc"):
         by_theory.setdefault(r.theory_id or "", []).append(
-            ReviewCmocEvidence(r, tuple(by_review.get(r.id, ()))))
+            ReviewCmocEvidence(r, tuple(by_review.get(r.id, ())), tuple(deleted.get(r.id, ()))))
     out = _theory_evidence(store.list("theory"), by_theory, store.list("theory_version"))
     return Synthesis(store.project().title or "", out, tuple(studies), coder_names)
 
@@ -285,6 +298,21 @@ def _linked_sources(session: Session, links: list[rec.ReviewLink],
     return sources
 
 
+def _deleted_evidence(session: Session, links: list[rec.ReviewLink], sources: dict[str, Any],
+                      coder_names: dict[str, str], label_of: dict[str, str],
+                      merged: dict[str, str | None]) -> dict[str, list[SourceEvidence]]:
+    """Review CMOC id -> its links whose study CMOC (or consensus) was deleted since."""
+    gone = [lk for lk in links if lk.source_id and lk.source_id not in sources]
+    if not gone:
+        return {}
+    found: dict[str, Any] = {}
+    for kind in ("cmoc", "consensus"):
+        ids = [lk.source_id for lk in gone if lk.source_id and (lk.source_kind or "cmoc") == kind]
+        if ids:
+            found.update({c.id: c for c in _by_ids(session, kind, ids, include_deleted=True)})
+    return _evidence_by_review(gone, found, {}, coder_names, label_of, merged)
+
+
 def _quoted_excerpts(session: Session, sources: dict[str, Any]) -> dict[str, rec.Excerpt]:
     wanted = [e for s in sources.values() for e in s.excerpt_ids]
     return {e.id: e for e in _by_ids(session, "excerpt", wanted,
@@ -293,21 +321,23 @@ def _quoted_excerpts(session: Session, sources: dict[str, Any]) -> dict[str, rec
 
 def _evidence_by_review(links: list[rec.ReviewLink], sources: dict[str, Any],
                         excerpts: dict[str, rec.Excerpt], coder_names: dict[str, str],
-                        label_of: dict[str, str]) -> dict[str, list[SourceEvidence]]:
+                        label_of: dict[str, str], merged: dict[str, str | None]
+                        ) -> dict[str, list[SourceEvidence]]:
     """Review CMOC id -> the study CMOCs linked to it with their quotes, by study label."""
     by_review: dict[str, list[SourceEvidence]] = {}
     for lk in links:
         src = sources.get(lk.source_id or "")
         if src is None:
-            continue  # the study CMOC was deleted: its link stays in the log, out of sight
+            continue  # the study CMOC was deleted: named apart (_deleted_evidence)
         quoted = sorted((excerpts[e] for e in src.excerpt_ids if e in excerpts),
                         key=lambda e: (e.page or 0, e.start or 0, e.id))
         made_by = ("consensus" if lk.source_kind == "consensus"
                    else coder_names.get(src.owner_id or "", ""))
+        study_id = merged_target(merged, src.study_id or "")
         by_review.setdefault(lk.review_cmoc_id or "", []).append(SourceEvidence(
             lk.id, lk.review_cmoc_id or "", src.id, lk.source_kind or "cmoc",
             lk.relation or rec.ReviewRelation.SUPPORTS.value, lk.note or "",
-            src.study_id or "", label_of.get(src.study_id or "", ""), made_by, src,
+            study_id, label_of.get(study_id, ""), made_by, src,
             tuple(Quote(e.quote or "", e.page, e.role) for e in quoted)))
     for items in by_review.values():
         items.sort(key=lambda s: (s.study_label.casefold(), s.relation, s.source_id))
@@ -422,6 +452,7 @@ def export_synthesis(session: Session, out: str | os.PathLike[str], table: str,
 
         write_ledger(syn, target, lang)
     reviews = syn.review_cmocs
+    notes += [n for r in reviews if (n := deleted_evidence_note(r, lang))]
     for label, ids in sorted(duplicate_labels(syn).items()):
         notes.append(tr("{n} review CMOCs share the label {label}: give them their own labels "
                         "in the synthesis workspace before citing them.").format(

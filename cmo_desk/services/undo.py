@@ -15,7 +15,7 @@ from typing import Any
 
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.services import coding
+from cmo_desk.services import coding, synthesis
 from cmo_desk.services.session import Session
 
 Action = Callable[[], Any]
@@ -241,6 +241,54 @@ class UndoableCoding:
 
         undo = linking(old) if old else (lambda: coding.unlink_theory(s, cmoc_id, theory_id))
         return self._undoable(text, linking(relation), undo)
+
+    # -- synthesis --
+
+    def update_review_cmoc(self, review_id: str, old: dict[str, Any], new: dict[str, Any]
+                           ) -> bool:
+        s = self.session
+        return self._undoable(tr("Save review CMOC"),
+                              lambda: synthesis.update_review_cmoc(s, review_id, new),
+                              lambda: synthesis.update_review_cmoc(s, review_id, old))
+
+    def set_review_confidence(self, review_id: str, old: tuple[Any, Any, Any],
+                              new: tuple[Any, Any, Any]) -> bool:
+        """(confidence, basis, assessment) now; undo puts the earlier judgement back."""
+        s = self.session
+        return self._undoable(tr("Save review CMOC"),
+                              lambda: synthesis.set_confidence(s, review_id, *new),
+                              lambda: synthesis.set_confidence(s, review_id, *old))
+
+    def _review_link(self, review_id: str, source_id: str) -> dict[str, Any] | None:
+        found = self.session.store.links("review_link", review_cmoc_id=review_id,
+                                         source_id=source_id)
+        return found[0] if found else None
+
+    def _relink(self, review_id: str, source_id: str, old: dict[str, Any] | None) -> Action:
+        """What puts a review CMOC's link to a study CMOC back as it was (or removes it)."""
+        s = self.session
+        if old is None:
+            return lambda: synthesis.unlink_source(s, review_id, source_id)
+        return lambda: synthesis.link_source(s, review_id, source_id, old["relation"],
+                                             old["note"] or "")
+
+    def link_review_source(self, review_id: str, source_id: str, relation: str,
+                           note: str | None = None, text: str | None = None) -> bool:
+        s = self.session
+        old = self._review_link(review_id, source_id)
+        return self._undoable(
+            text or tr("Link to review CMOC"),
+            lambda: synthesis.link_source(s, review_id, source_id, relation, note),
+            self._relink(review_id, source_id, old))
+
+    def unlink_review_source(self, review_id: str, source_id: str) -> bool:
+        s = self.session
+        old = self._review_link(review_id, source_id)
+        if old is None:
+            return True
+        return self._undoable(tr("Remove selected link"),
+                              lambda: synthesis.unlink_source(s, review_id, source_id),
+                              self._relink(review_id, source_id, old))
 
     # -- study form --
 

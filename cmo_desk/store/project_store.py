@@ -455,6 +455,8 @@ class ProjectStore:
             theories=live("theory"),
             form_values=live("form_value"),
             assignments=live("assignment"),
+            review_cmocs=live("review_cmoc"),
+            review_links=live("review_link"),
             get_blob=self.get_blob,
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFocusEvent, QResizeEvent
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QDialog, QPlainTextEdit, QWidget
 
 from cmo_desk.ui.models import EXCERPT_MIME, excerpt_ids_from_mime
 
@@ -103,3 +103,14 @@ class AutoSaveText(QPlainTextEdit):
         else:
             super().dropEvent(event)
 
+
+def flush_typing(root: QWidget) -> None:
+    """Save whatever is being typed in ``root``'s text boxes, and in the windows opened over it
+    that keep an editor of their own (``flush_edits``: the synthesis workspace)."""
+    for box in root.findChildren(AutoSaveText):
+        if box.has_pending():
+            box.flush()
+    for window in root.findChildren(QDialog):
+        flush = getattr(window, "flush_edits", None)
+        if callable(flush):
+            flush()

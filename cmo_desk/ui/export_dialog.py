@@ -548,6 +548,7 @@ def reveal_folder(path: Path) -> None:
 
 def open_export(window: MainWindow) -> Any:
     """File → Export…: ask, then export in the background. The task, or None when cancelled."""
+    window.flush_edits()  # what is being typed (here or in the synthesis workspace) is exported
     session: Session = window.session
     dialog = ExportDialog(session, window.dialogs, window, remembered_choices(session),
                           runner=window.runner,

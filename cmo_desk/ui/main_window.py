@@ -22,7 +22,7 @@ from cmo_desk.ui.desk_controller import DeskController
 from cmo_desk.ui.desk_menus import build_menus, study_menu
 from cmo_desk.ui.dialogs import Dialogs, SearchDialog
 from cmo_desk.ui.document_view import Highlight
-from cmo_desk.ui.editors import AutoSaveText
+from cmo_desk.ui.editors import flush_typing
 from cmo_desk.ui.document_pane import DocumentPane
 from cmo_desk.ui.language import local_datetime
 from cmo_desk.ui.studies_pane import StudiesPane
@@ -342,9 +342,7 @@ class MainWindow(QMainWindow):
 
     def flush_edits(self) -> None:
         """Save whatever is being typed before the screen changes under it."""
-        for box in self.findChildren(AutoSaveText):
-            if box.has_pending():
-                box.flush()
+        flush_typing(self)
         focus = self.focusWidget()
         if isinstance(focus, QLineEdit) and focus.isModified():
             focus.editingFinished.emit()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
     QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
@@ -23,10 +23,12 @@ from cmo_desk.agreement.pairing import Pair
 from cmo_desk.services import reconcile
 from cmo_desk.services.session import Session
 from cmo_desk.ui.assign_dialog import AssignDialog, assign_study
+from cmo_desk.ui.cmoc_panel import CHOICES
 from cmo_desk.ui.desk_host import DeskHost
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.theme import ROLE_COLORS
 from cmo_desk.ui.window_fit import fit_to_screen
+from cmo_desk.ui.workers import follow_changes
 
 DIFFERENT_BG = "#fff3e0"
 SAME_BG = "#ffffff"
@@ -77,6 +79,14 @@ assert set(SLOT_ORDER) == set(CMOC_SLOTS)
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def _shown(slot: str, value: Any) -> str:
+    """A slot's value as the CMOC form shows it: a choice ("high", "+") in the desk's language."""
+    for stored, label in CHOICES.get(slot, ()):
+        if stored is not None and stored == value and label:
+            return tr(label)
+    return _text(value)
 
 
 def _short(text: str | None, limit: int = QUOTE_CHARS) -> str:
@@ -141,7 +151,7 @@ class ConsensusEditor(QDialog):
             if slot in CHOICE_SLOTS:
                 editor = QComboBox()
                 for choice in CHOICE_SLOTS[slot]:
-                    editor.addItem(choice or "", choice)
+                    editor.addItem(_shown(slot, choice), choice)
                 editor.currentIndexChanged.connect(self._suggest_resolution)
             else:
                 editor = QPlainTextEdit()
@@ -154,7 +164,7 @@ class ConsensusEditor(QDialog):
             if slot in different:
                 # B's wording stays in view while A's prefilled wording is edited
                 other = QLabel(tr("{name}: {text}").format(name=name_b,
-                                                          text=_text(b_val) or tr("(empty)")))
+                                                          text=_shown(slot, b_val) or tr("(empty)")))
                 other.setWordWrap(True)
                 other.setStyleSheet(f"background: {DIFFERENT_BG}; color: #5d4037; "
                                     "padding: 2px 6px; border-radius: 3px;")
@@ -164,9 +174,9 @@ class ConsensusEditor(QDialog):
             use_a = QPushButton(tr("{name}'s").format(name=name_a))
             use_b = QPushButton(tr("{name}'s").format(name=name_b))
             use_a.setToolTip(tr("Use {name}'s wording: {text}").format(
-                name=name_a, text=_text(a_val) or tr("(empty)")))
+                name=name_a, text=_shown(slot, a_val) or tr("(empty)")))
             use_b.setToolTip(tr("Use {name}'s wording: {text}").format(
-                name=name_b, text=_text(b_val) or tr("(empty)")))
+                name=name_b, text=_shown(slot, b_val) or tr("(empty)")))
             use_a.clicked.connect(lambda _=False, s=slot: self.use_a(s))
             use_b.clicked.connect(lambda _=False, s=slot: self.use_b(s))
             for b in (use_a, use_b):
@@ -358,8 +368,8 @@ class PairCard(QFrame):
         self.different_cells: dict[str, tuple[QLabel, QLabel]] = {}
         row = 1
         for slot in SLOT_ORDER:
-            a_text = _text(getattr(pair.a, slot, None)) if pair.a else ""
-            b_text = _text(getattr(pair.b, slot, None)) if pair.b else ""
+            a_text = _shown(slot, getattr(pair.a, slot, None)) if pair.a else ""
+            b_text = _shown(slot, getattr(pair.b, slot, None)) if pair.b else ""
             if not a_text and not b_text:
                 continue
             diff = slot in different
@@ -632,6 +642,11 @@ def open_reconciliation(window: DeskHost, study_id: str | None = None) -> Reconc
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
     window.keep_open("reconcile", view)
+    # a coder's change that arrives meanwhile (a merge, the desk) is shown before consensus is
+    # made from the old wording; on the next turn, not inside the click that made it
+    follow_changes(view, session, lambda: QTimer.singleShot(0, view, view.refresh),
+                   lambda changed: any(changed.touched(t) for t in ("cmoc", "consensus",
+                                                                   "excerpt", "coder")))
     return view
 
 

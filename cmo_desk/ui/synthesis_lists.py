@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, QTimer
-from PySide6.QtWidgets import QAbstractItemView, QListWidget, QTreeWidget
+from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QTreeWidget
 
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.records import Consensus
 
 MIME = "application/x-cmo-desk-cmoc"
 
@@ -21,6 +22,25 @@ class StudyCmocList(QListWidget):
         super().__init__()
         self.setDragEnabled(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+
+    def show_records(self, records: list[Any], shown: set[str], labels: dict[str, str],
+                     names: dict[str, str]) -> None:
+        """The records whose ids are in ``shown``, by study, coder and order: one line each."""
+        self.clear()
+        ordered = sorted(records, key=lambda c: (
+            labels.get(c.study_id or "", "").casefold(), isinstance(c, Consensus),
+            names.get(getattr(c, "owner_id", None) or "", ""), c.sort_order or 0, c.id))
+        for item in ordered:
+            if item.id not in shown:
+                continue
+            who = tr("consensus") if isinstance(item, Consensus) else names.get(
+                item.owner_id or "", "")
+            text = f"{labels.get(item.study_id or '', '')} · {who}: " + (
+                item.statement or item.outcome or item.context or "")[:80]
+            li = QListWidgetItem(text)
+            li.setData(Qt.ItemDataRole.UserRole, item.id)
+            li.setToolTip(item.statement or "")
+            self.addItem(li)
 
     def mimeData(self, items: Any) -> QMimeData:  # noqa: N802 - Qt's name
         data = QMimeData()

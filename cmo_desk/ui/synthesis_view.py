@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-    QListWidgetItem, QPlainTextEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
+    QAbstractItemView, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QHeaderView,
+    QLabel, QLineEdit, QListWidgetItem, QPlainTextEdit, QPushButton, QSplitter, QTableWidget,
     QTabWidget, QTextBrowser, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -21,12 +22,16 @@ from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.synthesis import (
-    COMPONENTS, CONCERNS, CONFIDENCE_LEVELS, RELATIONS, Synthesis, cell_mark, cmo_grid,
-    duplicate_labels, evidence_matrix, suggested_confidence,
+    COMPONENTS, CONCERNS, CONFIDENCE_LEVELS, RELATIONS, ReviewCmocEvidence, Synthesis,
+    cmo_grid, duplicate_labels, evidence_matrix, suggested_confidence, unrecorded_note,
 )
 from cmo_desk.services import synthesis as synth
+from cmo_desk.services.undo import UndoableCoding
 from cmo_desk.ui.desk_host import DeskHost
 from cmo_desk.ui.synthesis_lists import StudyCmocList, TheoryTree
+from cmo_desk.ui.synthesis_tables import (
+    fill_grid, fill_ledger, fill_links, fill_matrix, relation_text,
+)
 from cmo_desk.ui.window_fit import fit_to_screen
 
 _SLOT_LABELS = (("context", "Context"), ("mechanism_resource", "Mechanism: resource"),
@@ -35,17 +40,20 @@ _SLOT_LABELS = (("context", "Context"), ("mechanism_resource", "Mechanism: resou
                 ("statement", "If–then–because statement"))
 
 
-def _relation_text(value: str) -> str:
-    return {"supports": tr("supports"), "refutes": tr("refutes"),
-            "refines": tr("refines")}.get(value, value)
-
-
 class SynthesisView(QDialog):
     def __init__(self, window: DeskHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.window = window
         self.session = window.session
         self.dialogs = window.dialogs
+        #: The desk's undoable changes, when opened from the desk: the workspace's steps join
+        #: its undo stack, and wait behind a change the disk refused.
+        self.actions: UndoableCoding | None = getattr(window, "actions", None)
+        for keys, slot in ((QKeySequence.StandardKey.Undo, self.undo),
+                           (QKeySequence.StandardKey.Redo, self.redo)):
+            shortcut = QShortcut(self)
+            shortcut.setKeys(QKeySequence.keyBindings(keys))
+            shortcut.activated.connect(slot)
         self.data: Synthesis | None = None
         self.review_id: str | None = None
         self.setWindowTitle(tr("Synthesis: programme theories"))
@@ -73,7 +81,8 @@ class SynthesisView(QDialog):
         self.new_theory_button = QPushButton(tr("New programme theory…"))
         self.new_theory_button.clicked.connect(self.new_theory)
         ll.addWidget(self.new_theory_button)
-        buttons = QHBoxLayout()
+        # One above the other: side by side they outgrow the pane in Russian or French.
+        buttons = QVBoxLayout()
         self.new_review_button = QPushButton(tr("New review CMOC"))
         self.new_review_button.clicked.connect(self.new_review)
         self.version_button = QPushButton(tr("Record version…"))
@@ -130,6 +139,7 @@ class SynthesisView(QDialog):
         filters.addRow(tr("Records"), self.records_filter)
         rl.addLayout(filters)
         self.filter_note = QLabel()
+        self.filter_note.setWordWrap(True)
         self.filter_note.setObjectName("hint")
         rl.addWidget(self.filter_note)
         self.sources = StudyCmocList()
@@ -139,7 +149,7 @@ class SynthesisView(QDialog):
         link_row = QHBoxLayout()
         self.relation = QComboBox()
         for r in RELATIONS:
-            self.relation.addItem(_relation_text(r), r)
+            self.relation.addItem(relation_text(r), r)
         self.link_button = QPushButton(tr("Link to review CMOC"))
         self.link_button.clicked.connect(self._link_selected)
         link_row.addWidget(self.relation)
@@ -149,9 +159,16 @@ class SynthesisView(QDialog):
         self.source_detail.setMaximumHeight(170)
         rl.addWidget(self.source_detail)
         split.addWidget(right)
-        split.setSizes([300, 640, 360])
+        split.setSizes([260, 760, 330])
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)  # a wider window widens the review CMOC, not the lists
+        split.setStretchFactor(2, 0)
 
         for combo in (self.code_filter, self.coder_filter, self.records_filter):
+            # a long code name or translation must not widen the pane past the screen
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(16)
             combo.currentIndexChanged.connect(self._filters_changed)
         self._fill_filters()
         self.session.listeners.append(self._on_changed)
@@ -162,6 +179,8 @@ class SynthesisView(QDialog):
     def _build_editor(self) -> QWidget:
         w = QWidget()
         form = QFormLayout(w)
+        # A long label ("Outcome direction …" in Russian) goes above its field, not beside it.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.label_view = QLabel()
         form.addRow(tr("Label"), self.label_view)
         self.slot_edits: dict[str, QLineEdit | QPlainTextEdit] = {}
@@ -193,20 +212,23 @@ class SynthesisView(QDialog):
                       "adequacy": tr("adequacy")}
         self.components: dict[str, QComboBox] = {}
         for i, key in enumerate(COMPONENTS):
-            grid.addWidget(QLabel(comp_names[key]), 0, i)
+            # three to a row, so each concern is shown whole at 1366 pixels in any language
+            row, col = 2 * (i // 3), i % 3
+            grid.addWidget(QLabel(comp_names[key]), row, col)
             combo = QComboBox()
             combo.addItem("—", None)
             for c in CONCERNS:
                 combo.addItem(concern_names[c], c)
-            # Five side by side must fit a 1366-pixel screen: cap the width, keep the text.
+            # Cap the width a long translation asks for; the grid's width shows the text.
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(7)
+            combo.setMinimumContentsLength(10)
             combo.currentIndexChanged.connect(self._components_changed)
-            grid.addWidget(combo, 1, i)
+            grid.addWidget(combo, row + 1, col)
             self.components[key] = combo
         form.addRow(tr("Concerns"), comp)
         self.suggestion = QLabel()
+        self.suggestion.setWordWrap(True)
         self.suggestion.setObjectName("hint")
         form.addRow("", self.suggestion)
         self.basis = QPlainTextEdit()
@@ -221,7 +243,11 @@ class SynthesisView(QDialog):
         self.links_view.setHorizontalHeaderLabels(
             [tr("Study"), tr("Relation"), tr("By"), tr("Study CMOC"), tr("Note")])
         self.links_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.links_view.horizontalHeader().setStretchLastSection(True)
+        # every column in sight: the short ones as wide as their text, the wordings share the rest
+        links_header = self.links_view.horizontalHeader()
+        for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,) * 3
+                                   + (QHeaderView.ResizeMode.Stretch,) * 2):
+            links_header.setSectionResizeMode(col, mode)
         form.addRow(tr("Evidence"), self.links_view)
         self.unlink_button = QPushButton(tr("Remove selected link"))
         self.unlink_button.clicked.connect(self._unlink_selected)
@@ -260,9 +286,12 @@ class SynthesisView(QDialog):
     def _on_changed(self, changed: rec.Changed) -> None:
         if any(changed.touched(t) for t in ("review_cmoc", "review_link", "theory_version",
                                             "theory", "cmoc", "consensus", "study")):
-            QTimer.singleShot(0, self.refresh)
+            QTimer.singleShot(0, self, self.refresh)  # dropped if the window closes first
 
     def refresh(self) -> None:
+        # Typed words are saved before the lists are read, so the editor is filled with them.
+        shown = getattr(self, "_shown", None)
+        kept = self.flush_edits()
         store = self.session.store
         # One read of each list serves the matrix, the study CMOC list and the grid; quotes are
         # read when a cell is clicked.
@@ -285,7 +314,8 @@ class SynthesisView(QDialog):
         self._fill_matrix()
         self._fill_ledger()
         self._filters_changed()
-        self._show_review()
+        self._show_review(keep_edits=not kept and shown is not None
+                          and shown[0] == self.review_id)
 
     def _fill_tree(self) -> None:
         assert self.data is not None
@@ -295,16 +325,19 @@ class SynthesisView(QDialog):
         current = None
         for t in self.data.theories:
             th = t.theory
-            top = QTreeWidgetItem([f"{th.label} ({th.version or 'v1'})"])
+            since = unrecorded_note(t)
+            # a star: the review CMOCs below are no longer what that version recorded
+            top = QTreeWidgetItem([f"{th.label} ({th.version or 'v1'}{'*' if since else ''})"])
             top.setData(0, Qt.ItemDataRole.UserRole, None)
             top.setData(0, Qt.ItemDataRole.UserRole + 1, th.id)
-            top.setToolTip(0, th.statement or "")
+            top.setToolTip(0, "\n\n".join(x for x in (th.statement, since) if x))
             self.tree.addTopLevelItem(top)
             for r in t.review_cmocs:
                 rc = r.record
                 n = len({s.study_id for s in r.sources})
-                child = QTreeWidgetItem([f"{rc.label}  {rc.statement or rc.outcome or ''}"[:90]
-                                         + f"  [{n}]"])
+                # the count of studies first: the wording is what a narrow pane cuts short
+                child = QTreeWidgetItem([f"{rc.label} [{n}]  "
+                                         + (rc.statement or rc.outcome or "")[:90]])
                 child.setData(0, Qt.ItemDataRole.UserRole, rc.id)
                 child.setData(0, Qt.ItemDataRole.UserRole + 1, th.id)
                 child.setToolTip(0, rc.statement or "")
@@ -322,54 +355,15 @@ class SynthesisView(QDialog):
 
     def _fill_matrix(self) -> None:
         assert self.data is not None
-        m = evidence_matrix(self.data)
-        self._matrix = m
-        self.matrix.setUpdatesEnabled(False)
-        self.matrix.clear()
-        self.matrix.setRowCount(len(m.studies))
-        self.matrix.setColumnCount(len(m.columns))
-        self.matrix.setHorizontalHeaderLabels([r.label or "" for r in m.columns])
-        self.matrix.setVerticalHeaderLabels([s.label or "" for s in m.studies])
-        for col, r in enumerate(m.columns):
-            self.matrix.horizontalHeaderItem(col).setToolTip(r.statement or "")
-        names = {r: _relation_text(r) for r in RELATIONS}  # translated once, not per cell
-        for (sid, rid), rels in m.cells.items():
-            row = self._study_row(sid)
-            col = next((i for i, r in enumerate(m.columns) if r.id == rid), None)
-            if row is None or col is None:
-                continue
-            item = QTableWidgetItem(cell_mark(rels))
-            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            item.setToolTip(", ".join(names.get(x, x) for x in rels))
-            self.matrix.setItem(row, col, item)
-        self.matrix.setUpdatesEnabled(True)
+        self._matrix = evidence_matrix(self.data)
+        fill_matrix(self.matrix, self._matrix)
         self.matrix_detail.setPlainText(tr(
             "+ supports   − refutes   ~ refines. Click a cell for the study CMOCs, their quotes "
             "and pages."))
 
-    def _study_row(self, study_id: str) -> int | None:
-        if not hasattr(self, "_rows_of") or self._rows_of_n != len(self._matrix.studies):
-            self._rows_of = {s.id: i for i, s in enumerate(self._matrix.studies)}
-            self._rows_of_n = len(self._matrix.studies)
-        return self._rows_of.get(study_id)
-
     def _fill_ledger(self) -> None:
         assert self.data is not None
-        headers = [tr("Programme theory"), tr("Version"), tr("Recorded"), tr("By"),
-                   tr("Review CMOCs added"), tr("Changed"), tr("Dropped"), tr("Why")]
-        rows = [[t.theory.label or "", f"v{v.number}", v.recorded_at or "",
-                 self.data.coder_names.get(v.author_id or "", ""), ", ".join(v.added or []),
-                 ", ".join(v.changed or []), ", ".join(v.dropped or []), v.reason or ""]
-                for t in self.data.theories for v in t.versions]
-        self.ledger.clear()
-        self.ledger.setColumnCount(len(headers))
-        self.ledger.setHorizontalHeaderLabels(headers)
-        self.ledger.setRowCount(len(rows))
-        for i, row in enumerate(rows):
-            for j, text in enumerate(row):
-                self.ledger.setItem(i, j, QTableWidgetItem(text))
-        self.ledger.horizontalHeader().setStretchLastSection(True)
-        self.ledger.resizeRowsToContents()
+        fill_ledger(self.ledger, self.data)
 
     def _filters_changed(self) -> None:
         if not hasattr(self, "_cmocs"):
@@ -383,58 +377,35 @@ class SynthesisView(QDialog):
         self._grid_shown = False
         if self.tabs.currentIndex() == 2:
             self._fill_grid()
-        labels = self._study_labels
-        names = self._coder_names
-        shown = set(grid.cells and [i for c in grid.cells.values() for i in c.cmoc_ids] or [])
-        self.sources.clear()
-        ordered = sorted(list(cmocs) + list(consensus), key=lambda c: (
-            labels.get(c.study_id or "", "").casefold(), isinstance(c, rec.Consensus),
-            names.get(getattr(c, "owner_id", None) or "", ""), c.sort_order or 0, c.id))
-        for item in ordered:
-            if item.id not in shown:
-                continue
-            who = tr("consensus") if isinstance(item, rec.Consensus) else names.get(
-                item.owner_id or "", "")
-            text = f"{labels.get(item.study_id or '', '')} · {who}: " + (
-                item.statement or item.outcome or item.context or "")[:80]
-            li = QListWidgetItem(text)
-            li.setData(Qt.ItemDataRole.UserRole, item.id)
-            li.setToolTip(item.statement or "")
-            self.sources.addItem(li)
+        shown = {i for c in grid.cells.values() for i in c.cmoc_ids}
+        self.sources.show_records([*cmocs, *consensus], shown, self._study_labels,
+                                  self._coder_names)
         self.filter_note.setText(tr("{shown} shown; {hidden} left out by the filters.").format(
             shown=grid.shown, hidden=grid.filtered_out))
 
     def _tab_changed(self, index: int) -> None:
         if index == 2 and not getattr(self, "_grid_shown", True):
             self._fill_grid()
+        if index == 3:  # the reasons wrap to the width the tab now has
+            self.ledger.resizeRowsToContents()
 
     def _fill_grid(self) -> None:
         # Built when its tab is shown: a large codebook makes a grid worth not drawing unseen.
-        grid = self._grid
         self._grid_shown = True
-        self.grid.clear()
-        self.grid.setRowCount(len(grid.contexts))
-        self.grid.setColumnCount(len(grid.mechanisms))
-        none = tr("(no code)")
-        self.grid.setHorizontalHeaderLabels([m or none for m in grid.mechanisms])
-        self.grid.setVerticalHeaderLabels([c or none for c in grid.contexts])
-        for i, c in enumerate(grid.contexts):
-            for j, m in enumerate(grid.mechanisms):
-                cell = grid.cells.get((c, m))
-                if cell is None:
-                    continue
-                outs = "\n".join(f"{o} ({n})" for o, n in cell.outcomes.items())
-                text = tr("{n} studies").format(n=len(cell.study_ids)) + ("\n" + outs if outs
-                                                                           else "")
-                self.grid.setItem(i, j, QTableWidgetItem(text))
-        self.grid.resizeRowsToContents()
+        fill_grid(self.grid, self._grid)
         self.grid_note.setText(tr("Contexts (rows) × mechanisms (columns), from the codes of "
                                   "the CMOCs the filters keep: outcomes and study counts in "
                                   "each cell."))
 
     # -- selection ------------------------------------------------------------------------
 
-    def _tree_selected(self, current: QTreeWidgetItem | None, _prev: Any = None) -> None:
+    def _tree_selected(self, current: QTreeWidgetItem | None, prev: Any = None) -> None:
+        if not self.flush_edits():
+            # keep the words as typed in sight, so they can be put right
+            self.tree.blockSignals(True)
+            self.tree.setCurrentItem(prev)
+            self.tree.blockSignals(False)
+            return
         self.review_id = current.data(0, Qt.ItemDataRole.UserRole) if current else None
         self._show_review()
 
@@ -443,7 +414,7 @@ class SynthesisView(QDialog):
             return None
         return next((r for r in self.data.review_cmocs if r.record.id == self.review_id), None)
 
-    def _show_review(self) -> None:
+    def _show_review(self, keep_edits: bool = False) -> None:
         r = self.current_review()
         enabled = r is not None
         for w in (*self.slot_edits.values(), self.confidence, self.basis, self.save_button,
@@ -451,6 +422,11 @@ class SynthesisView(QDialog):
             w.setEnabled(enabled)
         rc = r.record if r else None
         self.label_view.setText(rc.label if rc else tr("Choose a review CMOC on the left."))
+        if not keep_edits:
+            self._load_editor(rc)
+        self._show_links(r)
+
+    def _load_editor(self, rc: rec.ReviewCmoc | None) -> None:
         for key, edit in self.slot_edits.items():
             value = getattr(rc, key) or "" if rc else ""
             if isinstance(edit, QPlainTextEdit):
@@ -464,20 +440,15 @@ class SynthesisView(QDialog):
         for key, combo in self.components.items():
             combo.blockSignals(True)
             combo.setCurrentIndex(max(combo.findData(judged.get(key)), 0))
-            combo.setEnabled(enabled)
+            combo.setEnabled(rc is not None)
             combo.blockSignals(False)
         self._components_changed()
-        sources = r.sources if r else ()
-        self.links_view.setRowCount(len(sources))
-        for i, s in enumerate(sources):
-            statement = (s.source.statement or s.source.outcome or "") if s.source else ""
-            for j, text in enumerate((s.study_label, _relation_text(s.relation),
-                                      s.made_by if s.made_by != "consensus" else tr("consensus"),
-                                      statement, s.note)):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, s.source_id)
-                item.setToolTip(text)
-                self.links_view.setItem(i, j, item)
+        # What the editor was filled with: only what the user changed since is written, so a
+        # change that arrived meanwhile (a merge, another window) is not overwritten.
+        self._shown = (rc.id, self._editor_values()) if rc is not None else None
+
+    def _show_links(self, r: ReviewCmocEvidence | None) -> None:
+        fill_links(self.links_view, r)
 
     def _source_selected(self, current: QListWidgetItem | None, _prev: Any = None) -> None:
         if current is None:
@@ -511,7 +482,7 @@ class SynthesisView(QDialog):
             if s.study_id != study.id or s.source is None:
                 continue
             who = tr("consensus") if s.made_by == "consensus" else s.made_by
-            head = f"{study.label} · {who} · {_relation_text(s.relation)} {review.label}"
+            head = f"{study.label} · {who} · {relation_text(s.relation)} {review.label}"
             if s.note:
                 head += f" — {s.note}"
             full = self.session.store.get(s.source_kind, s.source_id) or s.source
@@ -562,24 +533,66 @@ class SynthesisView(QDialog):
             self.refresh()
 
     def save_review(self) -> None:
-        r = self.current_review()
-        if r is None:
-            return
-        values = {k: (e.toPlainText() if isinstance(e, QPlainTextEdit) else e.text())
-                  for k, e in self.slot_edits.items()}
-        rid = r.record.id
+        self.flush_edits()
 
-        def save() -> bool:
-            synth.update_review_cmoc(self.session, rid, values)
-            conf = self.confidence.currentData()
-            basis = self.basis.toPlainText()
-            judged = self.assessment()
-            if conf != r.record.confidence or basis != (r.record.confidence_basis or "") \
-                    or judged != (r.record.assessment or {}):
-                synth.set_confidence(self.session, rid, conf, basis, judged)
+    def _editor_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            k: (e.toPlainText() if isinstance(e, QPlainTextEdit) else e.text())
+            for k, e in self.slot_edits.items()}
+        values["confidence"] = self.confidence.currentData()
+        values["confidence_basis"] = self.basis.toPlainText()
+        values["assessment"] = self.assessment()
+        return values
+
+    def flush_edits(self) -> bool:
+        """Save what was typed into the review CMOC shown, before anything replaces it.
+
+        False (after saying why) when it cannot be saved; the words stay in the editor.
+        """
+        shown = getattr(self, "_shown", None)
+        if shown is None:
             return True
+        rid, before = shown
+        now = self._editor_values()
+        if now == before:
+            return True
+        judgement = ("confidence", "confidence_basis", "assessment")
+        slots = {k: v for k, v in now.items() if k not in judgement and v != before[k]}
+        actions, session = self.actions, self.session
+        if slots:
+            old = {k: before[k] for k in slots}
+            if not (actions.update_review_cmoc(rid, old, slots) if actions is not None
+                    else self._done(lambda: synth.update_review_cmoc(session, rid, slots))):
+                return False
+            self._shown = (rid, {**before, **slots})
+        if any(now[k] != before[k] for k in judgement):
+            new = tuple(now[k] for k in judgement)
+            if not (actions.set_review_confidence(rid, tuple(before[k] for k in judgement), new)
+                    if actions is not None
+                    else self._done(lambda: synth.set_confidence(session, rid, *new))):
+                return False
+        self._shown = (rid, now)
+        return True
 
-        self._run(save)
+    def _done(self, action: Any) -> bool:
+        """Run a change; False (after saying why) when the project refuses it."""
+        try:
+            action()
+        except CmoDeskError as err:
+            self.dialogs.error(str(err))
+            return False
+        return True
+
+    def undo(self) -> None:
+        """Ctrl+Z: the desk's undo, which takes back the workspace's own steps too."""
+        undo = getattr(self.window, "undo", None)
+        if callable(undo):
+            undo()
+
+    def redo(self) -> None:
+        redo = getattr(self.window, "redo", None)
+        if callable(redo):
+            redo()
 
     def link_sources(self, review_id: str | None, source_ids: list[str],
                      relation: str | None = None) -> None:
@@ -589,9 +602,15 @@ class SynthesisView(QDialog):
         relation = relation or self.relation.currentData() or "supports"
         self.review_id = review_id
         for sid in source_ids:
-            if self._run(lambda s=sid: synth.link_source(self.session, review_id, s,
-                                                         relation)) is None:
+            if not self._link(review_id, sid, relation):
                 break
+
+    def _link(self, review_id: str, source_id: str, relation: str, note: str | None = None,
+              text: str | None = None) -> bool:
+        if self.actions is not None:
+            return self.actions.link_review_source(review_id, source_id, relation, note, text)
+        return self._done(lambda: synth.link_source(self.session, review_id, source_id,
+                                                    relation, note))
 
     def _link_selected(self) -> None:
         ids = [i.data(Qt.ItemDataRole.UserRole) for i in self.sources.selectedItems()]
@@ -606,7 +625,11 @@ class SynthesisView(QDialog):
         if item is None or self.review_id is None:
             return
         sid = item.data(Qt.ItemDataRole.UserRole)
-        self._run(lambda: synth.unlink_source(self.session, self.review_id, sid))
+        rid = self.review_id
+        if self.actions is not None:
+            self.actions.unlink_review_source(rid, sid)
+        else:
+            self._done(lambda: synth.unlink_source(self.session, rid, sid))
 
     def _edit_note(self) -> None:
         row = self.links_view.currentRow()
@@ -617,18 +640,18 @@ class SynthesisView(QDialog):
         src = r.sources[row]
         note = self.dialogs.ask_text(tr("Note on link"), tr(
             "Why does {study} {relation} {label}?").format(
-                study=src.study_label, relation=_relation_text(src.relation),
+                study=src.study_label, relation=relation_text(src.relation),
                 label=r.record.label), src.note)
         if note is None:
             return
-        rid = r.record.id
-        self._run(lambda: synth.link_source(self.session, rid, src.source_id, src.relation,
-                                            note))
+        self._link(r.record.id, src.source_id, src.relation, note, tr("Note on link"))
 
     def record_version(self) -> None:
         tid = self._theory_of_current()
         if tid is None:
             self.dialogs.error(tr("Choose a programme theory first."))
+            return
+        if not self.flush_edits():  # the version holds what was just typed, or is not made
             return
         reason = self.dialogs.ask_multiline(
             tr("Record version"), tr("What changed in the theory, and why?"))
@@ -645,6 +668,10 @@ class SynthesisView(QDialog):
     def done(self, result: int) -> None:
         if self._on_changed in self.session.listeners:
             self.session.listeners.remove(self._on_changed)
+        if not self.flush_edits():
+            self.session.listeners.append(self._on_changed)
+            return
+        self._shown = None  # closed: nothing left to save
         super().done(result)
 
 

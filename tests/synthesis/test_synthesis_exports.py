@@ -144,3 +144,31 @@ def test_empty_synthesis_still_exports(tmp_path, capsys) -> None:
         assert run(["export", str(path), "-o", str(tmp_path / name), "--table", table]) == 0
     assert "No programme theories yet." in docx_text(tmp_path / "t.docx")
     assert Synthesis("x").review_cmocs == []
+
+
+def test_evidence_by_programme_theory_places_the_study_cmocs_behind_its_review_cmocs(
+        demo_path, tmp_path, capsys) -> None:
+    from docx import Document
+
+    out = tmp_path / "evidence.docx"
+    assert run(["export", str(demo_path), "-o", str(out), "--group-by", "theory",
+                "--records", "all"]) == 0
+    capsys.readouterr()
+    doc = Document(str(out))
+    # the heading before each table names its group
+    groups: dict[str, list[tuple[str, str, str]]] = {}
+    headings = [p.text for p in doc.paragraphs if p.text.startswith(("PT1", "PT2", "No "))]
+    for heading, table in zip(headings, doc.tables, strict=True):
+        head = [c.text for c in table.rows[0].cells]
+        study, relation, who = (head.index(h) for h in ("Study", "Relation to theory",
+                                                       "Coder or consensus"))
+        groups[heading.split(":")[0]] = [
+            (row.cells[study].text, row.cells[relation].text, row.cells[who].text)
+            for row in table.rows[1:]]
+    pt1 = groups["PT1 Trust (v2)"]
+    # Hanoi's two CMOCs support PT1-C2 in the synthesis: they are evidence for PT1
+    assert ("Hanoi 2019", "Supports PT1-C2", "Lan Nguyen") in [
+        (s, r, w.split(" (")[0]) for s, r, w in pt1]
+    assert "Kunming 2016" in {s for s, _, _ in pt1}
+    assert not any(s in ("Hanoi 2019", "Kunming 2016")
+                   for s, _, _ in groups.get("No programme theory", []))

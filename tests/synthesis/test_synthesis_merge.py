@@ -105,10 +105,8 @@ def test_deleting_a_review_cmoc_while_it_is_edited_is_a_conflict(small, tmp_path
     assert ("review_cmoc", "edit_vs_delete") in kinds
 
 
-# "unlink" is left to the directed test below: a link made on both laptops and removed on one
-# crashes the merge today (two conflicts keyed on "exists"), whatever the record type.
-OPS = st.lists(st.tuples(st.sampled_from(["add", "edit", "link", "version",
-                                          "confidence", "delete"]),
+OPS = st.lists(st.tuples(st.sampled_from(["add", "edit", "link", "unlink", "version",
+                                          "confidence", "delete", "relabel"]),
                          st.integers(0, 3), st.sampled_from(["supports", "refutes", "refines"])),
                max_size=5)
 
@@ -139,6 +137,10 @@ def test_any_synthesis_edits_merge_to_the_same_project_in_either_order(
                     synthesis.link_source(s, rid, sources[n % len(sources)], relation)
                 elif op == "confidence":
                     synthesis.set_confidence(s, rid, "low", f"{coder} basis")
+                elif op == "unlink":
+                    synthesis.unlink_source(s, rid, sources[n % len(sources)])
+                elif op == "relabel":
+                    synthesis.relabel_duplicates(s)
                 elif op == "delete":
                     synthesis.delete_review_cmoc(s, rid)
                 else:
@@ -166,3 +168,58 @@ def test_a_link_made_on_both_laptops_and_removed_on_one_merges(small, tmp_path, 
         synthesis.link_source(s, rid, src, "supports")
         synthesis.unlink_source(s, rid, src)
     assert run(["merge", str(a), str(b)]) == 0
+
+
+def test_a_study_cmoc_deleted_on_another_laptop_is_named_where_it_counted(small, tmp_path,
+                                                                          capsys) -> None:
+    from docx import Document
+
+    from cmo_desk.services import coding
+
+    a, b, rid = two_copies(small, tmp_path)
+    brown = small.cmocs["Brown 2021"][1]  # Sam's own CMOC on Brown 2021
+    with Session.open(a, coder="Lan Nguyen") as s:
+        synthesis.link_source(s, rid, brown, "supports", "fear keeps them away")
+        synthesis.link_source(s, rid, small.cmocs["Chen 2020"][0], "supports")
+    with Session.open(b, coder="Sam Okafor") as s:
+        coding.delete_cmoc(s, brown)
+    assert run(["merge", str(a), str(b)]) == 0
+    capsys.readouterr()
+    with Session.open(a) as s:
+        (review,) = synthesis.load_synthesis(s).review_cmocs
+    assert [x.study_label for x in review.sources] == ["Chen 2020"]
+    assert [(x.study_label, x.made_by, x.relation) for x in review.deleted_sources] == [
+        ("Brown 2021", "Sam Okafor", "supports")]
+    out = tmp_path / "theories.docx"
+    assert run(["export", str(a), "-o", str(out), "--table", "theories"]) == 0
+    said = capsys.readouterr().out
+    line = ("PT1-C1: study CMOCs linked to it were deleted since: Brown 2021 (Sam Okafor). "
+            "They are not counted.")
+    assert line in said
+    assert line in [p.text for p in Document(str(out)).paragraphs]
+    # the table counts only what is still there
+    row = Document(str(out)).tables[0].rows[1]
+    assert row.cells[5].text == "1: Chen 2020"
+
+
+def test_both_laptops_giving_duplicate_labels_their_own_settle_on_the_same_labels(
+        small, tmp_path, capsys) -> None:
+    a, b, _ = two_copies(small, tmp_path)
+    made = {}
+    for path, coder in ((a, "Lan Nguyen"), (b, "Sam Okafor")):
+        with Session.open(path, coder=coder) as s:
+            made[coder], _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": coder})
+    # each laptop receives the other's PT1-C2 and settles the clash on its own
+    assert run(["merge", str(a), str(b)]) == 0
+    assert run(["merge", str(b), str(a)]) == 0
+    for path, coder in ((a, "Lan Nguyen"), (b, "Sam Okafor")):
+        with Session.open(path, coder=coder) as s:
+            synthesis.relabel_duplicates(s)
+    assert run(["merge", str(a), str(b)]) == 0
+    assert run(["merge", str(b), str(a)]) == 0
+    capsys.readouterr()
+    assert dump(a) == dump(b)
+    with Session.open(a) as s:
+        labels = {r.id: r.label for r in s.store.list("review_cmoc")}
+    # two distinct citable labels, PT1-C2 kept by one of them
+    assert sorted(labels[made[c]] for c in made) == ["PT1-C2", "PT1-C3"]

@@ -159,3 +159,115 @@ def test_review_cmocs_of_a_deleted_theory_stay_in_sight(small) -> None:
     (theory,) = syn.theories
     assert theory.theory.label == "No programme theory"
     assert [r.record.id for r in theory.review_cmocs] == [rid]
+
+
+def test_a_version_holds_only_the_evidence_still_there(small) -> None:
+    from cmo_desk.services import coding
+
+    with Session.open(small.path, coder="Sam Okafor") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "x"})
+        brown = small.cmocs["Brown 2021"][1]  # Sam's own CMOC
+        synthesis.link_source(s, rid, brown, "supports")
+        synthesis.link_source(s, rid, small.cmocs["Chen 2020"][1], "supports")
+        synthesis.record_version(s, small.theory_id, "initial")
+        coding.delete_cmoc(s, brown)
+        # the review CMOC lost a supporting study: that is a change worth a version
+        vid, _ = synthesis.record_version(s, small.theory_id, "Brown's CMOC was withdrawn")
+        v2 = next(v for v in s.store.list("theory_version") if v.id == vid)
+    assert v2.changed == ["PT1-C1"]
+    (member,) = v2.members
+    assert member["evidence"] == [[small.cmocs["Chen 2020"][1], "supports"]]
+
+
+def test_a_study_merged_into_its_duplicate_is_one_row_of_the_matrix(small, tmp_path,
+                                                                    capsys) -> None:
+    import shutil
+
+    from cmo_desk.cli.main import run
+    from cmo_desk.domain.synthesis import evidence_matrix
+    from cmo_desk.services import coding, duplicates
+
+    # Sam, on another laptop, added Brown 2021 again and coded a CMOC on it
+    other = tmp_path / "sam.cmo"
+    shutil.copy(small.path, other)
+    with Session.open(other, coder="Sam Okafor") as s:
+        dup, _ = coding.add_study(s, {"label": "Brown 2021", "title": "Brown 2021 study"})
+        late, _ = coding.create_cmoc(s, dup, {"outcome": "Peers quit"}, [], [])
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "x"})
+        keep = next(x.id for x in s.store.list("study") if x.label == "Brown 2021")
+    assert run(["merge", str(small.path), str(other)]) == 0
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        duplicates.merge_studies(s, dup, keep)
+        # the decision crosses with Sam's CMOC still on the duplicate
+        with s.write() as uow:
+            uow.update("cmoc", late, {"study_id": dup})
+        synthesis.link_source(s, rid, late, "refutes")
+        syn = synthesis.load_synthesis(s)
+    capsys.readouterr()
+    labels = [x.label for x in syn.studies]
+    assert labels == ["Ahmed 2019", "Brown 2021", "Chen 2020"]
+    m = evidence_matrix(syn)
+    assert m.cell(keep, rid) == ("refutes",)
+    (review,) = syn.review_cmocs
+    assert [(x.study_id, x.study_label) for x in review.sources] == [(keep, "Brown 2021")]
+    out = tmp_path / "matrix.csv"
+    assert run(["export", str(small.path), "-o", str(out), "--table", "matrix"]) == 0
+    assert "3 studies" in capsys.readouterr().out
+    rows = out.read_text(encoding="utf-8-sig").splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["Ahmed 2019", "Brown 2021", "Chen 2020"]
+
+
+def test_changes_since_the_latest_version_are_named_not_passed_off_as_it(small, tmp_path,
+                                                                          capsys) -> None:
+    from docx import Document
+
+    from cmo_desk.cli.main import run
+    from cmo_desk.domain.synthesis import unrecorded_note
+
+    def note() -> str | None:
+        with Session.open(small.path) as s:
+            (theory,) = synthesis.load_synthesis(s).theories
+        return unrecorded_note(theory)
+
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "trust"})
+        synthesis.link_source(s, rid, small.cmocs["Ahmed 2019"][0], "supports")
+        synthesis.link_source(s, rid, small.consensus_id, "refines")
+        synthesis.record_version(s, small.theory_id, "initial")
+    assert note() is None  # just recorded: the version is the theory
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        synthesis.link_source(s, rid, small.cmocs["Chen 2020"][0], "refutes")
+        synthesis.add_review_cmoc(s, small.theory_id, {"statement": "fear"})
+    said = "Changed since v1 was recorded: Review CMOCs added: PT1-C2; Changed: PT1-C1."
+    assert note() == said
+    out = tmp_path / "theories.docx"
+    assert run(["export", str(small.path), "-o", str(out), "--table", "theories"]) == 0
+    capsys.readouterr()
+    paragraphs = [p.text for p in Document(str(out)).paragraphs]
+    assert paragraphs[paragraphs.index("PT1 Trust (v1)") + 2] == said
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        synthesis.record_version(s, small.theory_id, "second round")
+    assert note() is None
+
+
+def test_the_demo_theory_is_what_its_latest_version_recorded(demo_path) -> None:
+    from cmo_desk.domain.synthesis import unrecorded_changes
+
+    with Session.open(demo_path, read_only=True) as s:
+        theories = synthesis.load_synthesis(s).theories
+    assert [unrecorded_changes(t) for t in theories] == [None, None]
+
+
+def test_two_studies_with_the_same_label_count_as_two(small) -> None:
+    from cmo_desk.exporters.theories import studies_cell
+    from cmo_desk.services import coding
+
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "x"})
+        for title in ("Peer outreach in Hanoi", "Peer navigation in Kunming"):
+            sid, _ = coding.add_study(s, {"label": "Li 2018", "title": title})
+            cid, _ = coding.create_cmoc(s, sid, {"outcome": title}, [], [])
+            synthesis.link_source(s, rid, cid, "supports")
+        (review,) = synthesis.load_synthesis(s).review_cmocs
+    assert studies_cell(review, "supports") == "2: Li 2018; Li 2018"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
@@ -41,6 +42,12 @@ def test_workspace_fits_the_small_screen_and_shows_the_demo_theory(open_window, 
     assert top.text(0) == "PT1 Trust (v2)"
     assert [top.child(i).text(0)[:6] for i in range(top.childCount())] == [
         "PT1-C1", "PT1-C2", "PT1-C3"]
+    # how many studies stand behind each is in sight in the narrow pane, not cut off at its end
+    for i in range(top.childCount()):
+        rect = view.tree.visualItemRect(top.child(i))
+        count_end = rect.left() + view.tree.fontMetrics().horizontalAdvance(
+            top.child(i).text(0).split("]")[0] + "]")
+        assert count_end <= view.tree.viewport().width(), top.child(i).text(0)
     assert view.ledger.rowCount() == 2
 
 
@@ -99,6 +106,10 @@ def test_linking_by_button_and_by_drop_and_recording_a_version(open_window, qtbo
     qtbot.waitUntil(lambda: view.label_view.text() == "PT1-C3" and any(
         view.links_view.item(i, 0).text() == "Nairobi 2021"
         for i in range(view.links_view.rowCount())))
+    # the theory no longer is what v2 recorded, and says so
+    top = view.tree.topLevelItem(0)
+    assert top.text(0) == "PT1 Trust (v2*)"
+    assert "Changed since v2 was recorded: Changed: PT1-C2, PT1-C3." in top.toolTip(0)
     # record version 3 with a reason
     answers = iter(["Tbilisi and Nairobi read in the second round.",
                     "Peers earn trust, except where the work exposes them to police."])
@@ -106,8 +117,8 @@ def test_linking_by_button_and_by_drop_and_recording_a_version(open_window, qtbo
     QTest.mouseClick(view.version_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: view.ledger.rowCount() == 3 or bool(dialogs.errors))
     assert dialogs.errors == []
-    assert view.ledger.item(2, 1).text() == "v3"
-    assert view.ledger.item(2, 5).text() == "PT1-C2, PT1-C3"
+    assert view.ledger.item(2, 0).text().startswith("PT1 Trust v3\n")
+    assert view.ledger.item(2, 2).text() == "PT1-C2, PT1-C3"
     assert view.tree.topLevelItem(0).text(0) == "PT1 Trust (v3)"
     assert window.session.store.get("theory", view.tree.topLevelItem(0).data(
         0, Qt.ItemDataRole.UserRole + 1)).statement.endswith("exposes them to police.")
@@ -203,3 +214,224 @@ def test_concerns_suggest_a_level_and_are_saved_with_the_judgement(open_window, 
     r = window.session.store.get("review_cmoc", rid)
     assert r.confidence == "very_low" and r.assessment["rigour"] == "serious"
     assert r.assessment["richness"] == "serious" and dialogs.errors == []
+
+
+def _type_into(edit: Any, text: str) -> None:
+    edit.setFocus()
+    edit.selectAll()
+    QTest.keyClicks(edit, text)
+
+
+def test_words_typed_into_a_review_cmoc_survive_clicking_another_one(open_window, qtbot,
+                                                                    dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C2"))
+    rid = view.review_id
+    _type_into(view.slot_edits["outcome"], "ART started sooner")
+    # the coordinator clicks the next review CMOC without pressing Save
+    click_tree(view, tree_item(view, "PT1-C3"))
+    assert view.label_view.text() == "PT1-C3"
+    assert window.session.store.get("review_cmoc", rid).outcome == "ART started sooner"
+    qtbot.wait(20)  # the workspace re-reads what changed
+    click_tree(view, tree_item(view, "PT1-C2"))
+    assert view.slot_edits["outcome"].text() == "ART started sooner"
+    assert dialogs.errors == []
+
+
+def test_words_typed_into_a_review_cmoc_survive_linking_a_study_cmoc(open_window, qtbot,
+                                                                    dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C2"))
+    rid = view.review_id
+    _type_into(view.slot_edits["context"], "Police raids on outreach sites")
+    row = next(i for i in range(view.sources.count())
+               if view.sources.item(i).text().startswith("Tbilisi 2018"))
+    rect = view.sources.visualItemRect(view.sources.item(row))
+    QTest.mouseClick(view.sources.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    QTest.mouseClick(view.link_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.links_view.rowCount() == 5)
+    assert view.slot_edits["context"].text() == "Police raids on outreach sites"
+    assert window.session.store.get("review_cmoc", rid).context == \
+        "Police raids on outreach sites"
+
+
+def test_words_typed_into_a_review_cmoc_survive_closing_the_workspace(open_window, qtbot,
+                                                                     dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C3"))
+    rid = view.review_id
+    view.basis.setFocus()
+    QTest.keyClick(view.basis, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(view.basis, " Two more studies agree.")
+    _type_into(view.slot_edits["statement"], "If peers are paid, then they stay.")
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not view.isVisible())
+    r = window.session.store.get("review_cmoc", rid)
+    assert r.statement == "If peers are paid, then they stay."
+    assert r.confidence_basis.endswith(" Two more studies agree.")
+
+
+def test_an_edit_that_cannot_be_saved_keeps_the_review_cmoc_open(open_window, qtbot,
+                                                                dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C2"))
+    _type_into(view.slot_edits["outcome_direction"], "up")
+    click_tree(view, tree_item(view, "PT1-C3"))
+    assert dialogs.errors and "direction" in dialogs.errors[-1]
+    # still on PT1-C2 with the words as typed, so they can be put right
+    assert view.label_view.text() == "PT1-C2"
+    assert view.slot_edits["outcome_direction"].text() == "up"
+
+
+def test_words_typed_into_a_review_cmoc_survive_closing_the_desk(open_window, qtbot,
+                                                                dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C1"))
+    rid = view.review_id
+    session = window.session
+    _type_into(view.slot_edits["mechanism_resource"], "Naloxone from a peer")
+    window.flush_edits()  # what closing the desk does first
+    assert session.store.get("review_cmoc", rid).mechanism_resource == "Naloxone from a peer"
+
+
+def test_a_deleted_study_cmoc_stays_in_the_evidence_list_marked(open_window, qtbot,
+                                                               dialogs) -> None:
+    from cmo_desk.services import coding
+    from cmo_desk.services.session import Session
+
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C3"))
+    assert view.links_view.rowCount() == 2
+    hanoi = next(view.links_view.item(i, 0).data(Qt.ItemDataRole.UserRole)
+                 for i in range(view.links_view.rowCount())
+                 if view.links_view.item(i, 0).text() == "Hanoi 2019")
+    # Sam deletes the CMOC (as a merge from Sam's laptop would bring it in)
+    sam = Session(window.session.store, "Sam Okafor")
+    window.session.announce(coding.delete_cmoc(sam, hanoi))
+    qtbot.waitUntil(lambda: any(
+        view.links_view.item(i, 3).text().startswith("(deleted)")
+        for i in range(view.links_view.rowCount())))
+    rows = [(view.links_view.item(i, 0).text(), view.links_view.item(i, 3).text())
+            for i in range(view.links_view.rowCount())]
+    assert rows[0][0] == "Odessa 2017" and rows[1][0] == "Hanoi 2019"
+    assert tree_item(view, "PT1-C3").text(0).startswith("PT1-C3 [1]  ")
+
+
+def test_the_reasons_in_the_version_history_are_readable_on_a_small_screen(open_window,
+                                                                           qtbot) -> None:
+    _, view = open_view(open_window, qtbot)
+    view.resize(1366, 740)
+    bar = view.tabs.tabBar()
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(3).center())
+    ledger = view.ledger
+    qtbot.waitUntil(ledger.isVisible)
+    headers = [ledger.horizontalHeaderItem(i).text() for i in range(ledger.columnCount())]
+    why = headers.index("Why")
+    # everything fits across: nothing hides behind a horizontal scroll bar
+    assert ledger.horizontalScrollBar().maximum() == 0
+    assert ledger.columnWidth(why) >= 300
+    metrics = ledger.fontMetrics()
+    for row in range(ledger.rowCount()):
+        reason = ledger.item(row, why).text()
+        assert reason
+        needed = metrics.boundingRect(0, 0, ledger.columnWidth(why) - 8, 10_000,
+                                      int(Qt.TextFlag.TextWordWrap), reason).height()
+        assert ledger.rowHeight(row) >= needed, reason
+    for i, text in enumerate(headers):  # no heading cut short
+        assert ledger.columnWidth(i) >= metrics.horizontalAdvance(text), text
+
+
+@pytest.mark.parametrize("language", ["ru", "es", "fr", "pt_BR", "zh_CN"])
+def test_workspace_fits_the_small_screen_in_every_language(open_window, qtbot,
+                                                           language) -> None:
+    from cmo_desk.domain.i18n import set_language
+
+    from cmo_desk.ui.synthesis_view import open_synthesis
+
+    set_language(language)
+    try:
+        view = open_synthesis(open_window())
+        qtbot.waitExposed(view)
+        assert view.minimumSizeHint().height() <= 740, language
+        assert view.minimumSizeHint().width() <= 1366, (
+            language, view.tree.parentWidget().minimumSizeHint().width(),
+            view.tabs.minimumSizeHint().width(),
+            view.sources.parentWidget().minimumSizeHint().width())
+        assert view.width() <= 1366
+        # every button says all it says
+        from PySide6.QtWidgets import QPushButton
+        for button in view.findChildren(QPushButton):
+            if button.isVisible():
+                assert button.width() >= button.sizeHint().width(), (language, button.text())
+    finally:
+        set_language("en")
+
+
+def test_undo_and_redo_in_the_workspace_take_back_its_own_steps(open_window, qtbot,
+                                                               dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    store = window.session.store
+    click_tree(view, tree_item(view, "PT1-C2"))
+    rid = view.review_id
+    before = store.get("review_cmoc", rid).outcome
+    # link a Tbilisi CMOC with the mouse
+    row = next(i for i in range(view.sources.count())
+               if view.sources.item(i).text().startswith("Tbilisi 2018"))
+    rect = view.sources.visualItemRect(view.sources.item(row))
+    QTest.mouseClick(view.sources.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    QTest.mouseClick(view.link_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.links_view.rowCount() == 5)
+    # change the outcome and save it
+    _type_into(view.slot_edits["outcome"], "ART started sooner")
+    QTest.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    assert store.get("review_cmoc", rid).outcome == "ART started sooner"
+    # Ctrl+Z with the theories list in focus: the outcome, then the link, come back
+    view.tree.setFocus()
+    QTest.keyClick(view.tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: view.slot_edits["outcome"].text() == before)
+    assert store.get("review_cmoc", rid).outcome == before
+    QTest.keyClick(view.tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: view.links_view.rowCount() == 4)
+    # and redo makes the link again
+    QTest.keyClick(view.tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: view.links_view.rowCount() == 5)
+    assert dialogs.errors == []
+
+
+def test_a_version_recorded_right_after_typing_holds_what_was_typed(open_window, qtbot,
+                                                                   dialogs) -> None:
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C3"))
+    rid = view.review_id
+    _type_into(view.slot_edits["outcome"], "Peers stay in the job")
+    answers = iter(["Pay keeps peers in post.", "Peers earn trust while they are paid."])
+    dialogs.ask_multiline = lambda *a, **k: next(answers)
+    QTest.mouseClick(view.version_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.ledger.rowCount() == 3 or bool(dialogs.errors))
+    assert dialogs.errors == []
+    v3 = max(window.session.store.list("theory_version"), key=lambda v: v.number)
+    (member,) = [m for m in v3.members if m["id"] == rid]
+    assert member["outcome"] == "Peers stay in the job"
+    assert v3.changed == ["PT1-C3"]
+    qtbot.wait(20)
+    assert view.tree.topLevelItem(0).text(0) == "PT1 Trust (v3)"  # no change left unrecorded
+
+
+def test_an_export_started_right_after_typing_includes_what_was_typed(open_window, qtbot,
+                                                                     dialogs) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C1"))
+    rid = view.review_id
+    _type_into(view.slot_edits["context"], "Raids on outreach sites")
+    seen: list[str | None] = []
+
+    def look(dialog: QDialog) -> int:  # what the export would read, when it is asked for
+        seen.append(window.session.store.get("review_cmoc", rid).context)
+        return QDialog.DialogCode.Rejected
+
+    dialogs.run_dialog = look
+    window.export_action.trigger()
+    assert seen == ["Raids on outreach sites"]

@@ -638,3 +638,54 @@ def test_a_project_open_elsewhere_opens_read_only_and_says_who_has_it(
         assert not window.doc_view.can_mark
     finally:
         holder.communicate("\n", timeout=30)
+
+
+def test_reconciliation_shows_the_chosen_values_in_the_desk_language(
+        open_window: Any, dialogs: TeamDialogs) -> None:
+    from cmo_desk.domain.i18n import set_language, tr
+
+    set_language("ru")
+    try:
+        window = open_window(study="Odessa 2017")
+        view = reconcile_view.open_reconciliation(window)
+        card = _pair(view)
+        pair = card.pair
+        assert (pair.a.confidence, pair.b.confidence) == ("moderate", "high")
+        a_cell, b_cell = card.different_cells["confidence"]
+        assert (a_cell.text(), b_cell.text()) == (tr("moderate", "ru"), tr("high", "ru"))
+        assert tr("high", "ru") != "high"
+        shown: list[list[str]] = []
+
+        def answer(editor: reconcile_view.ConsensusEditor) -> int:
+            combo = editor.editors["outcome_intended"]
+            shown.append([combo.itemText(i) for i in range(combo.count())])
+            editor.use_b_buttons["confidence"].click()
+            return QDialog.DialogCode.Accepted
+
+        dialogs.answer_dialog = answer
+        assert view.make_consensus(pair)
+        assert shown == [["", tr("intended", "ru"), tr("unintended", "ru")]]
+        made = [c for c in window.session.store.list("consensus", study_id=view.study_id)
+                if set(c.source_ids) == {pair.a.id, pair.b.id}]
+        # what is stored stays the value, whatever the language shown
+        assert made[-1].confidence == "high" and made[-1].outcome_intended == "intended"
+        view.close()
+    finally:
+        set_language("en")
+
+
+def test_reconciliation_shows_an_edit_that_arrives_while_it_is_open(open_window: Any,
+                                                                    qtbot: Any) -> None:
+    window = open_window(study="Hanoi 2019")
+    view = reconcile_view.open_reconciliation(window)
+    pair = _pair(view).pair
+    sam_cmoc = pair.b if pair.b.owner_id == coder_id(CODER_B) else pair.a
+    # Sam's change comes in (a merge, or Sam at this desk) while the window is open
+    sam = Session(window.session.store, CODER_B)
+    window.session.announce(coding.update_cmoc(sam, sam_cmoc.id,
+                                               {"context": "Clinic staff now welcome peers"}))
+    qtbot.waitUntil(lambda: any(
+        getattr(c.pair.a, "context", None) == "Clinic staff now welcome peers"
+        or getattr(c.pair.b, "context", None) == "Clinic staff now welcome peers"
+        for c in view.cards))
+    view.close()

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.ids import merged_target
 from cmo_desk.domain.initials import unique_initials
 from cmo_desk.domain.records import Cmoc, Code, Consensus, Excerpt, Study, Theory
 from cmo_desk.domain.snapshot import ProjectSnapshot
@@ -82,6 +83,7 @@ class TableContext:
         self.codes = [c for c in snapshot.codes if not c.merged_into]
         self.code_by_id = {c.id: c for c in self.codes}
         self.theory_by_id = {t.id: t for t in snapshot.theories}
+        self.review_theories = _review_theories(snapshot, set(self.theory_by_id))
         self.cmoc_by_id = {c.id: c for c in snapshot.cmocs}
         #: coder CMOC id -> ids of the consensus CMOCs built from it
         self.covered: dict[str, list[str]] = {}
@@ -103,20 +105,10 @@ class TableContext:
         return tr(text, self.lang)
 
     def study_id(self, study_id: str | None) -> str:
-        seen: set[str] = set()
-        sid = study_id or ""
-        while sid in self._study_target and sid not in seen:
-            seen.add(sid)
-            sid = self._study_target[sid] or sid
-        return sid
+        return merged_target(self._study_target, study_id or "")
 
     def code_id(self, code_id: str) -> str:
-        seen: set[str] = set()
-        cid = code_id
-        while cid in self._code_target and cid not in seen:
-            seen.add(cid)
-            cid = self._code_target[cid] or cid
-        return cid
+        return merged_target(self._code_target, code_id)
 
     def study_label(self, study_id: str) -> str:
         study = self.study_by_id.get(study_id)
@@ -240,6 +232,39 @@ class TableContext:
                 if link[0] not in {t for t, _ in out}:
                     out.append(link)
         return out
+
+    def theory_relations(self, record: Cmoc | Consensus) -> list[tuple[str, str]]:
+        """Each programme theory a record bears on, with how, in the table's language: its own
+        links to theories (a consensus takes its sources'), then the review CMOCs it (or a
+        source) is linked to in the synthesis ("Supports PT1-C2")."""
+        out: dict[str, list[str]] = {}
+        for tid, relation in self.theories_of(record):
+            out.setdefault(tid, []).append(self.t(relation.capitalize()) if relation else "")
+        ids = [record.id, *getattr(record, "source_ids", ())]
+        for source_id in ids:
+            for tid, relation, label in self.review_theories.get(source_id, ()):
+                text = " ".join(x for x in (
+                    self.t(relation.capitalize()) if relation else "", label) if x)
+                if text not in out.setdefault(tid, []):
+                    out[tid].append(text)
+        return [(tid, "; ".join(x for x in texts if x)) for tid, texts in out.items()]
+
+
+def _review_theories(snapshot: ProjectSnapshot, theory_ids: set[str]
+                     ) -> dict[str, list[tuple[str, str, str]]]:
+    """Study (or consensus) CMOC id -> [(theory id, relation, review CMOC label)]: how it bears
+    on a programme theory through the review CMOCs it is linked to, in their order."""
+    reviews = {r.id: r for r in snapshot.review_cmocs if r.theory_id in theory_ids}
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    links = [lk for lk in snapshot.review_links
+             if lk.source_id and (lk.review_cmoc_id or "") in reviews]
+    links.sort(key=lambda lk: (reviews[lk.review_cmoc_id or ""].sort_order or 0,
+                               reviews[lk.review_cmoc_id or ""].label or "", lk.id))
+    for lk in links:
+        review = reviews[lk.review_cmoc_id or ""]
+        out.setdefault(lk.source_id or "", []).append(
+            (review.theory_id or "", lk.relation or "", review.label or ""))
+    return out
 
 
 def codes_cell(ctx: TableContext, code_ids: Iterable[str]) -> str:

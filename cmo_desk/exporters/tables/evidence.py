@@ -272,8 +272,8 @@ def _outcome_shown(ctx: TableContext, record: Cmoc | Consensus) -> str:
 
 
 def _theories_cell(ctx: TableContext, record: Cmoc | Consensus) -> str:
-    return "; ".join(theory_label(ctx, ctx.theory_by_id[t]) for t, _ in ctx.theories_of(record)
-                     if t in ctx.theory_by_id)
+    return "; ".join(theory_label(ctx, ctx.theory_by_id[t])
+                     for t, _ in ctx.theory_relations(record) if t in ctx.theory_by_id)
 
 
 def _appraisal_cell(
@@ -313,8 +313,8 @@ def _group_rows(
                       for row, record in base_rows]
         return place_rows(placements, groups, fallback)
     placements = [
-        (row, [(tid, {"theory_relation": ctx.t(relation.capitalize()) if relation else ""})
-               for tid, relation in ctx.theories_of(record)])
+        (row, [(tid, {"theory_relation": relation})
+               for tid, relation in ctx.theory_relations(record)])
         for row, record in base_rows
     ]
     return place_rows(placements, groups, fallback)
