@@ -454,6 +454,22 @@ def add_theory(session: Session, label: str, statement: str, version: str = "v1"
 # -- consensus, assignments and conflicts --------------------------------------------------
 
 
+def source_cmocs(session: Session, cmoc_ids: Iterable[str]) -> list[rec.Cmoc]:
+    """The coders' CMOCs a consensus is made from. Refused when any was deleted since they were
+    chosen (on another laptop, or by an undo): a consensus resting on fewer sources than the
+    team chose would claim an agreement nobody reached."""
+    sources = []
+    for cmoc_id in cmoc_ids:
+        cmoc = session.store.get("cmoc", cmoc_id)
+        if cmoc is None:
+            raise ValidationError(tr(
+                "A CMOC chosen for this consensus no longer exists: it was deleted, perhaps on "
+                "another laptop. Nothing was saved; look at the study's CMOCs again and choose "
+                "again."))
+        sources.append(cmoc)
+    return sources
+
+
 def create_consensus(
     session: Session,
     study_id: str,
@@ -469,8 +485,7 @@ def create_consensus(
     if resolution not in {r.value for r in rec.Resolution}:
         raise ValidationError("Resolution must be agreed, merged, a, b or unresolved.")
     values = {k: v for k, v in _check_slots(values).items() if k in CMOC_SLOTS}
-    found = [session.store.get("cmoc", s) for s in source_ids]
-    sources = [s for s in found if s is not None]
+    sources = source_cmocs(session, source_ids)
     if code_ids is None:
         code_ids = sorted({c for s in sources for c in s.code_ids})
     if excerpt_ids is None:

@@ -80,10 +80,10 @@ def consensus_from(session: Session, study_id: str, source_ids: Iterable[str],
                    values: dict[str, Any] | None = None, resolution: str = "agreed",
                    note: str | None = None) -> tuple[str, rec.Changed]:
     """A consensus CMOC from coders' CMOCs; its wording defaults to the first source's."""
-    found = [session.store.get("cmoc", s) for s in source_ids]
-    sources = [s for s in found if s is not None]
-    if not sources:
+    ids = list(source_ids)
+    if not ids:
         raise ValidationError(tr("Choose at least one CMOC to reconcile."))
+    sources = coding.source_cmocs(session, ids)
     if values is None:
         values = {s: getattr(sources[0], s) for s in CMOC_SLOTS}
     return coding.create_consensus(session, study_id, values, [s.id for s in sources],

@@ -34,6 +34,33 @@ def test_two_coders_cmocs_are_paired_and_reconciled(tmp_path: Path) -> None:
         assert s.store.get("cmoc", pair.a.id).owner_id == view.coder_a
 
 
+def test_a_consensus_from_a_cmoc_deleted_meanwhile_is_refused_not_made_from_fewer(
+        tmp_path: Path) -> None:
+    """The coordinator chose two coders' CMOCs; one was deleted since (a merge from the coder's
+    laptop, an undo). A consensus that silently rested on the other alone would claim agreement
+    nobody reached: it is refused, and nothing is written."""
+    import pytest
+
+    from cmo_desk.domain.errors import ValidationError
+
+    build_demo(tmp_path / "demo.cmo").close()
+    with Session.open(tmp_path / "demo.cmo", coder="Coordinator") as s:
+        hanoi = next(st.id for st in s.store.list("study") if "Hanoi" in (st.label or ""))
+        pair = next(p for p in reconcile.reconciliation(s, hanoi).pairs if p.a and p.b)
+        owner = s.store.get("coder", pair.b.owner_id).name
+    with Session.open(tmp_path / "demo.cmo", coder=owner) as s:  # the coder deletes it
+        coding.delete_cmoc(s, pair.b.id)
+    with Session.open(tmp_path / "demo.cmo", coder="Coordinator") as s:
+        before = s.store.change_count()
+        with pytest.raises(ValidationError, match="no longer exists"):
+            reconcile.consensus_from(s, hanoi, [pair.a.id, pair.b.id],
+                                     {"statement": "Agreed wording"}, "merged")
+        with pytest.raises(ValidationError, match="no longer exists"):
+            coding.create_consensus(s, hanoi, {"statement": "Agreed"}, [pair.a.id, pair.b.id])
+        assert s.store.change_count() == before
+        assert s.store.get("cmoc", pair.a.id).status != "reconciled"
+
+
 def test_agreement_cli_on_the_demo(tmp_path: Path, capsys) -> None:
     build_demo(tmp_path / "demo.cmo").close()
     assert run(["agreement", str(tmp_path / "demo.cmo")]) == 0
