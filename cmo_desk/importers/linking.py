@@ -12,7 +12,7 @@ from typing import Literal
 
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import Study
-from cmo_desk.importers.dedupe import similar_title, title_words
+from cmo_desk.importers.dedupe import similar_title, title_word_set, title_words
 from cmo_desk.importers.fulltext import ExtractedText, looks_like_junk_title
 from cmo_desk.importers.references import surname
 from cmo_desk.importers.textnorm import normalise_doi, normalise_title
@@ -133,20 +133,22 @@ def link_files(
     title_scores: list[tuple[bool, float, int, str, tuple[str, ...]]] = []
     # Made when a file first needs a title match: for seventy thousand references they are the
     # largest thing an import of references alone would otherwise build.
-    study_words: list[set[str]] | None = None
+    titled: list[tuple[Study, set[str]]] | None = None
     for index, (path, text) in enumerate(extracted):
         doi = normalise_doi(text.doi)
         if doi and doi in by_doi:
             decisions[index] = LinkDecision(str(path), by_doi[doi], "doi", 1.0, doi=doi)
             continue
-        if study_words is None:
-            study_words = [set(title_words(s.title or "")) for s in studies]
+        if titled is None:  # only the studies with a title can match one
+            titled = [(s, words) for s in studies if (words := set(title_words(s.title or "")))]
+        if not titled:
+            continue
         candidates = _candidate_titles(text)
-        opening_words = set(title_words(" ".join(candidates)))
+        opening_words = title_word_set(" ".join(candidates))
         opening = text.text[:OPENING_CHARS]
-        for study, words in zip(studies, study_words):
+        for study, words in titled:
             # Cheap filter first: most of the title's words must appear in the file's opening.
-            if not words or len(words & opening_words) < 0.6 * len(words):
+            if len(words & opening_words) < 0.6 * len(words):
                 continue
             scored = [(_title_score(study.title or "", c), c) for c in candidates]
             best, matched = max(scored, default=(0.0, ""))

@@ -26,6 +26,8 @@ _DOI_PREFIX_RE = re.compile(
     r"^\s*(?:doi\s*:\s*|https?://(?:dx\.)?doi\.org/|doi\.org/)+", re.IGNORECASE
 )
 _SHORT_DOI_RE = re.compile(r"^10/[a-z0-9]+$", re.IGNORECASE)
+#: What an ASCII title's key drops: all but letters and digits (the ASCII of categories L and N).
+_NOT_ASCII_ALNUM_RE = re.compile(r"[^a-z0-9]+")
 
 
 def fix_ligatures(text: str) -> str:
@@ -101,6 +103,8 @@ def normalise_title(title: str | None) -> str:
     """Case-, accent-, punctuation- and space-insensitive key for comparing titles."""
     if not title:
         return ""
+    if title.isascii():  # the same key without a Unicode lookup per character
+        return _NOT_ASCII_ALNUM_RE.sub("", title.lower())
     decomposed = unicodedata.normalize("NFKD", title.casefold())
     return "".join(
         ch
