@@ -52,26 +52,30 @@ def indexed(old: dict[str, Any] | None) -> list[tuple[int, str]]:
 
 def reindex(conn: Connection, document_id: str, before: list[tuple[int, str]],
             after: list[tuple[int, str]]) -> None:
-    """Make the index hold ``after`` for one document that it held as ``before``."""
+    """Make the index hold ``after`` for one document that it held as ``before``. A handful of
+    statements per document, each given all its pages at once (an import writes hundreds)."""
     if conn.dialect.name != "sqlite" or before == after:
         return
-    rows = conn.execute(text("SELECT id, page FROM search_page WHERE document_id = :d"),
-                        {"d": document_id}).all()
+    rows = conn.exec_driver_sql("SELECT id, page FROM search_page WHERE document_id = ?",
+                                (document_id,)).all()
     old = dict(before)
     if rows and any(page not in old for _id, page in rows):
         # The index does not match the document's row (it cannot, unless written by hand):
         # the words to remove are unknown, so the whole index is built again.
         rebuild(conn)
         return
-    for rowid, page in rows:
-        conn.execute(text("INSERT INTO search_pages (search_pages, rowid, body) "
-                          "VALUES ('delete', :r, :b)"), {"r": rowid, "b": old[page]})
-    conn.execute(text("DELETE FROM search_page WHERE document_id = :d"), {"d": document_id})
-    for page, body in after:
-        rowid = conn.execute(text("INSERT INTO search_page (document_id, page) VALUES (:d, :p)"),
-                             {"d": document_id, "p": page}).lastrowid
-        conn.execute(text("INSERT INTO search_pages (rowid, body) VALUES (:r, :b)"),
-                     {"r": rowid, "b": body})
+    if rows:
+        conn.exec_driver_sql("INSERT INTO search_pages (search_pages, rowid, body) "
+                             "VALUES ('delete', ?, ?)", [(rowid, old[page]) for rowid, page in rows])
+        conn.exec_driver_sql("DELETE FROM search_page WHERE document_id = ?", (document_id,))
+    if not after:
+        return
+    conn.exec_driver_sql("INSERT INTO search_page (document_id, page) VALUES (?, ?)",
+                         [(document_id, page) for page, _body in after])
+    rowid_of = {page: rowid for rowid, page in conn.exec_driver_sql(
+        "SELECT id, page FROM search_page WHERE document_id = ?", (document_id,))}
+    conn.exec_driver_sql("INSERT INTO search_pages (rowid, body) VALUES (?, ?)",
+                         [(rowid_of[page], body) for page, body in after])
 
 
 def rebuild(conn: Connection) -> int:
