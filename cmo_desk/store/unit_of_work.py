@@ -8,10 +8,10 @@ the log. What it wrote is reported as a :class:`~cmo_desk.domain.records.Changed
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.engine import Connection
 
 from cmo_desk.domain import records as rec
@@ -29,7 +29,13 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import EntityType, link_id, new_id
 from cmo_desk.domain.schema import ENTITIES, EXISTS
 from cmo_desk.store import crosschecks
-from cmo_desk.store.logformat import change_to_row, row_to_change, stored_id
+from cmo_desk.store.logformat import (
+    COLUMNS,
+    PACKED_FIELDS,
+    change_from_columns,
+    change_to_row,
+    stored_id,
+)
 from cmo_desk.store.models import Blob, ChangeRow
 from cmo_desk.store.projection import table_of, write_projections
 from cmo_desk.store.site import Site
@@ -46,19 +52,30 @@ class ChangeHistory:
         """All changes of one record (a fresh list), using the cache where it is still valid."""
         key = (etype, eid)
         cached, upto = self._cache.pop(key, ([], 0))
-        table = ChangeRow.__table__
-        rows = conn.execute(
-            select(text("rowid"), table).where(
-                table.c.entity_type == etype, table.c.entity_id == stored_id(eid),
-                text("rowid > :upto").bindparams(upto=upto)))
+        # A plain statement: an import that creates thousands of records reads each one's.
+        rows = conn.exec_driver_sql(
+            f"SELECT rowid, {COLUMNS} FROM changes "
+            "WHERE entity_type = ? AND entity_id = ? AND rowid > ?",
+            (etype, stored_id(eid), upto))
         changes = list(cached)
-        for r in rows:
-            changes.append(row_to_change(r))
-            upto = max(upto, r[0])
+        for rowid, *columns in rows:
+            changes.append(change_from_columns(*columns))
+            upto = max(upto, rowid)
         if len(self._cache) > 2000:
             self._cache.clear()
         self._cache[key] = (changes, upto)
         return list(changes)
+
+
+def pack_ahead(ahead: Callable[[str], None], etype: EntityType,
+               values: Mapping[str, Any]) -> None:
+    """Hand ``ahead`` (``packed_text.packing_ahead``) the long texts that writing ``values``
+    into a record of ``etype`` will pack: each packed field's log value (its canonical JSON,
+    ``logformat.stored_value``) and its projected column (the same fields are stored packed)."""
+    for key, value in values.items():
+        if (etype, key) in PACKED_FIELDS and isinstance(value, str):
+            ahead(canonical_json(value))
+            ahead(value)
 
 
 class LogWriter(Protocol):
