@@ -23,7 +23,7 @@ def _is_cli(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == [READER_ARGUMENT]:  # the built program, started to read untrusted files
-        from cmo_desk.importers.sandbox import reader_child_main
+        from cmo_desk.importers.reader_child import reader_child_main
 
         reader_child_main(argv[1:])
         return 0

@@ -8,8 +8,8 @@ crashes or takes too long is replaced, and that one file is refused with a clear
 others are read as usual. :class:`ReaderPool` runs a few such children at once (one per core, two
 at most) that share the memory limit, and reads files ahead of the caller.
 
-The child is a plain ``python -c`` process speaking length-prefixed pickles over its stdin and
-stdout (multiprocessing would re-run the caller's main script); in the built program, whose
+The child (``reader_child``) is a plain ``python -c`` process speaking length-prefixed pickles over
+its stdin and stdout (multiprocessing would re-run the caller's main script); in the built program, whose
 executable is the desk itself, it is that program started with ``READER_ARGUMENT``. Where no
 child can be started (or ``CMO_DESK_NO_SANDBOX`` is set), files are read in the importing
 process.
@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import pickle
 import queue
-import signal
 import struct
 import subprocess
 import sys
@@ -28,14 +27,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cmo_desk import READER_ARGUMENT
 from cmo_desk.domain.cancel import check_import_cancel
-from cmo_desk.domain.errors import Cancelled, CmoDeskError, ImportFailed, PasswordRequired
-from cmo_desk.domain.i18n import current_language, set_language, tr
+from cmo_desk.domain.errors import Cancelled, ImportFailed, PasswordRequired
+from cmo_desk.domain.i18n import current_language, tr
+from cmo_desk.importers.reader_child import extract_here
 
 if TYPE_CHECKING:  # the readers load in the child (or on a fallback): the child starts sooner
     from cmo_desk.importers.fulltext import ExtractedText
@@ -46,65 +45,8 @@ MEMORY_LIMIT_BYTES = 1536 * 1024 * 1024
 #: Longest a single file may take to read.
 TIME_LIMIT_SECONDS = 180.0
 _POLL_SECONDS = 0.2
-#: How much longer than the time limit a child whose parent is gone reads a file before it ends.
-_ORPHAN_GRACE_SECONDS = 5
 #: How long the first child may take over its first file before a second one starts anyway.
 _FIRST_FILE_PATIENCE_SECONDS = 1.0
-
-
-def reader_child_main(argv: list[str] | None = None) -> None:  # pragma: no cover - in the child
-    """The reading child: length-prefixed pickled requests on stdin, replies on stdout.
-    ``argv``: memory limit, language, time limit (default: the process's arguments)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    requests, replies = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # a library's print must not corrupt the replies
-    limit = int(args[0]) if args else 0
-    set_language(args[1] if len(args) > 1 else None)  # its messages in the user's language
-    # The parent stops a file that takes too long; should the parent be gone (killed, crashed),
-    # the child ends itself a little later rather than spin on that file for ever.
-    alarm = getattr(signal, "alarm", None)
-    seconds = int(float(args[2])) + _ORPHAN_GRACE_SECONDS if len(args) > 2 and alarm else 0
-    if limit:
-        try:
-            import resource
-
-            resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
-        except (ImportError, ValueError, OSError):
-            pass
-    while True:
-        header = requests.read(4)
-        if len(header) < 4:
-            return
-        request = pickle.loads(requests.read(struct.unpack(">I", header)[0]))
-        if request is None:
-            return
-        path, password = request
-        if seconds:
-            alarm(seconds)  # SIGALRM, unhandled, ends the process even inside the PDF engine
-        try:
-            result = _extract_here(path, password)
-            reply: tuple[str, Any] = ("ok", result)
-        except PasswordRequired as err:
-            reply = ("password", str(err))
-        except CmoDeskError as err:
-            reply = ("failed", str(err))
-        except MemoryError:
-            reply = ("memory", "")
-        except Exception as err:  # noqa: BLE001 - reported to the parent as this file's failure
-            reply = ("error", type(err).__name__)
-        if seconds:
-            alarm(0)
-        data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        replies.write(struct.pack(">I", len(data)) + data)
-        replies.flush()
-
-
-def _extract_here(path: str | os.PathLike[str], password: str | None,
-                  cancel: Callable[[], bool] | None = None) -> ExtractedText:
-    """``extract_file`` in this process, without the original bytes (they are read again to keep)."""
-    from cmo_desk.importers.fulltext import extract_file
-
-    return replace(extract_file(path, password=password, cancel=cancel), original=b"")
 
 
 def _pump(stream: Any, inbox: queue.Queue[Any]) -> None:
@@ -139,7 +81,7 @@ def _child_command(*params: str) -> list[str]:
         return [sys.executable, READER_ARGUMENT, *params]
     package_root = str(Path(__file__).resolve().parents[2])
     code = ("import sys; sys.path.insert(0, %r); "
-            "from cmo_desk.importers.sandbox import reader_child_main; reader_child_main()"
+            "from cmo_desk.importers.reader_child import reader_child_main; reader_child_main()"
             % package_root)
     return [sys.executable, "-c", code, *params]
 
@@ -215,14 +157,14 @@ class SafeReader:
              cancel: Callable[[], bool] | None = None) -> ExtractedText:
         """Like ``extract_file``; the result carries no original bytes (read them again to keep)."""
         if not self.isolated:
-            return _extract_here(path, password, cancel)
+            return extract_here(path, password, cancel)
         name = Path(path).name
         if not self._alive():
             try:
                 self._start()
             except OSError:
                 self.isolated = False
-                return _extract_here(path, password, cancel)
+                return extract_here(path, password, cancel)
         try:
             self._send((str(Path(path).resolve()), password))
         except (OSError, ValueError):
@@ -383,7 +325,7 @@ class ReaderPool:
              cancel: Callable[[], bool] | None = None) -> ExtractedText:
         """Like :meth:`SafeReader.read`: the file's text (without its original bytes) or its failure."""
         if not self.isolated:
-            return _extract_here(path, password, cancel)
+            return extract_here(path, password, cancel)
         key = (str(Path(path).resolve()), password)
         if key not in self._jobs:
             self.prefetch([(path, password)])
