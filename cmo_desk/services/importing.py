@@ -32,12 +32,6 @@ from cmo_desk.importers.dedupe import DuplicateIndex
 from cmo_desk.importers.fulltext import ExtractedText, decode_text
 from cmo_desk.importers.linking import link_files
 from cmo_desk.importers.sandbox import ReaderPool
-from cmo_desk.importers.references import (
-    assign_labels,
-    detect_format,
-    parse_references,
-    surname,
-)
 from cmo_desk.importers.textnorm import normalise_doi, normalise_title
 from cmo_desk.services.session import Session
 
@@ -174,6 +168,8 @@ def _looks_like_references(path: Path) -> bool:
     except OSError:
         return False
     text, _ = decode_text(head, path.name)
+    from cmo_desk.importers.references import detect_format  # (not for a folder of PDFs)
+
     return detect_format(text.lstrip("\ufeff").replace("\r\n", "\n"), "") in ("medline", "ris")
 
 
@@ -402,6 +398,10 @@ def _read_references(references: list[tuple[str, Path]], existing: list[rec.Stud
     """Parse every reference file, then drop duplicates within the import and against the
     project. The duplicate keys are let go on return: seventy thousand references' keys are not
     kept while the studies are written."""
+    if not references:  # full texts only: the project's studies need no keys
+        return _FoundStudies()
+    from cmo_desk.importers.references import assign_labels, parse_references
+
     index = DuplicateIndex(existing)
     citations = {_citation_key(s): s.id for s in existing}
     existing_by_id = {s.id: s for s in existing}
@@ -638,6 +638,8 @@ def _citation_key(study: rec.Study) -> bytes:
 
     Kept as a 16-byte digest of the normalised fields (whose text is written out unambiguously),
     not the fields themselves: seventy thousand references' keys then take a few megabytes."""
+    from cmo_desk.importers.references import surname
+
     if not (study.title or study.authors):
         key: tuple[Any, ...] = (study.id,)
     else:

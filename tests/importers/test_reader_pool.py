@@ -15,7 +15,7 @@ import pytest
 
 from cmo_desk.domain.errors import Cancelled, ImportFailed, PasswordRequired
 from cmo_desk.domain.i18n import set_language, tr
-from cmo_desk.importers import sandbox
+from cmo_desk.importers import reader_child, sandbox
 from cmo_desk.importers.fulltext import ExtractedText, extract_file
 from cmo_desk.importers.sandbox import ReaderPool, SafeReader
 from pdf_builder import build_pdf, zero_stream_pdf
@@ -306,7 +306,7 @@ def test_the_import_command_reports_a_file_that_hangs_and_saves_the_others(
         assert stored[name] == extract_file(folder / name).text
 
 
-def test_importing_a_folder_of_pdfs_loads_no_migration_tool_spreadsheet_or_refi_reader(
+def test_importing_a_folder_of_pdfs_loads_no_migration_tool_spreadsheet_refi_or_reference_reader(
         tmp_path: Path, batch: list[Path]) -> None:
     import subprocess
 
@@ -323,7 +323,8 @@ def test_importing_a_folder_of_pdfs_loads_no_migration_tool_spreadsheet_or_refi_
             "from cmo_desk.__main__ import main\n"
             f"code = main(['import', {str(project)!r}, {str(folder)!r}])\n"
             "print(code, sorted(m for m in sys.modules if m.startswith(('alembic', 'openpyxl', "
-            "'pandas', 'cmo_desk.importers.refi', 'cmo_desk.services.cmoc_import'))))\n")
+            "'pandas', 'cmo_desk.importers.refi', 'cmo_desk.services.cmoc_import', "
+            "'cmo_desk.importers.references'))))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "CMO_DESK_CODER": "Ana"})
     assert out.returncode == 0, out.stderr[-2000:]
@@ -361,7 +362,7 @@ def test_a_child_stuck_on_a_file_ends_itself_when_the_importer_is_gone(tmp_path:
         return state != "Z"
 
     assert running()  # the importer is gone; its child is still stuck on the file
-    deadline = time.monotonic() + 1 + sandbox._ORPHAN_GRACE_SECONDS + 10
+    deadline = time.monotonic() + 1 + reader_child.ORPHAN_GRACE_SECONDS + 10
     while running() and time.monotonic() < deadline:
         time.sleep(0.1)
     if running():
