@@ -27,7 +27,6 @@ from cmo_desk.domain.errors import (
 )
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import new_id
-from cmo_desk.domain.packed_text import packing_ahead
 from cmo_desk.importers.dedupe import DuplicateIndex
 from cmo_desk.importers.fulltext import ExtractedText, decode_text
 from cmo_desk.importers.linking import link_files
@@ -278,7 +277,9 @@ def _import_paths(session: Session, paths: Iterable[str | os.PathLike[str]], pas
     labels.update({s.id: s.label or "" for s in found.studies})
     summary.duplicate_references = [replace(d, study_label=labels.get(d.study_id or ""))
                                     for d in summary.duplicate_references]
-    with packing_ahead() as ahead:
+    from cmo_desk.store.unit_of_work import writing_ahead  # (the store is open by now)
+
+    with writing_ahead() as ahead:
         return _import_texts(session, fulltexts, existing, found, labels, summary, steps, cancel,
                              password, passwords, accept_links, dry_run, reader,
                              None if dry_run else ahead)
@@ -289,9 +290,10 @@ def _import_texts(session: Session, fulltexts: list[tuple[str, Path]], existing:
                   steps: _Steps, cancel: CancelCallback | None, password: str | None,
                   passwords: Mapping[str, str] | None, accept_links: Mapping[str, str] | None,
                   dry_run: bool, reader: ReaderPool,
-                  ahead: Callable[[str], None] | None) -> ImportSummary:
-    """The full texts read, linked and, with the studies found, written. ``ahead`` packs each
-    text as it arrives, while the others are still being read (None: a dry run writes none)."""
+                  ahead: Callable[[str, Mapping[str, Any]], None] | None) -> ImportSummary:
+    """The full texts read, linked and, with the studies found, written. ``ahead`` does the
+    work of writing each text (``writing_ahead``) as it arrives, while the others are still
+    being read (None: a dry run writes none)."""
     texts = _read_fulltexts(fulltexts, session, labels, summary, steps, cancel,
                             lambda name: _password_for(name, password, passwords), reader, ahead)
     if summary.files_read == 0:
@@ -449,12 +451,10 @@ class _Texts:
 def _read_fulltexts(fulltexts: list[tuple[str, Path]], session: Session, labels: dict[str, str],
                     summary: ImportSummary, steps: _Steps, cancel: CancelCallback | None,
                     password_for: Callable[[str], str | None], reader: ReaderPool,
-                    ahead: Callable[[str], None] | None = None) -> _Texts:
+                    ahead: Callable[[str, Mapping[str, Any]], None] | None = None) -> _Texts:
     """Extract every full text before anything is written; files already in the project or
-    twice in the import are reported as duplicates. ``ahead`` packs each text to be written as
-    it arrives."""
-    from cmo_desk.store.unit_of_work import pack_ahead
-
+    twice in the import are reported as duplicates. ``ahead`` is handed each text to be
+    written as it arrives."""
     known_hashes = {d.sha256: d for d in session.store.list(
         "document", columns=("sha256", "study_id")) if d.sha256}
     texts = _Texts()
@@ -490,7 +490,7 @@ def _read_fulltexts(fulltexts: list[tuple[str, Path]], session: Session, labels:
             # not fit on an old laptop.
             texts.extracted.append((name, text))
             if ahead is not None:
-                pack_ahead(ahead, "document", {"text": text.text})
+                ahead("document", {"text": text.text, "page_starts": list(text.page_starts)})
             texts.source_of[name] = path
     return texts
 

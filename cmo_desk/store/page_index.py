@@ -11,6 +11,8 @@ the index (:func:`rebuild`) in a migration.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select, text
@@ -25,16 +27,57 @@ SEARCH_TABLE_DDL = (
     "body, content='', tokenize = 'unicode61 remove_diacritics 2')")
 
 
+#: Most characters of page bodies kept ahead of their writing at once (beyond, they are made
+#: when written).
+AHEAD_LIMIT = 32 * 1024 * 1024
+
+#: Documents' texts -> (their page starts, their page bodies), made ahead (:func:`bodies_ahead`).
+_ahead: dict[str, tuple[list[int], list[tuple[int, str]]]] = {}
+
+
 def page_bodies(body: str | None, page_starts: Any) -> list[tuple[int, str]]:
     """(page number, indexed words) of each non-blank page of a document's text."""
     if not body:
         return []
     starts = list(page_starts or [0])
+    if _ahead:
+        made = _ahead.get(body)
+        if made is not None and made[0] == starts:
+            return list(made[1])
+    return _page_bodies(body, starts)
+
+
+def _page_bodies(body: str, starts: list[int]) -> list[tuple[int, str]]:
     if not starts or starts[0] != 0:
         starts = [0, *starts]
     bounds = [*starts[1:], len(body)]
     return [(i + 1, index_text(body[a:b]))
             for i, (a, b) in enumerate(zip(starts, bounds)) if body[a:b].strip()]
+
+
+@contextmanager
+def bodies_ahead(limit: int = AHEAD_LIMIT) -> Iterator[Callable[[str, Any], None]]:
+    """A function that makes a document's page bodies now, from its text and page starts, so
+    that :func:`page_bodies` later gives them at once, while the ``with`` block lasts; at most
+    ``limit`` characters of them are kept (documents given beyond are indexed as usual)."""
+    mine: list[str] = []
+    held = 0
+
+    def ahead(body: str, page_starts: Any) -> None:
+        nonlocal held
+        if not body or body in _ahead or held >= limit:
+            return
+        starts = list(page_starts or [0])
+        bodies = _page_bodies(body, starts)
+        held += sum(len(words) for _page, words in bodies)
+        _ahead[body] = (starts, bodies)
+        mine.append(body)
+
+    try:
+        yield ahead
+    finally:
+        for body in mine:
+            _ahead.pop(body, None)
 
 
 def clear(conn: Connection) -> None:

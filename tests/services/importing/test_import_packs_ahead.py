@@ -1,6 +1,7 @@
-"""An import packs each document's text as its file arrives, while the other files are still
-being read: the project then holds exactly the bytes packing at the write gave, the write packs
-nothing, and nothing packed ahead is kept once the import is over, written or not."""
+"""An import packs each document's text, and cuts its pages for the search index, as its file
+arrives, while the other files are still being read: the project then holds exactly the bytes
+the write itself gave, the write packs and cuts nothing, and nothing made ahead is kept once the
+import is over, written or not."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cmo_desk.domain.changelog import canonical_json
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.packed_text import PACKED_MARK, packing_ahead
 from cmo_desk.services.importing import import_paths
+from cmo_desk.store import page_index
 from cmo_desk.store.logformat import stored_id
 
 from .conftest import make_pdf
@@ -64,28 +66,51 @@ def test_the_project_holds_the_bytes_packing_when_written_gave(project, tmp_path
         else:
             assert stored == text and log_value == canonical_json(text)
     assert long_texts == 4
-    assert packed_text._ahead == {}
+    assert packed_text._ahead == {} and page_index._ahead == {}
+    # every page is in the index, as cutting them when written indexed them
+    pages = con_rows(path, "SELECT d.id, p.page FROM search_page p JOIN document d "
+                           "ON d.id = p.document_id ORDER BY d.id, p.page")
+    assert pages == sorted((d.id, n) for d in project.store.list("document")
+                           for n, _ in page_index._page_bodies(d.text, list(d.page_starts)))
+    assert len(pages) == 3 * 2 + 2
+    assert {h.page for h in project.store.search("naloxone", limit=50)} == {1, 2}
 
 
-def test_the_write_packs_nothing_the_reading_packed(project, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def con_rows(path: Path, sql: str) -> list[tuple]:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_the_write_packs_and_cuts_nothing_the_reading_did(
+        project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     packed_when: list[str] = []
+    cut_when: list[str] = []
     phase = ["reading"]
     real_pack, real_write = packed_text._pack, importing._write_import
+    real_cut = page_index._page_bodies
 
     def pack(value: str) -> bytes:
         packed_when.append(phase[0])
         return real_pack(value)
+
+    def cut(body: str, starts: list[int]) -> list[tuple[int, str]]:
+        cut_when.append(phase[0])
+        return real_cut(body, starts)
 
     def write(*args, **kwargs):
         phase[0] = "writing"
         return real_write(*args, **kwargs)
 
     monkeypatch.setattr(packed_text, "_pack", pack)
+    monkeypatch.setattr(page_index, "_page_bodies", cut)
     monkeypatch.setattr(importing, "_write_import", write)
     import_paths(project, [_folder(tmp_path)])
     # four long texts, each packed twice: the log's value (its JSON) and the document's column
     assert packed_when == ["reading"] * 8
+    assert cut_when == ["reading"] * 5  # every document's pages, short ones too
 
 
 def test_a_dry_run_packs_nothing(project, tmp_path: Path,
@@ -110,7 +135,7 @@ def test_an_import_that_fails_keeps_nothing_packed(project, tmp_path: Path,
     with pytest.raises(ImportFailed, match="changed or disappeared"):
         import_paths(project, [folder])
     assert project.store.count("document") == before
-    assert packed_text._ahead == {}
+    assert packed_text._ahead == {} and page_index._ahead == {}
 
 
 def test_packing_ahead_keeps_at_most_its_limit() -> None:
