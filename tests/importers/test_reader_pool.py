@@ -306,7 +306,7 @@ def test_the_import_command_reports_a_file_that_hangs_and_saves_the_others(
         assert stored[name] == extract_file(folder / name).text
 
 
-def test_importing_a_folder_of_pdfs_loads_no_migration_tool_spreadsheet_refi_or_reference_reader(
+def test_importing_a_folder_of_pdfs_loads_no_migration_tool_spreadsheet_refi_reference_or_zip_reader(
         tmp_path: Path, batch: list[Path]) -> None:
     import subprocess
 
@@ -324,7 +324,7 @@ def test_importing_a_folder_of_pdfs_loads_no_migration_tool_spreadsheet_refi_or_
             f"code = main(['import', {str(project)!r}, {str(folder)!r}])\n"
             "print(code, sorted(m for m in sys.modules if m.startswith(('alembic', 'openpyxl', "
             "'pandas', 'cmo_desk.importers.refi', 'cmo_desk.services.cmoc_import', "
-            "'cmo_desk.importers.references'))))\n")
+            "'cmo_desk.importers.references', 'cmo_desk.importers.fulltext.containers'))))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "CMO_DESK_CODER": "Ana"})
     assert out.returncode == 0, out.stderr[-2000:]
