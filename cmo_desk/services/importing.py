@@ -549,6 +549,7 @@ def _write_import(session: Session, to_write: list[rec.Study], found: _FoundStud
     """Everything in one unit of work: the studies (popped from ``to_write`` as written), the
     identifiers copied onto studies already in the project, and the documents."""
     with session.write(need_coder=False) as uow:
+        uow.prefetch("study", [s.id for s in to_write])  # (new ids: nothing is found)
         while to_write:
             study = to_write.pop()
             values = {k: getattr(study, k) for k in _STUDY_FIELDS}
