@@ -70,6 +70,13 @@ class ReaderStopped(ImportFailed):
     """The reading child ran out of memory or stopped while reading a file."""
 
 
+def _raiser(error: BaseException) -> Callable[[], ExtractedText]:
+    def fail() -> ExtractedText:
+        raise error
+
+    return fail
+
+
 def _sandbox_available() -> bool:
     return os.environ.get("CMO_DESK_NO_SANDBOX", "") == ""
 
@@ -96,6 +103,10 @@ class SafeReader:
         self._process: Any = None
         self._inbox: queue.Queue[Any] = queue.Queue()
         self.isolated = _sandbox_available()
+        #: Files handed to the child and not answered yet, oldest first: (name, when handed).
+        self._sent: deque[tuple[str, float]] = deque()
+        #: When the child last answered (or started): it has read the oldest file since then.
+        self._answered_at = 0.0
 
     def __enter__(self) -> SafeReader:
         return self
@@ -117,6 +128,8 @@ class SafeReader:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         self._inbox = queue.Queue()
+        self._sent.clear()
+        self._answered_at = time.monotonic()
         threading.Thread(target=_pump, args=(self._process.stdout, self._inbox), daemon=True,
                          name="cmo-desk-reader-pump").start()
 
@@ -129,6 +142,7 @@ class SafeReader:
         self._process.stdin.flush()
 
     def _stop(self) -> None:
+        self._sent.clear()  # whatever the child was handed is abandoned with it
         if self._process is None:
             return
         process, self._process = self._process, None
@@ -158,19 +172,41 @@ class SafeReader:
         """Like ``extract_file``; the result carries no original bytes (read them again to keep)."""
         if not self.isolated:
             return extract_here(path, password, cancel)
-        name = Path(path).name
         if not self._alive():
             try:
                 self._start()
             except OSError:
                 self.isolated = False
                 return extract_here(path, password, cancel)
+        self.send(path, password)
+        return self.receive(cancel)
+
+    @property
+    def pending(self) -> int:
+        """How many files the child has been handed and not answered."""
+        return len(self._sent)
+
+    def send(self, path: str | os.PathLike[str], password: str | None = None) -> None:
+        """Hand the child a file to read once it has answered for those handed before (a child
+        that always has its next file reads without waiting for this process between files).
+        Raises ReaderStopped when the child cannot take it, OSError when none can be started."""
+        name = Path(path).name
+        if not self._alive():
+            self._start()
         try:
             self._send((str(Path(path).resolve()), password))
         except (OSError, ValueError):
             self._stop()
             raise self._crashed(name) from None
-        deadline = time.monotonic() + self.time_limit
+        self._sent.append((name, time.monotonic()))
+
+    def receive(self, cancel: Callable[[], bool] | None = None) -> ExtractedText:
+        """The text of the oldest file handed over, or its failure, as :meth:`read` gives them.
+        Its time limit runs from when the child came to it. A failure that stops the child (a
+        hang, a crash, memory, a cancel) abandons the files handed after it: :attr:`pending` is
+        then 0, and they are to be handed over again."""
+        name, handed_at = self._sent[0]
+        deadline = max(handed_at, self._answered_at) + self.time_limit
         while True:
             try:
                 check_import_cancel(cancel)
@@ -191,9 +227,11 @@ class SafeReader:
         if reply is None:  # the child died: out of memory, or the reader crashed
             self._stop()
             raise self._crashed(name)
+        self._sent.popleft()
+        self._answered_at = time.monotonic()
         kind, payload = reply
         if kind == "ok":
-            return payload
+            return payload  # type: ignore[no-any-return]
         if kind == "password":
             raise PasswordRequired(payload)
         if kind == "failed":
@@ -399,26 +437,85 @@ class ReaderPool:
         return self._next(reader)
 
     def _work(self) -> None:
+        """Feed one child: the file it reads and the next one, handed over at once, so that the
+        child goes on to it without waiting for this process (busy loading the project, say)."""
         reader = SafeReader(memory_limit=self._share, time_limit=self.time_limit)
         reader.start()
+        job: _Job | None = None
         try:
-            while (job := self._next(reader)) is not None:
-                try:
-                    job.result = reader.read(job.path, password=job.password, cancel=self._stopping.is_set)
-                except Cancelled as err:  # the pool is closing
-                    job.error = err
+            while True:
+                if job is None:
+                    job = self._next(reader)
+                    if job is None:
+                        return
+                    if not reader.isolated:  # no child could be started: read here
+                        if not self._settle(job, lambda j=job: reader.read(
+                                j.path, password=j.password, cancel=self._stopping.is_set)):
+                            return
+                        job = None
+                        continue
+                    try:
+                        reader.send(job.path, job.password)
+                    except OSError:
+                        reader.isolated = False  # read here, as SafeReader.read does
+                        self._requeue(job)
+                        job = None
+                        continue
+                    except ReaderStopped as err:
+                        self._settle(job, _raiser(err))
+                        job = None
+                        continue
+                following = self._take_ahead(reader)
+                if not self._settle(job, lambda: reader.receive(cancel=self._stopping.is_set)):
                     return
-                except ReaderStopped as err:
-                    job.error = err
-                    job.alone = self.size > 1 and bool(self.memory_limit)
-                except BaseException as err:  # noqa: BLE001 - the reader for that file raises it
-                    job.error = err
-                finally:
-                    with self._cond:
-                        self._done_at.append(time.monotonic())
-                    job.done.set()
+                job = None
+                if following is not None:
+                    if reader.pending:  # the child read on: it has its next file already
+                        job = following
+                    else:  # the child was stopped with it: it is read afresh
+                        self._requeue(following)
         finally:
             reader.close()
+
+    def _take_ahead(self, reader: SafeReader) -> _Job | None:
+        """The next waiting file, handed to ``reader``'s child behind the one it reads; None when
+        none waits (or the pool pauses or closes: the child is not given more)."""
+        with self._cond:
+            if self._stopping.is_set() or self._paused or not self._queue:
+                return None
+            job = self._queue.popleft()
+        try:
+            reader.send(job.path, job.password)
+        except (OSError, ReaderStopped):  # the child is gone: the file is read afresh
+            self._requeue(job)
+            return None
+        return job
+
+    def _requeue(self, job: _Job) -> None:
+        """Put a file handed to a child that stopped before reaching it back first in line."""
+        with self._cond:
+            if not self._stopping.is_set():
+                self._queue.appendleft(job)
+                self._cond.notify_all()
+
+    def _settle(self, job: _Job, read: Callable[[], ExtractedText]) -> bool:
+        """Read one file and keep its text or failure for :meth:`read`; False once the pool is
+        closing."""
+        try:
+            job.result = read()
+        except Cancelled as err:  # the pool is closing
+            job.error = err
+            return False
+        except ReaderStopped as err:
+            job.error = err
+            job.alone = self.size > 1 and bool(self.memory_limit)
+        except BaseException as err:  # noqa: BLE001 - the reader for that file raises it
+            job.error = err
+        finally:
+            with self._cond:
+                self._done_at.append(time.monotonic())
+            job.done.set()
+        return True
 
     def close(self, wait: bool = False) -> None:
         """Stop the children: any file still being read is abandoned. They end on the pool's own

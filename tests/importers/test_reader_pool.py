@@ -368,3 +368,50 @@ def test_a_child_stuck_on_a_file_ends_itself_when_the_importer_is_gone(tmp_path:
     if running():
         os.kill(child, 9)
         pytest.fail("the orphaned reading child was still running")
+
+
+def test_a_child_handed_several_files_answers_for_each_in_turn(batch: list[Path]) -> None:
+    expected = [_outcome(lambda p=p: extract_file(p)) for p in batch]
+    with SafeReader(time_limit=60) as reader:
+        if not reader.isolated:
+            pytest.skip("no child process here")
+        for path in batch:  # all handed over before the first answer
+            reader.send(path)
+        assert reader.pending == len(batch)
+        got = [_outcome(reader.receive) for _ in batch]
+        assert reader.pending == 0
+    assert got == expected
+
+
+@POSIX_ONLY
+def test_files_handed_behind_one_that_hangs_are_abandoned_with_its_child(
+        tmp_path: Path, batch: list[Path]) -> None:
+    stall = tmp_path / "stall.pdf"
+    os.mkfifo(stall)
+    with SafeReader(time_limit=1) as reader:
+        if not reader.isolated:
+            pytest.skip("no child process here")
+        reader.send(batch[0])
+        reader.send(stall)
+        reader.send(batch[2])
+        assert _outcome(reader.receive) == _outcome(lambda: extract_file(batch[0]))
+        started = time.monotonic()
+        kind, message = _outcome(reader.receive)
+        assert kind == "ImportFailed" and message.startswith("stall.pdf took more than 1 seconds")
+        assert time.monotonic() - started < 30
+        assert reader.pending == 0  # the file behind it went with the child: hand it again
+        assert _outcome(lambda: reader.read(batch[2])) == _outcome(lambda: extract_file(batch[2]))
+
+
+@POSIX_ONLY
+def test_one_child_that_hangs_on_a_file_reads_every_other_file_of_the_batch(
+        tmp_path: Path, batch: list[Path]) -> None:
+    stall = tmp_path / "stall.pdf"
+    os.mkfifo(stall)
+    files = [batch[0], stall, *batch[1:]]
+    expected = [_outcome(lambda p=p: extract_file(p)) for p in batch]
+    with _pool(size=1, time_limit=2) as pool:
+        pool.prefetch((p, None) for p in files)
+        got = [_outcome(lambda p=p: pool.read(p)) for p in files]
+    assert got.pop(1)[1].startswith("stall.pdf took more than 2 seconds")
+    assert got == expected
