@@ -214,8 +214,9 @@ class UnitOfWork:
         spec = ENTITIES.get(etype)
         if spec is None:
             raise ValidationError(f"Unknown record type {etype!r}.")
+        names = spec.field_names  # (a tuple made on each call)
         for key in values:
-            if key not in spec.field_names:
+            if key not in names:
                 raise ValidationError(f"A {etype} has no field {key!r}.")
 
     # -- the write API --
