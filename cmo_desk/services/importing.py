@@ -26,7 +26,7 @@ from cmo_desk.domain.errors import (
     ReadOnlyError,
 )
 from cmo_desk.domain.i18n import tr
-from cmo_desk.domain.ids import new_id
+from cmo_desk.domain.ids import EntityType, new_id
 from cmo_desk.importers.dedupe import DuplicateIndex
 from cmo_desk.importers.fulltext import ExtractedText, decode_text
 from cmo_desk.importers.linking import link_files
@@ -290,7 +290,7 @@ def _import_texts(session: Session, fulltexts: list[tuple[str, Path]], existing:
                   steps: _Steps, cancel: CancelCallback | None, password: str | None,
                   passwords: Mapping[str, str] | None, accept_links: Mapping[str, str] | None,
                   dry_run: bool, reader: ReaderPool,
-                  ahead: Callable[[str, Mapping[str, Any]], None] | None) -> ImportSummary:
+                  ahead: Callable[[EntityType, Mapping[str, Any]], None] | None) -> ImportSummary:
     """The full texts read, linked and, with the studies found, written. ``ahead`` does the
     work of writing each text (``writing_ahead``) as it arrives, while the others are still
     being read (None: a dry run writes none)."""
@@ -451,7 +451,7 @@ class _Texts:
 def _read_fulltexts(fulltexts: list[tuple[str, Path]], session: Session, labels: dict[str, str],
                     summary: ImportSummary, steps: _Steps, cancel: CancelCallback | None,
                     password_for: Callable[[str], str | None], reader: ReaderPool,
-                    ahead: Callable[[str, Mapping[str, Any]], None] | None = None) -> _Texts:
+                    ahead: Callable[[EntityType, Mapping[str, Any]], None] | None = None) -> _Texts:
     """Extract every full text before anything is written; files already in the project or
     twice in the import are reported as duplicates. ``ahead`` is handed each text to be
     written as it arrives."""
