@@ -189,14 +189,19 @@ class SafeReader:
     def send(self, path: str | os.PathLike[str], password: str | None = None) -> None:
         """Hand the child a file to read once it has answered for those handed before (a child
         that always has its next file reads without waiting for this process between files).
-        Raises ReaderStopped when the child cannot take it, OSError when none can be started."""
+        Raises ReaderStopped when the child cannot take it (a child that stopped with files
+        handed to it is not replaced before they are received), OSError when none can be
+        started."""
         name = Path(path).name
         if not self._alive():
+            if self._sent:  # it stopped on a file handed before: :meth:`receive` says which
+                raise self._crashed(name)
             self._start()
         try:
             self._send((str(Path(path).resolve()), password))
         except (OSError, ValueError):
-            self._stop()
+            if not self._sent:
+                self._stop()
             raise self._crashed(name) from None
         self._sent.append((name, time.monotonic()))
 

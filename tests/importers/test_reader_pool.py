@@ -415,3 +415,34 @@ def test_one_child_that_hangs_on_a_file_reads_every_other_file_of_the_batch(
         got = [_outcome(lambda p=p: pool.read(p)) for p in files]
     assert got.pop(1)[1].startswith("stall.pdf took more than 2 seconds")
     assert got == expected
+
+
+@POSIX_ONLY
+@NEEDS_PROC
+def test_a_file_handed_to_a_child_that_died_is_not_answered_for_the_one_before(
+        tmp_path: Path, batch: list[Path]) -> None:
+    import signal
+
+    crash = tmp_path / "crash.pdf"
+    os.mkfifo(crash)
+    before = _children()
+    with SafeReader(time_limit=60) as reader:
+        if not reader.isolated:
+            pytest.skip("no child process here")
+        reader.send(crash)
+        (child,) = _children() - before
+        waiting = Path(f"/proc/{child}/wchan")
+        deadline = time.monotonic() + 10
+        while waiting.read_text() != "wait_for_partner" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(child, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while child in _children() and reader._alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with pytest.raises(ImportFailed):  # no new child takes it behind the dead one's file
+            reader.send(batch[0])
+        assert reader.pending == 1
+        kind, message = _outcome(reader.receive)
+        assert kind == "ReaderStopped" and message.startswith("crash.pdf made the reader")
+        assert reader.pending == 0
+        assert _outcome(lambda: reader.read(batch[0])) == _outcome(lambda: extract_file(batch[0]))
