@@ -484,9 +484,10 @@ class ReaderPool:
 
     def _take_ahead(self, reader: SafeReader) -> _Job | None:
         """The next waiting file, handed to ``reader``'s child behind the one it reads; None when
-        none waits (or the pool pauses or closes: the child is not given more)."""
+        fewer files wait than the pool may have children (the last ones go to whichever child is
+        free first, not behind a file that may take long) or the pool pauses or closes."""
         with self._cond:
-            if self._stopping.is_set() or self._paused or not self._queue:
+            if self._stopping.is_set() or self._paused or len(self._queue) < self.size:
                 return None
             job = self._queue.popleft()
         try:

@@ -446,3 +446,16 @@ def test_a_file_handed_to_a_child_that_died_is_not_answered_for_the_one_before(
         assert kind == "ReaderStopped" and message.startswith("crash.pdf made the reader")
         assert reader.pending == 0
         assert _outcome(lambda: reader.read(batch[0])) == _outcome(lambda: extract_file(batch[0]))
+
+
+@POSIX_ONLY
+def test_the_last_file_is_not_handed_behind_one_that_takes_long(
+        tmp_path: Path, batch: list[Path]) -> None:
+    slow = tmp_path / "slow.pdf"
+    os.mkfifo(slow)  # blocks its child until the pool closes, as a file that takes long to read
+    with _pool(size=2, time_limit=60) as pool:
+        pool.prefetch([(slow, None), (batch[0], None)])
+        started = time.monotonic()
+        # the other child, started once the first is seen stuck, reads it
+        assert _outcome(lambda: pool.read(batch[0])) == _outcome(lambda: extract_file(batch[0]))
+        assert time.monotonic() - started < 30
