@@ -5,11 +5,17 @@ than ``PACK_FROM`` characters stays plain text. Whatever is computed over a text
 content id, a dump) is computed over the text itself, never over its packed bytes. Packed bytes
 may come from another coder's file, so unpacking is bounded: a few bytes that would unpack to
 more than ``MAX_UNPACKED`` bytes (a zip bomb) are refused as unreadable.
+
+A text can be packed ahead of being written (:func:`packing_ahead`): an import packs each file's
+text as it arrives, while the other files are still being read, rather than all of them once the
+last is read. Packing ahead gives the very bytes packing when written would give.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 #: Texts at least this long (characters) are packed.
 PACK_FROM = 1024
@@ -19,11 +25,51 @@ PACKED_MARK = b"z1"
 MAX_UNPACKED = 256 * 1024 * 1024
 
 
+#: Most bytes of packed texts kept ahead of their writing at once (beyond, texts are packed when
+#: written): a folder of long reports must not double what an import holds in memory.
+AHEAD_LIMIT = 64 * 1024 * 1024
+
+#: Texts packed ahead (:func:`packing_ahead`) -> their packed bytes.
+_ahead: dict[str, bytes] = {}
+
+
 def pack_text(value: str | None) -> str | bytes | None:
     """A long text as packed bytes, any other text as it is. Lone surrogates survive."""
     if value is None or len(value) < PACK_FROM:
         return value
+    if _ahead:
+        packed = _ahead.get(value)  # an equal text packs to equal bytes
+        if packed is not None:
+            return packed
+    return _pack(value)
+
+
+def _pack(value: str) -> bytes:
     return PACKED_MARK + zlib.compress(value.encode("utf-8", "surrogatepass"), 6)
+
+
+@contextmanager
+def packing_ahead(limit: int = AHEAD_LIMIT) -> Iterator[Callable[[str], None]]:
+    """A function that packs a text now, so that :func:`pack_text` later gives its bytes at
+    once, while the ``with`` block lasts; at most ``limit`` bytes of them are kept (texts given
+    beyond are packed when written, as usual)."""
+    mine: list[str] = []
+    held = 0
+
+    def ahead(value: str) -> None:
+        nonlocal held
+        if len(value) < PACK_FROM or value in _ahead or held >= limit:
+            return
+        packed = _pack(value)
+        held += len(packed)
+        _ahead[value] = packed
+        mine.append(value)
+
+    try:
+        yield ahead
+    finally:
+        for value in mine:
+            _ahead.pop(value, None)
 
 
 def unpack_text(value: str | bytes | memoryview | None) -> str | None:

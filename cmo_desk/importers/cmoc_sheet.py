@@ -137,7 +137,7 @@ def _read_csv(data: bytes, name: str) -> tuple[list[list[str]], list[str]]:
 
 
 def _read_xlsx(data: bytes, name: str) -> list[list[Any]]:
-    from cmo_desk.importers.fulltext import open_zip_checked
+    from cmo_desk.importers.fulltext.containers import open_zip_checked
 
     open_zip_checked(data, name, "Excel (.xlsx)").close()
     # openpyxl directly rather than pandas: cells keep their own types (no NaN, no float page numbers).

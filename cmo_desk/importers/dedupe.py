@@ -102,3 +102,11 @@ def similar_title(a: str | None, b: str | None) -> float:
 def title_words(text: str) -> list[str]:
     """Normalised words of a title, for quick overlap checks."""
     return [w for w in (normalise_title(t) for t in re.split(r"\s+", text)) if w]
+
+
+def title_word_set(text: str) -> set[str]:
+    """``set(title_words(text))``, each distinct word normalised once (a file's opening repeats
+    its lines in many candidate titles)."""
+    words = {normalise_title(t) for t in set(re.split(r"\s+", text))}
+    words.discard("")
+    return words

@@ -12,9 +12,8 @@ from typing import Literal
 
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import Study
-from cmo_desk.importers.dedupe import similar_title, title_words
+from cmo_desk.importers.dedupe import similar_title, title_word_set, title_words
 from cmo_desk.importers.fulltext import ExtractedText, looks_like_junk_title
-from cmo_desk.importers.references import surname
 from cmo_desk.importers.textnorm import normalise_doi, normalise_title
 
 #: Title similarity from which a file is taken to be a study's full text. Checked against the
@@ -108,6 +107,8 @@ def _doubts(study: Study, extracted: ExtractedText, matched: str, opening: str) 
         reasons.append(tr("the study has no year to compare"))
     elif not any(abs(y - study.year) <= 1 for y in years):
         reasons.append(tr("the study's year ({year}) is not on the file's first page").format(year=study.year))
+    from cmo_desk.importers.references import surname  # (loaded once a title matches)
+
     first = surname(study.authors[0]) if study.authors else ""
     first_key = normalise_title(first)
     if not first_key:
@@ -115,6 +116,31 @@ def _doubts(study: Study, extracted: ExtractedText, matched: str, opening: str) 
     elif first_key not in _opening_words(opening) and first_key not in normalise_title(opening[:OPENING_CHARS]):
         reasons.append(tr("the study's first author ({author}) is not on the file's first page").format(author=first))
     return reasons
+
+
+def _title_matches(text: ExtractedText, titled: list[tuple[Study, set[str]]]
+                   ) -> list[tuple[bool, float, str, tuple[str, ...]]]:
+    """(sure, title similarity, study id, reasons not to link) of each study whose title the
+    file's opening resembles enough to propose; ``titled``: the studies with their title words."""
+    if not titled:
+        return []
+    found: list[tuple[bool, float, str, tuple[str, ...]]] = []
+    candidates = _candidate_titles(text)
+    opening_words = title_word_set(" ".join(candidates))
+    opening = text.text[:OPENING_CHARS]
+    for study, words in titled:
+        # Cheap filter first: most of the title's words must appear in the file's opening.
+        if len(words & opening_words) < 0.6 * len(words):
+            continue
+        scored = [(_title_score(study.title or "", c), c) for c in candidates]
+        best, matched = max(scored, default=(0.0, ""))
+        if best < PROPOSE_THRESHOLD:
+            continue
+        reasons = _doubts(study, text, matched, opening)
+        if best < TITLE_THRESHOLD:
+            reasons.insert(0, tr("the titles differ (similarity {score:.0%})").format(score=best))
+        found.append((not reasons, best, study.id, tuple(reasons)))
+    return found
 
 
 def link_files(
@@ -133,29 +159,16 @@ def link_files(
     title_scores: list[tuple[bool, float, int, str, tuple[str, ...]]] = []
     # Made when a file first needs a title match: for seventy thousand references they are the
     # largest thing an import of references alone would otherwise build.
-    study_words: list[set[str]] | None = None
+    titled: list[tuple[Study, set[str]]] | None = None
     for index, (path, text) in enumerate(extracted):
         doi = normalise_doi(text.doi)
         if doi and doi in by_doi:
             decisions[index] = LinkDecision(str(path), by_doi[doi], "doi", 1.0, doi=doi)
             continue
-        if study_words is None:
-            study_words = [set(title_words(s.title or "")) for s in studies]
-        candidates = _candidate_titles(text)
-        opening_words = set(title_words(" ".join(candidates)))
-        opening = text.text[:OPENING_CHARS]
-        for study, words in zip(studies, study_words):
-            # Cheap filter first: most of the title's words must appear in the file's opening.
-            if not words or len(words & opening_words) < 0.6 * len(words):
-                continue
-            scored = [(_title_score(study.title or "", c), c) for c in candidates]
-            best, matched = max(scored, default=(0.0, ""))
-            if best < PROPOSE_THRESHOLD:
-                continue
-            reasons = _doubts(study, text, matched, opening)
-            if best < TITLE_THRESHOLD:
-                reasons.insert(0, tr("the titles differ (similarity {score:.0%})").format(score=best))
-            title_scores.append((not reasons, best, index, study.id, tuple(reasons)))
+        if titled is None:  # only the studies with a title can match one
+            titled = [(s, words) for s in studies if (words := set(title_words(s.title or "")))]
+        title_scores.extend((sure, best, index, study_id, reasons)
+                            for sure, best, study_id, reasons in _title_matches(text, titled))
     taken: set[str] = set()
     proposals: dict[int, tuple[str, tuple[str, ...], float]] = {}
     for sure, score, index, study_id, reasons in sorted(title_scores, key=lambda t: (not t[0], -t[1])):

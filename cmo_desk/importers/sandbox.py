@@ -8,8 +8,8 @@ crashes or takes too long is replaced, and that one file is refused with a clear
 others are read as usual. :class:`ReaderPool` runs a few such children at once (one per core, two
 at most) that share the memory limit, and reads files ahead of the caller.
 
-The child is a plain ``python -c`` process speaking length-prefixed pickles over its stdin and
-stdout (multiprocessing would re-run the caller's main script); in the built program, whose
+The child (``reader_child``) is a plain ``python -c`` process speaking length-prefixed pickles over
+its stdin and stdout (multiprocessing would re-run the caller's main script); in the built program, whose
 executable is the desk itself, it is that program started with ``READER_ARGUMENT``. Where no
 child can be started (or ``CMO_DESK_NO_SANDBOX`` is set), files are read in the importing
 process.
@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import pickle
 import queue
-import signal
 import struct
 import subprocess
 import sys
@@ -28,14 +27,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cmo_desk import READER_ARGUMENT
 from cmo_desk.domain.cancel import check_import_cancel
-from cmo_desk.domain.errors import Cancelled, CmoDeskError, ImportFailed, PasswordRequired
-from cmo_desk.domain.i18n import current_language, set_language, tr
+from cmo_desk.domain.errors import Cancelled, ImportFailed, PasswordRequired
+from cmo_desk.domain.i18n import current_language, tr
+from cmo_desk.importers.reader_child import extract_here
 
 if TYPE_CHECKING:  # the readers load in the child (or on a fallback): the child starts sooner
     from cmo_desk.importers.fulltext import ExtractedText
@@ -46,65 +45,8 @@ MEMORY_LIMIT_BYTES = 1536 * 1024 * 1024
 #: Longest a single file may take to read.
 TIME_LIMIT_SECONDS = 180.0
 _POLL_SECONDS = 0.2
-#: How much longer than the time limit a child whose parent is gone reads a file before it ends.
-_ORPHAN_GRACE_SECONDS = 5
 #: How long the first child may take over its first file before a second one starts anyway.
 _FIRST_FILE_PATIENCE_SECONDS = 1.0
-
-
-def reader_child_main(argv: list[str] | None = None) -> None:  # pragma: no cover - in the child
-    """The reading child: length-prefixed pickled requests on stdin, replies on stdout.
-    ``argv``: memory limit, language, time limit (default: the process's arguments)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    requests, replies = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # a library's print must not corrupt the replies
-    limit = int(args[0]) if args else 0
-    set_language(args[1] if len(args) > 1 else None)  # its messages in the user's language
-    # The parent stops a file that takes too long; should the parent be gone (killed, crashed),
-    # the child ends itself a little later rather than spin on that file for ever.
-    alarm = getattr(signal, "alarm", None)
-    seconds = int(float(args[2])) + _ORPHAN_GRACE_SECONDS if len(args) > 2 and alarm else 0
-    if limit:
-        try:
-            import resource
-
-            resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
-        except (ImportError, ValueError, OSError):
-            pass
-    while True:
-        header = requests.read(4)
-        if len(header) < 4:
-            return
-        request = pickle.loads(requests.read(struct.unpack(">I", header)[0]))
-        if request is None:
-            return
-        path, password = request
-        if seconds:
-            alarm(seconds)  # SIGALRM, unhandled, ends the process even inside the PDF engine
-        try:
-            result = _extract_here(path, password)
-            reply: tuple[str, Any] = ("ok", result)
-        except PasswordRequired as err:
-            reply = ("password", str(err))
-        except CmoDeskError as err:
-            reply = ("failed", str(err))
-        except MemoryError:
-            reply = ("memory", "")
-        except Exception as err:  # noqa: BLE001 - reported to the parent as this file's failure
-            reply = ("error", type(err).__name__)
-        if seconds:
-            alarm(0)
-        data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        replies.write(struct.pack(">I", len(data)) + data)
-        replies.flush()
-
-
-def _extract_here(path: str | os.PathLike[str], password: str | None,
-                  cancel: Callable[[], bool] | None = None) -> ExtractedText:
-    """``extract_file`` in this process, without the original bytes (they are read again to keep)."""
-    from cmo_desk.importers.fulltext import extract_file
-
-    return replace(extract_file(path, password=password, cancel=cancel), original=b"")
 
 
 def _pump(stream: Any, inbox: queue.Queue[Any]) -> None:
@@ -128,6 +70,13 @@ class ReaderStopped(ImportFailed):
     """The reading child ran out of memory or stopped while reading a file."""
 
 
+def _raiser(error: BaseException) -> Callable[[], ExtractedText]:
+    def fail() -> ExtractedText:
+        raise error
+
+    return fail
+
+
 def _sandbox_available() -> bool:
     return os.environ.get("CMO_DESK_NO_SANDBOX", "") == ""
 
@@ -139,7 +88,7 @@ def _child_command(*params: str) -> list[str]:
         return [sys.executable, READER_ARGUMENT, *params]
     package_root = str(Path(__file__).resolve().parents[2])
     code = ("import sys; sys.path.insert(0, %r); "
-            "from cmo_desk.importers.sandbox import reader_child_main; reader_child_main()"
+            "from cmo_desk.importers.reader_child import reader_child_main; reader_child_main()"
             % package_root)
     return [sys.executable, "-c", code, *params]
 
@@ -154,6 +103,10 @@ class SafeReader:
         self._process: Any = None
         self._inbox: queue.Queue[Any] = queue.Queue()
         self.isolated = _sandbox_available()
+        #: Files handed to the child and not answered yet, oldest first: (name, when handed).
+        self._sent: deque[tuple[str, float]] = deque()
+        #: When the child last answered (or started): it has read the oldest file since then.
+        self._answered_at = 0.0
 
     def __enter__(self) -> SafeReader:
         return self
@@ -175,6 +128,8 @@ class SafeReader:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         self._inbox = queue.Queue()
+        self._sent.clear()
+        self._answered_at = time.monotonic()
         threading.Thread(target=_pump, args=(self._process.stdout, self._inbox), daemon=True,
                          name="cmo-desk-reader-pump").start()
 
@@ -187,6 +142,7 @@ class SafeReader:
         self._process.stdin.flush()
 
     def _stop(self) -> None:
+        self._sent.clear()  # whatever the child was handed is abandoned with it
         if self._process is None:
             return
         process, self._process = self._process, None
@@ -215,20 +171,47 @@ class SafeReader:
              cancel: Callable[[], bool] | None = None) -> ExtractedText:
         """Like ``extract_file``; the result carries no original bytes (read them again to keep)."""
         if not self.isolated:
-            return _extract_here(path, password, cancel)
-        name = Path(path).name
+            return extract_here(path, password, cancel)
         if not self._alive():
             try:
                 self._start()
             except OSError:
                 self.isolated = False
-                return _extract_here(path, password, cancel)
+                return extract_here(path, password, cancel)
+        self.send(path, password)
+        return self.receive(cancel)
+
+    @property
+    def pending(self) -> int:
+        """How many files the child has been handed and not answered."""
+        return len(self._sent)
+
+    def send(self, path: str | os.PathLike[str], password: str | None = None) -> None:
+        """Hand the child a file to read once it has answered for those handed before (a child
+        that always has its next file reads without waiting for this process between files).
+        Raises ReaderStopped when the child cannot take it (a child that stopped with files
+        handed to it is not replaced before they are received), OSError when none can be
+        started."""
+        name = Path(path).name
+        if not self._alive():
+            if self._sent:  # it stopped on a file handed before: :meth:`receive` says which
+                raise self._crashed(name)
+            self._start()
         try:
             self._send((str(Path(path).resolve()), password))
         except (OSError, ValueError):
-            self._stop()
+            if not self._sent:
+                self._stop()
             raise self._crashed(name) from None
-        deadline = time.monotonic() + self.time_limit
+        self._sent.append((name, time.monotonic()))
+
+    def receive(self, cancel: Callable[[], bool] | None = None) -> ExtractedText:
+        """The text of the oldest file handed over, or its failure, as :meth:`read` gives them.
+        Its time limit runs from when the child came to it. A failure that stops the child (a
+        hang, a crash, memory, a cancel) abandons the files handed after it: :attr:`pending` is
+        then 0, and they are to be handed over again."""
+        name, handed_at = self._sent[0]
+        deadline = max(handed_at, self._answered_at) + self.time_limit
         while True:
             try:
                 check_import_cancel(cancel)
@@ -249,9 +232,11 @@ class SafeReader:
         if reply is None:  # the child died: out of memory, or the reader crashed
             self._stop()
             raise self._crashed(name)
+        self._sent.popleft()
+        self._answered_at = time.monotonic()
         kind, payload = reply
         if kind == "ok":
-            return payload
+            return payload  # type: ignore[no-any-return]
         if kind == "password":
             raise PasswordRequired(payload)
         if kind == "failed":
@@ -383,7 +368,7 @@ class ReaderPool:
              cancel: Callable[[], bool] | None = None) -> ExtractedText:
         """Like :meth:`SafeReader.read`: the file's text (without its original bytes) or its failure."""
         if not self.isolated:
-            return _extract_here(path, password, cancel)
+            return extract_here(path, password, cancel)
         key = (str(Path(path).resolve()), password)
         if key not in self._jobs:
             self.prefetch([(path, password)])
@@ -457,26 +442,86 @@ class ReaderPool:
         return self._next(reader)
 
     def _work(self) -> None:
+        """Feed one child: the file it reads and the next one, handed over at once, so that the
+        child goes on to it without waiting for this process (busy loading the project, say)."""
         reader = SafeReader(memory_limit=self._share, time_limit=self.time_limit)
         reader.start()
+        job: _Job | None = None
         try:
-            while (job := self._next(reader)) is not None:
-                try:
-                    job.result = reader.read(job.path, password=job.password, cancel=self._stopping.is_set)
-                except Cancelled as err:  # the pool is closing
-                    job.error = err
+            while True:
+                if job is None:
+                    job = self._next(reader)
+                    if job is None:
+                        return
+                    if not reader.isolated:  # no child could be started: read here
+                        if not self._settle(job, lambda j=job: reader.read(
+                                j.path, password=j.password, cancel=self._stopping.is_set)):
+                            return
+                        job = None
+                        continue
+                    try:
+                        reader.send(job.path, job.password)
+                    except OSError:
+                        reader.isolated = False  # read here, as SafeReader.read does
+                        self._requeue(job)
+                        job = None
+                        continue
+                    except ReaderStopped as err:
+                        self._settle(job, _raiser(err))
+                        job = None
+                        continue
+                following = self._take_ahead(reader)
+                if not self._settle(job, lambda: reader.receive(cancel=self._stopping.is_set)):
                     return
-                except ReaderStopped as err:
-                    job.error = err
-                    job.alone = self.size > 1 and bool(self.memory_limit)
-                except BaseException as err:  # noqa: BLE001 - the reader for that file raises it
-                    job.error = err
-                finally:
-                    with self._cond:
-                        self._done_at.append(time.monotonic())
-                    job.done.set()
+                job = None
+                if following is not None:
+                    if reader.pending:  # the child read on: it has its next file already
+                        job = following
+                    else:  # the child was stopped with it: it is read afresh
+                        self._requeue(following)
         finally:
             reader.close()
+
+    def _take_ahead(self, reader: SafeReader) -> _Job | None:
+        """The next waiting file, handed to ``reader``'s child behind the one it reads; None when
+        fewer files wait than the pool may have children (the last ones go to whichever child is
+        free first, not behind a file that may take long) or the pool pauses or closes."""
+        with self._cond:
+            if self._stopping.is_set() or self._paused or len(self._queue) < self.size:
+                return None
+            job = self._queue.popleft()
+        try:
+            reader.send(job.path, job.password)
+        except (OSError, ReaderStopped):  # the child is gone: the file is read afresh
+            self._requeue(job)
+            return None
+        return job
+
+    def _requeue(self, job: _Job) -> None:
+        """Put a file handed to a child that stopped before reaching it back first in line."""
+        with self._cond:
+            if not self._stopping.is_set():
+                self._queue.appendleft(job)
+                self._cond.notify_all()
+
+    def _settle(self, job: _Job, read: Callable[[], ExtractedText]) -> bool:
+        """Read one file and keep its text or failure for :meth:`read`; False once the pool is
+        closing."""
+        try:
+            job.result = read()
+        except Cancelled as err:  # the pool is closing
+            job.error = err
+            return False
+        except ReaderStopped as err:
+            job.error = err
+            job.alone = self.size > 1 and bool(self.memory_limit)
+        except BaseException as err:  # noqa: BLE001 - the reader for that file raises it
+            job.error = err
+        finally:
+            with self._cond:
+                self._done_at.append(time.monotonic())
+            job.done.set()
+        return True
 
     def close(self, wait: bool = False) -> None:
         """Stop the children: any file still being read is abandoned. They end on the pool's own

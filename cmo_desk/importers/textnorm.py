@@ -19,6 +19,8 @@ _TRAILING_SPACE_RE = re.compile(r"[ \t\u00a0]+\n")
 #: (40,000 in a row, or Chinese without punctuation) is retried from every letter, in quadratic time.
 _LINE_END_HYPHEN_RE = re.compile(r"(?<!\w)(\w+)-\n(\w+)")
 _HYPHENATED_RE = re.compile(r"(?<!\w)\w+-\w+")
+_WORD_RE = re.compile(r"\w")
+_WORD_OR_HYPHEN_RUN_RE = re.compile(r"[\w-]*")
 _SOFT_HYPHEN_BREAK_RE = re.compile("\u00ad[ \t]*\n[ \t]*")
 
 DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>{}]+)", re.IGNORECASE)
@@ -26,14 +28,36 @@ _DOI_PREFIX_RE = re.compile(
     r"^\s*(?:doi\s*:\s*|https?://(?:dx\.)?doi\.org/|doi\.org/)+", re.IGNORECASE
 )
 _SHORT_DOI_RE = re.compile(r"^10/[a-z0-9]+$", re.IGNORECASE)
+#: What an ASCII title's key drops: all but letters and digits (the ASCII of categories L and N).
+_NOT_ASCII_ALNUM_RE = re.compile(r"[^a-z0-9]+")
+
+
+#: The characters of ``_CONTROL_RE`` that are ASCII, as bytes.
+_ASCII_CONTROLS = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
 
 
 def fix_ligatures(text: str) -> str:
+    if text.isascii():  # (a flag of the string, not a scan) no ligature is ASCII
+        return text
     return _LIGATURE_RE.sub(lambda m: _LIGATURES[m.group()], text)
 
 
 def strip_controls(text: str) -> str:
+    if text.isascii():  # the same characters removed, by a scan in C
+        return text.encode("ascii").translate(None, _ASCII_CONTROLS).decode("ascii")
     return _CONTROL_RE.sub("", text)
+
+
+def strip_line_end_spaces(text: str) -> str:
+    """Spaces, tabs and no-break spaces at the end of a line removed (``_TRAILING_SPACE_RE``
+    replaced by a line break), line by line: a regex tried at every space took longer."""
+    if " \n" not in text and "\t\n" not in text and "\u00a0\n" not in text:
+        return text
+    lines = text.split("\n")
+    last = lines.pop()  # no line break follows it: kept as it is
+    lines = [line.rstrip(" \t\u00a0") for line in lines]
+    lines.append(last)
+    return "\n".join(lines)
 
 
 def clean_text(text: str, hyphenated_words: frozenset[str] = frozenset()) -> str:
@@ -47,7 +71,7 @@ def clean_text(text: str, hyphenated_words: frozenset[str] = frozenset()) -> str
     text = _SOFT_HYPHEN_BREAK_RE.sub("", text).replace("\u00ad", "")
     text = fix_ligatures(text)
     text = strip_controls(text)
-    text = _TRAILING_SPACE_RE.sub("\n", text)
+    text = strip_line_end_spaces(text)
 
     def join(match: re.Match[str]) -> str:
         left, right = match.group(1), match.group(2)
@@ -63,8 +87,25 @@ def clean_text(text: str, hyphenated_words: frozenset[str] = frozenset()) -> str
 
 
 def hyphenated_vocabulary(text: str) -> frozenset[str]:
-    """Hyphenated words written on one line: evidence that a hyphen at a line break is real."""
-    return frozenset(m.group(0).lower() for m in _HYPHENATED_RE.finditer(text))
+    """Hyphenated words written on one line: evidence that a hyphen at a line break is real.
+
+    Only the runs of word characters and hyphens that hold a hyphen are searched (found from
+    each hyphen, in C): a match of ``_HYPHENATED_RE`` lies within one such run, and the search
+    of each run finds what the search of the whole text finds there."""
+    runs: list[str] = []
+    done = 0  # where the last run ended
+    hyphen = text.find("-")
+    while hyphen != -1:
+        start = hyphen
+        while start > done and (text[start - 1] == "-" or _WORD_RE.match(text[start - 1])):
+            start -= 1
+        end = _WORD_OR_HYPHEN_RUN_RE.match(text, hyphen).end()
+        runs.append(text[start:end])
+        done = end
+        hyphen = text.find("-", end)
+    if not runs:
+        return frozenset()
+    return frozenset(m.group(0).lower() for m in _HYPHENATED_RE.finditer("\n".join(runs)))
 
 
 def normalise_doi(value: str | None) -> str | None:
@@ -101,6 +142,8 @@ def normalise_title(title: str | None) -> str:
     """Case-, accent-, punctuation- and space-insensitive key for comparing titles."""
     if not title:
         return ""
+    if title.isascii():  # the same key without a Unicode lookup per character
+        return _NOT_ASCII_ALNUM_RE.sub("", title.lower())
     decomposed = unicodedata.normalize("NFKD", title.casefold())
     return "".join(
         ch
@@ -117,6 +160,9 @@ _CJK_RE = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 #: The commonest such break, decided without a call per line: after an ASCII letter, digit or
 #: closing mark and before an ASCII lower-case letter (neither side can be CJK).
 _WRAPPED_ASCII_RE = re.compile(r"(?<=[A-Za-z0-9,;)\]’”])[ \t]*\n(?=[a-z])")
+#: Those of them without spaces before the break (the most, once line ends are cleaned), by a
+#: pattern that starts with the break itself: the search skips to each break in C.
+_WRAPPED_ASCII_TIGHT_RE = re.compile(r"\n(?=[a-z])(?<=[A-Za-z0-9,;)\]’”]\n)")
 #: The two sides of ``_WRAPPED_LINE_RE``, tested one character at a time.
 _WRAP_BEFORE_RE = re.compile(r"[^\W_]|[,;)\]’”]")
 _WRAP_AFTER_RE = re.compile(r"[^\W\d_]")
@@ -131,7 +177,9 @@ def reflow(text: str) -> str:
 
     # ``_WRAPPED_LINE_RE`` applied at each line break in turn (a scan of the whole text with its
     # look-behind took a fifth of a PDF's reading); the common ASCII case goes first, in C.
-    text = _WRAPPED_ASCII_RE.sub(" ", text)
+    text = _WRAPPED_ASCII_TIGHT_RE.sub(" ", text)
+    if " \n" in text or "\t\n" in text:
+        text = _WRAPPED_ASCII_RE.sub(" ", text)
     parts: list[str] = []
     kept = 0
     end = text.find("\n")

@@ -26,17 +26,11 @@ from cmo_desk.domain.errors import (
     ReadOnlyError,
 )
 from cmo_desk.domain.i18n import tr
-from cmo_desk.domain.ids import new_id
+from cmo_desk.domain.ids import EntityType, new_id
 from cmo_desk.importers.dedupe import DuplicateIndex
 from cmo_desk.importers.fulltext import ExtractedText, decode_text
 from cmo_desk.importers.linking import link_files
 from cmo_desk.importers.sandbox import ReaderPool
-from cmo_desk.importers.references import (
-    assign_labels,
-    detect_format,
-    parse_references,
-    surname,
-)
 from cmo_desk.importers.textnorm import normalise_doi, normalise_title
 from cmo_desk.services.session import Session
 
@@ -173,6 +167,8 @@ def _looks_like_references(path: Path) -> bool:
     except OSError:
         return False
     text, _ = decode_text(head, path.name)
+    from cmo_desk.importers.references import detect_format  # (not for a folder of PDFs)
+
     return detect_format(text.lstrip("\ufeff").replace("\r\n", "\n"), "") in ("medline", "ris")
 
 
@@ -281,8 +277,25 @@ def _import_paths(session: Session, paths: Iterable[str | os.PathLike[str]], pas
     labels.update({s.id: s.label or "" for s in found.studies})
     summary.duplicate_references = [replace(d, study_label=labels.get(d.study_id or ""))
                                     for d in summary.duplicate_references]
+    from cmo_desk.store.unit_of_work import writing_ahead  # (the store is open by now)
+
+    with writing_ahead() as ahead:
+        return _import_texts(session, fulltexts, existing, found, labels, summary, steps, cancel,
+                             password, passwords, accept_links, dry_run, reader,
+                             None if dry_run else ahead)
+
+
+def _import_texts(session: Session, fulltexts: list[tuple[str, Path]], existing: list[rec.Study],
+                  found: _FoundStudies, labels: dict[str, str], summary: ImportSummary,
+                  steps: _Steps, cancel: CancelCallback | None, password: str | None,
+                  passwords: Mapping[str, str] | None, accept_links: Mapping[str, str] | None,
+                  dry_run: bool, reader: ReaderPool,
+                  ahead: Callable[[EntityType, Mapping[str, Any]], None] | None) -> ImportSummary:
+    """The full texts read, linked and, with the studies found, written. ``ahead`` does the
+    work of writing each text (``writing_ahead``) as it arrives, while the others are still
+    being read (None: a dry run writes none)."""
     texts = _read_fulltexts(fulltexts, session, labels, summary, steps, cancel,
-                            lambda name: _password_for(name, password, passwords), reader)
+                            lambda name: _password_for(name, password, passwords), reader, ahead)
     if summary.files_read == 0:
         failure = ImportFailed(next(iter(summary.errors.values())))
         failure.summary = summary  # type: ignore[attr-defined]  # which files need a password
@@ -387,6 +400,10 @@ def _read_references(references: list[tuple[str, Path]], existing: list[rec.Stud
     """Parse every reference file, then drop duplicates within the import and against the
     project. The duplicate keys are let go on return: seventy thousand references' keys are not
     kept while the studies are written."""
+    if not references:  # full texts only: the project's studies need no keys
+        return _FoundStudies()
+    from cmo_desk.importers.references import assign_labels, parse_references
+
     index = DuplicateIndex(existing)
     citations = {_citation_key(s): s.id for s in existing}
     existing_by_id = {s.id: s for s in existing}
@@ -433,9 +450,11 @@ class _Texts:
 
 def _read_fulltexts(fulltexts: list[tuple[str, Path]], session: Session, labels: dict[str, str],
                     summary: ImportSummary, steps: _Steps, cancel: CancelCallback | None,
-                    password_for: Callable[[str], str | None], reader: ReaderPool) -> _Texts:
+                    password_for: Callable[[str], str | None], reader: ReaderPool,
+                    ahead: Callable[[EntityType, Mapping[str, Any]], None] | None = None) -> _Texts:
     """Extract every full text before anything is written; files already in the project or
-    twice in the import are reported as duplicates."""
+    twice in the import are reported as duplicates. ``ahead`` is handed each text to be
+    written as it arrives."""
     known_hashes = {d.sha256: d for d in session.store.list(
         "document", columns=("sha256", "study_id")) if d.sha256}
     texts = _Texts()
@@ -470,6 +489,8 @@ def _read_fulltexts(fulltexts: list[tuple[str, Path]], session: Session, labels:
             # The bytes are read again when written: a folder of PDFs held in memory at once would
             # not fit on an old laptop.
             texts.extracted.append((name, text))
+            if ahead is not None:
+                ahead("document", {"text": text.text, "page_starts": list(text.page_starts)})
             texts.source_of[name] = path
     return texts
 
@@ -528,6 +549,7 @@ def _write_import(session: Session, to_write: list[rec.Study], found: _FoundStud
     """Everything in one unit of work: the studies (popped from ``to_write`` as written), the
     identifiers copied onto studies already in the project, and the documents."""
     with session.write(need_coder=False) as uow:
+        uow.prefetch("study", [s.id for s in to_write])  # (new ids: nothing is found)
         while to_write:
             study = to_write.pop()
             values = {k: getattr(study, k) for k in _STUDY_FIELDS}
@@ -617,6 +639,8 @@ def _citation_key(study: rec.Study) -> bytes:
 
     Kept as a 16-byte digest of the normalised fields (whose text is written out unambiguously),
     not the fields themselves: seventy thousand references' keys then take a few megabytes."""
+    from cmo_desk.importers.references import surname
+
     if not (study.title or study.authors):
         key: tuple[Any, ...] = (study.id,)
     else:

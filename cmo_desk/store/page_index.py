@@ -11,6 +11,8 @@ the index (:func:`rebuild`) in a migration.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select, text
@@ -25,16 +27,57 @@ SEARCH_TABLE_DDL = (
     "body, content='', tokenize = 'unicode61 remove_diacritics 2')")
 
 
+#: Most characters of page bodies kept ahead of their writing at once (beyond, they are made
+#: when written).
+AHEAD_LIMIT = 32 * 1024 * 1024
+
+#: Documents' texts -> (their page starts, their page bodies), made ahead (:func:`bodies_ahead`).
+_ahead: dict[str, tuple[list[int], list[tuple[int, str]]]] = {}
+
+
 def page_bodies(body: str | None, page_starts: Any) -> list[tuple[int, str]]:
     """(page number, indexed words) of each non-blank page of a document's text."""
     if not body:
         return []
     starts = list(page_starts or [0])
+    if _ahead:
+        made = _ahead.get(body)
+        if made is not None and made[0] == starts:
+            return list(made[1])
+    return _page_bodies(body, starts)
+
+
+def _page_bodies(body: str, starts: list[int]) -> list[tuple[int, str]]:
     if not starts or starts[0] != 0:
         starts = [0, *starts]
     bounds = [*starts[1:], len(body)]
     return [(i + 1, index_text(body[a:b]))
             for i, (a, b) in enumerate(zip(starts, bounds)) if body[a:b].strip()]
+
+
+@contextmanager
+def bodies_ahead(limit: int = AHEAD_LIMIT) -> Iterator[Callable[[str, Any], None]]:
+    """A function that makes a document's page bodies now, from its text and page starts, so
+    that :func:`page_bodies` later gives them at once, while the ``with`` block lasts; at most
+    ``limit`` characters of them are kept (documents given beyond are indexed as usual)."""
+    mine: list[str] = []
+    held = 0
+
+    def ahead(body: str, page_starts: Any) -> None:
+        nonlocal held
+        if not body or body in _ahead or held >= limit:
+            return
+        starts = list(page_starts or [0])
+        bodies = _page_bodies(body, starts)
+        held += sum(len(words) for _page, words in bodies)
+        _ahead[body] = (starts, bodies)
+        mine.append(body)
+
+    try:
+        yield ahead
+    finally:
+        for body in mine:
+            _ahead.pop(body, None)
 
 
 def clear(conn: Connection) -> None:
@@ -52,26 +95,30 @@ def indexed(old: dict[str, Any] | None) -> list[tuple[int, str]]:
 
 def reindex(conn: Connection, document_id: str, before: list[tuple[int, str]],
             after: list[tuple[int, str]]) -> None:
-    """Make the index hold ``after`` for one document that it held as ``before``."""
+    """Make the index hold ``after`` for one document that it held as ``before``. A handful of
+    statements per document, each given all its pages at once (an import writes hundreds)."""
     if conn.dialect.name != "sqlite" or before == after:
         return
-    rows = conn.execute(text("SELECT id, page FROM search_page WHERE document_id = :d"),
-                        {"d": document_id}).all()
+    rows = conn.exec_driver_sql("SELECT id, page FROM search_page WHERE document_id = ?",
+                                (document_id,)).all()
     old = dict(before)
     if rows and any(page not in old for _id, page in rows):
         # The index does not match the document's row (it cannot, unless written by hand):
         # the words to remove are unknown, so the whole index is built again.
         rebuild(conn)
         return
-    for rowid, page in rows:
-        conn.execute(text("INSERT INTO search_pages (search_pages, rowid, body) "
-                          "VALUES ('delete', :r, :b)"), {"r": rowid, "b": old[page]})
-    conn.execute(text("DELETE FROM search_page WHERE document_id = :d"), {"d": document_id})
-    for page, body in after:
-        rowid = conn.execute(text("INSERT INTO search_page (document_id, page) VALUES (:d, :p)"),
-                             {"d": document_id, "p": page}).lastrowid
-        conn.execute(text("INSERT INTO search_pages (rowid, body) VALUES (:r, :b)"),
-                     {"r": rowid, "b": body})
+    if rows:
+        conn.exec_driver_sql("INSERT INTO search_pages (search_pages, rowid, body) "
+                             "VALUES ('delete', ?, ?)", [(rowid, old[page]) for rowid, page in rows])
+        conn.exec_driver_sql("DELETE FROM search_page WHERE document_id = ?", (document_id,))
+    if not after:
+        return
+    conn.exec_driver_sql("INSERT INTO search_page (document_id, page) VALUES (?, ?)",
+                         [(document_id, page) for page, _body in after])
+    rowid_of = {page: rowid for rowid, page in conn.exec_driver_sql(
+        "SELECT id, page FROM search_page WHERE document_id = ?", (document_id,))}
+    conn.exec_driver_sql("INSERT INTO search_pages (rowid, body) VALUES (?, ?)",
+                         [(rowid_of[page], body) for page, body in after])
 
 
 def rebuild(conn: Connection) -> int:

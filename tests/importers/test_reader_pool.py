@@ -15,7 +15,7 @@ import pytest
 
 from cmo_desk.domain.errors import Cancelled, ImportFailed, PasswordRequired
 from cmo_desk.domain.i18n import set_language, tr
-from cmo_desk.importers import sandbox
+from cmo_desk.importers import reader_child, sandbox
 from cmo_desk.importers.fulltext import ExtractedText, extract_file
 from cmo_desk.importers.sandbox import ReaderPool, SafeReader
 from pdf_builder import build_pdf, zero_stream_pdf
@@ -306,7 +306,7 @@ def test_the_import_command_reports_a_file_that_hangs_and_saves_the_others(
         assert stored[name] == extract_file(folder / name).text
 
 
-def test_importing_a_folder_of_pdfs_loads_no_migration_tool_spreadsheet_or_refi_reader(
+def test_importing_a_folder_of_pdfs_loads_no_migration_tool_spreadsheet_refi_reference_or_zip_reader(
         tmp_path: Path, batch: list[Path]) -> None:
     import subprocess
 
@@ -323,7 +323,8 @@ def test_importing_a_folder_of_pdfs_loads_no_migration_tool_spreadsheet_or_refi_
             "from cmo_desk.__main__ import main\n"
             f"code = main(['import', {str(project)!r}, {str(folder)!r}])\n"
             "print(code, sorted(m for m in sys.modules if m.startswith(('alembic', 'openpyxl', "
-            "'pandas', 'cmo_desk.importers.refi', 'cmo_desk.services.cmoc_import'))))\n")
+            "'pandas', 'cmo_desk.importers.refi', 'cmo_desk.services.cmoc_import', "
+            "'cmo_desk.importers.references', 'cmo_desk.importers.fulltext.containers'))))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "CMO_DESK_CODER": "Ana"})
     assert out.returncode == 0, out.stderr[-2000:]
@@ -361,9 +362,100 @@ def test_a_child_stuck_on_a_file_ends_itself_when_the_importer_is_gone(tmp_path:
         return state != "Z"
 
     assert running()  # the importer is gone; its child is still stuck on the file
-    deadline = time.monotonic() + 1 + sandbox._ORPHAN_GRACE_SECONDS + 10
+    deadline = time.monotonic() + 1 + reader_child.ORPHAN_GRACE_SECONDS + 10
     while running() and time.monotonic() < deadline:
         time.sleep(0.1)
     if running():
         os.kill(child, 9)
         pytest.fail("the orphaned reading child was still running")
+
+
+def test_a_child_handed_several_files_answers_for_each_in_turn(batch: list[Path]) -> None:
+    expected = [_outcome(lambda p=p: extract_file(p)) for p in batch]
+    with SafeReader(time_limit=60) as reader:
+        if not reader.isolated:
+            pytest.skip("no child process here")
+        for path in batch:  # all handed over before the first answer
+            reader.send(path)
+        assert reader.pending == len(batch)
+        got = [_outcome(reader.receive) for _ in batch]
+        assert reader.pending == 0
+    assert got == expected
+
+
+@POSIX_ONLY
+def test_files_handed_behind_one_that_hangs_are_abandoned_with_its_child(
+        tmp_path: Path, batch: list[Path]) -> None:
+    stall = tmp_path / "stall.pdf"
+    os.mkfifo(stall)
+    with SafeReader(time_limit=1) as reader:
+        if not reader.isolated:
+            pytest.skip("no child process here")
+        reader.send(batch[0])
+        reader.send(stall)
+        reader.send(batch[2])
+        assert _outcome(reader.receive) == _outcome(lambda: extract_file(batch[0]))
+        started = time.monotonic()
+        kind, message = _outcome(reader.receive)
+        assert kind == "ImportFailed" and message.startswith("stall.pdf took more than 1 seconds")
+        assert time.monotonic() - started < 30
+        assert reader.pending == 0  # the file behind it went with the child: hand it again
+        assert _outcome(lambda: reader.read(batch[2])) == _outcome(lambda: extract_file(batch[2]))
+
+
+@POSIX_ONLY
+def test_one_child_that_hangs_on_a_file_reads_every_other_file_of_the_batch(
+        tmp_path: Path, batch: list[Path]) -> None:
+    stall = tmp_path / "stall.pdf"
+    os.mkfifo(stall)
+    files = [batch[0], stall, *batch[1:]]
+    expected = [_outcome(lambda p=p: extract_file(p)) for p in batch]
+    with _pool(size=1, time_limit=2) as pool:
+        pool.prefetch((p, None) for p in files)
+        got = [_outcome(lambda p=p: pool.read(p)) for p in files]
+    assert got.pop(1)[1].startswith("stall.pdf took more than 2 seconds")
+    assert got == expected
+
+
+@POSIX_ONLY
+@NEEDS_PROC
+def test_a_file_handed_to_a_child_that_died_is_not_answered_for_the_one_before(
+        tmp_path: Path, batch: list[Path]) -> None:
+    import signal
+
+    crash = tmp_path / "crash.pdf"
+    os.mkfifo(crash)
+    before = _children()
+    with SafeReader(time_limit=60) as reader:
+        if not reader.isolated:
+            pytest.skip("no child process here")
+        reader.send(crash)
+        (child,) = _children() - before
+        waiting = Path(f"/proc/{child}/wchan")
+        deadline = time.monotonic() + 10
+        while waiting.read_text() != "wait_for_partner" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(child, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while child in _children() and reader._alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with pytest.raises(ImportFailed):  # no new child takes it behind the dead one's file
+            reader.send(batch[0])
+        assert reader.pending == 1
+        kind, message = _outcome(reader.receive)
+        assert kind == "ReaderStopped" and message.startswith("crash.pdf made the reader")
+        assert reader.pending == 0
+        assert _outcome(lambda: reader.read(batch[0])) == _outcome(lambda: extract_file(batch[0]))
+
+
+@POSIX_ONLY
+def test_the_last_file_is_not_handed_behind_one_that_takes_long(
+        tmp_path: Path, batch: list[Path]) -> None:
+    slow = tmp_path / "slow.pdf"
+    os.mkfifo(slow)  # blocks its child until the pool closes, as a file that takes long to read
+    with _pool(size=2, time_limit=60) as pool:
+        pool.prefetch([(slow, None), (batch[0], None)])
+        started = time.monotonic()
+        # the other child, started once the first is seen stuck, reads it
+        assert _outcome(lambda: pool.read(batch[0])) == _outcome(lambda: extract_file(batch[0]))
+        assert time.monotonic() - started < 30

@@ -5,10 +5,10 @@ XML, and the text ends up in Word and QDPX exports. ``page_starts[i]`` is the ch
 which page ``i + 1`` begins, so ``Document.page_at(offset)`` can cite pages.
 
 Heavy libraries (pypdfium2, lxml, charset-normalizer) are imported inside the functions that need
-them, so that opening the desk does not pay for them.
+them, so that opening the desk does not pay for them; so are the readers of zipped formats (DOCX,
+ODT: ``containers``) and of web pages, which a folder of PDFs does not need.
 """
 
-from cmo_desk.importers.fulltext.containers import BIG_MEMBER_BYTES, MAX_RATIO, MAX_UNZIPPED_BYTES, open_zip_checked
 from cmo_desk.importers.fulltext.extracted import (
     FIRST_PAGE_CHARS,
     MEDIA_TYPES,
@@ -30,14 +30,11 @@ from cmo_desk.importers.fulltext.reading import (
 from cmo_desk.importers.fulltext.titles import looks_like_junk_title
 
 __all__ = [
-    "BIG_MEMBER_BYTES",
     "CancelCallback",
     "ExtractedText",
     "FIRST_PAGE_CHARS",
     "MAX_FILE_BYTES",
     "MAX_PDF_PAGES",
-    "MAX_RATIO",
-    "MAX_UNZIPPED_BYTES",
     "MEDIA_TYPES",
     "PAGE_SEPARATOR",
     "ProgressCallback",
@@ -47,6 +44,5 @@ __all__ = [
     "extract_file",
     "join_pages",
     "looks_like_junk_title",
-    "open_zip_checked",
     "supported_extensions",
 ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from cmo_desk.domain.cancel import Cancel
 from cmo_desk.importers.fulltext.titles import usable_title
@@ -106,9 +108,36 @@ def join_lines(lines: list[str]) -> str:
 @lru_cache(maxsize=None)
 def library_version(distribution: str) -> str:
     """The installed version of ``distribution`` ("?" when unknown), to name the extractor."""
+    found = _version_beside_module(distribution)
+    if found:
+        return found
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version(distribution)
     except PackageNotFoundError:
         return "?"
+
+
+def _version_beside_module(distribution: str) -> str | None:
+    """The ``Version`` of the metadata installed beside the loaded module of that name, read
+    without ``importlib.metadata`` (loading which took a reading child longer than the rest of
+    its first file); None when there is no such module or metadata."""
+    module = sys.modules.get(distribution)
+    where = getattr(module, "__file__", None)
+    if not where:
+        return None
+    folder = Path(where).resolve().parent.parent
+    infos = sorted(folder.glob(f"{distribution}-*.dist-info"))
+    if len(infos) != 1:
+        return None
+    try:
+        with open(infos[0] / "METADATA", encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    break  # the headers end at the first blank line
+                if line.startswith("Version:"):
+                    return line.split(":", 1)[1].strip() or None
+    except OSError:
+        return None
+    return None

@@ -8,17 +8,14 @@ from pathlib import Path
 
 from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.i18n import tr
-from cmo_desk.importers.fulltext.docx import extract_docx
 from cmo_desk.importers.fulltext.extracted import (
     SUPPORTED_EXTENSIONS,
     CancelCallback,
     ExtractedText,
     ProgressCallback,
 )
-from cmo_desk.importers.fulltext.odt import extract_odt
 from cmo_desk.importers.fulltext.pdf import extract_pdf
 from cmo_desk.importers.fulltext.plaintext import extract_txt
-from cmo_desk.importers.fulltext.webpage import extract_html
 
 MAX_FILE_BYTES = 1024 * 1024 * 1024
 
@@ -74,12 +71,18 @@ def extract_bytes(
     if suffix == ".pdf":
         result = extract_pdf(data, filename, password, progress, cancel)
     elif suffix == ".docx":
+        from cmo_desk.importers.fulltext.docx import extract_docx
+
         result = extract_docx(data, filename, progress, cancel)
     elif suffix == ".odt":
+        from cmo_desk.importers.fulltext.odt import extract_odt
+
         result = extract_odt(data, filename, progress, cancel)
     elif suffix in (".txt", ".text", ".md"):
         result = extract_txt(data, filename)
     elif suffix in (".html", ".htm", ".xhtml"):
+        from cmo_desk.importers.fulltext.webpage import extract_html
+
         result = extract_html(data, filename)
     elif suffix in (".doc", ".rtf", ".wpd"):
         raise ImportFailed(
