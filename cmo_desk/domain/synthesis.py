@@ -8,11 +8,12 @@ docs/synthesis.md, the evidence matrix (studies x review CMOCs) and the C x M x 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.ids import merged_target
 from cmo_desk.domain.records import (
     Cmoc,
     Code,
@@ -264,13 +265,17 @@ def cmo_grid(
     records: str = "all",
     coder_id: str | None = None,
     code_id: str | None = None,
+    merged_into: Mapping[str, str | None] | None = None,
 ) -> CmoGrid:
     """Context codes x mechanism codes; each cell counts outcome codes and studies.
 
     ``records`` is "all", "coders" (study CMOCs only) or "consensus"; ``coder_id`` keeps one
     coder's CMOCs; ``code_id`` keeps CMOCs tagged with that code. A CMOC without a context
-    (or mechanism) code sits in the row (or column) named "" so nothing disappears.
+    (or mechanism) code sits in the row (or column) named "" so nothing disappears. A CMOC on
+    a study merged into its duplicate (``merged_into``: study id -> the study it became) counts
+    for the study it became.
     """
+    merged = merged_into or {}
     by_id = {c.id: c for c in codes}
 
     def kind_names(ids: Iterable[str], kind: str) -> list[str]:
@@ -300,7 +305,7 @@ def cmo_grid(
                 for o in outs:
                     counts[o] = counts.get(o, 0) + 1
                 if item.study_id:
-                    studies.add(item.study_id)
+                    studies.add(merged_target(merged, item.study_id))
                 ids.append(item.id)
     contexts = tuple(sorted({c for c, _ in acc}, key=lambda s: (s == NO_CODE, s.casefold())))
     mechanisms = tuple(sorted({m for _, m in acc}, key=lambda s: (s == NO_CODE, s.casefold())))

@@ -299,8 +299,9 @@ class SynthesisView(QDialog):
         self._cmocs = synth.light_cmocs(self.session)
         self._consensus = store.list("consensus")
         self._codes = store.list("code", columns=("name", "kind"))
-        self._study_labels = {s.id: s.label or "" for s in store.list("study",
-                                                                      columns=("label",))}
+        studies = store.list("study", columns=("label", "merged_into"))
+        self._study_labels = {s.id: s.label or "" for s in studies}
+        self._merged = {s.id: s.merged_into for s in studies if s.merged_into}
         self._coder_names = {c.id: c.name or "" for c in self.session.coders()}
         self.data = synth.load_synthesis(self.session, quotes=False, cmocs=self._cmocs)
         dupes = duplicate_labels(self.data)
@@ -372,7 +373,7 @@ class SynthesisView(QDialog):
         coder = self.coder_filter.currentData()
         code = self.code_filter.currentData()
         cmocs, consensus = self._cmocs, self._consensus
-        grid = cmo_grid(self._codes, cmocs, consensus, records, coder, code)
+        grid = cmo_grid(self._codes, cmocs, consensus, records, coder, code, self._merged)
         self._grid = grid
         self._grid_shown = False
         if self.tabs.currentIndex() == 2:
