@@ -17,7 +17,7 @@ from typing import Any
 
 from cmo_desk.domain.cancel import Cancel, check_export_cancel
 from cmo_desk.domain.errors import ExportFailed, ValidationError
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.exporters.tables import ExportOptions, Table, build_table, summary_note
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.services.session import Session
@@ -71,7 +71,8 @@ class ExportResult:
 
     def lines(self) -> list[str]:
         if self.table is None:
-            what = ", ".join(f"{n} {_COUNT_LABELS.get(k, k)()}" for k, n in self.counts.items())
+            what = ", ".join(_COUNT_WORDS[k](n).format(n=n) if k in _COUNT_WORDS else f"{n} {k}"
+                             for k, n in self.counts.items())
             out = [tr("Wrote {path}: {what}.").format(path=self.path, what=what or tr("no records"))]
         else:
             grouping = {
@@ -90,15 +91,15 @@ class ExportResult:
         return out
 
 
-# Translated when printed, so the labels follow the language chosen at run time.
-_COUNT_LABELS: dict[str, Callable[[], str]] = {
-    "coders": lambda: tr("coders"),
-    "studies": lambda: tr("studies"),
-    "documents": lambda: tr("documents"),
-    "codes": lambda: tr("codes"),
-    "excerpts": lambda: tr("excerpts"),
-    "cmocs": lambda: tr("CMOCs"),
-    "consensus": lambda: tr("consensus CMOCs"),
+# Translated when printed, so the words follow the language chosen at run time.
+_COUNT_WORDS: dict[str, Callable[[int], str]] = {
+    "coders": lambda n: trn("{n} coder", "{n} coders", n),
+    "studies": lambda n: trn("{n} study", "{n} studies", n),
+    "documents": lambda n: trn("{n} document", "{n} documents", n),
+    "codes": lambda n: trn("{n} code", "{n} codes", n),
+    "excerpts": lambda n: trn("{n} excerpt", "{n} excerpts", n),
+    "cmocs": lambda n: trn("{n} CMOC", "{n} CMOCs", n),
+    "consensus": lambda n: trn("{n} consensus CMOC", "{n} consensus CMOCs", n),
 }
 
 
