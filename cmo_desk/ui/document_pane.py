@@ -114,14 +114,7 @@ class DocumentPane(QWidget):
     def show_study(self, study: rec.Study, document: rec.Document | None,
                    blob: Callable[[str | None], bytes | None]) -> None:
         """Show a study's title and its text; its PDF's pages too when the original is kept."""
-        self.study_title.setText(study.title or study.label or "")
-        meta = [study.label or ""]
-        if study.authors:
-            meta.append(", ".join(study.authors[:3]) + (" et al." if len(study.authors) > 3
-                                                         else ""))
-        if study.journal:
-            meta.append(study.journal)
-        self.study_meta.setText(" · ".join(m for m in meta if m))
+        self.show_heading(study)
         self.doc_view.set_document(document, tr("This study has no full text yet.") if (
             document is None) else tr(
             "No text was found in this file: it is probably a scanned image. Read it in the Page "
@@ -133,6 +126,17 @@ class DocumentPane(QWidget):
         self.page_view.set_pdf(blob(document.sha256) if is_pdf and document else None)
         if not is_pdf:
             self.doc_tabs.setCurrentIndex(TEXT_TAB)
+
+    def show_heading(self, study: rec.Study) -> None:
+        """Show a study's title, label, authors and journal (again, when they changed)."""
+        self.study_title.setText(study.title or study.label or "")
+        meta = [study.label or ""]
+        if study.authors:
+            meta.append(", ".join(study.authors[:3]) + (" et al." if len(study.authors) > 3
+                                                         else ""))
+        if study.journal:
+            meta.append(study.journal)
+        self.study_meta.setText(" · ".join(m for m in meta if m))
 
     def set_can_mark(self, enabled: bool) -> None:
         # Enabled without a selection too: a click then explains what to do.

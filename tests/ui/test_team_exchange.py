@@ -1,0 +1,148 @@
+"""Team exchange at the desk, as a coordinator and a coder do it on their own laptops."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from cmo_desk.services import coding
+from cmo_desk.services.demo import CODER_B
+from cmo_desk.services.session import Session
+from cmo_desk.ui import merge_flow
+
+from .test_teamwork_ui import TeamDialogs, _study, dialogs  # noqa: F401
+
+
+def _laptop(tmp_path: Path, project: Path, name: str) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    copy = folder / "project.cmo"
+    shutil.copyfile(project, copy)
+    return copy
+
+
+def _as(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str) -> None:
+    monkeypatch.setenv("CMO_DESK_CONFIG_DIR", str(tmp_path / f"{name}-config"))
+
+
+def _merge(window: Any, dialogs: TeamDialogs, qtbot: Any, *paths: Path) -> list[Any]:
+    seen: list[Any] = []
+
+    def answer(summary: Any) -> int:
+        seen.append((summary.text.text(), summary.reports))
+        return 0
+
+    dialogs.answer_dialog = answer
+    task = merge_flow.start_merge(window, list(paths))
+    assert task is not None
+    qtbot.waitUntil(lambda: bool(seen) or bool(dialogs.errors), timeout=15000)
+    assert window.runner.wait(5000)
+    return seen
+
+
+def _sams_copy(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+               edit: Any) -> Path:
+    """Sam works on a copy on his own laptop (its own site id), then hands the file over."""
+    copy = _laptop(tmp_path, project, "sam")
+    _as(monkeypatch, tmp_path, "sam")
+    try:
+        with Session.open(copy, coder=CODER_B) as sam:
+            edit(sam)
+    finally:
+        _as(monkeypatch, tmp_path, "config")
+    return copy
+
+
+def _click_item(widget: Any, item: Any) -> None:
+    QTest.mouseClick(widget.viewport(), Qt.MouseButton.LeftButton,
+                     pos=widget.visualItemRect(item).center())
+
+
+def test_the_open_study_deleted_in_a_merged_copy_is_shown_as_deleted_until_restored(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    def delete_hanoi(sam: Session) -> None:
+        with sam.write() as uow:
+            uow.delete("study", _study(sam, "Hanoi 2019"))
+
+    copy = _sams_copy(project, tmp_path, monkeypatch, delete_hanoi)
+    window = open_window(study="Hanoi 2019")
+    hanoi = window.study_id
+    assert window.cmoc_panel.new_button.isEnabled() and window.doc_view.can_mark
+    assert _merge(window, dialogs, qtbot, copy)
+    # the desk no longer offers to code a study that is not in the project any more: what was
+    # typed there would be hidden with it
+    assert window.banner.isVisible() and "deleted" in window.banner.text()
+    assert "Conflicts" in window.banner.text()
+    assert not window.doc_view.can_mark and not window.cmoc_panel.new_button.isEnabled()
+    assert not window.study_form.widget().isEnabled()
+
+    from cmo_desk.ui.conflicts_view import open_conflicts
+
+    view = open_conflicts(window)
+    QTest.mouseClick(view.restore_button, Qt.MouseButton.LeftButton)
+    assert window.session.store.get("study", hanoi) is not None
+    assert window.study_id == hanoi and not window.banner.isVisible()
+    assert window.doc_view.can_mark and window.cmoc_panel.new_button.isEnabled()
+    view.close()
+
+
+def test_the_open_study_folded_into_another_in_a_merged_copy_opens_the_study_it_became(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    from cmo_desk.services import duplicates
+
+    copy = _sams_copy(project, tmp_path, monkeypatch, lambda sam: duplicates.merge_studies(
+        sam, _study(sam, "Kunming 2016"), _study(sam, "Nairobi 2021")))
+    window = open_window(study="Kunming 2016")
+    mine = {window.cmoc_panel.model.cmoc(r).id for r in range(window.cmoc_panel.model.rowCount())}
+    assert mine
+    assert _merge(window, dialogs, qtbot, copy)
+    nairobi = _study(window.session, "Nairobi 2021")
+    # the CMOCs the coder was looking at moved with the study: they are still in view
+    assert window.study_id == nairobi
+    shown = {window.cmoc_panel.model.cmoc(r).id for r in range(window.cmoc_panel.model.rowCount())}
+    assert mine <= shown
+    assert "Nairobi 2021" in window.study_meta.text()
+    assert "Kunming 2016" in window.statusBar().currentMessage()
+
+
+def test_the_open_studys_heading_shows_what_a_merge_and_a_settled_conflict_wrote(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    from cmo_desk.ui.conflicts_view import open_conflicts
+
+    def sam_edits(sam: Session) -> None:
+        kunming = _study(sam, "Kunming 2016")
+        coding.update_study(sam, kunming, {"journal": "Sam's journal"})
+        coding.update_study(sam, _study(sam, "Hanoi 2019"), {"journal": "Harm Reduction J"})
+
+    copy = _sams_copy(project, tmp_path, monkeypatch, sam_edits)
+    window = open_window(study="Hanoi 2019")
+    assert _merge(window, dialogs, qtbot, copy)
+    assert "Harm Reduction J" in window.study_meta.text()
+
+    window.open_study_by_label("Kunming 2016")
+    window.session.announce(coding.update_study(window.session, window.study_id,
+                                                {"journal": "Lan's journal"}))
+    assert "Lan's journal" in window.study_meta.text()
+    _as(monkeypatch, tmp_path, "sam")
+    with Session.open(copy, coder=CODER_B) as sam:
+        coding.update_study(sam, _study(sam, "Kunming 2016"), {"journal": "Sam's second"})
+    _as(monkeypatch, tmp_path, "config")
+    assert _merge(window, dialogs, qtbot, copy)
+    shown = window.session.store.get("study", window.study_id).journal
+    assert shown in window.study_meta.text()
+    view = open_conflicts(window)
+    values = [view.values.item(i).text() for i in range(view.values.count())]
+    _click_item(view.values, view.values.item(next(
+        i for i, v in enumerate(values) if "Lan's journal" in v)))
+    QTest.mouseClick(view.keep_button, Qt.MouseButton.LeftButton)
+    assert window.session.store.get("study", window.study_id).journal == "Lan's journal"
+    assert "Lan's journal" in window.study_meta.text()
+    view.close()
