@@ -7,15 +7,15 @@ leaves the project exactly as it was. Each merge runs after a backup of the proj
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from cmo_desk.domain import records as rec
-from cmo_desk.domain.errors import ReadOnlyError, ValidationError
+from cmo_desk.domain.errors import ExportFailed, ReadOnlyError, ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import is_entity_type
 from cmo_desk.domain.schema import CODE_LINKS, ENTITIES, EXISTS
@@ -177,10 +177,23 @@ def _bundle_path(dest: str | Path) -> Path:
     return dest
 
 
+@contextmanager
+def _writing_bundle(dest: Path) -> Iterator[None]:
+    """A stick that is full or write-protected is named, in plain words, not a traceback; the
+    store leaves no half-written bundle behind."""
+    try:
+        yield
+    except OSError as err:
+        raise ExportFailed(tr("Cannot write {path}: {reason}. Free some space or choose "
+                              "another folder.").format(path=dest, reason=err.strerror or err)
+                           ) from err
+
+
 def make_bundle(session: Session, dest: str | Path) -> tuple[Path, int]:
     """Write the change log without document bytes; returns the file and how many changes."""
     dest = _bundle_path(dest)
-    return dest, write_bundle(session.store, dest)
+    with _writing_bundle(dest):
+        return dest, write_bundle(session.store, dest)
 
 
 def make_delta_bundle(session: Session, dest: str | Path,
@@ -189,7 +202,8 @@ def make_delta_bundle(session: Session, dest: str | Path,
 
     Returns the file, how many changes and how many document files it holds."""
     dest = _bundle_path(dest)
-    n, blobs = write_delta_bundle(session.store, dest, Path(theirs))
+    with _writing_bundle(dest):
+        n, blobs = write_delta_bundle(session.store, dest, Path(theirs))
     return dest, n, blobs
 
 

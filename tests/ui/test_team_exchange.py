@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +150,43 @@ def test_the_open_studys_heading_shows_what_a_merge_and_a_settled_conflict_wrote
     assert window.session.store.get("study", window.study_id).journal == "Lan's journal"
     assert "Lan's journal" in window.study_meta.text()
     view.close()
+
+
+@pytest.fixture
+def stick(tmp_path: Path) -> Iterator[Path]:
+    """A USB stick of its own: a small file system (mounted as root), or a skip."""
+    folder = tmp_path / "stick"
+    folder.mkdir()
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        pytest.skip("a small or write-protected stick is simulated with a tmpfs mount (root)")
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+                          capture_output=True)
+    if made.returncode != 0:
+        pytest.skip("a stick cannot be simulated here (root without mount)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+@pytest.mark.parametrize("trouble", ["write-protected", "full"])
+def test_send_my_work_onto_a_stick_that_refuses_it_says_so_and_leaves_nothing(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any, stick: Path, trouble: str) -> None:
+    theirs = _sams_copy(project, tmp_path, monkeypatch, lambda sam: None)
+    window = open_window(study="Hanoi 2019")
+    # a long memo of work that does not compress away: more than the full stick holds
+    coding.create_cmoc(window.session, window.study_id,
+                       {"statement": "Lan's work for Sam", "memo": os.urandom(12000).hex()})
+    if trouble == "full":
+        (stick / "photos.bin").write_bytes(b"\0" * 60 * 1024)
+    else:
+        subprocess.run(["mount", "-o", "remount,ro", str(stick)], check=True)
+    dialogs.paths = [str(theirs)]
+    dialogs.save_answer = str(stick / "for-sam.cmobundle")
+    assert window.send_my_work() is None
+    assert dialogs.errors and "for-sam.cmobundle" in dialogs.errors[-1]
+    assert "Traceback" not in dialogs.errors[-1]
+    assert not (stick / "for-sam.cmobundle").exists()
+    assert [p.name for p in stick.iterdir()] == (["photos.bin"] if trouble == "full" else [])
+    assert "Wrote" not in window.statusBar().currentMessage()
