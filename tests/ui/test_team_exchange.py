@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from cmo_desk.services import coding
+from cmo_desk.services import coding, merging
 from cmo_desk.services.demo import CODER_B
 from cmo_desk.services.session import Session
 from cmo_desk.ui import merge_flow
@@ -190,3 +190,35 @@ def test_send_my_work_onto_a_stick_that_refuses_it_says_so_and_leaves_nothing(
     assert not (stick / "for-sam.cmobundle").exists()
     assert [p.name for p in stick.iterdir()] == (["photos.bin"] if trouble == "full" else [])
     assert "Wrote" not in window.statusBar().currentMessage()
+
+
+def test_a_bundle_made_for_someone_else_says_what_it_could_not_show(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    """Sam's bundle for Mei holds only what Mei lacked: his edit of a CMOC she already had. The
+    coordinator, who never received that CMOC, is not told that a CMOC arrived as if it could
+    be seen: the summary says the file was made for another copy and what completes it."""
+    sam = _laptop(tmp_path, project, "sam")
+    mei = _laptop(tmp_path, project, "mei")
+    _as(monkeypatch, tmp_path, "sam")
+    with Session.open(sam, coder=CODER_B) as s:
+        coding.create_cmoc(s, _study(s, "Kunming 2016"), {"statement": "Sam's first reading"})
+    _as(monkeypatch, tmp_path, "mei")
+    with Session.open(mei, coder="Mei Chen") as m:
+        merging.merge_projects(m, [sam])
+    _as(monkeypatch, tmp_path, "sam")
+    with Session.open(sam, coder=CODER_B) as s:
+        cmoc = next(c for c in s.store.list("cmoc") if c.statement == "Sam's first reading")
+        coding.update_cmoc(s, cmoc.id, {"statement": "Sam's second reading"})
+        bundle, n, _blobs = merging.make_delta_bundle(s, tmp_path / "for-mei.cmobundle", mei)
+    assert n == 1
+    _as(monkeypatch, tmp_path, "config")
+    window = open_window(study="Kunming 2016")
+    text, reports = _merge(window, dialogs, qtbot, bundle)[0]
+    assert window.session.store.get("cmoc", cmoc.id, include_deleted=True) is None
+    assert reports[0].incomplete == 1
+    assert "made for another copy" in text and CODER_B in text
+    # the change is kept: Sam's whole copy completes the CMOC, with his latest wording
+    text, reports = _merge(window, dialogs, qtbot, sam)[0]
+    assert window.session.store.get("cmoc", cmoc.id).statement == "Sam's second reading"
+    assert reports[0].incomplete == 0 and "made for another copy" not in text
