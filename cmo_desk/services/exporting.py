@@ -101,6 +101,16 @@ _COUNT_WORDS: dict[str, Callable[[int], str]] = {
     "cmocs": lambda n: trn("{n} CMOC", "{n} CMOCs", n),
     "consensus": lambda n: trn("{n} consensus CMOC", "{n} consensus CMOCs", n),
 }
+#: The key of those words for each record type (the merge summary counts by record type).
+_KIND_OF_TYPE = {"coder": "coders", "study": "studies", "document": "documents", "code": "codes",
+                 "excerpt": "excerpts", "cmoc": "cmocs", "consensus": "consensus"}
+
+
+def count_words(kind: str, n: int) -> str | None:
+    """``n`` records of ``kind`` (a record type, "cmoc", or a count's key, "cmocs") in the
+    language's own singular or plural; None for a kind without words of its own."""
+    words = _COUNT_WORDS.get(_KIND_OF_TYPE.get(kind, kind))
+    return words(n).format(n=n) if words else None
 
 
 def export_format(out: str | os.PathLike[str]) -> str:

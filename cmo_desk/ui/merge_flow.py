@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from cmo_desk.domain.errors import Cancelled, CmoDeskError
 from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.services import merging
+from cmo_desk.services.exporting import count_words
 from cmo_desk.services.session import Session
 from cmo_desk.ui.workers import ProjectWork, Task, run_with_progress
 from cmo_desk.ui.window_fit import fit_to_screen
@@ -56,7 +57,7 @@ def summary_html(reports: Sequence[merging.MergeReport], written_after_cancel: b
         rows = []
         for coder, per_type in r.arrived.items():
             who = coder or tr("no coder (project set-up)")
-            what = ", ".join(f"{n} {titles.get(t, t)}" for t, n in sorted(
+            what = ", ".join(count_words(t, n) or f"{n} {titles.get(t, t)}" for t, n in sorted(
                 per_type.items(), key=lambda kv: (-kv[1], kv[0])))
             rows.append(f"<tr><td style='padding-right:12px'><b>{escape(who)}</b></td>"
                         f"<td>{escape(what)}</td></tr>")

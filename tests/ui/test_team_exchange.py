@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -222,3 +223,30 @@ def test_a_bundle_made_for_someone_else_says_what_it_could_not_show(
     text, reports = _merge(window, dialogs, qtbot, sam)[0]
     assert window.session.store.get("cmoc", cmoc.id).statement == "Sam's second reading"
     assert reports[0].incomplete == 0 and "made for another copy" not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_merge_summary_counts_in_the_languages_singular_and_plural(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any, lang: str) -> None:
+    from cmo_desk.domain.i18n import set_language, trn
+
+    def sam_works(sam: Session) -> None:
+        coding.create_cmoc(sam, _study(sam, "Kunming 2016"), {"statement": "Sam's one CMOC"})
+        for label in ("Nairobi 2021", "Tbilisi 2018"):
+            coding.update_study(sam, _study(sam, label), {"journal": f"{label} journal"})
+
+    copy = _sams_copy(project, tmp_path, monkeypatch, sam_works)
+    set_language(lang)
+    try:
+        window = open_window(study=None)
+        text, reports = _merge(window, dialogs, qtbot, copy)[0]
+        assert reports[0].arrived[CODER_B]["cmoc"] == 1
+        assert reports[0].arrived[CODER_B]["study"] == 2
+        what = re.search(r"<td>([^<]*)</td>", text).group(1).split(", ")  # Sam's row
+        assert trn("{n} CMOC", "{n} CMOCs", 1).format(n=1) in what
+        assert trn("{n} study", "{n} studies", 2).format(n=2) in what
+        if lang == "en":
+            assert "1 CMOC" in what and "2 studies" in what
+    finally:
+        set_language("en")

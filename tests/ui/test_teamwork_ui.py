@@ -227,7 +227,7 @@ def test_merge_brings_a_coders_copy_and_conflicts_are_settled(
     qtbot.waitUntil(lambda: bool(seen), timeout=15000)
     assert window.runner.wait(5000)
     text, has_conflicts_button, reports = seen[-1]
-    assert CODER_B in text and "CMOCs" in text and "1 new conflict to settle" in text
+    assert CODER_B in text and "1 CMOC," in text and "1 new conflict to settle" in text
     assert has_conflicts_button
     assert any(c.statement == "Sam's reading of Kunming"
                for c in window.session.store.list("cmoc", study_id=kunming))
