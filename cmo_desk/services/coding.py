@@ -516,8 +516,13 @@ def update_consensus(session: Session, consensus_id: str, values: dict[str, Any]
 
 
 def assign(session: Session, study_id: str, coder_ids: Iterable[str]) -> rec.Changed:
+    """Add coders to a study. A coder already on it keeps where they are (a submission is not
+    taken back by assigning them again: reopening is its own step)."""
+    held = {a["coder_id"] for a in session.store.links("assignment", study_id=study_id)}
     with session.write(need_coder=False) as uow:
         for cid in coder_ids:
+            if cid in held:
+                continue
             uow.link("assignment", study_id=study_id, coder_id=cid,
                      status=AssignmentStatus.ASSIGNED.value)
     return uow.changed

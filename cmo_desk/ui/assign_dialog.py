@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
+from cmo_desk.services import coding
 from cmo_desk.services.session import Session
 from cmo_desk.ui.desk_host import DeskHost
 from cmo_desk.ui.window_fit import fit_to_screen
@@ -15,7 +16,8 @@ from cmo_desk.ui.window_fit import fit_to_screen
 class AssignDialog(QDialog):
     """Tick the coders who code a study blind; a new name adds a coder."""
 
-    def __init__(self, session: Session, study_label: str, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, study_label: str, parent: QWidget | None = None,
+                 study_id: str | None = None) -> None:
         from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem
 
         super().__init__(parent)
@@ -24,11 +26,16 @@ class AssignDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel(tr("Who codes {study}?").format(study=study_label)))
         self.coder_list = QListWidget()
+        # those already coding it are shown ticked; assigning adds coders, it takes none away
+        on_it = coding.study_status(session, study_id) if study_id else {}
         for c in session.coders():
             item = QListWidgetItem(c.name or c.id)
             item.setData(Qt.ItemDataRole.UserRole, c.name or c.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
+            if c.id in on_it:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            item.setCheckState(Qt.CheckState.Checked if c.id in on_it
+                               else Qt.CheckState.Unchecked)
             self.coder_list.addItem(item)
         lay.addWidget(self.coder_list, 1)
         self.new_names = QLineEdit()
@@ -52,7 +59,8 @@ class AssignDialog(QDialog):
         out = []
         for row in range(self.coder_list.count()):
             item = self.coder_list.item(row)
-            if item.checkState() == Qt.CheckState.Checked:
+            if item.checkState() == Qt.CheckState.Checked and \
+                    item.flags() & Qt.ItemFlag.ItemIsEnabled:
                 out.append(str(item.data(Qt.ItemDataRole.UserRole)))
         out += [n.strip() for n in self.new_names.text().split(",") if n.strip()]
         return out
@@ -60,7 +68,7 @@ class AssignDialog(QDialog):
 
 def assign_study(window: DeskHost) -> bool:
     """Team → Assign this study…: choose the coders of the open study."""
-    from cmo_desk.services import agreement, coding
+    from cmo_desk.services import agreement
 
     session: Session = window.session
     if not window.study_id:
@@ -68,7 +76,7 @@ def assign_study(window: DeskHost) -> bool:
         return False
     study = session.store.get("study", window.study_id)
     dialog = AssignDialog(session, (study.label or study.title or "") if study else "",
-                          window.window())
+                          window.window(), window.study_id)
     try:
         if window.dialogs.run_dialog(dialog) != QDialog.DialogCode.Accepted:
             return False

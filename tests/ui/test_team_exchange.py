@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from cmo_desk.services import coding, merging
-from cmo_desk.services.demo import CODER_B
+from cmo_desk.services.demo import CODER_A, CODER_B
 from cmo_desk.services.session import Session
 from cmo_desk.ui import merge_flow
 
@@ -250,3 +250,54 @@ def test_the_merge_summary_counts_in_the_languages_singular_and_plural(
             assert "1 CMOC" in what and "2 studies" in what
     finally:
         set_language("en")
+
+
+def _click_check(widget: Any, item: Any) -> None:
+    """Click the check box of a list item where the style draws it."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+
+    widget.scrollToItem(item)
+    opt = QStyleOptionViewItem()
+    opt.initFrom(widget)
+    opt.rect = widget.visualItemRect(item)
+    opt.features |= QStyleOptionViewItem.ViewItemFeature.HasCheckIndicator
+    box = widget.style().subElementRect(QStyle.SubElement.SE_ItemViewItemCheckIndicator, opt,
+                                        widget)
+    QTest.mouseClick(widget.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.NoModifier, box.center())
+
+
+def test_assigning_more_coders_keeps_the_submissions_already_made(
+        open_window: Any, dialogs: TeamDialogs) -> None:
+    """Both demo coders submitted Odessa. The coordinator adds Mei; the dialog shows Lan and Sam
+    as already coding it, and clicking Sam's box does not take his submission back."""
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox
+
+    from cmo_desk.domain.ids import coder_id
+    from cmo_desk.ui.assign_dialog import AssignDialog, assign_study
+
+    window = open_window(study="Odessa 2017")
+    odessa = window.study_id
+    before = coding.study_status(window.session, odessa)
+    assert before[coder_id(CODER_B)] == before[coder_id(CODER_A)] == "submitted"
+    ticked: list[str] = []
+
+    def answer(dialog: AssignDialog) -> int:
+        items = [dialog.coder_list.item(r) for r in range(dialog.coder_list.count())]
+        ticked.extend(i.text() for i in items if i.checkState() == Qt.CheckState.Checked)
+        _click_check(dialog.coder_list, next(i for i in items if i.text() == CODER_B))
+        QTest.keyClicks(dialog.new_names, "Mei Chen")
+        ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+        QTest.mouseClick(ok, Qt.MouseButton.LeftButton)
+        return dialog.result() or QDialog.DialogCode.Rejected
+
+    dialogs.answer_dialog = answer
+    assert assign_study(window)
+    assert set(ticked) == {CODER_A, CODER_B}
+    after = coding.study_status(window.session, odessa)
+    assert after[coder_id(CODER_B)] == after[coder_id(CODER_A)] == "submitted"
+    assert after[coder_id("Mei Chen")] == "assigned"
+    assert window.locked  # Lan's own submission still locks her coding
+    # assigning him again by name (as `cmo-desk assign` does) keeps it too
+    coding.assign(window.session, odessa, [coder_id(CODER_B)])
+    assert coding.study_status(window.session, odessa)[coder_id(CODER_B)] == "submitted"
