@@ -346,8 +346,29 @@ def _reference(etype: str, field_name: str) -> str | None:
     return spec.field(field_name).ref
 
 
+#: Conflicts whose values are, besides the deletion, the records that still use what was deleted.
+IN_USE = (crosschecks.CODE_IN_USE, crosschecks.STUDY_IN_USE)
+
+
+def _user_words(store: ProjectStore, change_id: str) -> str:
+    """The record that still uses a deleted code or study, in words (a tagging is named by the
+    excerpt or CMOC it tags); "" when the value is the deletion itself."""
+    change = store.change(change_id)
+    if change is None:
+        return ""
+    etype, eid = change.entity_type, change.entity_id
+    for link, own, owner in CODE_LINKS:
+        if link == etype:
+            rows = store.links(link, id=eid)
+            if rows and rows[0].get(own):
+                return record_label(store, owner, rows[0][own])
+    return record_label(store, etype, eid) if etype not in ("code", "study") else ""
+
+
 def _value_words(store: ProjectStore, c: rec.Conflict, value: Any,
                  change_id: str | None) -> str:
+    if c.kind in IN_USE and change_id:
+        return _user_words(store, change_id)
     ref = _reference(c.entity_type, c.field)
     if ref is None or not isinstance(value, str):
         return ""

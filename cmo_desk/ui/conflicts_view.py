@@ -244,7 +244,12 @@ class ConflictsView(QDialog):
             self.detail.setText("")
             self._update_buttons()
             return
-        if c.field == EXISTS:
+        if c.kind in merging.IN_USE:
+            self.detail.setText(tr("{record} was deleted on one laptop while it was still in "
+                                   "use on another; each record using it is listed below. Keep "
+                                   "it deleted, and they are deleted or untagged with it; or "
+                                   "restore it.").format(record=c.label))
+        elif c.field == EXISTS:
             self.detail.setText(tr("{record}: one coder deleted it while another changed or "
                                    "restored it.").format(record=c.label))
         else:

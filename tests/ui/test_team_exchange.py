@@ -301,3 +301,36 @@ def test_assigning_more_coders_keeps_the_submissions_already_made(
     # assigning him again by name (as `cmo-desk assign` does) keeps it too
     coding.assign(window.session, odessa, [coder_id(CODER_B)])
     assert coding.study_status(window.session, odessa)[coder_id(CODER_B)] == "submitted"
+
+
+def test_a_code_deleted_while_a_colleague_used_it_names_what_uses_it(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    """The coordinator deletes a code that Sam, on his laptop, has just put on one of his
+    excerpts. The conflict says which of Sam's excerpts still use it: "Keep it deleted" takes the
+    code off them, so the person must see what they are choosing."""
+    from cmo_desk.domain.ids import coder_id
+    from cmo_desk.ui.conflicts_view import open_conflicts
+
+    quote: list[str] = []
+
+    def sam_tags(sam: Session) -> None:
+        trust = next(c for c in sam.store.list("code") if c.name == "Emotional support")
+        ex = sam.store.list("excerpt", owner_id=coder_id(CODER_B))[0]
+        coding.set_excerpt_codes(sam, ex.id, [*ex.code_ids, trust.id])
+        quote.append(ex.quote)
+
+    copy = _sams_copy(project, tmp_path, monkeypatch, sam_tags)
+    window = open_window(study=None)
+    code = next(c for c in window.session.store.list("code") if c.name == "Emotional support")
+    window.codebook.delete_code(code.id)
+    assert window.session.store.get("code", code.id) is None
+    assert _merge(window, dialogs, qtbot, copy)
+    view = open_conflicts(window)
+    c = next(c for c in view.conflicts if c.entity_id == code.id)
+    view.select(c.number)
+    values = [view.values.item(i).text() for i in range(view.values.count())]
+    assert any(quote[0][:20] in v and CODER_B in v for v in values), values
+    assert any(v.startswith("deleted") and CODER_A in v for v in values), values
+    assert "Emotional support" in view.detail.text()
+    view.close()
