@@ -22,6 +22,7 @@ from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.domain.schema import EXISTS
 from cmo_desk.services import merging
 from cmo_desk.services.session import Session
+from cmo_desk.ui.cmoc_panel import CHOICES
 from cmo_desk.ui.dialogs import Dialogs
 from cmo_desk.ui.language import local_datetime
 from cmo_desk.ui.workers import follow_changes
@@ -123,15 +124,30 @@ def selected_row(view: QTableView) -> int:
     return current.row() if current.isValid() else -1
 
 
-def field_title(field: str) -> str:
-    return tr("whether it exists") if field == EXISTS else field
+#: Records whose fields are a CMOC's slots, named and chosen as the CMOC panel shows them.
+_CMOC_TYPES = ("cmoc", "consensus")
 
 
-def value_text(field: str, value: Any) -> str:
+def field_title(field: str, entity_type: str = "") -> str:
+    if field == EXISTS:
+        return tr("whether it exists")
+    if entity_type in _CMOC_TYPES:
+        from cmo_desk.ui.reconcile_view import slot_titles
+
+        return slot_titles().get(field, field)
+    return field
+
+
+def value_text(field: str, value: Any, entity_type: str = "") -> str:
     if field == EXISTS and isinstance(value, bool):
         return tr("kept") if value else tr("deleted")
     if value is None:
         return tr("(empty)")
+    if entity_type in _CMOC_TYPES:
+        label = next((label for stored, label in CHOICES.get(field, ())
+                      if stored is not None and stored == value and label), None)
+        if label:
+            return tr(label)
     if isinstance(value, (list, dict)):
         text = json.dumps(value, ensure_ascii=False)
     else:
@@ -214,14 +230,15 @@ class ConflictsView(QDialog):
         rows = []
         for c in self.conflicts:
             values = " | ".join(
-                f"{words or value_text(c.field, v.value)} — "
+                f"{words or value_text(c.field, v.value, c.entity_type)} — "
                 f"{v.coder_name or tr('unknown coder')}, {when(v.wall_ms)}"
                 for v, words in zip(c.values, c.words()))
             ancestor = ", ".join(
                 (c.ancestor_words[i] if i < len(c.ancestor_words) else "")
-                or value_text(c.field, a) for i, a in enumerate(c.ancestors)) or (
+                or value_text(c.field, a, c.entity_type) for i, a in enumerate(c.ancestors)) or (
                 "" if c.kind == merging.PARENT_CYCLE else tr("(new record)"))
-            rows.append(((str(c.number), c.label, field_title(c.field), values, ancestor), c))
+            rows.append(((str(c.number), c.label, field_title(c.field, c.entity_type), values,
+                          ancestor), c))
         self.model.set_rows(rows)
         self.summary.setText(trn("{n} open conflict", "{n} open conflicts",
                                  len(self.conflicts)).format(n=len(self.conflicts))
@@ -254,9 +271,10 @@ class ConflictsView(QDialog):
                                    "restored it.").format(record=c.label))
         else:
             self.detail.setText(tr("{record}: {field} was changed by more than one coder.")
-                                .format(record=c.label, field=c.field))
+                                .format(record=c.label,
+                                        field=field_title(c.field, c.entity_type)))
         for v, words in zip(c.values, c.words()):
-            item = QListWidgetItem(f"{words or value_text(c.field, v.value)}\n— "
+            item = QListWidgetItem(f"{words or value_text(c.field, v.value, c.entity_type)}\n— "
                                    f"{v.coder_name or tr('unknown coder')}, {when(v.wall_ms)}")
             self.values.addItem(item)
         self._update_buttons()

@@ -334,3 +334,38 @@ def test_a_code_deleted_while_a_colleague_used_it_names_what_uses_it(
     assert any(v.startswith("deleted") and CODER_A in v for v in values), values
     assert "Emotional support" in view.detail.text()
     view.close()
+
+
+def test_a_cmoc_conflict_reads_in_the_desk_language(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    """Lan coded on two laptops and changed one CMOC's confidence on both: the conflicts window
+    names the field and its values in Russian, as the CMOC panel does, not "confidence: low"."""
+    from cmo_desk.domain.i18n import set_language, tr
+    from cmo_desk.domain.ids import coder_id
+    from cmo_desk.ui.conflicts_view import open_conflicts
+
+    mine = Session.open(project, coder=CODER_A)
+    cmoc = mine.store.list("cmoc", owner_id=coder_id(CODER_A))[0]
+    mine.close()
+    home = _laptop(tmp_path, project, "home")
+    _as(monkeypatch, tmp_path, "home")
+    with Session.open(home, coder=CODER_A) as lan_at_home:
+        coding.update_cmoc(lan_at_home, cmoc.id, {"confidence": "low"})
+    _as(monkeypatch, tmp_path, "config")
+    set_language("ru")
+    try:
+        window = open_window(study=None)
+        coding.update_cmoc(window.session, cmoc.id, {"confidence": "high"})
+        assert _merge(window, dialogs, qtbot, home)
+        view = open_conflicts(window)
+        row = next(r for r in range(view.model.rowCount())
+                   if view.model.item(r).entity_id == cmoc.id)
+        view.select(row + 1)
+        assert view.model.index(row, 2).data() == tr("Confidence", "ru") != "Confidence"
+        values = [view.values.item(i).text() for i in range(view.values.count())]
+        assert {v.splitlines()[0] for v in values} == {tr("low", "ru"), tr("high", "ru")}
+        assert tr("Confidence", "ru") in view.detail.text()
+        view.close()
+    finally:
+        set_language("en")
