@@ -346,17 +346,19 @@ def test_a_cmoc_conflict_reads_in_the_desk_language(
     from cmo_desk.ui.conflicts_view import open_conflicts
 
     mine = Session.open(project, coder=CODER_A)
-    cmoc = mine.store.list("cmoc", owner_id=coder_id(CODER_A))[0]
+    cmoc = mine.store.list("cmoc", owner_id=coder_id(CODER_A),
+                           study_id=_study(mine, "Hanoi 2019"))[0]  # not submitted
     mine.close()
+    at_home, at_office = [v for v in ("high", "moderate", "low") if v != cmoc.confidence][:2]
     home = _laptop(tmp_path, project, "home")
     _as(monkeypatch, tmp_path, "home")
     with Session.open(home, coder=CODER_A) as lan_at_home:
-        coding.update_cmoc(lan_at_home, cmoc.id, {"confidence": "low"})
+        coding.update_cmoc(lan_at_home, cmoc.id, {"confidence": at_home})
     _as(monkeypatch, tmp_path, "config")
     set_language("ru")
     try:
         window = open_window(study=None)
-        coding.update_cmoc(window.session, cmoc.id, {"confidence": "high"})
+        coding.update_cmoc(window.session, cmoc.id, {"confidence": at_office})
         assert _merge(window, dialogs, qtbot, home)
         view = open_conflicts(window)
         row = next(r for r in range(view.model.rowCount())
@@ -364,7 +366,7 @@ def test_a_cmoc_conflict_reads_in_the_desk_language(
         view.select(row + 1)
         assert view.model.index(row, 2).data() == tr("Confidence", "ru") != "Confidence"
         values = [view.values.item(i).text() for i in range(view.values.count())]
-        assert {v.splitlines()[0] for v in values} == {tr("low", "ru"), tr("high", "ru")}
+        assert {v.splitlines()[0] for v in values} == {tr(at_home, "ru"), tr(at_office, "ru")}
         assert tr("Confidence", "ru") in view.detail.text()
         view.close()
     finally:
