@@ -199,7 +199,12 @@ def send_my_work(window: Any) -> Path | None:
         return None
     theirs = Path(chosen[0])
     mine = window.session.path
-    default = str(mine.with_name(f"{mine.stem}-for-{theirs.stem}{merging.BUNDLE_SUFFIX}"))
+    # a name not taken yet: last time's bundle for the same person is not offered again
+    stem = f"{mine.stem}-for-{theirs.stem}"
+    names = (mine.with_name(f"{stem}{'' if n == 1 else f'-{n}'}{merging.BUNDLE_SUFFIX}")
+             for n in range(1, 1000))
+    default = str(next((p for p in names if not p.exists()),
+                       mine.with_name(stem + merging.BUNDLE_SUFFIX)))
     dest = window.dialogs.save_path(tr("Save my work as"),
                                     tr("CMO Desk bundles (*.cmobundle)"), default)
     if not dest:

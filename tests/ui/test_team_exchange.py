@@ -371,3 +371,34 @@ def test_a_cmoc_conflict_reads_in_the_desk_language(
         view.close()
     finally:
         set_language("en")
+
+
+def test_sending_my_work_again_offers_a_name_that_is_free(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    """Lan sends her work to Sam every week from the same folder. The name offered the second
+    time is not last week's bundle (which the desk refuses to overwrite after the file dialog
+    asked "Replace?"); both bundles stay, and Sam gets all of the work from them."""
+    theirs = _sams_copy(project, tmp_path, monkeypatch, lambda sam: None)
+    offered: list[str] = []
+
+    def accept_default(title: str, filters: str, default: str = "") -> str:
+        offered.append(default)
+        return default
+
+    monkeypatch.setattr(dialogs, "save_path", accept_default)
+    dialogs.paths = [str(theirs)]
+    window = open_window(study="Hanoi 2019")
+    first = coding.create_cmoc(window.session, window.study_id, {"statement": "Week one"})
+    assert window.send_my_work() is not None
+    coding.create_cmoc(window.session, window.study_id, {"statement": "Week two"})
+    second = window.send_my_work()
+    assert second is not None and not dialogs.errors
+    assert len(set(offered)) == 2 and all(Path(p).exists() for p in offered)
+    assert "Wrote" in window.statusBar().currentMessage()
+    _as(monkeypatch, tmp_path, "sam")
+    with Session.open(theirs, coder=CODER_B) as sam:
+        merging.merge_projects(sam, [Path(p) for p in offered])
+        statements = {c.statement for c in sam.store.list("cmoc")}
+    _as(monkeypatch, tmp_path, "config")
+    assert {"Week one", "Week two"} <= statements and first
