@@ -31,8 +31,14 @@ class Step:
     undo: Action
     #: Told why replaying the step failed.
     report: Report
+    #: Why the step may not be replayed now (a reason in words), or None.
+    blocked: Callable[[], str | None] = lambda: None
 
     def run(self, fn: Action) -> bool:
+        reason = self.blocked()
+        if reason:
+            self.report(reason)
+            return False
         try:
             fn()
         except CmoDeskError as err:
@@ -130,13 +136,41 @@ class UndoableCoding:
         """A change not put on the undo stack (the codebook's: they touch every coder)."""
         return self.attempt(fn)
 
-    def push(self, text: str, redo: Action, undo: Action) -> None:
-        self.stack.push(Step(text, redo, undo, self.report))
+    def push(self, text: str, redo: Action, undo: Action,
+             touched: frozenset[tuple[str, str]] = frozenset()) -> None:
+        self.stack.push(Step(text, redo, undo, self.report,
+                             lambda: self._in_conflict(touched)))
+
+    def _noting(self, fn: Action) -> tuple[bool, Any, frozenset[tuple[str, str]]]:
+        """``attempt(fn)``, and the records it wrote (type, id); none known when the disk
+        refuses to be read (the change itself is then held by ``attempt``)."""
+        try:
+            mark: int | None = self.session.log_mark()
+        except CmoDeskError:
+            mark = None
+        ok, result = self.attempt(fn)
+        if not ok or mark is None:
+            return ok, result, frozenset()
+        try:
+            changed = self.session.changed_since(mark)
+        except CmoDeskError:
+            return ok, result, frozenset()
+        return ok, result, frozenset((t, i) for t, ids in changed.entities.items() for i in ids)
+
+    def _in_conflict(self, touched: frozenset[tuple[str, str]]) -> str | None:
+        """A step's records that a merge has since put in conflict are not written again by
+        undo or redo: that would settle the conflict for the person, unseen."""
+        if touched and any((c.entity_type, c.entity_id) in touched
+                           for c in self.session.store.conflicts()):
+            return tr("This step can no longer be undone or redone: a merged copy changed the "
+                      "same record, and the two values wait in Team → Conflicts… for someone to "
+                      "choose between them.")
+        return None
 
     def _undoable(self, text: str, do: Action, undo: Action) -> bool:
-        ok, _ = self.attempt(do)
+        ok, _, touched = self._noting(do)
         if ok:
-            self.push(text, do, undo)
+            self.push(text, do, undo, touched)
         return ok
 
     # -- excerpts --
@@ -144,13 +178,13 @@ class UndoableCoding:
     def add_excerpt(self, document_id: str, start: int, end: int, role: str | None,
                     code_ids: Iterable[str] = ()) -> str | None:
         s = self.session
-        ok, result = self.attempt(
+        ok, result, touched = self._noting(
             lambda: coding.add_excerpt(s, document_id, start, end, role, list(code_ids)))
         if not ok:
             return None
         eid: str = result[0]
         self.push(tr("Mark passage"), lambda: coding.restore_excerpt(s, eid),
-                  lambda: coding.delete_excerpt(s, eid))
+                  lambda: coding.delete_excerpt(s, eid), touched)
         return eid
 
     def delete_excerpt(self, excerpt_id: str) -> bool:
@@ -175,13 +209,13 @@ class UndoableCoding:
     def create_cmoc(self, study_id: str, excerpt_ids: Iterable[str] = (),
                     values: dict[str, Any] | None = None) -> str | None:
         s = self.session
-        ok, result = self.attempt(
+        ok, result, touched = self._noting(
             lambda: coding.create_cmoc(s, study_id, values or {}, list(excerpt_ids)))
         if not ok:
             return None
         cid: str = result[0]
         self.push(tr("New CMOC"), lambda: coding.restore_cmoc(s, cid),
-                  lambda: coding.delete_cmoc(s, cid))
+                  lambda: coding.delete_cmoc(s, cid), touched)
         return cid
 
     def delete_cmoc(self, cmoc_id: str) -> bool:

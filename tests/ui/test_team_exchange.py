@@ -402,3 +402,42 @@ def test_sending_my_work_again_offers_a_name_that_is_free(
         statements = {c.statement for c in sam.store.list("cmoc")}
     _as(monkeypatch, tmp_path, "config")
     assert {"Week one", "Week two"} <= statements and first
+
+
+def test_undo_right_after_a_merge_does_not_settle_the_conflict_it_brought(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    """Lan rewrote a CMOC's context at the office and, on her laptop at home, differently.
+    Merging the home copy leaves a conflict. Ctrl+Z at the office must not quietly replace both
+    versions by the old text (which settled the conflict and hid the home wording)."""
+    from PySide6.QtWidgets import QApplication
+
+    from cmo_desk.domain.ids import coder_id
+
+    with Session.open(project, coder=CODER_A) as lan:
+        cmoc = lan.store.list("cmoc", owner_id=coder_id(CODER_A),
+                              study_id=_study(lan, "Hanoi 2019"))[0]
+    home = _laptop(tmp_path, project, "home")
+    _as(monkeypatch, tmp_path, "home")
+    with Session.open(home, coder=CODER_A) as lan_at_home:
+        coding.update_cmoc(lan_at_home, cmoc.id, {"context": "Written at home"})
+    _as(monkeypatch, tmp_path, "config")
+    window = open_window(study="Hanoi 2019")
+    window.coding_tabs.show_cmoc(cmoc.id)
+    box = window.cmoc_panel.texts["context"]
+    box.setFocus()
+    box.selectAll()
+    QTest.keyClicks(box, "Written at the office")
+    window.flush_edits()
+    assert window.session.store.get("cmoc", cmoc.id).context == "Written at the office"
+    assert _merge(window, dialogs, qtbot, home)
+    store = window.session.store
+    assert [c.field for c in store.conflicts() if c.entity_id == cmoc.id] == ["context"]
+
+    window.activateWindow()
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    QApplication.processEvents()
+    values = {v.value for c in store.conflicts() if c.entity_id == cmoc.id for v in c.values}
+    assert values == {"Written at home", "Written at the office"}
+    assert store.get("cmoc", cmoc.id).context in values
+    assert dialogs.errors and "Conflicts" in dialogs.errors[-1]
