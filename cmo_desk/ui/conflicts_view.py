@@ -134,11 +134,13 @@ def field_title(field: str, entity_type: str = "") -> str:
     if entity_type in _CMOC_TYPES:
         from cmo_desk.ui.reconcile_view import slot_titles
 
-        return slot_titles().get(field, field)
+        return {**slot_titles(), "memo": tr("Memo")}.get(field, field)
     return field
 
 
-def value_text(field: str, value: Any, entity_type: str = "") -> str:
+def value_text(field: str, value: Any, entity_type: str = "", whole: bool = False) -> str:
+    """A value as a person reads it; shortened for the table unless ``whole`` (the list a
+    value is chosen from shows each whole, so versions differing near their end differ)."""
     if field == EXISTS and isinstance(value, bool):
         return tr("kept") if value else tr("deleted")
     if value is None:
@@ -152,6 +154,8 @@ def value_text(field: str, value: Any, entity_type: str = "") -> str:
         text = json.dumps(value, ensure_ascii=False)
     else:
         text = str(value)
+    if whole:
+        return text
     flat = " ".join(text.split())
     return flat if len(flat) <= VALUE_CHARS else flat[:VALUE_CHARS - 1] + "…"
 
@@ -274,7 +278,8 @@ class ConflictsView(QDialog):
                                 .format(record=c.label,
                                         field=field_title(c.field, c.entity_type)))
         for v, words in zip(c.values, c.words()):
-            item = QListWidgetItem(f"{words or value_text(c.field, v.value, c.entity_type)}\n— "
+            shown = words or value_text(c.field, v.value, c.entity_type, whole=True)
+            item = QListWidgetItem(f"{shown}\n— "
                                    f"{v.coder_name or tr('unknown coder')}, {when(v.wall_ms)}")
             self.values.addItem(item)
         self._update_buttons()

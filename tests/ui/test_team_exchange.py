@@ -441,3 +441,31 @@ def test_undo_right_after_a_merge_does_not_settle_the_conflict_it_brought(
     assert values == {"Written at home", "Written at the office"}
     assert store.get("cmoc", cmoc.id).context in values
     assert dialogs.errors and "Conflicts" in dialogs.errors[-1]
+
+
+def test_values_to_choose_between_are_shown_whole(
+        open_window: Any, dialogs: TeamDialogs, project: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> None:
+    """Two versions of a long memo that differ only near their end: the list the person
+    chooses from shows each whole, so the two can be told apart."""
+    from cmo_desk.domain.ids import coder_id
+    from cmo_desk.ui.conflicts_view import open_conflicts
+
+    start = "The navigators were paid late and often worked as volunteers; " * 4
+    with Session.open(project, coder=CODER_A) as lan:
+        cmoc = lan.store.list("cmoc", owner_id=coder_id(CODER_A),
+                              study_id=_study(lan, "Hanoi 2019"))[0]
+    home = _laptop(tmp_path, project, "home")
+    _as(monkeypatch, tmp_path, "home")
+    with Session.open(home, coder=CODER_A) as lan_at_home:
+        coding.update_cmoc(lan_at_home, cmoc.id, {"memo": start + "keep for the theory."})
+    _as(monkeypatch, tmp_path, "config")
+    window = open_window(study=None)
+    coding.update_cmoc(window.session, cmoc.id, {"memo": start + "drop: off topic."})
+    assert _merge(window, dialogs, qtbot, home)
+    view = open_conflicts(window)
+    view.select(next(c.number for c in view.conflicts if c.entity_id == cmoc.id))
+    values = [view.values.item(i).text() for i in range(view.values.count())]
+    assert any("keep for the theory." in v for v in values), values
+    assert any("drop: off topic." in v for v in values), values
+    view.close()
