@@ -4,7 +4,7 @@ banner saying why it cannot be coded, and its full text or page image with a fin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
@@ -148,3 +148,46 @@ class DocumentPane(QWidget):
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
         self.banner.setVisible(bool(text))
+
+
+# -- the open study, when someone else changes it (a merge, a settled conflict) ---------------
+
+
+def study_gone(window: Any) -> bool:
+    """The window's open study was deleted meanwhile (in a merged copy): shown, not coded."""
+    return bool(window.study_id) and window.session.store.get("study", window.study_id) is None
+
+
+def gone_text(window: Any) -> str:
+    """The banner over a study deleted meanwhile, or "" while it is in the project."""
+    return tr("This study was deleted in a copy merged into the project, so it can no longer "
+              "be coded. If it has coding, Team → Conflicts… offers to restore it.") if (
+        study_gone(window)) else ""
+
+
+def follow_open_study(window: Any, changed: rec.Changed) -> bool:
+    """Show the open study as ``changed`` left it: its heading as it now is; deleted (or
+    restored), with the coding locked (or not) and the form with it. When it was folded into
+    another study, its coding moved there: that study is opened and True returned."""
+    sid = window.study_id
+    if not sid or sid not in changed.touched("study"):
+        return False
+    store = window.session.store
+    study = store.get("study", sid)
+    kept, seen = study, {sid}
+    while kept is not None and kept.merged_into and kept.merged_into not in seen:
+        target = store.get("study", kept.merged_into)
+        if target is None:
+            break
+        kept = target
+        seen.add(kept.id)
+    if study is not None and kept is not None and kept.id != sid and window.open_study(kept.id):
+        window.statusBar().showMessage(tr("{study} was merged into {kept}, which is open now.")
+                                       .format(study=study.label or study.title or "",
+                                               kept=kept.label or kept.title or ""), 15000)
+        return True
+    if study is not None:
+        window.document_pane.show_heading(study)
+    window.refresh_study()  # the form too: it is locked with a deleted study, open again after
+    return False
+

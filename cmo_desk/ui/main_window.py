@@ -23,7 +23,7 @@ from cmo_desk.ui.desk_menus import build_menus, study_menu
 from cmo_desk.ui.dialogs import Dialogs, SearchDialog
 from cmo_desk.ui.document_view import Highlight
 from cmo_desk.ui.editors import flush_typing
-from cmo_desk.ui.document_pane import DocumentPane
+from cmo_desk.ui.document_pane import DocumentPane, follow_open_study, gone_text, study_gone
 from cmo_desk.ui.language import local_datetime
 from cmo_desk.ui.studies_pane import StudiesPane
 from cmo_desk.ui.study_form import StudyForm
@@ -70,8 +70,6 @@ class MainWindow(QMainWindow):
         self.coders: dict[str, rec.Coder] = {}
         self.excerpts: list[rec.Excerpt] = []
         self.locked = False
-        #: the open study was deleted (in a merged copy) while it was shown
-        self.study_gone = False
         #: windows opened from the desk (search, team windows), the last of each kind by name
         self.open_views: dict[str, QWidget] = {}
         fit_to_screen(self, 1366, 768)
@@ -270,8 +268,7 @@ class MainWindow(QMainWindow):
         elif studies and not self.study_model.update_rows(desk.study_rows(self.session, studies)):
             self.refresh_studies()
         mine = bool(self.study_id) and (studies is None or self.study_id in studies)
-        if self.study_id and self.study_id in changed.touched("study") and \
-                self._follow_open_study():
+        if follow_open_study(self, changed):  # folded into another study: that one is open
             return
         if mine and desk.full_text_changed(self.session, changed, self.study_id or ""):
             # the open study's full text arrived (or went): show it
@@ -281,30 +278,6 @@ class MainWindow(QMainWindow):
             if changed.touched("form_value") and self.study_form is not None:
                 # undo and redo change form values without the form knowing
                 self.study_form.refresh_values(coding.form_values(self.session, self.study_id))
-
-    def _follow_open_study(self) -> bool:
-        """The open study itself was changed (by a merge, a settled conflict): show its heading
-        as it now is. When it was folded into another study, its coding moved there: that study
-        is opened instead, and True returned. A deleted study is shown as deleted
-        (:meth:`refresh_study`)."""
-        store = self.session.store
-        study = store.get("study", self.study_id or "")
-        if study is None:
-            return False
-        kept, seen = study, {study.id}
-        while kept.merged_into and kept.merged_into not in seen:
-            target = store.get("study", kept.merged_into)
-            if target is None:
-                break
-            kept = target
-            seen.add(kept.id)
-        if kept.id != study.id and self.open_study(kept.id):
-            self.statusBar().showMessage(tr("{study} was merged into {kept}, which is open now.")
-                                         .format(study=study.label or study.title or "",
-                                                 kept=kept.label or kept.title or ""), 15000)
-            return True
-        self.document_pane.show_heading(study)
-        return False
 
     def publish(self, work: ProjectWork) -> None:
         """Tell every open view what background work wrote to the project."""
@@ -318,9 +291,7 @@ class MainWindow(QMainWindow):
         sid = self.study_id
         if not sid:
             return
-        # a study deleted meanwhile (in a merged copy) is shown, but no longer coded
-        self.study_gone = self.session.store.get("study", sid) is None
-        self.locked = self.study_gone or desk.is_locked(self.session, sid)
+        self.locked = study_gone(self) or desk.is_locked(self.session, sid)
         self.excerpts = coding.visible_excerpts(self.session, study_id=sid,
                                                 show_others=self.show_others)
         own = self.session.coder_id
@@ -343,7 +314,6 @@ class MainWindow(QMainWindow):
         self._update_mark_buttons()
         if reload_form and self.study_form is not None:
             self.study_form.set_values(coding.form_values(self.session, sid))
-        if self.study_form is not None:
             self.study_form.set_editable(self._can_code())
 
     def _can_code(self) -> bool:
@@ -355,13 +325,9 @@ class MainWindow(QMainWindow):
         if self.session.read_only:
             text = getattr(self.session.store, "read_only_reason", None) or tr(
                 "This project is open read-only; changes cannot be saved.")
-        elif self.study_gone:
-            text = tr("This study was deleted in a copy merged into the project, so it can no "
-                      "longer be coded. If it has coding, Team → Conflicts… offers to restore "
-                      "it.")
         elif self.locked:
-            text = tr("You submitted this study, so your coding of it is locked. Ask the "
-                      "coordinator to reopen it.")
+            text = gone_text(self) or tr("You submitted this study, so your coding of it is "
+                                         "locked. Ask the coordinator to reopen it.")
         elif self.study_id and self.document is None:
             text = tr("This study has no full text yet. Import its PDF or Word file "
                       "(File → Import files…) to code it.")
