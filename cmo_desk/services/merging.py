@@ -160,36 +160,18 @@ def merge_projects(session: Session, others: Sequence[str | Path], dry_run: bool
     with ExitStack() as stack:
         incoming = [stack.enter_context(open_incoming(store, p)) for p in paths]
         for one in incoming:
-            mark = store.log_mark()
             stats = merge_file(store, one, dry_run=dry_run, before_write=first_write)
             _coder_names(store, stats, names)
             wrote = not dry_run and (stats.new_changes or stats.new_blobs)
             report = _report(one.path, made[0] if made and wrote else None, stats, names,
                              dry_run)
-            if wrote and stats.new_changes:
-                report = replace(report, incomplete=_not_held(store, store.changed_since(mark)))
+            if wrote and stats.incomplete:
+                report = replace(report, incomplete=stats.incomplete)
             if stats.future_site and not dry_run:
                 report = replace(report, future_coders=tuple(
                     names.get(c, c) for c in coders_of_site(store, stats.future_site)))
             reports.append(report)
     return reports
-
-
-def _not_held(store: ProjectStore, changed: rec.Changed) -> int:
-    """How many records ``changed`` names that the project does not hold, even deleted: changes
-    to records whose creation has not arrived (a bundle made for another copy)."""
-    missing = 0
-    for etype, ids in changed.entities.items():
-        if not is_entity_type(etype) or not ids:
-            continue
-        wanted = sorted(ids)
-        for start in range(0, len(wanted), 500):  # a few hundred ids per query
-            step = wanted[start:start + 500]
-            held = {item["id"] if isinstance(item, dict) else item.id  # links read as dicts
-                    for item in store.list(etype, include_deleted=True, columns=("id",),
-                                           id=step)}
-            missing += sum(1 for i in step if i not in held)
-    return missing
 
 
 def _bundle_path(dest: str | Path) -> Path:

@@ -27,7 +27,7 @@ from cmo_desk.domain.atomic import replace_durably
 from cmo_desk.domain.changelog import FUTURE_WARNING_MS, ChangeTuple, project_new_record
 from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProjectError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.domain.schema import ENTITIES
+from cmo_desk.domain.schema import ENTITIES, EXISTS
 from cmo_desk.store import crosschecks
 from cmo_desk.store.files import copy_with_wal, read_uri, stranded_wal, wal_pending
 from cmo_desk.store.fileinfo import FORMAT_VERSION, check_compatible, inspect_file
@@ -224,6 +224,7 @@ def _merge_from_log(store: ProjectStore, other: Path, source: str, compact: bool
             rejected, new_changes, arrived = sift.rejected, sift.new_changes, sift.arrived
             coder_names, top = sift.coder_names, sift.top
             far_future, future_site = sift.far_future, sift.future_site
+            incomplete = sift.incomplete
             blob_ids: list[str] = []
             rejected_blobs = 0
             if has_blobs:
@@ -277,7 +278,7 @@ def _merge_from_log(store: ProjectStore, other: Path, source: str, compact: bool
         store.clock.observe(int(top[0]), int(top[1]))
     return MergeStats(new_changes, new_blobs, arrived, touched, before,
                       store.conflict_count(), far_future, False, rejected, rejected_blobs,
-                      coder_names, future_site)
+                      coder_names, future_site, incomplete)
 
 
 def _converted(conn: Connection) -> str:
@@ -334,6 +335,8 @@ class _Sift:
         self.far_future = 0
         self.future_site: str | None = None
         self.known: list[tuple[str, str]] = []
+        #: Records new to this project whose incoming changes do not create them.
+        self.incomplete = 0
         self.held: list[tuple[Any, Any]] = []
         self.batch: dict[str, dict[str, list[ChangeTuple]]] = {}
         self.pending = 0
@@ -413,6 +416,9 @@ class _Sift:
                 f"SELECT DISTINCT entity_id FROM main.changes WHERE entity_type = ? "
                 f"AND entity_id IN ({','.join('?' * len(chunk))})", (etype, *chunk))}
             self.known.extend((etype, groups[eid][0][2]) for eid in ids if eid in known)
+            # change tuples: [3] field; a record new here arrives whole only with its creation
+            self.incomplete += sum(1 for eid in ids if eid not in known
+                                   and not any(c[3] == EXISTS for c in groups[eid]))
             write_projections(self.conn, etype, {
                 changes[0][2]: project_new_record(etype, changes[0][2], changes)
                 for eid, changes in groups.items() if eid not in known})

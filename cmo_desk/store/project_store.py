@@ -80,6 +80,9 @@ class MergeStats:
     coder_names: dict[str, str] | None = None
     #: Site id of the laptop whose clock ran furthest ahead, when some changes were far ahead.
     future_site: str | None = None
+    #: Records the incoming changes alter whose creation is neither in them nor in this project
+    #: (a bundle made for another copy): kept, and completed by the sender's own copy.
+    incomplete: int = 0
 
 
 class ProjectStore:
