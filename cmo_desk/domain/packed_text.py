@@ -17,6 +17,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from cmo_desk.domain.ahead import kept_ahead
+
 #: Texts at least this long (characters) are packed.
 PACK_FROM = 1024
 #: What a packed text starts with (a text column holds no other bytes).
@@ -53,23 +55,16 @@ def packing_ahead(limit: int = AHEAD_LIMIT) -> Iterator[Callable[[str], None]]:
     """A function that packs a text now, so that :func:`pack_text` later gives its bytes at
     once, while the ``with`` block lasts; at most ``limit`` bytes of them are kept (texts given
     beyond are packed when written, as usual)."""
-    mine: list[str] = []
-    held = 0
+    with kept_ahead(_ahead, limit) as keep:
+        def ahead(value: str) -> None:
+            if len(value) >= PACK_FROM:
+                keep(value, lambda: _sized(_pack(value)))
 
-    def ahead(value: str) -> None:
-        nonlocal held
-        if len(value) < PACK_FROM or value in _ahead or held >= limit:
-            return
-        packed = _pack(value)
-        held += len(packed)
-        _ahead[value] = packed
-        mine.append(value)
-
-    try:
         yield ahead
-    finally:
-        for value in mine:
-            _ahead.pop(value, None)
+
+
+def _sized(packed: bytes) -> tuple[bytes, int]:
+    return packed, len(packed)
 
 
 def unpack_text(value: str | bytes | memoryview | None) -> str | None:

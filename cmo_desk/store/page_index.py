@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
+from cmo_desk.domain.ahead import kept_ahead
 from cmo_desk.domain.textsearch import index_text
 from cmo_desk.store.models import DOCUMENT
 
@@ -60,24 +61,19 @@ def bodies_ahead(limit: int = AHEAD_LIMIT) -> Iterator[Callable[[str, Any], None
     """A function that makes a document's page bodies now, from its text and page starts, so
     that :func:`page_bodies` later gives them at once, while the ``with`` block lasts; at most
     ``limit`` characters of them are kept (documents given beyond are indexed as usual)."""
-    mine: list[str] = []
-    held = 0
+    with kept_ahead(_ahead, limit) as keep:
+        def ahead(body: str, page_starts: Any) -> None:
+            if body:
+                keep(body, lambda: _bodies_made(body, page_starts))
 
-    def ahead(body: str, page_starts: Any) -> None:
-        nonlocal held
-        if not body or body in _ahead or held >= limit:
-            return
-        starts = list(page_starts or [0])
-        bodies = _page_bodies(body, starts)
-        held += sum(len(words) for _page, words in bodies)
-        _ahead[body] = (starts, bodies)
-        mine.append(body)
-
-    try:
         yield ahead
-    finally:
-        for body in mine:
-            _ahead.pop(body, None)
+
+
+def _bodies_made(body: str, page_starts: Any
+                 ) -> tuple[tuple[list[int], list[tuple[int, str]]], int]:
+    starts = list(page_starts or [0])
+    bodies = _page_bodies(body, starts)
+    return (starts, bodies), sum(len(words) for _page, words in bodies)
 
 
 def clear(conn: Connection) -> None:

@@ -35,6 +35,18 @@ def _as(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str) -> None:
     monkeypatch.setenv("CMO_DESK_CONFIG_DIR", str(tmp_path / f"{name}-config"))
 
 
+def _edited_at_home(tmp_path: Path, project: Path, monkeypatch: pytest.MonkeyPatch, cmoc_id: str,
+                    values: dict[str, Any]) -> Path:
+    """Lan's copy of the project on her laptop at home, where she changed a CMOC of hers; the
+    desk's own laptop is the current one again afterwards."""
+    home = _laptop(tmp_path, project, "home")
+    _as(monkeypatch, tmp_path, "home")
+    with Session.open(home, coder=CODER_A) as lan_at_home:
+        coding.update_cmoc(lan_at_home, cmoc_id, values)
+    _as(monkeypatch, tmp_path, "config")
+    return home
+
+
 def _merge(window: Any, dialogs: TeamDialogs, qtbot: Any, *paths: Path) -> list[Any]:
     seen: list[Any] = []
 
@@ -350,11 +362,7 @@ def test_a_cmoc_conflict_reads_in_the_desk_language(
                            study_id=_study(mine, "Hanoi 2019"))[0]  # not submitted
     mine.close()
     at_home, at_office = [v for v in ("high", "moderate", "low") if v != cmoc.confidence][:2]
-    home = _laptop(tmp_path, project, "home")
-    _as(monkeypatch, tmp_path, "home")
-    with Session.open(home, coder=CODER_A) as lan_at_home:
-        coding.update_cmoc(lan_at_home, cmoc.id, {"confidence": at_home})
-    _as(monkeypatch, tmp_path, "config")
+    home = _edited_at_home(tmp_path, project, monkeypatch, cmoc.id, {"confidence": at_home})
     set_language("ru")
     try:
         window = open_window(study=None)
@@ -417,11 +425,7 @@ def test_undo_right_after_a_merge_does_not_settle_the_conflict_it_brought(
     with Session.open(project, coder=CODER_A) as lan:
         cmoc = lan.store.list("cmoc", owner_id=coder_id(CODER_A),
                               study_id=_study(lan, "Hanoi 2019"))[0]
-    home = _laptop(tmp_path, project, "home")
-    _as(monkeypatch, tmp_path, "home")
-    with Session.open(home, coder=CODER_A) as lan_at_home:
-        coding.update_cmoc(lan_at_home, cmoc.id, {"context": "Written at home"})
-    _as(monkeypatch, tmp_path, "config")
+    home = _edited_at_home(tmp_path, project, monkeypatch, cmoc.id, {"context": "Written at home"})
     window = open_window(study="Hanoi 2019")
     window.coding_tabs.show_cmoc(cmoc.id)
     box = window.cmoc_panel.texts["context"]
@@ -455,11 +459,7 @@ def test_values_to_choose_between_are_shown_whole(
     with Session.open(project, coder=CODER_A) as lan:
         cmoc = lan.store.list("cmoc", owner_id=coder_id(CODER_A),
                               study_id=_study(lan, "Hanoi 2019"))[0]
-    home = _laptop(tmp_path, project, "home")
-    _as(monkeypatch, tmp_path, "home")
-    with Session.open(home, coder=CODER_A) as lan_at_home:
-        coding.update_cmoc(lan_at_home, cmoc.id, {"memo": start + "keep for the theory."})
-    _as(monkeypatch, tmp_path, "config")
+    home = _edited_at_home(tmp_path, project, monkeypatch, cmoc.id, {"memo": start + "keep for the theory."})
     window = open_window(study=None)
     coding.update_cmoc(window.session, cmoc.id, {"memo": start + "drop: off topic."})
     assert _merge(window, dialogs, qtbot, home)
