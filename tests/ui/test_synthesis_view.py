@@ -222,12 +222,21 @@ def _type_into(edit: Any, text: str) -> None:
     QTest.keyClicks(edit, text)
 
 
+def _typing_into(open_window: Any, qtbot: Any, label: str, slot: str,
+                 text: str) -> tuple[Any, Any, str]:
+    """The workspace open, the review CMOC ``label`` clicked and ``text`` typed into its
+    ``slot`` (not saved by any button): the window, the workspace and the review CMOC's id."""
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, label))
+    rid = view.review_id
+    _type_into(view.slot_edits[slot], text)
+    return window, view, rid
+
+
 def test_words_typed_into_a_review_cmoc_survive_clicking_another_one(open_window, qtbot,
                                                                     dialogs) -> None:
-    window, view = open_view(open_window, qtbot)
-    click_tree(view, tree_item(view, "PT1-C2"))
-    rid = view.review_id
-    _type_into(view.slot_edits["outcome"], "ART started sooner")
+    window, view, rid = _typing_into(open_window, qtbot, "PT1-C2", "outcome",
+                                     "ART started sooner")
     # the coordinator clicks the next review CMOC without pressing Save
     click_tree(view, tree_item(view, "PT1-C3"))
     assert view.label_view.text() == "PT1-C3"
@@ -240,10 +249,8 @@ def test_words_typed_into_a_review_cmoc_survive_clicking_another_one(open_window
 
 def test_words_typed_into_a_review_cmoc_survive_linking_a_study_cmoc(open_window, qtbot,
                                                                     dialogs) -> None:
-    window, view = open_view(open_window, qtbot)
-    click_tree(view, tree_item(view, "PT1-C2"))
-    rid = view.review_id
-    _type_into(view.slot_edits["context"], "Police raids on outreach sites")
+    window, view, rid = _typing_into(open_window, qtbot, "PT1-C2", "context",
+                                     "Police raids on outreach sites")
     row = next(i for i in range(view.sources.count())
                if view.sources.item(i).text().startswith("Tbilisi 2018"))
     rect = view.sources.visualItemRect(view.sources.item(row))
@@ -401,10 +408,8 @@ def test_undo_and_redo_in_the_workspace_take_back_its_own_steps(open_window, qtb
 
 def test_a_version_recorded_right_after_typing_holds_what_was_typed(open_window, qtbot,
                                                                    dialogs) -> None:
-    window, view = open_view(open_window, qtbot)
-    click_tree(view, tree_item(view, "PT1-C3"))
-    rid = view.review_id
-    _type_into(view.slot_edits["outcome"], "Peers stay in the job")
+    window, view, rid = _typing_into(open_window, qtbot, "PT1-C3", "outcome",
+                                     "Peers stay in the job")
     answers = iter(["Pay keeps peers in post.", "Peers earn trust while they are paid."])
     dialogs.ask_multiline = lambda *a, **k: next(answers)
     QTest.mouseClick(view.version_button, Qt.MouseButton.LeftButton)
@@ -422,10 +427,8 @@ def test_an_export_started_right_after_typing_includes_what_was_typed(open_windo
                                                                      dialogs) -> None:
     from PySide6.QtWidgets import QDialog
 
-    window, view = open_view(open_window, qtbot)
-    click_tree(view, tree_item(view, "PT1-C1"))
-    rid = view.review_id
-    _type_into(view.slot_edits["context"], "Raids on outreach sites")
+    window, view, rid = _typing_into(open_window, qtbot, "PT1-C1", "context",
+                                     "Raids on outreach sites")
     seen: list[str | None] = []
 
     def look(dialog: QDialog) -> int:  # what the export would read, when it is asked for
