@@ -10,6 +10,10 @@ from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from cmo_desk.ui.qt_startup import load_qt  # noqa: E402
+
+load_qt()  # the desk's quicker import check, for the modules the tests load too
+
 # Property tests: about 100 examples in the everyday run; benchmark scripts and long soaks pick a
 # bigger profile with HYPOTHESIS_PROFILE=soak (10,000 examples). No deadline: the suite runs on
 # busy two-core machines where one slow example says nothing about the code.

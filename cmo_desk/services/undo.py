@@ -15,11 +15,18 @@ from typing import Any
 
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.services import coding, synthesis
+from cmo_desk.services import coding
 from cmo_desk.services.session import Session
 
 Action = Callable[[], Any]
 Report = Callable[[str], None]
+
+
+def _synthesis() -> Any:
+    """The synthesis services, loaded with the first synthesis step (not with the desk's window)."""
+    from cmo_desk.services import synthesis
+
+    return synthesis
 
 
 @dataclass
@@ -282,16 +289,16 @@ class UndoableCoding:
                            ) -> bool:
         s = self.session
         return self._undoable(tr("Save review CMOC"),
-                              lambda: synthesis.update_review_cmoc(s, review_id, new),
-                              lambda: synthesis.update_review_cmoc(s, review_id, old))
+                              lambda: _synthesis().update_review_cmoc(s, review_id, new),
+                              lambda: _synthesis().update_review_cmoc(s, review_id, old))
 
     def set_review_confidence(self, review_id: str, old: tuple[Any, Any, Any],
                               new: tuple[Any, Any, Any]) -> bool:
         """(confidence, basis, assessment) now; undo puts the earlier judgement back."""
         s = self.session
         return self._undoable(tr("Save review CMOC"),
-                              lambda: synthesis.set_confidence(s, review_id, *new),
-                              lambda: synthesis.set_confidence(s, review_id, *old))
+                              lambda: _synthesis().set_confidence(s, review_id, *new),
+                              lambda: _synthesis().set_confidence(s, review_id, *old))
 
     def _review_link(self, review_id: str, source_id: str) -> dict[str, Any] | None:
         found = self.session.store.links("review_link", review_cmoc_id=review_id,
@@ -302,8 +309,8 @@ class UndoableCoding:
         """What puts a review CMOC's link to a study CMOC back as it was (or removes it)."""
         s = self.session
         if old is None:
-            return lambda: synthesis.unlink_source(s, review_id, source_id)
-        return lambda: synthesis.link_source(s, review_id, source_id, old["relation"],
+            return lambda: _synthesis().unlink_source(s, review_id, source_id)
+        return lambda: _synthesis().link_source(s, review_id, source_id, old["relation"],
                                              old["note"] or "")
 
     def link_review_source(self, review_id: str, source_id: str, relation: str,
@@ -312,7 +319,7 @@ class UndoableCoding:
         old = self._review_link(review_id, source_id)
         return self._undoable(
             text or tr("Link to review CMOC"),
-            lambda: synthesis.link_source(s, review_id, source_id, relation, note),
+            lambda: _synthesis().link_source(s, review_id, source_id, relation, note),
             self._relink(review_id, source_id, old))
 
     def unlink_review_source(self, review_id: str, source_id: str) -> bool:
@@ -321,7 +328,7 @@ class UndoableCoding:
         if old is None:
             return True
         return self._undoable(tr("Remove selected link"),
-                              lambda: synthesis.unlink_source(s, review_id, source_id),
+                              lambda: _synthesis().unlink_source(s, review_id, source_id),
                               self._relink(review_id, source_id, old))
 
     # -- study form --

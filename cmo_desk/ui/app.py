@@ -53,6 +53,9 @@ def _pick_coder(args_coder: str | None, settings: object, interactive: bool,
 
 
 def run_desk(argv: list[str]) -> int:
+    from cmo_desk.ui.qt_startup import load_qt
+
+    load_qt()  # (first: every module after it loads sooner)
     from cmo_desk.domain.errors import Cancelled, CmoDeskError
     from cmo_desk.domain.storage import storage_error
     from cmo_desk.services.settings import Settings
