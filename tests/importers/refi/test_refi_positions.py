@@ -1,0 +1,133 @@
+"""REFI-QDA selection positions land on exactly the quoted characters, whichever way the program
+that wrote the file counted them: Unicode code points (the standard, QualCoder, CMO Desk), UTF-16
+code units (NVivo), with a Windows line end as one character (ATLAS.ti, MAXQDA) or two (NVivo).
+A position that fits no text refuses the file, naming the source, instead of importing the rest."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from cmo_desk.importers.refi import read_qdpx
+
+SOURCE_GUID = "44444444-4444-4444-4444-444444444444"
+
+
+def _zip(path: Path, entries: dict[str, bytes | str]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return path
+
+
+def _project(selections: list[tuple[int, int, str]], origin: str, source: str = "Interview 7") -> str:
+    sels = "".join(
+        f'<PlainTextSelection guid="55555555-5555-5555-5555-{n:012d}" name="{name}" '
+        f'startPosition="{start}" endPosition="{end}"/>'
+        for n, (start, end, name) in enumerate(selections)
+    )
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="p" origin="{origin}"><Sources>
+  <TextSource guid="{SOURCE_GUID}" name="{source}" plainTextPath="internal://{SOURCE_GUID}.txt">{sels}</TextSource>
+</Sources></Project>"""
+
+
+def _cp(text: str, quote: str) -> tuple[int, int]:
+    start = text.index(quote)
+    return start, start + len(quote)
+
+
+def _utf16(text: str, index: int) -> int:
+    return len(text[:index].encode("utf-16-le")) // 2
+
+
+# A transcript as Windows programs write it: CRLF line ends, a BOM, emoji, CJK, combining marks.
+LINES = [
+    "Entrevistadora: ¿Cómo llegó al programa?",
+    "Participante: Una amiga me trajo \U0001F64F y la enfermera me escuchó.",
+    "Entrevistadora: ¿Y después?",
+    "Participante: Dejé de compartir jeringas. 在诊所里我感到安全。",
+    "Nota: cafe\u0301 con la trabajadora de pares \U0001F469\u200D\u2695\uFE0F cada semana.",
+]
+TEXT_LF = "\n".join(LINES)
+TEXT_CRLF = "\r\n".join(LINES)
+QUOTES = [
+    "Una amiga me trajo",
+    "la enfermera me escuchó",
+    "Dejé de compartir jeringas",
+    "在诊所里我感到安全",
+    "cafe\u0301 con la trabajadora de pares",
+    "cada semana.",  # the very end of the text
+]
+
+
+def _imported_quotes(result) -> list[str]:
+    (doc,) = result.documents
+    for e in result.excerpts:
+        assert doc.text[e.start : e.end] == e.quote
+    return [e.quote for e in result.excerpts]
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_atlas_ti_counts_a_windows_line_end_as_one_character(tmp_path, named):
+    # ATLAS.ti writes the text with CRLF but counts each line end as one character (QualCoder's
+    # importer turns its CRLF check off for ATLAS.ti files for this reason).
+    sels = [(*_cp(TEXT_LF, q), q[:12] if named else "") for q in QUOTES]
+    path = _zip(tmp_path / "atlas.qdpx", {
+        "project.qde": _project(sels, "ATLAS.ti 23.2.1"),
+        f"sources/{SOURCE_GUID}.txt": b"\xef\xbb\xbf" + TEXT_CRLF.encode("utf-8"),
+    })
+    result = read_qdpx(path)
+    assert _imported_quotes(result) == QUOTES
+    assert "\r" not in result.documents[0].text
+    assert not [line for line in result.skipped if "position" in line]
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_nvivo_counts_utf16_units_and_a_windows_line_end_as_two(tmp_path, named):
+    # What NVivo 12.6 for Windows writes: a BOM, CRLF, UTF-16 offsets into the CRLF text, no names.
+    sels = []
+    for q in QUOTES:
+        start, end = _cp(TEXT_CRLF, q)
+        sels.append((_utf16(TEXT_CRLF, start), _utf16(TEXT_CRLF, end), q[:12] if named else ""))
+    path = _zip(tmp_path / "nvivo.qdpx", {
+        "project.qde": _project(sels, "NVivo for Windows 12.6"),
+        f"sources/{SOURCE_GUID}.txt": b"\xef\xbb\xbf" + TEXT_CRLF.encode("utf-8"),
+    })
+    result = read_qdpx(path)
+    assert _imported_quotes(result) == QUOTES
+    assert "\r" not in result.documents[0].text
+
+
+def test_code_points_over_the_file_with_two_character_line_ends(tmp_path):
+    # The standard's own reading (code points of the file as it is), as a Python program writes it.
+    sels = [(*_cp(TEXT_CRLF, q), q[:12]) for q in QUOTES]
+    path = _zip(tmp_path / "cp.qdpx", {
+        "project.qde": _project(sels, "QualCoder 3.6"),
+        f"sources/{SOURCE_GUID}.txt": TEXT_CRLF.encode("utf-8"),
+    })
+    assert _imported_quotes(read_qdpx(path)) == QUOTES
+
+
+def test_old_mac_line_ends_count_one_character_either_way(tmp_path):
+    text_cr = "\r".join(LINES)
+    sels = [(*_cp(text_cr, q), "") for q in QUOTES]
+    path = _zip(tmp_path / "cr.qdpx", {
+        "project.qde": _project(sels, "MAXQDA 2022"),
+        f"sources/{SOURCE_GUID}.txt": text_cr.encode("utf-8"),
+    })
+    result = read_qdpx(path)
+    assert _imported_quotes(result) == QUOTES
+    assert result.documents[0].text == TEXT_LF
+
+
+def test_a_zero_length_selection_keeps_its_place(tmp_path):
+    start = TEXT_LF.index("Dejé")
+    path = _zip(tmp_path / "zero.qdpx", {
+        "project.qde": _project([(start, start, "")], "MAXQDA 2022"),
+        f"sources/{SOURCE_GUID}.txt": TEXT_LF.encode("utf-8"),
+    })
+    (excerpt,) = read_qdpx(path).excerpts
+    assert (excerpt.start, excerpt.end, excerpt.quote) == (start, start, "")
