@@ -131,6 +131,13 @@ def _xml_text(value: str | None) -> str:
     return _XML_ILLEGAL_RE.sub("\ufffd", value or "")
 
 
+def _text_bytes(text: str | None) -> bytes:
+    """A document's text as the UTF-8 file of a source. Readers drop a byte order mark at the
+    start of the file, so a text that begins with U+FEFF gets one more: the positions count it."""
+    text = text or ""
+    return (b"\xef\xbb\xbf" if text.startswith("\ufeff") else b"") + text.encode("utf-8", "replace")
+
+
 def _short(text: str | None, limit: int = 60) -> str:
     flat = " ".join((text or "").split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
@@ -415,7 +422,7 @@ class _ProjectXml:
         rep.set("guid", rep_guid)
         rep.set("name", name)
         rep.set("plainTextPath", f"internal://{rep_guid}.txt")
-        self.entries.append((f"sources/{rep_guid}.txt", (doc.text or "").encode("utf-8", "replace")))
+        self.entries.append((f"sources/{rep_guid}.txt", _text_bytes(doc.text)))
         self.add_selections(rep, doc, doc.text or "")
 
     def _text_source(self, sources_el: etree._Element, doc: Document, study: Study | None,
@@ -425,7 +432,7 @@ class _ProjectXml:
         source.set("guid", guid)
         source.set("name", name)
         source.set("plainTextPath", f"internal://{guid}.txt")
-        self.entries.append((f"sources/{guid}.txt", (doc.text or "").encode("utf-8", "replace")))
+        self.entries.append((f"sources/{guid}.txt", _text_bytes(doc.text)))
         _source_description(self.ns, source, study)
         self.add_selections(source, doc, doc.text or "")
 

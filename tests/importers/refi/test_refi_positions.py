@@ -6,11 +6,18 @@ A position that fits no text refuses the file, naming the source, instead of imp
 from __future__ import annotations
 
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from cmo_desk.domain.records import Document, Excerpt
+from cmo_desk.exporters.refi import write_qdpx
 from cmo_desk.importers.refi import read_qdpx
+
+from .conftest import ANNA
 
 SOURCE_GUID = "44444444-4444-4444-4444-444444444444"
 
@@ -131,3 +138,52 @@ def test_a_zero_length_selection_keeps_its_place(tmp_path):
     })
     (excerpt,) = read_qdpx(path).excerpts
     assert (excerpt.start, excerpt.end, excerpt.quote) == (start, start, "")
+
+
+# --- CMO Desk -> .qdpx -> CMO Desk keeps every quote on the same characters ------------------
+
+def _round_trip(tmp_path: Path, snapshot, text: str, spans: list[tuple[int, int]]):
+    doc = Document(id="7e1d9b3c-3333-4e2a-b5f6-0000000000ee", study_id=snapshot.studies[0].id,
+                   filename="ugly.txt", media_type="text/plain", sha256="x", text=text, page_starts=[0])
+    excerpts = tuple(
+        Excerpt(id=f"9e1d9b3c-3333-4e2a-b5f6-{n:012d}", document_id=doc.id, study_id=doc.study_id,
+                start=s, end=e, quote=text[s:e], owner_id=ANNA)
+        for n, (s, e) in enumerate(spans)
+    )
+    snap = replace(snapshot, documents=(doc,), excerpts=excerpts, cmocs=(), consensus=())
+    out = tmp_path / "ugly.qdpx"
+    write_qdpx(snap, out)
+    imported = read_qdpx(out)
+    (back,) = [d for d in imported.documents if d.filename == "ugly.txt"]
+    assert back.text == text
+    got = sorted((e.start, e.end, e.quote) for e in imported.excerpts if e.document_id == back.id)
+    assert got == sorted((s, e, text[s:e]) for s, e in spans)
+
+
+def test_a_text_that_starts_with_a_byte_order_mark_round_trips(tmp_path, snapshot):
+    text = "\ufeffIntro \U0001F600 then the words."
+    _round_trip(tmp_path, snapshot, text, [(0, 1), (1, 6), (len(text) - 6, len(text)), (3, 3)])
+
+
+def test_ugly_texts_round_trip(tmp_path, snapshot):
+    text = "\ufeff" + TEXT_CRLF + "\rlast\u0301 \U0001F600"
+    spans = [_cp(text, q) for q in QUOTES] + [(len(text) - 2, len(text)), (len(text), len(text)), (0, 0)]
+    _round_trip(tmp_path, snapshot, text, spans)
+
+
+# Any text a document can hold (no lone surrogates, which no file can carry) and any spans in it.
+_TEXTS = st.lists(
+    st.one_of(
+        st.characters(blacklist_categories=("Cs",)),
+        st.sampled_from(["\r\n", "\r", "\n", "\ufeff", "\U0001F600", "\u0301", "诊", "\U00020000"]),
+    ),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), text=_TEXTS)
+def test_any_text_and_spans_round_trip(tmp_path_factory, snapshot, data, text):
+    bounds = st.integers(min_value=0, max_value=len(text))
+    spans = data.draw(st.lists(st.tuples(bounds, bounds).map(sorted).map(tuple), max_size=5))
+    _round_trip(tmp_path_factory.mktemp("rt"), snapshot, text, spans)
