@@ -295,16 +295,19 @@ class SourceReader:
                     "wrong words: check them."
                 ).format(count=reading.differing - reading.fitting, name=name)
             )
-        kept = []
         for sel, (start, end) in zip(read, spans, strict=True):
             if start is None or end is None or not (0 <= start <= end <= len(text)):
-                self.reader.count(
-                    tr("{count} text selections pointing outside their source's text were not imported.")
+                # A hand-edited or damaged file: clamping or dropping the passage would put a quote
+                # on other words or lose it, so nothing of the file is imported.
+                raise ImportFailed(
+                    tr(
+                        "{file}: the coded passage at positions {start}\u2013{end} of \u201c{name}\u201d does "
+                        "not fit its text ({length} characters). The file may have been edited by hand; "
+                        "nothing was imported. Export it again from the program that made it."
+                    ).format(file=self.reader.label, start=sel.start, end=sel.end, name=name, length=len(text))
                 )
-                continue
             sel.start, sel.end = start, end
-            kept.append(sel)
-        return text, kept
+        return text, read
 
     def add_excerpt(self, sel: _Selection, text: str, did: str, sid: str) -> None:
         code_ids, role = self.codes_and_role(sel)

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cmo_desk.domain.errors import ImportFailed
 from cmo_desk.domain.records import Document, Excerpt
 from cmo_desk.exporters.refi import write_qdpx
 from cmo_desk.importers.refi import read_qdpx
@@ -138,6 +139,26 @@ def test_a_zero_length_selection_keeps_its_place(tmp_path):
     })
     (excerpt,) = read_qdpx(path).excerpts
     assert (excerpt.start, excerpt.end, excerpt.quote) == (start, start, "")
+
+
+# Past the end in every reading: the text's length in UTF-16 code units, plus one.
+PAST_THE_END = len(TEXT_LF.encode("utf-16-le")) // 2 + 1
+
+
+@pytest.mark.parametrize(("start", "end"), [(5, 10_000), (-3, 4), (30, 20), (PAST_THE_END, PAST_THE_END)])
+def test_a_position_outside_the_text_refuses_the_file_naming_the_source(tmp_path, start, end):
+    # A hand-edited file: one selection past the end. Nothing is imported (no half of the file),
+    # nothing is clamped, and the message says which source and which positions.
+    sels = [(*_cp(TEXT_LF, "Una amiga me trajo"), ""), (start, end, "")]
+    path = _zip(tmp_path / "edited.qdpx", {
+        "project.qde": _project(sels, "MAXQDA 2022", source="Entrevista 7"),
+        f"sources/{SOURCE_GUID}.txt": TEXT_LF.encode("utf-8"),
+    })
+    with pytest.raises(ImportFailed) as err:
+        read_qdpx(path)
+    message = str(err.value)
+    assert "Entrevista 7" in message and str(start) in message and str(end) in message
+    assert str(len(TEXT_LF)) in message
 
 
 # --- CMO Desk -> .qdpx -> CMO Desk keeps every quote on the same characters ------------------
