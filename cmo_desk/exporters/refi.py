@@ -118,6 +118,10 @@ _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 #: Characters XML 1.0 cannot carry at all (pypdfium2 leaves U+FFFE at rejoined hyphens).
 _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _COLOR_RE = re.compile(r"^#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
+#: Characters some programs count differently from the standard's one code point each: NVivo
+#: counts a character outside the Basic Multilingual Plane as two UTF-16 units, ATLAS.ti and
+#: MAXQDA a CRLF as one character (importers/refi/positions.py has the evidence).
+_COUNTED_DIFFERENTLY_RE = re.compile("\r\n|[\U00010000-\U0010ffff]")
 PDF_MEDIA_TYPE = "application/pdf"
 #: Citation fields written as case variables, (field, variable name, REFI type).
 _CITATION_VARIABLES: tuple[tuple[str, str, str], ...] = (
@@ -326,6 +330,7 @@ class _ProjectXml:
         self.ns = PROJECT_NS
         self.warnings: list[str] = []
         self.entries: list[tuple[str, bytes]] = []
+        self.shifted_elsewhere = 0  # passages after a character other programs count differently
         self.root = etree.Element(f"{{{self.ns}}}Project", nsmap={None: self.ns, "xsi": XSI_NS})
         self.root.set(f"{{{XSI_NS}}}schemaLocation", f"{self.ns} {PROJECT_SCHEMA_URL}")
         self.root.set("name", _xml_text(snapshot.project.title) or "CMO Desk project")
@@ -437,7 +442,9 @@ class _ProjectXml:
         self.add_selections(source, doc, doc.text or "")
 
     def add_selections(self, parent: etree._Element, doc: Document, text: str) -> None:
-        for excerpt in self.excerpts_by_doc.get(doc.id, []):
+        excerpts = self.excerpts_by_doc.get(doc.id, [])
+        odd = _COUNTED_DIFFERENTLY_RE.search(text) if excerpts else None
+        for excerpt in excerpts:
             start, end = excerpt.start, excerpt.end
             if start is None or end is None or not (0 <= start <= end <= len(text)):
                 self.warnings.append(
@@ -446,6 +453,8 @@ class _ProjectXml:
                     )
                 )
                 continue
+            if odd is not None and end > odd.start():
+                self.shifted_elsewhere += 1
             sel = self._sub(parent, "PlainTextSelection")
             sel.set("guid", record_guid(excerpt.id))
             sel.set("name", _xml_text(_short(excerpt.quote or text[start:end])) or " ")
@@ -577,6 +586,14 @@ class _ProjectXml:
         self.entries.append((EXTENSION_ENTRY, json.dumps(extension, ensure_ascii=False, sort_keys=True,
                                                           indent=1).encode("utf-8")))
         self.warnings += foreign_notes(self.snapshot)
+        if self.shifted_elsewhere:
+            self.warnings.append(
+                tr(
+                    "{count} passages come after an emoji, a rare character or a Windows line end, which "
+                    "NVivo, ATLAS.ti or MAXQDA may count differently from the REFI-QDA standard: check that "
+                    "they mark the same words there."
+                ).format(count=self.shifted_elsewhere)
+            )
 
 
 class _Variables:

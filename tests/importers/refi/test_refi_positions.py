@@ -208,3 +208,28 @@ def test_any_text_and_spans_round_trip(tmp_path_factory, snapshot, data, text):
     bounds = st.integers(min_value=0, max_value=len(text))
     spans = data.draw(st.lists(st.tuples(bounds, bounds).map(sorted).map(tuple), max_size=5))
     _round_trip(tmp_path_factory.mktemp("rt"), snapshot, text, spans)
+
+
+# --- what other programs may count differently is named in the export report ---------------
+
+def _export_notes(tmp_path: Path, snapshot, text: str, quotes: list[str]) -> list[str]:
+    doc = Document(id="7e1d9b3c-3333-4e2a-b5f6-0000000000ee", study_id=snapshot.studies[0].id,
+                   filename="ugly.txt", media_type="text/plain", sha256="x", text=text, page_starts=[0])
+    excerpts = tuple(
+        Excerpt(id=f"9e1d9b3c-3333-4e2a-b5f6-{n:012d}", document_id=doc.id, study_id=doc.study_id,
+                start=text.index(q), end=text.index(q) + len(q), quote=q, owner_id=ANNA)
+        for n, q in enumerate(quotes)
+    )
+    snap = replace(snapshot, documents=(doc,), excerpts=excerpts, cmocs=(), consensus=())
+    return [line for line in write_qdpx(snap, tmp_path / "n.qdpx") if "NVivo" in line]
+
+
+def test_export_names_the_passages_nvivo_may_place_elsewhere(tmp_path, snapshot):
+    # Two of the quotes come after an emoji: NVivo counts it as two units, the standard as one.
+    notes = _export_notes(tmp_path, snapshot, TEXT_LF, ["Entrevistadora", "Dejé de compartir", "cada semana."])
+    (line,) = notes
+    assert "2" in line and "check" in line
+
+
+def test_export_of_plain_texts_adds_no_such_note(tmp_path, snapshot):
+    assert _export_notes(tmp_path, snapshot, "Plain words, 在诊所里, cafe\u0301.", ["Plain", "在诊所里"]) == []
