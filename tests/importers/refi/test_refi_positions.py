@@ -18,7 +18,7 @@ from cmo_desk.domain.records import Document, Excerpt
 from cmo_desk.exporters.refi import write_qdpx
 from cmo_desk.importers.refi import read_qdpx
 
-from .conftest import ANNA
+from .conftest import ANNA, CORPUS
 
 SOURCE_GUID = "44444444-4444-4444-4444-444444444444"
 
@@ -233,3 +233,52 @@ def test_export_names_the_passages_nvivo_may_place_elsewhere(tmp_path, snapshot)
 
 def test_export_of_plain_texts_adds_no_such_note(tmp_path, snapshot):
     assert _export_notes(tmp_path, snapshot, "Plain words, 在诊所里, cafe\u0301.", ["Plain", "在诊所里"]) == []
+
+
+# --- each way of counting, checked against the encodings themselves ---------------------------
+
+@settings(max_examples=100, deadline=None)
+@given(raw=_TEXTS, utf16=st.booleans(), crlf_as_two=st.booleans())
+def test_every_reading_maps_each_character_boundary_back(raw, utf16, crlf_as_two):
+    from cmo_desk.importers.refi.positions import PositionMap, Reading, lf_line_ends
+
+    text = lf_line_ends(raw)
+    conv = PositionMap(raw, Reading(utf16, crlf_as_two))
+    # Where each character of the LF text starts in the raw text.
+    raw_at, r = [], 0
+    for ch in text:
+        raw_at.append(r)
+        r += 2 if ch == "\n" and raw.startswith("\r\n", r) else 1
+    raw_at.append(len(raw))
+    units_at = []
+    for at in raw_at:
+        prefix = raw[:at] if crlf_as_two else lf_line_ends(raw[:at])
+        units_at.append(len(prefix.encode("utf-16-le")) // 2 if utf16 else len(prefix))
+    for index, units in enumerate(units_at):
+        assert conv.to_code_points(units) == index
+        if index < len(text) and units_at[index + 1] - units == 2:  # inside a two-unit character
+            assert conv.to_code_points(units + 1) is None
+
+
+# --- a real NVivo export, when the shared corpus has it ---------------------------------------
+
+NVIVO_REAL = CORPUS / "qdpx" / "nvivo12-windows-emoji-crlf.qdpx"
+
+
+@pytest.mark.skipif(not NVIVO_REAL.exists(), reason="the NVivo 12.6 export is not in the corpus")
+def test_a_real_nvivo_export_lands_on_word_boundaries():
+    """github:DEpt-metagenom/pyqdpx oltas0517.qdpx (blob ba5034b1, MIT): NVivo 12.6 for Windows,
+    a BOM, CRLF, about 890 emoji per source, 303 unnamed selections. As UTF-16 units 300 of them
+    start and end on word boundaries; as code points 49."""
+    result = read_qdpx(NVIVO_REAL)
+    assert len(result.excerpts) == 303
+    assert not [line for line in result.skipped if "position" in line]
+    texts = {d.id: d.text for d in result.documents}
+    assert not any("\r" in t for t in texts.values())
+
+    def on_boundary(text: str, pos: int) -> bool:
+        return pos <= 0 or pos >= len(text) or not (text[pos - 1].isalnum() and text[pos].isalnum())
+
+    fitting = [e for e in result.excerpts
+               if on_boundary(texts[e.document_id], e.start) and on_boundary(texts[e.document_id], e.end)]
+    assert len(fitting) >= 300
