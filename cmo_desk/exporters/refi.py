@@ -7,9 +7,11 @@ How CMO Desk's records map onto the standard, chosen so that the other programs 
   PDF was kept it is a ``PDFSource`` instead, with the same text as its ``Representation``: the
   codings hang on the text, because PDF selections in REFI are page rectangles, which CMO Desk
   does not have.
-- Every excerpt is a ``PlainTextSelection`` (offsets in code points, which Python string indices
-  are) with one ``Coding`` per code; its coder is the selection's and codings' ``creatingUser``;
-  its memo is the selection's ``Description`` (ATLAS.ti shows it as the quotation comment).
+- Every excerpt is a ``PlainTextSelection`` (offsets in code points, as the standard's section
+  10.2 says and Python string indices are; the export report counts the passages NVivo, ATLAS.ti
+  or MAXQDA may count otherwise) with one ``Coding`` per code; its coder is the selection's and
+  codings' ``creatingUser``; its memo is the selection's ``Description`` (ATLAS.ti shows it as the
+  quotation comment).
 - An excerpt's role (context / mechanism / outcome / intervention) is a coding with a code under a
   non-codable parent named "CMO role". Codes are what every one of these programs lists, counts,
   filters and colours; a selection's description is shown by few and queried by none.
