@@ -7,9 +7,11 @@ How CMO Desk's records map onto the standard, chosen so that the other programs 
   PDF was kept it is a ``PDFSource`` instead, with the same text as its ``Representation``: the
   codings hang on the text, because PDF selections in REFI are page rectangles, which CMO Desk
   does not have.
-- Every excerpt is a ``PlainTextSelection`` (offsets in code points, which Python string indices
-  are) with one ``Coding`` per code; its coder is the selection's and codings' ``creatingUser``;
-  its memo is the selection's ``Description`` (ATLAS.ti shows it as the quotation comment).
+- Every excerpt is a ``PlainTextSelection`` (offsets in code points, as the standard's section
+  10.2 says and Python string indices are; the export report counts the passages NVivo, ATLAS.ti
+  or MAXQDA may count otherwise) with one ``Coding`` per code; its coder is the selection's and
+  codings' ``creatingUser``; its memo is the selection's ``Description`` (ATLAS.ti shows it as the
+  quotation comment).
 - An excerpt's role (context / mechanism / outcome / intervention) is a coding with a code under a
   non-codable parent named "CMO role". Codes are what every one of these programs lists, counts,
   filters and colours; a selection's description is shown by few and queried by none.
@@ -118,6 +120,10 @@ _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 #: Characters XML 1.0 cannot carry at all (pypdfium2 leaves U+FFFE at rejoined hyphens).
 _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _COLOR_RE = re.compile(r"^#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
+#: Characters some programs count differently from the standard's one code point each: NVivo
+#: counts a character outside the Basic Multilingual Plane as two UTF-16 units, ATLAS.ti and
+#: MAXQDA a CRLF as one character (importers/refi/positions.py has the evidence).
+_COUNTED_DIFFERENTLY_RE = re.compile("\r\n|[\U00010000-\U0010ffff]")
 PDF_MEDIA_TYPE = "application/pdf"
 #: Citation fields written as case variables, (field, variable name, REFI type).
 _CITATION_VARIABLES: tuple[tuple[str, str, str], ...] = (
@@ -129,6 +135,13 @@ _CITATION_VARIABLES: tuple[tuple[str, str, str], ...] = (
 )
 def _xml_text(value: str | None) -> str:
     return _XML_ILLEGAL_RE.sub("\ufffd", value or "")
+
+
+def _text_bytes(text: str | None) -> bytes:
+    """A document's text as the UTF-8 file of a source. Readers drop a byte order mark at the
+    start of the file, so a text that begins with U+FEFF gets one more: the positions count it."""
+    text = text or ""
+    return (b"\xef\xbb\xbf" if text.startswith("\ufeff") else b"") + text.encode("utf-8", "replace")
 
 
 def _short(text: str | None, limit: int = 60) -> str:
@@ -319,6 +332,7 @@ class _ProjectXml:
         self.ns = PROJECT_NS
         self.warnings: list[str] = []
         self.entries: list[tuple[str, bytes]] = []
+        self.shifted_elsewhere = 0  # passages after a character other programs count differently
         self.root = etree.Element(f"{{{self.ns}}}Project", nsmap={None: self.ns, "xsi": XSI_NS})
         self.root.set(f"{{{XSI_NS}}}schemaLocation", f"{self.ns} {PROJECT_SCHEMA_URL}")
         self.root.set("name", _xml_text(snapshot.project.title) or "CMO Desk project")
@@ -415,7 +429,7 @@ class _ProjectXml:
         rep.set("guid", rep_guid)
         rep.set("name", name)
         rep.set("plainTextPath", f"internal://{rep_guid}.txt")
-        self.entries.append((f"sources/{rep_guid}.txt", (doc.text or "").encode("utf-8", "replace")))
+        self.entries.append((f"sources/{rep_guid}.txt", _text_bytes(doc.text)))
         self.add_selections(rep, doc, doc.text or "")
 
     def _text_source(self, sources_el: etree._Element, doc: Document, study: Study | None,
@@ -425,12 +439,14 @@ class _ProjectXml:
         source.set("guid", guid)
         source.set("name", name)
         source.set("plainTextPath", f"internal://{guid}.txt")
-        self.entries.append((f"sources/{guid}.txt", (doc.text or "").encode("utf-8", "replace")))
+        self.entries.append((f"sources/{guid}.txt", _text_bytes(doc.text)))
         _source_description(self.ns, source, study)
         self.add_selections(source, doc, doc.text or "")
 
     def add_selections(self, parent: etree._Element, doc: Document, text: str) -> None:
-        for excerpt in self.excerpts_by_doc.get(doc.id, []):
+        excerpts = self.excerpts_by_doc.get(doc.id, [])
+        odd = _COUNTED_DIFFERENTLY_RE.search(text) if excerpts else None
+        for excerpt in excerpts:
             start, end = excerpt.start, excerpt.end
             if start is None or end is None or not (0 <= start <= end <= len(text)):
                 self.warnings.append(
@@ -439,6 +455,8 @@ class _ProjectXml:
                     )
                 )
                 continue
+            if odd is not None and end > odd.start():
+                self.shifted_elsewhere += 1
             sel = self._sub(parent, "PlainTextSelection")
             sel.set("guid", record_guid(excerpt.id))
             sel.set("name", _xml_text(_short(excerpt.quote or text[start:end])) or " ")
@@ -570,6 +588,14 @@ class _ProjectXml:
         self.entries.append((EXTENSION_ENTRY, json.dumps(extension, ensure_ascii=False, sort_keys=True,
                                                           indent=1).encode("utf-8")))
         self.warnings += foreign_notes(self.snapshot)
+        if self.shifted_elsewhere:
+            self.warnings.append(
+                tr(
+                    "{count} passages come after an emoji, a rare character or a Windows line end, which "
+                    "NVivo, ATLAS.ti or MAXQDA may count differently from the REFI-QDA standard: check that "
+                    "they mark the same words there."
+                ).format(count=self.shifted_elsewhere)
+            )
 
 
 class _Variables:

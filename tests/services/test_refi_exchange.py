@@ -484,3 +484,54 @@ def test_an_unreadable_extension_is_ignored_and_the_rest_imports(cli, demo_qdpx,
     code, stdout, stderr = import_file(cli, fresh, broken)
     assert code == 0, stderr
     assert "27 excerpts" in stdout and "Also added" not in stdout
+
+
+# --- quotes on the same characters: another program's file in, CMO Desk's file out and in ------
+
+_WINDOWS_TEXT = "\r\n".join([
+    "Entrevistadora: ¿Cómo llegó al programa?",
+    "Participante: Una amiga me trajo \U0001F64F y la enfermera me escuchó.",
+    "Participante: Dejé de compartir jeringas. 在诊所里我感到安全。 cafe\u0301 \U0001F469\u200D\u2695\uFE0F cada semana.",
+])
+_WINDOWS_QUOTES = ["Una amiga me trajo", "la enfermera me escuchó", "在诊所里我感到安全", "cafe\u0301", "cada semana."]
+
+
+def _nvivo_qdpx(path: Path) -> Path:
+    """Positions as NVivo 12.6 for Windows writes them: UTF-16 units of the CRLF text, after a BOM."""
+    def units(index: int) -> int:
+        return len(_WINDOWS_TEXT[:index].encode("utf-16-le")) // 2
+
+    sels = "".join(
+        f'<PlainTextSelection guid="55555555-5555-5555-5555-{n:012d}" name="" '
+        f'startPosition="{units(_WINDOWS_TEXT.index(q))}" endPosition="{units(_WINDOWS_TEXT.index(q) + len(q))}"/>'
+        for n, q in enumerate(_WINDOWS_QUOTES)
+    )
+    xml = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="p" origin="NVivo for Windows 12.6"><Sources>
+  <TextSource guid="44444444-4444-4444-4444-444444444444" name="Entrevista 7" plainTextPath="internal://t.txt">
+  {sels}</TextSource></Sources></Project>"""
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", xml)
+        zf.writestr("sources/t.txt", b"\xef\xbb\xbf" + _WINDOWS_TEXT.encode("utf-8"))
+    return path
+
+
+def test_quotes_stay_on_their_words_from_nvivo_through_cmo_desk_and_back(cli, tmp_path):
+    first, second = tmp_path / "first.cmo", tmp_path / "second.cmo"
+    for project in (first, second):
+        assert cli("new", project)[0] == 0
+    code, _, stderr = import_file(cli, first, _nvivo_qdpx(tmp_path / "nvivo.qdpx"), "--coder", "Ana")
+    assert code == 0, stderr
+    out = tmp_path / "out.qdpx"
+    code, stdout, stderr = cli("export", first, "-o", out)
+    assert code == 0, stderr
+    # The text now has LF line ends: only the passages after the emoji may move in NVivo.
+    assert "4 passages come after an emoji" in stdout
+    code, _, stderr = import_file(cli, second, out, "--coder", "Ana")
+    assert code == 0, stderr
+    for project in (first, second):
+        snap = snapshot_of(project)
+        (doc,) = snap.documents
+        assert doc.text == _WINDOWS_TEXT.replace("\r\n", "\n")
+        quotes = sorted((e.quote, doc.text[e.start : e.end]) for e in snap.excerpts)
+        assert quotes == sorted((q, q) for q in _WINDOWS_QUOTES)

@@ -19,10 +19,12 @@ Rules worth knowing:
   that excerpt's memo, and the rest (consensus CMOCs among them) come back as ``memos``.
 - Users become coders with ``coder_id(name)``, so a user with the name of an existing coder is that
   coder.
-- Selection positions: CMO Desk writes Unicode code points. Other programs may count UTF-16 code
-  units (NVivo); the two differ only after a character outside the Basic Multilingual Plane, and
-  the reading whose selections agree with their names and word boundaries is used. Passages that
-  fit neither are imported as code points and listed in ``skipped`` for the user to check.
+- Selection positions: CMO Desk writes Unicode code points, as the standard says. Other programs
+  may count UTF-16 code units (NVivo) and a CRLF line end as one character (ATLAS.ti, MAXQDA) or
+  two (NVivo); the readings differ only after a character outside the Basic Multilingual Plane or
+  a CRLF, and the one whose selections agree with their names and word boundaries is used
+  (``positions`` has the evidence). Documents keep LF line ends. Passages that fit no reading are
+  imported as code points and listed in ``skipped`` for the user to check.
 
 Accepted deviations from the standard: ``Project.qde`` (or any single ``.qde``) at the top of the
 archive, ``sources/`` in any case, empty ``<Sets/>`` and similar empty containers, a ``.zip`` name,

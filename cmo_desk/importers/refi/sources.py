@@ -19,7 +19,7 @@ from cmo_desk.domain.records import Document, Excerpt, Study
 from cmo_desk.importers.refi.archive import QdpxArchive
 from cmo_desk.importers.refi.model import PDF_MEDIA_TYPE, TEXT_MEDIA_TYPE, RefiReader
 from cmo_desk.importers.refi.notes import ProjectNotes
-from cmo_desk.importers.refi.positions import Utf16Offsets, choose_offset_unit
+from cmo_desk.importers.refi.positions import choose_offset_unit, lf_line_ends
 from cmo_desk.importers.refi.source_text import decode_source_text, extract_pdf_text, pdf_pages_of
 from cmo_desk.importers.refi.xmltree import child_named, child_text, children_named, guid_attr, int_attr, local_name
 
@@ -169,7 +169,7 @@ class SourceReader:
             text, warnings = self.text_of(rep, tr("PDF"), name, len(selections))
             if text is None:
                 return
-            pages = pdf_pages_of(original, text) if not self.from_cmo_desk else None
+            pages = pdf_pages_of(original, lf_line_ends(text)) if not self.from_cmo_desk else None
             self.add_document(_Document(source, text, PDF_MEDIA_TYPE, original, pages, "refi-qda", warnings,
                                         selections))
         elif original is not None:
@@ -256,12 +256,13 @@ class SourceReader:
         creator = self.reader.coder(guid_attr(source, "creatingUser"))
         sid = self.study_for(guid_attr(source), name, creator)
         did = new_id()
+        text, selections = self.read_selections(doc.text, doc.selections, name)
         self.reader.refs[guid_attr(source) or did] = did
         if doc.original is not None:
             sha = hashlib.sha256(doc.original).hexdigest()
             self.result.originals[sha] = doc.original
         else:
-            sha = hashlib.sha256(doc.text.encode("utf-8", "replace")).hexdigest()
+            sha = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
         self.result.documents.append(
             Document(
                 id=did,
@@ -270,25 +271,22 @@ class SourceReader:
                 media_type=doc.media_type,
                 sha256=sha,
                 has_original=doc.original is not None,
-                text=doc.text,
+                text=text,
                 page_starts=doc.page_starts,
                 extractor=doc.extractor,
                 warnings=doc.warnings or None,
-                needs_ocr=not doc.text.strip() if doc.media_type == PDF_MEDIA_TYPE else None,
+                needs_ocr=not text.strip() if doc.media_type == PDF_MEDIA_TYPE else None,
                 created_by=creator,
             )
         )
-        read, utf16 = self.read_selections(doc.text, doc.selections, name)
-        for sel in read:
-            if self.place(sel, utf16, len(doc.text)):
-                self.add_excerpt(sel, doc.text, did, sid)
+        for sel in selections:
+            self.add_excerpt(sel, text, did, sid)
 
-    def read_selections(self, text: str, elements: list[ET.Element], name: str
-                        ) -> tuple[list[_Selection], Utf16Offsets | None]:
-        """The selections of a document, and the converter of their positions when they count
-        UTF-16 code units (the reading that fits the text better)."""
+    def read_selections(self, raw: str, elements: list[ET.Element], name: str) -> tuple[str, list[_Selection]]:
+        """The text of a document and its selections, their positions turned into code points of
+        that text (``positions``: in the way of counting that fits them best)."""
         read = [s for s in (read_selection(self.reader, el) for el in elements) if s is not None]
-        reading, utf16 = choose_offset_unit(text, [(s.start, s.end, s.name) for s in read], self.from_cmo_desk)
+        text, spans, reading = choose_offset_unit(raw, [(s.start, s.end, s.name) for s in read], self.from_cmo_desk)
         if reading.differing and reading.fitting * 2 < reading.differing:
             self.reader.skip(
                 tr(
@@ -297,20 +295,19 @@ class SourceReader:
                     "wrong words: check them."
                 ).format(count=reading.differing - reading.fitting, name=name)
             )
-        return read, utf16
-
-    def place(self, sel: _Selection, utf16: Utf16Offsets | None, length: int) -> bool:
-        """Turn the selection's positions into code points; False (and counted) when they fall
-        outside the text."""
-        if utf16 is not None:
-            start, end = utf16.to_code_points(sel.start), utf16.to_code_points(sel.end)
-            sel.start, sel.end = (start, end) if start is not None and end is not None else (-1, -1)
-        if not (0 <= sel.start <= sel.end <= length):
-            self.reader.count(
-                tr("{count} text selections pointing outside their source's text were not imported.")
-            )
-            return False
-        return True
+        for sel, (start, end) in zip(read, spans, strict=True):
+            if start is None or end is None or not (0 <= start <= end <= len(text)):
+                # A hand-edited or damaged file: clamping or dropping the passage would put a quote
+                # on other words or lose it, so nothing of the file is imported.
+                raise ImportFailed(
+                    tr(
+                        "{file}: the coded passage at positions {start}\u2013{end} of \u201c{name}\u201d does "
+                        "not fit its text ({length} characters). The file may have been edited by hand; "
+                        "nothing was imported. Export it again from the program that made it."
+                    ).format(file=self.reader.label, start=sel.start, end=sel.end, name=name, length=len(text))
+                )
+            sel.start, sel.end = start, end
+        return text, read
 
     def add_excerpt(self, sel: _Selection, text: str, did: str, sid: str) -> None:
         code_ids, role = self.codes_and_role(sel)

@@ -224,11 +224,10 @@ def test_a_utf8_bom_does_not_shift_offsets(tmp_path):
     assert read_qdpx(path).excerpts[0].quote == "peers"
 
 
-def test_selection_outside_the_text_is_reported(tmp_path):
+def test_selection_outside_the_text_refuses_the_file(tmp_path):
     path = _zip(tmp_path / "p.qdpx", {"project.qde": PROJECT_XML, "sources/t.txt": "Ana"})
-    result = read_qdpx(path)
-    assert result.excerpts == []
-    assert any("outside" in line for line in result.skipped)
+    with pytest.raises(ImportFailed, match="Interview 1"):
+        read_qdpx(path)
 
 
 def test_pdf_without_a_text_representation_is_read_from_the_pdf(tmp_path):
