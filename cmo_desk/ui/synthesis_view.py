@@ -249,6 +249,7 @@ class SynthesisView(QDialog):
                                    + (QHeaderView.ResizeMode.Stretch,) * 2):
             links_header.setSectionResizeMode(col, mode)
         form.addRow(tr("Evidence"), self.links_view)
+        self.links_view.currentCellChanged.connect(lambda *_: self._link_row_changed())
         self.unlink_button = QPushButton(tr("Remove selected link"))
         self.unlink_button.clicked.connect(self._unlink_selected)
         self.note_button = QPushButton(tr("Note on selected link…"))
@@ -450,6 +451,19 @@ class SynthesisView(QDialog):
 
     def _show_links(self, r: ReviewCmocEvidence | None) -> None:
         fill_links(self.links_view, r)
+        self._link_row_changed()
+
+    def _link_of_deleted_cmoc(self, row: int) -> bool:
+        """The evidence row is a link whose study CMOC was deleted (listed below the rest)."""
+        r = self.current_review()
+        return r is not None and len(r.sources) <= row < len(r.sources) + len(r.deleted_sources)
+
+    def _link_row_changed(self) -> None:
+        """A link whose study CMOC was deleted takes no note (it can still be removed)."""
+        deleted = self._link_of_deleted_cmoc(self.links_view.currentRow())
+        self.note_button.setEnabled(self.current_review() is not None and not deleted)
+        self.note_button.setToolTip(
+            tr("This record has been deleted; restore it before editing it.") if deleted else "")
 
     def _source_selected(self, current: QListWidgetItem | None, _prev: Any = None) -> None:
         if current is None:
@@ -635,6 +649,9 @@ class SynthesisView(QDialog):
     def _edit_note(self) -> None:
         row = self.links_view.currentRow()
         r = self.current_review()
+        if self._link_of_deleted_cmoc(row):
+            self.dialogs.error(tr("This record has been deleted; restore it before editing it."))
+            return
         if row < 0 or r is None or row >= len(r.sources):
             self.dialogs.error(tr("Choose a link in the evidence list first."))
             return

@@ -438,3 +438,36 @@ def test_an_export_started_right_after_typing_includes_what_was_typed(open_windo
     dialogs.run_dialog = look
     window.export_action.trigger()
     assert seen == ["Raids on outreach sites"]
+
+
+def test_a_note_is_not_offered_on_a_link_whose_study_cmoc_was_deleted(open_window, qtbot,
+                                                                      dialogs) -> None:
+    """A study CMOC linked to a review CMOC is deleted (here as a merge from another laptop
+    would write it): its row stays in sight, marked, and the note button says why it cannot
+    take a note instead of asking to choose a link."""
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C1"))
+    (review,) = [r for r in synthesis.load_synthesis(window.session).review_cmocs
+                 if r.record.label == "PT1-C1"]
+    gone = next(s for s in review.sources if s.source_kind == "cmoc")
+    with window.session.write(need_coder=False) as uow:
+        uow.delete("cmoc", gone.source_id)
+    qtbot.waitUntil(lambda: any(
+        view.links_view.item(i, 3) and view.links_view.item(i, 3).text().startswith("(deleted)")
+        for i in range(view.links_view.rowCount())))
+    row = next(i for i in range(view.links_view.rowCount())
+               if view.links_view.item(i, 3).text().startswith("(deleted)"))
+    rect = view.links_view.visualItemRect(view.links_view.item(row, 0))
+    QTest.mouseClick(view.links_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert view.links_view.currentRow() == row
+    assert not view.note_button.isEnabled()
+    assert "deleted" in view.note_button.toolTip()
+    dialogs.text_answer = "never asked"
+    QTest.mouseClick(view.note_button, Qt.MouseButton.LeftButton)
+    assert not any("Choose a link" in e for e in dialogs.errors)
+    # the link can still be removed, and a live link takes a note again
+    assert view.unlink_button.isEnabled()
+    live = next(i for i in range(view.links_view.rowCount()) if i != row)
+    rect = view.links_view.visualItemRect(view.links_view.item(live, 0))
+    QTest.mouseClick(view.links_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert view.note_button.isEnabled() and "deleted" not in view.note_button.toolTip()
