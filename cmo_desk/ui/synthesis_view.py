@@ -290,9 +290,14 @@ class SynthesisView(QDialog):
             QTimer.singleShot(0, self, self.refresh)  # dropped if the window closes first
 
     def refresh(self) -> None:
-        # Typed words are saved before the lists are read, so the editor is filled with them.
+        # Another review CMOC is to be shown: the words typed into this one are saved first.
+        # A refresh of the one being edited saves nothing and asks nothing: a judgement half
+        # made (a level chosen, its basis not yet typed) stays in the editor as it is, with the
+        # rest of the editor brought up to date around it.
         shown = getattr(self, "_shown", None)
-        kept = self.flush_edits()
+        if shown is not None and shown[0] != self.review_id:
+            self.flush_edits()
+        pending = self._pending_edits()
         store = self.session.store
         # One read of each list serves the matrix, the study CMOC list and the grid; quotes are
         # read when a cell is clicked.
@@ -316,8 +321,7 @@ class SynthesisView(QDialog):
         self._fill_matrix()
         self._fill_ledger()
         self._filters_changed()
-        self._show_review(keep_edits=not kept and shown is not None
-                          and shown[0] == self.review_id)
+        self._show_review(pending=pending)
 
     def _fill_tree(self) -> None:
         assert self.data is not None
@@ -416,38 +420,71 @@ class SynthesisView(QDialog):
             return None
         return next((r for r in self.data.review_cmocs if r.record.id == self.review_id), None)
 
-    def _show_review(self, keep_edits: bool = False) -> None:
+    def _show_review(self,
+                     pending: tuple[str, dict[str, tuple[Any, Any]]] | None = None) -> None:
+        """Show the current review CMOC; ``pending`` (its id; field -> (value shown before,
+        value typed or chosen since)) is what the user changed and has not saved, kept in the
+        editor as it is when that review CMOC is still the one shown."""
         r = self.current_review()
         enabled = r is not None
         for w in (*self.slot_edits.values(), self.confidence, self.basis, self.save_button,
                   self.link_button, self.unlink_button, self.note_button):
-            w.setEnabled(enabled)
+            if w.isEnabled() != enabled:  # (disabling the focused field moves the focus)
+                w.setEnabled(enabled)
         rc = r.record if r else None
         self.label_view.setText(rc.label if rc else tr("Choose a review CMOC on the left."))
-        if not keep_edits:
-            self._load_editor(rc)
+        self._load_editor(rc, pending[1] if pending and rc and pending[0] == rc.id else None)
         self._show_links(r)
 
-    def _load_editor(self, rc: rec.ReviewCmoc | None) -> None:
+    def _pending_edits(self) -> tuple[str, dict[str, tuple[Any, Any]]] | None:
+        """What the user changed in the review CMOC shown and has not saved: its id and, per
+        field, (the value the editor was filled with, the value now); None when nothing."""
+        shown = getattr(self, "_shown", None)
+        if shown is None:
+            return None
+        rid, before = shown
+        now = self._editor_values()
+        changed = {k: (before[k], now[k]) for k in now if now[k] != before.get(k)}
+        return (rid, changed) if changed else None
+
+    def _load_editor(self, rc: rec.ReviewCmoc | None,
+                     keep: dict[str, tuple[Any, Any]] | None = None) -> None:
+        """Fill the editor from ``rc``, except the fields in ``keep`` (changed by the user, not
+        saved), which stay as typed. A field already showing its value is not set again, so
+        the cursor, the focus and an open drop-down stay where they are."""
+        keep = keep or {}
         for key, edit in self.slot_edits.items():
+            if key in keep:
+                continue
             value = getattr(rc, key) or "" if rc else ""
             if isinstance(edit, QPlainTextEdit):
-                edit.setPlainText(value)
-            else:
+                if edit.toPlainText() != value:
+                    edit.setPlainText(value)
+            elif edit.text() != value:
                 edit.setText(value)
-        idx = self.confidence.findData(rc.confidence if rc else None)
-        self.confidence.setCurrentIndex(max(idx, 0))
-        self.basis.setPlainText(rc.confidence_basis or "" if rc else "")
+        if "confidence" not in keep:
+            idx = max(self.confidence.findData(rc.confidence if rc else None), 0)
+            if self.confidence.currentIndex() != idx:
+                self.confidence.setCurrentIndex(idx)
+        if "confidence_basis" not in keep:
+            basis = rc.confidence_basis or "" if rc else ""
+            if self.basis.toPlainText() != basis:
+                self.basis.setPlainText(basis)
         judged = (rc.assessment or {}) if rc else {}
         for key, combo in self.components.items():
             combo.blockSignals(True)
-            combo.setCurrentIndex(max(combo.findData(judged.get(key)), 0))
-            combo.setEnabled(rc is not None)
+            idx = max(combo.findData(judged.get(key)), 0)
+            if "assessment" not in keep and combo.currentIndex() != idx:
+                combo.setCurrentIndex(idx)
+            if combo.isEnabled() != (rc is not None):
+                combo.setEnabled(rc is not None)
             combo.blockSignals(False)
         self._components_changed()
         # What the editor was filled with: only what the user changed since is written, so a
         # change that arrived meanwhile (a merge, another window) is not overwritten.
-        self._shown = (rc.id, self._editor_values()) if rc is not None else None
+        shown = self._editor_values()
+        shown.update({k: before for k, (before, _now) in keep.items()})
+        self._shown = (rc.id, shown) if rc is not None else None
 
     def _show_links(self, r: ReviewCmocEvidence | None) -> None:
         fill_links(self.links_view, r)
@@ -522,6 +559,8 @@ class SynthesisView(QDialog):
         return item.data(0, Qt.ItemDataRole.UserRole + 1) if item is not None else None
 
     def new_theory(self) -> None:
+        if not self.flush_edits():  # the words typed into the review CMOC shown are saved first
+            return
         label = self.dialogs.ask_text(tr("New programme theory"), tr(
             "A short label that starts with its number, for example \"PT3 Peer pay\":"))
         if label is None:
@@ -541,6 +580,8 @@ class SynthesisView(QDialog):
         tid = self._theory_of_current()
         if tid is None:
             self.dialogs.error(tr("Choose a programme theory first."))
+            return
+        if not self.flush_edits():
             return
         made = self._run(lambda: synth.add_review_cmoc(self.session, tid, {}))
         if made:
@@ -613,6 +654,8 @@ class SynthesisView(QDialog):
                      relation: str | None = None) -> None:
         if not review_id:
             self.dialogs.error(tr("Drop study CMOCs on a review CMOC, not on a theory."))
+            return
+        if not self.flush_edits():  # what was typed is saved before the link is made
             return
         relation = relation or self.relation.currentData() or "supports"
         self.review_id = review_id
