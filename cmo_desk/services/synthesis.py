@@ -114,6 +114,12 @@ def delete_review_cmoc(session: Session, review_id: str) -> rec.Changed:
     return uow.changed
 
 
+def basis_missing(confidence: str | None, basis: str | None) -> bool:
+    """A confidence level is chosen but nothing says what it rests on: not yet a judgement
+    that can be recorded."""
+    return confidence is not None and not (basis or "").strip()
+
+
 def set_confidence(session: Session, review_id: str, confidence: str | None,
                    basis: str | None, assessment: dict[str, str] | None = None) -> rec.Changed:
     """Record the confidence judgement and what it rests on (docs/synthesis.md)."""
@@ -128,11 +134,11 @@ def set_confidence(session: Session, review_id: str, confidence: str | None,
         if value not in CONCERNS:
             raise ValidationError(tr("Concerns about {key} must be one of: {allowed}.").format(
                 key=key, allowed=", ".join(CONCERNS)))
-    basis = (basis or "").strip() or None
-    if confidence is not None and basis is None:
+    if basis_missing(confidence, basis):
         raise ValidationError(tr(
             "Say what the confidence rests on (the studies' relevance, richness and rigour, "
             "coherence, adequacy) before recording it."))
+    basis = (basis or "").strip() or None
     with session.write() as uow:
         uow.update("review_cmoc", review_id, {
             "confidence": confidence, "confidence_basis": basis,

@@ -600,10 +600,13 @@ class SynthesisView(QDialog):
         values["assessment"] = self.assessment()
         return values
 
-    def flush_edits(self) -> bool:
+    def flush_edits(self, ask: bool = True) -> bool:
         """Save what was typed into the review CMOC shown, before anything replaces it.
 
-        False (after saying why) when it cannot be saved; the words stay in the editor.
+        False (after saying why) when it cannot be saved; the words stay in the editor. With
+        ``ask`` False (the desk saving what is typed everywhere, as a merge or a study opened
+        does), a confidence level chosen without its basis yet is not a judgement to record or
+        to ask about: it stays in the editor, unsaved, while the words around it are saved.
         """
         shown = getattr(self, "_shown", None)
         if shown is None:
@@ -623,6 +626,9 @@ class SynthesisView(QDialog):
             self._shown = (rid, {**before, **slots})
         if any(now[k] != before[k] for k in judgement):
             new = tuple(now[k] for k in judgement)
+            if not ask and synth.basis_missing(now["confidence"], now["confidence_basis"]):
+                self._shown = (rid, {**now, **{k: before[k] for k in judgement}})
+                return True
             if not (actions.set_review_confidence(rid, tuple(before[k] for k in judgement), new)
                     if actions is not None
                     else self._done(lambda: synth.set_confidence(session, rid, *new))):

@@ -503,6 +503,13 @@ def test_a_refresh_in_the_middle_of_a_judgement_asks_nothing_and_keeps_it(open_w
     assert dialogs.errors == []
     assert view.confidence.currentData() == "high" and view.confidence.hasFocus()
     assert view.slot_edits["outcome"].text() == "Uptake of"
+    # a merge that brings the open study's full text opens it again at the desk, which saves
+    # what is being typed everywhere: the half-made judgement is left as it is, unasked
+    kunming = next(st.id for st in window.session.store.list("study")
+                   if st.label == "Kunming 2016")
+    assert window.open_study(kunming)
+    assert dialogs.errors == [] and view.confidence.currentData() == "high"
+    assert window.session.store.get("review_cmoc", rid).outcome == "Uptake of"
     view.basis.setFocus()
     QTest.keyClicks(view.basis, "Three studies")
     change_arrives("PT1-C3")
