@@ -15,7 +15,7 @@ from typing import Any
 
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.services import coding, synthesis
+from cmo_desk.services import coding, duplicates, synthesis
 from cmo_desk.services.session import Session
 
 Action = Callable[[], Any]
@@ -336,3 +336,23 @@ class UndoableCoding:
         ok, _ = self.attempt(lambda: coding.submit_study(self.session, study_id))
         return ok
 
+
+    # -- duplicates --
+
+    def accept_duplicate(self, proposal: duplicates.DuplicateProposal) -> bool:
+        """Accept a proposed duplicate. A study folded into another can be taken back (each
+        redo folds what is on the duplicate then); a code merged into another cannot."""
+        s = self.session
+        if proposal.kind != "study":
+            ok, _ = self.attempt(lambda: duplicates.accept_duplicate(s, proposal))
+            return ok
+        folds: list[duplicates.StudyFold] = []
+
+        def fold() -> None:
+            folds.append(duplicates.accept_study_duplicate(s, proposal))
+
+        def unfold() -> None:
+            duplicates.unfold_study(s, folds.pop())
+
+        return self._undoable(tr("Merged {dup} into {keep}.").format(
+            dup=proposal.duplicate_label, keep=proposal.keep_label), fold, unfold)
