@@ -343,8 +343,7 @@ class MainWindow(QMainWindow):
             self.open_study(study_id)
 
     def flush_edits(self, ask: bool = False) -> None:
-        """Save whatever is being typed before the screen changes under it; with ``ask`` (the
-        desk closing), windows over it say what cannot be saved yet."""
+        """Save what is being typed before the screen changes (``ask``: say what cannot be)."""
         flush_typing(self, ask)
         focus = self.focusWidget()
         if isinstance(focus, QLineEdit) and focus.isModified():
