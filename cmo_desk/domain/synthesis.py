@@ -7,6 +7,8 @@ docs/synthesis.md, the evidence matrix (studies x review CMOCs) and the C x M x 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from cmo_desk.domain.records import (
     Theory,
     TheoryVersion,
 )
-from cmo_desk.domain.schema import REVIEW_CMOC_SLOTS
+from cmo_desk.domain.schema import CMOC_SLOTS, REVIEW_CMOC_SLOTS
 
 #: The components a confidence judgement rests on (docs/synthesis.md), in the order shown.
 COMPONENTS: tuple[str, ...] = ("relevance", "richness", "rigour", "coherence", "adequacy")
@@ -66,9 +68,27 @@ def next_label(theory_label: str | None, existing: Iterable[str | None]) -> str:
     return f"{prefix}-C{max(used, default=0) + 1}"
 
 
-def member(r: ReviewCmoc, evidence: Iterable[tuple[str, str]] = ()) -> dict[str, Any]:
+#: The fields that word a study (or consensus) CMOC. The evidence behind a review CMOC is the
+#: study CMOCs as they read: rewording one changes what the review CMOC rests on.
+EVIDENCE_WORDING: tuple[str, ...] = tuple(f for f in CMOC_SLOTS if f != "confidence")
+
+
+def wording_digest(source: Cmoc | Consensus | None) -> str:
+    """A short fingerprint of how a study (or consensus) CMOC is worded, kept in a version
+    beside its link so that rewording it is a change the next version records."""
+    words = [getattr(source, f, None) or "" for f in EVIDENCE_WORDING] if source else []
+    return hashlib.sha256(json.dumps(words, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+
+
+def evidence_entry(source_id: str, relation: str,
+                   source: Cmoc | Consensus | None) -> tuple[str, str, str]:
+    """One piece of evidence as a version remembers it: (source id, relation, wording)."""
+    return (source_id, relation, wording_digest(source))
+
+
+def member(r: ReviewCmoc, evidence: Iterable[Sequence[str]] = ()) -> dict[str, Any]:
     """What a version remembers of a review CMOC: its slots, confidence and the study CMOCs
-    behind it as (source id, relation), so new evidence counts as a change."""
+    behind it (``evidence_entry``), so new, lost or reworded evidence counts as a change."""
     return {"id": r.id, "label": r.label or "",
             **{s: getattr(r, s) or "" for s in REVIEW_CMOC_SLOTS},
             "confidence": r.confidence or "",
@@ -82,8 +102,19 @@ def version_diff(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any
     new = {m["id"]: m for m in after}
     added = [new[i]["label"] for i in new if i not in old]
     dropped = [old[i]["label"] for i in old if i not in new]
-    changed = [new[i]["label"] for i in new if i in old and old[i] != new[i]]
+    changed = [new[i]["label"] for i in new if i in old and not _same_member(old[i], new[i])]
     return sorted(added), sorted(changed), sorted(dropped)
+
+
+def _same_member(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    if old == new:
+        return True
+    if any(len(e) < 3 for e in old.get("evidence") or ()):
+        # Recorded before a version kept the wording of its evidence: compare what it kept.
+        def kept(m: dict[str, Any]) -> dict[str, Any]:
+            return {**m, "evidence": sorted(list(e[:2]) for e in m.get("evidence") or ())}
+        return kept(old) == kept(new)
+    return False
 
 
 @dataclass(frozen=True)
@@ -168,7 +199,8 @@ def unrecorded_changes(theory: TheoryEvidence) -> tuple[list[str], list[str], li
     if not theory.versions:
         return None
     latest = max(theory.versions, key=lambda v: v.number or 0)
-    current = [member(r.record, [(s.source_id, s.relation) for s in r.sources])
+    current = [member(r.record, [evidence_entry(s.source_id, s.relation, s.source)
+                                 for s in r.sources])
                for r in theory.review_cmocs]
     diff = version_diff(latest.members or [], current)
     return diff if any(diff) else None

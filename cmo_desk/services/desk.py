@@ -28,15 +28,17 @@ class StudyListItem:
 
 def study_rows(session: Session, study_ids: Iterable[StudyId] | None = None) -> list[StudyListItem]:
     """Every study (or those of ``study_ids``) with its countries (from any coder's form) and
-    each coder's progress; counted in SQL, so the cost does not grow with the excerpts."""
+    each coder's progress; counted in SQL, so the cost does not grow with the excerpts. A study
+    folded into its duplicate is not listed: its work shows under the study it became."""
     store = session.store
     wanted = None if study_ids is None else sorted(set(study_ids))
     if wanted is None:
-        studies: list[rec.Study] = store.list("study", columns=("label", "year"))
+        studies: list[rec.Study] = store.list("study", columns=("label", "year"),
+                                              merged_into=None)
         countries_of = store.list("form_value", key="countries")
         assignments = store.links("assignment")
     else:
-        studies = store.list("study", columns=("label", "year"), id=wanted)
+        studies = store.list("study", columns=("label", "year"), id=wanted, merged_into=None)
         countries_of = store.list("form_value", key="countries", study_id=wanted)
         assignments = store.links("assignment", study_id=wanted)
     countries: dict[str, list[str]] = {}

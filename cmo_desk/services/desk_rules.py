@@ -41,9 +41,10 @@ def _folded(text: str | None) -> str:
 
 
 def studies_labelled(session: Session, label: str) -> list[str]:
-    """Ids of the studies a label names: its label ignoring case and spacing, or else its id."""
+    """Ids of the studies a label names: its label ignoring case and spacing, or else its id.
+    A study folded into its duplicate names nothing: its work is the kept study's now."""
     wanted = _folded(label)
-    studies = session.store.list("study", columns=("label",))
+    studies = session.store.list("study", columns=("label",), merged_into=None)
     found = [s.id for s in studies if wanted and _folded(s.label) == wanted]
     if not found:
         found = [s.id for s in studies if s.id == label.strip()]

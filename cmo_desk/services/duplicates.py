@@ -19,6 +19,7 @@ from typing import Any
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.ids import EntityType
 from cmo_desk.importers.dedupe import similar_title
 from cmo_desk.importers.textnorm import normalise_doi, normalise_title
 from cmo_desk.services import coding
@@ -160,29 +161,85 @@ def _decide(session: Session, proposal: DuplicateProposal, decision: str) -> rec
     return uow.changed
 
 
+@dataclass(frozen=True)
+class StudyFold:
+    """What folding one study into another wrote, so that it can be taken back."""
+
+    duplicate_id: str
+    keep_id: str
+    #: (record type, id) of the documents, excerpts, CMOCs and consensus CMOCs moved over
+    moved: tuple[tuple[EntityType, str], ...] = ()
+    #: (link type, id) of the duplicate's form answers and assignments, deleted by the fold
+    dropped: tuple[tuple[EntityType, str], ...] = ()
+    #: (link type, id) of those made (or restored) on the kept study in their place
+    made: tuple[tuple[EntityType, str], ...] = ()
+
+
 def merge_studies(session: Session, duplicate_id: str, keep_id: str) -> rec.Changed:
     """Fold one study into another: documents, excerpts, CMOCs, consensus CMOCs, form values and
     assignments move over, and the duplicate records ``merged_into``."""
+    return fold_study(session, duplicate_id, keep_id)[1]
+
+
+def fold_study(session: Session, duplicate_id: str,
+               keep_id: str) -> tuple[StudyFold, rec.Changed]:
+    """``merge_studies``, answering also what it moved (for ``unfold_study``)."""
     store = session.store
+    moved: list[tuple[EntityType, str]] = []
+    dropped: list[tuple[EntityType, str]] = []
+    made: list[tuple[EntityType, str]] = []
     with session.write(need_coder=False) as uow:
-        for etype in ("document", "excerpt", "cmoc", "consensus"):
+        parts: tuple[EntityType, ...] = ("document", "excerpt", "cmoc", "consensus")
+        for etype in parts:
             for item in store.list(etype, study_id=duplicate_id, columns=("study_id",)):
                 uow.update(etype, item.id, {"study_id": keep_id})
+                moved.append((etype, item.id))
         kept_forms = {(fv["coder_id"], fv["key"]) for fv in store.links("form_value",
                                                                         study_id=keep_id)}
         for fv in store.links("form_value", study_id=duplicate_id):
             if (fv["coder_id"], fv["key"]) not in kept_forms:
-                uow.link("form_value", study_id=keep_id, coder_id=fv["coder_id"], key=fv["key"],
-                         value=fv["value"])
-            uow.delete("form_value", fv["id"])
+                made.append(("form_value", uow.link(
+                    "form_value", study_id=keep_id, coder_id=fv["coder_id"], key=fv["key"],
+                    value=fv["value"])))
+            if uow.delete("form_value", fv["id"]):
+                dropped.append(("form_value", fv["id"]))
         kept_assigned = {a["coder_id"] for a in store.links("assignment", study_id=keep_id)}
         for a in store.links("assignment", study_id=duplicate_id):
             if a["coder_id"] not in kept_assigned:
-                uow.link("assignment", study_id=keep_id, coder_id=a["coder_id"],
-                         status=a["status"])
-            uow.delete("assignment", a["id"])
+                made.append(("assignment", uow.link(
+                    "assignment", study_id=keep_id, coder_id=a["coder_id"], status=a["status"])))
+            if uow.delete("assignment", a["id"]):
+                dropped.append(("assignment", a["id"]))
         uow.update("study", duplicate_id, {"merged_into": keep_id})
+    fold = StudyFold(duplicate_id, keep_id, tuple(moved), tuple(dropped), tuple(made))
+    return fold, uow.changed
+
+
+def unfold_study(session: Session, fold: StudyFold) -> rec.Changed:
+    """Take a fold back: what it moved goes back to the duplicate (unless moved elsewhere
+    since), its form answers and assignments come back, and the pair is proposed again."""
+    with session.write(need_coder=False) as uow:
+        for etype, eid in fold.moved:
+            now = uow.current(etype, eid)
+            if now is not None and not now["deleted"] and now.get("study_id") == fold.keep_id:
+                uow.update(etype, eid, {"study_id": fold.duplicate_id})
+        for ltype, lid in fold.made:
+            uow.delete(ltype, lid)
+        for ltype, lid in fold.dropped:
+            uow.restore(ltype, lid)
+        study = uow.current("study", fold.duplicate_id)
+        if study is not None and study.get("merged_into") == fold.keep_id:
+            uow.update("study", fold.duplicate_id, {"merged_into": None})
+        uow.unlink("duplicate_decision", kind="study", kept_id=fold.keep_id,
+                   duplicate_id=fold.duplicate_id)
     return uow.changed
+
+
+def accept_study_duplicate(session: Session, proposal: DuplicateProposal) -> StudyFold:
+    """Accept a proposed study duplicate, answering what the fold moved (to take it back)."""
+    fold, _ = fold_study(session, proposal.duplicate_id, proposal.keep_id)
+    _decide(session, proposal, "accepted")
+    return fold
 
 
 def accept_all(session: Session, proposals: Iterable[DuplicateProposal]) -> int:

@@ -74,6 +74,16 @@ class MergeReport:
         return site
 
     @property
+    def incomplete_note(self) -> str:
+        """What a file made for another copy left incomplete here, and what completes it, in
+        words (the desk's summary and the command line say the same); "" when nothing."""
+        if not self.incomplete:
+            return ""
+        return tr("Some changes are to records this project does not have yet ({n}): the file "
+                  "was made for another copy of the project. They are kept; merge the sender's "
+                  "own copy to see them.").format(n=self.incomplete)
+
+    @property
     def changed_nothing(self) -> bool:
         return self.new_changes == 0 and self.new_blobs == 0
 

@@ -23,6 +23,7 @@ from cmo_desk.domain.synthesis import (
     COMPONENTS,
     CONCERNS,
     CONFIDENCE_LEVELS,
+    EVIDENCE_WORDING,
     RELATIONS,
     Quote,
     ReviewCmocEvidence,
@@ -31,6 +32,7 @@ from cmo_desk.domain.synthesis import (
     TheoryEvidence,
     deleted_evidence_note,
     duplicate_labels,
+    evidence_entry,
     member,
     next_label,
     version_diff,
@@ -114,6 +116,12 @@ def delete_review_cmoc(session: Session, review_id: str) -> rec.Changed:
     return uow.changed
 
 
+def basis_missing(confidence: str | None, basis: str | None) -> bool:
+    """A confidence level is chosen but nothing says what it rests on: not yet a judgement
+    that can be recorded."""
+    return confidence is not None and not (basis or "").strip()
+
+
 def set_confidence(session: Session, review_id: str, confidence: str | None,
                    basis: str | None, assessment: dict[str, str] | None = None) -> rec.Changed:
     """Record the confidence judgement and what it rests on (docs/synthesis.md)."""
@@ -128,11 +136,11 @@ def set_confidence(session: Session, review_id: str, confidence: str | None,
         if value not in CONCERNS:
             raise ValidationError(tr("Concerns about {key} must be one of: {allowed}.").format(
                 key=key, allowed=", ".join(CONCERNS)))
-    basis = (basis or "").strip() or None
-    if confidence is not None and basis is None:
+    if basis_missing(confidence, basis):
         raise ValidationError(tr(
             "Say what the confidence rests on (the studies' relevance, richness and rigour, "
             "coherence, adequacy) before recording it."))
+    basis = (basis or "").strip() or None
     with session.write() as uow:
         uow.update("review_cmoc", review_id, {
             "confidence": confidence, "confidence_basis": basis,
@@ -187,17 +195,17 @@ def record_version(session: Session, theory_id: str, reason: str,
     previous = max(live, key=lambda v: v.number or 0) if live else None
     number = max((v.number or 0 for v in versions), default=0) + 1
     reviews = session.store.list("review_cmoc", theory_id=theory_id)
-    evidence: dict[str, list[tuple[str, str]]] = {}
+    evidence: dict[str, list[tuple[str, str, str]]] = {}
     links = _by_ids_links(session, [r.id for r in reviews])
     # A version holds the evidence still there: a study CMOC deleted since is not claimed,
     # and losing it is a change the next version records.
-    present = {c.id for kind in ("cmoc", "consensus") for c in _by_ids(
+    present = {c.id: c for kind in ("cmoc", "consensus") for c in _by_ids(
         session, kind, [lk["source_id"] for lk in links if (lk["source_kind"] or "cmoc") == kind],
-        columns=("sort_order",))}
+        columns=EVIDENCE_WORDING)}
     for lk in links:
         if lk["source_id"] in present:
-            evidence.setdefault(lk["review_cmoc_id"], []).append(
-                (lk["source_id"], lk["relation"] or ""))
+            evidence.setdefault(lk["review_cmoc_id"], []).append(evidence_entry(
+                lk["source_id"], lk["relation"] or "", present[lk["source_id"]]))
     current = [member(r, evidence.get(r.id, ())) for r in reviews]
     added, changed, dropped = version_diff(previous.members or [] if previous else [], current)
     new_statement = statement.strip() if statement and statement.strip() else theory.statement
@@ -229,7 +237,8 @@ def _by_ids(session: Session, etype: Literal["excerpt", "cmoc", "consensus"], id
     return out
 
 
-_LIGHT_CMOC = ("id", "study_id", "owner_id", "statement", "outcome", "context", "sort_order")
+# (their wording too: a reworded study CMOC is a change of the review CMOCs it backs)
+_LIGHT_CMOC = ("id", "study_id", "owner_id", "sort_order", *EVIDENCE_WORDING)
 
 
 def light_cmocs(session: Session) -> list[rec.Cmoc]:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.services import coding
 from cmo_desk.services.session import Session
+
+if TYPE_CHECKING:
+    from cmo_desk.services import duplicates
 
 Action = Callable[[], Any]
 Report = Callable[[str], None]
@@ -343,3 +346,24 @@ class UndoableCoding:
         ok, _ = self.attempt(lambda: coding.submit_study(self.session, study_id))
         return ok
 
+    # -- duplicates --
+
+    def accept_duplicate(self, proposal: duplicates.DuplicateProposal) -> bool:
+        """Accept a proposed duplicate. A study folded into another can be taken back (each
+        redo folds what is on the duplicate then); a code merged into another cannot."""
+        from cmo_desk.services import duplicates  # (with the first duplicate, not the window)
+
+        s = self.session
+        if proposal.kind != "study":
+            ok, _ = self.attempt(lambda: duplicates.accept_duplicate(s, proposal))
+            return ok
+        folds: list[duplicates.StudyFold] = []
+
+        def fold() -> None:
+            folds.append(duplicates.accept_study_duplicate(s, proposal))
+
+        def unfold() -> None:
+            duplicates.unfold_study(s, folds.pop())
+
+        return self._undoable(tr("Merged {dup} into {keep}.").format(
+            dup=proposal.duplicate_label, keep=proposal.keep_label), fold, unfold)

@@ -110,7 +110,7 @@ class AgreementView(QDialog):
 
     def refresh(self) -> None:
         """Compute for the ticked coders: at once for a small project, else in the background."""
-        studies = len(self.session.store.list("study", columns=("label",)))
+        studies = self.session.store.count("study", merged_into=None)
         if studies > self.INLINE_STUDIES:
             self.compute_in_background()
         else:

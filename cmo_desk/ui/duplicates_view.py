@@ -76,11 +76,16 @@ class DuplicatesView(QDialog):
         proposal = self.model.item(selected_row(self.table))
         if proposal is None:
             return False
-        try:
-            duplicates.accept_duplicate(self.session, proposal)
-        except CmoDeskError as err:
-            self.window.report_error(str(err))
-            return False
+        actions = getattr(self.window, "actions", None)
+        if actions is not None:  # at the desk: a study folded by mistake can be taken back
+            if not actions.accept_duplicate(proposal):
+                return False
+        else:
+            try:
+                duplicates.accept_duplicate(self.session, proposal)
+            except CmoDeskError as err:
+                self.window.report_error(str(err))
+                return False
         self.window.statusBar().showMessage(tr("Merged {dup} into {keep}.").format(
             dup=proposal.duplicate_label, keep=proposal.keep_label), 8000)
         self.refresh()

@@ -104,13 +104,15 @@ class AutoSaveText(QPlainTextEdit):
             super().dropEvent(event)
 
 
-def flush_typing(root: QWidget) -> None:
+def flush_typing(root: QWidget, ask: bool = False) -> None:
     """Save whatever is being typed in ``root``'s text boxes, and in the windows opened over it
-    that keep an editor of their own (``flush_edits``: the synthesis workspace)."""
+    that keep an editor of their own (``flush_edits``: the synthesis workspace). Those windows
+    ask about what cannot be saved yet only with ``ask`` (the desk closing): a merge, an export
+    or a study opened leaves it in their editor, as it is."""
     for box in root.findChildren(AutoSaveText):
         if box.has_pending():
             box.flush()
     for window in root.findChildren(QDialog):
         flush = getattr(window, "flush_edits", None)
         if callable(flush):
-            flush()
+            flush(ask=ask)

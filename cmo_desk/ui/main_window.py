@@ -342,9 +342,9 @@ class MainWindow(QMainWindow):
         if study_id != self.study_id:
             self.open_study(study_id)
 
-    def flush_edits(self) -> None:
-        """Save whatever is being typed before the screen changes under it."""
-        flush_typing(self)
+    def flush_edits(self, ask: bool = False) -> None:
+        """Save what is being typed before the screen changes (``ask``: say what cannot be)."""
+        flush_typing(self, ask)
         focus = self.focusWidget()
         if isinstance(focus, QLineEdit) and focus.isModified():
             focus.editingFinished.emit()
@@ -677,7 +677,7 @@ class MainWindow(QMainWindow):
         """Save pending edits, stop timers and background work; leave the session open."""
         if self.session is None:  # closed while the project was still opening
             return
-        self.flush_edits()
+        self.flush_edits(ask=True)
         self.layout_memory.save_window(self)
         self.layout_memory.remember_study(self.session.path, self.study_id)
         self.control.stop()
@@ -688,7 +688,7 @@ class MainWindow(QMainWindow):
             self.session.listeners.remove(self._on_changed)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.flush_edits()
+        self.flush_edits(ask=True)
         if self.actions.unsaved and not self.actions.retry_unsaved() and not self.dialogs.confirm(
                 tr("{count} changes could not be saved because the disk refuses them. Close "
                    "anyway and lose them?").format(count=len(self.actions.unsaved))):

@@ -78,10 +78,7 @@ def summary_html(reports: Sequence[merging.MergeReport], written_after_cancel: b
                             "the file was altered or damaged. Ask for a fresh copy.").format(
                 n=r.rejected, m=r.rejected_blobs))
         if r.incomplete:
-            notes.append(tr("Some changes are to records this project does not have yet "
-                            "({n}): the file was made for another copy of the project. They "
-                            "are kept; merge the sender's own copy to see them.").format(
-                n=r.incomplete))
+            notes.append(r.incomplete_note)
         if r.backup:
             notes.append(tr("The project was backed up first: {name}").format(
                 name=r.backup.name))

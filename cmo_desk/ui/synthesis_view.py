@@ -13,34 +13,30 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QHeaderView,
-    QLabel, QLineEdit, QListWidgetItem, QPlainTextEdit, QPushButton, QSplitter, QTableWidget,
-    QTabWidget, QTextBrowser, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QListWidgetItem,
+    QPushButton, QSplitter, QTableWidget, QTabWidget, QTextBrowser, QTreeWidgetItem, QVBoxLayout,
+    QWidget,
 )
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.synthesis import (
-    COMPONENTS, CONCERNS, CONFIDENCE_LEVELS, RELATIONS, ReviewCmocEvidence, Synthesis,
-    cmo_grid, duplicate_labels, evidence_matrix, suggested_confidence, unrecorded_note,
+    RELATIONS, ReviewCmocEvidence, Synthesis, cmo_grid, duplicate_labels, evidence_matrix,
+    unrecorded_note,
 )
 from cmo_desk.services import synthesis as synth
 from cmo_desk.services.undo import UndoableCoding
 from cmo_desk.ui.desk_host import DeskHost
+from cmo_desk.ui.synthesis_editor import ReviewCmocEditing
 from cmo_desk.ui.synthesis_lists import StudyCmocList, TheoryTree
 from cmo_desk.ui.synthesis_tables import (
     fill_grid, fill_ledger, fill_links, fill_matrix, relation_text,
 )
 from cmo_desk.ui.window_fit import fit_to_screen
 
-_SLOT_LABELS = (("context", "Context"), ("mechanism_resource", "Mechanism: resource"),
-                ("mechanism_reasoning", "Mechanism: reasoning"), ("outcome", "Outcome"),
-                ("outcome_direction", "Outcome direction (+, -, mixed)"),
-                ("statement", "If–then–because statement"))
 
-
-class SynthesisView(QDialog):
+class SynthesisView(ReviewCmocEditing, QDialog):
     def __init__(self, window: DeskHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.window = window
@@ -176,99 +172,6 @@ class SynthesisView(QDialog):
 
     # -- building -------------------------------------------------------------------------
 
-    def _build_editor(self) -> QWidget:
-        w = QWidget()
-        form = QFormLayout(w)
-        # A long label ("Outcome direction …" in Russian) goes above its field, not beside it.
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        self.label_view = QLabel()
-        form.addRow(tr("Label"), self.label_view)
-        self.slot_edits: dict[str, QLineEdit | QPlainTextEdit] = {}
-        for key, label in _SLOT_LABELS:
-            edit: QLineEdit | QPlainTextEdit
-            if key == "statement":
-                edit = QPlainTextEdit()
-                edit.setMaximumHeight(60)
-            else:
-                edit = QLineEdit()
-            self.slot_edits[key] = edit
-            form.addRow(tr(label), edit)
-        self.confidence = QComboBox()
-        self.confidence.addItem(tr("Not judged"), None)
-        names = {"high": tr("High"), "moderate": tr("Moderate"), "low": tr("Low"),
-                 "very_low": tr("Very low")}
-        for c in CONFIDENCE_LEVELS:
-            self.confidence.addItem(names[c], c)
-        form.addRow(tr("Confidence"), self.confidence)
-        # The components of the documented scheme (docs/synthesis.md), one drop-down each.
-        comp = QWidget()
-        grid = QGridLayout(comp)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setVerticalSpacing(0)
-        concern_names = {"none": tr("no concerns"), "minor": tr("minor concerns"),
-                         "moderate": tr("moderate concerns"), "serious": tr("serious concerns")}
-        comp_names = {"relevance": tr("relevance"), "richness": tr("richness"),
-                      "rigour": tr("rigour"), "coherence": tr("coherence"),
-                      "adequacy": tr("adequacy")}
-        self.components: dict[str, QComboBox] = {}
-        for i, key in enumerate(COMPONENTS):
-            # three to a row, so each concern is shown whole at 1366 pixels in any language
-            row, col = 2 * (i // 3), i % 3
-            grid.addWidget(QLabel(comp_names[key]), row, col)
-            combo = QComboBox()
-            combo.addItem("—", None)
-            for c in CONCERNS:
-                combo.addItem(concern_names[c], c)
-            # Cap the width a long translation asks for; the grid's width shows the text.
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(10)
-            combo.currentIndexChanged.connect(self._components_changed)
-            grid.addWidget(combo, row + 1, col)
-            self.components[key] = combo
-        form.addRow(tr("Concerns"), comp)
-        self.suggestion = QLabel()
-        self.suggestion.setWordWrap(True)
-        self.suggestion.setObjectName("hint")
-        form.addRow("", self.suggestion)
-        self.basis = QPlainTextEdit()
-        self.basis.setMaximumHeight(50)
-        self.basis.setPlaceholderText(tr("What the confidence rests on: relevance, richness "
-                                         "and rigour of the studies; coherence; adequacy"))
-        form.addRow(tr("Basis"), self.basis)
-        self.save_button = QPushButton(tr("Save review CMOC"))
-        self.save_button.clicked.connect(self.save_review)
-        form.addRow("", self.save_button)
-        self.links_view = QTableWidget(0, 5)
-        self.links_view.setHorizontalHeaderLabels(
-            [tr("Study"), tr("Relation"), tr("By"), tr("Study CMOC"), tr("Note")])
-        self.links_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        # every column in sight: the short ones as wide as their text, the wordings share the rest
-        links_header = self.links_view.horizontalHeader()
-        for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,) * 3
-                                   + (QHeaderView.ResizeMode.Stretch,) * 2):
-            links_header.setSectionResizeMode(col, mode)
-        form.addRow(tr("Evidence"), self.links_view)
-        self.unlink_button = QPushButton(tr("Remove selected link"))
-        self.unlink_button.clicked.connect(self._unlink_selected)
-        self.note_button = QPushButton(tr("Note on selected link…"))
-        self.note_button.clicked.connect(self._edit_note)
-        row = QHBoxLayout()
-        row.addWidget(self.note_button)
-        row.addWidget(self.unlink_button)
-        form.addRow("", row)
-        return w
-
-    def assessment(self) -> dict[str, str]:
-        return {k: c.currentData() for k, c in self.components.items() if c.currentData()}
-
-    def _components_changed(self) -> None:
-        level = suggested_confidence(self.assessment())
-        names = {"high": tr("High"), "moderate": tr("Moderate"), "low": tr("Low"),
-                 "very_low": tr("Very low")}
-        self.suggestion.setText(tr("The scheme suggests: {level}").format(
-            level=names[level]) if level else "")
-
     def _fill_filters(self) -> None:
         self.code_filter.blockSignals(True)
         self.coder_filter.blockSignals(True)
@@ -289,9 +192,14 @@ class SynthesisView(QDialog):
             QTimer.singleShot(0, self, self.refresh)  # dropped if the window closes first
 
     def refresh(self) -> None:
-        # Typed words are saved before the lists are read, so the editor is filled with them.
+        # Another review CMOC is to be shown: the words typed into this one are saved first.
+        # A refresh of the one being edited saves nothing and asks nothing: a judgement half
+        # made (a level chosen, its basis not yet typed) stays in the editor as it is, with the
+        # rest of the editor brought up to date around it.
         shown = getattr(self, "_shown", None)
-        kept = self.flush_edits()
+        if shown is not None and shown[0] != self.review_id:
+            self.flush_edits()
+        pending = self._pending_edits()
         store = self.session.store
         # One read of each list serves the matrix, the study CMOC list and the grid; quotes are
         # read when a cell is clicked.
@@ -315,8 +223,7 @@ class SynthesisView(QDialog):
         self._fill_matrix()
         self._fill_ledger()
         self._filters_changed()
-        self._show_review(keep_edits=not kept and shown is not None
-                          and shown[0] == self.review_id)
+        self._show_review(pending=pending)
 
     def _fill_tree(self) -> None:
         assert self.data is not None
@@ -415,41 +322,37 @@ class SynthesisView(QDialog):
             return None
         return next((r for r in self.data.review_cmocs if r.record.id == self.review_id), None)
 
-    def _show_review(self, keep_edits: bool = False) -> None:
+    def _show_review(self,
+                     pending: tuple[str, dict[str, tuple[Any, Any]]] | None = None) -> None:
+        """Show the current review CMOC; ``pending`` (its id; field -> (value shown before,
+        value typed or chosen since)) is what the user changed and has not saved, kept in the
+        editor as it is when that review CMOC is still the one shown."""
         r = self.current_review()
         enabled = r is not None
         for w in (*self.slot_edits.values(), self.confidence, self.basis, self.save_button,
                   self.link_button, self.unlink_button, self.note_button):
-            w.setEnabled(enabled)
+            if w.isEnabled() != enabled:  # (disabling the focused field moves the focus)
+                w.setEnabled(enabled)
         rc = r.record if r else None
         self.label_view.setText(rc.label if rc else tr("Choose a review CMOC on the left."))
-        if not keep_edits:
-            self._load_editor(rc)
+        self._load_editor(rc, pending[1] if pending and rc and pending[0] == rc.id else None)
         self._show_links(r)
-
-    def _load_editor(self, rc: rec.ReviewCmoc | None) -> None:
-        for key, edit in self.slot_edits.items():
-            value = getattr(rc, key) or "" if rc else ""
-            if isinstance(edit, QPlainTextEdit):
-                edit.setPlainText(value)
-            else:
-                edit.setText(value)
-        idx = self.confidence.findData(rc.confidence if rc else None)
-        self.confidence.setCurrentIndex(max(idx, 0))
-        self.basis.setPlainText(rc.confidence_basis or "" if rc else "")
-        judged = (rc.assessment or {}) if rc else {}
-        for key, combo in self.components.items():
-            combo.blockSignals(True)
-            combo.setCurrentIndex(max(combo.findData(judged.get(key)), 0))
-            combo.setEnabled(rc is not None)
-            combo.blockSignals(False)
-        self._components_changed()
-        # What the editor was filled with: only what the user changed since is written, so a
-        # change that arrived meanwhile (a merge, another window) is not overwritten.
-        self._shown = (rc.id, self._editor_values()) if rc is not None else None
 
     def _show_links(self, r: ReviewCmocEvidence | None) -> None:
         fill_links(self.links_view, r)
+        self._link_row_changed()
+
+    def _link_of_deleted_cmoc(self, row: int) -> bool:
+        """The evidence row is a link whose study CMOC was deleted (listed below the rest)."""
+        r = self.current_review()
+        return r is not None and len(r.sources) <= row < len(r.sources) + len(r.deleted_sources)
+
+    def _link_row_changed(self) -> None:
+        """A link whose study CMOC was deleted takes no note (it can still be removed)."""
+        deleted = self._link_of_deleted_cmoc(self.links_view.currentRow())
+        self.note_button.setEnabled(self.current_review() is not None and not deleted)
+        self.note_button.setToolTip(
+            tr("This record has been deleted; restore it before editing it.") if deleted else "")
 
     def _source_selected(self, current: QListWidgetItem | None, _prev: Any = None) -> None:
         if current is None:
@@ -508,6 +411,8 @@ class SynthesisView(QDialog):
         return item.data(0, Qt.ItemDataRole.UserRole + 1) if item is not None else None
 
     def new_theory(self) -> None:
+        if not self.flush_edits():  # the words typed into the review CMOC shown are saved first
+            return
         label = self.dialogs.ask_text(tr("New programme theory"), tr(
             "A short label that starts with its number, for example \"PT3 Peer pay\":"))
         if label is None:
@@ -528,6 +433,8 @@ class SynthesisView(QDialog):
         if tid is None:
             self.dialogs.error(tr("Choose a programme theory first."))
             return
+        if not self.flush_edits():
+            return
         made = self._run(lambda: synth.add_review_cmoc(self.session, tid, {}))
         if made:
             self.review_id = made[0]
@@ -536,19 +443,13 @@ class SynthesisView(QDialog):
     def save_review(self) -> None:
         self.flush_edits()
 
-    def _editor_values(self) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            k: (e.toPlainText() if isinstance(e, QPlainTextEdit) else e.text())
-            for k, e in self.slot_edits.items()}
-        values["confidence"] = self.confidence.currentData()
-        values["confidence_basis"] = self.basis.toPlainText()
-        values["assessment"] = self.assessment()
-        return values
-
-    def flush_edits(self) -> bool:
+    def flush_edits(self, ask: bool = True) -> bool:
         """Save what was typed into the review CMOC shown, before anything replaces it.
 
-        False (after saying why) when it cannot be saved; the words stay in the editor.
+        False (after saying why) when it cannot be saved; the words stay in the editor. With
+        ``ask`` False (the desk saving what is typed everywhere, as a merge or a study opened
+        does), a confidence level chosen without its basis yet is not a judgement to record or
+        to ask about: it stays in the editor, unsaved, while the words around it are saved.
         """
         shown = getattr(self, "_shown", None)
         if shown is None:
@@ -568,6 +469,9 @@ class SynthesisView(QDialog):
             self._shown = (rid, {**before, **slots})
         if any(now[k] != before[k] for k in judgement):
             new = tuple(now[k] for k in judgement)
+            if not ask and synth.basis_missing(now["confidence"], now["confidence_basis"]):
+                self._shown = (rid, {**now, **{k: before[k] for k in judgement}})
+                return True
             if not (actions.set_review_confidence(rid, tuple(before[k] for k in judgement), new)
                     if actions is not None
                     else self._done(lambda: synth.set_confidence(session, rid, *new))):
@@ -599,6 +503,8 @@ class SynthesisView(QDialog):
                      relation: str | None = None) -> None:
         if not review_id:
             self.dialogs.error(tr("Drop study CMOCs on a review CMOC, not on a theory."))
+            return
+        if not self.flush_edits():  # what was typed is saved before the link is made
             return
         relation = relation or self.relation.currentData() or "supports"
         self.review_id = review_id
@@ -635,6 +541,9 @@ class SynthesisView(QDialog):
     def _edit_note(self) -> None:
         row = self.links_view.currentRow()
         r = self.current_review()
+        if self._link_of_deleted_cmoc(row):
+            self.dialogs.error(tr("This record has been deleted; restore it before editing it."))
+            return
         if row < 0 or r is None or row >= len(r.sources):
             self.dialogs.error(tr("Choose a link in the evidence list first."))
             return

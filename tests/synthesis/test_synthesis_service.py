@@ -176,7 +176,7 @@ def test_a_version_holds_only_the_evidence_still_there(small) -> None:
         v2 = next(v for v in s.store.list("theory_version") if v.id == vid)
     assert v2.changed == ["PT1-C1"]
     (member,) = v2.members
-    assert member["evidence"] == [[small.cmocs["Chen 2020"][1], "supports"]]
+    assert [e[:2] for e in member["evidence"]] == [[small.cmocs["Chen 2020"][1], "supports"]]
 
 
 def test_a_study_merged_into_its_duplicate_is_one_row_of_the_matrix(small, tmp_path,
@@ -271,3 +271,66 @@ def test_two_studies_with_the_same_label_count_as_two(small) -> None:
             synthesis.link_source(s, rid, cid, "supports")
         (review,) = synthesis.load_synthesis(s).review_cmocs
     assert studies_cell(review, "supports") == "2: Li 2018; Li 2018"
+
+
+def test_rewording_a_linked_study_cmoc_is_a_change_of_the_review_cmoc(small) -> None:
+    """The evidence a version records is the study CMOCs as they read: a study CMOC (or a
+    consensus CMOC) reworded after the version was recorded changes what the review CMOC rests
+    on, so the next version lists the review CMOC as changed. A memo is not wording."""
+    from cmo_desk.domain.synthesis import unrecorded_changes
+    from cmo_desk.services import coding
+
+    def since(s: Session) -> list[tuple[list[str], list[str], list[str]] | None]:
+        full = [unrecorded_changes(t) for t in synthesis.load_synthesis(s).theories]
+        # the workspace reads the study CMOCs lightly; it must see the same
+        light = [unrecorded_changes(t) for t in synthesis.load_synthesis(
+            s, quotes=False, cmocs=synthesis.light_cmocs(s)).theories]
+        assert light == full
+        return full
+
+    ahmed = small.cmocs["Ahmed 2019"][0]  # Lan's own
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "trust"})
+        other, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "fear"})
+        synthesis.link_source(s, rid, ahmed, "supports")
+        synthesis.link_source(s, other, small.consensus_id, "refines")
+        synthesis.record_version(s, small.theory_id, "initial")
+        assert since(s) == [None]
+        coding.update_cmoc(s, ahmed, {"memo": "check the page"})
+        assert since(s) == [None]
+        with pytest.raises(ValidationError, match="Nothing changed"):
+            synthesis.record_version(s, small.theory_id, "a memo only")
+        coding.update_cmoc(s, ahmed, {"mechanism_reasoning": "Trust in someone who shares "
+                                                             "the risk 🤝"})
+        assert since(s) == [([], ["PT1-C1"], [])]
+        vid, _ = synthesis.record_version(s, small.theory_id, "Ahmed reread")
+        v2 = next(v for v in s.store.list("theory_version") if v.id == vid)
+        assert (v2.added, v2.changed, v2.dropped) == ([], ["PT1-C1"], [])
+        assert since(s) == [None]
+        coding.update_consensus(s, small.consensus_id, {"statement": "Agreed: trust, not fear"})
+        assert since(s) == [([], ["PT1-C2"], [])]
+        vid, _ = synthesis.record_version(s, small.theory_id, "consensus reworded")
+        v3 = next(v for v in s.store.list("theory_version") if v.id == vid)
+        assert v3.changed == ["PT1-C2"]
+
+
+def test_a_version_recorded_before_wording_was_kept_shows_no_change_by_itself(small) -> None:
+    """Versions recorded by an earlier release hold each piece of evidence as (id, relation):
+    they are not all reported changed because the wording was not kept then."""
+    from cmo_desk.domain.synthesis import unrecorded_changes
+
+    ahmed = small.cmocs["Ahmed 2019"][0]
+    with Session.open(small.path, coder="Lan Nguyen") as s:
+        rid, _ = synthesis.add_review_cmoc(s, small.theory_id, {"statement": "trust"})
+        synthesis.link_source(s, rid, ahmed, "supports")
+        vid, _ = synthesis.record_version(s, small.theory_id, "initial")
+        v1 = next(v for v in s.store.list("theory_version") if v.id == vid)
+        old = [{**m, "evidence": [e[:2] for e in m["evidence"]]} for m in v1.members]
+        with s.write() as uow:
+            uow.update("theory_version", vid, {"members": old})
+        (theory,) = synthesis.load_synthesis(s).theories
+        assert unrecorded_changes(theory) is None
+        # a new link is still a change
+        synthesis.link_source(s, rid, small.cmocs["Chen 2020"][0], "refutes")
+        (theory,) = synthesis.load_synthesis(s).theories
+        assert unrecorded_changes(theory) == ([], ["PT1-C1"], [])

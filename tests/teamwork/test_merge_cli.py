@@ -262,3 +262,24 @@ def test_each_file_is_read_once_and_one_backup_covers_the_merge(copies, capsys,
         statements = {c.statement for c in s.store.list("cmoc")}
     assert {"Sam Okafor: outreach builds trust", "Kim Le: outreach builds trust",
             "Ana Silva: outreach builds trust"} <= statements
+
+
+def test_merge_text_says_what_a_bundle_made_for_another_copy_could_not_show(copies, capsys) -> None:
+    """Sam's bundle for Mei holds only his edit of a CMOC Mei had; the coordinator never had that
+    CMOC. The text summary says so, as the desk and --json do, and what completes it."""
+    coordinator, sam, mei = copies("coordinator"), copies("sam"), copies("mei")
+    cid = code(sam, "Sam Okafor", "Ahmed 2019", "Sam's first reading")
+    assert run(["merge", str(mei), str(sam)]) == 0
+    with Session.open(sam, coder="Sam Okafor") as s:
+        coding.update_cmoc(s, cid, {"statement": "Sam's second reading"})
+    bundle = sam.parent / "for-mei.cmobundle"
+    assert run(["bundle", str(sam), "--for", str(mei), "-o", str(bundle)]) == 0
+    capsys.readouterr()
+    assert run(["merge", str(coordinator), str(bundle)]) == 0
+    out, err = capsys.readouterr()
+    assert "made for another copy" in out and "(1)" in out
+    assert "Traceback" not in out + err
+    # the sender's own copy completes the record: the note is gone
+    assert run(["merge", str(coordinator), str(sam)]) == 0
+    out = capsys.readouterr().out
+    assert "made for another copy" not in out

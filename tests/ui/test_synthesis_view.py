@@ -438,3 +438,87 @@ def test_an_export_started_right_after_typing_includes_what_was_typed(open_windo
     dialogs.run_dialog = look
     window.export_action.trigger()
     assert seen == ["Raids on outreach sites"]
+
+
+def test_a_note_is_not_offered_on_a_link_whose_study_cmoc_was_deleted(open_window, qtbot,
+                                                                      dialogs) -> None:
+    """A study CMOC linked to a review CMOC is deleted (here as a merge from another laptop
+    would write it): its row stays in sight, marked, and the note button says why it cannot
+    take a note instead of asking to choose a link."""
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C1"))
+    (review,) = [r for r in synthesis.load_synthesis(window.session).review_cmocs
+                 if r.record.label == "PT1-C1"]
+    gone = next(s for s in review.sources if s.source_kind == "cmoc")
+    with window.session.write(need_coder=False) as uow:
+        uow.delete("cmoc", gone.source_id)
+    qtbot.waitUntil(lambda: any(
+        view.links_view.item(i, 3) and view.links_view.item(i, 3).text().startswith("(deleted)")
+        for i in range(view.links_view.rowCount())))
+    row = next(i for i in range(view.links_view.rowCount())
+               if view.links_view.item(i, 3).text().startswith("(deleted)"))
+    rect = view.links_view.visualItemRect(view.links_view.item(row, 0))
+    QTest.mouseClick(view.links_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert view.links_view.currentRow() == row
+    assert not view.note_button.isEnabled()
+    assert "deleted" in view.note_button.toolTip()
+    dialogs.text_answer = "never asked"
+    QTest.mouseClick(view.note_button, Qt.MouseButton.LeftButton)
+    assert not any("Choose a link" in e for e in dialogs.errors)
+    # the link can still be removed, and a live link takes a note again
+    assert view.unlink_button.isEnabled()
+    live = next(i for i in range(view.links_view.rowCount()) if i != row)
+    rect = view.links_view.visualItemRect(view.links_view.item(live, 0))
+    QTest.mouseClick(view.links_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert view.note_button.isEnabled() and "deleted" not in view.note_button.toolTip()
+
+
+def test_a_refresh_in_the_middle_of_a_judgement_asks_nothing_and_keeps_it(open_window, qtbot,
+                                                                          dialogs) -> None:
+    """The coordinator judges a new review CMOC: a level chosen, the basis half typed, when a
+    change arrives (a merge, another window) and the workspace reads the project again. No
+    prompt about what the confidence rests on pops up, and nothing chosen or typed is lost."""
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C2"))
+    QTest.mouseClick(view.new_review_button, Qt.MouseButton.LeftButton)
+    assert view.label_view.text() == "PT1-C4"
+    rid = view.review_id
+    source = next(view.sources.item(i).data(Qt.ItemDataRole.UserRole)
+                  for i in range(view.sources.count())
+                  if view.sources.item(i).text().startswith("Tbilisi 2018"))
+
+    def change_arrives(label: str) -> None:
+        """Tbilisi is linked to another review CMOC (its count of studies in the tree grows)."""
+        before = tree_item(view, label).text(0)
+        other = tree_item(view, label).data(0, Qt.ItemDataRole.UserRole)
+        synthesis.link_source(window.session, other, source, "supports")
+        qtbot.waitUntil(lambda: tree_item(view, label).text(0) != before)
+        assert view.label_view.text() == "PT1-C4"
+
+    _type_into(view.slot_edits["outcome"], "Uptake of")
+    view.confidence.setFocus()
+    QTest.keyClick(view.confidence, Qt.Key.Key_Down)  # not judged -> high
+    assert view.confidence.currentData() == "high"
+    change_arrives("PT1-C1")
+    assert dialogs.errors == []
+    assert view.confidence.currentData() == "high" and view.confidence.hasFocus()
+    assert view.slot_edits["outcome"].text() == "Uptake of"
+    # a merge that brings the open study's full text opens it again at the desk, which saves
+    # what is being typed everywhere: the half-made judgement is left as it is, unasked
+    kunming = next(st.id for st in window.session.store.list("study")
+                   if st.label == "Kunming 2016")
+    assert window.open_study(kunming)
+    assert dialogs.errors == [] and view.confidence.currentData() == "high"
+    assert window.session.store.get("review_cmoc", rid).outcome == "Uptake of"
+    view.basis.setFocus()
+    QTest.keyClicks(view.basis, "Three studies")
+    change_arrives("PT1-C3")
+    assert dialogs.errors == [] and view.basis.hasFocus()
+    QTest.keyClicks(view.basis, " agree.")  # the cursor stayed where the typing was
+    assert view.basis.toPlainText() == "Three studies agree."
+    _type_into(view.slot_edits["outcome"], "Uptake of testing")
+    QTest.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    r = window.session.store.get("review_cmoc", rid)
+    assert (r.confidence, r.confidence_basis, r.outcome) == (
+        "high", "Three studies agree.", "Uptake of testing")
+    assert dialogs.errors == []

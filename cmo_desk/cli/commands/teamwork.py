@@ -113,6 +113,8 @@ def _print_merge(report: merging.MergeReport) -> None:
         print("  " + tr("document files: {n}").format(n=report.new_blobs))
     print("  " + tr("new conflicts: {n} ({total} open)").format(n=report.new_conflicts,
                                                                 total=report.conflicts_total))
+    if report.incomplete:
+        print("  " + report.incomplete_note)
     if report.backup:
         print("  " + tr("backup: {path}").format(path=report.backup))
 
