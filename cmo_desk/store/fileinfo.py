@@ -35,6 +35,8 @@ COUNTED = (("studies", "study"), ("documents", "document"), ("excerpts", "excerp
            ("cmocs", "cmoc"), ("consensus_cmocs", "consensus"), ("codes", "code"),
            ("theories", "theory"), ("review_cmocs", "review_cmoc"),
            ("theory_versions", "theory_version"))
+#: Tables whose records can be folded into another (``merged_into``).
+FOLDABLE = frozenset({"study", "code"})
 
 
 def refuse_broken_link(path: Path) -> None:
@@ -207,7 +209,10 @@ def summarise(con: sqlite3.Connection, pid: str,
         "format_version": FORMAT_VERSION,
     }
     for key, table in COUNTED:
-        info[key] = count(f'SELECT count(*) FROM "{table}" WHERE deleted IS 0')
+        # a study folded into its duplicate, a code merged into another: counted once, as the
+        # record they were folded into
+        folded = " AND merged_into IS NULL" if table in FOLDABLE else ""
+        info[key] = count(f'SELECT count(*) FROM "{table}" WHERE deleted IS 0{folded}')
     info["coders"] = [name for (name,) in con.execute(
         "SELECT name FROM coder WHERE deleted IS 0 ORDER BY name, id")]
     info["conflicts"] = count("SELECT count(*) FROM conflicts")

@@ -109,3 +109,24 @@ def test_messages_follow_the_computers_language(demo_path: Path) -> None:
     assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese.stderr), chinese.stderr
     assert "already exists" in cli("new", str(demo_path), "--lang", "en", env=system).stderr
     assert "already exists" in cli("new", str(demo_path), env={**system, "CMO_DESK_LANG": "en"}).stderr
+
+
+def test_info_does_not_count_a_study_folded_into_its_duplicate(tmp_path: Path) -> None:
+    """`cmo-desk duplicates --accept` folds a study into its twin: `info` counts one study."""
+    from cmo_desk.services import coding
+    from cmo_desk.services.session import Session
+
+    path = tmp_path / "p.cmo"
+    assert cli("new", str(path), "--coder", "Ana").returncode == 0
+    with Session.open(path, coder="Ana") as s:
+        coding.add_study(s, {"label": "Kunming 2020", "title": "Peer outreach in Kunming",
+                             "year": 2020, "doi": "10.1000/k.2020"})
+        coding.add_study(s, {"label": "Kunming copy", "title": "Peer outreach in Kunming",
+                             "year": 2020, "doi": "10.1000/K.2020"})
+    before = json.loads(cli("info", str(path), "--json").stdout)
+    proposals = json.loads(cli("duplicates", str(path), "--json").stdout)["proposals"]
+    assert [p["kind"] for p in proposals] == ["study"]
+    assert cli("duplicates", str(path), "--accept", "1").returncode == 0
+    after = json.loads(cli("info", str(path), "--json").stdout)
+    assert (before["studies"], after["studies"]) == (2, 1)
+    assert after["codes"] == before["codes"]
