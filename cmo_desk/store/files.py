@@ -17,8 +17,9 @@ from pathlib import Path
 from cmo_desk.domain.errors import ProjectError
 from cmo_desk.domain.i18n import tr
 
-__all__ = ["attach_name", "connect_read_only", "copy_with_wal", "new_log_file",
-           "on_read_only_medium", "read_uri", "stranded_wal", "wal_pending"]
+__all__ = ["attach_name", "connect_read_only", "copy_with_wal", "journal_pending",
+           "new_log_file", "on_read_only_medium", "read_uri", "roll_back_cut_rewrite",
+           "stranded_wal", "wal_pending"]
 
 
 def _uri(path: Path, extra: str = "") -> str:
@@ -32,6 +33,34 @@ def wal_pending(path: Path) -> bool:
         return Path(str(path) + "-wal").stat().st_size > 0
     except OSError:
         return False
+
+
+def journal_pending(path: Path) -> bool:
+    """Whether ``path`` has a ``-journal`` with content: a rewrite through a rollback journal
+    (compaction's VACUUM) was cut off, and the file may hold half-written pages until SQLite
+    puts the old ones back from it."""
+    try:
+        return Path(str(path) + "-journal").stat().st_size > 0
+    except OSError:
+        return False
+
+
+def roll_back_cut_rewrite(path: Path, wait: float = 5.0) -> None:
+    """Put back what a cut-off rewrite of ``path`` half changed, from its ``-journal``.
+
+    Only a connection that may write does this (SQLite does it on its first read); a read-only
+    one refuses the file, and an immutable one would read the half-written pages as they are.
+    A journal that a running rewrite still holds is not touched (SQLite sees its lock)."""
+    if not journal_pending(path) or on_read_only_medium(path):
+        return
+    try:
+        con = sqlite3.connect(str(path), timeout=wait)
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        pass  # reading it read-only then says what is wrong
 
 
 def stranded_wal(path: str | os.PathLike[str]) -> bool:
@@ -91,6 +120,7 @@ def connect_read_only(path: str | os.PathLike[str], wait: float = 5.0) -> sqlite
     changes wait in a ``-wal`` file that cannot be opened (a read-only copy of an open project).
     """
     path = Path(path)
+    roll_back_cut_rewrite(path, wait)
     con = sqlite3.connect(_uri(path), uri=True, check_same_thread=False, timeout=wait)
     try:
         con.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -100,11 +130,15 @@ def connect_read_only(path: str | os.PathLike[str], wait: float = 5.0) -> sqlite
         text = str(err).lower()
         if "unable to open" not in text and "i/o error" not in text and "readonly" not in text:
             raise
-        if wal_pending(path):
-            raise ProjectError(tr(
-                "{name} cannot be read here: saved changes wait in {wal}, and this disk cannot be "
-                "written. Copy {name} together with {wal} to a folder of your own and open the "
-                "copy.").format(name=path.name, wal=path.name + "-wal")) from None
+        # Read as unchanging, the file would miss what waits beside it: the saved changes in a
+        # -wal, or the old pages of a cut-off rewrite in a -journal.
+        for waiting, ending in ((wal_pending, "-wal"), (journal_pending, "-journal")):
+            if waiting(path):
+                raise ProjectError(tr(
+                    "{name} cannot be read here: saved changes wait in {wal}, and this disk "
+                    "cannot be written. Copy {name} together with {wal} to a folder of your own "
+                    "and open the copy.").format(name=path.name, wal=path.name + ending)) \
+                    from None
     # Nothing waits in a -wal: the main file is the whole project and nobody is writing it
     # (a writer would have made its -shm), so it can be read as an unchanging file.
     con = _ImmutableConnection(_uri(path, "&immutable=1"), uri=True, check_same_thread=False,
