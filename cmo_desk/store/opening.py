@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, insert, text, update
+from sqlalchemy import Engine, create_engine, delete, event, insert, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.pool import QueuePool
@@ -261,6 +261,11 @@ def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
             conn.execute(
                 update(META).where(META.c.key == "app_version").values(
                     value=__version__))
+            if revision < COMPACT_REVISION:
+                # Noted with the upgrade itself, so that a power cut before the compaction ends
+                # leaves the next opening the job to finish.
+                conn.execute(delete(META).where(META.c.key == COMPACT_PENDING))
+                conn.execute(insert(META), [{"key": COMPACT_PENDING, "value": revision}])
     finally:
         engine.dispose()
     if revision < COMPACT_REVISION:
@@ -269,6 +274,8 @@ def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
 
 #: From this revision on, the file's layout is compact; an upgrade to it gives the space back.
 COMPACT_REVISION = "0006"
+#: The meta key of a file upgraded to the compact layout whose compaction has not yet run.
+COMPACT_PENDING = "compact_pending"
 
 
 def compact_file(path: Path) -> None:
@@ -282,6 +289,7 @@ def compact_file(path: Path) -> None:
         con.execute("PRAGMA journal_mode=DELETE")
         con.execute(f"PRAGMA page_size={PAGE_SIZE}")
         con.execute("VACUUM")
+        con.execute("DELETE FROM meta WHERE key = ?", (COMPACT_PENDING,))
     except sqlite3.Error:
         pass
     finally:
@@ -347,6 +355,8 @@ def open_file(
         backup_thread = BackupOnOpen(path, meta) if lock is not None else None
         if not read_only and meta.get("revision") != HEAD_REVISION:
             _upgrade(path, upgrade_backup_dir)
+        elif not read_only and COMPACT_PENDING in meta:
+            compact_file(path)  # an upgrade whose compaction a power cut interrupted
         if read_only and meta.get("revision") != HEAD_REVISION:
             # Reading an older project must not change it: read an upgraded copy instead.
             data_path = _upgraded_copy(path) if source is None else _upgrade_copy(source)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from cmo_desk.store.opening import PAGE_SIZE
 from cmo_desk.store.project_store import ProjectStore
 
 RELEASED = sorted((Path(__file__).parent / "released").glob("demo-schema-*.cmo"))
@@ -75,6 +76,10 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, env=env, timeout=60)
 
 
+def _page_size(path: Path) -> int:
+    return int.from_bytes(path.read_bytes()[16:18], "big")
+
+
 @pytest.fixture(scope="module")
 def upgraded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, int]:
     """The newest released file, its dump once upgraded, and the units of work opening took."""
@@ -115,6 +120,9 @@ def test_a_power_cut_during_upgrade_or_compaction_loses_nothing_and_the_next_ope
     assert result.returncode == 0, result.stderr
     with ProjectStore.open(path, upgrade_backup_dir=tmp_path) as store:
         assert store.dump_json() == upgraded[1]
+    # the job the cut interrupted is done: the file is at this version's layout and page size
+    assert _page_size(path) == PAGE_SIZE
+    assert path.read_bytes()[18:20] == b"\x02\x02"  # WAL, as every save relies on
     assert not Path(str(path) + "-journal").exists()
     con = sqlite3.connect(path)
     try:
