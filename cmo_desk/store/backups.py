@@ -303,8 +303,9 @@ def copy_database(src: Path, dest: Path, durable: bool = True) -> None:
         else:
             os.replace(tmp, dest)
     except BaseException:
-        for leftover in (tmp, Path(str(tmp) + "-journal")):
-            leftover.unlink(missing_ok=True)
+        # (the copy of a project in WAL mode is in WAL mode until it is switched back)
+        for ending in ("", "-journal", "-wal", "-shm"):
+            Path(str(tmp) + ending).unlink(missing_ok=True)
         raise
 
 

@@ -247,12 +247,19 @@ def _take_lock(path: Path, coder: str | None) -> tuple[
 
 def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
     """Back an older project up, then bring it to the head revision in place."""
-    if upgrade_backup_dir is not None:
-        backup_file(path, upgrade_backup_dir / (
-            f"{path.stem}.before-upgrade-{time.strftime('%Y%m%d-%H%M%S')}"
-            f"{path.suffix}"))
-    else:
-        backups.make_backup(path, "upgrade")
+    try:
+        if upgrade_backup_dir is not None:
+            backup_file(path, upgrade_backup_dir / (
+                f"{path.stem}.before-upgrade-{time.strftime('%Y%m%d-%H%M%S')}"
+                f"{path.suffix}"))
+        else:
+            backups.make_backup(path, "upgrade")
+    except (OSError, sqlite3.Error) as err:
+        # No upgrade without its backup. A disk that fills up while the copy is made is often
+        # reported as a read or write error: the advice is the free space either way.
+        raise StorageError(tr("No backup could be made when opening ({detail}). "
+                              "Check the free space on the disk.").format(detail=err),
+                           classify(err) or "io") from err
     engine = make_engine(path)
     revision = inspect_file(path).get("revision", "")
     try:  # a failed upgrade must not keep the file open

@@ -155,3 +155,4 @@ def test_a_cut_off_rewrite_on_a_write_protected_stick_is_not_read_half_written(
         assert len(result.stderr.strip().splitlines()) == 1
     finally:
         subprocess.run(["umount", "-l", str(stick)], capture_output=True)
+
