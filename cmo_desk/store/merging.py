@@ -81,6 +81,12 @@ def open_incoming(store: ProjectStore, other: Path) -> Iterator[Incoming]:
 def _check_plain(store: ProjectStore, plain: Path, other: Path) -> dict[str, str]:
     try:
         meta = inspect_file(plain)
+    except DamagedProjectError as err:
+        if isinstance(err.__context__, sqlite3.DatabaseError):
+            # The advice for a damaged project (restore its backup) is wrong for someone else's
+            # copy: the receiver's own project is sound and must not be restored.
+            raise _unreadable(other, err.__context__) from None
+        raise type(err)(str(err).replace(str(plain), str(other))) from None
     except ProjectError as err:
         raise type(err)(str(err).replace(str(plain), str(other))) from None
     check_compatible(meta, other)

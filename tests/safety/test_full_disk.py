@@ -189,7 +189,8 @@ def test_upgrading_an_older_project_on_a_nearly_full_disk(small_disk: Path,
     assert outcomes == {"refused", "upgraded", "compacted"}
 
 
-@pytest.mark.parametrize("leave", [400_000, 1_200_000, 1_250_000, 1_300_000, 2_000_000, 3_200_000])
+@pytest.mark.parametrize("leave", [400_000, 1_200_000, 1_250_000, 1_300_000, 2_000_000,
+                                   3_200_000])
 def test_a_disk_that_fills_up_during_the_backup_upgrade_or_compaction_of_an_older_project(
         small_disk: Path, tmp_path: Path, leave: int) -> None:
     """The backup before the upgrade goes to the project's own backup folder, on the same full

@@ -103,3 +103,24 @@ def test_an_sqlite_file_with_a_matching_meta_table_but_no_log(copies, capsys, tm
     con.close()
     err = one_line_failure(capsys, "merge", a, fake)
     assert "fake.cmo" in err and "change log" in err
+
+
+@pytest.mark.parametrize("share", [0.2, 0.5, 0.8])
+@pytest.mark.parametrize("delta", [False, True], ids=["whole", "delta"])
+def test_a_bundle_cut_off_while_written_or_copied_is_refused_as_incomplete(
+        copies, capsys, tmp_path, share: float, delta: bool) -> None:
+    """A bundle whose writing was killed (its ``.partial``) or whose copy was cut short is
+    never taken for a whole one, and the advice is a fresh copy of it, not restoring the
+    receiver's own project from a backup (which would throw away the receiver's work)."""
+    a, b = copies("lan"), coded(copies, "sam")
+    whole = tmp_path / "sam.cmobundle"
+    assert run(["bundle", str(b), "-o", str(whole), *(["--for", str(a)] if delta else [])]) == 0
+    data = whole.read_bytes()
+    cut = tmp_path / "sam.cmobundle.partial"
+    cut.write_bytes(data[:int(len(data) * share)])
+    with Session.open(a, coder="Lan") as s:
+        before = s.store.dump_json()
+    err = one_line_failure(capsys, "merge", a, cut)
+    assert "nothing was" in err and "backup" not in err, err
+    with Session.open(a, coder="Lan") as s:
+        assert s.store.dump_json() == before
