@@ -28,7 +28,7 @@ from cmo_desk.domain.changelog import FUTURE_WARNING_MS, ChangeTuple, project_ne
 from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProjectError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import ENTITIES, EXISTS
-from cmo_desk.store import crosschecks
+from cmo_desk.store import backups, crosschecks
 from cmo_desk.store.files import copy_with_wal, read_uri, stranded_wal, wal_pending
 from cmo_desk.store.fileinfo import FORMAT_VERSION, check_compatible, inspect_file
 from cmo_desk.store.logformat import (
@@ -90,6 +90,11 @@ def _check_plain(store: ProjectStore, plain: Path, other: Path) -> dict[str, str
     except ProjectError as err:
         raise type(err)(str(err).replace(str(plain), str(other))) from None
     check_compatible(meta, other)
+    if not wal_pending(plain) and backups.cut_off(plain):
+        # SQLite reads the missing pages as empty: the changes on them would silently be left
+        # out of a merge that otherwise looks whole.
+        raise _unreadable(other, tr(
+            "The file is shorter than it should be: it was cut off while copying."))
     if meta["project_id"] != store.project_id:
         raise WrongProjectError(tr(
             "{name} belongs to a different project (id {other_id}…, this project is "
@@ -432,7 +437,7 @@ class _Sift:
         self.pending = 0
 
 
-def _unreadable(other: Path, err: BaseException) -> ProjectError:
+def _unreadable(other: Path, err: BaseException | str) -> ProjectError:
     text_ = str(err)
     if "locked" in text_ or "busy" in text_:
         return ProjectError(tr(
