@@ -51,8 +51,8 @@ def roll_back_cut_rewrite(path: Path, wait: float = 5.0) -> None:
     Only a connection that may write does this (SQLite does it on its first read); a read-only
     one refuses the file, and an immutable one would read the half-written pages as they are.
     A journal that a running rewrite still holds is not touched (SQLite sees its lock)."""
-    if not journal_pending(path) or on_read_only_medium(path):
-        return
+    if not journal_pending(path) or not Path(path).is_file() or on_read_only_medium(path):
+        return  # (connecting to a missing file would create an empty one)
     try:
         con = sqlite3.connect(str(path), timeout=wait)
         try:
