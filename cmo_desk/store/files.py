@@ -9,9 +9,12 @@ impossible (a read-only medium, a full disk) and the file has no saved changes w
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from cmo_desk.domain.errors import ProjectError
@@ -19,7 +22,7 @@ from cmo_desk.domain.i18n import tr
 
 __all__ = ["attach_name", "connect_read_only", "copy_with_wal", "journal_pending",
            "new_log_file", "on_read_only_medium", "read_uri", "roll_back_cut_rewrite",
-           "stranded_wal", "wal_pending"]
+           "stranded_wal", "temporary_folder", "wal_pending"]
 
 
 def _uri(path: Path, extra: str = "") -> str:
@@ -33,6 +36,62 @@ def wal_pending(path: Path) -> bool:
         return Path(str(path) + "-wal").stat().st_size > 0
     except OSError:
         return False
+
+
+#: Temporary folders of this program are named ``cmo-desk-<kind>-<process id>-…``.
+TEMPORARY_PREFIX = "cmo-desk-"
+#: A temporary folder this old whose process is gone was left by a kill or a power cut.
+STALE_AFTER_SECONDS = 24 * 3600
+_TEMPORARY_NAME = re.compile(rf"^{re.escape(TEMPORARY_PREFIX)}[a-z]+-(\d+)-")
+
+
+def temporary_folder(kind: str) -> Path:
+    """A new temporary folder for ``kind`` of work (a copy to read, a bundle being packed...).
+
+    Such folders are removed when the work ends; a process killed halfway (a power cut) leaves
+    its folder behind, with copies of project data in it. The folders earlier processes left so
+    are removed first, so that they do not pile up in a temporary folder nobody empties."""
+    remove_stale_temporary_folders()
+    return Path(tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}{kind}-{os.getpid()}-"))
+
+
+def remove_stale_temporary_folders(now: float | None = None) -> list[Path]:
+    """Delete the temporary folders of processes that are gone and that are older than
+    ``STALE_AFTER_SECONDS``; returns them. A folder in use is never removed: its process is
+    running (or, where that cannot be asked, its files are open and cannot be deleted)."""
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(tempfile.gettempdir()))
+    except OSError:
+        return removed
+    for entry in entries:
+        found = _TEMPORARY_NAME.match(entry.name)
+        if not found or int(found.group(1)) == os.getpid():
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False) or \
+                    now - entry.stat(follow_symlinks=False).st_mtime < STALE_AFTER_SECONDS:
+                continue
+        except OSError:
+            continue
+        if _running(int(found.group(1))):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if sys.platform == "win32":
+        return False  # (a folder whose files are open cannot be deleted there)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
 
 
 def journal_pending(path: Path) -> bool:
@@ -73,7 +132,7 @@ def copy_with_wal(path: str | os.PathLike[str], folder: Path | None = None) -> P
     """A copy of ``path`` and its ``-wal`` (in ``folder``, default a new temporary folder), where
     SQLite can read every saved edit. The original is only read."""
     path = Path(path)
-    folder = folder or Path(tempfile.mkdtemp(prefix="cmo-desk-read-"))
+    folder = folder or temporary_folder("read")
     copy = folder / (path.stem + ".read.cmo")
     try:
         shutil.copyfile(path, copy)

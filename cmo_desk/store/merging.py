@@ -13,7 +13,6 @@ import json
 import zlib
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,7 +28,13 @@ from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProje
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import ENTITIES, EXISTS
 from cmo_desk.store import backups, crosschecks
-from cmo_desk.store.files import copy_with_wal, read_uri, stranded_wal, wal_pending
+from cmo_desk.store.files import (
+    copy_with_wal,
+    read_uri,
+    stranded_wal,
+    temporary_folder,
+    wal_pending,
+)
 from cmo_desk.store.fileinfo import FORMAT_VERSION, check_compatible, inspect_file
 from cmo_desk.store.logformat import (
     COLUMNS as _COLUMNS,
@@ -122,7 +127,7 @@ def reading(path: Path) -> Iterator[tuple[Path, str]]:
         # nobody may write the file while it is merged: read it as it stands, lock-free
         yield path, read_uri(path, immutable=True)
         return
-    folder = Path(tempfile.mkdtemp(prefix="cmo-desk-incoming-"))
+    folder = temporary_folder("incoming")
     try:
         copy = folder / (path.stem + ".cmo")
         if compressed:
@@ -527,7 +532,7 @@ def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None,
                   theirs_compact: bool = True) -> tuple[int, int]:
     if dest.exists():
         raise ProjectError(tr("{path} already exists. Choose another name.").format(path=dest))
-    folder = Path(tempfile.mkdtemp(prefix="cmo-desk-bundle-", dir=None))
+    folder = temporary_folder("bundle")
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
     try:

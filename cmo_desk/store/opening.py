@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -38,7 +37,7 @@ from cmo_desk.store.fileinfo import (  # the checks every opening makes, read wi
     inspect_file,
     refuse_broken_link,
 )
-from cmo_desk.store.files import connect_read_only
+from cmo_desk.store.files import connect_read_only, temporary_folder
 from cmo_desk.store.models import META, METADATA
 from cmo_desk.store.page_index import SEARCH_TABLE_DDL
 
@@ -309,7 +308,7 @@ def compact_file(path: Path) -> None:
 
 def _upgraded_copy(path: Path) -> Path:
     """Reading an older project must not change it: an upgraded copy to read instead."""
-    data_path = Path(tempfile.mkdtemp(prefix="cmo-desk-read-")) / path.name
+    data_path = temporary_folder("read") / path.name
     backup_file(path, data_path)
     return _upgrade_copy(data_path)
 

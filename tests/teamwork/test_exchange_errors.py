@@ -124,3 +124,45 @@ def test_a_bundle_cut_off_while_written_or_copied_is_refused_as_incomplete(
     assert "nothing was" in err and "backup" not in err, err
     with Session.open(a, coder="Lan") as s:
         assert s.store.dump_json() == before
+
+
+def test_what_a_killed_bundle_writer_leaves_in_the_temporary_folder_is_removed_later(
+        copies, tmp_path, monkeypatch) -> None:
+    """Killed while packing, the writer leaves its temporary folder (a plain copy of the
+    bundle: project data) behind. Once it is stale, the next bundle or merge removes it; a
+    fresh one, or one of a process still running, stays."""
+    import os
+    import signal
+    import time
+
+    from cmo_desk.store import files
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    a, b = copies("lan"), coded(copies, "sam")
+    script = (
+        "import sys, gzip\n"
+        "from cmo_desk.services.session import Session\n"
+        "from cmo_desk.services.merging import make_delta_bundle\n"
+        "def stop(*args, **kwargs):\n"
+        "    import os, signal\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "gzip.open = stop\n"  # killed as the packing starts
+        "with Session.open(sys.argv[1], coder='Sam') as s:\n"
+        "    make_delta_bundle(s, sys.argv[2], sys.argv[3])\n")
+    env = {**os.environ, "TMPDIR": str(temp),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    killed = subprocess.run([sys.executable, "-c", script, str(b), str(tmp_path / "x"), str(a)],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    (left,) = temp.iterdir()
+    assert left.name.startswith("cmo-desk-bundle-") and any(left.iterdir())
+    running = temp / f"cmo-desk-read-{os.getppid()}-x"  # a process still running
+    running.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(temp))
+    assert files.remove_stale_temporary_folders() == []  # not stale yet
+    old = time.time() - files.STALE_AFTER_SECONDS - 60
+    for folder in (left, running):
+        os.utime(folder, (old, old))
+    assert run(["bundle", str(b), "-o", str(tmp_path / "y"), "--for", str(a)]) == 0
+    assert sorted(p.name for p in temp.iterdir()) == [running.name]
