@@ -10,7 +10,9 @@ also has its reading children killed at random moments. Figures, each beside its
 target:
 - upgrade: kill points tried, openings afterwards whose records differ from the uninterrupted
   upgrade (floor 0, target 0), files ``check`` calls damaged (target 0), files left at the old
-  page size after the next opening (target 0);
+  page size after the next opening (target 0); the same for kills after a random delay inside
+  the compaction's VACUUM (which runs no statements the counted kill points could fall in), with
+  how many of those left a rollback journal behind;
 - import: kill points tried, projects holding part of an import (floor 0, target 0: all or
   nothing), documents whose pages differ from the PDF after a second import (target 0),
   duplicates after it (target 0); reading children killed, and files the report calls imported
