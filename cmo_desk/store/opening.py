@@ -288,7 +288,8 @@ def compact_file(path: Path) -> None:
     """Give back the space an upgrade freed (the index's copy of the text), and bring the file to
     this version's page size. VACUUM rewrites the file through its rollback journal, so a power
     cut leaves the file as it was; when it cannot run (no room for its temporary copy) the file
-    simply stays as it is. Nothing else may have the file open."""
+    simply stays as it is, and an upgraded file's note that it awaits compaction (see
+    ``COMPACT_PENDING``) has the next opening try again. Nothing else may have the file open."""
     con = sqlite3.connect(str(path), isolation_level=None)
     try:
         # The page size can only change outside WAL mode.
