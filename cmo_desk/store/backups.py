@@ -303,8 +303,9 @@ def copy_database(src: Path, dest: Path, durable: bool = True) -> None:
         else:
             os.replace(tmp, dest)
     except BaseException:
-        for leftover in (tmp, Path(str(tmp) + "-journal")):
-            leftover.unlink(missing_ok=True)
+        # (the copy of a project in WAL mode is in WAL mode until it is switched back)
+        for ending in ("", "-journal", "-wal", "-shm"):
+            Path(str(tmp) + ending).unlink(missing_ok=True)
         raise
 
 
@@ -450,7 +451,7 @@ def last_modified(project: Path) -> float:
     return max(times, default=0.0)
 
 
-def _truncated(path: Path) -> bool:
+def cut_off(path: Path) -> bool:
     """Whether the file is shorter than the database its header describes (a cut-off copy)."""
     with open(path, "rb") as fh:
         header = fh.read(100)
@@ -487,7 +488,7 @@ def quick_check(path: Path, thorough: bool = True) -> list[str]:
             return [tr("It is not an SQLite file.")]
         # With saved pages waiting in the -wal (a checkpoint cut short by a full disk), the
         # main file may be shorter than its header says; SQLite reads those pages from the -wal.
-        if not wal_pending(path) and _truncated(path):
+        if not wal_pending(path) and cut_off(path):
             return [tr("The file is shorter than it should be: it was cut off while copying.")]
         con = connect_read_only(path)
         try:

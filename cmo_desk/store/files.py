@@ -9,16 +9,20 @@ impossible (a read-only medium, a full disk) and the file has no saved changes w
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from cmo_desk.domain.errors import ProjectError
 from cmo_desk.domain.i18n import tr
 
-__all__ = ["attach_name", "connect_read_only", "copy_with_wal", "new_log_file",
-           "on_read_only_medium", "read_uri", "stranded_wal", "wal_pending"]
+__all__ = ["attach_name", "connect_read_only", "copy_with_wal", "journal_pending",
+           "new_log_file", "on_read_only_medium", "read_uri", "roll_back_cut_rewrite",
+           "stranded_wal", "temporary_folder", "wal_pending"]
 
 
 def _uri(path: Path, extra: str = "") -> str:
@@ -34,6 +38,90 @@ def wal_pending(path: Path) -> bool:
         return False
 
 
+#: Temporary folders of this program are named ``cmo-desk-<kind>-<process id>-…``.
+TEMPORARY_PREFIX = "cmo-desk-"
+#: A temporary folder this old whose process is gone was left by a kill or a power cut.
+STALE_AFTER_SECONDS = 24 * 3600
+_TEMPORARY_NAME = re.compile(rf"^{re.escape(TEMPORARY_PREFIX)}[a-z]+-(\d+)-")
+
+
+def temporary_folder(kind: str) -> Path:
+    """A new temporary folder for ``kind`` of work (a copy to read, a bundle being packed...).
+
+    Such folders are removed when the work ends; a process killed halfway (a power cut) leaves
+    its folder behind, with copies of project data in it. The folders earlier processes left so
+    are removed first, so that they do not pile up in a temporary folder nobody empties."""
+    remove_stale_temporary_folders()
+    return Path(tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}{kind}-{os.getpid()}-"))
+
+
+def remove_stale_temporary_folders(now: float | None = None) -> list[Path]:
+    """Delete the temporary folders of processes that are gone and that are older than
+    ``STALE_AFTER_SECONDS``; returns them. A folder in use is never removed: its process is
+    running (or, where that cannot be asked, its files are open and cannot be deleted)."""
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(tempfile.gettempdir()))
+    except OSError:
+        return removed
+    for entry in entries:
+        found = _TEMPORARY_NAME.match(entry.name)
+        if not found or int(found.group(1)) == os.getpid():
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False) or \
+                    now - entry.stat(follow_symlinks=False).st_mtime < STALE_AFTER_SECONDS:
+                continue
+        except OSError:
+            continue
+        if _running(int(found.group(1))):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if sys.platform == "win32":
+        return False  # (a folder whose files are open cannot be deleted there)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
+
+
+def journal_pending(path: Path) -> bool:
+    """Whether ``path`` has a ``-journal`` with content: a rewrite through a rollback journal
+    (compaction's VACUUM) was cut off, and the file may hold half-written pages until SQLite
+    puts the old ones back from it."""
+    try:
+        return Path(str(path) + "-journal").stat().st_size > 0
+    except OSError:
+        return False
+
+
+def roll_back_cut_rewrite(path: Path, wait: float = 5.0) -> None:
+    """Put back what a cut-off rewrite of ``path`` half changed, from its ``-journal``.
+
+    Only a connection that may write does this (SQLite does it on its first read); a read-only
+    one refuses the file, and an immutable one would read the half-written pages as they are.
+    A journal that a running rewrite still holds is not touched (SQLite sees its lock)."""
+    if not journal_pending(path) or not Path(path).is_file() or on_read_only_medium(path):
+        return  # (connecting to a missing file would create an empty one)
+    try:
+        con = sqlite3.connect(str(path), timeout=wait)
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        pass  # reading it read-only then says what is wrong
+
+
 def stranded_wal(path: str | os.PathLike[str]) -> bool:
     """Whether saved edits wait in a ``-wal`` beside a file in a folder that cannot be written:
     SQLite cannot read them there (it must make a ``-shm`` first), so a copy of both is read."""
@@ -44,7 +132,7 @@ def copy_with_wal(path: str | os.PathLike[str], folder: Path | None = None) -> P
     """A copy of ``path`` and its ``-wal`` (in ``folder``, default a new temporary folder), where
     SQLite can read every saved edit. The original is only read."""
     path = Path(path)
-    folder = folder or Path(tempfile.mkdtemp(prefix="cmo-desk-read-"))
+    folder = folder or temporary_folder("read")
     copy = folder / (path.stem + ".read.cmo")
     try:
         shutil.copyfile(path, copy)
@@ -91,6 +179,7 @@ def connect_read_only(path: str | os.PathLike[str], wait: float = 5.0) -> sqlite
     changes wait in a ``-wal`` file that cannot be opened (a read-only copy of an open project).
     """
     path = Path(path)
+    roll_back_cut_rewrite(path, wait)
     con = sqlite3.connect(_uri(path), uri=True, check_same_thread=False, timeout=wait)
     try:
         con.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -100,11 +189,15 @@ def connect_read_only(path: str | os.PathLike[str], wait: float = 5.0) -> sqlite
         text = str(err).lower()
         if "unable to open" not in text and "i/o error" not in text and "readonly" not in text:
             raise
-        if wal_pending(path):
-            raise ProjectError(tr(
-                "{name} cannot be read here: saved changes wait in {wal}, and this disk cannot be "
-                "written. Copy {name} together with {wal} to a folder of your own and open the "
-                "copy.").format(name=path.name, wal=path.name + "-wal")) from None
+        # Read as unchanging, the file would miss what waits beside it: the saved changes in a
+        # -wal, or the old pages of a cut-off rewrite in a -journal.
+        for waiting, ending in ((wal_pending, "-wal"), (journal_pending, "-journal")):
+            if waiting(path):
+                raise ProjectError(tr(
+                    "{name} cannot be read here: saved changes wait in {wal}, and this disk "
+                    "cannot be written. Copy {name} together with {wal} to a folder of your own "
+                    "and open the copy.").format(name=path.name, wal=path.name + ending)) \
+                    from None
     # Nothing waits in a -wal: the main file is the whole project and nobody is writing it
     # (a writer would have made its -shm), so it can be read as an unchanging file.
     con = _ImmutableConnection(_uri(path, "&immutable=1"), uri=True, check_same_thread=False,

@@ -13,7 +13,6 @@ import json
 import zlib
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,8 +27,14 @@ from cmo_desk.domain.changelog import FUTURE_WARNING_MS, ChangeTuple, project_ne
 from cmo_desk.domain.errors import DamagedProjectError, ProjectError, WrongProjectError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import ENTITIES, EXISTS
-from cmo_desk.store import crosschecks
-from cmo_desk.store.files import copy_with_wal, read_uri, stranded_wal, wal_pending
+from cmo_desk.store import backups, crosschecks
+from cmo_desk.store.files import (
+    copy_with_wal,
+    read_uri,
+    stranded_wal,
+    temporary_folder,
+    wal_pending,
+)
 from cmo_desk.store.fileinfo import FORMAT_VERSION, check_compatible, inspect_file
 from cmo_desk.store.logformat import (
     COLUMNS as _COLUMNS,
@@ -81,9 +86,20 @@ def open_incoming(store: ProjectStore, other: Path) -> Iterator[Incoming]:
 def _check_plain(store: ProjectStore, plain: Path, other: Path) -> dict[str, str]:
     try:
         meta = inspect_file(plain)
+    except DamagedProjectError as err:
+        if isinstance(err.__context__, sqlite3.DatabaseError):
+            # The advice for a damaged project (restore its backup) is wrong for someone else's
+            # copy: the receiver's own project is sound and must not be restored.
+            raise _unreadable(other, err.__context__) from None
+        raise type(err)(str(err).replace(str(plain), str(other))) from None
     except ProjectError as err:
         raise type(err)(str(err).replace(str(plain), str(other))) from None
     check_compatible(meta, other)
+    if not wal_pending(plain) and backups.cut_off(plain):
+        # SQLite reads the missing pages as empty: the changes on them would silently be left
+        # out of a merge that otherwise looks whole.
+        raise _unreadable(other, tr(
+            "The file is shorter than it should be: it was cut off while copying."))
     if meta["project_id"] != store.project_id:
         raise WrongProjectError(tr(
             "{name} belongs to a different project (id {other_id}…, this project is "
@@ -111,7 +127,7 @@ def reading(path: Path) -> Iterator[tuple[Path, str]]:
         # nobody may write the file while it is merged: read it as it stands, lock-free
         yield path, read_uri(path, immutable=True)
         return
-    folder = Path(tempfile.mkdtemp(prefix="cmo-desk-incoming-"))
+    folder = temporary_folder("incoming")
     try:
         copy = folder / (path.stem + ".cmo")
         if compressed:
@@ -426,7 +442,7 @@ class _Sift:
         self.pending = 0
 
 
-def _unreadable(other: Path, err: BaseException) -> ProjectError:
+def _unreadable(other: Path, err: BaseException | str) -> ProjectError:
     text_ = str(err)
     if "locked" in text_ or "busy" in text_:
         return ProjectError(tr(
@@ -516,7 +532,7 @@ def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None,
                   theirs_compact: bool = True) -> tuple[int, int]:
     if dest.exists():
         raise ProjectError(tr("{path} already exists. Choose another name.").format(path=dest))
-    folder = Path(tempfile.mkdtemp(prefix="cmo-desk-bundle-", dir=None))
+    folder = temporary_folder("bundle")
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
     try:

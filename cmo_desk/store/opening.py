@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, insert, text, update
+from sqlalchemy import Engine, create_engine, delete, event, insert, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.pool import QueuePool
@@ -38,7 +37,7 @@ from cmo_desk.store.fileinfo import (  # the checks every opening makes, read wi
     inspect_file,
     refuse_broken_link,
 )
-from cmo_desk.store.files import connect_read_only
+from cmo_desk.store.files import connect_read_only, temporary_folder
 from cmo_desk.store.models import META, METADATA
 from cmo_desk.store.page_index import SEARCH_TABLE_DDL
 
@@ -247,12 +246,19 @@ def _take_lock(path: Path, coder: str | None) -> tuple[
 
 def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
     """Back an older project up, then bring it to the head revision in place."""
-    if upgrade_backup_dir is not None:
-        backup_file(path, upgrade_backup_dir / (
-            f"{path.stem}.before-upgrade-{time.strftime('%Y%m%d-%H%M%S')}"
-            f"{path.suffix}"))
-    else:
-        backups.make_backup(path, "upgrade")
+    try:
+        if upgrade_backup_dir is not None:
+            backup_file(path, upgrade_backup_dir / (
+                f"{path.stem}.before-upgrade-{time.strftime('%Y%m%d-%H%M%S')}"
+                f"{path.suffix}"))
+        else:
+            backups.make_backup(path, "upgrade")
+    except (OSError, sqlite3.Error) as err:
+        # No upgrade without its backup. A disk that fills up while the copy is made is often
+        # reported as a read or write error: the advice is the free space either way.
+        raise StorageError(tr("No backup could be made when opening ({detail}). "
+                              "Check the free space on the disk.").format(detail=err),
+                           classify(err) or "io") from err
     engine = make_engine(path)
     revision = inspect_file(path).get("revision", "")
     try:  # a failed upgrade must not keep the file open
@@ -261,6 +267,11 @@ def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
             conn.execute(
                 update(META).where(META.c.key == "app_version").values(
                     value=__version__))
+            if revision < COMPACT_REVISION:
+                # Noted with the upgrade itself, so that a power cut before the compaction ends
+                # leaves the next opening the job to finish.
+                conn.execute(delete(META).where(META.c.key == COMPACT_PENDING))
+                conn.execute(insert(META), [{"key": COMPACT_PENDING, "value": revision}])
     finally:
         engine.dispose()
     if revision < COMPACT_REVISION:
@@ -269,19 +280,23 @@ def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
 
 #: From this revision on, the file's layout is compact; an upgrade to it gives the space back.
 COMPACT_REVISION = "0006"
+#: The meta key of a file upgraded to the compact layout whose compaction has not yet run.
+COMPACT_PENDING = "compact_pending"
 
 
 def compact_file(path: Path) -> None:
     """Give back the space an upgrade freed (the index's copy of the text), and bring the file to
     this version's page size. VACUUM rewrites the file through its rollback journal, so a power
     cut leaves the file as it was; when it cannot run (no room for its temporary copy) the file
-    simply stays as it is. Nothing else may have the file open."""
+    simply stays as it is, and an upgraded file's note that it awaits compaction (see
+    ``COMPACT_PENDING``) has the next opening try again. Nothing else may have the file open."""
     con = sqlite3.connect(str(path), isolation_level=None)
     try:
         # The page size can only change outside WAL mode.
         con.execute("PRAGMA journal_mode=DELETE")
         con.execute(f"PRAGMA page_size={PAGE_SIZE}")
         con.execute("VACUUM")
+        con.execute("DELETE FROM meta WHERE key = ?", (COMPACT_PENDING,))
     except sqlite3.Error:
         pass
     finally:
@@ -294,7 +309,7 @@ def compact_file(path: Path) -> None:
 
 def _upgraded_copy(path: Path) -> Path:
     """Reading an older project must not change it: an upgraded copy to read instead."""
-    data_path = Path(tempfile.mkdtemp(prefix="cmo-desk-read-")) / path.name
+    data_path = temporary_folder("read") / path.name
     backup_file(path, data_path)
     return _upgrade_copy(data_path)
 
@@ -347,6 +362,8 @@ def open_file(
         backup_thread = BackupOnOpen(path, meta) if lock is not None else None
         if not read_only and meta.get("revision") != HEAD_REVISION:
             _upgrade(path, upgrade_backup_dir)
+        elif not read_only and COMPACT_PENDING in meta:
+            compact_file(path)  # an upgrade whose compaction a power cut interrupted
         if read_only and meta.get("revision") != HEAD_REVISION:
             # Reading an older project must not change it: read an upgraded copy instead.
             data_path = _upgraded_copy(path) if source is None else _upgrade_copy(source)

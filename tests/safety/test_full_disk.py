@@ -189,6 +189,44 @@ def test_upgrading_an_older_project_on_a_nearly_full_disk(small_disk: Path,
     assert outcomes == {"refused", "upgraded", "compacted"}
 
 
+@pytest.mark.parametrize("leave", [400_000, 1_200_000, 1_250_000, 1_300_000, 2_000_000,
+                                   3_200_000])
+def test_a_disk_that_fills_up_during_the_backup_upgrade_or_compaction_of_an_older_project(
+        small_disk: Path, tmp_path: Path, leave: int) -> None:
+    """The backup before the upgrade goes to the project's own backup folder, on the same full
+    disk: a plain message naming the free space, no half-made copy left behind, and on a roomy
+    disk again the same project, upgraded and compacted."""
+    import sqlite3
+
+    from cmo_desk.domain.errors import CmoDeskError
+    from cmo_desk.domain.storage import storage_error
+    from cmo_desk.store.opening import PAGE_SIZE
+    from cmo_desk.store.project_store import ProjectStore
+
+    released = ROOT / "tests" / "store" / "released" / "demo-schema-0002.cmo"
+    shutil.copy(released, tmp_path / "whole.cmo")
+    with ProjectStore.open(tmp_path / "whole.cmo", upgrade_backup_dir=tmp_path) as store:
+        whole = store.dump_json()
+    project = small_disk / "review.cmo"
+    shutil.copy(released, project)
+    filler = fill(small_disk, leave)
+    try:
+        with ProjectStore.open(project) as store:
+            assert store.dump_json() == whole
+    except (CmoDeskError, OSError, sqlite3.Error) as err:
+        message = str(err if isinstance(err, CmoDeskError) else storage_error(err, project))
+        assert "full" in message or "free space" in message, message
+        assert "\n" not in message.strip()
+    left = {p.name for p in small_disk.rglob("*") if p.is_file()}
+    assert not {name for name in left if "partial" in name or name.endswith("-journal")}
+    filler.unlink()
+    roomy = tmp_path / "roomy"
+    shutil.copytree(small_disk, roomy)
+    with ProjectStore.open(roomy / "review.cmo", upgrade_backup_dir=tmp_path) as store:
+        assert store.dump_json() == whole
+    assert int.from_bytes((roomy / "review.cmo").read_bytes()[16:18], "big") == PAGE_SIZE
+
+
 # -- the simulation: SQLite's own "database or disk is full" ------------------------------------
 
 def cap_growth(session: Session) -> None:
