@@ -447,6 +447,34 @@ class ConsensusCard(QFrame):
         label.setWordWrap(True)
         label.setObjectName("hint")
         lay.addWidget(label)
+        self.warning = QLabel(_changed_sources_text(reconcile.changed_sources(view.session, item)))
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #b71c1c; font-weight: 600;")
+        self.warning.setVisible(bool(self.warning.text()))
+        lay.addWidget(self.warning)
+        if self.warning.text():
+            self.setStyleSheet("QFrame#consensusCard { background: #fff8e1; border: 2px solid "
+                               "#e65100; border-radius: 6px; }")
+
+
+def _changed_sources_text(changes: list[reconcile.SourceChange]) -> str:
+    """What happened to a consensus CMOC's sources since it was made, one sentence each."""
+    titles = slot_titles()
+    lines = []
+    for change in changes:
+        name = change.owner_name or "?"
+        if change.deleted:
+            lines.append(tr("{name}'s CMOC, a source of this consensus, was deleted since the "
+                            "consensus was made.").format(name=name))
+            continue
+        if change.slots:
+            lines.append(tr("{name}'s CMOC was reworded since this consensus was made: "
+                            "{slots}.").format(name=name, slots=", ".join(
+                                titles.get(s, s) for s in change.slots)))
+        if change.missing_code_ids or change.missing_excerpt_ids or change.dropped:
+            lines.append(tr("{name}'s CMOC has codes or passages this consensus lacks, or lost "
+                            "some since it was made.").format(name=name))
+    return "\n".join(lines)
 
 
 def _escape(text: str) -> str:

@@ -689,3 +689,35 @@ def test_reconciliation_shows_an_edit_that_arrives_while_it_is_open(open_window:
         or getattr(c.pair.b, "context", None) == "Clinic staff now welcome peers"
         for c in view.cards))
     view.close()
+
+
+def test_a_consensus_whose_source_changed_on_a_coders_laptop_says_so(
+        open_window: Any, dialogs: TeamDialogs, tmp_path: Path, qtbot: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The coordinator makes a consensus; the other coder then rewords her CMOC on her own
+    laptop and her copy is merged. The consensus card must not stand silently on wording that
+    is no longer there."""
+    window = open_window(study="Hanoi 2019")
+    view = reconcile_view.open_reconciliation(window)
+    pair = _pair(view).pair
+    dialogs.answer_dialog = lambda editor: QDialog.DialogCode.Accepted
+    QTest.mouseClick(_pair(view).consensus_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(view.consensus_cards) == 1)
+    card = view.consensus_cards[0]
+    assert not card.warning.isVisibleTo(card)
+    window.session.store.settle()
+    theirs = tmp_path / "sam" / "project.cmo"
+    theirs.parent.mkdir()
+    shutil.copyfile(window.session.path, theirs)
+    monkeypatch.setenv("CMO_DESK_CONFIG_DIR", str(tmp_path / "sam-config"))
+    b_owner = pair.b.owner_id
+    with Session.open(theirs, coder=CODER_B) as s:
+        assert coder_id(CODER_B) == b_owner
+        coding.update_cmoc(s, pair.b.id, {"outcome": "Fewer women started ART after all"})
+    merging.merge_projects(window.session, [theirs])
+    qtbot.waitUntil(lambda: view.consensus_cards and view.consensus_cards[0] is not card)
+    card = view.consensus_cards[0]
+    assert card.warning.isVisibleTo(card)
+    text = card.warning.text()
+    assert CODER_B in text and reconcile_view.slot_titles()["outcome"] in text
+    assert CODER_A not in text
