@@ -721,3 +721,36 @@ def test_a_consensus_whose_source_changed_on_a_coders_laptop_says_so(
     text = card.warning.text()
     assert CODER_B in text and reconcile_view.slot_titles()["outcome"] in text
     assert CODER_A not in text
+
+
+def test_agreement_names_the_studies_it_leaves_out_and_waits_for_submission(
+        open_window: Any, dialogs: TeamDialogs, tmp_path: Path, qtbot: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hanoi is assigned to both coders; only Lan has submitted it. Sam's unfinished coding is not
+    counted as disagreement, the view says so, and once his submitted copy is merged and the
+    coordinator presses Compute, Hanoi counts."""
+    window = open_window(study="Hanoi 2019")
+    session = window.session
+    hanoi = _study(session, "Hanoi 2019")
+    coding.assign(session, hanoi, [coder_id(CODER_A), coder_id(CODER_B)])
+    coding.submit_study(session, hanoi)
+    session.store.settle()
+    theirs = tmp_path / "sam" / "project.cmo"
+    theirs.parent.mkdir()
+    shutil.copyfile(session.path, theirs)
+    view = open_agreement(window)
+    assert "1 of 5" in view.headline.text()
+    notes = view.notes.text()
+    assert f"Hanoi 2019 ({CODER_B})" in notes
+    single = [s.label for s in session.store.list("study")
+              if s.label not in ("Hanoi 2019",) and s.id in {
+                  x.study_id for x in view.report.left_out if x.reason == "one_coder"}]
+    assert single and all(label in notes for label in single)
+    monkeypatch.setenv("CMO_DESK_CONFIG_DIR", str(tmp_path / "sam-config"))
+    with Session.open(theirs, coder=CODER_B) as s:
+        coding.submit_study(s, hanoi)
+    merging.merge_projects(session, [theirs])
+    QTest.mouseClick(view.compute_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "2 of 5" in view.headline.text())
+    assert "Hanoi 2019" not in view.notes.text()
+    view.close()
