@@ -14,7 +14,7 @@ from typing import Any
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.domain.ids import link_id, merged_target
+from cmo_desk.domain.ids import EntityType, link_id, merged_target
 from cmo_desk.domain.schema import CMOC_SLOTS
 from cmo_desk.agreement.pairing import Pair, pair_cmocs
 from cmo_desk.services import coding
@@ -130,7 +130,7 @@ class SourceChange:
     dropped: bool = False
 
 
-def _last_write(session: Session, etype: Any, entity_id: str) -> tuple[int, int]:
+def _last_write(session: Session, etype: EntityType, entity_id: str) -> tuple[int, int]:
     return max(((c.wall, c.counter) for c in session.store.changes_for(etype, entity_id)),
                default=(0, 0))
 
@@ -166,8 +166,10 @@ def changed_sources(session: Session, item: rec.Consensus) -> list[SourceChange]
                        key=CMOC_SLOTS.index)
         missing_codes = sorted(canonical(live.code_ids) - agreed_codes)
         missing_excerpts = sorted(set(live.excerpt_ids) - agreed_excerpts)
-        links = [("cmoc_code", link_id("cmoc_code", source_id, c)) for c in item.code_ids] + [
-            ("cmoc_excerpt", link_id("cmoc_excerpt", source_id, e)) for e in item.excerpt_ids]
+        links: list[tuple[EntityType, str]] = [
+            ("cmoc_code", link_id("cmoc_code", source_id, c)) for c in item.code_ids]
+        links += [("cmoc_excerpt", link_id("cmoc_excerpt", source_id, e))
+                  for e in item.excerpt_ids]
         dropped = any(c.field == "exists" and not c.value and (c.wall, c.counter) > made
                       for etype, lid in links for c in store.changes_for(etype, lid))
         if slots or missing_codes or missing_excerpts or dropped:
