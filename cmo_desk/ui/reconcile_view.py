@@ -7,9 +7,11 @@ never edited here; a consensus CMOC gets its own wording and remembers its sourc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
     QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
@@ -22,6 +24,7 @@ from cmo_desk.domain.schema import CMOC_SLOTS
 from cmo_desk.agreement.pairing import Pair
 from cmo_desk.services import reconcile
 from cmo_desk.services.session import Session
+from cmo_desk.services.undo import UndoableCoding
 from cmo_desk.ui.assign_dialog import AssignDialog, assign_study
 from cmo_desk.ui.cmoc_panel import CHOICES
 from cmo_desk.ui.desk_host import DeskHost
@@ -485,9 +488,15 @@ class ReconcileView(QDialog):
     """A study's double coding side by side, with the consensus made so far."""
 
     def __init__(self, session: Session, study_id: str, dialogs: Dialogs,
-                 parent: QWidget | None = None, report_error: Any = None) -> None:
+                 parent: QWidget | None = None, report_error: Any = None,
+                 actions: UndoableCoding | None = None,
+                 undo: Callable[[], Any] | None = None,
+                 redo: Callable[[], Any] | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        #: the desk's undoable changes: reconciling steps join its undo stack when given
+        self.actions = actions
+        self._undo, self._redo = undo, redo
         self.study_id = study_id
         self.dialogs = dialogs
         self._report = report_error or dialogs.error
@@ -528,6 +537,9 @@ class ReconcileView(QDialog):
         close.button(QDialogButtonBox.StandardButton.Close).setText(tr("Close"))
         close.rejected.connect(self.reject)
         outer.addWidget(close)
+        for keys, step in ((QKeySequence.StandardKey.Undo, self.undo),
+                           (QKeySequence.StandardKey.Redo, self.redo)):
+            QShortcut(keys, self).activated.connect(step)
         self._fill_coder_boxes()
         self.coder_a_box.activated.connect(lambda _: self.refresh())
         self.coder_b_box.activated.connect(lambda _: self.refresh())
@@ -607,6 +619,22 @@ class ReconcileView(QDialog):
 
     # -- actions --------------------------------------------------------------------------
 
+    def undo(self) -> None:
+        """Ctrl+Z here: the desk's last step, which is this view's when it made one last."""
+        if self._undo is not None:
+            self._undo()
+            self.refresh()
+
+    def redo(self) -> None:
+        if self._redo is not None:
+            self._redo()
+            self.refresh()
+
+    def _done(self, ok: bool) -> bool:
+        if ok:
+            self.refresh()
+        return ok
+
     def _attempt(self, fn: Any) -> bool:
         try:
             fn()
@@ -628,14 +656,19 @@ class ReconcileView(QDialog):
                                         editor.note_text())
         finally:
             editor.deleteLater()
+        sources = [pair.a.id, pair.b.id]
+        if self.actions is not None:
+            return self._done(self.actions.make_consensus(
+                self.study_id, sources, values, resolution, note) is not None)
         return self._attempt(lambda: reconcile.consensus_from(
-            self.session, self.study_id, [pair.a.id, pair.b.id],  # type: ignore[union-attr]
-            values, resolution, note))
+            self.session, self.study_id, sources, values, resolution, note))
 
     def promote(self, pair: Pair) -> bool:
         cmoc = pair.a or pair.b
         if cmoc is None:
             return False
+        if self.actions is not None:
+            return self._done(self.actions.promote(cmoc.id) is not None)
         return self._attempt(lambda: reconcile.promote(self.session, cmoc.id))
 
     def set_aside(self, pair: Pair) -> bool:
@@ -647,6 +680,8 @@ class ReconcileView(QDialog):
             cmoc.set_aside_reason or "")
         if reason is None:
             return False
+        if self.actions is not None:
+            return self._done(self.actions.set_aside(cmoc.id, reason))
         return self._attempt(lambda: reconcile.set_aside(self.session, cmoc.id, reason))
 
 
@@ -666,7 +701,8 @@ def open_reconciliation(window: DeskHost, study_id: str | None = None) -> Reconc
         if not study_id:
             return None
     view = ReconcileView(session, study_id, window.dialogs, window.window(),
-                         window.report_error)
+                         window.report_error, getattr(window, "actions", None),
+                         getattr(window, "undo", None), getattr(window, "redo", None))
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
     window.keep_open("reconcile", view)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import Cancelled
+from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import coder_id
 from cmo_desk.services import backups, coding, duplicates, merging
 from cmo_desk.services.demo import CODER_A, CODER_B
@@ -753,4 +754,63 @@ def test_agreement_names_the_studies_it_leaves_out_and_waits_for_submission(
     QTest.mouseClick(view.compute_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "2 of 5" in view.headline.text())
     assert "Hanoi 2019" not in view.notes.text()
+    view.close()
+
+
+def test_undo_in_the_reconcile_view_takes_back_the_consensus_and_redo_makes_it_again(
+        open_window: Any, dialogs: TeamDialogs, qtbot: Any) -> None:
+    """The coordinator makes a consensus from the wrong pair (or with the wrong wording) and
+    presses Ctrl+Z in the reconcile view: the consensus goes, the coders' CMOCs are no longer
+    marked reconciled, and nothing else the coordinator did earlier is undone instead."""
+    window = open_window(study="Hanoi 2019")
+    session = window.session
+    doc = next(d for d in session.store.list("document") if d.study_id == window.study_id)
+    earlier = window.actions.add_excerpt(doc.id, 0, 12, "context")  # the step before
+    assert earlier is not None
+    view = reconcile_view.open_reconciliation(window)
+    card = _pair(view)
+    pair = card.pair
+    before = {c.id: session.store.get("cmoc", c.id).status for c in (pair.a, pair.b)}
+    assert set(before.values()) != {rec.CmocStatus.RECONCILED.value}
+    dialogs.answer_dialog = lambda editor: QDialog.DialogCode.Accepted
+    QTest.mouseClick(card.consensus_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(view.consensus_cards) == 1)
+    made = view.consensus_cards[0].item.id
+    assert session.store.get("cmoc", pair.a.id).status == rec.CmocStatus.RECONCILED.value
+    assert window.undo_stack.steps.undo_text() == tr("Make consensus")
+
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    QTest.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not view.consensus_cards)
+    assert session.store.get("consensus", made) is None
+    assert {c: session.store.get("cmoc", c).status for c in before} == before
+    assert session.store.get("excerpt", earlier) is not None  # the earlier step stays
+
+    QTest.keyClick(view, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: len(view.consensus_cards) == 1)
+    again = session.store.get("consensus", made)
+    assert again is not None and set(again.source_ids) == {pair.a.id, pair.b.id}
+    assert session.store.get("cmoc", pair.b.id).status == rec.CmocStatus.RECONCILED.value
+    view.close()
+
+
+def test_undo_in_the_reconcile_view_puts_a_cmoc_set_aside_back(
+        open_window: Any, dialogs: TeamDialogs, qtbot: Any) -> None:
+    window = open_window(study="Hanoi 2019")
+    session = window.session
+    view = reconcile_view.open_reconciliation(window)
+    card = next(c for c in view.cards if (c.pair.a is None) != (c.pair.b is None))
+    cmoc = card.pair.a or card.pair.b
+    before = session.store.get("cmoc", cmoc.id)
+    dialogs.text_answer = "Outside the review question"
+    QTest.mouseClick(card.set_aside_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.store.get("cmoc", cmoc.id).status
+                    == rec.CmocStatus.SET_ASIDE.value)
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    QTest.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    after = session.store.get("cmoc", cmoc.id)
+    assert (after.status, after.set_aside_reason) == (before.status, before.set_aside_reason)
     view.close()
