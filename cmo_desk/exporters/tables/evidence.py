@@ -228,7 +228,8 @@ def _author(ctx: TableContext, record: Cmoc | Consensus, records: str) -> _Autho
         return _Author(
             coder_id=None,
             coder="",
-            recorded_by=ctx.t(_RESOLUTION.get(record.resolution or "", "Consensus")),
+            recorded_by=ctx.t(_RESOLUTION.get(record.resolution or "", "Consensus"))
+            + _sources_line(ctx, record),
             status=record.resolution or "",
             sources=" ".join(record.source_ids),
             memo=clean_text(record.note),
@@ -245,6 +246,20 @@ def _author(ctx: TableContext, record: Cmoc | Consensus, records: str) -> _Autho
         sources="",
         memo=clean_text(record.memo),
     )
+
+
+def _sources_line(ctx: TableContext, record: Consensus) -> str:
+    """Whose CMOCs a consensus was built from, by initials; a source deleted since is said."""
+    if not record.source_ids:
+        return ""
+    who: list[str] = []
+    for source_id in dict.fromkeys(record.source_ids):
+        source = ctx.cmoc_by_id.get(source_id)
+        name = (ctx.coder_initials.get(source.owner_id or "", "") or ctx.t("Unknown coder")
+                if source is not None else ctx.t("deleted CMOC"))
+        if name not in who or source is None:
+            who.append(name)
+    return "\n" + ctx.t("from {sources}").format(sources=", ".join(who))
 
 
 def _supporting_excerpts(ctx: TableContext, record: Cmoc | Consensus) -> list[Excerpt]:
