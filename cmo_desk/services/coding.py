@@ -505,11 +505,25 @@ def create_consensus(
     return cid, uow.changed
 
 
+def status_before_reconciled(session: Session, cmoc_id: str) -> str | None:
+    """The status a CMOC had before it was marked reconciled, read from the change log (None
+    when it had none, or when the log does not say: several writers at once)."""
+    writes = [c for c in session.store.changes_for("cmoc", cmoc_id) if c.field == "status"]
+    replaced = {p for c in writes for p in c.parents}
+    by_id = {c.change_id: c for c in writes}
+    heads = [c for c in writes if c.change_id not in replaced
+             and c.value == CmocStatus.RECONCILED.value]
+    earlier = {by_id[p].value for h in heads for p in h.parents if p in by_id}
+    earlier.discard(CmocStatus.RECONCILED.value)
+    return earlier.pop() if len(earlier) == 1 else None
+
+
 def withdraw_consensus(session: Session, consensus_id: str,
-                       statuses: Mapping[str, str | None]) -> rec.Changed:
-    """Take a consensus CMOC back (the undo of reconciling): it is deleted, as every deletion,
-    with its history kept, and each source CMOC no other consensus rests on goes back to the
-    status it had (``statuses``: CMOC id -> status before the consensus was made)."""
+                       statuses: Mapping[str, str | None] | None = None) -> rec.Changed:
+    """Take a consensus CMOC back (a team's second thoughts, or the undo of reconciling): it is
+    deleted, as every deletion, with its history kept, and each source CMOC no other consensus
+    rests on goes back to the status it had (``statuses``: CMOC id -> status before the
+    consensus was made; by default read from the change log)."""
     item = session.store.get("consensus", consensus_id)
     if item is None:
         raise ValidationError(tr("That CMOC no longer exists."))
@@ -521,7 +535,9 @@ def withdraw_consensus(session: Session, consensus_id: str,
             cmoc = session.store.get("cmoc", source_id)
             if (cmoc is not None and source_id not in still_used
                     and cmoc.status == CmocStatus.RECONCILED.value):
-                uow.update("cmoc", source_id, {"status": statuses.get(source_id)})
+                status = (statuses.get(source_id) if statuses is not None
+                          else status_before_reconciled(session, source_id))
+                uow.update("cmoc", source_id, {"status": status})
     return uow.changed
 
 

@@ -205,6 +205,13 @@ class UndoableCoding:
                   lambda: coding.withdraw_consensus(s, cid, before), touched)
         return cid
 
+    def withdraw_consensus(self, consensus_id: str) -> bool:
+        """Delete a consensus CMOC; its sources regain the status they had before it."""
+        s = self.session
+        return self._undoable(tr("Delete consensus CMOC"),
+                              lambda: coding.withdraw_consensus(s, consensus_id),
+                              lambda: coding.restore_consensus(s, consensus_id))
+
     def set_aside(self, cmoc_id: str, reason: str) -> bool:
         s = self.session
         cmoc = s.store.get("cmoc", cmoc_id)

@@ -22,7 +22,7 @@ from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.schema import CMOC_SLOTS
 from cmo_desk.agreement.pairing import Pair
-from cmo_desk.services import reconcile
+from cmo_desk.services import coding, reconcile
 from cmo_desk.services.session import Session
 from cmo_desk.services.undo import UndoableCoding
 from cmo_desk.ui.assign_dialog import AssignDialog, assign_study
@@ -434,7 +434,12 @@ class ConsensusCard(QFrame):
         text = item.statement or item.outcome or item.context or tr("(no wording)")
         head = QLabel(f"<b>{_escape(text)}</b>")
         head.setWordWrap(True)
-        lay.addWidget(head)
+        top = QHBoxLayout()
+        top.addWidget(head, 1)
+        self.delete_button = QPushButton(tr("Delete"))
+        self.delete_button.clicked.connect(lambda: view.delete_consensus(item))
+        top.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(top)
         sources = []
         for sid in item.source_ids:
             src = view.session.store.get("cmoc", sid, include_deleted=True)
@@ -670,6 +675,17 @@ class ReconcileView(QDialog):
         if self.actions is not None:
             return self._done(self.actions.promote(cmoc.id) is not None)
         return self._attempt(lambda: reconcile.promote(self.session, cmoc.id))
+
+    def delete_consensus(self, item: rec.Consensus) -> bool:
+        """Delete a consensus CMOC (made in error, or standing on sources changed since); the
+        coders' CMOCs stay and can be reconciled again."""
+        if not self.dialogs.confirm(tr(
+                "Delete this consensus CMOC? The coders' CMOCs it was built from stay as they "
+                "are and can be reconciled again.")):
+            return False
+        if self.actions is not None:
+            return self._done(self.actions.withdraw_consensus(item.id))
+        return self._attempt(lambda: coding.withdraw_consensus(self.session, item.id))
 
     def set_aside(self, pair: Pair) -> bool:
         cmoc = pair.a or pair.b

@@ -814,3 +814,35 @@ def test_undo_in_the_reconcile_view_puts_a_cmoc_set_aside_back(
     after = session.store.get("cmoc", cmoc.id)
     assert (after.status, after.set_aside_reason) == (before.status, before.set_aside_reason)
     view.close()
+
+
+def test_a_consensus_can_be_deleted_from_its_card_and_the_delete_undone(
+        open_window: Any, dialogs: TeamDialogs, qtbot: Any) -> None:
+    """A consensus whose source changed since is deleted from its card: the coders' CMOCs
+    regain the status they had before it, read from the change log; Ctrl+Z brings it back."""
+    window = open_window(study="Hanoi 2019")
+    session = window.session
+    view = reconcile_view.open_reconciliation(window)
+    card = _pair(view)
+    pair = card.pair
+    before = {c.id: session.store.get("cmoc", c.id).status for c in (pair.a, pair.b)}
+    assert all(before.values())  # the demo's CMOCs were submitted or drafted
+    dialogs.answer_dialog = lambda editor: QDialog.DialogCode.Accepted
+    QTest.mouseClick(card.consensus_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(view.consensus_cards) == 1)
+    made = view.consensus_cards[0].item.id
+
+    QTest.mouseClick(view.consensus_cards[0].delete_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.consensus_cards)
+    assert session.store.get("consensus", made) is None
+    assert {c: session.store.get("cmoc", c).status for c in before} == before
+    # the coders' CMOCs are not touched otherwise, and the pair can be reconciled again
+    assert session.store.get("cmoc", pair.a.id).context == pair.a.context
+    assert _pair(view).consensus_button is not None
+
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    QTest.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(view.consensus_cards) == 1)
+    assert session.store.get("cmoc", pair.a.id).status == rec.CmocStatus.RECONCILED.value
+    view.close()
