@@ -29,13 +29,15 @@ from cmo_desk.domain.records import (
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters.agreement_report import write_agreement
 from cmo_desk.agreement.agreement import (
+    report_to_dict,
+    resolve_coder_ids,
+    study_code_agreement,
+)
+from cmo_desk.agreement.statistics import (
     char_overlap,
     cohen_kappa,
     krippendorff_alpha_nominal,
     percent_agreement,
-    report_to_dict,
-    resolve_coder_ids,
-    study_code_agreement,
 )
 
 # --------------------------------------------------------------------------------------------
