@@ -176,3 +176,9 @@ def changed_sources(session: Session, item: rec.Consensus) -> list[SourceChange]
             out.append(SourceChange(source_id, owner, False, tuple(slots), tuple(missing_codes),
                                     tuple(missing_excerpts), dropped))
     return out
+
+
+def changed_consensus_ids(session: Session) -> frozenset[str]:
+    """Consensus CMOCs of the project whose sources changed since they were made."""
+    return frozenset(c.id for c in session.store.list("consensus")
+                     if changed_sources(session, c))

@@ -120,3 +120,30 @@ def test_merging_an_unchanged_copy_flags_nothing(reconciled: dict, tmp_path: Pat
         merging.merge_projects(s, [reconciled["bob"]])
     assert _changed(reconciled["coordinator"], reconciled["consensus"]) == []
     assert os.path.exists(tmp_path / "again.cmo")
+
+
+def test_the_evidence_table_marks_a_consensus_whose_source_changed_since(
+        reconciled: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The published table must not print a stale consensus as if it still held."""
+    import docx
+
+    from cmo_desk.services import exporting
+
+    def consensus_cell(path: Path) -> str:
+        with Session.open(path, coder="Coordinator") as s:
+            table = exporting.preview_table(s)
+        return next(row["recorded_by"] for _, row in table.iter_rows()
+                    if row["cmoc_id"] == reconciled["consensus"])
+
+    assert "changed since" not in consensus_cell(reconciled["coordinator"])
+    _laptop(monkeypatch, tmp_path, "Bob")
+    with Session.open(reconciled["bob"], coder="Bob") as s:
+        coding.update_cmoc(s, reconciled["Bob"], {"context": "Only where police are absent"})
+    _laptop(monkeypatch, tmp_path, "coordinator")
+    with Session.open(reconciled["coordinator"], coder="Coordinator") as s:
+        merging.merge_projects(s, [reconciled["bob"]])
+        exporting.export_project(s, tmp_path / "evidence.docx")
+    assert "a source changed since it was made" in consensus_cell(reconciled["coordinator"])
+    text = "\n".join(cell.text for table in docx.Document(str(tmp_path / "evidence.docx")).tables
+                     for row in table.rows for cell in row.cells)
+    assert "a source changed since it was made" in text
