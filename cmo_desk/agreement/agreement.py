@@ -18,209 +18,23 @@ ignores the characters both coders left alone.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping, Sequence, Sized
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Any
 
+from cmo_desk.agreement.statistics import (
+    OverlapResult,
+    Span,
+    char_overlap,
+    cohen_kappa,
+    krippendorff_alpha_nominal,
+)
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.records import AssignmentStatus, Code, Coder, Document, Excerpt, Study
 from cmo_desk.domain.snapshot import ProjectSnapshot
-
-# --------------------------------------------------------------------------------------------
-# Two raters, nominal
-
-
-def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
-    """Cohen's kappa for two raters who rated the same units on a nominal scale.
-
-    ``a[i]`` and ``b[i]`` are the two ratings of unit ``i`` (booleans or any hashable category).
-    Returns None when kappa is undefined: no units, or chance agreement is already certain because
-    both raters used one and the same category throughout (then percent agreement is 100 %).
-    """
-    if len(a) != len(b):
-        raise ValidationError(
-            tr("Cannot compare two coders who rated a different number of units ({a} and {b}); give both coders' ratings for the same units.").format(a=len(a), b=len(b))
-        )
-    n = len(a)
-    if n == 0:
-        return None
-    observed = sum(1 for x, y in zip(a, b) if x == y) / n
-    counts_a = Counter(a)
-    counts_b = Counter(b)
-    expected = sum(counts_a[c] * counts_b.get(c, 0) for c in counts_a) / (n * n)
-    if math.isclose(expected, 1.0, rel_tol=0.0, abs_tol=1e-12):
-        return None
-    return (observed - expected) / (1.0 - expected)
-
-
-def percent_agreement(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
-    """Share of units on which two raters gave the same rating, in percent (None without units)."""
-    if len(a) != len(b):
-        raise ValidationError(
-            tr("Cannot compare two coders who rated a different number of units ({a} and {b}); give both coders' ratings for the same units.").format(a=len(a), b=len(b))
-        )
-    if not a:
-        return None
-    return 100.0 * sum(1 for x, y in zip(a, b) if x == y) / len(a)
-
-
-# --------------------------------------------------------------------------------------------
-# Any number of raters, nominal, missing values allowed
-
-
-def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _alpha_from_weighted_units(units: Iterable[tuple[Mapping[Hashable, int], int]]) -> float | None:
-    """Krippendorff's nominal alpha from the value counts of each unit.
-
-    Each item is (value -> number of coders who gave it in that unit, how many such units). Working
-    from counts lets the character-overlap alpha treat a million identical characters at once.
-    Coincidence-matrix form: alpha = 1 - (n - 1) * sum_u D_u / sum_{c != k} n_c n_k, where
-    D_u = (m_u^2 - sum_c n_uc^2) / (m_u - 1) is unit u's share of off-diagonal coincidences.
-    """
-    value_totals: Counter[Hashable] = Counter()
-    observed_disagreement = 0.0
-    for counts, weight in units:
-        if weight <= 0:
-            continue
-        m = sum(counts.values())
-        if m < 2:
-            continue  # a value nobody else rated cannot be paired with anything
-        squares = sum(c * c for c in counts.values())
-        observed_disagreement += weight * (m * m - squares) / (m - 1)
-        for value, c in counts.items():
-            value_totals[value] += weight * c
-    n = sum(value_totals.values())
-    expected_pairs = n * n - sum(c * c for c in value_totals.values())
-    if n < 2 or expected_pairs <= 0:
-        return None
-    return 1.0 - (n - 1) * observed_disagreement / expected_pairs
-
-
-def krippendorff_alpha_nominal(units: Sequence[Sequence[Hashable | None]]) -> float | None:
-    """Krippendorff's alpha for nominal data, any number of coders, missing values allowed.
-
-    ``units[u]`` holds the values the coders gave unit ``u``; None (or NaN) means that coder did not
-    rate it. Units with fewer than two values are ignored, as the coefficient requires. Returns None
-    when alpha is undefined: fewer than two pairable values, or only one category was ever used.
-    """
-    weighted = []
-    for unit in units:
-        counts = Counter(v for v in unit if not _is_missing(v))
-        if sum(counts.values()) >= 2:
-            weighted.append((counts, 1))
-    return _alpha_from_weighted_units(weighted)
-
-
-# --------------------------------------------------------------------------------------------
-# Character overlap (NVivo's coding comparison)
-
-
-@dataclass(frozen=True)
-class OverlapResult:
-    """How two coders' marks on one text compare, character by character.
-
-    ``percent`` is (both + neither) / length in percent; ``kappa`` is NVivo's
-    (TA - sum EF) / (TU - sum EF); ``alpha_binary`` is Krippendorff's alpha with every character as
-    a unit and "marked / not marked" as the values. All three are None when the text is empty;
-    kappa and alpha are also None when undefined (both coders marked nothing, or everything).
-    """
-
-    percent: float | None
-    kappa: float | None
-    alpha_binary: float | None
-    a_chars: int
-    b_chars: int
-    both: int
-    neither: int
-    length: int = 0
-
-
-Span = tuple[int | None, int | None]
-
-
-def union_spans(spans: Iterable[Span], length: int) -> list[tuple[int, int]]:
-    """Merge (start, end) half-open spans into sorted disjoint ones, clipped to 0..length.
-
-    Spans that are empty, reversed or lack an end are dropped: they mark no characters.
-    """
-    clipped = []
-    for start, end in spans:
-        if start is None or end is None:
-            continue
-        s, e = max(0, int(start)), min(length, int(end))
-        if s < e:
-            clipped.append((s, e))
-    clipped.sort()
-    merged: list[tuple[int, int]] = []
-    for s, e in clipped:
-        if merged and s <= merged[-1][1]:
-            if e > merged[-1][1]:
-                merged[-1] = (merged[-1][0], e)
-        else:
-            merged.append((s, e))
-    return merged
-
-
-def intersection_size(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
-    """Characters two sorted, merged span lists have in common."""
-    i = j = total = 0
-    while i < len(a) and j < len(b):
-        lo = max(a[i][0], b[j][0])
-        hi = min(a[i][1], b[j][1])
-        if lo < hi:
-            total += hi - lo
-        if a[i][1] <= b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return total
-
-
-def _size(spans: list[tuple[int, int]]) -> int:
-    return sum(e - s for s, e in spans)
-
-
-def char_overlap(length: int, a_spans: Iterable[Span], b_spans: Iterable[Span]) -> OverlapResult:
-    """Compare two coders' marked character ranges on a text of ``length`` characters.
-
-    Spans are (start, end) offsets, end exclusive; a coder's overlapping spans count each character
-    once. Worked check: 1000 characters, A marks 150, B marks 100, 50 of them shared -> 85 %,
-    kappa 0.318, binary alpha 0.315.
-    """
-    if length is None or length < 0:
-        raise ValidationError(
-            tr("A text length cannot be negative ({length}); use the length of the document's text.")
-            .format(length=length)
-        )
-    a = union_spans(a_spans, length)
-    b = union_spans(b_spans, length)
-    a_chars, b_chars = _size(a), _size(b)
-    both = intersection_size(a, b)
-    neither = length - (a_chars + b_chars - both)
-    if length == 0:
-        return OverlapResult(None, None, None, 0, 0, 0, 0, 0)
-    total_agreement = both + neither
-    percent = 100.0 * total_agreement / length
-    expected = a_chars * b_chars / length + (length - a_chars) * (length - b_chars) / length
-    denominator = length - expected
-    kappa = None if math.isclose(denominator, 0.0, abs_tol=1e-9) else (total_agreement - expected) / denominator
-    alpha = _alpha_from_weighted_units(
-        [
-            ({True: 2}, both),
-            ({False: 2}, neither),
-            ({True: 1, False: 1}, a_chars - both),
-            ({True: 1, False: 1}, b_chars - both),
-        ]
-    )
-    return OverlapResult(percent, kappa, alpha, a_chars, b_chars, both, neither, length)
-
 
 # --------------------------------------------------------------------------------------------
 # Study x code agreement over a project
@@ -259,6 +73,22 @@ class DocumentOverlap:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A study some chosen coder worked on that the figures do not count, and why.
+
+    ``reason`` is "one_coder" (only one chosen coder coded it) or "not_submitted" (assigned to
+    the named coders, who have not submitted it: their unfinished coding is not counted, which
+    may leave the study with fewer than two coders).
+    """
+
+    study_id: str
+    study_label: str
+    reason: str
+    coder_ids: tuple[str, ...]
+    coder_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class AgreementReport:
     coder_ids: tuple[str, ...]
     coder_names: tuple[str, ...]
@@ -274,6 +104,11 @@ class AgreementReport:
     #: codes in the codebook that none of the chosen coders applied in a double-coded study
     codes_unused: int = 0
     notes: tuple[str, ...] = field(default=())
+    #: studies the chosen coders worked on that the figures leave out, with the reason
+    left_out: tuple[LeftOut, ...] = ()
+    #: codings (a code on an excerpt or CMOC) in double-coded studies whose code is no longer in
+    #: the codebook (deleted, perhaps while in use on another laptop): not counted
+    codings_without_code: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: what ``--json`` prints and what the report exporter reads."""
@@ -291,6 +126,8 @@ class AgreementReport:
             "double_coded_share": self.double_coded_share,
             "studies_coded": dict(zip(self.coder_ids, self.studies_coded)),
             "codes_unused": self.codes_unused,
+            "codings_without_code": self.codings_without_code,
+            "left_out": [asdict(x) for x in self.left_out],
             "pooled": code_row(self.pooled),
             "per_code": [code_row(r) for r in self.per_code],
             "overlaps": [
@@ -396,10 +233,21 @@ class _Coding:
     coded: dict[str, set[str]] = field(default_factory=dict)
     #: (coder id, study id) -> codes the coder applied in that study
     applied: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    #: coder id -> studies assigned to the coder, who worked on them but has not submitted them
+    unfinished: dict[str, set[str]] = field(default_factory=dict)
+    #: (coder id, study id) -> codings there whose code is no longer in the codebook
+    without_code: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: (coder id, study id) pairs assigned and not (yet) submitted
+    pending: set[tuple[str, str]] = field(default_factory=set)
 
-    def mark(self, coder_id: str, study_id: str, code_ids: Iterable[str] = ()) -> None:
-        self.coded.setdefault(coder_id, set()).add(study_id)
+    def mark(self, coder_id: str, study_id: str, code_ids: Iterable[str] = (),
+             missing: int = 0) -> None:
+        if (coder_id, study_id) in self.pending:
+            self.unfinished.setdefault(coder_id, set()).add(study_id)
+        else:
+            self.coded.setdefault(coder_id, set()).add(study_id)
         self.applied.setdefault((coder_id, study_id), set()).update(code_ids)
+        self.without_code[(coder_id, study_id)] += missing
 
     def did_code(self, coder_id: str, study_id: str) -> bool:
         return study_id in self.coded.get(coder_id, ())
@@ -409,21 +257,39 @@ class _Coding:
 
 
 def _own_coding(snapshot: ProjectSnapshot, survivors: _Survivors) -> _Coding:
-    """Studies each coder coded (own excerpt, own CMOC or submitted assignment) and codes applied."""
+    """Studies each coder coded (own excerpt, own CMOC or submitted assignment) and codes applied.
+
+    Work on a study assigned to the coder and not submitted is unfinished: it is kept apart, so
+    that codes the coder has not reached yet do not count as disagreements."""
     coding = _Coding()
+    submitted: set[tuple[str, str]] = set()
+    for asg in snapshot.assignments:
+        sid = survivors.study_of(asg.study_id)
+        if not (asg.coder_id and sid):
+            continue
+        if asg.status == AssignmentStatus.SUBMITTED.value:
+            submitted.add((asg.coder_id, sid))
+        else:
+            coding.pending.add((asg.coder_id, sid))
+    coding.pending -= submitted
     for ex in snapshot.excerpts:
         sid = survivors.excerpt_study(ex)
         if ex.owner_id and sid:
-            coding.mark(ex.owner_id, sid, survivors.codes_of(ex.code_ids))
+            codes = survivors.codes_of(ex.code_ids)
+            coding.mark(ex.owner_id, sid, codes, len(set(ex.code_ids)) - _known(survivors, ex.code_ids))
     for cm in snapshot.cmocs:
         sid = survivors.study_of(cm.study_id)
         if cm.owner_id and sid:
-            coding.mark(cm.owner_id, sid, survivors.codes_of(cm.code_ids))
-    for asg in snapshot.assignments:
-        sid = survivors.study_of(asg.study_id)
-        if asg.coder_id and sid and asg.status == AssignmentStatus.SUBMITTED.value:
-            coding.coded.setdefault(asg.coder_id, set()).add(sid)
+            codes = survivors.codes_of(cm.code_ids)
+            coding.mark(cm.owner_id, sid, codes, len(set(cm.code_ids)) - _known(survivors, cm.code_ids))
+    for coder, sid in submitted:
+        coding.coded.setdefault(coder, set()).add(sid)
     return coding
+
+
+def _known(survivors: _Survivors, code_ids: Iterable[str]) -> int:
+    """How many of the codes still lead to a code in the codebook."""
+    return sum(1 for cid in set(code_ids) if survivors.code_of(cid) is not None)
 
 
 def _choose_coders(
@@ -431,12 +297,14 @@ def _choose_coders(
 ) -> tuple[str, ...]:
     """The coders to compare: those asked for (checked), or every coder who coded something."""
     if coder_ids is None:
-        order = [c.id for c in snapshot.coders if c.id in coding.coded]
-        order += sorted(set(coding.coded) - set(order))
+        worked = set(coding.coded) | set(coding.unfinished)
+        order = [c.id for c in snapshot.coders if c.id in worked]
+        order += sorted(worked - set(order))
         return tuple(order)
     known = {c.id for c in snapshot.coders}
     chosen = tuple(dict.fromkeys(coder_ids))
-    unknown = [c for c in chosen if c not in known and c not in coding.coded]
+    unknown = [c for c in chosen if c not in known and c not in coding.coded
+               and c not in coding.unfinished]
     if unknown:
         raise ValidationError(
             tr("No coder with id {ids} in this project; list the coders and choose among them.")
@@ -515,7 +383,34 @@ def _per_code_and_pooled(
     return tuple(per_code), pooled
 
 
-def _notes(chosen: Sequence[str], double: Sized) -> tuple[str, ...]:
+def _left_out(
+    snapshot: ProjectSnapshot, survivors: _Survivors, coding: _Coding, chosen: Sequence[str],
+    double: Mapping[str, list[str]], names: Mapping[str, str],
+) -> tuple[LeftOut, ...]:
+    """Studies a chosen coder worked on that are not counted, or not with every coder's work."""
+    out = []
+    for study in snapshot.studies:
+        sid = study.id
+        if survivors.study_of(sid) != sid:
+            continue
+        label = study.label or study.title or ""
+        unfinished = tuple(c for c in chosen if sid in coding.unfinished.get(c, ()))
+        if unfinished:
+            out.append(LeftOut(sid, label, "not_submitted", unfinished,
+                               tuple(names[c] for c in unfinished)))
+            continue
+        coded = tuple(c for c in chosen if coding.did_code(c, sid))
+        if sid not in double and len(coded) == 1:
+            out.append(LeftOut(sid, label, "one_coder", coded, tuple(names[c] for c in coded)))
+    return tuple(out)
+
+
+def _listed(items: Iterable[LeftOut]) -> str:
+    return "; ".join(f"{x.study_label} ({', '.join(x.coder_names)})" for x in items)
+
+
+def _notes(chosen: Sequence[str], double: Sized, left_out: Sequence[LeftOut],
+           without_code: int) -> tuple[str, ...]:
     notes = []
     if len(chosen) < 2:
         notes.append(tr("Fewer than two coders have coded anything yet; merge the other coders' files first."))
@@ -523,6 +418,18 @@ def _notes(chosen: Sequence[str], double: Sized) -> tuple[str, ...]:
         notes.append(tr("No study has been coded by two of these coders yet; assign some studies to two coders."))
     if len(chosen) > 2:
         notes.append(tr("Cohen's kappa is for two coders; with more, read Krippendorff's alpha."))
+    pending = [x for x in left_out if x.reason == "not_submitted"]
+    if pending:
+        notes.append(tr("Not counted until submitted, the coding of: {studies}.").format(
+            studies=_listed(pending)))
+    single = [x for x in left_out if x.reason == "one_coder"]
+    if single:
+        notes.append(tr("Left out, coded by only one of these coders: {studies}.").format(
+            studies=_listed(single)))
+    if without_code:
+        notes.append(tr(
+            "Codings in double-coded studies whose code is no longer in the codebook, not "
+            "counted: {n}. Restore the code, or settle its conflict.").format(n=without_code))
     return tuple(notes)
 
 
@@ -532,7 +439,8 @@ def study_code_agreement(
     """Study x code agreement between coders, per code and pooled, plus character overlap.
 
     A study counts as coded by a coder when the coder owns an excerpt or CMOC on it, or submitted
-    its assignment. A unit is a (study, code) pair for a study coded by two or more chosen coders;
+    its assignment; work on a study assigned to the coder and not yet submitted is unfinished and
+    not counted. Every study left out for either reason is named in ``left_out`` and the notes. A unit is a (study, code) pair for a study coded by two or more chosen coders;
     each coder's value is whether they applied the code there (through their own excerpts or
     CMOCs). Codes that none of them applied in any such study are left out and counted in
     ``codes_unused``: a code nobody used in the sample says nothing about agreement and would only
@@ -550,9 +458,12 @@ def study_code_agreement(
     codes, unused = _codes_in_play(snapshot, survivors, coding, double)
     per_code, pooled = _per_code_and_pooled(codes, list(double), chosen, coding)
     total = sum(1 for s in snapshot.studies if survivors.study_of(s.id) == s.id)
+    names = _coder_names(snapshot, chosen)
+    left_out = _left_out(snapshot, survivors, coding, chosen, double, dict(zip(chosen, names)))
+    without_code = sum(coding.without_code[(c, sid)] for sid, who in double.items() for c in who)
     return AgreementReport(
         coder_ids=chosen,
-        coder_names=_coder_names(snapshot, chosen),
+        coder_names=names,
         studies_total=total,
         studies_double_coded=len(double),
         double_coded_share=(len(double) / total) if total else None,
@@ -561,7 +472,9 @@ def study_code_agreement(
         pooled=pooled,
         overlaps=_document_overlaps(snapshot, chosen, coding, survivors),
         codes_unused=unused,
-        notes=_notes(chosen, double),
+        notes=_notes(chosen, double, left_out, without_code),
+        left_out=left_out,
+        codings_without_code=without_code,
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from cmo_desk.domain.records import Cmoc, Excerpt
 from cmo_desk.domain.schema import CMOC_SLOTS
-from cmo_desk.agreement.agreement import intersection_size, union_spans
+from cmo_desk.agreement.statistics import intersection_size, union_spans
 
 #: Scores are compared after rounding so that float noise cannot reorder equal candidates.
 _SCORE_DIGITS = 9

@@ -36,6 +36,7 @@ CSV_COLUMNS = (
     "b_chars",
     "both",
     "neither",
+    "reason",
 )
 
 # XML 1.0 forbids control characters; text pasted from PDFs carries them and Word refuses the file.
@@ -146,6 +147,10 @@ def _csv_rows(data: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "neither": ov["neither"],
             }
         )
+    for left in data.get("left_out", []):
+        # a study the figures do not count, and why ("one_coder" or "not_submitted")
+        rows.append({"section": "left_out", "coder_a": ", ".join(left.get("coder_names", ())),
+                     "study": left.get("study_label", ""), "reason": left.get("reason", "")})
     return rows
 
 

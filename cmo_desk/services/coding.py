@@ -6,7 +6,7 @@ record it created where that matters, so the desk can refresh and undo precisely
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TYPE_CHECKING
 
 from cmo_desk.domain import records as rec
@@ -503,6 +503,65 @@ def create_consensus(
         for e in excerpt_ids:
             uow.link("consensus_excerpt", consensus_id=cid, excerpt_id=e)
     return cid, uow.changed
+
+
+def status_before_reconciled(session: Session, cmoc_id: str) -> str | None:
+    """The status a CMOC had before it was marked reconciled, read from the change log (None
+    when it had none, or when the log does not say: several writers at once)."""
+    writes = [c for c in session.store.changes_for("cmoc", cmoc_id) if c.field == "status"]
+    replaced = {p for c in writes for p in c.parents}
+    by_id = {c.change_id: c for c in writes}
+    heads = [c for c in writes if c.change_id not in replaced
+             and c.value == CmocStatus.RECONCILED.value]
+    earlier = {by_id[p].value for h in heads for p in h.parents if p in by_id}
+    earlier.discard(CmocStatus.RECONCILED.value)
+    return earlier.pop() if len(earlier) == 1 else None
+
+
+def withdraw_consensus(session: Session, consensus_id: str,
+                       statuses: Mapping[str, str | None] | None = None) -> rec.Changed:
+    """Take a consensus CMOC back (a team's second thoughts, or the undo of reconciling): it is
+    deleted, as every deletion, with its history kept, and each source CMOC no other consensus
+    rests on goes back to the status it had (``statuses``: CMOC id -> status before the
+    consensus was made; by default read from the change log)."""
+    item = session.store.get("consensus", consensus_id)
+    if item is None:
+        raise ValidationError(tr("That CMOC no longer exists."))
+    still_used = {s for c in session.store.list("consensus", study_id=item.study_id)
+                  if c.id != consensus_id for s in c.source_ids}
+    with session.write() as uow:
+        uow.delete("consensus", consensus_id)
+        for source_id in item.source_ids:
+            cmoc = session.store.get("cmoc", source_id)
+            if (cmoc is not None and source_id not in still_used
+                    and cmoc.status == CmocStatus.RECONCILED.value):
+                status = (statuses.get(source_id) if statuses is not None
+                          else status_before_reconciled(session, source_id))
+                uow.update("cmoc", source_id, {"status": status})
+    return uow.changed
+
+
+def restore_consensus(session: Session, consensus_id: str) -> rec.Changed:
+    """Bring a withdrawn consensus CMOC back (redo); refused when a source was deleted since."""
+    item = session.store.get("consensus", consensus_id, include_deleted=True)
+    if item is None:
+        raise ValidationError(tr("That CMOC no longer exists."))
+    sources = source_cmocs(session, item.source_ids)
+    with session.write() as uow:
+        uow.restore("consensus", consensus_id)
+        for s in sources:
+            uow.update("cmoc", s.id, {"status": CmocStatus.RECONCILED.value})
+    return uow.changed
+
+
+def put_back(session: Session, cmoc_id: str, status: str | None,
+             reason: str | None) -> rec.Changed:
+    """A CMOC set aside goes back to the status (and reason) it had: the undo of setting aside."""
+    if session.store.get("cmoc", cmoc_id) is None:
+        raise ValidationError(tr("That CMOC no longer exists."))
+    with session.write() as uow:
+        uow.update("cmoc", cmoc_id, {"status": status, "set_aside_reason": reason})
+    return uow.changed
 
 
 def update_consensus(session: Session, consensus_id: str, values: dict[str, Any]) -> rec.Changed:

@@ -127,8 +127,18 @@ def export_format(out: str | os.PathLike[str]) -> str:
 
 def preview_table(session: Session, options: ExportOptions | None = None) -> Table:
     """The table an export with these options would write (columns, groups, rows), unwritten."""
-    options = options or ExportOptions()
+    options = _with_changed_consensus(session, options or ExportOptions())
     return build_table(_snapshot(session, options), options)
+
+
+def _with_changed_consensus(session: Session, options: ExportOptions) -> ExportOptions:
+    """The options, told which consensus CMOCs rest on sources changed since (evidence tables
+    with consensus rows only: reading the change log costs a query per source)."""
+    if options.table != "evidence" or options.records == "coders" or options.only_coder:
+        return options
+    from cmo_desk.services.reconcile import changed_consensus_ids
+
+    return dataclasses.replace(options, changed_consensus=changed_consensus_ids(session))
 
 
 def _snapshot(session: Session, options: ExportOptions, refi: bool = False) -> ProjectSnapshot:
@@ -167,6 +177,8 @@ def export_project(
     options = options or ExportOptions()
     target = Path(out)
     fmt = check_target(target)
+    if fmt not in ("qdpx", "qdc"):
+        options = _with_changed_consensus(session, options)
     check_export_cancel(cancel)
     snapshot = _snapshot(session, options, refi=fmt in ("qdpx", "qdc"))
     check_export_cancel(cancel)

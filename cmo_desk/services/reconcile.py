@@ -14,6 +14,7 @@ from typing import Any
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.ids import EntityType, link_id, merged_target
 from cmo_desk.domain.schema import CMOC_SLOTS
 from cmo_desk.agreement.pairing import Pair, pair_cmocs
 from cmo_desk.services import coding
@@ -104,3 +105,80 @@ def promote(session: Session, cmoc_id: str, note: str | None = None) -> tuple[st
 
 def set_aside(session: Session, cmoc_id: str, reason: str) -> rec.Changed:
     return coding.set_aside(session, cmoc_id, reason)
+
+
+# -- sources that changed after their consensus was made -----------------------------------
+
+
+@dataclass(frozen=True)
+class SourceChange:
+    """A coder's CMOC a consensus was built from that no longer reads as it did then.
+
+    ``deleted``: the CMOC is gone. ``slots``: slots whose wording was written after the consensus
+    was last written (by the hybrid clocks, so an edit made on a laptop that had not yet seen the
+    consensus counts as later only when its clock is). ``missing_code_ids`` and
+    ``missing_excerpt_ids``: codes and passages the source has that the consensus lacks, whenever
+    they were added. ``dropped``: the source lost a code or passage after the consensus.
+    """
+
+    cmoc_id: str
+    owner_name: str
+    deleted: bool = False
+    slots: tuple[str, ...] = ()
+    missing_code_ids: tuple[str, ...] = ()
+    missing_excerpt_ids: tuple[str, ...] = ()
+    dropped: bool = False
+
+
+def _last_write(session: Session, etype: EntityType, entity_id: str) -> tuple[int, int]:
+    return max(((c.wall, c.counter) for c in session.store.changes_for(etype, entity_id)),
+               default=(0, 0))
+
+
+def changed_sources(session: Session, item: rec.Consensus) -> list[SourceChange]:
+    """The source CMOCs of ``item`` that were deleted, reworded, re-coded or given other
+    passages after the consensus was made (or last edited), in the consensus's source order.
+
+    Empty when the consensus still rests on what its sources say. Editing the consensus after
+    looking again clears what was written before that edit.
+    """
+    store = session.store
+    made = _last_write(session, "consensus", item.id)
+    codes = store.list("code", include_deleted=True)
+    target = {c.id: c.merged_into for c in codes}
+
+    def canonical(ids: Iterable[str]) -> set[str]:
+        return {merged_target(target, i) for i in ids}
+
+    agreed_codes = canonical(item.code_ids)
+    agreed_excerpts = set(item.excerpt_ids)
+    names = {c.id: c.name or "" for c in store.list("coder", include_deleted=True)}
+    out = []
+    for source_id in item.source_ids:
+        cmoc = store.get("cmoc", source_id, include_deleted=True)
+        owner = names.get(cmoc.owner_id or "", "") if cmoc is not None else ""
+        live = store.get("cmoc", source_id)
+        if live is None:
+            out.append(SourceChange(source_id, owner, deleted=True))
+            continue
+        slots = sorted({c.field for c in store.changes_for("cmoc", source_id)
+                        if c.field in CMOC_SLOTS and (c.wall, c.counter) > made},
+                       key=CMOC_SLOTS.index)
+        missing_codes = sorted(canonical(live.code_ids) - agreed_codes)
+        missing_excerpts = sorted(set(live.excerpt_ids) - agreed_excerpts)
+        links: list[tuple[EntityType, str]] = [
+            ("cmoc_code", link_id("cmoc_code", source_id, c)) for c in item.code_ids]
+        links += [("cmoc_excerpt", link_id("cmoc_excerpt", source_id, e))
+                  for e in item.excerpt_ids]
+        dropped = any(c.field == "exists" and not c.value and (c.wall, c.counter) > made
+                      for etype, lid in links for c in store.changes_for(etype, lid))
+        if slots or missing_codes or missing_excerpts or dropped:
+            out.append(SourceChange(source_id, owner, False, tuple(slots), tuple(missing_codes),
+                                    tuple(missing_excerpts), dropped))
+    return out
+
+
+def changed_consensus_ids(session: Session) -> frozenset[str]:
+    """Consensus CMOCs of the project whose sources changed since they were made."""
+    return frozenset(c.id for c in session.store.list("consensus")
+                     if changed_sources(session, c))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.services import coding
+from cmo_desk.services import coding, reconcile
 from cmo_desk.services.session import Session
 
 if TYPE_CHECKING:
@@ -182,6 +182,52 @@ class UndoableCoding:
         if ok:
             self.push(text, do, undo, touched)
         return ok
+
+    # -- reconciling --
+
+    def _statuses(self, cmoc_ids: Iterable[str]) -> dict[str, str | None]:
+        found = (self.session.store.get("cmoc", i) for i in cmoc_ids)
+        return {c.id: c.status for c in found if c is not None}
+
+    def make_consensus(self, study_id: str, source_ids: list[str],
+                       values: dict[str, Any] | None, resolution: str,
+                       note: str | None) -> str | None:
+        """A consensus CMOC from coders' CMOCs; undo takes it back and the sources' status."""
+        s = self.session
+        before = self._statuses(source_ids)
+        ok, result, touched = self._noting(lambda: reconcile.consensus_from(
+            s, study_id, source_ids, values, resolution, note))
+        if not ok:
+            return None
+        cid: str = result[0]
+        self.push(tr("Make consensus"), lambda: coding.restore_consensus(s, cid),
+                  lambda: coding.withdraw_consensus(s, cid, before), touched)
+        return cid
+
+    def promote(self, cmoc_id: str) -> str | None:
+        s = self.session
+        before = self._statuses([cmoc_id])
+        ok, result, touched = self._noting(lambda: reconcile.promote(s, cmoc_id))
+        if not ok:
+            return None
+        cid: str = result[0]
+        self.push(tr("Promote"), lambda: coding.restore_consensus(s, cid),
+                  lambda: coding.withdraw_consensus(s, cid, before), touched)
+        return cid
+
+    def withdraw_consensus(self, consensus_id: str) -> bool:
+        """Delete a consensus CMOC; its sources regain the status they had before it."""
+        s = self.session
+        return self._undoable(tr("Delete consensus CMOC"),
+                              lambda: coding.withdraw_consensus(s, consensus_id),
+                              lambda: coding.restore_consensus(s, consensus_id))
+
+    def set_aside(self, cmoc_id: str, reason: str) -> bool:
+        s = self.session
+        cmoc = s.store.get("cmoc", cmoc_id)
+        status, old_reason = (cmoc.status, cmoc.set_aside_reason) if cmoc else (None, None)
+        return self._undoable(tr("Set aside"), lambda: reconcile.set_aside(s, cmoc_id, reason),
+                              lambda: coding.put_back(s, cmoc_id, status, old_reason))
 
     # -- excerpts --
 

@@ -7,281 +7,32 @@ never edited here; a consensus CMOC gets its own wording and remembers its sourc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
-    QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
+    QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.domain.schema import CMOC_SLOTS
 from cmo_desk.agreement.pairing import Pair
-from cmo_desk.services import reconcile
+from cmo_desk.services import coding, reconcile
 from cmo_desk.services.session import Session
+from cmo_desk.services.undo import UndoableCoding
 from cmo_desk.ui.assign_dialog import AssignDialog, assign_study
-from cmo_desk.ui.cmoc_panel import CHOICES
+from cmo_desk.ui.consensus_editor import (
+    DIFFERENT_BG, SLOT_ORDER, ConsensusEditor, resolution_titles, short_text, shown_value,
+    slot_cell, slot_heading, slot_titles,
+)
 from cmo_desk.ui.desk_host import DeskHost
 from cmo_desk.ui.dialogs import Dialogs
-from cmo_desk.ui.theme import ROLE_COLORS
 from cmo_desk.ui.window_fit import fit_to_screen
 from cmo_desk.ui.workers import follow_changes
-
-DIFFERENT_BG = "#fff3e0"
-SAME_BG = "#ffffff"
-QUOTE_CHARS = 90
-
-#: Slots whose values come from a short list; edited with a drop-down, not free text.
-CHOICE_SLOTS = {
-    "outcome_direction": (None, "+", "-", "mixed"),
-    "outcome_intended": (None, "intended", "unintended"),
-    "confidence": (None, "high", "moderate", "low"),
-}
-SLOT_ROLE = {"context": "context", "mechanism_resource": "mechanism",
-             "mechanism_reasoning": "mechanism", "outcome": "outcome",
-             "intervention": "intervention"}
-
-
-def slot_titles() -> dict[str, str]:
-    return {
-        "statement": tr("If … then … because …"),
-        "intervention": tr("Intervention"),
-        "actor": tr("Actor"),
-        "context": tr("Context"),
-        "mechanism_resource": tr("Mechanism — resource"),
-        "mechanism_reasoning": tr("Mechanism — reasoning"),
-        "outcome": tr("Outcome"),
-        "outcome_direction": tr("Outcome direction"),
-        "outcome_intended": tr("Intended?"),
-        "confidence": tr("Confidence"),
-    }
-
-
-def resolution_titles() -> dict[str, str]:
-    return {
-        rec.Resolution.AGREED.value: tr("Agreed"),
-        rec.Resolution.MERGED.value: tr("Merged wording"),
-        rec.Resolution.A.value: tr("A's wording"),
-        rec.Resolution.B.value: tr("B's wording"),
-        rec.Resolution.UNRESOLVED.value: tr("Unresolved"),
-    }
-
-
-#: Slots in the order a realist reads a CMOC: the statement first, then C, M, O.
-SLOT_ORDER = ("statement", "intervention", "actor", "context", "mechanism_resource",
-              "mechanism_reasoning", "outcome", "outcome_direction", "outcome_intended",
-              "confidence")
-assert set(SLOT_ORDER) == set(CMOC_SLOTS)
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _shown(slot: str, value: Any) -> str:
-    """A slot's value as the CMOC form shows it: a choice ("high", "+") in the desk's language."""
-    for stored, label in CHOICES.get(slot, ()):
-        if stored is not None and stored == value and label:
-            return tr(label)
-    return _text(value)
-
-
-def _short(text: str | None, limit: int = QUOTE_CHARS) -> str:
-    flat = " ".join((text or "").split())
-    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
-
-
-def _cell(text: str, different: bool, bold: bool = False) -> QLabel:
-    label = QLabel(text or "—")
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-    bg = DIFFERENT_BG if different else SAME_BG
-    weight = "font-weight: 600;" if bold else ""
-    colour = "#9aa3ad" if not text else "#1c2733"
-    label.setStyleSheet(f"background: {bg}; border-radius: 3px; padding: 4px 6px; "
-                        f"color: {colour}; {weight}")
-    return label
-
-
-def _slot_heading(slot: str) -> QLabel:
-    label = QLabel(slot_titles()[slot])
-    color = ROLE_COLORS.get(SLOT_ROLE.get(slot, ""), "#37474f")
-    label.setStyleSheet(f"font-weight: 600; color: {color}; padding: 4px 4px 0 0;")
-    label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-    label.setWordWrap(True)
-    return label
-
-
-class ConsensusEditor(QDialog):
-    """The consensus wording, prefilled with A's; each slot can take A's or B's, or be edited."""
-
-    def __init__(self, pair: Pair, name_a: str, name_b: str,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.pair = pair
-        self.setWindowTitle(tr("Make a consensus CMOC"))
-        fit_to_screen(self, 900, 680)
-        self._resolution_chosen = False
-        self._filling = False
-        outer = QVBoxLayout(self)
-        intro = QLabel(tr("The consensus CMOC gets its own wording; {a}'s and {b}'s CMOCs stay "
-                          "as they are and are kept as its sources.").format(a=name_a, b=name_b))
-        intro.setWordWrap(True)
-        intro.setObjectName("hint")
-        outer.addWidget(intro)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        body = QWidget()
-        grid = QGridLayout(body)
-        grid.setColumnStretch(1, 1)
-        self.editors: dict[str, QPlainTextEdit | QComboBox] = {}
-        self.use_a_buttons: dict[str, QPushButton] = {}
-        self.use_b_buttons: dict[str, QPushButton] = {}
-        different = set(pair.differences)
-        row = 0
-        for slot in SLOT_ORDER:
-            a_val = getattr(pair.a, slot, None) if pair.a else None
-            b_val = getattr(pair.b, slot, None) if pair.b else None
-            grid.addWidget(_slot_heading(slot), row, 0)
-            editor: QPlainTextEdit | QComboBox
-            if slot in CHOICE_SLOTS:
-                editor = QComboBox()
-                for choice in CHOICE_SLOTS[slot]:
-                    editor.addItem(_shown(slot, choice), choice)
-                editor.currentIndexChanged.connect(self._suggest_resolution)
-            else:
-                editor = QPlainTextEdit()
-                editor.setFixedHeight(74 if slot == "statement" else 48)
-                editor.textChanged.connect(self._suggest_resolution)
-            self.editors[slot] = editor
-            cell = QVBoxLayout()
-            cell.setSpacing(2)
-            cell.addWidget(editor)
-            if slot in different:
-                # B's wording stays in view while A's prefilled wording is edited
-                other = QLabel(tr("{name}: {text}").format(name=name_b,
-                                                          text=_shown(slot, b_val) or tr("(empty)")))
-                other.setWordWrap(True)
-                other.setStyleSheet(f"background: {DIFFERENT_BG}; color: #5d4037; "
-                                    "padding: 2px 6px; border-radius: 3px;")
-                cell.addWidget(other)
-            grid.addLayout(cell, row, 1)
-            buttons = QHBoxLayout()
-            use_a = QPushButton(tr("{name}'s").format(name=name_a))
-            use_b = QPushButton(tr("{name}'s").format(name=name_b))
-            use_a.setToolTip(tr("Use {name}'s wording: {text}").format(
-                name=name_a, text=_shown(slot, a_val) or tr("(empty)")))
-            use_b.setToolTip(tr("Use {name}'s wording: {text}").format(
-                name=name_b, text=_shown(slot, b_val) or tr("(empty)")))
-            use_a.clicked.connect(lambda _=False, s=slot: self.use_a(s))
-            use_b.clicked.connect(lambda _=False, s=slot: self.use_b(s))
-            for b in (use_a, use_b):
-                b.setEnabled(slot in different)
-                buttons.addWidget(b)
-            self.use_a_buttons[slot], self.use_b_buttons[slot] = use_a, use_b
-            grid.addLayout(buttons, row, 2, Qt.AlignmentFlag.AlignTop)
-            row += 1
-        scroll.setWidget(body)
-        outer.addWidget(scroll, 1)
-
-        form = QGridLayout()
-        form.addWidget(QLabel(tr("Resolution")), 0, 0)
-        self.resolution = QComboBox()
-        titles = resolution_titles()
-        titles[rec.Resolution.A.value] = tr("{name}'s wording (A)").format(name=name_a)
-        titles[rec.Resolution.B.value] = tr("{name}'s wording (B)").format(name=name_b)
-        for value, title in titles.items():
-            self.resolution.addItem(title, value)
-        self.resolution.activated.connect(self._resolution_touched)
-        form.addWidget(self.resolution, 0, 1)
-        form.addWidget(QLabel(tr("Note")), 1, 0, Qt.AlignmentFlag.AlignTop)
-        self.note = QPlainTextEdit()
-        self.note.setPlaceholderText(tr("Why the team settled on this wording (optional)"))
-        self.note.setFixedHeight(54)
-        form.addWidget(self.note, 1, 1)
-        form.setColumnStretch(1, 1)
-        outer.addLayout(form)
-        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                               | QDialogButtonBox.StandardButton.Cancel)
-        box.button(QDialogButtonBox.StandardButton.Ok).setText(tr("Create consensus CMOC"))
-        box.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Cancel"))
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
-        outer.addWidget(box)
-
-        self._filling = True
-        first = pair.a or pair.b
-        for slot in SLOT_ORDER:
-            self._set(slot, getattr(first, slot, None))
-        self._filling = False
-        self._suggest_resolution()
-
-    def _set(self, slot: str, value: Any) -> None:
-        editor = self.editors[slot]
-        if isinstance(editor, QComboBox):
-            index = editor.findData(value)
-            if index < 0 and value:
-                editor.addItem(str(value), value)
-                index = editor.count() - 1
-            editor.setCurrentIndex(max(0, index))
-        else:
-            editor.setPlainText(_text(value))
-
-    def use_a(self, slot: str) -> None:
-        self._set(slot, getattr(self.pair.a, slot, None) if self.pair.a else None)
-
-    def use_b(self, slot: str) -> None:
-        self._set(slot, getattr(self.pair.b, slot, None) if self.pair.b else None)
-
-    def set_text(self, slot: str, text: str) -> None:
-        self._set(slot, text)
-
-    def values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for slot, editor in self.editors.items():
-            if isinstance(editor, QComboBox):
-                out[slot] = editor.currentData()
-            else:
-                out[slot] = editor.toPlainText().strip() or None
-        return out
-
-    def resolution_value(self) -> str:
-        return str(self.resolution.currentData())
-
-    def set_resolution(self, value: str) -> None:
-        self.resolution.setCurrentIndex(self.resolution.findData(value))
-        self._resolution_chosen = True
-
-    def note_text(self) -> str | None:
-        return self.note.toPlainText().strip() or None
-
-    def _resolution_touched(self, _index: int) -> None:
-        self._resolution_chosen = True
-
-    def _suggest_resolution(self, *_: Any) -> None:
-        """Until the user picks one, the resolution follows what the wording says it is."""
-        if self._filling or self._resolution_chosen:
-            return
-        norm = lambda v: " ".join(_text(v).split())  # noqa: E731
-        mine = {s: norm(v) for s, v in self.values().items()}
-        same_a = self.pair.a is not None and all(
-            mine[s] == norm(getattr(self.pair.a, s, None)) for s in SLOT_ORDER)
-        same_b = self.pair.b is not None and all(
-            mine[s] == norm(getattr(self.pair.b, s, None)) for s in SLOT_ORDER)
-        if same_a and same_b:
-            value = rec.Resolution.AGREED.value
-        elif same_a:
-            value = rec.Resolution.A.value
-        elif same_b:
-            value = rec.Resolution.B.value
-        else:
-            value = rec.Resolution.MERGED.value
-        self.resolution.setCurrentIndex(self.resolution.findData(value))
-
 
 class PairCard(QFrame):
     """One row of the reconciliation: A's CMOC beside B's (or one of them alone)."""
@@ -368,14 +119,14 @@ class PairCard(QFrame):
         self.different_cells: dict[str, tuple[QLabel, QLabel]] = {}
         row = 1
         for slot in SLOT_ORDER:
-            a_text = _shown(slot, getattr(pair.a, slot, None)) if pair.a else ""
-            b_text = _shown(slot, getattr(pair.b, slot, None)) if pair.b else ""
+            a_text = shown_value(slot, getattr(pair.a, slot, None)) if pair.a else ""
+            b_text = shown_value(slot, getattr(pair.b, slot, None)) if pair.b else ""
             if not a_text and not b_text:
                 continue
             diff = slot in different
-            grid.addWidget(_slot_heading(slot), row, 0)
-            a_cell = _cell(a_text, diff, slot == "statement") if pair.a else QLabel("")
-            b_cell = _cell(b_text, diff, slot == "statement") if pair.b else QLabel("")
+            grid.addWidget(slot_heading(slot), row, 0)
+            a_cell = slot_cell(a_text, diff, slot == "statement") if pair.a else QLabel("")
+            b_cell = slot_cell(b_text, diff, slot == "statement") if pair.b else QLabel("")
             grid.addWidget(a_cell, row, 1)
             grid.addWidget(b_cell, row, 2)
             if diff:
@@ -397,7 +148,7 @@ class PairCard(QFrame):
                 if ex is not None:
                     who = names.get(ex.owner_id or "", "")
                     where = tr("p. {page}").format(page=ex.page) if ex.page else ""
-                    quotes.append(f"“{_short(ex.quote)}” <span style='color:#78909c'>"
+                    quotes.append(f"“{short_text(ex.quote)}” <span style='color:#78909c'>"
                                   f"({', '.join(x for x in (who, where) if x)})</span>")
             if quotes:
                 extra.append("<b>" + tr("Overlapping passages:") + "</b><br>"
@@ -431,7 +182,12 @@ class ConsensusCard(QFrame):
         text = item.statement or item.outcome or item.context or tr("(no wording)")
         head = QLabel(f"<b>{_escape(text)}</b>")
         head.setWordWrap(True)
-        lay.addWidget(head)
+        top = QHBoxLayout()
+        top.addWidget(head, 1)
+        self.delete_button = QPushButton(tr("Delete"))
+        self.delete_button.clicked.connect(lambda: view.delete_consensus(item))
+        top.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(top)
         sources = []
         for sid in item.source_ids:
             src = view.session.store.get("cmoc", sid, include_deleted=True)
@@ -447,6 +203,34 @@ class ConsensusCard(QFrame):
         label.setWordWrap(True)
         label.setObjectName("hint")
         lay.addWidget(label)
+        self.warning = QLabel(_changed_sources_text(reconcile.changed_sources(view.session, item)))
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #b71c1c; font-weight: 600;")
+        self.warning.setVisible(bool(self.warning.text()))
+        lay.addWidget(self.warning)
+        if self.warning.text():
+            self.setStyleSheet("QFrame#consensusCard { background: #fff8e1; border: 2px solid "
+                               "#e65100; border-radius: 6px; }")
+
+
+def _changed_sources_text(changes: list[reconcile.SourceChange]) -> str:
+    """What happened to a consensus CMOC's sources since it was made, one sentence each."""
+    titles = slot_titles()
+    lines = []
+    for change in changes:
+        name = change.owner_name or "?"
+        if change.deleted:
+            lines.append(tr("{name}'s CMOC, a source of this consensus, was deleted since the "
+                            "consensus was made.").format(name=name))
+            continue
+        if change.slots:
+            lines.append(tr("{name}'s CMOC was reworded since this consensus was made: "
+                            "{slots}.").format(name=name, slots=", ".join(
+                                titles.get(s, s) for s in change.slots)))
+        if change.missing_code_ids or change.missing_excerpt_ids or change.dropped:
+            lines.append(tr("{name}'s CMOC has codes or passages this consensus lacks, or lost "
+                            "some since it was made.").format(name=name))
+    return "\n".join(lines)
 
 
 def _escape(text: str) -> str:
@@ -457,9 +241,15 @@ class ReconcileView(QDialog):
     """A study's double coding side by side, with the consensus made so far."""
 
     def __init__(self, session: Session, study_id: str, dialogs: Dialogs,
-                 parent: QWidget | None = None, report_error: Any = None) -> None:
+                 parent: QWidget | None = None, report_error: Any = None,
+                 actions: UndoableCoding | None = None,
+                 undo: Callable[[], Any] | None = None,
+                 redo: Callable[[], Any] | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        #: the desk's undoable changes: reconciling steps join its undo stack when given
+        self.actions = actions
+        self._undo, self._redo = undo, redo
         self.study_id = study_id
         self.dialogs = dialogs
         self._report = report_error or dialogs.error
@@ -500,6 +290,9 @@ class ReconcileView(QDialog):
         close.button(QDialogButtonBox.StandardButton.Close).setText(tr("Close"))
         close.rejected.connect(self.reject)
         outer.addWidget(close)
+        for keys, step in ((QKeySequence.StandardKey.Undo, self.undo),
+                           (QKeySequence.StandardKey.Redo, self.redo)):
+            QShortcut(keys, self).activated.connect(step)
         self._fill_coder_boxes()
         self.coder_a_box.activated.connect(lambda _: self.refresh())
         self.coder_b_box.activated.connect(lambda _: self.refresh())
@@ -579,6 +372,22 @@ class ReconcileView(QDialog):
 
     # -- actions --------------------------------------------------------------------------
 
+    def undo(self) -> None:
+        """Ctrl+Z here: the desk's last step, which is this view's when it made one last."""
+        if self._undo is not None:
+            self._undo()
+            self.refresh()
+
+    def redo(self) -> None:
+        if self._redo is not None:
+            self._redo()
+            self.refresh()
+
+    def _done(self, ok: bool) -> bool:
+        if ok:
+            self.refresh()
+        return ok
+
     def _attempt(self, fn: Any) -> bool:
         try:
             fn()
@@ -600,15 +409,31 @@ class ReconcileView(QDialog):
                                         editor.note_text())
         finally:
             editor.deleteLater()
+        sources = [pair.a.id, pair.b.id]
+        if self.actions is not None:
+            return self._done(self.actions.make_consensus(
+                self.study_id, sources, values, resolution, note) is not None)
         return self._attempt(lambda: reconcile.consensus_from(
-            self.session, self.study_id, [pair.a.id, pair.b.id],  # type: ignore[union-attr]
-            values, resolution, note))
+            self.session, self.study_id, sources, values, resolution, note))
 
     def promote(self, pair: Pair) -> bool:
         cmoc = pair.a or pair.b
         if cmoc is None:
             return False
+        if self.actions is not None:
+            return self._done(self.actions.promote(cmoc.id) is not None)
         return self._attempt(lambda: reconcile.promote(self.session, cmoc.id))
+
+    def delete_consensus(self, item: rec.Consensus) -> bool:
+        """Delete a consensus CMOC (made in error, or standing on sources changed since); the
+        coders' CMOCs stay and can be reconciled again."""
+        if not self.dialogs.confirm(tr(
+                "Delete this consensus CMOC? The coders' CMOCs it was built from stay as they "
+                "are and can be reconciled again.")):
+            return False
+        if self.actions is not None:
+            return self._done(self.actions.withdraw_consensus(item.id))
+        return self._attempt(lambda: coding.withdraw_consensus(self.session, item.id))
 
     def set_aside(self, pair: Pair) -> bool:
         cmoc = pair.a or pair.b
@@ -619,6 +444,8 @@ class ReconcileView(QDialog):
             cmoc.set_aside_reason or "")
         if reason is None:
             return False
+        if self.actions is not None:
+            return self._done(self.actions.set_aside(cmoc.id, reason))
         return self._attempt(lambda: reconcile.set_aside(self.session, cmoc.id, reason))
 
 
@@ -638,7 +465,8 @@ def open_reconciliation(window: DeskHost, study_id: str | None = None) -> Reconc
         if not study_id:
             return None
     view = ReconcileView(session, study_id, window.dialogs, window.window(),
-                         window.report_error)
+                         window.report_error, getattr(window, "actions", None),
+                         getattr(window, "undo", None), getattr(window, "redo", None))
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
     window.keep_open("reconcile", view)
@@ -650,5 +478,5 @@ def open_reconciliation(window: DeskHost, study_id: str | None = None) -> Reconc
     return view
 
 
-__all__ = ["AssignDialog", "ConsensusEditor", "ReconcileView", "assign_study",
-           "open_reconciliation"]
+__all__ = ["DIFFERENT_BG", "AssignDialog", "ConsensusEditor", "ReconcileView", "assign_study",
+           "open_reconciliation", "slot_titles"]

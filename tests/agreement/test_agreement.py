@@ -29,13 +29,15 @@ from cmo_desk.domain.records import (
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters.agreement_report import write_agreement
 from cmo_desk.agreement.agreement import (
+    report_to_dict,
+    resolve_coder_ids,
+    study_code_agreement,
+)
+from cmo_desk.agreement.statistics import (
     char_overlap,
     cohen_kappa,
     krippendorff_alpha_nominal,
     percent_agreement,
-    report_to_dict,
-    resolve_coder_ids,
-    study_code_agreement,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -368,7 +370,9 @@ def test_report_as_csv_has_tidy_rows(tmp_path):
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     sections = Counter(r["section"] for r in rows)
-    assert sections == {"code": 2, "pooled": 1, "char_overlap": 2}
+    assert sections == {"code": 2, "pooled": 1, "char_overlap": 2, "left_out": 1}
+    left = next(r for r in rows if r["section"] == "left_out")
+    assert (left["study"], left["coder_a"], left["reason"]) == ("Dalkin 2015", "Ana", "one_coder")
     trust = next(r for r in rows if r["section"] == "code" and r["code"] == "Trust")
     assert float(trust["kappa"]) == pytest.approx(0.4) and trust["coder_a"] == "Ana"
     assert not list(tmp_path.glob("*.tmp"))
@@ -412,3 +416,69 @@ def test_report_file_mistakes_leave_existing_file_alone(tmp_path):
     with pytest.raises(CmoDeskError, match="Cannot save"):
         write_agreement(report, target)
     assert target.is_dir() and not list(tmp_path.glob("*.tmp"))
+
+
+# --------------------------------------------------------------------------------------------
+# What the figures are computed over
+
+
+def _unfinished_project() -> ProjectSnapshot:
+    """Both coders were assigned Booth and Chang. Both submitted Booth; Bo has begun Chang but
+    not submitted it. Ana alone coded Dalkin. Wong was coded by nobody."""
+    snapshot = _project()
+    excerpts = (
+        Excerpt("u1", document_id="d1", study_id="s1", start=0, end=100, owner_id=A, code_ids=("k1",)),
+        Excerpt("u2", document_id="d1", study_id="s1", start=0, end=90, owner_id=B, code_ids=("k1",)),
+        Excerpt("u3", study_id="s2", owner_id=A, code_ids=("k1", "k2")),
+        Excerpt("u4", study_id="s2", owner_id=B, code_ids=("k1",)),
+        Excerpt("u5", study_id="s3", owner_id=A, code_ids=("k2",)),
+    )
+    assignments = tuple(
+        Assignment(f"as-{sid}-{who}", study_id=sid, coder_id=who, status=status)
+        for sid, who, status in (("s1", A, "submitted"), ("s1", B, "submitted"),
+                                 ("s2", A, "submitted"), ("s2", B, "assigned"))
+    )
+    return replace(snapshot, excerpts=excerpts, cmocs=(), assignments=assignments)
+
+
+def test_a_study_a_coder_has_not_submitted_is_left_out_and_named():
+    """Bo's half-done Chang would count every code he has not reached yet as a disagreement."""
+    report = study_code_agreement(_unfinished_project())
+    assert report.studies_double_coded == 1
+    assert report.pooled.units == 1 and [r.code_name for r in report.per_code] == ["Trust"]
+    assert report.per_code[0].percent == 100.0
+    assert {o.study_label for o in report.overlaps} == {"Booth 2016"}
+    left = {(x.study_label, x.reason, x.coder_names) for x in report.left_out}
+    assert left == {("Chang 2021", "not_submitted", ("Bo",)),
+                    ("Dalkin 2015", "one_coder", ("Ana",))}
+    notes = "\n".join(report.notes)
+    assert "Chang 2021 (Bo)" in notes and "Dalkin 2015 (Ana)" in notes
+    assert "Wong 2013" not in notes
+    data = json.loads(json.dumps(report_to_dict(report)))
+    assert {(x["study_label"], x["reason"]) for x in data["left_out"]} == {
+        ("Chang 2021", "not_submitted"), ("Dalkin 2015", "one_coder")}
+
+
+def test_a_study_submitted_by_both_counts_once_both_submit():
+    snapshot = _unfinished_project()
+    done = replace(snapshot, assignments=tuple(
+        replace(a, status="submitted") for a in snapshot.assignments))
+    report = study_code_agreement(done)
+    assert report.studies_double_coded == 2
+    stigma = next(r for r in report.per_code if r.code_name == "Stigma")
+    assert (stigma.units, stigma.percent, stigma.applied) == (2, 50.0, (1, 0))
+    assert [(x.study_label, x.reason) for x in report.left_out] == [("Dalkin 2015", "one_coder")]
+
+
+def test_codings_with_a_code_no_longer_in_the_codebook_are_counted_as_left_out():
+    """A code deleted on the coordinator's laptop while Ana applied it on hers: her coding is not
+    in the figures, and the report says how many codings that leaves out."""
+    snapshot = _project()
+    gone = replace(snapshot, excerpts=snapshot.excerpts + (
+        Excerpt("g1", document_id="d1", study_id="s1", start=600, end=650, owner_id=A,
+                code_ids=("deleted-code",)),))
+    report = study_code_agreement(gone)
+    assert report.per_code == study_code_agreement(snapshot).per_code
+    assert report.codings_without_code == 1
+    assert any("codebook, not counted: 1." in n for n in report.notes)
+    assert study_code_agreement(snapshot).codings_without_code == 0

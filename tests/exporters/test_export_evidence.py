@@ -20,7 +20,8 @@ def test_consensus_where_reconciled_else_each_coders_own(snapshot):
     # Booth has a consensus CMOC built from both Booth CMOCs; the duplicate study's CMOC (now
     # Booth's) was never reconciled and stays. Zhang and Amin were not reconciled at all.
     assert set(rows) == {"x-booth", "m-dup", "m-zhang-li", "m-amin-ana"}
-    assert rows["x-booth"]["recorded_by"] == "Consensus (agreed)"
+    # a reader of the table can trace the consensus to the coders' CMOCs it was built from
+    assert rows["x-booth"]["recorded_by"] == "Consensus (agreed)\nfrom AP, LW"
     assert rows["x-booth"]["record_type"] == "consensus"
     assert rows["m-zhang-li"]["recorded_by"] == "Li Wei (not reconciled)"
     assert rows["m-zhang-li"]["record_type"] == "coder"
@@ -189,7 +190,8 @@ def test_chinese_headings_and_labels():
         "支持性引文", "评价", "编码者或共识"]
     assert table.title_block.date == "2025-03-01"
     rows = rows_by_id(table)
-    assert rows["x-booth"]["recorded_by"] == "共识（一致同意）"
+    assert rows["x-booth"]["recorded_by"].split("\n")[0] == "共识（一致同意）"
+    assert "AP, LW" in rows["x-booth"]["recorded_by"].split("\n")[1]
     assert "（第4页）" in rows["x-booth"]["quotes"]
     for options in (ExportOptions(lang="zh_CN", group_by="code", records="all"),
                     ExportOptions(lang="zh_CN", group_by="theory"),
@@ -317,3 +319,14 @@ def test_no_page_is_cited_that_the_document_does_not_have():
     row = rows_by_id(build_table(snap, ExportOptions(records="coders")))["m-p"]
     assert row["quotes"].split("\n") == ["“from d-docx”", "“from d-pdf1” (p. 1)", "“from d-pdf?”"]
     assert row["pages"] == "–; 1; –"
+
+
+def test_a_consensus_row_says_a_source_was_deleted():
+    """A source deleted since (the coder's laptop, then a merge) is not named as if it stood,
+    nor silently dropped from the row."""
+    import dataclasses
+
+    base = make_snapshot()
+    snap = dataclasses.replace(base, cmocs=tuple(c for c in base.cmocs if c.id != "m-booth-li"))
+    rows = rows_by_id(build_table(snap))
+    assert rows["x-booth"]["recorded_by"] == "Consensus (agreed)\nfrom AP, deleted CMOC"

@@ -149,10 +149,10 @@ def test_agreement_csv_writes_formula_like_names_as_text(tmp_path):
         excerpts=(Excerpt("e1", study_id="s1", owner_id="a", code_ids=("k1",)),
                   Excerpt("e2", study_id="s1", owner_id="b", code_ids=("k1",)),
                   Excerpt("e3", study_id="s2", owner_id="a", code_ids=("k1",))),
-        assignments=(Assignment("as1", study_id="s1", coder_id="a"),
-                     Assignment("as2", study_id="s1", coder_id="b"),
-                     Assignment("as3", study_id="s2", coder_id="a"),
-                     Assignment("as4", study_id="s2", coder_id="b")),
+        assignments=(Assignment("as1", study_id="s1", coder_id="a", status="submitted"),
+                     Assignment("as2", study_id="s1", coder_id="b", status="submitted"),
+                     Assignment("as3", study_id="s2", coder_id="a", status="submitted"),
+                     Assignment("as4", study_id="s2", coder_id="b", status="submitted")),
     )
     out = write_agreement(study_code_agreement(snap), tmp_path / "agreement.csv")
     with open(out, encoding="utf-8-sig", newline="") as fh:

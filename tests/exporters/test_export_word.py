@@ -56,7 +56,8 @@ def test_one_row_per_cmoc_under_study_headings(tmp_path):
         "Amin 2020", "Booth 2016", "张 2019", "References: included studies"]
     assert [r.cells[0].text for r in rows] == ["Amin 2020", "Booth 2016", "Booth 2016", "张 2019"]
     assert [r.cells[-1].text for r in rows] == [
-        "Ana Petrova (not reconciled)", "Consensus (agreed)", "Ana Petrova (not reconciled)",
+        "Ana Petrova (not reconciled)", "Consensus (agreed)\nfrom AP, LW",
+        "Ana Petrova (not reconciled)",
         "Li Wei (not reconciled)"]
 
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from cmo_desk.domain import records as rec
 from cmo_desk.domain.errors import Cancelled
+from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import coder_id
 from cmo_desk.services import backups, coding, duplicates, merging
 from cmo_desk.services.demo import CODER_A, CODER_B
@@ -688,4 +689,160 @@ def test_reconciliation_shows_an_edit_that_arrives_while_it_is_open(open_window:
         getattr(c.pair.a, "context", None) == "Clinic staff now welcome peers"
         or getattr(c.pair.b, "context", None) == "Clinic staff now welcome peers"
         for c in view.cards))
+    view.close()
+
+
+def test_a_consensus_whose_source_changed_on_a_coders_laptop_says_so(
+        open_window: Any, dialogs: TeamDialogs, tmp_path: Path, qtbot: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The coordinator makes a consensus; the other coder then rewords her CMOC on her own
+    laptop and her copy is merged. The consensus card must not stand silently on wording that
+    is no longer there."""
+    window = open_window(study="Hanoi 2019")
+    view = reconcile_view.open_reconciliation(window)
+    pair = _pair(view).pair
+    dialogs.answer_dialog = lambda editor: QDialog.DialogCode.Accepted
+    QTest.mouseClick(_pair(view).consensus_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(view.consensus_cards) == 1)
+    card = view.consensus_cards[0]
+    assert not card.warning.isVisibleTo(card)
+    window.session.store.settle()
+    theirs = tmp_path / "sam" / "project.cmo"
+    theirs.parent.mkdir()
+    shutil.copyfile(window.session.path, theirs)
+    monkeypatch.setenv("CMO_DESK_CONFIG_DIR", str(tmp_path / "sam-config"))
+    b_owner = pair.b.owner_id
+    with Session.open(theirs, coder=CODER_B) as s:
+        assert coder_id(CODER_B) == b_owner
+        coding.update_cmoc(s, pair.b.id, {"outcome": "Fewer women started ART after all"})
+    merging.merge_projects(window.session, [theirs])
+    qtbot.waitUntil(lambda: view.consensus_cards and view.consensus_cards[0] is not card)
+    card = view.consensus_cards[0]
+    assert card.warning.isVisibleTo(card)
+    text = card.warning.text()
+    assert CODER_B in text and reconcile_view.slot_titles()["outcome"] in text
+    assert CODER_A not in text
+
+
+def test_agreement_names_the_studies_it_leaves_out_and_waits_for_submission(
+        open_window: Any, dialogs: TeamDialogs, tmp_path: Path, qtbot: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hanoi is assigned to both coders; only Lan has submitted it. Sam's unfinished coding is not
+    counted as disagreement, the view says so, and once his submitted copy is merged and the
+    coordinator presses Compute, Hanoi counts."""
+    window = open_window(study="Hanoi 2019")
+    session = window.session
+    hanoi = _study(session, "Hanoi 2019")
+    coding.assign(session, hanoi, [coder_id(CODER_A), coder_id(CODER_B)])
+    coding.submit_study(session, hanoi)
+    session.store.settle()
+    theirs = tmp_path / "sam" / "project.cmo"
+    theirs.parent.mkdir()
+    shutil.copyfile(session.path, theirs)
+    view = open_agreement(window)
+    assert "1 of 5" in view.headline.text()
+    notes = view.notes.text()
+    assert f"Hanoi 2019 ({CODER_B})" in notes
+    single = [s.label for s in session.store.list("study")
+              if s.label not in ("Hanoi 2019",) and s.id in {
+                  x.study_id for x in view.report.left_out if x.reason == "one_coder"}]
+    assert single and all(label in notes for label in single)
+    monkeypatch.setenv("CMO_DESK_CONFIG_DIR", str(tmp_path / "sam-config"))
+    with Session.open(theirs, coder=CODER_B) as s:
+        coding.submit_study(s, hanoi)
+    merging.merge_projects(session, [theirs])
+    QTest.mouseClick(view.compute_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "2 of 5" in view.headline.text())
+    assert "Hanoi 2019" not in view.notes.text()
+    view.close()
+
+
+def test_undo_in_the_reconcile_view_takes_back_the_consensus_and_redo_makes_it_again(
+        open_window: Any, dialogs: TeamDialogs, qtbot: Any) -> None:
+    """The coordinator makes a consensus from the wrong pair (or with the wrong wording) and
+    presses Ctrl+Z in the reconcile view: the consensus goes, the coders' CMOCs are no longer
+    marked reconciled, and nothing else the coordinator did earlier is undone instead."""
+    window = open_window(study="Hanoi 2019")
+    session = window.session
+    doc = next(d for d in session.store.list("document") if d.study_id == window.study_id)
+    earlier = window.actions.add_excerpt(doc.id, 0, 12, "context")  # the step before
+    assert earlier is not None
+    view = reconcile_view.open_reconciliation(window)
+    card = _pair(view)
+    pair = card.pair
+    before = {c.id: session.store.get("cmoc", c.id).status for c in (pair.a, pair.b)}
+    assert set(before.values()) != {rec.CmocStatus.RECONCILED.value}
+    dialogs.answer_dialog = lambda editor: QDialog.DialogCode.Accepted
+    QTest.mouseClick(card.consensus_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(view.consensus_cards) == 1)
+    made = view.consensus_cards[0].item.id
+    assert session.store.get("cmoc", pair.a.id).status == rec.CmocStatus.RECONCILED.value
+    assert window.undo_stack.steps.undo_text() == tr("Make consensus")
+
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    QTest.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not view.consensus_cards)
+    assert session.store.get("consensus", made) is None
+    assert {c: session.store.get("cmoc", c).status for c in before} == before
+    assert session.store.get("excerpt", earlier) is not None  # the earlier step stays
+
+    QTest.keyClick(view, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: len(view.consensus_cards) == 1)
+    again = session.store.get("consensus", made)
+    assert again is not None and set(again.source_ids) == {pair.a.id, pair.b.id}
+    assert session.store.get("cmoc", pair.b.id).status == rec.CmocStatus.RECONCILED.value
+    view.close()
+
+
+def test_undo_in_the_reconcile_view_puts_a_cmoc_set_aside_back(
+        open_window: Any, dialogs: TeamDialogs, qtbot: Any) -> None:
+    window = open_window(study="Hanoi 2019")
+    session = window.session
+    view = reconcile_view.open_reconciliation(window)
+    card = next(c for c in view.cards if (c.pair.a is None) != (c.pair.b is None))
+    cmoc = card.pair.a or card.pair.b
+    before = session.store.get("cmoc", cmoc.id)
+    dialogs.text_answer = "Outside the review question"
+    QTest.mouseClick(card.set_aside_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.store.get("cmoc", cmoc.id).status
+                    == rec.CmocStatus.SET_ASIDE.value)
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    QTest.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    after = session.store.get("cmoc", cmoc.id)
+    assert (after.status, after.set_aside_reason) == (before.status, before.set_aside_reason)
+    view.close()
+
+
+def test_a_consensus_can_be_deleted_from_its_card_and_the_delete_undone(
+        open_window: Any, dialogs: TeamDialogs, qtbot: Any) -> None:
+    """A consensus whose source changed since is deleted from its card: the coders' CMOCs
+    regain the status they had before it, read from the change log; Ctrl+Z brings it back."""
+    window = open_window(study="Hanoi 2019")
+    session = window.session
+    view = reconcile_view.open_reconciliation(window)
+    card = _pair(view)
+    pair = card.pair
+    before = {c.id: session.store.get("cmoc", c.id).status for c in (pair.a, pair.b)}
+    assert all(before.values())  # the demo's CMOCs were submitted or drafted
+    dialogs.answer_dialog = lambda editor: QDialog.DialogCode.Accepted
+    QTest.mouseClick(card.consensus_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(view.consensus_cards) == 1)
+    made = view.consensus_cards[0].item.id
+
+    QTest.mouseClick(view.consensus_cards[0].delete_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.consensus_cards)
+    assert session.store.get("consensus", made) is None
+    assert {c: session.store.get("cmoc", c).status for c in before} == before
+    # the coders' CMOCs are not touched otherwise, and the pair can be reconciled again
+    assert session.store.get("cmoc", pair.a.id).context == pair.a.context
+    assert _pair(view).consensus_button is not None
+
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    QTest.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(view.consensus_cards) == 1)
+    assert session.store.get("cmoc", pair.a.id).status == rec.CmocStatus.RECONCILED.value
     view.close()

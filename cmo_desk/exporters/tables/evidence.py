@@ -155,7 +155,8 @@ def evidence_table(
     base_rows: list[tuple[dict[str, str], Cmoc | Consensus]] = []
     for record, record_type in _evidence_records(ctx, options.records):
         base_rows.append(
-            (_evidence_row(ctx, record, record_type, appraisal_keys, options.records), record)
+            (_evidence_row(ctx, record, record_type, appraisal_keys, options.records,
+                           options.changed_consensus), record)
         )
     groups = _group_rows(ctx, base_rows, options.group_by)
     return columns, groups, list(EVIDENCE_DATA_KEYS), ctx.t("CMOC evidence table")
@@ -167,11 +168,12 @@ def _evidence_row(
     record_type: str,
     appraisal_keys: Sequence[tuple[str, str]],
     records: str = "consensus",
+    changed_consensus: frozenset[str] = frozenset(),
 ) -> dict[str, str]:
     """One row: who recorded the CMOC, its slots, its outcome with marks, its excerpts and the
     study's appraisal as that coder (or the consensus) sees it."""
     sid = ctx.study_id(record.study_id)
-    author = _author(ctx, record, records)
+    author = _author(ctx, record, records, changed_consensus)
     excerpts = _supporting_excerpts(ctx, record)
     direction = (record.outcome_direction or "").strip()
     return {
@@ -223,12 +225,16 @@ class _Author:
     memo: str
 
 
-def _author(ctx: TableContext, record: Cmoc | Consensus, records: str) -> _Author:
+def _author(ctx: TableContext, record: Cmoc | Consensus, records: str,
+            changed_consensus: frozenset[str] = frozenset()) -> _Author:
     if isinstance(record, Consensus):
+        changed = ("\n" + ctx.t("(a source changed since it was made)")
+                   if record.id in changed_consensus else "")
         return _Author(
             coder_id=None,
             coder="",
-            recorded_by=ctx.t(_RESOLUTION.get(record.resolution or "", "Consensus")),
+            recorded_by=ctx.t(_RESOLUTION.get(record.resolution or "", "Consensus"))
+            + _sources_line(ctx, record) + changed,
             status=record.resolution or "",
             sources=" ".join(record.source_ids),
             memo=clean_text(record.note),
@@ -245,6 +251,20 @@ def _author(ctx: TableContext, record: Cmoc | Consensus, records: str) -> _Autho
         sources="",
         memo=clean_text(record.memo),
     )
+
+
+def _sources_line(ctx: TableContext, record: Consensus) -> str:
+    """Whose CMOCs a consensus was built from, by initials; a source deleted since is said."""
+    if not record.source_ids:
+        return ""
+    who: list[str] = []
+    for source_id in dict.fromkeys(record.source_ids):
+        source = ctx.cmoc_by_id.get(source_id)
+        name = (ctx.coder_initials.get(source.owner_id or "", "") or ctx.t("Unknown coder")
+                if source is not None else ctx.t("deleted CMOC"))
+        if name not in who or source is None:
+            who.append(name)
+    return "\n" + ctx.t("from {sources}").format(sources=", ".join(who))
 
 
 def _supporting_excerpts(ctx: TableContext, record: Cmoc | Consensus) -> list[Excerpt]:

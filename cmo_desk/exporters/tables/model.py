@@ -52,6 +52,9 @@ class ExportOptions:
     empty: str = "blank"
     #: The table's caption in Word; None: "Table S1" in the table's language; "" for none.
     caption: str | None = None
+    #: Consensus CMOCs whose sources were reworded, re-coded or deleted since they were made
+    #: (the export service reads this from the change log); their rows say so.
+    changed_consensus: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
