@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from cmo_desk.domain.errors import CmoDeskError
 from cmo_desk.domain.i18n import tr
-from cmo_desk.services import coding, reconcile
+from cmo_desk.services import coding
 from cmo_desk.services.session import Session
 
 if TYPE_CHECKING:
@@ -30,6 +30,13 @@ def _synthesis() -> Any:
     from cmo_desk.services import synthesis
 
     return synthesis
+
+
+def _reconcile() -> Any:
+    """The reconciling services, loaded with the first consensus step (not with the window)."""
+    from cmo_desk.services import reconcile
+
+    return reconcile
 
 
 @dataclass
@@ -195,7 +202,7 @@ class UndoableCoding:
         """A consensus CMOC from coders' CMOCs; undo takes it back and the sources' status."""
         s = self.session
         before = self._statuses(source_ids)
-        ok, result, touched = self._noting(lambda: reconcile.consensus_from(
+        ok, result, touched = self._noting(lambda: _reconcile().consensus_from(
             s, study_id, source_ids, values, resolution, note))
         if not ok:
             return None
@@ -207,7 +214,7 @@ class UndoableCoding:
     def promote(self, cmoc_id: str) -> str | None:
         s = self.session
         before = self._statuses([cmoc_id])
-        ok, result, touched = self._noting(lambda: reconcile.promote(s, cmoc_id))
+        ok, result, touched = self._noting(lambda: _reconcile().promote(s, cmoc_id))
         if not ok:
             return None
         cid: str = result[0]
@@ -226,7 +233,7 @@ class UndoableCoding:
         s = self.session
         cmoc = s.store.get("cmoc", cmoc_id)
         status, old_reason = (cmoc.status, cmoc.set_aside_reason) if cmoc else (None, None)
-        return self._undoable(tr("Set aside"), lambda: reconcile.set_aside(s, cmoc_id, reason),
+        return self._undoable(tr("Set aside"), lambda: _reconcile().set_aside(s, cmoc_id, reason),
                               lambda: coding.put_back(s, cmoc_id, status, old_reason))
 
     # -- excerpts --
