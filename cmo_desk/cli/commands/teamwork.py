@@ -357,8 +357,9 @@ def cmd_agreement(args: argparse.Namespace) -> int:
         print(f"{name:<40} {row.units:>6} {_fmt(row.kappa):>7} {_fmt(row.alpha):>7} "
               f"{_pct(row.percent):>8}")
     if report.codes_unused:
-        print(tr("{n} codes were not applied by these coders in double-coded studies.").format(
-            n=report.codes_unused))
+        print(trn("{n} code was not applied by these coders in double-coded studies.",
+                  "{n} codes were not applied by these coders in double-coded studies.",
+                  report.codes_unused).format(n=report.codes_unused))
     for note in report.notes:
         print(note)
     return 0
