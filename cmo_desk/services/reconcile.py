@@ -135,7 +135,16 @@ def _last_write(session: Session, etype: EntityType, entity_id: str) -> tuple[in
                default=(0, 0))
 
 
-def changed_sources(session: Session, item: rec.Consensus) -> list[SourceChange]:
+def _code_targets_and_names(session: Session) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Code id -> the code it was merged into; coder id -> name."""
+    store = session.store
+    return ({c.id: c.merged_into for c in store.list("code", include_deleted=True)},
+            {c.id: c.name or "" for c in store.list("coder", include_deleted=True)})
+
+
+def changed_sources(session: Session, item: rec.Consensus,
+                    _known: tuple[dict[str, str | None], dict[str, str]] | None = None
+                    ) -> list[SourceChange]:
     """The source CMOCs of ``item`` that were deleted, reworded, re-coded or given other
     passages after the consensus was made (or last edited), in the consensus's source order.
 
@@ -144,15 +153,13 @@ def changed_sources(session: Session, item: rec.Consensus) -> list[SourceChange]
     """
     store = session.store
     made = _last_write(session, "consensus", item.id)
-    codes = store.list("code", include_deleted=True)
-    target = {c.id: c.merged_into for c in codes}
+    target, names = _known or _code_targets_and_names(session)
 
     def canonical(ids: Iterable[str]) -> set[str]:
         return {merged_target(target, i) for i in ids}
 
     agreed_codes = canonical(item.code_ids)
     agreed_excerpts = set(item.excerpt_ids)
-    names = {c.id: c.name or "" for c in store.list("coder", include_deleted=True)}
     out = []
     for source_id in item.source_ids:
         cmoc = store.get("cmoc", source_id, include_deleted=True)
@@ -180,5 +187,6 @@ def changed_sources(session: Session, item: rec.Consensus) -> list[SourceChange]
 
 def changed_consensus_ids(session: Session) -> frozenset[str]:
     """Consensus CMOCs of the project whose sources changed since they were made."""
+    known = _code_targets_and_names(session)
     return frozenset(c.id for c in session.store.list("consensus")
-                     if changed_sources(session, c))
+                     if changed_sources(session, c, known))
