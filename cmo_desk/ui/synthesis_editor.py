@@ -135,6 +135,19 @@ class ReviewCmocEditing:
         changed = {k: (before[k], now[k]) for k in now if now[k] != before.get(k)}
         return (rid, changed) if changed else None
 
+    def _unsaved_words(self, label: str, changed: dict[str, tuple[Any, Any]]) -> str:
+        """What tells the user that the review CMOC ``label`` went (deleted in another window or
+        by a merged copy) with words typed into it and not saved: those words, to copy."""
+        labels = dict(_SLOT_LABELS, confidence_basis="Basis")
+        words = [f"{tr(labels[k])}: {now}" for k, (_before, now) in changed.items()
+                 if k in labels and isinstance(now, str) and now.strip()]
+        if not words:
+            return ""
+        return "\n\n".join([tr(
+            "The review CMOC {label} was deleted (in another window or by a merged copy) "
+            "before what you typed into it was saved. Copy what you want to keep:").format(
+                label=label), *words])
+
     def _load_editor(self, rc: rec.ReviewCmoc | None,
                      keep: dict[str, tuple[Any, Any]] | None = None) -> None:
         """Fill the editor from ``rc``, except the fields in ``keep`` (changed by the user, not

@@ -224,6 +224,11 @@ class SynthesisView(ReviewCmocEditing, QDialog):
         self._fill_ledger()
         self._filters_changed()
         self._show_review(pending=pending)
+        if pending and not any(r.record.id == pending[0] for r in self.data.review_cmocs):
+            gone = store.get("review_cmoc", pending[0], include_deleted=True)
+            message = self._unsaved_words(gone.label or "" if gone else "", pending[1])
+            if message:
+                self.dialogs.error(message)
 
     def _fill_tree(self) -> None:
         assert self.data is not None

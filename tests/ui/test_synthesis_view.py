@@ -522,3 +522,20 @@ def test_a_refresh_in_the_middle_of_a_judgement_asks_nothing_and_keeps_it(open_w
     assert (r.confidence, r.confidence_basis, r.outcome) == (
         "high", "Three studies agree.", "Uptake of testing")
     assert dialogs.errors == []
+
+
+def test_words_typed_into_a_review_cmoc_deleted_meanwhile_are_shown_not_dropped(
+        open_window, qtbot, dialogs) -> None:
+    """The coordinator is rewording a review CMOC when it is deleted elsewhere (another window,
+    a merge): the editor moves on, and the words typed but not saved are shown to them to copy,
+    never dropped without a word."""
+    window, view = open_view(open_window, qtbot)
+    click_tree(view, tree_item(view, "PT1-C2"))
+    rid = view.review_id
+    _type_into(view.slot_edits["outcome"], "Uptake rises when peers accompany clients")
+    synthesis.delete_review_cmoc(window.session, rid)
+    qtbot.waitUntil(lambda: view.current_review() is None or view.review_id != rid)
+    assert view.slot_edits["outcome"].text() != "Uptake rises when peers accompany clients"
+    assert len(dialogs.errors) == 1
+    assert "PT1-C2" in dialogs.errors[0]
+    assert "Uptake rises when peers accompany clients" in dialogs.errors[0]
