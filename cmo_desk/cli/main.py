@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from cmo_desk import __version__
 from cmo_desk.cli import COMMAND_MODULES, command_word, commands
 from cmo_desk.domain.errors import CmoDeskError
-from cmo_desk.domain.i18n import LANGUAGES, set_language, system_language
+from cmo_desk.domain.i18n import LANGUAGES, set_language, system_language, tr
 from cmo_desk.domain.storage import storage_error
 
 
@@ -80,7 +80,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"cmo-desk: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("cmo-desk: interrupted; nothing more was written.", file=sys.stderr)
+        print("cmo-desk: " + tr("interrupted; nothing more was written."), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

@@ -109,3 +109,35 @@ def test_messages_follow_the_computers_language(demo_path: Path) -> None:
     assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese.stderr), chinese.stderr
     assert "already exists" in cli("new", str(demo_path), "--lang", "en", env=system).stderr
     assert "already exists" in cli("new", str(demo_path), env={**system, "CMO_DESK_LANG": "en"}).stderr
+
+
+def _has_latin_words(text: str) -> list[str]:
+    """English words left in a message (names, paths and CMOC are allowed)."""
+    import re
+
+    allowed = {"CMOC", "CMOCs", "cmo", "Lan", "Nguyen", "Sam", "Okafor"}
+    return [w for w in re.findall(r"[A-Za-z]{3,}", text) if w not in allowed]
+
+
+def test_new_demo_and_info_speak_chinese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A Chinese coder reads what new, demo and info report in Chinese, with every figure kept."""
+    from cmo_desk.domain.i18n import set_language
+
+    try:
+        demo = tmp_path / "d.cmo"
+        assert run(["--lang", "zh_CN", "demo", str(demo)]) == 0
+        said = capsys.readouterr().out.replace(str(demo), "")
+        assert not _has_latin_words(said), said
+        assert "5" in said and "27" in said and "Lan Nguyen" in said and "Sam Okafor" in said
+        fresh = tmp_path / "综述.cmo"
+        assert run(["--lang", "zh_CN", "new", str(fresh), "--coder", "张伟"]) == 0
+        said = capsys.readouterr().out
+        assert str(fresh) in said and "54" in said
+        assert not _has_latin_words(said.replace(str(fresh), "")), said
+        assert run(["--lang", "zh_CN", "info", str(demo)]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        body = "\n".join(lines[1:])  # the first line is the project's own title
+        assert not _has_latin_words(body), body
+        assert len(lines) == 12 and "27" in body and "Lan Nguyen, Sam Okafor" in body
+    finally:
+        set_language("en")
