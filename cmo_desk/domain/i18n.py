@@ -16,6 +16,7 @@ import json
 import locale
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from functools import cache
 
@@ -177,3 +178,30 @@ def mostly_rtl(text: str, paragraphs: int = 200) -> bool:
         if seen >= paragraphs:
             break
     return seen > 0 and rtl * 2 > seen
+
+
+def char_columns(ch: str) -> int:
+    """How many columns of a terminal (or of fixed-width text) a character takes: two for Chinese,
+    Japanese and Korean characters and for wide emoji, none for a combining mark, else one."""
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return 2
+    return 0 if unicodedata.combining(ch) else 1
+
+
+def text_columns(text: str) -> int:
+    return sum(char_columns(ch) for ch in text)
+
+
+def fit_columns(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces (``align`` ``<`` left, ``>`` right) to fill ``width`` terminal columns,
+    shortened with an ellipsis when it would take more."""
+    if text_columns(text) > width:
+        kept, used = [], 0
+        for ch in text:
+            if used + char_columns(ch) > width - 1:
+                break
+            kept.append(ch)
+            used += char_columns(ch)
+        text = "".join(kept) + "\u2026"
+    pad = " " * (width - text_columns(text))
+    return pad + text if align == ">" else text + pad

@@ -169,3 +169,35 @@ def test_keeping_a_cmoc_that_belongs_to_no_study_is_refused_and_writes_nothing(
         assert s.store.change_count() == mark
         assert s.store.list("consensus") == []
         assert s.store.get("cmoc", stray).status is None
+
+
+def test_agreement_table_columns_line_up_with_chinese_code_names(tmp_path: Path, capsys) -> None:
+    """Chinese characters take two columns on a terminal: the figures of every row stand under their
+    headings, a long Chinese code name is shortened to the name column, not past it."""
+    import unicodedata
+
+    from cmo_desk.domain.i18n import set_language
+
+    session = build_demo(tmp_path / "demo.cmo")
+    names = {"Criminalisation and policing": "刑事化与警务 policing 🚓",
+             "Drug-user registries": "吸毒者登记制度与社区卫生服务中心之间的信息共享与隐私保护问题"}
+    for code in session.store.list("code"):
+        if code.name in names:
+            coding.update_code(session, code.id, {"name": names[code.name]})
+    session.close()
+
+    def columns(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+    try:
+        assert run(["--lang", "zh_CN", "agreement", str(tmp_path / "demo.cmo")]) == 0
+    finally:
+        set_language("en")
+    lines = capsys.readouterr().out.splitlines()
+    table = [lines[2], *(line for line in lines[3:] if line.endswith("%"))]
+    assert len(table) > 10
+    assert "单元" in table[0] and "刑事化与警务 policing 🚓" in "\n".join(table)
+    assert "吸毒者登记制度" in "\n".join(table) and "\u2026" in "\n".join(table)
+    ends = {columns(line) for line in table}
+    assert len(ends) == 1, [(columns(line), line) for line in table]
+    assert all(columns(line[:-35]) <= 40 for line in table), table  # the name column

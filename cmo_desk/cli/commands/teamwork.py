@@ -11,7 +11,7 @@ from typing import Any
 from cmo_desk.cli.common import add_project_arg, open_session
 from cmo_desk.cli.output import print_json
 from cmo_desk.domain.errors import ValidationError
-from cmo_desk.domain.i18n import current_language, tr, trn
+from cmo_desk.domain.i18n import current_language, fit_columns, tr, trn
 from cmo_desk.services import agreement as agreement_service
 from cmo_desk.services import coding, desk_rules
 from cmo_desk.services import duplicates as duplicate_service
@@ -348,11 +348,11 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     print(tr("Studies double-coded: {n} of {total} ({share})").format(
         n=report.studies_double_coded, total=report.studies_total,
         share=_pct(share * 100 if share is not None else None)))
-    header = (f"{tr('Code'):<40} {tr('units'):>6} {'kappa':>7} {'alpha':>7} {tr('agree'):>8}")
-    print(header)
+    # padded by the columns each character takes, so Chinese names and headings line up too
+    print(f"{fit_columns(tr('Code'), 40)} {fit_columns(tr('units'), 6, '>')} {'kappa':>7} {'alpha':>7} "
+          f"{fit_columns(tr('agree'), 8, '>')}")
     for row in (*report.per_code, report.pooled):
-        name = row.code_name if len(row.code_name) <= 40 else row.code_name[:39] + "\u2026"
-        print(f"{name:<40} {row.units:>6} {_fmt(row.kappa):>7} {_fmt(row.alpha):>7} "
+        print(f"{fit_columns(row.code_name, 40)} {row.units:>6} {_fmt(row.kappa):>7} {_fmt(row.alpha):>7} "
               f"{_pct(row.percent):>8}")
     if report.codes_unused:
         print(tr("{n} codes were not applied by these coders in double-coded studies.").format(
