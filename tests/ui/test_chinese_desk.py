@@ -1,0 +1,52 @@
+"""A Chinese-speaking team at 1366×768: the desk's own words are Chinese, nothing shown raw or cut."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from cmo_desk.domain.i18n import set_language
+
+from .realinput import type_with_input_method
+
+# Names that stay as they are in Chinese writing too
+KEPT = {"NSP", "OAT", "ART"}
+
+
+@pytest.fixture
+def chinese() -> Iterator[None]:
+    set_language("zh_CN")
+    try:
+        yield
+    finally:
+        set_language("en")
+
+
+def _items(tree: Any) -> list[Any]:
+    stack = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    out = []
+    while stack:
+        item = stack.pop()
+        out.append(item)
+        stack.extend(item.child(i) for i in range(item.childCount()))
+    return out
+
+
+def test_every_starter_code_is_named_in_chinese(open_window: Any, qtbot: Any, chinese: None) -> None:
+    window = open_window(study="Hanoi 2019")
+    panel = window.codebook
+    names = [item.text(0) for item in _items(panel.tree)]
+    assert len(names) >= 54
+    english = [n for n in names if n not in KEPT and not re.search("[\u4e00-\u9fff]", n)]
+    assert not english, english
+    # typing a Chinese word in the codebook's filter finds the codes named with it
+    type_with_input_method(panel.filter, "同伴")
+    qtbot.wait(50)
+    shown = [i.text(0) for i in _items(panel.tree) if not i.isHidden() and i.childCount() == 0]
+    assert shown and all("同伴" in n for n in shown), shown
+    QTest.keyClick(panel.filter, Qt.Key.Key_Escape)
