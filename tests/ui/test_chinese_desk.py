@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtTest import QTest
 
 from cmo_desk.domain.i18n import set_language
@@ -50,3 +51,20 @@ def test_every_starter_code_is_named_in_chinese(open_window: Any, qtbot: Any, ch
     shown = [i.text(0) for i in _items(panel.tree) if not i.isHidden() and i.childCount() == 0]
     assert shown and all("同伴" in n for n in shown), shown
     QTest.keyClick(panel.filter, Qt.Key.Key_Escape)
+
+
+def test_the_page_gutter_says_the_page_in_chinese_and_whole(open_window: Any, qtbot: Any,
+                                                             chinese: None) -> None:
+    window = open_window(study="Hanoi 2019")
+    view = window.doc_view
+    qtbot.wait(50)
+    assert view.page_label(2) == "第 2 页"
+    image = view.gutter.grab().toImage()
+    background = image.pixelColor(image.width() // 2, image.height() - 2)
+    inked = [x for x in range(image.width()) for y in range(min(image.height(), 60))
+             if image.pixelColor(x, y) != background]
+    assert inked, "no page number drawn"
+    assert min(inked) >= 2, (min(inked), image.width())  # the label begins inside the gutter
+    # a 300-page report's last page number fits the same gutter
+    widest = QFontMetrics(view.gutter_font()).horizontalAdvance(view.page_label(999))
+    assert widest <= view.gutter.width() - 6, (widest, view.gutter.width())
