@@ -129,6 +129,20 @@ def test_study_characteristics_table(tmp_path):
     assert table.rows[3].cells[2].text == "中国"
 
 
+def test_chinese_study_table_names_countries_in_chinese(tmp_path):
+    """The desk's study list says 乌克兰; the Word table and the spreadsheets say it too, and a place
+    the catalogue does not know is kept as the coder typed it."""
+    from cmo_desk.exporters.spreadsheet import write_csv
+
+    table = export(tmp_path, table="studies", lang="zh_CN").tables[0]
+    assert table.rows[2].cells[2].text == "乌克兰; Crimea"
+    assert table.rows[3].cells[2].text == "中国"
+    path = tmp_path / "studies.csv"
+    write_csv(build_table(make_snapshot(), ExportOptions(table="studies", lang="zh_CN")), path)
+    text = path.read_text(encoding="utf-8-sig")
+    assert "乌克兰; Crimea" in text and "Ukraine; Crimea" not in text
+
+
 def test_column_widths_follow_weights(tmp_path):
     table = export(tmp_path).tables[0]
     widths = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]

@@ -71,6 +71,11 @@ class TableContext:
         #: The template's choice options: stored in English, shown in the table's language
         #: (as the study form shows them).
         self.option_values = _choice_options(self.template)
+        #: Countries are stored in English and named in the reader's language, as the desk's
+        #: study list names them (a place the catalogue does not know stays as typed).
+        self.option_values |= {c for fv in snapshot.form_values if fv.key == "countries"
+                               and isinstance(fv.value, (list, tuple)) for c in fv.value
+                               if isinstance(c, str)}
         self._study_target = {s.id: s.merged_into for s in snapshot.studies if s.merged_into}
         self.studies = [s for s in snapshot.studies if not s.merged_into]
         self.study_by_id = {s.id: s for s in self.studies}
