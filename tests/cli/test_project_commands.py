@@ -141,3 +141,15 @@ def test_new_demo_and_info_speak_chinese(tmp_path: Path, capsys: pytest.CaptureF
         assert len(lines) == 12 and "27" in body and "Lan Nguyen, Sam Okafor" in body
     finally:
         set_language("en")
+
+
+def test_search_names_the_page_in_chinese(demo_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cmo_desk.domain.i18n import set_language
+
+    try:
+        assert run(["--lang", "zh_CN", "search", str(demo_path), "美沙酮"]) == 0
+    finally:
+        set_language("en")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and all(line.startswith("Kunming 2016  第 ") for line in lines), lines
+    assert "[美沙酮]" in lines[0] and " p." not in lines[0]
