@@ -205,3 +205,33 @@ def fit_columns(text: str, width: int, align: str = "<") -> str:
         text = "".join(kept) + "\u2026"
     pad = " " * (width - text_columns(text))
     return pad + text if align == ">" else text + pad
+
+
+def argparse_words(text: str) -> str:
+    """argparse's own messages and headings in the chosen language (Python ships no translation
+    of them); argparse fills their %-placeholders after this."""
+    known = {
+        "the following arguments are required: %s": tr("the following arguments are required: %s"),
+        "unrecognized arguments: %s": tr("unrecognized arguments: %s"),
+        "argument %(argument_name)s: %(message)s": tr("argument %(argument_name)s: %(message)s"),
+        "invalid choice: %(value)r (choose from %(choices)s)":
+            tr("invalid choice: %(value)r (choose from %(choices)s)"),
+        "invalid %(type)s value: %(value)r": tr("invalid %(type)s value: %(value)r"),
+        "expected one argument": tr("expected one argument"),
+        "one of the arguments %s is required": tr("one of the arguments %s is required"),
+        "ambiguous option: %(option)s could match %(matches)s":
+            tr("ambiguous option: %(option)s could match %(matches)s"),
+        "usage: ": tr("usage: "),
+        "positional arguments": tr("positional arguments"),
+        "options": tr("options"),
+        "show this help message and exit": tr("show this help message and exit"),
+    }
+    return known.get(text, text)
+
+
+def translate_argparse() -> None:
+    """Have argparse say its messages and headings through ``argparse_words`` (it looks them up
+    each time it uses them, so the language chosen later still applies)."""
+    import argparse
+
+    argparse._ = argparse_words  # type: ignore[attr-defined]

@@ -153,3 +153,27 @@ def test_search_names_the_page_in_chinese(demo_path: Path, capsys: pytest.Captur
     lines = capsys.readouterr().out.splitlines()
     assert lines and all(line.startswith("Kunming 2016  第 ") for line in lines), lines
     assert "[美沙酮]" in lines[0] and " p." not in lines[0]
+
+
+@pytest.mark.parametrize("args", [
+    ["--lang", "zh_CN", "export", "DEMO"],                                  # -o missing
+    ["export", "DEMO", "-o", "x.docx", "--table", "bogus", "--lang", "zh_CN"],  # not a table
+    ["--lang=zh_CN", "info", "DEMO", "--bogus"],                            # not an option
+])
+def test_a_mistyped_command_is_told_in_chinese_on_one_line(
+        demo_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    from cmo_desk.domain.i18n import set_language
+
+    try:
+        with pytest.raises(SystemExit) as stop:
+            run([str(demo_path) if a == "DEMO" else a for a in args])
+    finally:
+        set_language("en")
+    assert stop.value.code == 2
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1 and said.startswith("cmo-desk: "), said
+    typed = {"desk", "help", "export", "info", "bogus", "output", "docx", "table", "evidence", "studies",
+             "excerpts", "theories", "matrix", "ledger"}  # what the coder typed and may type
+    words = [w for w in _has_latin_words(said) if w not in typed]
+    assert not words, said
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in said), said

@@ -227,3 +227,18 @@ def test_qt_file_chooser_labels_speak_chinese(qtbot: Any) -> None:
         if translator is not None:
             app.removeTranslator(translator)
     assert language.install_qt_translations(app, "en") is None
+
+
+def test_the_desks_own_help_is_chinese_throughout(capsys: pytest.CaptureFixture[str]) -> None:
+    from cmo_desk.ui.app import build_parser
+
+    i18n.set_language("zh_CN")
+    try:
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["--help"])
+    finally:
+        i18n.set_language("en")
+    shown = capsys.readouterr().out
+    assert shown.startswith("用法：") and "位置参数" in shown and "显示此帮助信息并退出" in shown, shown
+    for english in ("usage:", "positional arguments", "options:", "show this help"):
+        assert english not in shown, english
