@@ -96,6 +96,16 @@ def test_same_study_and_code_from_two_coders_are_proposed_and_merged(copies, cap
     assert sorted(p["kind"] for p in proposals) == ["code", "study"]
     study = next(p for p in proposals if p["kind"] == "study")
     assert study["reason"] == "same DOI" and study["keep"] < study["duplicate"]
+    # a Chinese coordinator reads the list in Chinese, as the desk's Duplicates window shows it
+    from cmo_desk.domain.i18n import set_language
+
+    try:
+        assert run(["--lang", "zh_CN", "duplicates", str(a)]) == 0
+    finally:
+        set_language("en")
+    listed = capsys.readouterr().out.splitlines()
+    assert sorted(line.split(":")[0].split(". ")[1] for line in listed[:2]) == ["研究", "编码"], listed
+    assert "相同 DOI" in "\n".join(listed) and "study" not in "\n".join(listed), listed
 
     assert run(["duplicates", str(a), "--accept-all", "--coder", "Coordinator"]) == 0
     capsys.readouterr()

@@ -314,7 +314,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
         print(tr("No duplicates found."))
         return 0
     for p in proposals:
-        print(f"{p.number}. {p.kind}: \u00ab{p.duplicate_label}\u00bb \u2192 "
+        print(f"{p.number}. {duplicate_service.kind_title(p.kind)}: \u00ab{p.duplicate_label}\u00bb \u2192 "
               f"\u00ab{p.keep_label}\u00bb  ({p.reason})")
     print(tr("Accept one with --accept N, or all with --accept-all; "
              "reject one with --reject N."))
