@@ -315,3 +315,25 @@ def test_one_chinese_font_family_throughout(tmp_path):
     assert named == {"SimSun"}
     assert "ＭＳ 明朝" not in fonts and "ＭＳ ゴシック" not in fonts
     assert docx.Document(str(path)).paragraphs[0].text.startswith("表 S1")
+
+
+def test_a_study_by_chinese_authors_is_cited_with_deng_not_et_al(tmp_path):
+    """Chinese references write 等 after the first authors (GB/T 7714), English ones et al.; a
+    table shows each reference as its own language writes it."""
+    from dataclasses import replace
+
+    from cmo_desk.exporters.tables.context import short_citation
+
+    snapshot = make_snapshot()
+    zhang = next(s for s in snapshot.studies if s.id == "s-zhang")
+    many = replace(zhang, authors=["张伟", "欧阳娜娜", "Smith, John", "李娜", "王芳", "陈静", "刘洋"])
+    assert short_citation(many).startswith("张伟等 (2019). 同伴教育")
+    assert many.citation().startswith("张伟, 欧阳娜娜, Smith, John, 李娜, 王芳, 陈静, 等 (2019).")
+    english = replace(zhang, authors=["Smith, John", "张伟"])
+    assert short_citation(english).startswith("Smith, John et al. (2019)")
+    snapshot = replace(snapshot, studies=tuple(many if s.id == "s-zhang" else s for s in snapshot.studies))
+    path = tmp_path / "zh.docx"
+    write_docx(build_table(snapshot, ExportOptions(lang="zh_CN")), path)
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert "张伟等 (2019)" in text or "张伟, 欧阳娜娜, Smith, John, 李娜, 王芳, 陈静, 等" in text
+    assert "张伟 et al." not in text and "陈静, et al." not in text

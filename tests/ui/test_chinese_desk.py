@@ -68,3 +68,18 @@ def test_the_page_gutter_says_the_page_in_chinese_and_whole(open_window: Any, qt
     # a 300-page report's last page number fits the same gutter
     widest = QFontMetrics(view.gutter_font()).horizontalAdvance(view.page_label(999))
     assert widest <= view.gutter.width() - 6, (widest, view.gutter.width())
+
+
+def test_a_study_by_chinese_authors_is_headed_with_deng(open_window: Any, project: Any,
+                                                        chinese: None) -> None:
+    from cmo_desk.services import coding
+    from cmo_desk.services.session import Session
+
+    with Session.open(project, coder="Lan Nguyen") as session:
+        coding.add_study(session, {"label": "张伟 2021", "year": 2021, "journal": "中国艾滋病性病",
+                                   "title": "同伴导航员对丙肝治疗的影响 🧪",
+                                   "authors": ["张伟", "欧阳娜娜", "Smith, John", "李娜"]})
+    window = open_window(study="张伟 2021")
+    meta = window.study_meta.text()
+    assert "张伟, 欧阳娜娜, Smith, John等" in meta and "et al." not in meta, meta
+    assert window.study_title.text() == "同伴导航员对丙肝治疗的影响 🧪"

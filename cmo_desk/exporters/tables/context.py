@@ -11,7 +11,7 @@ from typing import Any
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import merged_target
 from cmo_desk.domain.initials import unique_initials
-from cmo_desk.domain.records import Cmoc, Code, Consensus, Excerpt, Study, Theory
+from cmo_desk.domain.records import Cmoc, Code, Consensus, Excerpt, Study, Theory, and_others
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters.textclean import clean_text, one_line
 
@@ -364,7 +364,7 @@ def short_citation(study: Study | None) -> str:
     parts: list[str] = []
     authors = [a for a in (study.authors or []) if isinstance(a, str) and a.strip()]
     if authors:
-        parts.append(authors[0] + (" et al." if len(authors) > 1 else ""))
+        parts.append(authors[0] + (and_others(authors[0]) if len(authors) > 1 else ""))
     if study.year:
         parts.append(f"({study.year})")
     head = " ".join(parts)
