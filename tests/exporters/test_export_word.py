@@ -337,3 +337,14 @@ def test_a_study_by_chinese_authors_is_cited_with_deng_not_et_al(tmp_path):
     text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
     assert "张伟等 (2019)" in text or "张伟, 欧阳娜娜, Smith, John, 李娜, 王芳, 陈静, 等" in text
     assert "张伟 et al." not in text and "陈静, et al." not in text
+
+
+def test_chinese_tables_name_the_starter_codes_in_chinese(tmp_path):
+    """The desk shows the starter codebook's codes in Chinese; the tables say the same names (a
+    code the team named itself stays as they wrote it)."""
+    document = export(tmp_path, table="excerpts", lang="zh_CN")
+    text = "\n".join(cell.text for row in data_rows(document) for cell in row.cells)
+    assert "› 信任" in text and "› Trust" not in text
+    assert "HIV incidence" in text  # not a starter code: as the team wrote it
+    grouped = export(tmp_path, name="by-code.docx", lang="zh_CN", group_by="code")
+    assert any(h.endswith("信任") for h in headings(grouped)), headings(grouped)

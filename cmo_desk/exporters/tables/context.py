@@ -122,12 +122,13 @@ class TableContext:
         return one_line(study.label) or one_line(short_citation(study)) or self.t("Unlabelled study")
 
     def code_path(self, code: Code) -> str:
-        names = [one_line(code.name) or self.t("Unnamed code")]
+        # a starter code is named in the table's language, as the desk names it
+        names = [self.t(one_line(code.name)) if code.name else self.t("Unnamed code")]
         seen = {code.id}
         parent = self.code_by_id.get(code.parent_id or "")
         while parent is not None and parent.id not in seen:
             seen.add(parent.id)
-            names.append(one_line(parent.name))
+            names.append(self.t(one_line(parent.name)) if parent.name else "")
             parent = self.code_by_id.get(parent.parent_id or "")
         return " › ".join(n for n in reversed(names) if n)
 
