@@ -208,6 +208,8 @@ def test_agreement_table_columns_line_up_with_chinese_code_names(tmp_path: Path,
     assert len(table) > 10
     assert "单元" in table[0] and "刑事化与警务 policing 🚓" in "\n".join(table)
     assert "吸毒者登记制度" in "\n".join(table) and "\u2026" in "\n".join(table)
+    # the starter codes read as the desk's Agreement window names them
+    assert any(line.startswith("信任 ") for line in table) and "Trust " not in "\n".join(table)
     ends = {columns(line) for line in table}
     assert len(ends) == 1, [(columns(line), line) for line in table]
     assert all(columns(line[:-35]) <= 40 for line in table), table  # the name column

@@ -352,7 +352,7 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     print(f"{fit_columns(tr('Code'), 40)} {fit_columns(tr('units'), 6, '>')} {'kappa':>7} {'alpha':>7} "
           f"{fit_columns(tr('agree'), 8, '>')}")
     for row in (*report.per_code, report.pooled):
-        print(f"{fit_columns(row.code_name, 40)} {row.units:>6} {_fmt(row.kappa):>7} {_fmt(row.alpha):>7} "
+        print(f"{fit_columns(tr(row.code_name), 40)} {row.units:>6} {_fmt(row.kappa):>7} {_fmt(row.alpha):>7} "
               f"{_pct(row.percent):>8}")
     if report.codes_unused:
         print(tr("{n} codes were not applied by these coders in double-coded studies.").format(
