@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from cmo_desk.cli.main import run
@@ -213,3 +214,23 @@ def test_agreement_table_columns_line_up_with_chinese_code_names(tmp_path: Path,
     ends = {columns(line) for line in table}
     assert len(ends) == 1, [(columns(line), line) for line in table]
     assert all(columns(line[:-35]) <= 40 for line in table), table  # the name column
+
+
+def test_a_merge_on_the_command_line_says_what_arrived_in_chinese(copies, capsys) -> None:
+    """Each coder's line says what arrived in the desk's own words (the desk's merge summary)."""
+    from cmo_desk.domain.i18n import set_language
+    from cmo_desk.services.merging import arrived_text
+
+    a, b = copies("lan"), copies("sam")
+    with Session.open(b, coder="Sam Okafor") as s:
+        coding.add_study(s, {"label": "张伟 2021", "title": "第比利斯的同伴组织 🤝", "year": 2021})
+        coding.add_code(s, "同伴信任", "mechanism")
+    try:
+        assert run(["--lang", "zh_CN", "merge", str(a), str(b)]) == 0
+        said = capsys.readouterr().out
+        expected = arrived_text({"code": 1, "coder": 1, "study": 1})
+    finally:
+        set_language("en")
+    line = next(x for x in said.splitlines() if x.strip().startswith("Sam Okafor:"))
+    assert line.strip() == f"Sam Okafor: {expected}", (line, expected)
+    assert "研究" in expected and "编码者" in expected and not re.search("[a-z]", expected), expected

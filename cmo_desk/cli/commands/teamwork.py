@@ -107,8 +107,7 @@ def _print_merge(report: merging.MergeReport) -> None:
         print(trn("Merged {name}: {n} change.", "Merged {name}: {n} changes.",
                   report.new_changes).format(name=report.source.name, n=report.new_changes))
     for who, types in report.arrived.items():
-        parts = ", ".join(f"{etype} {n}" for etype, n in types.items())
-        print(f"  {who or tr('(no coder)')}: {parts}")
+        print(f"  {who or tr('(no coder)')}: {merging.arrived_text(types)}")
     if report.new_blobs:
         print("  " + tr("document files: {n}").format(n=report.new_blobs))
     print("  " + tr("new conflicts: {n} ({total} open)").format(n=report.new_conflicts,
