@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -83,3 +84,27 @@ def test_a_study_by_chinese_authors_is_headed_with_deng(open_window: Any, projec
     meta = window.study_meta.text()
     assert "张伟, 欧阳娜娜, Smith, John等" in meta and "et al." not in meta, meta
     assert window.study_title.text() == "同伴导航员对丙肝治疗的影响 🧪"
+
+
+def test_a_chinese_coders_initials_fit_the_coding_stripe(open_window: Any, project: Any, qtbot: Any,
+                                                         chinese: None) -> None:
+    """欧阳娜娜's initials are two wide characters: the stripe's head shows what fits (欧), not a
+    character cut in half."""
+    from cmo_desk.services import coding
+    from cmo_desk.services.session import Session
+    from cmo_desk.ui.coding_stripes import LANE
+
+    with Session.open(project, coder="欧阳娜娜") as session:
+        study = next(s for s in session.store.list("study") if s.label == "Hanoi 2019")
+        doc = next(d for d in session.store.list("document") if d.study_id == study.id)
+        coding.add_excerpt(session, doc.id, 0, 40, "context", [])
+    window = open_window(study="Hanoi 2019")
+    window.others_action.trigger()  # View → Show other coders' work
+    qtbot.wait(50)
+    stripes = window.doc_view.stripes
+    theirs = [h for _, h in stripes.bars() if h.coder_name == "欧阳娜娜"]
+    assert theirs, "the other coder's excerpt is not shown"
+    shown = stripes.head_text(theirs[0])
+    assert shown == "欧", shown
+    assert QFontMetrics(stripes.head_font()).horizontalAdvance(shown) <= LANE - 1
+    assert stripes.head_text(replace(theirs[0], coder_initials="LN")) == "LN"
