@@ -15,14 +15,27 @@ from collections.abc import Iterable, Sequence
 from cmo_desk import __version__
 from cmo_desk.cli import COMMAND_MODULES, command_word, commands
 from cmo_desk.domain.errors import CmoDeskError
-from cmo_desk.domain.i18n import LANGUAGES, set_language, system_language
+from cmo_desk.domain.i18n import LANGUAGES, set_language, system_language, tr, translate_argparse
 from cmo_desk.domain.storage import storage_error
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not the usage block
-        self.exit(2, f"cmo-desk: {message} (see 'cmo-desk {self.prog.split()[-1]} --help')\n"
-                  if " " in self.prog else f"cmo-desk: {message} (see 'cmo-desk --help')\n")
+        command = f"cmo-desk {self.prog.split()[-1]}" if " " in self.prog else "cmo-desk"
+        self.exit(2, f"cmo-desk: {message} " + tr("(see '{command} --help')").format(command=command)
+                  + "\n")
+
+
+def _language_before_parsing(argv: Sequence[str]) -> None:
+    """--lang (before or after the command), else $CMO_DESK_LANG, else the computer's language:
+    set before the arguments are read, so a mistyped command is told in that language too."""
+    given = None
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            given = argv[i + 1]
+        elif arg.startswith("--lang="):
+            given = arg.split("=", 1)[1]
+    set_language(given or os.environ.get("CMO_DESK_LANG") or system_language())
 
 
 def common_options(parser: argparse.ArgumentParser | None = None,
@@ -67,6 +80,8 @@ def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _language_before_parsing(argv)
+    translate_argparse()
     parser = parser_for(argv)
     args = parser.parse_args(argv)
     # --lang, then CMO_DESK_LANG, then the computer's own language (as the desk does)
@@ -80,7 +95,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"cmo-desk: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("cmo-desk: interrupted; nothing more was written.", file=sys.stderr)
+        print("cmo-desk: " + tr("interrupted; nothing more was written."), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

@@ -16,6 +16,7 @@ import json
 import locale
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from functools import cache
 
@@ -177,3 +178,60 @@ def mostly_rtl(text: str, paragraphs: int = 200) -> bool:
         if seen >= paragraphs:
             break
     return seen > 0 and rtl * 2 > seen
+
+
+def char_columns(ch: str) -> int:
+    """How many columns of a terminal (or of fixed-width text) a character takes: two for Chinese,
+    Japanese and Korean characters and for wide emoji, none for a combining mark, else one."""
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return 2
+    return 0 if unicodedata.combining(ch) else 1
+
+
+def text_columns(text: str) -> int:
+    return sum(char_columns(ch) for ch in text)
+
+
+def fit_columns(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces (``align`` ``<`` left, ``>`` right) to fill ``width`` terminal columns,
+    shortened with an ellipsis when it would take more."""
+    if text_columns(text) > width:
+        kept, used = [], 0
+        for ch in text:
+            if used + char_columns(ch) > width - 1:
+                break
+            kept.append(ch)
+            used += char_columns(ch)
+        text = "".join(kept) + "\u2026"
+    pad = " " * (width - text_columns(text))
+    return pad + text if align == ">" else text + pad
+
+
+def argparse_words(text: str) -> str:
+    """argparse's own messages and headings in the chosen language (Python ships no translation
+    of them); argparse fills their %-placeholders after this."""
+    known = {
+        "the following arguments are required: %s": tr("the following arguments are required: %s"),
+        "unrecognized arguments: %s": tr("unrecognized arguments: %s"),
+        "argument %(argument_name)s: %(message)s": tr("argument %(argument_name)s: %(message)s"),
+        "invalid choice: %(value)r (choose from %(choices)s)":
+            tr("invalid choice: %(value)r (choose from %(choices)s)"),
+        "invalid %(type)s value: %(value)r": tr("invalid %(type)s value: %(value)r"),
+        "expected one argument": tr("expected one argument"),
+        "one of the arguments %s is required": tr("one of the arguments %s is required"),
+        "ambiguous option: %(option)s could match %(matches)s":
+            tr("ambiguous option: %(option)s could match %(matches)s"),
+        "usage: ": tr("usage: "),
+        "positional arguments": tr("positional arguments"),
+        "options": tr("options"),
+        "show this help message and exit": tr("show this help message and exit"),
+    }
+    return known.get(text, text)
+
+
+def translate_argparse() -> None:
+    """Have argparse say its messages and headings through ``argparse_words`` (it looks them up
+    each time it uses them, so the language chosen later still applies)."""
+    import argparse
+
+    argparse._ = argparse_words  # type: ignore[attr-defined]

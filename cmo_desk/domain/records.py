@@ -191,6 +191,14 @@ class Coder(Record):
     color: str | None = None
 
 
+def and_others(first_author: str) -> str:
+    """What follows the first authors of a reference that has more: 等 when they are written in
+    Chinese characters (as GB/T 7714 and Chinese journals cite), else " et al."."""
+    if any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in first_author):
+        return "等"
+    return " et al."
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class Study(Record):
     """A study under review: its reference and where it came from."""
@@ -217,7 +225,7 @@ class Study(Record):
         parts: list[str] = []
         authors = self.authors or []
         if authors:
-            shown = authors if len(authors) <= 6 else [*authors[:6], "et al."]
+            shown = authors if len(authors) <= 6 else [*authors[:6], and_others(authors[0]).strip()]
             parts.append(", ".join(shown))
         if self.year:
             parts.append(f"({self.year}).")

@@ -215,7 +215,7 @@ def _write_docx(data: Mapping[str, Any], tmp: Path, lang: str) -> None:
 
     document.add_heading(tr("Study × code presence", lang), level=2)
     rows = [
-        [r.get("code_name", ""), str(r["units"]), _fmt_stat(r["kappa"], lang), _fmt_stat(r["alpha"], lang),
+        [tr(r.get("code_name", ""), lang), str(r["units"]), _fmt_stat(r["kappa"], lang), _fmt_stat(r["alpha"], lang),
          _fmt_percent(r["percent"], lang)]
         for r in data.get("per_code", [])
     ]
@@ -242,7 +242,7 @@ def _write_docx(data: Mapping[str, Any], tmp: Path, lang: str) -> None:
                     f"{o.get('coder_a_name') or o['coder_a']} / {o.get('coder_b_name') or o['coder_b']}",
                     o.get("study_label", ""),
                     o.get("document_name", ""),
-                    o.get("code_name", ""),
+                    tr(o.get("code_name", ""), lang),
                     _fmt_percent(o["percent"], lang),
                     _fmt_stat(o["kappa"], lang),
                     _fmt_stat(o["alpha_binary"], lang),

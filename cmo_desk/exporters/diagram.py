@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import io
 import os
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from cmo_desk.domain.errors import ExportFailed
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import char_columns, tr
 from cmo_desk.domain.synthesis import TheoryEvidence
 from cmo_desk.exporters import atomic_target
 from cmo_desk.exporters.textclean import one_line
@@ -72,10 +71,6 @@ class Layout:
     arrows: tuple[Arrow, ...]
 
 
-def _width(ch: str) -> int:
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
-
 def wrap(text: str, limit: int = WRAP, max_lines: int = MAX_LINES) -> tuple[str, ...]:
     """Break text into lines of at most ``limit`` narrow characters, at spaces where possible."""
     text = one_line(text)
@@ -83,7 +78,7 @@ def wrap(text: str, limit: int = WRAP, max_lines: int = MAX_LINES) -> tuple[str,
     line, width = "", 0
     for word in text.split(" "):
         for piece in _split_wide(word, limit):
-            w = sum(_width(c) for c in piece)
+            w = sum(char_columns(c) for c in piece)
             sep = 1 if line and not _is_wide(line[-1]) and not _is_wide(piece[:1]) else 0
             if line and width + sep + w > limit:
                 lines.append(line)
@@ -100,7 +95,7 @@ def wrap(text: str, limit: int = WRAP, max_lines: int = MAX_LINES) -> tuple[str,
 
 
 def _is_wide(ch: str) -> bool:
-    return bool(ch) and _width(ch) == 2
+    return bool(ch) and char_columns(ch) == 2
 
 
 def _split_wide(word: str, limit: int) -> list[str]:

@@ -162,3 +162,28 @@ def _keep_current(project: Path) -> Path:
             pass
     # A damaged file is kept byte for byte (with its WAL): it may still hold rescuable work.
     return files.keep_raw_copy(project, "damaged")
+
+
+# -- how a backup is described, in the desk's Backups window and by `cmo-desk backups` --
+
+
+def reason_title(reason: str) -> str:
+    return {
+        "open": tr("when opened"), "timer": tr("while editing"), "manual": tr("by hand"),
+        "merge": tr("before a merge"), "upgrade": tr("before an upgrade"),
+        "before-restore": tr("before a restore"), "damaged": tr("damaged file kept"),
+    }.get(reason, reason)
+
+
+def size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return tr("{n} MB").format(n=f"{size / 1024 / 1024:.1f}")
+    return tr("{n} KB").format(n=max(1, round(size / 1024)))
+
+
+def contents_text(info: BackupInfo) -> str:
+    if not info.readable:
+        return tr("cannot be read")
+    c = info.counts
+    return tr("{studies} studies, {excerpts} excerpts, {cmocs} CMOCs").format(
+        studies=c.get("study", 0), excerpts=c.get("excerpt", 0), cmocs=c.get("cmoc", 0))

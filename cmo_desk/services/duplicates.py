@@ -106,6 +106,11 @@ def _code_key(code: rec.Code) -> tuple[str, str] | None:
     return (name, code.kind or "") if name else None
 
 
+def kind_title(kind: str) -> str:
+    """What a proposal merges, in the reader's language (the desk's window and the command line)."""
+    return {"study": tr("study"), "code": tr("code")}.get(kind, kind)
+
+
 def find_duplicates(session: Session) -> list[DuplicateProposal]:
     """Studies, then codes, that look like the same thing added twice; numbered from 1."""
     store = session.store

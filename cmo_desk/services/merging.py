@@ -517,3 +517,28 @@ def repair_project(session: Session) -> RepairReport:
         name = key[:-len("_deleted")] if key.endswith("_deleted") else key
         corrected[name] = corrected.get(name, 0) + n
     return RepairReport(corrected, store.reset_clock_if_ahead())
+
+
+# -- what a merge brought, in words (the desk's merge summary and `cmo-desk merge`) ----------
+
+
+def record_type_titles() -> dict[str, str]:
+    return {
+        "study": tr("studies"), "document": tr("full texts"), "excerpt": tr("excerpts"),
+        "cmoc": tr("CMOCs"), "consensus": tr("consensus CMOCs"), "code": tr("codes"),
+        "theory": tr("theories"), "form_value": tr("study form answers"),
+        "coder": tr("coders"), "assignment": tr("assignments"), "project": tr("project details"),
+        "excerpt_code": tr("codes on excerpts"), "cmoc_code": tr("codes on CMOCs"),
+        "cmoc_excerpt": tr("excerpts cited by CMOCs"), "cmoc_theory": tr("theory links"),
+        "consensus_source": tr("consensus sources"), "consensus_code": tr("codes on consensus"),
+        "consensus_excerpt": tr("excerpts cited by consensus"),
+    }
+
+
+def arrived_text(per_type: dict[str, int]) -> str:
+    """What arrived from one coder, most first: "3 CMOCs, 1 study" in the reader's language."""
+    from cmo_desk.services.exporting import count_words
+
+    titles = record_type_titles()
+    return ", ".join(count_words(t, n) or f"{n} {titles.get(t, t)}" for t, n in sorted(
+        per_type.items(), key=lambda kv: (-kv[1], kv[0])))

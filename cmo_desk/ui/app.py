@@ -16,8 +16,9 @@ QUIT_WHEN_SHOWN = "CMO_DESK_QUIT_WHEN_SHOWN"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cmo_desk.domain.i18n import LANGUAGES, tr
+    from cmo_desk.domain.i18n import LANGUAGES, tr, translate_argparse
 
+    translate_argparse()
     p = argparse.ArgumentParser(prog="cmo-desk", description=tr(
         "The CMO Desk coding desk. Without a project, the demo project opens."))
     p.add_argument("project", nargs="?", help=tr("project file (.cmo) to open or create"))

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from cmo_desk.domain.errors import Cancelled, CmoDeskError, DamagedProjectError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.services import backups, recovery
-from cmo_desk.services.backups import BackupInfo
+from cmo_desk.services.backups import BackupInfo, contents_text, reason_title, size_text
 from cmo_desk.services.session import Session
 from cmo_desk.ui.conflicts_view import RowsTableModel, primary_button, selected_row, table_view
 from cmo_desk.ui.dialogs import Dialogs
@@ -27,28 +27,6 @@ from cmo_desk.ui.window_fit import fit_to_screen
 
 if TYPE_CHECKING:
     from cmo_desk.ui.main_window import MainWindow
-
-
-def reason_title(reason: str) -> str:
-    return {
-        "open": tr("when opened"), "timer": tr("while editing"), "manual": tr("by hand"),
-        "merge": tr("before a merge"), "upgrade": tr("before an upgrade"),
-        "before-restore": tr("before a restore"), "damaged": tr("damaged file kept"),
-    }.get(reason, reason)
-
-
-def size_text(size: int) -> str:
-    if size >= 1024 * 1024:
-        return tr("{n} MB").format(n=f"{size / 1024 / 1024:.1f}")
-    return tr("{n} KB").format(n=max(1, round(size / 1024)))
-
-
-def contents_text(info: BackupInfo) -> str:
-    if not info.readable:
-        return tr("cannot be read")
-    c = info.counts
-    return tr("{studies} studies, {excerpts} excerpts, {cmocs} CMOCs").format(
-        studies=c.get("study", 0), excerpts=c.get("excerpt", 0), cmocs=c.get("cmoc", 0))
 
 
 class BackupsView(QDialog):

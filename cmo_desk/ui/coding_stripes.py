@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QTextCursor
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 from cmo_desk.domain.i18n import tr
@@ -29,6 +29,22 @@ class CodingStripes(QWidget):
     @staticmethod
     def width_needed() -> int:
         return LANE * LANES + 4
+
+    @staticmethod
+    def head_font() -> QFont:
+        small = QApplication.font()  # the desk's font, not the reading font of the text beside
+        small.setPointSizeF(6.5)
+        small.setBold(True)
+        return small
+
+    def head_text(self, h: Any) -> str:
+        """The coder's initials as far as they fit a stripe's head: "LN", but only 欧 of 欧阳
+        (two wide characters would be cut in half)."""
+        metrics = QFontMetrics(self.head_font())
+        shown = h.coder_initials[:2]
+        while len(shown) > 1 and metrics.horizontalAdvance(shown) > LANE - 1:
+            shown = shown[:-1]
+        return shown
 
     def sizeHint(self) -> QSize:
         return QSize(self.width_needed(), 0)
@@ -62,10 +78,7 @@ class CodingStripes(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.fillRect(event.rect(), QColor("#f7f8fa"))
-        small = QApplication.font()  # the desk's font, not the reading font of the text beside
-        small.setPointSizeF(6.5)
-        small.setBold(True)
-        p.setFont(small)
+        p.setFont(self.head_font())
         self._bars = self.bars()
         current = self.view._current
         for rect, h in self._bars:
@@ -78,7 +91,7 @@ class CodingStripes(QWidget):
                 p.fillRect(head, QColor("#ffffff"))
                 p.setPen(QColor(h.coder_color).darker(160) if h.coder_color else
                          role_color(h.role).darker(130))
-                p.drawText(head, int(Qt.AlignmentFlag.AlignCenter), h.coder_initials[:2])
+                p.drawText(head, int(Qt.AlignmentFlag.AlignCenter), self.head_text(h))
         p.end()
 
     def stripes_at(self, point: QPoint) -> list[Any]:

@@ -132,8 +132,8 @@ class DocumentPane(QWidget):
         self.study_title.setText(study.title or study.label or "")
         meta = [study.label or ""]
         if study.authors:
-            meta.append(", ".join(study.authors[:3]) + (" et al." if len(study.authors) > 3
-                                                         else ""))
+            meta.append(", ".join(study.authors[:3]) + (rec.and_others(study.authors[0])
+                                                         if len(study.authors) > 3 else ""))
         if study.journal:
             meta.append(study.journal)
         self.study_meta.setText(" · ".join(m for m in meta if m))

@@ -8,8 +8,8 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor, QContextMenuEvent, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent, QPen,
-    QResizeEvent, QTextCharFormat, QTextCursor,
+    QColor, QContextMenuEvent, QFont, QFontMetrics, QKeyEvent, QKeySequence, QMouseEvent, QPainter,
+    QPaintEvent, QPen, QResizeEvent, QTextCharFormat, QTextCursor,
 )
 from PySide6.QtWidgets import QMenu, QPlainTextEdit, QTextEdit, QWidget
 
@@ -314,8 +314,18 @@ class DocumentView(QPlainTextEdit):
 
     # -- page gutter --
 
+    def page_label(self, n: int) -> str:
+        return tr("p. {page}").format(page=n)
+
+    def gutter_font(self) -> QFont:
+        small = self.font()
+        small.setPointSizeF(max(7.5, small.pointSizeF() - 2.5))
+        return small
+
     def gutter_width(self) -> int:
-        return self.fontMetrics().horizontalAdvance("p. 999") + 14
+        # wide enough for the longest page label in the desk's language ("第 999 页" in Chinese)
+        label = QFontMetrics(self.gutter_font()).horizontalAdvance(self.page_label(999))
+        return max(self.fontMetrics().horizontalAdvance("p. 999"), label) + 14
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -357,14 +367,12 @@ class DocumentView(QPlainTextEdit):
         p = QPainter(self.gutter)
         p.fillRect(event.rect(), QColor("#f1f3f6"))
         p.setPen(QColor("#8a96a3"))
-        small = self.font()
-        small.setPointSizeF(max(7.5, small.pointSizeF() - 2.5))
-        p.setFont(small)
+        p.setFont(self.gutter_font())
         if len(self._page_starts) > 1 or self._text:
             for n, y in self._page_tops():
                 p.drawText(QRect(0, max(y, 2), self.gutter.width() - 6, 18),
                            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop),
-                           f"p. {n}")
+                           self.page_label(n))
         p.end()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -375,9 +383,7 @@ class DocumentView(QPlainTextEdit):
         pen = QPen(QColor("#b0bac5"))
         pen.setStyle(Qt.PenStyle.DashLine)
         p.setPen(pen)
-        small = self.font()
-        small.setPointSizeF(max(7.5, small.pointSizeF() - 2.5))
-        p.setFont(small)
+        p.setFont(self.gutter_font())
         width = self.viewport().width()
         for n, y in self._page_tops():
             if n == 1 or y < 0:

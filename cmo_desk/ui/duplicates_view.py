@@ -61,8 +61,7 @@ class DuplicatesView(QDialog):
         except CmoDeskError as err:
             self.proposals = []
             self.window.report_error(str(err))
-        kinds = {"study": tr("study"), "code": tr("code")}
-        self.model.set_rows([((kinds.get(p.kind, p.kind), p.keep_label, p.duplicate_label,
+        self.model.set_rows([((duplicates.kind_title(p.kind), p.keep_label, p.duplicate_label,
                                p.reason), p) for p in self.proposals])
         self.summary.setText(trn("{n} proposal", "{n} proposals",
                                  len(self.proposals)).format(n=len(self.proposals))

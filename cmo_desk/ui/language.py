@@ -43,6 +43,26 @@ def choose_language(given: str | None, saved: str | None) -> str:
     return set_language(system_language(names=tuple(QLocale.system().uiLanguages())))
 
 
+class _MnemonicFallback(QTranslator):
+    """Qt's catalogue, and for a label it lacks that carries a keyboard mnemonic ("&Look in:",
+    "Files of &type:" in the file chooser), the translation of the same label without it: some of
+    Qt's catalogues (Chinese among them) predate the mnemonics and would leave those labels English."""
+
+    def __init__(self, catalogue: QTranslator, parent: QApplication) -> None:
+        super().__init__(parent)
+        self.catalogue = catalogue
+
+    def translate(self, context: str, source: str, disambiguation: str | None = None,  # type: ignore[override]
+                  n: int = -1) -> str:
+        found = self.catalogue.translate(context, source, disambiguation, n)
+        if not found and source and "&" in source:
+            found = self.catalogue.translate(context, source.replace("&", "", 1), disambiguation, n)
+        return found
+
+    def isEmpty(self) -> bool:
+        return self.catalogue.isEmpty()
+
+
 def install_qt_translations(app: QApplication, lang: str | None = None) -> QTranslator | None:
     """Translate Qt's own texts (standard buttons, file dialogs) and use the language's number and date
     conventions; returns the installed translator (kept on the application), or None for English."""
@@ -53,10 +73,11 @@ def install_qt_translations(app: QApplication, lang: str | None = None) -> QTran
     QLocale.setDefault(system if same else QLocale("en_GB" if lang == "en" else lang))
     if lang == "en":
         return None
-    translator = QTranslator(app)
+    catalogue = QTranslator(app)
     folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    if not translator.load(QLocale(lang), "qtbase", "_", folder):
+    if not catalogue.load(QLocale(lang), "qtbase", "_", folder):
         return None
+    translator = _MnemonicFallback(catalogue, app)
     app.installTranslator(translator)
     app.setProperty("cmo_desk_qt_translator", translator)  # keep it alive with the application
     return translator

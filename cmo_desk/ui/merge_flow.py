@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 from cmo_desk.domain.errors import Cancelled, CmoDeskError
 from cmo_desk.domain.i18n import tr, trn
 from cmo_desk.services import merging
-from cmo_desk.services.exporting import count_words
 from cmo_desk.services.session import Session
 from cmo_desk.ui.workers import ProjectWork, Task, run_with_progress
 from cmo_desk.ui.window_fit import fit_to_screen
@@ -29,21 +28,7 @@ from cmo_desk.ui.window_fit import fit_to_screen
 OPEN_CONFLICTS = 2
 
 
-def record_type_titles() -> dict[str, str]:
-    return {
-        "study": tr("studies"), "document": tr("full texts"), "excerpt": tr("excerpts"),
-        "cmoc": tr("CMOCs"), "consensus": tr("consensus CMOCs"), "code": tr("codes"),
-        "theory": tr("theories"), "form_value": tr("study form answers"),
-        "coder": tr("coders"), "assignment": tr("assignments"), "project": tr("project details"),
-        "excerpt_code": tr("codes on excerpts"), "cmoc_code": tr("codes on CMOCs"),
-        "cmoc_excerpt": tr("excerpts cited by CMOCs"), "cmoc_theory": tr("theory links"),
-        "consensus_source": tr("consensus sources"), "consensus_code": tr("codes on consensus"),
-        "consensus_excerpt": tr("excerpts cited by consensus"),
-    }
-
-
 def summary_html(reports: Sequence[merging.MergeReport], written_after_cancel: bool = False) -> str:
-    titles = record_type_titles()
     parts = []
     if written_after_cancel:
         parts.append("<p><b>" + escape(tr(
@@ -57,8 +42,7 @@ def summary_html(reports: Sequence[merging.MergeReport], written_after_cancel: b
         rows = []
         for coder, per_type in r.arrived.items():
             who = coder or tr("no coder (project set-up)")
-            what = ", ".join(count_words(t, n) or f"{n} {titles.get(t, t)}" for t, n in sorted(
-                per_type.items(), key=lambda kv: (-kv[1], kv[0])))
+            what = merging.arrived_text(per_type)
             rows.append(f"<tr><td style='padding-right:12px'><b>{escape(who)}</b></td>"
                         f"<td>{escape(what)}</td></tr>")
         body = (f"<table cellpadding=2>{''.join(rows)}</table>" if rows else "")

@@ -390,9 +390,10 @@ def test_report_as_word_in_chinese(tmp_path):
     header = [c.text for c in code_table.rows[0].cells]
     assert header[0] == "编码"
     body = [[c.text for c in row.cells] for row in code_table.rows[1:]]
-    assert body[0][:3] == ["Trust", "3", "0.400"]
+    assert body[0][:3] == ["信任", "3", "0.400"]  # the starter code as the desk names it
     assert body[-1][0] == "全部编码（合并）"
     assert len(overlap_table.rows) == 3
+    assert "Trust" not in "\n".join(c.text for row in overlap_table.rows for c in row.cells)
 
 
 def test_undefined_figures_are_written_as_undefined(tmp_path):

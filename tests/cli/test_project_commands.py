@@ -130,3 +130,71 @@ def test_info_does_not_count_a_study_folded_into_its_duplicate(tmp_path: Path) -
     after = json.loads(cli("info", str(path), "--json").stdout)
     assert (before["studies"], after["studies"]) == (2, 1)
     assert after["codes"] == before["codes"]
+
+
+def _has_latin_words(text: str) -> list[str]:
+    """English words left in a message (names, paths and CMOC are allowed)."""
+    import re
+
+    allowed = {"CMOC", "CMOCs", "cmo", "Lan", "Nguyen", "Sam", "Okafor"}
+    return [w for w in re.findall(r"[A-Za-z]{3,}", text) if w not in allowed]
+
+
+def test_new_demo_and_info_speak_chinese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A Chinese coder reads what new, demo and info report in Chinese, with every figure kept."""
+    from cmo_desk.domain.i18n import set_language
+
+    try:
+        demo = tmp_path / "d.cmo"
+        assert run(["--lang", "zh_CN", "demo", str(demo)]) == 0
+        said = capsys.readouterr().out.replace(str(demo), "")
+        assert not _has_latin_words(said), said
+        assert "5" in said and "27" in said and "Lan Nguyen" in said and "Sam Okafor" in said
+        fresh = tmp_path / "综述.cmo"
+        assert run(["--lang", "zh_CN", "new", str(fresh), "--coder", "张伟"]) == 0
+        said = capsys.readouterr().out
+        assert str(fresh) in said and "54" in said
+        assert not _has_latin_words(said.replace(str(fresh), "")), said
+        assert run(["--lang", "zh_CN", "info", str(demo)]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        body = "\n".join(lines[1:])  # the first line is the project's own title
+        assert not _has_latin_words(body), body
+        assert len(lines) == 12 and "27" in body and "Lan Nguyen, Sam Okafor" in body
+    finally:
+        set_language("en")
+
+
+def test_search_names_the_page_in_chinese(demo_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cmo_desk.domain.i18n import set_language
+
+    try:
+        assert run(["--lang", "zh_CN", "search", str(demo_path), "美沙酮"]) == 0
+    finally:
+        set_language("en")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and all(line.startswith("Kunming 2016  第 ") for line in lines), lines
+    assert "[美沙酮]" in lines[0] and " p." not in lines[0]
+
+
+@pytest.mark.parametrize("args", [
+    ["--lang", "zh_CN", "export", "DEMO"],                                  # -o missing
+    ["export", "DEMO", "-o", "x.docx", "--table", "bogus", "--lang", "zh_CN"],  # not a table
+    ["--lang=zh_CN", "info", "DEMO", "--bogus"],                            # not an option
+])
+def test_a_mistyped_command_is_told_in_chinese_on_one_line(
+        demo_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    from cmo_desk.domain.i18n import set_language
+
+    try:
+        with pytest.raises(SystemExit) as stop:
+            run([str(demo_path) if a == "DEMO" else a for a in args])
+    finally:
+        set_language("en")
+    assert stop.value.code == 2
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1 and said.startswith("cmo-desk: "), said
+    typed = {"desk", "help", "export", "info", "bogus", "output", "docx", "table", "evidence", "studies",
+             "excerpts", "theories", "matrix", "ledger"}  # what the coder typed and may type
+    words = [w for w in _has_latin_words(said) if w not in typed]
+    assert not words, said
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in said), said

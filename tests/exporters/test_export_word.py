@@ -130,6 +130,20 @@ def test_study_characteristics_table(tmp_path):
     assert table.rows[3].cells[2].text == "中国"
 
 
+def test_chinese_study_table_names_countries_in_chinese(tmp_path):
+    """The desk's study list says 乌克兰; the Word table and the spreadsheets say it too, and a place
+    the catalogue does not know is kept as the coder typed it."""
+    from cmo_desk.exporters.spreadsheet import write_csv
+
+    table = export(tmp_path, table="studies", lang="zh_CN").tables[0]
+    assert table.rows[2].cells[2].text == "乌克兰; Crimea"
+    assert table.rows[3].cells[2].text == "中国"
+    path = tmp_path / "studies.csv"
+    write_csv(build_table(make_snapshot(), ExportOptions(table="studies", lang="zh_CN")), path)
+    text = path.read_text(encoding="utf-8-sig")
+    assert "乌克兰; Crimea" in text and "Ukraine; Crimea" not in text
+
+
 def test_column_widths_follow_weights(tmp_path):
     table = export(tmp_path).tables[0]
     widths = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
@@ -302,3 +316,36 @@ def test_one_chinese_font_family_throughout(tmp_path):
     assert named == {"SimSun"}
     assert "ＭＳ 明朝" not in fonts and "ＭＳ ゴシック" not in fonts
     assert docx.Document(str(path)).paragraphs[0].text.startswith("表 S1")
+
+
+def test_a_study_by_chinese_authors_is_cited_with_deng_not_et_al(tmp_path):
+    """Chinese references write 等 after the first authors (GB/T 7714), English ones et al.; a
+    table shows each reference as its own language writes it."""
+    from dataclasses import replace
+
+    from cmo_desk.exporters.tables.context import short_citation
+
+    snapshot = make_snapshot()
+    zhang = next(s for s in snapshot.studies if s.id == "s-zhang")
+    many = replace(zhang, authors=["张伟", "欧阳娜娜", "Smith, John", "李娜", "王芳", "陈静", "刘洋"])
+    assert short_citation(many).startswith("张伟等 (2019). 同伴教育")
+    assert many.citation().startswith("张伟, 欧阳娜娜, Smith, John, 李娜, 王芳, 陈静, 等 (2019).")
+    english = replace(zhang, authors=["Smith, John", "张伟"])
+    assert short_citation(english).startswith("Smith, John et al. (2019)")
+    snapshot = replace(snapshot, studies=tuple(many if s.id == "s-zhang" else s for s in snapshot.studies))
+    path = tmp_path / "zh.docx"
+    write_docx(build_table(snapshot, ExportOptions(lang="zh_CN")), path)
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert "张伟等 (2019)" in text or "张伟, 欧阳娜娜, Smith, John, 李娜, 王芳, 陈静, 等" in text
+    assert "张伟 et al." not in text and "陈静, et al." not in text
+
+
+def test_chinese_tables_name_the_starter_codes_in_chinese(tmp_path):
+    """The desk shows the starter codebook's codes in Chinese; the tables say the same names (a
+    code the team named itself stays as they wrote it)."""
+    document = export(tmp_path, table="excerpts", lang="zh_CN")
+    text = "\n".join(cell.text for row in data_rows(document) for cell in row.cells)
+    assert "› 信任" in text and "› Trust" not in text
+    assert "HIV incidence" in text  # not a starter code: as the team wrote it
+    grouped = export(tmp_path, name="by-code.docx", lang="zh_CN", group_by="code")
+    assert any(h.endswith("信任") for h in headings(grouped)), headings(grouped)

@@ -216,3 +216,21 @@ def test_a_failed_timer_backup_is_reported(old_demo: Path, monkeypatch) -> None:
         monkeypatch.setattr(files, "copy_database", full)
         assert backups.maybe_backup(s, every_minutes=0) is None
         assert s.store.backup_warning and "No backup" in s.store.backup_warning
+
+
+def test_backup_list_on_the_command_line_speaks_chinese(old_demo: Path, capsys) -> None:
+    """Each backup's reason and contents read as the desk's Backups window says them."""
+    from cmo_desk.cli.main import run
+    from cmo_desk.domain.i18n import set_language
+
+    backups.backup_before(old_demo, "manual")
+    try:
+        assert run(["--lang", "zh_CN", "backups", str(old_demo)]) == 0
+        row = capsys.readouterr().out.splitlines()[0]
+        reason = backups.reason_title("manual")
+        contents = backups.contents_text(backups.list_backups(old_demo)[0])
+    finally:
+        set_language("en")
+    assert reason == "手动" and "5" in contents and "27" in contents, contents
+    assert reason in row and contents in row, row
+    assert "manual" not in row.replace("_manual.cmo", "") and " study" not in row, row

@@ -54,7 +54,7 @@ def test_merging_in_either_order_gives_identical_dumps(copies, capsys) -> None:
 
     assert run(["merge", str(a), str(b)]) == 0
     out = capsys.readouterr().out
-    assert "Sam Okafor" in out and "cmoc 1" in out and "new conflicts: 0" in out
+    assert "Sam Okafor" in out and "Sam Okafor: 1 CMOC," in out and "new conflicts: 0" in out
     assert run(["merge", str(b2), str(a2)]) == 0
     assert cli_dump(a, capsys) == cli_dump(b2, capsys)
 

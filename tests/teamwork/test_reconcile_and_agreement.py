@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from cmo_desk.cli.main import run
@@ -96,6 +97,16 @@ def test_same_study_and_code_from_two_coders_are_proposed_and_merged(copies, cap
     assert sorted(p["kind"] for p in proposals) == ["code", "study"]
     study = next(p for p in proposals if p["kind"] == "study")
     assert study["reason"] == "same DOI" and study["keep"] < study["duplicate"]
+    # a Chinese coordinator reads the list in Chinese, as the desk's Duplicates window shows it
+    from cmo_desk.domain.i18n import set_language
+
+    try:
+        assert run(["--lang", "zh_CN", "duplicates", str(a)]) == 0
+    finally:
+        set_language("en")
+    listed = capsys.readouterr().out.splitlines()
+    assert sorted(line.split(":")[0].split(". ")[1] for line in listed[:2]) == ["研究", "编码"], listed
+    assert "相同 DOI" in "\n".join(listed) and "study" not in "\n".join(listed), listed
 
     assert run(["duplicates", str(a), "--accept-all", "--coder", "Coordinator"]) == 0
     capsys.readouterr()
@@ -169,3 +180,57 @@ def test_keeping_a_cmoc_that_belongs_to_no_study_is_refused_and_writes_nothing(
         assert s.store.change_count() == mark
         assert s.store.list("consensus") == []
         assert s.store.get("cmoc", stray).status is None
+
+
+def test_agreement_table_columns_line_up_with_chinese_code_names(tmp_path: Path, capsys) -> None:
+    """Chinese characters take two columns on a terminal: the figures of every row stand under their
+    headings, a long Chinese code name is shortened to the name column, not past it."""
+    import unicodedata
+
+    from cmo_desk.domain.i18n import set_language
+
+    session = build_demo(tmp_path / "demo.cmo")
+    names = {"Criminalisation and policing": "刑事化与警务 policing 🚓",
+             "Drug-user registries": "吸毒者登记制度与社区卫生服务中心之间的信息共享与隐私保护问题"}
+    for code in session.store.list("code"):
+        if code.name in names:
+            coding.update_code(session, code.id, {"name": names[code.name]})
+    session.close()
+
+    def columns(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+    try:
+        assert run(["--lang", "zh_CN", "agreement", str(tmp_path / "demo.cmo")]) == 0
+    finally:
+        set_language("en")
+    lines = capsys.readouterr().out.splitlines()
+    table = [lines[2], *(line for line in lines[3:] if line.endswith("%"))]
+    assert len(table) > 10
+    assert "单元" in table[0] and "刑事化与警务 policing 🚓" in "\n".join(table)
+    assert "吸毒者登记制度" in "\n".join(table) and "\u2026" in "\n".join(table)
+    # the starter codes read as the desk's Agreement window names them
+    assert any(line.startswith("信任 ") for line in table) and "Trust " not in "\n".join(table)
+    ends = {columns(line) for line in table}
+    assert len(ends) == 1, [(columns(line), line) for line in table]
+    assert all(columns(line[:-35]) <= 40 for line in table), table  # the name column
+
+
+def test_a_merge_on_the_command_line_says_what_arrived_in_chinese(copies, capsys) -> None:
+    """Each coder's line says what arrived in the desk's own words (the desk's merge summary)."""
+    from cmo_desk.domain.i18n import set_language
+    from cmo_desk.services.merging import arrived_text
+
+    a, b = copies("lan"), copies("sam")
+    with Session.open(b, coder="Sam Okafor") as s:
+        coding.add_study(s, {"label": "张伟 2021", "title": "第比利斯的同伴组织 🤝", "year": 2021})
+        coding.add_code(s, "同伴信任", "mechanism")
+    try:
+        assert run(["--lang", "zh_CN", "merge", str(a), str(b)]) == 0
+        said = capsys.readouterr().out
+        expected = arrived_text({"code": 1, "coder": 1, "study": 1})
+    finally:
+        set_language("en")
+    line = next(x for x in said.splitlines() if x.strip().startswith("Sam Okafor:"))
+    assert line.strip() == f"Sam Okafor: {expected}", (line, expected)
+    assert "研究" in expected and "编码者" in expected and not re.search("[a-z]", expected), expected

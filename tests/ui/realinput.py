@@ -61,3 +61,15 @@ def double_click_item(tree: QTreeWidget, item: Any, column: int = 0) -> None:
     QTest.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier, point)
     QApplication.processEvents()
+
+
+def type_with_input_method(widget: QWidget, text: str) -> None:
+    """Type ``text`` as a Chinese (or any) input method hands it over: composed, then committed
+    (QTest's key clicks take ASCII only)."""
+    from PySide6.QtGui import QInputMethodEvent
+
+    widget.setFocus()
+    QApplication.sendEvent(widget, QInputMethodEvent(text, []))
+    done = QInputMethodEvent()
+    done.setCommitString(text)
+    QApplication.sendEvent(widget, done)

@@ -205,3 +205,40 @@ def test_english_keeps_an_english_system_locale(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(QLocale, "system", staticmethod(lambda: QLocale("ru_RU")))
     language.install_qt_translations(QApplication.instance(), "en")
     assert language.local_datetime(datetime(2026, 11, 29, 18, 40)) == "29/11/2026 18:40"
+
+
+def test_qt_file_chooser_labels_speak_chinese(qtbot: Any) -> None:
+    """Qt's Chinese catalogue knows "Look in:" but Qt now asks for "&Look in:": the file chooser a
+    coder imports and exports with is in Chinese all the same."""
+    from PySide6.QtWidgets import QFileDialog, QLabel
+
+    app = QApplication.instance()
+    translator = language.install_qt_translations(app, "zh_CN")
+    try:
+        assert translator is not None
+        chooser = QFileDialog(None, "t")
+        chooser.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        qtbot.addWidget(chooser)
+        labels = [label.text() for label in chooser.findChildren(QLabel) if label.text()]
+        assert len(labels) >= 3
+        assert all(language.needs_cjk(text) for text in labels), labels
+        assert chooser.labelText(QFileDialog.DialogLabel.LookIn).startswith("查找范围")
+    finally:
+        if translator is not None:
+            app.removeTranslator(translator)
+    assert language.install_qt_translations(app, "en") is None
+
+
+def test_the_desks_own_help_is_chinese_throughout(capsys: pytest.CaptureFixture[str]) -> None:
+    from cmo_desk.ui.app import build_parser
+
+    i18n.set_language("zh_CN")
+    try:
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["--help"])
+    finally:
+        i18n.set_language("en")
+    shown = capsys.readouterr().out
+    assert shown.startswith("用法：") and "位置参数" in shown and "显示此帮助信息并退出" in shown, shown
+    for english in ("usage:", "positional arguments", "options:", "show this help"):
+        assert english not in shown, english

@@ -234,5 +234,5 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(tr("No page contains '{query}'.").format(query=args.query))
         return 0
     for hit in hits:
-        print(f"{hit.study_label}  p.{hit.page}  {hit.snippet}")
+        print(f"{hit.study_label}  {tr('p. {page}').format(page=hit.page)}  {hit.snippet}")
     return 0

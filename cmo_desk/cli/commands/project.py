@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cmo_desk.cli.common import add_project_arg, open_session
 from cmo_desk.cli.output import print_json
+from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.templates import load_template
 from cmo_desk.services.projects import new_project, project_info
 
@@ -41,7 +42,7 @@ def cmd_new(args: argparse.Namespace) -> int:
                           codebook=not args.no_codebook)
     info = session.store.info()
     session.close()
-    print(f"Created {args.project} ({info['codes']} codes).")
+    print(tr("Created {path}. Codes in the codebook: {n}.").format(path=args.project, n=info["codes"]))
     return 0
 
 
@@ -51,8 +52,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     session = build_demo(args.project)
     info = session.store.info()
     session.close()
-    print(f"Created the demo project {args.project}: {info['studies']} studies, "
-          f"{info['excerpts']} excerpts, {info['cmocs']} CMOCs by {', '.join(info['coders'])}.")
+    print(tr("Created the demo project {path}. Studies: {studies}; excerpts: {excerpts}; CMOCs: {cmocs}; "
+             "coders: {coders}.").format(path=args.project, studies=info["studies"],
+                                         excerpts=info["excerpts"], cmocs=info["cmocs"],
+                                         coders=", ".join(info["coders"])))
     return 0
 
 
@@ -62,10 +65,13 @@ def cmd_info(args: argparse.Namespace) -> int:
         print_json(info)
         return 0
     print(f"{info['title'] or args.project.name}  ({info['project_id']})")
-    for key in ("studies", "documents", "excerpts", "cmocs", "consensus_cmocs", "codes",
-                "theories", "review_cmocs", "theory_versions", "conflicts"):
-        print(f"  {key.replace('_', ' ')}: {info[key]}")
-    print(f"  coders: {', '.join(info['coders']) or '-'}")
+    labels = {"studies": tr("Studies"), "documents": tr("Documents"), "excerpts": tr("Excerpts"),
+              "cmocs": tr("CMOCs"), "consensus_cmocs": tr("Consensus CMOCs"), "codes": tr("Codes"),
+              "theories": tr("Programme theories"), "review_cmocs": tr("Review CMOCs"),
+              "theory_versions": tr("Theory versions"), "conflicts": tr("Conflicts")}
+    for key, label in labels.items():
+        print(f"  {label}: {info[key]}")
+    print(f"  {tr('Coders')}: {', '.join(info['coders']) or '-'}")
     return 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cmo_desk.cli.common import add_project_arg
 from cmo_desk.cli.output import print_json
-from cmo_desk.domain.i18n import tr
+from cmo_desk.domain.i18n import fit_columns, text_columns, tr
 from cmo_desk.services import backups as backup_service
 from cmo_desk.services import recovery
 
@@ -53,14 +53,6 @@ def cmd_salvage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
-
-
 def cmd_backups(args: argparse.Namespace) -> int:
     if args.now:
         made = backup_service.backup_before(args.project, "manual")
@@ -75,11 +67,12 @@ def cmd_backups(args: argparse.Namespace) -> int:
                  "few minutes while it is edited, and before merges.").format(
             name=args.project.name))
         return 0
-    for n, b in enumerate(found, 1):
-        counts = ", ".join(f"{b.counts.get(k, 0)} {k}" for k in ("study", "excerpt", "cmoc"))
-        state = counts if b.readable else tr("unreadable")
-        print(f"{n:>3}  {b.created:%Y-%m-%d %H:%M:%S}  {b.reason:<14} {_size(b.size):>9}  "
-              f"{state}  {b.path.name}")
+    reasons = {b.reason: backup_service.reason_title(b.reason) for b in found}
+    width = max(text_columns(r) for r in reasons.values())
+    for n, b in enumerate(found, 1):  # (the desk's Backups window says the same words)
+        size = fit_columns(backup_service.size_text(b.size), 9, ">")
+        print(f"{n:>3}  {b.created:%Y-%m-%d %H:%M:%S}  {fit_columns(reasons[b.reason], width)}  "
+              f"{size}  {backup_service.contents_text(b)}  {b.path.name}")
     print(tr("Folder: {folder}").format(folder=found[0].path.parent))
     return 0
 

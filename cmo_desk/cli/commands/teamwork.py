@@ -11,7 +11,7 @@ from typing import Any
 from cmo_desk.cli.common import add_project_arg, open_session
 from cmo_desk.cli.output import print_json
 from cmo_desk.domain.errors import ValidationError
-from cmo_desk.domain.i18n import current_language, tr, trn
+from cmo_desk.domain.i18n import current_language, fit_columns, tr, trn
 from cmo_desk.services import agreement as agreement_service
 from cmo_desk.services import coding, desk_rules
 from cmo_desk.services import duplicates as duplicate_service
@@ -107,8 +107,7 @@ def _print_merge(report: merging.MergeReport) -> None:
         print(trn("Merged {name}: {n} change.", "Merged {name}: {n} changes.",
                   report.new_changes).format(name=report.source.name, n=report.new_changes))
     for who, types in report.arrived.items():
-        parts = ", ".join(f"{etype} {n}" for etype, n in types.items())
-        print(f"  {who or tr('(no coder)')}: {parts}")
+        print(f"  {who or tr('(no coder)')}: {merging.arrived_text(types)}")
     if report.new_blobs:
         print("  " + tr("document files: {n}").format(n=report.new_blobs))
     print("  " + tr("new conflicts: {n} ({total} open)").format(n=report.new_conflicts,
@@ -316,7 +315,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
         print(tr("No duplicates found."))
         return 0
     for p in proposals:
-        print(f"{p.number}. {p.kind}: \u00ab{p.duplicate_label}\u00bb \u2192 "
+        print(f"{p.number}. {duplicate_service.kind_title(p.kind)}: \u00ab{p.duplicate_label}\u00bb \u2192 "
               f"\u00ab{p.keep_label}\u00bb  ({p.reason})")
     print(tr("Accept one with --accept N, or all with --accept-all; "
              "reject one with --reject N."))
@@ -350,11 +349,11 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     print(tr("Studies double-coded: {n} of {total} ({share})").format(
         n=report.studies_double_coded, total=report.studies_total,
         share=_pct(share * 100 if share is not None else None)))
-    header = (f"{tr('Code'):<40} {tr('units'):>6} {'kappa':>7} {'alpha':>7} {tr('agree'):>8}")
-    print(header)
+    # padded by the columns each character takes, so Chinese names and headings line up too
+    print(f"{fit_columns(tr('Code'), 40)} {fit_columns(tr('units'), 6, '>')} {'kappa':>7} {'alpha':>7} "
+          f"{fit_columns(tr('agree'), 8, '>')}")
     for row in (*report.per_code, report.pooled):
-        name = row.code_name if len(row.code_name) <= 40 else row.code_name[:39] + "\u2026"
-        print(f"{name:<40} {row.units:>6} {_fmt(row.kappa):>7} {_fmt(row.alpha):>7} "
+        print(f"{fit_columns(tr(row.code_name), 40)} {row.units:>6} {_fmt(row.kappa):>7} {_fmt(row.alpha):>7} "
               f"{_pct(row.percent):>8}")
     if report.codes_unused:
         print(trn("{n} code was not applied by these coders in double-coded studies.",

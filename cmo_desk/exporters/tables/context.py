@@ -11,7 +11,7 @@ from typing import Any
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import merged_target
 from cmo_desk.domain.initials import unique_initials
-from cmo_desk.domain.records import Cmoc, Code, Consensus, Excerpt, Study, Theory
+from cmo_desk.domain.records import Cmoc, Code, Consensus, Excerpt, Study, Theory, and_others
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters.textclean import clean_text, one_line
 
@@ -71,6 +71,11 @@ class TableContext:
         #: The template's choice options: stored in English, shown in the table's language
         #: (as the study form shows them).
         self.option_values = _choice_options(self.template)
+        #: Countries are stored in English and named in the reader's language, as the desk's
+        #: study list names them (a place the catalogue does not know stays as typed).
+        self.option_values |= {c for fv in snapshot.form_values if fv.key == "countries"
+                               and isinstance(fv.value, (list, tuple)) for c in fv.value
+                               if isinstance(c, str)}
         self._study_target = {s.id: s.merged_into for s in snapshot.studies if s.merged_into}
         self.studies = [s for s in snapshot.studies if not s.merged_into]
         self.study_by_id = {s.id: s for s in self.studies}
@@ -117,12 +122,13 @@ class TableContext:
         return one_line(study.label) or one_line(short_citation(study)) or self.t("Unlabelled study")
 
     def code_path(self, code: Code) -> str:
-        names = [one_line(code.name) or self.t("Unnamed code")]
+        # a starter code is named in the table's language, as the desk names it
+        names = [self.t(one_line(code.name)) if code.name else self.t("Unnamed code")]
         seen = {code.id}
         parent = self.code_by_id.get(code.parent_id or "")
         while parent is not None and parent.id not in seen:
             seen.add(parent.id)
-            names.append(one_line(parent.name))
+            names.append(self.t(one_line(parent.name)) if parent.name else "")
             parent = self.code_by_id.get(parent.parent_id or "")
         return " › ".join(n for n in reversed(names) if n)
 
@@ -359,7 +365,7 @@ def short_citation(study: Study | None) -> str:
     parts: list[str] = []
     authors = [a for a in (study.authors or []) if isinstance(a, str) and a.strip()]
     if authors:
-        parts.append(authors[0] + (" et al." if len(authors) > 1 else ""))
+        parts.append(authors[0] + (and_others(authors[0]) if len(authors) > 1 else ""))
     if study.year:
         parts.append(f"({study.year})")
     head = " ".join(parts)
