@@ -276,6 +276,16 @@ class Document(Record):
             return self.page_at(offset)
         return None
 
+    def page_to_cite(self, offset: int | None, kept: int | None) -> int | None:
+        """The page an excerpt at ``offset`` cites, given the page ``kept`` with it: none in a
+        text known to have no pages (a page 1 kept there was made up when the passage was
+        marked), else the kept page, else the page this document knows."""
+        if not kept:
+            return self.known_page_at(offset)
+        if self.page_starts is not None and self.known_page_at(0) is None:
+            return None
+        return kept
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Excerpt(Record):

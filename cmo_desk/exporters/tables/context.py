@@ -127,10 +127,8 @@ class TableContext:
         return " › ".join(n for n in reversed(names) if n)
 
     def page_of(self, excerpt: Excerpt) -> int | None:
-        if excerpt.page:
-            return excerpt.page
         doc = self.document_by_id.get(excerpt.document_id or "")
-        return doc.known_page_at(excerpt.start) if doc is not None else None
+        return doc.page_to_cite(excerpt.start, excerpt.page) if doc is not None else excerpt.page
 
     def text_order(self, excerpt: Excerpt) -> tuple[int, bool, int, int, str]:
         """Where an excerpt stands in its study's texts: document, then offset (page when the
