@@ -73,3 +73,45 @@ def test_a_quote_from_a_text_without_pages_cites_no_page_in_the_desk_or_the_tabl
     table = preview_table(window.session, ExportOptions(table="excerpts", records="coders"))
     cited = {r["quote"]: r["page"] for _, r in table.iter_rows() if r["quote"] == QUOTE}
     assert cited == {QUOTE: ""}
+
+
+# -- importing from the desk says what it did not import ---------------------------------------
+
+DAMAGED_BIB = """@article{ok1,
+ title = {Peer work in Hai Phong},
+ author = {Nguyen, Lan},
+ year = {2019}}
+@article{broken,
+ title = {Peer work two, year = {2019}
+@article{ok2,
+ title = {Peer work in Odessa},
+ author = {Amin, N},
+ year = {2020}}
+"""
+DUPLICATE_RIS = """TY  - JOUR
+AU  - Example, B.
+TI  - Women who use drugs as peer navigators for HIV treatment (illustrative study).
+PY  - 2019
+ER  - 
+"""
+
+
+def test_a_desk_import_says_which_records_it_could_not_read_and_which_it_skipped(
+        open_window: Any, qtbot: Any, dialogs: Any, tmp_path: Path) -> None:
+    bib, ris = tmp_path / "zotero.bib", tmp_path / "embase.ris"
+    bib.write_text(DAMAGED_BIB, encoding="utf-8")
+    ris.write_text(DUPLICATE_RIS, encoding="utf-8")
+    window = open_window(study="Hanoi 2019")
+    shown: list[str] = []
+    dialogs.info = shown.append
+    before = window.session.store.count("study")
+    task = window.start_import([str(bib), str(ris)])
+    with qtbot.waitSignal(task.signals.ended, timeout=20000):
+        pass
+    qtbot.waitUntil(lambda: hasattr(window, "last_import"), timeout=5000)
+    assert window.session.store.count("study") == before + 2
+    told = "\n".join(shown + dialogs.errors)
+    assert "zotero.bib: 2 of 3 records read" in told
+    assert "broken (line 5)" in told  # the damaged entry, by its key and line
+    assert ("embase.ris: Women who use drugs as peer navigators for HIV treatment "
+            "(illustrative study). (Hanoi 2019)") in told
