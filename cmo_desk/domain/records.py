@@ -222,9 +222,9 @@ class Study(Record):
         if self.year:
             parts.append(f"({self.year}).")
         elif parts:
-            parts[-1] += "."
+            parts[-1] = end_sentence(parts[-1])
         if self.title:
-            parts.append(self.title.rstrip(".") + ".")
+            parts.append(end_sentence(self.title))
         src = self.journal or ""
         if self.volume:
             src += f" {self.volume}"
@@ -233,10 +233,18 @@ class Study(Record):
         if self.pages:
             src += f":{self.pages}"
         if src.strip():
-            parts.append(src.strip() + ".")
+            parts.append(end_sentence(src))
         if self.doi:
             parts.append(f"doi:{self.doi}")
         return " ".join(parts) or (self.label or "")
+
+
+def end_sentence(text: str) -> str:
+    """``text`` closed with one full stop, as a reference list needs: a title that ends with a
+    question or exclamation mark, or an abbreviation's stop ("et al.", "Appl. Phys. Lett."),
+    takes none more."""
+    text = text.strip()
+    return text if not text or text[-1] in ".?!…" else text + "."
 
 
 @dataclass(frozen=True, eq=False, repr=False)

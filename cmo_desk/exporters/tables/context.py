@@ -11,7 +11,7 @@ from typing import Any
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import merged_target
 from cmo_desk.domain.initials import unique_initials
-from cmo_desk.domain.records import Cmoc, Code, Consensus, Excerpt, Study, Theory
+from cmo_desk.domain.records import Cmoc, Code, Consensus, Excerpt, Study, Theory, end_sentence
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters.textclean import clean_text, one_line
 
@@ -361,9 +361,9 @@ def short_citation(study: Study | None) -> str:
     if study.year:
         parts.append(f"({study.year})")
     head = " ".join(parts)
-    title = (study.title or "").strip().rstrip(".")
+    title = end_sentence(study.title or "")
     if title:
-        head = f"{head}. {title}." if head else f"{title}."
+        head = f"{end_sentence(head)} {title}" if head else title
     if study.journal:
-        head += f" {study.journal.strip()}."
+        head += " " + end_sentence(study.journal)
     return head.strip()
