@@ -80,10 +80,6 @@ class Duplicate:
     study_label: str | None
 
 
-#: Lines of a list (duplicates, links) an import report shows before "... and N more".
-REPORT_SHOWN = 20
-
-
 @dataclass
 class ImportSummary:
     studies_added: int = 0
@@ -118,75 +114,6 @@ class ImportSummary:
 
     def warn(self, file: str, message: str) -> None:
         self.warnings.setdefault(file, []).append(message)
-
-    def report(self, shown: int = REPORT_SHOWN, every_file: bool = True) -> list[str]:
-        """What the import did, line by line, as the command line prints it and the desk shows
-        it: records read against records in each file (with ``every_file`` False, only the files
-        not wholly read), what was added, every duplicate skipped with the study it matched,
-        links made and proposed, and every warning. A list longer than ``shown`` says how many
-        more it holds."""
-        lines: list[str] = []
-
-        def listed(items: list[Any], line: Any) -> None:
-            lines.extend("  " + line(item) for item in items[:shown])
-            if len(items) > shown:
-                lines.append("  " + tr("... and {count} more").format(count=len(items) - shown))
-
-        for file, (read, found) in self.records.items():
-            if read == found and not every_file:
-                continue
-            lines.append(tr("{file}: {read} of {found} records read").format(
-                file=file, read=read, found=found))
-        lines.append(tr("Studies added: {n}").format(n=self.studies_added))
-        lines.append(tr("Documents added: {n}").format(n=self.documents_added))
-        lines.append(tr("Duplicates skipped: {n} ({refs} references, {files} files)").format(
-            n=self.duplicates_skipped, refs=len(self.duplicate_references),
-            files=len(self.duplicate_files)))
-        how_words = {"doi": tr("by DOI"), "title": tr("by title"), "new": tr("new study"),
-                     "confirmed": tr("confirmed")}
-        if self.linked:
-            lines.append(tr("Full texts:"))
-            listed(self.linked, lambda link: f"{link.file} -> {link.study_label} "
-                                              f"({how_words.get(link.how, link.how)})")
-        if self.proposed_links:
-            lines.append(tr("Possible matches, not linked (each file became a study of its own; "
-                            "check them):"))
-            listed(self.proposed_links, lambda p: tr("{file} may be {study}: {reasons}").format(
-                file=p.file, study=p.study_label, reasons="; ".join(p.reasons)))
-        if self.duplicate_references:
-            lines.append(tr("References already in the project (not imported again):"))
-            listed(self.duplicate_references, lambda d: f"{d.file}: {d.item}"
-                                                        + (f" ({d.study_label})" if d.study_label else ""))
-        if self.identifiers_added:
-            lines.append(tr("Identifiers copied from skipped duplicates:"))
-            listed(self.identifiers_added, lambda i: f"{i[0]}: {i[1].upper()} {i[2]}")
-        if self.duplicate_files:
-            lines.append(tr("Files already in the project:"))
-            listed(self.duplicate_files, lambda d: d.file + (f" ({d.study_label})" if d.study_label
-                                                             else ""))
-        if self.needs_ocr:
-            lines.append(tr("No text layer — needs OCR before coding: {files}").format(
-                files=", ".join(self.needs_ocr)))
-        if self.warnings:
-            lines.append(tr("Warnings:"))
-            for file, messages in self.warnings.items():
-                lines.extend(f"  {file}: {message}" for message in messages[:5])
-                if len(messages) > 5:
-                    lines.append("  " + tr("{file}: {count} more warnings").format(
-                        file=file, count=len(messages) - 5))
-        if self.skipped:
-            lines.append(tr("Not imported (not a kind of file this reads): {files}").format(
-                files=", ".join(self.skipped[:shown]) + (" ..." if len(self.skipped) > shown
-                                                         else "")))
-        return lines
-
-    @property
-    def worth_reading(self) -> bool:
-        """Whether the report holds more than counts: something lost, skipped, proposed or
-        warned about that the team should check."""
-        return bool(self.duplicate_references or self.duplicate_files or self.proposed_links
-                    or self.identifiers_added or self.needs_ocr or self.warnings or self.skipped
-                    or any(read != found for read, found in self.records.values()))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from cmo_desk.domain.errors import Cancelled, CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.services import desk_import, importing
+from cmo_desk.services.import_report import report_lines, worth_reading
 
 if TYPE_CHECKING:
     from cmo_desk.ui.main_window import MainWindow
@@ -96,8 +97,8 @@ def start_desk_import(window: MainWindow, paths: list[str]) -> Any:
         window.statusBar().showMessage(line, 15000)
         # What the team must check is said, not only counted: records a file held but that
         # could not be read, duplicates skipped and the studies they matched, warnings.
-        report = [text for s in summaries if s.worth_reading
-                  for text in s.report(shown=8, every_file=False)]
+        report = [text for s in summaries if worth_reading(s)
+                  for text in report_lines(s, shown=8, every_file=False)]
         failed = [tr("{name}: skipped, no password was given.").format(name=p.name)
                   for p in skipped] + problems
         if failed:

@@ -126,7 +126,9 @@ def _import_refi(args: argparse.Namespace, refi: list[Path]) -> int:
 
 
 def _print_import(summary: ImportSummary) -> None:
-    for line in summary.report():
+    from cmo_desk.services.import_report import report_lines
+
+    for line in report_lines(summary):
         print(line)
 
 
