@@ -230,9 +230,9 @@ class Study(Record):
         if self.year:
             parts.append(f"({self.year}).")
         elif parts:
-            parts[-1] += "."
+            parts[-1] = end_sentence(parts[-1])
         if self.title:
-            parts.append(self.title.rstrip(".") + ".")
+            parts.append(end_sentence(self.title))
         src = self.journal or ""
         if self.volume:
             src += f" {self.volume}"
@@ -241,10 +241,18 @@ class Study(Record):
         if self.pages:
             src += f":{self.pages}"
         if src.strip():
-            parts.append(src.strip() + ".")
+            parts.append(end_sentence(src))
         if self.doi:
             parts.append(f"doi:{self.doi}")
         return " ".join(parts) or (self.label or "")
+
+
+def end_sentence(text: str) -> str:
+    """``text`` closed with one full stop, as a reference list needs: a title that ends with a
+    question or exclamation mark, or an abbreviation's stop ("et al.", "Appl. Phys. Lett."),
+    takes none more."""
+    text = text.strip()
+    return text if not text or text[-1] in ".?!…" else text + "."
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -283,6 +291,16 @@ class Document(Record):
         if len(self.page_starts) > 1 or (self.media_type or "").lower() == "application/pdf":
             return self.page_at(offset)
         return None
+
+    def page_to_cite(self, offset: int | None, kept: int | None) -> int | None:
+        """The page an excerpt at ``offset`` cites, given the page ``kept`` with it: none in a
+        text known to have no pages (a page 1 kept there was made up when the passage was
+        marked), else the kept page, else the page this document knows."""
+        if not kept:
+            return self.known_page_at(offset)
+        if self.page_starts is not None and self.known_page_at(0) is None:
+            return None
+        return kept
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -16,7 +16,8 @@ from typing import Any
 
 _SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
 _SUP = dict(zip("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ"))
-_LATEX_MARKS = re.compile(r"[\\{}$~]|--")
+#: What makes a run of words LaTeX: a command, a group, math, a tie, a dash, or ``quotes''.
+_LATEX_MARKS = re.compile(r"[\\{}$~]|--|``|''")
 #: _{...} / ^{...} / _x inside math, and \textsubscript{...} / \textsuperscript{...} anywhere.
 _SCRIPT_RE = re.compile(r"([_^])(?:\{([^{}$]*)\}|([A-Za-z0-9+\-]))")
 _TEXT_SCRIPT_RE = re.compile(r"\\text(sub|super)script\s*\{([^{}]*)\}")

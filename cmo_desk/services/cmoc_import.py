@@ -240,7 +240,7 @@ def _place_quote(row: SheetCmoc, docs: list[rec.Document], locators: dict[str, Q
         return {
             "document_id": doc.id, "study_id": doc.study_id, "start": start, "end": end,
             "quote": text[start:end], "before": before, "after": after,
-            "page": doc.page_at(start), "role": None, "owner_id": owner,
+            "page": doc.known_page_at(start), "role": None, "owner_id": owner,
         }
     return None
 

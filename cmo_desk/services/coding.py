@@ -133,7 +133,7 @@ def add_excerpt(
             "quote": text[start:end],
             "before": before,
             "after": after,
-            "page": doc.page_at(start),
+            "page": doc.known_page_at(start),
             "role": role,
             "memo": memo,
             "owner_id": session.coder_id,

@@ -239,6 +239,10 @@ class SearchDialog(QDialog):
             self.cmoc_chosen.emit(sid, where)
 
 
+#: Lines a message box shows before the rest goes under Show Details.
+MESSAGE_LINES = 16
+
+
 class Dialogs:
     """Every question the desk asks a person. Tests replace methods to answer automatically."""
 
@@ -246,10 +250,26 @@ class Dialogs:
         self.parent = parent
 
     def error(self, message: str) -> None:
-        QMessageBox.warning(self.parent, tr("CMO Desk"), message)
+        self._tell(QMessageBox.Icon.Warning, message)
 
     def info(self, message: str) -> None:
-        QMessageBox.information(self.parent, tr("CMO Desk"), message)
+        self._tell(QMessageBox.Icon.Information, message)
+
+    def _tell(self, icon: QMessageBox.Icon, message: str) -> None:
+        """A message as plain text. A long one (an import report) shows its first lines and keeps
+        every line under Show Details, so the box fits a 768-pixel screen and nothing is cut."""
+        lines = message.split("\n")
+        box = QMessageBox(icon, tr("CMO Desk"), "", QMessageBox.StandardButton.Ok, self.parent)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        if len(lines) > 3:  # a report reads better wide than wrapped into a tall column
+            box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 34em; }")
+        if len(lines) > MESSAGE_LINES:
+            box.setText("\n".join([*lines[:MESSAGE_LINES], tr("... and {count} more").format(
+                count=len(lines) - MESSAGE_LINES)]))
+            box.setDetailedText(message)
+        else:
+            box.setText(message)
+        box.exec()
 
     def ask_password(self, title: str, label: str) -> str | None:
         text, ok = QInputDialog.getText(self.parent, title, label, QLineEdit.EchoMode.Password)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from cmo_desk.domain.errors import Cancelled, CmoDeskError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.services import desk_import, importing
+from cmo_desk.services.import_report import report_lines, worth_reading
 
 if TYPE_CHECKING:
     from cmo_desk.ui.main_window import MainWindow
@@ -94,14 +95,16 @@ def start_desk_import(window: MainWindow, paths: list[str]) -> Any:
             studies=totals["studies_added"], documents=totals["documents_added"],
             duplicates=totals["duplicates_skipped"], errors=len(problems) + len(skipped))
         window.statusBar().showMessage(line, 15000)
-        shown = list(messages)
-        shown += [tr("{name}: skipped, no password was given.").format(name=p.name)
-                  for p in skipped]
-        shown += problems
-        if problems or skipped:
-            window.dialogs.error("\n".join(shown[:12]))
-        elif messages:
-            window.dialogs.info("\n".join(messages[:20]))
+        # What the team must check is said, not only counted: records a file held but that
+        # could not be read, duplicates skipped and the studies they matched, warnings.
+        report = [text for s in summaries if worth_reading(s)
+                  for text in report_lines(s, shown=8, every_file=False)]
+        failed = [tr("{name}: skipped, no password was given.").format(name=p.name)
+                  for p in skipped] + problems
+        if failed:
+            window.dialogs.error("\n".join([*failed, *messages, *report]))
+        elif messages or report:
+            window.dialogs.info("\n".join([*messages, *report]))
         window.last_import = (summaries, messages, problems, skipped)
 
     return window.run_task(tr("Importing"), work, done)

@@ -330,3 +330,33 @@ def test_a_consensus_row_says_a_source_was_deleted():
     snap = dataclasses.replace(base, cmocs=tuple(c for c in base.cmocs if c.id != "m-booth-li"))
     rows = rows_by_id(build_table(snap))
     assert rows["x-booth"]["recorded_by"] == "Consensus (agreed)\nfrom AP, deleted CMOC"
+
+
+def test_a_page_kept_on_an_excerpt_is_not_cited_when_its_text_has_no_pages():
+    """Excerpts marked before pages were checked kept p. 1 for any Word or plain text; the table
+    asks the document, which knows it has no pages to cite."""
+    import dataclasses
+
+    from cmo_desk.domain.records import Cmoc, Document, Excerpt
+
+    docs = (
+        Document("d-docx", study_id="s-amin", text="x" * 200, page_starts=[0],
+                 media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        Document("d-pdf3", study_id="s-amin", text="y" * 300, page_starts=[0, 100, 200],
+                 media_type="application/pdf"),
+    )
+    excerpts = (
+        Excerpt("x-docx", document_id="d-docx", study_id="s-amin", start=10, end=20, page=1,
+                quote="from the Word file", owner_id="c-ana"),
+        Excerpt("x-pdf", document_id="d-pdf3", study_id="s-amin", start=250, end=260, page=3,
+                quote="from the PDF", owner_id="c-ana"),
+        Excerpt("x-gone", document_id="d-missing", study_id="s-amin", start=10, end=20, page=7,
+                quote="from a file not in this project", owner_id="c-ana"),
+    )
+    cmoc = Cmoc("m-p", study_id="s-amin", owner_id="c-ana", excerpt_ids=tuple(e.id for e in excerpts))
+    base = make_snapshot()
+    snap = dataclasses.replace(base, documents=docs, excerpts=excerpts, cmocs=(cmoc,), consensus=())
+    row = rows_by_id(build_table(snap, ExportOptions(records="coders")))["m-p"]
+    assert row["quotes"].split("\n") == ["“from the Word file”", "“from the PDF” (p. 3)",
+                                         "“from a file not in this project” (p. 7)"]
+    assert row["pages"] == "–; 3; 7"

@@ -349,3 +349,29 @@ def test_chinese_tables_name_the_starter_codes_in_chinese(tmp_path):
     assert "HIV incidence" in text  # not a starter code: as the team wrote it
     grouped = export(tmp_path, name="by-code.docx", lang="zh_CN", group_by="code")
     assert any(h.endswith("信任") for h in headings(grouped)), headings(grouped)
+
+
+def test_a_title_ending_in_a_question_keeps_its_mark_without_a_stray_full_stop(tmp_path):
+    import dataclasses
+
+    from cmo_desk.domain.records import Study
+
+    base = make_snapshot()
+    asking = Study("s-ask", label="Fink 2015", authors=["Fink JS"], year=2015,
+                   title="Have we really 'come a long way, baby'?", journal="Sport Manag Rev",
+                   volume="18", pages="331-342")
+    crowd = Study("s-many", label="Verylongname n.d.",
+                  authors=[f"Author{i} A" for i in range(8)], title="Peers in prisons!",
+                  journal="Appl. Phys. Lett.")
+    snap = dataclasses.replace(base, studies=(*base.studies, asking, crowd))
+    path = tmp_path / "refs.docx"
+    write_docx(build_table(snap, ExportOptions()), path)
+    texts = [p.text for p in docx.Document(str(path)).paragraphs]
+    references = texts[texts.index("References: included studies") + 1:]
+    assert ("[Fink 2015] Fink JS (2015). Have we really 'come a long way, baby'? "
+            "Sport Manag Rev 18:331-342.") in references
+    assert ("[Verylongname n.d.] Author0 A, Author1 A, Author2 A, Author3 A, Author4 A, "
+            "Author5 A, et al. Peers in prisons! Appl. Phys. Lett.") in references
+    studies = build_table(snap, ExportOptions(table="studies"))
+    cited = {r["study_id"]: r["citation"] for _, r in studies.iter_rows()}
+    assert cited["s-ask"].startswith("Fink JS (2015). Have we really 'come a long way, baby'? Sport")

@@ -50,12 +50,16 @@ class ScriptedDialogs(Dialogs):
     def __init__(self) -> None:
         super().__init__(None)
         self.errors: list[str] = []
+        self.infos: list[str] = []
         self.codes_answer: list[str] | None = None
         self.text_answer: str | None = None
         self.item_answer: str | None = None
 
     def error(self, message: str) -> None:
         self.errors.append(message)
+
+    def info(self, message: str) -> None:
+        self.infos.append(message)
 
     def confirm(self, message: str) -> bool:
         return True

@@ -519,6 +519,7 @@ def test_a_scanned_pdf_says_it_needs_ocr_where_the_text_would_be(open_window: An
     scan = tmp_path / "scanned study.pdf"
     scan.write_bytes(make_pdf([["x"], ["y"]], image_only=True))
     _run_import(window, qtbot, [str(scan)])
+    assert any("needs OCR" in m and "scanned study.pdf" in m for m in dialogs.infos)
     doc = next(d for d in window.session.store.list("document")
                if (d.filename or "").startswith("scanned"))
     assert window.open_study(doc.study_id)

@@ -68,7 +68,7 @@ def test_closing_with_unsaved_changes_asks_first(open_window: Any, qtbot: Any,
     _cap_growth(store.engine)
     box = window.cmoc_panel.texts["context"]
     qtbot.mouseClick(box.viewport(), Qt.MouseButton.LeftButton)
-    QApplication.clipboard().setText("x" * 6000)
+    QApplication.clipboard().setText("x" * 40000)  # more than the free pages hold
     qtbot.keyClick(box, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not box.has_pending(), timeout=5000)
     asked: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cmo_desk.cli.common import add_project_arg, open_session
 from cmo_desk.cli.output import Progress, print_json
@@ -16,9 +16,6 @@ if TYPE_CHECKING:  # the services load when their command runs
     from cmo_desk.importers.sandbox import ReaderPool
     from cmo_desk.services.cmoc_import import CmocImportSummary
     from cmo_desk.services.importing import ImportSummary
-
-#: Lines of a list (duplicates, links) printed before "... and N more".
-SHOWN = 20
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -49,15 +46,6 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--limit", type=int, default=50, metavar="N", help="at most N pages (50)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
-
-
-def _more(items: list[Any]) -> list[Any]:
-    return items[:SHOWN]
-
-
-def _print_more(count: int) -> None:
-    if count > SHOWN:
-        print("  " + tr("... and {count} more").format(count=count - SHOWN))
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -138,52 +126,10 @@ def _import_refi(args: argparse.Namespace, refi: list[Path]) -> int:
 
 
 def _print_import(summary: ImportSummary) -> None:
-    for file, (read, found) in summary.records.items():
-        print(tr("{file}: {read} of {found} records read").format(file=file, read=read, found=found))
-    print(tr("Studies added: {n}").format(n=summary.studies_added))
-    print(tr("Documents added: {n}").format(n=summary.documents_added))
-    print(tr("Duplicates skipped: {n} ({refs} references, {files} files)").format(
-        n=summary.duplicates_skipped, refs=len(summary.duplicate_references),
-        files=len(summary.duplicate_files)))
-    how_words = {"doi": tr("by DOI"), "title": tr("by title"), "new": tr("new study"),
-                 "confirmed": tr("confirmed")}
-    if summary.linked:
-        print(tr("Full texts:"))
-        for link in _more(summary.linked):
-            print(f"  {link.file} -> {link.study_label} ({how_words.get(link.how, link.how)})")
-        _print_more(len(summary.linked))
-    if summary.proposed_links:
-        print(tr("Possible matches, not linked (each file became a study of its own; check them):"))
-        for proposal in _more(summary.proposed_links):
-            print("  " + tr("{file} may be {study}: {reasons}").format(
-                file=proposal.file, study=proposal.study_label,
-                reasons="; ".join(proposal.reasons)))
-        _print_more(len(summary.proposed_links))
-    if summary.identifiers_added:
-        print(tr("Identifiers copied from skipped duplicates:"))
-        for label, key, value in _more(summary.identifiers_added):
-            print(f"  {label}: {key.upper()} {value}")
-        _print_more(len(summary.identifiers_added))
-    if summary.duplicate_files:
-        print(tr("Files already in the project:"))
-        for dup in _more(summary.duplicate_files):
-            print(f"  {dup.file}" + (f" ({dup.study_label})" if dup.study_label else ""))
-        _print_more(len(summary.duplicate_files))
-    if summary.needs_ocr:
-        print(tr("No text layer — needs OCR before coding: {files}").format(
-            files=", ".join(summary.needs_ocr)))
-    if summary.warnings:
-        print(tr("Warnings:"))
-        for file, messages in summary.warnings.items():
-            for message in messages[:5]:
-                print(f"  {file}: {message}")
-            if len(messages) > 5:
-                print("  " + tr("{file}: {count} more warnings").format(
-                    file=file, count=len(messages) - 5))
-    if summary.skipped:
-        print(tr("Not imported (not a kind of file this reads): {files}").format(
-            files=", ".join(summary.skipped[:SHOWN]) + (" ..." if len(summary.skipped) > SHOWN
-                                                         else "")))
+    from cmo_desk.services.import_report import report_lines
+
+    for line in report_lines(summary):
+        print(line)
 
 
 def cmd_import_cmocs(args: argparse.Namespace) -> int:

@@ -11,7 +11,9 @@ from typing import Any
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.ids import merged_target
 from cmo_desk.domain.initials import unique_initials
-from cmo_desk.domain.records import Cmoc, Code, Consensus, Excerpt, Study, Theory, and_others
+from cmo_desk.domain.records import (
+    Cmoc, Code, Consensus, Excerpt, Study, Theory, and_others, end_sentence,
+)
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.exporters.textclean import clean_text, one_line
 
@@ -133,10 +135,8 @@ class TableContext:
         return " › ".join(n for n in reversed(names) if n)
 
     def page_of(self, excerpt: Excerpt) -> int | None:
-        if excerpt.page:
-            return excerpt.page
         doc = self.document_by_id.get(excerpt.document_id or "")
-        return doc.known_page_at(excerpt.start) if doc is not None else None
+        return doc.page_to_cite(excerpt.start, excerpt.page) if doc is not None else excerpt.page
 
     def text_order(self, excerpt: Excerpt) -> tuple[int, bool, int, int, str]:
         """Where an excerpt stands in its study's texts: document, then offset (page when the
@@ -369,9 +369,9 @@ def short_citation(study: Study | None) -> str:
     if study.year:
         parts.append(f"({study.year})")
     head = " ".join(parts)
-    title = (study.title or "").strip().rstrip(".")
+    title = end_sentence(study.title or "")
     if title:
-        head = f"{head}. {title}." if head else f"{title}."
+        head = f"{end_sentence(head)} {title}" if head else title
     if study.journal:
-        head += f" {study.journal.strip()}."
+        head += " " + end_sentence(study.journal)
     return head.strip()

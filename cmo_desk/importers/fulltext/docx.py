@@ -1,5 +1,5 @@
 """Word documents (.docx): WordprocessingML in reading order, with list numbers, footnotes and
-endnotes as Word shows them, and hard page breaks as pages."""
+endnotes as Word shows them, and the pages Word laid out when the file says as many."""
 
 from __future__ import annotations
 
@@ -30,6 +30,18 @@ MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fall
 
 #: Where a hard page break sat, until the text is split into pages (never left in the text).
 _PAGE_MARK = "\x0c"
+#: Where Word's own layout last began a page (w:lastRenderedPageBreak), likewise.
+_LAID_OUT_MARK = "\x0e"
+#: One page break: a hard break and the laid-out page start Word records beside it are one.
+_BREAK_RE = re.compile(r"\x0c[ \t\n]*\x0e|\x0e[ \t\n]*\x0c|[\x0c\x0e]")
+#: The page count the saving program wrote in docProps/app.xml.
+_PAGES_RE = re.compile(rb"<(?:\w+:)?Pages>\s*(\d+)\s*</(?:\w+:)?Pages>")
+
+
+def _without_marks(line: str) -> str:
+    """The line without page marks: a hard break parts words, a laid-out page start does not (the
+    page may have ended inside a hyphenated word)."""
+    return line.replace(_PAGE_MARK, " ").replace(_LAID_OUT_MARK, "")
 
 
 def _roman(number: int) -> str:
@@ -190,6 +202,8 @@ class _DocxWriter:
                 parts.append("\t")
             elif tag == W + "br" and child.get(W + "type") == "page":
                 parts.append("\n" + _PAGE_MARK + "\n")
+            elif tag == W + "lastRenderedPageBreak":
+                parts.append(_LAID_OUT_MARK)
             elif tag in (W + "br", W + "cr"):
                 parts.append("\n")
             elif tag == W + "noBreakHyphen":
@@ -200,7 +214,7 @@ class _DocxWriter:
             elif tag == W + "txbxContent":
                 inner = _DocxWriter(self.notes, self.numbering)
                 inner.block(child)
-                text = " ".join(line.replace(_PAGE_MARK, " ") for line in inner.lines if line.strip())
+                text = " ".join(_without_marks(line) for line in inner.lines if line.strip())
                 if text:
                     parts.append(" " + text + " ")
             elif tag in (W + "instrText", W + "delText", W + "rPr", W + "pPr"):
@@ -211,8 +225,8 @@ class _DocxWriter:
     def cell_text(self, cell: Any) -> str:
         inner = _DocxWriter(self.notes, self.numbering)
         inner.block(cell)
-        return " ".join(line.replace(_PAGE_MARK, " ").strip() for line in inner.lines
-                        if line.replace(_PAGE_MARK, " ").strip())
+        return " ".join(_without_marks(line).strip() for line in inner.lines
+                        if _without_marks(line).strip())
 
     def table(self, element: Any) -> None:
         for row in element.iter(W + "tr"):
@@ -230,6 +244,8 @@ class _DocxWriter:
                 if merge is not None and merge.get(W + "val") in (None, "continue"):
                     continue  # continuation of a vertically merged cell: its text is above
                 cells.append(self.cell_text(cell))
+            if row.find(f".//{W}lastRenderedPageBreak") is not None:
+                self.lines.append(_LAID_OUT_MARK)  # the row moved to a new page when Word laid it out
             if any(cells):
                 self.lines.append(" | ".join(c for c in cells))
 
@@ -241,13 +257,14 @@ _NOTE_SEPARATORS = ("separator", "continuationSeparator", "continuationNotice")
 
 @dataclass
 class _DocxParts:
-    """The parts of a Word package that hold text: the body, its notes, its list definitions and
-    its core properties (the title)."""
+    """The parts of a Word package that hold text: the body, its notes, its list definitions, its
+    core properties (the title) and its application properties (the page count)."""
 
     body: bytes
     notes: dict[str, bytes | None]
     core: bytes | None
     numbering: bytes | None
+    app: bytes | None = None
 
 
 def extract_docx(
@@ -269,7 +286,7 @@ def extract_docx(
         note_lines = _note_lines(part, parse_part_xml(raw, filename, _DOCX), writer.notes)
         if note_lines:
             lines += ["", labels[part], *note_lines]
-    pages = _docx_pages(lines)
+    pages = _docx_pages(lines, _stated_pages(parts.app))
     warnings: list[str] = []
     if not any(page.strip() for page in pages):
         warnings.append(tr("The document has no text."))
@@ -298,6 +315,7 @@ def _read_docx_parts(data: bytes, filename: str, cancel: CancelCallback | None) 
                 "endnotes": read_member(archive, "word/endnotes.xml", filename, kind),
             },
             core=read_member(archive, "docProps/core.xml", filename, kind),
+            app=read_member(archive, "docProps/app.xml", filename, kind),
             numbering=read_member(archive, "word/numbering.xml", filename, kind),
         )
 
@@ -328,8 +346,8 @@ def _note_lines(part: str, note_root: Any, labels_of: _NoteLabels) -> list[str]:
             continue
         inner = _DocxWriter(labels_of)
         inner.block(note)
-        text = " ".join(line.replace(_PAGE_MARK, " ").strip() for line in inner.lines
-                        if line.replace(_PAGE_MARK, " ").strip())
+        text = " ".join(_without_marks(line).strip() for line in inner.lines
+                        if _without_marks(line).strip())
         if text:
             note_lines.append(f"[{labels_of.label(part, note.get(W + 'id', ''))}] {text}")
     return note_lines
@@ -345,9 +363,21 @@ def _core_title(core: bytes | None, filename: str) -> str | None:
     return title_el.text if title_el is not None else None
 
 
-def _docx_pages(lines: list[str]) -> list[str]:
-    # Hard page breaks make pages, so that an excerpt cites the page a reader finds it on.
-    pages = [clean_text(join_lines(chunk.split("\n"))) for chunk in "\n".join(lines).split(_PAGE_MARK)]
+def _stated_pages(app: bytes | None) -> int | None:
+    """How many pages the program that saved the file counted, when it wrote that down."""
+    match = _PAGES_RE.search(app or b"")
+    return int(match.group(1)) if match else None
+
+
+def _docx_pages(lines: list[str], stated: int | None) -> list[str]:
+    """The text cut into the pages a reader finds it on: where Word laid out each page, and at
+    hard page breaks. Those are page numbers only when they come to the page count the file
+    states; otherwise (a file converted by another program, text flowing over many pages between
+    two hard breaks) the text is one run without pages, and no page is made up for it."""
+    joined = "\n".join(lines)
+    pages = [clean_text(join_lines(chunk.split("\n"))) for chunk in _BREAK_RE.split(joined)]
     while len(pages) > 1 and not pages[-1].strip():
         pages.pop()  # a break at the very end starts no page
+    if len(pages) > 1 and stated != len(pages):
+        return [clean_text(join_lines(_without_marks(joined).split("\n")))]
     return pages

@@ -1,12 +1,31 @@
-"""DOCX: hard page breaks make pages (so excerpts cite the right page), and footnotes and endnotes
-keep the markers Word shows (1, 2 and i, ii), not one "[1]" for both."""
+"""DOCX: the pages Word laid out make pages (so excerpts cite the page a reader finds them on) when
+the file's own page count agrees; hard page breaks alone are no page numbers (text flows over many
+pages between them). Footnotes and endnotes keep the markers Word shows (1, 2 and i, ii), not one
+"[1]" for both."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 
+import re
+from pathlib import Path
+
+import pytest
+
 from cmo_desk.importers.fulltext import extract_bytes
+
+def _saying_pages(data: bytes, pages: int | None) -> bytes:
+    """The package with docProps/app.xml stating ``pages`` pages (None: no count at all, as
+    LibreOffice writes it), the way the program that saved it counted them."""
+    src, buf = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename == "docProps/app.xml":
+                body = re.sub(rb"<Pages>\d*</Pages>", b"" if pages is None else b"<Pages>%d</Pages>" % pages, body)
+            out.writestr(item, body)
+    return buf.getvalue()
 
 
 def _docx_with_breaks() -> bytes:
@@ -24,10 +43,10 @@ def _docx_with_breaks() -> bytes:
     table.cell(0, 0).text = "a table on page three"
     buf = io.BytesIO()
     document.save(buf)
-    return buf.getvalue()
+    return _saying_pages(buf.getvalue(), 3)
 
 
-def test_hard_page_breaks_are_pages():
+def test_hard_page_breaks_are_pages_when_the_file_counts_as_many():
     result = extract_bytes(_docx_with_breaks(), "study.docx")
     doc_pages = [result.text[a:b] for a, b in zip(result.page_starts, [*result.page_starts[1:], len(result.text)])]
     assert len(result.page_starts) == 3
@@ -41,6 +60,77 @@ def test_hard_page_breaks_are_pages():
     doc = Document(id="d", text=result.text, page_starts=result.page_starts)
     assert doc.page_at(result.text.index("outcomes")) == 3
     assert doc.page_at(result.text.index("trust grew")) == 2
+
+
+@pytest.mark.parametrize("stated", [None, 1, 7])
+def test_hard_page_breaks_are_no_page_numbers_when_the_text_flows_over_more_pages(stated):
+    """A report converted by LibreOffice: two hard breaks, but its text fills many pages (or the
+    file does not say how many). Its page numbers are not known, so none is made up."""
+    result = extract_bytes(_saying_pages(_docx_with_breaks(), stated), "study.docx")
+    assert result.page_starts == [0]
+    for words in ("Page one", "trust grew", "Then a break", "outcomes", "a table on page three"):
+        assert words in result.text
+    from cmo_desk.domain.records import Document
+
+    doc = Document(id="d", text=result.text, page_starts=result.page_starts,
+                   media_type=result.media_type)
+    assert doc.known_page_at(result.text.index("outcomes")) is None
+
+
+def _docx_laid_out_by_word(stated: int) -> bytes:
+    """What Word saves: w:lastRenderedPageBreak where its layout started each new page, inside a
+    paragraph, at the start of a table row that moved to the next page, and after a hard break."""
+    body = (f'<w:document {W}><w:body>'
+            '<w:p><w:r><w:t>Peers met clients at the flats and</w:t><w:lastRenderedPageBreak/>'
+            '<w:t xml:space="preserve"> walked with them to the clinic.</w:t></w:r></w:p>'
+            '<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Site</w:t></w:r></w:p></w:tc>'
+            '<w:tc><w:p><w:r><w:t>Visits</w:t></w:r></w:p></w:tc></w:tr>'
+            '<w:tr><w:tc><w:p><w:r><w:lastRenderedPageBreak/><w:t>Lilongwe</w:t></w:r></w:p></w:tc>'
+            '<w:tc><w:p><w:r><w:lastRenderedPageBreak/><w:t>42</w:t></w:r></w:p></w:tc></w:tr></w:tbl>'
+            '<w:p><w:r><w:t>Trust grew slowly.</w:t><w:br w:type="page"/></w:r></w:p>'
+            '<w:p><w:r><w:lastRenderedPageBreak/><w:t>Outcomes after a year.</w:t></w:r></w:p>'
+            '<w:p><w:r><w:t>A text box </w:t><w:pict><w:txbxContent><w:p><w:r><w:lastRenderedPageBreak/>'
+            '<w:t>floats</w:t></w:r></w:p></w:txbxContent></w:pict></w:r></w:p>'
+            '</w:body></w:document>')
+    app = ('<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+           f'<Template>Normal.dotm</Template><Pages>{stated}</Pages><Application>Microsoft Office Word</Application>'
+           '</Properties>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", body)
+        z.writestr("docProps/app.xml", app)
+    return buf.getvalue()
+
+
+def test_the_pages_word_laid_out_are_the_pages_cited():
+    result = extract_bytes(_docx_laid_out_by_word(4), "interview.docx")
+    assert "\x0c" not in result.text and "\x0e" not in result.text
+    from cmo_desk.domain.records import Document
+
+    doc = Document(id="d", text=result.text, page_starts=result.page_starts,
+                   media_type=result.media_type)
+    assert doc.page_count == 4
+    where = {words: doc.known_page_at(result.text.index(words)) for words in (
+        "Peers met", "walked with them", "Site | Visits", "Lilongwe | 42", "Trust grew",
+        "Outcomes after", "floats")}
+    assert where == {"Peers met": 1, "walked with them": 2, "Site | Visits": 2, "Lilongwe | 42": 3,
+                     "Trust grew": 3, "Outcomes after": 4, "floats": 4}
+
+
+def test_word_pages_that_disagree_with_the_files_count_are_not_cited():
+    result = extract_bytes(_docx_laid_out_by_word(9), "interview.docx")
+    assert result.page_starts == [0]
+    assert "walked with them" in result.text and "Lilongwe | 42" in result.text
+
+
+def test_real_files_pages_are_the_ones_a_reader_sees(corpus: Path):
+    word, converted = (corpus / "docx" / "sheffield-open-qual-interview-Ana.docx",
+                       corpus / "docx" / "chinese-tender-doc-14-tables-libreoffice.docx")
+    interview = extract_bytes(word.read_bytes(), word.name)
+    assert len(interview.page_starts) == 16  # Word saved it as 16 pages and marked where each began
+    # LibreOffice wrote no page count and only two hard breaks; it prints as 59 pages.
+    assert extract_bytes(converted.read_bytes(), converted.name).page_starts == [0]
 
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'

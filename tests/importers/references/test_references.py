@@ -186,3 +186,18 @@ def test_random_bytes_never_crash(raw, name):
         parse_references(raw, name)
     except ImportFailed:
         pass
+
+
+@pytest.mark.parametrize(
+    ("latex", "text"),
+    [
+        # Zotero's export of an erratum: the closing quotes end a plain word.
+        (r"{{\emph{Erratum:}}} ``{{Analyzing}} the Growth of {{GaN}} Nanowires by x-{{Ray}} Diffraction''",
+         "Erratum: “Analyzing the Growth of GaN Nanowires by x-Ray Diffraction”"),
+        (r"Comment on ``Peer outreach in Hanoi''", "Comment on “Peer outreach in Hanoi”"),
+        (r"``Trust'' among peers", "“Trust” among peers"),
+        ("Peers' trust in O'Brien's clinic", "Peers' trust in O'Brien's clinic"),
+    ],
+)
+def test_latex_quotation_marks_open_and_close(latex, text):
+    assert decode_latex(latex) == text
