@@ -42,23 +42,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from sqlite_kill import killed_after  # noqa: E402
+
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 #: Runs the command line with a budget of SQLite work, then SIGKILL (argv: budget, command...).
-KILLED_AFTER = textwrap.dedent("""
-    import os, signal, sqlite3, sys
-    limit, done = int(sys.argv[1]), [0]
-    real = sqlite3.connect
-    def tick():
-        done[0] += 1
-        if done[0] >= limit:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return 0
-    def connect(*args, **kwargs):
-        con = real(*args, **kwargs)
-        con.set_progress_handler(tick, 500)
-        return con
-    sqlite3.connect = connect
+KILLED_AFTER = killed_after(1, 500) + textwrap.dedent("""
     if sys.argv[2] == "open":  # opening for writing, as the desk does (upgrading an older file)
         from pathlib import Path
         from cmo_desk.store.project_store import ProjectStore

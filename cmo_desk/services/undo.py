@@ -196,31 +196,33 @@ class UndoableCoding:
         found = (self.session.store.get("cmoc", i) for i in cmoc_ids)
         return {c.id: c.status for c in found if c is not None}
 
+    def _consensus_step(self, text: str, source_ids: Iterable[str],
+                        make: Callable[[], Any]) -> str | None:
+        """A consensus CMOC ``make`` builds from ``source_ids``; undo takes it back and puts the
+        sources' status back."""
+        s = self.session
+        before = self._statuses(source_ids)
+        ok, result, touched = self._noting(make)
+        if not ok:
+            return None
+        cid: str = result[0]
+        self.push(text, lambda: coding.restore_consensus(s, cid),
+                  lambda: coding.withdraw_consensus(s, cid, before), touched)
+        return cid
+
     def make_consensus(self, study_id: str, source_ids: list[str],
                        values: dict[str, Any] | None, resolution: str,
                        note: str | None) -> str | None:
         """A consensus CMOC from coders' CMOCs; undo takes it back and the sources' status."""
         s = self.session
-        before = self._statuses(source_ids)
-        ok, result, touched = self._noting(lambda: _reconcile().consensus_from(
-            s, study_id, source_ids, values, resolution, note))
-        if not ok:
-            return None
-        cid: str = result[0]
-        self.push(tr("Make consensus"), lambda: coding.restore_consensus(s, cid),
-                  lambda: coding.withdraw_consensus(s, cid, before), touched)
-        return cid
+        return self._consensus_step(tr("Make consensus"), source_ids,
+                                    lambda: _reconcile().consensus_from(
+                                        s, study_id, source_ids, values, resolution, note))
 
     def promote(self, cmoc_id: str) -> str | None:
         s = self.session
-        before = self._statuses([cmoc_id])
-        ok, result, touched = self._noting(lambda: _reconcile().promote(s, cmoc_id))
-        if not ok:
-            return None
-        cid: str = result[0]
-        self.push(tr("Promote"), lambda: coding.restore_consensus(s, cid),
-                  lambda: coding.withdraw_consensus(s, cid, before), touched)
-        return cid
+        return self._consensus_step(tr("Promote"), [cmoc_id],
+                                    lambda: _reconcile().promote(s, cmoc_id))
 
     def withdraw_consensus(self, consensus_id: str) -> bool:
         """Delete a consensus CMOC; its sources regain the status they had before it."""

@@ -18,6 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from sqlite_kill import killed_after  # (tests/ is on pytest's path)
 
 from cmo_desk.store.opening import PAGE_SIZE
 from cmo_desk.store.project_store import ProjectStore
@@ -29,21 +30,8 @@ pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SI
 
 #: A child that opens (and so upgrades) a project and kills itself after ``n`` units of SQLite
 #: work (one unit = 2000 virtual machine steps, counted over every connection it opens).
-OPEN_AND_DIE = textwrap.dedent("""
-    import os, signal, sqlite3, sys
+OPEN_AND_DIE = killed_after(2, 2000) + textwrap.dedent("""
     from pathlib import Path
-    limit, done = int(sys.argv[2]), [0]
-    real = sqlite3.connect
-    def tick():
-        done[0] += 1
-        if done[0] >= limit:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return 0
-    def connect(*args, **kwargs):
-        con = real(*args, **kwargs)
-        con.set_progress_handler(tick, 2000)
-        return con
-    sqlite3.connect = connect
     from cmo_desk.store.project_store import ProjectStore
     path = Path(sys.argv[1])
     with ProjectStore.open(path, upgrade_backup_dir=path.parent) as store:
