@@ -1,13 +1,11 @@
 """Size of the 500-study project file beside the text it holds, before and after the upgrade
-to the compact layout, with the size of each table and index.
+to the numbered layout, with the size of each table and index.
 
     python benchmarks/bench_file_size.py [--large benchmarks/out/large-500.cmo]
 
 The floor is the text the project holds (the UTF-8 bytes of its documents' texts); the target
 is a file of at most 4 times that. The project is copied, then opened (which upgrades and
-compacts an older file); the cached file is left as it is. A last section measures, on a
-scratch copy of the project, what the file would take with its log in a numbered layout this
-version does not write (see ``layout_size``), to show what reaching the target would take.
+compacts an older file); the cached file is left as it is.
 """
 
 from __future__ import annotations
@@ -49,66 +47,10 @@ def text_bytes(path: Path) -> int:
         con.close()
 
 
-def layout_size(path: Path, scratch: Path) -> tuple[float, list[tuple[str, float]]]:
-    """The whole project as this version writes it, except its log in a layout this version does
-    not write: laptop, coder and record ids, record types and field names as small numbers
-    naming rows of side tables kept in each file; the row keyed by the first 8 bytes of its
-    content id (the rest recomputed from the content when needed); a value that is one record
-    id as its 16 bytes; no clock index. Merging, bundles, the hub and salvage would all have to
-    renumber every row they exchange: what reaching the target would take."""
-    from cmo_desk.store.logformat import COLUMNS
-
-    shutil.copyfile(path, scratch)
-    con = sqlite3.connect(scratch)
-    con.executescript("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;")
-    rows = con.execute(f"SELECT {COLUMNS} FROM changes ORDER BY rowid").fetchall()
-    con.executescript(
-        "DROP TABLE changes;"
-        "CREATE TABLE changes (key INTEGER PRIMARY KEY, entity INTEGER NOT NULL, "
-        "field INTEGER NOT NULL, value, wall INTEGER, counter INTEGER, site INTEGER, "
-        "coder INTEGER, parents BLOB, seen BLOB);"
-        "CREATE TABLE log_records (n INTEGER PRIMARY KEY, type INTEGER, id BLOB);"
-        "CREATE TABLE log_names (n INTEGER PRIMARY KEY, name TEXT UNIQUE);"
-        "CREATE TABLE log_sites (n INTEGER PRIMARY KEY, id BLOB UNIQUE);")
-    numbers: dict[tuple[str, object], int] = {}
-
-    def number(kind: str, value: object) -> int | None:
-        if value is None:
-            return None
-        return numbers.setdefault((kind, value), len(numbers) + 1)
-
-    def value_of(value: object) -> object:
-        if isinstance(value, str) and len(value) == 38 and value[0] == '"' and value[9] == "-":
-            return bytes.fromhex(value[1:-1].replace("-", ""))  # '"<uuid>"'
-        return value
-
-    con.executemany(
-        "INSERT INTO changes VALUES (?,?,?,?,?,?,?,?,?,?)",
-        [(int.from_bytes(cid[:8], "big", signed=True),
-          number("record", (number("name", etype), eid)), number("name", fname),
-          value_of(value), wall, counter, number("site", site), number("site", coder),
-          parents or None, seen or None)
-         for cid, etype, eid, fname, value, wall, counter, site, coder, parents, seen in rows])
-    del rows
-    for (kind, value), n in numbers.items():
-        if kind == "record":
-            con.execute("INSERT INTO log_records VALUES (?, ?, ?)", (n, *value))  # type: ignore[misc]
-        else:
-            con.execute(f"INSERT INTO log_{kind}s VALUES (?, ?)", (n, value))
-    con.executescript("CREATE UNIQUE INDEX ix_log_records ON log_records (id, type);"
-                      "CREATE INDEX ix_changes_entity ON changes (entity);")
-    con.commit()
-    con.execute("VACUUM")
-    con.close()
-    return scratch.stat().st_size / MB, tables(scratch, 6)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--large", type=Path, default=None,
                     help="a large project (default: the cached 500-study benchmark project)")
-    ap.add_argument("--no-projection", action="store_true",
-                    help="skip measuring the numbered log layout")
     args = ap.parse_args()
     if args.large is None:
         from largeproject import cached_large_project
@@ -150,14 +92,6 @@ def main() -> int:
         print("  (new, or now among the largest)")
         for name, size in sorted(now.items(), key=lambda kv: -kv[1])[:4]:
             print(f"  {name:30s} {'-':>8s} {size:7.1f}")
-        if not args.no_projection:
-            log = sum(size for name, size in after_tables if "changes" in name)
-            size, parts = layout_size(copy, folder / "numbered-log.cmo")
-            print(f"the change log as written, with its indexes: {log:.1f} MB. The whole file with "
-                  f"the log in a numbered layout (not written by this version): {size:.1f} MB = "
-                  f"{size / floor:.1f}x the text")
-            for name, part in parts:
-                print(f"  {name:30s} {part:7.1f}")
     return 0
 
 

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from cmo_desk.domain.ids import coder_id  # noqa: E402
 from cmo_desk.store.files import read_uri  # noqa: E402
-from cmo_desk.store.logformat import COLUMNS, stored_id, text_row  # noqa: E402
+from cmo_desk.store.logformat import COLUMNS, append_from, stored_id, text_row  # noqa: E402
 from cmo_desk.store.merging import merge_file, write_delta_bundle  # noqa: E402
 from cmo_desk.store.project_store import ProjectStore  # noqa: E402
 from cmo_desk.store.site import Site  # noqa: E402
@@ -61,12 +61,17 @@ def _derive(large: Path, dest: Path, keep: str | None) -> None:
         src.backup(out)
         others = [stored_id(coder_id(c)) for c in CODERS if c != keep]
         marks, kinds = ",".join("?" * len(others)), ",".join("?" * len(CODING))
-        gone = out.execute(f"DELETE FROM changes WHERE coder_id IN ({marks}) AND entity_type IN "
-                           f"({kinds})", (*others, *CODING)).rowcount
+        # a numbered log is read through its view and its rows deleted from ``log``
+        numbered = out.execute("SELECT count(*) FROM sqlite_master WHERE name = 'log'"
+                               ).fetchone()[0]
+        rows = ("DELETE FROM log WHERE seq IN (SELECT seq FROM changes WHERE {})" if numbered
+                else "DELETE FROM changes WHERE {}")
+        gone = out.execute(rows.format(f"coder_id IN ({marks}) AND entity_type IN ({kinds})"),
+                           (*others, *CODING)).rowcount
         assert gone > 0, "no other coder's change was found"
         # the coders who are not on this laptop (the one who set the project up stays)
-        out.execute(f"DELETE FROM changes WHERE coder_id IN ({marks}) AND entity_type = 'coder' "
-                    "AND entity_id != ?", (*others, stored_id(coder_id(CODERS[0]))))
+        out.execute(rows.format(f"coder_id IN ({marks}) AND entity_type = 'coder' "
+                                "AND entity_id != ?"), (*others, stored_id(coder_id(CODERS[0]))))
         out.commit()
     finally:
         out.close()
@@ -111,7 +116,7 @@ def bare_union(base: Path, copies: list[Path], scratch: Path) -> float:
     con = sqlite3.connect(scratch)
     for c in copies:
         con.execute("ATTACH DATABASE ? AS o", (read_uri(c, immutable=True),))
-        con.execute("INSERT OR IGNORE INTO changes SELECT * FROM o.changes")
+        append_from(con, "o.changes", ignore=True, order="s.seq")
         con.commit()
         con.execute("DETACH DATABASE o")
     con.close()
@@ -169,7 +174,7 @@ def main() -> int:
         info = store.info()
         store.close()
         rows = [text_row(*r) for r in sqlite3.connect(str(target)).execute(
-            f"SELECT {COLUMNS} FROM changes ORDER BY rowid DESC LIMIT 100")]
+            f"SELECT {COLUMNS} FROM changes ORDER BY seq DESC LIMIT 100")]
         bundle_floor = len(gzip.compress(json.dumps(rows).encode("utf-8")))
 
         # As a person runs it: one command, start-up, checks and the backup included.

@@ -42,6 +42,16 @@ class Change:
     #: For deletes: the heads of the entity's other fields that the deleter had seen.
     seen: tuple[str, ...] = ()
 
+    def __getattr__(self, name: str) -> Any:
+        # A change read from a project's log carries its key, not its id: the id is computed
+        # from the content when first asked for (most changes read are never asked).
+        if name != "change_id" or "entity_type" not in self.__dict__:
+            raise AttributeError(name)
+        cid = change_id_for(self.entity_type, self.entity_id, self.field, self.value, self.wall,
+                            self.counter, self.site_id, self.coder_id, self.parents, self.seen)
+        self.__dict__["change_id"] = cid
+        return cid
+
     @property
     def order_key(self) -> tuple[int, int, str, str]:
         """Total order used only to choose the value shown provisionally in a conflict."""
@@ -78,6 +88,23 @@ def change_id_for(
         ]
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def change_key(change_id: str) -> int:
+    """The key a project's log keeps for a change id (64 hex digits): its first 8 bytes as a
+    signed whole number. Within one record, the key names one change."""
+    return int.from_bytes(bytes.fromhex(change_id[:16]), "big", signed=True)
+
+
+def unkeyed_change(entity_type: str, entity_id: str, field_name: str, value: Any, wall: int,
+                   counter: int, site_id: str, coder_id: str | None, parents: tuple[str, ...],
+                   seen: tuple[str, ...]) -> Change:
+    """A :class:`Change` whose id is computed when first asked for (see ``Change``)."""
+    change = _new_object(Change)
+    change.__dict__.update(entity_type=entity_type, entity_id=entity_id, field=field_name,
+                           value=value, wall=wall, counter=counter, site_id=site_id,
+                           coder_id=coder_id, parents=parents, seen=seen)
+    return change
 
 
 _encode_str: Callable[[str], str] = json.encoder.encode_basestring
@@ -128,7 +155,8 @@ def row_content(
     wall: Any, counter: Any, site_id: Any, coder_id: Any, parents_json: Any, seen_json: Any,
 ) -> ChangeTuple | None:
     """The change a stored log row holds, as a :data:`ChangeTuple`, if the row is what its id
-    says; None otherwise.
+    says; None otherwise. ``change_id`` is the id's 64 hex digits, or the key a project's log
+    keeps for it (:func:`change_key`); the tuple holds the whole id either way.
 
     The id is recomputed from the content. Anything unreadable (a value that is not JSON,
     parents that are not a list of ids, a clock that is not a whole number, a column of the wrong
@@ -145,7 +173,7 @@ def row_content(
     if type(wall) is not int or type(counter) is not int:
         return None
     if type(value_json) is not str or type(parents_json) is not str \
-            or type(seen_json) is not str or type(change_id) is not str:
+            or type(seen_json) is not str or type(change_id) not in (str, int):
         return None
     if parents_json == "[]":
         parents_c, parents = "[]", None
@@ -169,7 +197,12 @@ def row_content(
                 ).encode("utf-8")
     except (TypeError, UnicodeEncodeError):  # a number or bytes in a text column; a lone
         return None  # surrogate, which no change written by the log can hold
-    if hashlib.sha256(data).hexdigest() != change_id:
+    digest = hashlib.sha256(data).digest()
+    if change_id.__class__ is int:  # the key a project's log holds: the id's first 8 bytes
+        if int.from_bytes(digest[:8], "big", signed=True) != change_id:
+            return None
+        change_id = digest.hex()
+    elif digest.hex() != change_id:
         return None
     try:
         value, end = _scan_json(value_json, 0)

@@ -485,6 +485,9 @@ class ConflictValue(Fieldwise):
     coder_name: str | None
     wall_ms: int
     change_id: str
+    #: The type and id of the record the change was made to (a conflict about a deleted code
+    #: lists the taggings that still use it).
+    record: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -342,10 +342,11 @@ def _reference(etype: str, field_name: str) -> str | None:
 IN_USE = (crosschecks.CODE_IN_USE, crosschecks.STUDY_IN_USE)
 
 
-def _user_words(store: ProjectStore, change_id: str) -> str:
+def _user_words(store: ProjectStore, change_id: str,
+                record: tuple[str, str] | None) -> str:
     """The record that still uses a deleted code or study, in words (a tagging is named by the
     excerpt or CMOC it tags); "" when the value is the deletion itself."""
-    change = store.change(change_id)
+    change = store.change(change_id, record)
     if change is None:
         return ""
     etype, eid = change.entity_type, change.entity_id
@@ -358,16 +359,16 @@ def _user_words(store: ProjectStore, change_id: str) -> str:
 
 
 def _value_words(store: ProjectStore, c: rec.Conflict, value: Any,
-                 change_id: str | None) -> str:
+                 change_id: str | None, record: tuple[str, str] | None = None) -> str:
     if c.kind in IN_USE and change_id:
-        return _user_words(store, change_id)
+        return _user_words(store, change_id, record)
     ref = _reference(c.entity_type, c.field)
     if ref is None or not isinstance(value, str):
         return ""
     target = record_label(store, ref, value)
     if c.kind == crosschecks.PARENT_CYCLE and change_id:
         # each value of a cycle is a move of one of its codes: name the code that was moved
-        change = store.change(change_id)
+        change = store.change(change_id, record)
         if change is not None:
             return tr("{code} under {parent}").format(
                 code=record_label(store, change.entity_type, change.entity_id), parent=target)
@@ -382,7 +383,7 @@ def list_conflicts(session: Session) -> list[ConflictView]:
         out.append(ConflictView(
             n, c.entity_type, c.entity_id, record_label(store, c.entity_type, c.entity_id),
             c.field, c.kind, c.shown, c.values, c.ancestors,
-            tuple(_value_words(store, c, v.value, v.change_id) for v in c.values),
+            tuple(_value_words(store, c, v.value, v.change_id, v.record) for v in c.values),
             tuple(_value_words(store, c, a, None) for a in c.ancestors)))
     return out
 
@@ -455,10 +456,11 @@ def _keep_one_move(session: Session, conflict: ConflictView, number: int) -> rec
     """Settle a cycle in the codebook by keeping one of the moves that made it: the other codes
     of the cycle go to the top level."""
     store = session.store
-    kept = store.change(conflict.values[number - 1].change_id)
+    chosen = conflict.values[number - 1]
+    kept = store.change(chosen.change_id, chosen.record)
     with session.write(need_coder=False) as uow:
         for v in conflict.values:
-            change = store.change(v.change_id)
+            change = store.change(v.change_id, v.record)
             if change is None or kept is None or change.entity_id == kept.entity_id:
                 continue
             uow.update("code", change.entity_id, {"parent_id": None})

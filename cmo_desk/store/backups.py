@@ -35,6 +35,7 @@ from cmo_desk.domain.errors import ProjectError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.storage import busy_message, classify
 from cmo_desk.store.files import connect_read_only, wal_pending
+from cmo_desk.store.logformat import count_sql
 from cmo_desk.store.site import APP_NAME
 
 BACKUP_DIR_NAME = "backups"
@@ -233,7 +234,7 @@ def _counts(path: Path) -> tuple[dict[str, int], int | None, bool]:
                         f'SELECT count(*) FROM "{etype}" WHERE deleted = 0').fetchone()[0])
                 except sqlite3.OperationalError:
                     pass
-            changes = int(con.execute("SELECT count(*) FROM changes").fetchone()[0])
+            changes = int(con.execute(count_sql(con)).fetchone()[0])
             con.execute("SELECT value FROM meta WHERE key='project_id'").fetchone()
         finally:
             con.close()

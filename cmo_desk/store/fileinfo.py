@@ -19,15 +19,16 @@ from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.storage import busy_message, classify, storage_error
 from cmo_desk.store import backups
 from cmo_desk.store.files import connect_read_only, stranded_wal
+from cmo_desk.store.logformat import count_sql
 
 #: Version of the file format (change log + meta). A file with a larger number is refused.
 FORMAT_VERSION = 1
 #: The newest Alembic revision this version ships.
-HEAD_REVISION = "0006"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+HEAD_REVISION = "0007"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 #: Older layouts whose counted tables are this version's (their upgrade changes only how the log,
 #: texts and the search index are stored): ``info`` reads them as they are, with no upgrade.
-SUMMARY_REVISIONS = ("0004", "0005", "0006")
+SUMMARY_REVISIONS = ("0004", "0005", "0006", "0007")
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 #: What ``info`` counts: (key in the summary, table). Live records only, as ProjectStore.count.
@@ -216,5 +217,5 @@ def summarise(con: sqlite3.Connection, pid: str,
     info["coders"] = [name for (name,) in con.execute(
         "SELECT name FROM coder WHERE deleted IS 0 ORDER BY name, id")]
     info["conflicts"] = count("SELECT count(*) FROM conflicts")
-    info["changes"] = count("SELECT count(*) FROM changes")
+    info["changes"] = count(count_sql(con))
     return info

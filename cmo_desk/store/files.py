@@ -19,6 +19,7 @@ from pathlib import Path
 
 from cmo_desk.domain.errors import ProjectError
 from cmo_desk.domain.i18n import tr
+from cmo_desk.store.logformat import LOG_PARTS
 
 __all__ = ["attach_name", "connect_read_only", "copy_with_wal", "journal_pending",
            "new_log_file", "on_read_only_medium", "read_uri", "roll_back_cut_rewrite",
@@ -212,8 +213,9 @@ class _ImmutableConnection(sqlite3.Connection):
 
 #: The tables (and their indexes) of a file that holds a change log and nothing else: a bundle, a
 #: pull from the hub, a salvaged log. It merges like a whole project.
-LOG_FILE_PARTS = ("meta", "changes", "blobs", "alembic_version", "ix_changes_entity",
-                  "ix_changes_clock")
+LOG_FILE_PARTS = ("meta", "blobs", "alembic_version", *LOG_PARTS,
+                  # a log before 0007
+                  "changes", "ix_changes_entity", "ix_changes_entity_id", "ix_changes_clock")
 
 
 def new_log_file(dest: Path, layout_from: str | os.PathLike[str],
@@ -225,8 +227,9 @@ def new_log_file(dest: Path, layout_from: str | os.PathLike[str],
     try:
         names = ", ".join("?" * len(LOG_FILE_PARTS))
         schema = [r[0] for r in src.execute(
-            "SELECT sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL "
-            f"AND name IN ({names})", LOG_FILE_PARTS)]
+            "SELECT sql FROM sqlite_master WHERE type IN ('table', 'index', 'view') "
+            f"AND sql IS NOT NULL AND name IN ({names}) ORDER BY type = 'view', rowid",
+            LOG_FILE_PARTS)]
         meta = [(k, v) for k, v in src.execute("SELECT key, value FROM meta")
                 if keep_meta is None or keep_meta(k)]  # type: ignore[operator]
         revision = src.execute("SELECT version_num FROM alembic_version").fetchall()

@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from cmo_desk.domain.errors import Cancelled, HubError, HubPasswordNeeded
 from cmo_desk.domain.i18n import tr
 from cmo_desk.store.files import new_log_file
-from cmo_desk.store.logformat import compact_rows, text_row, verified_row
+from cmo_desk.store.logformat import LOG_TABLE, append_rows, compact_rows, hub_row, verified_row
 from cmo_desk.store.project_store import MergeStats, ProjectStore
 
 ProgressCallback = Callable[[int, int], None]
@@ -101,9 +101,10 @@ def _sound_rows(stored: list[Any]) -> list[tuple[Any, ...]]:
     rows = []
     for rowid, *row in stored:
         try:
-            if verified_row(*row) is None:
+            content = verified_row(*row)
+            if content is None:
                 continue
-            rows.append((rowid, *text_row(*row)))
+            rows.append((rowid, *hub_row(content)))
         except (ValueError, TypeError):
             continue
     return rows
@@ -230,14 +231,15 @@ class Hub:
         result = PushResult()
         src = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
         try:
-            total = src.execute("SELECT count(*) FROM changes WHERE rowid > ?", (last,)).fetchone()[0]
+            total = src.execute(f"SELECT count(*) FROM {LOG_TABLE} WHERE seq > ?",
+                                (last,)).fetchone()[0]
             done = 0
             while True:
                 if cancel and cancel():
                     raise Cancelled(tr("Sync was cancelled; what was already sent stays sent."))
                 stored = src.execute(
-                    f"SELECT rowid, {', '.join(_COLUMNS)} FROM changes WHERE rowid > ? "
-                    "ORDER BY rowid LIMIT ?", (last, BATCH)).fetchall()
+                    f"SELECT seq, {', '.join(_COLUMNS)} FROM changes WHERE seq > ? "
+                    "ORDER BY seq LIMIT ?", (last, BATCH)).fetchall()
                 if not stored:
                     break
                 rows = _sound_rows(stored)
@@ -317,10 +319,7 @@ class Hub:
                             {"p": store.project_id, "s": high, "n": BATCH}).all()
                         if not rows:
                             break
-                        out.executemany(
-                            f"INSERT OR IGNORE INTO changes ({', '.join(_COLUMNS)}) "
-                            f"VALUES ({', '.join('?' * len(_COLUMNS))})",
-                            compact_rows(r[1:] for r in rows))
+                        append_rows(out, compact_rows(r[1:] for r in rows), ignore=True)
                         high = rows[-1][0]
                         result.received += len(rows)
                         if progress:

@@ -38,10 +38,14 @@ from cmo_desk.store.files import (
 from cmo_desk.store.fileinfo import FORMAT_VERSION, check_compatible, inspect_file
 from cmo_desk.store.logformat import (
     COLUMNS as _COLUMNS,
+    LOG_DDL,
+    LOG_TABLE,
+    append_from,
     compact_rows,
     id_text,
-    is_compact,
-    legacy_change_id_sql,
+    is_numbered,
+    known_records,
+    lacking_sql,
     row_checker,
     stored_id,
     verified_row,
@@ -166,7 +170,7 @@ def _merge_from(store: ProjectStore, incoming: Incoming, dry_run: bool,
                 before_write: Callable[[], object] | None) -> MergeStats:
     with _no_cycle_collection():
         return _merge_from_log(store, incoming.path, incoming.uri,
-                               is_compact(incoming.meta.get("revision")), dry_run, before_write)
+                               is_numbered(incoming.meta.get("revision")), dry_run, before_write)
 
 
 @contextmanager
@@ -184,7 +188,7 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _merge_from_log(store: ProjectStore, other: Path, source: str, compact: bool,
+def _merge_from_log(store: ProjectStore, other: Path, source: str, numbered: bool,
                     dry_run: bool, before_write: Callable[[], object] | None) -> MergeStats:
     before = store.conflict_count()
     with store.engine.connect() as conn:
@@ -211,21 +215,19 @@ def _merge_from_log(store: ProjectStore, other: Path, source: str, compact: bool
 
         try:
             names = {r[0] for r in conn.exec_driver_sql(
-                "SELECT name FROM other.sqlite_master WHERE type = 'table'").all()}
+                "SELECT name FROM other.sqlite_master WHERE type IN ('table', 'view')").all()}
             if "changes" not in names:
                 raise DamagedProjectError(tr(
                     "{name} has no change log, so it cannot be merged. Ask for a fresh copy "
                     "of the project.").format(name=Path(other).name))
             has_blobs = "blobs" in names
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
-            # The set difference is taken in SQL, comparing ids as they are stored; only the
+            # The set difference is taken in SQL, comparing keys as they are stored; only the
             # changes this project lacks are read into Python. Sorted by record, so that each
             # record's changes arrive together and are checked and projected in one pass.
-            # A file already merged costs one walk of both logs' id indexes, in step.
             # A log in an older layout is first turned into this one.
-            log = "other.changes" if compact else _converted(conn)
-            lacking = (f"FROM {log} o WHERE NOT EXISTS "
-                       "(SELECT 1 FROM main.changes m WHERE m.change_id = o.change_id)")
+            log = "other.changes" if numbered else _converted(conn)
+            lacking = f"FROM {log} o WHERE {lacking_sql('o')}"
             anything = conn.exec_driver_sql(f"SELECT 1 {lacking} LIMIT 1").first()
             future = store.clock.now() + FUTURE_WARNING_MS
             # Copied into a temporary table first, sorted by record, then checked there: what
@@ -262,8 +264,7 @@ def _merge_from_log(store: ProjectStore, other: Path, source: str, compact: bool
                 conn.commit()
                 return stats
             begin_write()
-            conn.exec_driver_sql(f"INSERT INTO main.changes ({_COLUMNS}) "
-                                 f"SELECT {_COLUMNS} FROM incoming")
+            append_from(conn, "temp.incoming", order="s.rowid")
             for chunk in iter_chunks(blob_ids, 200):
                 conn.exec_driver_sql(
                     "INSERT INTO main.blobs (sha256, size, data) SELECT sha256, length(data), "
@@ -297,27 +298,23 @@ def _merge_from_log(store: ProjectStore, other: Path, source: str, compact: bool
                       coder_names, future_site, incomplete)
 
 
-def _converted(conn: Connection) -> str:
-    """The changes of an incoming log in an older layout (ids as text) that this project lacks,
-    in this project's layout, in ``temp.converted``; returns that table's name. Converted step
-    by step, so that a large log is never all in memory."""
-    raw = conn.connection.driver_connection
+def _converted(conn: Connection | sqlite3.Connection, schema: str = "other") -> str:
+    """The changes of an incoming log in an older layout (whole ids, every name in each row),
+    as the view ``changes`` gives a numbered log's, in ``temp.converted``; returns that table's
+    name. Converted step by step, so that a large log is never all in memory."""
+    raw = conn.connection.driver_connection if isinstance(conn, Connection) else conn
     assert raw is not None
-    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.converted")
-    conn.exec_driver_sql(f"CREATE TEMP TABLE converted ({_COLUMNS})")
+    raw.execute("DROP TABLE IF EXISTS temp.converted")
+    raw.execute(f"CREATE TEMP TABLE converted ({_COLUMNS})")
     cursor = raw.cursor()
     try:
-        cursor.execute(f"SELECT {_COLUMNS} FROM other.changes")
+        cursor.execute(f"SELECT {_COLUMNS} FROM {schema}.changes")
         while rows := cursor.fetchmany(_CONVERT_STEP):
-            step = compact_rows(rows)
-            ids = [r[0] for r in step]
-            held = {r[0] for r in raw.execute(
-                "SELECT change_id FROM main.changes WHERE change_id IN "
-                f"({','.join('?' * len(ids))})", ids)}
             raw.executemany(f"INSERT INTO temp.converted VALUES ({','.join('?' * 11)})",
-                            [r for r in step if r[0] not in held])
+                            compact_rows(rows))
     finally:
         cursor.close()
+    raw.execute("CREATE INDEX temp.ix_converted ON converted (entity_id, change_id)")
     return "temp.converted"
 
 
@@ -428,9 +425,7 @@ class _Sift:
         self.begin_write()
         for etype, groups in self.batch.items():
             ids = list(groups)
-            known = {r[0] for chunk in iter_chunks(ids, 500) for r in self.conn.exec_driver_sql(
-                f"SELECT DISTINCT entity_id FROM main.changes WHERE entity_type = ? "
-                f"AND entity_id IN ({','.join('?' * len(chunk))})", (etype, *chunk))}
+            known = known_records(self.conn, etype, ids)
             self.known.extend((etype, groups[eid][0][2]) for eid in ids if eid in known)
             # change tuples: [3] field; a record new here arrives whole only with its creation
             self.incomplete += sum(1 for eid in ids if eid not in known
@@ -471,6 +466,13 @@ def log_mismatches(con: sqlite3.Connection, shown: int = 5) -> tuple[int, list[s
     except sqlite3.DatabaseError:  # no revision recorded: its rows are read as of any layout
         revision = None
     check = row_checker(revision[0] if revision else None)
+    if is_numbered(revision[0] if revision else None):
+        # a row whose numbers name nothing (a side table altered or damaged) is not in the view
+        lost = con.execute(f"SELECT count(*) FROM {LOG_TABLE} c WHERE NOT EXISTS "
+                           "(SELECT 1 FROM changes v WHERE v.seq = c.seq)").fetchone()[0]
+        if lost:
+            bad += lost
+            records[("log", f"{lost} rows")] = None
     for row in con.execute(f"SELECT {_COLUMNS} FROM changes"):
         if check(*row) is None:
             bad += 1
@@ -504,7 +506,8 @@ def _record_words(con: sqlite3.Connection, etype: Any, eid: Any) -> str:
     return f"{etype} {str(eid)[:8]}"
 
 
-_BUNDLE_TABLES = ('meta', 'changes', 'blobs', 'alembic_version')
+#: The tables a bundle takes from the project as they are (the log's are made afresh).
+_BUNDLE_TABLES = ('meta', 'blobs', 'alembic_version')
 
 
 def write_bundle(store: ProjectStore, dest: Path) -> int:
@@ -525,11 +528,11 @@ def write_delta_bundle(store: ProjectStore, dest: Path, theirs: Path) -> tuple[i
             "received from them) after --for.").format(name=theirs.name))
     with reading(theirs) as (plain, uri):
         meta = _check_plain(store, plain, theirs)
-        return _write_bundle(store, Path(dest), uri, is_compact(meta.get("revision")))
+        return _write_bundle(store, Path(dest), uri, is_numbered(meta.get("revision")))
 
 
 def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None,
-                  theirs_compact: bool = True) -> tuple[int, int]:
+                  theirs_numbered: bool = True) -> tuple[int, int]:
     if dest.exists():
         raise ProjectError(tr("{path} already exists. Choose another name.").format(path=dest))
     folder = temporary_folder("bundle")
@@ -550,33 +553,41 @@ def _write_bundle(store: ProjectStore, dest: Path, theirs_uri: str | None,
         plain = folder / "bundle.cmo" if theirs_uri else tmp
         out = sqlite3.connect(plain)
         try:
-            for sql in schema:
+            for sql in (*schema, *LOG_DDL):
                 out.execute(sql)
             out.execute("ATTACH DATABASE ? AS src", (mine,))
             out.execute("INSERT INTO meta SELECT * FROM src.meta")
             out.execute("INSERT INTO alembic_version SELECT * FROM src.alembic_version")
             blobs = 0
             if theirs_uri is None:
-                out.execute(f"INSERT INTO changes ({_COLUMNS}) SELECT {_COLUMNS} FROM src.changes")
+                append_from(out, "src.changes", order="s.seq")
             else:
                 out.execute("ATTACH DATABASE ? AS theirs", (theirs_uri,))
-                # a receiver's file in an older layout holds each id as its hex text
-                theirs_id = ("s.change_id" if theirs_compact
-                             else legacy_change_id_sql("s.change_id"))
-                out.execute(
-                    f"INSERT INTO changes ({_COLUMNS}) SELECT {_COLUMNS} FROM src.changes s "
-                    "WHERE NOT EXISTS (SELECT 1 FROM theirs.changes t "
-                    f"WHERE t.change_id = {theirs_id})")
+                # a receiver's file in an older layout is read as this layout reads a log
+                held = "theirs" if theirs_numbered else None
+                if held is None:
+                    _converted(out, "theirs")
+                    lacking = ("NOT EXISTS (SELECT 1 FROM temp.converted t WHERE t.entity_id = "
+                               "o.entity_id AND t.change_id = o.change_id AND t.entity_type = "
+                               "o.entity_type)")
+                else:
+                    lacking = lacking_sql("o", "theirs")
+                out.execute("DROP TABLE IF EXISTS temp.sending")
+                out.execute(f"CREATE TEMP TABLE sending AS SELECT {_COLUMNS} FROM src.changes o "
+                            f"WHERE {lacking} ORDER BY o.seq")
+                append_from(out, "temp.sending", order="s.rowid")
+                out.execute("DROP TABLE temp.sending")
+                out.execute("DROP TABLE IF EXISTS temp.converted")
                 has_blobs = out.execute(
                     "SELECT count(*) FROM theirs.sqlite_master WHERE name = 'blobs'").fetchone()[0]
-                held = ("SELECT sha256 FROM theirs.blobs" if has_blobs else
-                        "SELECT json_extract(value, '$') FROM theirs.changes "
-                        "WHERE entity_type = 'document' AND field = 'sha256'")
+                held_blobs = ("SELECT sha256 FROM theirs.blobs" if has_blobs else
+                              "SELECT json_extract(value, '$') FROM theirs.changes "
+                              "WHERE entity_type = 'document' AND field = 'sha256'")
                 out.execute(
                     "INSERT INTO blobs (sha256, size, data) SELECT sha256, size, data "
-                    f"FROM src.blobs WHERE sha256 NOT IN ({held})")
+                    f"FROM src.blobs WHERE sha256 NOT IN ({held_blobs})")
                 blobs = out.execute("SELECT count(*) FROM blobs").fetchone()[0]
-            n = out.execute("SELECT count(*) FROM changes").fetchone()[0]
+            n = out.execute("SELECT count(*) FROM log").fetchone()[0]
             out.commit()
             out.execute("DETACH DATABASE src")
             if theirs_uri is not None:

@@ -25,10 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import SchemaItem
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from cmo_desk.domain.packed_text import pack_text, unpack_text
-from cmo_desk.store.logformat import LogId
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -63,25 +62,34 @@ META = Table(
     Column("value", Text, nullable=False),
 )
 
-#: One field write. Append-only; merged by set union on ``change_id``. Ids are stored in the
-#: compact layout of ``logformat`` (bytes for hex and UUID ids): read and write rows through it.
+class LogId(UserDefinedType[Any]):
+    """A column holding an id in its stored form (bytes, or text): declared BLOB, so SQLite
+    converts nothing, and passed through unchanged both ways."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "BLOB"
+
+
+#: The change log as its readers see it: the view ``changes`` over the numbered tables of
+#: ``logformat.LOG_DDL`` (made with them, not by ``create_all``). One row per field write;
+#: append-only; merged by set union. ``change_id`` holds the key of the change id, ``seq`` the
+#: row's place. Read rows through ``logformat``; write them only with ``logformat.append_rows``.
 CHANGES = Table(
-    "changes", METADATA,
-    Column("change_id", LogId(), primary_key=True),
-    Column("entity_type", String(32), nullable=False),
-    Column("entity_id", LogId(), nullable=False),
-    Column("field", String(64), nullable=False),
-    Column("value", Text, nullable=False),  # canonical JSON (long texts packed)
-    Column("wall", Integer, nullable=False),
-    Column("counter", Integer, nullable=False),
-    Column("site_id", LogId(), nullable=False),
-    Column("coder_id", LogId(), nullable=True),
-    Column("parents", LogId(), nullable=False),  # change ids' bytes, one after the other
-    Column("seen", LogId(), nullable=False),
-    # Records are found by id alone (an id names one record, whatever its type): an index
-    # that also held each row's type name was a tenth of the file.
-    Index("ix_changes_entity_id", "entity_id"),
-    Index("ix_changes_clock", "wall", "counter"),
+    "changes", MetaData(),
+    Column("seq", Integer),
+    Column("change_id", Integer),
+    Column("entity_type", String(32)),
+    Column("entity_id", LogId()),
+    Column("field", String(64)),
+    Column("value", LogId()),  # canonical JSON; long texts packed, a lone UUID as its bytes
+    Column("wall", Integer),
+    Column("counter", Integer),
+    Column("site_id", LogId()),
+    Column("coder_id", LogId()),
+    Column("parents", LogId()),  # change ids' bytes, one after the other
+    Column("seen", LogId()),
 )
 
 #: A field with several concurrent values, as projected from the log.

@@ -39,6 +39,7 @@ from cmo_desk.store.fileinfo import (  # the checks every opening makes, read wi
 )
 from cmo_desk.store.files import connect_read_only, temporary_folder
 from cmo_desk.store.models import META, METADATA
+from cmo_desk.store.logformat import LOG_DDL, NUMBERED_LOG_REVISION
 from cmo_desk.store.page_index import SEARCH_TABLE_DDL
 
 #: A backup on opening is skipped when the newest backup is younger than this.
@@ -154,6 +155,8 @@ def create_schema(conn: Connection) -> None:
     not load Alembic (and Mako) just to replay every migration on an empty database. A test
     checks that it equals the schema the migrations build."""
     METADATA.create_all(conn)
+    for ddl in LOG_DDL:
+        conn.exec_driver_sql(ddl)
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(SEARCH_TABLE_DDL)
     conn.exec_driver_sql(
@@ -278,8 +281,9 @@ def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
         compact_file(path)
 
 
-#: From this revision on, the file's layout is compact; an upgrade to it gives the space back.
-COMPACT_REVISION = "0006"
+#: From this revision on, the file's layout is as compact as this version makes it; an upgrade to
+#: it gives the space back.
+COMPACT_REVISION = NUMBERED_LOG_REVISION
 #: The meta key of a file upgraded to the compact layout whose compaction has not yet run.
 COMPACT_PENDING = "compact_pending"
 

@@ -36,7 +36,7 @@ from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER
 from cmo_desk.domain.snapshot import ProjectSnapshot
 from cmo_desk.store import crosschecks, locking, opening, projection, queries, search
 from cmo_desk.store.models import BLOBS, CHANGES, CONFLICTS, ENTITY_TABLES, META
-from cmo_desk.store.logformat import id_text
+from cmo_desk.store.logformat import id_text, latest_clock
 from cmo_desk.store.fileinfo import (
     FORMAT_VERSION,
     HEAD_REVISION,
@@ -113,11 +113,7 @@ class ProjectStore:
             meta = dict(conn.execute(select(META.c.key, META.c.value)).all())
             self.project_id: str = meta["project_id"]
             self.meta = meta
-            row = conn.execute(
-                select(CHANGES.c.wall, CHANGES.c.counter)
-                .order_by(CHANGES.c.wall.desc(), CHANGES.c.counter.desc())
-                .limit(1)
-            ).first()
+            row = latest_clock(conn)
         if row:
             self.clock.observe(row[0], row[1])
 
@@ -467,9 +463,10 @@ class ProjectStore:
         with self.connect() as conn:
             return queries.changes_for(conn, etype, entity_id)
 
-    def change(self, change_id: str) -> Change | None:
+    def change(self, change_id: str, record: tuple[str, str] | None = None) -> Change | None:
+        """The change with this id; ``record`` (its type and id), when known, finds it at once."""
         with self.connect() as conn:
-            return queries.change(conn, change_id)
+            return queries.change(conn, change_id, record)
 
     def conflicts(self) -> builtins.list[rec.Conflict]:
         with self.connect() as conn:

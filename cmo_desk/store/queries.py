@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from cmo_desk.domain import records as rec
@@ -18,7 +18,13 @@ from cmo_desk.domain.changelog import Change
 from cmo_desk.domain.ids import CodeId, CoderId, StudyId
 from cmo_desk.domain.schema import ENTITIES, ENTITY_ORDER, EXISTS
 from cmo_desk.store import crosschecks
-from cmo_desk.store.logformat import id_text, row_to_change, stored_change_id, stored_id
+from cmo_desk.store.logformat import (
+    LOG_TABLE,
+    id_text,
+    row_to_change,
+    stored_change_id,
+    stored_id,
+)
 from cmo_desk.store.models import BLOBS, CHANGES, CONFLICTS, ENTITY_TABLES
 from cmo_desk.store.projection import iter_chunks
 
@@ -197,8 +203,8 @@ def values_of(conn: Connection, etype: str, ids: Iterable[str], column: str) -> 
 
 def log_mark(conn: Connection) -> int:
     """A mark in the change log: ``changed_since(mark)`` names what was written after it."""
-    return int(conn.execute(select(func.coalesce(func.max(text("rowid")), 0))
-                            .select_from(CHANGES)).scalar_one())
+    return int(conn.exec_driver_sql(
+        f"SELECT coalesce(max(seq), 0) FROM {LOG_TABLE}").scalar_one())
 
 
 def changed_since(conn: Connection, mark: int) -> rec.Changed:
@@ -208,7 +214,7 @@ def changed_since(conn: Connection, mark: int) -> rec.Changed:
     n = 0
     for etype, eid in conn.execute(
             select(table.c.entity_type, table.c.entity_id)
-            .where(text("rowid > :mark").bindparams(mark=mark))):
+            .where(table.c.seq > mark)):
         entities.setdefault(etype, set()).add(id_text(eid))
         n += 1
     return rec.Changed({t: frozenset(ids) for t, ids in entities.items()}, n)
@@ -222,15 +228,38 @@ def changes_for(conn: Connection, etype: str, entity_id: str) -> list[Change]:
     return [row_to_change(r) for r in rows]
 
 
-def change(conn: Connection, change_id: str) -> Change | None:
-    row = conn.execute(
-        select(CHANGES).where(
-            CHANGES.c.change_id == stored_change_id(change_id))).first()
-    return row_to_change(row) if row else None
+def change(conn: Connection, change_id: str,
+           record: tuple[str, str] | None = None) -> Change | None:
+    """The change with this id; ``record`` (its type and id), when known, finds it at once."""
+    q = select(CHANGES).where(CHANGES.c.change_id == stored_change_id(change_id))
+    if record is not None:
+        q = q.where(CHANGES.c.entity_type == record[0],
+                    CHANGES.c.entity_id == stored_id(record[1]))
+    for row in conn.execute(q):
+        found = row_to_change(row)
+        if found.change_id == change_id:
+            return found
+    return None
+
+
+def _changes_by_id(conn: Connection, wanted: list[str],
+                   record: tuple[str, str] | None) -> dict[str, Change]:
+    """The changes with these ids, of one record when ``record`` is given."""
+    out: dict[str, Change] = {}
+    for start in range(0, len(wanted), 500):
+        q = select(CHANGES).where(
+            CHANGES.c.change_id.in_([stored_change_id(w) for w in wanted[start:start + 500]]))
+        if record is not None:
+            q = q.where(CHANGES.c.entity_type == record[0],
+                        CHANGES.c.entity_id == stored_id(record[1]))
+        for r in conn.execute(q):
+            c = row_to_change(r)
+            out[c.change_id] = c
+    return out
 
 
 def change_count(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(CHANGES)).scalar_one())
+    return int(conn.exec_driver_sql(f"SELECT count(*) FROM {LOG_TABLE}").scalar_one())
 
 
 # -- conflicts ------------------------------------------------------------------------------
@@ -244,20 +273,26 @@ def conflicts(conn: Connection) -> list[rec.Conflict]:
     ).all()
     names = {r.id: r.name for r in (rec.Coder.from_mapping(d) for d in
                                       select_rows(conn, "coder", True, {}))}
+    # Most conflicts are about one record's field and its changes are that record's; a
+    # conflict the cross-checks find (a deleted code still used) lists other records' changes:
+    # those are looked for in one pass over the log.
+    found: dict[str, Change] = {}
+    for row in rows:
+        wanted = json.loads(row.heads) + json.loads(row.ancestors)
+        found.update(_changes_by_id(conn, wanted, (row.entity_type, row.entity_id)))
+    loose = {w for row in rows for w in json.loads(row.heads) + json.loads(row.ancestors)
+             if w not in found}
+    if loose:
+        found.update(_changes_by_id(conn, sorted(loose), None))
     out = []
     for row in rows:
         head_ids = json.loads(row.heads)
         anc_ids = json.loads(row.ancestors)
-        wanted = head_ids + anc_ids
-        changes = {
-            c.change_id: c for c in (row_to_change(r) for r in conn.execute(
-                select(CHANGES).where(
-                    CHANGES.c.change_id.in_([stored_change_id(w) for w in wanted]))))
-        }
+        changes = found
         heads = [changes[h] for h in head_ids if h in changes]
         values = tuple(
             rec.ConflictValue(h.value, h.coder_id, names.get(h.coder_id or ""), h.wall,
-                              h.change_id)
+                              h.change_id, (h.entity_type, h.entity_id))
             for h in heads
         )
         shown = max(heads, key=lambda c: c.order_key).value if heads else None

@@ -8,13 +8,21 @@ backup, even when the damaged file itself can no longer be opened.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cmo_desk.store.files import connect_read_only, new_log_file
-from cmo_desk.store.logformat import COLUMNS as _COLUMNS, compact_row, verified_change
+from cmo_desk.store.logformat import (
+    COLUMNS as _COLUMNS,
+    append_rows,
+    compact_row,
+    old_change_id,
+    verified_change,
+    verified_row,
+)
 #: Rows read per step; a step that fails is split down to single rows.
 _STEP = 256
 #: After this many steps in a row that find nothing, the end of the table is taken as reached.
@@ -91,7 +99,7 @@ def read_log(damaged: Path, dest: Path, schema_from: Path) -> SalvagedLog:
     lost = True
     if con is not None:
         try:
-            changes, bad, lost = _read_rows(con, "changes", _COLUMNS)
+            changes, bad, lost = _read_log(con)
             blobs, bad_blobs, _ = _read_rows(con, "blobs", "sha256, size, data")
             bad += bad_blobs
         finally:
@@ -99,12 +107,16 @@ def read_log(damaged: Path, dest: Path, schema_from: Path) -> SalvagedLog:
     out = new_log_file(dest, schema_from)
     try:
         # a change is kept only when it is whole: its id is the hash of its content. The rows
-        # of a file of any layout are written in the compact one (a merge reads either).
+        # of a file of any layout are written in the layout of ``schema_from`` (a merge reads
+        # either).
         sound = [row for row in (compact_row(*c) for c in changes)
                  if verified_change(*row) is not None]
         bad += len(changes) - len(sound)
-        out.executemany(f"INSERT OR IGNORE INTO changes ({_COLUMNS}) VALUES "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", sound)
+        if _numbered(out):
+            append_rows(out, sound, ignore=True)
+        else:
+            out.executemany(f"INSERT OR IGNORE INTO changes ({_COLUMNS}) VALUES "
+                            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [_unkeyed(r) for r in sound])
         # and a document's bytes only when their hash still matches
         whole = [b for b in blobs if isinstance(b[2], bytes)
                  and hashlib.sha256(b[2]).hexdigest() == b[0]]
@@ -116,6 +128,43 @@ def read_log(damaged: Path, dest: Path, schema_from: Path) -> SalvagedLog:
         out.close()
     # every project's log holds at least its creation: no row at all means the log is lost
     return SalvagedLog(len(sound), len(whole), bad, dest, lost or not sound)
+
+
+def _numbered(con: sqlite3.Connection) -> bool:
+    found = con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'log_records'"
+                        ).fetchone()[0]
+    return bool(found)
+
+
+def _unkeyed(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A sound row (as the view ``changes`` gives it) as a log before 0007 holds it."""
+    content = verified_row(*row)
+    assert content is not None
+    value = row[4]
+    if value.__class__ is bytes and len(value) == 16:
+        value = json.dumps(content[4])
+    return (old_change_id(content[0]), *row[1:4], value, *row[5:])
+
+
+def _read_log(con: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], int, bool]:
+    """The readable rows of a log of any layout, as the view ``changes`` (or an older file's
+    table) gives them; rows whose numbers can no longer be looked up count as unreadable."""
+    if not _numbered(con):
+        return _read_rows(con, "changes", _COLUMNS)
+    raw, bad, lost = _read_rows(con, "log", "key, entity, field, value, wall, counter, site, "
+                                                 "coder, parents, seen")
+    names = dict(_read_rows(con, "log_names", "n, name")[0])
+    ids = dict(_read_rows(con, "log_ids", "n, id")[0])
+    records = {n: (t, i) for n, t, i in _read_rows(con, "log_records", "n, type, id")[0]}
+    rows = []
+    for key, entity, field, value, wall, counter, site, coder, parents, seen in raw:
+        try:
+            etype, eid = records[entity]
+            rows.append((key, names[etype], eid, names[field], value, wall, counter, ids[site],
+                         None if coder is None else ids[coder], parents, seen))
+        except KeyError:
+            bad += 1
+    return rows, bad, lost
 
 
 def _intact(row: tuple[Any, ...]) -> bool:

@@ -35,16 +35,17 @@ from cmo_desk.store.logformat import (
     COLUMNS,
     PACKED_FIELDS,
     change_from_columns,
+    append_rows,
     change_to_row,
     stored_id,
 )
-from cmo_desk.store.models import BLOBS, CHANGES
+from cmo_desk.store.models import BLOBS
 from cmo_desk.store.projection import iter_chunks, write_projections
 from cmo_desk.store.site import Site
 
 
 class ChangeHistory:
-    """Recently edited records' change lists, topped up by rowid: an edit then reads only the rows
+    """Recently edited records' change lists, topped up by place in the log (``seq``): an edit then reads only the rows
     added since (a field typed into many times would otherwise reload its history)."""
 
     def __init__(self) -> None:
@@ -56,8 +57,8 @@ class ChangeHistory:
         cached, upto = self._cache.pop(key, ([], 0))
         # A plain statement: an import that creates thousands of records reads each one's.
         rows = conn.exec_driver_sql(
-            f"SELECT rowid, {COLUMNS} FROM changes "
-            "WHERE entity_type = ? AND entity_id = ? AND rowid > ?",
+            f"SELECT seq, {COLUMNS} FROM changes "
+            "WHERE entity_type = ? AND entity_id = ? AND seq > ?",
             (etype, stored_id(eid), upto))
         changes = list(cached)
         for rowid, *columns in rows:
@@ -116,7 +117,7 @@ class UnitOfWork:
         #: every record written (what the Changed names) / written since the last flush
         self._touched: dict[str, set[str]] = {}
         self._dirty: dict[str, set[str]] = {}
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[tuple[Any, ...]] = []
         self._count = 0
         self.changed = rec.Changed()
 
@@ -158,7 +159,7 @@ class UnitOfWork:
         so a unit of work of any size holds at most FLUSH_EVERY changes in memory."""
         conn = self.conn
         if self._pending:
-            conn.execute(insert(CHANGES), self._pending)
+            append_rows(conn, self._pending)
             self._pending = []
         for etype, ids in self._dirty.items():
             write_projections(conn, etype, {

@@ -53,7 +53,7 @@ def _ids_json(stored: Any) -> Any:
 
 
 #: SQL functions each upgrade or downgrade step uses: name -> what it does to one column.
-_UP = {"cmo_change_id": logformat.stored_change_id, "cmo_id": logformat.stored_id,
+_UP = {"cmo_change_id": logformat.old_change_id, "cmo_id": logformat.stored_id,
        "cmo_ids": logformat.compact_ids}
 _DOWN = {"cmo_change_id": _text_or_same(logformat.change_id_text),
          "cmo_id": _text_or_same(logformat.id_text), "cmo_ids": _text_or_same(_ids_json)}
