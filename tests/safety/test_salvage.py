@@ -61,7 +61,7 @@ def test_salvage_brings_back_the_work_since_the_backup(tmp_path: Path) -> None:
 
 def test_salvage_counts_what_could_not_be_read(tmp_path: Path) -> None:
     path, cid, later = _project_with_work_after_backup(tmp_path)
-    _damage_table(path, "changes")
+    _damage_table(path, "log")
     result = recovery.salvage(path)
     assert result.log_lost and result.changes_recovered == 0
     assert "could not be read at all" in result.summary()
@@ -99,7 +99,7 @@ def test_a_lost_page_in_the_middle_of_a_long_log_loses_only_its_rows(tmp_path: P
             coding.update_cmoc(s, cid, {"context": f"edit {n} " + "w" * 1200})
     con = sqlite3.connect(path)
     leaves = [r[0] for r in con.execute(
-        "SELECT pageno FROM dbstat WHERE name = 'changes' AND pagetype = 'leaf' ORDER BY pageno")]
+        "SELECT pageno FROM dbstat WHERE name = 'log' AND pagetype = 'leaf' ORDER BY pageno")]
     size = con.execute("PRAGMA page_size").fetchone()[0]
     con.close()
     assert len(leaves) > 10

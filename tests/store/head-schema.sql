@@ -1,16 +1,10 @@
--- head revision 0006
+-- head revision 0007
 
 -- index ix_assignment_coder_id on assignment
 CREATE INDEX ix_assignment_coder_id ON assignment (coder_id);
 
 -- index ix_assignment_study_id on assignment
 CREATE INDEX ix_assignment_study_id ON assignment (study_id);
-
--- index ix_changes_clock on changes
-CREATE INDEX ix_changes_clock ON changes (wall, counter);
-
--- index ix_changes_entity_id on changes
-CREATE INDEX ix_changes_entity_id ON changes (entity_id);
 
 -- index ix_cmoc_code_cmoc_id on cmoc_code
 CREATE INDEX ix_cmoc_code_cmoc_id ON cmoc_code (cmoc_id);
@@ -84,6 +78,9 @@ CREATE INDEX ix_form_value_coder_id ON form_value (coder_id);
 -- index ix_form_value_study_id on form_value
 CREATE INDEX ix_form_value_study_id ON form_value (study_id);
 
+-- index ix_log_entity_key on log
+CREATE UNIQUE INDEX ix_log_entity_key ON log (entity, key);
+
 -- index ix_review_cmoc_theory_id on review_cmoc
 CREATE INDEX ix_review_cmoc_theory_id ON review_cmoc (theory_id);
 
@@ -106,9 +103,6 @@ CREATE INDEX ix_theory_version_theory_id ON theory_version (theory_id);
 -- (made by SQLite)
 
 -- index sqlite_autoindex_blobs_1 on blobs
--- (made by SQLite)
-
--- index sqlite_autoindex_changes_1 on changes
 -- (made by SQLite)
 
 -- index sqlite_autoindex_cmoc_1 on cmoc
@@ -159,6 +153,15 @@ CREATE INDEX ix_theory_version_theory_id ON theory_version (theory_id);
 -- index sqlite_autoindex_form_value_1 on form_value
 -- (made by SQLite)
 
+-- index sqlite_autoindex_log_ids_1 on log_ids
+-- (made by SQLite)
+
+-- index sqlite_autoindex_log_names_1 on log_names
+-- (made by SQLite)
+
+-- index sqlite_autoindex_log_records_1 on log_records
+-- (made by SQLite)
+
 -- index sqlite_autoindex_meta_1 on meta
 -- (made by SQLite)
 
@@ -199,22 +202,6 @@ CREATE TABLE blobs (
 	size INTEGER NOT NULL, 
 	data BLOB NOT NULL, 
 	CONSTRAINT pk_blobs PRIMARY KEY (sha256)
-);
-
--- table changes on changes
-CREATE TABLE changes (
-	change_id BLOB NOT NULL, 
-	entity_type VARCHAR(32) NOT NULL, 
-	entity_id BLOB NOT NULL, 
-	field VARCHAR(64) NOT NULL, 
-	value TEXT NOT NULL, 
-	wall INTEGER NOT NULL, 
-	counter INTEGER NOT NULL, 
-	site_id BLOB NOT NULL, 
-	coder_id BLOB, 
-	parents BLOB NOT NULL, 
-	seen BLOB NOT NULL, 
-	CONSTRAINT pk_changes PRIMARY KEY (change_id)
 );
 
 -- table cmoc on cmoc
@@ -425,6 +412,18 @@ CREATE TABLE form_value (
 	CONSTRAINT pk_form_value PRIMARY KEY (id)
 );
 
+-- table log on log
+CREATE TABLE log (seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, entity INTEGER NOT NULL, field INTEGER NOT NULL, value BLOB NOT NULL, wall INTEGER NOT NULL, counter INTEGER NOT NULL, site INTEGER NOT NULL, coder INTEGER, parents BLOB NOT NULL, seen BLOB NOT NULL);
+
+-- table log_ids on log_ids
+CREATE TABLE log_ids (n INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE);
+
+-- table log_names on log_names
+CREATE TABLE log_names (n INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+
+-- table log_records on log_records
+CREATE TABLE log_records (n INTEGER PRIMARY KEY, type INTEGER NOT NULL, id BLOB NOT NULL, UNIQUE (id, type));
+
 -- table meta on meta
 CREATE TABLE meta (
 	"key" VARCHAR(64) NOT NULL, 
@@ -548,3 +547,6 @@ CREATE TABLE theory_version (
 	recorded_at TEXT, 
 	CONSTRAINT pk_theory_version PRIMARY KEY (id)
 );
+
+-- view changes on changes
+CREATE VIEW changes AS SELECT c.seq AS seq, c.key AS change_id, t.name AS entity_type, r.id AS entity_id, f.name AS field, c.value AS value, c.wall AS wall, c.counter AS counter, s.id AS site_id, k.id AS coder_id, c.parents AS parents, c.seen AS seen FROM log c JOIN log_records r ON r.n = c.entity JOIN log_names t ON t.n = r.type JOIN log_names f ON f.n = c.field JOIN log_ids s ON s.n = c.site LEFT JOIN log_ids k ON k.n = c.coder;

@@ -1,6 +1,7 @@
 """A compact project file: the search index holds no copy of the page text, a document's text
-is stored compressed in the projection, the log's record index holds ids only, and upgrading an
-older file keeps every change byte for byte."""
+is stored compressed in the projection and in the log, the numbered log names each record,
+field and laptop once (by small numbers) and keeps each change's key rather than its whole id,
+and upgrading an older file keeps every change byte for byte, in its place."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ from cmo_desk.domain import packed_text
 from cmo_desk.domain.packed_text import MAX_UNPACKED
 from cmo_desk.store import page_index, salvage
 from cmo_desk.store.logformat import (
+    CLOCK_KEY,
+    COLUMNS,
     change_to_row,
     row_to_change,
     text_row,
     verified_change,
 )
-from tests.logrows import downgrade
+from tests.logrows import downgrade, is_numbered
 from cmo_desk.store.merging import merge_file, write_bundle
 from cmo_desk.domain.packed_text import PACK_FROM, PACKED_MARK, pack_text, unpack_text
 from cmo_desk.store.project_store import ProjectStore
@@ -38,6 +41,23 @@ def _rows(path: Path, table: str) -> list[tuple[Any, ...]]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return con.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid").fetchall()
+    finally:
+        con.close()
+
+
+#: The names of the columns of the view ``changes`` (:data:`logformat.COLUMNS`), in order.
+NAMES = tuple(c.strip() for c in COLUMNS.split(","))
+#: The tables of a numbered log (read through the view ``changes``).
+LOG_TABLES = ("log", "log_ids", "log_names", "log_records")
+
+
+def _log(path: Path) -> list[tuple[Any, ...]]:
+    """(place, *COLUMNS) of every change of a log of any layout, in order: a numbered log's
+    place is ``seq``, an older one's the rowid of its table ``changes``."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        place = "seq" if is_numbered(con) else "rowid"
+        return con.execute(f"SELECT {place}, {COLUMNS} FROM changes ORDER BY {place}").fetchall()
     finally:
         con.close()
 
@@ -170,8 +190,8 @@ def test_search_finds_exactly_the_live_pages_that_hold_a_word(
 
 
 def _as_text(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A (rowid, *columns) row of ``changes`` as the layout before 0006 held it: ids as text, id
-    lists as JSON, the value as canonical JSON text."""
+    """A (place, *columns) row of a log of any layout as the layout before 0006 held it: the
+    whole change id and every id as text, id lists as JSON, the value as canonical JSON text."""
     return (row[0], *text_row(*row[1:]))
 
 
@@ -187,13 +207,14 @@ log_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_siz
 def test_a_stored_log_value_reads_back_and_keeps_its_id(text: str) -> None:
     for etype, field in (("document", "text"), ("excerpt", "quote")):
         change = make_change(etype, "d-1", field, text, 5, 1, "site", None, (), ())
-        row = change_to_row(change)
+        row = dict(zip(NAMES, change_to_row(change)))
         if etype == "document" and len(canonical_json(text)) >= PACK_FROM:
             assert isinstance(row["value"], bytes)
         else:
             assert row["value"] == canonical_json(text)
         assert row_to_change(SimpleNamespace(**row)) == change
-        assert verified_change(*row.values())
+        assert row_to_change(SimpleNamespace(**row)).change_id == change.change_id
+        assert verified_change(*row.values()) == change
 
 
 def test_a_packed_value_that_would_unpack_to_too_much_is_refused(
@@ -209,7 +230,7 @@ def test_a_packed_value_that_would_unpack_to_too_much_is_refused(
     with pytest.raises(ValueError):
         unpack_text(PACKED_MARK + b"not zlib at all")
     change = make_change("document", "d", "text", "x" * 2000, 5, 1, "s", None, (), ())
-    row = change_to_row(change)
+    row = dict(zip(NAMES, change_to_row(change)))
     assert verified_change(*row.values())
     assert not verified_change(*{**row, "value": bomb}.values())
     assert not verified_change(*{**row, "value": bytes(row["value"])[:-3]}.values())
@@ -240,9 +261,13 @@ def test_long_texts_travel_through_merges_bundles_and_salvage(tmp_path: Path) ->
             dump = store.dump_json()
             store.rebuild()
             assert store.dump_json() == dump
-        rows = _rows(target, "changes")
+        rows = _log(target)
         assert all(verified_change(*r[1:]) for r in rows)
         assert all(salvage._intact(r[1:]) for r in rows)
+        # the long texts that arrived, from any layout, are kept packed in the log
+        texts = [r[5] for r in rows if (r[2], r[4]) == ("document", "text")]
+        assert len(texts) == 2 and all(isinstance(t, bytes) and t.startswith(PACKED_MARK)
+                                       for t in texts)
 
 
 # -- upgrading older files ---------------------------------------------------------------------
@@ -262,18 +287,33 @@ def test_upgrade_keeps_every_change_and_record_byte_for_byte(
         for (did, page), word in words.items():
             assert (did, page) in _found(store, f'"{word}"'), word
     assert words  # the released files hold documents
-    # every change is the same change, in the same place, and still matches its id; a long
-    # document text is the same text, packed; every id is stored as its bytes
-    after = _rows(path, "changes")
+    # every change is the same change, with the same whole id, in the same place (seq is the
+    # old rowid), and still matches its id; a long document text is the same text, packed;
+    # every id is stored as its bytes, each change by its key
+    after = _log(path)
     assert [_as_text(r) for r in after] == before["changes"]
-    assert any(isinstance(r[5], bytes) for r in after)
-    assert all(isinstance(r[1], bytes) and isinstance(r[3], bytes) for r in after)
+    assert any(isinstance(r[5], bytes) and r[5].startswith(PACKED_MARK) for r in after)
+    assert all(type(r[1]) is int and isinstance(r[3], bytes) for r in after)
     assert all(verified_change(*r[1:]) for r in after)
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        assert con.execute("SELECT count(*) FROM log").fetchone()[0] == len(after)
+        kinds = dict(con.execute("SELECT name, type FROM sqlite_master WHERE name IN "
+                                 "('changes', 'log', 'log_ids', 'log_names', 'log_records')"))
+    finally:
+        con.close()
+    assert kinds == {"changes": "view", **{t: "table" for t in LOG_TABLES}}
     text_at = _columns(path, "document").index("text") + 1
+    assert set(_tables(path)) >= {*tables, *LOG_TABLES} - {"changes"}
     for table in (t for t in tables if t != "changes"):
         after = _rows(path, table)
         if table == "document":
             after = [(*r[:text_at], unpack_text(r[text_at]), *r[text_at + 1:]) for r in after]
+        if table == "meta":  # one row more: the latest clock of the log, kept from now on
+            (clock,) = [r for r in after if r[1] == CLOCK_KEY]
+            top = max((r[6], r[7]) for r in _log(path))
+            assert clock[2] == f"{top[0]} {top[1]}"
+            after = [r for r in after if r[1] != CLOCK_KEY]
         # columns a later revision added come last; the old ones are unchanged
         width = len(before[table][0]) if before[table] else 0
         assert [r[:width] for r in after] == before[table], table
@@ -325,6 +365,9 @@ def test_upgrading_gives_back_the_space_of_the_text_copies(tmp_path: Path) -> No
     names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
     con.close()
     assert "search_pages_content" not in names and "ix_changes_entity" not in names
+    # nothing of an older log stays behind: its table, its indexes, a half-made copy
+    assert not names & {"ix_changes_entity_id", "ix_changes_clock", "changes_0006"}
+    assert {"log", "ix_log_entity_key"} <= names
     # the index's copy and most of the projection's copy of the text are gone
     assert old_size - path.stat().st_size > 1.5 * text_bytes
 

@@ -1,5 +1,7 @@
 """A power cut (the process killed outright) while an older project is upgraded and compacted:
-the next opening finds every change and record, the file is sound, and the job is finished.
+the next opening finds every change and record, the file is sound, and the job is finished. A cut
+while a save writes the numbered log (its side tables, its rows, its latest clock) keeps the
+project as it was before the save, every row of the log seen through its view.
 
 Kills come from a child process that ends itself with SIGKILL after a given amount of SQLite work
 (a progress handler counts it), so each kill point is the same on every run. Longer sweeps, with
@@ -46,9 +48,39 @@ REWRITE_AND_DIE = textwrap.dedent("""
     con.execute("PRAGMA journal_mode=DELETE")
     con.execute("PRAGMA cache_size=5")  # pages reach the file before the commit
     con.execute("BEGIN")
-    con.execute("DELETE FROM changes")
-    con.execute("DELETE FROM document")
+    for table in ("log", "log_records", "log_ids", "log_names", "document"):  # the log is read
+        con.execute(f"DELETE FROM {table}")  # through the view changes, which takes no writes
     os.kill(os.getpid(), signal.SIGKILL)
+""")
+
+
+#: A child that writes a batch of edits to a project in one save and kills itself after ``n``
+#: units of SQLite work (as OPEN_AND_DIE): the log's side tables, its rows and its clock are
+#: written by several statements of that save.
+#: With a third argument ``k``, the count starts again when the save writes the log's rows
+#: (logformat.append_from), and the cut comes ``k`` units into that write.
+WRITE_AND_DIE = killed_after(2, 50) + textwrap.dedent("""
+    from pathlib import Path
+    from cmo_desk.store import logformat
+    from cmo_desk.store.project_store import ProjectStore
+    if len(sys.argv) > 3:
+        real_append = logformat.append_from
+        def append_from(*args, **kwargs):
+            global limit
+            limit = done[0] + int(sys.argv[3])
+            written = real_append(*args, **kwargs)
+            print("appended", flush=True)
+            return written
+        logformat.append_from = append_from
+    with ProjectStore.open(Path(sys.argv[1])) as store:
+        print(done[0])
+        with store.unit_of_work(None) as uow:
+            for study in store.list("study"):
+                uow.update("study", study.id, {"title": "Cut " + study.label})
+            for n in range(40):
+                sid = uow.create("study", {"label": f"New {n}"})
+                uow.create("cmoc", {"study_id": sid, "statement": f"Peers {n}"})
+        print(done[0])
 """)
 
 
@@ -144,3 +176,81 @@ def test_a_cut_off_rewrite_on_a_write_protected_stick_is_not_read_half_written(
     finally:
         subprocess.run(["umount", "-l", str(stick)], capture_output=True)
 
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, int, int]:
+    """A project before a batch of edits, its dump before and after them, and the units of
+    work done when the save began and when it had ended."""
+    folder = tmp_path_factory.mktemp("written")
+    path = folder / "review.cmo"
+    with ProjectStore.create(path, title="Cuts") as store:
+        with store.unit_of_work(None) as uow:
+            for n in range(5):
+                uow.create("study", {"label": f"Study {n}"})
+        before = store.dump_json()
+    done_path = folder / "done.cmo"
+    shutil.copy(path, done_path)
+    done = _child(WRITE_AND_DIE, str(done_path), str(10**9))
+    assert done.returncode == 0, done.stderr
+    with ProjectStore.open(done_path) as store:
+        after = store.dump_json()
+    assert after != before
+    start, end = (int(n) for n in done.stdout.split())
+    return path, before, after, start, end
+
+
+@pytest.mark.parametrize("share", [0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0])
+def test_a_power_cut_while_a_save_writes_the_log_keeps_it_whole(
+        written: tuple[Path, str, str, int, int], tmp_path: Path, share: float) -> None:
+    """Cut anywhere in a save: the next opening finds the project as it was before the save or
+    after it, never between; every row of the log is seen through the view, and the latest
+    clock kept in ``meta`` is the log's latest."""
+    from cmo_desk.store.logformat import CLOCK_KEY
+
+    path = tmp_path / "review.cmo"
+    shutil.copy(written[0], path)
+    start, end = written[3:]
+    killed = _child(WRITE_AND_DIE, str(path), str(start + max(1, int((end - start) * share))))
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    saved = len(killed.stdout.split()) == 2  # the save had ended when the power went
+    with ProjectStore.open(path) as store:
+        assert store.dump_json() == written[2 if saved else 1]
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        held = con.execute("SELECT count(*) FROM log").fetchone()[0]
+        assert con.execute("SELECT count(*) FROM changes").fetchone()[0] == held
+        top = con.execute("SELECT wall, counter FROM log ORDER BY wall DESC, counter DESC "
+                          "LIMIT 1").fetchone()
+        (clock,) = con.execute("SELECT value FROM meta WHERE key = ?", (CLOCK_KEY,)).fetchone()
+        assert clock == f"{top[0]} {top[1]}"
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("into", [1, 2, 3, 5, 8, 13])
+def test_a_power_cut_inside_the_write_of_the_log_keeps_it_whole(
+        written: tuple[Path, str, str, int, int], tmp_path: Path, into: int) -> None:
+    """Cut while the side tables, the rows and the clock of the log are being written: nothing
+    of the save is kept, and the log is as it was."""
+    path = tmp_path / "review.cmo"
+    shutil.copy(written[0], path)
+    con = sqlite3.connect(path)
+    log = con.execute("SELECT * FROM log ORDER BY seq").fetchall()
+    sides = [con.execute(f"SELECT * FROM {t} ORDER BY n").fetchall()
+             for t in ("log_names", "log_ids", "log_records")]
+    con.close()
+    killed = _child(WRITE_AND_DIE, str(path), str(10**9), str(into))
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    if into <= 3:
+        assert "appended" not in killed.stdout  # the cut came inside the write
+    with ProjectStore.open(path) as store:
+        assert store.dump_json() == written[1]
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert con.execute("SELECT * FROM log ORDER BY seq").fetchall() == log
+        assert [con.execute(f"SELECT * FROM {t} ORDER BY n").fetchall()
+                for t in ("log_names", "log_ids", "log_records")] == sides
+    finally:
+        con.close()

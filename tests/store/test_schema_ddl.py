@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cmo_desk.services.projects import new_project
 from cmo_desk.store.fileinfo import HEAD_REVISION
+from cmo_desk.store.logformat import LOG_DDL
 
 EXPECTED = Path(__file__).with_name("head-schema.sql")
 
@@ -51,10 +52,17 @@ def test_a_new_project_has_exactly_the_head_schema(tmp_path: Path) -> None:
 def test_the_expected_schema_names_every_table() -> None:
     """The fixture is not empty or cut short: it holds the log, the projection and the index."""
     expected = EXPECTED.read_text(encoding="utf-8")
-    for table in ("changes", "conflicts", "meta", "blobs", "search_page", "study", "document",
-                  "cmoc", "theory_version", "search_pages", "alembic_version"):
+    for table in ("log", "log_names", "log_ids", "log_records", "conflicts", "meta", "blobs",
+                  "search_page", "study", "document", "cmoc", "theory_version", "search_pages",
+                  "alembic_version"):
         assert f"-- table {table} on {table}\nCREATE " in expected, table
-    assert "CREATE INDEX ix_changes_clock ON changes (wall, counter);" in expected
+    # the numbered log is read through the view ``changes``; the log has no table of that name
+    assert "-- view changes on changes\nCREATE VIEW changes AS " in expected
+    assert "-- table changes on changes" not in expected
+    assert "CREATE UNIQUE INDEX ix_log_entity_key ON log (entity, key);" in expected
+    # every statement that makes the log is in it as logformat declares it
+    for ddl in LOG_DDL:
+        assert f"\n{ddl};\n" in expected, ddl
 
 
 if __name__ == "__main__":

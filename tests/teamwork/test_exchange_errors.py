@@ -79,7 +79,7 @@ def test_an_incoming_copy_with_a_zeroed_page(copies, capsys) -> None:
     con = sqlite3.connect(b)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     page = con.execute("PRAGMA page_size").fetchone()[0]
-    root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = 'changes'").fetchone()[0]
+    root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = 'log'").fetchone()[0]
     con.close()
     with open(b, "r+b") as fh:
         fh.seek((root - 1) * page)
