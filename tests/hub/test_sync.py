@@ -189,13 +189,20 @@ def test_a_damaged_change_in_ones_own_file_is_not_sent_and_is_named(
     sends the rest, says what it left out and why, and the hub never hands them to anyone."""
     import sqlite3
 
-    from tests.logrows import alter
+    from tests.logrows import alter, name_number
 
     tmp: Path = team["tmp"]  # type: ignore[assignment]
     _work(tmp, "lan", "honest memo")
     con = sqlite3.connect(tmp / "lan.cmo")
-    alter(con, "UPDATE changes SET value = '\"forged memo\"' WHERE field = 'memo'")
-    alter(con, "UPDATE changes SET entity_id = x'0102' WHERE field = 'outcome'")
+    alter(con, "UPDATE log SET value = '\"forged memo\"' WHERE field = ?",
+          (name_number(con, "memo"),))
+    # the outcome's change (alone) is of a record whose id is two bytes, which no id is stored
+    # as: a new record of the same type, for the log numbers its records
+    alter(con, "INSERT INTO log_records (type, id) SELECT r.type, x'0102' FROM log c "
+               "JOIN log_records r ON r.n = c.entity WHERE c.field = ? LIMIT 1",
+          (name_number(con, "outcome"),))
+    alter(con, "UPDATE log SET entity = (SELECT n FROM log_records WHERE id = x'0102') "
+               "WHERE field = ?", (name_number(con, "outcome"),))
     con.commit()
     con.close()
     report = _sync(team, "lan")

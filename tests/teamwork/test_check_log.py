@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.logrows import alter, stored_id
+from tests.logrows import alter, name_number, record_number, stored_id
 
 from cmo_desk.cli.main import run
 
@@ -19,8 +19,9 @@ def _forge_title(project: Path, title: str) -> str:
     con = sqlite3.connect(project)
     try:
         sid, = con.execute("SELECT id FROM study WHERE label = 'Ahmed 2019'").fetchone()
-        alter(con, "UPDATE changes SET value = ? WHERE entity_type = 'study' AND entity_id = ? "
-              "AND field = 'title'", (json.dumps(title, ensure_ascii=False), stored_id(sid)))
+        alter(con, "UPDATE log SET value = ? WHERE entity = ? AND field = ?",
+              (json.dumps(title, ensure_ascii=False),
+               record_number(con, "study", stored_id(sid)), name_number(con, "title")))
         con.execute("UPDATE study SET title = ? WHERE id = ?", (title, sid))
         con.commit()
     finally:

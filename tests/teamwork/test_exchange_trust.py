@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from cmo_desk.cli.main import run
 from cmo_desk.services import coding
 from cmo_desk.services.session import Session
+from cmo_desk.store.logformat import COLUMNS, append_rows
 
 from tests.logrows import alter, stored_change_id
 
@@ -27,13 +29,24 @@ def coded_copy(copies, name: str = "sam") -> tuple[Path, str]:
     return path, cid
 
 
+#: A statement that alters the change log: the table ``log`` or one of its side tables (the
+#: view ``changes`` that reads them cannot be written to).
+_ON_THE_LOG = re.compile(
+    r"^(UPDATE|INSERT INTO|DELETE FROM) (log|log_names|log_ids|log_records) ")
+#: A WHERE term selecting the rows of ``log`` that hold changes of records of type ``etype`` to
+#: the field ``field``: what ``entity_type = etype AND field = field`` selects in ``changes``.
+_OF_FIELD = ("field = (SELECT n FROM log_names WHERE name = '{field}') AND entity IN "
+             "(SELECT r.n FROM log_records r JOIN log_names t ON t.n = r.type "
+             "WHERE t.name = '{etype}')")
+
+
 def tamper(path: Path, *sql: str) -> None:
     """Alter a file as another program could; each statement on the change log must change
     some row (the visible tables may hold nothing to alter)."""
     con = sqlite3.connect(path)
     try:
         for statement in sql:
-            if " changes " in statement:
+            if _ON_THE_LOG.match(statement):
                 alter(con, statement)
             else:
                 con.execute(statement)
@@ -76,26 +89,29 @@ def test_a_tampered_change_is_left_out_and_reported(copies, capsys, forgery) -> 
     clean = copies("clean")
     shutil.copy2(b, clean)
     if forgery == "flipped":
-        tamper(b, "UPDATE changes SET value = '\"Peers who share lived experiencE\"' "
+        tamper(b, "UPDATE log SET value = '\"Peers who share lived experiencE\"' "
                   "WHERE value = '\"Peers who share lived experience\"'")
     elif forgery == "forged":
         con = sqlite3.connect(b)
-        row = list(con.execute("SELECT * FROM changes WHERE field = 'statement'").fetchone())
-        con.close()
+        row = list(con.execute(f"SELECT {COLUMNS} FROM changes "
+                               "WHERE field = 'statement'").fetchone())
+        # the statement's change again, with another value, under a key its content does not
+        # give, written as the store writes a row (the numbers of its record, field, laptop...)
         row[0] = stored_change_id("f" * 64)
         row[4] = json.dumps("A statement nobody made")
-        con = sqlite3.connect(b)
-        alter(con, f"INSERT INTO changes VALUES ({','.join('?' * len(row))})", row)
+        held = con.execute("SELECT count(*) FROM log").fetchone()[0]
+        assert append_rows(con, [row]) == 1
         con.commit()
+        assert con.execute("SELECT count(*) FROM log").fetchone()[0] == held + 1
         con.close()
     elif forgery == "not_json":
-        tamper(b, "UPDATE changes SET value = 'not json {' "
+        tamper(b, "UPDATE log SET value = 'not json {' "
                   "WHERE value = '\"Peers who share lived experience\"'")
     elif forgery == "owner":
-        tamper(b, "UPDATE changes SET value = '\"someone else\"' "
-                  "WHERE entity_type = 'cmoc' AND field = 'owner_id'")
+        tamper(b, "UPDATE log SET value = '\"someone else\"' "
+                  "WHERE " + _OF_FIELD.format(etype="cmoc", field="owner_id"))
     else:
-        tamper(b, "UPDATE changes SET parents = '{\"a\": 1}' "
+        tamper(b, "UPDATE log SET parents = '{\"a\": 1}' "
                   "WHERE value = '\"Peers who share lived experience\"'")
     capsys.readouterr()
     assert run(["merge", str(a), str(b)]) == 0

@@ -41,7 +41,7 @@ def test_every_batch_size_gives_the_project_its_log_holds(copies, monkeypatch, b
     theirs, ids = _coded(copies, "sam")
     con = sqlite3.connect(theirs)
     # one record in the middle is altered: it alone is held back, whole
-    alter(con, "UPDATE changes SET value = '\"a statement nobody wrote\"' "
+    alter(con, "UPDATE log SET value = '\"a statement nobody wrote\"' "
                "WHERE value = '\"sam statement 4 🙂\"'")
     con.commit()
     held = con.execute("SELECT count(*) FROM changes WHERE entity_id = ?",

@@ -31,7 +31,7 @@ from cmo_desk.store import unit_of_work
 from cmo_desk.store.merging import merge_file
 from cmo_desk.store.project_store import ProjectStore, _make_engine
 from cmo_desk.store.site import Site
-from cmo_desk.store.logformat import change_id_text, value_json
+from cmo_desk.store.logformat import value_json
 from tests.logrows import alter, log_rows, stored_change_id
 
 REPLICAS = 3
@@ -270,22 +270,27 @@ class MergeMachine(RuleBasedStateMachine):
             dst = sqlite3.connect(copy)
             src.backup(dst)
             src.close()
-            rows = dst.execute("SELECT rowid, change_id, value FROM changes "
-                               "ORDER BY change_id").fetchall()
-            rowid, cid, value = rows[pick % len(rows)]
-            cid = change_id_text(cid)
+            # the log is the table ``log`` (read through the view ``changes``, whose
+            # ``change_id`` is the key, the id's first 8 bytes): a row is altered there, by its
+            # place ``seq``, and its whole id is the one its content gives
+            rows = dst.execute("SELECT seq, value FROM changes "
+                               "ORDER BY change_id, seq").fetchall()
+            seq, value = rows[pick % len(rows)]
+            (picked,) = log_rows(dst, "WHERE seq = ?", (seq,))
+            cid = picked.change_id
             value = value_json(value)
             if how == "flip":
-                alter(dst, "UPDATE changes SET value = ? WHERE rowid = ?",
-                      (json.dumps(["flipped", value]), rowid))
+                alter(dst, "UPDATE log SET value = ? WHERE seq = ?",
+                      (json.dumps(["flipped", value]), seq))
                 bad = cid
             elif how == "forge":
                 bad = f"{pick:064x}"
-                alter(dst, "INSERT INTO changes SELECT ?, entity_type, entity_id, field, "
-                      "'\"forged\"', wall, counter, site_id, coder_id, parents, seen "
-                      "FROM changes WHERE rowid = ?", (stored_change_id(bad), rowid))
+                alter(dst, "INSERT INTO log (key, entity, field, value, wall, counter, site, "
+                      "coder, parents, seen) SELECT ?, entity, field, '\"forged\"', wall, "
+                      "counter, site, coder, parents, seen FROM log WHERE seq = ?",
+                      (stored_change_id(bad), seq))
             elif how == "not_json":
-                alter(dst, "UPDATE changes SET value = 'not json {' WHERE rowid = ?", (rowid,))
+                alter(dst, "UPDATE log SET value = 'not json {' WHERE seq = ?", (seq,))
                 bad = cid
             else:
                 dst.execute("UPDATE study SET label = 'forged'")
