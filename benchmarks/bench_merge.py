@@ -72,6 +72,9 @@ def _derive(large: Path, dest: Path, keep: str | None) -> None:
         # the coders who are not on this laptop (the one who set the project up stays)
         out.execute(rows.format(f"coder_id IN ({marks}) AND entity_type = 'coder' "
                                 "AND entity_id != ?"), (*others, stored_id(coder_id(CODERS[0]))))
+        if numbered:  # records, laptops and names no row names any longer
+            out.execute("DELETE FROM log_records WHERE NOT EXISTS "
+                        "(SELECT 1 FROM log WHERE entity = log_records.n)")
         out.commit()
     finally:
         out.close()

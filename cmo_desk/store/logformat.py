@@ -446,7 +446,8 @@ def known_records(con: Any, etype: str, ids: Sequence[Any], db: str = "main") ->
         chunk = ids[start:start + 500]
         out.update(r[0] for r in _run(
             con, f"SELECT r.id FROM {db}.log_records r JOIN {db}.log_names t ON t.n = r.type "
-                 f"WHERE t.name = ? AND r.id IN ({','.join('?' * len(chunk))})",
+                 f"WHERE t.name = ? AND r.id IN ({','.join('?' * len(chunk))}) "
+                 f"AND EXISTS (SELECT 1 FROM {db}.log c WHERE c.entity = r.n)",
             (etype, *chunk)))
     return out
 
