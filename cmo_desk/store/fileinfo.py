@@ -23,11 +23,11 @@ from cmo_desk.store.files import connect_read_only, stranded_wal
 #: Version of the file format (change log + meta). A file with a larger number is refused.
 FORMAT_VERSION = 1
 #: The newest Alembic revision this version ships.
-HEAD_REVISION = "0006"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+HEAD_REVISION = "0007"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 #: Older layouts whose counted tables are this version's (their upgrade changes only how the log,
 #: texts and the search index are stored): ``info`` reads them as they are, with no upgrade.
-SUMMARY_REVISIONS = ("0004", "0005", "0006")
+SUMMARY_REVISIONS = ("0004", "0005", "0006", "0007")
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 #: What ``info`` counts: (key in the summary, table). Live records only, as ProjectStore.count.

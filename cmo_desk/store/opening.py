@@ -278,14 +278,15 @@ def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
         compact_file(path)
 
 
-#: From this revision on, the file's layout is compact; an upgrade to it gives the space back.
-COMPACT_REVISION = "0006"
+#: The latest revision whose upgrade frees space (0007: documents' texts no longer held twice);
+#: an upgrade from an older revision gives the space back.
+COMPACT_REVISION = "0007"
 #: The meta key of a file upgraded to the compact layout whose compaction has not yet run.
 COMPACT_PENDING = "compact_pending"
 
 
 def compact_file(path: Path) -> None:
-    """Give back the space an upgrade freed (the index's copy of the text), and bring the file to
+    """Give back the space an upgrade freed (the copies of the text it dropped), and bring the file to
     this version's page size. VACUUM rewrites the file through its rollback journal, so a power
     cut leaves the file as it was; when it cannot run (no room for its temporary copy) the file
     simply stays as it is, and an upgraded file's note that it awaits compaction (see

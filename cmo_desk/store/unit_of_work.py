@@ -117,6 +117,8 @@ class UnitOfWork:
         self._touched: dict[str, set[str]] = {}
         self._dirty: dict[str, set[str]] = {}
         self._pending: list[dict[str, Any]] = []
+        #: documents given a text since the last flush -> the text they showed before it
+        self._old_texts: dict[str, str | None] = {}
         self._count = 0
         self.changed = rec.Changed()
 
@@ -163,11 +165,12 @@ class UnitOfWork:
         for etype, ids in self._dirty.items():
             write_projections(conn, etype, {
                 eid: project_entity(etype, eid, self._cache[(etype, eid)])
-                for eid in sorted(ids)})
+                for eid in sorted(ids)}, self._old_texts if etype == "document" else None)
             for eid in ids:
                 self._cache.pop((etype, eid), None)
             self._touched.setdefault(etype, set()).update(ids)
         self._dirty = {}
+        self._old_texts = {}
 
     def prefetch(self, etype: EntityType, ids: Iterable[str]) -> None:
         """Read the change lists of many records of one type at once (a statement per 500), as
@@ -196,6 +199,10 @@ class UnitOfWork:
 
     def _append(self, etype: EntityType, eid: str, field_name: str, value: Any,
                 parents: Iterable[str], seen: Iterable[str] = ()) -> Change:
+        if etype == "document" and field_name == "text" and eid not in self._old_texts:
+            # the text it shows until this write is projected: the words the index holds
+            before = self._state(etype, eid)
+            self._old_texts[eid] = None if before is None else before.values.get("text")
         wall, counter = self.store.clock.tick()
         change = make_change(etype, eid, field_name, value, wall, counter,
                              self.store.site.site_id, self.coder_id, parents, seen)
