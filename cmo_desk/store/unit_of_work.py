@@ -73,8 +73,8 @@ class ChangeHistory:
 def writing_ahead() -> Iterator[Callable[[EntityType, Mapping[str, Any]], None]]:
     """A function ``ahead(etype, values)`` that does now the work that writing ``values`` into a
     new record of ``etype`` will do with its long texts, while the ``with`` block lasts: each
-    packed field's log value (its canonical JSON, ``logformat.stored_value``) and projected column
-    packed (``packed_text.packing_ahead``), a document's pages cut and folded for the search
+    packed field's log value (its canonical JSON, ``logformat.stored_value``) packed
+    (``packed_text.packing_ahead``; the projection holds no copy of it), a document's pages cut and folded for the search
     index (``page_index.bodies_ahead``). An import calls it as each file arrives, while the
     others are still being read; the unit of work then writes the same bytes sooner."""
     with packing_ahead() as pack, page_index.bodies_ahead() as index:
@@ -83,7 +83,6 @@ def writing_ahead() -> Iterator[Callable[[EntityType, Mapping[str, Any]], None]]
             for key, value in values.items():
                 if (etype, key) in PACKED_FIELDS and isinstance(value, str):
                     pack(canonical_json(value))
-                    pack(value)
             if etype == "document" and isinstance(values.get("text"), str):
                 index(values["text"], values.get("page_starts"))
 
