@@ -10,12 +10,14 @@ import sqlite3
 import time
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine
 
 from cmo_desk.__main__ import main
 from cmo_desk.domain.changelog import project_entity
+from cmo_desk.services.desk import study_document
 from cmo_desk.domain.packed_text import unpack_text
 from cmo_desk.store import backups, page_index
 from cmo_desk.store.fileinfo import HEAD_REVISION
@@ -85,6 +87,8 @@ def test_the_text_lives_in_the_log_and_every_reader_shows_the_shown_value(
         # the desk's record, one by one and listed
         for did, text in texts.items():
             assert store.get("document", did).text == text
+        shown = study_document(SimpleNamespace(store=store), sid)  # type: ignore[arg-type]
+        assert shown is not None and shown.text == texts[shown.id]
         assert {d.id: d.text for d in store.list("document")} == texts
         assert {d.id: d.text for d in store.snapshot().documents} == texts
         assert all(d.text is None for d in store.snapshot(document_text=False).documents)
