@@ -193,3 +193,25 @@ def test_an_upgrade_whose_table_disagreed_with_the_log_indexes_the_logs_text(
         assert _found(store, "tractors") == set()
         assert _found(store, "bicycle") == {did}
         assert store.get("document", did).text == "".join(LOCAL)
+
+
+def test_a_write_that_changes_which_text_is_shown_moves_the_search_to_it(
+        tmp_path: Path) -> None:
+    """A text written after the clock was set back (it ran years ahead) is the earlier write,
+    so it becomes the text shown: the index drops the words it showed before."""
+    with ProjectStore.create(tmp_path / "p.cmo") as store:
+        now = store.clock.wall
+        store.clock.wall = now + 10 * 365 * 24 * 3600 * 1000  # a laptop years ahead
+        with store.unit_of_work(None) as uow:
+            sid = uow.create("study", {"label": "S1"})
+            did = uow.create("document", _doc_values(sid, LOCAL))
+        assert _found(store, "bicycle") == {did}
+        store.clock.wall, store.clock.counter = now, 0  # set back, as reset_clock_if_ahead does
+        with store.unit_of_work(None) as uow:
+            uow.resolve("document", did, "text", "".join(INCOMING))
+            uow.update("document", did, {"filename": "again.pdf"})
+        assert _shown(store, did) == "".join(INCOMING)
+        assert store.get("document", did).text == "".join(INCOMING)
+        assert _found(store, "bicycle") == set()
+        assert _found(store, "motorcycle") == {did}
+        assert backups.full_check(store.path) == []
