@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+import uuid
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
 from cmo_desk.__main__ import main
@@ -215,3 +218,57 @@ def test_a_write_that_changes_which_text_is_shown_moves_the_search_to_it(
         assert _found(store, "bicycle") == set()
         assert _found(store, "motorcycle") == {did}
         assert backups.full_check(store.path) == []
+
+
+# -- merges: whatever the two copies wrote, the search follows the text each document shows ----
+
+#: Words that are no word's beginning of another: a page holds a word iff the search finds it.
+VOCABULARY = ("needle", "trust", "émigré", "Malawi", "同伴教育", "naloxone", "stipend")
+words = st.lists(st.sampled_from(VOCABULARY + ("🙂",)), min_size=1, max_size=5).map(" ".join)
+step = st.tuples(st.sampled_from(("here", "there")),
+                 st.sampled_from(("create", "create", "rewrite", "delete", "restore")),
+                 st.integers(0, 3), words)
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(step, min_size=1, max_size=10))
+def test_after_a_merge_the_search_finds_the_words_of_each_shown_text(
+        tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, str, int, str]]) -> None:
+    folder = tmp_path_factory.mktemp("merge")
+    ids = [str(uuid.UUID(int=n + 1)) for n in range(4)]
+    with ProjectStore.create(folder / "here.cmo") as here:
+        with here.unit_of_work(None) as uow:
+            sid = uow.create("study", {"label": "S1"})
+        here.backup(folder / "there.cmo")
+        with ProjectStore.open(folder / "there.cmo") as there:
+            stores = {"here": here, "there": there}
+            for side, kind, n, text in steps:
+                store, did = stores[side], ids[n]
+                doc = store.get("document", did, include_deleted=True)
+                with store.unit_of_work(None) as uow:
+                    if kind == "create" and doc is None:
+                        uow.create("document", {"study_id": sid, "text": text,
+                                                "page_starts": [0]}, id=did)
+                    elif kind == "rewrite" and doc is not None:
+                        uow.resolve("document", did, "text", text)
+                    elif kind == "delete" and doc is not None:
+                        uow.delete("document", did)
+                    elif kind == "restore" and doc is not None:
+                        uow.restore("document", did)
+        merge_file(here, folder / "there.cmo")
+        shown = {}
+        for did in ids:
+            state = project_entity("document", did, here.changes_for("document", did))
+            if state is not None:
+                assert here.get("document", did, include_deleted=True).text \
+                    == state.values["text"]
+                if state.exists:
+                    shown[did] = state.values["text"] or ""
+        for rebuilt in (False, True):
+            if rebuilt:
+                here.rebuild()
+            for word in VOCABULARY:
+                assert _found(here, word) == {
+                    did for did, text in shown.items() if word in text.split()}, (word, rebuilt)
+    assert set(_texts_in_table(folder / "here.cmo")) <= {None}
