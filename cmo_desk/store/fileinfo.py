@@ -24,11 +24,11 @@ from cmo_desk.store.logformat import count_sql
 #: Version of the file format (change log + meta). A file with a larger number is refused.
 FORMAT_VERSION = 1
 #: The newest Alembic revision this version ships.
-HEAD_REVISION = "0007"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+HEAD_REVISION = "0008"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 #: Older layouts whose counted tables are this version's (their upgrade changes only how the log,
 #: texts and the search index are stored): ``info`` reads them as they are, with no upgrade.
-SUMMARY_REVISIONS = ("0004", "0005", "0006", "0007")
+SUMMARY_REVISIONS = ("0004", "0005", "0006", "0007", "0008")
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 #: What ``info`` counts: (key in the summary, table). Live records only, as ProjectStore.count.

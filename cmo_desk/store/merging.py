@@ -35,6 +35,7 @@ from cmo_desk.store.files import (
     temporary_folder,
     wal_pending,
 )
+from cmo_desk.store.document_text import document_texts
 from cmo_desk.store.fileinfo import FORMAT_VERSION, check_compatible, inspect_file
 from cmo_desk.store.logformat import (
     COLUMNS as _COLUMNS,
@@ -272,7 +273,7 @@ def _merge_from_log(store: ProjectStore, other: Path, source: str, numbered: boo
                     tuple(chunk))
             # Records this project already had changes of are projected from the whole log,
             # now that it holds the incoming changes too.
-            reproject_many(conn, sift.known)
+            reproject_many(conn, sift.known, old_texts=sift.old_texts)
             crosschecks.refresh(conn)
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.incoming")
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.converted")
@@ -348,6 +349,9 @@ class _Sift:
         self.far_future = 0
         self.future_site: str | None = None
         self.known: list[tuple[str, str]] = []
+        #: Known documents the incoming changes give a text -> the text they show until then
+        #: (the words the search index holds for them).
+        self.old_texts: dict[str, str | None] = {}
         #: Records new to this project whose incoming changes do not create them.
         self.incomplete = 0
         self.held: list[tuple[Any, Any]] = []
@@ -427,6 +431,10 @@ class _Sift:
             ids = list(groups)
             known = known_records(self.conn, etype, ids)
             self.known.extend((etype, groups[eid][0][2]) for eid in ids if eid in known)
+            if etype == "document":  # read before the incoming changes join the log
+                self.old_texts.update(document_texts(self.conn, [
+                    groups[eid][0][2] for eid in ids
+                    if eid in known and any(c[3] == "text" for c in groups[eid])]))
             # change tuples: [3] field; a record new here arrives whole only with its creation
             self.incomplete += sum(1 for eid in ids if eid not in known
                                    and not any(c[3] == EXISTS for c in groups[eid]))

@@ -174,7 +174,8 @@ DOCUMENT = _record_table(
     Column("media_type", Text),
     Column("sha256", Text),
     Column("has_original", Boolean),
-    # The log holds the text too; this copy is compressed (it is read a document at a time).
+    # Always empty (schema 0007 on): the log alone holds a document's text (document_text.py).
+    # Kept so that the table mirrors the record's fields and older files' upgrades read it.
     Column("text", CompressedText),
     Column("page_starts", JSON),
     Column("extractor", Text),

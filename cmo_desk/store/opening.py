@@ -39,7 +39,7 @@ from cmo_desk.store.fileinfo import (  # the checks every opening makes, read wi
 )
 from cmo_desk.store.files import connect_read_only, temporary_folder
 from cmo_desk.store.models import META, METADATA
-from cmo_desk.store.logformat import LOG_DDL, NUMBERED_LOG_REVISION
+from cmo_desk.store.logformat import LOG_DDL
 from cmo_desk.store.page_index import SEARCH_TABLE_DDL
 
 #: A backup on opening is skipped when the newest backup is younger than this.
@@ -283,13 +283,13 @@ def _upgrade(path: Path, upgrade_backup_dir: Path | None) -> None:
 
 #: From this revision on, the file's layout is as compact as this version makes it; an upgrade to
 #: it gives the space back.
-COMPACT_REVISION = NUMBERED_LOG_REVISION
+COMPACT_REVISION = HEAD_REVISION
 #: The meta key of a file upgraded to the compact layout whose compaction has not yet run.
 COMPACT_PENDING = "compact_pending"
 
 
 def compact_file(path: Path) -> None:
-    """Give back the space an upgrade freed (the index's copy of the text), and bring the file to
+    """Give back the space an upgrade freed (the copies of the text it dropped), and bring the file to
     this version's page size. VACUUM rewrites the file through its rollback journal, so a power
     cut leaves the file as it was; when it cannot run (no room for its temporary copy) the file
     simply stays as it is, and an upgraded file's note that it awaits compaction (see

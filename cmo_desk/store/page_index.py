@@ -1,25 +1,26 @@
 """The full-text index over document pages, which holds no copy of the page text.
 
 ``search_pages`` is a contentless FTS5 table: it keeps only the words' positions, not the text
-(the text lives once in the log and once, compressed, in the ``document`` table). The small
-``search_page`` table says which document page each index row is. A contentless index forgets
-what it indexed, so removing a page means handing it the very words that were indexed: they are
-recomputed from the document's previous row with :func:`page_bodies`, the same function that
-indexed them. Whoever changes how pages are cut or how ``index_text`` folds text must rebuild
+(the text lives once, in the log: ``document_text``). The small ``search_page`` table says which
+document page each index row is. A contentless index forgets what it indexed, so removing a page
+means handing it the very words that were indexed: they are recomputed with :func:`page_bodies`,
+the same function that indexed them, from the text the document showed when it was indexed (the
+projection is told it when a write changes which text a document shows). Whoever changes how pages are cut or how ``index_text`` folds text must rebuild
 the index (:func:`rebuild`) in a migration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from cmo_desk.domain.ahead import kept_ahead
 from cmo_desk.domain.textsearch import index_text
+from cmo_desk.store.document_text import STEP, document_texts
 from cmo_desk.store.models import DOCUMENT
 
 #: The index (CJK text is indexed one character per token); migration 0005 creates the same.
@@ -82,13 +83,6 @@ def clear(conn: Connection) -> None:
         conn.exec_driver_sql("DELETE FROM search_page")
 
 
-def indexed(old: dict[str, Any] | None) -> list[tuple[int, str]]:
-    """What the index holds for a document whose projected row is ``old`` (None: no row)."""
-    if old is None or old.get("deleted"):
-        return []
-    return page_bodies(old.get("text"), old.get("page_starts"))
-
-
 def reindex(conn: Connection, document_id: str, before: list[tuple[int, str]],
             after: list[tuple[int, str]]) -> None:
     """Make the index hold ``after`` for one document that it held as ``before``. A handful of
@@ -117,22 +111,22 @@ def reindex(conn: Connection, document_id: str, before: list[tuple[int, str]],
                          [(rowid_of[page], body) for page, body in after])
 
 
-def rebuild(conn: Connection) -> int:
-    """Index every live document's pages again from the ``document`` table; returns the pages."""
+def rebuild(conn: Connection,
+            texts: Callable[[list[str]], Mapping[str, str | None]] | None = None) -> int:
+    """Index every live document's pages again; returns the pages. The texts are the log's
+    (``document_text``) unless ``texts`` reads them, given ids (an upgrade from a layout that
+    kept them in the ``document`` table)."""
     clear(conn)
+    read = texts or (lambda ids: document_texts(conn, ids))
     table = DOCUMENT
-    ids = [r[0] for r in conn.execute(
-        text("SELECT id FROM document WHERE NOT deleted ORDER BY id")).all()]
+    rows = conn.execute(select(table.c.id, table.c.page_starts)
+                        .where(table.c.deleted.is_(False)).order_by(table.c.id)).all()
     n = 0
-    for did in ids:  # one text at a time: a large project's texts are never all in memory
-        row = conn.execute(select(*old_columns()).where(table.c.id == did)).mappings().first()
-        pages = indexed(dict(row) if row is not None else None)
-        reindex(conn, did, [], pages)
-        n += len(pages)
+    for start in range(0, len(rows), STEP):  # a large project's texts are never all in memory
+        chunk = rows[start:start + STEP]
+        found = read([did for did, _starts in chunk])
+        for did, starts in chunk:
+            pages = page_bodies(found.get(did), starts)
+            reindex(conn, did, [], pages)
+            n += len(pages)
     return n
-
-
-def old_columns() -> list[Any]:
-    """The ``document`` columns :func:`indexed` reads."""
-    c = DOCUMENT.c
-    return [c.id, c.deleted, c.text, c.page_starts]

@@ -7,7 +7,8 @@
 - ``unit_of_work``: the one way to write; it appends to the log and projects what it touched;
 - ``projection``: the visible tables and the page index, written from the log;
 - ``queries``: reading records, aggregates, the log, conflicts and the canonical dump;
-- ``search``: full-text search and snippets; ``logformat``: a change as a row and back.
+- ``search``: full-text search and snippets; ``logformat``: a change as a row and back;
+- ``document_text``: documents' texts, which the log alone holds, as each document shows its own.
 
 The rooms never import this module.
 """

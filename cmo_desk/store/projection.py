@@ -8,7 +8,7 @@ changes projected (``domain.changelog.project_entity``), never edited in place.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import Table, delete, insert, select
@@ -36,22 +36,30 @@ def write_projection(conn: Connection, etype: str, eid: str, state: EntityState 
 
 
 def write_projections(
-    conn: Connection, etype: str, states: dict[str, EntityState | None]
+    conn: Connection, etype: str, states: dict[str, EntityState | None],
+    old_texts: Mapping[str, str | None] | None = None,
 ) -> None:
-    """Replace records' rows and conflicts with their states projected from the log, in bulk."""
+    """Replace records' rows and conflicts with their states projected from the log, in bulk.
+
+    A document's row leaves its text out (the log holds it: ``document_text``); its pages are
+    indexed for the search. ``old_texts`` names, for each document whose shown text the changes
+    just written may have altered (a text written to a record that had one, or had none), the
+    text it showed before them: the words the index holds for it. For every other document the
+    shown text is its state's."""
     table = ENTITY_TABLES.get(etype)
     if table is None or not states:
         return  # an entity type from a newer version: kept in the log only
     sqlite = conn.dialect.name == "sqlite"
     quote = conn.dialect.identifier_preparer.quote
     ids = list(states)
-    indexed: dict[str, list[tuple[int, str]]] = {}
+    #: documents' rows before they are replaced: (deleted, page starts)
+    before: dict[str, tuple[bool, Any]] = {}
     for chunk in iter_chunks(ids, 500):
-        if etype == "document" and conn.dialect.name == "sqlite":
-            # what the search index holds for them, before their rows are replaced
-            for old in conn.execute(select(*page_index.old_columns())
-                                    .where(table.c.id.in_(chunk))).mappings():
-                indexed[old["id"]] = page_index.indexed(dict(old))
+        if etype == "document" and sqlite:
+            for did, deleted, starts in conn.execute(
+                    select(table.c.id, table.c.deleted, table.c.page_starts)
+                    .where(table.c.id.in_(chunk))):
+                before[did] = (bool(deleted), starts)
         if sqlite:  # plain statements: merges write tens of thousands of rows
             marks = ",".join("?" * len(chunk))
             conn.exec_driver_sql(f"DELETE FROM {quote(table.name)} WHERE id IN ({marks})",
@@ -62,7 +70,9 @@ def write_projections(
             conn.execute(delete(table).where(table.c.id.in_(chunk)))
             conn.execute(delete(CONFLICTS).where(
                 CONFLICTS.c.entity_type == etype, CONFLICTS.c.entity_id.in_(chunk)))
-    rows = [{"id": eid, "deleted": not st.exists, **st.values}
+    document = etype == "document"
+    rows = [{"id": eid, "deleted": not st.exists, **st.values, **({"text": None} if document
+                                                                 else {})}
             for eid, st in states.items() if st is not None]
     if rows:
         _insert_rows(conn, table, rows)
@@ -75,11 +85,22 @@ def write_projections(
     ]
     if conflicts:
         conn.execute(insert(CONFLICTS), conflicts)
-    if etype == "document":
+    if document and sqlite:
         for eid, st in states.items():
-            after = [] if st is None or not st.exists else page_index.page_bodies(
-                st.values.get("text"), st.values.get("page_starts"))
-            page_index.reindex(conn, eid, indexed.get(eid, []), after)
+            _reindex(conn, eid, st, before.get(eid), old_texts)
+
+
+def _reindex(conn: Connection, eid: str, st: EntityState | None,
+             old: tuple[bool, Any] | None, old_texts: Mapping[str, str | None] | None) -> None:
+    """Make the search index hold a document's pages as its new state shows them."""
+    text = None if st is None else st.values.get("text")
+    starts = None if st is None else st.values.get("page_starts")
+    live = st is not None and st.exists
+    old_text = old_texts[eid] if old_texts is not None and eid in old_texts else text
+    if old is not None and old[0] == (not live) and old[1] == starts and old_text == text:
+        return  # the same pages, shown as before: the index already holds them
+    was = [] if old is None or old[0] else page_index.page_bodies(old_text, old[1])
+    page_index.reindex(conn, eid, was, page_index.page_bodies(text, starts) if live else [])
 
 
 def _insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -105,9 +126,11 @@ def _insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
 
 
 def reproject_many(conn: Connection, entities: list[tuple[str, str]],
-                   compact: bool = True) -> None:
+                   compact: bool = True,
+                   old_texts: Mapping[str, str | None] | None = None) -> None:
     """Re-project many records, reading their changes and writing their rows in batches.
-    ``compact`` False: the log is still in the layout before 0006 (an upgrade under way)."""
+    ``compact`` False: the log is still in the layout before 0006 (an upgrade under way).
+    ``old_texts``: as for :func:`write_projections`."""
     log_id = stored_id if compact else (lambda i: i)
     by_type: dict[str, list[str]] = {}
     for t, i in entities:
@@ -128,4 +151,5 @@ def reproject_many(conn: Connection, entities: list[tuple[str, str]],
                 grouped[change.entity_id].append(change)
             if known:
                 write_projections(conn, etype, {eid: project_entity(etype, eid, changes)
-                                                for eid, changes in grouped.items()})
+                                                for eid, changes in grouped.items()},
+                                  old_texts)

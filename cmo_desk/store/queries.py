@@ -25,6 +25,8 @@ from cmo_desk.store.logformat import (
     stored_change_id,
     stored_id,
 )
+from cmo_desk.store.document_text import STEP as TEXT_STEP
+from cmo_desk.store.document_text import document_texts
 from cmo_desk.store.models import BLOBS, CHANGES, CONFLICTS, ENTITY_TABLES
 from cmo_desk.store.projection import iter_chunks
 
@@ -118,7 +120,30 @@ def select_rows(
         else:
             q = q.where(table.c[key] == value)
     q = q.order_by(*(table.c[c] for c in ORDER_BY.get(etype, ("id",))))
-    return [dict(r) for r in conn.execute(q).mappings()]
+    rows = [dict(r) for r in conn.execute(q).mappings()]
+    if etype == "document" and (not columns or "text" in columns):
+        with_texts(conn, rows)
+    return rows
+
+
+def with_texts(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Documents' rows given their texts, read from the log (the table holds none)."""
+    texts = document_texts(conn, [r["id"] for r in rows])
+    for r in rows:
+        r["text"] = texts.get(r["id"])
+    return rows
+
+
+def _rows_with_texts(conn: Connection, rows: Iterable[dict[str, Any]]
+                     ) -> Iterator[dict[str, Any]]:
+    """Documents' rows given their texts from the log, a few documents at a time."""
+    batch: list[dict[str, Any]] = []
+    for r in rows:
+        batch.append(r)
+        if len(batch) >= TEXT_STEP:
+            yield from with_texts(conn, batch)
+            batch = []
+    yield from with_texts(conn, batch)
 
 
 def records(
@@ -316,7 +341,9 @@ def dump(conn: Connection, header: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = dict(header)
     for etype in ENTITY_ORDER:
         table = ENTITY_TABLES[etype]
-        rows = conn.execute(select(table).order_by(table.c.id)).mappings()
+        rows: Iterable[Any] = conn.execute(select(table).order_by(table.c.id)).mappings()
+        if etype == "document":
+            rows = _rows_with_texts(conn, (dict(r) for r in rows))
         live: list[dict[str, Any]] = []
         deleted: list[dict[str, Any]] = []
         for r in rows:
@@ -334,6 +361,14 @@ def dump(conn: Connection, header: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _live_rows(conn: Connection, etype: str) -> Iterator[dict[str, Any]]:
+    """The live rows of one table by id, one at a time (documents with their texts)."""
+    table = ENTITY_TABLES[etype]
+    rows = (dict(r) for r in conn.execute(
+        select(table).where(table.c.deleted.is_(False)).order_by(table.c.id)).mappings())
+    return _rows_with_texts(conn, rows) if etype == "document" else rows
+
+
 def iter_dump_json(conn: Connection, header: dict[str, Any]) -> Iterator[str]:
     """``dump()`` as canonical JSON text, piece by piece: the same text as
     ``json.dumps(dump(), sort_keys=True, ensure_ascii=False, indent=1)`` plus a newline, but
@@ -346,9 +381,8 @@ def iter_dump_json(conn: Connection, header: dict[str, Any]) -> Iterator[str]:
     for etype in ENTITY_ORDER:
         table = ENTITY_TABLES[etype]
         names = ("id", *ENTITIES[etype].field_names)
-        parts[etype] = (lambda t=table, n=names: (
-            {k: r[k] for k in n} for r in conn.execute(
-                select(t).where(t.c.deleted.is_(False)).order_by(t.c.id)).mappings()))
+        parts[etype] = (lambda e=etype, n=names: (
+            {k: r[k] for k in n} for r in _live_rows(conn, e)))
         parts[etype + "_deleted"] = (lambda t=table: conn.execute(
             select(t.c.id).where(t.c.deleted.is_(True)).order_by(t.c.id)).scalars())
     parts["conflicts"] = lambda: (

@@ -1,7 +1,7 @@
 """Full-text search over the pages of a project's documents, and the snippets shown for a hit.
 
 The index (an FTS5 table, filled by the projection) holds one row per page; a hit's snippet is cut
-from the document's own text, so what the user reads is what the file holds.
+from the document's own text (read from the log), so what the user reads is what the file holds.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from cmo_desk.domain.errors import ValidationError
 from cmo_desk.domain.i18n import tr
 from cmo_desk.domain.textsearch import fts_query
 from cmo_desk.store import page_index
+from cmo_desk.store.document_text import document_texts
 from cmo_desk.store.models import ENTITY_TABLES
 
 #: The full-text index over document pages (page_index.py); a test compares it with the migrations'.
@@ -52,10 +53,10 @@ def search(conn: Connection, query: str, limit: int = 50) -> list[SearchHit]:
             "The search '{query}' could not be understood ({detail}). "
             "Use plain words.").format(query=query, detail=err.orig)) from None
     doc_ids = sorted({r[0] for r in rows})
+    texts = document_texts(conn, doc_ids)
     docs = {
-        d.id: (d.text or "", list(d.page_starts or [0]))
-        for d in conn.execute(select(doc_table.c.id, doc_table.c.text,
-                                     doc_table.c.page_starts)
+        d.id: (texts.get(d.id) or "", list(d.page_starts or [0]))
+        for d in conn.execute(select(doc_table.c.id, doc_table.c.page_starts)
                               .where(doc_table.c.id.in_(doc_ids)))
     }
     labels = dict(conn.execute(select(study_table.c.id, study_table.c.label)).all())

@@ -74,8 +74,8 @@ class ChangeHistory:
 def writing_ahead() -> Iterator[Callable[[EntityType, Mapping[str, Any]], None]]:
     """A function ``ahead(etype, values)`` that does now the work that writing ``values`` into a
     new record of ``etype`` will do with its long texts, while the ``with`` block lasts: each
-    packed field's log value (its canonical JSON, ``logformat.stored_value``) and projected column
-    packed (``packed_text.packing_ahead``), a document's pages cut and folded for the search
+    packed field's log value (its canonical JSON, ``logformat.stored_value``) packed
+    (``packed_text.packing_ahead``; the projection holds no copy of it), a document's pages cut and folded for the search
     index (``page_index.bodies_ahead``). An import calls it as each file arrives, while the
     others are still being read; the unit of work then writes the same bytes sooner."""
     with packing_ahead() as pack, page_index.bodies_ahead() as index:
@@ -84,7 +84,6 @@ def writing_ahead() -> Iterator[Callable[[EntityType, Mapping[str, Any]], None]]
             for key, value in values.items():
                 if (etype, key) in PACKED_FIELDS and isinstance(value, str):
                     pack(canonical_json(value))
-                    pack(value)
             if etype == "document" and isinstance(values.get("text"), str):
                 index(values["text"], values.get("page_starts"))
 
@@ -118,6 +117,8 @@ class UnitOfWork:
         self._touched: dict[str, set[str]] = {}
         self._dirty: dict[str, set[str]] = {}
         self._pending: list[tuple[Any, ...]] = []
+        #: documents given a text since the last flush -> the text they showed before it
+        self._old_texts: dict[str, str | None] = {}
         self._count = 0
         self.changed = rec.Changed()
 
@@ -164,11 +165,12 @@ class UnitOfWork:
         for etype, ids in self._dirty.items():
             write_projections(conn, etype, {
                 eid: project_entity(etype, eid, self._cache[(etype, eid)])
-                for eid in sorted(ids)})
+                for eid in sorted(ids)}, self._old_texts if etype == "document" else None)
             for eid in ids:
                 self._cache.pop((etype, eid), None)
             self._touched.setdefault(etype, set()).update(ids)
         self._dirty = {}
+        self._old_texts = {}
 
     def prefetch(self, etype: EntityType, ids: Iterable[str]) -> None:
         """Read the change lists of many records of one type at once (a statement per 500), as
@@ -197,6 +199,10 @@ class UnitOfWork:
 
     def _append(self, etype: EntityType, eid: str, field_name: str, value: Any,
                 parents: Iterable[str], seen: Iterable[str] = ()) -> Change:
+        if etype == "document" and field_name == "text" and eid not in self._old_texts:
+            # the text it shows until this write is projected: the words the index holds
+            before = self._state(etype, eid)
+            self._old_texts[eid] = None if before is None else before.values.get("text")
         wall, counter = self.store.clock.tick()
         change = make_change(etype, eid, field_name, value, wall, counter,
                              self.store.site.site_id, self.coder_id, parents, seen)

@@ -1,4 +1,4 @@
--- head revision 0007
+-- head revision 0008
 
 -- index ix_assignment_coder_id on assignment
 CREATE INDEX ix_assignment_coder_id ON assignment (coder_id);

@@ -104,7 +104,7 @@ def _document(store: ProjectStore, pages: list[str], study: str | None = None) -
         return uow.create("document", {"study_id": sid, "text": text, "page_starts": starts})
 
 
-def test_a_long_document_text_is_stored_compressed_and_read_back(tmp_path: Path) -> None:
+def test_a_long_document_text_is_stored_once_compressed_and_read_back(tmp_path: Path) -> None:
     text = ("Peer workers 🙂 carried naloxone; 同伴教育 in Lilongwe. " * 60)
     with ProjectStore.create(tmp_path / "p.cmo") as store:
         did = _document(store, [text, "short page"])
@@ -113,7 +113,8 @@ def test_a_long_document_text_is_stored_compressed_and_read_back(tmp_path: Path)
         store.rebuild()
         assert store.dump() == dump
     (raw,) = [r for r in _rows(tmp_path / "p.cmo", "document")]
-    stored = raw[[*_columns(tmp_path / "p.cmo", "document")].index("text") + 1]
+    assert raw[[*_columns(tmp_path / "p.cmo", "document")].index("text") + 1] is None
+    (stored,) = [r[5] for r in _rows(tmp_path / "p.cmo", "changes") if r[4] == "text"]
     assert isinstance(stored, bytes) and stored.startswith(PACKED_MARK)
     assert len(stored) < len((text + "short page").encode()) / 4
 
@@ -279,7 +280,11 @@ def test_upgrade_keeps_every_change_and_record_byte_for_byte(
     shutil.copy(released, path)
     tables = _tables(path)
     before = {t: _rows(path, t) for t in tables}
+    text_at = _columns(path, "document").index("text") + 1
     with ProjectStore.open(path, upgrade_backup_dir=tmp_path) as store:
+        # every document's text, as the log holds it, is the text the older table held
+        assert {d.id: d.text for d in store.list("document", include_deleted=True)} == {
+            r[1]: r[text_at] for r in before["document"]}
         words = {}
         for doc in store.list("document"):
             for page, body in page_index.page_bodies(doc.text, doc.page_starts):
@@ -303,20 +308,22 @@ def test_upgrade_keeps_every_change_and_record_byte_for_byte(
     finally:
         con.close()
     assert kinds == {"changes": "view", **{t: "table" for t in LOG_TABLES}}
-    text_at = _columns(path, "document").index("text") + 1
     assert set(_tables(path)) >= {*tables, *LOG_TABLES} - {"changes"}
     for table in (t for t in tables if t != "changes"):
         after = _rows(path, table)
-        if table == "document":
-            after = [(*r[:text_at], unpack_text(r[text_at]), *r[text_at + 1:]) for r in after]
+        held = before[table]
+        if table == "document":  # its text is held by the log alone
+            assert all(r[text_at] is None for r in after)
+            after = [(*r[:text_at], *r[text_at + 1:]) for r in after]
+            held = [(*r[:text_at], *r[text_at + 1:]) for r in held]
         if table == "meta":  # one row more: the latest clock of the log, kept from now on
             (clock,) = [r for r in after if r[1] == CLOCK_KEY]
             top = max((r[6], r[7]) for r in _log(path))
             assert clock[2] == f"{top[0]} {top[1]}"
             after = [r for r in after if r[1] != CLOCK_KEY]
         # columns a later revision added come last; the old ones are unchanged
-        width = len(before[table][0]) if before[table] else 0
-        assert [r[:width] for r in after] == before[table], table
+        width = len(held[0]) if held else 0
+        assert [r[:width] for r in after] == held, table
     with ProjectStore.open(path) as store:  # the projection is what the log says
         dump = store.dump_json()
         store.rebuild()
@@ -329,7 +336,7 @@ def test_an_interrupted_upgrade_leaves_the_old_file_as_it_was(
     shutil.copy(RELEASED[-1], path)
     changes = _rows(path, "changes")
 
-    def power_cut(conn: Any) -> int:
+    def power_cut(conn: Any, texts: Any = None) -> int:
         raise OSError("the power went off")
 
     monkeypatch.setattr(page_index, "rebuild", power_cut)

@@ -53,6 +53,15 @@ def _recode_log(code: object) -> None:
                                  (code(unpack_text(value)), rowid))  # type: ignore[operator]
 
 
+def _table_texts(ids: list[str]) -> dict[str, str | None]:
+    """Documents' texts as this revision's ``document`` table holds them (0007 leaves it empty,
+    after checking the index against the log)."""
+    conn = op.get_bind()
+    marks = ",".join("?" * len(ids))
+    return {did: unpack_text(value) for did, value in conn.exec_driver_sql(
+        f"SELECT id, text FROM document WHERE id IN ({marks})", tuple(ids))}
+
+
 def upgrade() -> None:
     with op.batch_alter_table("changes", schema=None) as batch_op:
         batch_op.drop_index("ix_changes_entity")
@@ -72,7 +81,7 @@ def upgrade() -> None:
     _recode_log(pack_text)
     op.execute("DROP TABLE IF EXISTS search_pages")
     op.execute(page_index.SEARCH_TABLE_DDL)
-    page_index.rebuild(op.get_bind())
+    page_index.rebuild(op.get_bind(), _table_texts)
 
 
 def downgrade() -> None:
