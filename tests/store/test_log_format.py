@@ -837,7 +837,7 @@ def test_the_check_of_a_project_finds_changes_whose_numbers_point_nowhere(
     assert full_check(path, projection=projection) != []
 
 
-@pytest.mark.parametrize("layout", ["0007", "0006"])
+@pytest.mark.parametrize("layout", [HEAD_REVISION, "0007", "0006"])
 def test_a_copy_whose_log_breaks_the_layouts_rules_has_only_those_records_left_out(
         tmp_path: Path, layout: str) -> None:
     """Another program's file may declare its log without NOT NULL: a change with no value is
@@ -847,7 +847,7 @@ def test_a_copy_whose_log_breaks_the_layouts_rules_has_only_those_records_left_o
     if layout != HEAD_REVISION:
         downgrade(theirs, layout)
     con = sqlite3.connect(theirs)
-    if layout == HEAD_REVISION:
+    if logformat.is_numbered(layout):
         view = next(ddl for ddl in logformat.LOG_DDL if ddl.startswith("CREATE VIEW"))
         con.executescript(
             "DROP VIEW changes; CREATE TABLE loose AS SELECT * FROM log ORDER BY seq;"
